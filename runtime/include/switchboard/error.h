@@ -1,0 +1,151 @@
+#pragma once
+
+#include <switchboard/switchboard_export.h>
+
+#include <QByteArray>
+#include <QDebug>
+#include <QList>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+
+#include <optional>
+#include <utility>
+
+namespace Switchboard {
+
+/// A position in a source file (a workflow, an emulator script), 1-based.
+struct SWITCHBOARD_EXPORT SourceLocation
+{
+    QString file;
+    int line = 0;
+    int column = 0;
+
+    /// "file:line:col", or as much of it as is known.
+    QString toString() const;
+
+    friend bool operator==(const SourceLocation &, const SourceLocation &) = default;
+};
+
+/// The one error value of the library.
+///
+/// Codes come in numeric bands, as in QNetworkReply::NetworkError: transport
+/// (100s), HTTP (200s), protocol (300s), plugins and tools (400s), workflows
+/// (500s); 1000 and above are free for applications. `message` is one line for
+/// humans; `details` carries what a developer needs to dig further (a raw
+/// response body, a loader's own text). Neither ever contains the API key.
+class SWITCHBOARD_EXPORT Error
+{
+    Q_GADGET
+public:
+    enum class Code {
+        NoError = 0,
+
+        // transport
+        NetworkError = 100,          ///< any other transport failure
+        ConnectionRefused,
+        ConnectionClosed,            ///< the peer closed or reset the connection
+        HostNotFound,
+        TlsError,
+        Timeout,                     ///< the overall time limit of a request passed
+        InactivityTimeout,           ///< nothing arrived for too long on a stream
+        Canceled,                    ///< abort() by the caller
+
+        // HTTP
+        HttpError = 200,             ///< a status without a more specific code below
+        BadRequest,                  ///< 400
+        Unauthorized,                ///< 401
+        Forbidden,                   ///< 403 that is not a guardrail block
+        GuardrailBlocked,            ///< 403 with a guardrail body
+        NotFound,                    ///< 404
+        ValidationFailed,            ///< 422, see Error::validationErrors
+        RateLimited,                 ///< 429
+        ServerError,                 ///< 5xx
+
+        // protocol
+        ProtocolError = 300,         ///< the peer broke the wire format
+        MalformedEvent,              ///< SSE framing that cannot be read
+        EventTooLarge,               ///< an SSE event above the configured limit
+        InvalidJson,                 ///< a body or event payload that is not JSON
+        InvalidValue,                ///< JSON of the wrong shape (missing field, wrong type)
+        IncompleteStream,            ///< the stream ended without conversation.response.done
+        ResponseError,               ///< a conversation.response.error event
+
+        // plugins and tools
+        PluginError = 400,
+        PluginNotFound,
+        PluginWrongIid,
+        PluginInvalidMetadata,
+        PluginDuplicateId,
+        PluginIncompatibleVersion,
+        PluginLoadFailed,
+        PluginNotAToolPlugin,
+        PluginToolMissing,
+        PluginInitializationFailed,
+        ToolNotFound,
+        ToolInvalidArguments,
+        ToolFailed,
+        ToolTimeout,
+
+        // workflows
+        WorkflowError = 500,
+        YamlSyntax,
+        UnknownKey,
+        DuplicateKey,
+        WrongType,
+        MissingKey,
+        InvalidReference,
+        DependencyCycle,
+        TemplateError,
+        TurnBudgetExhausted,
+
+        UserDefined = 1000,
+    };
+    Q_ENUM(Code)
+
+    /// One entry of a 422 `detail` list (the spec's ValidationError).
+    struct SWITCHBOARD_EXPORT ValidationDetail
+    {
+        QString location;   ///< the `loc` list joined with '.', e.g. "body.inputs.0.role"
+        QString message;    ///< `msg`
+        QString type;       ///< `type`, e.g. "extra_forbidden"
+
+        friend bool operator==(const ValidationDetail &, const ValidationDetail &) = default;
+    };
+
+    Error() = default;
+    Error(Code code, QString message, QString details = {});
+
+    Code code = Code::NoError;
+    QString message;
+    QString details;
+    std::optional<SourceLocation> location;
+
+    // Set for errors that came from an HTTP response.
+    int httpStatus = 0;
+    QList<std::pair<QByteArray, QByteArray>> httpHeaders;
+    QByteArray body;                       ///< the raw response body
+    QList<ValidationDetail> validationErrors;
+    int responseErrorCode = 0;             ///< the `code` of a conversation.response.error
+
+    bool isError() const { return code != Code::NoError; }
+    explicit operator bool() const { return isError(); }
+
+    /// The code for an HTTP status (401 → Unauthorized, 5xx → ServerError, ...).
+    static Code codeForHttpStatus(int status);
+
+    /// Prefixes the message with a location in a value ("outputs[2]: ...").
+    Error &prependContext(const QString &context);
+
+    /// "message" or "file:line:col: message".
+    QString toString() const;
+
+    friend bool operator==(const Error &, const Error &) = default;
+};
+
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const Error &error);
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const SourceLocation &location);
+
+} // namespace Switchboard
+
+Q_DECLARE_METATYPE(Switchboard::Error)
