@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QStringList>
+
+namespace Switchboard::Cli {
+
+/// Exit codes of the program (DESIGN.md): 0 success, 1 the run failed,
+/// 2 bad usage or an invalid workflow, 130 interrupted.
+enum ExitCode : int { ExitSuccess = 0, ExitFailure = 1, ExitUsage = 2, ExitInterrupted = 130 };
+
+/// One subcommand. `run` receives the arguments after the subcommand's name
+/// (with the program name first, as QCommandLineParser::process expects) and
+/// returns the process exit code. It may run the application's event loop.
+struct Command
+{
+    const char *name;
+    const char *summary;
+    int (*run)(const QStringList &arguments);
+};
+
+// Each subcommand lives in app/commands/<name>command.cpp.
+int runPluginsCommand(const QStringList &arguments);
+int runEmulateCommand(const QStringList &arguments);
+
+} // namespace Switchboard::Cli
