@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Switchboard needs to build and test, when
+# they are missing. Safe to run again: it installs nothing that is there.
+set -euo pipefail
+
+packages=(
+    # build
+    cmake ninja-build g++ qt6-base-dev libyaml-cpp-dev
+    # tool argument validation (header-only) and its conformance suite
+    libvalijson-dev json-schema-test-suite
+    # the emulator's HTTP request parser
+    libhttp-parser-dev
+    # conformance tests: an independent validator of what we write
+    python3 python3-jsonschema python3-yaml
+    # IANA time zones for the datetime plugin
+    tzdata
+)
+# The official TypeScript SDK runs on Node; the machine image ships Node 20.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

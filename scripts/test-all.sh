@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what is missing, builds
+# with -Werror, runs every test, then does it again under ASan+UBSan.
+#
+#   scripts/test-all.sh                 both runs
+#   SWITCHBOARD_SANITIZERS=0 scripts/test-all.sh    the normal run only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+summaries=()
+run_suite() {
+    local name=$1; shift
+    local dir="build-$name"
+    echo "=== $name: configure"
+    cmake -S . -B "$dir" -G Ninja -DSWITCHBOARD_WERROR=ON "${launcher[@]}" "$@"
+    echo "=== $name: build"
+    cmake --build "$dir" --parallel "$jobs"
+    echo "=== $name: test"
+    local log="$dir/ctest.log"
+    set +e
+    (cd "$dir" && ctest --output-on-failure --parallel "$jobs" --timeout 600) 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    set -e
+    summaries+=("$name: $(grep -E 'tests passed|tests failed' "$log" | tail -n 1)")
+    return "$status"
+}
+
+status=0
+run_suite ci -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+if [ "${SWITCHBOARD_SANITIZERS:-1}" != 0 ]; then
+    # Benchmarks are not tests; building them under the sanitizers only costs time.
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_suite asan -DCMAKE_BUILD_TYPE=Debug -DSWITCHBOARD_SANITIZE=ON -DSWITCHBOARD_BENCHMARKS=OFF || status=1
+fi
+
+echo
+echo "=== summary"
+printf '%s\n' "${summaries[@]}"
+exit "$status"
