@@ -11,7 +11,15 @@ Input: JSON Lines, one object per line:
 instance, then a summary line "N passed, M failed". Exit status 1 if any
 instance was rejected or a schema name is unknown, 2 on bad usage.
 
-Usage: validate_openapi.py OPENAPI.yaml [INPUT.jsonl|-]
+Usage: validate_openapi.py [--closed] OPENAPI.yaml [INPUT.jsonl|-]
+
+--closed: treat every named object schema that declares `properties` but says
+nothing about `additionalProperties` as closed (additionalProperties: false).
+The spec leaves a few open (ConversationRequestBase, GuardrailConfig, the
+moderation configs and thresholds, ValidationError, ...); a writer that must
+send "only what the spec allows" is checked against the closed form. Inline
+sub-schemas are left alone, so `allOf` extensions (ConversationRequest =
+ConversationRequestBase + stream) keep working.
 """
 
 import json
@@ -19,6 +27,7 @@ import sys
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 
 def load_spec(path):
@@ -27,12 +36,22 @@ def load_spec(path):
         return yaml.load(f, Loader=loader)
 
 
+def close_objects(schemas):
+    for schema in schemas.values():
+        if isinstance(schema, dict) and "properties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+
+
 def main(argv):
+    closed = "--closed" in argv[1:]
+    argv = [arg for arg in argv if arg != "--closed"]
     if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     spec = load_spec(argv[1])
     components = spec["components"]
+    if closed:
+        close_objects(components["schemas"])
     stream = sys.stdin if len(argv) == 2 or argv[2] == "-" else open(argv[2], encoding="utf-8")
     validators = {}
     passed = failed = 0
@@ -53,10 +72,11 @@ def main(argv):
             validator = Draft202012Validator({"$ref": "#/components/schemas/" + name,
                                               "components": components})
             validators[name] = validator
-        errors = sorted(validator.iter_errors(item["instance"]), key=lambda e: list(e.path))
-        if errors:
+        # best_match descends into anyOf/oneOf alternatives, so the message
+        # names the deepest field that is wrong, not just "not valid under any".
+        best = best_match(validator.iter_errors(item["instance"]))
+        if best is not None:
             failed += 1
-            best = errors[0]
             path = "/".join(str(p) for p in best.absolute_path) or "(root)"
             print("%s: %s rejected at %s: %s" % (where, name, path, best.message[:300]))
         else:
