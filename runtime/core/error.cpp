@@ -1,6 +1,7 @@
 #include <switchboard/error.h>
 
 #include <QDebugStateSaver>
+#include <QMetaEnum>
 
 namespace Switchboard {
 
@@ -36,6 +37,11 @@ Error::Code Error::codeForHttpStatus(int status)
             return Code::NoError;
         return Code::HttpError;
     }
+}
+
+QString Error::codeName(Code code)
+{
+    return QString::fromLatin1(QMetaEnum::fromType<Code>().valueToKey(int(code)));
 }
 
 Error &Error::prependContext(const QString &context)

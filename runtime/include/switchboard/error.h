@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QDebug>
+#include <QJsonValue>
 #include <QList>
 #include <QMetaType>
 #include <QObject>
@@ -126,6 +127,7 @@ public:
     QList<std::pair<QByteArray, QByteArray>> httpHeaders;
     QByteArray body;                       ///< the raw response body
     QList<ValidationDetail> validationErrors;
+    QJsonValue guardrails;                 ///< the moderation results of a guardrail block, as sent
     int responseErrorCode = 0;             ///< the `code` of a conversation.response.error
 
     bool isError() const { return code != Code::NoError; }
@@ -133,6 +135,9 @@ public:
 
     /// The code for an HTTP status (401 → Unauthorized, 5xx → ServerError, ...).
     static Code codeForHttpStatus(int status);
+
+    /// The code's name, e.g. "NotFound".
+    static QString codeName(Code code);
 
     /// Prefixes the message with a location in a value ("outputs[2]: ...").
     Error &prependContext(const QString &context);

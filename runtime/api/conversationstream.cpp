@@ -1,0 +1,282 @@
+#include <switchboard/conversationstream.h>
+
+#include "apilogging_p.h"
+#include "httpcall_p.h"
+#include "sseparser_p.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+class ConversationStreamPrivate
+{
+public:
+    ConversationStreamPrivate(ConversationStream *q_, Http::HttpCall *call_, qsizetype maxEventSize)
+        : q(q_), call(call_), parser(maxEventSize)
+    {
+    }
+
+    void onResponseStarted(const QByteArray &contentType);
+    void onData(const QByteArray &bytes);
+    void onEvent(SseEvent &&sse);
+    void dispatch(const ConversationEvent &event);
+    void onSucceeded();
+    void onFailed(const Error &error);
+    Error incomplete(const QString &details) const;
+    void finish(const Error &error);
+
+    ConversationStream *const q;
+    Http::HttpCall *const call;
+    SseParser parser;
+    EntryBuilder builder;
+    QList<ConversationEvent> events;
+    bool retainEvents = false;
+    int eventCount = 0;
+    QString conversationId;
+    std::optional<ConversationUsage> usage;
+    std::optional<ResponseErrorEvent> responseError;
+    bool complete = false;      // conversation.response.done arrived
+    bool finished = false;
+    Error failure;   // the error the stream finished with
+};
+
+void ConversationStreamPrivate::onResponseStarted(const QByteArray &contentType)
+{
+    const QByteArray mimeType = contentType.split(';').first().trimmed().toLower();
+    if (mimeType != "text/event-stream") {
+        Error protocol(Error::Code::ProtocolError,
+                       QStringLiteral("%1: expected a text/event-stream response, got \"%2\"")
+                           .arg(call->description(), QString::fromLatin1(contentType)));
+        protocol.httpStatus = call->httpStatus();
+        call->fail(protocol);
+    }
+}
+
+void ConversationStreamPrivate::onData(const QByteArray &bytes)
+{
+    parser.feed(bytes, [this](SseEvent &&event) { onEvent(std::move(event)); });
+    if (parser.hasError() && !finished) {
+        Error error = parser.error();
+        error.prependContext(QStringLiteral("%1: after event %2").arg(call->description()).arg(eventCount));
+        call->fail(error);
+    }
+}
+
+void ConversationStreamPrivate::onEvent(SseEvent &&sse)
+{
+    if (finished)
+        return;
+    if (complete) {
+        qCWarning(lcSse).noquote() << call->description() << "ignored an event after conversation.response.done:"
+                                   << sse.event;
+        return;
+    }
+    Result<ConversationEvent> event = ConversationEvent::fromSse(sse.event, sse.data);
+    if (!event) {
+        Error error = event.error();
+        if (error.code == Error::Code::InvalidJson || error.code == Error::Code::InvalidValue) {
+            error.details = QString::fromUtf8(sse.data.left(10000));
+            error.code = error.code == Error::Code::InvalidJson ? Error::Code::InvalidJson
+                                                                 : Error::Code::MalformedEvent;
+        }
+        error.prependContext(QStringLiteral("%1: event %2").arg(call->description()).arg(eventCount + 1));
+        call->fail(error);
+        return;
+    }
+    // From the first event on, a failure is final: the server ran the request.
+    call->markDelivered();
+    ++eventCount;
+    builder.add(*event);
+    if (retainEvents)
+        events.append(*event);
+    if (const ResponseStartedEvent *started = event->as<ResponseStartedEvent>())
+        conversationId = started->conversationId;
+    else if (const ResponseDoneEvent *done = event->as<ResponseDoneEvent>()) {
+        usage = done->usage;
+        complete = true;
+    } else if (const ResponseErrorEvent *errorEvent = event->as<ResponseErrorEvent>())
+        responseError = *errorEvent;
+    dispatch(*event);
+}
+
+void ConversationStreamPrivate::dispatch(const ConversationEvent &event)
+{
+    std::visit(
+        [this](const auto &payload) {
+            using T = std::decay_t<decltype(payload)>;
+            if constexpr (std::is_same_v<T, ResponseStartedEvent>)
+                Q_EMIT q->responseStarted(payload);
+            else if constexpr (std::is_same_v<T, MessageOutputEvent>)
+                Q_EMIT q->messageDelta(payload);
+            else if constexpr (std::is_same_v<T, FunctionCallEvent>)
+                Q_EMIT q->functionCallDelta(payload);
+            else if constexpr (std::is_same_v<T, ToolExecutionStartedEvent>)
+                Q_EMIT q->toolExecutionStarted(payload);
+            else if constexpr (std::is_same_v<T, ToolExecutionDeltaEvent>)
+                Q_EMIT q->toolExecutionDelta(payload);
+            else if constexpr (std::is_same_v<T, ToolExecutionDoneEvent>)
+                Q_EMIT q->toolExecutionDone(payload);
+            else if constexpr (std::is_same_v<T, AgentHandoffStartedEvent>)
+                Q_EMIT q->agentHandoffStarted(payload);
+            else if constexpr (std::is_same_v<T, AgentHandoffDoneEvent>)
+                Q_EMIT q->agentHandoffDone(payload);
+            else if constexpr (std::is_same_v<T, ResponseDoneEvent>)
+                Q_EMIT q->responseDone(payload);
+            else if constexpr (std::is_same_v<T, ResponseErrorEvent>)
+                Q_EMIT q->responseError(payload);
+        },
+        event.value);
+    if (!finished)
+        Q_EMIT q->eventReceived(event);
+}
+
+Error ConversationStreamPrivate::incomplete(const QString &details) const
+{
+    return Error(Error::Code::IncompleteStream,
+                 QStringLiteral("%1: the stream ended after %2 events without conversation.response.done")
+                     .arg(call->description())
+                     .arg(eventCount),
+                 details);
+}
+
+void ConversationStreamPrivate::onFailed(const Error &error)
+{
+    // A stream cut off mid-response: Qt reports the closed connection as an
+    // error or as the end of the body depending on where the cut fell. Both
+    // are the same thing to the user.
+    if (error.code == Error::Code::ConnectionClosed && call->httpStatus() >= 200 && call->httpStatus() < 300
+        && !complete) {
+        finish(incomplete(error.message));
+        return;
+    }
+    finish(error);
+}
+
+void ConversationStreamPrivate::onSucceeded()
+{
+    const Result<void> framing = parser.finish();
+    if (!framing) {
+        Error error = framing.error();
+        if (error.code == Error::Code::IncompleteStream && !complete) {
+            finish(incomplete(error.message));
+            return;
+        }
+        error.prependContext(QStringLiteral("%1: after event %2").arg(call->description()).arg(eventCount));
+        finish(error);
+        return;
+    }
+    if (responseError) {
+        Error error(Error::Code::ResponseError,
+                    QStringLiteral("%1: the server reported an error (code %2): %3")
+                        .arg(call->description())
+                        .arg(responseError->code)
+                        .arg(responseError->message));
+        error.responseErrorCode = int(responseError->code);
+        finish(error);
+        return;
+    }
+    if (!complete) {
+        finish(incomplete(QString()));
+        return;
+    }
+    finish(Error());
+}
+
+void ConversationStreamPrivate::finish(const Error &error_)
+{
+    if (finished)
+        return;
+    finished = true;
+    failure = error_;
+    if (failure.isError())
+        Q_EMIT q->errorOccurred(failure);
+    Q_EMIT q->finished();
+}
+
+ConversationStream::ConversationStream(Http::HttpCall *call, qsizetype maxEventSize, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<ConversationStreamPrivate>(this, call, maxEventSize))
+{
+    call->setParent(this);
+    connect(call, &Http::HttpCall::responseStarted, this,
+            [this](int, const QByteArray &contentType) { d->onResponseStarted(contentType); });
+    connect(call, &Http::HttpCall::dataReceived, this, [this](const QByteArray &bytes) { d->onData(bytes); });
+    connect(call, &Http::HttpCall::succeeded, this, [this] { d->onSucceeded(); });
+    connect(call, &Http::HttpCall::failed, this, [this](const Error &error) { d->onFailed(error); });
+    connect(call, &Http::HttpCall::retryScheduled, this, [this](int attempt, int delayMs) {
+        // Drop anything the failed attempt left half-read: the next attempt
+        // starts a new stream of bytes.
+        static_cast<void>(d->parser.finish());
+        Q_EMIT retryScheduled(attempt, delayMs);
+    });
+    call->start();
+}
+
+ConversationStream::~ConversationStream() = default;
+
+bool ConversationStream::isFinished() const
+{
+    return d->finished;
+}
+
+Error ConversationStream::error() const
+{
+    return d->failure;
+}
+
+QString ConversationStream::conversationId() const
+{
+    return d->conversationId;
+}
+
+bool ConversationStream::isComplete() const
+{
+    return d->complete;
+}
+
+std::optional<ConversationUsage> ConversationStream::usage() const
+{
+    return d->usage;
+}
+
+QList<Entry> ConversationStream::entries() const
+{
+    return d->builder.entries();
+}
+
+int ConversationStream::eventCount() const
+{
+    return d->eventCount;
+}
+
+QList<ConversationEvent> ConversationStream::events() const
+{
+    return d->events;
+}
+
+void ConversationStream::setRetainEvents(bool retain)
+{
+    d->retainEvents = retain;
+}
+
+int ConversationStream::httpStatus() const
+{
+    return d->call->httpStatus();
+}
+
+int ConversationStream::attempts() const
+{
+    return d->call->attempts();
+}
+
+QString ConversationStream::description() const
+{
+    return d->call->description();
+}
+
+void ConversationStream::abort()
+{
+    d->call->abort();
+}
+
+} // namespace Switchboard

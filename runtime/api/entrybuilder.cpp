@@ -1,0 +1,194 @@
+#include <switchboard/entrybuilder.h>
+
+namespace Switchboard {
+
+namespace {
+
+template<typename... Ts>
+struct Overloaded : Ts...
+{
+    using Ts::operator()...;
+};
+template<typename... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// Appends text to the chunk at a content index, merging with text already there.
+void appendText(QMap<int, ContentChunk> &chunks, int index, const QString &text)
+{
+    auto it = chunks.find(index);
+    if (it == chunks.end()) {
+        chunks.insert(index, TextChunk{text});
+        return;
+    }
+    if (TextChunk *existing = it->as<TextChunk>())
+        existing->text += text;
+    else
+        chunks.insert(index, TextChunk{text});   // a text delta replaces a non-text chunk at its index
+}
+
+MessageContent contentOf(const QMap<int, ContentChunk> &chunks, bool plainText)
+{
+    if (plainText) {
+        const auto it = chunks.find(0);
+        return MessageContent(it == chunks.end() ? QString() : it->as<TextChunk>()->text);
+    }
+    return MessageContent(QList<ContentChunk>(chunks.cbegin(), chunks.cend()));
+}
+
+} // namespace
+
+int EntryBuilder::add(const ConversationEvent &event)
+{
+    const int index = event.outputIndex();
+    if (index < 0)
+        return -1;
+    const bool isNew = !m_groups.contains(index);
+    Group &group = m_groups[index];
+
+    const bool handled = std::visit(
+        Overloaded{
+            [&](const MessageOutputEvent &delta) {
+                if (!group.entry.is<MessageOutputEntry>()) {
+                    MessageOutputEntry fresh;
+                    fresh.id = delta.id;
+                    fresh.createdAt = delta.createdAt;
+                    fresh.model = delta.model;
+                    fresh.agentId = delta.agentId;
+                    group.entry = fresh;
+                }
+                if (const QString *text = std::get_if<QString>(&delta.content)) {
+                    if (delta.contentIndex != 0)
+                        group.plainText = false;
+                    appendText(group.chunks, delta.contentIndex, *text);
+                } else {
+                    const ContentChunk &chunk = std::get<ContentChunk>(delta.content);
+                    if (const TextChunk *textChunk = chunk.as<TextChunk>()) {
+                        appendText(group.chunks, delta.contentIndex, textChunk->text);
+                    } else {
+                        group.chunks.insert(delta.contentIndex, chunk);
+                    }
+                    group.plainText = false;
+                }
+                // The content is put together in entries(): doing it here
+                // would copy the whole text for every delta.
+                return true;
+            },
+            [&](const FunctionCallEvent &delta) {
+                FunctionCallEntry *call = group.entry.as<FunctionCallEntry>();
+                if (!call) {
+                    FunctionCallEntry fresh;
+                    fresh.id = delta.id;
+                    fresh.createdAt = delta.createdAt;
+                    fresh.model = delta.model;
+                    fresh.agentId = delta.agentId;
+                    fresh.name = delta.name;
+                    fresh.toolCallId = delta.toolCallId;
+                    fresh.arguments = QString();
+                    group.entry = fresh;
+                    call = group.entry.as<FunctionCallEntry>();
+                }
+                *call->arguments.as<QString>() += delta.arguments;
+                if (delta.confirmationStatus)
+                    call->confirmationStatus = delta.confirmationStatus;
+                return true;
+            },
+            [&](const ToolExecutionStartedEvent &started) {
+                ToolExecutionEntry execution;
+                execution.id = started.id;
+                execution.createdAt = started.createdAt;
+                execution.model = started.model;
+                execution.agentId = started.agentId;
+                execution.name = started.name;
+                execution.arguments = started.arguments;
+                group.entry = execution;
+                return true;
+            },
+            [&](const ToolExecutionDeltaEvent &delta) {
+                ToolExecutionEntry *execution = group.entry.as<ToolExecutionEntry>();
+                if (!execution) {
+                    ToolExecutionEntry fresh;
+                    fresh.id = delta.id;
+                    fresh.createdAt = delta.createdAt;
+                    fresh.name = delta.name;
+                    group.entry = fresh;
+                    execution = group.entry.as<ToolExecutionEntry>();
+                }
+                execution->arguments += delta.arguments;
+                return true;
+            },
+            [&](const ToolExecutionDoneEvent &done) {
+                ToolExecutionEntry *execution = group.entry.as<ToolExecutionEntry>();
+                if (!execution) {
+                    ToolExecutionEntry fresh;
+                    fresh.id = done.id;
+                    fresh.name = done.name;
+                    group.entry = fresh;
+                    execution = group.entry.as<ToolExecutionEntry>();
+                }
+                execution->info = done.info;
+                execution->completedAt = done.createdAt;
+                return true;
+            },
+            [&](const AgentHandoffStartedEvent &started) {
+                AgentHandoffEntry *handoff = group.entry.as<AgentHandoffEntry>();
+                if (!handoff) {
+                    group.entry = AgentHandoffEntry();
+                    handoff = group.entry.as<AgentHandoffEntry>();
+                    handoff->id = started.id;
+                    handoff->createdAt = started.createdAt;
+                }
+                handoff->previousAgentId = started.previousAgentId;
+                handoff->previousAgentName = started.previousAgentName;
+                return true;
+            },
+            [&](const AgentHandoffDoneEvent &done) {
+                AgentHandoffEntry *handoff = group.entry.as<AgentHandoffEntry>();
+                if (!handoff) {
+                    group.entry = AgentHandoffEntry();
+                    handoff = group.entry.as<AgentHandoffEntry>();
+                    handoff->id = done.id;
+                    handoff->createdAt = done.createdAt;
+                }
+                handoff->nextAgentId = done.nextAgentId;
+                handoff->nextAgentName = done.nextAgentName;
+                handoff->completedAt = done.createdAt;
+                return true;
+            },
+            [](const auto &) { return false; },
+        },
+        event.value);
+
+    if (!handled) {
+        if (isNew)
+            m_groups.remove(index);
+        return -1;
+    }
+    return index;
+}
+
+Entry EntryBuilder::Group::build() const
+{
+    Entry built = entry;
+    if (MessageOutputEntry *message = built.as<MessageOutputEntry>())
+        message->content = contentOf(chunks, plainText);
+    return built;
+}
+
+QList<Entry> EntryBuilder::entries() const
+{
+    QList<Entry> list;
+    list.reserve(m_groups.size());
+    for (const Group &group : m_groups)
+        list.append(group.build());
+    return list;
+}
+
+std::optional<Entry> EntryBuilder::entry(int outputIndex) const
+{
+    const auto it = m_groups.find(outputIndex);
+    if (it == m_groups.end())
+        return std::nullopt;
+    return it->build();
+}
+
+} // namespace Switchboard

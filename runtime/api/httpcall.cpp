@@ -1,0 +1,278 @@
+#include "httpcall_p.h"
+
+#include "apilogging_p.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRandomGenerator>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard::Http {
+
+namespace {
+constexpr qsizetype MaxErrorBody = 1024 * 1024;   // an error body is read whole, but not without bound
+
+bool isIdempotent(const QByteArray &method)
+{
+    return method == "GET" || method == "DELETE" || method == "HEAD";
+}
+} // namespace
+
+HttpCall::HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,
+                   int inactivityTimeoutMs, QObject *parent)
+    : QObject(parent)
+    , m_manager(manager)
+    , m_request(std::move(request))
+    , m_policy(std::move(policy))
+    , m_timeoutMs(timeoutMs)
+    , m_inactivityTimeoutMs(inactivityTimeoutMs)
+{
+    m_timeout.setSingleShot(true);
+    m_inactivity.setSingleShot(true);
+    m_retryTimer.setSingleShot(true);
+    // Qt reports our own abort() as OperationCanceledError whatever the
+    // reason: remember the reason to tell a timeout from a cancel.
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        m_abortCause = AbortCause::Timeout;
+        if (m_reply)
+            m_reply->abort();
+    });
+    connect(&m_inactivity, &QTimer::timeout, this, [this] {
+        m_abortCause = AbortCause::Inactivity;
+        if (m_reply)
+            m_reply->abort();
+    });
+    connect(&m_retryTimer, &QTimer::timeout, this, &HttpCall::sendAttempt);
+}
+
+HttpCall::~HttpCall()
+{
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+    }
+}
+
+QString HttpCall::description() const
+{
+    return QString::fromLatin1(m_request.method) + u' ' + m_request.url.path();
+}
+
+void HttpCall::start()
+{
+    m_sinceFirstAttempt.start();
+    QMetaObject::invokeMethod(this, &HttpCall::sendAttempt, Qt::QueuedConnection);
+}
+
+void HttpCall::sendAttempt()
+{
+    if (m_finished)
+        return;
+    if (!m_manager) {
+        concludeWithError(Error(Error::Code::NetworkError, description() + u": no QNetworkAccessManager"_s), false);
+        return;
+    }
+    ++m_attempts;
+    m_status = 0;
+    m_success = false;
+    m_requestSent = false;
+    m_errorBody.clear();
+    m_abortCause = AbortCause::None;
+
+    QNetworkRequest request(m_request.url);
+    if (!m_request.body.isNull())
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    request.setRawHeader("Accept", m_request.streaming ? "text/event-stream" : "application/json");
+    if (!m_request.authorization.isEmpty())
+        request.setRawHeader("Authorization", m_request.authorization);
+    request.setRawHeader("User-Agent", m_request.userAgent);
+    if (m_request.streaming) {
+        // No compression layer that could hold events back.
+        request.setRawHeader("Accept-Encoding", "identity");
+    }
+    // The API does not redirect; following one could hand the bearer token
+    // to another host.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    request.setTransferTimeout(0);   // our own timers tell a timeout from a cancel
+    if (!m_request.lane.isEmpty() && m_request.url.scheme() == u"http") {
+        // Qt's HTTP/1.1 pool holds six connections per host and queues the
+        // rest, so long streams would wait behind each other. The pool is
+        // keyed by host, port and peer verify name; over plain HTTP the name
+        // is used for nothing else, so a name per lane gives a stream a
+        // connection of its own. (Over HTTPS, HTTP/2 multiplexes instead.)
+        request.setPeerVerifyName(m_request.lane);
+    }
+
+    if (m_request.method == "GET")
+        m_reply = m_manager->get(request);
+    else if (m_request.method == "DELETE")
+        m_reply = m_manager->deleteResource(request);
+    else
+        m_reply = m_manager->sendCustomRequest(request, m_request.method, m_request.body);
+    qCDebug(lcApi).noquote() << "attempt" << m_attempts << description();
+
+    connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &HttpCall::onFinished);
+    connect(m_reply, &QNetworkReply::requestSent, this, [this] { m_requestSent = true; });
+    if (m_timeoutMs > 0)
+        m_timeout.start(m_timeoutMs);
+    if (m_request.streaming && m_inactivityTimeoutMs > 0)
+        m_inactivity.start(m_inactivityTimeoutMs);
+}
+
+void HttpCall::onReadyRead()
+{
+    if (!m_reply || m_finished)
+        return;
+    if (m_inactivity.isActive())
+        m_inactivity.start();
+    if (m_status == 0) {
+        m_status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        m_success = m_status >= 200 && m_status < 300;
+        if (m_success) {
+            QPointer<HttpCall> self(this);
+            Q_EMIT responseStarted(m_status, m_reply->rawHeader("Content-Type"));
+            if (!self || m_finished || !m_reply)
+                return;
+        }
+    }
+    const QByteArray bytes = m_reply->readAll();
+    if (m_success) {
+        if (!bytes.isEmpty())
+            Q_EMIT dataReceived(bytes);
+    } else if (m_errorBody.size() < MaxErrorBody) {
+        m_errorBody += bytes.left(MaxErrorBody - m_errorBody.size());
+    }
+}
+
+void HttpCall::onFinished()
+{
+    QNetworkReply *reply = m_reply;
+    if (!reply)
+        return;
+    // Bytes that arrived with the end of the reply.
+    if (reply->bytesAvailable() > 0 && !m_finished) {
+        QPointer<HttpCall> self(this);
+        onReadyRead();
+        if (!self)
+            return;
+    }
+    m_reply = nullptr;
+    reply->disconnect(this);
+    reply->deleteLater();
+    stopTimers();
+    if (m_finished)
+        return;
+
+    if (m_status == 0)
+        m_status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QNetworkReply::NetworkError networkError = reply->error();
+    const QString what = description();
+
+    if (m_abortCause == AbortCause::User) {
+        concludeWithError(fromTransport(networkError, reply->errorString(), m_abortCause, 0, what), false);
+        return;
+    }
+    if (m_status >= 200 && m_status < 300) {
+        if (networkError == QNetworkReply::NoError) {
+            m_finished = true;
+            Q_EMIT succeeded();
+            return;
+        }
+        // The response had begun: the server ran the request. Never again.
+        const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
+        concludeWithError(fromTransport(networkError, reply->errorString(), m_abortCause, limit, what), false);
+        return;
+    }
+    if (m_status != 0) {
+        Headers headers;
+        for (const auto &pair : reply->rawHeaderPairs())
+            headers.append(pair);
+        const QByteArray reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+        Error error = fromResponse(m_status, reason, headers, m_errorBody, what);
+        concludeWithError(std::move(error), m_policy.statusCodes.contains(m_status));
+        return;
+    }
+    const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
+    Error error = fromTransport(networkError, reply->errorString(), m_abortCause, limit, what);
+    // Without a status the server may or may not have run the request; only
+    // repeat what cannot have run or is safe to run twice.
+    const bool retryable = m_policy.retryConnectionErrors
+                           && (neverReachedServer(networkError) || !m_requestSent || isIdempotent(m_request.method));
+    concludeWithError(std::move(error), retryable);
+}
+
+bool HttpCall::mayRetry() const
+{
+    return m_policy.enabled && !m_delivered && !m_finished;
+}
+
+void HttpCall::concludeWithError(Error error, bool retryable)
+{
+    if (retryable && mayRetry()) {
+        qint64 delay = m_policy.backoffMs(m_attempts - 1);
+        if (m_policy.jitterMs > 0)
+            delay += QRandomGenerator::global()->bounded(m_policy.jitterMs + 1);
+        for (const auto &[name, value] : error.httpHeaders) {
+            if (name.compare("Retry-After", Qt::CaseInsensitive) == 0) {
+                const std::optional<qint64> asked = retryAfterMs(value, QDateTime::currentDateTimeUtc());
+                if (asked && *asked > 0)
+                    delay = *asked;
+            }
+        }
+        if (m_sinceFirstAttempt.elapsed() + delay <= m_policy.maxElapsedMs && delay <= INT_MAX) {
+            qCInfo(lcApi).noquote() << error.message << "- retry" << m_attempts << "in" << delay << "ms";
+            Q_EMIT retryScheduled(m_attempts, int(delay));
+            if (!m_finished)
+                m_retryTimer.start(int(delay));
+            return;
+        }
+        error.message += QStringLiteral(" (gave up after %1 attempts)").arg(m_attempts);
+    }
+    m_finished = true;
+    qCDebug(lcApi).noquote() << "failed:" << error.message;
+    Q_EMIT failed(error);
+}
+
+void HttpCall::abort()
+{
+    if (m_finished)
+        return;
+    m_abortCause = AbortCause::User;
+    if (m_reply) {
+        m_reply->abort();   // finishes synchronously: onFinished() reports the cancel
+        return;
+    }
+    // Between attempts, or before the first one was sent.
+    m_retryTimer.stop();
+    concludeWithError(fromTransport(QNetworkReply::OperationCanceledError, QString(), AbortCause::User, 0,
+                                    description()),
+                      false);
+}
+
+void HttpCall::fail(Error error)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_abortCause = AbortCause::Protocol;
+    stopTimers();
+    if (m_reply) {
+        QNetworkReply *reply = m_reply;
+        m_reply = nullptr;
+        reply->disconnect(this);
+        reply->abort();
+        reply->deleteLater();
+    }
+    Q_EMIT failed(error);
+}
+
+void HttpCall::stopTimers()
+{
+    m_timeout.stop();
+    m_inactivity.stop();
+}
+
+} // namespace Switchboard::Http

@@ -1,0 +1,99 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+
+#include "httperror_p.h"
+
+#include <switchboard/retrypolicy.h>
+
+#include <QElapsedTimer>
+#include <QNetworkRequest>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace Switchboard::Http {
+
+/// One request to the API, with its retries and timeouts. Shared by the
+/// operation objects (ApiReply, ConversationStream), which only interpret the
+/// body. Never emits from start(); emits exactly one of succeeded() and
+/// failed() in the end.
+class HttpCall : public QObject
+{
+    Q_OBJECT
+public:
+    struct Request
+    {
+        QByteArray method;            ///< GET, POST, DELETE
+        QUrl url;
+        QByteArray body;              ///< JSON, for POST
+        bool streaming = false;       ///< Accept: text/event-stream, inactivity timeout
+        QByteArray authorization;     ///< "Bearer ..." or empty
+        QByteArray userAgent;
+        /// For plain-HTTP streams: a private connection lane (see
+        /// ConversationsClient), or empty for Qt's shared pool.
+        QString lane;
+    };
+
+    HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,
+             int inactivityTimeoutMs, QObject *parent = nullptr);
+    ~HttpCall() override;
+
+    /// Sends the first attempt on the next turn of the event loop.
+    void start();
+    /// Ends the call with Error::Canceled (through failed()).
+    void abort();
+    /// Ends the call with the given error (through failed()), e.g. a protocol
+    /// error found in the body. No retry.
+    void fail(Error error);
+    /// The body has been shown to the user: from now on a failure is final.
+    void markDelivered() { m_delivered = true; }
+
+    /// "POST /v1/conversations"
+    QString description() const;
+    int attempts() const { return m_attempts; }
+    int httpStatus() const { return m_status; }
+    bool isFinished() const { return m_finished; }
+
+Q_SIGNALS:
+    /// A 2xx status arrived with these headers; body bytes follow.
+    void responseStarted(int status, const QByteArray &contentType);
+    void dataReceived(const QByteArray &bytes);
+    void succeeded();
+    void failed(const Switchboard::Error &error);
+    void retryScheduled(int attempt, int delayMs);
+
+private:
+    void sendAttempt();
+    void onReadyRead();
+    void onFinished();
+    void concludeWithError(Error error, bool retryable);
+    bool mayRetry() const;
+    void stopTimers();
+
+    QPointer<QNetworkAccessManager> m_manager;
+    Request m_request;
+    RetryPolicy m_policy;
+    int m_timeoutMs;
+    int m_inactivityTimeoutMs;
+
+    QNetworkReply *m_reply = nullptr;
+    QTimer m_timeout;
+    QTimer m_inactivity;
+    QTimer m_retryTimer;
+    QElapsedTimer m_sinceFirstAttempt;
+    AbortCause m_abortCause = AbortCause::None;
+    int m_attempts = 0;
+    int m_status = 0;
+    bool m_success = false;        // the current attempt got a 2xx status
+    bool m_requestSent = false;    // the current attempt's request left completely
+    bool m_delivered = false;
+    bool m_finished = false;
+    QByteArray m_errorBody;        // the body of an error response
+};
+
+} // namespace Switchboard::Http

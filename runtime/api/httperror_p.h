@@ -1,0 +1,35 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+//
+// Turning what the network and the server said into Switchboard::Error.
+
+#include <switchboard/error.h>
+
+#include <QNetworkReply>
+
+namespace Switchboard::Http {
+
+using Headers = QList<std::pair<QByteArray, QByteArray>>;
+
+/// Why the client itself ended a request (QNetworkReply reports all of them
+/// as OperationCanceledError).
+enum class AbortCause { None, User, Timeout, Inactivity, Protocol };
+
+/// The error for an HTTP response with an error status. `what` names the
+/// request ("POST /v1/conversations"). The message carries the server's own
+/// message: the `message` of the generic error body, the 422 `detail` list
+/// (the spec's `{"detail":[...]}` and the `{"message":{"detail":[...]}}`
+/// seen in practice), or the start of a non-JSON body. A 403 whose body has
+/// `guardrails` is a GuardrailBlocked error.
+Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &headers, const QByteArray &body,
+                   const QString &what);
+
+/// The error for a failure of the transport (no HTTP status).
+Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString, AbortCause cause,
+                    int timeoutMs, const QString &what);
+
+/// True for transport errors where the request never reached the server.
+bool neverReachedServer(QNetworkReply::NetworkError error);
+
+} // namespace Switchboard::Http

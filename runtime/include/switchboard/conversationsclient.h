@@ -1,0 +1,121 @@
+#pragma once
+
+#include <switchboard/apireply.h>
+#include <switchboard/conversationstream.h>
+#include <switchboard/retrypolicy.h>
+
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace Switchboard {
+
+class ConversationsClientPrivate;
+
+/// Per-call overrides of the client's defaults.
+struct SWITCHBOARD_EXPORT CallOptions
+{
+    std::optional<RetryPolicy> retryPolicy;
+    /// Time limit of each attempt, in ms (0: none).
+    std::optional<int> timeoutMs;
+    /// For streams: the longest silence allowed between bytes, in ms (0: none).
+    std::optional<int> inactivityTimeoutMs;
+};
+
+/// The client of Mistral's Conversations API: one method per operation.
+///
+/// Configuration, from the environment unless set: the API key
+/// (MISTRAL_API_KEY; sent as a bearer token, never logged, never in an
+/// error, printed as "(set)" by QDebug), the server URL
+/// (SWITCHBOARD_SERVER_URL, else https://api.mistral.ai), the
+/// QNetworkAccessManager (one of its own unless you give yours), a
+/// RetryPolicy (see there for what is retried and what never is), a timeout
+/// per attempt (300 s, as the SDKs) and, for streams, an inactivity timeout
+/// (120 s). The User-Agent is "switchboard/<version>".
+///
+/// Non-streaming calls return an ApiReply (ApiResult<T> with the typed
+/// result); streaming calls return a ConversationStream, which emits a signal
+/// per event. The caller owns what is returned. All calls go through the
+/// event loop; nothing blocks.
+///
+/// Concurrency: Qt's HTTP/1.1 pool opens at most six connections per host
+/// and queues the rest; over plain HTTP (the emulator), each stream gets a
+/// connection lane of its own, reused by later streams once it is free, so
+/// that any number of streams run at once. Over HTTPS, HTTP/2 multiplexes
+/// them on one connection.
+class SWITCHBOARD_EXPORT ConversationsClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ConversationsClient(QObject *parent = nullptr);
+    ~ConversationsClient() override;
+
+    static QUrl defaultServerUrl();
+
+    /// The key for the Authorization header. There is no getter: the key is
+    /// only ever sent.
+    void setApiKey(const QString &apiKey);
+    bool hasApiKey() const;
+
+    void setServerUrl(const QUrl &url);
+    QUrl serverUrl() const;
+
+    /// Uses `manager` (not owned) for every later call.
+    void setNetworkAccessManager(QNetworkAccessManager *manager);
+    QNetworkAccessManager *networkAccessManager() const;
+
+    void setRetryPolicy(const RetryPolicy &policy);
+    RetryPolicy retryPolicy() const;
+    void setTimeout(int milliseconds);
+    int timeout() const;
+    void setInactivityTimeout(int milliseconds);
+    int inactivityTimeout() const;
+    /// The largest SSE event accepted, in bytes (16 MiB by default).
+    void setMaxEventSize(qsizetype bytes);
+    qsizetype maxEventSize() const;
+
+    QByteArray userAgent() const;
+
+    // --- the eleven operations -------------------------------------------
+    /// POST /v1/conversations (the request's `stream` is set to false).
+    ApiResult<ConversationResponse> *start(const StartConversationRequest &request, const CallOptions &options = {});
+    /// GET /v1/conversations: page, page_size and the metadata filter.
+    ApiResult<QList<Conversation>> *list(const ListConversationsRequest &request = {},
+                                         const CallOptions &options = {});
+    /// GET /v1/conversations/{id}
+    ApiResult<Conversation> *get(const QString &conversationId, const CallOptions &options = {});
+    /// DELETE /v1/conversations/{id} (204, no body).
+    ApiReply *deleteConversation(const QString &conversationId, const CallOptions &options = {});
+    /// POST /v1/conversations/{id}
+    ApiResult<ConversationResponse> *append(const QString &conversationId, const AppendConversationRequest &request,
+                                            const CallOptions &options = {});
+    /// GET /v1/conversations/{id}/history
+    ApiResult<ConversationHistory> *history(const QString &conversationId, const CallOptions &options = {});
+    /// GET /v1/conversations/{id}/messages
+    ApiResult<ConversationMessages> *messages(const QString &conversationId, const CallOptions &options = {});
+    /// POST /v1/conversations/{id}/restart; the result has a new conversation id.
+    ApiResult<ConversationResponse> *restart(const QString &conversationId, const RestartConversationRequest &request,
+                                             const CallOptions &options = {});
+    /// start_stream: POST /v1/conversations with `stream: true`.
+    ConversationStream *startStream(const StartConversationRequest &request, const CallOptions &options = {});
+    /// append_stream: POST /v1/conversations/{id} with `stream: true`.
+    ConversationStream *appendStream(const QString &conversationId, const AppendConversationRequest &request,
+                                     const CallOptions &options = {});
+    /// restart_stream: POST /v1/conversations/{id}/restart with `stream: true`.
+    ConversationStream *restartStream(const QString &conversationId, const RestartConversationRequest &request,
+                                      const CallOptions &options = {});
+
+private:
+    ConversationStream *openStream(const QString &path, QByteArray body, const CallOptions &options);
+
+    const std::unique_ptr<ConversationsClientPrivate> d;
+    friend SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ConversationsClient &client);
+};
+
+/// Prints the server, the policy and "(set)" for a key, never the key.
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ConversationsClient &client);
+
+} // namespace Switchboard

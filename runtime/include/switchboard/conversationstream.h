@@ -1,0 +1,102 @@
+#pragma once
+
+#include <switchboard/entrybuilder.h>
+#include <switchboard/events.h>
+
+#include <QObject>
+
+#include <memory>
+
+namespace Switchboard {
+
+namespace Http {
+class HttpCall;
+}
+class ConversationStreamPrivate;
+
+/// A streamed turn of a conversation (start_stream, append_stream or
+/// restart_stream), made by ConversationsClient.
+///
+/// Each event is emitted as soon as its bytes have arrived: first its typed
+/// signal (one per event type of the API), then eventReceived() (for every
+/// event, unknown types included). The stream also rebuilds the turn's
+/// entries from the deltas (entries()).
+///
+/// Contract (tested): finished() is emitted exactly once, after the last
+/// event; when the stream fails, errorOccurred() comes right before it. A
+/// stream fails when:
+/// - the request fails (HTTP error, transport, timeout; see ConversationsClient);
+/// - a conversation.response.error event arrives (Error::Code::ResponseError
+///   with the event's code and message);
+/// - the bytes break the SSE framing or an event is not valid JSON of its
+///   type (a protocol error naming the event);
+/// - the stream ends without conversation.response.done (IncompleteStream).
+/// Whatever was received before a failure stays available: entries(),
+/// eventCount(), usage(). Nothing is emitted from inside the client method
+/// that created the stream. abort() ends it with Error::Code::Canceled.
+/// Events after conversation.response.done are ignored (with a warning).
+///
+/// The caller owns the stream: deleteLater() it once finished, or give it a
+/// parent. Never delete it from inside one of its signals.
+class SWITCHBOARD_EXPORT ConversationStream : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString conversationId READ conversationId NOTIFY responseStarted)
+    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
+public:
+    ~ConversationStream() override;
+
+    bool isFinished() const;
+    Error error() const;
+    bool hasError() const { return error().isError(); }
+
+    /// From conversation.response.started (a new id after a restart).
+    QString conversationId() const;
+    /// True once conversation.response.done has arrived.
+    bool isComplete() const;
+    /// The usage of conversation.response.done, once it has arrived.
+    std::optional<ConversationUsage> usage() const;
+    /// The entries rebuilt from the events so far, by output_index.
+    QList<Entry> entries() const;
+    /// The number of events received.
+    int eventCount() const;
+    /// Every event received, in order, when setRetainEvents(true) was called
+    /// before they arrived (off by default: a long stream costs memory).
+    QList<ConversationEvent> events() const;
+    void setRetainEvents(bool retain);
+
+    int httpStatus() const;
+    int attempts() const;
+    /// "POST /v1/conversations", for messages.
+    QString description() const;
+
+public Q_SLOTS:
+    /// Closes the stream now; finishes with Error::Code::Canceled.
+    void abort();
+
+Q_SIGNALS:
+    void responseStarted(const Switchboard::ResponseStartedEvent &event);
+    void messageDelta(const Switchboard::MessageOutputEvent &event);
+    void functionCallDelta(const Switchboard::FunctionCallEvent &event);
+    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event);
+    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event);
+    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event);
+    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event);
+    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event);
+    void responseDone(const Switchboard::ResponseDoneEvent &event);
+    void responseError(const Switchboard::ResponseErrorEvent &event);
+    /// Every event, after its typed signal.
+    void eventReceived(const Switchboard::ConversationEvent &event);
+
+    void errorOccurred(const Switchboard::Error &error);
+    void finished();
+    /// The request failed before any event and will be sent again after `delayMs`.
+    void retryScheduled(int attempt, int delayMs);
+
+private:
+    friend class ConversationsClient;
+    ConversationStream(Http::HttpCall *call, qsizetype maxEventSize, QObject *parent);
+    const std::unique_ptr<ConversationStreamPrivate> d;
+};
+
+} // namespace Switchboard

@@ -1,0 +1,1008 @@
+// ConversationsClient against a loopback HTTP server whose every answer the
+// test scripts (the emulator's HTTP layer with a handler of the test's own):
+// what reaches the wire, streaming, errors, retries, timeouts, cancellation,
+// concurrency. The emulator's own semantics are tested in tests/emulator.
+
+#include <switchboard/conversationsclient.h>
+#include <switchboard/version.h>
+
+#include "emulator/httpserver_p.h"
+#include "testsupport.h"
+
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTest>
+#include <QTimer>
+
+using namespace Switchboard;
+using namespace Switchboard::EmulatorInternal;
+using namespace Qt::Literals::StringLiterals;
+using Switchboard::Test::jsonObject;
+
+namespace {
+
+const QByteArray SecretKey = "sk-test-0123456789-SECRET";
+
+QByteArray sse(const QByteArray &event, const QByteArray &data)
+{
+    return "event: " + event + "\ndata: " + data + "\n\n";
+}
+
+const QByteArray Started = sse("conversation.response.started",
+                               R"({"type":"conversation.response.started","conversation_id":"conv_0123456789abcdef0123456789abcdef"})");
+QByteArray delta(int output, const QByteArray &text)
+{
+    return sse("message.output.delta",
+               R"({"type":"message.output.delta","output_index":)" + QByteArray::number(output)
+                   + R"(,"id":"msg_0123456789abcdef0123456789abcdef","content_index":0,"role":"assistant","content":")"
+                   + text + "\"}");
+}
+const QByteArray Call = sse("function.call.delta",
+                            R"({"type":"function.call.delta","output_index":1,"id":"fc_0123456789abcdef0123456789abcdef","name":"add","tool_call_id":"a1B2c3D4e","arguments":"{\"a\":"})")
+                        + sse("function.call.delta",
+                              R"({"type":"function.call.delta","output_index":1,"id":"fc_0123456789abcdef0123456789abcdef","name":"add","tool_call_id":"a1B2c3D4e","arguments":"1}"})");
+const QByteArray Done = sse("conversation.response.done",
+                            R"({"type":"conversation.response.done","usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}})");
+
+const QByteArray ResponseBody = R"({"object":"conversation.response","conversation_id":"conv_0123456789abcdef0123456789abcdef",
+  "outputs":[{"object":"entry","type":"message.output","id":"msg_0123456789abcdef0123456789abcdef","role":"assistant","content":"Hello"}],
+  "usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})";
+
+const HttpHeaders JsonHeaders{{"Content-Type", "application/json"}};
+const HttpHeaders SseHeaders{{"Content-Type", "text/event-stream"}};
+
+/// A scripted server: records every request, answers with `handler`.
+class ScriptedServer
+{
+public:
+    ScriptedServer()
+    {
+        server.setHandler([this](const HttpRequest &request, HttpResponder *responder) {
+            requests.append(request);
+            handler(request, responder);
+        });
+        if (!server.listen(0))
+            qFatal("cannot listen: %s", qPrintable(server.errorString()));
+    }
+    QUrl url() const { return QUrl(u"http://127.0.0.1:"_s + QString::number(server.port())); }
+
+    HttpServer server;
+    QList<HttpRequest> requests;
+    HttpServer::Handler handler = [](const HttpRequest &, HttpResponder *responder) {
+        responder->respond(500, JsonHeaders, "{}");
+    };
+};
+
+StartConversationRequest hello()
+{
+    StartConversationRequest request;
+    request.inputs = u"hi"_s;
+    request.model = u"mistral-small-latest"_s;
+    return request;
+}
+
+RetryPolicy fastRetries(int initialMs = 1)
+{
+    RetryPolicy policy;
+    policy.initialIntervalMs = initialMs;
+    policy.maxIntervalMs = 50;
+    policy.jitterMs = 0;
+    policy.maxElapsedMs = 10000;
+    return policy;
+}
+
+struct Fixture
+{
+    Fixture()
+    {
+        client.setServerUrl(server.url());
+        client.setApiKey(QString::fromLatin1(SecretKey));
+        client.setRetryPolicy(fastRetries());
+    }
+    ScriptedServer server;
+    ConversationsClient client;
+};
+
+/// Waits for an operation's finished() and counts its emissions.
+template<typename Operation>
+bool waitFinished(Operation *operation, int timeoutMs = 10000)
+{
+    if (operation->isFinished())
+        return true;
+    QSignalSpy spy(operation, &Operation::finished);
+    return spy.wait(timeoutMs);
+}
+
+} // namespace
+
+class tst_ConversationsClient : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void operationsReachTheWire_data();
+    void operationsReachTheWire();
+    void typedResults();
+    void environmentConfiguration();
+    void serverUrlWithPathPrefix();
+
+    void streamSignalsInOrder();
+    void streamEventsArriveBeforeTheEnd();
+    void streamChunking_data();
+    void streamChunking();
+    void streamRebuildsEntries();
+    void streamDroppedMidway();
+    void streamEndsWithoutDone();
+    void streamResponseErrorEvent();
+    void streamMalformedEvent_data();
+    void streamMalformedEvent();
+    void streamInactivityTimeout();
+    void streamWrongContentType();
+    void streamBytesAfterDone();
+    void streamAbort();
+
+    void httpErrors_data();
+    void httpErrors();
+    void retryAfter_data();
+    void retryAfter();
+    void serviceUnavailableThenSuccess();
+    void retriesExhausted();
+    void connectionRefused();
+    void postNotRetriedAfterItWasSent();
+    void streamNotRetriedAfterFirstEvent();
+    void overallTimeout();
+
+    void finishedExactlyOnce_data();
+    void finishedExactlyOnce();
+    void noSignalFromInsideTheCall();
+
+    void apiKeyNeverShown();
+    void concurrentStreamsOverlap();
+};
+
+// --- the wire ---------------------------------------------------------------
+
+void tst_ConversationsClient::operationsReachTheWire_data()
+{
+    QTest::addColumn<QString>("operation");
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("query");
+    QTest::addColumn<QByteArray>("accept");
+    QTest::addColumn<QByteArray>("body");
+
+    const QByteArray startBody = R"({"inputs":[{"object":"entry","type":"message.input","role":"user","content":"hi"}],
+        "stream":false,"store":false,"handoff_execution":"client","instructions":"Be brief.",
+        "tools":[{"type":"function","function":{"name":"add","description":"Adds","strict":true,"parameters":{"type":"object"}}},
+                 {"type":"web_search"},{"type":"document_library","library_ids":["lib_1"]},
+                 {"type":"connector","connector_id":"gmail","authorization":{"type":"api-key","value":"k"}}],
+        "completion_args":{"temperature":0.3,"max_tokens":64,"tool_choice":"auto","response_format":{"type":"json_schema",
+            "json_schema":{"name":"answer","schema":{"type":"object"},"strict":true}}},
+        "guardrails":[{"block_on_error":true,"moderation_llm_v2":{"action":"block"}}],
+        "name":"n","description":"d","metadata":{"team":"qa"},"model":"mistral-medium-latest"})";
+    QTest::newRow("start") << u"start"_s << "POST"_ba << "/v1/conversations"_ba << QByteArray() << "application/json"_ba
+                           << startBody;
+    QByteArray streamed = startBody;
+    streamed.replace(R"("stream":false)", R"("stream":true)");
+    QTest::newRow("startStream") << u"startStream"_s << "POST"_ba << "/v1/conversations"_ba << QByteArray()
+                                 << "text/event-stream"_ba << streamed;
+    QTest::newRow("agent start") << u"start"_s << "POST"_ba << "/v1/conversations"_ba << QByteArray()
+                                 << "application/json"_ba
+                                 << R"({"inputs":"hi","stream":false,"agent_id":"ag_1","agent_version":"prod"})"_ba;
+    QTest::newRow("list") << u"list"_s << "GET"_ba << "/v1/conversations"_ba
+                          << "page=2&page_size=5&metadata=%7B%22team%22%3A%22qa%22%7D"_ba << "application/json"_ba
+                          << QByteArray();
+    QTest::newRow("get") << u"get"_s << "GET"_ba << "/v1/conversations/conv_1"_ba << QByteArray()
+                         << "application/json"_ba << QByteArray();
+    QTest::newRow("get hostile id") << u"get"_s << "GET"_ba << "/v1/conversations/..%2Fx%3Fy"_ba << QByteArray()
+                                    << "application/json"_ba << QByteArray();
+    QTest::newRow("delete") << u"delete"_s << "DELETE"_ba << "/v1/conversations/conv_1"_ba << QByteArray()
+                            << "application/json"_ba << QByteArray();
+    const QByteArray appendBody = R"({"inputs":[{"object":"entry","type":"function.result","tool_call_id":"a1B2c3D4e","result":"2"}],
+        "stream":false,"store":true,"handoff_execution":"client","completion_args":{"stop":["END"]},
+        "tool_confirmations":[{"tool_call_id":"x1","confirmation":"deny"}]})";
+    QTest::newRow("append") << u"append"_s << "POST"_ba << "/v1/conversations/conv_1"_ba << QByteArray()
+                            << "application/json"_ba << appendBody;
+    QByteArray appendStreamed = appendBody;
+    appendStreamed.replace(R"("stream":false)", R"("stream":true)");
+    QTest::newRow("appendStream") << u"appendStream"_s << "POST"_ba << "/v1/conversations/conv_1"_ba << QByteArray()
+                                  << "text/event-stream"_ba << appendStreamed;
+    QTest::newRow("history") << u"history"_s << "GET"_ba << "/v1/conversations/conv_1/history"_ba << QByteArray()
+                             << "application/json"_ba << QByteArray();
+    QTest::newRow("messages") << u"messages"_s << "GET"_ba << "/v1/conversations/conv_1/messages"_ba << QByteArray()
+                              << "application/json"_ba << QByteArray();
+    const QByteArray restartBody = R"({"inputs":"again","stream":false,"store":true,"handoff_execution":"server",
+        "completion_args":{"random_seed":7},"guardrails":[{"moderation_llm_v1":{"ignore_other_categories":true}}],
+        "metadata":{"v":2},"from_entry_id":"msg_1","agent_version":3})";
+    QTest::newRow("restart") << u"restart"_s << "POST"_ba << "/v1/conversations/conv_1/restart"_ba << QByteArray()
+                             << "application/json"_ba << restartBody;
+    QByteArray restartStreamed = restartBody;
+    restartStreamed.replace(R"("stream":false)", R"("stream":true)");
+    QTest::newRow("restartStream") << u"restartStream"_s << "POST"_ba << "/v1/conversations/conv_1/restart"_ba
+                                   << QByteArray() << "text/event-stream"_ba << restartStreamed;
+}
+
+void tst_ConversationsClient::operationsReachTheWire()
+{
+    QFETCH(QString, operation);
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, query);
+    QFETCH(QByteArray, accept);
+    QFETCH(QByteArray, body);
+
+    Fixture f;
+    f.server.handler = [](const HttpRequest &, HttpResponder *responder) { responder->respond(204, {}, {}); };
+    const QString id = qstrcmp(QTest::currentDataTag(), "get hostile id") == 0 ? u"../x?y"_s : u"conv_1"_s;
+    const QJsonObject json = body.isEmpty() ? QJsonObject() : jsonObject(body);
+    QObject *operationObject = nullptr;
+    if (operation == u"start")
+        operationObject = f.client.start(*StartConversationRequest::fromJson(json));
+    else if (operation == u"startStream")
+        operationObject = f.client.startStream(*StartConversationRequest::fromJson(json));
+    else if (operation == u"list")
+        operationObject = f.client.list({2, 5, QJsonObject{{u"team"_s, u"qa"_s}}});
+    else if (operation == u"get")
+        operationObject = f.client.get(id);
+    else if (operation == u"delete")
+        operationObject = f.client.deleteConversation(id);
+    else if (operation == u"append")
+        operationObject = f.client.append(id, *AppendConversationRequest::fromJson(json));
+    else if (operation == u"appendStream")
+        operationObject = f.client.appendStream(id, *AppendConversationRequest::fromJson(json));
+    else if (operation == u"history")
+        operationObject = f.client.history(id);
+    else if (operation == u"messages")
+        operationObject = f.client.messages(id);
+    else if (operation == u"restart")
+        operationObject = f.client.restart(id, *RestartConversationRequest::fromJson(json));
+    else if (operation == u"restartStream")
+        operationObject = f.client.restartStream(id, *RestartConversationRequest::fromJson(json));
+    QVERIFY(operationObject);
+    std::unique_ptr<QObject> owner(operationObject);
+    QTRY_COMPARE(f.server.requests.size(), 1);
+
+    const HttpRequest &request = f.server.requests.first();
+    QCOMPARE(request.method, method);
+    QCOMPARE(request.path, path);
+    QCOMPARE(request.query, query);
+    QCOMPARE(request.header("Authorization"), "Bearer " + SecretKey);
+    QCOMPARE(request.header("Accept"), accept);
+    QCOMPARE(request.header("User-Agent"), "switchboard/" SWITCHBOARD_VERSION_STRING);
+    if (body.isEmpty()) {
+        QVERIFY(request.body.isEmpty());
+    } else {
+        QCOMPARE(request.header("Content-Type"), "application/json"_ba);
+        QCOMPARE(jsonObject(request.body), json);
+    }
+}
+
+void tst_ConversationsClient::typedResults()
+{
+    Fixture f;
+    f.server.handler = [](const HttpRequest &request, HttpResponder *responder) {
+        if (request.path.endsWith("/history"))
+            responder->respond(200, JsonHeaders,
+                               R"({"object":"conversation.history","conversation_id":"conv_1","entries":[
+                                  {"type":"message.input","role":"user","content":"hi","id":"msg_a"},
+                                  {"type":"function.result","tool_call_id":"a1B2c3D4e","result":"2"}]})");
+        else if (request.method == "GET" && request.path == "/v1/conversations")
+            responder->respond(200, JsonHeaders,
+                               R"([{"object":"conversation","id":"conv_2","created_at":"2025-06-16T09:19:08.735790Z",
+                                   "updated_at":"2025-06-16T09:20:03.273654Z","agent_id":"ag_1"},
+                                  {"object":"conversation","id":"conv_1","created_at":"2025-06-16T09:19:08.735790Z",
+                                   "updated_at":"2025-06-16T09:20:03.273654Z","model":"mistral-small-latest"}])");
+        else
+            responder->respond(200, JsonHeaders, ResponseBody);
+    };
+    std::unique_ptr<ApiResult<ConversationResponse>> start(f.client.start(hello()));
+    std::unique_ptr<ApiResult<ConversationHistory>> history(f.client.history(u"conv_1"_s));
+    std::unique_ptr<ApiResult<QList<Conversation>>> list(f.client.list());
+    QVERIFY(waitFinished(start.get()) && waitFinished(history.get()) && waitFinished(list.get()));
+    QVERIFY2(!start->hasError(), qPrintable(start->error().message));
+    QCOMPARE(start->result().conversationId, u"conv_0123456789abcdef0123456789abcdef"_s);
+    QCOMPARE(start->result().outputs.at(0).as<MessageOutputEntry>()->content.text(), u"Hello"_s);
+    QCOMPARE(start->httpStatus(), 200);
+    QCOMPARE(history->result().entries.size(), 2);
+    QCOMPARE(history->result().entries.at(1).as<FunctionResultEntry>()->result, u"2"_s);
+    QCOMPARE(list->result().size(), 2);
+    QVERIFY(list->result().at(0).isAgentConversation());
+    QCOMPARE(list->result().at(1).model, std::optional<QString>(u"mistral-small-latest"_s));
+}
+
+void tst_ConversationsClient::environmentConfiguration()
+{
+    qputenv("MISTRAL_API_KEY", "from-environment");
+    qputenv("SWITCHBOARD_SERVER_URL", "http://127.0.0.1:1");
+    ConversationsClient client;
+    qunsetenv("MISTRAL_API_KEY");
+    qunsetenv("SWITCHBOARD_SERVER_URL");
+    QVERIFY(client.hasApiKey());
+    QCOMPARE(client.serverUrl(), QUrl(u"http://127.0.0.1:1"_s));
+    ConversationsClient defaults;
+    QVERIFY(!defaults.hasApiKey());
+    QCOMPARE(defaults.serverUrl(), QUrl(u"https://api.mistral.ai"_s));
+    QCOMPARE(defaults.timeout(), 300000);
+    QCOMPARE(defaults.retryPolicy().statusCodes, (QList<int>{429, 500, 502, 503, 504}));
+    QCOMPARE(defaults.userAgent(), "switchboard/" SWITCHBOARD_VERSION_STRING);
+
+    // An injected manager is used for the calls.
+    QNetworkAccessManager manager;
+    defaults.setNetworkAccessManager(&manager);
+    QCOMPARE(defaults.networkAccessManager(), &manager);
+}
+
+void tst_ConversationsClient::serverUrlWithPathPrefix()
+{
+    Fixture f;
+    f.client.setServerUrl(QUrl(f.server.url().toString() + u"/proxy/mistral/"_s));
+    f.server.handler = [](const HttpRequest &, HttpResponder *responder) { responder->respond(204, {}, {}); };
+    std::unique_ptr<ApiReply> reply(f.client.deleteConversation(u"conv_9"_s));
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(f.server.requests.at(0).path, "/proxy/mistral/v1/conversations/conv_9"_ba);
+    QVERIFY(!reply->hasError());
+    QCOMPARE(reply->httpStatus(), 204);
+}
+
+// --- streaming ----------------------------------------------------------------
+
+void tst_ConversationsClient::streamSignalsInOrder()
+{
+    Fixture f;
+    const QByteArray handoffAndTools =
+        sse("tool.execution.started", R"({"type":"tool.execution.started","output_index":2,"id":"tool_exec_1","name":"web_search","arguments":"{\"q\":"})")
+        + sse("tool.execution.delta", R"({"type":"tool.execution.delta","output_index":2,"id":"tool_exec_1","name":"web_search","arguments":"\"x\"}"})")
+        + sse("tool.execution.done", R"({"type":"tool.execution.done","output_index":2,"id":"tool_exec_1","name":"web_search","info":{"n":1}})")
+        + sse("agent.handoff.started", R"({"type":"agent.handoff.started","output_index":3,"id":"handoff_1","previous_agent_id":"ag_a","previous_agent_name":"A"})")
+        + sse("agent.handoff.done", R"({"type":"agent.handoff.done","output_index":3,"id":"handoff_1","next_agent_id":"ag_b","next_agent_name":"B"})")
+        + sse("reasoning.delta", R"({"type":"reasoning.delta","output_index":4})");
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "Hel") + delta(0, "lo") + Call + handoffAndTools + Done);
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QStringList order;
+    const auto record = [&order](const QString &name) { return [&order, name] { order << name; }; };
+    connect(stream.get(), &ConversationStream::responseStarted, this, record(u"responseStarted"_s));
+    connect(stream.get(), &ConversationStream::messageDelta, this, record(u"messageDelta"_s));
+    connect(stream.get(), &ConversationStream::functionCallDelta, this, record(u"functionCallDelta"_s));
+    connect(stream.get(), &ConversationStream::toolExecutionStarted, this, record(u"toolExecutionStarted"_s));
+    connect(stream.get(), &ConversationStream::toolExecutionDelta, this, record(u"toolExecutionDelta"_s));
+    connect(stream.get(), &ConversationStream::toolExecutionDone, this, record(u"toolExecutionDone"_s));
+    connect(stream.get(), &ConversationStream::agentHandoffStarted, this, record(u"agentHandoffStarted"_s));
+    connect(stream.get(), &ConversationStream::agentHandoffDone, this, record(u"agentHandoffDone"_s));
+    connect(stream.get(), &ConversationStream::responseDone, this, record(u"responseDone"_s));
+    connect(stream.get(), &ConversationStream::eventReceived, this,
+            [&order](const ConversationEvent &event) { order << u"*"_s + event.type(); });
+    connect(stream.get(), &ConversationStream::finished, this, record(u"finished"_s));
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    const QStringList expected{
+        u"responseStarted"_s, u"*conversation.response.started"_s, u"messageDelta"_s, u"*message.output.delta"_s,
+        u"messageDelta"_s, u"*message.output.delta"_s, u"functionCallDelta"_s, u"*function.call.delta"_s,
+        u"functionCallDelta"_s, u"*function.call.delta"_s, u"toolExecutionStarted"_s, u"*tool.execution.started"_s,
+        u"toolExecutionDelta"_s, u"*tool.execution.delta"_s, u"toolExecutionDone"_s, u"*tool.execution.done"_s,
+        u"agentHandoffStarted"_s, u"*agent.handoff.started"_s, u"agentHandoffDone"_s, u"*agent.handoff.done"_s,
+        u"*reasoning.delta"_s, u"responseDone"_s, u"*conversation.response.done"_s, u"finished"_s};
+    QCOMPARE(order, expected);
+    QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
+    QCOMPARE(stream->usage()->totalTokens, 8);
+    QCOMPARE(stream->eventCount(), 12);
+    QVERIFY(stream->isComplete());
+}
+
+void tst_ConversationsClient::streamEventsArriveBeforeTheEnd()
+{
+    // The server writes the next event only after the client has seen the
+    // previous one: the stream can only complete if events are delivered as
+    // their bytes arrive, not when the response ends.
+    Fixture f;
+    QPointer<HttpResponder> open;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        open = responder;
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started);
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    int deltas = 0;
+    connect(stream.get(), &ConversationStream::eventReceived, this, [&](const ConversationEvent &event) {
+        QVERIFY(!stream->isFinished());
+        if (!open)
+            return;
+        if (event.is<ResponseStartedEvent>() || (event.is<MessageOutputEvent>() && ++deltas < 3))
+            open->writeChunk(delta(0, "x"));
+        else if (event.is<MessageOutputEvent>()) {
+            open->writeChunk(Done);
+            open->endStream();
+        }
+    });
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(deltas, 3);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"xxx"_s);
+}
+
+void tst_ConversationsClient::streamChunking_data()
+{
+    QTest::addColumn<int>("chunkSize");
+    QTest::newRow("1 byte") << 1;
+    QTest::newRow("2 bytes") << 2;
+    QTest::newRow("7 bytes") << 7;
+    QTest::newRow("64 bytes") << 64;
+    QTest::newRow("whole") << 0;
+}
+
+void tst_ConversationsClient::streamChunking()
+{
+    QFETCH(int, chunkSize);
+    Fixture f;
+    // Multi-byte characters and CRLF line endings, split anywhere.
+    QByteArray transcript = Started + delta(0, "Gr\xc3\xbc\xc3\x9f \xe2\x82\xac ") + delta(0, "\xf0\x9f\x98\x80") + Call + Done;
+    transcript.replace("\n", "\r\n");
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        const int size = qstrcmp(QTest::currentDataTag(), "whole") == 0 ? int(transcript.size()) : chunkSize;
+        // Each chunk its own write, flushed on its own turn of the event loop.
+        auto offset = std::make_shared<qsizetype>(0);
+        auto *timer = new QTimer(responder);
+        QObject::connect(timer, &QTimer::timeout, responder, [=] {
+            if (!responder->isOpen())
+                return;
+            responder->writeChunk(transcript.mid(*offset, size));
+            *offset += size;
+            if (*offset >= transcript.size()) {
+                timer->stop();
+                responder->endStream();
+            }
+        });
+        timer->start(0);
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get(), 30000));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(stream->eventCount(), 6);
+    const QList<Entry> entries = stream->entries();
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.at(0).as<MessageOutputEntry>()->content.text(), QString::fromUtf8("Grüß € 😀"));
+    QCOMPARE(entries.at(1).as<FunctionCallEntry>()->arguments.toText(), u"{\"a\":1}"_s);
+}
+
+void tst_ConversationsClient::streamRebuildsEntries()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "The sum ") + delta(0, "is:") + Call + Done);
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    const QList<Entry> entries = stream->entries();
+    QCOMPARE(entries.size(), 2);
+    const MessageOutputEntry *message = entries.at(0).as<MessageOutputEntry>();
+    QVERIFY(message);
+    QCOMPARE(message->id, std::optional<QString>(u"msg_0123456789abcdef0123456789abcdef"_s));
+    QCOMPARE(message->content, MessageContent(u"The sum is:"_s));
+    const FunctionCallEntry *call = entries.at(1).as<FunctionCallEntry>();
+    QVERIFY(call);
+    QCOMPARE(call->name, u"add"_s);
+    QCOMPARE(call->toolCallId, u"a1B2c3D4e"_s);
+    QCOMPARE(call->arguments.toText(), u"{\"a\":1}"_s);
+}
+
+void tst_ConversationsClient::streamDroppedMidway()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "partial") + "event: message.output.del");
+        QTimer::singleShot(20, responder, [responder] { responder->abortConnection(); });
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy errors(stream.get(), &ConversationStream::errorOccurred);
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(stream->error().code, Error::Code::IncompleteStream);
+    QCOMPARE(stream->error().message,
+             u"POST /v1/conversations: the stream ended after 2 events without conversation.response.done"_s);
+    QCOMPARE(stream->attempts(), 1);   // it had delivered events: never sent again
+    // What arrived stays available.
+    QCOMPARE(stream->eventCount(), 2);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"partial"_s);
+}
+
+void tst_ConversationsClient::streamEndsWithoutDone()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "cut"));
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(stream->error().code, Error::Code::IncompleteStream);
+    QCOMPARE(stream->error().message,
+             u"POST /v1/conversations: the stream ended after 2 events without conversation.response.done"_s);
+    QCOMPARE(stream->entries().size(), 1);
+}
+
+void tst_ConversationsClient::streamResponseErrorEvent()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "so far")
+                              + sse("conversation.response.error",
+                                    R"({"type":"conversation.response.error","message":"model overloaded","code":3000})"));
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy typed(stream.get(), &ConversationStream::responseError);
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(typed.size(), 1);
+    QCOMPARE(stream->error().code, Error::Code::ResponseError);
+    QCOMPARE(stream->error().responseErrorCode, 3000);
+    QCOMPARE(stream->error().message,
+             u"POST /v1/conversations: the server reported an error (code 3000): model overloaded"_s);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"so far"_s);
+}
+
+void tst_ConversationsClient::streamMalformedEvent_data()
+{
+    QTest::addColumn<QByteArray>("bad");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("not json") << sse("message.output.delta", "{\"type\":") << Error::Code::InvalidJson
+                              << u"POST /v1/conversations: event 2: data of event \"message.output.delta\" is not valid JSON"_s;
+    QTest::newRow("missing field") << sse("function.call.delta", R"({"type":"function.call.delta","id":"fc_1","name":"f","arguments":""})")
+                                   << Error::Code::MalformedEvent
+                                   << u"POST /v1/conversations: event 2: FunctionCallEvent: missing required field \"tool_call_id\""_s;
+    QTest::newRow("type mismatch") << sse("message.output.delta", R"({"type":"conversation.response.done"})")
+                                   << Error::Code::MalformedEvent
+                                   << u"POST /v1/conversations: event 2: event \"message.output.delta\" carries a payload of type \"conversation.response.done\""_s;
+}
+
+void tst_ConversationsClient::streamMalformedEvent()
+{
+    QFETCH(QByteArray, bad);
+    QFETCH(Error::Code, code);
+    QFETCH(QString, message);
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + bad + delta(0, "never seen") + Done);
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(stream->error().code, code);
+    QVERIFY2(stream->error().message.startsWith(message), qPrintable(stream->error().message));
+    QCOMPARE(stream->eventCount(), 1);
+    QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
+}
+
+void tst_ConversationsClient::streamInactivityTimeout()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started);   // then silence
+    };
+    CallOptions options;
+    options.inactivityTimeoutMs = 200;
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello(), options));
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(stream->error().code, Error::Code::InactivityTimeout);
+    QCOMPARE(stream->error().message, u"POST /v1/conversations: nothing received for 200 ms"_s);
+    QCOMPARE(stream->eventCount(), 1);
+}
+
+void tst_ConversationsClient::streamWrongContentType()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->respond(200, JsonHeaders, ResponseBody);
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(stream->error().code, Error::Code::ProtocolError);
+    QCOMPARE(stream->error().message,
+             u"POST /v1/conversations: expected a text/event-stream response, got \"application/json\""_s);
+}
+
+void tst_ConversationsClient::streamBytesAfterDone()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "ok") + Done + delta(0, " extra") + "garbage\n\n");
+        responder->endStream();
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy events(stream.get(), &ConversationStream::eventReceived);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"ignored an event after conversation.response.done"_s));
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(events.size(), 3);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"ok"_s);
+}
+
+void tst_ConversationsClient::streamAbort()
+{
+    Fixture f;
+    bool clientGone = false;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        connect(responder, &HttpResponder::clientGone, responder, [&clientGone] { clientGone = true; });
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started);
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy errors(stream.get(), &ConversationStream::errorOccurred);
+    QSignalSpy finished(stream.get(), &ConversationStream::finished);
+    connect(stream.get(), &ConversationStream::responseStarted, stream.get(), &ConversationStream::abort);
+    QTRY_COMPARE(finished.size(), 1);
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(stream->error().code, Error::Code::Canceled);
+    QCOMPARE(stream->eventCount(), 1);
+    QTRY_VERIFY(clientGone);   // the connection really was closed
+}
+
+// --- errors and retries ---------------------------------------------------------
+
+void tst_ConversationsClient::httpErrors_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<int>("validationCount");
+
+    QTest::newRow("400") << 400 << R"({"object":"error","message":"Invalid model: nope","type":"invalid_request_error","param":"model","code":"1500"})"_ba
+                         << Error::Code::BadRequest << u"POST /v1/conversations: HTTP 400 Bad Request: Invalid model: nope"_s << 0;
+    QTest::newRow("401") << 401 << R"({"message":"Unauthorized","request_id":"x"})"_ba << Error::Code::Unauthorized
+                         << u"POST /v1/conversations: HTTP 401 Unauthorized: Unauthorized"_s << 0;
+    QTest::newRow("403 plain") << 403 << R"({"object":"error","message":"Forbidden","type":"invalid_request_error"})"_ba
+                               << Error::Code::Forbidden << u"POST /v1/conversations: HTTP 403 Forbidden: Forbidden"_s << 0;
+    QTest::newRow("403 guardrail")
+        << 403
+        << R"({"error":{"message":"Content blocked by guardrail","status":403},"guardrails":{"results":{"moderation_llm_v2":{"violated":true,"action":"block"}}}})"_ba
+        << Error::Code::GuardrailBlocked << u"POST /v1/conversations: HTTP 403 Forbidden: Content blocked by guardrail"_s << 0;
+    QTest::newRow("403 guardrail error")
+        << 403
+        << R"({"object":"Error","message":"Request blocked due to error in guardrail evaluation and block_on_error is set to True.","type":"invalid_request_error","code":3201,"guardrails":[{"moderation_llm_v2":{"action":"block","error":{"message":"Moderation API request failed."}}}]})"_ba
+        << Error::Code::GuardrailBlocked
+        << u"POST /v1/conversations: HTTP 403 Forbidden: Request blocked due to error in guardrail evaluation and block_on_error is set to True."_s
+        << 0;
+    QTest::newRow("404") << 404 << R"({"object":"error","message":"Conversation not found"})"_ba << Error::Code::NotFound
+                         << u"POST /v1/conversations: HTTP 404 Not Found: Conversation not found"_s << 0;
+    QTest::newRow("422 spec shape")
+        << 422 << R"({"detail":[{"loc":["body","inputs",0,"role"],"msg":"Input should be 'user' or 'assistant'","type":"enum"},{"loc":["body","model"],"msg":"Field required","type":"missing"}]})"_ba
+        << Error::Code::ValidationFailed
+        << u"POST /v1/conversations: HTTP 422 Unprocessable Entity: body.inputs.0.role: Input should be 'user' or 'assistant'; body.model: Field required"_s
+        << 2;
+    QTest::newRow("422 wrapped shape")
+        << 422 << R"({"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","metadata"],"msg":"Extra inputs are not permitted","input":{}}]},"type":"invalid_request_error","param":null,"code":null})"_ba
+        << Error::Code::ValidationFailed
+        << u"POST /v1/conversations: HTTP 422 Unprocessable Entity: body.metadata: Extra inputs are not permitted"_s << 1;
+    QTest::newRow("409 other") << 409 << "conflict, plain text"_ba << Error::Code::HttpError
+                               << u"POST /v1/conversations: HTTP 409 Conflict: conflict, plain text"_s << 0;
+    QTest::newRow("500 no retry codes") << 500 << R"({"message":"boom"})"_ba << Error::Code::ServerError
+                                        << u"POST /v1/conversations: HTTP 500 Internal Server Error: boom"_s << 0;
+}
+
+void tst_ConversationsClient::httpErrors()
+{
+    QFETCH(int, status);
+    QFETCH(QByteArray, body);
+    QFETCH(Error::Code, code);
+    QFETCH(QString, message);
+    QFETCH(int, validationCount);
+    Fixture f;
+    f.client.setRetryPolicy(RetryPolicy::none());
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->respond(status, {{"Content-Type", "application/json"}, {"X-Request-Id", "req-42"}}, body);
+    };
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello()));
+    QSignalSpy errors(reply.get(), &ApiReply::errorOccurred);
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(errors.size(), 1);
+    const Error error = reply->error();
+    QCOMPARE(error.code, code);
+    QCOMPARE(error.httpStatus, status);
+    QCOMPARE(error.message, message);
+    QCOMPARE(error.body, body);
+    QCOMPARE(error.validationErrors.size(), validationCount);
+    bool hasRequestId = false;
+    for (const auto &[name, value] : error.httpHeaders)
+        hasRequestId |= name.compare("X-Request-Id", Qt::CaseInsensitive) == 0 && value == "req-42";
+    QVERIFY(hasRequestId);
+    if (code == Error::Code::GuardrailBlocked)
+        QVERIFY(!error.guardrails.isUndefined() && !error.guardrails.isNull());
+    if (validationCount == 1)
+        QCOMPARE(error.validationErrors.at(0), (Error::ValidationDetail{u"body.metadata"_s, u"Extra inputs are not permitted"_s, u"extra_forbidden"_s}));
+}
+
+void tst_ConversationsClient::retryAfter_data()
+{
+    QTest::addColumn<QByteArray>("retryAfter");
+    QTest::addColumn<int>("minimumDelay");
+    QTest::newRow("seconds") << "1"_ba << 1000;
+    QTest::newRow("http date") << QLocale::c()
+                                      .toString(QDateTime::currentDateTimeUtc().addSecs(3), u"ddd, dd MMM yyyy HH:mm:ss 'GMT'"_s)
+                                      .toLatin1()
+                               << 1000;
+}
+
+void tst_ConversationsClient::retryAfter()
+{
+    QFETCH(QByteArray, retryAfter);
+    QFETCH(int, minimumDelay);
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        if (f.server.requests.size() == 1)
+            responder->respond(429, {{"Content-Type", "application/json"}, {"Retry-After", retryAfter}},
+                               R"({"message":"Too many requests"})");
+        else
+            responder->respond(200, JsonHeaders, ResponseBody);
+    };
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello()));
+    QSignalSpy retries(reply.get(), &ApiReply::retryScheduled);
+    QVERIFY(waitFinished(reply.get(), 15000));
+    QVERIFY2(!reply->hasError(), qPrintable(reply->error().message));
+    QCOMPARE(retries.size(), 1);
+    QCOMPARE(retries.at(0).at(0).toInt(), 1);
+    // The server's delay wins over the 1 ms backoff.
+    QVERIFY2(retries.at(0).at(1).toInt() >= minimumDelay, qPrintable(QString::number(retries.at(0).at(1).toInt())));
+    QVERIFY(retries.at(0).at(1).toInt() <= 3000);
+    QCOMPARE(reply->attempts(), 2);
+}
+
+void tst_ConversationsClient::serviceUnavailableThenSuccess()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        if (f.server.requests.size() <= 2)
+            responder->respond(503, JsonHeaders, R"({"message":"Service unavailable"})");
+        else {
+            responder->beginStream(200, SseHeaders);
+            responder->writeChunk(Started + delta(0, "finally") + Done);
+            responder->endStream();
+        }
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy retries(stream.get(), &ConversationStream::retryScheduled);
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(retries.size(), 2);
+    QCOMPARE(stream->attempts(), 3);
+    QCOMPARE(f.server.requests.size(), 3);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"finally"_s);
+    // Backoff grows: 1 ms, then 1.5 ms (rounded down).
+    QCOMPARE(retries.at(0).at(1).toInt(), 1);
+    QCOMPARE(retries.at(1).at(1).toInt(), 1);
+}
+
+void tst_ConversationsClient::retriesExhausted()
+{
+    Fixture f;
+    RetryPolicy policy = fastRetries(10);
+    policy.maxElapsedMs = 100;
+    f.client.setRetryPolicy(policy);
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->respond(502, JsonHeaders, R"({"message":"Bad gateway"})");
+    };
+    std::unique_ptr<ApiResult<Conversation>> reply(f.client.get(u"conv_1"_s));
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(reply->error().code, Error::Code::ServerError);
+    QVERIFY2(reply->error().message.startsWith(u"GET /v1/conversations/conv_1: HTTP 502 Bad Gateway: Bad gateway (gave up after "_s),
+             qPrintable(reply->error().message));
+    QVERIFY(reply->attempts() >= 2);
+    QCOMPARE(f.server.requests.size(), reply->attempts());
+}
+
+void tst_ConversationsClient::connectionRefused()
+{
+    // A port nobody listens on: take one and close it.
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    ConversationsClient client;
+    client.setServerUrl(QUrl(u"http://127.0.0.1:"_s + QString::number(port)));
+    RetryPolicy policy = fastRetries();
+    policy.maxElapsedMs = 60;
+    client.setRetryPolicy(policy);
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(client.start(hello()));
+    QSignalSpy retries(reply.get(), &ApiReply::retryScheduled);
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(reply->error().code, Error::Code::ConnectionRefused);
+    QVERIFY(retries.size() >= 1);   // never reached the server: safe to repeat
+    QCOMPARE(reply->httpStatus(), 0);
+}
+
+void tst_ConversationsClient::postNotRetriedAfterItWasSent()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        // The request arrived; the connection dies without an answer.
+        responder->abortConnection();
+    };
+    std::unique_ptr<ApiResult<ConversationResponse>> post(f.client.start(hello()));
+    QVERIFY(waitFinished(post.get()));
+    QCOMPARE(post->error().code, Error::Code::ConnectionClosed);
+    QCOMPARE(post->attempts(), 1);
+
+    // The same failure on a GET is retried: it is safe to repeat.
+    f.server.requests.clear();
+    RetryPolicy policy = fastRetries();
+    policy.maxElapsedMs = 200;
+    f.client.setRetryPolicy(policy);
+    std::unique_ptr<ApiResult<Conversation>> get(f.client.get(u"conv_1"_s));
+    QVERIFY(waitFinished(get.get()));
+    QVERIFY(get->attempts() >= 2);
+}
+
+void tst_ConversationsClient::streamNotRetriedAfterFirstEvent()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started);
+        QTimer::singleShot(10, responder, [responder] { responder->abortConnection(); });
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.appendStream(u"conv_1"_s, {}));
+    QSignalSpy retries(stream.get(), &ConversationStream::retryScheduled);
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(retries.size(), 0);
+    QCOMPARE(f.server.requests.size(), 1);
+    QCOMPARE(stream->error().code, Error::Code::IncompleteStream);
+}
+
+void tst_ConversationsClient::overallTimeout()
+{
+    Fixture f;
+    f.server.handler = [](const HttpRequest &, HttpResponder *) { /* never answers */ };
+    CallOptions options;
+    options.timeoutMs = 150;
+    options.retryPolicy = RetryPolicy::none();
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello(), options));
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(reply->error().code, Error::Code::Timeout);
+    QCOMPARE(reply->error().message, u"POST /v1/conversations: no complete response within 150 ms"_s);
+}
+
+// --- lifecycle --------------------------------------------------------------------
+
+enum class Action { Succeed, Fail, AbortEarly, AbortWhileWaiting, AbortAfterFinish };
+
+void tst_ConversationsClient::finishedExactlyOnce_data()
+{
+    QTest::addColumn<bool>("stream");
+    QTest::addColumn<int>("action");
+    QTest::addColumn<Error::Code>("code");
+    for (const bool stream : {false, true}) {
+        const char *kind = stream ? "stream" : "reply";
+        QTest::addRow("%s succeeds", kind) << stream << int(Action::Succeed) << Error::Code::NoError;
+        QTest::addRow("%s fails", kind) << stream << int(Action::Fail) << Error::Code::NotFound;
+        QTest::addRow("%s aborted at once", kind) << stream << int(Action::AbortEarly) << Error::Code::Canceled;
+        QTest::addRow("%s aborted while waiting", kind) << stream << int(Action::AbortWhileWaiting) << Error::Code::Canceled;
+        QTest::addRow("%s aborted after finish", kind) << stream << int(Action::AbortAfterFinish) << Error::Code::NoError;
+    }
+}
+
+void tst_ConversationsClient::finishedExactlyOnce()
+{
+    QFETCH(bool, stream);
+    QFETCH(int, action);
+    QFETCH(Error::Code, code);
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        if (Action(action) == Action::Fail)
+            responder->respond(404, JsonHeaders, R"({"message":"nope"})");
+        else if (Action(action) == Action::AbortWhileWaiting)
+            return;   // no answer
+        else if (stream) {
+            responder->beginStream(200, SseHeaders);
+            responder->writeChunk(Started + Done);
+            responder->endStream();
+        } else
+            responder->respond(200, JsonHeaders, ResponseBody);
+    };
+    std::unique_ptr<QObject> operation(stream ? static_cast<QObject *>(f.client.startStream(hello()))
+                                              : static_cast<QObject *>(f.client.start(hello())));
+    QSignalSpy finished(operation.get(), SIGNAL(finished()));
+    QSignalSpy errors(operation.get(), SIGNAL(errorOccurred(Switchboard::Error)));
+    const auto abort = [&] { QMetaObject::invokeMethod(operation.get(), "abort"); };
+    if (Action(action) == Action::AbortEarly)
+        abort();
+    if (Action(action) == Action::AbortWhileWaiting) {
+        QTRY_COMPARE(f.server.requests.size(), 1);
+        abort();
+    }
+    QTRY_COMPARE(finished.size(), 1);
+    if (Action(action) == Action::AbortAfterFinish)
+        abort();
+    QTest::qWait(50);   // nothing more may come
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(errors.size(), code == Error::Code::NoError ? 0 : 1);
+    if (!errors.isEmpty())
+        QCOMPARE(errors.at(0).at(0).value<Error>().code, code);
+}
+
+void tst_ConversationsClient::noSignalFromInsideTheCall()
+{
+    // Even a call that cannot work reports later, through the event loop.
+    ConversationsClient client;
+    client.setServerUrl(QUrl(u"http://127.0.0.1:1"_s));
+    client.setRetryPolicy(RetryPolicy::none());
+    QNetworkAccessManager *manager = new QNetworkAccessManager;
+    client.setNetworkAccessManager(manager);
+    delete manager;   // the client holds a QPointer: no manager at all now
+    std::unique_ptr<ApiReply> reply(client.deleteConversation(u"conv_1"_s));
+    QVERIFY(!reply->isFinished());
+    QSignalSpy finished(reply.get(), &ApiReply::finished);
+    QVERIFY(finished.wait(5000));
+    QCOMPARE(reply->error().code, Error::Code::NetworkError);
+    QCOMPARE(reply->error().message, u"DELETE /v1/conversations/conv_1: no QNetworkAccessManager"_s);
+}
+
+// --- secrets and concurrency ----------------------------------------------------------
+
+void tst_ConversationsClient::apiKeyNeverShown()
+{
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->respond(401, JsonHeaders, R"({"message":"Unauthorized"})");
+    };
+    QString printed;
+    QDebug(&printed) << f.client;
+    QVERIFY2(!printed.contains(QString::fromLatin1(SecretKey)), qPrintable(printed));
+    QVERIFY(printed.contains(u"key (set)"_s));
+
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello()));
+    QVERIFY(waitFinished(reply.get()));
+    QString errorText;
+    QDebug(&errorText) << reply->error();
+    errorText += reply->error().message + reply->error().details + QString::fromUtf8(reply->error().body);
+    for (const auto &[name, value] : reply->error().httpHeaders)
+        errorText += QString::fromLatin1(name + value);
+    QVERIFY2(!errorText.contains(QString::fromLatin1(SecretKey)), qPrintable(errorText));
+}
+
+void tst_ConversationsClient::concurrentStreamsOverlap()
+{
+    // The server answers no stream until all of them are open at once: with
+    // Qt's six connections per host the rest would wait forever.
+    constexpr int Streams = 200;
+    Fixture f;
+    QList<QPointer<HttpResponder>> waiting;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started);
+        waiting.append(responder);
+        if (waiting.size() == Streams) {
+            for (const QPointer<HttpResponder> &open : std::as_const(waiting)) {
+                if (open) {
+                    open->writeChunk(Done);
+                    open->endStream();
+                }
+            }
+        }
+    };
+    std::vector<std::unique_ptr<ConversationStream>> streams;
+    int finished = 0;
+    for (int i = 0; i < Streams; ++i) {
+        streams.emplace_back(f.client.startStream(hello()));
+        connect(streams.back().get(), &ConversationStream::finished, this, [&finished] { ++finished; });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished, Streams, 60000);
+    for (const auto &stream : streams)
+        QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(f.server.server.connectionCount() >= 0, true);
+}
+
+QTEST_GUILESS_MAIN(tst_ConversationsClient)
+#include "tst_conversationsclient.moc"
