@@ -1,0 +1,46 @@
+#pragma once
+
+#include <switchboard/result.h>
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QStringList>
+
+#include <memory>
+
+namespace valijson {
+class Schema;
+}
+
+namespace Switchboard {
+
+/// A compiled JSON Schema (draft 7, through valijson) that checks values
+/// and explains what is wrong in words a model can act on. Copies share
+/// the compiled schema; validate() may run on any thread.
+class SWITCHBOARD_AUTOTEST_EXPORT JsonSchemaValidator
+{
+public:
+    /// Compiles `schema`. Fails (Code::InvalidValue) for a schema valijson
+    /// cannot use, with its reason. "$ref"s to other documents are not fetched.
+    static Result<JsonSchemaValidator> create(const QJsonObject &schema);
+    /// The same for a boolean or object schema as a QJsonValue (the test suite has both).
+    static Result<JsonSchemaValidator> create(const QJsonValue &schema);
+
+    /// Empty when `instance` satisfies the schema; otherwise up to
+    /// `maxProblems` lines like `"a": expected type number, got "x" (a string)`.
+    QStringList validate(const QJsonValue &instance, int maxProblems = 5) const;
+
+    bool isValid(const QJsonValue &instance) const { return validate(instance, 1).isEmpty(); }
+
+private:
+    std::shared_ptr<const valijson::Schema> m_schema;
+    QJsonValue m_schemaJson;
+};
+
+/// Turns a tool call's raw arguments (the API sends a JSON string or an
+/// object) into an object. An empty or blank string counts as {} since models
+/// send that for tools without parameters. Errors (Code::ToolInvalidArguments)
+/// say what is wrong with the text and where.
+SWITCHBOARD_AUTOTEST_EXPORT Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments);
+
+} // namespace Switchboard

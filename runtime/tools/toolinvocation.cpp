@@ -1,0 +1,207 @@
+#include <switchboard/toolinvocation.h>
+
+#include "pluginlogging_p.h"
+
+#include <QFutureWatcher>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPointer>
+#include <QPromise>
+#include <QThreadPool>
+
+#include <exception>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard {
+
+ToolCancellationToken::ToolCancellationToken() : m_flag(std::make_shared<std::atomic_bool>(false)) {}
+
+bool ToolCancellationToken::isCancelRequested() const
+{
+    return m_flag->load(std::memory_order_relaxed);
+}
+
+class ToolInvocationPrivate
+{
+public:
+    ToolCancellationToken token;
+    bool outcomeRecorded = false;   // emitResult()/emitError() was called
+    bool finished = false;          // finished() was emitted
+    Error error;
+    QJsonValue result;
+};
+
+ToolInvocation::ToolInvocation(QObject *parent) : QObject(parent), d(std::make_unique<ToolInvocationPrivate>()) {}
+
+ToolInvocation::~ToolInvocation()
+{
+    // A worker still running for this invocation has nobody to report to: ask
+    // it to stop (without the signal; the object is going away).
+    if (!d->finished)
+        d->token.m_flag->store(true, std::memory_order_relaxed);
+}
+
+bool ToolInvocation::isFinished() const
+{
+    return d->finished;
+}
+
+bool ToolInvocation::isCancelRequested() const
+{
+    return d->token.isCancelRequested();
+}
+
+ToolCancellationToken ToolInvocation::cancellationToken() const
+{
+    return d->token;
+}
+
+Error ToolInvocation::error() const
+{
+    return d->error;
+}
+
+QJsonValue ToolInvocation::result() const
+{
+    return d->result;
+}
+
+QString ToolInvocation::resultText() const
+{
+    if (d->error.isError())
+        return d->error.message;
+    switch (d->result.type()) {
+    case QJsonValue::String:
+        return d->result.toString();
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(d->result.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(d->result.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Bool:
+        return d->result.toBool() ? u"true"_s : u"false"_s;
+    case QJsonValue::Double: {
+        // Through a one-element array so numbers print exactly as JSON does.
+        const QByteArray json = QJsonDocument(QJsonArray{d->result}).toJson(QJsonDocument::Compact);
+        return QString::fromUtf8(json.mid(1, json.size() - 2));
+    }
+    case QJsonValue::Null:
+        return u"null"_s;
+    case QJsonValue::Undefined:
+        break;
+    }
+    return {};
+}
+
+void ToolInvocation::emitResult(const QJsonValue &result)
+{
+    if (d->outcomeRecorded) {
+        qCWarning(lcPlugins) << "ToolInvocation: result reported after the outcome was already set; ignored";
+        return;
+    }
+    if (result.isUndefined()) {
+        emitError(Error(Error::Code::ToolFailed, u"the tool returned no result"_s));
+        return;
+    }
+    d->outcomeRecorded = true;
+    d->result = result;
+    QMetaObject::invokeMethod(this, [this] {
+        d->finished = true;
+        Q_EMIT finished(QPrivateSignal());
+    }, Qt::QueuedConnection);
+}
+
+void ToolInvocation::emitError(const Error &error)
+{
+    if (d->outcomeRecorded) {
+        qCWarning(lcPlugins) << "ToolInvocation: error reported after the outcome was already set; ignored:" << error;
+        return;
+    }
+    d->outcomeRecorded = true;
+    d->error = error;
+    if (!d->error.isError())
+        d->error.code = Error::Code::ToolFailed;
+    if (d->error.message.isEmpty())
+        d->error.message = u"the tool failed without saying why"_s;
+    QMetaObject::invokeMethod(this, [this] {
+        d->finished = true;
+        const QPointer<ToolInvocation> guard(this);
+        Q_EMIT errorOccurred(d->error, QPrivateSignal());
+        if (guard)
+            Q_EMIT finished(QPrivateSignal());
+    }, Qt::QueuedConnection);
+}
+
+void ToolInvocation::emitOutcome(const ToolOutcome &outcome)
+{
+    if (outcome)
+        emitResult(outcome.value());
+    else
+        emitError(outcome.error());
+}
+
+void ToolInvocation::cancel()
+{
+    if (d->finished || d->token.isCancelRequested())
+        return;
+    d->token.m_flag->store(true, std::memory_order_relaxed);
+    Q_EMIT cancelRequested();
+}
+
+ToolInvocation *ToolInvocation::fromOutcome(const ToolOutcome &outcome, QObject *parent)
+{
+    auto *invocation = new ToolInvocation(parent);
+    invocation->emitOutcome(outcome);
+    return invocation;
+}
+
+ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome()> function, QObject *parent,
+                                                QThreadPool *pool)
+{
+    return runInThreadPool(
+        std::function<ToolOutcome(const ToolCancellationToken &)>(
+            [function = std::move(function)](const ToolCancellationToken &) { return function(); }),
+        parent, pool);
+}
+
+ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome(const ToolCancellationToken &)> function,
+                                                QObject *parent, QThreadPool *pool)
+{
+    auto *invocation = new ToolInvocation(parent);
+    if (!function) {
+        invocation->emitError(Error(Error::Code::ToolFailed, u"the tool has no function to run"_s));
+        return invocation;
+    }
+    // The worker owns the promise; the watcher, a child of the invocation,
+    // brings the outcome back to the invocation's thread. If the invocation is
+    // deleted first the watcher goes with it and the outcome is dropped.
+    auto promise = std::make_shared<QPromise<ToolOutcome>>();
+    auto *watcher = new QFutureWatcher<ToolOutcome>(invocation);
+    QObject::connect(watcher, &QFutureWatcherBase::finished, invocation, [invocation, watcher] {
+        const QFuture<ToolOutcome> future = watcher->future();
+        if (future.resultCount() > 0)
+            invocation->emitOutcome(future.result());
+        else
+            invocation->emitError(Error(Error::Code::ToolFailed, u"the tool's worker ended without a result"_s));
+    });
+    watcher->setFuture(promise->future());
+    promise->start();
+    (pool ? pool : QThreadPool::globalInstance())
+        ->start([promise, function = std::move(function), token = invocation->cancellationToken()] {
+            ToolOutcome outcome = Error(Error::Code::ToolFailed, QString());
+            try {
+                outcome = function(token);
+            } catch (const std::exception &exception) {
+                outcome = Error(Error::Code::ToolFailed,
+                                u"the tool threw an exception: "_s + QString::fromLocal8Bit(exception.what()));
+            } catch (...) {
+                outcome = Error(Error::Code::ToolFailed, u"the tool threw an exception"_s);
+            }
+            promise->addResult(std::move(outcome));
+            promise->finish();
+        });
+    return invocation;
+}
+
+} // namespace Switchboard
