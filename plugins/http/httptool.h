@@ -1,0 +1,119 @@
+#pragma once
+
+#include <switchboard/result.h>
+#include <switchboard/toolinvocation.h>
+
+#include <QJsonObject>
+#include <QList>
+#include <QPointer>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+class QNetworkReply;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace Switchboard {
+
+/// Which hosts the http plugin may talk to.
+///
+/// Entries (configuration key "allowed_hosts"):
+/// - "example.com": exactly that host (case-insensitive; IDN in either form),
+///   on the scheme's default port only (80 for http, 443 for https);
+/// - "example.com:8080": exactly that host on that port only;
+/// - "*.example.com" (optionally with ":port"): any subdomain at any depth,
+///   but not example.com itself (list both when both are wanted);
+/// - IP literals ("127.0.0.1:8080", "[::1]:8080") match only when the URL
+///   names the same literal.
+/// Matching is on the name in the URL: names are not resolved, so
+/// "localhost" is not "127.0.0.1", and a name whose DNS points at an internal
+/// address is the administrator's choice when they list it. Only http and
+/// https, and no user:password@ in URLs.
+class HttpAllowList
+{
+public:
+    /// Parses the entries; an entry that is not a host name is an error naming it.
+    static Result<HttpAllowList> fromEntries(const QStringList &entries);
+
+    /// Why @p url may not be fetched, or success.
+    Result<void> check(const QUrl &url) const;
+
+    QStringList entries() const { return m_entries; }
+
+private:
+    struct Entry
+    {
+        QString host;        ///< lowercase ACE; without "*." for wildcards
+        bool wildcard = false;
+        int port = -1;       ///< -1: the scheme's default port
+    };
+    QList<Entry> m_rules;
+    QStringList m_entries;
+};
+
+/// The http plugin's configuration keys, with defaults.
+struct HttpSettings
+{
+    QStringList allowedHosts;                 ///< "allowed_hosts" (required, non-empty)
+    int timeoutMs = 15000;                    ///< "timeout_ms": whole request, redirects included
+    qint64 maxResponseBytes = 256 * 1024;     ///< "max_response_bytes": body kept (after decompression)
+    qint64 maxRequestBytes = 1024 * 1024;     ///< "max_request_bytes": POST body
+    int maxRedirects = 5;                     ///< "max_redirects"
+    QString userAgent = QStringLiteral("Switchboard-http-tool/1");   ///< "user_agent"
+
+    /// Reads the plugin configuration; unknown keys and wrong types are errors.
+    static Result<HttpSettings> fromConfiguration(const QJsonObject &configuration);
+
+    friend bool operator==(const HttpSettings &, const HttpSettings &) = default;
+};
+
+/// One http_get or http_post call: an asynchronous invocation over the given
+/// QNetworkAccessManager (nothing blocks).
+///
+/// Arguments: {url, headers?: {name: value}} and for POST also {body?: text |
+/// json?: any value, content_type?}. The result is {url (after redirects),
+/// status, reason, headers, body, body_bytes, truncated, redirects, note?}.
+/// HTTP error statuses (404, 500) are results, not failures: the model should
+/// see them. Failures: a URL or redirect outside the allow-list, a transport
+/// error, the time limit (Code::Timeout), cancel() (Code::Canceled).
+///
+/// A body beyond maxResponseBytes is cut there and the download stopped; the
+/// result says how much was cut when the server announced a Content-Length,
+/// and that the rest was not read otherwise. Bodies that are not text (by
+/// Content-Type, or NUL bytes when there is none) are not returned, only
+/// their type and size.
+class HttpToolInvocation : public ToolInvocation
+{
+    Q_OBJECT
+public:
+    enum class Method { Get, Post };
+
+    HttpToolInvocation(Method method, const QJsonObject &arguments, const HttpSettings &settings,
+                       const HttpAllowList &allowList, QNetworkAccessManager *manager, QObject *parent = nullptr);
+    ~HttpToolInvocation() override;
+
+private:
+    Result<void> start(const QJsonObject &arguments, QNetworkAccessManager *manager);
+    void onReadyRead();
+    void onRedirected(const QUrl &url);
+    void onFinished();
+
+    Method m_method;
+    HttpSettings m_settings;
+    HttpAllowList m_allowList;
+    QPointer<QNetworkReply> m_reply;
+    QTimer *m_timer = nullptr;
+    QByteArray m_body;
+    qint64 m_bodyBytesSeen = 0;
+    bool m_truncated = false;
+    bool m_timedOut = false;
+    bool m_canceled = false;
+    QStringList m_redirects;
+    std::optional<Error> m_redirectError;
+};
+
+} // namespace Switchboard

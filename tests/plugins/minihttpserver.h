@@ -1,0 +1,90 @@
+#pragma once
+
+#include <QHash>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <functional>
+
+// A tiny HTTP/1.1 server for the http plugin's tests. (tests/support has no
+// HTTP server yet; if one lands there, these tests should move to it.)
+
+namespace Switchboard::Test {
+
+/// A one-request-per-connection HTTP/1.1 server on 127.0.0.1 for these tests.
+/// The handler returns the raw response; an empty one means "never answer".
+class MiniHttpServer : public QObject
+{
+public:
+    struct Request
+    {
+        QByteArray method;
+        QByteArray path;
+        QHash<QByteArray, QByteArray> headers;   // lowercase names
+        QByteArray body;
+    };
+    using Handler = std::function<QByteArray(const Request &)>;
+
+    explicit MiniHttpServer(Handler handler) : m_handler(std::move(handler))
+    {
+        if (!m_server.listen(QHostAddress::LocalHost, 0))
+            qFatal("cannot listen on 127.0.0.1");
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                socket->setParent(this);
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+            }
+        });
+    }
+
+    quint16 port() const { return m_server.serverPort(); }
+    int requestCount() const { return m_requests; }
+
+private:
+    void onReadyRead(QTcpSocket *socket)
+    {
+        QByteArray &buffer = m_buffers[socket];
+        buffer += socket->readAll();
+        const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
+        if (headEnd < 0)
+            return;
+        Request request;
+        const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
+        const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
+        request.method = requestLine.value(0);
+        request.path = requestLine.value(1);
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const qsizetype colon = lines[i].indexOf(':');
+            if (colon > 0)
+                request.headers.insert(lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed());
+        }
+        const qsizetype length = request.headers.value("content-length", "0").toLongLong();
+        if (buffer.size() < headEnd + 4 + length)
+            return;
+        request.body = buffer.mid(headEnd + 4, length);
+        m_buffers.remove(socket);
+        ++m_requests;
+        const QByteArray response = m_handler(request);
+        if (response.isEmpty())
+            return;   // stall
+        socket->write(response);
+        socket->disconnectFromHost();
+    }
+
+    QTcpServer m_server;
+    Handler m_handler;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+    int m_requests = 0;
+};
+
+inline QByteArray response(const QByteArray &status, const QList<QByteArray> &headers, const QByteArray &body, bool withLength = true)
+{
+    QByteArray out = "HTTP/1.1 " + status + "\r\n";
+    for (const QByteArray &header : headers)
+        out += header + "\r\n";
+    if (withLength)
+        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    return out + "Connection: close\r\n\r\n" + body;
+}
+
+} // namespace Switchboard::Test
