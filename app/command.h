@@ -19,6 +19,7 @@ struct Command
 };
 
 // Each subcommand lives in app/commands/<name>command.cpp.
+int runConversationsCommand(const QStringList &arguments);
 int runPluginsCommand(const QStringList &arguments);
 int runEmulateCommand(const QStringList &arguments);
 

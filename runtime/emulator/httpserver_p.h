@@ -1,0 +1,134 @@
+#pragma once
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the Switchboard API. It may change without notice.
+//
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QSet>
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+class QTcpServer;
+class QTcpSocket;
+
+namespace Switchboard::EmulatorInternal {
+
+using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
+
+/// One parsed HTTP/1.1 request.
+struct SWITCHBOARD_AUTOTEST_EXPORT HttpRequest
+{
+    QByteArray method;
+    QByteArray path;     ///< the target up to '?', still percent-encoded
+    QByteArray query;    ///< after '?', without it
+    HttpHeaders headers; ///< names as received
+    QByteArray body;
+
+    /// The value of the first header with this name (case-insensitive), or a null array.
+    QByteArray header(QByteArrayView name) const;
+};
+
+class HttpConnection;
+
+/// Writes the response to one request. Owned by its connection; the handler
+/// keeps a QPointer to it if it answers later (a stream). Every write is a
+/// no-op once the client has gone: check isOpen() to stop early.
+class SWITCHBOARD_AUTOTEST_EXPORT HttpResponder : public QObject
+{
+    Q_OBJECT
+public:
+    ~HttpResponder() override;
+
+    /// A complete response with Content-Length. Ends the exchange.
+    void respond(int status, const HttpHeaders &headers, const QByteArray &body);
+
+    /// Starts a chunked response; then writeChunk() any number of times and endStream().
+    void beginStream(int status, const HttpHeaders &headers);
+    void writeChunk(QByteArrayView data);
+    /// Writes the last chunk and closes the connection (the API closes streams after the last event).
+    void endStream();
+
+    /// Drops the connection now, mid-response (fault injection).
+    void abortConnection();
+
+    /// Whether the client is still there and the exchange not finished.
+    bool isOpen() const;
+    qint64 bytesWritten() const { return m_bytesWritten; }
+
+Q_SIGNALS:
+    /// The client disconnected before the exchange finished.
+    void clientGone();
+
+private:
+    friend class HttpConnection;
+    explicit HttpResponder(HttpConnection *connection, bool keepAlive);
+    void write(QByteArrayView bytes);
+    void finish(bool close);
+
+    QPointer<HttpConnection> m_connection;
+    bool m_keepAlive = true;
+    bool m_started = false;
+    bool m_finished = false;
+    qint64 m_bytesWritten = 0;
+};
+
+/// A small HTTP/1.1 server on 127.0.0.1 built on QTcpServer and Node's former
+/// request parser (http-parser). One thread, event-driven: any number of
+/// connections, keep-alive, pipelining (answered in order), chunked streaming.
+/// Malformed requests, request smuggling attempts (Content-Length together
+/// with Transfer-Encoding, duplicate Content-Length, bad chunk sizes) and
+/// oversized requests are answered with 400 / 413 / 431 and the connection is
+/// closed; the handler never sees them.
+class SWITCHBOARD_AUTOTEST_EXPORT HttpServer : public QObject
+{
+    Q_OBJECT
+public:
+    struct Limits
+    {
+        qsizetype maxHeaderBytes = 32 * 1024;      ///< request line + headers
+        qsizetype maxBodyBytes = 8 * 1024 * 1024;
+        int maxPipelinedRequests = 64;              ///< parsed but not yet answered, per connection
+        /// A connection with no request being answered is closed after this
+        /// long; when part of a request had arrived, with a 408 first (so a
+        /// client that sends a request slowly cannot hold a connection).
+        int idleTimeoutMs = 60 * 1000;
+    };
+
+    using Handler = std::function<void(const HttpRequest &, HttpResponder *)>;
+
+    explicit HttpServer(QObject *parent = nullptr);
+    ~HttpServer() override;
+
+    void setLimits(const Limits &limits) { m_limits = limits; }
+    const Limits &limits() const { return m_limits; }
+    void setHandler(Handler handler) { m_handler = std::move(handler); }
+
+    /// Listens on 127.0.0.1 (never another interface). Port 0 picks a free port.
+    bool listen(quint16 port);
+    quint16 port() const;
+    QString errorString() const;
+    void close();
+    int connectionCount() const;
+
+private:
+    friend class HttpConnection;
+    void acceptConnections();
+
+    QTcpServer *m_server = nullptr;
+    QSet<HttpConnection *> m_connections;
+    Limits m_limits;
+    Handler m_handler;
+};
+
+/// Reason phrase of a status code ("Not Found").
+SWITCHBOARD_AUTOTEST_EXPORT QByteArray httpReasonPhrase(int status);
+
+} // namespace Switchboard::EmulatorInternal
