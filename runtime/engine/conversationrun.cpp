@@ -1,0 +1,832 @@
+#include <switchboard/conversationrun.h>
+#include <switchboard/pluginregistry.h>
+#include <switchboard/toolinvocation.h>
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QPointer>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+Q_LOGGING_CATEGORY(lcRun, "switchboard.engine", QtWarningMsg)
+
+namespace {
+
+constexpr int MaxRecoveriesPerTurn = 3;
+
+// Failures after which the server may well hold the turn: worth a look at
+// the history rather than giving up (or, worse, sending it again).
+bool isBrokenStream(const Error &error)
+{
+    switch (error.code) {
+    case Error::Code::IncompleteStream:
+    case Error::Code::ConnectionClosed:
+    case Error::Code::NetworkError:
+    case Error::Code::InactivityTimeout:
+    case Error::Code::Timeout:
+    case Error::Code::MalformedEvent:
+    case Error::Code::InvalidJson:
+    case Error::Code::EventTooLarge:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool isInputEntry(const Entry &entry)
+{
+    return entry.is<MessageInputEntry>() || entry.is<FunctionResultEntry>();
+}
+
+QJsonValue rawArguments(const FunctionArguments &arguments)
+{
+    if (const QString *text = arguments.as<QString>())
+        return *text;
+    return std::get<QJsonObject>(arguments.value);
+}
+
+QJsonObject argumentsObject(const FunctionArguments &arguments)
+{
+    if (const QJsonObject *object = arguments.as<QJsonObject>())
+        return *object;
+    return QJsonDocument::fromJson(arguments.as<QString>()->toUtf8()).object();
+}
+
+} // namespace
+
+class ConversationRunPrivate
+{
+public:
+    enum class Mode { Start, Append, Restart };
+
+    struct Call
+    {
+        enum class State { AwaitingConfirmation, Ready, Running, Done };
+        FunctionCallEntry entry;
+        QString toolName;          // what the registry is asked for; empty: not offered
+        bool serverSide = false;
+        State state = State::Ready;
+        std::optional<QJsonObject> editedArguments;
+        std::optional<FunctionResultEntry> result;
+        std::optional<ToolCallConfirmation> confirmation;
+        QPointer<ToolInvocation> invocation;
+        QElapsedTimer timer;
+    };
+
+    explicit ConversationRunPrivate(ConversationRun *q_) : q(q_) {}
+
+    Result<void> prepareTools();
+    void recordInputs(const std::optional<ConversationInputs> &inputs);
+    void sendFirstTurn();
+    void sendAppend(const QList<Entry> &inputs, const QList<ToolCallConfirmation> &confirmations);
+    void watch(ConversationStream *stream);
+    void onStreamFinished(ConversationStream *stream);
+    void completeTurn(const QList<Entry> &outputs);
+    void recover(const Error &cause);
+    void onHistory(const Error &cause, const ConversationHistory &history);
+    bool needsConfirmation(const Call &call) const;
+    void settle(Call &call, const QString &result);
+    void pump();
+    void startInvocation(Call &call);
+    void sendResults();
+    Call *findPending(const QString &toolCallId);
+    void fail(Error error);
+    void succeed();
+    void cancelTools();
+    void setConversationId(const QString &id);
+
+    ConversationRun *const q;
+    QPointer<ConversationsClient> client;
+    QPointer<PluginRegistry> registry;
+
+    Mode mode = Mode::Start;
+    StartConversationRequest startRequest;
+    AppendConversationRequest appendRequest;
+    RestartConversationRequest restartRequest;
+    QString sourceConversationId;
+    QStringList clientToolNames;
+    QHash<QString, QString> toolByModelName;   // the name the model uses → the registry's name
+    RunPolicy policy;
+    bool store = true;
+
+    QString conversationId;
+    int turn = 0;
+    ConversationUsage usage;
+    QList<Entry> transcript;
+    QPointer<ConversationStream> stream;
+    QList<Call> calls;
+
+    // What the current turn sent, to tell from the history what the server
+    // has when its stream breaks.
+    QList<Entry> turnInputs;
+    std::optional<AppendConversationRequest> turnRequest;   // unset for the first turn
+    QString lastKnownEntryId;
+    int recoveries = 0;
+
+    bool started = false;
+    bool finished = false;
+    bool stopAfterTurn = false;
+    Error error;
+};
+
+Result<void> ConversationRunPrivate::prepareTools()
+{
+    toolByModelName.clear();
+    if (clientToolNames.isEmpty())
+        return {};
+    if (!registry)
+        return Error(Error::Code::ToolNotFound, u"client tools were asked for, but the run has no plugin registry"_s);
+    QList<Tool> offered;
+    for (const QString &name : std::as_const(clientToolNames)) {
+        const Result<FunctionTool> tool = registry->functionTool(name);
+        if (!tool)
+            return tool.error();
+        if (toolByModelName.contains(tool->name) && toolByModelName.value(tool->name) != name)
+            return Error(Error::Code::ToolNotFound,
+                         QStringLiteral("the tools \"%1\" and \"%2\" would both be offered to the model as \"%3\"")
+                             .arg(toolByModelName.value(tool->name), name, tool->name));
+        toolByModelName.insert(tool->name, name);
+        offered.append(*tool);
+    }
+    if (mode == Mode::Start) {
+        QList<Tool> tools = startRequest.tools.value_or(QList<Tool>());
+        tools.append(offered);
+        startRequest.tools = tools;
+    }
+    return {};
+}
+
+void ConversationRunPrivate::recordInputs(const std::optional<ConversationInputs> &inputs)
+{
+    turnInputs.clear();
+    if (!inputs)
+        return;
+    if (const QString *text = inputs->as<QString>()) {
+        MessageInputEntry message;
+        message.role = MessageRole::User;
+        message.content = *text;
+        turnInputs.append(message);
+    } else {
+        turnInputs = std::get<QList<Entry>>(inputs->value);
+    }
+    transcript.append(turnInputs);
+}
+
+void ConversationRunPrivate::sendFirstTurn()
+{
+    ++turn;
+    Q_EMIT q->turnStarted(turn);
+    turnRequest.reset();
+    ConversationStream *next = nullptr;
+    switch (mode) {
+    case Mode::Start:
+        startRequest.handoffExecution = HandoffExecution::Client;
+        store = startRequest.store.value_or(true);
+        if (recoveries == 0)
+            recordInputs(startRequest.inputs);
+        next = client->startStream(startRequest);
+        break;
+    case Mode::Append:
+        appendRequest.handoffExecution = HandoffExecution::Client;
+        store = appendRequest.store;
+        if (recoveries == 0)
+            recordInputs(appendRequest.inputs);
+        setConversationId(sourceConversationId);
+        next = client->appendStream(sourceConversationId, appendRequest);
+        break;
+    case Mode::Restart:
+        restartRequest.handoffExecution = HandoffExecution::Client;
+        store = restartRequest.store;
+        if (recoveries == 0)
+            recordInputs(restartRequest.inputs);
+        next = client->restartStream(sourceConversationId, restartRequest);
+        break;
+    }
+    watch(next);
+}
+
+void ConversationRunPrivate::sendAppend(const QList<Entry> &inputs, const QList<ToolCallConfirmation> &confirmations)
+{
+    AppendConversationRequest request;
+    if (!inputs.isEmpty())
+        request.inputs = inputs;
+    if (!confirmations.isEmpty())
+        request.toolConfirmations = confirmations;
+    request.store = store;
+    request.handoffExecution = HandoffExecution::Client;
+    ++turn;
+    recoveries = 0;
+    turnInputs = inputs;
+    turnRequest = request;
+    transcript.append(inputs);
+    Q_EMIT q->turnStarted(turn);
+    watch(client->appendStream(conversationId, request));
+}
+
+void ConversationRunPrivate::watch(ConversationStream *next)
+{
+    stream = next;
+    next->setParent(q);
+    const int currentTurn = turn;
+    QObject::connect(next, &ConversationStream::responseStarted, q, [this, currentTurn](const ResponseStartedEvent &event) {
+        setConversationId(event.conversationId);
+        Q_EMIT q->responseStarted(event, currentTurn);
+    });
+    QObject::connect(next, &ConversationStream::messageDelta, q,
+                     [this, currentTurn](const MessageOutputEvent &event) { Q_EMIT q->messageDelta(event, currentTurn); });
+    QObject::connect(next, &ConversationStream::functionCallDelta, q, [this, currentTurn](const FunctionCallEvent &event) {
+        Q_EMIT q->functionCallDelta(event, currentTurn);
+    });
+    QObject::connect(next, &ConversationStream::toolExecutionStarted, q,
+                     [this, currentTurn](const ToolExecutionStartedEvent &event) {
+                         Q_EMIT q->toolExecutionStarted(event, currentTurn);
+                     });
+    QObject::connect(next, &ConversationStream::toolExecutionDelta, q,
+                     [this, currentTurn](const ToolExecutionDeltaEvent &event) {
+                         Q_EMIT q->toolExecutionDelta(event, currentTurn);
+                     });
+    QObject::connect(next, &ConversationStream::toolExecutionDone, q,
+                     [this, currentTurn](const ToolExecutionDoneEvent &event) {
+                         Q_EMIT q->toolExecutionDone(event, currentTurn);
+                     });
+    QObject::connect(next, &ConversationStream::agentHandoffStarted, q,
+                     [this, currentTurn](const AgentHandoffStartedEvent &event) {
+                         Q_EMIT q->agentHandoffStarted(event, currentTurn);
+                     });
+    QObject::connect(next, &ConversationStream::agentHandoffDone, q,
+                     [this, currentTurn](const AgentHandoffDoneEvent &event) {
+                         Q_EMIT q->agentHandoffDone(event, currentTurn);
+                     });
+    QObject::connect(next, &ConversationStream::responseDone, q,
+                     [this, currentTurn](const ResponseDoneEvent &event) { Q_EMIT q->responseDone(event, currentTurn); });
+    QObject::connect(next, &ConversationStream::responseError, q,
+                     [this, currentTurn](const ResponseErrorEvent &event) { Q_EMIT q->responseError(event, currentTurn); });
+    QObject::connect(next, &ConversationStream::eventReceived, q,
+                     [this, currentTurn](const ConversationEvent &event) { Q_EMIT q->eventReceived(event, currentTurn); });
+    QObject::connect(next, &ConversationStream::finished, q, [this, next] { onStreamFinished(next); });
+}
+
+void ConversationRunPrivate::onStreamFinished(ConversationStream *finishedStream)
+{
+    finishedStream->deleteLater();
+    if (stream == finishedStream)
+        stream = nullptr;
+    if (finished)
+        return;
+    if (const std::optional<ConversationUsage> turnUsage = finishedStream->usage())
+        usage += *turnUsage;
+    if (finishedStream->hasError()) {
+        const Error cause = finishedStream->error();
+        if (isBrokenStream(cause) && !conversationId.isEmpty() && recoveries < MaxRecoveriesPerTurn) {
+            recover(cause);
+            return;
+        }
+        transcript.append(finishedStream->entries());   // what arrived stays in the transcript
+        fail(cause);
+        return;
+    }
+    completeTurn(finishedStream->entries());
+}
+
+void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
+{
+    transcript.append(outputs);
+    for (const Entry &output : outputs) {
+        if (!output.id().isEmpty())
+            lastKnownEntryId = output.id();
+    }
+    QList<FunctionCallEntry> turnCalls;
+    for (const Entry &output : outputs) {
+        if (const AgentHandoffEntry *handoff = output.as<AgentHandoffEntry>())
+            Q_EMIT q->handoffCompleted(*handoff, turn);
+        else if (const FunctionCallEntry *call = output.as<FunctionCallEntry>())
+            turnCalls.append(*call);
+    }
+    Q_EMIT q->turnFinished(turn);
+    if (finished)
+        return;
+
+    const bool handedOff = !outputs.isEmpty() && outputs.constLast().is<AgentHandoffEntry>();
+    if (turnCalls.isEmpty() && !handedOff) {
+        succeed();
+        return;
+    }
+    if (stopAfterTurn) {
+        fail(Error(Error::Code::Canceled,
+                   QStringLiteral("stopped after turn %1 as asked; its %2 function calls were not run")
+                       .arg(turn)
+                       .arg(turnCalls.size())));
+        return;
+    }
+    if (turn >= policy.maxTurns) {
+        QStringList names;
+        for (const FunctionCallEntry &call : std::as_const(turnCalls))
+            names << call.name;
+        fail(Error(Error::Code::TurnBudgetExhausted,
+                   turnCalls.isEmpty()
+                       ? QStringLiteral("the turn budget of %1 turns is spent; the conversation was handed to "
+                                        "another agent that has not answered yet")
+                             .arg(policy.maxTurns)
+                       : QStringLiteral("the turn budget of %1 turns is spent; the model still asked for %2 (%3)")
+                             .arg(policy.maxTurns)
+                             .arg(turnCalls.size() == 1 ? u"1 tool call"_s
+                                                        : QString::number(turnCalls.size()) + u" tool calls"_s)
+                             .arg(names.join(u", "_s))));
+        return;
+    }
+    if (turnCalls.isEmpty()) {
+        // A client-mode handoff: let the next agent answer.
+        sendAppend({}, {});
+        return;
+    }
+
+    calls.clear();
+    for (const FunctionCallEntry &entry : std::as_const(turnCalls)) {
+        Call call;
+        call.entry = entry;
+        call.serverSide = entry.confirmationStatus == ConfirmationStatus::Pending;
+        call.toolName = toolByModelName.value(entry.name);
+        calls.append(call);
+        Q_EMIT q->functionCallReady(entry, turn);
+        if (finished)
+            return;
+    }
+    QList<ConfirmationRequest> asks;
+    for (Call &call : calls) {
+        if (!needsConfirmation(call))
+            continue;
+        switch (policy.confirmations) {
+        case RunPolicy::Confirmations::ApproveAll:
+            if (call.serverSide) {
+                call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Allow};
+                call.state = Call::State::Done;
+            }
+            break;
+        case RunPolicy::Confirmations::DenyAll:
+            if (call.serverSide) {
+                call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Deny};
+                call.state = Call::State::Done;
+            } else {
+                settle(call, u"The user denied this call of \""_s + call.entry.name + u"\"; it was not run."_s);
+            }
+            break;
+        case RunPolicy::Confirmations::Ask:
+            call.state = Call::State::AwaitingConfirmation;
+            asks.append({call.entry, argumentsObject(call.entry.arguments), call.serverSide, turn});
+            break;
+        }
+    }
+    for (const ConfirmationRequest &ask : std::as_const(asks)) {
+        Q_EMIT q->confirmationRequested(ask);
+        if (finished)
+            return;
+    }
+    pump();
+}
+
+bool ConversationRunPrivate::needsConfirmation(const Call &call) const
+{
+    if (call.serverSide)
+        return true;
+    if (call.toolName.isEmpty())
+        return false;   // not offered: nothing will run
+    if (policy.confirmTools.contains(call.entry.name) || policy.confirmTools.contains(call.toolName))
+        return true;
+    const Result<ToolInfo> tool = registry ? registry->findTool(call.toolName) : Result<ToolInfo>(Error());
+    return tool && tool->metaData.requiresConfirmation;
+}
+
+void ConversationRunPrivate::settle(Call &call, const QString &result)
+{
+    FunctionResultEntry entry;
+    entry.toolCallId = call.entry.toolCallId;
+    entry.result = result;
+    call.result = entry;
+    call.state = Call::State::Done;
+}
+
+void ConversationRunPrivate::pump()
+{
+    if (finished)
+        return;
+    int running = 0;
+    for (const Call &call : std::as_const(calls))
+        running += call.state == Call::State::Running;
+    for (Call &call : calls) {
+        if (finished)
+            return;
+        if (call.state != Call::State::Ready)
+            continue;
+        if (call.serverSide) {
+            call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Allow};
+            call.state = Call::State::Done;
+            continue;
+        }
+        if (call.toolName.isEmpty()) {
+            const QString message = QStringLiteral("the tool \"%1\" is not available in this conversation")
+                                        .arg(call.entry.name);
+            if (policy.toolErrors == RunPolicy::ToolErrors::FailRun) {
+                fail(Error(Error::Code::ToolNotFound, message));
+                return;
+            }
+            settle(call, u"Error: "_s + message + u'.');
+            FunctionResultEntry result = *call.result;
+            Q_EMIT q->toolInvocationFinished(call.entry, result, Error(Error::Code::ToolNotFound, message), 0, turn);
+            continue;
+        }
+        if (running >= std::max(1, policy.maxParallelTools))
+            continue;
+        ++running;
+        startInvocation(call);
+    }
+    if (finished)
+        return;
+    for (const Call &call : std::as_const(calls)) {
+        if (call.state != Call::State::Done)
+            return;
+    }
+    sendResults();
+}
+
+void ConversationRunPrivate::startInvocation(Call &call)
+{
+    call.state = Call::State::Running;
+    call.timer.start();
+    ToolInvocationOptions options;
+    if (policy.toolTimeouts.contains(call.entry.name))
+        options.timeoutMs = policy.toolTimeouts.value(call.entry.name);
+    else if (policy.toolTimeouts.contains(call.toolName))
+        options.timeoutMs = policy.toolTimeouts.value(call.toolName);
+    else
+        options.timeoutMs = policy.toolTimeoutMs;
+    const QJsonValue arguments =
+        call.editedArguments ? QJsonValue(*call.editedArguments) : rawArguments(call.entry.arguments);
+    const QString toolCallId = call.entry.toolCallId;
+    const int callTurn = turn;
+    Q_EMIT q->toolInvocationStarted(call.entry, turn);
+    if (finished)
+        return;
+    ToolInvocation *invocation = registry->invoke(call.toolName, arguments, toolCallId, options, q);
+    call.invocation = invocation;
+    QObject::connect(invocation, &ToolInvocation::finished, q, [this, invocation, toolCallId, callTurn] {
+        invocation->deleteLater();
+        if (finished || callTurn != turn)
+            return;
+        Call *current = nullptr;
+        for (Call &candidate : calls) {
+            if (candidate.entry.toolCallId == toolCallId && candidate.state == Call::State::Running)
+                current = &candidate;
+        }
+        if (!current)
+            return;
+        const Error toolError = invocation->error();
+        const qint64 duration = current->timer.elapsed();
+        if (toolError.isError() && policy.toolErrors == RunPolicy::ToolErrors::FailRun) {
+            Error fatal = toolError;
+            fatal.prependContext(QStringLiteral("tool \"%1\" (call %2)").arg(current->entry.name, toolCallId));
+            fail(fatal);
+            return;
+        }
+        settle(*current, toolError.isError() ? u"Error: "_s + toolError.message : invocation->resultText());
+        const FunctionCallEntry callEntry = current->entry;
+        const FunctionResultEntry result = *current->result;
+        Q_EMIT q->toolInvocationFinished(callEntry, result, toolError, duration, callTurn);
+        pump();
+    });
+}
+
+void ConversationRunPrivate::sendResults()
+{
+    QList<Entry> results;
+    QList<FunctionResultEntry> resultEntries;
+    QList<ToolCallConfirmation> confirmations;
+    for (const Call &call : std::as_const(calls)) {
+        if (call.result) {
+            results.append(*call.result);
+            resultEntries.append(*call.result);
+        }
+        if (call.confirmation)
+            confirmations.append(*call.confirmation);
+    }
+    calls.clear();
+    sendAppend(results, confirmations);
+    Q_EMIT q->functionResultsSent(resultEntries, turn);
+}
+
+void ConversationRunPrivate::recover(const Error &cause)
+{
+    ++recoveries;
+    qCInfo(lcRun).noquote() << "turn" << turn << "broke:" << cause.message << "- reading the history";
+    Q_EMIT q->recovering(cause, turn);
+    ApiResult<ConversationHistory> *reply = client->history(conversationId);
+    reply->setParent(q);
+    QObject::connect(reply, &ApiReply::finished, q, [this, reply, cause] {
+        reply->deleteLater();
+        if (finished)
+            return;
+        if (reply->hasError()) {
+            Error unrecoverable = cause;
+            unrecoverable.message += u"; reading the history to recover failed too: "_s + reply->error().message;
+            fail(unrecoverable);
+            return;
+        }
+        onHistory(cause, reply->result());
+    });
+}
+
+void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHistory &history)
+{
+    const QList<Entry> &entries = history.entries;
+    // Where this turn's inputs are in the history, if they got there.
+    qsizetype inputsAt = -1;
+    if (!turnInputs.isEmpty()) {
+        const Entry &first = turnInputs.constFirst();
+        for (qsizetype i = entries.size() - 1; i >= 0 && inputsAt < 0; --i) {
+            const Entry &candidate = entries.at(i);
+            if (const FunctionResultEntry *result = first.as<FunctionResultEntry>()) {
+                const FunctionResultEntry *stored = candidate.as<FunctionResultEntry>();
+                if (stored && stored->toolCallId == result->toolCallId)
+                    inputsAt = i;
+            } else if (const MessageInputEntry *message = first.as<MessageInputEntry>()) {
+                const MessageInputEntry *stored = candidate.as<MessageInputEntry>();
+                if (stored && stored->content.text() == message->content.text())
+                    inputsAt = i;
+            }
+            // Never look before what an earlier turn left.
+            if (!lastKnownEntryId.isEmpty() && candidate.id() == lastKnownEntryId)
+                break;
+        }
+    } else {
+        for (qsizetype i = entries.size() - 1; i >= 0; --i) {
+            if (entries.at(i).id() == lastKnownEntryId) {
+                inputsAt = i + 1;   // no inputs: the turn starts right after
+                break;
+            }
+        }
+    }
+
+    if (inputsAt < 0) {
+        if (!turnInputs.isEmpty()) {
+            // The server never stored the turn: sending it again runs nothing twice.
+            qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
+            --turn;
+            if (turnRequest) {
+                const AppendConversationRequest request = *turnRequest;
+                ++turn;
+                Q_EMIT q->turnStarted(turn);
+                watch(client->appendStream(conversationId, request));
+            } else {
+                sendFirstTurn();
+            }
+            return;
+        }
+        fail(Error(cause).prependContext(u"cannot recover: the history does not show where the turn began"_s));
+        return;
+    }
+
+    qsizetype outputsAt = inputsAt;
+    while (outputsAt < entries.size() && isInputEntry(entries.at(outputsAt)))
+        ++outputsAt;
+    const QList<Entry> outputs = entries.mid(outputsAt);
+    if (outputs.isEmpty()) {
+        // The inputs are there but the answer was lost: ask for it anew.
+        qCInfo(lcRun) << "turn" << turn << "has no answer in the history: asking again";
+        AppendConversationRequest request;
+        request.store = store;
+        request.handoffExecution = HandoffExecution::Client;
+        turnRequest = request;
+        turnInputs.clear();
+        Q_EMIT q->turnStarted(turn);
+        watch(client->appendStream(conversationId, request));
+        return;
+    }
+    qCInfo(lcRun) << "turn" << turn << "recovered" << outputs.size() << "entries from the history";
+    completeTurn(outputs);
+}
+
+ConversationRunPrivate::Call *ConversationRunPrivate::findPending(const QString &toolCallId)
+{
+    for (Call &call : calls) {
+        if (call.entry.toolCallId == toolCallId && call.state == Call::State::AwaitingConfirmation)
+            return &call;
+    }
+    return nullptr;
+}
+
+void ConversationRunPrivate::cancelTools()
+{
+    for (Call &call : calls) {
+        if (call.invocation && !call.invocation->isFinished())
+            call.invocation->cancel();
+    }
+}
+
+void ConversationRunPrivate::fail(Error failure)
+{
+    if (finished)
+        return;
+    finished = true;
+    error = std::move(failure);
+    cancelTools();
+    if (stream) {
+        QPointer<ConversationStream> open = stream;
+        stream = nullptr;
+        open->abort();
+    }
+    qCDebug(lcRun).noquote() << "run failed:" << error.message;
+    Q_EMIT q->errorOccurred(error);
+    Q_EMIT q->finished();
+}
+
+void ConversationRunPrivate::succeed()
+{
+    if (finished)
+        return;
+    finished = true;
+    Q_EMIT q->finished();
+}
+
+void ConversationRunPrivate::setConversationId(const QString &id)
+{
+    if (id.isEmpty() || id == conversationId)
+        return;
+    conversationId = id;
+    Q_EMIT q->conversationIdChanged(id);
+}
+
+ConversationRun::ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<ConversationRunPrivate>(this))
+{
+    d->client = client;
+    d->registry = registry;
+}
+
+ConversationRun::~ConversationRun()
+{
+    d->finished = true;   // no signal from a run being destroyed
+    d->cancelTools();
+}
+
+void ConversationRun::setStartRequest(const StartConversationRequest &request)
+{
+    d->mode = ConversationRunPrivate::Mode::Start;
+    d->startRequest = request;
+}
+
+void ConversationRun::setAppendRequest(const QString &conversationId, const AppendConversationRequest &request)
+{
+    d->mode = ConversationRunPrivate::Mode::Append;
+    d->sourceConversationId = conversationId;
+    d->appendRequest = request;
+}
+
+void ConversationRun::setRestartRequest(const QString &conversationId, const RestartConversationRequest &request)
+{
+    d->mode = ConversationRunPrivate::Mode::Restart;
+    d->sourceConversationId = conversationId;
+    d->restartRequest = request;
+}
+
+void ConversationRun::setClientTools(const QStringList &toolNames)
+{
+    d->clientToolNames = toolNames;
+}
+
+void ConversationRun::setPolicy(const RunPolicy &policy)
+{
+    d->policy = policy;
+}
+
+RunPolicy ConversationRun::policy() const
+{
+    return d->policy;
+}
+
+bool ConversationRun::isFinished() const
+{
+    return d->finished;
+}
+
+Error ConversationRun::error() const
+{
+    return d->error;
+}
+
+QString ConversationRun::conversationId() const
+{
+    return d->conversationId;
+}
+
+int ConversationRun::turn() const
+{
+    return d->turn;
+}
+
+QList<Entry> ConversationRun::transcript() const
+{
+    return d->transcript;
+}
+
+ConversationUsage ConversationRun::usage() const
+{
+    return d->usage;
+}
+
+QString ConversationRun::lastMessageText() const
+{
+    for (auto it = d->transcript.crbegin(); it != d->transcript.crend(); ++it) {
+        if (const MessageOutputEntry *message = it->as<MessageOutputEntry>())
+            return message->content.text();
+    }
+    return {};
+}
+
+QList<ConfirmationRequest> ConversationRun::pendingConfirmations() const
+{
+    QList<ConfirmationRequest> pending;
+    for (const auto &call : std::as_const(d->calls)) {
+        if (call.state == ConversationRunPrivate::Call::State::AwaitingConfirmation)
+            pending.append({call.entry, argumentsObject(call.entry.arguments), call.serverSide, d->turn});
+    }
+    return pending;
+}
+
+void ConversationRun::start()
+{
+    if (d->started)
+        return;
+    d->started = true;
+    // Everything is reported from the event loop, even a setup error.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (d->finished)
+                return;
+            if (!d->client) {
+                d->fail(Error(Error::Code::NetworkError, u"the run has no ConversationsClient"_s));
+                return;
+            }
+            if (const Result<void> tools = d->prepareTools(); !tools) {
+                d->fail(tools.error());
+                return;
+            }
+            d->sendFirstTurn();
+        },
+        Qt::QueuedConnection);
+}
+
+void ConversationRun::abort()
+{
+    if (d->finished)
+        return;
+    d->fail(Error(Error::Code::Canceled, d->turn > 0 ? QStringLiteral("aborted during turn %1").arg(d->turn)
+                                                     : u"aborted before the first turn"_s));
+}
+
+void ConversationRun::stopAfterTurn()
+{
+    d->stopAfterTurn = true;
+    // Waiting for confirmations or tools means the turn's stream is over.
+    if (!d->finished && !d->stream && d->started && !d->calls.isEmpty())
+        d->fail(Error(Error::Code::Canceled,
+                      QStringLiteral("stopped after turn %1 as asked; its function calls were not all run").arg(d->turn)));
+}
+
+void ConversationRun::approve(const QString &toolCallId, const QJsonObject &editedArguments)
+{
+    ConversationRunPrivate::Call *call = d->findPending(toolCallId);
+    if (!call || d->finished)
+        return;
+    if (call->serverSide) {
+        call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Allow};
+        call->state = ConversationRunPrivate::Call::State::Done;
+    } else {
+        if (!editedArguments.isEmpty())
+            call->editedArguments = editedArguments;
+        call->state = ConversationRunPrivate::Call::State::Ready;
+    }
+    d->pump();
+}
+
+void ConversationRun::deny(const QString &toolCallId, const QString &reason)
+{
+    ConversationRunPrivate::Call *call = d->findPending(toolCallId);
+    if (!call || d->finished)
+        return;
+    if (call->serverSide) {
+        call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Deny};
+        call->state = ConversationRunPrivate::Call::State::Done;
+    } else {
+        QString text = u"The user denied this call of \""_s + call->entry.name + u"\"; it was not run."_s;
+        if (!reason.isEmpty())
+            text += u" Reason: "_s + reason;
+        d->settle(*call, text);
+    }
+    d->pump();
+}
+
+} // namespace Switchboard

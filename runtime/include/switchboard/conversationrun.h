@@ -1,0 +1,190 @@
+#pragma once
+
+#include <switchboard/conversationsclient.h>
+
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+
+namespace Switchboard {
+
+class PluginRegistry;
+class ConversationRunPrivate;
+
+/// How a ConversationRun runs tools and how long it may go on.
+struct SWITCHBOARD_EXPORT RunPolicy
+{
+    /// The most turns (streamed requests) a run may take. When the model
+    /// still calls tools after the last one, the run fails with
+    /// Error::Code::TurnBudgetExhausted, keeping all it produced.
+    int maxTurns = 16;
+    /// How many tool calls of one turn run at once.
+    int maxParallelTools = 4;
+    /// Overrides the TimeoutMs of every tool (0: no limit).
+    std::optional<int> toolTimeoutMs;
+    /// Per-tool timeouts by tool name, over toolTimeoutMs.
+    QMap<QString, int> toolTimeouts;
+
+    /// An unknown tool, invalid arguments, a failing or timed-out tool: by
+    /// default the model gets a function.result saying what happened, so it
+    /// can recover; with FailRun the run fails instead.
+    enum class ToolErrors { ReportToModel, FailRun };
+    ToolErrors toolErrors = ToolErrors::ReportToModel;
+
+    /// Who answers confirmations (of tools that require one by their
+    /// metadata or by `confirmTools`, and server-side calls held as pending).
+    enum class Confirmations { Ask, ApproveAll, DenyAll };
+    Confirmations confirmations = Confirmations::Ask;
+    /// Tools that need confirmation in this run, whatever their metadata says.
+    QStringList confirmTools;
+
+    friend bool operator==(const RunPolicy &, const RunPolicy &) = default;
+};
+
+/// A function call waiting for the user's approval.
+struct SWITCHBOARD_EXPORT ConfirmationRequest
+{
+    FunctionCallEntry call;
+    /// The call's arguments parsed (empty when they are not a JSON object).
+    QJsonObject arguments;
+    /// A server-side tool (a connector) held by the server as
+    /// confirmation_status "pending", answered with tool_confirmations;
+    /// otherwise a client tool that runs here once approved.
+    bool serverSide = false;
+    int turn = 0;
+
+    friend bool operator==(const ConfirmationRequest &, const ConfirmationRequest &) = default;
+};
+
+/// One conversation driven to its end: the client-side tool loop.
+///
+/// Every turn is streamed with `handoff_execution: client`. When a turn ends
+/// with function calls, the run executes them in the plugins of a
+/// PluginRegistry (the calls of a turn in parallel, up to a bound, with
+/// timeouts), and sends their results back in the order of the calls with
+/// append_stream. It ends when a turn ends without calls (success), on an
+/// error, on abort, or when the turn budget is spent.
+///
+/// Three ways to begin: a new conversation (setStartRequest), appending to
+/// an existing one (setAppendRequest), or restarting one from an entry
+/// (setRestartRequest). Client tools are offered by name (setClientTools);
+/// the run describes them to the API from the plugins' metadata. Server
+/// tools and connectors of the start request pass through.
+///
+/// Signals: each streamed event is emitted as its typed signal with the turn
+/// it belongs to, then as eventReceived(); around them come the run's own
+/// signals (turnStarted, functionCallReady, confirmationRequested,
+/// toolInvocationStarted/Finished, functionResultsSent, handoffCompleted,
+/// turnFinished) and, exactly once, finished(), after errorOccurred() if the
+/// run failed. Nothing is emitted from inside start().
+///
+/// Broken streams: a turn whose stream breaks after the conversation id is
+/// known is never simply sent again. The run reads the conversation's history
+/// and continues from what the server has: calls it already made are run
+/// (once), results it already has are not sent again, a turn it never
+/// stored is sent again, and a turn whose answer was lost is asked for anew
+/// with an append without inputs.
+///
+/// Client-mode handoffs: the server ends the turn after an agent.handoff
+/// entry and lets the client decide; the run continues at once with an
+/// append without inputs, so the next agent answers.
+///
+/// Confirmations never block: confirmationRequested() is emitted and the run
+/// waits, on the event loop, for approve() or deny().
+class SWITCHBOARD_EXPORT ConversationRun : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString conversationId READ conversationId NOTIFY conversationIdChanged)
+    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
+public:
+    /// Neither object is owned; both must outlive the run.
+    ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent = nullptr);
+    ~ConversationRun() override;
+
+    /// A new conversation. Its `tools` are sent with the client tools added;
+    /// `handoffExecution` and `stream` are set by the run.
+    void setStartRequest(const StartConversationRequest &request);
+    /// Continues an existing conversation.
+    void setAppendRequest(const QString &conversationId, const AppendConversationRequest &request);
+    /// Restarts a conversation from one of its entries (a new conversation).
+    void setRestartRequest(const QString &conversationId, const RestartConversationRequest &request);
+
+    /// The plugin tools to offer, bare ("evaluate") or qualified
+    /// ("calculator/evaluate"). Checked when the run starts.
+    void setClientTools(const QStringList &toolNames);
+    void setPolicy(const RunPolicy &policy);
+    RunPolicy policy() const;
+
+    bool isFinished() const;
+    Error error() const;
+    /// Known once the first turn's stream has started.
+    QString conversationId() const;
+    /// The current turn, from 1; 0 before the first.
+    int turn() const;
+    /// Every entry sent and received, in order: inputs, outputs rebuilt
+    /// from the deltas, function results.
+    QList<Entry> transcript() const;
+    /// Summed over the turns.
+    ConversationUsage usage() const;
+    /// The text of the last message the model wrote.
+    QString lastMessageText() const;
+    /// Calls waiting for approve() or deny().
+    QList<ConfirmationRequest> pendingConfirmations() const;
+
+public Q_SLOTS:
+    void start();
+    /// Stops now: closes the stream, cancels running tools; finishes with
+    /// Error::Code::Canceled.
+    void abort();
+    /// Lets the current turn's stream end, then stops without running its
+    /// tool calls (Error::Code::Canceled if it had any).
+    void stopAfterTurn();
+    /// Approves a pending call, optionally with edited arguments.
+    void approve(const QString &toolCallId, const QJsonObject &editedArguments = {});
+    /// Denies a pending call; the model is told, with the reason if given.
+    void deny(const QString &toolCallId, const QString &reason = {});
+
+Q_SIGNALS:
+    void conversationIdChanged(const QString &conversationId);
+    void turnStarted(int turn);
+    void turnFinished(int turn);
+
+    // The streamed events, with the turn they belong to.
+    void responseStarted(const Switchboard::ResponseStartedEvent &event, int turn);
+    void messageDelta(const Switchboard::MessageOutputEvent &event, int turn);
+    void functionCallDelta(const Switchboard::FunctionCallEvent &event, int turn);
+    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event, int turn);
+    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event, int turn);
+    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event, int turn);
+    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event, int turn);
+    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event, int turn);
+    void responseDone(const Switchboard::ResponseDoneEvent &event, int turn);
+    void responseError(const Switchboard::ResponseErrorEvent &event, int turn);
+    void eventReceived(const Switchboard::ConversationEvent &event, int turn);
+
+    // The run's own.
+    /// A complete function call of a turn (after its stream ended).
+    void functionCallReady(const Switchboard::FunctionCallEntry &call, int turn);
+    void confirmationRequested(const Switchboard::ConfirmationRequest &request);
+    void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn);
+    /// `result` is what the model gets; `error` is set when the tool failed.
+    void toolInvocationFinished(const Switchboard::FunctionCallEntry &call,
+                                const Switchboard::FunctionResultEntry &result, const Switchboard::Error &error,
+                                qint64 durationMs, int turn);
+    void functionResultsSent(const QList<Switchboard::FunctionResultEntry> &results, int turn);
+    /// An agent handed the conversation to another (previous → next).
+    void handoffCompleted(const Switchboard::AgentHandoffEntry &handoff, int turn);
+    /// A broken stream is being reconciled with the server's history.
+    void recovering(const Switchboard::Error &cause, int turn);
+
+    void errorOccurred(const Switchboard::Error &error);
+    void finished();
+
+private:
+    const std::unique_ptr<ConversationRunPrivate> d;
+};
+
+} // namespace Switchboard
+
+Q_DECLARE_METATYPE(Switchboard::ConfirmationRequest)

@@ -1,0 +1,31 @@
+#include "enginetoolsplugin.h"
+
+#include <QJsonObject>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace Switchboard;
+
+QStringList EngineToolsPlugin::toolNames() const
+{
+    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"remove_file"_s};
+}
+
+ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
+{
+    const int run = ++m_runs;
+    if (call.toolName == u"lookup")
+        return ToolInvocation::fromOutcome(QJsonValue(QJsonObject{{u"key"_s, call.arguments.value(u"key"_s)},
+                                                       {u"fact"_s, u"fact about "_s + call.arguments.value(u"key"_s).toString()},
+                                                       {u"run"_s, run}}),
+                                           parent);
+    if (call.toolName == u"broken")
+        return ToolInvocation::fromOutcome(Error(Error::Code::ToolFailed, u"the disk is on fire"_s), parent);
+    if (call.toolName == u"remove_file")
+        return ToolInvocation::fromOutcome(QJsonValue(u"removed "_s + call.arguments.value(u"path"_s).toString()),
+                                           parent);
+    // hang: only a cancel ends it.
+    auto *invocation = new ToolInvocation(parent);
+    QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
+                     [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s)); });
+    return invocation;
+}

@@ -1,0 +1,680 @@
+// ConversationRun against the emulator's scripted model: the client-side tool
+// loop, confirmations, handoffs, the turn budget, cancellation, and broken
+// streams reconciled with the history. Tools come from the enginetools test
+// plugin, which numbers its runs so that a tool that ran twice shows.
+
+#include <switchboard/conversationrun.h>
+#include <switchboard/emulator/emulator.h>
+#include <switchboard/pluginregistry.h>
+
+#include "emulator/httpserver_p.h"
+#include "testsupport.h"
+
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QTest>
+#include <QTimer>
+
+using namespace Switchboard;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+QJsonObject parseObject(const QString &text)
+{
+    return QJsonDocument::fromJson(text.toUtf8()).object();
+}
+
+/// The emulator with a script, a client pointed at it, and the registry.
+struct Fixture
+{
+    explicit Fixture(const QByteArray &script)
+    {
+        const Result<void> loaded = emulator.setScript(script, u"test.yaml"_s);
+        if (!loaded)
+            qFatal("bad test script: %s", qPrintable(loaded.error().toString()));
+        if (!emulator.listen(0))
+            qFatal("emulator cannot listen");
+        client.setServerUrl(emulator.url());
+        client.setApiKey(QString());
+        RetryPolicy retries;
+        retries.initialIntervalMs = 1;
+        retries.jitterMs = 0;
+        client.setRetryPolicy(retries);
+        registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
+        registry.discover();
+    }
+
+    ConversationRun *run(const QString &input, const QStringList &tools = {u"lookup"_s})
+    {
+        auto *conversation = new ConversationRun(&client, &registry);
+        StartConversationRequest request;
+        request.inputs = input;
+        request.model = u"mistral-small-latest"_s;
+        conversation->setStartRequest(request);
+        conversation->setClientTools(tools);
+        return conversation;
+    }
+
+    Emulator emulator;
+    ConversationsClient client;
+    PluginRegistry registry;
+};
+
+bool finish(ConversationRun *run, int timeoutMs = 20000)
+{
+    QSignalSpy finished(run, &ConversationRun::finished);
+    run->start();
+    return finished.wait(timeoutMs) && finished.size() == 1;
+}
+
+QStringList types(const QList<Entry> &entries)
+{
+    QStringList list;
+    for (const Entry &entry : entries)
+        list << entry.type();
+    return list;
+}
+
+QList<FunctionResultEntry> results(const QList<Entry> &entries)
+{
+    QList<FunctionResultEntry> list;
+    for (const Entry &entry : entries) {
+        if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>())
+            list << *result;
+    }
+    return list;
+}
+
+const QByteArray OneCall = R"(
+version: 1
+rules:
+  - when: {function_result: lookup}
+    reply:
+      - text: "The fact is: {{result.lookup}}"
+  - when: {turn: 1}
+    reply:
+      - text: "Let me look that up."
+      - function_call: {name: lookup, arguments: {key: "pi"}}
+)";
+
+} // namespace
+
+class tst_ConversationRun : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void oneCall();
+    void severalCallsInOneTurn();
+    void chainOverTurns();
+    void toolErrorsReachTheModel_data();
+    void toolErrorsReachTheModel();
+    void toolErrorsCanBeFatal();
+    void unknownClientToolRefusedAtStart();
+    void confirmation_data();
+    void confirmation();
+    void confirmationPolicies_data();
+    void confirmationPolicies();
+    void serverSidePendingConfirmation();
+    void serverToolsMixedWithClientTools();
+    void handoffs();
+    void turnBudget();
+    void abortWhileToolRuns();
+    void stopAfterTurn();
+    void brokenStreams_data();
+    void brokenStreams();
+    void retriedAppend_data();
+    void retriedAppend();
+    void appendToExistingConversation();
+    void restartFromEntry();
+    void signalSequence();
+};
+
+void tst_ConversationRun::oneCall()
+{
+    Fixture f(OneCall);
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    QSignalSpy ready(run.get(), &ConversationRun::functionCallReady);
+    QSignalSpy started(run.get(), &ConversationRun::toolInvocationStarted);
+    QSignalSpy done(run.get(), &ConversationRun::toolInvocationFinished);
+    QSignalSpy sent(run.get(), &ConversationRun::functionResultsSent);
+    QSignalSpy turns(run.get(), &ConversationRun::turnStarted);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+
+    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s,
+                                                    u"function.result"_s, u"message.output"_s}));
+    QVERIFY2(run->lastMessageText().startsWith(u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
+             qPrintable(run->lastMessageText()));
+    QCOMPARE(run->turn(), 2);
+    QCOMPARE(turns.size(), 2);
+    QCOMPARE(ready.size(), 1);
+    QCOMPARE(started.size(), 1);
+    QCOMPARE(done.size(), 1);
+    QCOMPARE(sent.size(), 1);
+    QCOMPARE(sent.at(0).at(1).toInt(), 2);
+    const FunctionCallEntry call = ready.at(0).at(0).value<FunctionCallEntry>();
+    QCOMPARE(call.name, u"lookup"_s);
+    QVERIFY(run->conversationId().startsWith(u"conv_"_s));
+    QVERIFY(run->usage().totalTokens > 0);
+    QCOMPARE(run->usage().totalTokens, run->usage().promptTokens + run->usage().completionTokens);
+}
+
+void tst_ConversationRun::severalCallsInOneTurn()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: "*"}
+    reply:
+      - text: "{{results}}"
+  - reply:
+      - function_call: {name: lookup, arguments: {key: "a"}}
+      - function_call: {name: lookup, arguments: {key: "b"}}
+      - function_call: {name: lookup, arguments: {key: "c"}}
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"three facts"_s));
+    RunPolicy policy;
+    policy.maxParallelTools = 2;
+    run->setPolicy(policy);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    const QList<FunctionResultEntry> sent = results(run->transcript());
+    QCOMPARE(sent.size(), 3);
+    // In the order of the calls, whatever order they finished in.
+    QStringList keys;
+    for (const FunctionResultEntry &result : sent)
+        keys << parseObject(result.result).value(u"key"_s).toString();
+    QCOMPARE(keys, (QStringList{u"a"_s, u"b"_s, u"c"_s}));
+    QVERIFY(run->lastMessageText().startsWith(u"lookup: {\"fact\":\"fact about a\""_s));
+}
+
+void tst_ConversationRun::chainOverTurns()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {turn: 1}
+    reply: [{function_call: {name: lookup, arguments: {key: "first"}}}]
+  - when: {turn: 2}
+    reply: [{function_call: {name: lookup, arguments: {key: "second"}}}]
+  - when: {turn: 3}
+    reply: [{function_call: {name: lookup, arguments: {key: "third"}}}]
+  - reply: [{text: "done after {{turn}} turns: {{result}}"}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"go"_s));
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(run->turn(), 4);
+    QCOMPARE(results(run->transcript()).size(), 3);
+    QVERIFY2(run->lastMessageText().startsWith(u"done after 4 turns: {\"fact\":\"fact about third\""_s),
+             qPrintable(run->lastMessageText()));
+    // Three runs of the tool, one after the other: none repeated.
+    QList<int> runs;
+    for (const FunctionResultEntry &result : results(run->transcript()))
+        runs << parseObject(result.result).value(u"run"_s).toInt();
+    QCOMPARE(runs.size(), 3);
+    QCOMPARE(runs.at(1), runs.at(0) + 1);
+    QCOMPARE(runs.at(2), runs.at(0) + 2);
+}
+
+void tst_ConversationRun::toolErrorsReachTheModel_data()
+{
+    QTest::addColumn<QByteArray>("call");
+    QTest::addColumn<QString>("result");
+    QTest::newRow("not offered") << R"({name: weather, arguments: {city: "Paris"}})"_ba
+                                 << u"Error: the tool \"weather\" is not available in this conversation."_s;
+    QTest::newRow("invalid arguments") << R"({name: lookup, arguments: {key: 42}})"_ba << u"Error: "_s;
+    QTest::newRow("invalid JSON") << R"({name: lookup, arguments: "{\"key\": "})"_ba << u"Error: "_s;
+    QTest::newRow("tool failure") << R"({name: broken, arguments: {}})"_ba << u"Error: "_s;
+    QTest::newRow("timeout") << R"({name: hang, arguments: {}})"_ba << u"Error: "_s;
+}
+
+void tst_ConversationRun::toolErrorsReachTheModel()
+{
+    QFETCH(QByteArray, call);
+    QFETCH(QString, result);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: "*"}
+    reply: [{text: "I saw: {{result}}"}]
+  - reply: [{function_call: )" + call + R"(}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"try"_s, {u"lookup"_s, u"broken"_s, u"hang"_s}));
+    QSignalSpy done(run.get(), &ConversationRun::toolInvocationFinished);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    const QList<FunctionResultEntry> sent = results(run->transcript());
+    QCOMPARE(sent.size(), 1);
+    QVERIFY2(sent.at(0).result.startsWith(result), qPrintable(sent.at(0).result));
+    QCOMPARE(done.size(), 1);
+    QVERIFY(done.at(0).at(2).value<Error>().isError());
+    // The model read it and answered.
+    QCOMPARE(run->lastMessageText(), u"I saw: "_s + sent.at(0).result);
+    if (qstrcmp(QTest::currentDataTag(), "invalid arguments") == 0) {
+        QVERIFY2(sent.at(0).result.contains(u"key"_s), qPrintable(sent.at(0).result));
+    }
+}
+
+void tst_ConversationRun::toolErrorsCanBeFatal()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - reply: [{function_call: {name: broken, arguments: {}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"try"_s, {u"broken"_s}));
+    RunPolicy policy;
+    policy.toolErrors = RunPolicy::ToolErrors::FailRun;
+    run->setPolicy(policy);
+    QSignalSpy errors(run.get(), &ConversationRun::errorOccurred);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(run->error().code, Error::Code::ToolFailed);
+    QVERIFY2(run->error().message.startsWith(u"tool \"broken\" (call "_s), qPrintable(run->error().message));
+    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+}
+
+void tst_ConversationRun::unknownClientToolRefusedAtStart()
+{
+    Fixture f(OneCall);
+    std::unique_ptr<ConversationRun> run(f.run(u"x"_s, {u"nonexistent"_s}));
+    QVERIFY(finish(run.get()));
+    QCOMPARE(run->error().code, Error::Code::ToolNotFound);
+    QCOMPARE(run->turn(), 0);   // nothing was sent
+}
+
+void tst_ConversationRun::confirmation_data()
+{
+    QTest::addColumn<QString>("answer");
+    QTest::addColumn<QString>("result");
+    QTest::newRow("approved") << u"approve"_s << u"removed /tmp/a.txt"_s;
+    QTest::newRow("approved with edits") << u"edit"_s << u"removed /tmp/b.txt"_s;
+    QTest::newRow("denied") << u"deny"_s
+                            << u"The user denied this call of \"remove_file\"; it was not run. Reason: keep it"_s;
+}
+
+void tst_ConversationRun::confirmation()
+{
+    QFETCH(QString, answer);
+    QFETCH(QString, result);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: remove_file}
+    reply: [{text: "{{result}}"}]
+  - reply: [{function_call: {name: remove_file, arguments: {path: "/tmp/a.txt"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"clean up"_s, {u"remove_file"_s}));
+    connect(run.get(), &ConversationRun::confirmationRequested, this, [&](const ConfirmationRequest &request) {
+        QVERIFY(!request.serverSide);
+        QCOMPARE(request.arguments.value(u"path"_s).toString(), u"/tmp/a.txt"_s);
+        QCOMPARE(run->pendingConfirmations().size(), 1);
+        // Answered later, from the event loop: waiting blocks nothing.
+        QTimer::singleShot(20, run.get(), [&, id = request.call.toolCallId] {
+            if (answer == u"approve")
+                run->approve(id);
+            else if (answer == u"edit")
+                run->approve(id, QJsonObject{{u"path"_s, u"/tmp/b.txt"_s}});
+            else
+                run->deny(id, u"keep it"_s);
+        });
+    });
+    QSignalSpy asked(run.get(), &ConversationRun::confirmationRequested);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(asked.size(), 1);
+    QCOMPARE(results(run->transcript()).at(0).result, result);
+    QCOMPARE(run->lastMessageText(), result);
+}
+
+void tst_ConversationRun::confirmationPolicies_data()
+{
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<QString>("result");
+    QTest::newRow("approve all") << int(RunPolicy::Confirmations::ApproveAll) << u"removed /tmp/a.txt"_s;
+    QTest::newRow("deny all") << int(RunPolicy::Confirmations::DenyAll)
+                              << u"The user denied this call of \"remove_file\"; it was not run."_s;
+}
+
+void tst_ConversationRun::confirmationPolicies()
+{
+    QFETCH(int, mode);
+    QFETCH(QString, result);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: remove_file}
+    reply: [{text: "{{result}}"}]
+  - reply: [{function_call: {name: remove_file, arguments: {path: "/tmp/a.txt"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"clean up"_s, {u"remove_file"_s}));
+    RunPolicy policy;
+    policy.confirmations = RunPolicy::Confirmations(mode);
+    run->setPolicy(policy);
+    QSignalSpy asked(run.get(), &ConversationRun::confirmationRequested);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(asked.size(), 0);
+    QCOMPARE(run->lastMessageText(), result);
+}
+
+void tst_ConversationRun::serverSidePendingConfirmation()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {confirmation: any}
+    reply: [{text: "confirmation {{confirmation}}: {{result}}"}]
+  - reply:
+      - function_call: {name: gmail_search, arguments: {limit: 1}, confirm: true, result: "1 mail found"}
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"search my mail"_s, {}));
+    connect(run.get(), &ConversationRun::confirmationRequested, this, [&](const ConfirmationRequest &request) {
+        QVERIFY(request.serverSide);
+        QCOMPARE(request.call.name, u"gmail_search"_s);
+        run->approve(request.call.toolCallId);
+    });
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(run->lastMessageText(), u"confirmation allowed: 1 mail found"_s);
+    QCOMPARE(results(run->transcript()).size(), 0);   // answered with tool_confirmations, not results
+}
+
+void tst_ConversationRun::serverToolsMixedWithClientTools()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: lookup}
+    reply: [{text: "combined {{result.lookup}}"}]
+  - reply:
+      - tool_execution: {name: web_search, arguments: {query: "pi"}, info: {results: "3.14159"}}
+      - function_call: {name: lookup, arguments: {key: "pi"}}
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"pi please"_s));
+    StartConversationRequest request;
+    request.inputs = u"pi please"_s;
+    request.model = u"mistral-small-latest"_s;
+    request.tools = QList<Tool>{BuiltInTool{BuiltInTool::Kind::WebSearch, std::nullopt}};
+    run->setStartRequest(request);
+    QSignalSpy serverTool(run.get(), &ConversationRun::toolExecutionDone);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(serverTool.size(), 1);
+    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"tool.execution"_s, u"function.call"_s,
+                                                    u"function.result"_s, u"message.output"_s}));
+}
+
+void tst_ConversationRun::handoffs()
+{
+    Fixture f(R"(
+version: 1
+agents:
+  - {id: ag_triage, name: Triage, model: mistral-small-latest, handoffs: [ag_billing]}
+  - {id: ag_billing, name: Billing, model: mistral-small-latest}
+rules:
+  - when: {agent: ag_billing}
+    reply: [{text: "Billing here ({{agent}})."}]
+  - when: {agent: ag_triage}
+    reply: [{handoff: ag_billing}]
+)");
+    auto *run = new ConversationRun(&f.client, &f.registry);
+    std::unique_ptr<ConversationRun> owner(run);
+    StartConversationRequest request;
+    request.inputs = u"my invoice is wrong"_s;
+    request.agentId = u"ag_triage"_s;
+    run->setStartRequest(request);
+    QSignalSpy handoffs(run, &ConversationRun::handoffCompleted);
+    QVERIFY(finish(run));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(handoffs.size(), 1);
+    const AgentHandoffEntry handoff = handoffs.at(0).at(0).value<AgentHandoffEntry>();
+    QCOMPARE(handoff.previousAgentName, u"Triage"_s);
+    QCOMPARE(handoff.nextAgentName, u"Billing"_s);
+    QCOMPARE(run->lastMessageText(), u"Billing here (Billing)."_s);
+}
+
+void tst_ConversationRun::turnBudget()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - reply: [{function_call: {name: lookup, arguments: {key: "again"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"loop"_s));
+    RunPolicy policy;
+    policy.maxTurns = 3;
+    run->setPolicy(policy);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(run->error().code, Error::Code::TurnBudgetExhausted);
+    QCOMPARE(run->error().message,
+             u"the turn budget of 3 turns is spent; the model still asked for 1 tool call (lookup)"_s);
+    QCOMPARE(run->turn(), 3);
+    // Everything produced so far is kept: three calls, two results sent.
+    QCOMPARE(results(run->transcript()).size(), 2);
+    QCOMPARE(types(run->transcript()).count(u"function.call"_s), 3);
+}
+
+void tst_ConversationRun::abortWhileToolRuns()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - reply: [{function_call: {name: hang, arguments: {}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"wait"_s, {u"hang"_s}));
+    RunPolicy policy;
+    policy.toolTimeoutMs = 0;   // only the abort ends it
+    run->setPolicy(policy);
+    connect(run.get(), &ConversationRun::toolInvocationStarted, run.get(), &ConversationRun::abort, Qt::QueuedConnection);
+    QSignalSpy toolDone(run.get(), &ConversationRun::toolInvocationFinished);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(run->error().code, Error::Code::Canceled);
+    QCOMPARE(run->error().message, u"aborted during turn 1"_s);
+    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+    QTest::qWait(50);
+    QCOMPARE(toolDone.size(), 0);
+}
+
+void tst_ConversationRun::stopAfterTurn()
+{
+    Fixture f(OneCall);
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    connect(run.get(), &ConversationRun::responseStarted, run.get(), &ConversationRun::stopAfterTurn);
+    QSignalSpy started(run.get(), &ConversationRun::toolInvocationStarted);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(run->error().code, Error::Code::Canceled);
+    QCOMPARE(run->error().message, u"stopped after turn 1 as asked; its 1 function calls were not run"_s);
+    QCOMPARE(started.size(), 0);
+    // The whole first turn arrived and is kept.
+    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s}));
+}
+
+void tst_ConversationRun::brokenStreams_data()
+{
+    QTest::addColumn<QByteArray>("fault");
+    QTest::addColumn<int>("faultTurn");
+    // Turn 1 streams: started, 2 message deltas, 1 function call delta, done.
+    QTest::newRow("before the function call") << "close_after_events: 2"_ba << 1;
+    QTest::newRow("after the function call") << "close_after_events: 4"_ba << 1;
+    QTest::newRow("mid-event") << "close_after_bytes: 300"_ba << 1;
+    QTest::newRow("malformed event") << "malformed_event: 3"_ba << 1;
+    // Turn 2 is the append that carried the result.
+    QTest::newRow("after the results were sent") << "close_after_events: 1"_ba << 2;
+    QTest::newRow("results sent, nothing back") << "close_after_bytes: 0"_ba << 2;
+}
+
+void tst_ConversationRun::brokenStreams()
+{
+    QFETCH(QByteArray, fault);
+    QFETCH(int, faultTurn);
+    Fixture f(R"(
+version: 1
+chunk_size: 10
+rules:
+  - name: the fault
+    when: {turn: )" + QByteArray::number(faultTurn) + R"(}
+    fault: {)" + fault + R"(}
+    reply: )" + (faultTurn == 1 ? R"([{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}])"_ba
+                                : R"([{text: "The fact is: {{result.lookup}}"}])"_ba) + R"(
+  - when: {function_result: lookup}
+    reply: [{text: "The fact is: {{result.lookup}}"}]
+  - reply: [{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    QSignalSpy recovering(run.get(), &ConversationRun::recovering);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().toString()));
+    QCOMPARE(recovering.size(), 1);
+    // The tool ran once, its result went once, and the model saw it.
+    QCOMPARE(toolRuns.size(), 1);
+    QCOMPARE(results(run->transcript()).size(), 1);
+    QVERIFY2(run->lastMessageText().startsWith(u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
+             qPrintable(run->lastMessageText()));
+
+    // The server's own record agrees: one call, one result, one answer.
+    std::unique_ptr<ApiResult<ConversationHistory>> history(f.client.history(run->conversationId()));
+    QSignalSpy historyDone(history.get(), &ApiReply::finished);
+    QVERIFY(historyDone.wait());
+    QStringList stored = types(history->result().entries);
+    QCOMPARE(stored.count(u"function.call"_s), 1);
+    QCOMPARE(stored.count(u"function.result"_s), 1);
+    QCOMPARE(stored.last(), u"message.output"_s);
+}
+
+void tst_ConversationRun::retriedAppend_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::newRow("429") << 429;
+    QTest::newRow("503") << 503;
+}
+
+void tst_ConversationRun::retriedAppend()
+{
+    QFETCH(int, status);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {turn: 2}
+    fault: {status: )" + QByteArray::number(status) + R"(, retry_after: 0, fail_attempts: 1}
+    reply: [{text: "The fact is: {{result.lookup}}"}]
+  - reply: [{function_call: {name: lookup, arguments: {key: "pi"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QVERIFY2(run->lastMessageText().startsWith(u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
+             qPrintable(run->lastMessageText()));
+}
+
+void tst_ConversationRun::appendToExistingConversation()
+{
+    Fixture f(OneCall);
+    // A first run makes the conversation; a second appends to it.
+    std::unique_ptr<ConversationRun> first(f.run(u"What is pi?"_s));
+    QVERIFY(finish(first.get()));
+    auto *second = new ConversationRun(&f.client, &f.registry);
+    std::unique_ptr<ConversationRun> owner(second);
+    AppendConversationRequest request;
+    request.inputs = u"thanks"_s;
+    second->setAppendRequest(first->conversationId(), request);
+    second->setClientTools({u"lookup"_s});
+    QVERIFY(finish(second));
+    QVERIFY2(!second->error().isError(), qPrintable(second->error().message));
+    QCOMPARE(second->conversationId(), first->conversationId());
+    QCOMPARE(types(second->transcript()).first(), u"message.input"_s);
+}
+
+void tst_ConversationRun::restartFromEntry()
+{
+    Fixture f(OneCall);
+    std::unique_ptr<ConversationRun> first(f.run(u"What is pi?"_s));
+    QVERIFY(finish(first.get()));
+    // Restart from the function call: the tool runs again in the new conversation.
+    QString callId;
+    for (const Entry &entry : first->transcript()) {
+        if (entry.is<FunctionCallEntry>())
+            callId = entry.id();
+    }
+    QVERIFY(!callId.isEmpty());
+    auto *restarted = new ConversationRun(&f.client, &f.registry);
+    std::unique_ptr<ConversationRun> owner(restarted);
+    RestartConversationRequest request;
+    request.fromEntryId = callId;
+    request.inputs = u"What is pi, again?"_s;
+    restarted->setRestartRequest(first->conversationId(), request);
+    restarted->setClientTools({u"lookup"_s});
+    QVERIFY(finish(restarted));
+    QVERIFY2(!restarted->error().isError(), qPrintable(restarted->error().message));
+    QVERIFY(restarted->conversationId() != first->conversationId());
+}
+
+void tst_ConversationRun::signalSequence()
+{
+    // A recorded two-turn exchange played back byte for byte: the run's
+    // signals come in exactly this order.
+    using namespace Switchboard::EmulatorInternal;
+    const QByteArray turn1 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn1.sse"_s);
+    const QByteArray turn2 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn2.sse"_s);
+    HttpServer server;
+    int requests = 0;
+    server.setHandler([&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
+        responder->writeChunk(++requests == 1 ? turn1 : turn2);
+        responder->endStream();
+    });
+    QVERIFY(server.listen(0));
+    ConversationsClient client;
+    client.setServerUrl(QUrl(u"http://127.0.0.1:"_s + QString::number(server.port())));
+    PluginRegistry registry;
+    registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
+    registry.discover();
+    ConversationRun run(&client, &registry);
+    StartConversationRequest request;
+    request.inputs = u"What is pi?"_s;
+    request.model = u"mistral-small-latest"_s;
+    run.setStartRequest(request);
+    run.setClientTools({u"lookup"_s});
+
+    QStringList order;
+    const auto note = [&order](const QString &what) { return [&order, what] { order << what; }; };
+    connect(&run, &ConversationRun::turnStarted, this, [&order](int turn) { order << u"turnStarted %1"_s.arg(turn); });
+    connect(&run, &ConversationRun::conversationIdChanged, this, note(u"conversationIdChanged"_s));
+    connect(&run, &ConversationRun::responseStarted, this, note(u"responseStarted"_s));
+    connect(&run, &ConversationRun::messageDelta, this, note(u"messageDelta"_s));
+    connect(&run, &ConversationRun::functionCallDelta, this, note(u"functionCallDelta"_s));
+    connect(&run, &ConversationRun::responseDone, this, note(u"responseDone"_s));
+    connect(&run, &ConversationRun::eventReceived, this,
+            [&order](const ConversationEvent &event, int turn) { order << u"* %1 %2"_s.arg(event.type()).arg(turn); });
+    connect(&run, &ConversationRun::turnFinished, this, [&order](int turn) { order << u"turnFinished %1"_s.arg(turn); });
+    connect(&run, &ConversationRun::functionCallReady, this, note(u"functionCallReady"_s));
+    connect(&run, &ConversationRun::toolInvocationStarted, this, note(u"toolInvocationStarted"_s));
+    connect(&run, &ConversationRun::toolInvocationFinished, this, note(u"toolInvocationFinished"_s));
+    connect(&run, &ConversationRun::functionResultsSent, this, note(u"functionResultsSent"_s));
+    connect(&run, &ConversationRun::finished, this, note(u"finished"_s));
+    QVERIFY(finish(&run));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
+    const QStringList expected{
+        u"turnStarted 1"_s,
+        u"conversationIdChanged"_s, u"responseStarted"_s, u"* conversation.response.started 1"_s,
+        u"messageDelta"_s, u"* message.output.delta 1"_s,
+        u"functionCallDelta"_s, u"* function.call.delta 1"_s,
+        u"functionCallDelta"_s, u"* function.call.delta 1"_s,
+        u"responseDone"_s, u"* conversation.response.done 1"_s,
+        u"turnFinished 1"_s,
+        u"functionCallReady"_s, u"toolInvocationStarted"_s, u"toolInvocationFinished"_s,
+        u"turnStarted 2"_s, u"functionResultsSent"_s,
+        u"responseStarted"_s, u"* conversation.response.started 2"_s,
+        u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"responseDone"_s, u"* conversation.response.done 2"_s,
+        u"turnFinished 2"_s, u"finished"_s};
+    QCOMPARE(order, expected);
+    QCOMPARE(run.lastMessageText(), u"Pi is about 3.14159."_s);
+    QCOMPARE(run.usage().totalTokens, 30);
+}
+
+QTEST_GUILESS_MAIN(tst_ConversationRun)
+#include "tst_conversationrun.moc"
