@@ -16,6 +16,7 @@ using namespace Switchboard::Cli;
 namespace {
 
 const Command commands[] = {
+    {"conversations", "Call the Conversations API directly (start, list, get, ...)", runConversationsCommand},
     {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},
     {"plugins", "List tool plugins, their state and their tools", runPluginsCommand},
 };

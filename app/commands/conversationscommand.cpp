@@ -1,0 +1,260 @@
+// switchboard conversations <operation> ...: the raw Conversations API.
+// Request bodies are JSON (from a file or stdin), checked locally against the
+// API's request schemas before anything is sent; responses are printed as
+// JSON, streams as one {"event", "data"} object per line as events arrive.
+
+#include "command.h"
+#include "output.h"
+
+#include <switchboard/conversationsclient.h>
+#include <switchboard/emulator/requestvalidation.h>
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard::Cli {
+
+namespace {
+
+const QStringList operations{u"start"_s,   u"append"_s,  u"restart"_s,  u"list"_s,
+                             u"get"_s,     u"delete"_s,  u"history"_s,  u"messages"_s};
+
+const char *const usageText =
+    "Usage: switchboard conversations <operation> [options]\n"
+    "\n"
+    "Calls one operation of the Conversations API and prints the response as JSON.\n"
+    "\n"
+    "Operations:\n"
+    "  start --body FILE [--stream]         start a conversation\n"
+    "  append ID --body FILE [--stream]     append to a conversation\n"
+    "  restart ID --body FILE [--stream]    restart a conversation from an entry (from_entry_id in the body)\n"
+    "  list [--page N] [--page-size N] [--metadata JSON]\n"
+    "  get ID | delete ID | history ID | messages ID\n"
+    "\n"
+    "Options:\n"
+    "  --body FILE        the request body, JSON; '-' reads standard input\n"
+    "  --stream           stream the response: one {\"event\": ..., \"data\": ...} object per line\n"
+    "  --page N           list: the page, from 0 (default 0)\n"
+    "  --page-size N      list: conversations per page (default 100)\n"
+    "  --metadata JSON    list: only conversations whose metadata holds these key/values\n"
+    "  --server-url URL   the API server (default: $SWITCHBOARD_SERVER_URL, else https://api.mistral.ai)\n"
+    "  --timeout MS       time limit of each attempt (default 300000)\n"
+    "  --no-retry         fail at once instead of retrying 429 and 5xx answers\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "The API key is read from MISTRAL_API_KEY. Exit status: 0 success, 1 the API answered with an\n"
+    "error (printed as JSON on standard error), 2 bad usage or an invalid request body.\n"
+    "\n"
+    "Examples:\n"
+    "  switchboard emulate --port 8080 &\n"
+    "  echo '{\"inputs\": \"Hello\", \"model\": \"mistral-small-latest\"}' |\n"
+    "      switchboard conversations start --body - --server-url http://127.0.0.1:8080\n"
+    "  switchboard conversations history conv_0123... --server-url http://127.0.0.1:8080\n"
+    "  switchboard conversations list --metadata '{\"team\": \"docs\"}'\n";
+
+int usageError(const QString &message)
+{
+    QTextStream(stderr) << "switchboard conversations: " << message << "\n"
+                        << "Run 'switchboard conversations --help' for usage.\n";
+    return ExitUsage;
+}
+
+Result<QJsonObject> readBody(const QString &path)
+{
+    QFile file;
+    const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly) : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!opened)
+        return Error(Error::Code::InvalidValue, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    const QByteArray text = file.readAll();
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return Error(Error::Code::InvalidJson, QStringLiteral("%1: not valid JSON: %2 at offset %3")
+                                                   .arg(path == u"-" ? u"standard input"_s : path,
+                                                        parseError.errorString())
+                                                   .arg(parseError.offset));
+    if (!document.isObject())
+        return Error(Error::Code::InvalidValue, path + u": the body must be a JSON object"_s);
+    return document.object();
+}
+
+/// The body checked as the server would check it, then read into T.
+template<typename T>
+Result<T> typedBody(const QJsonObject &body, RequestSchema schema)
+{
+    const QList<ValidationError> problems = validateRequestBody(body, schema);
+    if (!problems.isEmpty()) {
+        QStringList lines;
+        for (const ValidationError &problem : problems)
+            lines << u"  "_s + problem.location() + u": "_s + problem.msg;
+        return Error(Error::Code::ValidationFailed,
+                     u"the request body is not valid (nothing was sent):\n"_s + lines.join(u'\n'));
+    }
+    return T::fromJson(body);
+}
+
+} // namespace
+
+int runConversationsCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help(QStringList{u"h"_s, u"help"_s});
+    const QCommandLineOption body(u"body"_s, u"request body"_s, u"FILE"_s);
+    const QCommandLineOption stream(u"stream"_s);
+    const QCommandLineOption page(u"page"_s, u"page"_s, u"N"_s);
+    const QCommandLineOption pageSize(u"page-size"_s, u"page size"_s, u"N"_s);
+    const QCommandLineOption metadata(u"metadata"_s, u"metadata filter"_s, u"JSON"_s);
+    const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
+    const QCommandLineOption timeout(u"timeout"_s, u"timeout"_s, u"MS"_s);
+    const QCommandLineOption noRetry(u"no-retry"_s);
+    parser.addOptions({help, body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry});
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(help)) {
+        QTextStream(stdout) << usageText;
+        return ExitSuccess;
+    }
+    const QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty())
+        return usageError(u"no operation given (one of "_s + operations.join(u", "_s) + u')');
+    const QString operation = positional.first();
+    if (!operations.contains(operation))
+        return usageError(u"unknown operation '"_s + operation + u"' (one of "_s + operations.join(u", "_s) + u')');
+    const bool takesId = operation != u"start" && operation != u"list";
+    if (positional.size() != (takesId ? 2 : 1))
+        return usageError(takesId ? operation + u" takes one conversation id"_s
+                                  : operation + u" takes no argument but options"_s);
+    const QString conversationId = takesId ? positional.at(1) : QString();
+    const bool takesBody = operation == u"start" || operation == u"append" || operation == u"restart";
+    if (takesBody && !parser.isSet(body))
+        return usageError(operation + u" needs --body FILE (or --body - for standard input)"_s);
+    if (!takesBody && (parser.isSet(body) || parser.isSet(stream)))
+        return usageError(u"--body and --stream go with start, append and restart"_s);
+    if (operation != u"list" && (parser.isSet(page) || parser.isSet(pageSize) || parser.isSet(metadata)))
+        return usageError(u"--page, --page-size and --metadata go with list"_s);
+
+    ConversationsClient client;
+    if (parser.isSet(serverUrl)) {
+        const QUrl url(parser.value(serverUrl), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https"))
+            return usageError(u"--server-url needs an http:// or https:// URL, got '"_s + parser.value(serverUrl) + u'\'');
+        client.setServerUrl(url);
+    }
+    if (!client.hasApiKey() && client.serverUrl() == ConversationsClient::defaultServerUrl())
+        return usageError(u"MISTRAL_API_KEY is not set (to use a local emulator, give its --server-url)"_s);
+    if (parser.isSet(timeout)) {
+        bool ok = false;
+        const int ms = parser.value(timeout).toInt(&ok);
+        if (!ok || ms < 0)
+            return usageError(u"--timeout needs a number of milliseconds"_s);
+        client.setTimeout(ms);
+    }
+    if (parser.isSet(noRetry))
+        client.setRetryPolicy(RetryPolicy::none());
+
+    QJsonObject requestBody;
+    if (takesBody) {
+        const Result<QJsonObject> read = readBody(parser.value(body));
+        if (!read)
+            return usageError(read.error().message);
+        requestBody = *read;
+        // The command decides streaming; a "stream" in the body must agree.
+        requestBody.remove(u"stream"_s);
+    }
+
+    QObject *operationObject = nullptr;
+    const bool streaming = parser.isSet(stream);
+    if (operation == u"start") {
+        const Result<StartConversationRequest> request =
+            typedBody<StartConversationRequest>(requestBody, RequestSchema::Start);
+        if (!request)
+            return usageError(request.error().message);
+        operationObject = streaming ? static_cast<QObject *>(client.startStream(*request))
+                                    : static_cast<QObject *>(client.start(*request));
+    } else if (operation == u"append") {
+        const Result<AppendConversationRequest> request =
+            typedBody<AppendConversationRequest>(requestBody, RequestSchema::Append);
+        if (!request)
+            return usageError(request.error().message);
+        operationObject = streaming ? static_cast<QObject *>(client.appendStream(conversationId, *request))
+                                    : static_cast<QObject *>(client.append(conversationId, *request));
+    } else if (operation == u"restart") {
+        const Result<RestartConversationRequest> request =
+            typedBody<RestartConversationRequest>(requestBody, RequestSchema::Restart);
+        if (!request)
+            return usageError(request.error().message);
+        operationObject = streaming ? static_cast<QObject *>(client.restartStream(conversationId, *request))
+                                    : static_cast<QObject *>(client.restart(conversationId, *request));
+    } else if (operation == u"list") {
+        ListConversationsRequest request;
+        bool ok = true;
+        if (parser.isSet(page))
+            request.page = parser.value(page).toInt(&ok);
+        if (!ok || request.page < 0)
+            return usageError(u"--page needs a number from 0"_s);
+        if (parser.isSet(pageSize))
+            request.pageSize = parser.value(pageSize).toInt(&ok);
+        if (!ok || request.pageSize < 1)
+            return usageError(u"--page-size needs a number from 1"_s);
+        if (parser.isSet(metadata)) {
+            const QJsonDocument filter = QJsonDocument::fromJson(parser.value(metadata).toUtf8());
+            if (!filter.isObject())
+                return usageError(u"--metadata needs a JSON object, e.g. '{\"team\": \"docs\"}'"_s);
+            request.metadata = filter.object();
+        }
+        operationObject = client.list(request);
+    } else if (operation == u"get") {
+        operationObject = client.get(conversationId);
+    } else if (operation == u"delete") {
+        operationObject = client.deleteConversation(conversationId);
+    } else if (operation == u"history") {
+        operationObject = client.history(conversationId);
+    } else {
+        operationObject = client.messages(conversationId);
+    }
+
+    int status = ExitSuccess;
+    if (auto *events = qobject_cast<ConversationStream *>(operationObject)) {
+        QObject::connect(events, &ConversationStream::eventReceived, events, [](const ConversationEvent &event) {
+            // The payload exactly as the server sent it (it parsed as a JSON object).
+            const QByteArray type = QJsonDocument(QJsonArray{event.type()}).toJson(QJsonDocument::Compact);
+            const QByteArray line = "{\"event\":" + type.mid(1, type.size() - 2) + ",\"data\":"
+                                    + event.wirePayload + "}\n";
+            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+            std::fflush(stdout);
+        });
+        QObject::connect(events, &ConversationStream::finished, events, [events, &status] {
+            if (events->hasError()) {
+                printError(events->error());
+                status = ExitFailure;
+            }
+            QCoreApplication::quit();
+        });
+    } else {
+        auto *reply = qobject_cast<ApiReply *>(operationObject);
+        QObject::connect(reply, &ApiReply::finished, reply, [reply, &status] {
+            if (reply->hasError()) {
+                printError(reply->error());
+                status = ExitFailure;
+            } else if (!reply->body().isEmpty()) {
+                const QJsonDocument document = QJsonDocument::fromJson(reply->body());
+                QTextStream(stdout) << document.toJson(QJsonDocument::Indented);
+            }
+            QCoreApplication::quit();
+        });
+    }
+    QCoreApplication::exec();
+    delete operationObject;
+    return status;
+}
+
+} // namespace Switchboard::Cli
