@@ -11,7 +11,7 @@ endif()
 function(switchboard_set_warnings target)
     target_compile_options(${target} PRIVATE
         -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-        -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wformat=2
+        -Wcast-align -Woverloaded-virtual -Wformat=2
         -Wimplicit-fallthrough -Werror=return-type)
     if(SWITCHBOARD_WERROR)
         target_compile_options(${target} PRIVATE -Werror)
