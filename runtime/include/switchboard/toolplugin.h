@@ -28,7 +28,7 @@ struct SWITCHBOARD_EXPORT PluginContext
     /// The plugin's Id from its metadata.
     QString pluginId;
     /// The plugin's own configuration (e.g. {"root": "/srv/data"} for the
-    /// filesystem plugin, {"allow": ["example.com"]} for http), taken from the
+    /// filesystem plugin, {"allowed_hosts": ["example.com"]} for http), taken from the
     /// workflow or the program's settings. Untrusted in the sense that a user
     /// wrote it: check it and fail initialize() with a precise message.
     QJsonObject configuration;
