@@ -340,26 +340,36 @@ Result<ConversationEvent> ConversationEvent::fromJson(const QJsonObject &json)
 
 Result<ConversationEvent> ConversationEvent::fromSse(QByteArrayView eventName, QByteArrayView data)
 {
+    // Named for messages only when something is wrong: this runs per event.
+    const auto what = [eventName] {
+        return eventName.isEmpty() ? u"event data"_s
+                                   : u"data of event \""_s + QString::fromUtf8(eventName) + u'"';
+    };
     const QByteArray payload = data.toByteArray();
-    const QString name = QString::fromUtf8(eventName);
-    const QString what = name.isEmpty() ? u"event data"_s : u"data of event \""_s + name + u'"';
-    Result<QJsonObject> json = Json::parseObject(payload, qPrintable(what));
-    if (!json)
-        return json.error();
-    const QJsonValue payloadType = json->value("type"_L1);
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(payload, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return Error(Error::Code::InvalidJson, QStringLiteral("%1 is not valid JSON: %2 at offset %3")
+                                                   .arg(what(), parseError.errorString())
+                                                   .arg(parseError.offset));
+    if (!document.isObject())
+        return Error(Error::Code::InvalidValue, what() + u": expected a JSON object"_s);
+    const QJsonObject json = document.object();
+    const QJsonValue payloadType = json.value("type"_L1);
     if (!payloadType.isUndefined() && !payloadType.isString())
         return Error(Error::Code::InvalidValue,
-                     what + u": expected a string \"type\", got "_s + Json::describe(payloadType));
+                     what() + u": expected a string \"type\", got "_s + Json::describe(payloadType));
     QString type = payloadType.toString();
-    if (!name.isEmpty()) {
+    if (!eventName.isEmpty()) {
+        const QString name = QString::fromUtf8(eventName);
         if (!type.isEmpty() && type != name)
             return Error(Error::Code::InvalidValue,
                          QStringLiteral("event \"%1\" carries a payload of type \"%2\"").arg(name, type));
         type = name;
     }
     if (type.isEmpty())
-        return Error(Error::Code::InvalidValue, what + u": no event name and no \"type\" in the payload"_s);
-    Result<ConversationEvent> event = eventFromJson(type, *json);
+        return Error(Error::Code::InvalidValue, what() + u": no event name and no \"type\" in the payload"_s);
+    Result<ConversationEvent> event = eventFromJson(type, json);
     if (!event)
         return event.error();
     event->wirePayload = payload;
