@@ -129,7 +129,7 @@ private:
 /// start a new line, since SSE cannot carry a CR inside a field), and the
 /// blank line. SseParser reads it back as `event` and `data` with its line
 /// breaks turned into '\n'. `event` must not contain a line break.
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data);
+SWITCHBOARD_EXPORT QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data);
 
 } // namespace Switchboard
 

@@ -1,3 +1,4 @@
+#include "api/sseparser_p.h"
 #include "emulator_p.h"
 
 #include "requestvalidator_p.h"
@@ -629,11 +630,6 @@ private:
 
 // Writes one SSE message. (formatSseEvent in runtime/api/sseparser_p.h is
 // exported only in test builds, so the emulator keeps its own one-liner.)
-QByteArray sseMessage(QByteArrayView event, QByteArrayView data)
-{
-    return "event: " + event.toByteArray() + "\ndata: " + data.toByteArray() + "\n\n";
-}
-
 // Plays a list of SSE messages to one client, with the rule's stream faults.
 class StreamSession : public QObject
 {
@@ -972,7 +968,7 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
         if (i != (rule ? rule->fault.malformedEvent : -1))
             call.record(u"ConversationEvents"_s, QJsonObject{{u"event"_s, type}, {u"data"_s, payload}},
                         u"event %1"_s.arg(i));
-        messages.append(sseMessage(type.toUtf8(), compact(payload)));
+        messages.append(formatSseEvent(type.toUtf8(), compact(payload)));
     }
     call.responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     call.served(200);
