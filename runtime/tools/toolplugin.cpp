@@ -7,7 +7,7 @@
 
 namespace Switchboard {
 
-Q_LOGGING_CATEGORY(lcPlugins, "switchboard.plugins")
+Q_LOGGING_CATEGORY(lcPlugins, "switchboard.plugins", QtWarningMsg)
 
 namespace {
 
