@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
+#include "api/json_p.h"
 #include "jsonschemavalidator_p.h"
 
 #include <QJsonArray>
@@ -28,20 +29,6 @@ using namespace Qt::StringLiterals;
 namespace Switchboard {
 
 namespace {
-
-QString jsonTypeName(const QJsonValue &value)
-{
-    switch (value.type()) {
-    case QJsonValue::Null: return u"null"_s;
-    case QJsonValue::Bool: return u"a boolean"_s;
-    case QJsonValue::Double: return u"a number"_s;
-    case QJsonValue::String: return u"a string"_s;
-    case QJsonValue::Array: return u"an array"_s;
-    case QJsonValue::Object: return u"an object"_s;
-    case QJsonValue::Undefined: break;
-    }
-    return u"nothing"_s;
-}
 
 QString compactJson(const QJsonValue &value, qsizetype limit = 80)
 {
@@ -221,7 +208,7 @@ QStringList JsonSchemaValidator::validate(const QJsonValue &instance, int maxPro
         if (!expected.isEmpty())
             line += u"; expected "_s + expected;
         if (!actual.isUndefined())
-            line += u"; got "_s + compactJson(actual) + u" ("_s + jsonTypeName(actual) + u')';
+            line += u"; got "_s + compactJson(actual) + u" ("_s + Json::describe(actual) + u')';
         problems << line;
     }
     return problems;
@@ -239,7 +226,7 @@ Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments)
         break;
     default:
         return Error(Error::Code::ToolInvalidArguments,
-                     u"the arguments must be a JSON object, got "_s + jsonTypeName(rawArguments));
+                     u"the arguments must be a JSON object, got "_s + Json::describe(rawArguments));
     }
     const QString text = rawArguments.toString();
     if (text.trimmed().isEmpty())
