@@ -113,6 +113,11 @@ void HttpCall::sendAttempt()
         m_reply = m_manager->sendCustomRequest(request, m_request.method, m_request.body);
     qCDebug(lcApi).noquote() << "attempt" << m_attempts << description();
 
+    if (m_request.streaming) {
+        // Bytes wait in the socket, not in an ever-growing reply buffer, when
+        // the application reads slower than the server writes.
+        m_reply->setReadBufferSize(256 * 1024);
+    }
     connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &HttpCall::onFinished);
     connect(m_reply, &QNetworkReply::requestSent, this, [this] { m_requestSent = true; });

@@ -649,34 +649,43 @@ public:
     void start() { next(); }
 
 private:
+    // A loop, not recursion (a stream of 100,000 events without pauses must
+    // not grow the stack), and a bounded batch per turn of the event loop, so
+    // that one long stream does not keep every other client waiting.
     void next()
     {
-        if (!m_responder || !m_responder->isOpen())
-            return;
-        if (!m_pending.isEmpty()) {
-            writePiece();
-            return;
+        constexpr int BatchSize = 64;
+        for (int written = 0; m_responder && m_responder->isOpen(); ++written) {
+            if (written == BatchSize) {
+                m_timer.start(0);
+                return;
+            }
+            if (m_pending.isEmpty()) {
+                if (m_index >= m_messages.size()) {
+                    m_responder->endStream();
+                    return;
+                }
+                if (m_fault.closeAfterEvents >= 0 && m_index >= m_fault.closeAfterEvents) {
+                    m_responder->abortConnection();
+                    return;
+                }
+                QByteArray message = m_messages.at(m_index);
+                if (m_index == m_fault.malformedEvent) {
+                    // Cut the JSON in the middle and end the message: a payload no parser accepts.
+                    const qsizetype dataStart = message.indexOf("data: ") + 6;
+                    message = message.left(dataStart + (message.size() - dataStart) / 2) + "\n\n";
+                }
+                ++m_index;
+                m_pending = message;
+            }
+            if (!writePiece())
+                return;   // a timer goes on, or the stream is over
         }
-        if (m_index >= m_messages.size()) {
-            m_responder->endStream();
-            return;
-        }
-        if (m_fault.closeAfterEvents >= 0 && m_index >= m_fault.closeAfterEvents) {
-            m_responder->abortConnection();
-            return;
-        }
-        QByteArray message = m_messages.at(m_index);
-        if (m_index == m_fault.malformedEvent) {
-            // Cut the JSON in the middle and end the message: a payload no parser accepts.
-            const qsizetype dataStart = message.indexOf("data: ") + 6;
-            message = message.left(dataStart + (message.size() - dataStart) / 2) + "\n\n";
-        }
-        ++m_index;
-        m_pending = message;
-        writePiece();
     }
 
-    void writePiece()
+    // Writes the next piece of the pending message; true when the next one
+    // may follow at once.
+    bool writePiece()
     {
         QByteArray piece = m_fault.trickleBytes > 0 ? m_pending.left(m_fault.trickleBytes) : m_pending;
         bool cut = false;
@@ -689,17 +698,18 @@ private:
         m_pending.remove(0, piece.size());
         if (cut) {
             m_responder->abortConnection();
-            return;
+            return false;
         }
         if (!m_pending.isEmpty()) {
             m_timer.start(m_fault.trickleIntervalMs);
-            return;
+            return false;
         }
         const int pause = (m_index < m_messages.size() ? m_fault.stallMs : 0) + m_intervalMs;
-        if (pause > 0)
+        if (pause > 0) {
             m_timer.start(pause);
-        else
-            next();
+            return false;
+        }
+        return true;
     }
 
     QPointer<HttpResponder> m_responder;
