@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Shared by run-stream-benchmark.sh and run-toolloop-benchmark.sh (sourced):
+# building the targets, the SDK install, the emulator's lifetime, and
+# running a client under /usr/bin/time.
+
+set -euo pipefail
+
+# Sets BUILD, BENCH_SRC (this directory), SDK_PREFIX and WORK for the callers.
+bench_setup() {   # BUILD_DIR TARGETS...
+    BUILD=$(cd "$1" && pwd)
+    shift
+    BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    export BENCH_SRC
+    [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 2; }
+    command -v node >/dev/null || { echo "node is missing" >&2; exit 2; }
+    # SWITCHBOARD_BENCH_NO_BUILD=1 measures the binaries as they are.
+    [ -n "${SWITCHBOARD_BENCH_NO_BUILD:-}" ] || cmake --build "$BUILD" --target switchboard "$@" >/dev/null
+    # The SDK, pinned, where the emulator's fidelity test installs it
+    # (tests/emulator/CMakeLists.txt, test emulator_sdk_install).
+    SDK_PREFIX=$BUILD/tests/emulator/node
+    if [ ! -d "$SDK_PREFIX/node_modules/@mistralai/mistralai" ]; then
+        ctest --test-dir "$BUILD" -R '^emulator_sdk_install$' --output-on-failure >/dev/null
+    fi
+    # The clients run as a deployment would: without per-call debug logging
+    # (switchboard.plugins logs every invocation at debug level by default).
+    export QT_LOGGING_RULES="switchboard.*.debug=false"
+    WORK=$(mktemp -d)
+    EMULATOR_PID=
+    trap bench_cleanup EXIT
+    echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+         "$(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2) build, node $(node --version)," \
+         "SDK $(node -p "require('$SDK_PREFIX/node_modules/@mistralai/mistralai/package.json').version")"
+}
+
+bench_cleanup() {
+    if [ -n "$EMULATOR_PID" ]; then
+        kill "$EMULATOR_PID" 2>/dev/null || true
+        wait "$EMULATOR_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+
+start_emulator() {   # SCRIPT: sets URL and EMULATOR_PID
+    "$BUILD/bin/switchboard" emulate --port 0 --script "$1" \
+        >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
+    EMULATOR_PID=$!
+    for _ in $(seq 100); do
+        URL=$(head -n1 "$WORK/emulator.out")
+        [ -n "$URL" ] && return 0
+        kill -0 "$EMULATOR_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "the emulator did not start:" >&2
+    cat "$WORK/emulator.err" >&2
+    exit 1
+}
+
+emulator_cpu_s() {   # user+system CPU seconds of the emulator so far
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$EMULATOR_PID/stat"
+}
+
+# timed NAME COMMAND...: runs the client under /usr/bin/time; its stdout goes
+# to $WORK/NAME.out, the whole process's figures to $WORK/NAME.time.
+timed() {
+    local name=$1
+    shift
+    local before
+    before=$(emulator_cpu_s)
+    /usr/bin/time -f 'TIME user_s=%U sys_s=%S peak_rss_kb=%M wall_s=%e' -o "$WORK/$name.time" "$@" \
+        >"$WORK/$name.out"
+    echo "EMULATOR cpu_s=$(awk -v a="$(emulator_cpu_s)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')" \
+        >>"$WORK/$name.time"
+}
+
+# field NAME KEY: the value of KEY=... in NAME's output or time file.
+field() {
+    cat "$WORK/$1.out" "$WORK/$1.time" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# Tool round trip (issue 6), in one command:
+#   tests/bench/run-toolloop-benchmark.sh BUILD_DIR [ROUND_TRIPS (1000)] [PARALLEL (100)] [ROUND_TRIPS_EACH (5)]
+# BUILD_DIR is a Release build. Starts `switchboard emulate` with a script
+# whose model calls the no-op tool `noop` at every turn until the turn after
+# the last round trip, then runs ROUND_TRIPS sequential round trips with
+# (a) bench_toolloop (ConversationRun, tp_good's noop through the
+# PluginRegistry) and (b) bench_toolloop_sdk.mjs (the same loop with the
+# official TypeScript SDK), each under /usr/bin/time, and prints the time
+# and the client process's CPU per round trip, and the ratios. Then
+# bench_toolloop runs PARALLEL ConversationRuns of ROUND_TRIPS_EACH round
+# trips at once on one event loop. Figures: BENCHMARKS.md, "Tool loop".
+
+source "$(dirname "$0")/bench-common.sh"
+ROUND_TRIPS=${2:-1000}
+PARALLEL=${3:-100}
+EACH=${4:-5}
+bench_setup "$1" bench_toolloop tp_good
+
+# Turn 1 is the start, turn k+1 carries the k-th result; the model of the
+# conversation tells the sequential runs from the parallel ones.
+cat >"$WORK/toolloop.yaml" <<YAML
+version: 1
+rules:
+  - name: sequential runs end
+    when: {model: bench-seq, turn: $((ROUND_TRIPS + 1))}
+    reply:
+      - text: "done"
+  - name: parallel runs end
+    when: {model: bench-par, turn: $((EACH + 1))}
+    reply:
+      - text: "done"
+  - name: call the no-op tool
+    reply:
+      - function_call: {name: noop, arguments: {}}
+YAML
+start_emulator "$WORK/toolloop.yaml"
+
+PLUGINS=$BUILD/tests/tools/testplugins/plugins
+timed switchboard "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
+timed sdk node "$BENCH_SRC/bench_toolloop_sdk.mjs" "$URL" "$ROUND_TRIPS" bench-seq "$SDK_PREFIX"
+timed parallel "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips 0 \
+    --parallel "$PARALLEL" --parallel-round-trips "$EACH"
+
+echo
+echo "$ROUND_TRIPS sequential round trips (client process; the emulator is a separate process):"
+printf '%-12s %8s %10s %12s %14s %16s %12s\n' client "wall s" "ms/trip" "loop CPU s" "loop CPU ms/trip" \
+    "process CPU ms/trip" "peak RSS MB"
+for name in switchboard sdk; do
+    process=$(awk -v u="$(field $name user_s)" -v s="$(field $name sys_s)" -v n="$ROUND_TRIPS" \
+        'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
+    rss=$(awk -v k="$(field $name peak_rss_kb)" 'BEGIN { printf "%.1f", k / 1000 }')
+    emu=$(sed -n 's/^EMULATOR cpu_s=//p' "$WORK/$name.time")
+    printf '%-12s %8s %10s %12s %14s %16s %12s   (emulator CPU s: %s)\n' "$name" "$(field $name wall_s)" \
+        "$(field $name ms_per_round_trip)" "$(field $name cpu_s)" "$(field $name cpu_ms_per_round_trip)" \
+        "$process" "$rss" "$emu"
+done
+awk -v wa="$(field switchboard ms_per_round_trip)" -v wb="$(field sdk ms_per_round_trip)" \
+    -v ca="$(field switchboard cpu_ms_per_round_trip)" -v cb="$(field sdk cpu_ms_per_round_trip)" \
+    -v pa="$(awk -v u="$(field switchboard user_s)" -v s="$(field switchboard sys_s)" 'BEGIN { print u + s }')" \
+    -v pb="$(awk -v u="$(field sdk user_s)" -v s="$(field sdk sys_s)" 'BEGIN { print u + s }')" \
+    'BEGIN { printf "ratios Switchboard/SDK: time per round trip %.3f, loop CPU per round trip %.3f (aim <= 0.1), process CPU %.3f\n",
+             wa / wb, ca / cb, pa / pb }'
+echo
+sed -n 's/^PARALLEL /Parallel runs on one event loop (bench_toolloop): /p' "$WORK/parallel.out"
+echo "  process: $(sed -n 's/^TIME //p' "$WORK/parallel.time"), $(sed -n 's/^EMULATOR/emulator/p' "$WORK/parallel.time")"
