@@ -4,6 +4,7 @@
 #   cmake -DBUILD_DIR=<switchboard build> -DPROJECT_DIR=<consumer source>
 #         -DWORK_DIR=<scratch dir> -DRUN=<program relative to the consumer build>
 #         [-DRUN_ARGS=<;-list>] [-DEXPECT=<regex the output must match>]
+#         [-DCONSUMER_FLAGS=<compiler and linker flags, e.g. the sanitizers'>]
 #         -P build-against-install.cmake
 foreach(var BUILD_DIR PROJECT_DIR WORK_DIR RUN)
     if(NOT DEFINED ${var})
@@ -26,7 +27,8 @@ endfunction()
 run_step("cmake --install" ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
 # Only the temporary prefix is searched: nothing from the build tree leaks in.
 run_step("configuring ${PROJECT_DIR}" ${CMAKE_COMMAND} -S "${PROJECT_DIR}" -B "${consumer_build}"
-    -G Ninja -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+    -G Ninja -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}")
 run_step("building ${PROJECT_DIR}" ${CMAKE_COMMAND} --build "${consumer_build}")
 run_step("running ${RUN}" ${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${prefix}/lib"
     "${consumer_build}/${RUN}" ${RUN_ARGS})
