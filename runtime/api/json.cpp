@@ -1,5 +1,7 @@
 #include "json_p.h"
 
+#include "apilogging_p.h"
+
 #include <QJsonDocument>
 #include <QJsonParseError>
 
@@ -48,6 +50,12 @@ void Reader::fail(Error error, QLatin1StringView key)
             error.prependContext(QLatin1StringView(m_typeName) + u'.' + key);
     }
     m_error = std::move(error);
+}
+
+void Reader::warnUnknownValue(QLatin1StringView key, const QString &value) const
+{
+    qCWarning(lcApi).noquote() << QStringLiteral("%1.%2 has a value this version does not know, \"%3\" - left unset")
+                                      .arg(QLatin1StringView(m_typeName), key, value);
 }
 
 bool Reader::present(QLatin1StringView key) const

@@ -151,7 +151,10 @@ public:
             fail(missingField(m_typeName, key));
             return table[0].value;
         }
-        return optEnum(key, table).value_or(table[0].value);
+        m_strictEnums = true;
+        const std::optional<E> value = optEnum(key, table);
+        m_strictEnums = false;
+        return value.value_or(table[0].value);
     }
 
     // Optional fields: absent and null give std::nullopt.
@@ -194,13 +197,20 @@ public:
         if (!name)
             return std::nullopt;
         const std::optional<E> value = enumValue(table, *name);
-        if (!value)
+        // An optional field with a value this version does not know (the
+        // API adds enum values over time) is left unset: reading never fails
+        // for it. Required enums (enumeration()) stay strict.
+        if (!value && !m_strictEnums)
+            warnUnknownValue(key, *name);
+        else if (!value)
             failField(key, QStringLiteral("expected one of %1, got \"%2\"").arg(enumNameList(table), *name));
         return value;
     }
 
     /// Records an error about one field: "Type.key: message".
     void failField(QLatin1StringView key, const QString &message);
+    /// Logs (switchboard.network, warning) an optional enum value left unset.
+    void warnUnknownValue(QLatin1StringView key, const QString &value) const;
     /// Records an error from a nested value: "Type.key: <its message>".
     void fail(Error error, QLatin1StringView key = {});
 
@@ -229,6 +239,7 @@ private:
     QJsonObject m_json;
     const char *m_typeName;
     Error m_error;
+    bool m_strictEnums = false;
 };
 
 // --- writing ------------------------------------------------------------------
