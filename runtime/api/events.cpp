@@ -32,6 +32,24 @@ QJsonObject writeHeader(QLatin1StringView type, const std::optional<QString> &cr
     return json;
 }
 
+// The fields every event of an output entry carries.
+template<typename Event>
+void readEntryEvent(Reader &r, Event &event)
+{
+    event.createdAt = r.optString("created_at"_L1);
+    event.outputIndex = r.intOr("output_index"_L1, 0);
+    event.id = r.string("id"_L1);
+}
+
+template<typename Event>
+QJsonObject writeEntryEvent(QLatin1StringView type, const Event &event)
+{
+    QJsonObject json = writeHeader(type, event.createdAt);
+    json.insert("output_index"_L1, event.outputIndex);
+    json.insert("id"_L1, event.id);
+    return json;
+}
+
 } // namespace
 
 QStringList knownEventTypes()
@@ -94,9 +112,7 @@ Result<MessageOutputEvent> MessageOutputEvent::fromJson(const QJsonObject &json)
 {
     Reader r(json, typeName);
     MessageOutputEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.contentIndex = r.intOr("content_index"_L1, 0);
     event.model = r.optString("model"_L1);
     event.agentId = r.optString("agent_id"_L1);
@@ -117,9 +133,7 @@ Result<MessageOutputEvent> MessageOutputEvent::fromJson(const QJsonObject &json)
 
 QJsonObject MessageOutputEvent::toJson() const
 {
-    QJsonObject json = writeHeader(MessageOutputDelta, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(MessageOutputDelta, *this);
     json.insert("content_index"_L1, contentIndex);
     putOptional(json, "model"_L1, model);
     putOptional(json, "agent_id"_L1, agentId);
@@ -135,9 +149,7 @@ Result<FunctionCallEvent> FunctionCallEvent::fromJson(const QJsonObject &json)
 {
     Reader r(json, typeName);
     FunctionCallEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.model = r.optString("model"_L1);
     event.agentId = r.optString("agent_id"_L1);
     event.name = r.string("name"_L1);
@@ -149,9 +161,7 @@ Result<FunctionCallEvent> FunctionCallEvent::fromJson(const QJsonObject &json)
 
 QJsonObject FunctionCallEvent::toJson() const
 {
-    QJsonObject json = writeHeader(FunctionCallDelta, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(FunctionCallDelta, *this);
     putOptional(json, "model"_L1, model);
     putOptional(json, "agent_id"_L1, agentId);
     json.insert("name"_L1, name);
@@ -165,9 +175,7 @@ Result<ToolExecutionStartedEvent> ToolExecutionStartedEvent::fromJson(const QJso
 {
     Reader r(json, typeName);
     ToolExecutionStartedEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.model = r.optString("model"_L1);
     event.agentId = r.optString("agent_id"_L1);
     event.name = r.string("name"_L1);
@@ -178,9 +186,7 @@ Result<ToolExecutionStartedEvent> ToolExecutionStartedEvent::fromJson(const QJso
 
 QJsonObject ToolExecutionStartedEvent::toJson() const
 {
-    QJsonObject json = writeHeader(ToolExecutionStarted, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(ToolExecutionStarted, *this);
     putOptional(json, "model"_L1, model);
     putOptional(json, "agent_id"_L1, agentId);
     json.insert("name"_L1, name);
@@ -192,9 +198,7 @@ Result<ToolExecutionDeltaEvent> ToolExecutionDeltaEvent::fromJson(const QJsonObj
 {
     Reader r(json, typeName);
     ToolExecutionDeltaEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.name = r.string("name"_L1);
     event.arguments = r.stringOr("arguments"_L1, QString());
     return r.finish(std::move(event));
@@ -202,9 +206,7 @@ Result<ToolExecutionDeltaEvent> ToolExecutionDeltaEvent::fromJson(const QJsonObj
 
 QJsonObject ToolExecutionDeltaEvent::toJson() const
 {
-    QJsonObject json = writeHeader(ToolExecutionDelta, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(ToolExecutionDelta, *this);
     json.insert("name"_L1, name);
     json.insert("arguments"_L1, arguments);
     return json;
@@ -214,9 +216,7 @@ Result<ToolExecutionDoneEvent> ToolExecutionDoneEvent::fromJson(const QJsonObjec
 {
     Reader r(json, typeName);
     ToolExecutionDoneEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.name = r.string("name"_L1);
     event.info = r.optObject("info"_L1);
     return r.finish(std::move(event));
@@ -224,9 +224,7 @@ Result<ToolExecutionDoneEvent> ToolExecutionDoneEvent::fromJson(const QJsonObjec
 
 QJsonObject ToolExecutionDoneEvent::toJson() const
 {
-    QJsonObject json = writeHeader(ToolExecutionDone, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(ToolExecutionDone, *this);
     json.insert("name"_L1, name);
     putOptional(json, "info"_L1, info);
     return json;
@@ -236,9 +234,7 @@ Result<AgentHandoffStartedEvent> AgentHandoffStartedEvent::fromJson(const QJsonO
 {
     Reader r(json, typeName);
     AgentHandoffStartedEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.previousAgentId = r.string("previous_agent_id"_L1);
     event.previousAgentName = r.string("previous_agent_name"_L1);
     return r.finish(std::move(event));
@@ -246,9 +242,7 @@ Result<AgentHandoffStartedEvent> AgentHandoffStartedEvent::fromJson(const QJsonO
 
 QJsonObject AgentHandoffStartedEvent::toJson() const
 {
-    QJsonObject json = writeHeader(AgentHandoffStarted, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(AgentHandoffStarted, *this);
     json.insert("previous_agent_id"_L1, previousAgentId);
     json.insert("previous_agent_name"_L1, previousAgentName);
     return json;
@@ -258,9 +252,7 @@ Result<AgentHandoffDoneEvent> AgentHandoffDoneEvent::fromJson(const QJsonObject 
 {
     Reader r(json, typeName);
     AgentHandoffDoneEvent event;
-    event.createdAt = r.optString("created_at"_L1);
-    event.outputIndex = r.intOr("output_index"_L1, 0);
-    event.id = r.string("id"_L1);
+    readEntryEvent(r, event);
     event.nextAgentId = r.string("next_agent_id"_L1);
     event.nextAgentName = r.string("next_agent_name"_L1);
     return r.finish(std::move(event));
@@ -268,9 +260,7 @@ Result<AgentHandoffDoneEvent> AgentHandoffDoneEvent::fromJson(const QJsonObject 
 
 QJsonObject AgentHandoffDoneEvent::toJson() const
 {
-    QJsonObject json = writeHeader(AgentHandoffDone, createdAt);
-    json.insert("output_index"_L1, outputIndex);
-    json.insert("id"_L1, id);
+    QJsonObject json = writeEntryEvent(AgentHandoffDone, *this);
     json.insert("next_agent_id"_L1, nextAgentId);
     json.insert("next_agent_name"_L1, nextAgentName);
     return json;
