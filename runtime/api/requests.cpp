@@ -91,29 +91,48 @@ QJsonObject StartConversationRequest::toJson() const
     return json;
 }
 
-Result<AppendConversationRequest> AppendConversationRequest::fromJson(const QJsonObject &json)
+namespace {
+
+// Append and restart share these fields, non-nullable with the spec's defaults.
+template<typename Request>
+void readTurnOptions(Reader &r, Request &request)
 {
-    Reader r(json, typeName);
-    AppendConversationRequest request;
     request.inputs = r.optValue<ConversationInputs>("inputs"_L1);
     request.stream = r.optBool("stream"_L1).value_or(false);
     request.store = r.optBool("store"_L1).value_or(true);
     request.handoffExecution =
         r.optEnum("handoff_execution"_L1, Json::handoffExecutionNames).value_or(HandoffExecution::Server);
     request.completionArgs = r.optValue<Switchboard::CompletionArgs>("completion_args"_L1);
+}
+
+// The defaults are always written, as the official SDKs do.
+template<typename Request>
+QJsonObject writeTurnOptions(const Request &request)
+{
+    QJsonObject json;
+    if (request.inputs)
+        json.insert("inputs"_L1, request.inputs->toJson());
+    json.insert("stream"_L1, request.stream);
+    json.insert("store"_L1, request.store);
+    json.insert("handoff_execution"_L1, toString(request.handoffExecution));
+    putOptional(json, "completion_args"_L1, request.completionArgs);
+    return json;
+}
+
+} // namespace
+
+Result<AppendConversationRequest> AppendConversationRequest::fromJson(const QJsonObject &json)
+{
+    Reader r(json, typeName);
+    AppendConversationRequest request;
+    readTurnOptions(r, request);
     request.toolConfirmations = r.optList<ToolCallConfirmation>("tool_confirmations"_L1);
     return r.finish(std::move(request));
 }
 
 QJsonObject AppendConversationRequest::toJson() const
 {
-    QJsonObject json;
-    if (inputs)
-        json.insert("inputs"_L1, inputs->toJson());
-    json.insert("stream"_L1, stream);
-    json.insert("store"_L1, store);
-    json.insert("handoff_execution"_L1, toString(handoffExecution));
-    putOptional(json, "completion_args"_L1, completionArgs);
+    QJsonObject json = writeTurnOptions(*this);
     putOptional(json, "tool_confirmations"_L1, toolConfirmations);
     return json;
 }
@@ -122,12 +141,7 @@ Result<RestartConversationRequest> RestartConversationRequest::fromJson(const QJ
 {
     Reader r(json, typeName);
     RestartConversationRequest request;
-    request.inputs = r.optValue<ConversationInputs>("inputs"_L1);
-    request.stream = r.optBool("stream"_L1).value_or(false);
-    request.store = r.optBool("store"_L1).value_or(true);
-    request.handoffExecution =
-        r.optEnum("handoff_execution"_L1, Json::handoffExecutionNames).value_or(HandoffExecution::Server);
-    request.completionArgs = r.optValue<Switchboard::CompletionArgs>("completion_args"_L1);
+    readTurnOptions(r, request);
     request.guardrails = r.optList<GuardrailConfig>("guardrails"_L1);
     request.metadata = r.optObject("metadata"_L1);
     request.fromEntryId = r.string("from_entry_id"_L1);
@@ -137,13 +151,7 @@ Result<RestartConversationRequest> RestartConversationRequest::fromJson(const QJ
 
 QJsonObject RestartConversationRequest::toJson() const
 {
-    QJsonObject json;
-    if (inputs)
-        json.insert("inputs"_L1, inputs->toJson());
-    json.insert("stream"_L1, stream);
-    json.insert("store"_L1, store);
-    json.insert("handoff_execution"_L1, toString(handoffExecution));
-    putOptional(json, "completion_args"_L1, completionArgs);
+    QJsonObject json = writeTurnOptions(*this);
     putOptional(json, "guardrails"_L1, guardrails);
     putOptional(json, "metadata"_L1, metadata);
     json.insert("from_entry_id"_L1, fromEntryId);
