@@ -8,6 +8,8 @@ packages=(
     cmake ninja-build g++ qt6-base-dev libyaml-cpp-dev
     # tool argument validation (header-only) and its conformance suite
     libvalijson-dev json-schema-test-suite
+    # the stream's fast event decoder (simdjson On-Demand)
+    libsimdjson-dev
     # the emulator's HTTP request parser
     libhttp-parser-dev
     # conformance tests: an independent validator of what we write

@@ -1,6 +1,7 @@
 #include <switchboard/conversationstream.h>
 
 #include "apilogging_p.h"
+#include "eventdecoder_p.h"
 #include "httpcall_p.h"
 #include "sseparser_p.h"
 
@@ -28,6 +29,7 @@ public:
     ConversationStream *const q;
     Http::HttpCall *const call;
     SseParser parser;
+    EventDecoder decoder;
     EntryBuilder builder;
     QList<ConversationEvent> events;
     bool retainEvents = false;
@@ -71,7 +73,7 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
                                    << sse.event;
         return;
     }
-    Result<ConversationEvent> event = ConversationEvent::fromSse(sse.event, sse.data);
+    Result<ConversationEvent> event = decoder.decode(sse.event, sse.data);
     if (!event) {
         Error error = event.error();
         if (error.code == Error::Code::InvalidJson || error.code == Error::Code::InvalidValue) {

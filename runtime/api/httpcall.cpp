@@ -1,6 +1,7 @@
 #include "httpcall_p.h"
 
 #include "apilogging_p.h"
+#include "directhttpreply_p.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -35,13 +36,11 @@ HttpCall::HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy 
     // reason: remember the reason to tell a timeout from a cancel.
     connect(&m_timeout, &QTimer::timeout, this, [this] {
         m_abortCause = AbortCause::Timeout;
-        if (m_reply)
-            m_reply->abort();
+        abortReply();
     });
     connect(&m_inactivity, &QTimer::timeout, this, [this] {
         m_abortCause = AbortCause::Inactivity;
-        if (m_reply)
-            m_reply->abort();
+        abortReply();
     });
     connect(&m_retryTimer, &QTimer::timeout, this, &HttpCall::sendAttempt);
 }
@@ -53,6 +52,19 @@ HttpCall::~HttpCall()
         m_reply->abort();
         m_reply->deleteLater();
     }
+    if (m_direct) {
+        m_direct->disconnect(this);
+        m_direct->abort();
+        m_direct->deleteLater();
+    }
+}
+
+void HttpCall::abortReply()
+{
+    if (m_reply)
+        m_reply->abort();
+    else if (m_direct)
+        m_direct->abort();
 }
 
 QString HttpCall::description() const
@@ -80,6 +92,31 @@ void HttpCall::sendAttempt()
     m_requestSent = false;
     m_errorBody.clear();
     m_abortCause = AbortCause::None;
+
+    if (m_request.streaming && DirectHttpReply::canSend(m_request.url, m_manager)) {
+        // A stream over plain HTTP without a proxy: a connection of its own
+        // on this thread (directhttpreply_p.h says why). The same headers as
+        // below, in the same order.
+        QByteArray head;
+        if (!m_request.body.isNull())
+            head += "Content-Type: application/json\r\n";
+        head += "Accept: text/event-stream\r\n";
+        if (!m_request.authorization.isEmpty())
+            head += "Authorization: " + m_request.authorization + "\r\n";
+        head += "User-Agent: " + m_request.userAgent + "\r\n";
+        head += "Accept-Encoding: identity\r\n";
+        m_direct = new DirectHttpReply(m_request.method, m_request.url, head, m_request.body, this);
+        connect(m_direct, &DirectHttpReply::readyRead, this, &HttpCall::onReadyRead);
+        connect(m_direct, &DirectHttpReply::finished, this, &HttpCall::onFinished);
+        connect(m_direct, &DirectHttpReply::requestSent, this, [this] { m_requestSent = true; });
+        m_direct->start();
+        qCDebug(lcApi).noquote() << "attempt" << m_attempts << description() << "(direct)";
+        if (m_timeoutMs > 0)
+            m_timeout.start(m_timeoutMs);
+        if (m_inactivityTimeoutMs > 0)
+            m_inactivity.start(m_inactivityTimeoutMs);
+        return;
+    }
 
     QNetworkRequest request(m_request.url);
     if (!m_request.body.isNull())
@@ -129,21 +166,23 @@ void HttpCall::sendAttempt()
 
 void HttpCall::onReadyRead()
 {
-    if (!m_reply || m_finished)
+    if (!hasReply() || m_finished)
         return;
     if (m_inactivity.isActive())
         m_inactivity.start();
     if (m_status == 0) {
-        m_status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        m_status = m_direct ? m_direct->status()
+                            : m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         m_success = m_status >= 200 && m_status < 300;
         if (m_success) {
             QPointer<HttpCall> self(this);
-            Q_EMIT responseStarted(m_status, m_reply->rawHeader("Content-Type"));
-            if (!self || m_finished || !m_reply)
+            Q_EMIT responseStarted(m_status, m_direct ? m_direct->rawHeader("Content-Type")
+                                                      : m_reply->rawHeader("Content-Type"));
+            if (!self || m_finished || !hasReply())
                 return;
         }
     }
-    const QByteArray bytes = m_reply->readAll();
+    const QByteArray bytes = m_direct ? m_direct->readAll() : m_reply->readAll();
     if (m_success) {
         if (!bytes.isEmpty())
             Q_EMIT dataReceived(bytes);
@@ -154,30 +193,50 @@ void HttpCall::onReadyRead()
 
 void HttpCall::onFinished()
 {
-    QNetworkReply *reply = m_reply;
-    if (!reply)
+    if (!hasReply())
         return;
     // Bytes that arrived with the end of the reply.
-    if (reply->bytesAvailable() > 0 && !m_finished) {
+    if ((m_direct ? m_direct->bytesAvailable() : m_reply->bytesAvailable()) > 0 && !m_finished) {
         QPointer<HttpCall> self(this);
         onReadyRead();
-        if (!self)
+        if (!self || !hasReply())
             return;
     }
-    m_reply = nullptr;
-    reply->disconnect(this);
-    reply->deleteLater();
+    // What the reply says, from either kind of reply.
+    QNetworkReply::NetworkError networkError;
+    QString errorString;
+    int status;
+    Headers headers;
+    QByteArray reason;
+    if (DirectHttpReply *reply = std::exchange(m_direct, nullptr)) {
+        reply->disconnect(this);
+        reply->deleteLater();
+        networkError = reply->error();
+        errorString = reply->errorString();
+        status = reply->status();
+        headers = reply->rawHeaderPairs();
+        reason = reply->reasonPhrase();
+    } else {
+        QNetworkReply *qreply = std::exchange(m_reply, nullptr);
+        qreply->disconnect(this);
+        qreply->deleteLater();
+        networkError = qreply->error();
+        errorString = qreply->errorString();
+        status = qreply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        for (const auto &pair : qreply->rawHeaderPairs())
+            headers.append(pair);
+        reason = qreply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+    }
     stopTimers();
     if (m_finished)
         return;
 
     if (m_status == 0)
-        m_status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QNetworkReply::NetworkError networkError = reply->error();
+        m_status = status;
     const QString what = description();
 
     if (m_abortCause == AbortCause::User) {
-        concludeWithError(fromTransport(networkError, reply->errorString(), m_abortCause, 0, what), false);
+        concludeWithError(fromTransport(networkError, errorString, m_abortCause, 0, what), false);
         return;
     }
     if (m_status >= 200 && m_status < 300) {
@@ -188,20 +247,16 @@ void HttpCall::onFinished()
         }
         // The response had begun: the server ran the request. Never again.
         const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
-        concludeWithError(fromTransport(networkError, reply->errorString(), m_abortCause, limit, what), false);
+        concludeWithError(fromTransport(networkError, errorString, m_abortCause, limit, what), false);
         return;
     }
     if (m_status != 0) {
-        Headers headers;
-        for (const auto &pair : reply->rawHeaderPairs())
-            headers.append(pair);
-        const QByteArray reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
         Error error = fromResponse(m_status, reason, headers, m_errorBody, what);
         concludeWithError(std::move(error), m_policy.statusCodes.contains(m_status));
         return;
     }
     const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
-    Error error = fromTransport(networkError, reply->errorString(), m_abortCause, limit, what);
+    Error error = fromTransport(networkError, errorString, m_abortCause, limit, what);
     // Without a status the server may or may not have run the request; only
     // repeat what cannot have run or is safe to run twice.
     const bool retryable = m_policy.retryConnectionErrors
@@ -246,8 +301,8 @@ void HttpCall::abort()
     if (m_finished)
         return;
     m_abortCause = AbortCause::User;
-    if (m_reply) {
-        m_reply->abort();   // finishes synchronously: onFinished() reports the cancel
+    if (hasReply()) {
+        abortReply();   // finishes synchronously: onFinished() reports the cancel
         return;
     }
     // Between attempts, or before the first one was sent.
@@ -270,6 +325,11 @@ void HttpCall::fail(Error error)
         reply->disconnect(this);
         reply->abort();
         reply->deleteLater();
+    }
+    if (DirectHttpReply *direct = std::exchange(m_direct, nullptr)) {
+        direct->disconnect(this);
+        direct->abort();
+        direct->deleteLater();
     }
     Q_EMIT failed(error);
 }

@@ -18,6 +18,8 @@ class QNetworkReply;
 
 namespace Switchboard::Http {
 
+class DirectHttpReply;
+
 /// One request to the API, with its retries and timeouts. Shared by the
 /// operation objects (ApiReply, ConversationStream), which only interpret the
 /// body. Never emits from start(); emits exactly one of succeeded() and
@@ -74,6 +76,8 @@ private:
     void concludeWithError(Error error, bool retryable);
     bool mayRetry() const;
     void stopTimers();
+    void abortReply();
+    bool hasReply() const { return m_reply || m_direct; }
 
     QPointer<QNetworkAccessManager> m_manager;
     Request m_request;
@@ -82,6 +86,7 @@ private:
     int m_inactivityTimeoutMs;
 
     QNetworkReply *m_reply = nullptr;
+    DirectHttpReply *m_direct = nullptr;   // instead of m_reply: see directhttpreply_p.h
     QTimer m_timeout;
     QTimer m_inactivity;
     QTimer m_retryTimer;

@@ -133,8 +133,25 @@ QString timestampNow()
     using namespace std::chrono;
     const auto now = system_clock::now();
     const auto micros = duration_cast<microseconds>(now.time_since_epoch()).count();
-    const QDateTime dt = QDateTime::fromMSecsSinceEpoch(micros / 1000, Qt::UTC);
-    return dt.toString(u"yyyy-MM-ddTHH:mm:ss."_s) + u"%1Z"_s.arg(micros % 1000000, 6, 10, QLatin1Char('0'));
+    // A stream's deltas take a timestamp each: the date and time are
+    // formatted once per second (per thread), the microseconds by hand.
+    thread_local qint64 cachedSecond = -1;
+    thread_local QString cachedPrefix;
+    const qint64 second = micros / 1000000;
+    if (second != cachedSecond) {
+        cachedPrefix = QDateTime::fromMSecsSinceEpoch(second * 1000, Qt::UTC).toString(u"yyyy-MM-ddTHH:mm:ss."_s);
+        cachedSecond = second;
+    }
+    QString out;
+    out.reserve(cachedPrefix.size() + 7);
+    out += cachedPrefix;
+    int fraction = int(micros % 1000000);
+    char16_t digits[6];
+    for (int i = 5; i >= 0; --i, fraction /= 10)
+        digits[i] = char16_t(u'0' + fraction % 10);
+    out.append(QStringView(digits, 6));
+    out += u'Z';
+    return out;
 }
 
 QStringList splitText(const QString &text, int size)
@@ -151,6 +168,121 @@ QStringList splitText(const QString &text, int size)
     if (pieces.isEmpty())
         pieces.append(QString());
     return pieces;
+}
+
+void appendJsonStringContents(QByteArray &out, QStringView text)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    const qsizetype start = out.size();
+    // At most six bytes per UTF-16 unit (\u00xx; UTF-8 takes at most three).
+    out.resize(start + text.size() * 6);
+    char *o = out.data() + start;
+    const char16_t *p = text.utf16();
+    const char16_t *const end = p + text.size();
+    for (; p != end; ++p) {
+        const char16_t u = *p;
+        if (u < 0x80) {
+            if (u >= 0x20 && u != u'"' && u != u'\\') {
+                *o++ = char(u);
+                continue;
+            }
+            *o++ = '\\';
+            switch (u) {
+            case u'"': *o++ = '"'; break;
+            case u'\\': *o++ = '\\'; break;
+            case 0x08: *o++ = 'b'; break;
+            case 0x0c: *o++ = 'f'; break;
+            case 0x0a: *o++ = 'n'; break;
+            case 0x0d: *o++ = 'r'; break;
+            case 0x09: *o++ = 't'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = hex[u >> 4];
+                *o++ = hex[u & 0xf];
+            }
+        } else if (u < 0x800) {
+            *o++ = char(0xc0 | (u >> 6));
+            *o++ = char(0x80 | (u & 0x3f));
+        } else if (!QChar::isSurrogate(u)) {
+            *o++ = char(0xe0 | (u >> 12));
+            *o++ = char(0x80 | ((u >> 6) & 0x3f));
+            *o++ = char(0x80 | (u & 0x3f));
+        } else if (QChar::isHighSurrogate(u) && p + 1 != end && QChar::isLowSurrogate(p[1])) {
+            const char32_t c = QChar::surrogateToUcs4(u, p[1]);
+            ++p;
+            *o++ = char(0xf0 | (c >> 18));
+            *o++ = char(0x80 | ((c >> 12) & 0x3f));
+            *o++ = char(0x80 | ((c >> 6) & 0x3f));
+            *o++ = char(0x80 | (c & 0x3f));
+        } else {
+            // A lone surrogate (never in a script's text, but possible in
+            // an input): Qt's own rule for it, whatever it is.
+            out.truncate(start);
+            const QByteArray array = compact(QJsonArray{text.toString()});
+            out.append(QByteArrayView(array).sliced(2, array.size() - 4));
+            return;
+        }
+    }
+    out.truncate(o - out.constData());
+}
+
+std::shared_ptr<const DeltaEventTemplate> DeltaEventTemplate::create(const QJsonObject &event, QLatin1StringView textKey)
+{
+    // Placeholders that JSON writes unchanged, found by key and value
+    // together (a string value cannot hold an unescaped '"').
+    const QString createdAtMark = u"@@created_at@@"_s;
+    const QString textMark = u"@@text@@"_s;
+    QJsonObject marked = event;
+    marked.insert("created_at"_L1, createdAtMark);
+    marked.insert(textKey, textMark);
+    const QByteArray type = marked.value("type"_L1).toString().toUtf8();
+    const QByteArray message = formatSseEvent(type, compact(marked));
+    const QByteArray createdAtField = "\"created_at\":\"" + createdAtMark.toUtf8() + '"';
+    const QByteArray textField = '"' + QByteArray(textKey.data(), textKey.size()) + "\":\"" + textMark.toUtf8() + '"';
+    const qsizetype createdAtAt = message.indexOf(createdAtField);
+    const qsizetype textAt = message.indexOf(textField);
+    if (type.isEmpty() || createdAtAt < 0 || textAt < 0 || message.indexOf(createdAtField, createdAtAt + 1) >= 0
+        || message.indexOf(textField, textAt + 1) >= 0) {
+        return nullptr;
+    }
+    auto result = std::make_shared<DeltaEventTemplate>();
+    result->m_event = event;
+    result->m_textKey = textKey;
+    result->m_createdAtFirst = createdAtAt < textAt;
+    // Each cut is right after the opening quote of a value and right at its closing quote.
+    const qsizetype firstAt = std::min(createdAtAt, textAt);
+    const qsizetype secondAt = std::max(createdAtAt, textAt);
+    const QByteArray &firstField = result->m_createdAtFirst ? createdAtField : textField;
+    const QByteArray &secondField = result->m_createdAtFirst ? textField : createdAtField;
+    const qsizetype firstMark = (result->m_createdAtFirst ? createdAtMark : textMark).size();
+    const qsizetype secondMark = (result->m_createdAtFirst ? textMark : createdAtMark).size();
+    const qsizetype firstValue = firstAt + firstField.size() - 1 - firstMark;
+    const qsizetype secondValue = secondAt + secondField.size() - 1 - secondMark;
+    result->m_head = message.first(firstValue);
+    result->m_middle = message.sliced(firstValue + firstMark, secondValue - firstValue - firstMark);
+    result->m_tail = message.sliced(secondValue + secondMark);
+    return result;
+}
+
+void DeltaEventTemplate::writeSse(QByteArray &out, QStringView createdAt, QStringView text) const
+{
+    out.truncate(0);
+    out.reserve(m_head.size() + m_middle.size() + m_tail.size() + (createdAt.size() + text.size()) * 6);
+    out.append(m_head);
+    appendJsonStringContents(out, m_createdAtFirst ? createdAt : text);
+    out.append(m_middle);
+    appendJsonStringContents(out, m_createdAtFirst ? text : createdAt);
+    out.append(m_tail);
+}
+
+QJsonObject DeltaEventTemplate::toJson(const QString &createdAt, const QString &text) const
+{
+    QJsonObject event = m_event;
+    event.insert("created_at"_L1, createdAt);
+    event.insert(m_textKey, text);
+    return event;
 }
 
 QJsonValue exampleForSchema(const QJsonObject &schemaIn, const QJsonObject &rootIn)
@@ -488,23 +620,42 @@ private:
         }
     }
 
+    // One delta per piece, each with its own created_at; `event` has the
+    // fields they share.
+    void pushDeltas(const QJsonObject &event, QLatin1StringView textKey, const QStringList &pieces)
+    {
+        const std::shared_ptr<const DeltaEventTemplate> deltaTemplate = DeltaEventTemplate::create(event, textKey);
+        m_out.events.reserve(m_out.events.size() + pieces.size());
+        for (const QString &piece : pieces) {
+            StreamPayload payload;
+            if (deltaTemplate) {
+                payload.delta = deltaTemplate;
+                payload.createdAt = timestampNow();
+                payload.text = piece;
+            } else {
+                payload.object = event;
+                payload.object.insert("created_at"_L1, timestampNow());
+                payload.object.insert(textKey, piece);
+            }
+            m_out.events.append(std::move(payload));
+        }
+    }
+
     void pushText(const QString &text, int chunkSize)
     {
         MessageOutputEntry entry;
         fillBase(entry);
         entry.content = text;
         const int index = nextIndex();
-        for (const QString &piece : splitText(text, chunkSize)) {
-            MessageOutputEvent event;
-            event.createdAt = timestampNow();
-            event.outputIndex = index;
-            event.id = *entry.id;
-            event.contentIndex = 0;
-            event.model = entry.model;
-            event.agentId = entry.agentId;
-            event.content = piece;
-            m_out.events.append(event.toJson());
-        }
+        // The deltas differ only in created_at and content: one template
+        // for all, written by splicing (see DeltaEventTemplate).
+        MessageOutputEvent first;
+        first.outputIndex = index;
+        first.id = *entry.id;
+        first.contentIndex = 0;
+        first.model = entry.model;
+        first.agentId = entry.agentId;
+        pushDeltas(first.toJson(), "content"_L1, splitText(text, chunkSize));
         entry.completedAt = timestampNow();
         m_out.outputs.append(entry);
     }
@@ -520,19 +671,15 @@ private:
         if (confirm)
             entry.confirmationStatus = ConfirmationStatus::Pending;
         const int index = nextIndex();
-        for (const QString &piece : splitText(arguments, chunkSize)) {
-            FunctionCallEvent event;
-            event.createdAt = timestampNow();
-            event.outputIndex = index;
-            event.id = *entry.id;
-            event.model = entry.model;
-            event.agentId = entry.agentId;
-            event.name = name;
-            event.toolCallId = entry.toolCallId;
-            event.arguments = piece;
-            event.confirmationStatus = entry.confirmationStatus;
-            m_out.events.append(event.toJson());
-        }
+        FunctionCallEvent first;
+        first.outputIndex = index;
+        first.id = *entry.id;
+        first.model = entry.model;
+        first.agentId = entry.agentId;
+        first.name = name;
+        first.toolCallId = entry.toolCallId;
+        first.confirmationStatus = entry.confirmationStatus;
+        pushDeltas(first.toJson(), "arguments"_L1, splitText(arguments, chunkSize));
         m_out.outputs.append(entry);
     }
 
@@ -550,23 +697,19 @@ private:
         started.agentId = entry.agentId;
         started.name = entry.name;
         started.arguments = pieces.first();
-        m_out.events.append(started.toJson());
-        for (qsizetype i = 1; i < pieces.size(); ++i) {
-            ToolExecutionDeltaEvent delta;
-            delta.createdAt = timestampNow();
-            delta.outputIndex = index;
-            delta.id = *entry.id;
-            delta.name = entry.name;
-            delta.arguments = pieces.at(i);
-            m_out.events.append(delta.toJson());
-        }
+        m_out.events.append(StreamPayload(started.toJson()));
+        ToolExecutionDeltaEvent delta;
+        delta.outputIndex = index;
+        delta.id = *entry.id;
+        delta.name = entry.name;
+        pushDeltas(delta.toJson(), "arguments"_L1, pieces.sliced(1));
         ToolExecutionDoneEvent done;
         done.createdAt = timestampNow();
         done.outputIndex = index;
         done.id = *entry.id;
         done.name = entry.name;
         done.info = entry.info;
-        m_out.events.append(done.toJson());
+        m_out.events.append(StreamPayload(done.toJson()));
         m_out.outputs.append(entry);
         m_connectors[entry.name] += 1;
     }
@@ -598,14 +741,14 @@ private:
         started.id = *entry.id;
         started.previousAgentId = from->id;
         started.previousAgentName = from->name;
-        m_out.events.append(started.toJson());
+        m_out.events.append(StreamPayload(started.toJson()));
         AgentHandoffDoneEvent done;
         done.createdAt = timestampNow();
         done.outputIndex = index;
         done.id = *entry.id;
         done.nextAgentId = to->id;
         done.nextAgentName = to->name;
-        m_out.events.append(done.toJson());
+        m_out.events.append(StreamPayload(done.toJson()));
         m_out.outputs.append(entry);
         m_conv.activeAgentId = to->id;
         return to;
@@ -634,10 +777,13 @@ private:
 class StreamSession : public QObject
 {
 public:
-    StreamSession(HttpResponder *responder, QList<QByteArray> messages, const Fault &fault, int intervalMs)
+    // The payloads are serialised as they are written, not all before the
+    // first byte: a long stream starts at once, and the bytes of one event at
+    // a time are alive instead of the whole stream's.
+    StreamSession(HttpResponder *responder, QList<StreamPayload> payloads, const Fault &fault, int intervalMs)
         : QObject(responder)
         , m_responder(responder)
-        , m_messages(std::move(messages))
+        , m_messages(std::move(payloads))
         , m_fault(fault)
         , m_intervalMs(intervalMs)
     {
@@ -660,7 +806,7 @@ private:
                 m_timer.start(0);
                 return;
             }
-            if (m_pending.isEmpty()) {
+            if (m_offset == m_pending.size()) {
                 if (m_index >= m_messages.size()) {
                     m_responder->endStream();
                     return;
@@ -669,25 +815,37 @@ private:
                     m_responder->abortConnection();
                     return;
                 }
-                QByteArray message = m_messages.at(m_index);
+                // One buffer for every message: written, then overwritten.
+                serialise(m_messages.at(m_index), m_pending);
+                m_offset = 0;
                 if (m_index == m_fault.malformedEvent) {
                     // Cut the JSON in the middle and end the message: a payload no parser accepts.
-                    const qsizetype dataStart = message.indexOf("data: ") + 6;
-                    message = message.left(dataStart + (message.size() - dataStart) / 2) + "\n\n";
+                    const qsizetype dataStart = m_pending.indexOf("data: ") + 6;
+                    m_pending.truncate(dataStart + (m_pending.size() - dataStart) / 2);
+                    m_pending.append("\n\n");
                 }
                 ++m_index;
-                m_pending = message;
             }
             if (!writePiece())
                 return;   // a timer goes on, or the stream is over
         }
     }
 
+    static void serialise(const StreamPayload &payload, QByteArray &out)
+    {
+        if (payload.delta)
+            payload.delta->writeSse(out, payload.createdAt, payload.text);
+        else
+            out = formatSseEvent(payload.object.value("type"_L1).toString().toUtf8(), compact(payload.object));
+    }
+
     // Writes the next piece of the pending message; true when the next one
     // may follow at once.
     bool writePiece()
     {
-        QByteArray piece = m_fault.trickleBytes > 0 ? m_pending.left(m_fault.trickleBytes) : m_pending;
+        QByteArrayView piece = QByteArrayView(m_pending).sliced(m_offset);
+        if (m_fault.trickleBytes > 0)
+            piece.truncate(std::min<qsizetype>(m_fault.trickleBytes, piece.size()));
         bool cut = false;
         if (m_fault.closeAfterBytes >= 0 && m_sent + piece.size() >= m_fault.closeAfterBytes) {
             piece.truncate(m_fault.closeAfterBytes - m_sent);
@@ -695,12 +853,12 @@ private:
         }
         m_responder->writeChunk(piece);
         m_sent += piece.size();
-        m_pending.remove(0, piece.size());
+        m_offset += piece.size();
         if (cut) {
             m_responder->abortConnection();
             return false;
         }
-        if (!m_pending.isEmpty()) {
+        if (m_offset < m_pending.size()) {
             m_timer.start(m_fault.trickleIntervalMs);
             return false;
         }
@@ -713,12 +871,13 @@ private:
     }
 
     QPointer<HttpResponder> m_responder;
-    QList<QByteArray> m_messages;
+    QList<StreamPayload> m_messages;
     Fault m_fault;
     int m_intervalMs = 0;
     qsizetype m_index = 0;
     qint64 m_sent = 0;
-    QByteArray m_pending;
+    QByteArray m_pending;   ///< the message being written, from m_offset on
+    qsizetype m_offset = 0;
     QTimer m_timer;
 };
 
@@ -957,32 +1116,34 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
         return;
     }
 
-    QList<QJsonObject> payloads;
+    QList<StreamPayload> payloads;
     ResponseStartedEvent started;
     started.createdAt = turnStarted;
     started.conversationId = conversationId;
-    payloads.append(started.toJson());
-    payloads.append(out.events);
+    payloads.reserve(out.events.size() + 2);
+    payloads.append(StreamPayload(started.toJson()));
+    payloads.append(std::move(out.events));
     if (out.error) {
-        payloads.append(out.error->toJson());
+        payloads.append(StreamPayload(out.error->toJson()));
     } else {
         ResponseDoneEvent done;
         done.createdAt = timestampNow();
         done.usage = out.usage;
-        payloads.append(done.toJson());
+        payloads.append(StreamPayload(done.toJson()));
     }
-    QList<QByteArray> messages;
-    for (qsizetype i = 0; i < payloads.size(); ++i) {
-        const QJsonObject &payload = payloads.at(i);
-        const QString type = payload.value("type"_L1).toString();
-        if (i != (rule ? rule->fault.malformedEvent : -1))
-            call.record(u"ConversationEvents"_s, QJsonObject{{u"event"_s, type}, {u"data"_s, payload}},
-                        u"event %1"_s.arg(i));
-        messages.append(formatSseEvent(type.toUtf8(), compact(payload)));
+    if (d->record) {   // only then: this runs per event
+        for (qsizetype i = 0; i < payloads.size(); ++i) {
+            const QJsonObject payload = payloads.at(i).toJson();
+            if (i != (rule ? rule->fault.malformedEvent : -1))
+                call.record(u"ConversationEvents"_s,
+                            QJsonObject{{u"event"_s, payload.value("type"_L1)}, {u"data"_s, payload}},
+                            u"event %1"_s.arg(i));
+        }
     }
     call.responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     call.served(200);
-    auto *session = new StreamSession(call.responder, messages, rule ? rule->fault : Fault(), script.eventIntervalMs);
+    auto *session = new StreamSession(call.responder, std::move(payloads), rule ? rule->fault : Fault(),
+                                      script.eventIntervalMs);
     session->start();
 }
 

@@ -8,6 +8,7 @@
 
 #include "httpserver_p.h"
 #include "script_p.h"
+#include "streampayload_p.h"
 
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/events.h>
@@ -69,7 +70,7 @@ struct TurnContext
 struct TurnOutput
 {
     QList<Entry> outputs;
-    QList<QJsonObject> events;                      ///< between started and done/error, wire payloads
+    QList<StreamPayload> events;                    ///< between started and done/error, wire payloads
     ConversationUsage usage;
     std::optional<ResponseErrorEvent> error;
 };

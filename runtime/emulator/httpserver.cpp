@@ -502,6 +502,10 @@ HttpServer::~HttpServer()
 
 bool HttpServer::listen(quint16 port)
 {
+    // Qt's default backlog (50) drops the SYNs of a burst of new connections
+    // (100 tool loops whose streams each open one), which then wait for the
+    // kernel's 1 s retransmission.
+    m_server->setListenBacklogSize(1024);
     return m_server->listen(QHostAddress::LocalHost, port);
 }
 

@@ -11,6 +11,7 @@
 
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -141,6 +142,8 @@ private Q_SLOTS:
     void streamWrongContentType();
     void streamBytesAfterDone();
     void streamAbort();
+    void streamTransports_data();
+    void streamTransports();
 
     void httpErrors_data();
     void httpErrors();
@@ -628,6 +631,49 @@ void tst_ConversationsClient::streamBytesAfterDone()
     QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
     QCOMPARE(events.size(), 3);
     QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"ok"_s);
+}
+
+// Plain http:// without a proxy runs on the client's own HTTP/1.1 reader
+// (directhttpreply_p.h); with a proxy the stream goes through the manager.
+// Both give the same request and the same events. The proxy here is the test
+// server itself. The headers tell the two apart: the direct reader asks for
+// "Connection: close", QNetworkAccessManager keeps its connections alive.
+void tst_ConversationsClient::streamTransports_data()
+{
+    QTest::addColumn<bool>("proxy");
+    QTest::addColumn<QByteArray>("connection");
+    QTest::newRow("direct") << false << QByteArray("close");
+    QTest::newRow("with a proxy: the manager") << true << QByteArray("keep-alive");
+}
+
+void tst_ConversationsClient::streamTransports()
+{
+    QFETCH(bool, proxy);
+    QFETCH(QByteArray, connection);
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        responder->writeChunk(Started + delta(0, "Hel"));
+        responder->writeChunk(delta(0, "lo") + Done);
+        responder->endStream();
+    };
+    QNetworkAccessManager manager;
+    if (proxy)
+        manager.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, quint16(f.server.url().port())));
+    f.client.setNetworkAccessManager(&manager);
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QCOMPARE(stream->eventCount(), 4);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"Hello"_s);
+    QCOMPARE(f.server.requests.size(), 1);
+    const HttpRequest &request = f.server.requests.first();
+    QCOMPARE(request.path, "/v1/conversations"_ba);
+    QCOMPARE(request.header("Connection").toLower(), connection);
+    QCOMPARE(request.header("Accept"), "text/event-stream"_ba);
+    QCOMPARE(request.header("Authorization"), "Bearer " + SecretKey);
+    QCOMPARE(request.header("Content-Type"), "application/json"_ba);
+    QCOMPARE(jsonObject(request.body).value(u"stream"_s), QJsonValue(true));
 }
 
 void tst_ConversationsClient::streamAbort()

@@ -45,7 +45,8 @@ start_emulator() {   # SCRIPT: sets URL and EMULATOR_PID
         >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
     EMULATOR_PID=$!
     for _ in $(seq 100); do
-        URL=$(head -n1 "$WORK/emulator.out")
+        # The background shell may not have created the file yet.
+        URL=$(head -n1 "$WORK/emulator.out" 2>/dev/null || true)
         [ -n "$URL" ] && return 0
         kill -0 "$EMULATOR_PID" 2>/dev/null || break
         sleep 0.1

@@ -15,11 +15,11 @@
 
 #include <switchboard/conversationsclient.h>
 
+#include "benchutil.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
-
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <memory>
@@ -30,20 +30,8 @@ using namespace Switchboard;
 
 namespace {
 
-double cpuSeconds()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-double peakRssMB()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_maxrss) * 1024.0 / 1e6;   // ru_maxrss is in KiB
-}
+using SwitchboardBench::cpuSeconds;
+using SwitchboardBench::peakRssMB;
 
 struct Outcome
 {

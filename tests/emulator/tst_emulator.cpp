@@ -119,6 +119,8 @@ private Q_SLOTS:
     void exampleArguments_data();
     void exampleArguments();
     void splitText();
+    void deltaEventBytes_data();
+    void deltaEventBytes();
     void switchboardClient();
 
 private:
@@ -1225,6 +1227,81 @@ void tst_Emulator::splitText()
     QCOMPARE(pieces.first(), u"a\U0001F600"_s);
     const QRegularExpression timestamp(u"^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$"_s);
     QVERIFY(timestamp.match(EmulatorInternal::timestampNow()).hasMatch());
+}
+
+void tst_Emulator::deltaEventBytes_data()
+{
+    QTest::addColumn<QString>("text");
+    QString controls;
+    for (char16_t c = 0; c < 0x20; ++c)
+        controls += QChar(c);
+    QString ascii;
+    for (char16_t c = 0x20; c < 0x80; ++c)
+        ascii += QChar(c);
+    QTest::newRow("empty") << QString();
+    QTest::newRow("plain") << u"Hello, world"_s;
+    QTest::newRow("quotes and backslashes") << u"\"\\\"\\\\\" \\u0041 \\n /"_s;
+    QTest::newRow("C0 controls") << controls;
+    QTest::newRow("printable ASCII and DEL") << ascii;
+    QTest::newRow("line and paragraph separators") << u"a\u2028b\u2029c"_s;
+    QTest::newRow("Latin-1, CJK, BOM, noncharacters") << u"é\u00a0中\ufeff\ufdd0\ufffe\uffff"_s;
+    QTest::newRow("emoji") << u"👍🏽 👨‍👩‍👧 🇫🇷"_s;
+    QTest::newRow("non-BMP edges") << u"\U00010000\U0001D11E\U0010FFFF"_s;
+    QTest::newRow("lone high surrogate") << (u"a"_s + QChar(0xd83d) + u"b"_s);
+    QTest::newRow("lone low surrogate") << (u"a"_s + QChar(0xde00) + u"b"_s);
+    QTest::newRow("high surrogate at the end") << (u"ab"_s + QChar(0xd83d));
+    QTest::newRow("swapped pair") << (QString(QChar(0xde00)) + QChar(0xd83d));
+    QTest::newRow("long") << (controls + ascii + u"é中\u2028😀"_s).repeated(2000);
+}
+
+void tst_Emulator::deltaEventBytes()
+{
+    // The deltas are spliced into a template instead of written by
+    // QJsonDocument: the bytes must be the same as QJsonDocument's.
+    QFETCH(QString, text);
+    const QString createdAt = EmulatorInternal::timestampNow();
+    const auto sse = [](const QJsonObject &event) {
+        return formatSseEvent(event.value("type"_L1).toString().toUtf8(),
+                              QJsonDocument(event).toJson(QJsonDocument::Compact));
+    };
+
+    QByteArray contents = "prefix";
+    EmulatorInternal::appendJsonStringContents(contents, text);
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    QCOMPARE(contents, "prefix" + array.sliced(2, array.size() - 4));
+
+    MessageOutputEvent message;
+    message.outputIndex = 3;
+    message.id = u"msg_\"quoted\"\\"_s;
+    message.contentIndex = 0;
+    message.model = u"mistral-small-latest"_s;
+    message.agentId = u"ag_\u2028"_s;
+    FunctionCallEvent call;
+    call.outputIndex = 1;
+    call.id = u"fc_1"_s;
+    call.model = u"m"_s;
+    call.name = u"get_weather"_s;
+    call.toolCallId = u"AbC123xyz"_s;
+    call.confirmationStatus = ConfirmationStatus::Pending;
+    ToolExecutionDeltaEvent tool;
+    tool.outputIndex = 12345678;
+    tool.id = u"tool_exec_1"_s;
+    tool.name = u"web_search"_s;
+    const QList<std::pair<QJsonObject, QLatin1StringView>> templates = {
+        {message.toJson(), "content"_L1}, {call.toJson(), "arguments"_L1}, {tool.toJson(), "arguments"_L1}};
+    message.createdAt = call.createdAt = tool.createdAt = createdAt;
+    message.content = text;
+    call.arguments = tool.arguments = text;
+    const QList<QJsonObject> expected = {message.toJson(), call.toJson(), tool.toJson()};
+
+    QByteArray buffer(70000, 'x');   // reused: a longer message was there before
+    for (qsizetype i = 0; i < templates.size(); ++i) {
+        const auto deltaTemplate = EmulatorInternal::DeltaEventTemplate::create(templates[i].first, templates[i].second);
+        QVERIFY(deltaTemplate);
+        deltaTemplate->writeSse(buffer, createdAt, text);
+        QCOMPARE(buffer, sse(expected[i]));
+        QCOMPARE(deltaTemplate->toJson(createdAt, text), expected[i]);
+    }
 }
 
 void tst_Emulator::switchboardClient()

@@ -41,11 +41,19 @@ struct SWITCHBOARD_EXPORT CallOptions
 /// per event. The caller owns what is returned. All calls go through the
 /// event loop; nothing blocks.
 ///
-/// Concurrency: Qt's HTTP/1.1 pool opens at most six connections per host
-/// and queues the rest; over plain HTTP (the emulator), each stream gets a
-/// connection lane of its own, reused by later streams once it is free, so
-/// that any number of streams run at once. Over HTTPS, HTTP/2 multiplexes
-/// them on one connection.
+/// Transport: a stream over plain http:// with no proxy (the emulator, a
+/// local gateway) runs on a TCP connection of its own, on the client's
+/// thread, with Switchboard's own HTTP/1.1 reader: no HTTP thread, no copy of
+/// the body queued between threads, and a slow application slows the server
+/// down through TCP instead of filling memory. Everything else (https://,
+/// any proxy from the manager, the application or http_proxy/all_proxy, and
+/// every non-streaming call) goes through the QNetworkAccessManager.
+///
+/// Concurrency: such streams each have their own connection, so any number
+/// run at once. Through the manager, Qt's HTTP/1.1 pool opens at most six
+/// connections per host and queues the rest; over plain HTTP each stream then
+/// gets a connection lane of its own, reused by later streams once it is
+/// free. Over HTTPS, HTTP/2 multiplexes them on one connection.
 class SWITCHBOARD_EXPORT ConversationsClient : public QObject
 {
     Q_OBJECT

@@ -1,0 +1,81 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+//
+// One HTTP/1.1 request over a QTcpSocket of its own, on the thread of the
+// caller, with Debian's http-parser decoding the response. HttpCall uses it
+// for streams over plain http:// without a proxy (everything else goes
+// through QNetworkAccessManager, which brings TLS, HTTP/2 and proxies).
+//
+// Why: QNetworkAccessManager reads on a thread of its own, from an
+// unbuffered socket, and parses a chunked body a byte at a time: measured
+// with strace on a 100,000-event stream of one chunk per event, 5 read()
+// and 4 ioctl() calls per event in the HTTP thread, plus a queued hop and an
+// eventfd write per read to reach the main thread, which kept the chunks
+// queued in memory whenever decoding lagged. Here a readyRead of the socket
+// takes whatever the kernel has (many events), http-parser decodes the
+// chunks in place, and the socket's kernel buffer is the only queue: a slow
+// application slows the server down instead of growing the heap.
+//
+// The surface mirrors what HttpCall uses of QNetworkReply, errors included
+// (QNetworkReply::NetworkError and the same texts), so that retries,
+// timeouts and error reports are one code path.
+
+#include "httperror_p.h"
+
+#include <QByteArray>
+#include <QNetworkReply>
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+
+class QTcpSocket;
+
+namespace Switchboard::Http {
+
+class DirectHttpReplyPrivate;
+
+class DirectHttpReply : public QObject
+{
+    Q_OBJECT
+public:
+    /// `head` is the request's header lines without the request line, Host,
+    /// Content-Length and Connection, each ending in "\r\n".
+    DirectHttpReply(const QByteArray &method, const QUrl &url, const QByteArray &head, const QByteArray &body,
+                    QObject *parent = nullptr);
+    ~DirectHttpReply() override;
+
+    /// True when `url` may be sent this way: plain http and no proxy applies
+    /// (the manager's, the application's, or an http_proxy/all_proxy variable).
+    static bool canSend(const QUrl &url, const class QNetworkAccessManager *manager);
+
+    /// Connects and sends; never emits from here.
+    void start();
+    /// Ends the request with OperationCanceledError; finished() is emitted
+    /// before it returns, as QNetworkReply::abort() does.
+    void abort();
+
+    bool isFinished() const;
+    int status() const;                       ///< 0 until the status line arrived
+    QByteArray reasonPhrase() const;
+    QByteArray rawHeader(QByteArrayView name) const;   ///< case-insensitive; the last one
+    Headers rawHeaderPairs() const;
+    QNetworkReply::NetworkError error() const;
+    QString errorString() const;
+    /// The body bytes decoded since the last call.
+    QByteArray readAll();
+    qsizetype bytesAvailable() const;
+
+Q_SIGNALS:
+    void requestSent();
+    /// The headers arrived, or body bytes did.
+    void readyRead();
+    void finished();
+
+private:
+    std::unique_ptr<DirectHttpReplyPrivate> d;
+    friend class DirectHttpReplyPrivate;
+};
+
+} // namespace Switchboard::Http
