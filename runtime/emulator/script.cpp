@@ -1,5 +1,7 @@
 #include "script_p.h"
 
+#include "core/yamlreader_p.h"
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
@@ -35,10 +37,7 @@ public:
     [[noreturn]] void fail(const YAML::Mark &mark, Error::Code code, const QString &message) const
     {
         Error error(code, message);
-        if (!mark.is_null())
-            error.location = SourceLocation{m_fileName, mark.line + 1, mark.column + 1};
-        else
-            error.location = SourceLocation{m_fileName, 0, 0};
+        error.location = YamlReader::location(m_fileName, mark);
         throw ScriptFailure{error};
     }
 
@@ -107,44 +106,9 @@ public:
     // YAML to JSON: plain scalars get their YAML 1.2 core types, quoted ones stay strings.
     QJsonValue json(const YAML::Node &node) const
     {
-        switch (node.Type()) {
-        case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined:
-            return QJsonValue(QJsonValue::Null);
-        case YAML::NodeType::Sequence: {
-            QJsonArray array;
-            for (const YAML::Node &item : node)
-                array.append(json(item));
-            return array;
-        }
-        case YAML::NodeType::Map: {
-            QJsonObject object;
-            for (auto it = node.begin(); it != node.end(); ++it) {
-                const QString key = string(it->first, u"a key"_s);
-                if (object.contains(key))
-                    fail(it->first.Mark(), Error::Code::DuplicateKey, u"duplicate key '%1'"_s.arg(key));
-                object.insert(key, json(it->second));
-            }
-            return object;
-        }
-        case YAML::NodeType::Scalar:
-            break;
-        }
-        const QString text = qs(node.Scalar());
-        if (node.Tag() == "!")
-            return text;
-        if (text == u"true" || text == u"false")
-            return text == u"true";
-        if (text == u"null" || text == u"~")
-            return QJsonValue(QJsonValue::Null);
-        bool ok = false;
-        const qint64 i = text.toLongLong(&ok);
-        if (ok)
-            return QJsonValue(i);
-        const double d = text.toDouble(&ok);
-        if (ok && !text.isEmpty() && (text.at(0).isDigit() || text.at(0) == u'-' || text.at(0) == u'.'))
-            return d;
-        return text;
+        return YamlReader::toJson(node, [this](const YAML::Mark &mark, Error::Code code, const QString &message) {
+            fail(mark, code, message);
+        });
     }
 
     Template templ(const YAML::Node &node, const QString &what) const
@@ -533,10 +497,7 @@ Result<Script> Script::parse(const QByteArray &yaml, const QString &fileName, co
     } catch (const ScriptFailure &failure) {
         return failure.error;
     } catch (const YAML::Exception &e) {
-        Error error(Error::Code::YamlSyntax, qs(e.msg));
-        error.location = SourceLocation{fileName, e.mark.is_null() ? 0 : e.mark.line + 1,
-                                        e.mark.is_null() ? 0 : e.mark.column + 1};
-        return error;
+        return YamlReader::syntaxError(fileName, e);
     }
 }
 

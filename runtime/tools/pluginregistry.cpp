@@ -62,7 +62,9 @@ struct PluginEntry
 {
     PluginInfo info;
     std::unique_ptr<QPluginLoader> loader;   // set once a load was attempted
-    ToolPlugin *instance = nullptr;          // set once initialized
+    ToolPlugin *plugin = nullptr;            // set once loaded and checked
+    ToolPlugin *instance = nullptr;          // set while initialized
+    QJsonObject initializedWith;             // the configuration instance was initialized with
     QHash<QString, JsonSchemaValidator> validators;   // compiled on first use
 };
 
@@ -95,6 +97,7 @@ public:
     PluginInfo readPlugin(const QString &fileName) const;
     void fail(PluginEntry *entry, Error error);
     Result<ToolPlugin *> load(PluginEntry *entry);
+    Result<ToolPlugin *> initialize(PluginEntry *entry, ToolPlugin *plugin);
 
     PluginRegistry *const q;
     QStringList searchPaths;
@@ -159,12 +162,21 @@ void PluginRegistryPrivate::fail(PluginEntry *entry, Error error)
 
 Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
 {
-    if (entry->instance)
-        return entry->instance;
+    const QString id = entry->info.metaData.id;
+    if (entry->instance) {
+        if (entry->initializedWith == configurations.value(id))
+            return entry->instance;
+        // The configuration changed since (e.g. a workflow run with other
+        // inputs): the plugin is initialized again, so a call never runs
+        // with a configuration other than the one the application last set.
+        qCDebug(lcPlugins).noquote() << "plugin" << id << "is initialized again with a new configuration";
+        return initialize(entry, entry->instance);
+    }
     if (!entry->info.isUsable())
         return entry->info.error;
+    if (entry->plugin)   // loaded before, its initialization failed: try again
+        return initialize(entry, entry->plugin);
 
-    const QString id = entry->info.metaData.id;
     qCDebug(lcPlugins).noquote() << "loading plugin" << id << "from" << entry->info.fileName;
     entry->loader = std::make_unique<QPluginLoader>(entry->info.fileName);
     QObject *root = nullptr;
@@ -209,9 +221,18 @@ Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
         return entry->info.error;
     }
 
+    entry->plugin = plugin;
+    return initialize(entry, plugin);
+}
+
+Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolPlugin *plugin)
+{
+    const QString id = entry->info.metaData.id;
+    const QJsonObject configuration = configurations.value(id);
+    entry->instance = nullptr;
     Result<void> initialized;
     try {
-        initialized = plugin->initialize(PluginContext(id, configurations.value(id)));
+        initialized = plugin->initialize(PluginContext(id, configuration));
     } catch (...) {
         initialized = Error(Error::Code::PluginInitializationFailed, u"threw "_s + exceptionText(std::current_exception()));
     }
@@ -224,9 +245,12 @@ Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
     }
 
     entry->instance = plugin;
+    entry->initializedWith = configuration;
+    const bool wasInitialized = entry->info.state == PluginInfo::State::Initialized;
     entry->info.state = PluginInfo::State::Initialized;
     qCDebug(lcPlugins).noquote() << "plugin" << id << entry->info.metaData.version << "initialized";
-    Q_EMIT q->pluginStateChanged(id, entry->info.state);
+    if (!wasInitialized)
+        Q_EMIT q->pluginStateChanged(id, entry->info.state);
     return plugin;
 }
 
@@ -281,6 +305,17 @@ QStringList PluginRegistry::defaultSearchPaths(const QStringList &extraPaths)
 void PluginRegistry::setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration)
 {
     d->configurations.insert(pluginId, configuration);
+    // A plugin that failed to initialize with its former configuration may
+    // work with this one: usable again, initialized on its next load().
+    for (const auto &entry : d->entries) {
+        if (entry->info.metaData.id == pluginId && entry->plugin && !entry->instance
+            && entry->info.state == PluginInfo::State::Failed
+            && entry->info.error.code == Error::Code::PluginInitializationFailed) {
+            entry->info.state = PluginInfo::State::Discovered;
+            entry->info.error = Error();
+            Q_EMIT pluginStateChanged(pluginId, entry->info.state);
+        }
+    }
 }
 
 void PluginRegistry::setRequiredVersion(const QString &pluginId, const QString &version)

@@ -465,6 +465,18 @@ void tst_PluginRegistry::configuration()
     QSignalSpy finished(invocation.get(), &ToolInvocation::finished);
     QVERIFY(finished.wait(5000));
     QCOMPARE(invocation->result(), QJsonValue(configuration));
+
+    // Another configuration for the initialized plugin (a workflow run again
+    // with other inputs): it is initialized again, the next call sees it.
+    QSignalSpy states(&registry, &PluginRegistry::pluginStateChanged);
+    const QJsonObject other{{u"root"_s, u"/elsewhere"_s}};
+    registry.setPluginConfiguration(u"good"_s, other);
+    std::unique_ptr<ToolInvocation> again(registry.invoke(u"config"_s, QJsonValue(QJsonObject())));
+    QSignalSpy againFinished(again.get(), &ToolInvocation::finished);
+    QVERIFY(againFinished.wait(5000));
+    QCOMPARE(again->result(), QJsonValue(other));
+    QCOMPARE(registry.plugin(u"good"_s)->state, PluginInfo::State::Initialized);
+    QCOMPARE(states.size(), 0);   // still Initialized: no state change to report
 }
 
 void tst_PluginRegistry::pluginContext()

@@ -45,11 +45,11 @@ public:
     QString description() const;
 
 public Q_SLOTS:
-    void abort();
+    void abort();   ///< ends the call with Error::Code::Canceled
 
 Q_SIGNALS:
-    void finished();
-    void errorOccurred(const Switchboard::Error &error);
+    void finished();                                     ///< exactly once
+    void errorOccurred(const Switchboard::Error &error); ///< right before finished(), on failure
     /// A failed attempt will be retried after `delayMs` (attempt counts from 1).
     void retryScheduled(int attempt, int delayMs);
 

@@ -11,7 +11,7 @@
 #include <optional>
 
 namespace Switchboard {
-
+/// A piece of text of a message (chunk type "text").
 struct SWITCHBOARD_EXPORT TextChunk
 {
     static constexpr const char *typeName = "TextChunk";
@@ -23,7 +23,7 @@ struct SWITCHBOARD_EXPORT TextChunk
 };
 
 enum class ImageDetail { Low, Auto, High };
-
+/// An image address with an optional detail level.
 struct SWITCHBOARD_EXPORT ImageUrl
 {
     static constexpr const char *typeName = "ImageURL";
@@ -34,7 +34,7 @@ struct SWITCHBOARD_EXPORT ImageUrl
     QJsonObject toJson() const;
     friend bool operator==(const ImageUrl &, const ImageUrl &) = default;
 };
-
+/// An image in a message (chunk type "image_url").
 struct SWITCHBOARD_EXPORT ImageUrlChunk
 {
     static constexpr const char *typeName = "ImageURLChunk";
@@ -45,7 +45,7 @@ struct SWITCHBOARD_EXPORT ImageUrlChunk
     QJsonObject toJson() const;
     friend bool operator==(const ImageUrlChunk &, const ImageUrlChunk &) = default;
 };
-
+/// A document by address (chunk type "document_url").
 struct SWITCHBOARD_EXPORT DocumentUrlChunk
 {
     static constexpr const char *typeName = "DocumentURLChunk";
@@ -56,7 +56,7 @@ struct SWITCHBOARD_EXPORT DocumentUrlChunk
     QJsonObject toJson() const;
     friend bool operator==(const DocumentUrlChunk &, const DocumentUrlChunk &) = default;
 };
-
+/// A file a server tool produced, e.g. an image (chunk type "tool_file").
 struct SWITCHBOARD_EXPORT ToolFileChunk
 {
     static constexpr const char *typeName = "ToolFileChunk";
@@ -69,7 +69,7 @@ struct SWITCHBOARD_EXPORT ToolFileChunk
     QJsonObject toJson() const;
     friend bool operator==(const ToolFileChunk &, const ToolFileChunk &) = default;
 };
-
+/// A source a server tool used, e.g. a web page (chunk type "tool_reference").
 struct SWITCHBOARD_EXPORT ToolReferenceChunk
 {
     static constexpr const char *typeName = "ToolReferenceChunk";
@@ -83,7 +83,7 @@ struct SWITCHBOARD_EXPORT ToolReferenceChunk
     QJsonObject toJson() const;
     friend bool operator==(const ToolReferenceChunk &, const ToolReferenceChunk &) = default;
 };
-
+/// References to sources by id (chunk type "reference").
 struct SWITCHBOARD_EXPORT ReferenceChunk
 {
     static constexpr const char *typeName = "ReferenceChunk";
@@ -117,7 +117,7 @@ public:
     QJsonObject toJson() const;
     friend bool operator==(const ThinkingChunk &, const ThinkingChunk &) = default;
 };
-
+/// The model's reasoning (chunk type "thinking").
 struct SWITCHBOARD_EXPORT ThinkChunk
 {
     static constexpr const char *typeName = "ThinkChunk";

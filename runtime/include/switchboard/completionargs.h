@@ -9,7 +9,7 @@
 #include <optional>
 
 namespace Switchboard {
-
+/// Expected output the model may reuse (CompletionArgs::prediction).
 struct SWITCHBOARD_EXPORT Prediction
 {
     static constexpr const char *typeName = "Prediction";
@@ -33,7 +33,7 @@ struct SWITCHBOARD_EXPORT JsonSchema
     QJsonObject toJson() const;
     friend bool operator==(const JsonSchema &, const JsonSchema &) = default;
 };
-
+/// The shape of the answer: text, any JSON object, or a JSON schema.
 struct SWITCHBOARD_EXPORT ResponseFormat
 {
     static constexpr const char *typeName = "ResponseFormat";

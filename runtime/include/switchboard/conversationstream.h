@@ -75,21 +75,21 @@ public Q_SLOTS:
     void abort();
 
 Q_SIGNALS:
-    void responseStarted(const Switchboard::ResponseStartedEvent &event);
-    void messageDelta(const Switchboard::MessageOutputEvent &event);
-    void functionCallDelta(const Switchboard::FunctionCallEvent &event);
-    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event);
-    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event);
-    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event);
-    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event);
-    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event);
-    void responseDone(const Switchboard::ResponseDoneEvent &event);
-    void responseError(const Switchboard::ResponseErrorEvent &event);
+    void responseStarted(const Switchboard::ResponseStartedEvent &event);         ///< names the conversation
+    void messageDelta(const Switchboard::MessageOutputEvent &event);              ///< a piece of assistant text
+    void functionCallDelta(const Switchboard::FunctionCallEvent &event);          ///< a fragment of a call
+    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event); ///< a server-side tool
+    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event);   ///< more of its arguments
+    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event);     ///< with its info
+    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event); ///< from the previous agent
+    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event);       ///< to the next agent
+    void responseDone(const Switchboard::ResponseDoneEvent &event);               ///< the turn is complete
+    void responseError(const Switchboard::ResponseErrorEvent &event);             ///< the stream then fails
     /// Every event, after its typed signal.
     void eventReceived(const Switchboard::ConversationEvent &event);
 
-    void errorOccurred(const Switchboard::Error &error);
-    void finished();
+    void errorOccurred(const Switchboard::Error &error); ///< right before finished(), on failure
+    void finished();                                     ///< exactly once, after the last event
     /// The request failed before any event and will be sent again after `delayMs`.
     void retryScheduled(int attempt, int delayMs);
 

@@ -20,7 +20,7 @@ struct SWITCHBOARD_EXPORT EntryBase
 
 enum class MessageRole { User, Assistant };
 enum class ConfirmationStatus { Pending, Allowed, Denied };
-
+/// A message sent to the model (role user, or assistant for a prefix).
 struct SWITCHBOARD_EXPORT MessageInputEntry : EntryBase
 {
     static constexpr const char *typeName = "MessageInputEntry";
@@ -32,7 +32,7 @@ struct SWITCHBOARD_EXPORT MessageInputEntry : EntryBase
     QJsonObject toJson() const;
     friend bool operator==(const MessageInputEntry &, const MessageInputEntry &) = default;
 };
-
+/// A message the model wrote.
 struct SWITCHBOARD_EXPORT MessageOutputEntry : EntryBase
 {
     static constexpr const char *typeName = "MessageOutputEntry";
@@ -55,7 +55,7 @@ public:
     QString toText() const;
     friend bool operator==(const FunctionArguments &, const FunctionArguments &) = default;
 };
-
+/// A call of a function the client runs (or a connector call held for confirmation).
 struct SWITCHBOARD_EXPORT FunctionCallEntry : EntryBase
 {
     static constexpr const char *typeName = "FunctionCallEntry";
@@ -70,7 +70,7 @@ struct SWITCHBOARD_EXPORT FunctionCallEntry : EntryBase
     QJsonObject toJson() const;
     friend bool operator==(const FunctionCallEntry &, const FunctionCallEntry &) = default;
 };
-
+/// A client-side function's result, sent back to the model.
 struct SWITCHBOARD_EXPORT FunctionResultEntry : EntryBase
 {
     static constexpr const char *typeName = "FunctionResultEntry";
@@ -81,7 +81,7 @@ struct SWITCHBOARD_EXPORT FunctionResultEntry : EntryBase
     QJsonObject toJson() const;
     friend bool operator==(const FunctionResultEntry &, const FunctionResultEntry &) = default;
 };
-
+/// A run of a server-side tool (web search, a connector, ...).
 struct SWITCHBOARD_EXPORT ToolExecutionEntry : EntryBase
 {
     static constexpr const char *typeName = "ToolExecutionEntry";
@@ -95,7 +95,7 @@ struct SWITCHBOARD_EXPORT ToolExecutionEntry : EntryBase
     QJsonObject toJson() const;
     friend bool operator==(const ToolExecutionEntry &, const ToolExecutionEntry &) = default;
 };
-
+/// An agent handed the conversation to another.
 struct SWITCHBOARD_EXPORT AgentHandoffEntry : EntryBase
 {
     static constexpr const char *typeName = "AgentHandoffEntry";

@@ -9,7 +9,7 @@
 #include <QByteArrayView>
 
 namespace Switchboard {
-
+/// The first event of a streamed turn; names the conversation.
 struct SWITCHBOARD_EXPORT ResponseStartedEvent
 {
     static constexpr const char *typeName = "ResponseStartedEvent";
@@ -20,7 +20,7 @@ struct SWITCHBOARD_EXPORT ResponseStartedEvent
     QJsonObject toJson() const;
     friend bool operator==(const ResponseStartedEvent &, const ResponseStartedEvent &) = default;
 };
-
+/// The last event of a successful turn, with its usage.
 struct SWITCHBOARD_EXPORT ResponseDoneEvent
 {
     static constexpr const char *typeName = "ResponseDoneEvent";
@@ -31,7 +31,7 @@ struct SWITCHBOARD_EXPORT ResponseDoneEvent
     QJsonObject toJson() const;
     friend bool operator==(const ResponseDoneEvent &, const ResponseDoneEvent &) = default;
 };
-
+/// The turn failed on the server; ends the stream.
 struct SWITCHBOARD_EXPORT ResponseErrorEvent
 {
     static constexpr const char *typeName = "ResponseErrorEvent";
@@ -81,7 +81,7 @@ struct SWITCHBOARD_EXPORT FunctionCallEvent
     QJsonObject toJson() const;
     friend bool operator==(const FunctionCallEvent &, const FunctionCallEvent &) = default;
 };
-
+/// A server-side tool started (the first fragment of its arguments).
 struct SWITCHBOARD_EXPORT ToolExecutionStartedEvent
 {
     static constexpr const char *typeName = "ToolExecutionStartedEvent";
@@ -97,7 +97,7 @@ struct SWITCHBOARD_EXPORT ToolExecutionStartedEvent
     QJsonObject toJson() const;
     friend bool operator==(const ToolExecutionStartedEvent &, const ToolExecutionStartedEvent &) = default;
 };
-
+/// More of a server-side tool's arguments.
 struct SWITCHBOARD_EXPORT ToolExecutionDeltaEvent
 {
     static constexpr const char *typeName = "ToolExecutionDeltaEvent";
@@ -111,7 +111,7 @@ struct SWITCHBOARD_EXPORT ToolExecutionDeltaEvent
     QJsonObject toJson() const;
     friend bool operator==(const ToolExecutionDeltaEvent &, const ToolExecutionDeltaEvent &) = default;
 };
-
+/// A server-side tool finished, with its info.
 struct SWITCHBOARD_EXPORT ToolExecutionDoneEvent
 {
     static constexpr const char *typeName = "ToolExecutionDoneEvent";
@@ -125,7 +125,7 @@ struct SWITCHBOARD_EXPORT ToolExecutionDoneEvent
     QJsonObject toJson() const;
     friend bool operator==(const ToolExecutionDoneEvent &, const ToolExecutionDoneEvent &) = default;
 };
-
+/// An agent starts handing the conversation off.
 struct SWITCHBOARD_EXPORT AgentHandoffStartedEvent
 {
     static constexpr const char *typeName = "AgentHandoffStartedEvent";
@@ -139,7 +139,7 @@ struct SWITCHBOARD_EXPORT AgentHandoffStartedEvent
     QJsonObject toJson() const;
     friend bool operator==(const AgentHandoffStartedEvent &, const AgentHandoffStartedEvent &) = default;
 };
-
+/// The handoff is done: the next agent answers.
 struct SWITCHBOARD_EXPORT AgentHandoffDoneEvent
 {
     static constexpr const char *typeName = "AgentHandoffDoneEvent";

@@ -27,7 +27,7 @@ struct SWITCHBOARD_EXPORT ModerationConfig
     QJsonObject toJson() const;
     friend bool operator==(const ModerationConfig &, const ModerationConfig &) = default;
 };
-
+/// One guardrail: the moderation model settings, and whether an error in the check blocks.
 struct SWITCHBOARD_EXPORT GuardrailConfig
 {
     static constexpr const char *typeName = "GuardrailConfig";

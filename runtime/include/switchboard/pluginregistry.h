@@ -110,6 +110,10 @@ public:
     static QStringList defaultSearchPaths(const QStringList &extraPaths = {});
 
     /// Configuration handed to the plugin's initialize() (PluginContext::configuration).
+    /// A plugin already initialized with another configuration is initialized
+    /// again with this one at its next load() or call (calls already running
+    /// go on); one whose initialization failed becomes usable again and is
+    /// retried then.
     void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
     /// Requires a plugin that can stand in for `version` (CompatVersion <= version
     /// <= Version); other plugins with that id are rejected at discovery with
@@ -140,7 +144,8 @@ public:
     QList<FunctionTool> functionTools() const;
 
     /// Loads, checks and initializes a plugin (once; later calls return the
-    /// same instance or the same error). The registry owns the instance.
+    /// same instance or the same error, unless its configuration changed:
+    /// see setPluginConfiguration()). The registry owns the instance.
     Result<ToolPlugin *> load(const QString &pluginId);
 
     /// Runs one tool call. `rawArguments` is what the model sent: a JSON

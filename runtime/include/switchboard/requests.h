@@ -22,7 +22,7 @@ public:
 };
 
 enum class HandoffExecution { Client, Server };
-
+/// The answer to a server-side call held as pending (AppendConversationRequest::toolConfirmations).
 struct SWITCHBOARD_EXPORT ToolCallConfirmation
 {
     static constexpr const char *typeName = "ToolCallConfirmation";

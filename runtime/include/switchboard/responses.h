@@ -14,7 +14,7 @@
 namespace Switchboard {
 
 using AgentVersion = IntOrString;
-
+/// Token counts of a turn or a conversation, and the connectors it used.
 struct SWITCHBOARD_EXPORT ConversationUsage
 {
     static constexpr const char *typeName = "ConversationUsageInfo";
@@ -32,7 +32,7 @@ struct SWITCHBOARD_EXPORT ConversationUsage
     QJsonObject toJson() const;
     friend bool operator==(const ConversationUsage &, const ConversationUsage &) = default;
 };
-
+/// The answer of a non-streamed start, append or restart: the new entries and the usage.
 struct SWITCHBOARD_EXPORT ConversationResponse
 {
     static constexpr const char *typeName = "ConversationResponse";
@@ -78,7 +78,7 @@ struct SWITCHBOARD_EXPORT Conversation
     QJsonObject toJson() const;
     friend bool operator==(const Conversation &, const Conversation &) = default;
 };
-
+/// Every entry of a conversation, in order (get_history).
 struct SWITCHBOARD_EXPORT ConversationHistory
 {
     static constexpr const char *typeName = "ConversationHistory";
@@ -89,7 +89,7 @@ struct SWITCHBOARD_EXPORT ConversationHistory
     QJsonObject toJson() const;
     friend bool operator==(const ConversationHistory &, const ConversationHistory &) = default;
 };
-
+/// The message entries of a conversation (get_messages).
 struct SWITCHBOARD_EXPORT ConversationMessages
 {
     static constexpr const char *typeName = "ConversationMessages";
@@ -118,7 +118,7 @@ struct SWITCHBOARD_EXPORT ValidationError
     QJsonObject toJson() const;
     friend bool operator==(const ValidationError &, const ValidationError &) = default;
 };
-
+/// A 422 body: the request's problems, one ValidationError each.
 struct SWITCHBOARD_EXPORT HttpValidationError
 {
     static constexpr const char *typeName = "HTTPValidationError";

@@ -119,9 +119,9 @@ public Q_SLOTS:
     void cancel();
 
 Q_SIGNALS:
-    void cancelRequested();
-    void errorOccurred(const Switchboard::Error &error, QPrivateSignal);
-    void finished(QPrivateSignal);
+    void cancelRequested();                                             ///< from cancel(), once
+    void errorOccurred(const Switchboard::Error &error, QPrivateSignal); ///< right before finished(), on failure
+    void finished(QPrivateSignal);                                      ///< exactly once, from the event loop
 
 private:
     const std::unique_ptr<ToolInvocationPrivate> d;

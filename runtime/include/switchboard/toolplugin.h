@@ -86,7 +86,7 @@ SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ToolCall &call);
 /// The runtime reads the embedded metadata (Id, Version, Tools with their
 /// JSON Schemas, ...) without loading the library, loads it the first time one
 /// of its tools is invoked, checks that toolNames() covers every tool of the
-/// metadata, then calls initialize() once, then invoke() for each call. All on
+/// metadata, then calls initialize(), then invoke() for each call. All on
 /// the main thread; a tool that blocks must move its work off it
 /// (ToolInvocation::runInThreadPool()).
 ///
@@ -97,8 +97,11 @@ class ToolPlugin
 public:
     virtual ~ToolPlugin() = default;
 
-    /// Called once after loading, before any invoke(). A failure rejects the
-    /// plugin; its message is shown to the user as is.
+    /// Called after loading, before any invoke(). A failure rejects the
+    /// plugin; its message is shown to the user as is. Called again, with
+    /// the new configuration, when the application changes it (a workflow run
+    /// with other inputs): calls already running may still be going, so
+    /// give each call its own copy of what it needs (as the bundled plugins do).
     virtual Result<void> initialize(const PluginContext &context)
     {
         Q_UNUSED(context);

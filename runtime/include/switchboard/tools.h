@@ -57,7 +57,7 @@ struct SWITCHBOARD_EXPORT BuiltInTool
     QJsonObject toJson() const;
     friend bool operator==(const BuiltInTool &, const BuiltInTool &) = default;
 };
-
+/// The document_library server tool over the given libraries.
 struct SWITCHBOARD_EXPORT DocumentLibraryTool
 {
     static constexpr const char *typeName = "DocumentLibraryTool";

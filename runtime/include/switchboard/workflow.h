@@ -1,0 +1,261 @@
+#pragma once
+
+#include <switchboard/completionargs.h>
+#include <switchboard/conversationrun.h>
+#include <switchboard/error.h>
+#include <switchboard/guardrails.h>
+#include <switchboard/result.h>
+#include <switchboard/tools.h>
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <variant>
+
+namespace Switchboard {
+
+class PluginRegistry;
+
+/// A `{{ ... }}` reference inside a template: the path it names in the run's
+/// context, e.g. {"steps", "draft", "output", "title"} for
+/// `{{ steps.draft.output.title }}`, or {"steps", "draft", "entries", "-1", "id"}
+/// for `{{ steps.draft.entries[-1].id }}`.
+struct SWITCHBOARD_EXPORT TemplateReference
+{
+    QStringList path;
+    QString text;                 ///< as written between the braces, trimmed
+    SourceLocation location;      ///< of the opening braces
+
+    friend bool operator==(const TemplateReference &, const TemplateReference &) = default;
+};
+
+/// A text with `{{ reference }}` placeholders (workflows/README.md, "Templates").
+///
+/// Parsed when the workflow loads, so a malformed placeholder is a load error
+/// with its line and column; evaluated when a step runs, against the run's
+/// context: a JSON object {"inputs": {...}, "steps": {"<id>": {...}}}.
+class SWITCHBOARD_EXPORT WorkflowTemplate
+{
+public:
+    WorkflowTemplate() = default;
+
+    /// Parses `text`; `location` is where the text starts in its file (so
+    /// errors point into it). A plain YAML scalar's column is exact; in block
+    /// scalars the line is the block's first.
+    static Result<WorkflowTemplate> parse(const QString &text, const SourceLocation &location = {});
+
+    QString source() const { return m_source; }
+    SourceLocation location() const { return m_location; }
+    QList<TemplateReference> references() const;
+    /// The text is one placeholder and nothing else: evaluate() then keeps the
+    /// referenced value's JSON type (an object stays an object).
+    bool isSingleReference() const;
+    bool isEmpty() const { return m_source.isEmpty(); }
+
+    /// The value a single-reference template names, or the rendered text.
+    Result<QJsonValue> evaluate(const QJsonObject &context) const;
+    /// The text with every placeholder replaced: strings as they are,
+    /// numbers and booleans as JSON, objects and arrays as compact JSON,
+    /// null as "". A path that does not resolve is an error naming it.
+    Result<QString> render(const QJsonObject &context) const;
+
+    friend bool operator==(const WorkflowTemplate &, const WorkflowTemplate &) = default;
+
+private:
+    QString m_source;
+    SourceLocation m_location;
+    QList<std::variant<QString, TemplateReference>> m_parts;
+};
+
+/// A typed parameter of a workflow, set with `--input name=value`.
+struct SWITCHBOARD_EXPORT WorkflowInput
+{
+    /// Path: a string that Workflow::resolveInputs() makes absolute and clean
+    /// (against the current directory).
+    enum class Type { String, Integer, Number, Boolean, Path };
+    QString name;
+    Type type = Type::String;
+    QString description;
+    /// Without a default the input is required.
+    std::optional<QJsonValue> defaultValue;
+    /// When not empty, the only values allowed.
+    QJsonArray allowedValues;
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowInput &, const WorkflowInput &) = default;
+};
+
+/// A client tool an agent offers: every tool of a plugin, some of them, or a
+/// single function by (bare or qualified) name.
+struct SWITCHBOARD_EXPORT WorkflowToolRef
+{
+    QString plugin;               ///< `plugin: calculator` (empty for `function:`)
+    QStringList tools;            ///< `tools: [evaluate]` under a plugin; empty: all of them
+    QString function;             ///< `function: calculator/evaluate`
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowToolRef &, const WorkflowToolRef &) = default;
+};
+
+/// An agent of a workflow: who answers and with what.
+struct SWITCHBOARD_EXPORT WorkflowAgent
+{
+    QString name;
+    QString description;
+    QString model;                ///< either model ...
+    QString agentId;              ///< ... or agent_id (with an optional version)
+    std::optional<AgentVersion> agentVersion;
+    std::optional<QString> instructions;
+    QList<WorkflowToolRef> clientTools;
+    /// Built-in server tools and connectors, as the API takes them.
+    QList<Tool> serverTools;
+    std::optional<CompletionArgs> completionArgs;
+    std::optional<QList<GuardrailConfig>> guardrails;
+    /// max_turns, confirmations (ask/approve/deny), confirm (tool names),
+    /// tool_timeout_ms, tool_timeouts, parallel_tools, tool_errors.
+    RunPolicy policy;
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowAgent &, const WorkflowAgent &) = default;
+};
+
+/// When a step runs: `when: TEMPLATE` (truthy: not empty, not "false", "0"
+/// or "null"), or `when: {equals|not_equals|contains: [A, B]}`.
+struct SWITCHBOARD_EXPORT WorkflowCondition
+{
+    enum class Op { Truthy, Equals, NotEquals, Contains };
+    Op op = Op::Truthy;
+    WorkflowTemplate left;
+    WorkflowTemplate right;       ///< unused for Truthy
+    SourceLocation location;
+
+    /// Evaluated against the run's context (see WorkflowTemplate).
+    Result<bool> evaluate(const QJsonObject &context) const;
+
+    friend bool operator==(const WorkflowCondition &, const WorkflowCondition &) = default;
+};
+
+/// One step: a conversation started with an agent, or continued (appended
+/// to), or restarted from one of its entries.
+struct SWITCHBOARD_EXPORT WorkflowStep
+{
+    enum class Kind { Start, Append, Restart };
+    QString id;
+    Kind kind = Kind::Start;
+    QString agent;                ///< Start: the agent's name
+    QString target;               ///< Append/Restart: the step whose conversation it continues
+    /// Restart: the entry to restart from; a template (usually
+    /// `{{ steps.X.entries[N].id }}`) rendered to an entry id.
+    WorkflowTemplate fromEntry;
+    WorkflowTemplate input;       ///< the user message
+    /// Structured output: sent as response_format json_schema; the answer is
+    /// parsed and validated, and its fields are `steps.<id>.output.<field>`.
+    std::optional<QJsonObject> outputSchema;
+    QStringList needs;            ///< explicit dependencies
+    /// Every step this one waits for: `needs`, the target, and the steps its
+    /// templates and condition reference (filled in by the loader).
+    QStringList dependencies;
+    std::optional<WorkflowCondition> when;
+    bool continueOnError = false;
+    std::optional<bool> store;
+    std::optional<QJsonObject> metadata;
+    QString name;                 ///< the conversation's name (Start)
+    QString description;          ///< the conversation's description (Start)
+    std::optional<int> maxTurns;  ///< over the agent's
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowStep &, const WorkflowStep &) = default;
+};
+
+/// A named value the workflow produces, from a template.
+struct SWITCHBOARD_EXPORT WorkflowOutput
+{
+    QString name;
+    WorkflowTemplate value;
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowOutput &, const WorkflowOutput &) = default;
+};
+
+/// A plugin's configuration (PluginContext::configuration) as the workflow
+/// gives it under `plugins:`. Its strings may be templates that read
+/// `inputs.<name>`; WorkflowRun renders them and hands the result to the
+/// registry when the run starts.
+struct SWITCHBOARD_EXPORT WorkflowPluginConfiguration
+{
+    QString plugin;
+    QJsonObject configuration;    ///< as written (templates not rendered)
+    SourceLocation location;
+
+    friend bool operator==(const WorkflowPluginConfiguration &, const WorkflowPluginConfiguration &) = default;
+};
+
+/// A loaded, validated workflow (format version 1, workflows/README.md).
+struct SWITCHBOARD_EXPORT Workflow
+{
+    int version = 1;
+    QString name;
+    QString description;
+    QString fileName;             ///< where it was loaded from ("" for a string)
+    /// Offline runs: the emulator script (and agents file) beside the
+    /// workflow, as absolute paths; empty when not given.
+    QString emulatorScript;
+    QString emulatorAgents;
+    /// How many steps may run at once (`max_parallel`, default 4).
+    int maxParallelSteps = 4;
+    QList<WorkflowInput> inputs;
+    QList<WorkflowPluginConfiguration> plugins;
+    QList<WorkflowAgent> agents;
+    QList<WorkflowStep> steps;    ///< in a dependency order (as written where free)
+    QList<WorkflowOutput> outputs;
+
+    const WorkflowInput *input(const QString &name) const;
+    const WorkflowAgent *agent(const QString &name) const;
+    const WorkflowStep *step(const QString &id) const;
+    /// The agent that answers a step: its own, or that of the step it
+    /// appends to or restarts (followed back to a Start step).
+    const WorkflowAgent *agentForStep(const QString &id) const;
+
+    /// The inputs' values from `--input name=value` strings: each converted
+    /// to its type and checked; defaults filled in; an unknown name, a
+    /// missing required input or a bad value is an error naming it.
+    Result<QJsonObject> resolveInputs(const QMap<QString, QString> &given) const;
+
+    friend bool operator==(const Workflow &, const Workflow &) = default;
+};
+
+/// Reads workflow YAML into a Workflow (yaml-cpp stays behind it).
+///
+/// Every problem is found, not just the first: YAML syntax, unknown keys
+/// (with a suggestion for a near miss), duplicate keys, wrong types, missing
+/// keys, unknown agents, plugins, tools and steps, dependency cycles, bad
+/// templates and references that cannot resolve. Each is an Error with a
+/// 1-based location (file:line:col) and a code from the workflow band.
+class SWITCHBOARD_EXPORT WorkflowLoader
+{
+public:
+    /// With a registry, plugin and tool names are checked against it.
+    explicit WorkflowLoader(const PluginRegistry *registry = nullptr);
+
+    Result<Workflow> load(const QString &path);
+    /// `fileName` names the text in errors; relative paths in it (the
+    /// emulator script) resolve against `baseDir`.
+    Result<Workflow> loadFromString(const QByteArray &yaml, const QString &fileName = QStringLiteral("(workflow)"),
+                                    const QString &baseDir = {});
+
+    /// All the problems of the last load, in file order; the first is the
+    /// one the Result carried. Empty after a successful load.
+    QList<Error> errors() const { return m_errors; }
+
+private:
+    const PluginRegistry *m_registry = nullptr;
+    QList<Error> m_errors;
+};
+
+} // namespace Switchboard

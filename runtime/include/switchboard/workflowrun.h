@@ -1,0 +1,108 @@
+#pragma once
+
+#include <switchboard/conversationrun.h>
+#include <switchboard/workflow.h>
+
+#include <QObject>
+
+#include <memory>
+
+namespace Switchboard {
+
+class WorkflowRunPrivate;
+
+/// What became of one step of a workflow run.
+struct SWITCHBOARD_EXPORT StepResult
+{
+    enum class Status { Pending, Running, Succeeded, Failed, Skipped, Canceled };
+    QString stepId;
+    Status status = Status::Pending;
+    QString conversationId;
+    /// The text of the last message the model wrote.
+    QString text;
+    /// The structured output, parsed and validated (steps with output_schema).
+    QJsonValue output;
+    QList<Entry> transcript;
+    ConversationUsage usage;
+    int turns = 0;
+    int toolCalls = 0;
+    qint64 durationMs = 0;
+    Error error;                  ///< set for Failed (and Canceled)
+
+    /// What templates see as `steps.<id>`: text, output, conversation_id,
+    /// entries (id, type, role, text, name, arguments, result, agent), status.
+    QJsonObject toContext() const;
+
+    friend bool operator==(const StepResult &, const StepResult &) = default;
+};
+
+/// A whole workflow run: a composite operation (STYLE.md §2.6) over one
+/// ConversationRun per step.
+///
+/// Steps start as soon as the steps they depend on have finished (up to
+/// Workflow::maxParallelSteps at once); a step whose condition is false is
+/// skipped, and so are the steps that depend on it. A failing step fails the
+/// run, naming the step, unless it is marked continue_on_error. abort()
+/// reaches every running step. `finished` comes exactly once, after
+/// `errorOccurred` if the run failed; never from inside start().
+///
+/// Each step's ConversationRun is a child of this object, handed out by
+/// stepStarted() and conversationRun() so an application can follow it in
+/// detail; it stays alive until the WorkflowRun is destroyed.
+class SWITCHBOARD_EXPORT WorkflowRun : public QObject
+{
+    Q_OBJECT
+public:
+    /// Neither the client nor the registry is owned; both must outlive the run.
+    WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
+                QObject *parent = nullptr);
+    ~WorkflowRun() override;
+
+    const Workflow &workflow() const;
+
+    /// The input values, e.g. from Workflow::resolveInputs(). Checked again
+    /// when the run starts (a missing or mistyped input fails it).
+    void setInputs(const QJsonObject &inputs);
+    /// Overrides every agent's confirmation policy (`--yes`, `--no`).
+    void setConfirmations(std::optional<RunPolicy::Confirmations> confirmations);
+    /// The program's configuration of a plugin (`--plugin-config`): it wins
+    /// over the workflow's `plugins:` entry for that plugin. When the run
+    /// starts, before any step, each plugin the workflow or this configures
+    /// gets its configuration (the workflow's with its templates rendered)
+    /// through PluginRegistry::setPluginConfiguration().
+    void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
+
+    bool isFinished() const;
+    Error error() const;
+    /// The workflow's outputs, once the run finished successfully.
+    QJsonObject outputs() const;
+    StepResult stepResult(const QString &stepId) const;
+    QList<StepResult> stepResults() const;
+    /// The step's run, once it started; null before.
+    ConversationRun *conversationRun(const QString &stepId) const;
+
+public Q_SLOTS:
+    void start();
+    /// Aborts the running steps; the run finishes with Error::Code::Canceled.
+    void abort();
+
+Q_SIGNALS:
+    void stepStarted(const QString &stepId, Switchboard::ConversationRun *run);
+    void stepFinished(const QString &stepId, const Switchboard::StepResult &result);
+    void stepSkipped(const QString &stepId, const QString &reason);
+    /// Every streamed event of every step, tagged with its step.
+    void eventReceived(const QString &stepId, const Switchboard::ConversationEvent &event, int turn);
+    /// A call of a step waits for approval: answer with
+    /// conversationRun(stepId)->approve() or deny().
+    void confirmationRequested(const QString &stepId, const Switchboard::ConfirmationRequest &request);
+
+    void errorOccurred(const Switchboard::Error &error);
+    void finished();
+
+private:
+    const std::unique_ptr<WorkflowRunPrivate> d;
+};
+
+} // namespace Switchboard
+
+Q_DECLARE_METATYPE(Switchboard::StepResult)

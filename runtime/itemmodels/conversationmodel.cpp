@@ -1,0 +1,538 @@
+#include <switchboard/conversationmodel.h>
+#include <switchboard/conversationrun.h>
+#include <switchboard/entrybuilder.h>
+#include <switchboard/workflowrun.h>
+
+#include <QJsonDocument>
+#include <QPointer>
+
+#include <functional>
+#include <vector>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+namespace {
+
+// The status values of the rows (see the class comment).
+const QString Streaming = u"streaming"_s;
+const QString Running = u"running"_s;
+const QString Done = u"done"_s;
+const QString Pending = u"pending"_s;
+const QString AwaitingConfirmation = u"awaiting_confirmation"_s;
+const QString Failed = u"failed"_s;
+const QString Denied = u"denied"_s;
+const QString Confirmed = u"confirmed"_s;
+const QString Canceled = u"canceled"_s;
+const QString Interrupted = u"interrupted"_s;
+
+QString compactJson(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+struct Row
+{
+    QString type;
+    QString text;
+    QString toolName;
+    QString arguments;
+    QString result;
+    QString agent;
+    QString status;
+    QString id;
+    QString role;
+    QString step;
+    int turn = 0;
+    Entry entry;
+    QString toolCallId;
+    QString model;
+    qint64 durationMs = -1;
+    QString error;
+    const void *run = nullptr;   // whose row it is (never dereferenced)
+
+    QVariant value(int which) const
+    {
+        switch (which) {
+        case ConversationModel::TypeRole: return type;
+        case ConversationModel::TextRole: return text;
+        case ConversationModel::ToolNameRole: return toolName;
+        case ConversationModel::ArgumentsRole: return arguments;
+        case ConversationModel::ResultRole: return result;
+        case ConversationModel::AgentRole: return agent;
+        case ConversationModel::StatusRole: return status;
+        case ConversationModel::IdRole: return id;
+        case ConversationModel::RoleRole: return role;
+        case ConversationModel::StepRole: return step;
+        case ConversationModel::TurnRole: return turn;
+        case ConversationModel::EntryRole: return entry.toJson();
+        case ConversationModel::ToolCallIdRole: return toolCallId;
+        case ConversationModel::ModelRole: return model;
+        case ConversationModel::DurationRole: return durationMs;
+        case ConversationModel::ErrorRole: return error;
+        case Qt::DisplayRole: return summary();
+        default: return {};
+        }
+    }
+
+    // One line for views without a delegate.
+    QString summary() const
+    {
+        const auto state = [this] {
+            QString line = status;
+            if (durationMs >= 0)
+                line += u", "_s + QString::number(durationMs) + u" ms"_s;
+            return u" ["_s + line + u']';
+        };
+        if (type == u"message.input")
+            return role + u": "_s + text;
+        if (type == u"message.output")
+            return (agent.isEmpty() ? u"assistant"_s : agent) + u": "_s + text;
+        if (type == u"function.call" || type == u"tool.execution") {
+            QString line = (type == u"function.call" ? u"call "_s : u"server tool "_s) + toolName + u'(' + arguments
+                           + u')';
+            if (!result.isEmpty())
+                line += u" = "_s + result;
+            return line + state();
+        }
+        if (type == u"function.result")
+            return u"result "_s + toolCallId + u" = "_s + result;
+        if (type == u"agent.handoff")
+            return u"handoff "_s + agent + u" -> "_s + text + state();
+        return type;
+    }
+};
+
+// Every role a row has, compared to tell which ones an update changed.
+const QList<int> &allRoles()
+{
+    static const QList<int> roles{
+        ConversationModel::TypeRole,     ConversationModel::TextRole,     ConversationModel::ToolNameRole,
+        ConversationModel::ArgumentsRole, ConversationModel::ResultRole,  ConversationModel::AgentRole,
+        ConversationModel::StatusRole,   ConversationModel::IdRole,       ConversationModel::RoleRole,
+        ConversationModel::StepRole,     ConversationModel::TurnRole,     ConversationModel::EntryRole,
+        ConversationModel::ToolCallIdRole, ConversationModel::ModelRole,  ConversationModel::DurationRole,
+        ConversationModel::ErrorRole};
+    return roles;
+}
+
+} // namespace
+
+class ConversationModelPrivate
+{
+public:
+    // What the model knows of one ConversationRun it follows.
+    struct RunState
+    {
+        QPointer<ConversationRun> run;
+        QString step;
+        QString agentName;                 // the step's agent, when the API names none
+        qsizetype transcriptSeen = 0;      // transcript entries already taken in
+        EntryBuilder builder;              // the current turn's entries, from its events
+        QHash<int, int> rowByOutputIndex;  // of the current turn
+        QHash<QString, int> rowByCallId;
+        QHash<QString, int> rowById;
+        QList<QMetaObject::Connection> connections;
+    };
+
+    explicit ConversationModelPrivate(ConversationModel *q_) : q(q_) {}
+
+    void attach(ConversationRun *run, const QString &step, const QString &agentName);
+    void detachAll();
+    void onEvent(RunState &state, const ConversationEvent &event, int turn);
+    void syncTranscript(RunState &state, int turn);
+    void onTurnStarted(RunState &state, int turn);
+    void onTurnFinished(RunState &state, int turn);
+    void onFinished(RunState &state);
+    int insert(RunState &state, Row row);
+    void update(int row, const std::function<void(Row &)> &change);
+    void fill(Row &row, const Entry &entry, const RunState &state) const;
+
+    ConversationModel *const q;
+    QPointer<ConversationRun> run;
+    QPointer<WorkflowRun> workflowRun;
+    QList<QMetaObject::Connection> workflowConnections;
+    std::vector<std::unique_ptr<RunState>> states;
+    QList<Row> rows;
+};
+
+void ConversationModelPrivate::fill(Row &row, const Entry &entry, const RunState &state) const
+{
+    row.entry = entry;
+    row.type = entry.type();
+    row.id = entry.id();
+    const auto agentOf = [&state](const std::optional<QString> &agentId) {
+        return agentId && !agentId->isEmpty() ? *agentId : state.agentName;
+    };
+    if (const MessageInputEntry *input = entry.as<MessageInputEntry>()) {
+        row.text = input->content.text();
+        row.role = toString(input->role);
+    } else if (const MessageOutputEntry *output = entry.as<MessageOutputEntry>()) {
+        row.text = output->content.text();
+        row.role = u"assistant"_s;
+        row.agent = agentOf(output->agentId);
+        row.model = output->model.value_or(QString());
+    } else if (const FunctionCallEntry *call = entry.as<FunctionCallEntry>()) {
+        row.toolName = call->name;
+        row.arguments = call->arguments.toText();
+        row.toolCallId = call->toolCallId;
+        row.role = u"assistant"_s;
+        row.agent = agentOf(call->agentId);
+        row.model = call->model.value_or(QString());
+    } else if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>()) {
+        row.result = result->result;
+        row.toolCallId = result->toolCallId;
+        row.role = u"tool"_s;
+    } else if (const ToolExecutionEntry *execution = entry.as<ToolExecutionEntry>()) {
+        row.toolName = execution->name;
+        row.arguments = execution->arguments;
+        row.result = execution->info ? compactJson(*execution->info) : QString();
+        row.role = u"assistant"_s;
+        row.agent = agentOf(execution->agentId);
+        row.model = execution->model.value_or(QString());
+    } else if (const AgentHandoffEntry *handoff = entry.as<AgentHandoffEntry>()) {
+        row.agent = handoff->previousAgentName.isEmpty() ? handoff->previousAgentId : handoff->previousAgentName;
+        row.text = handoff->nextAgentName.isEmpty() ? handoff->nextAgentId : handoff->nextAgentName;
+        row.role = u"assistant"_s;
+    }
+}
+
+int ConversationModelPrivate::insert(RunState &state, Row row)
+{
+    const int index = int(rows.size());
+    row.step = state.step;
+    row.run = state.run.data();
+    q->beginInsertRows(QModelIndex(), index, index);
+    rows.append(std::move(row));
+    q->endInsertRows();
+    const Row &added = rows.constLast();
+    if (!added.toolCallId.isEmpty() && added.type == u"function.call")
+        state.rowByCallId.insert(added.toolCallId, index);
+    if (!added.id.isEmpty())
+        state.rowById.insert(added.id, index);
+    Q_EMIT q->countChanged();
+    return index;
+}
+
+void ConversationModelPrivate::update(int index, const std::function<void(Row &)> &change)
+{
+    if (index < 0 || index >= rows.size())
+        return;
+    const Row before = rows.at(index);
+    Row &row = rows[index];
+    change(row);
+    QList<int> changed;
+    for (int role : allRoles()) {
+        if (role == ConversationModel::EntryRole ? !(before.entry == row.entry) : before.value(role) != row.value(role))
+            changed << role;
+    }
+    if (changed.isEmpty())
+        return;
+    if (before.summary() != row.summary())
+        changed << Qt::DisplayRole;
+    const QModelIndex at = q->index(index);
+    Q_EMIT q->dataChanged(at, at, changed);
+}
+
+void ConversationModelPrivate::onEvent(RunState &state, const ConversationEvent &event, int turn)
+{
+    syncTranscript(state, turn);
+    const int outputIndex = state.builder.add(event);
+    if (outputIndex < 0)
+        return;   // response.started/done/error: no entry
+    const std::optional<Entry> entry = state.builder.entry(outputIndex);
+    if (!entry)
+        return;
+    const bool ended = event.is<ToolExecutionDoneEvent>() || event.is<AgentHandoffDoneEvent>();
+    const auto existing = state.rowByOutputIndex.constFind(outputIndex);
+    if (existing == state.rowByOutputIndex.constEnd()) {
+        Row row;
+        fill(row, *entry, state);
+        row.turn = turn;
+        const bool serverSide = entry->is<ToolExecutionEntry>() || entry->is<AgentHandoffEntry>();
+        row.status = ended ? Done : serverSide ? Running : Streaming;
+        state.rowByOutputIndex.insert(outputIndex, insert(state, std::move(row)));
+        return;
+    }
+    update(*existing, [&](Row &row) {
+        fill(row, *entry, state);
+        if (ended)
+            row.status = Done;
+    });
+}
+
+void ConversationModelPrivate::syncTranscript(RunState &state, int turn)
+{
+    if (!state.run)
+        return;
+    const QList<Entry> transcript = state.run->transcript();
+    for (qsizetype i = state.transcriptSeen; i < transcript.size(); ++i) {
+        const Entry &entry = transcript.at(i);
+        if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>()) {
+            const auto call = state.rowByCallId.constFind(result->toolCallId);
+            if (call != state.rowByCallId.constEnd()) {
+                // A result that came without a tool run: the call was denied.
+                update(*call, [&](Row &row) {
+                    if (row.result.isEmpty()) {
+                        row.result = result->result;
+                        if (row.status == Pending || row.status == AwaitingConfirmation)
+                            row.status = Denied;
+                        else if (row.status == Streaming)
+                            row.status = Done;   // attached late: how it ran was not seen
+                    }
+                });
+                continue;
+            }
+        } else if (!entry.is<MessageInputEntry>()) {
+            // An output: streamed already (then it has a row, or no id to tell),
+            // or recovered from the history.
+            const QString id = entry.id();
+            if (id.isEmpty())
+                continue;
+            if (const auto known = state.rowById.constFind(id); known != state.rowById.constEnd()) {
+                // Complete now; a row cut short by a broken stream is whole again.
+                update(*known, [&](Row &row) {
+                    fill(row, entry, state);
+                    if (row.status == Interrupted)
+                        row.status = entry.is<FunctionCallEntry>() ? Streaming : Done;
+                });
+                continue;
+            }
+        }
+        Row row;
+        fill(row, entry, state);
+        row.turn = turn;
+        row.status = entry.is<FunctionCallEntry>() ? Streaming : Done;
+        insert(state, std::move(row));
+    }
+    state.transcriptSeen = transcript.size();
+}
+
+void ConversationModelPrivate::onTurnStarted(RunState &state, int turn)
+{
+    syncTranscript(state, turn);
+    // A new turn (or a turn sent again after a broken stream) has new output indexes.
+    state.builder.clear();
+    state.rowByOutputIndex.clear();
+    // Calls still waiting were server-side ones, answered with the turn's confirmations.
+    for (int index : std::as_const(state.rowByCallId)) {
+        update(index, [](Row &row) {
+            if (row.status == Pending || row.status == AwaitingConfirmation)
+                row.status = Confirmed;
+        });
+    }
+}
+
+void ConversationModelPrivate::onTurnFinished(RunState &state, int turn)
+{
+    syncTranscript(state, turn);
+    for (int index = 0; index < rows.size(); ++index) {
+        if (rows.at(index).run != state.run.data() || rows.at(index).turn != turn)
+            continue;
+        update(index, [](Row &row) {
+            if (row.status == Streaming && row.type != u"function.call")
+                row.status = Done;
+        });
+    }
+}
+
+void ConversationModelPrivate::onFinished(RunState &state)
+{
+    syncTranscript(state, state.run ? state.run->turn() : 0);
+    const bool failed = state.run && state.run->error().isError();
+    for (int index = 0; index < rows.size(); ++index) {
+        if (rows.at(index).run != state.run.data())
+            continue;
+        update(index, [failed](Row &row) {
+            if (row.type == u"function.call") {
+                if (row.status == Streaming || row.status == Pending || row.status == AwaitingConfirmation
+                    || row.status == Running)
+                    row.status = Canceled;
+            } else if (row.status == Streaming || row.status == Running) {
+                row.status = failed ? Interrupted : Done;
+            }
+        });
+    }
+}
+
+void ConversationModelPrivate::attach(ConversationRun *conversation, const QString &step, const QString &agentName)
+{
+    auto owned = std::make_unique<RunState>();
+    RunState *state = owned.get();
+    state->run = conversation;
+    state->step = step;
+    state->agentName = agentName;
+    states.push_back(std::move(owned));
+
+    auto &c = state->connections;
+    c << QObject::connect(conversation, &ConversationRun::eventReceived, q,
+                          [this, state](const ConversationEvent &event, int turn) { onEvent(*state, event, turn); });
+    c << QObject::connect(conversation, &ConversationRun::turnStarted, q,
+                          [this, state](int turn) { onTurnStarted(*state, turn); });
+    c << QObject::connect(conversation, &ConversationRun::turnFinished, q,
+                          [this, state](int turn) { onTurnFinished(*state, turn); });
+    c << QObject::connect(conversation, &ConversationRun::functionCallReady, q,
+                          [this, state](const FunctionCallEntry &call, int) {
+                              update(state->rowByCallId.value(call.toolCallId, -1), [](Row &row) {
+                                  if (row.status == Streaming)
+                                      row.status = Pending;
+                              });
+                          });
+    c << QObject::connect(conversation, &ConversationRun::confirmationRequested, q,
+                          [this, state](const ConfirmationRequest &request) {
+                              update(state->rowByCallId.value(request.call.toolCallId, -1),
+                                     [](Row &row) { row.status = AwaitingConfirmation; });
+                          });
+    c << QObject::connect(conversation, &ConversationRun::toolInvocationStarted, q,
+                          [this, state](const FunctionCallEntry &call, int) {
+                              update(state->rowByCallId.value(call.toolCallId, -1),
+                                     [](Row &row) { row.status = Running; });
+                          });
+    c << QObject::connect(conversation, &ConversationRun::toolInvocationFinished, q,
+                          [this, state](const FunctionCallEntry &call, const FunctionResultEntry &result,
+                                        const Error &error, qint64 durationMs, int) {
+                              update(state->rowByCallId.value(call.toolCallId, -1), [&](Row &row) {
+                                  row.result = result.result;
+                                  row.status = error.isError() ? Failed : Done;
+                                  row.error = error.isError() ? error.message : QString();
+                                  row.durationMs = durationMs;
+                              });
+                          });
+    c << QObject::connect(conversation, &ConversationRun::recovering, q, [this, state](const Error &, int turn) {
+        for (int index = 0; index < rows.size(); ++index) {
+            if (rows.at(index).run == state->run.data() && rows.at(index).turn == turn)
+                update(index, [](Row &row) {
+                    if (row.status == Streaming || row.status == Running)
+                        row.status = Interrupted;
+                });
+        }
+    });
+    c << QObject::connect(conversation, &ConversationRun::finished, q, [this, state] { onFinished(*state); });
+    // What the run did before the model saw it.
+    syncTranscript(*state, conversation->turn());
+    if (conversation->isFinished())
+        onFinished(*state);
+}
+
+void ConversationModelPrivate::detachAll()
+{
+    for (const auto &state : states) {
+        for (const QMetaObject::Connection &connection : std::as_const(state->connections))
+            QObject::disconnect(connection);
+    }
+    states.clear();
+    for (const QMetaObject::Connection &connection : std::as_const(workflowConnections))
+        QObject::disconnect(connection);
+    workflowConnections.clear();
+    run = nullptr;
+    workflowRun = nullptr;
+}
+
+ConversationModel::ConversationModel(QObject *parent)
+    : QAbstractListModel(parent)
+    , d(std::make_unique<ConversationModelPrivate>(this))
+{
+}
+
+ConversationModel::~ConversationModel()
+{
+    d->detachAll();
+}
+
+void ConversationModel::setRun(ConversationRun *run)
+{
+    clear();
+    d->run = run;
+    if (run)
+        d->attach(run, QString(), QString());
+}
+
+ConversationRun *ConversationModel::run() const
+{
+    return d->run;
+}
+
+void ConversationModel::setWorkflowRun(WorkflowRun *run)
+{
+    clear();
+    d->workflowRun = run;
+    if (!run)
+        return;
+    d->workflowConnections << connect(run, &WorkflowRun::stepStarted, this,
+                                      [this](const QString &stepId, ConversationRun *stepRun) {
+                                          if (!stepRun || !d->workflowRun)
+                                              return;
+                                          const WorkflowAgent *agent =
+                                              d->workflowRun->workflow().agentForStep(stepId);
+                                          d->attach(stepRun, stepId, agent ? agent->name : QString());
+                                      });
+}
+
+WorkflowRun *ConversationModel::workflowRun() const
+{
+    return d->workflowRun;
+}
+
+void ConversationModel::clear()
+{
+    d->detachAll();
+    if (d->rows.isEmpty())
+        return;
+    beginResetModel();
+    d->rows.clear();
+    endResetModel();
+    Q_EMIT countChanged();
+}
+
+int ConversationModel::count() const
+{
+    return int(d->rows.size());
+}
+
+QVariantMap ConversationModel::get(int row) const
+{
+    QVariantMap map;
+    if (row < 0 || row >= d->rows.size())
+        return map;
+    const QHash<int, QByteArray> names = roleNames();
+    for (int role : allRoles())
+        map.insert(QString::fromLatin1(names.value(role)), d->rows.at(row).value(role));
+    return map;
+}
+
+int ConversationModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(d->rows.size());
+}
+
+QVariant ConversationModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    return d->rows.at(index.row()).value(role);
+}
+
+QHash<int, QByteArray> ConversationModel::roleNames() const
+{
+    QHash<int, QByteArray> names = QAbstractListModel::roleNames();
+    names.insert(TypeRole, "type");
+    names.insert(TextRole, "text");
+    names.insert(ToolNameRole, "toolName");
+    names.insert(ArgumentsRole, "arguments");
+    names.insert(ResultRole, "result");
+    names.insert(AgentRole, "agent");
+    names.insert(StatusRole, "status");
+    names.insert(IdRole, "id");
+    names.insert(RoleRole, "role");
+    names.insert(StepRole, "step");
+    names.insert(TurnRole, "turn");
+    names.insert(EntryRole, "entry");
+    names.insert(ToolCallIdRole, "toolCallId");
+    names.insert(ModelRole, "model");
+    names.insert(DurationRole, "durationMs");
+    names.insert(ErrorRole, "error");
+    return names;
+}
+
+} // namespace Switchboard

@@ -1,0 +1,1007 @@
+#include <switchboard/pluginregistry.h>
+#include <switchboard/workflowrun.h>
+
+#include "tools/jsonschemavalidator_p.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QSet>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+Q_LOGGING_CATEGORY(lcWorkflowRun, "switchboard.workflow.run", QtWarningMsg)
+
+namespace {
+
+QString statusName(StepResult::Status status)
+{
+    switch (status) {
+    case StepResult::Status::Pending:
+        return u"pending"_s;
+    case StepResult::Status::Running:
+        return u"running"_s;
+    case StepResult::Status::Succeeded:
+        return u"succeeded"_s;
+    case StepResult::Status::Failed:
+        return u"failed"_s;
+    case StepResult::Status::Skipped:
+        return u"skipped"_s;
+    case StepResult::Status::Canceled:
+        return u"canceled"_s;
+    }
+    return {};
+}
+
+bool isTerminal(StepResult::Status status)
+{
+    return status != StepResult::Status::Pending && status != StepResult::Status::Running;
+}
+
+QString quotedList(const QStringList &ids)
+{
+    QStringList quoted;
+    for (const QString &id : ids)
+        quoted << u'\'' + id + u'\'';
+    return quoted.join(u", "_s);
+}
+
+/// The steps a template reads (`steps.<id>...`).
+void addReferencedSteps(const WorkflowTemplate &text, QStringList &into)
+{
+    for (const TemplateReference &reference : text.references()) {
+        if (reference.path.size() >= 2 && reference.path.at(0) == u"steps" && !into.contains(reference.path.at(1)))
+            into << reference.path.at(1);
+    }
+}
+
+/// Everything a step waits for. The loader fills WorkflowStep::dependencies;
+/// the run adds what can be read off the step itself, so a Workflow built in
+/// code (or by an older loader) cannot start a step before its inputs exist.
+QStringList effectiveDependencies(const WorkflowStep &step)
+{
+    QStringList dependencies = step.dependencies;
+    for (const QString &id : step.needs) {
+        if (!dependencies.contains(id))
+            dependencies << id;
+    }
+    if (!step.target.isEmpty() && !dependencies.contains(step.target))
+        dependencies << step.target;
+    addReferencedSteps(step.input, dependencies);
+    addReferencedSteps(step.fromEntry, dependencies);
+    if (step.when) {
+        addReferencedSteps(step.when->left, dependencies);
+        addReferencedSteps(step.when->right, dependencies);
+    }
+    dependencies.removeAll(step.id);
+    return dependencies;
+}
+
+/// Models often wrap JSON in a Markdown fence even when asked not to.
+QString stripJsonFence(const QString &text)
+{
+    QString trimmed = text.trimmed();
+    if (!trimmed.startsWith(u"```"_s))
+        return trimmed;
+    const qsizetype firstNewline = trimmed.indexOf(u'\n');
+    if (firstNewline < 0)
+        return trimmed;
+    trimmed = trimmed.mid(firstNewline + 1);
+    if (trimmed.endsWith(u"```"_s))
+        trimmed.chop(3);
+    return trimmed.trimmed();
+}
+
+Result<QJsonValue> parseStructuredOutput(const QString &text, const QJsonObject &schema)
+{
+    const QString json = stripJsonFence(text);
+    QJsonParseError parseError;
+    // Wrapped in an array so that any JSON value parses, not only objects and arrays.
+    const QJsonDocument document = QJsonDocument::fromJson((u"["_s + json + u"]"_s).toUtf8(), &parseError);
+    if (json.isEmpty() || parseError.error != QJsonParseError::NoError || document.array().size() != 1)
+        return Error(Error::Code::InvalidJson,
+                     u"the answer is not JSON as the output schema asks (%1)"_s.arg(
+                         json.isEmpty() ? u"it is empty"_s : parseError.errorString()),
+                     text);
+    const QJsonValue value = document.array().at(0);
+    const Result<JsonSchemaValidator> validator = JsonSchemaValidator::create(schema);
+    if (!validator)
+        return Error(Error::Code::InvalidValue, u"the output schema cannot be used: "_s + validator.error().message);
+    const QStringList problems = validator->validate(value);
+    if (!problems.isEmpty())
+        return Error(Error::Code::InvalidValue,
+                     u"the answer does not match the output schema: "_s + problems.join(u"; "_s), text);
+    return value;
+}
+
+QString functionNameOfCall(const QList<Entry> &transcript, const QString &toolCallId)
+{
+    for (const Entry &entry : transcript) {
+        if (const FunctionCallEntry *call = entry.as<FunctionCallEntry>(); call && call->toolCallId == toolCallId)
+            return call->name;
+    }
+    return {};
+}
+
+QJsonObject entryContext(const Entry &entry, const QList<Entry> &transcript)
+{
+    QJsonObject object;
+    if (!entry.id().isEmpty())
+        object.insert(u"id"_s, entry.id());
+    object.insert(u"type"_s, entry.type());
+    if (const auto *input = entry.as<MessageInputEntry>()) {
+        object.insert(u"role"_s, toString(input->role));
+        object.insert(u"text"_s, input->content.text());
+    } else if (const auto *output = entry.as<MessageOutputEntry>()) {
+        object.insert(u"role"_s, u"assistant"_s);
+        object.insert(u"text"_s, output->content.text());
+        if (output->agentId)
+            object.insert(u"agent"_s, *output->agentId);
+    } else if (const auto *call = entry.as<FunctionCallEntry>()) {
+        object.insert(u"name"_s, call->name);
+        object.insert(u"arguments"_s, call->arguments.toText());
+        if (call->agentId)
+            object.insert(u"agent"_s, *call->agentId);
+    } else if (const auto *result = entry.as<FunctionResultEntry>()) {
+        if (const QString name = functionNameOfCall(transcript, result->toolCallId); !name.isEmpty())
+            object.insert(u"name"_s, name);
+        object.insert(u"result"_s, result->result);
+    } else if (const auto *execution = entry.as<ToolExecutionEntry>()) {
+        object.insert(u"name"_s, execution->name);
+        object.insert(u"arguments"_s, execution->arguments);
+        if (execution->info) {
+            // A confirmed connector call reports {"result": ...}; other tools their own info.
+            const QJsonValue reported = execution->info->value(u"result"_s);
+            object.insert(u"result"_s, reported.isString() ? reported.toString()
+                                                         : QString::fromUtf8(QJsonDocument(*execution->info)
+                                                                                 .toJson(QJsonDocument::Compact)));
+        }
+        if (execution->agentId)
+            object.insert(u"agent"_s, *execution->agentId);
+    } else if (const auto *handoff = entry.as<AgentHandoffEntry>()) {
+        object.insert(u"agent"_s, handoff->nextAgentName);
+    }
+    return object;
+}
+
+/// Puts `format` over the agent's completion arguments (the step's wins).
+std::optional<CompletionArgs> completionArgsWith(const std::optional<CompletionArgs> &agentArgs,
+                                                 const std::optional<ResponseFormat> &format)
+{
+    if (!format)
+        return agentArgs;
+    CompletionArgs args = agentArgs.value_or(CompletionArgs());
+    args.responseFormat = format;
+    return args;
+}
+
+/// A plugin configuration from the workflow with its templates rendered: a
+/// string that is one placeholder keeps the input's type (a number stays a number).
+Result<QJsonValue> renderConfiguration(const QJsonValue &value, const QJsonObject &context,
+                                       const SourceLocation &location)
+{
+    if (value.isString()) {
+        const Result<WorkflowTemplate> parsed = WorkflowTemplate::parse(value.toString(), location);
+        if (!parsed)
+            return parsed.error();
+        if (parsed->isSingleReference())
+            return parsed->evaluate(context);
+        const Result<QString> text = parsed->render(context);
+        if (!text)
+            return text.error();
+        return QJsonValue(*text);
+    }
+    if (value.isArray()) {
+        QJsonArray array;
+        for (const QJsonValue &item : value.toArray()) {
+            const Result<QJsonValue> rendered = renderConfiguration(item, context, location);
+            if (!rendered)
+                return rendered;
+            array.append(*rendered);
+        }
+        return QJsonValue(array);
+    }
+    if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        QJsonObject result;
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            const Result<QJsonValue> rendered = renderConfiguration(it.value(), context, location);
+            if (!rendered)
+                return rendered;
+            result.insert(it.key(), *rendered);
+        }
+        return QJsonValue(result);
+    }
+    return value;
+}
+
+} // namespace
+
+QJsonObject StepResult::toContext() const
+{
+    QJsonArray entries;
+    for (const Entry &entry : transcript)
+        entries.append(entryContext(entry, transcript));
+    return QJsonObject{
+        {u"text"_s, text},
+        {u"output"_s, output.isUndefined() ? QJsonValue() : output},
+        {u"conversation_id"_s, conversationId},
+        {u"status"_s, statusName(status)},
+        {u"entries"_s, entries},
+        {u"turns"_s, turns},
+        {u"tool_calls"_s, toolCalls},
+        {u"usage"_s, usage.toJson()},
+    };
+}
+
+class WorkflowRunPrivate
+{
+public:
+    struct Step
+    {
+        StepResult result;
+        QStringList dependencies;
+        bool conditionChecked = false;   // `when` held: waits only for a free slot
+        QPointer<ConversationRun> run;
+        QElapsedTimer timer;
+    };
+
+    explicit WorkflowRunPrivate(WorkflowRun *q_) : q(q_) {}
+
+    Result<void> checkWorkflow();
+    Result<void> checkInputs();
+    Result<void> configurePlugins();
+    QJsonObject context() const;
+    void schedule();
+    bool scheduleOnce();
+    void skip(int index, const QString &reason);
+    void startStep(int index);
+    Result<ConversationRun *> makeRun(int index);
+    Result<QStringList> clientTools(const WorkflowAgent &agent) const;
+    std::optional<ResponseFormat> responseFormat(const WorkflowStep &step) const;
+    void onStepFinished(int index);
+    void finishStep(int index, StepResult::Status status, const Error &error);
+    void failStep(int index, const Error &cause);
+    void failRun(const Error &error);
+    void cancelRemaining();
+    void succeed();
+    Result<QJsonObject> renderOutputs() const;
+    int runningCount() const;
+    int indexOf(const QString &stepId) const;
+
+    WorkflowRun *const q;
+    Workflow workflow;
+    QPointer<ConversationsClient> client;
+    QPointer<PluginRegistry> registry;
+    QJsonObject inputs;
+    std::optional<RunPolicy::Confirmations> confirmations;
+    QMap<QString, QJsonObject> pluginConfigurations;   // the program's, over the workflow's
+
+    QList<Step> steps;                 // parallel to workflow.steps
+    QJsonObject outputs;
+    bool started = false;
+    bool finished = false;
+    bool scheduling = false;
+    bool scheduleAgain = false;
+    Error error;
+};
+
+int WorkflowRunPrivate::indexOf(const QString &stepId) const
+{
+    for (qsizetype i = 0; i < workflow.steps.size(); ++i) {
+        if (workflow.steps.at(i).id == stepId)
+            return int(i);
+    }
+    return -1;
+}
+
+int WorkflowRunPrivate::runningCount() const
+{
+    int count = 0;
+    for (const Step &step : steps) {
+        if (step.result.status == StepResult::Status::Running)
+            ++count;
+    }
+    return count;
+}
+
+Result<void> WorkflowRunPrivate::checkWorkflow()
+{
+    if (workflow.steps.isEmpty())
+        return Error(Error::Code::WorkflowError, u"the workflow has no steps"_s);
+    QSet<QString> ids;
+    for (const WorkflowStep &step : std::as_const(workflow.steps)) {
+        if (ids.contains(step.id))
+            return Error(Error::Code::WorkflowError, u"two steps are named '%1'"_s.arg(step.id));
+        ids.insert(step.id);
+    }
+    for (qsizetype i = 0; i < workflow.steps.size(); ++i) {
+        const WorkflowStep &step = workflow.steps.at(i);
+        for (const QString &dependency : std::as_const(steps[i].dependencies)) {
+            if (!ids.contains(dependency)) {
+                Error unknown(Error::Code::InvalidReference,
+                              u"step '%1' depends on the unknown step '%2'"_s.arg(step.id, dependency));
+                unknown.location = step.location;
+                return unknown;
+            }
+        }
+    }
+    // Whatever order the steps come in, each must be reachable: a cycle would
+    // leave steps waiting forever.
+    QSet<QString> done;
+    bool progress = true;
+    while (progress && done.size() < ids.size()) {
+        progress = false;
+        for (qsizetype i = 0; i < workflow.steps.size(); ++i) {
+            if (done.contains(workflow.steps.at(i).id))
+                continue;
+            const QStringList &dependencies = steps.at(i).dependencies;
+            if (std::all_of(dependencies.cbegin(), dependencies.cend(),
+                            [&](const QString &id) { return done.contains(id); })) {
+                done.insert(workflow.steps.at(i).id);
+                progress = true;
+            }
+        }
+    }
+    if (done.size() < ids.size()) {
+        QStringList waiting;
+        for (const WorkflowStep &step : std::as_const(workflow.steps)) {
+            if (!done.contains(step.id))
+                waiting << step.id;
+        }
+        return Error(Error::Code::DependencyCycle, u"the steps %1 wait on each other"_s.arg(quotedList(waiting)));
+    }
+    return {};
+}
+
+Result<void> WorkflowRunPrivate::checkInputs()
+{
+    for (auto it = inputs.constBegin(); it != inputs.constEnd(); ++it) {
+        if (!workflow.input(it.key()))
+            return Error(Error::Code::InvalidReference, u"the workflow has no input '%1'"_s.arg(it.key()));
+    }
+    for (const WorkflowInput &input : std::as_const(workflow.inputs)) {
+        if (!inputs.contains(input.name)) {
+            if (!input.defaultValue) {
+                Error missing(Error::Code::MissingKey, u"the input '%1' is required"_s.arg(input.name));
+                missing.location = input.location;
+                return missing;
+            }
+            inputs.insert(input.name, *input.defaultValue);
+        }
+        const QJsonValue value = inputs.value(input.name);
+        bool typed = false;
+        QString typeName;
+        switch (input.type) {
+        case WorkflowInput::Type::String:
+            typed = value.isString();
+            typeName = u"a string"_s;
+            break;
+        case WorkflowInput::Type::Integer:
+            typed = value.isDouble() && std::trunc(value.toDouble()) == value.toDouble();
+            typeName = u"an integer"_s;
+            break;
+        case WorkflowInput::Type::Number:
+            typed = value.isDouble();
+            typeName = u"a number"_s;
+            break;
+        case WorkflowInput::Type::Boolean:
+            typed = value.isBool();
+            typeName = u"true or false"_s;
+            break;
+        case WorkflowInput::Type::Path:
+            typed = value.isString() && !value.toString().isEmpty();
+            typeName = u"a path"_s;
+            break;
+        }
+        if (!typed) {
+            Error wrong(Error::Code::WrongType,
+                        u"the input '%1' must be %2, not %3"_s.arg(
+                            input.name, typeName,
+                            QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact))
+                                .mid(1)
+                                .chopped(1)));
+            wrong.location = input.location;
+            return wrong;
+        }
+        if (!input.allowedValues.isEmpty() && !input.allowedValues.contains(value)) {
+            Error wrong(Error::Code::WrongType,
+                        u"the input '%1' must be one of %2"_s.arg(
+                            input.name,
+                            QString::fromUtf8(QJsonDocument(input.allowedValues).toJson(QJsonDocument::Compact))));
+            wrong.location = input.location;
+            return wrong;
+        }
+    }
+    return {};
+}
+
+Result<void> WorkflowRunPrivate::configurePlugins()
+{
+    if (!registry)
+        return {};
+    QMap<QString, QJsonObject> configurations = pluginConfigurations;
+    const QJsonObject currentContext = context();
+    for (const WorkflowPluginConfiguration &plugin : std::as_const(workflow.plugins)) {
+        if (configurations.contains(plugin.plugin))
+            continue;   // the program's configuration wins
+        const Result<QJsonValue> rendered = renderConfiguration(plugin.configuration, currentContext, plugin.location);
+        if (!rendered) {
+            Error cause = rendered.error();
+            cause.message = u"the configuration of plugin '%1': %2"_s.arg(plugin.plugin, cause.message);
+            if (!cause.location)
+                cause.location = plugin.location;
+            return cause;
+        }
+        configurations.insert(plugin.plugin, rendered->toObject());
+    }
+    for (auto it = configurations.constBegin(); it != configurations.constEnd(); ++it)
+        registry->setPluginConfiguration(it.key(), it.value());
+    return {};
+}
+
+QJsonObject WorkflowRunPrivate::context() const
+{
+    QJsonObject stepContexts;
+    for (const Step &step : steps) {
+        if (isTerminal(step.result.status))
+            stepContexts.insert(step.result.stepId, step.result.toContext());
+    }
+    return QJsonObject{{u"inputs"_s, inputs}, {u"steps"_s, stepContexts}};
+}
+
+void WorkflowRunPrivate::schedule()
+{
+    // Finishing or failing a step inside a pass asks for another; one loop
+    // runs them all, so signals never nest a second pass.
+    if (scheduling) {
+        scheduleAgain = true;
+        return;
+    }
+    scheduling = true;
+    do {
+        scheduleAgain = false;
+        if (!finished && scheduleOnce())
+            scheduleAgain = true;
+    } while (scheduleAgain && !finished);
+    scheduling = false;
+    if (finished)
+        return;
+    if (std::all_of(steps.cbegin(), steps.cend(), [](const Step &step) { return isTerminal(step.result.status); }))
+        succeed();
+}
+
+bool WorkflowRunPrivate::scheduleOnce()
+{
+    for (qsizetype i = 0; i < steps.size() && !finished; ++i) {
+        Step &step = steps[i];
+        if (step.result.status != StepResult::Status::Pending)
+            continue;
+        bool ready = true;
+        QString skippedBecause;
+        for (const QString &id : std::as_const(step.dependencies)) {
+            const StepResult &dependency = steps.at(indexOf(id)).result;
+            if (!isTerminal(dependency.status)) {
+                ready = false;
+                break;
+            }
+            if (skippedBecause.isEmpty() && dependency.status != StepResult::Status::Succeeded)
+                skippedBecause = u"it depends on step '%1', which %2"_s.arg(
+                    id, dependency.status == StepResult::Status::Skipped ? u"was skipped"_s : u"failed"_s);
+        }
+        if (!ready)
+            continue;
+        if (!skippedBecause.isEmpty()) {
+            skip(int(i), skippedBecause);
+            return true;
+        }
+        const WorkflowStep &definition = workflow.steps.at(i);
+        if (!step.conditionChecked && definition.when) {
+            const Result<bool> holds = definition.when->evaluate(context());
+            if (!holds) {
+                Error cause = holds.error();
+                if (!cause.location)
+                    cause.location = definition.when->location;
+                failStep(int(i), cause);
+                return true;
+            }
+            if (!*holds) {
+                skip(int(i), u"its condition is false"_s);
+                return true;
+            }
+        }
+        step.conditionChecked = true;
+        if (runningCount() >= std::max(1, workflow.maxParallelSteps))
+            continue;   // ready, waiting for a slot; later steps may still be skipped
+        startStep(int(i));
+        return true;
+    }
+    return false;
+}
+
+void WorkflowRunPrivate::skip(int index, const QString &reason)
+{
+    Step &step = steps[index];
+    step.result.status = StepResult::Status::Skipped;
+    qCDebug(lcWorkflowRun).noquote() << "step" << step.result.stepId << "skipped:" << reason;
+    Q_EMIT q->stepSkipped(step.result.stepId, reason);
+}
+
+Result<QStringList> WorkflowRunPrivate::clientTools(const WorkflowAgent &agent) const
+{
+    QStringList names;
+    for (const WorkflowToolRef &ref : agent.clientTools) {
+        if (!ref.function.isEmpty()) {
+            names << ref.function;
+            continue;
+        }
+        if (!ref.tools.isEmpty()) {
+            for (const QString &tool : ref.tools)
+                names << ref.plugin + u'/' + tool;
+            continue;
+        }
+        if (!registry)
+            return Error(Error::Code::PluginNotFound,
+                         u"the agent '%1' uses the plugin '%2', but the run has no plugin registry"_s.arg(agent.name,
+                                                                                                         ref.plugin));
+        bool found = false;
+        for (const ToolInfo &tool : registry->tools()) {
+            if (tool.pluginId == ref.plugin) {
+                names << tool.qualifiedName();
+                found = true;
+            }
+        }
+        if (!found) {
+            Error missing(Error::Code::PluginNotFound,
+                          u"the agent '%1' uses the plugin '%2', which is not available"_s.arg(agent.name, ref.plugin));
+            missing.location = ref.location;
+            return missing;
+        }
+    }
+    names.removeDuplicates();
+    return names;
+}
+
+std::optional<ResponseFormat> WorkflowRunPrivate::responseFormat(const WorkflowStep &step) const
+{
+    if (step.outputSchema) {
+        JsonSchema schema;
+        schema.name = step.id;
+        schema.schema = *step.outputSchema;
+        schema.strict = true;
+        ResponseFormat format;
+        format.type = ResponseFormat::Type::JsonSchema;
+        format.jsonSchema = schema;
+        return format;
+    }
+    // A conversation asked for structured output once keeps its completion
+    // arguments; a later free-text step says so explicitly.
+    for (const WorkflowStep *earlier = workflow.step(step.target); earlier;
+         earlier = earlier->kind == WorkflowStep::Kind::Start ? nullptr : workflow.step(earlier->target)) {
+        if (earlier->outputSchema) {
+            ResponseFormat text;
+            text.type = ResponseFormat::Type::Text;
+            return text;
+        }
+    }
+    return std::nullopt;
+}
+
+Result<ConversationRun *> WorkflowRunPrivate::makeRun(int index)
+{
+    const WorkflowStep &step = workflow.steps.at(index);
+    const WorkflowAgent *agent = workflow.agentForStep(step.id);
+    if (!agent) {
+        Error unknown(Error::Code::InvalidReference, u"no agent answers step '%1'"_s.arg(step.id));
+        unknown.location = step.location;
+        return unknown;
+    }
+    const QJsonObject currentContext = context();
+    Result<QString> input = step.input.render(currentContext);
+    if (!input) {
+        Error cause = input.error();
+        if (!cause.location)
+            cause.location = step.input.location();
+        return cause;
+    }
+    const Result<QStringList> tools = clientTools(*agent);
+    if (!tools)
+        return tools.error();
+
+    RunPolicy policy = agent->policy;
+    if (step.maxTurns)
+        policy.maxTurns = *step.maxTurns;
+    if (confirmations)
+        policy.confirmations = *confirmations;
+    const std::optional<ResponseFormat> format = responseFormat(step);
+
+    auto run = std::make_unique<ConversationRun>(client, registry);
+    switch (step.kind) {
+    case WorkflowStep::Kind::Start: {
+        StartConversationRequest request;
+        request.inputs = *input;
+        if (!agent->agentId.isEmpty()) {
+            request.agentId = agent->agentId;
+            request.agentVersion = agent->agentVersion;
+        } else {
+            request.model = agent->model;
+        }
+        request.instructions = agent->instructions;
+        if (!agent->serverTools.isEmpty())
+            request.tools = agent->serverTools;
+        request.completionArgs = completionArgsWith(agent->completionArgs, format);
+        request.guardrails = agent->guardrails;
+        request.store = step.store;
+        request.metadata = step.metadata;
+        if (!step.name.isEmpty())
+            request.name = step.name;
+        if (!step.description.isEmpty())
+            request.description = step.description;
+        run->setStartRequest(request);
+        break;
+    }
+    case WorkflowStep::Kind::Append:
+    case WorkflowStep::Kind::Restart: {
+        const int target = indexOf(step.target);
+        const QString conversationId = target >= 0 ? steps.at(target).result.conversationId : QString();
+        if (conversationId.isEmpty()) {
+            Error none(Error::Code::InvalidReference,
+                       u"step '%1' has no conversation to %2"_s.arg(
+                           step.target, step.kind == WorkflowStep::Kind::Append ? u"append to"_s : u"restart"_s));
+            none.location = step.location;
+            return none;
+        }
+        if (step.kind == WorkflowStep::Kind::Append) {
+            AppendConversationRequest request;
+            request.inputs = *input;
+            request.store = step.store.value_or(true);
+            if (format)
+                request.completionArgs = completionArgsWith(agent->completionArgs, format);
+            run->setAppendRequest(conversationId, request);
+        } else {
+            Result<QString> fromEntry = step.fromEntry.render(currentContext);
+            if (!fromEntry) {
+                Error cause = fromEntry.error();
+                if (!cause.location)
+                    cause.location = step.fromEntry.location();
+                return cause;
+            }
+            if (fromEntry->trimmed().isEmpty()) {
+                Error empty(Error::Code::TemplateError,
+                            u"from_entry '%1' gives no entry id"_s.arg(step.fromEntry.source()));
+                empty.location = step.fromEntry.location();
+                return empty;
+            }
+            RestartConversationRequest request;
+            request.inputs = *input;
+            request.fromEntryId = fromEntry->trimmed();
+            request.store = step.store.value_or(true);
+            request.metadata = step.metadata;
+            if (!agent->agentId.isEmpty())
+                request.agentVersion = agent->agentVersion;
+            if (format)
+                request.completionArgs = completionArgsWith(agent->completionArgs, format);
+            run->setRestartRequest(conversationId, request);
+        }
+        break;
+    }
+    }
+    run->setClientTools(*tools);
+    run->setPolicy(policy);
+    run->setParent(q);
+    return run.release();
+}
+
+void WorkflowRunPrivate::startStep(int index)
+{
+    Step &step = steps[index];
+    const QString id = step.result.stepId;
+    step.result.status = StepResult::Status::Running;
+    step.timer.start();
+    const Result<ConversationRun *> made = makeRun(index);
+    if (!made) {
+        failStep(index, made.error());
+        return;
+    }
+    ConversationRun *run = *made;
+    step.run = run;
+    QObject::connect(run, &ConversationRun::eventReceived, q, [this, id](const ConversationEvent &event, int turn) {
+        Q_EMIT q->eventReceived(id, event, turn);
+    });
+    QObject::connect(run, &ConversationRun::confirmationRequested, q,
+                     [this, id](const ConfirmationRequest &request) { Q_EMIT q->confirmationRequested(id, request); });
+    // Known while the step runs, for stepResult() of a step still going.
+    QObject::connect(run, &ConversationRun::conversationIdChanged, q,
+                     [this, index](const QString &conversationId) {
+                         steps[index].result.conversationId = conversationId;
+                     });
+    QObject::connect(run, &ConversationRun::finished, q, [this, index] { onStepFinished(index); });
+    qCDebug(lcWorkflowRun).noquote() << "step" << id << "starts";
+    Q_EMIT q->stepStarted(id, run);
+    if (finished || steps.at(index).result.status != StepResult::Status::Running)
+        return;   // aborted from a slot of stepStarted
+    run->start();
+}
+
+void WorkflowRunPrivate::onStepFinished(int index)
+{
+    Step &step = steps[index];
+    if (step.result.status != StepResult::Status::Running || !step.run)
+        return;
+    ConversationRun *run = step.run;
+    StepResult &result = step.result;
+    result.conversationId = run->conversationId();
+    result.text = run->lastMessageText();
+    result.transcript = run->transcript();
+    result.usage = run->usage();
+    result.turns = run->turn();
+    result.toolCalls = int(std::count_if(result.transcript.cbegin(), result.transcript.cend(),
+                                         [](const Entry &entry) { return entry.is<FunctionCallEntry>(); }));
+    if (run->error().isError()) {
+        if (run->error().code == Error::Code::Canceled && finished) {
+            finishStep(index, StepResult::Status::Canceled, run->error());
+            return;
+        }
+        failStep(index, run->error());
+        return;
+    }
+    const WorkflowStep &definition = workflow.steps.at(index);
+    if (definition.outputSchema) {
+        const Result<QJsonValue> output = parseStructuredOutput(result.text, *definition.outputSchema);
+        if (!output) {
+            failStep(index, output.error());
+            return;
+        }
+        result.output = *output;
+    }
+    finishStep(index, StepResult::Status::Succeeded, Error());
+    schedule();
+}
+
+void WorkflowRunPrivate::finishStep(int index, StepResult::Status status, const Error &stepError)
+{
+    Step &step = steps[index];
+    step.result.status = status;
+    step.result.error = stepError;
+    step.result.durationMs = step.timer.isValid() ? step.timer.elapsed() : 0;
+    qCDebug(lcWorkflowRun).noquote() << "step" << step.result.stepId << statusName(status);
+    Q_EMIT q->stepFinished(step.result.stepId, step.result);
+}
+
+void WorkflowRunPrivate::failStep(int index, const Error &cause)
+{
+    const WorkflowStep &definition = workflow.steps.at(index);
+    finishStep(index, StepResult::Status::Failed, cause);
+    if (finished)
+        return;
+    if (definition.continueOnError) {
+        schedule();
+        return;
+    }
+    Error failure = cause;
+    failure.message = u"step '%1' failed: %2"_s.arg(definition.id, cause.message);
+    failRun(failure);
+}
+
+void WorkflowRunPrivate::cancelRemaining()
+{
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        Step &step = steps[i];
+        if (step.result.status == StepResult::Status::Running) {
+            if (step.run && !step.run->isFinished()) {
+                step.run->abort();   // its finished() lands in onStepFinished: Canceled
+            } else {
+                finishStep(int(i), StepResult::Status::Canceled,
+                           Error(Error::Code::Canceled, u"the workflow run stopped before it started"_s));
+            }
+        }
+        if (step.result.status == StepResult::Status::Pending) {
+            step.result.status = StepResult::Status::Canceled;
+            step.result.error = Error(Error::Code::Canceled, u"the workflow run stopped before it started"_s);
+        }
+    }
+}
+
+void WorkflowRunPrivate::failRun(const Error &failure)
+{
+    if (finished)
+        return;
+    finished = true;
+    error = failure;
+    cancelRemaining();
+    qCDebug(lcWorkflowRun).noquote() << "run failed:" << error.toString();
+    Q_EMIT q->errorOccurred(error);
+    Q_EMIT q->finished();
+}
+
+Result<QJsonObject> WorkflowRunPrivate::renderOutputs() const
+{
+    const QJsonObject currentContext = context();
+    QJsonObject rendered;
+    for (const WorkflowOutput &output : std::as_const(workflow.outputs)) {
+        // The values of a skipped step are null, not an error: that is what
+        // skipping it meant. So are those of a failed step (continue_on_error)
+        // that do not resolve, such as its missing structured output.
+        bool fromSkippedStep = false;
+        bool fromFailedStep = false;
+        for (const TemplateReference &reference : output.value.references()) {
+            if (reference.path.size() >= 2 && reference.path.at(0) == u"steps") {
+                const int index = indexOf(reference.path.at(1));
+                const StepResult::Status status = index >= 0 ? steps.at(index).result.status
+                                                             : StepResult::Status::Succeeded;
+                fromSkippedStep = fromSkippedStep || status == StepResult::Status::Skipped;
+                fromFailedStep = fromFailedStep || status == StepResult::Status::Failed;
+            }
+        }
+        if (fromSkippedStep) {
+            rendered.insert(output.name, QJsonValue());
+            continue;
+        }
+        const Result<QJsonValue> value = output.value.evaluate(currentContext);
+        if (!value && fromFailedStep) {
+            rendered.insert(output.name, QJsonValue());
+            continue;
+        }
+        if (!value) {
+            Error cause = value.error();
+            if (!cause.location)
+                cause.location = output.value.location();
+            cause.message = u"output '%1': %2"_s.arg(output.name, cause.message);
+            return cause;
+        }
+        rendered.insert(output.name, *value);
+    }
+    return rendered;
+}
+
+void WorkflowRunPrivate::succeed()
+{
+    if (finished)
+        return;
+    const Result<QJsonObject> rendered = renderOutputs();
+    if (!rendered) {
+        failRun(rendered.error());
+        return;
+    }
+    outputs = *rendered;
+    finished = true;
+    qCDebug(lcWorkflowRun) << "run finished";
+    Q_EMIT q->finished();
+}
+
+WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
+                         QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<WorkflowRunPrivate>(this))
+{
+    d->workflow = workflow;
+    d->client = client;
+    d->registry = registry;
+    for (const WorkflowStep &step : std::as_const(d->workflow.steps)) {
+        WorkflowRunPrivate::Step state;
+        state.result.stepId = step.id;
+        state.dependencies = effectiveDependencies(step);
+        d->steps.append(state);
+    }
+}
+
+WorkflowRun::~WorkflowRun()
+{
+    d->finished = true;   // no signal from a run being destroyed
+    // The step runs' connections reach into d: they go first, not in ~QObject after d.
+    for (WorkflowRunPrivate::Step &step : d->steps)
+        delete step.run.data();
+}
+
+const Workflow &WorkflowRun::workflow() const
+{
+    return d->workflow;
+}
+
+void WorkflowRun::setInputs(const QJsonObject &inputs)
+{
+    d->inputs = inputs;
+}
+
+void WorkflowRun::setConfirmations(std::optional<RunPolicy::Confirmations> confirmations)
+{
+    d->confirmations = confirmations;
+}
+
+void WorkflowRun::setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration)
+{
+    d->pluginConfigurations.insert(pluginId, configuration);
+}
+
+bool WorkflowRun::isFinished() const
+{
+    return d->finished;
+}
+
+Error WorkflowRun::error() const
+{
+    return d->error;
+}
+
+QJsonObject WorkflowRun::outputs() const
+{
+    return d->outputs;
+}
+
+StepResult WorkflowRun::stepResult(const QString &stepId) const
+{
+    const int index = d->indexOf(stepId);
+    return index >= 0 ? d->steps.at(index).result : StepResult();
+}
+
+QList<StepResult> WorkflowRun::stepResults() const
+{
+    QList<StepResult> results;
+    for (const WorkflowRunPrivate::Step &step : std::as_const(d->steps))
+        results.append(step.result);
+    return results;
+}
+
+ConversationRun *WorkflowRun::conversationRun(const QString &stepId) const
+{
+    const int index = d->indexOf(stepId);
+    return index >= 0 ? d->steps.at(index).run.data() : nullptr;
+}
+
+void WorkflowRun::start()
+{
+    if (d->started)
+        return;
+    d->started = true;
+    // Everything is reported from the event loop, even a setup error.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (d->finished)
+                return;
+            if (!d->client) {
+                d->failRun(Error(Error::Code::NetworkError, u"the workflow run has no ConversationsClient"_s));
+                return;
+            }
+            if (const Result<void> checked = d->checkWorkflow(); !checked) {
+                d->failRun(checked.error());
+                return;
+            }
+            if (const Result<void> checked = d->checkInputs(); !checked) {
+                d->failRun(checked.error());
+                return;
+            }
+            if (const Result<void> configured = d->configurePlugins(); !configured) {
+                d->failRun(configured.error());
+                return;
+            }
+            d->schedule();
+        },
+        Qt::QueuedConnection);
+}
+
+void WorkflowRun::abort()
+{
+    if (d->finished)
+        return;
+    QStringList running;
+    for (const WorkflowRunPrivate::Step &step : std::as_const(d->steps)) {
+        if (step.result.status == StepResult::Status::Running)
+            running << step.result.stepId;
+    }
+    QString message = u"aborted before a step was running"_s;
+    if (running.size() == 1)
+        message = u"aborted while step %1 was running"_s.arg(quotedList(running));
+    else if (running.size() > 1)
+        message = u"aborted while steps %1 were running"_s.arg(quotedList(running));
+    d->failRun(Error(Error::Code::Canceled, message));
+}
+
+} // namespace Switchboard

@@ -1,0 +1,774 @@
+#include <switchboard/pluginregistry.h>
+#include <switchboard/workflow.h>
+
+#include "core/yamlreader_p.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QMetaEnum>
+#include <QTest>
+
+using namespace Switchboard;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// The smallest valid workflow; rows append to it (lines 1-7).
+const QByteArray preamble = "version: 1\n"
+                            "agents:\n"
+                            "  a: {model: m}\n"
+                            "steps:\n"
+                            "  - id: s\n"
+                            "    agent: a\n"
+                            "    input: hi\n";
+
+const QString baseDir = u"/nonexistent-dir"_s;
+
+QJsonObject json(const char *text)
+{
+    return QJsonDocument::fromJson(QByteArray(text)).object();
+}
+
+} // namespace
+
+class tst_WorkflowLoader : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void invalid_data();
+    void invalid();
+    void invalidWithRegistry_data();
+    void invalidWithRegistry();
+    void invalidFixtures_data();
+    void invalidFixtures();
+    void fullWorkflow();
+    void allProblemsInFileOrder();
+    void dependenciesAndOrder();
+    void emulatorPaths();
+    void examplesLoad_data();
+    void examplesLoad();
+    void resolveInputs_data();
+    void resolveInputs();
+    void pathInputs_data();
+    void pathInputs();
+    void pluginConfigurations();
+    void suggestions_data();
+    void suggestions();
+
+private:
+    PluginRegistry m_registry;
+};
+
+void tst_WorkflowLoader::initTestCase()
+{
+    m_registry.setSearchPaths({QStringLiteral(SWITCHBOARD_BUNDLED_PLUGIN_DIR)});
+    m_registry.discover();
+    QVERIFY2(m_registry.plugin(u"calculator"_s), "the bundled plugins are not built");
+}
+
+void tst_WorkflowLoader::invalid_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("message");
+    using C = Error::Code;
+
+    QTest::newRow("syntax") << QByteArray("version: 1\nagents: [a\nsteps: []\n") << C::YamlSyntax << 3 << 6
+                            << u"end of sequence flow not found"_s;
+    QTest::newRow("empty") << QByteArray("") << C::MissingKey << 1 << 1
+                           << u"the workflow is empty (it needs 'version', 'agents' and 'steps')"_s;
+    QTest::newRow("not a mapping") << QByteArray("- a\n") << C::WrongType << 1 << 1
+                                   << u"the workflow must be a mapping"_s;
+    QTest::newRow("unknown key, suggestion") << preamble + "outptus: {}\n" << C::UnknownKey << 8 << 1
+                                             << u"unknown key 'outptus' in the workflow (did you mean 'outputs'?)"_s;
+    QTest::newRow("unknown key, list") << preamble + "colour: red\n" << C::UnknownKey << 8 << 1
+                                       << u"unknown key 'colour' in the workflow (valid keys: version, name, "
+                                          u"description, max_parallel, emulator, inputs, plugins, agents, steps, outputs)"_s;
+    QTest::newRow("unknown agent key")
+        << QByteArray("version: 1\nagents:\n  writer:\n    model: m\n    instructons: hi\n"
+                      "steps:\n  - {id: s, agent: writer, input: hi}\n")
+        << C::UnknownKey << 5 << 5 << u"unknown key 'instructons' in agent 'writer' (did you mean 'instructions'?)"_s;
+    QTest::newRow("duplicate top key") << "version: 1\n" + preamble << C::DuplicateKey << 2 << 1
+                                       << u"duplicate key 'version' in the workflow (first at line 1)"_s;
+    QTest::newRow("duplicate step key") << preamble + "    input: again\n" << C::DuplicateKey << 8 << 5
+                                        << u"duplicate key 'input' in step 's' (first at line 7)"_s;
+    QTest::newRow("duplicate key in metadata") << preamble + "    metadata: {a: 1, a: 2}\n" << C::DuplicateKey << 8 << 22
+                                               << u"'metadata' of step 's': duplicate key 'a'"_s;
+    QTest::newRow("missing version") << preamble.mid(11) << C::MissingKey << 1 << 1
+                                     << u"missing key 'version' in the workflow (write 'version: 1')"_s;
+    QTest::newRow("version 2") << "version: 2\n" + preamble.mid(11) << C::WrongType << 1 << 10
+                               << u"unsupported version 2 (this Switchboard reads version 1)"_s;
+    QTest::newRow("version text") << "version: one\n" + preamble.mid(11) << C::WrongType << 1 << 10
+                                  << u"'version' must be an integer of at least 1"_s;
+    QTest::newRow("missing agents") << QByteArray("version: 1\nsteps:\n  - id: s\n    agent: a\n    input: hi\n")
+                                    << C::MissingKey << 1 << 1 << u"missing key 'agents' in the workflow"_s;
+    QTest::newRow("no steps") << QByteArray("version: 1\nagents:\n  a: {model: m}\nsteps: []\n") << C::WrongType << 4
+                              << 8 << u"'steps' must be a non-empty list"_s;
+    QTest::newRow("missing input") << preamble.left(preamble.size() - 14) << C::MissingKey << 5 << 5
+                                   << u"missing key 'input' in step 's'"_s;
+    QTest::newRow("no kind") << QByteArray("version: 1\nagents:\n  a: {model: m}\nsteps:\n  - id: s\n    input: hi\n")
+                             << C::MissingKey << 5 << 5 << u"step 's' needs one of 'agent', 'append' or 'restart'"_s;
+    QTest::newRow("two kinds") << preamble + "  - id: t\n    agent: a\n    append: s\n    input: hi\n"
+                               << C::WorkflowError << 10 << 5
+                               << u"step 't' has more than one of 'agent', 'append' and 'restart' (a step starts, "
+                                  u"appends or restarts)"_s;
+    QTest::newRow("unknown agent")
+        << QByteArray("version: 1\nagents:\n  writer: {model: m}\nsteps:\n  - id: s\n    agent: writr\n    input: hi\n")
+        << C::InvalidReference << 6 << 12 << u"unknown agent 'writr' in step 's' (did you mean 'writer'?)"_s;
+    QTest::newRow("agent without model") << QByteArray(preamble).replace("{model: m}", "{description: d}")
+                                         << C::MissingKey << 3 << 3 << u"agent 'a' needs 'model' or 'agent_id'"_s;
+    QTest::newRow("model and agent_id") << QByteArray(preamble).replace("{model: m}", "{model: m, agent_id: ag_1}")
+                                        << C::WorkflowError << 3 << 17
+                                        << u"agent 'a' has both 'model' and 'agent_id' (give one of them)"_s;
+    QTest::newRow("max_turns 0") << QByteArray(preamble).replace("{model: m}", "{model: m, max_turns: 0}")
+                                 << C::WrongType << 3 << 28
+                                 << u"'max_turns' of agent 'a' must be an integer of at least 1"_s;
+    QTest::newRow("confirmations") << QByteArray(preamble).replace("{model: m}", "{model: m, confirmations: always}")
+                                   << C::WrongType << 3 << 32
+                                   << u"'confirmations' of agent 'a' must be one of ask, approve, deny, not 'always'"_s;
+    QTest::newRow("tool_errors") << QByteArray(preamble).replace("{model: m}", "{model: m, tool_errors: reprot}")
+                                 << C::WrongType << 3 << 30
+                                 << u"'tool_errors' of agent 'a' must be one of report, fail, not 'reprot' (did you "
+                                    u"mean 'report'?)"_s;
+    QTest::newRow("completion_args type")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {temperature: hot}}")
+        << C::WrongType << 3 << 48
+        << u"'completion_args' of agent 'a': CompletionArgs.temperature: expected a number, got a string"_s;
+    QTest::newRow("completion_args key")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {temprature: 0.5}}")
+        << C::UnknownKey << 3 << 35
+        << u"unknown key 'temprature' in 'completion_args' of agent 'a' (did you mean 'temperature'?)"_s;
+    QTest::newRow("function tool as JSON")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{type: function, name: f}]}")
+        << C::WrongType << 3 << 32
+        << u"function tools come from plugins: write 'function: NAME' or 'plugin: NAME' in agent 'a'"_s;
+    QTest::newRow("unknown built-in tool") << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [web_serch]}")
+                                           << C::InvalidReference << 3 << 25
+                                           << u"unknown built-in tool 'web_serch' in agent 'a' (did you mean "
+                                              u"'web_search'?) (built-in tools: web_search, web_search_premium, "
+                                              u"code_interpreter, image_generation; client tools are 'plugin: NAME' "
+                                              u"or 'function: NAME')"_s;
+    QTest::newRow("document_library without ids")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{type: document_library}]}")
+        << C::MissingKey << 3 << 25
+        << u"a tool of agent 'a': DocumentLibraryTool: missing required field \"library_ids\""_s;
+    QTest::newRow("tool without kind") << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{tools: [x]}]}")
+                                       << C::MissingKey << 3 << 25
+                                       << u"a tool of agent 'a' needs 'plugin', 'function' or 'type' (or is the name "
+                                          u"of a built-in tool)"_s;
+    QTest::newRow("template unclosed") << QByteArray(preamble).replace("input: hi", "input: hi {{ inputs.x")
+                                       << C::TemplateError << 7 << 15 << u"'input' of step 's': '{{' without '}}'"_s;
+    QTest::newRow("template quoted") << QByteArray(preamble).replace("input: hi", "input: \"hi {{ }}\"")
+                                     << C::TemplateError << 7 << 16
+                                     << u"'input' of step 's': empty placeholder '{{ }}'"_s;
+    QTest::newRow("template in block")
+        << QByteArray(preamble).replace("input: hi", "input: |\n      line one\n      and {{ steps }}")
+        << C::InvalidReference << 9 << 11 << u"'{{ steps }}': name a step, as in steps.<id>.text"_s;
+    QTest::newRow("unknown input")
+        << QByteArray("version: 1\ninputs:\n  city: {default: Paris}\nagents:\n  a: {model: m}\nsteps:\n  - id: s\n"
+                      "    agent: a\n    input: \"{{ inputs.citty }}\"\n")
+        << C::InvalidReference << 9 << 13 << u"'{{ inputs.citty }}': unknown input 'citty' (did you mean 'city'?)"_s;
+    QTest::newRow("unknown step") << preamble + "outputs:\n  o: \"{{ steps.zzz.text }}\"\n" << C::InvalidReference << 9
+                                  << 7 << u"'{{ steps.zzz.text }}': unknown step 'zzz'"_s;
+    QTest::newRow("unknown step field") << preamble + "outputs:\n  o: \"{{ steps.s.txt }}\"\n" << C::InvalidReference
+                                        << 9 << 7
+                                        << u"'{{ steps.s.txt }}': steps have no field 'txt' (did you mean 'text'?) "
+                                           u"(fields: text, output, conversation_id, status, entries)"_s;
+    QTest::newRow("output without schema") << preamble + "outputs:\n  o: \"{{ steps.s.output.x }}\"\n"
+                                           << C::InvalidReference << 9 << 7
+                                           << u"'{{ steps.s.output.x }}': step 's' has no 'output_schema', so no "
+                                              u"structured output (use .text)"_s;
+    QTest::newRow("output field not in schema")
+        << preamble + "    output_schema: {type: object, properties: {title: {type: string}}}\n"
+                      "outputs:\n  o: \"{{ steps.s.output.titel }}\"\n"
+        << C::InvalidReference << 10 << 7
+        << u"'{{ steps.s.output.titel }}': steps.s.output has no field 'titel' in its output_schema (did you mean "
+           u"'title'?) (fields: title)"_s;
+    QTest::newRow("entries without index") << preamble + "outputs:\n  o: \"{{ steps.s.entries.id }}\"\n"
+                                           << C::InvalidReference << 9 << 7
+                                           << u"'{{ steps.s.entries.id }}': 'entries' needs an index, as in entries[0] "
+                                              u"or entries[-1]"_s;
+    QTest::newRow("self reference") << QByteArray(preamble).replace("input: hi", "input: \"{{ steps.s.text }}\"")
+                                    << C::InvalidReference << 7 << 13
+                                    << u"'{{ steps.s.text }}': step 's' cannot reference itself"_s;
+    QTest::newRow("cycle") << QByteArray("version: 1\nagents:\n  a: {model: m}\nsteps:\n"
+                                         "  - {id: x, agent: a, input: \"{{ steps.y.text }}\"}\n"
+                                         "  - {id: y, agent: a, input: \"{{ steps.x.text }}\", needs: [x]}\n")
+                           << C::DependencyCycle << 5 << 10 << u"dependency cycle: x -> y -> x"_s;
+    QTest::newRow("restart without from_entry") << preamble + "  - id: t\n    restart: s\n    input: again\n"
+                                                << C::MissingKey << 8 << 5
+                                                << u"missing key 'from_entry' in step 't' (the entry to restart from, "
+                                                   u"e.g. \"{{ steps.s.entries[-1].id }}\")"_s;
+    QTest::newRow("duplicate step id") << preamble + "  - id: s\n    agent: a\n    input: x\n" << C::DuplicateKey << 8
+                                       << 9 << u"step id 's' is already used (line 5)"_s;
+    QTest::newRow("unknown need") << preamble + "    needs: [later]\n" << C::InvalidReference << 8 << 13
+                                  << u"unknown step 'later' in 'needs' of step 's'"_s;
+    QTest::newRow("append to itself") << preamble + "  - {id: t, append: t, input: x}\n" << C::InvalidReference << 8
+                                      << 21 << u"step 't' cannot continue its own conversation"_s;
+    QTest::newRow("when op") << preamble + "    when: {equal: [a, b]}\n" << C::UnknownKey << 8 << 12
+                             << u"unknown key 'equal' in 'when' of step 's' (did you mean 'equals'?)"_s;
+    QTest::newRow("when list") << preamble + "    when: {equals: [a, b, c]}\n" << C::WrongType << 8 << 20
+                               << u"'equals' in 'when' of step 's' must be a list of two values"_s;
+    QTest::newRow("from_entry on a start") << preamble + "    from_entry: x\n" << C::WorkflowError << 8 << 5
+                                           << u"'from_entry' in step 's' is only for steps that restart a "
+                                              u"conversation"_s;
+    QTest::newRow("integer default")
+        << QByteArray("version: 1\ninputs:\n  n: {type: integer, default: many}\n") + preamble.mid(11)
+        << C::WrongType << 3 << 31 << u"'default' of input 'n' must be an integer"_s;
+    QTest::newRow("default not in enum")
+        << QByteArray("version: 1\ninputs:\n  c: {enum: [x, y], default: z}\n") + preamble.mid(11) << C::WrongType
+        << 3 << 30 << u"'default' of input 'c' is not one of its 'enum' values"_s;
+    QTest::newRow("input name") << QByteArray("version: 1\ninputs:\n  my-input: {}\n") + preamble.mid(11)
+                                << C::WrongType << 3 << 3
+                                << u"input name 'my-input' must match [A-Za-z_][A-Za-z0-9_]*"_s;
+    QTest::newRow("input type") << QByteArray("version: 1\ninputs:\n  n: {type: int}\n") + preamble.mid(11)
+                                << C::WrongType << 3 << 13
+                                << u"'type' of input 'n' must be one of string, integer, number, boolean, path, not 'int'"_s;
+    QTest::newRow("emulator script missing")
+        << QByteArray("version: 1\nemulator:\n  script: nope.script.yaml\n") + preamble.mid(11)
+        << C::InvalidReference << 3 << 11
+        << u"emulator script 'nope.script.yaml' does not exist (looked for /nonexistent-dir/nope.script.yaml)"_s;
+    QTest::newRow("max_parallel") << preamble + "max_parallel: 0\n" << C::WrongType << 8 << 15
+                                  << u"'max_parallel' must be an integer of at least 1"_s;
+    QTest::newRow("null value") << preamble + "name:\n" << C::WrongType << 8 << 1 << u"'name' must be a string"_s;
+    // `plugins:` (its templates read inputs only, checked at load).
+    const QByteArray withInput = "version: 1\ninputs:\n  dir: {type: path}\n" + preamble.mid(11);
+    QTest::newRow("plugins not a mapping") << withInput + "plugins: [filesystem]\n" << C::WrongType << 10 << 10
+                                           << u"'plugins' must be a mapping"_s;
+    QTest::newRow("plugin configuration not a mapping")
+        << withInput + "plugins:\n  filesystem: /srv\n" << C::WrongType << 11 << 15
+        << u"the configuration of plugin 'filesystem' must be a mapping"_s;
+    QTest::newRow("plugin configuration reads a step")
+        << withInput + "plugins:\n  filesystem: {root: \"{{ steps.s.text }}\"}\n" << C::InvalidReference << 11 << 23
+        << u"'{{ steps.s.text }}': the configuration of plugin 'filesystem' can only read inputs.<name> (it is set "
+           u"before any step runs)"_s;
+    QTest::newRow("plugin configuration, unknown input")
+        << withInput + "plugins:\n  http:\n    allowed_hosts: [\"{{ inputs.dri }}.example.com\"]\n"
+        << C::InvalidReference << 12 << 22 << u"'{{ inputs.dri }}': unknown input 'dri' (did you mean 'dir'?)"_s;
+    QTest::newRow("plugin configuration, bad template")
+        << withInput + "plugins:\n  filesystem:\n    root: \"{{ inputs.dir \"\n" << C::TemplateError << 12 << 12
+        << u"the configuration of plugin 'filesystem': '{{' without '}}'"_s;
+    QTest::newRow("duplicate plugin") << withInput + "plugins:\n  http: {}\n  http: {}\n" << C::DuplicateKey << 12 << 3
+                                      << u"duplicate key 'http' in 'plugins' (first at line 11)"_s;
+}
+
+void tst_WorkflowLoader::invalid()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(Error::Code, code);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QFETCH(QString, message);
+
+    WorkflowLoader loader;
+    const Result<Workflow> result = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY(!result);
+    QVERIFY(!loader.errors().isEmpty());
+    QCOMPARE(loader.errors().first(), result.error());
+    const Error error = result.error();
+    QCOMPARE(error.message, message);
+    QCOMPARE(error.code, code);
+    QVERIFY(error.location.has_value());
+    QCOMPARE(*error.location, (SourceLocation{u"inline.yaml"_s, line, column}));
+}
+
+void tst_WorkflowLoader::invalidWithRegistry_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("unknown plugin") << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{plugin: calculater}]}")
+                                    << 3 << 34 << u"unknown plugin 'calculater' (did you mean 'calculator'?)"_s;
+    QTest::newRow("unknown tool of a plugin")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{plugin: datetime, tools: [now]}]}") << 3 << 52
+        << u"plugin 'datetime' has no tool 'now' (its tools: current_time, date_add, date_diff, format_datetime, "
+           u"parse_datetime)"_s;
+    QTest::newRow("unknown function")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{function: filesystem/writefile}]}") << 3 << 36
+        << u"agent 'a': unknown tool 'filesystem/writefile' (did you mean 'filesystem/write_file'?)"_s;
+    QTest::newRow("unknown confirm") << QByteArray(preamble).replace("{model: m}", "{model: m, confirm: [write_fil]}")
+                                     << 3 << 27
+                                     << u"'confirm' of agent 'a': unknown tool 'write_fil' (did you mean 'write_file'?)"_s;
+    QTest::newRow("unknown plugin in plugins") << preamble + "plugins:\n  filesytem: {root: /srv}\n" << 9 << 3
+                                               << u"unknown plugin 'filesytem' in 'plugins' (did you mean 'filesystem'?)"_s;
+}
+
+void tst_WorkflowLoader::invalidWithRegistry()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QFETCH(QString, message);
+
+    // Without a registry the names are not checked.
+    QVERIFY2(WorkflowLoader().loadFromString(yaml, u"inline.yaml"_s, baseDir),
+             qPrintable(WorkflowLoader().loadFromString(yaml, u"inline.yaml"_s, baseDir).error().toString()));
+
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> result = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY(!result);
+    QCOMPARE(loader.errors().size(), 1);
+    QCOMPARE(result.error().message, message);
+    QCOMPARE(result.error().code, Error::Code::InvalidReference);
+    QCOMPARE(*result.error().location, (SourceLocation{u"inline.yaml"_s, line, column}));
+}
+
+void tst_WorkflowLoader::invalidFixtures_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<Error::Code>("code");
+    const QDir dir(QStringLiteral(SWITCHBOARD_TEST_DATA_DIR) + u"/workflows/invalid"_s);
+    const QStringList files = dir.entryList({u"*.yaml"_s}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 5);
+    for (const QString &file : files) {
+        // The file's first line names the code it fails with: "# expect: UnknownKey".
+        QFile f(dir.filePath(file));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString first = QString::fromUtf8(f.readLine()).trimmed();
+        QVERIFY2(first.startsWith(u"# expect: "_s), qPrintable(file));
+        bool ok = false;
+        const int code = QMetaEnum::fromType<Error::Code>().keyToValue(first.mid(10).toLatin1().constData(), &ok);
+        QVERIFY2(ok, qPrintable(file));
+        QTest::newRow(qPrintable(file)) << dir.filePath(file) << Error::Code(code);
+    }
+}
+
+void tst_WorkflowLoader::invalidFixtures()
+{
+    QFETCH(QString, path);
+    QFETCH(Error::Code, code);
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> result = loader.load(path);
+    QVERIFY(!result);
+    QCOMPARE(result.error().code, code);
+    QCOMPARE(result.error().location->file, path);
+}
+
+void tst_WorkflowLoader::fullWorkflow()
+{
+    const QByteArray yaml = R"(version: 1
+name: full
+description: Every key once
+max_parallel: 2
+inputs:
+  city:
+    type: string
+    description: The city
+    default: Paris
+    enum: [Paris, Berlin]
+  count:
+    type: integer
+  ratio: {type: number, default: 0.5}
+  loud: {type: boolean, default: false}
+  plain:
+agents:
+  writer:
+    model: mistral-medium-latest
+    description: Writes
+    instructions: You write.
+    tools:
+      - plugin: calculator
+      - plugin: datetime
+        tools: [date_diff]
+      - function: filesystem/write_file
+      - web_search
+      - type: document_library
+        library_ids: [lib_1]
+    completion_args: {temperature: 0.2, max_tokens: 512}
+    guardrails:
+      - block_on_error: true
+    confirmations: deny
+    confirm: [write_file]
+    max_turns: 8
+    parallel_tools: 3
+    tool_timeout_ms: 10000
+    tool_timeouts: {calculate: 2000}
+    tool_errors: fail
+  remote:
+    agent_id: ag_123
+    agent_version: 2
+steps:
+  - id: review
+    agent: remote
+    input: "Review {{ steps.draft.text }} for {{ inputs.city }}"
+    output_schema: {type: object, properties: {ok: {type: boolean}}, required: [ok]}
+  - id: draft
+    agent: writer
+    input: Write about {{ inputs.city }}
+    name: Draft
+    description: The first draft
+    store: false
+    metadata: {project: demo}
+    continue_on_error: true
+    max_turns: 4
+  - id: fix
+    append: draft
+    input: Fix it
+    when: {equals: ["{{ steps.review.output.ok }}", "false"]}
+  - id: again
+    restart: draft
+    from_entry: "{{ steps.draft.entries[-1].id }}"
+    input: Again
+    needs: [fix]
+    when: "{{ inputs.loud }}"
+outputs:
+  ok: "{{ steps.review.output.ok }}"
+  text: "{{ steps.fix.text }}"
+)";
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> result = loader.loadFromString(yaml, u"full.yaml"_s, baseDir);
+    QVERIFY2(result, qPrintable(result.error().toString()));
+    QVERIFY(loader.errors().isEmpty());
+    const Workflow &w = *result;
+    QCOMPARE(w.version, 1);
+    QCOMPARE(w.name, u"full"_s);
+    QCOMPARE(w.description, u"Every key once"_s);
+    QCOMPARE(w.fileName, u"full.yaml"_s);
+    QCOMPARE(w.maxParallelSteps, 2);
+    QCOMPARE(w.emulatorScript, QString());
+
+    QCOMPARE(w.inputs.size(), 5);
+    const WorkflowInput &city = w.inputs.at(0);
+    QCOMPARE(city.name, u"city"_s);
+    QCOMPARE(city.type, WorkflowInput::Type::String);
+    QCOMPARE(city.description, u"The city"_s);
+    QCOMPARE(city.defaultValue, std::optional<QJsonValue>(u"Paris"_s));
+    QCOMPARE(city.allowedValues, (QJsonArray{u"Paris"_s, u"Berlin"_s}));
+    QCOMPARE(city.location, (SourceLocation{u"full.yaml"_s, 6, 3}));
+    QCOMPARE(w.inputs.at(1).type, WorkflowInput::Type::Integer);
+    QVERIFY(!w.inputs.at(1).defaultValue);
+    QCOMPARE(w.inputs.at(2).defaultValue, std::optional<QJsonValue>(0.5));
+    QCOMPARE(w.inputs.at(3).defaultValue, std::optional<QJsonValue>(false));
+    QCOMPARE(w.inputs.at(4).name, u"plain"_s);
+    QCOMPARE(w.inputs.at(4).type, WorkflowInput::Type::String);
+    QVERIFY(!w.inputs.at(4).defaultValue);
+
+    QCOMPARE(w.agents.size(), 2);
+    const WorkflowAgent &writer = w.agents.at(0);
+    QCOMPARE(writer.name, u"writer"_s);
+    QCOMPARE(writer.model, u"mistral-medium-latest"_s);
+    QCOMPARE(writer.agentId, QString());
+    QCOMPARE(writer.description, u"Writes"_s);
+    QCOMPARE(writer.instructions, std::optional<QString>(u"You write."_s));
+    QCOMPARE(writer.location, (SourceLocation{u"full.yaml"_s, 17, 3}));
+    QCOMPARE(writer.clientTools.size(), 3);
+    QCOMPARE(writer.clientTools.at(0), (WorkflowToolRef{u"calculator"_s, {}, {}, {u"full.yaml"_s, 22, 9}}));
+    QCOMPARE(writer.clientTools.at(1),
+             (WorkflowToolRef{u"datetime"_s, {u"date_diff"_s}, {}, {u"full.yaml"_s, 23, 9}}));
+    QCOMPARE(writer.clientTools.at(2),
+             (WorkflowToolRef{{}, {}, u"filesystem/write_file"_s, {u"full.yaml"_s, 25, 9}}));
+    QCOMPARE(writer.serverTools.size(), 2);
+    QCOMPARE(writer.serverTools.at(0).toJson(), json(R"({"type": "web_search"})"));
+    QCOMPARE(writer.serverTools.at(1).toJson(), json(R"({"type": "document_library", "library_ids": ["lib_1"]})"));
+    QVERIFY(writer.completionArgs);
+    QCOMPARE(writer.completionArgs->toJson(), json(R"({"temperature": 0.2, "max_tokens": 512})"));
+    QVERIFY(writer.guardrails);
+    QCOMPARE(writer.guardrails->size(), 1);
+    QCOMPARE(writer.guardrails->at(0).blockOnError, std::optional<bool>(true));
+    RunPolicy policy;
+    policy.confirmations = RunPolicy::Confirmations::DenyAll;
+    policy.confirmTools = {u"write_file"_s};
+    policy.maxTurns = 8;
+    policy.maxParallelTools = 3;
+    policy.toolTimeoutMs = 10000;
+    policy.toolTimeouts = {{u"calculate"_s, 2000}};
+    policy.toolErrors = RunPolicy::ToolErrors::FailRun;
+    QCOMPARE(writer.policy, policy);
+    const WorkflowAgent &remote = w.agents.at(1);
+    QCOMPARE(remote.agentId, u"ag_123"_s);
+    QCOMPARE(remote.agentVersion, std::optional<AgentVersion>(AgentVersion(qint64(2))));
+    QCOMPARE(remote.policy, RunPolicy());
+    QVERIFY(!remote.instructions);
+
+    // Dependency order: draft before review, which it references.
+    QStringList order;
+    for (const WorkflowStep &step : w.steps)
+        order.append(step.id);
+    QCOMPARE(order, (QStringList{u"draft"_s, u"review"_s, u"fix"_s, u"again"_s}));
+    const WorkflowStep *review = w.step(u"review"_s);
+    QVERIFY(review);
+    QCOMPARE(review->kind, WorkflowStep::Kind::Start);
+    QCOMPARE(review->agent, u"remote"_s);
+    QCOMPARE(review->outputSchema, std::optional<QJsonObject>(json(
+                                       R"({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]})")));
+    QCOMPARE(review->dependencies, QStringList{u"draft"_s});
+    QCOMPARE(review->input.source(), u"Review {{ steps.draft.text }} for {{ inputs.city }}"_s);
+    QCOMPARE(review->input.location(), (SourceLocation{u"full.yaml"_s, 45, 13}));
+    QCOMPARE(review->location, (SourceLocation{u"full.yaml"_s, 43, 5}));
+
+    const WorkflowStep *draft = w.step(u"draft"_s);
+    QCOMPARE(draft->name, u"Draft"_s);
+    QCOMPARE(draft->description, u"The first draft"_s);
+    QCOMPARE(draft->store, std::optional<bool>(false));
+    QCOMPARE(draft->metadata, std::optional<QJsonObject>(json(R"({"project": "demo"})")));
+    QVERIFY(draft->continueOnError);
+    QCOMPARE(draft->maxTurns, std::optional<int>(4));
+    QVERIFY(draft->dependencies.isEmpty());
+    QVERIFY(!draft->when);
+    QCOMPARE(draft->input.location(), (SourceLocation{u"full.yaml"_s, 49, 12}));
+
+    const WorkflowStep *fix = w.step(u"fix"_s);
+    QCOMPARE(fix->kind, WorkflowStep::Kind::Append);
+    QCOMPARE(fix->target, u"draft"_s);
+    QVERIFY(fix->when);
+    QCOMPARE(fix->when->op, WorkflowCondition::Op::Equals);
+    QCOMPARE(fix->when->left.source(), u"{{ steps.review.output.ok }}"_s);
+    QCOMPARE(fix->when->right.source(), u"false"_s);
+    QCOMPARE(fix->dependencies, (QStringList{u"draft"_s, u"review"_s}));
+    QVERIFY(!fix->continueOnError);
+    QVERIFY(!fix->store);
+    QCOMPARE(w.agentForStep(u"fix"_s), w.agent(u"writer"_s));
+
+    const WorkflowStep *again = w.step(u"again"_s);
+    QCOMPARE(again->kind, WorkflowStep::Kind::Restart);
+    QCOMPARE(again->target, u"draft"_s);
+    QCOMPARE(again->fromEntry.source(), u"{{ steps.draft.entries[-1].id }}"_s);
+    QCOMPARE(again->needs, QStringList{u"fix"_s});
+    QCOMPARE(again->dependencies, (QStringList{u"draft"_s, u"fix"_s}));
+    QCOMPARE(again->when->op, WorkflowCondition::Op::Truthy);
+    QCOMPARE(w.agentForStep(u"again"_s), w.agent(u"writer"_s));
+
+    QCOMPARE(w.outputs.size(), 2);
+    QCOMPARE(w.outputs.at(0).name, u"ok"_s);
+    QCOMPARE(w.outputs.at(0).value.source(), u"{{ steps.review.output.ok }}"_s);
+    QCOMPARE(w.outputs.at(1).location, (SourceLocation{u"full.yaml"_s, 68, 3}));
+}
+
+void tst_WorkflowLoader::allProblemsInFileOrder()
+{
+    // Three mistakes; the reference problem is found last but is reported in
+    // its place in the file.
+    const QByteArray yaml = "version: 1\n"
+                            "agents:\n"
+                            "  a: {model: m, max_turns: many}\n"
+                            "steps:\n"
+                            "  - id: s\n"
+                            "    agent: a\n"
+                            "    input: \"{{ inputs.nope }}\"\n"
+                            "    store: maybe\n";
+    WorkflowLoader loader;
+    QVERIFY(!loader.loadFromString(yaml, u"three.yaml"_s));
+    const QList<Error> errors = loader.errors();
+    QStringList lines;
+    for (const Error &error : errors)
+        lines.append(error.toString());
+    QCOMPARE(lines, (QStringList{
+                        u"three.yaml:3:28: 'max_turns' of agent 'a' must be an integer of at least 1"_s,
+                        u"three.yaml:7:13: '{{ inputs.nope }}': unknown input 'nope' (the workflow has no inputs)"_s,
+                        u"three.yaml:8:12: 'store' of step 's' must be true or false"_s,
+                    }));
+
+    // A later successful load clears them.
+    QVERIFY(loader.loadFromString(preamble));
+    QVERIFY(loader.errors().isEmpty());
+}
+
+void tst_WorkflowLoader::dependenciesAndOrder()
+{
+    // Written order where free; every step after those it depends on.
+    const QByteArray yaml = "version: 1\nagents:\n  a: {model: m}\nsteps:\n"
+                            "  - {id: d, agent: a, input: \"{{ steps.c.text }}\"}\n"
+                            "  - {id: a1, agent: a, input: x}\n"
+                            "  - {id: c, agent: a, input: x, needs: [b]}\n"
+                            "  - {id: b, agent: a, input: x}\n"
+                            "  - {id: e, agent: a, input: x, when: {contains: [\"{{ steps.a1.text }}\", y]}}\n";
+    WorkflowLoader loader;
+    const Result<Workflow> result = loader.loadFromString(yaml);
+    QVERIFY2(result, qPrintable(result.error().toString()));
+    QStringList order;
+    for (const WorkflowStep &step : result->steps)
+        order.append(step.id);
+    QCOMPARE(order, (QStringList{u"a1"_s, u"b"_s, u"c"_s, u"d"_s, u"e"_s}));
+    QCOMPARE(result->step(u"d"_s)->dependencies, QStringList{u"c"_s});
+    QCOMPARE(result->step(u"e"_s)->dependencies, QStringList{u"a1"_s});
+    QCOMPARE(result->step(u"e"_s)->when->op, WorkflowCondition::Op::Contains);
+
+    // A longer cycle is named in full, once.
+    const QByteArray cycle = "version: 1\nagents:\n  a: {model: m}\nsteps:\n"
+                             "  - {id: p, agent: a, input: x, needs: [r]}\n"
+                             "  - {id: q, agent: a, input: x, needs: [p]}\n"
+                             "  - {id: r, append: q, input: x}\n";
+    QVERIFY(!loader.loadFromString(cycle, u"c.yaml"_s));
+    QCOMPARE(loader.errors().size(), 1);
+    QCOMPARE(loader.errors().first().toString(), u"c.yaml:5:10: dependency cycle: p -> r -> q -> p"_s);
+}
+
+void tst_WorkflowLoader::emulatorPaths()
+{
+    const QString dir = QStringLiteral(SWITCHBOARD_SOURCE_DIR) + u"/workflows"_s;
+    const QByteArray yaml = "version: 1\nemulator:\n  script: ./quickstart.script.yaml\n" + preamble.mid(11);
+    WorkflowLoader loader;
+    const Result<Workflow> result = loader.loadFromString(yaml, u"x.yaml"_s, dir);
+    QVERIFY2(result, qPrintable(result.error().toString()));
+    QCOMPARE(result->emulatorScript, dir + u"/quickstart.script.yaml"_s);
+    QCOMPARE(result->emulatorAgents, QString());
+}
+
+void tst_WorkflowLoader::examplesLoad_data()
+{
+    QTest::addColumn<QString>("path");
+    const QDir dir(QStringLiteral(SWITCHBOARD_SOURCE_DIR) + u"/workflows"_s);
+    for (const QString &file : dir.entryList({u"*.yaml"_s}, QDir::Files, QDir::Name)) {
+        if (!file.endsWith(u".script.yaml"_s))
+            QTest::newRow(qPrintable(file)) << dir.filePath(file);
+    }
+}
+
+void tst_WorkflowLoader::examplesLoad()
+{
+    QFETCH(QString, path);
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> result = loader.load(path);
+    QVERIFY2(result, qPrintable(result.error().toString()));
+    QVERIFY(QFileInfo(result->emulatorScript).isAbsolute());
+}
+
+void tst_WorkflowLoader::resolveInputs_data()
+{
+    QTest::addColumn<QStringList>("given");     // name=value
+    QTest::addColumn<QJsonObject>("expected");
+    QTest::addColumn<QString>("error");
+
+    const QJsonObject defaults = json(R"({"city": "Paris", "count": 3, "ratio": 0.5, "loud": false})");
+    QTest::newRow("defaults") << QStringList{} << defaults << QString();
+    QTest::newRow("all given") << QStringList{u"city=Berlin"_s, u"count=-7"_s, u"ratio=1e3"_s, u"loud=yes"_s}
+                               << json(R"({"city": "Berlin", "count": -7, "ratio": 1000, "loud": true})") << QString();
+    QTest::newRow("boolean words") << QStringList{u"loud=TRUE"_s} << json(R"({"city": "Paris", "count": 3, "ratio": 0.5, "loud": true})")
+                                   << QString();
+    QTest::newRow("bad integer") << QStringList{u"count=abc"_s} << QJsonObject() << u"--input count=abc: expected an integer"_s;
+    QTest::newRow("bad number") << QStringList{u"ratio=half"_s} << QJsonObject() << u"--input ratio=half: expected a number"_s;
+    QTest::newRow("bad boolean") << QStringList{u"loud=maybe"_s} << QJsonObject()
+                                 << u"--input loud=maybe: expected true or false"_s;
+    QTest::newRow("not in enum") << QStringList{u"city=Rome"_s} << QJsonObject()
+                                 << u"--input city=Rome: expected one of Paris, Berlin"_s;
+    QTest::newRow("unknown") << QStringList{u"town=x"_s} << QJsonObject()
+                             << u"--input town: no such input (inputs: city, count, ratio, loud, topic)"_s;
+}
+
+void tst_WorkflowLoader::resolveInputs()
+{
+    QFETCH(QStringList, given);
+    QFETCH(QJsonObject, expected);
+    QFETCH(QString, error);
+    const QByteArray yaml = "version: 1\ninputs:\n"
+                            "  city: {default: Paris, enum: [Paris, Berlin]}\n"
+                            "  count: {type: integer, default: 3}\n"
+                            "  ratio: {type: number, default: 0.5}\n"
+                            "  loud: {type: boolean, default: false}\n"
+                            "  topic: {description: required}\n"
+        + preamble.mid(11);
+    WorkflowLoader loader;
+    const Result<Workflow> workflow = loader.loadFromString(yaml);
+    QVERIFY2(workflow, qPrintable(workflow.error().toString()));
+    QMap<QString, QString> values{{u"topic"_s, u"t"_s}};
+    for (const QString &assignment : given)
+        values.insert(assignment.section(u'=', 0, 0), assignment.section(u'=', 1));
+    const Result<QJsonObject> resolved = workflow->resolveInputs(values);
+    if (!error.isEmpty()) {
+        QVERIFY(!resolved);
+        QCOMPARE(resolved.error().message, error);
+        return;
+    }
+    QVERIFY2(resolved, qPrintable(resolved.error().toString()));
+    expected.insert(u"topic"_s, u"t"_s);
+    QCOMPARE(*resolved, expected);
+
+    // Without the required input.
+    const Result<QJsonObject> missing = workflow->resolveInputs({});
+    QCOMPARE(missing.error().code, Error::Code::MissingKey);
+    QCOMPARE(missing.error().message, u"missing required input 'topic' (set it with --input topic=VALUE)"_s);
+}
+
+void tst_WorkflowLoader::pathInputs_data()
+{
+    QTest::addColumn<QString>("given");   // "" for the default
+    QTest::addColumn<QString>("expected");   // relative to the current directory, or absolute
+    QTest::addColumn<QString>("error");
+    QTest::newRow("default") << QString() << u"out/x"_s << QString();
+    QTest::newRow("relative") << u"docs"_s << u"docs"_s << QString();
+    QTest::newRow("dot segments") << u"./a/../b/"_s << u"b"_s << QString();
+    QTest::newRow("absolute, cleaned") << u"/srv//data/./x/.."_s << u"/srv/data"_s << QString();
+    QTest::newRow("current directory") << u"."_s << u"."_s << QString();
+    QTest::newRow("empty") << u"<empty>"_s << QString() << u"--input dir=: expected a path"_s;
+}
+
+void tst_WorkflowLoader::pathInputs()
+{
+    QFETCH(QString, given);
+    QFETCH(QString, expected);
+    QFETCH(QString, error);
+    const QByteArray yaml = "version: 1\ninputs:\n  dir: {type: path, default: out/y/../x}\n" + preamble.mid(11);
+    WorkflowLoader loader;
+    const Result<Workflow> workflow = loader.loadFromString(yaml);
+    QVERIFY2(workflow, qPrintable(workflow.error().toString()));
+    QCOMPARE(workflow->inputs.at(0).type, WorkflowInput::Type::Path);
+    QMap<QString, QString> values;
+    if (!given.isEmpty())
+        values.insert(u"dir"_s, given == u"<empty>" ? QString() : given);
+    const Result<QJsonObject> resolved = workflow->resolveInputs(values);
+    if (!error.isEmpty()) {
+        QVERIFY(!resolved);
+        QCOMPARE(resolved.error().message, error);
+        return;
+    }
+    QVERIFY2(resolved, qPrintable(resolved.error().toString()));
+    QCOMPARE(resolved->value(u"dir"_s).toString(), QDir::cleanPath(QDir::current().absoluteFilePath(expected)));
+}
+
+void tst_WorkflowLoader::pluginConfigurations()
+{
+    const QByteArray yaml = preamble.left(11) + "inputs:\n  dir: {type: path}\n  hosts: {default: example.com}\n"
+        + preamble.mid(11)
+        + "plugins:\n"
+          "  filesystem:\n"
+          "    root: \"{{ inputs.dir }}\"\n"
+          "    read_only: true\n"
+          "  http: {allowed_hosts: [\"api.{{ inputs.hosts }}\"], timeout_ms: 500}\n";
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> workflow = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY2(workflow, qPrintable(workflow.error().toString()));
+    QCOMPARE(workflow->plugins.size(), 2);
+    QCOMPARE(workflow->plugins.at(0),
+             (WorkflowPluginConfiguration{u"filesystem"_s, json(R"({"root": "{{ inputs.dir }}", "read_only": true})"),
+                                          SourceLocation{u"inline.yaml"_s, 12, 3}}));
+    QCOMPARE(workflow->plugins.at(1),
+             (WorkflowPluginConfiguration{u"http"_s,
+                                          json(R"({"allowed_hosts": ["api.{{ inputs.hosts }}"], "timeout_ms": 500})"),
+                                          SourceLocation{u"inline.yaml"_s, 15, 3}}));
+}
+
+void tst_WorkflowLoader::suggestions_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QStringList>("candidates");
+    QTest::addColumn<QString>("expected");
+    const QStringList keys{u"model"_s, u"instructions"_s, u"tools"_s, u"tool_errors"_s};
+    QTest::newRow("one letter missing") << u"instructons"_s << keys << u"instructions"_s;
+    QTest::newRow("swapped letters") << u"modle"_s << keys << u"model"_s;
+    QTest::newRow("exact") << u"tools"_s << keys << u"tools"_s;
+    QTest::newRow("too far") << u"temperature"_s << keys << QString();
+    QTest::newRow("three edits") << u"modelxyz"_s << keys << QString();
+    QTest::newRow("two edits") << u"mdl"_s << keys << u"model"_s;
+    QTest::newRow("tie: no guess") << u"ab"_s << QStringList{u"aa"_s, u"bb"_s} << QString();
+    QTest::newRow("no candidates") << u"x"_s << QStringList{} << QString();
+}
+
+void tst_WorkflowLoader::suggestions()
+{
+    QFETCH(QString, name);
+    QFETCH(QStringList, candidates);
+    QFETCH(QString, expected);
+    QCOMPARE(YamlReader::nearest(name, candidates), expected);
+    QCOMPARE(YamlReader::editDistance(u"kitten", u"sitting"), 3);
+    QCOMPARE(YamlReader::editDistance(u"", u"abc"), 3);
+}
+
+QTEST_GUILESS_MAIN(tst_WorkflowLoader)
+#include "tst_workflowloader.moc"
