@@ -466,7 +466,12 @@ void ConversationRunPrivate::startInvocation(Call &call)
         call.editedArguments ? QJsonValue(*call.editedArguments) : rawArguments(call.entry.arguments);
     const QString toolCallId = call.entry.toolCallId;
     const int callTurn = turn;
-    Q_EMIT q->toolInvocationStarted(call.entry, turn);
+    // Observers see the call the tool runs: with the arguments the user
+    // edited when approving, not the model's (which the transcript keeps).
+    FunctionCallEntry invoked = call.entry;
+    if (call.editedArguments)
+        invoked.arguments = FunctionArguments(*call.editedArguments);
+    Q_EMIT q->toolInvocationStarted(invoked, turn);
     if (finished)
         return;
     ToolInvocation *invocation = registry->invoke(call.toolName, arguments, toolCallId, options, q);

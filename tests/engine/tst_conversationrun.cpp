@@ -289,16 +289,21 @@ void tst_ConversationRun::confirmation_data()
 {
     QTest::addColumn<QString>("answer");
     QTest::addColumn<QString>("result");
-    QTest::newRow("approved") << u"approve"_s << u"removed /tmp/a.txt"_s;
-    QTest::newRow("approved with edits") << u"edit"_s << u"removed /tmp/b.txt"_s;
+    QTest::addColumn<QStringList>("invokedArguments"); // as toolInvocationStarted reports them
+    QTest::newRow("approved") << u"approve"_s << u"removed /tmp/a.txt"_s
+                              << QStringList{u"{\"path\":\"/tmp/a.txt\"}"_s};
+    QTest::newRow("approved with edits") << u"edit"_s << u"removed /tmp/b.txt"_s
+                                         << QStringList{u"{\"path\":\"/tmp/b.txt\"}"_s};
     QTest::newRow("denied") << u"deny"_s
-                            << u"The user denied this call of \"remove_file\"; it was not run. Reason: keep it"_s;
+                            << u"The user denied this call of \"remove_file\"; it was not run. Reason: keep it"_s
+                            << QStringList{};
 }
 
 void tst_ConversationRun::confirmation()
 {
     QFETCH(QString, answer);
     QFETCH(QString, result);
+    QFETCH(QStringList, invokedArguments);
     Fixture f(R"(
 version: 1
 rules:
@@ -321,10 +326,14 @@ rules:
                 run->deny(id, u"keep it"_s);
         });
     });
+    QStringList invoked;
+    connect(run.get(), &ConversationRun::toolInvocationStarted, this,
+            [&](const FunctionCallEntry &call) { invoked << call.arguments.toText(); });
     QSignalSpy asked(run.get(), &ConversationRun::confirmationRequested);
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
     QCOMPARE(asked.size(), 1);
+    QCOMPARE(invoked, invokedArguments);
     QCOMPARE(results(run->transcript()).at(0).result, result);
     QCOMPARE(run->lastMessageText(), result);
 }

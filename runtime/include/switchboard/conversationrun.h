@@ -146,40 +146,40 @@ public Q_SLOTS:
     void deny(const QString &toolCallId, const QString &reason = {});
 
 Q_SIGNALS:
-    void conversationIdChanged(const QString &conversationId);
-    void turnStarted(int turn);
-    void turnFinished(int turn);
+    void conversationIdChanged(const QString &conversationId); ///< once, when the first turn makes it known
+    void turnStarted(int turn);   ///< a request is being sent (again, with the same number, on recovery)
+    void turnFinished(int turn);  ///< its outputs are complete; its calls come next
 
     // The streamed events, with the turn they belong to.
     void responseStarted(const Switchboard::ResponseStartedEvent &event, int turn);
-    void messageDelta(const Switchboard::MessageOutputEvent &event, int turn);
-    void functionCallDelta(const Switchboard::FunctionCallEvent &event, int turn);
+    void messageDelta(const Switchboard::MessageOutputEvent &event, int turn);   ///< a piece of assistant text
+    void functionCallDelta(const Switchboard::FunctionCallEvent &event, int turn); ///< a fragment of a call
     void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event, int turn);
     void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event, int turn);
     void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event, int turn);
     void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event, int turn);
     void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event, int turn);
-    void responseDone(const Switchboard::ResponseDoneEvent &event, int turn);
-    void responseError(const Switchboard::ResponseErrorEvent &event, int turn);
-    void eventReceived(const Switchboard::ConversationEvent &event, int turn);
+    void responseDone(const Switchboard::ResponseDoneEvent &event, int turn);     ///< with the turn's usage
+    void responseError(const Switchboard::ResponseErrorEvent &event, int turn);   ///< the run then fails
+    void eventReceived(const Switchboard::ConversationEvent &event, int turn);    ///< every event, after its typed signal
 
     // The run's own.
     /// A complete function call of a turn (after its stream ended).
     void functionCallReady(const Switchboard::FunctionCallEntry &call, int turn);
-    void confirmationRequested(const Switchboard::ConfirmationRequest &request);
-    void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn);
+    void confirmationRequested(const Switchboard::ConfirmationRequest &request); ///< answer with approve() or deny()
+    void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn); ///< the plugin is called; `call` has the arguments it runs with (edited ones after approve())
     /// `result` is what the model gets; `error` is set when the tool failed.
     void toolInvocationFinished(const Switchboard::FunctionCallEntry &call,
                                 const Switchboard::FunctionResultEntry &result, const Switchboard::Error &error,
                                 qint64 durationMs, int turn);
-    void functionResultsSent(const QList<Switchboard::FunctionResultEntry> &results, int turn);
+    void functionResultsSent(const QList<Switchboard::FunctionResultEntry> &results, int turn); ///< in `turn`, in call order
     /// An agent handed the conversation to another (previous → next).
     void handoffCompleted(const Switchboard::AgentHandoffEntry &handoff, int turn);
     /// A broken stream is being reconciled with the server's history.
     void recovering(const Switchboard::Error &cause, int turn);
 
-    void errorOccurred(const Switchboard::Error &error);
-    void finished();
+    void errorOccurred(const Switchboard::Error &error); ///< right before finished(), when the run failed
+    void finished();                                     ///< exactly once, never from inside start()
 
 private:
     const std::unique_ptr<ConversationRunPrivate> d;
