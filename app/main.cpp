@@ -12,13 +12,16 @@
 #include <iterator>
 
 using namespace Switchboard::Cli;
+using namespace Qt::StringLiterals;
 
 namespace {
 
 const Command commands[] = {
-    {"conversations", "Call the Conversations API directly (start, list, get, ...)", runConversationsCommand},
-    {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},
+    {"run", "Run a workflow (offline on the built-in emulator without an API key)", runRunCommand},
+    {"validate", "Check workflows and print every problem, compiler style", runValidateCommand},
     {"plugins", "List tool plugins, their state and their tools", runPluginsCommand},
+    {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},
+    {"conversations", "Call the Conversations API directly (start, list, get, ...)", runConversationsCommand},
 };
 
 void printUsage(FILE *stream)
@@ -31,8 +34,21 @@ void printUsage(FILE *stream)
         out << "  " << QString::fromLatin1(command.name).leftJustified(16) << QString::fromLatin1(command.summary) << '\n';
     out << "\nOptions:\n"
         << "  -h, --help      Show this help\n"
-        << "  -v, --version   Show the version\n\n"
-        << "Run 'switchboard <command> --help' for a command's options.\n";
+        << "  -V, --version   Show the version\n\n"
+        << "Options the commands share: --server-url URL, --plugin-path DIR, --plugin-config ID=JSON,\n"
+        << "--json, -q/--quiet, -v/--verbose.\n\n"
+        << "Environment:\n"
+        << "  MISTRAL_API_KEY          the API key (without it, 'run' uses the built-in emulator)\n"
+        << "  SWITCHBOARD_SERVER_URL   the API server (default https://api.mistral.ai)\n"
+        << "  SWITCHBOARD_PLUGIN_PATH  more plugin directories, separated by ':'\n"
+        << "  NO_COLOR                 no colours, even on a terminal\n\n"
+        << "Exit status: 0 success, 1 failure, 2 bad usage or an invalid workflow, 130 interrupted.\n\n"
+        << "Examples:\n"
+        << "  switchboard run workflows/quickstart.yaml\n"
+        << "  switchboard validate workflows/*.yaml\n"
+        << "  switchboard plugins\n"
+        << "  switchboard emulate --port 8080\n\n"
+        << "Run 'switchboard help <command>' or 'switchboard <command> --help' for a command's options.\n";
 }
 
 } // namespace
@@ -49,11 +65,22 @@ int main(int argc, char *argv[])
         return ExitUsage;
     }
     const QString first = arguments.at(1);
-    if (first == u"--version" || first == u"-v") {
+    // -v stays for older scripts; subcommands use it for --verbose, as cargo does.
+    if (first == u"--version" || first == u"-V" || first == u"-v") {
         QTextStream(stdout) << "switchboard " << SWITCHBOARD_VERSION_STRING << '\n';
         return ExitSuccess;
     }
     if (first == u"--help" || first == u"-h" || first == u"help") {
+        // `switchboard help run` is `switchboard run --help`.
+        if (first == u"help" && arguments.size() > 2) {
+            for (const Command &command : commands) {
+                if (arguments.at(2) == QLatin1StringView(command.name))
+                    return command.run({arguments.at(0) + u' ' + arguments.at(2), u"--help"_s});
+            }
+            QTextStream(stderr) << "switchboard: unknown command '" << arguments.at(2) << "'\n\n";
+            printUsage(stderr);
+            return ExitUsage;
+        }
         printUsage(stdout);
         return ExitSuccess;
     }

@@ -1,7 +1,12 @@
 #include "output.h"
+#include "pluginconfig.h"
+
+#include <switchboard/pluginregistry.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QTextStream>
 
 using namespace Qt::StringLiterals;
 
@@ -44,6 +49,48 @@ QJsonObject errorToJson(const Error &error)
 void printError(const Error &error)
 {
     printJsonLine(stderr, QJsonObject{{u"error"_s, errorToJson(error)}});
+}
+
+void setupLogging(Verbosity verbosity, const QStringList &silenced)
+{
+    qSetMessagePattern(u"%{if-category}%{category}: %{endif}%{message}"_s);
+    QStringList rules;
+    switch (verbosity) {
+    case Verbosity::Verbose:
+        rules << u"switchboard.*=true"_s;
+        break;
+    case Verbosity::Quiet:
+        rules << u"switchboard.*.debug=false"_s << u"switchboard.*.info=false"_s << u"switchboard.*.warning=false"_s;
+        break;
+    case Verbosity::Normal:
+        for (const QString &category : silenced)
+            rules << category + u".debug=false"_s << category + u".info=false"_s << category + u".warning=false"_s;
+        break;
+    }
+    QLoggingCategory::setFilterRules(rules.join(u'\n'));
+}
+
+Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings)
+{
+    const Result<QMap<QString, QJsonObject>> configurations = parsePluginConfigurations(settings);
+    if (!configurations)
+        return configurations.error();
+    for (auto it = configurations->constBegin(); it != configurations->constEnd(); ++it)
+        registry.setPluginConfiguration(it.key(), it.value());
+    return {};
+}
+
+void printWorkflowErrors(const QString &fileName, const QList<Error> &errors, bool withCount)
+{
+    // The format of `switchboard validate` (and of compilers): editors jump to it.
+    QTextStream err(stderr);
+    for (const Error &error : errors) {
+        const QString where = error.location ? error.location->toString() : QString();
+        err << (where.isEmpty() ? fileName : where) << ": error: " << error.message << '\n';
+    }
+    if (withCount)
+        err << (errors.size() == 1 ? u"1 problem"_s : QString::number(errors.size()) + u" problems"_s) << " in "
+        << fileName << '\n';
 }
 
 } // namespace Switchboard::Cli

@@ -3,10 +3,17 @@
 // Printing for the subcommands: JSON lines, errors as JSON.
 
 #include <switchboard/error.h>
+#include <switchboard/result.h>
 
 #include <QJsonObject>
+#include <QList>
+#include <QStringList>
 
 #include <cstdio>
+
+namespace Switchboard {
+class PluginRegistry;
+}
 
 namespace Switchboard::Cli {
 
@@ -20,5 +27,24 @@ void printError(const Error &error);
 
 /// The JSON form of an error (for --json and events files too).
 QJsonObject errorToJson(const Error &error);
+
+/// How much the program says on stderr besides its results.
+enum class Verbosity { Quiet, Normal, Verbose };
+
+/// The same logging behaviour for every subcommand: Normal shows the
+/// runtime's warnings (categories switchboard.*), Verbose everything down to
+/// debug, Quiet nothing but critical messages. `silenced` lists categories
+/// (patterns such as "switchboard.plugins*") a command reports itself, so
+/// their warnings are left out unless Verbose. QT_LOGGING_RULES still wins.
+void setupLogging(Verbosity verbosity, const QStringList &silenced = {});
+
+/// `--plugin-config ID=JSON` values (as switchboard-desktop takes them) set
+/// on a registry; an error names the value at fault.
+Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings);
+
+/// The problems of a workflow that did not load, as `switchboard validate`
+/// and `switchboard run` print them: "file:line:col: error: message" each,
+/// then (withCount) "N problems in FILE".
+void printWorkflowErrors(const QString &fileName, const QList<Error> &errors, bool withCount = true);
 
 } // namespace Switchboard::Cli

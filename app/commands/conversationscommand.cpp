@@ -48,6 +48,7 @@ const char *const usageText =
     "  --server-url URL   the API server (default: $SWITCHBOARD_SERVER_URL, else https://api.mistral.ai)\n"
     "  --timeout MS       time limit of each attempt (default 300000)\n"
     "  --no-retry         fail at once instead of retrying 429 and 5xx answers\n"
+    "  -v, --verbose      also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help         show this help\n"
     "\n"
     "The API key is read from MISTRAL_API_KEY. Exit status: 0 success, 1 the API answered with an\n"
@@ -116,13 +117,15 @@ int runConversationsCommand(const QStringList &arguments)
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
     const QCommandLineOption timeout(u"timeout"_s, u"timeout"_s, u"MS"_s);
     const QCommandLineOption noRetry(u"no-retry"_s);
-    parser.addOptions({help, body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry});
+    const QCommandLineOption verbose(QStringList{u"v"_s, u"verbose"_s});
+    parser.addOptions({help, body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry, verbose});
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
+    setupLogging(parser.isSet(verbose) ? Verbosity::Verbose : Verbosity::Normal);
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(u"no operation given (one of "_s + operations.join(u", "_s) + u')');

@@ -1,6 +1,8 @@
 // switchboard emulate: serves the Conversations API emulator until interrupted.
 
 #include "command.h"
+#include "output.h"
+#include "terminal/interrupts.h"
 
 #include <switchboard/emulator/emulator.h>
 
@@ -12,30 +14,59 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
 
+namespace {
+
+const char *const usageText =
+    "Usage: switchboard emulate [options]\n"
+    "\n"
+    "Serves a local emulator of Mistral's Conversations API on 127.0.0.1, driven by a scripted\n"
+    "model (runtime/emulator/README.md), until interrupted. The first line on standard output\n"
+    "is its URL.\n"
+    "\n"
+    "Options:\n"
+    "  --port N          the port to listen on (0, the default, picks a free one)\n"
+    "  --script FILE     the model's YAML script (default: the built-in echo model)\n"
+    "  --agents FILE     a YAML file with an 'agents:' list\n"
+    "  --api-key KEY     require this bearer token (default: none)\n"
+    "  --record FILE     append every response body and event sent to FILE (JSON Lines,\n"
+    "                    for tests/conformance/validate_openapi.py)\n"
+    "  -q, --quiet       no banner on standard error\n"
+    "  -v, --verbose     print the runtime's log (categories switchboard.*) on standard error\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 1 if it cannot listen, 2 bad usage or a script with a mistake.\n"
+    "\n"
+    "Examples:\n"
+    "  switchboard emulate --port 8080\n"
+    "  switchboard emulate --script workflows/quickstart.script.yaml &\n"
+    "  switchboard run workflows/quickstart.yaml --server-url http://127.0.0.1:8080\n";
+
+} // namespace
+
 int runEmulateCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        u"Serves a local emulator of Mistral's Conversations API on 127.0.0.1, driven by a scripted model."_s);
-    parser.addHelpOption();
-    const QCommandLineOption portOption(u"port"_s, u"Port to listen on (0, the default, picks a free one)."_s,
-                                        u"N"_s, u"0"_s);
-    const QCommandLineOption scriptOption(u"script"_s, u"YAML script of the model (default: the echo model)."_s,
-                                          u"FILE"_s);
-    const QCommandLineOption apiKeyOption(u"api-key"_s, u"Require this bearer token (default: none)."_s, u"KEY"_s);
-    const QCommandLineOption agentsOption(u"agents"_s, u"YAML file with an 'agents:' list."_s, u"FILE"_s);
-    const QCommandLineOption recordOption(
-        u"record"_s, u"Append every response body and event sent to FILE (JSON Lines, for validate_openapi.py)."_s,
-        u"FILE"_s);
-    parser.addOptions({portOption, scriptOption, apiKeyOption, agentsOption, recordOption});
+    const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
+    const QCommandLineOption portOption(u"port"_s, u"port"_s, u"N"_s, u"0"_s);
+    const QCommandLineOption scriptOption(u"script"_s, u"script"_s, u"FILE"_s);
+    const QCommandLineOption apiKeyOption(u"api-key"_s, u"key"_s, u"KEY"_s);
+    const QCommandLineOption agentsOption(u"agents"_s, u"agents"_s, u"FILE"_s);
+    const QCommandLineOption recordOption(u"record"_s, u"record"_s, u"FILE"_s);
+    const QCommandLineOption quietOption(QStringList{u"q"_s, u"quiet"_s});
+    const QCommandLineOption verboseOption(QStringList{u"v"_s, u"verbose"_s});
+    parser.addOptions({helpOption, portOption, scriptOption, apiKeyOption, agentsOption, recordOption, quietOption,
+                       verboseOption});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "switchboard emulate: " << parser.errorText() << '\n';
         return ExitUsage;
     }
-    if (parser.isSet(u"help"_s)) {
-        QTextStream(stdout) << parser.helpText();
+    if (parser.isSet(helpOption)) {
+        QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
+    setupLogging(parser.isSet(verboseOption) ? Verbosity::Verbose
+                 : parser.isSet(quietOption) ? Verbosity::Quiet
+                                             : Verbosity::Normal);
     if (!parser.positionalArguments().isEmpty()) {
         QTextStream(stderr) << "switchboard emulate: unexpected argument '" << parser.positionalArguments().first()
                             << "'\n";
@@ -75,10 +106,17 @@ int runEmulateCommand(const QStringList &arguments)
     }
     // The first line of stdout is the URL, so that scripts can read the port.
     QTextStream(stdout) << emulator.url().toString() << Qt::endl;
-    QTextStream(stderr) << "switchboard emulate: listening on " << emulator.url().toString()
-                        << (parser.isSet(scriptOption) ? u" with script "_s + parser.value(scriptOption)
-                                                       : u" with the built-in echo model"_s)
-                        << "; Ctrl+C stops\n";
+    if (!parser.isSet(quietOption)) {
+        QTextStream(stderr) << "switchboard emulate: listening on " << emulator.url().toString()
+                            << (parser.isSet(scriptOption) ? u" with script "_s + parser.value(scriptOption)
+                                                           : u" with the built-in echo model"_s)
+                            << "; Ctrl+C stops\n";
+    }
+    // Ctrl-C stops it the way it stops `run`: exit status 130.
+    InterruptHandler interrupts;
+    interrupts.install();
+    QObject::connect(&interrupts, &InterruptHandler::interrupted, &emulator,
+                     [] { QCoreApplication::exit(ExitInterrupted); });
     return QCoreApplication::exec();
 }
 

@@ -6,6 +6,7 @@
 // its result: for trying out a plugin.
 
 #include "command.h"
+#include "output.h"
 
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolinvocation.h>
@@ -14,7 +15,6 @@
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLoggingCategory>
 #include <QMetaEnum>
 #include <QTextStream>
 
@@ -38,6 +38,33 @@ QString compact(const QJsonObject &object)
 {
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
 }
+
+const char *const usageText =
+    "Usage: switchboard plugins [options]\n"
+    "\n"
+    "Lists the tool plugins found, their state (and why one was refused) and their tools with\n"
+    "their parameter schemas. Metadata is read without loading the plugins, unless --load.\n"
+    "With --invoke, runs one tool the way a conversation would (arguments validated against its\n"
+    "schema, its timeout applied) and prints its result.\n"
+    "\n"
+    "Options:\n"
+    "  --plugin-path DIR   also look for plugins in DIR (repeatable; before\n"
+    "                      $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
+    "  --plugin-config ID=JSON  configure a plugin (repeatable), e.g. filesystem='{\"root\": \"/srv/docs\"}'\n"
+    "  --load              load and initialize every plugin, to show failures only loading reveals\n"
+    "  --json              print JSON instead of a table\n"
+    "  --invoke TOOL       run the tool TOOL (a name, or plugin/name) and print its result\n"
+    "  --arguments JSON    the arguments for --invoke, a JSON object (default {})\n"
+    "  -v, --verbose       also print the runtime's log (categories switchboard.*) on standard error\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 the invoked tool failed, 2 bad usage.\n"
+    "\n"
+    "Examples:\n"
+    "  switchboard plugins\n"
+    "  switchboard plugins --plugin-path build/plugins --load\n"
+    "  switchboard plugins --json | jq '.plugins[].tools[].Name'\n"
+    "  switchboard plugins --invoke calculator/calculate --arguments '{\"expression\": \"2^10\"}'\n";
 
 QJsonObject pluginToJson(const PluginInfo &plugin, const QList<ToolInfo> &tools)
 {
@@ -76,25 +103,21 @@ QJsonObject pluginToJson(const PluginInfo &plugin, const QList<ToolInfo> &tools)
 int runPluginsCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(u"Lists tool plugins, their state and their tools."_s);
-    parser.addHelpOption();
-    const QCommandLineOption pathOption(u"plugin-path"_s,
-                                        u"Also search DIR for plugins (before SWITCHBOARD_PLUGIN_PATH and the default directories). Repeatable."_s,
-                                        u"DIR"_s);
-    const QCommandLineOption loadOption(u"load"_s,
-                                        u"Load and initialize every plugin, to show the failures that only loading reveals."_s);
-    const QCommandLineOption jsonOption(u"json"_s, u"Print JSON instead of a table."_s);
-    const QCommandLineOption invokeOption(u"invoke"_s, u"Run the tool TOOL (a name or plugin/name) and print its result."_s,
-                                          u"TOOL"_s);
-    const QCommandLineOption argumentsOption(u"arguments"_s, u"The arguments for --invoke, a JSON object (default {})."_s,
-                                             u"JSON"_s, u"{}"_s);
-    parser.addOptions({pathOption, loadOption, jsonOption, invokeOption, argumentsOption});
+    const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
+    const QCommandLineOption pathOption(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
+    const QCommandLineOption configOption(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
+    const QCommandLineOption loadOption(u"load"_s);
+    const QCommandLineOption jsonOption(u"json"_s);
+    const QCommandLineOption invokeOption(u"invoke"_s, u"tool"_s, u"TOOL"_s);
+    const QCommandLineOption argumentsOption(u"arguments"_s, u"arguments"_s, u"JSON"_s, u"{}"_s);
+    const QCommandLineOption verboseOption(QStringList{u"v"_s, u"verbose"_s});
+    parser.addOptions({helpOption, pathOption, configOption, loadOption, jsonOption, invokeOption, argumentsOption, verboseOption});
     if (!parser.parse(arguments)) {
         QTextStream(stderr) << "switchboard plugins: " << parser.errorText() << '\n';
         return ExitUsage;
     }
-    if (parser.isSet(u"help"_s)) {
-        QTextStream(stdout) << parser.helpText();
+    if (parser.isSet(helpOption)) {
+        QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
     if (!parser.positionalArguments().isEmpty()) {
@@ -102,11 +125,15 @@ int runPluginsCommand(const QStringList &arguments)
         return ExitUsage;
     }
 
-    // The listing shows every rejection and failure itself.
-    QLoggingCategory::setFilterRules(u"switchboard.plugins*.debug=false\nswitchboard.plugins*.warning=false"_s);
+    // The listing shows every rejection and failure itself; --verbose shows the log too.
+    setupLogging(parser.isSet(verboseOption) ? Verbosity::Verbose : Verbosity::Normal, {u"switchboard.plugins*"_s});
 
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));
+    if (const Result<void> configured = applyPluginConfigurations(registry, parser.values(configOption)); !configured) {
+        QTextStream(stderr) << "switchboard plugins: " << configured.error().message << '\n';
+        return ExitUsage;
+    }
     registry.discover();
     if (parser.isSet(invokeOption)) {
         ToolInvocation *invocation = registry.invoke(parser.value(invokeOption), QJsonValue(parser.value(argumentsOption)));

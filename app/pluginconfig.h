@@ -1,0 +1,19 @@
+#pragma once
+
+// `--plugin-config ID=JSON`, as `switchboard run`, `switchboard plugins` and
+// switchboard-desktop take it: one parser for all of them (compiled into
+// both programs, see app/CMakeLists.txt and app/desktop/CMakeLists.txt).
+
+#include <switchboard/result.h>
+
+#include <QJsonObject>
+#include <QMap>
+#include <QStringList>
+
+namespace Switchboard::Cli {
+
+/// Each value is ID=JSON with a JSON object, e.g. filesystem={"root": "/srv/docs"};
+/// the last one given for an id wins. An error names the value at fault.
+Result<QMap<QString, QJsonObject>> parsePluginConfigurations(const QStringList &settings);
+
+} // namespace Switchboard::Cli

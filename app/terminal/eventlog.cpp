@@ -1,0 +1,85 @@
+#include "eventlog.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cerrno>
+#include <cstring>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard::Cli {
+
+namespace {
+
+/// A JSON string literal, quotes included.
+QByteArray jsonString(const QString &text)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+} // namespace
+
+EventLog::~EventLog()
+{
+    if (m_ownsStream)
+        std::fclose(m_stream);
+}
+
+Result<void> EventLog::open(const QString &path)
+{
+    if (path == u"-") {
+        m_stream = stdout;
+        return {};
+    }
+    m_stream = std::fopen(QFile::encodeName(path).constData(), "w");
+    if (!m_stream)
+        return Error(Error::Code::InvalidValue,
+                     u"cannot write the events file %1: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+    m_ownsStream = true;
+    return {};
+}
+
+void EventLog::write(const QString &type, const QString &step, int turn, const QJsonValue &data)
+{
+    QByteArray json;
+    if (data.isObject())
+        json = QJsonDocument(data.toObject()).toJson(QJsonDocument::Compact);
+    else if (data.isArray())
+        json = QJsonDocument(data.toArray()).toJson(QJsonDocument::Compact);
+    else {
+        const QByteArray array = QJsonDocument(QJsonArray{data}).toJson(QJsonDocument::Compact);
+        json = array.mid(1, array.size() - 2);
+    }
+    writeRaw(type, step, turn, json);
+}
+
+void EventLog::writeRaw(const QString &type, const QString &step, int turn, const QByteArray &data)
+{
+    if (!m_stream)
+        return;
+    QByteArray line = "{\"event\":" + jsonString(type);
+    if (!step.isEmpty())
+        line += ",\"step\":" + jsonString(step);
+    if (turn > 0)
+        line += ",\"turn\":" + QByteArray::number(turn);
+    QByteArray payload = data.trimmed();
+    if (payload.contains('\n') || payload.contains('\r')) {
+        // Multi-line SSE data: the same JSON made compact, so that it stays one line.
+        const QJsonDocument document = QJsonDocument::fromJson(payload);
+        if (!document.isNull())
+            payload = document.toJson(QJsonDocument::Compact);
+        else
+            payload = jsonString(QString::fromUtf8(payload));
+    }
+    line += ",\"data\":" + payload + "}\n";
+    std::fwrite(line.constData(), 1, size_t(line.size()), m_stream);
+    // Flushed per line: a reader follows along, and an interrupted run keeps
+    // everything that was received.
+    std::fflush(m_stream);
+}
+
+} // namespace Switchboard::Cli

@@ -1,0 +1,347 @@
+#include "runprinter.h"
+
+#include "terminal.h"
+
+#include <QJsonDocument>
+#include <QSet>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard::Cli {
+
+namespace {
+
+using Style = Terminal::Style;
+
+constexpr int maxArgumentsLength = 160;
+constexpr int maxResultLength = 160;
+
+QString seconds(qint64 ms)
+{
+    return QString::number(double(ms) / 1000.0, 'f', 1) + u" s"_s;
+}
+
+QString plural(qint64 count, const QString &one, const QString &many)
+{
+    return QString::number(count) + u' ' + (count == 1 ? one : many);
+}
+
+QString compactJson(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+RunPrinter::RunPrinter(WorkflowRun *run, Terminal *terminal, QObject *parent)
+    : QObject(parent)
+    , m_run(run)
+    , m_terminal(terminal)
+{
+    connect(run, &WorkflowRun::stepStarted, this, &RunPrinter::stepStarted);
+    connect(run, &WorkflowRun::stepFinished, this, &RunPrinter::stepFinished);
+    connect(run, &WorkflowRun::stepSkipped, this, &RunPrinter::stepSkipped);
+
+    // Tag lines with their step from the start when two steps may run at
+    // once: neither depends, even indirectly, on the other.
+    const Workflow &workflow = run->workflow();
+    QHash<QString, QSet<QString>> before;   // step → every step it waits for
+    for (const WorkflowStep &step : workflow.steps) {   // in dependency order
+        QSet<QString> all;
+        for (const QString &dependency : step.dependencies)
+            all += before.value(dependency) + QSet<QString>{dependency};
+        before.insert(step.id, all);
+    }
+    for (qsizetype i = 0; i < workflow.steps.size() && !m_prefixed && workflow.maxParallelSteps > 1; ++i) {
+        for (qsizetype j = i + 1; j < workflow.steps.size() && !m_prefixed; ++j) {
+            const QString &a = workflow.steps.at(i).id;
+            const QString &b = workflow.steps.at(j).id;
+            m_prefixed = !before.value(a).contains(b) && !before.value(b).contains(a);
+        }
+    }
+}
+
+QString RunPrinter::prefix(const QString &stepId) const
+{
+    return m_prefixed ? m_terminal->styled(u'[' + stepId + u"] "_s, Style::Magenta) : QString();
+}
+
+void RunPrinter::line(const QString &stepId, const QString &lineText)
+{
+    if (!m_openStep.isEmpty()) {
+        m_terminal->endLine();
+        m_openStep.clear();
+    }
+    m_terminal->endLine();
+    m_terminal->write(prefix(stepId) + lineText + u'\n');
+}
+
+void RunPrinter::printStepLine(const QString &stepId, const QString &lineText)
+{
+    line(stepId, lineText);
+}
+
+void RunPrinter::setEditedArguments(const QString &stepId, const QString &toolCallId, const QJsonObject &arguments)
+{
+    m_steps[stepId].editedArguments.insert(toolCallId, arguments);
+}
+
+void RunPrinter::text(const QString &stepId, const QString &delta)
+{
+    if (m_prefixed) {
+        StepState &state = m_steps[stepId];
+        state.pending += delta;
+        qsizetype newline;
+        while ((newline = state.pending.indexOf(u'\n')) >= 0) {
+            line(stepId, u"  "_s + state.pending.left(newline));
+            state.pending.remove(0, newline + 1);
+        }
+        return;
+    }
+    if (m_openStep != stepId) {
+        m_terminal->endLine();
+        m_openStep = stepId;
+    }
+    // Indented like the other lines of the step.
+    QString out;
+    bool atStart = m_terminal->atLineStart();
+    for (const QChar c : delta) {
+        if (atStart && c != u'\n')
+            out += u"  "_s;
+        out += c;
+        atStart = c == u'\n';
+    }
+    m_terminal->write(out);
+}
+
+void RunPrinter::endText(const QString &stepId)
+{
+    StepState &state = m_steps[stepId];
+    if (!state.pending.isEmpty()) {
+        line(stepId, u"  "_s + state.pending);
+        state.pending.clear();
+    }
+    if (m_openStep == stepId) {
+        m_terminal->endLine();
+        m_openStep.clear();
+    }
+}
+
+void RunPrinter::gotToken(const QString &stepId)
+{
+    StepState &state = m_steps[stepId];
+    if (state.waiting) {
+        state.waiting = false;
+        updateSpinner();
+    }
+}
+
+void RunPrinter::updateSpinner()
+{
+    QStringList waiting;
+    for (const QString &stepId : std::as_const(m_running)) {
+        if (m_steps.value(stepId).waiting)
+            waiting << stepId;
+    }
+    m_terminal->setSpinner(waiting.isEmpty() ? QString() : u"waiting for "_s + waiting.join(u", "_s));
+}
+
+void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
+{
+    m_running.append(stepId);
+    if (m_running.size() > 1 && !m_prefixed) {
+        // From now on two conversations may speak at once: one line each, tagged.
+        if (!m_openStep.isEmpty()) {
+            m_terminal->endLine();
+            m_openStep.clear();
+        }
+        m_prefixed = true;
+    }
+    m_steps.insert(stepId, StepState{});
+
+    QString what;
+    if (const WorkflowStep *step = m_run->workflow().step(stepId)) {
+        switch (step->kind) {
+        case WorkflowStep::Kind::Start:
+            what = step->agent;
+            if (const WorkflowAgent *agent = m_run->workflow().agent(step->agent))
+                what += u" · "_s + (agent->model.isEmpty() ? agent->agentId : agent->model);
+            break;
+        case WorkflowStep::Kind::Append:
+            what = u"continues "_s + step->target;
+            break;
+        case WorkflowStep::Kind::Restart:
+            what = u"restarts "_s + step->target;
+            break;
+        }
+    }
+    if (!m_firstHeader && !m_prefixed)
+        m_terminal->write(u"\n"_s);
+    m_firstHeader = false;
+    line(stepId, m_terminal->styled(u"▸ "_s + stepId, Style::Bold) + m_terminal->styled(u"  "_s + what, Style::Dim));
+
+    connect(run, &ConversationRun::turnStarted, this, [this, stepId] {
+        m_steps[stepId].waiting = true;
+        updateSpinner();
+    });
+    connect(run, &ConversationRun::responseStarted, this, [this, stepId, run](const ResponseStartedEvent &, int turn) {
+        if (turn != 1)
+            return;
+        // The user message this step sent, as rendered from its template.
+        const QList<Entry> transcript = run->transcript();
+        for (auto it = transcript.crbegin(); it != transcript.crend(); ++it) {
+            if (const auto *input = it->as<MessageInputEntry>()) {
+                line(stepId, m_terminal->styled(u"  › "_s + oneLine(input->content.text(), maxResultLength), Style::Dim));
+                break;
+            }
+        }
+    });
+    connect(run, &ConversationRun::messageDelta, this, [this, stepId](const MessageOutputEvent &event) {
+        gotToken(stepId);
+        if (const auto *delta = std::get_if<QString>(&event.content))
+            text(stepId, *delta);
+        else if (const auto *chunk = std::get<ContentChunk>(event.content).as<TextChunk>())
+            text(stepId, chunk->text);
+    });
+    connect(run, &ConversationRun::functionCallDelta, this, [this, stepId] {
+        gotToken(stepId);
+        endText(stepId);
+    });
+    connect(run, &ConversationRun::toolExecutionStarted, this, [this, stepId](const ToolExecutionStartedEvent &event) {
+        gotToken(stepId);
+        endText(stepId);
+        StepState &state = m_steps[stepId];
+        state.serverToolNames.insert(event.outputIndex, event.name);
+        state.serverToolArguments.insert(event.outputIndex, event.arguments);
+    });
+    connect(run, &ConversationRun::toolExecutionDelta, this, [this, stepId](const ToolExecutionDeltaEvent &event) {
+        m_steps[stepId].serverToolArguments[event.outputIndex] += event.arguments;
+    });
+    connect(run, &ConversationRun::toolExecutionDone, this, [this, stepId](const ToolExecutionDoneEvent &event) {
+        StepState &state = m_steps[stepId];
+        const QString name = state.serverToolNames.take(event.outputIndex);
+        const QString arguments = state.serverToolArguments.take(event.outputIndex);
+        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan)
+                         + m_terminal->styled(name.isEmpty() ? event.name : name, Style::Bold) + u' '
+                         + oneLine(arguments, maxArgumentsLength) + m_terminal->styled(u" (server tool)"_s, Style::Dim));
+        if (event.info && !event.info->isEmpty())
+            line(stepId, m_terminal->styled(u"  ↳ "_s + oneLine(compactJson(*event.info), maxResultLength), Style::Dim));
+    });
+    connect(run, &ConversationRun::agentHandoffStarted, this, [this, stepId](const AgentHandoffStartedEvent &event) {
+        gotToken(stepId);
+        endText(stepId);
+        m_steps[stepId].handoffFrom = event.previousAgentName;
+    });
+    connect(run, &ConversationRun::agentHandoffDone, this, [this, stepId](const AgentHandoffDoneEvent &event) {
+        const QString from = m_steps[stepId].handoffFrom;
+        line(stepId, m_terminal->styled(u"  ⇢ handoff "_s, Style::Blue) + (from.isEmpty() ? QString() : from + u" → "_s)
+                         + m_terminal->styled(event.nextAgentName.isEmpty() ? event.nextAgentId : event.nextAgentName,
+                                              Style::Bold));
+    });
+    connect(run, &ConversationRun::responseDone, this, [this, stepId] {
+        gotToken(stepId);
+        endText(stepId);
+    });
+    connect(run, &ConversationRun::responseError, this, [this, stepId] {
+        gotToken(stepId);
+        endText(stepId);
+    });
+    connect(run, &ConversationRun::toolInvocationStarted, this, [this, stepId](const FunctionCallEntry &call) {
+        const QJsonObject edited = m_steps[stepId].editedArguments.take(call.toolCallId);
+        const QString arguments = edited.isEmpty() ? call.arguments.toText() : compactJson(edited);
+        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(call.name, Style::Bold) + u' '
+                         + oneLine(arguments, maxArgumentsLength));
+    });
+    connect(run, &ConversationRun::toolInvocationFinished, this,
+            [this, stepId](const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
+                           qint64 durationMs) {
+                const QString time = m_terminal->styled(u"  ("_s + QString::number(durationMs) + u" ms)"_s, Style::Dim);
+                if (error.isError())
+                    line(stepId, m_terminal->styled(u"  ✗ "_s + call.name + u": "_s + oneLine(error.message, maxResultLength),
+                                                    Style::Red) + time);
+                else
+                    line(stepId, m_terminal->styled(u"  ↳ "_s, Style::Green) + oneLine(result.result, maxResultLength) + time);
+            });
+    connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
+        endText(stepId);
+        line(stepId, m_terminal->styled(u"  ! the stream broke ("_s + cause.message
+                                            + u"); continuing from the conversation's history"_s,
+                                        Style::Yellow));
+    });
+}
+
+void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)
+{
+    endText(stepId);
+    m_running.removeAll(stepId);
+    m_steps[stepId].waiting = false;
+    updateSpinner();
+    const QString stats = m_terminal->styled(
+        u"  "_s
+            + QStringList{plural(result.turns, u"turn"_s, u"turns"_s),
+                          plural(result.toolCalls, u"tool call"_s, u"tool calls"_s),
+                          plural(result.usage.totalTokens, u"token"_s, u"tokens"_s), seconds(result.durationMs)}
+                  .join(u" · "_s),
+        Style::Dim);
+    switch (result.status) {
+    case StepResult::Status::Succeeded:
+        line(stepId, m_terminal->styled(u"✓ "_s + stepId, Style::Green) + stats);
+        break;
+    case StepResult::Status::Failed:
+        line(stepId, m_terminal->styled(u"✗ "_s + stepId + u" failed: "_s, Style::Red) + result.error.toString());
+        break;
+    case StepResult::Status::Canceled:
+        line(stepId, m_terminal->styled(u"■ "_s + stepId + u" canceled"_s, Style::Yellow) + stats);
+        break;
+    case StepResult::Status::Skipped:
+    case StepResult::Status::Pending:
+    case StepResult::Status::Running:
+        break;
+    }
+}
+
+void RunPrinter::stepSkipped(const QString &stepId, const QString &reason)
+{
+    line(stepId, m_terminal->styled(u"– "_s + stepId + u" skipped: "_s + reason, Style::Dim));
+}
+
+void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
+{
+    m_terminal->setSpinner({});
+    if (!m_openStep.isEmpty())
+        endText(m_openStep);
+    int steps = 0;
+    int skipped = 0;
+    int turns = 0;
+    int toolCalls = 0;
+    ConversationUsage usage;
+    for (const StepResult &result : m_run->stepResults()) {
+        if (result.status == StepResult::Status::Skipped)
+            ++skipped;
+        else if (result.status != StepResult::Status::Pending)
+            ++steps;
+        turns += result.turns;
+        toolCalls += result.toolCalls;
+        usage += result.usage;
+    }
+    QString stepText = plural(steps, u"step"_s, u"steps"_s);
+    if (skipped > 0)
+        stepText += u" ("_s + QString::number(skipped) + u" skipped)"_s;
+    const QString numbers = QStringList{stepText, plural(turns, u"turn"_s, u"turns"_s),
+                                        plural(toolCalls, u"tool call"_s, u"tool calls"_s),
+                                        plural(usage.totalTokens, u"token"_s, u"tokens"_s)
+                                            + u" ("_s + QString::number(usage.promptTokens) + u" prompt, "_s
+                                            + QString::number(usage.completionTokens) + u" completion)"_s}
+                                .join(u" · "_s);
+    QString head;
+    if (interrupted)
+        head = m_terminal->styled(u"Interrupted after "_s + seconds(elapsedMs), Style::Yellow);
+    else if (m_run->error().isError())
+        head = m_terminal->styled(u"Failed after "_s + seconds(elapsedMs), Style::Red);
+    else
+        head = m_terminal->styled(u"Done in "_s + seconds(elapsedMs), Style::Green);
+    m_terminal->endLine();
+    m_terminal->write(u"\n"_s + m_terminal->styled(head, Style::Bold) + u"  "_s + numbers + u'\n');
+}
+
+} // namespace Switchboard::Cli

@@ -1,0 +1,63 @@
+#pragma once
+
+// The human view of a workflow run, written to a Terminal as it happens:
+// a header per step, the assistant's text as it streams, tool calls with
+// their arguments and results, handoffs, a spinner while a step waits for
+// its first token, and a summary at the end. When more than one step runs
+// at once, each line starts with its step's id.
+
+#include <switchboard/workflowrun.h>
+
+#include <QHash>
+#include <QObject>
+
+namespace Switchboard::Cli {
+
+class Terminal;
+
+class RunPrinter : public QObject
+{
+    Q_OBJECT
+public:
+    RunPrinter(WorkflowRun *run, Terminal *terminal, QObject *parent = nullptr);
+
+    /// A line about a step (e.g. an answer to a confirmation).
+    void printStepLine(const QString &stepId, const QString &text);
+    /// The person edited a call's arguments: show those when it runs.
+    void setEditedArguments(const QString &stepId, const QString &toolCallId, const QJsonObject &arguments);
+    /// The closing summary: steps, turns, tool calls, tokens, time.
+    void printSummary(qint64 elapsedMs, bool interrupted);
+
+private:
+    struct StepState
+    {
+        QString pending;          ///< streamed text not yet printed (prefixed mode)
+        bool waiting = false;     ///< between a turn's start and its first token
+        QHash<int, QString> serverToolArguments;   ///< by output_index
+        QHash<int, QString> serverToolNames;
+        QString handoffFrom;
+        QHash<QString, QJsonObject> editedArguments;   ///< by tool_call_id
+    };
+
+    void stepStarted(const QString &stepId, ConversationRun *run);
+    void stepFinished(const QString &stepId, const StepResult &result);
+    void stepSkipped(const QString &stepId, const QString &reason);
+    void gotToken(const QString &stepId);
+    void updateSpinner();
+    void text(const QString &stepId, const QString &text);
+    void endText(const QString &stepId);
+    void line(const QString &stepId, const QString &text);
+    QString prefix(const QString &stepId) const;
+
+    WorkflowRun *m_run;
+    Terminal *m_terminal;
+    QHash<QString, StepState> m_steps;
+    QStringList m_running;
+    /// Set once two steps ran at the same time: lines carry the step id.
+    bool m_prefixed = false;
+    /// The step whose text is being streamed straight to the terminal.
+    QString m_openStep;
+    bool m_firstHeader = true;
+};
+
+} // namespace Switchboard::Cli

@@ -1,0 +1,827 @@
+// switchboard run (and the program as a whole), run as a program: offline on
+// its built-in emulator, through pipes and through a pseudo-terminal.
+
+#include <switchboard/emulator/emulator.h>
+
+#include "terminal/interrupts.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+#include <fcntl.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace Switchboard;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+const QString program = QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard");
+const QString sourceDir = QStringLiteral(SWITCHBOARD_SOURCE_DIR);
+const QString cliData = QStringLiteral(SWITCHBOARD_TEST_DATA_DIR "/workflows/cli/");
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+/// The environment of an offline run: no key, no server, no NO_COLOR.
+QProcessEnvironment offlineEnvironment()
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    environment.remove(u"SWITCHBOARD_SERVER_URL"_s);
+    environment.remove(u"NO_COLOR"_s);
+    environment.remove(u"QT_LOGGING_RULES"_s);
+    return environment;
+}
+
+Run runProgram(const QStringList &arguments, const QProcessEnvironment &environment = offlineEnvironment(),
+               const QByteArray &input = {})
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.setWorkingDirectory(sourceDir);
+    process.start(program, arguments);
+    process.write(input);
+    process.closeWriteChannel();
+    Run result;
+    // Keep this event loop turning: some tests serve an emulator from here.
+    if (!QTest::qWaitFor([&process] { return process.state() == QProcess::NotRunning; }, 60000)) {
+        process.kill();
+        process.waitForFinished();
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
+}
+
+QList<QJsonObject> jsonLines(const QByteArray &text)
+{
+    QList<QJsonObject> objects;
+    for (const QByteArray &line : text.split('\n')) {
+        if (line.isEmpty())
+            continue;
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(line, &error);
+        if (!document.isObject()) {
+            qWarning("not a JSON object line: %s", line.constData());
+            return {};
+        }
+        objects.append(document.object());
+    }
+    return objects;
+}
+
+QStringList eventTypes(const QList<QJsonObject> &events)
+{
+    QStringList types;
+    for (const QJsonObject &event : events)
+        types << event.value(u"event"_s).toString();
+    return types;
+}
+
+/// The program on a pseudo-terminal: stdin, stdout and stderr are the pty.
+class PtyProcess
+{
+public:
+    ~PtyProcess()
+    {
+        if (m_pid > 0 && !m_exited) {
+            ::kill(m_pid, SIGKILL);
+            ::waitpid(m_pid, nullptr, 0);
+        }
+        if (m_master >= 0)
+            ::close(m_master);
+    }
+
+    bool start(const QStringList &arguments, const QMap<QString, QString> &setEnvironment = {})
+    {
+        // Everything the child needs is made before fork(), so that the child
+        // does little more than exec.
+        QList<QByteArray> argv{QFile::encodeName(program)};
+        for (const QString &argument : arguments)
+            argv << argument.toUtf8();
+        QList<char *> pointers;
+        for (QByteArray &arg : argv)
+            pointers << arg.data();
+        pointers << nullptr;
+        QList<std::pair<QByteArray, QByteArray>> variables{{"TERM", "xterm-256color"}};
+        for (auto it = setEnvironment.cbegin(); it != setEnvironment.cend(); ++it)
+            variables.append({it.key().toUtf8(), it.value().toUtf8()});
+        const QByteArray directory = QFile::encodeName(sourceDir);
+        struct winsize size = {};
+        size.ws_row = 40;
+        size.ws_col = 120;
+        m_pid = ::forkpty(&m_master, nullptr, nullptr, &size);
+        if (m_pid < 0)
+            return false;
+        if (m_pid == 0) {
+            ::unsetenv("MISTRAL_API_KEY");
+            ::unsetenv("SWITCHBOARD_SERVER_URL");
+            ::unsetenv("NO_COLOR");
+            ::unsetenv("QT_LOGGING_RULES");
+            for (const auto &[name, value] : std::as_const(variables))
+                ::setenv(name.constData(), value.constData(), 1);
+            if (::chdir(directory.constData()) != 0)
+                ::_exit(127);
+            ::execv(pointers.at(0), pointers.data());
+            ::_exit(127);
+        }
+        ::fcntl(m_master, F_SETFL, ::fcntl(m_master, F_GETFL) | O_NONBLOCK);
+        return true;
+    }
+
+    /// What the program wrote, with the terminal's \r\n made \n.
+    QByteArray output() const { return QByteArray(m_output).replace("\r\n", "\n"); }
+    qsizetype outputSize()
+    {
+        poll();
+        return output().size();
+    }
+
+    bool waitForOutput(const QByteArray &text, int timeoutMs = 30000)
+    {
+        return QTest::qWaitFor(
+            [this, &text] {
+                poll();
+                return output().contains(text) || m_exited;
+            },
+            timeoutMs)
+               && output().contains(text);
+    }
+
+    void write(const QByteArray &bytes) { [[maybe_unused]] const ssize_t written = ::write(m_master, bytes.constData(), size_t(bytes.size())); }
+
+    /// The exit status, or -1 on a timeout or a signal.
+    int waitForExit(int timeoutMs = 30000)
+    {
+        [[maybe_unused]] const bool exited = QTest::qWaitFor(
+            [this] {
+                poll();
+                return m_exited;
+            },
+            timeoutMs);
+        poll();
+        return m_exitCode;
+    }
+
+private:
+    void poll()
+    {
+        char buffer[4096];
+        for (;;) {
+            const ssize_t count = ::read(m_master, buffer, sizeof buffer);
+            if (count <= 0)
+                break;
+            m_output.append(buffer, count);
+        }
+        if (!m_exited) {
+            int status = 0;
+            if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+                m_exited = true;
+                m_exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                // Whatever is still buffered in the pty.
+                while (true) {
+                    const ssize_t count = ::read(m_master, buffer, sizeof buffer);
+                    if (count <= 0)
+                        break;
+                    m_output.append(buffer, count);
+                }
+            }
+        }
+    }
+
+    pid_t m_pid = -1;
+    int m_master = -1;
+    bool m_exited = false;
+    int m_exitCode = -1;
+    QByteArray m_output;
+};
+
+const QRegularExpression colourCode(u"\x1b\\[[0-9;]*m"_s);
+
+} // namespace
+
+class tst_RunCommand : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void quickStart();
+    void plainOutputOffATerminal();
+    void parallelStepsArePrefixed();
+    void handoffsAndServerTools();
+    void inputs();
+    void jsonOutputs();
+    void pluginConfigurationOfTheWorkflow_data();
+    void pluginConfigurationOfTheWorkflow();
+    void eventsFile();
+    void eventsToStandardOutput();
+    void realApiWithKeyNeverLeaksIt();
+    void confirmationsWithoutATerminal_data();
+    void confirmationsWithoutATerminal();
+    void badUsage_data();
+    void badUsage();
+    void invalidWorkflow();
+    void failingRun();
+    void terminalColoursAndSpinner();
+    void noColorOnATerminal();
+    void interactiveConfirmation_data();
+    void interactiveConfirmation();
+    void ctrlCCancels();
+    void ctrlCOnTheTerminalWhileAsking();
+    void secondCtrlCQuitsAtOnce();
+    void secondSignalExitsAtOnceInProcess();
+    void topLevel_data();
+    void topLevel();
+    void everySubcommandHasHelp_data();
+    void everySubcommandHasHelp();
+    void pluginsSubcommand();
+    void emulateSubcommandServesRun();
+    void validateSubcommand();
+};
+
+void tst_RunCommand::quickStart()
+{
+    // The README's command, from the repository's root.
+    const Run run = runProgram({u"run"_s, u"workflows/quickstart.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "answer: From 1 January to 1 March 2025 there are 59 days, which is 1416 hours.\n"_ba);
+    QVERIFY2(run.err.startsWith("MISTRAL_API_KEY is not set: running offline on the built-in emulator (script "
+                                "workflows/quickstart.script.yaml)\n"),
+             run.err.constData());
+    QVERIFY2(run.err.contains("  ⚙ date_diff {\"from\":\"2025-01-01\",\"to\":\"2025-03-01\"}\n"), run.err.constData());
+    QVERIFY2(run.err.contains("  ⚙ calculate {\"expression\":\"59 * 24\"}\n"), run.err.constData());
+    QVERIFY2(run.err.contains("\nDone in "), run.err.constData());
+    QVERIFY2(run.err.contains(" 1 step · 3 turns · 2 tool calls · "), run.err.constData());
+}
+
+void tst_RunCommand::plainOutputOffATerminal()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY(!run.out.contains('\x1b'));
+    QVERIFY(!run.err.contains('\x1b'));
+    QVERIFY(!run.err.contains('\r'));
+    QCOMPARE(run.out, "answer: Results: calculate: {\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}\n"
+                      "expression: 6*7\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    QCOMPARE(lines.at(1), "▸ ask  math · mistral-small-latest"_ba);
+    QCOMPARE(lines.at(2), "  › 6*7"_ba);
+    QCOMPARE(lines.at(3), "  Let me compute that."_ba);
+    QCOMPARE(lines.at(4), "  ⚙ calculate {\"expression\":\"6*7\"}"_ba);
+    QVERIFY2(lines.at(5).startsWith("  ↳ {\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}  ("), lines.at(5));
+    QCOMPARE(lines.at(6), "  Results: calculate: {\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}"_ba);
+    QVERIFY2(lines.at(7).startsWith("✓ ask  2 turns · 1 tool call · "), lines.at(7));
+}
+
+void tst_RunCommand::parallelStepsArePrefixed()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"parallel.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "joined: left side and right side\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    for (const QByteArray &expected : {"[left] ▸ left  echo · mistral-small-latest"_ba, "[left]   left side"_ba,
+                                       "[right]   right side"_ba, "[join]   left side and right side"_ba})
+        QVERIFY2(lines.contains(expected), run.err.constData());
+    // Every line of a step carries its id.
+    for (const QByteArray &line : lines) {
+        if (line.isEmpty() || line.startsWith("MISTRAL_API_KEY") || line.startsWith("Done in "))
+            continue;
+        QVERIFY2(line.startsWith("[left] ") || line.startsWith("[right] ") || line.startsWith("[join] "), line);
+    }
+}
+
+void tst_RunCommand::handoffsAndServerTools()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"handoff.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "reply: Billing here: your invoice is on its way.\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    const qsizetype header = lines.indexOf("▸ route  front_desk · ag_00000000000000000000000000000001");
+    QVERIFY2(header > 0, run.err.constData());
+    QCOMPARE(lines.mid(header + 1, 5),
+             (QList<QByteArray>{"  › Where is my invoice?", "  ⇢ handoff triage → billing",
+                                "  ⚙ web_search {\"query\":\"invoice status\"} (server tool)", "  ↳ {\"hits\":3}",
+                                "  Billing here: your invoice is on its way."}));
+}
+
+void tst_RunCommand::inputs()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--input"_s, u"expression=2^10"_s, u"-q"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.err, QByteArray());   // quiet: only the outputs
+    QCOMPARE(run.out, "answer: Results: calculate: {\"expression\":\"2^10\",\"result\":1024,\"text\":\"1024\"}\n"
+                      "expression: 2^10\n"_ba);
+}
+
+void tst_RunCommand::jsonOutputs()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--json"_s});
+    QCOMPARE(run.exitCode, 0);
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(run.out, &error);
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(document.object(),
+             (QJsonObject{{u"answer"_s, u"Results: calculate: {\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}"_s},
+                          {u"expression"_s, u"6*7"_s}}));
+    QVERIFY(run.err.contains("▸ ask"));   // the run is still shown, on stderr
+}
+
+void tst_RunCommand::pluginConfigurationOfTheWorkflow_data()
+{
+    QTest::addColumn<bool>("override");
+    QTest::newRow("the workflow's") << false;
+    QTest::newRow("--plugin-config wins") << true;
+}
+
+void tst_RunCommand::pluginConfigurationOfTheWorkflow()
+{
+    // organize-files.yaml sets the filesystem plugin's root to its `directory`
+    // input (`plugins:`), so it runs as is; --plugin-config replaces that.
+    QFETCH(bool, override);
+    QTemporaryDir input;
+    QTemporaryDir program;
+    QVERIFY(input.isValid() && program.isValid());
+    QStringList arguments{u"run"_s, u"workflows/organize-files.yaml"_s, u"--input"_s,
+                          u"directory="_s + input.path(), u"--yes"_s, u"--json"_s};
+    if (override)
+        arguments << u"--plugin-config"_s
+                  << u"filesystem="_s + QString::fromUtf8(QJsonDocument(QJsonObject{{u"root"_s, program.path()}})
+                                                               .toJson(QJsonDocument::Compact));
+    const Run run = runProgram(arguments);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonObject outputs = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(outputs.value(u"summary"_s).toString(), u"Done: INDEX.md lists 3 files in 2 groups."_s);
+    QCOMPARE(QFileInfo::exists(input.filePath(u"INDEX.md"_s)), !override);
+    QCOMPARE(QFileInfo::exists(program.filePath(u"INDEX.md"_s)), override);
+}
+
+void tst_RunCommand::eventsFile()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--events"_s, path});
+    QCOMPARE(run.exitCode, 0);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QJsonObject> events = jsonLines(file.readAll());
+    QVERIFY(!events.isEmpty());
+    const QStringList types = eventTypes(events);
+    QCOMPARE(types.first(), u"workflow.started"_s);
+    QCOMPARE(types.last(), u"workflow.finished"_s);
+    // The order of one step with one tool call.
+    QStringList expected{u"workflow.started"_s, u"step.started"_s, u"conversation.response.started"_s};
+    QStringList condensed;
+    for (const QString &type : types) {
+        if (condensed.isEmpty() || condensed.last() != type)
+            condensed << type;
+    }
+    QCOMPARE(condensed, (QStringList{u"workflow.started"_s, u"step.started"_s, u"conversation.response.started"_s,
+                                     u"message.output.delta"_s, u"function.call.delta"_s,
+                                     u"conversation.response.done"_s, u"tool.invocation.finished"_s,
+                                     u"function.results.sent"_s, u"conversation.response.started"_s,
+                                     u"message.output.delta"_s, u"conversation.response.done"_s, u"step.finished"_s,
+                                     u"workflow.finished"_s}));
+    for (const QJsonObject &event : events) {
+        const QString type = event.value(u"event"_s).toString();
+        const QJsonObject data = event.value(u"data"_s).toObject();
+        if (type.startsWith(u"workflow."_s)) {
+            QVERIFY(!event.contains(u"step"_s));
+            continue;
+        }
+        QCOMPARE(event.value(u"step"_s).toString(), u"ask"_s);
+        if (type.contains(u"delta"_s) || type.startsWith(u"conversation."_s)) {
+            // The wire payload as sent: its own type field agrees.
+            QCOMPARE(data.value(u"type"_s).toString(), type);
+            QVERIFY(event.value(u"turn"_s).toInt() >= 1);
+        }
+    }
+    const QJsonObject invocation = events.at(types.indexOf(u"tool.invocation.finished"_s));
+    QCOMPARE(invocation.value(u"turn"_s).toInt(), 1);
+    QCOMPARE(invocation.value(u"data"_s).toObject().value(u"name"_s).toString(), u"calculate"_s);
+    QCOMPARE(invocation.value(u"data"_s).toObject().value(u"result"_s).toString(),
+             u"{\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}"_s);
+    const QJsonObject stepFinished = events.at(types.indexOf(u"step.finished"_s)).value(u"data"_s).toObject();
+    QCOMPARE(stepFinished.value(u"status"_s).toString(), u"succeeded"_s);
+    QCOMPARE(stepFinished.value(u"turns"_s).toInt(), 2);
+    QCOMPARE(stepFinished.value(u"tool_calls"_s).toInt(), 1);
+    QVERIFY(stepFinished.value(u"conversation_id"_s).toString().startsWith(u"conv_"_s));
+    const QJsonObject finished = events.last().value(u"data"_s).toObject();
+    QCOMPARE(finished.value(u"status"_s).toString(), u"succeeded"_s);
+    QCOMPARE(finished.value(u"outputs"_s).toObject().value(u"expression"_s).toString(), u"6*7"_s);
+    const QJsonObject started = events.first().value(u"data"_s).toObject();
+    QCOMPARE(started.value(u"emulator"_s).toBool(), true);
+    QCOMPARE(started.value(u"inputs"_s).toObject(), (QJsonObject{{u"expression"_s, u"6*7"_s}}));
+}
+
+void tst_RunCommand::eventsToStandardOutput()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"parallel.yaml"_s, u"--events"_s, u"-"_s});
+    QCOMPARE(run.exitCode, 0);
+    const QList<QJsonObject> events = jsonLines(run.out);   // every line, nothing else
+    QVERIFY(!events.isEmpty());
+    QCOMPARE(events.size(), run.out.count('\n'));
+    const QStringList types = eventTypes(events);
+    QCOMPARE(types.count(u"step.started"_s), 3);
+    QCOMPARE(types.count(u"step.finished"_s), 3);
+    QCOMPARE(events.last().value(u"data"_s).toObject().value(u"outputs"_s).toObject(),
+             (QJsonObject{{u"joined"_s, u"left side and right side"_s}}));
+}
+
+void tst_RunCommand::realApiWithKeyNeverLeaksIt()
+{
+    // With a key the program talks to the server it is given (here an
+    // emulator that insists on the key) instead of starting its own.
+    const QString key = u"sk-test-0123456789-secret"_s;
+    Emulator server;
+    server.setApiKey(key);
+    QVERIFY(server.loadScript(cliData + u"calc.script.yaml"_s));
+    QVERIFY(server.listen(0));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    QProcessEnvironment environment = offlineEnvironment();
+    environment.insert(u"MISTRAL_API_KEY"_s, key);
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, server.url().toString());
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--events"_s, path, u"--verbose"_s}, environment);
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(!run.err.contains("built-in emulator"), run.err.constData());
+    QVERIFY2(run.err.contains("\nswitchboard.workflow.run: "), run.err.constData());   // --verbose: the log
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray events = file.readAll();
+    QVERIFY(events.contains(server.url().toString().toUtf8()));
+    QVERIFY(!events.contains(key.toUtf8()));
+    QVERIFY(!run.out.contains(key.toUtf8()));
+    QVERIFY(!run.err.contains(key.toUtf8()));
+
+    // A wrong key: the run fails with the server's answer and a hint.
+    environment.insert(u"MISTRAL_API_KEY"_s, u"sk-wrong"_s);
+    const Run refused = runProgram({u"run"_s, cliData + u"calc.yaml"_s}, environment);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("Check MISTRAL_API_KEY"), refused.err.constData());
+    QVERIFY(!refused.err.contains("sk-wrong"));
+}
+
+void tst_RunCommand::confirmationsWithoutATerminal_data()
+{
+    QTest::addColumn<QStringList>("options");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("--yes") << QStringList{u"--yes"_s} << 0
+                           << "answer: Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}\n"_ba;
+    QTest::newRow("--no") << QStringList{u"--no"_s} << 0
+                          << "answer: Results: calculate: The user denied this call of \"calculate\"; it was not run.\n"_ba;
+    QTest::newRow("nobody to ask") << QStringList() << 1 << QByteArray();
+}
+
+void tst_RunCommand::confirmationsWithoutATerminal()
+{
+    QFETCH(QStringList, options);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, expected);
+    const Run run = runProgram(QStringList{u"run"_s, cliData + u"confirm.yaml"_s} + options);
+    QCOMPARE(run.exitCode, exitCode);
+    QCOMPARE(run.out, expected);
+    if (exitCode == 1) {
+        QVERIFY2(run.err.contains("switchboard run: step 'ask': the call of calculate needs confirmation, and standard "
+                                  "input is not a terminal to ask on\nPass --yes to approve or --no to deny"),
+                 run.err.constData());
+    }
+}
+
+void tst_RunCommand::badUsage_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("message");
+    const QString calc = cliData + u"calc.yaml"_s;
+    QTest::newRow("no file") << QStringList{u"run"_s} << u"switchboard run: no workflow file given"_s;
+    QTest::newRow("two files") << QStringList{u"run"_s, calc, calc} << u"one workflow file at a time"_s;
+    QTest::newRow("unknown option") << QStringList{u"run"_s, calc, u"--frobnicate"_s} << u"Unknown option 'frobnicate'"_s;
+    QTest::newRow("yes and no") << QStringList{u"run"_s, calc, u"--yes"_s, u"--no"_s} << u"--yes and --no cannot go together"_s;
+    QTest::newRow("input without =") << QStringList{u"run"_s, calc, u"--input"_s, u"expression"_s}
+                                     << u"--input needs NAME=VALUE, got 'expression'"_s;
+    QTest::newRow("unknown input") << QStringList{u"run"_s, calc, u"--input"_s, u"colour=red"_s} << u"colour"_s;
+    QTest::newRow("json and events to stdout") << QStringList{u"run"_s, calc, u"--json"_s, u"--events"_s, u"-"_s}
+                                               << u"--json and --events - both want standard output"_s;
+    QTest::newRow("bad server url") << QStringList{u"run"_s, calc, u"--server-url"_s, u"ftp://x"_s}
+                                    << u"--server-url needs an http:// or https:// URL"_s;
+    QTest::newRow("bad plugin config") << QStringList{u"run"_s, calc, u"--plugin-config"_s, u"calculator=[1]"_s}
+                                       << u"--plugin-config needs ID={...a JSON object...}"_s;
+    QTest::newRow("missing file") << QStringList{u"run"_s, u"no-such-workflow.yaml"_s} << u"no-such-workflow.yaml"_s;
+}
+
+void tst_RunCommand::badUsage()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, message);
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, 2);
+    QCOMPARE(run.out, QByteArray());
+    QVERIFY2(QString::fromUtf8(run.err).contains(message), run.err.constData());
+}
+
+void tst_RunCommand::invalidWorkflow()
+{
+    const Run run = runProgram({u"run"_s, cliData + u"invalid.yaml"_s});
+    QCOMPARE(run.exitCode, 2);
+    QCOMPARE(run.out, QByteArray());
+    QCOMPARE(QString::fromUtf8(run.err),
+             cliData + u"invalid.yaml:5:5: error: unknown key 'instructionz' in agent 'echo' (did you mean "
+                       u"'instructions'?)\n1 problem in "_s
+                 + cliData + u"invalid.yaml\n"_s);
+}
+
+void tst_RunCommand::failingRun()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    const Run run = runProgram({u"run"_s, cliData + u"failing.yaml"_s, u"--events"_s, path});
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.out, QByteArray());
+    QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: "), run.err.constData());
+    QVERIFY2(run.err.contains("the model is overloaded"), run.err.constData());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QJsonObject> events = jsonLines(file.readAll());
+    QVERIFY(!events.isEmpty());
+    QVERIFY(eventTypes(events).contains(u"conversation.response.error"_s));
+    const QJsonObject finished = events.last().value(u"data"_s).toObject();
+    QCOMPARE(finished.value(u"status"_s).toString(), u"failed"_s);
+    QCOMPARE(finished.value(u"error"_s).toObject().value(u"code"_s).toString(), u"ResponseError"_s);
+}
+
+void tst_RunCommand::terminalColoursAndSpinner()
+{
+    PtyProcess pty;
+    QVERIFY(pty.start({u"run"_s, cliData + u"stall.yaml"_s}));
+    QCOMPARE(pty.waitForExit(), 0);
+    const QByteArray output = pty.output();
+    QVERIFY2(output.contains("\x1b[1m▸ think\x1b[0m"), output.constData());     // a bold header
+    QVERIFY2(output.contains("\x1b[32m✓ think\x1b[0m"), output.constData());    // a green tick
+    // The spinner drew itself while the model stalled, then wiped its line.
+    QVERIFY2(output.contains("waiting for think"), output.constData());
+    QVERIFY2(output.contains("\r\x1b[K  Done thinking."), output.constData());
+    QVERIFY2(output.contains("\x1b[32mDone in "), output.constData());
+}
+
+void tst_RunCommand::noColorOnATerminal()
+{
+    PtyProcess pty;
+    QVERIFY(pty.start({u"run"_s, cliData + u"calc.yaml"_s}, {{u"NO_COLOR"_s, u"1"_s}}));
+    QCOMPARE(pty.waitForExit(), 0);
+    const QString output = QString::fromUtf8(pty.output());
+    QVERIFY2(!output.contains(colourCode), qPrintable(output));
+    QVERIFY2(output.contains(u"▸ ask  math · mistral-small-latest\n"_s), qPrintable(output));
+    QVERIFY2(output.contains(u"answer: Results: calculate:"_s), qPrintable(output));
+}
+
+void tst_RunCommand::interactiveConfirmation_data()
+{
+    QTest::addColumn<QByteArrayList>("answers");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addColumn<QByteArray>("shown");
+    QTest::newRow("approve") << QByteArrayList{"y\n"}
+                             << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}"_ba
+                             << "✓ approved"_ba;
+    QTest::newRow("deny") << QByteArrayList{"n\n"}
+                          << "\x1b[1manswer:\x1b[0m Results: calculate: The user denied this call of \"calculate\"; it was not run."_ba
+                          << "✗ denied"_ba;
+    QTest::newRow("edit") << QByteArrayList{"e\n", "{\"expression\": \"3*3\"}\n"}
+                          << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"3*3\",\"result\":9,\"text\":\"9\"}"_ba
+                          << "✓ approved\x1b[0m with edited arguments\n\x1b[36m  ⚙ \x1b[0m\x1b[1mcalculate\x1b[0m {\"expression\":\"3*3\"}\n"_ba;
+    QTest::newRow("nonsense, then bad JSON, then edit") << QByteArrayList{"maybe\n", "e\n", "[1]\n", "{\"expression\": \"1+1\"}\n"}
+                          << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"1+1\",\"result\":2,\"text\":\"2\"}"_ba
+                          << "not a JSON object"_ba;
+}
+
+void tst_RunCommand::interactiveConfirmation()
+{
+    QFETCH(QByteArrayList, answers);
+    QFETCH(QByteArray, expected);
+    QFETCH(QByteArray, shown);
+    PtyProcess pty;
+    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}));
+    QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
+    QVERIFY(pty.output().contains("\x1b[1mask\x1b[0m wants to run \x1b[1mcalculate\x1b[0m {\"expression\":\"2+2\"}"));
+    for (const QByteArray &answer : answers) {
+        const qsizetype before = pty.output().size();
+        pty.write(answer);
+        // Each answer gets a reaction (the next question or the run going on).
+        QVERIFY(QTest::qWaitFor([&] { return pty.outputSize() > before + answer.size(); }, 10000));
+    }
+    QCOMPARE(pty.waitForExit(), 0);
+    QVERIFY2(pty.output().contains(expected), pty.output().constData());
+    QVERIFY2(pty.output().contains(shown), pty.output().constData());
+}
+
+void tst_RunCommand::ctrlCCancels()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.start(program, {u"run"_s, cliData + u"slow.yaml"_s, u"--events"_s, path});
+    // Wait until some of the answer has been received (the file is flushed per line).
+    const auto deltas = [&path] {
+        QFile file(path);
+        return file.open(QIODevice::ReadOnly) ? file.readAll().count("\"event\":\"message.output.delta\"") : 0;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return deltas() >= 3; }, 20000));
+    ::kill(pid_t(process.processId()), SIGINT);
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 10000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+    const QByteArray err = process.readAllStandardError();
+    QVERIFY2(err.contains("Interrupted: canceling the run (Ctrl-C again quits at once)"), err.constData());
+    QVERIFY2(err.contains("Interrupted after "), err.constData());
+    QCOMPARE(process.readAllStandardOutput(), QByteArray());   // no outputs of a canceled run
+
+    QFile events(path);
+    QVERIFY(events.open(QIODevice::ReadOnly));
+    const QList<QJsonObject> lines = jsonLines(events.readAll());
+    const QStringList types = eventTypes(lines);
+    QVERIFY(types.count(u"message.output.delta"_s) >= 3);
+    QVERIFY(!types.contains(u"conversation.response.done"_s));   // it was cut short
+    QCOMPARE(types.last(), u"workflow.finished"_s);
+    QCOMPARE(lines.last().value(u"data"_s).toObject().value(u"status"_s).toString(), u"canceled"_s);
+    const qsizetype stepFinished = types.indexOf(u"step.finished"_s);
+    QVERIFY(stepFinished > 0);
+    QCOMPARE(lines.at(stepFinished).value(u"data"_s).toObject().value(u"status"_s).toString(), u"canceled"_s);
+}
+
+void tst_RunCommand::ctrlCOnTheTerminalWhileAsking()
+{
+    // A real Ctrl-C: the terminal turns it into SIGINT for the program.
+    PtyProcess pty;
+    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}));
+    QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
+    pty.write("\x03");
+    QCOMPARE(pty.waitForExit(), 130);
+    QVERIFY2(pty.output().contains("Interrupted: canceling the run (Ctrl-C again quits at once)"), pty.output().constData());
+    QVERIFY2(pty.output().contains("Interrupted after "), pty.output().constData());
+    QVERIFY(!pty.output().contains("answer:"));
+}
+
+void tst_RunCommand::secondCtrlCQuitsAtOnce()
+{
+    // Two interrupts in a row: whichever way they land, the program stops at
+    // once with 130 (the in-process test below pins down the second one).
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.start(program, {u"run"_s, cliData + u"slow.yaml"_s});
+    QByteArray err;
+    QVERIFY(QTest::qWaitFor([&] {
+        err += process.readAllStandardError();
+        return err.contains("  This");   // streaming
+    }, 20000));
+    ::kill(pid_t(process.processId()), SIGINT);
+    ::kill(pid_t(process.processId()), SIGINT);
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 10000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+}
+
+void tst_RunCommand::secondSignalExitsAtOnceInProcess()
+{
+    // In a child process: the first SIGINT only becomes a signal on the event
+    // loop; a second one before the loop handled it ends the process.
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        Switchboard::Cli::InterruptHandler handler;
+        if (!handler.install())
+            ::_exit(3);
+        ::raise(SIGINT);   // queued for the event loop, which never runs
+        ::raise(SIGINT);   // exits with 130 from the handler
+        ::_exit(0);
+    }
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY(WIFEXITED(status));
+    QCOMPARE(WEXITSTATUS(status), 130);
+}
+
+void tst_RunCommand::topLevel_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("out");
+    QTest::addColumn<QByteArray>("err");
+    QTest::newRow("--version") << QStringList{u"--version"_s} << 0 << "switchboard "_ba << QByteArray();
+    QTest::newRow("-V") << QStringList{u"-V"_s} << 0 << "switchboard "_ba << QByteArray();
+    QTest::newRow("--help") << QStringList{u"--help"_s} << 0 << "  run             Run a workflow"_ba << QByteArray();
+    QTest::newRow("help run") << QStringList{u"help"_s, u"run"_s} << 0 << "Usage: switchboard run FILE [options]"_ba
+                              << QByteArray();
+    QTest::newRow("nothing") << QStringList() << 2 << QByteArray() << "Usage: switchboard <command>"_ba;
+    QTest::newRow("unknown command") << QStringList{u"frobnicate"_s} << 2 << QByteArray()
+                                     << "switchboard: unknown command 'frobnicate'"_ba;
+    QTest::newRow("help unknown") << QStringList{u"help"_s, u"frobnicate"_s} << 2 << QByteArray()
+                                  << "switchboard: unknown command 'frobnicate'"_ba;
+}
+
+void tst_RunCommand::topLevel()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, out);
+    QFETCH(QByteArray, err);
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, exitCode);
+    QVERIFY2(run.out.contains(out), run.out.constData());
+    QVERIFY2(run.err.contains(err), run.err.constData());
+    if (out.isEmpty())
+        QCOMPARE(run.out, QByteArray());
+}
+
+void tst_RunCommand::everySubcommandHasHelp_data()
+{
+    QTest::addColumn<QString>("command");
+    for (const char *command : {"run", "validate", "plugins", "emulate", "conversations"})
+        QTest::newRow(command) << QString::fromLatin1(command);
+}
+
+void tst_RunCommand::everySubcommandHasHelp()
+{
+    QFETCH(QString, command);
+    const Run run = runProgram({command, u"--help"_s});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(run.out.startsWith("Usage: switchboard " + command.toUtf8()), run.out.constData());
+    const QByteArray examples = run.out.mid(run.out.indexOf("\nExamples:\n"));
+    QVERIFY2(examples.size() > 12, run.out.constData());
+    QVERIFY2(examples.contains("\n  switchboard " + command.toUtf8() + ' '), run.out.constData());
+    QCOMPARE(run.err, QByteArray());
+    // The top-level help names it.
+    QVERIFY(runProgram({u"--help"_s}).out.contains("\n  " + command.toUtf8() + ' '));
+}
+
+void tst_RunCommand::pluginsSubcommand()
+{
+    const Run run = runProgram({u"plugins"_s, u"--json"_s});
+    QCOMPARE(run.exitCode, 0);
+    const QJsonArray plugins = QJsonDocument::fromJson(run.out).object().value(u"plugins"_s).toArray();
+    QStringList ids;
+    for (const QJsonValue &plugin : plugins)
+        ids << plugin.toObject().value(u"id"_s).toString();
+    QVERIFY2(ids.contains(u"calculator"_s), run.out.constData());
+    const Run invoked = runProgram({u"plugins"_s, u"--invoke"_s, u"calculate"_s, u"--arguments"_s,
+                                    u"{\"expression\": \"6*7\"}"_s});
+    QCOMPARE(invoked.exitCode, 0);
+    QCOMPARE(invoked.out, "{\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}\n"_ba);
+
+    // The listing reports a plugin that fails itself; --verbose adds the log, as everywhere.
+    const QStringList failing{u"plugins"_s, u"--load"_s, u"--plugin-config"_s, u"calculator={\"x\": 1}"_s};
+    const Run listed = runProgram(failing);
+    QCOMPARE(listed.exitCode, 0);
+    QVERIFY2(listed.out.contains("calculator: takes no configuration"), listed.out.constData());
+    QCOMPARE(listed.err, QByteArray());
+    const Run verbose = runProgram(failing + QStringList{u"--verbose"_s});
+    QVERIFY2(verbose.err.contains("switchboard.plugins: plugin calculator failed: "), verbose.err.constData());
+}
+
+void tst_RunCommand::emulateSubcommandServesRun()
+{
+    // switchboard emulate in one process, switchboard run against it in another.
+    QProcess emulator;
+    emulator.setProcessEnvironment(offlineEnvironment());
+    emulator.start(program, {u"emulate"_s, u"--port"_s, u"0"_s, u"--script"_s, cliData + u"calc.script.yaml"_s});
+    QVERIFY(QTest::qWaitFor([&] { return emulator.canReadLine(); }, 20000));
+    const QString url = QString::fromUtf8(emulator.readLine()).trimmed();
+    QVERIFY2(url.startsWith(u"http://127.0.0.1:"_s), qPrintable(url));
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--server-url"_s, url, u"--json"_s});
+    emulator.terminate();
+    emulator.waitForFinished();
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(!run.err.contains("built-in emulator"), run.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(run.out).object().value(u"expression"_s).toString(), u"6*7"_s);
+}
+
+void tst_RunCommand::validateSubcommand()
+{
+    const Run valid = runProgram({u"validate"_s, cliData + u"calc.yaml"_s, cliData + u"parallel.yaml"_s});
+    QCOMPARE(valid.exitCode, 0);
+    const Run invalid = runProgram({u"validate"_s, cliData + u"invalid.yaml"_s});
+    QCOMPARE(invalid.exitCode, 2);
+    // The same lines as `run` prints for the same file.
+    const Run run = runProgram({u"run"_s, cliData + u"invalid.yaml"_s});
+    QCOMPARE(invalid.err.split('\n').first(), run.err.split('\n').first());
+}
+
+QTEST_GUILESS_MAIN(tst_RunCommand)
+#include "tst_runcommand.moc"

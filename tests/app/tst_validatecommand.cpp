@@ -1,0 +1,219 @@
+// switchboard validate, run as a program: compiler-style problems, exit codes,
+// --json, and plugin lookup (bundled, --plugin-path, SWITCHBOARD_PLUGIN_PATH).
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+const QByteArray valid = "version: 1\n"
+                         "agents:\n"
+                         "  a: {model: m, tools: [{plugin: calculator}]}\n"
+                         "steps:\n"
+                         "  - {id: s, agent: a, input: hi}\n";
+
+const QByteArray threeProblems = "version: 1\n"
+                                 "agents:\n"
+                                 "  a: {model: m, max_turns: many}\n"
+                                 "steps:\n"
+                                 "  - id: s\n"
+                                 "    agent: a\n"
+                                 "    input: \"{{ inputs.nope }}\"\n"
+                                 "    store: maybe\n";
+
+// A tool of the engine tests' plugin, which is not among the bundled ones.
+const QByteArray enginetools = "version: 1\n"
+                               "agents:\n"
+                               "  a: {model: m, tools: [{function: enginetools/lookup}]}\n"
+                               "steps:\n"
+                               "  - {id: s, agent: a, input: hi}\n";
+
+} // namespace
+
+class tst_ValidateCommand : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void validFiles();
+    void everyProblemCompilerStyle();
+    void validAndInvalid();
+    void json();
+    void bundledPluginsAreChecked();
+    void pluginPath();
+    void unreadableFile();
+    void usage_data();
+    void usage();
+
+private:
+    Run run(const QStringList &arguments, const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment());
+    QString write(const QString &name, const QByteArray &yaml);
+
+    QTemporaryDir m_dir;
+};
+
+void tst_ValidateCommand::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+}
+
+Run tst_ValidateCommand::run(const QStringList &arguments, const QProcessEnvironment &baseEnvironment)
+{
+    QProcess process;
+    QProcessEnvironment environment = baseEnvironment;
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    if (!baseEnvironment.contains(u"SWITCHBOARD_TEST_KEEP_PLUGIN_PATH"_s))
+        environment.remove(u"SWITCHBOARD_PLUGIN_PATH"_s);
+    process.setProcessEnvironment(environment);
+    process.setWorkingDirectory(m_dir.path());
+    process.start(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"), QStringList{u"validate"_s} + arguments);
+    Run result;
+    if (!process.waitForFinished(30000))
+        return result;
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
+}
+
+QString tst_ValidateCommand::write(const QString &name, const QByteArray &yaml)
+{
+    QFile file(m_dir.filePath(name));
+    if (!file.open(QIODevice::WriteOnly) || file.write(yaml) != yaml.size())
+        qFatal("cannot write %s", qPrintable(file.fileName()));
+    return name;
+}
+
+void tst_ValidateCommand::validFiles()
+{
+    write(u"one.yaml"_s, valid);
+    write(u"two.yaml"_s, valid);
+    const Run result = run({u"one.yaml"_s, u"two.yaml"_s});
+    QCOMPARE(result.err, QByteArray());
+    QCOMPARE(result.out, QByteArray("one.yaml: ok\ntwo.yaml: ok\n"));
+    QCOMPARE(result.exitCode, 0);
+
+    const Run quiet = run({u"--quiet"_s, u"one.yaml"_s});
+    QCOMPARE(quiet.out, QByteArray());
+    QCOMPARE(quiet.exitCode, 0);
+}
+
+void tst_ValidateCommand::everyProblemCompilerStyle()
+{
+    write(u"three.yaml"_s, threeProblems);
+    const Run result = run({u"three.yaml"_s});
+    QCOMPARE(result.out, QByteArray());
+    QCOMPARE(result.err, QByteArray("three.yaml:3:28: error: 'max_turns' of agent 'a' must be an integer of at least 1\n"
+                                    "three.yaml:7:13: error: '{{ inputs.nope }}': unknown input 'nope' (the workflow "
+                                    "has no inputs)\n"
+                                    "three.yaml:8:12: error: 'store' of step 's' must be true or false\n"
+                                    "3 problems in 1 file\n"));
+    QCOMPARE(result.exitCode, 2);
+}
+
+void tst_ValidateCommand::validAndInvalid()
+{
+    write(u"good.yaml"_s, valid);
+    write(u"syntax.yaml"_s, "version: 1\nagents: [a\n");
+    write(u"three.yaml"_s, threeProblems);
+    const Run result = run({u"good.yaml"_s, u"syntax.yaml"_s, u"three.yaml"_s});
+    QCOMPARE(result.out, QByteArray("good.yaml: ok\n"));
+    const QList<QByteArray> lines = result.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 5);
+    QCOMPARE(lines.first(), QByteArray("syntax.yaml:3:1: error: end of sequence flow not found"));
+    QCOMPARE(lines.last(), QByteArray("4 problems in 2 files"));
+    QCOMPARE(result.exitCode, 2);
+}
+
+void tst_ValidateCommand::json()
+{
+    write(u"good.yaml"_s, valid);
+    write(u"three.yaml"_s, threeProblems);
+    const Run result = run({u"--json"_s, u"good.yaml"_s, u"three.yaml"_s});
+    QCOMPARE(result.exitCode, 2);
+    QCOMPARE(result.err, QByteArray());
+    const QList<QByteArray> lines = result.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(QJsonDocument::fromJson(lines.at(0)).object(),
+             (QJsonObject{{u"file"_s, u"good.yaml"_s}, {u"valid"_s, true}, {u"errors"_s, QJsonArray()}}));
+    const QJsonObject bad = QJsonDocument::fromJson(lines.at(1)).object();
+    QCOMPARE(bad.value(u"valid"_s), QJsonValue(false));
+    const QJsonArray errors = bad.value(u"errors"_s).toArray();
+    QCOMPARE(errors.size(), 3);
+    QCOMPARE(errors.at(1).toObject(),
+             (QJsonObject{{u"code"_s, u"InvalidReference"_s},
+                          {u"message"_s, u"'{{ inputs.nope }}': unknown input 'nope' (the workflow has no inputs)"_s},
+                          {u"line"_s, 7},
+                          {u"column"_s, 13}}));
+}
+
+void tst_ValidateCommand::bundledPluginsAreChecked()
+{
+    write(u"plugin.yaml"_s, QByteArray(valid).replace("calculator", "calculater"));
+    const Run result = run({u"plugin.yaml"_s});
+    QCOMPARE(result.err, QByteArray("plugin.yaml:3:34: error: unknown plugin 'calculater' (did you mean "
+                                    "'calculator'?)\n1 problem in 1 file\n"));
+    QCOMPARE(result.exitCode, 2);
+}
+
+void tst_ValidateCommand::pluginPath()
+{
+    write(u"engine.yaml"_s, enginetools);
+    const Run without = run({u"engine.yaml"_s});
+    QCOMPARE(without.exitCode, 2);
+    QVERIFY2(without.err.startsWith("engine.yaml:3:36: error: agent 'a': "), without.err.constData());
+
+    const Run withOption = run({u"--plugin-path"_s, QStringLiteral(ENGINE_TOOLS_DIR), u"engine.yaml"_s});
+    QCOMPARE(withOption.err, QByteArray());
+    QCOMPARE(withOption.exitCode, 0);
+
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"SWITCHBOARD_PLUGIN_PATH"_s, QStringLiteral(ENGINE_TOOLS_DIR));
+    environment.insert(u"SWITCHBOARD_TEST_KEEP_PLUGIN_PATH"_s, u"1"_s);
+    const Run withVariable = run({u"engine.yaml"_s}, environment);
+    QCOMPARE(withVariable.err, QByteArray());
+    QCOMPARE(withVariable.exitCode, 0);
+}
+
+void tst_ValidateCommand::unreadableFile()
+{
+    const Run result = run({u"missing.yaml"_s});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.err.startsWith("missing.yaml: error: cannot read the workflow: "), result.err.constData());
+}
+
+void tst_ValidateCommand::usage_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("error");
+    QTest::newRow("no file") << QStringList{} << QByteArray("switchboard validate: no file given");
+    QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s, u"x.yaml"_s}
+                                    << QByteArray("switchboard validate: Unknown option 'frobnicate'.");
+}
+
+void tst_ValidateCommand::usage()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, error);
+    const Run result = run(arguments);
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.err.startsWith(error), result.err.constData());
+}
+
+QTEST_GUILESS_MAIN(tst_ValidateCommand)
+#include "tst_validatecommand.moc"
