@@ -1,4 +1,5 @@
 #include "output.h"
+#include "command.h"
 #include "pluginconfig.h"
 
 #include <switchboard/pluginregistry.h>
@@ -78,6 +79,13 @@ Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringLi
     for (auto it = configurations->constBegin(); it != configurations->constEnd(); ++it)
         registry.setPluginConfiguration(it.key(), it.value());
     return {};
+}
+
+int usageError(const QString &command, const QString &message)
+{
+    QTextStream(stderr) << "switchboard " << command << ": " << message << "\n"
+                        << "Run 'switchboard " << command << " --help' for usage.\n";
+    return ExitUsage;
 }
 
 void printWorkflowErrors(const QString &fileName, const QList<Error> &errors, bool withCount)

@@ -28,6 +28,10 @@ void printError(const Error &error);
 /// The JSON form of an error (for --json and events files too).
 QJsonObject errorToJson(const Error &error);
 
+/// A usage error of `switchboard COMMAND` on stderr, with a pointer to its
+/// --help; returns ExitUsage.
+int usageError(const QString &command, const QString &message);
+
 /// How much the program says on stderr besides its results.
 enum class Verbosity { Quiet, Normal, Verbose };
 

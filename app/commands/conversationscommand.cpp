@@ -63,9 +63,7 @@ const char *const usageText =
 
 int usageError(const QString &message)
 {
-    QTextStream(stderr) << "switchboard conversations: " << message << "\n"
-                        << "Run 'switchboard conversations --help' for usage.\n";
-    return ExitUsage;
+    return Cli::usageError(u"conversations"_s, message);
 }
 
 Result<QJsonObject> readBody(const QString &path)

@@ -82,22 +82,7 @@ const char *const usageText =
 
 int usageError(const QString &message)
 {
-    QTextStream(stderr) << "switchboard run: " << message << "\n"
-                        << "Run 'switchboard run --help' for usage.\n";
-    return ExitUsage;
-}
-
-QString statusName(StepResult::Status status)
-{
-    switch (status) {
-    case StepResult::Status::Pending: return u"pending"_s;
-    case StepResult::Status::Running: return u"running"_s;
-    case StepResult::Status::Succeeded: return u"succeeded"_s;
-    case StepResult::Status::Failed: return u"failed"_s;
-    case StepResult::Status::Skipped: return u"skipped"_s;
-    case StepResult::Status::Canceled: return u"canceled"_s;
-    }
-    return {};
+    return Cli::usageError(u"run"_s, message);
 }
 
 QString kindName(WorkflowStep::Kind kind)
@@ -113,7 +98,7 @@ QString kindName(WorkflowStep::Kind kind)
 QJsonObject stepResultToJson(const StepResult &result)
 {
     QJsonObject json{
-        {u"status"_s, statusName(result.status)},
+        {u"status"_s, StepResult::statusName(result.status)},
         {u"turns"_s, result.turns},
         {u"tool_calls"_s, result.toolCalls},
         {u"usage"_s, result.usage.toJson()},

@@ -189,6 +189,28 @@ public:
                    what + u" must be a mapping"_s);
             return false;
         }
+        for (const Field &field : keys(map, what, &allowed))
+            out.insert(toQString(field.key.Scalar()), field);
+        return true;
+    }
+
+    // Like fields(), for mappings whose keys are names (agents, inputs, ...):
+    // each name once, in the written order.
+    QList<Field> entries(const Field &field, const QString &what)
+    {
+        if (!field.value.IsMap()) {
+            report(valueMark(field), Error::Code::WrongType, what + u" must be a mapping"_s);
+            return {};
+        }
+        return keys(field.value, what, nullptr);
+    }
+
+    // The one walk over a mapping's keys behind fields() and entries(): keys
+    // that are no strings, a key seen twice and (with `allowed`) an unknown
+    // key are reported in the written order, and the rest returned.
+    QList<Field> keys(const YAML::Node &map, const QString &what, const QStringList *allowed)
+    {
+        QList<Field> list;
         QHash<QString, int> seenAt;
         for (auto it = map.begin(); it != map.end(); ++it) {
             if (!it->first.IsScalar()) {
@@ -202,41 +224,14 @@ public:
                 continue;
             }
             seenAt.insert(key, it->first.Mark().line + 1);
-            if (!allowed.contains(key)) {
-                const QString near = YamlReader::nearest(key, allowed);
+            if (allowed && !allowed->contains(key)) {
+                const QString near = YamlReader::nearest(key, *allowed);
                 report(it->first.Mark(), Error::Code::UnknownKey,
                        near.isEmpty()
-                           ? u"unknown key '%1' in %2 (valid keys: %3)"_s.arg(key, what, allowed.join(u", "_s))
+                           ? u"unknown key '%1' in %2 (valid keys: %3)"_s.arg(key, what, allowed->join(u", "_s))
                            : u"unknown key '%1' in %2 (did you mean '%3'?)"_s.arg(key, what, near));
                 continue;
             }
-            out.insert(key, Field{it->first, it->second});
-        }
-        return true;
-    }
-
-    // Like fields(), for mappings whose keys are names (agents, inputs, ...):
-    // each name once, in the written order.
-    QList<Field> entries(const Field &field, const QString &what)
-    {
-        QList<Field> list;
-        if (!field.value.IsMap()) {
-            report(valueMark(field), Error::Code::WrongType, what + u" must be a mapping"_s);
-            return list;
-        }
-        QHash<QString, int> seenAt;
-        for (auto it = field.value.begin(); it != field.value.end(); ++it) {
-            if (!it->first.IsScalar()) {
-                report(it->first.Mark(), Error::Code::WrongType, u"the keys of %1 must be strings"_s.arg(what));
-                continue;
-            }
-            const QString key = toQString(it->first.Scalar());
-            if (seenAt.contains(key)) {
-                report(it->first.Mark(), Error::Code::DuplicateKey,
-                       u"duplicate key '%1' in %2 (first at line %3)"_s.arg(key, what).arg(seenAt.value(key)));
-                continue;
-            }
-            seenAt.insert(key, it->first.Mark().line + 1);
             list.append(Field{it->first, it->second});
         }
         return list;

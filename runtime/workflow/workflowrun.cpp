@@ -21,25 +21,6 @@ Q_LOGGING_CATEGORY(lcWorkflowRun, "switchboard.workflow.run", QtWarningMsg)
 
 namespace {
 
-QString statusName(StepResult::Status status)
-{
-    switch (status) {
-    case StepResult::Status::Pending:
-        return u"pending"_s;
-    case StepResult::Status::Running:
-        return u"running"_s;
-    case StepResult::Status::Succeeded:
-        return u"succeeded"_s;
-    case StepResult::Status::Failed:
-        return u"failed"_s;
-    case StepResult::Status::Skipped:
-        return u"skipped"_s;
-    case StepResult::Status::Canceled:
-        return u"canceled"_s;
-    }
-    return {};
-}
-
 bool isTerminal(StepResult::Status status)
 {
     return status != StepResult::Status::Pending && status != StepResult::Status::Running;
@@ -223,6 +204,25 @@ Result<QJsonValue> renderConfiguration(const QJsonValue &value, const QJsonObjec
 }
 
 } // namespace
+
+QString StepResult::statusName(Status status)
+{
+    switch (status) {
+    case StepResult::Status::Pending:
+        return u"pending"_s;
+    case StepResult::Status::Running:
+        return u"running"_s;
+    case StepResult::Status::Succeeded:
+        return u"succeeded"_s;
+    case StepResult::Status::Failed:
+        return u"failed"_s;
+    case StepResult::Status::Skipped:
+        return u"skipped"_s;
+    case StepResult::Status::Canceled:
+        return u"canceled"_s;
+    }
+    return {};
+}
 
 QJsonObject StepResult::toContext() const
 {
@@ -771,7 +771,7 @@ void WorkflowRunPrivate::finishStep(int index, StepResult::Status status, const 
     step.result.status = status;
     step.result.error = stepError;
     step.result.durationMs = step.timer.isValid() ? step.timer.elapsed() : 0;
-    qCDebug(lcWorkflowRun).noquote() << "step" << step.result.stepId << statusName(status);
+    qCDebug(lcWorkflowRun).noquote() << "step" << step.result.stepId << StepResult::statusName(status);
     Q_EMIT q->stepFinished(step.result.stepId, step.result);
 }
 

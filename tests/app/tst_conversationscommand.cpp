@@ -15,12 +15,7 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = Switchboard::Test::ProgramRun;
 
 } // namespace
 
@@ -51,22 +46,12 @@ void tst_ConversationsCommand::initTestCase()
 
 Run tst_ConversationsCommand::run(const QStringList &arguments, const QByteArray &input)
 {
-    QProcess process;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.remove(u"MISTRAL_API_KEY"_s);
     environment.insert(u"SWITCHBOARD_SERVER_URL"_s, m_emulator.url().toString());
-    process.setProcessEnvironment(environment);
-    process.start(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"), QStringList{u"conversations"_s} + arguments);
-    process.write(input);
-    process.closeWriteChannel();
-    // The emulator lives in this process: keep its event loop turning.
-    Run result;
-    if (!QTest::qWaitFor([&process] { return process.state() == QProcess::NotRunning; }, 30000))
-        return result;
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
+    // The emulator lives in this process: runProgram() keeps its event loop turning.
+    return Test::runProgram(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"),
+                            QStringList{u"conversations"_s} + arguments, environment, {}, input, 30000);
 }
 
 QString tst_ConversationsCommand::start(const QByteArray &body)

@@ -4,6 +4,7 @@
 #include <switchboard/emulator/emulator.h>
 
 #include "terminal/interrupts.h"
+#include "testsupport.h"
 
 #include <QDir>
 #include <QFile>
@@ -32,12 +33,7 @@ const QString program = QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"
 const QString sourceDir = QStringLiteral(SWITCHBOARD_SOURCE_DIR);
 const QString cliData = QStringLiteral(SWITCHBOARD_TEST_DATA_DIR "/workflows/cli/");
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = Switchboard::Test::ProgramRun;
 
 /// The environment of an offline run: no key, no server, no NO_COLOR.
 QProcessEnvironment offlineEnvironment()
@@ -53,23 +49,8 @@ QProcessEnvironment offlineEnvironment()
 Run runProgram(const QStringList &arguments, const QProcessEnvironment &environment = offlineEnvironment(),
                const QByteArray &input = {})
 {
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    process.setWorkingDirectory(sourceDir);
-    process.start(program, arguments);
-    process.write(input);
-    process.closeWriteChannel();
-    Run result;
-    // Keep this event loop turning: some tests serve an emulator from here.
-    if (!QTest::qWaitFor([&process] { return process.state() == QProcess::NotRunning; }, 60000)) {
-        process.kill();
-        process.waitForFinished();
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
+    // Keeps this event loop turning: some tests serve an emulator from here.
+    return Test::runProgram(program, arguments, environment, sourceDir, input, 60000);
 }
 
 QList<QJsonObject> jsonLines(const QByteArray &text)

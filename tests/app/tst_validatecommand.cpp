@@ -1,6 +1,8 @@
 // switchboard validate, run as a program: compiler-style problems, exit codes,
 // --json, and plugin lookup (bundled, --plugin-path, SWITCHBOARD_PLUGIN_PATH).
 
+#include "testsupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -14,12 +16,7 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = Switchboard::Test::ProgramRun;
 
 const QByteArray valid = "version: 1\n"
                          "agents:\n"
@@ -74,21 +71,12 @@ void tst_ValidateCommand::initTestCase()
 
 Run tst_ValidateCommand::run(const QStringList &arguments, const QProcessEnvironment &baseEnvironment)
 {
-    QProcess process;
     QProcessEnvironment environment = baseEnvironment;
     environment.remove(u"MISTRAL_API_KEY"_s);
     if (!baseEnvironment.contains(u"SWITCHBOARD_TEST_KEEP_PLUGIN_PATH"_s))
         environment.remove(u"SWITCHBOARD_PLUGIN_PATH"_s);
-    process.setProcessEnvironment(environment);
-    process.setWorkingDirectory(m_dir.path());
-    process.start(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"), QStringList{u"validate"_s} + arguments);
-    Run result;
-    if (!process.waitForFinished(30000))
-        return result;
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
+    return Switchboard::Test::runProgram(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"),
+                                         QStringList{u"validate"_s} + arguments, environment, m_dir.path(), {}, 30000);
 }
 
 QString tst_ValidateCommand::write(const QString &name, const QByteArray &yaml)

@@ -7,7 +7,7 @@
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
 
-#include "emulator/httpserver_p.h"
+#include "emulatorfixture.h"
 #include "testsupport.h"
 
 #include <QJsonDocument>
@@ -25,56 +25,27 @@ QJsonObject parseObject(const QString &text)
     return QJsonDocument::fromJson(text.toUtf8()).object();
 }
 
-/// The emulator with a script, a client pointed at it, and the registry.
-struct Fixture
+/// The shared emulator fixture with the enginetools plugin, fast retries,
+/// and `lookup` as the tool a run offers unless a test names others.
+struct Fixture : Test::EmulatorFixture
 {
     explicit Fixture(const QByteArray &script)
+        : EmulatorFixture(script, QStringLiteral(ENGINE_TOOLS_DIR))
     {
-        const Result<void> loaded = emulator.setScript(script, u"test.yaml"_s);
-        if (!loaded)
-            qFatal("bad test script: %s", qPrintable(loaded.error().toString()));
-        if (!emulator.listen(0))
-            qFatal("emulator cannot listen");
-        client.setServerUrl(emulator.url());
-        client.setApiKey(QString());
         RetryPolicy retries;
         retries.initialIntervalMs = 1;
         retries.jitterMs = 0;
         client.setRetryPolicy(retries);
-        registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
-        registry.discover();
     }
 
     ConversationRun *run(const QString &input, const QStringList &tools = {u"lookup"_s})
     {
-        auto *conversation = new ConversationRun(&client, &registry);
-        StartConversationRequest request;
-        request.inputs = input;
-        request.model = u"mistral-small-latest"_s;
-        conversation->setStartRequest(request);
-        conversation->setClientTools(tools);
-        return conversation;
+        return EmulatorFixture::run(input, tools);
     }
-
-    Emulator emulator;
-    ConversationsClient client;
-    PluginRegistry registry;
 };
 
-bool finish(ConversationRun *run, int timeoutMs = 20000)
-{
-    QSignalSpy finished(run, &ConversationRun::finished);
-    run->start();
-    return finished.wait(timeoutMs) && finished.size() == 1;
-}
-
-QStringList types(const QList<Entry> &entries)
-{
-    QStringList list;
-    for (const Entry &entry : entries)
-        list << entry.type();
-    return list;
-}
+using Test::entryTypes;
+using Test::finish;
 
 QList<FunctionResultEntry> results(const QList<Entry> &entries)
 {
@@ -142,8 +113,8 @@ void tst_ConversationRun::oneCall()
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
 
-    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s,
-                                                    u"function.result"_s, u"message.output"_s}));
+    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s,
+                                                         u"function.result"_s, u"message.output"_s}));
     QVERIFY2(run->lastMessageText().startsWith(u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
              qPrintable(run->lastMessageText()));
     QCOMPARE(run->turn(), 2);
@@ -273,7 +244,7 @@ rules:
     QCOMPARE(errors.size(), 1);
     QCOMPARE(run->error().code, Error::Code::ToolFailed);
     QVERIFY2(run->error().message.startsWith(u"tool \"broken\" (call "_s), qPrintable(run->error().message));
-    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
 }
 
 void tst_ConversationRun::unknownClientToolRefusedAtStart()
@@ -411,8 +382,8 @@ rules:
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
     QCOMPARE(serverTool.size(), 1);
-    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"tool.execution"_s, u"function.call"_s,
-                                                    u"function.result"_s, u"message.output"_s}));
+    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"tool.execution"_s, u"function.call"_s,
+                                                         u"function.result"_s, u"message.output"_s}));
 }
 
 void tst_ConversationRun::handoffs()
@@ -462,7 +433,7 @@ rules:
     QCOMPARE(run->turn(), 3);
     // Everything produced so far is kept: three calls, two results sent.
     QCOMPARE(results(run->transcript()).size(), 2);
-    QCOMPARE(types(run->transcript()).count(u"function.call"_s), 3);
+    QCOMPARE(entryTypes(run->transcript()).count(u"function.call"_s), 3);
 }
 
 void tst_ConversationRun::abortWhileToolRuns()
@@ -481,7 +452,7 @@ rules:
     QVERIFY(finish(run.get()));
     QCOMPARE(run->error().code, Error::Code::Canceled);
     QCOMPARE(run->error().message, u"aborted during turn 1"_s);
-    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
     QTest::qWait(50);
     QCOMPARE(toolDone.size(), 0);
 }
@@ -497,7 +468,7 @@ void tst_ConversationRun::stopAfterTurn()
     QCOMPARE(run->error().message, u"stopped after turn 1 as asked; its 1 function calls were not run"_s);
     QCOMPARE(started.size(), 0);
     // The whole first turn arrived and is kept.
-    QCOMPARE(types(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s}));
+    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s}));
 }
 
 void tst_ConversationRun::brokenStreams_data()
@@ -547,7 +518,7 @@ rules:
     std::unique_ptr<ApiResult<ConversationHistory>> history(f.client.history(run->conversationId()));
     QSignalSpy historyDone(history.get(), &ApiReply::finished);
     QVERIFY(historyDone.wait());
-    QStringList stored = types(history->result().entries);
+    QStringList stored = entryTypes(history->result().entries);
     QCOMPARE(stored.count(u"function.call"_s), 1);
     QCOMPARE(stored.count(u"function.result"_s), 1);
     QCOMPARE(stored.last(), u"message.output"_s);
@@ -593,7 +564,7 @@ void tst_ConversationRun::appendToExistingConversation()
     QVERIFY(finish(second));
     QVERIFY2(!second->error().isError(), qPrintable(second->error().message));
     QCOMPARE(second->conversationId(), first->conversationId());
-    QCOMPARE(types(second->transcript()).first(), u"message.input"_s);
+    QCOMPARE(entryTypes(second->transcript()).first(), u"message.input"_s);
 }
 
 void tst_ConversationRun::restartFromEntry()
@@ -624,28 +595,8 @@ void tst_ConversationRun::signalSequence()
 {
     // A recorded two-turn exchange played back byte for byte: the run's
     // signals come in exactly this order.
-    using namespace Switchboard::EmulatorInternal;
-    const QByteArray turn1 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn1.sse"_s);
-    const QByteArray turn2 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn2.sse"_s);
-    HttpServer server;
-    int requests = 0;
-    server.setHandler([&](const HttpRequest &, HttpResponder *responder) {
-        responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
-        responder->writeChunk(++requests == 1 ? turn1 : turn2);
-        responder->endStream();
-    });
-    QVERIFY(server.listen(0));
-    ConversationsClient client;
-    client.setServerUrl(QUrl(u"http://127.0.0.1:"_s + QString::number(server.port())));
-    PluginRegistry registry;
-    registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
-    registry.discover();
-    ConversationRun run(&client, &registry);
-    StartConversationRequest request;
-    request.inputs = u"What is pi?"_s;
-    request.model = u"mistral-small-latest"_s;
-    run.setStartRequest(request);
-    run.setClientTools({u"lookup"_s});
+    Test::RecordedToolCallFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR));
+    ConversationRun &run = recorded.run;
 
     QStringList order;
     const auto note = [&order](const QString &what) { return [&order, what] { order << what; }; };

@@ -10,7 +10,7 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
 
-#include "emulator/httpserver_p.h"
+#include "emulatorfixture.h"
 #include "testsupport.h"
 
 #include <QAbstractItemModelTester>
@@ -22,43 +22,16 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace {
 
-struct Fixture
+/// The shared emulator fixture with the enginetools plugin.
+struct Fixture : Test::EmulatorFixture
 {
     explicit Fixture(const QByteArray &script)
+        : EmulatorFixture(script, QStringLiteral(ENGINE_TOOLS_DIR))
     {
-        const Result<void> loaded = emulator.setScript(script, u"test.yaml"_s);
-        if (!loaded)
-            qFatal("bad test script: %s", qPrintable(loaded.error().toString()));
-        if (!emulator.listen(0))
-            qFatal("emulator cannot listen");
-        client.setServerUrl(emulator.url());
-        client.setApiKey(QString());
-        registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
-        registry.discover();
     }
-
-    ConversationRun *run(const QString &input, const QStringList &tools)
-    {
-        auto *conversation = new ConversationRun(&client, &registry);
-        StartConversationRequest request;
-        request.inputs = input;
-        request.model = u"mistral-small-latest"_s;
-        conversation->setStartRequest(request);
-        conversation->setClientTools(tools);
-        return conversation;
-    }
-
-    Emulator emulator;
-    ConversationsClient client;
-    PluginRegistry registry;
 };
 
-bool finish(ConversationRun *run, int timeoutMs = 20000)
-{
-    QSignalSpy finished(run, &ConversationRun::finished);
-    run->start();
-    return finished.wait(timeoutMs) && finished.size() == 1;
-}
+using Test::finish;
 
 /// The roles a test compares, in one line per row (ids are random in the
 /// emulator; they are checked separately).
@@ -156,28 +129,8 @@ void tst_ConversationModel::recordedStream()
 {
     // The recording of tst_conversationrun's signalSequence: text, a call
     // streamed in two fragments, the tool run, then a two-delta answer.
-    using namespace Switchboard::EmulatorInternal;
-    const QByteArray turn1 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn1.sse"_s);
-    const QByteArray turn2 = Switchboard::Test::readTestData(u"transcripts/tool-call-turn2.sse"_s);
-    HttpServer server;
-    int requests = 0;
-    server.setHandler([&](const HttpRequest &, HttpResponder *responder) {
-        responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
-        responder->writeChunk(++requests == 1 ? turn1 : turn2);
-        responder->endStream();
-    });
-    QVERIFY(server.listen(0));
-    ConversationsClient client;
-    client.setServerUrl(QUrl(u"http://127.0.0.1:"_s + QString::number(server.port())));
-    PluginRegistry registry;
-    registry.setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
-    registry.discover();
-    ConversationRun run(&client, &registry);
-    StartConversationRequest request;
-    request.inputs = u"What is pi?"_s;
-    request.model = u"mistral-small-latest"_s;
-    run.setStartRequest(request);
-    run.setClientTools({u"lookup"_s});
+    Test::RecordedToolCallFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR));
+    ConversationRun &run = recorded.run;
 
     ConversationModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);

@@ -3,6 +3,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <QProcess>
+#include <QTest>
 
 namespace Switchboard::Test {
 
@@ -21,6 +23,28 @@ QJsonObject jsonObject(const QByteArray &json)
     if (error.error != QJsonParseError::NoError || !document.isObject())
         qFatal("invalid JSON in a test: %s at %d", qPrintable(error.errorString()), error.offset);
     return document.object();
+}
+
+ProgramRun runProgram(const QString &program, const QStringList &arguments, const QProcessEnvironment &environment,
+                      const QString &workingDirectory, const QByteArray &input, int timeoutMs)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    if (!workingDirectory.isEmpty())
+        process.setWorkingDirectory(workingDirectory);
+    process.start(program, arguments);
+    process.write(input);
+    process.closeWriteChannel();
+    ProgramRun result;
+    if (!QTest::qWaitFor([&process] { return process.state() == QProcess::NotRunning; }, timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
 }
 
 } // namespace Switchboard::Test

@@ -2,7 +2,9 @@
 
 #include <QByteArray>
 #include <QJsonObject>
+#include <QProcessEnvironment>
 #include <QString>
+#include <QStringList>
 
 namespace Switchboard::Test {
 
@@ -11,5 +13,19 @@ QByteArray readTestData(const QString &relativePath);
 
 /// Parses JSON text that the test itself wrote; aborts on a syntax error.
 QJsonObject jsonObject(const QByteArray &json);
+
+/// What a program run by runProgram() did; exitCode -1 when it crashed or timed out.
+struct ProgramRun
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+/// Runs a program with `input` on its standard input and waits for it,
+/// turning this thread's event loop (a test may serve the program from here,
+/// e.g. an emulator); kills it after `timeoutMs`.
+ProgramRun runProgram(const QString &program, const QStringList &arguments, const QProcessEnvironment &environment,
+                      const QString &workingDirectory = {}, const QByteArray &input = {}, int timeoutMs = 60000);
 
 } // namespace Switchboard::Test

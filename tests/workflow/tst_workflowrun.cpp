@@ -8,6 +8,8 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
 
+#include "emulatorfixture.h"
+
 #include <QFile>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -100,25 +102,13 @@ const QByteArray CitySchema = R"({"type": "object", "properties": {"city": {"typ
 const QByteArray VerdictSchema = R"({"type": "object", "properties": {"ok": {"type": "boolean"},
     "reason": {"type": "string"}}, "required": ["ok"]})";
 
-/// The emulator with a script from tests/data/workflows/run, a client, the bundled plugins.
-struct Fixture
+/// The shared emulator fixture with a script from tests/data/workflows/run and the bundled plugins.
+struct Fixture : Test::EmulatorFixture
 {
     explicit Fixture(const QString &script)
+        : EmulatorFixture(ScriptFile{ScriptDir + script}, QStringLiteral(SWITCHBOARD_BUNDLED_PLUGIN_DIR))
     {
-        const Result<void> loaded = emulator.loadScript(ScriptDir + script);
-        if (!loaded)
-            qFatal("bad test script: %s", qPrintable(loaded.error().toString()));
-        if (!emulator.listen(0))
-            qFatal("emulator cannot listen");
-        client.setServerUrl(emulator.url());
-        client.setApiKey(QString());
-        registry.setSearchPaths({QStringLiteral(SWITCHBOARD_BUNDLED_PLUGIN_DIR)});
-        registry.discover();
     }
-
-    Emulator emulator;
-    ConversationsClient client;
-    PluginRegistry registry;
 };
 
 /// What a run said, in order: "started a", "finished a succeeded", "skipped b: why".
@@ -142,26 +132,8 @@ struct Recorder
     QStringList log;
 };
 
-/// Starts the run and waits for its one finished(), which never comes from inside start().
-bool finish(WorkflowRun *run, int timeoutMs = 20000)
-{
-    QSignalSpy finished(run, &WorkflowRun::finished);
-    run->start();
-    if (!finished.isEmpty())
-        return false;
-    if (!finished.wait(timeoutMs))
-        return false;
-    QTest::qWait(20);   // nothing more may come
-    return finished.size() == 1;
-}
-
-QStringList types(const QList<Entry> &entries)
-{
-    QStringList list;
-    for (const Entry &entry : entries)
-        list << entry.type();
-    return list;
-}
+using Test::entryTypes;
+using Test::finish;
 
 QString json(const QJsonValue &value)
 {
@@ -208,6 +180,8 @@ private Q_SLOTS:
     void pluginConfigurationFromInputs();
     void programPluginConfigurationWins();
     void pluginConfigurationRetriedAfterFailure();
+    void statusName_data();
+    void statusName();
 };
 
 void tst_WorkflowRun::sequentialStartThenAppend()
@@ -243,8 +217,8 @@ void tst_WorkflowRun::sequentialStartThenAppend()
     QCOMPARE(ask1.text, u"6*7 is {\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}"_s);
     QCOMPARE(ask1.turns, 2);
     QCOMPARE(ask1.toolCalls, 1);
-    QCOMPARE(types(ask1.transcript), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s,
-                                                  u"function.result"_s, u"message.output"_s}));
+    QCOMPARE(entryTypes(ask1.transcript), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s,
+                                                       u"function.result"_s, u"message.output"_s}));
     QCOMPARE(follow.conversationId, ask1.conversationId);
     QCOMPARE(follow.text, u"In binary: 101010 (turn 3)"_s);
     QCOMPARE(follow.transcript.first().as<MessageInputEntry>()->content.text(),
@@ -333,8 +307,8 @@ void tst_WorkflowRun::restartFromEntry()
 
     // The new conversation holds the draft up to its answer, then the new turn.
     const ConversationHistory history = fetch(f.client.history(restarted.conversationId));
-    QCOMPARE(types(history.entries), (QStringList{u"message.input"_s, u"message.output"_s, u"message.input"_s,
-                                                  u"message.output"_s}));
+    QCOMPARE(entryTypes(history.entries), (QStringList{u"message.input"_s, u"message.output"_s, u"message.input"_s,
+                                                       u"message.output"_s}));
     QCOMPARE(history.entries.at(1).id(), draft.transcript.last().id());
     QCOMPARE(history.entries.at(2).as<MessageInputEntry>()->content.text(),
              u"Make it shorter than Draft one: a poem about tea, in twelve long verses."_s);
@@ -619,7 +593,7 @@ void tst_WorkflowRun::abortMidRun()
     const StepResult aborted = run.stepResult(u"long"_s);
     QCOMPARE(aborted.status, StepResult::Status::Canceled);
     QCOMPARE(aborted.error.message, u"aborted during turn 1"_s);
-    QCOMPARE(types(aborted.transcript), QStringList{u"message.input"_s});
+    QCOMPARE(entryTypes(aborted.transcript), QStringList{u"message.input"_s});
     QVERIFY(aborted.conversationId.startsWith(u"conv_"_s));
     QCOMPARE(liveConversationId, aborted.conversationId);
     QCOMPARE(run.stepResult(u"more"_s).status, StepResult::Status::Canceled);
@@ -920,6 +894,29 @@ void tst_WorkflowRun::pluginConfigurationRetriedAfterFailure()
     const QString listed = listing(f, folder.path());
     QVERIFY2(listed.contains(u"there.txt"_s), qPrintable(listed));
     QCOMPARE(f.registry.plugin(u"filesystem"_s)->state, PluginInfo::State::Initialized);
+}
+
+void tst_WorkflowRun::statusName_data()
+{
+    QTest::addColumn<StepResult::Status>("status");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("pending") << StepResult::Status::Pending << u"pending"_s;
+    QTest::newRow("running") << StepResult::Status::Running << u"running"_s;
+    QTest::newRow("succeeded") << StepResult::Status::Succeeded << u"succeeded"_s;
+    QTest::newRow("failed") << StepResult::Status::Failed << u"failed"_s;
+    QTest::newRow("skipped") << StepResult::Status::Skipped << u"skipped"_s;
+    QTest::newRow("canceled") << StepResult::Status::Canceled << u"canceled"_s;
+}
+
+void tst_WorkflowRun::statusName()
+{
+    // One name for templates (steps.<id>.status) and the program's events.
+    QFETCH(StepResult::Status, status);
+    QFETCH(QString, name);
+    QCOMPARE(StepResult::statusName(status), name);
+    StepResult result;
+    result.status = status;
+    QCOMPARE(result.toContext().value(u"status"_s).toString(), name);
 }
 
 QTEST_GUILESS_MAIN(tst_WorkflowRun)

@@ -15,6 +15,9 @@ class WorkflowRunPrivate;
 struct SWITCHBOARD_EXPORT StepResult
 {
     enum class Status { Pending, Running, Succeeded, Failed, Skipped, Canceled };
+    /// "pending", "running", "succeeded", "failed", "skipped", "canceled": the
+    /// name templates (`steps.<id>.status`) and the program's events use.
+    static QString statusName(Status status);
     QString stepId;
     Status status = Status::Pending;
     QString conversationId;

@@ -1,0 +1,133 @@
+#pragma once
+
+// Header-only on purpose: switchboard_test_support links the runtime only,
+// and the suites that use this already link switchboard_emulator.
+
+#include <switchboard/conversationrun.h>
+#include <switchboard/conversationsclient.h>
+#include <switchboard/emulator/emulator.h>
+#include <switchboard/entries.h>
+#include <switchboard/pluginregistry.h>
+
+#include "emulator/httpserver_p.h"
+#include "testsupport.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+namespace Switchboard::Test {
+
+/// The emulator listening on loopback with a script, a client pointed at it
+/// (no API key), and a plugin registry that discovered one directory.
+struct EmulatorFixture
+{
+    /// A script file to load, as opposed to script text.
+    struct ScriptFile
+    {
+        QString path;
+    };
+
+    EmulatorFixture(const QByteArray &script, const QString &pluginDir)
+    {
+        setUp(emulator.setScript(script, QStringLiteral("test.yaml")), pluginDir);
+    }
+
+    EmulatorFixture(const ScriptFile &script, const QString &pluginDir)
+    {
+        setUp(emulator.loadScript(script.path), pluginDir);
+    }
+
+    /// A run (owned by the caller) that starts a conversation with `input`,
+    /// offering the client tools named.
+    ConversationRun *run(const QString &input, const QStringList &tools)
+    {
+        auto *conversation = new ConversationRun(&client, &registry);
+        StartConversationRequest request;
+        request.inputs = input;
+        request.model = QStringLiteral("mistral-small-latest");
+        conversation->setStartRequest(request);
+        conversation->setClientTools(tools);
+        return conversation;
+    }
+
+    Emulator emulator;
+    ConversationsClient client;
+    PluginRegistry registry;
+
+private:
+    void setUp(const Result<void> &loaded, const QString &pluginDir)
+    {
+        // A fixture cannot QFAIL from a constructor; a broken script is a bug in the test.
+        if (!loaded)
+            qFatal("bad test script: %s", qPrintable(loaded.error().toString()));
+        if (!emulator.listen(0))
+            qFatal("emulator cannot listen");
+        client.setServerUrl(emulator.url());
+        client.setApiKey(QString());
+        registry.setSearchPaths({pluginDir});
+        registry.discover();
+    }
+};
+
+/// A recorded two-turn exchange (tests/data/transcripts/tool-call-turn1.sse,
+/// -turn2.sse: text, a `lookup` call streamed in two fragments, the tool run,
+/// then a two-delta answer) played back byte for byte by a loopback server,
+/// and a run on it that asks "What is pi?" offering `lookup`.
+struct RecordedToolCallFixture
+{
+    explicit RecordedToolCallFixture(const QString &pluginDir)
+        : turn1(readTestData(QStringLiteral("transcripts/tool-call-turn1.sse")))
+        , turn2(readTestData(QStringLiteral("transcripts/tool-call-turn2.sse")))
+    {
+        using namespace EmulatorInternal;
+        server.setHandler([this](const HttpRequest &, HttpResponder *responder) {
+            responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
+            responder->writeChunk(++requests == 1 ? turn1 : turn2);
+            responder->endStream();
+        });
+        if (!server.listen(0))
+            qFatal("recording server cannot listen");
+        client.setServerUrl(QUrl(QStringLiteral("http://127.0.0.1:") + QString::number(server.port())));
+        registry.setSearchPaths({pluginDir});
+        registry.discover();
+        StartConversationRequest request;
+        request.inputs = QStringLiteral("What is pi?");
+        request.model = QStringLiteral("mistral-small-latest");
+        run.setStartRequest(request);
+        run.setClientTools({QStringLiteral("lookup")});
+    }
+
+    const QByteArray turn1;
+    const QByteArray turn2;
+    int requests = 0;
+    EmulatorInternal::HttpServer server;
+    ConversationsClient client;
+    PluginRegistry registry;
+    ConversationRun run{&client, &registry};
+};
+
+/// The types of a transcript's entries, in order ("message.input", ...).
+inline QStringList entryTypes(const QList<Entry> &entries)
+{
+    QStringList list;
+    for (const Entry &entry : entries)
+        list << entry.type();
+    return list;
+}
+
+/// Starts a run (ConversationRun, WorkflowRun) and waits for its one
+/// finished(), which both document as never coming from inside start().
+template<typename Run>
+bool finish(Run *run, int timeoutMs = 20000)
+{
+    QSignalSpy finished(run, &Run::finished);
+    run->start();
+    if (!finished.isEmpty())
+        return false;
+    if (!finished.wait(timeoutMs))
+        return false;
+    QTest::qWait(20); // nothing more may come
+    return finished.size() == 1;
+}
+
+} // namespace Switchboard::Test
