@@ -118,6 +118,9 @@ bool DirectHttpReply::canSend(const QUrl &url, const QNetworkAccessManager *mana
 void DirectHttpReply::start()
 {
     d->socket = new QTcpSocket(this);
+    // Without a bound, one readyRead takes all the kernel holds (megabytes on
+    // loopback when the server writes faster than the application decodes).
+    d->socket->setReadBufferSize(StreamReadBufferSize);
     connect(d->socket, &QTcpSocket::connected, this, [this] { d->onConnected(); });
     connect(d->socket, &QTcpSocket::readyRead, this, [this] { d->onReadyRead(); });
     connect(d->socket, &QTcpSocket::bytesWritten, this, [this](qint64 bytes) { d->onBytesWritten(bytes); });

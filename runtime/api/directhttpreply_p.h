@@ -13,9 +13,10 @@
 // and 4 ioctl() calls per event in the HTTP thread, plus a queued hop and an
 // eventfd write per read to reach the main thread, which kept the chunks
 // queued in memory whenever decoding lagged. Here a readyRead of the socket
-// takes whatever the kernel has (many events), http-parser decodes the
-// chunks in place, and the socket's kernel buffer is the only queue: a slow
-// application slows the server down instead of growing the heap.
+// takes what the socket read (many events, at most StreamReadBufferSize),
+// http-parser decodes the chunks in place, and beyond that the kernel's
+// socket buffer is the only queue: a slow application slows the server down
+// instead of growing the heap.
 //
 // The surface mirrors what HttpCall uses of QNetworkReply, errors included
 // (QNetworkReply::NetworkError and the same texts), so that retries,
@@ -35,6 +36,11 @@ class QTcpSocket;
 namespace Switchboard::Http {
 
 class DirectHttpReplyPrivate;
+
+/// How many bytes of a stream's response a client buffers before it stops
+/// reading the socket: beyond it, bytes wait in the kernel and TCP flow
+/// control holds the server back, so a slow application never grows the heap.
+inline constexpr qint64 StreamReadBufferSize = 256 * 1024;
 
 class DirectHttpReply : public QObject
 {

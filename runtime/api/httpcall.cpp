@@ -153,7 +153,7 @@ void HttpCall::sendAttempt()
     if (m_request.streaming) {
         // Bytes wait in the socket, not in an ever-growing reply buffer, when
         // the application reads slower than the server writes.
-        m_reply->setReadBufferSize(256 * 1024);
+        m_reply->setReadBufferSize(StreamReadBufferSize);
     }
     connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &HttpCall::onFinished);

@@ -771,8 +771,6 @@ private:
 
 // --- Streaming ----------------------------------------------------------------
 
-// Writes one SSE message. (formatSseEvent in runtime/api/sseparser_p.h is
-// exported only in test builds, so the emulator keeps its own one-liner.)
 // Plays a list of SSE messages to one client, with the rule's stream faults.
 class StreamSession : public QObject
 {
