@@ -151,14 +151,14 @@ Q_SIGNALS:
     void turnFinished(int turn);  ///< its outputs are complete; its calls come next
 
     // The streamed events, with the turn they belong to.
-    void responseStarted(const Switchboard::ResponseStartedEvent &event, int turn);
+    void responseStarted(const Switchboard::ResponseStartedEvent &event, int turn);   ///< the first event of a turn's stream
     void messageDelta(const Switchboard::MessageOutputEvent &event, int turn);   ///< a piece of assistant text
     void functionCallDelta(const Switchboard::FunctionCallEvent &event, int turn); ///< a fragment of a call
-    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event, int turn);
-    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event, int turn);
-    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event, int turn);
-    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event, int turn);
-    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event, int turn);
+    void toolExecutionStarted(const Switchboard::ToolExecutionStartedEvent &event, int turn); ///< a server-side tool began
+    void toolExecutionDelta(const Switchboard::ToolExecutionDeltaEvent &event, int turn);     ///< a fragment of its arguments
+    void toolExecutionDone(const Switchboard::ToolExecutionDoneEvent &event, int turn);       ///< it finished on the server, with its info
+    void agentHandoffStarted(const Switchboard::AgentHandoffStartedEvent &event, int turn);   ///< with the agent handing off
+    void agentHandoffDone(const Switchboard::AgentHandoffDoneEvent &event, int turn);         ///< with the agent now answering
     void responseDone(const Switchboard::ResponseDoneEvent &event, int turn);     ///< with the turn's usage
     void responseError(const Switchboard::ResponseErrorEvent &event, int turn);   ///< the run then fails
     void eventReceived(const Switchboard::ConversationEvent &event, int turn);    ///< every event, after its typed signal

@@ -95,6 +95,8 @@ struct SWITCHBOARD_EXPORT ConnectorTool
     friend bool operator==(const ConnectorTool &, const ConnectorTool &) = default;
 };
 
+/// A tool of a type this version does not know, kept as received so that it
+/// is written back unchanged.
 struct SWITCHBOARD_EXPORT UnknownTool
 {
     static constexpr const char *typeName = "UnknownTool";

@@ -90,8 +90,13 @@ public Q_SLOTS:
     void abort();
 
 Q_SIGNALS:
+    /// A step's conversation starts; `run` (owned by the WorkflowRun) lives
+    /// until the workflow run is deleted, so its signals may be connected here.
     void stepStarted(const QString &stepId, Switchboard::ConversationRun *run);
+    /// A step ended: succeeded, failed or canceled (see StepResult::status).
     void stepFinished(const QString &stepId, const Switchboard::StepResult &result);
+    /// A step will not run: its `when` was false or a step it needs was
+    /// skipped or failed; `reason` says which, for people.
     void stepSkipped(const QString &stepId, const QString &reason);
     /// Every streamed event of every step, tagged with its step.
     void eventReceived(const QString &stepId, const Switchboard::ConversationEvent &event, int turn);
@@ -99,7 +104,10 @@ Q_SIGNALS:
     /// conversationRun(stepId)->approve() or deny().
     void confirmationRequested(const QString &stepId, const Switchboard::ConfirmationRequest &request);
 
+    /// The run failed (the message begins with "step 'ID' failed: ") or
+    /// was aborted (Error::Code::Canceled); emitted once, just before finished().
     void errorOccurred(const Switchboard::Error &error);
+    /// Emitted exactly once, on success or failure; outputs() is set on success.
     void finished();
 
 private:
