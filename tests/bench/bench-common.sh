@@ -33,11 +33,16 @@ bench_setup() {   # BUILD_DIR TARGETS...
 }
 
 bench_cleanup() {
+    stop_emulator
+    rm -rf "$WORK"
+}
+
+stop_emulator() {
     if [ -n "$EMULATOR_PID" ]; then
         kill "$EMULATOR_PID" 2>/dev/null || true
         wait "$EMULATOR_PID" 2>/dev/null || true
+        EMULATOR_PID=
     fi
-    rm -rf "$WORK"
 }
 
 start_emulator() {   # SCRIPT: sets URL and EMULATOR_PID

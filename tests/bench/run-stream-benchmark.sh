@@ -8,12 +8,18 @@
 # official TypeScript SDK, startStream + for await), each under
 # /usr/bin/time, and prints events/s, CPU seconds and peak RSS of each
 # client process, and the ratios. Then bench_stream opens CONCURRENT streams
-# of EVENTS_EACH events at once. Figures: BENCHMARKS.md, "Client streaming".
+# of EVENTS_EACH events at once, as fast as the emulator writes them (CPU
+# bound: the total is the work of all of them), and again CONCURRENT streams
+# paced as a model writes (PACED_EVENTS events, PACE_MS apart), where the
+# total shows whether they overlap: near one stream's time if they do, the
+# sum if they queue. Figures: BENCHMARKS.md, "Client streaming".
 
 source "$(dirname "$0")/bench-common.sh"
 EVENTS=${2:-100000}
 CONCURRENT=${3:-200}
 EVENTS_EACH=${4:-1000}
+PACED_EVENTS=100
+PACE_MS=10
 bench_setup "$1" bench_stream
 
 cat >"$WORK/stream.yaml" <<YAML
@@ -29,6 +35,19 @@ start_emulator "$WORK/stream.yaml"
 timed switchboard "$BUILD/bin/bench_stream" --url "$URL" --events "$EVENTS"
 timed sdk node "$BENCH_SRC/bench_stream_sdk.mjs" "$URL" "$EVENTS" "$SDK_PREFIX"
 timed concurrent "$BUILD/bin/bench_stream" --url "$URL" --events "$EVENTS_EACH" --concurrent "$CONCURRENT"
+
+stop_emulator
+cat >"$WORK/paced.yaml" <<YAML
+version: 1
+event_interval_ms: $PACE_MS
+rules:
+  - name: echo one character per event, paced
+    reply:
+      - text: "{{input}}"
+        chunk_size: 1
+YAML
+start_emulator "$WORK/paced.yaml"
+timed paced "$BUILD/bin/bench_stream" --url "$URL" --events "$PACED_EVENTS" --concurrent "$CONCURRENT"
 
 echo
 echo "One stream of $EVENTS events (client process; the emulator is a separate process):"
@@ -48,3 +67,8 @@ awk -v a="$(field switchboard events_per_s)" -v b="$(field sdk events_per_s)" \
 echo
 sed -n 's/^CONCURRENT /Concurrent streams (bench_stream): /p' "$WORK/concurrent.out"
 echo "  process: $(sed -n 's/^TIME //p' "$WORK/concurrent.time"), $(sed -n 's/^EMULATOR/emulator/p' "$WORK/concurrent.time")"
+echo
+echo "Paced streams ($PACED_EVENTS events, $PACE_MS ms apart), one alone, then $CONCURRENT at once"
+echo "(ratio = total / one stream; 1.0 is full overlap, $CONCURRENT.0 would be one after another):"
+sed -n 's/^CONCURRENT /  /p' "$WORK/paced.out"
+echo "  process: $(sed -n 's/^TIME //p' "$WORK/paced.time"), $(sed -n 's/^EMULATOR/emulator/p' "$WORK/paced.time")"
