@@ -4,6 +4,7 @@
 
 #include <switchboard/pluginregistry.h>
 
+#include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -69,6 +70,27 @@ void setupLogging(Verbosity verbosity, const QStringList &silenced)
         break;
     }
     QLoggingCategory::setFilterRules(rules.join(u'\n'));
+}
+
+CommonOptions addCommonOptions(QCommandLineParser &parser)
+{
+    CommonOptions options{QCommandLineOption(QStringList{u"h"_s, u"help"_s}),
+                          QCommandLineOption(QStringList{u"q"_s, u"quiet"_s}),
+                          QCommandLineOption(QStringList{u"v"_s, u"verbose"_s})};
+    parser.addOptions({options.help, options.quiet, options.verbose});
+    return options;
+}
+
+Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const CommonOptions &options,
+                                     const QStringList &silenced)
+{
+    if (parser.isSet(options.quiet) && parser.isSet(options.verbose))
+        return Error(Error::Code::InvalidValue, u"--quiet and --verbose cannot go together"_s);
+    const Verbosity verbosity = parser.isSet(options.quiet)     ? Verbosity::Quiet
+                                : parser.isSet(options.verbose) ? Verbosity::Verbose
+                                                                : Verbosity::Normal;
+    setupLogging(verbosity, silenced);
+    return verbosity;
 }
 
 Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings)

@@ -5,11 +5,14 @@
 #include <switchboard/error.h>
 #include <switchboard/result.h>
 
+#include <QCommandLineOption>
 #include <QJsonObject>
 #include <QList>
 #include <QStringList>
 
 #include <cstdio>
+
+class QCommandLineParser;
 
 namespace Switchboard {
 class PluginRegistry;
@@ -41,6 +44,25 @@ enum class Verbosity { Quiet, Normal, Verbose };
 /// (patterns such as "switchboard.plugins*") a command reports itself, so
 /// their warnings are left out unless Verbose. QT_LOGGING_RULES still wins.
 void setupLogging(Verbosity verbosity, const QStringList &silenced = {});
+
+/// The options every subcommand takes, declared here once so that they mean
+/// the same everywhere: -h/--help, -q/--quiet (nothing on stderr but errors)
+/// and -v/--verbose (the runtime's log down to debug on stderr).
+struct CommonOptions
+{
+    QCommandLineOption help;
+    QCommandLineOption quiet;
+    QCommandLineOption verbose;
+};
+
+/// Adds the common options to `parser`; a command adds its own next to them.
+CommonOptions addCommonOptions(QCommandLineParser &parser);
+
+/// After parsing: the verbosity the common options ask for, with logging set
+/// up for it (setupLogging, `silenced` passed on); an error for -q with -v,
+/// which the command reports as a usage error.
+Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const CommonOptions &options,
+                                     const QStringList &silenced = {});
 
 /// `--plugin-config ID=JSON` values (as switchboard-desktop takes them) set
 /// on a registry; an error names the value at fault.

@@ -48,6 +48,7 @@ const char *const usageText =
     "  --server-url URL   the API server (default: $SWITCHBOARD_SERVER_URL, else https://api.mistral.ai)\n"
     "  --timeout MS       time limit of each attempt (default 300000)\n"
     "  --no-retry         fail at once instead of retrying 429 and 5xx answers\n"
+    "  -q, --quiet        nothing on standard error but errors (no warnings of the runtime)\n"
     "  -v, --verbose      also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -106,7 +107,7 @@ int runConversationsCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    const QCommandLineOption help(QStringList{u"h"_s, u"help"_s});
+    const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption body(u"body"_s, u"request body"_s, u"FILE"_s);
     const QCommandLineOption stream(u"stream"_s);
     const QCommandLineOption page(u"page"_s, u"page"_s, u"N"_s);
@@ -115,15 +116,15 @@ int runConversationsCommand(const QStringList &arguments)
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
     const QCommandLineOption timeout(u"timeout"_s, u"timeout"_s, u"MS"_s);
     const QCommandLineOption noRetry(u"no-retry"_s);
-    const QCommandLineOption verbose(QStringList{u"v"_s, u"verbose"_s});
-    parser.addOptions({help, body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry, verbose});
+    parser.addOptions({body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry});
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
-    if (parser.isSet(help)) {
+    if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    setupLogging(parser.isSet(verbose) ? Verbosity::Verbose : Verbosity::Normal);
+    if (const Result<Verbosity> verbosity = applyCommonOptions(parser, common); !verbosity)
+        return usageError(verbosity.error().message);
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(u"no operation given (one of "_s + operations.join(u", "_s) + u')');

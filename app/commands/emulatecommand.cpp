@@ -16,6 +16,11 @@ namespace Switchboard::Cli {
 
 namespace {
 
+int usageError(const QString &message)
+{
+    return Cli::usageError(u"emulate"_s, message);
+}
+
 const char *const usageText =
     "Usage: switchboard emulate [options]\n"
     "\n"
@@ -30,7 +35,7 @@ const char *const usageText =
     "  --api-key KEY     require this bearer token (default: none)\n"
     "  --record FILE     append every response body and event sent to FILE (JSON Lines,\n"
     "                    for tests/conformance/validate_openapi.py)\n"
-    "  -q, --quiet       no banner on standard error\n"
+    "  -q, --quiet       nothing on standard error but errors (no banner)\n"
     "  -v, --verbose     print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -46,38 +51,28 @@ const char *const usageText =
 int runEmulateCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
+    const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption portOption(u"port"_s, u"port"_s, u"N"_s, u"0"_s);
     const QCommandLineOption scriptOption(u"script"_s, u"script"_s, u"FILE"_s);
     const QCommandLineOption apiKeyOption(u"api-key"_s, u"key"_s, u"KEY"_s);
     const QCommandLineOption agentsOption(u"agents"_s, u"agents"_s, u"FILE"_s);
     const QCommandLineOption recordOption(u"record"_s, u"record"_s, u"FILE"_s);
-    const QCommandLineOption quietOption(QStringList{u"q"_s, u"quiet"_s});
-    const QCommandLineOption verboseOption(QStringList{u"v"_s, u"verbose"_s});
-    parser.addOptions({helpOption, portOption, scriptOption, apiKeyOption, agentsOption, recordOption, quietOption,
-                       verboseOption});
-    if (!parser.parse(arguments)) {
-        QTextStream(stderr) << "switchboard emulate: " << parser.errorText() << '\n';
-        return ExitUsage;
-    }
-    if (parser.isSet(helpOption)) {
+    parser.addOptions({portOption, scriptOption, apiKeyOption, agentsOption, recordOption});
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    setupLogging(parser.isSet(verboseOption) ? Verbosity::Verbose
-                 : parser.isSet(quietOption) ? Verbosity::Quiet
-                                             : Verbosity::Normal);
-    if (!parser.positionalArguments().isEmpty()) {
-        QTextStream(stderr) << "switchboard emulate: unexpected argument '" << parser.positionalArguments().first()
-                            << "'\n";
-        return ExitUsage;
-    }
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
+    if (!verbosity)
+        return usageError(verbosity.error().message);
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(u"unexpected argument '"_s + parser.positionalArguments().constFirst() + u'\'');
     bool ok = false;
     const uint port = parser.value(portOption).toUInt(&ok);
-    if (!ok || port > 65535) {
-        QTextStream(stderr) << "switchboard emulate: --port must be a number from 0 to 65535\n";
-        return ExitUsage;
-    }
+    if (!ok || port > 65535)
+        return usageError(u"--port must be a number from 0 to 65535"_s);
 
     Emulator emulator;
     if (parser.isSet(agentsOption)) {
@@ -106,7 +101,7 @@ int runEmulateCommand(const QStringList &arguments)
     }
     // The first line of stdout is the URL, so that scripts can read the port.
     QTextStream(stdout) << emulator.url().toString() << Qt::endl;
-    if (!parser.isSet(quietOption)) {
+    if (*verbosity != Verbosity::Quiet) {
         QTextStream(stderr) << "switchboard emulate: listening on " << emulator.url().toString()
                             << (parser.isSet(scriptOption) ? u" with script "_s + parser.value(scriptOption)
                                                            : u" with the built-in echo model"_s)

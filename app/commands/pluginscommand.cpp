@@ -39,6 +39,11 @@ QString compact(const QJsonObject &object)
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
 }
 
+int usageError(const QString &message)
+{
+    return Cli::usageError(u"plugins"_s, message);
+}
+
 const char *const usageText =
     "Usage: switchboard plugins [options]\n"
     "\n"
@@ -55,6 +60,7 @@ const char *const usageText =
     "  --json              print JSON instead of a table\n"
     "  --invoke TOOL       run the tool TOOL (a name, or plugin/name) and print its result\n"
     "  --arguments JSON    the arguments for --invoke, a JSON object (default {})\n"
+    "  -q, --quiet         nothing on standard error but errors (a failed --invoke)\n"
     "  -v, --verbose       also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -103,37 +109,31 @@ QJsonObject pluginToJson(const PluginInfo &plugin, const QList<ToolInfo> &tools)
 int runPluginsCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
+    const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption pathOption(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption configOption(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
     const QCommandLineOption loadOption(u"load"_s);
     const QCommandLineOption jsonOption(u"json"_s);
     const QCommandLineOption invokeOption(u"invoke"_s, u"tool"_s, u"TOOL"_s);
     const QCommandLineOption argumentsOption(u"arguments"_s, u"arguments"_s, u"JSON"_s, u"{}"_s);
-    const QCommandLineOption verboseOption(QStringList{u"v"_s, u"verbose"_s});
-    parser.addOptions({helpOption, pathOption, configOption, loadOption, jsonOption, invokeOption, argumentsOption, verboseOption});
-    if (!parser.parse(arguments)) {
-        QTextStream(stderr) << "switchboard plugins: " << parser.errorText() << '\n';
-        return ExitUsage;
-    }
-    if (parser.isSet(helpOption)) {
+    parser.addOptions({pathOption, configOption, loadOption, jsonOption, invokeOption, argumentsOption});
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    if (!parser.positionalArguments().isEmpty()) {
-        QTextStream(stderr) << "switchboard plugins: unexpected argument '" << parser.positionalArguments().constFirst() << "'\n";
-        return ExitUsage;
-    }
-
     // The listing shows every rejection and failure itself; --verbose shows the log too.
-    setupLogging(parser.isSet(verboseOption) ? Verbosity::Verbose : Verbosity::Normal, {u"switchboard.plugins*"_s});
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
+    if (!verbosity)
+        return usageError(verbosity.error().message);
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(u"unexpected argument '"_s + parser.positionalArguments().constFirst() + u'\'');
 
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));
-    if (const Result<void> configured = applyPluginConfigurations(registry, parser.values(configOption)); !configured) {
-        QTextStream(stderr) << "switchboard plugins: " << configured.error().message << '\n';
-        return ExitUsage;
-    }
+    if (const Result<void> configured = applyPluginConfigurations(registry, parser.values(configOption)); !configured)
+        return usageError(configured.error().message);
     registry.discover();
     if (parser.isSet(invokeOption)) {
         ToolInvocation *invocation = registry.invoke(parser.value(invokeOption), QJsonValue(parser.value(argumentsOption)));

@@ -140,7 +140,7 @@ QString displayPath(const QString &path)
 int runRunCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    const QCommandLineOption help(QStringList{u"h"_s, u"help"_s});
+    const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption input(u"input"_s, u"input"_s, u"NAME=VALUE"_s);
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
     const QCommandLineOption pluginPath(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
@@ -149,15 +149,17 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption json(u"json"_s);
     const QCommandLineOption yes(u"yes"_s);
     const QCommandLineOption no(u"no"_s);
-    const QCommandLineOption quiet(QStringList{u"q"_s, u"quiet"_s});
-    const QCommandLineOption verbose(QStringList{u"v"_s, u"verbose"_s});
-    parser.addOptions({help, input, serverUrl, pluginPath, pluginConfig, events, json, yes, no, quiet, verbose});
+    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, json, yes, no});
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
-    if (parser.isSet(help)) {
+    if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
+    if (!verbosity)
+        return usageError(verbosity.error().message);
+    const bool isQuiet = *verbosity == Verbosity::Quiet;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(u"no workflow file given"_s);
@@ -165,8 +167,6 @@ int runRunCommand(const QStringList &arguments)
         return usageError(u"one workflow file at a time (got '"_s + positional.join(u"', '"_s) + u"')"_s);
     if (parser.isSet(yes) && parser.isSet(no))
         return usageError(u"--yes and --no cannot go together"_s);
-    if (parser.isSet(quiet) && parser.isSet(verbose))
-        return usageError(u"--quiet and --verbose cannot go together"_s);
     const bool eventsToStdout = parser.value(events) == u"-";
     if (eventsToStdout && parser.isSet(json))
         return usageError(u"--json and --events - both want standard output; give --events a file"_s);
@@ -183,8 +183,6 @@ int runRunCommand(const QStringList &arguments)
         if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https"))
             return usageError(u"--server-url needs an http:// or https:// URL, got '"_s + parser.value(serverUrl) + u'\'');
     }
-    const bool isQuiet = parser.isSet(quiet);
-    setupLogging(isQuiet ? Verbosity::Quiet : parser.isSet(verbose) ? Verbosity::Verbose : Verbosity::Normal);
 
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pluginPath)));

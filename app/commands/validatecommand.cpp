@@ -29,6 +29,11 @@ QJsonObject problemToJson(const Error &error)
     return object;
 }
 
+int usageError(const QString &message)
+{
+    return Cli::usageError(u"validate"_s, message);
+}
+
 const char *const usageText =
     "Usage: switchboard validate FILE... [options]\n"
     "\n"
@@ -42,7 +47,8 @@ const char *const usageText =
     "                      $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --json              print one JSON object per file on standard output:\n"
     "                      {\"file\", \"valid\", \"errors\": [{\"code\", \"message\", \"line\", \"column\"}]}\n"
-    "  -q, --quiet         print nothing for valid files\n"
+    "  -q, --quiet         print nothing for valid files, only the problems\n"
+    "  -v, --verbose       also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 every file is valid, 2 a file has a problem (or bad usage).\n"
@@ -58,27 +64,23 @@ const char *const usageText =
 int runValidateCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
+    const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption pathOption(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption jsonOption(u"json"_s);
-    const QCommandLineOption quietOption(QStringList{u"q"_s, u"quiet"_s});
-    parser.addOptions({helpOption, pathOption, jsonOption, quietOption});
-    if (!parser.parse(arguments)) {
-        QTextStream(stderr) << "switchboard validate: " << parser.errorText() << '\n';
-        return ExitUsage;
-    }
-    if (parser.isSet(helpOption)) {
+    parser.addOptions({pathOption, jsonOption});
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    const QStringList files = parser.positionalArguments();
-    if (files.isEmpty()) {
-        QTextStream(stderr) << "switchboard validate: no file given (see switchboard validate --help)\n";
-        return ExitUsage;
-    }
-
     // Unusable plugins show up as unknown plugins in the workflows that name them.
-    setupLogging(Verbosity::Normal, {u"switchboard.plugins*"_s});
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
+    if (!verbosity)
+        return usageError(verbosity.error().message);
+    const QStringList files = parser.positionalArguments();
+    if (files.isEmpty())
+        return usageError(u"no file given"_s);
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));
     registry.discover();
@@ -103,7 +105,7 @@ int runValidateCommand(const QStringList &arguments)
             continue;
         }
         if (errors.isEmpty()) {
-            if (!parser.isSet(quietOption))
+            if (*verbosity != Verbosity::Quiet)
                 QTextStream(stdout) << fileName << ": ok\n";
             continue;
         }

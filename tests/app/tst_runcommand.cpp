@@ -198,6 +198,26 @@ private:
 
 const QRegularExpression colourCode(u"\x1b\\[[0-9;]*m"_s);
 
+/// Runs the program until it serves (its first line on stdout), then
+/// interrupts it as Ctrl-C would: for `switchboard emulate`.
+Run runUntilServing(const QStringList &arguments)
+{
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.setWorkingDirectory(sourceDir);
+    process.start(program, arguments);
+    Run run;
+    if (!QTest::qWaitFor([&] { return process.canReadLine(); }, 20000))
+        return run;
+    ::kill(pid_t(process.processId()), SIGINT);
+    if (!process.waitForFinished(20000))
+        return run;
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
 } // namespace
 
 class tst_RunCommand : public QObject
@@ -233,6 +253,11 @@ private Q_SLOTS:
     void topLevel();
     void everySubcommandHasHelp_data();
     void everySubcommandHasHelp();
+    void everySubcommandTakesQuietAndVerbose_data();
+    void everySubcommandTakesQuietAndVerbose();
+    void usageErrorsOfEverySubcommand_data();
+    void usageErrorsOfEverySubcommand();
+
     void pluginsSubcommand();
     void emulateSubcommandServesRun();
     void validateSubcommand();
@@ -750,6 +775,94 @@ void tst_RunCommand::everySubcommandHasHelp()
     QCOMPARE(run.err, QByteArray());
     // The top-level help names it.
     QVERIFY(runProgram({u"--help"_s}).out.contains("\n  " + command.toUtf8() + ' '));
+}
+
+void tst_RunCommand::everySubcommandTakesQuietAndVerbose_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("normalErr");    // on stderr without -q
+    QTest::addColumn<QByteArray>("verboseErr");   // only with -v
+    const QByteArray pluginsFound = "switchboard.plugins: found plugin calculator";
+    QTest::newRow("run") << QStringList{u"run"_s, cliData + u"calc.yaml"_s} << 0
+                         << "MISTRAL_API_KEY is not set: running offline"_ba << pluginsFound;
+    QTest::newRow("validate") << QStringList{u"validate"_s, cliData + u"calc.yaml"_s} << 0 << QByteArray()
+                              << pluginsFound;
+    QTest::newRow("plugins") << QStringList{u"plugins"_s} << 0 << QByteArray() << pluginsFound;
+    // Serves until Ctrl-C; the emulator itself has nothing to log before a request.
+    QTest::newRow("emulate") << QStringList{u"emulate"_s} << 130 << "switchboard emulate: listening on "_ba
+                             << QByteArray();
+    QTest::newRow("conversations") << QStringList{u"conversations"_s, u"list"_s} << 0 << QByteArray()
+                                   << "switchboard.network: attempt 1 "_ba;
+}
+
+void tst_RunCommand::everySubcommandTakesQuietAndVerbose()
+{
+    // -q: nothing on stderr but errors; -v: the runtime's log on stderr; the
+    // exit status as without either.
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, normalErr);
+    QFETCH(QByteArray, verboseErr);
+    Emulator server;   // for conversations
+    QVERIFY(server.listen(0));
+    QProcessEnvironment environment = offlineEnvironment();
+    if (arguments.first() == u"conversations")
+        environment.insert(u"SWITCHBOARD_SERVER_URL"_s, server.url().toString());
+    const auto run = [&](const QStringList &options) {
+        return arguments.first() == u"emulate" ? runUntilServing(arguments + options)
+                                               : runProgram(arguments + options, environment);
+    };
+    const Run normal = run({});
+    QCOMPARE(normal.exitCode, exitCode);
+    QVERIFY2(normal.err.contains(normalErr), normal.err.constData());
+    for (const QString &option : {u"-q"_s, u"--quiet"_s}) {
+        const Run quiet = run({option});
+        QCOMPARE(quiet.exitCode, exitCode);
+        QCOMPARE(quiet.err, QByteArray());
+    }
+    for (const QString &option : {u"-v"_s, u"--verbose"_s}) {
+        const Run verbose = run({option});
+        QCOMPARE(verbose.exitCode, exitCode);
+        QVERIFY2(verbose.err.contains(normalErr), verbose.err.constData());
+        if (!verboseErr.isEmpty()) {
+            QVERIFY2(!normal.err.contains(verboseErr), normal.err.constData());
+            QVERIFY2(verbose.err.contains(verboseErr), verbose.err.constData());
+        }
+    }
+}
+
+void tst_RunCommand::usageErrorsOfEverySubcommand_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("err");
+    for (const char *name : {"run", "validate", "plugins", "emulate", "conversations"}) {
+        const QString command = QString::fromLatin1(name);
+        const QByteArray hint = "Run 'switchboard " + QByteArray(name) + " --help' for usage.\n";
+        QTest::addRow("%s unknown option", name) << QStringList{command, u"--frobnicate"_s}
+                                                 << "switchboard " + QByteArray(name) + ": Unknown option 'frobnicate'.\n" + hint;
+        QTest::addRow("%s -q -v", name) << QStringList{command, u"-q"_s, u"-v"_s}
+                                        << "switchboard " + QByteArray(name) + ": --quiet and --verbose cannot go together\n" + hint;
+    }
+    QTest::newRow("validate without a file") << QStringList{u"validate"_s}
+                                             << "switchboard validate: no file given\n"
+                                                "Run 'switchboard validate --help' for usage.\n"_ba;
+    QTest::newRow("plugins with an argument") << QStringList{u"plugins"_s, u"calculator"_s}
+                                              << "switchboard plugins: unexpected argument 'calculator'\n"
+                                                 "Run 'switchboard plugins --help' for usage.\n"_ba;
+    QTest::newRow("emulate with a bad port") << QStringList{u"emulate"_s, u"--port"_s, u"65536"_s}
+                                             << "switchboard emulate: --port must be a number from 0 to 65535\n"
+                                                "Run 'switchboard emulate --help' for usage.\n"_ba;
+}
+
+void tst_RunCommand::usageErrorsOfEverySubcommand()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, err);
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, 2);
+    QCOMPARE(run.out, QByteArray());
+    QCOMPARE(run.err, err);
 }
 
 void tst_RunCommand::pluginsSubcommand()
