@@ -257,6 +257,7 @@ private Q_SLOTS:
     void everySubcommandTakesQuietAndVerbose();
     void usageErrorsOfEverySubcommand_data();
     void usageErrorsOfEverySubcommand();
+    void offlineWithoutAScriptUsesTheEchoModel();
 
     void pluginsSubcommand();
     void emulateSubcommandServesRun();
@@ -863,6 +864,19 @@ void tst_RunCommand::usageErrorsOfEverySubcommand()
     QCOMPARE(run.exitCode, 2);
     QCOMPARE(run.out, QByteArray());
     QCOMPARE(run.err, err);
+}
+
+void tst_RunCommand::offlineWithoutAScriptUsesTheEchoModel()
+{
+    // The workflow names no emulator script: the emulator's built-in one answers.
+    const Run run = runProgram({u"run"_s, cliData + u"echo.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "reply: Hello, echo\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    QCOMPARE(lines.mid(0, 4),
+             (QList<QByteArray>{"MISTRAL_API_KEY is not set: running offline on the built-in emulator (echo model)",
+                                "▸ say  echo · mistral-small-latest", "  › Hello, echo", "  Hello, echo"}));
+    QVERIFY2(lines.value(4).startsWith("✓ say  1 turn · 0 tool calls · "), run.err.constData());
 }
 
 void tst_RunCommand::pluginsSubcommand()
