@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
@@ -13,8 +15,12 @@ namespace {
 
 using Style = Terminal::Style;
 
-constexpr int maxArgumentsLength = 160;
-constexpr int maxResultLength = 160;
+// Tool arguments, results and the like are cut to one line. Off a terminal
+// (logs, CI) at a fixed length: nothing wraps there, and more of the value
+// helps. On a terminal at its width, as a line that wraps breaks the view.
+constexpr int maxLengthOffTerminal = 160;
+// Even on a very narrow terminal, the start of the value (the line wraps).
+constexpr int minLengthOnTerminal = 20;
 
 QString seconds(qint64 ms)
 {
@@ -59,6 +65,15 @@ RunPrinter::RunPrinter(WorkflowRun *run, Terminal *terminal, QObject *parent)
             m_prefixed = !before.value(a).contains(b) && !before.value(b).contains(a);
         }
     }
+}
+
+QString RunPrinter::fit(const QString &stepId, const QString &value, qsizetype around) const
+{
+    const int columns = m_terminal->columns();
+    if (columns <= 0)
+        return oneLine(value, maxLengthOffTerminal);
+    const qsizetype tag = m_prefixed ? stepId.size() + 3 : 0;   // "[id] "
+    return oneLine(value, int(std::max<qsizetype>(minLengthOnTerminal, columns - tag - around)));
 }
 
 QString RunPrinter::prefix(const QString &stepId) const
@@ -191,7 +206,7 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
         const QList<Entry> transcript = run->transcript();
         for (auto it = transcript.crbegin(); it != transcript.crend(); ++it) {
             if (const auto *input = it->as<MessageInputEntry>()) {
-                line(stepId, m_terminal->styled(u"  › "_s + oneLine(input->content.text(), maxResultLength), Style::Dim));
+                line(stepId, m_terminal->styled(u"  › "_s + fit(stepId, input->content.text(), 4), Style::Dim));
                 break;
             }
         }
@@ -220,12 +235,14 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
     connect(run, &ConversationRun::toolExecutionDone, this, [this, stepId](const ToolExecutionDoneEvent &event) {
         StepState &state = m_steps[stepId];
         const QString name = state.serverToolNames.take(event.outputIndex);
+        const QString shownName = name.isEmpty() ? event.name : name;
         const QString arguments = state.serverToolArguments.take(event.outputIndex);
-        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan)
-                         + m_terminal->styled(name.isEmpty() ? event.name : name, Style::Bold) + u' '
-                         + oneLine(arguments, maxArgumentsLength) + m_terminal->styled(u" (server tool)"_s, Style::Dim));
+        const QString serverTool = u" (server tool)"_s;
+        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(shownName, Style::Bold) + u' '
+                         + fit(stepId, arguments, 4 + shownName.size() + 1 + serverTool.size())
+                         + m_terminal->styled(serverTool, Style::Dim));
         if (event.info && !event.info->isEmpty())
-            line(stepId, m_terminal->styled(u"  ↳ "_s + oneLine(compactJson(*event.info), maxResultLength), Style::Dim));
+            line(stepId, m_terminal->styled(u"  ↳ "_s + fit(stepId, compactJson(*event.info), 4), Style::Dim));
     });
     connect(run, &ConversationRun::agentHandoffStarted, this, [this, stepId](const AgentHandoffStartedEvent &event) {
         gotToken(stepId);
@@ -250,17 +267,20 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
         const QJsonObject edited = m_steps[stepId].editedArguments.take(call.toolCallId);
         const QString arguments = edited.isEmpty() ? call.arguments.toText() : compactJson(edited);
         line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(call.name, Style::Bold) + u' '
-                         + oneLine(arguments, maxArgumentsLength));
+                         + fit(stepId, arguments, 4 + call.name.size() + 1));
     });
     connect(run, &ConversationRun::toolInvocationFinished, this,
             [this, stepId](const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
                            qint64 durationMs) {
-                const QString time = m_terminal->styled(u"  ("_s + QString::number(durationMs) + u" ms)"_s, Style::Dim);
+                const QString time = u"  ("_s + QString::number(durationMs) + u" ms)"_s;
                 if (error.isError())
-                    line(stepId, m_terminal->styled(u"  ✗ "_s + call.name + u": "_s + oneLine(error.message, maxResultLength),
-                                                    Style::Red) + time);
+                    line(stepId, m_terminal->styled(u"  ✗ "_s + call.name + u": "_s
+                                                        + fit(stepId, error.message, 4 + call.name.size() + 2 + time.size()),
+                                                    Style::Red)
+                                     + m_terminal->styled(time, Style::Dim));
                 else
-                    line(stepId, m_terminal->styled(u"  ↳ "_s, Style::Green) + oneLine(result.result, maxResultLength) + time);
+                    line(stepId, m_terminal->styled(u"  ↳ "_s, Style::Green) + fit(stepId, result.result, 4 + time.size())
+                                     + m_terminal->styled(time, Style::Dim));
             });
     connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
         endText(stepId);

@@ -48,6 +48,9 @@ private:
     void endText(const QString &stepId);
     void line(const QString &stepId, const QString &text);
     QString prefix(const QString &stepId) const;
+    /// `value` on one line, cut to what fits beside the `around` characters of
+    /// the rest of its line: the terminal's width, or 160 off a terminal.
+    QString fit(const QString &stepId, const QString &value, qsizetype around) const;
 
     WorkflowRun *m_run;
     Terminal *m_terminal;

@@ -2,6 +2,7 @@
 
 #include <QtGlobal>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -37,6 +38,14 @@ Terminal::Terminal(FILE *stream, QObject *parent)
     m_colors = m_tty && !noColorRequested();
     m_spinnerTimer.setInterval(80);
     connect(&m_spinnerTimer, &QTimer::timeout, this, &Terminal::tick);
+}
+
+int Terminal::columns() const
+{
+    struct winsize size = {};
+    if (::ioctl(fileno(m_stream), TIOCGWINSZ, &size) != 0)
+        return 0;
+    return size.ws_col;
 }
 
 bool Terminal::noColorRequested()

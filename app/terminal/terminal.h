@@ -25,6 +25,9 @@ public:
 
     bool isTty() const { return m_tty; }
     bool hasColors() const { return m_colors; }
+    /// The terminal's width in columns, asked each time (it may have been
+    /// resized); 0 when the stream is not a terminal or does not say.
+    int columns() const;
 
     /// `text` in a style (unchanged without colours).
     QString styled(const QString &text, Style style) const;

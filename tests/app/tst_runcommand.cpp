@@ -92,7 +92,8 @@ public:
             ::close(m_master);
     }
 
-    bool start(const QStringList &arguments, const QMap<QString, QString> &setEnvironment = {})
+    bool start(const QStringList &arguments, const QMap<QString, QString> &setEnvironment = {},
+               unsigned short columns = 120)
     {
         // Everything the child needs is made before fork(), so that the child
         // does little more than exec.
@@ -109,7 +110,7 @@ public:
         const QByteArray directory = QFile::encodeName(sourceDir);
         struct winsize size = {};
         size.ws_row = 40;
-        size.ws_col = 120;
+        size.ws_col = columns;
         m_pid = ::forkpty(&m_master, nullptr, nullptr, &size);
         if (m_pid < 0)
             return false;
@@ -198,6 +199,20 @@ private:
 
 const QRegularExpression colourCode(u"\x1b\\[[0-9;]*m"_s);
 
+/// The lines a person sees of what was written to a terminal: what the
+/// spinner drew and wiped ("\r...\x1b[K") left out, and colours too.
+QStringList visibleLines(const QByteArray &output)
+{
+    QStringList lines;
+    for (const QString &raw : QString::fromUtf8(output).split(u'\n')) {
+        QString line = raw.mid(raw.lastIndexOf(u'\r') + 1);
+        if (line.startsWith(u"\x1b[K"_s))
+            line.remove(0, 3);
+        lines << line.remove(colourCode);
+    }
+    return lines;
+}
+
 /// Runs the program until it serves (its first line on stdout), then
 /// interrupts it as Ctrl-C would: for `switchboard emulate`.
 Run runUntilServing(const QStringList &arguments)
@@ -258,7 +273,8 @@ private Q_SLOTS:
     void usageErrorsOfEverySubcommand_data();
     void usageErrorsOfEverySubcommand();
     void offlineWithoutAScriptUsesTheEchoModel();
-
+    void longValuesAreCut_data();
+    void longValuesAreCut();
     void pluginsSubcommand();
     void emulateSubcommandServesRun();
     void validateSubcommand();
@@ -877,6 +893,57 @@ void tst_RunCommand::offlineWithoutAScriptUsesTheEchoModel()
              (QList<QByteArray>{"MISTRAL_API_KEY is not set: running offline on the built-in emulator (echo model)",
                                 "▸ say  echo · mistral-small-latest", "  › Hello, echo", "  Hello, echo"}));
     QVERIFY2(lines.value(4).startsWith("✓ say  1 turn · 0 tool calls · "), run.err.constData());
+}
+
+void tst_RunCommand::longValuesAreCut_data()
+{
+    QTest::addColumn<int>("columns");   // 0: not a terminal
+    QTest::newRow("not a terminal: 160 characters") << 0;
+    QTest::newRow("terminal of 120 columns") << 120;
+    QTest::newRow("terminal of 60 columns") << 60;
+}
+
+void tst_RunCommand::longValuesAreCut()
+{
+    // A long expression makes a long user message, long arguments and a long result.
+    QFETCH(int, columns);
+    QStringList ones;
+    for (int i = 0; i < 100; ++i)
+        ones << u"1"_s;
+    const QString expression = ones.join(u'+');
+    const QString arguments = u"{\"expression\":\""_s + expression + u"\"}"_s;
+    const QString result = u"{\"expression\":\""_s + expression + u"\",\"result\":100,\"text\":\"100\"}"_s;
+    const QStringList command{u"run"_s, cliData + u"calc.yaml"_s, u"--input"_s, u"expression="_s + expression};
+    QStringList lines;
+    if (columns == 0) {
+        const Run run = runProgram(command);
+        QCOMPARE(run.exitCode, 0);
+        lines = QString::fromUtf8(run.err).split(u'\n');
+    } else {
+        PtyProcess pty;
+        QVERIFY(pty.start(command, {}, static_cast<unsigned short>(columns)));
+        QCOMPARE(pty.waitForExit(), 0);
+        lines = visibleLines(pty.output());
+    }
+    // `value` cut ("…") so that its line, `around` characters besides it,
+    // fills the terminal's width; off a terminal, at 160 characters.
+    const auto cut = [columns](const QString &value, qsizetype around) {
+        const qsizetype length = columns == 0 ? 160 : columns - around;
+        return value.left(length - 1) + u'…';
+    };
+    const QString said = u"  › "_s + cut(expression, 4);
+    QVERIFY2(lines.contains(said), qPrintable(lines.join(u'\n')));
+    const QString called = u"  ⚙ calculate "_s + cut(arguments, 14);
+    QVERIFY2(lines.contains(called), qPrintable(lines.join(u'\n')));
+    const QRegularExpression resultLine(u"^  ↳ .*(  \\(\\d+ ms\\))$"_s);
+    const qsizetype at = lines.indexOf(resultLine);
+    QVERIFY2(at >= 0, qPrintable(lines.join(u'\n')));
+    const QString time = resultLine.match(lines.at(at)).captured(1);
+    QCOMPARE(lines.at(at), u"  ↳ "_s + cut(result, 4 + time.size()) + time);
+    if (columns > 0) {
+        for (const QString &line : {said, called, lines.at(at)})
+            QCOMPARE(line.size(), columns);
+    }
 }
 
 void tst_RunCommand::pluginsSubcommand()
