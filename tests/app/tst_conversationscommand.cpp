@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryFile>
 #include <QTest>
 
@@ -17,6 +19,83 @@ namespace {
 
 using Run = Switchboard::Test::ProgramRun;
 
+const QString program = QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard");
+
+// Rules for the stream failures; every other input gets the built-in echo model.
+const QByteArray script = R"(version: 1
+rules:
+  - name: refused
+    when: {text_contains: "refuse me"}
+    reply:
+      - text: "never sent"
+    fault:
+      status: 400
+      body: {object: error, message: "Invalid model: m", type: invalid_request_error, param: null, code: "1500"}
+  - name: fails midway
+    when: {text_contains: "fail midway"}
+    reply:
+      - text: "Starting"
+      - error: {message: "the model is overloaded", code: 3000}
+)";
+
+/// One streamed response whose events go out only when the test sends them,
+/// so that the test knows what the client has been sent at every moment
+/// (the emulator sends on its own clock).
+class HeldStreamServer : public QObject
+{
+public:
+    HeldStreamServer()
+    {
+        if (!m_server.listen(QHostAddress::LocalHost, 0))
+            qFatal("cannot listen on 127.0.0.1");
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            m_socket = m_server.nextPendingConnection();
+            connect(m_socket, &QTcpSocket::readyRead, this, &HeldStreamServer::read);
+        });
+    }
+
+    QString url() const { return u"http://127.0.0.1:"_s + QString::number(m_server.serverPort()); }
+    bool hasRequest() const { return m_complete; }
+    QByteArray requestLine() const { return m_request.left(m_request.indexOf("\r\n")); }
+    QJsonObject requestBody() const { return QJsonDocument::fromJson(m_request.mid(m_request.indexOf("\r\n\r\n") + 4)).object(); }
+
+    void send(const QByteArray &type, const QByteArray &payload) { chunk("event: " + type + "\ndata: " + payload + "\n\n"); }
+    void end()
+    {
+        m_socket->write("0\r\n\r\n");
+        m_socket->flush();
+        m_socket->disconnectFromHost();
+    }
+
+private:
+    void read()
+    {
+        m_request += m_socket->readAll();
+        const qsizetype headEnd = m_request.indexOf("\r\n\r\n");
+        if (m_complete || headEnd < 0)
+            return;
+        const qsizetype lengthAt = m_request.toLower().indexOf("\r\ncontent-length:");
+        const qsizetype length = lengthAt < 0 ? 0 : m_request.mid(lengthAt + 17, m_request.indexOf('\r', lengthAt + 2) - lengthAt - 17).trimmed().toLongLong();
+        if (m_request.size() < headEnd + 4 + length)
+            return;
+        m_complete = true;
+        m_socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+                        "Connection: close\r\n\r\n");
+        m_socket->flush();
+    }
+
+    void chunk(const QByteArray &data)
+    {
+        m_socket->write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
+        m_socket->flush();
+    }
+
+    QTcpServer m_server;
+    QTcpSocket *m_socket = nullptr;
+    QByteArray m_request;
+    bool m_complete = false;
+};
+
 } // namespace
 
 class tst_ConversationsCommand : public QObject
@@ -26,6 +105,10 @@ private Q_SLOTS:
     void initTestCase();
     void startAndRead();
     void streamPrintsOneEventPerLine();
+    void streamIsPrintedAsEventsArrive_data();
+    void streamIsPrintedAsEventsArrive();
+    void streamFailure_data();
+    void streamFailure();
     void appendAndRestart();
     void listWithFilter();
     void deleteThenNotFound();
@@ -41,6 +124,7 @@ private:
 
 void tst_ConversationsCommand::initTestCase()
 {
+    QVERIFY(m_emulator.setScript(script, u"test.yaml"_s));
     QVERIFY(m_emulator.listen(0));
 }
 
@@ -50,8 +134,7 @@ Run tst_ConversationsCommand::run(const QStringList &arguments, const QByteArray
     environment.remove(u"MISTRAL_API_KEY"_s);
     environment.insert(u"SWITCHBOARD_SERVER_URL"_s, m_emulator.url().toString());
     // The emulator lives in this process: runProgram() keeps its event loop turning.
-    return Test::runProgram(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"),
-                            QStringList{u"conversations"_s} + arguments, environment, {}, input, 30000);
+    return Test::runProgram(program, QStringList{u"conversations"_s} + arguments, environment, {}, input, 30000);
 }
 
 QString tst_ConversationsCommand::start(const QByteArray &body)
@@ -95,6 +178,111 @@ void tst_ConversationsCommand::streamPrintsOneEventPerLine()
     }
     QCOMPARE(events, (QStringList{u"conversation.response.started"_s, u"message.output.delta"_s,
                                   u"conversation.response.done"_s}));
+}
+
+void tst_ConversationsCommand::streamIsPrintedAsEventsArrive_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("requestLine");
+    QTest::newRow("start") << QStringList{u"start"_s} << R"({"inputs":"Hi","model":"m"})"_ba
+                           << "POST /v1/conversations HTTP/1.1"_ba;
+    QTest::newRow("append") << QStringList{u"append"_s, u"conv_1"_s} << R"({"inputs":"Hi"})"_ba
+                            << "POST /v1/conversations/conv_1 HTTP/1.1"_ba;
+    QTest::newRow("restart") << QStringList{u"restart"_s, u"conv_1"_s} << R"({"inputs":"Hi","from_entry_id":"msg_1"})"_ba
+                             << "POST /v1/conversations/conv_1/restart HTTP/1.1"_ba;
+}
+
+void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
+{
+    // Each line must be out while the server still holds back the next event.
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, requestLine);
+    const QList<std::pair<QByteArray, QByteArray>> events{
+        {"conversation.response.started",
+         R"({"type":"conversation.response.started","created_at":"2026-01-05T10:00:00.000001Z","conversation_id":"conv_1"})"},
+        {"message.output.delta",
+         R"({"type":"message.output.delta","output_index":0,"id":"msg_2","content_index":0,"model":"m","role":"assistant","content":"Hel"})"},
+        {"message.output.delta",
+         R"({"type":"message.output.delta","output_index":0,"id":"msg_2","content_index":0,"model":"m","role":"assistant","content":"lo"})"},
+        {"conversation.response.done",
+         R"({"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})"},
+    };
+    HeldStreamServer server;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, server.url());
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, QStringList{u"conversations"_s} + arguments + QStringList{u"--body"_s, u"-"_s, u"--stream"_s});
+    process.write(body);
+    process.closeWriteChannel();
+    QVERIFY(QTest::qWaitFor([&] { return server.hasRequest(); }, 20000));
+    QCOMPARE(server.requestLine(), requestLine);
+    QCOMPARE(server.requestBody().value(u"stream"_s), QJsonValue(true));
+
+    QByteArray out;
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        server.send(events.at(i).first, events.at(i).second);
+        QVERIFY2(QTest::qWaitFor([&] {
+                     out += process.readAllStandardOutput();
+                     return out.count('\n') > i;
+                 }, 20000),
+                 out.constData());
+        QCOMPARE(out.split('\n').at(i), "{\"event\":\"" + events.at(i).first + "\",\"data\":" + events.at(i).second + '}');
+        if (i + 1 < events.size())
+            QCOMPARE(process.state(), QProcess::Running);   // the stream is not over
+    }
+    server.end();
+    // This event loop must turn for the server; waitForFinished() would stop it.
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+    out += process.readAllStandardOutput();
+    QCOMPARE(out.count('\n'), events.size());
+    QCOMPARE(process.readAllStandardError(), QByteArray());
+}
+
+void tst_ConversationsCommand::streamFailure_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QStringList>("events");   // printed before the failure
+    QTest::addColumn<QJsonObject>("error");
+    QTest::newRow("HTTP error") << "please refuse me"_ba << QStringList()
+                                << QJsonObject{{u"code"_s, u"BadRequest"_s},
+                                               {u"message"_s, u"POST /v1/conversations: HTTP 400 Bad Request: Invalid model: m"_s},
+                                               {u"status"_s, 400},
+                                               {u"body"_s, QJsonObject{{u"object"_s, u"error"_s},
+                                                                        {u"message"_s, u"Invalid model: m"_s},
+                                                                        {u"type"_s, u"invalid_request_error"_s},
+                                                                        {u"param"_s, QJsonValue::Null},
+                                                                        {u"code"_s, u"1500"_s}}}};
+    QTest::newRow("conversation.response.error") << "fail midway"_ba
+                                                 << QStringList{u"conversation.response.started"_s,
+                                                                u"message.output.delta"_s,
+                                                                u"conversation.response.error"_s}
+                                                 << QJsonObject{{u"code"_s, u"ResponseError"_s},
+                                                                {u"message"_s, u"POST /v1/conversations: the server reported an error (code 3000): the model is overloaded"_s}};
+}
+
+void tst_ConversationsCommand::streamFailure()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QStringList, events);
+    QFETCH(QJsonObject, error);
+    const Run streamed = run({u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s},
+                             R"({"model":"m","inputs":")" + input + "\"}");
+    QCOMPARE(streamed.exitCode, 1);
+    QStringList printed;
+    for (const QByteArray &line : streamed.out.split('\n')) {
+        if (!line.isEmpty())
+            printed << QJsonDocument::fromJson(line).object().value(u"event"_s).toString();
+    }
+    QCOMPARE(printed, events);
+    // One line of JSON on stderr.
+    QCOMPARE(streamed.err.count('\n'), 1);
+    QCOMPARE(QJsonDocument::fromJson(streamed.err).object(), (QJsonObject{{u"error"_s, error}}));
 }
 
 void tst_ConversationsCommand::appendAndRestart()
