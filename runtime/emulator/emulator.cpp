@@ -1,7 +1,6 @@
+#include "api/requestvalidator_p.h"
 #include "api/sseparser_p.h"
 #include "emulator_p.h"
-
-#include "requestvalidator_p.h"
 
 #include <switchboard/events.h>
 

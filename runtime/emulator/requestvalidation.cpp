@@ -1,6 +1,6 @@
 #include <switchboard/emulator/requestvalidation.h>
 
-#include "requestvalidator_p.h"
+#include "api/requestvalidator_p.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -13,7 +13,7 @@ QList<ValidationError> validateRequestBody(const QJsonObject &body, RequestSchem
         u"ConversationAppendRequest"_s, u"ConversationAppendStreamRequest"_s,
         u"ConversationRestartRequest"_s, u"ConversationRestartStreamRequest"_s,
     };
-    return EmulatorInternal::RequestValidator::instance().validate(body, names[int(schema)]);
+    return RequestValidator::instance().validate(body, names[int(schema)]);
 }
 
 } // namespace Switchboard

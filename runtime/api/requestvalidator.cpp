@@ -9,7 +9,7 @@
 
 using namespace Qt::StringLiterals;
 
-namespace Switchboard::EmulatorInternal {
+namespace Switchboard {
 
 namespace {
 
@@ -108,9 +108,9 @@ QString discriminatorValue(const QJsonObject &resolved)
 const RequestValidator &RequestValidator::instance()
 {
     static const RequestValidator validator([] {
-        QFile file(u":/switchboard/emulator/requestschemas.json"_s);
+        QFile file(u":/switchboard/api/requestschemas.json"_s);
         if (!file.open(QIODevice::ReadOnly))
-            qFatal("switchboard emulator: the embedded request schemas are missing");
+            qFatal("switchboard: the embedded request schemas are missing");
         return QJsonDocument::fromJson(file.readAll()).object();
     }());
     return validator;
@@ -344,4 +344,4 @@ void RequestValidator::checkAlternatives(const QJsonValue &value, const QJsonObj
     errors.append(best);
 }
 
-} // namespace Switchboard::EmulatorInternal
+} // namespace Switchboard

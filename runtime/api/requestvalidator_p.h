@@ -7,12 +7,13 @@
 //
 
 #include <switchboard/responses.h>
+#include <switchboard/switchboard_export.h>
 
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 
-namespace Switchboard::EmulatorInternal {
+namespace Switchboard {
 
 /// Validates request bodies the way the real server does (FastAPI/pydantic):
 /// against the request schemas of the OpenAPI document, embedded as
@@ -29,7 +30,10 @@ namespace Switchboard::EmulatorInternal {
 /// "body". anyOf/oneOf alternatives are told apart by their `type`
 /// discriminator or by the JSON type of the value; the errors reported are
 /// those of the alternative the value was meant to be.
-class SWITCHBOARD_AUTOTEST_EXPORT RequestValidator
+///
+/// Exported, though private, because the emulator (a library of its own)
+/// validates with it.
+class SWITCHBOARD_EXPORT RequestValidator
 {
 public:
     /// The validator over the embedded schemas (loaded once).
@@ -55,4 +59,4 @@ private:
     QJsonObject m_schemas;
 };
 
-} // namespace Switchboard::EmulatorInternal
+} // namespace Switchboard
