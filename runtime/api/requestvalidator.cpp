@@ -167,6 +167,70 @@ QJsonObject RequestValidator::mergeAllOf(const QJsonObject &schema) const
     return merged;
 }
 
+QList<QJsonObject> RequestValidator::expand(const QJsonObject &schema) const
+{
+    QJsonObject resolved = resolve(schema);
+    if (resolved.contains("allOf"_L1))
+        resolved = mergeAllOf(resolved);
+    if (!resolved.contains("anyOf"_L1) && !resolved.contains("oneOf"_L1))
+        return {resolved};
+    QList<QJsonObject> alternatives;
+    const QJsonArray list = resolved.contains("anyOf"_L1) ? resolved.value("anyOf"_L1).toArray()
+                                                          : resolved.value("oneOf"_L1).toArray();
+    for (const QJsonValue &alternative : list)
+        alternatives.append(expand(alternative.toObject()));
+    return alternatives;
+}
+
+QList<QJsonObject> RequestValidator::schemasAt(const QString &schemaName, const QList<IntOrString> &path) const
+{
+    // Every alternative a union offers is followed: the errors name a path,
+    // not the alternative the value was checked against.
+    QList<QJsonObject> current = expand(m_schemas.value(schemaName).toObject());
+    for (const IntOrString &step : path) {
+        QList<QJsonObject> next;
+        for (const QJsonObject &schema : std::as_const(current)) {
+            if (const QString *key = std::get_if<QString>(&step)) {
+                const QJsonObject properties = schema.value("properties"_L1).toObject();
+                if (properties.contains(*key))
+                    next.append(expand(properties.value(*key).toObject()));
+            } else if (schema.contains("items"_L1)) {
+                next.append(expand(schema.value("items"_L1).toObject()));
+            }
+        }
+        current = next;
+    }
+    return current;
+}
+
+QStringList RequestValidator::propertyNames(const QString &schemaName, const QList<IntOrString> &path) const
+{
+    QStringList names;
+    for (const QJsonObject &schema : schemasAt(schemaName, path)) {
+        const QStringList keys = schema.value("properties"_L1).toObject().keys();
+        for (const QString &key : keys) {
+            if (!names.contains(key))
+                names.append(key);
+        }
+    }
+    names.sort();
+    return names;
+}
+
+QJsonArray RequestValidator::allowedValues(const QString &schemaName, const QList<IntOrString> &path) const
+{
+    QJsonArray values;
+    for (const QJsonObject &schema : schemasAt(schemaName, path)) {
+        const QJsonArray allowed = schema.contains("const"_L1) ? QJsonArray{schema.value("const"_L1)}
+                                                                : schema.value("enum"_L1).toArray();
+        for (const QJsonValue &value : allowed) {
+            if (!values.contains(value))
+                values.append(value);
+        }
+    }
+    return values;
+}
+
 void RequestValidator::check(const QJsonValue &value, const QJsonObject &schemaIn, QList<IntOrString> &path,
                              QList<ValidationError> &errors) const
 {

@@ -9,15 +9,19 @@
 #include <switchboard/responses.h>
 #include <switchboard/switchboard_export.h>
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
+#include <QStringList>
 
 namespace Switchboard {
 
 /// Validates request bodies the way the real server does (FastAPI/pydantic):
 /// against the request schemas of the OpenAPI document, embedded as
 /// requestschemas.json (see tests/emulator/extract_request_schemas.py).
+/// The emulator refuses requests with it, and the workflow loader checks an
+/// agent's completion_args and guardrails with it before any request is made.
 ///
 /// Objects are closed: a property the schema does not list is an error
 /// ("extra_forbidden") unless the schema says `additionalProperties: true`.
@@ -46,6 +50,16 @@ public:
 
     bool hasSchema(const QString &name) const { return m_schemas.contains(name); }
 
+    /// The property names of the object schema(s) that `path` (a `loc`
+    /// without "body") reaches inside components.schemas[schemaName], through
+    /// $ref, allOf, anyOf/oneOf and array items: the valid keys where an
+    /// extra_forbidden error points. Sorted; empty when the path reaches no object.
+    QStringList propertyNames(const QString &schemaName, const QList<IntOrString> &path) const;
+
+    /// The values the enum or const schema(s) that `path` reaches allow, for
+    /// an `enum` or `literal_error` error; empty when there are none.
+    QJsonArray allowedValues(const QString &schemaName, const QList<IntOrString> &path) const;
+
 private:
     void check(const QJsonValue &value, const QJsonObject &schema, QList<IntOrString> &path,
                QList<ValidationError> &errors) const;
@@ -55,6 +69,8 @@ private:
                            QList<IntOrString> &path, QList<ValidationError> &errors) const;
     QJsonObject resolve(const QJsonObject &schema) const;
     QJsonObject mergeAllOf(const QJsonObject &schema) const;
+    QList<QJsonObject> schemasAt(const QString &schemaName, const QList<IntOrString> &path) const;
+    QList<QJsonObject> expand(const QJsonObject &schema) const;
 
     QJsonObject m_schemas;
 };

@@ -1,6 +1,7 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflow.h>
 
+#include "api/requestvalidator_p.h"
 #include "core/yamlreader_p.h"
 #include "tools/jsonschemavalidator_p.h"
 
@@ -8,6 +9,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -76,18 +79,51 @@ QStringList builtInToolNames()
             BuiltInTool::typeOf(BuiltInTool::Kind::ImageGeneration)};
 }
 
-// The keys the API types read, for "did you mean" (toJson() lists only those set).
-template<typename T>
-QStringList apiKeys()
+// The keys of a tool mapping the API types read, for "did you mean"
+// (toJson() lists only those set). Tools are the one API value the loader
+// reads without a schema of its own in the spec (they are the alternatives of
+// an unnamed union), so the typed reader's errors are all it has.
+const QStringList apiToolKeys = {u"type"_s, u"tool_configuration"_s, u"library_ids"_s, u"connector_id"_s,
+                                 u"authorization"_s};
+
+QString unknownKeyMessage(const QString &key, const QString &what, const QStringList &allowed)
 {
-    if constexpr (std::is_same_v<T, CompletionArgs>)
-        return {u"stop"_s,        u"presence_penalty"_s, u"frequency_penalty"_s, u"temperature"_s,
-                u"top_p"_s,       u"max_tokens"_s,       u"random_seed"_s,       u"prediction"_s,
-                u"response_format"_s, u"tool_choice"_s,  u"reasoning_effort"_s};
-    else if constexpr (std::is_same_v<T, GuardrailConfig>)
-        return {u"block_on_error"_s, u"moderation_llm_v1"_s, u"moderation_llm_v2"_s};
-    else
-        return {u"type"_s, u"tool_configuration"_s, u"library_ids"_s, u"connector_id"_s, u"authorization"_s};
+    const QString near = YamlReader::nearest(key, allowed);
+    return near.isEmpty() ? u"unknown key '%1' in %2 (valid keys: %3)"_s.arg(key, what, allowed.join(u", "_s))
+                          : u"unknown key '%1' in %2 (did you mean '%3'?)"_s.arg(key, what, near);
+}
+
+QString notOneOfMessage(const QString &what, const QStringList &choices, const QString &text)
+{
+    return u"%1 must be one of %2, not '%3'%4"_s.arg(what, choices.join(u", "_s), text, suggestion(text, choices));
+}
+
+// How the loader's messages say a JSON type ("must be a string").
+QString typePhrase(const QString &type)
+{
+    if (type == u"integer")
+        return u"an integer"_s;
+    if (type == u"number")
+        return u"a number"_s;
+    if (type == u"boolean")
+        return u"true or false"_s;
+    if (type == u"array")
+        return u"a list"_s;
+    if (type == u"object")
+        return u"a mapping"_s;
+    if (type == u"null")
+        return u"null"_s;
+    return u"a "_s + type;
+}
+
+// A value as the author wrote it, for "not X": strings bare, others as JSON.
+QString plainText(const QJsonValue &value)
+{
+    if (value.isString())
+        return value.toString();
+    if (value.isDouble())
+        return QString::number(value.toDouble());
+    return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
 }
 
 // A step as read, with what the checks after reading need.
@@ -225,11 +261,7 @@ public:
             }
             seenAt.insert(key, it->first.Mark().line + 1);
             if (allowed && !allowed->contains(key)) {
-                const QString near = YamlReader::nearest(key, *allowed);
-                report(it->first.Mark(), Error::Code::UnknownKey,
-                       near.isEmpty()
-                           ? u"unknown key '%1' in %2 (valid keys: %3)"_s.arg(key, what, allowed->join(u", "_s))
-                           : u"unknown key '%1' in %2 (did you mean '%3'?)"_s.arg(key, what, near));
+                report(it->first.Mark(), Error::Code::UnknownKey, unknownKeyMessage(key, what, *allowed));
                 continue;
             }
             list.append(Field{it->first, it->second});
@@ -274,9 +306,7 @@ public:
         if (!text)
             return std::nullopt;
         if (!choices.contains(*text)) {
-            report(valueMark(field), Error::Code::WrongType,
-                   u"%1 must be one of %2, not '%3'%4"_s.arg(what, choices.join(u", "_s), *text,
-                                                              suggestion(*text, choices)));
+            report(valueMark(field), Error::Code::WrongType, notOneOfMessage(what, choices, *text));
             return std::nullopt;
         }
         return text;
@@ -340,17 +370,30 @@ public:
         return templ(field.value, field.key.Mark(), what);
     }
 
-    // An API value read with its own fromJson (one code path with the API);
-    // keys it does not know are reported, since a typo would otherwise be
-    // dropped without a word.
+    // An API value read with its own fromJson (one code path with the API).
+    // With `schemaName` it is first checked against that schema of the spec,
+    // as the server will check it: the typed reader is lenient on purpose (an
+    // unknown enum value is left unset, for the server's newer answers), and
+    // a value the server refuses must stop the workflow before a token is
+    // spent, not come back as a 422 mid-run. Keys the typed reader does not
+    // know are reported too, since a typo would otherwise be dropped without
+    // a word.
     template<typename T>
-    std::optional<T> apiValue(const YAML::Node &node, const YAML::Mark &fallback, const QString &what)
+    std::optional<T> apiValue(const YAML::Node &node, const YAML::Mark &fallback, const QString &what,
+                              const QString &schemaName = QString())
     {
         if (!node.IsMap()) {
             report(node.IsNull() ? fallback : node.Mark(), Error::Code::WrongType, what + u" must be a mapping"_s);
             return std::nullopt;
         }
         const QJsonObject object = json(node, what).toObject();
+        if (!schemaName.isEmpty()) {
+            const QList<ValidationError> problems = RequestValidator::instance().validate(object, schemaName);
+            for (const ValidationError &problem : problems)
+                reportSchemaProblem(problem, node, what, schemaName);
+            if (!problems.isEmpty())
+                return std::nullopt;
+        }
         Result<T> value = T::fromJson(object);
         if (!value) {
             const QString message = value.error().message;
@@ -367,6 +410,8 @@ public:
                    u"%1: %2"_s.arg(what, message));
             return std::nullopt;
         }
+        const QStringList candidates =
+            schemaName.isEmpty() ? apiToolKeys : RequestValidator::instance().propertyNames(schemaName, {});
         const QJsonObject known = value->toJson();
         bool clean = true;
         for (auto it = node.begin(); it != node.end(); ++it) {
@@ -375,11 +420,92 @@ public:
             const QString key = toQString(it->first.Scalar());
             if (!known.contains(key) && !it->second.IsNull()) {
                 report(it->first.Mark(), Error::Code::UnknownKey,
-                       u"unknown key '%1' in %2%3"_s.arg(key, what, suggestion(key, apiKeys<T>())));
+                       u"unknown key '%1' in %2%3"_s.arg(key, what, suggestion(key, candidates)));
                 clean = false;
             }
         }
         return clean ? std::optional<T>(*value) : std::nullopt;
+    }
+
+    // The entry a validation error's `loc` names below `field`, or the
+    // deepest one the YAML has (for a missing key, its mapping).
+    static Field locate(const Field &field, const QList<IntOrString> &path, qsizetype depth = 0)
+    {
+        if (depth == path.size())
+            return field;
+        if (const QString *name = std::get_if<QString>(&path.at(depth)); name && field.value.IsMap()) {
+            for (auto it = field.value.begin(); it != field.value.end(); ++it) {
+                if (it->first.IsScalar() && toQString(it->first.Scalar()) == *name)
+                    return locate(Field{it->first, it->second}, path, depth + 1);
+            }
+        } else if (const qint64 *index = std::get_if<qint64>(&path.at(depth)); index && field.value.IsSequence()) {
+            qint64 i = 0;
+            for (const YAML::Node &item : field.value) {
+                if (i++ == *index)
+                    return locate(Field{item, item}, path, depth + 1); // an item has no key: its own mark
+            }
+        }
+        return field;
+    }
+
+    // One problem RequestValidator found in `node` (checked as `schemaName`),
+    // in the loader's words, at the key or value its `loc` names.
+    void reportSchemaProblem(const ValidationError &problem, const YAML::Node &node, const QString &what,
+                             const QString &schemaName)
+    {
+        const QList<IntOrString> path = problem.loc.mid(1); // after "body"
+        const Field at = locate(Field{node, node}, path);
+        // "'response_format.json_schema' of 'completion_args' of agent 'a'" for the first `n` steps.
+        const auto name = [&](qsizetype n) {
+            QString text;
+            for (qsizetype i = 0; i < n; ++i) {
+                if (const QString *key = std::get_if<QString>(&path.at(i)))
+                    text += (text.isEmpty() ? QString() : u"."_s) + *key;
+                else
+                    text += u"[%1]"_s.arg(std::get<qint64>(path.at(i)));
+            }
+            return n == 0 ? what : u"'%1' of %2"_s.arg(text, what);
+        };
+        const QString last = path.isEmpty() ? QString()
+            : std::holds_alternative<QString>(path.last()) ? std::get<QString>(path.last())
+                                                           : QString::number(std::get<qint64>(path.last()));
+        const QJsonValue input = problem.input.value_or(QJsonValue());
+        const QJsonObject ctx = problem.ctx.value_or(QJsonObject());
+        const RequestValidator &validator = RequestValidator::instance();
+        static const QHash<QString, QString> jsonTypes = {
+            {u"string_type"_s, u"string"_s}, {u"int_type"_s, u"integer"_s},  {u"float_type"_s, u"number"_s},
+            {u"bool_type"_s, u"boolean"_s},  {u"list_type"_s, u"array"_s},   {u"model_attributes_type"_s, u"object"_s},
+            {u"none_required"_s, u"null"_s},
+        };
+        if (problem.type == u"extra_forbidden") {
+            report(at.key.Mark(), Error::Code::UnknownKey,
+                   unknownKeyMessage(last, name(path.size() - 1), validator.propertyNames(schemaName, path.mid(0, path.size() - 1))));
+        } else if (problem.type == u"missing") {
+            report(valueMark(at), Error::Code::MissingKey, u"missing key '%1' in %2"_s.arg(last, name(path.size() - 1)));
+        } else if (problem.type == u"enum" || problem.type == u"literal_error") {
+            QStringList choices;
+            for (const QJsonValue &value : validator.allowedValues(schemaName, path))
+                choices.append(plainText(value));
+            report(valueMark(at), Error::Code::WrongType, notOneOfMessage(name(path.size()), choices, plainText(input)));
+        } else if (problem.type == u"greater_than_equal" || problem.type == u"less_than_equal") {
+            const bool atLeast = problem.type == u"greater_than_equal";
+            report(valueMark(at), Error::Code::WrongType,
+                   u"%1 must be at %2 %3, not %4"_s.arg(name(path.size()), atLeast ? u"least"_s : u"most"_s,
+                                                        plainText(ctx.value(atLeast ? "ge"_L1 : "le"_L1)),
+                                                        plainText(input)));
+        } else if (jsonTypes.contains(problem.type) || problem.type == u"union_type") {
+            QStringList phrases;
+            const QStringList types = problem.type == u"union_type"
+                ? ctx.value("expected"_L1).toString().split(u", "_s)
+                : QStringList{jsonTypes.value(problem.type)};
+            for (const QString &type : types)
+                phrases.append(typePhrase(type));
+            report(valueMark(at), Error::Code::WrongType,
+                   u"%1 must be %2"_s.arg(name(path.size()), phrases.join(u" or "_s)));
+        } else {
+            // The rarer ones (a list too short, a union's tag): pydantic's own words.
+            report(valueMark(at), Error::Code::WrongType, u"%1: %2"_s.arg(name(path.size()), problem.msg));
+        }
     }
 
     // --- the workflow ---------------------------------------------------------
@@ -686,7 +812,8 @@ public:
         if (const Field *f = spec.get(u"tools"_s))
             readTools(*f, agent, what);
         if (const Field *f = spec.get(u"completion_args"_s))
-            agent.completionArgs = apiValue<CompletionArgs>(f->value, f->key.Mark(), u"'completion_args' of "_s + what);
+            agent.completionArgs = apiValue<CompletionArgs>(f->value, f->key.Mark(), u"'completion_args' of "_s + what,
+                                                            u"CompletionArgs"_s);
         if (const Field *f = spec.get(u"guardrails"_s)) {
             if (!f->value.IsSequence()) {
                 report(valueMark(*f), Error::Code::WrongType, u"'guardrails' of %1 must be a list"_s.arg(what));
@@ -694,7 +821,8 @@ public:
                 QList<GuardrailConfig> guardrails;
                 for (const YAML::Node &item : f->value) {
                     if (std::optional<GuardrailConfig> guardrail =
-                            apiValue<GuardrailConfig>(item, item.Mark(), u"a guardrail of "_s + what))
+                            apiValue<GuardrailConfig>(item, item.Mark(), u"a guardrail of "_s + what,
+                                                      u"GuardrailConfig"_s))
                         guardrails.append(*guardrail);
                 }
                 agent.guardrails = guardrails;

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Extract the request-body schemas the emulator validates against.
+"""Extract the request-body schemas RequestValidator validates against.
 
-The emulator refuses requests the real server would refuse (422) by walking the
-request schemas of the OpenAPI document. It embeds only those schemas (the
-transitive closure of the six Conversation*Request schemas, documentation
-keywords removed) as runtime/emulator/requestschemas.json, so the library does
-not carry the 1 MB document. This script writes that file, or with --check
+The emulator refuses requests the real server would refuse (422), and the
+workflow loader refuses completion_args and guardrails the server would refuse,
+by walking the request schemas of the OpenAPI document. The runtime embeds only
+those schemas (the transitive closure of the six Conversation*Request schemas
+and of the two the loader names, documentation keywords removed) as
+runtime/api/requestschemas.json, so the library does not carry the 1 MB document. This script writes that file, or with --check
 verifies that the committed file still matches the document (a CTest runs it).
 
 Usage: extract_request_schemas.py OPENAPI.yaml OUTPUT.json [--check]
@@ -20,6 +21,8 @@ ROOTS = [
     "ConversationRequest", "ConversationStreamRequest",
     "ConversationAppendRequest", "ConversationAppendStreamRequest",
     "ConversationRestartRequest", "ConversationRestartStreamRequest",
+    # The workflow loader validates these by name (workflowloader.cpp).
+    "CompletionArgs", "GuardrailConfig",
 ]
 DOC_KEYWORDS = {"title", "description", "examples", "x-speakeasy-name-override"}
 

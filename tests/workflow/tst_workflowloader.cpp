@@ -57,6 +57,8 @@ private Q_SLOTS:
     void pluginConfigurations();
     void suggestions_data();
     void suggestions();
+    void apiValuesValid_data();
+    void apiValuesValid();
 
 private:
     PluginRegistry m_registry;
@@ -135,10 +137,58 @@ void tst_WorkflowLoader::invalid_data()
                                  << C::WrongType << 3 << 30
                                  << u"'tool_errors' of agent 'a' must be one of report, fail, not 'reprot' (did you "
                                     u"mean 'report'?)"_s;
+    // completion_args and guardrails are checked against the API's schemas
+    // (RequestValidator), in the loader's words, at the key or value at fault.
     QTest::newRow("completion_args type")
         << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {temperature: hot}}")
+        << C::WrongType << 3 << 48 << u"'temperature' of 'completion_args' of agent 'a' must be a number"_s;
+    QTest::newRow("temperature out of range")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {temperature: 2}}")
+        << C::WrongType << 3 << 48 << u"'temperature' of 'completion_args' of agent 'a' must be at most 1, not 2"_s;
+    QTest::newRow("presence_penalty out of range")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {presence_penalty: -2.5}}")
+        << C::WrongType << 3 << 53
+        << u"'presence_penalty' of 'completion_args' of agent 'a' must be at least -2, not -2.5"_s;
+    QTest::newRow("unknown tool_choice")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {tool_choice: sometimes}}")
         << C::WrongType << 3 << 48
-        << u"'completion_args' of agent 'a': CompletionArgs.temperature: expected a number, got a string"_s;
+        << u"'tool_choice' of 'completion_args' of agent 'a' must be one of auto, none, any, required, not "
+           u"'sometimes'"_s;
+    QTest::newRow("unknown reasoning_effort")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {reasoning_effort: extreme}}")
+        << C::WrongType << 3 << 53
+        << u"'reasoning_effort' of 'completion_args' of agent 'a' must be one of none, minimal, low, medium, high, "
+           u"xhigh, not 'extreme'"_s;
+    QTest::newRow("extra key in json_schema")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {response_format: {type: json_schema, "
+                                                      "json_schema: {name: x, schema: {}, foo: 1}}}}")
+        << C::UnknownKey << 3 << 107
+        << u"unknown key 'foo' in 'response_format.json_schema' of 'completion_args' of agent 'a' (valid keys: "
+           u"description, name, schema, strict)"_s;
+    QTest::newRow("extra key in prediction")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {prediction: {type: content, foo: 1}}}")
+        << C::UnknownKey << 3 << 63
+        << u"unknown key 'foo' in 'prediction' of 'completion_args' of agent 'a' (valid keys: content, type)"_s;
+    QTest::newRow("stop a number")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {stop: 5}}")
+        << C::WrongType << 3 << 41 << u"'stop' of 'completion_args' of agent 'a' must be a string or a list"_s;
+    QTest::newRow("stop item a number")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {stop: [END, 5]}}")
+        << C::WrongType << 3 << 47 << u"'stop[1]' of 'completion_args' of agent 'a' must be a string"_s;
+    QTest::newRow("guardrail unknown key")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, guardrails: [{moderation_llm_v1: {foo: 1}}]}")
+        << C::UnknownKey << 3 << 51
+        << u"unknown key 'foo' in 'moderation_llm_v1' of a guardrail of agent 'a' (valid keys: action, "
+           u"custom_category_thresholds, ignore_other_categories, model_name)"_s;
+    QTest::newRow("guardrail unknown action")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, guardrails: [{moderation_llm_v2: {action: explode}}]}")
+        << C::WrongType << 3 << 59
+        << u"'moderation_llm_v2.action' of a guardrail of agent 'a' must be one of none, block, not 'explode'"_s;
+    QTest::newRow("json_schema without name")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {response_format: {json_schema: "
+                                                      "{schema: {}}}}}")
+        << C::MissingKey << 3 << 66
+        << u"missing key 'name' in 'response_format.json_schema' of 'completion_args' of agent 'a'"_s;
     QTest::newRow("completion_args key")
         << QByteArray(preamble).replace("{model: m}", "{model: m, completion_args: {temprature: 0.5}}")
         << C::UnknownKey << 3 << 35
@@ -771,4 +821,47 @@ void tst_WorkflowLoader::suggestions()
 }
 
 QTEST_GUILESS_MAIN(tst_WorkflowLoader)
+void tst_WorkflowLoader::apiValuesValid_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<QByteArray>("json");
+
+    // JSON is YAML: the value is written once and read back through the typed
+    // values unchanged (bounds at their edges pass).
+    QTest::newRow("every completion_args field")
+        << QByteArray("completion_args")
+        << QByteArray(R"({"stop": ["END", "STOP"], "presence_penalty": -2, "frequency_penalty": 2, "temperature": 1,
+ "top_p": 0, "max_tokens": 0, "random_seed": 42, "prediction": {"type": "content", "content": "draft"},
+ "response_format": {"type": "json_schema", "json_schema": {"name": "x", "description": "d",
+ "schema": {"type": "object"}, "strict": true}}, "tool_choice": "required", "reasoning_effort": "xhigh"})");
+    QTest::newRow("stop as one string") << QByteArray("completion_args") << QByteArray(R"({"stop": "END"})");
+    QTest::newRow("every guardrail field")
+        << QByteArray("guardrails")
+        << QByteArray(R"([{"block_on_error": true, "moderation_llm_v1": {"model_name": "mistral-moderation-2411",
+ "custom_category_thresholds": {"pii": 0.5}, "ignore_other_categories": true, "action": "block"}},
+ {"moderation_llm_v2": {"action": "none", "custom_category_thresholds": {"jailbreaking": 0.2, "law": null}}}])");
+}
+
+void tst_WorkflowLoader::apiValuesValid()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(QByteArray, json);
+    const QByteArray yaml = QByteArray(preamble).replace("{model: m}", "{model: m, " + key + ": " + json + "}");
+    WorkflowLoader loader;
+    const Result<Workflow> workflow = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY2(workflow, qPrintable(workflow ? QString() : workflow.error().toString()));
+    const WorkflowAgent &agent = workflow->agents.first();
+    QJsonValue read;
+    if (key == "completion_args") {
+        read = agent.completionArgs->toJson();
+    } else {
+        QJsonArray guardrails;
+        for (const GuardrailConfig &guardrail : *agent.guardrails)
+            guardrails.append(guardrail.toJson());
+        read = guardrails;
+    }
+    QCOMPARE(read, QJsonDocument::fromJson(json).isArray() ? QJsonValue(QJsonDocument::fromJson(json).array())
+                                                           : QJsonValue(QJsonDocument::fromJson(json).object()));
+}
+
 #include "tst_workflowloader.moc"
