@@ -43,17 +43,18 @@ def strip(node):
     return out
 
 
-def extract(spec):
-    schemas = spec["components"]["schemas"]
-    seen = set()
+def referenced_schemas(schemas, roots):
+    """The names of ROOTS and of every schema they reference, transitively,
+    in the order they are first met (check_workflow_schema.py uses it too)."""
+    names = []
 
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "$ref":
                     name = value.rsplit("/", 1)[-1]
-                    if name not in seen:
-                        seen.add(name)
+                    if name not in names:
+                        names.append(name)
                         walk(schemas[name])
                 else:
                     walk(value)
@@ -61,10 +62,16 @@ def extract(spec):
             for item in node:
                 walk(item)
 
-    for root in ROOTS:
-        seen.add(root)
-        walk(schemas[root])
-    return {name: strip(schemas[name]) for name in sorted(seen)}
+    for root in roots:
+        if root not in names:
+            names.append(root)
+            walk(schemas[root])
+    return names
+
+
+def extract(spec):
+    schemas = spec["components"]["schemas"]
+    return {name: strip(schemas[name]) for name in sorted(referenced_schemas(schemas, ROOTS))}
 
 
 def main(argv):

@@ -25,6 +25,9 @@ import sys
 import jsonschema
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator"))
+from extract_request_schemas import referenced_schemas  # noqa: E402  (one walk of the spec's $refs)
+
 
 # The API schemas the loader checks an agent's values against (RequestValidator,
 # runtime/api/requestschemas.json), embedded in SCHEMA under the same names.
@@ -65,25 +68,7 @@ def rewrite(node):
 def api_definitions(spec):
     """API_ROOTS and the schemas they reference, rewritten, by name."""
     schemas = spec["components"]["schemas"]
-    names = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "$ref":
-                    name = value[len(SPEC_PREFIX):]
-                    if name not in names:
-                        names.append(name)
-                        walk(schemas[name])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for root in API_ROOTS:
-        names.append(root)
-        walk(schemas[root])
+    names = referenced_schemas(schemas, API_ROOTS)
     return {name: rewrite(schemas[name]) for name in names}
 
 
