@@ -125,6 +125,10 @@ public:
     std::optional<AppendConversationRequest> turnRequest;   // unset for the first turn
     QString lastKnownEntryId;
     int recoveries = 0;
+    // What a turn that has not completed received before its stream broke:
+    // held while the history is read (which may replace it with the whole
+    // turn), and put in the transcript, once, if the run fails instead.
+    QList<Entry> unsettledOutputs;
 
     bool started = false;
     bool finished = false;
@@ -280,12 +284,13 @@ void ConversationRunPrivate::onStreamFinished(ConversationStream *finishedStream
         usage += *turnUsage;
     if (finishedStream->hasError()) {
         const Error cause = finishedStream->error();
+        if (const QList<Entry> received = finishedStream->entries(); !received.isEmpty())
+            unsettledOutputs = received;
         if (isBrokenStream(cause) && !conversationId.isEmpty() && recoveries < MaxRecoveriesPerTurn) {
             recover(cause);
             return;
         }
-        transcript.append(finishedStream->entries());   // what arrived stays in the transcript
-        fail(cause);
+        fail(cause);   // keeps what arrived
         return;
     }
     completeTurn(finishedStream->entries());
@@ -293,6 +298,7 @@ void ConversationRunPrivate::onStreamFinished(ConversationStream *finishedStream
 
 void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
 {
+    unsettledOutputs.clear();   // the whole turn, from its stream or the history
     transcript.append(outputs);
     for (const Entry &output : outputs) {
         if (!output.id().isEmpty())
@@ -637,10 +643,16 @@ void ConversationRunPrivate::fail(Error failure)
     error = std::move(failure);
     cancelTools();
     if (stream) {
+        // Read before the abort, whose finished() finds the run over and
+        // adds nothing: what arrived joins the transcript here, once.
         QPointer<ConversationStream> open = stream;
         stream = nullptr;
+        if (const QList<Entry> received = open->entries(); !received.isEmpty())
+            unsettledOutputs = received;
         open->abort();
     }
+    transcript.append(unsettledOutputs);
+    unsettledOutputs.clear();
     qCDebug(lcRun).noquote() << "run failed:" << error.message;
     Q_EMIT q->errorOccurred(error);
     Q_EMIT q->finished();

@@ -267,6 +267,9 @@ void ConversationModelPrivate::syncTranscript(RunState &state, int turn)
     if (!state.run)
         return;
     const QList<Entry> transcript = state.run->transcript();
+    // A failed run ends its transcript with what its last turn had received,
+    // cut short: such an entry does not make an interrupted row whole.
+    const bool cutShort = state.run->isFinished() && state.run->error().isError();
     for (qsizetype i = state.transcriptSeen; i < transcript.size(); ++i) {
         const Entry &entry = transcript.at(i);
         if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>()) {
@@ -294,7 +297,7 @@ void ConversationModelPrivate::syncTranscript(RunState &state, int turn)
                 // Complete now; a row cut short by a broken stream is whole again.
                 update(*known, [&](Row &row) {
                     fill(row, entry, state);
-                    if (row.status == Interrupted)
+                    if (row.status == Interrupted && !cutShort)
                         row.status = entry.is<FunctionCallEntry>() ? Streaming : Done;
                 });
                 continue;

@@ -687,6 +687,14 @@ void tst_RunCommand::ctrlCCancels()
     const qsizetype stepFinished = types.indexOf(u"step.finished"_s);
     QVERIFY(stepFinished > 0);
     QCOMPARE(lines.at(stepFinished).value(u"data"_s).toObject().value(u"status"_s).toString(), u"canceled"_s);
+    // The step keeps the text that had arrived before Ctrl-C, all of it.
+    QString streamed;
+    for (const QJsonObject &line : lines) {
+        if (line.value(u"event"_s).toString() == u"message.output.delta")
+            streamed += line.value(u"data"_s).toObject().value(u"content"_s).toString();
+    }
+    QVERIFY(!streamed.isEmpty());
+    QCOMPARE(lines.at(stepFinished).value(u"data"_s).toObject().value(u"text"_s).toString(), streamed);
 }
 
 void tst_RunCommand::ctrlCOnTheTerminalWhileAsking()

@@ -91,9 +91,13 @@ private Q_SLOTS:
     void handoffs();
     void turnBudget();
     void abortWhileToolRuns();
+    void abortMidStream_data();
+    void abortMidStream();
     void stopAfterTurn();
     void brokenStreams_data();
     void brokenStreams();
+    void recoveryFails_data();
+    void recoveryFails();
     void retriedAppend_data();
     void retriedAppend();
     void appendToExistingConversation();
@@ -457,6 +461,79 @@ rules:
     QCOMPARE(toolDone.size(), 0);
 }
 
+void tst_ConversationRun::abortMidStream_data()
+{
+    QTest::addColumn<QString>("abortAt");     // the event type...
+    QTest::addColumn<int>("count");           // ...and how many of it have arrived
+    QTest::addColumn<bool>("fromTheSlot");    // abort() inside the event's slot, or queued
+    QTest::addColumn<QStringList>("types");
+    QTest::addColumn<QString>("text");        // of the message.output
+    QTest::addColumn<QString>("arguments");   // of the function.call, if one arrived
+
+    // The reply streams "Once upon a time." in deltas of 3 characters, then
+    // lookup({"key":"pi"}) in fragments of 4.
+    const QStringList message{u"message.input"_s, u"message.output"_s};
+    const QStringList call{u"message.input"_s, u"message.output"_s, u"function.call"_s};
+    QTest::newRow("third text delta, queued")
+        << u"message.output.delta"_s << 3 << false << message << u"Once upon"_s << QString();
+    QTest::newRow("third text delta, in the slot")
+        << u"message.output.delta"_s << 3 << true << message << u"Once upon"_s << QString();
+    QTest::newRow("second call fragment, queued")
+        << u"function.call.delta"_s << 2 << false << call << u"Once upon a time."_s << u"{\"key\":\""_s;
+    QTest::newRow("second call fragment, in the slot")
+        << u"function.call.delta"_s << 2 << true << call << u"Once upon a time."_s << u"{\"key\":\""_s;
+}
+
+void tst_ConversationRun::abortMidStream()
+{
+    QFETCH(QString, abortAt);
+    QFETCH(int, count);
+    QFETCH(bool, fromTheSlot);
+    QFETCH(QStringList, types);
+    QFETCH(QString, text);
+    QFETCH(QString, arguments);
+    // Paced, so that a queued abort lands before the next event.
+    Fixture f(R"(
+version: 1
+chunk_size: 3
+arguments_chunk_size: 4
+event_interval_ms: 30
+rules:
+  - reply: [{text: "Once upon a time."}, {function_call: {name: lookup, arguments: {key: "pi"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"Tell me a story"_s));
+    int seen = 0;
+    int events = 0;
+    connect(run.get(), &ConversationRun::eventReceived, this, [&](const ConversationEvent &event) {
+        ++events;
+        if (event.type() != abortAt || ++seen != count)
+            return;
+        if (fromTheSlot)
+            run->abort();
+        else
+            QTimer::singleShot(0, run.get(), &ConversationRun::abort);
+    });
+    QSignalSpy errors(run.get(), &ConversationRun::errorOccurred);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(run->error().code, Error::Code::Canceled);
+    QCOMPARE(run->error().message, u"aborted during turn 1"_s);
+    QCOMPARE(seen, count);
+    QCOMPARE(events, 1 + count + (abortAt == u"function.call.delta" ? 6 : 0));   // nothing after the abort
+    // What arrived is kept, once: the input and the entries rebuilt so far.
+    const QList<Entry> transcript = run->transcript();
+    QCOMPARE(entryTypes(transcript), types);
+    QCOMPARE(transcript.at(0).as<MessageInputEntry>()->content.text(), u"Tell me a story"_s);
+    QCOMPARE(transcript.at(1).as<MessageOutputEntry>()->content.text(), text);
+    QCOMPARE(run->lastMessageText(), text);
+    if (!arguments.isEmpty()) {
+        QCOMPARE(transcript.at(2).as<FunctionCallEntry>()->name, u"lookup"_s);
+        QCOMPARE(transcript.at(2).as<FunctionCallEntry>()->arguments.toText(), arguments);
+    }
+    QCOMPARE(toolRuns.size(), 0);   // a call cut short is never run
+}
+
 void tst_ConversationRun::stopAfterTurn()
 {
     Fixture f(OneCall);
@@ -522,6 +599,56 @@ rules:
     QCOMPARE(stored.count(u"function.call"_s), 1);
     QCOMPARE(stored.count(u"function.result"_s), 1);
     QCOMPARE(stored.last(), u"message.output"_s);
+}
+
+void tst_ConversationRun::recoveryFails_data()
+{
+    QTest::addColumn<QString>("whileReading");   // what happens as the history is asked for
+    QTest::newRow("history refused") << u"refuse"_s;
+    QTest::newRow("aborted meanwhile") << u"abort"_s;
+}
+
+void tst_ConversationRun::recoveryFails()
+{
+    QFETCH(QString, whileReading);
+    // Turn 1 breaks after the started event and two deltas ("Looking it u"),
+    // with the conversation id known: the run reads the history.
+    Fixture f(R"(
+version: 1
+chunk_size: 6
+rules:
+  - when: {turn: 1}
+    fault: {close_after_events: 3}
+    reply: [{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    connect(run.get(), &ConversationRun::recovering, this, [&] {
+        if (whileReading == u"refuse")
+            f.emulator.setApiKey(u"a key the client does not have"_s);   // the history request gets a 401
+        else
+            QTimer::singleShot(0, run.get(), &ConversationRun::abort);
+    });
+    QSignalSpy recovering(run.get(), &ConversationRun::recovering);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(recovering.size(), 1);
+    const QString broken = u"POST /v1/conversations: the stream ended after 3 events without "
+                           u"conversation.response.done"_s;
+    if (whileReading == u"refuse") {
+        // Both failures named: the broken stream, then the history request.
+        QCOMPARE(run->error().code, Error::Code::IncompleteStream);
+        const QString history = u"; reading the history to recover failed too: GET /v1/conversations/"_s
+                                + run->conversationId() + u"/history"_s;
+        QVERIFY2(run->error().message.startsWith(broken + history), qPrintable(run->error().message));
+    } else {
+        QCOMPARE(run->error().code, Error::Code::Canceled);
+        QCOMPARE(run->error().message, u"aborted during turn 1"_s);
+    }
+    QCOMPARE(toolRuns.size(), 0);
+    // What the broken stream had delivered is kept.
+    const QList<Entry> transcript = run->transcript();
+    QCOMPARE(entryTypes(transcript), (QStringList{u"message.input"_s, u"message.output"_s}));
+    QCOMPARE(transcript.at(1).as<MessageOutputEntry>()->content.text(), u"Looking it u"_s);
 }
 
 void tst_ConversationRun::retriedAppend_data()

@@ -593,7 +593,10 @@ void tst_WorkflowRun::abortMidRun()
     const StepResult aborted = run.stepResult(u"long"_s);
     QCOMPARE(aborted.status, StepResult::Status::Canceled);
     QCOMPARE(aborted.error.message, u"aborted during turn 1"_s);
-    QCOMPARE(entryTypes(aborted.transcript), QStringList{u"message.input"_s});
+    // The five events that arrived (started, then "A", " ", "v", "e") stay.
+    QCOMPARE(entryTypes(aborted.transcript), (QStringList{u"message.input"_s, u"message.output"_s}));
+    QCOMPARE(aborted.transcript.at(1).as<MessageOutputEntry>()->content.text(), u"A ve"_s);
+    QCOMPARE(aborted.text, u"A ve"_s);
     QVERIFY(aborted.conversationId.startsWith(u"conv_"_s));
     QCOMPARE(liveConversationId, aborted.conversationId);
     QCOMPARE(run.stepResult(u"more"_s).status, StepResult::Status::Canceled);

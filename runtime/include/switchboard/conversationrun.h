@@ -123,7 +123,9 @@ public:
     /// The current turn, from 1; 0 before the first.
     int turn() const;
     /// Every entry sent and received, in order: inputs, outputs rebuilt
-    /// from the deltas, function results.
+    /// from the deltas, function results. A run that fails or is aborted in
+    /// the middle of a turn keeps what that turn had received, once, as it
+    /// arrived (a message or call may be cut short).
     QList<Entry> transcript() const;
     /// Summed over the turns.
     ConversationUsage usage() const;
@@ -135,7 +137,8 @@ public:
 public Q_SLOTS:
     void start();
     /// Stops now: closes the stream, cancels running tools; finishes with
-    /// Error::Code::Canceled.
+    /// Error::Code::Canceled. What the stream had delivered stays in the
+    /// transcript.
     void abort();
     /// Lets the current turn's stream end, then stops without running its
     /// tool calls (Error::Code::Canceled if it had any).
