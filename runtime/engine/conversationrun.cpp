@@ -283,12 +283,22 @@ void ConversationRunPrivate::onStreamFinished(ConversationStream *finishedStream
     if (const std::optional<ConversationUsage> turnUsage = finishedStream->usage())
         usage += *turnUsage;
     if (finishedStream->hasError()) {
-        const Error cause = finishedStream->error();
+        Error cause = finishedStream->error();
         if (const QList<Entry> received = finishedStream->entries(); !received.isEmpty())
             unsettledOutputs = received;
         if (isBrokenStream(cause) && !conversationId.isEmpty() && recoveries < MaxRecoveriesPerTurn) {
             recover(cause);
             return;
+        }
+        const int status = finishedStream->httpStatus();
+        if (isBrokenStream(cause) && conversationId.isEmpty() && status >= 200 && status < 300) {
+            // The response had begun, so the server may hold the conversation
+            // (and have run its server-side tools), but without
+            // conversation.response.started its id is unknown: there is no
+            // history to read, and sending the turn again could run it twice.
+            cause.prependContext(u"cannot recover: the stream broke before the conversation's id was known, so "
+                                 u"there is no history to read, and the turn is not sent again since the server "
+                                 u"may have run it"_s);
         }
         fail(cause);   // keeps what arrived
         return;

@@ -96,6 +96,8 @@ private Q_SLOTS:
     void stopAfterTurn();
     void brokenStreams_data();
     void brokenStreams();
+    void brokenBeforeTheConversationIsKnown_data();
+    void brokenBeforeTheConversationIsKnown();
     void recoveryFails_data();
     void recoveryFails();
     void retriedAppend_data();
@@ -599,6 +601,57 @@ rules:
     QCOMPARE(stored.count(u"function.call"_s), 1);
     QCOMPARE(stored.count(u"function.result"_s), 1);
     QCOMPARE(stored.last(), u"message.output"_s);
+}
+
+void tst_ConversationRun::brokenBeforeTheConversationIsKnown_data()
+{
+    QTest::addColumn<QByteArray>("fault");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("cause");   // the stream's own error, after the run's context
+    QTest::newRow("no bytes") << "close_after_bytes: 0"_ba << int(Error::Code::IncompleteStream)
+                              << u"POST /v1/conversations: the stream ended after 0 events without "
+                                 u"conversation.response.done"_s;
+    QTest::newRow("no events") << "close_after_events: 0"_ba << int(Error::Code::IncompleteStream)
+                               << u"POST /v1/conversations: the stream ended after 0 events without "
+                                  u"conversation.response.done"_s;
+    QTest::newRow("inside the first event") << "close_after_bytes: 40"_ba << int(Error::Code::IncompleteStream)
+                                            << u"POST /v1/conversations: the stream ended after 0 events without "
+                                               u"conversation.response.done"_s;
+    QTest::newRow("first event malformed") << "malformed_event: 0"_ba << int(Error::Code::InvalidJson)
+                                           << u"POST /v1/conversations: event 1"_s;
+}
+
+void tst_ConversationRun::brokenBeforeTheConversationIsKnown()
+{
+    // The response began, so the server stored the conversation (the
+    // emulator's faults cut the wire only), but the id never arrived: there
+    // is no history to read, and the run must not start a second
+    // conversation that could run the turn again. It fails, saying why.
+    QFETCH(QByteArray, fault);
+    QFETCH(int, code);
+    QFETCH(QString, cause);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {turn: 1}
+    fault: {)" + fault + R"(}
+    reply: [{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}]
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    QSignalSpy turns(run.get(), &ConversationRun::turnStarted);
+    QSignalSpy recovering(run.get(), &ConversationRun::recovering);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    QVERIFY(finish(run.get()));
+    QCOMPARE(int(run->error().code), code);
+    const QString context = u"cannot recover: the stream broke before the conversation's id was known, so there is "
+                            u"no history to read, and the turn is not sent again since the server may have run it: "_s;
+    QVERIFY2(run->error().message.startsWith(context + cause), qPrintable(run->error().message));
+    QCOMPARE(turns.size(), 1);
+    QCOMPARE(recovering.size(), 0);
+    QCOMPARE(toolRuns.size(), 0);
+    QCOMPARE(run->conversationId(), QString());
+    QCOMPARE(entryTypes(run->transcript()), QStringList{u"message.input"_s});
+    QCOMPARE(f.emulator.conversationCount(), 1);   // sent once, never again
 }
 
 void tst_ConversationRun::recoveryFails_data()

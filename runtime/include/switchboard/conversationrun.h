@@ -80,7 +80,9 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// run failed. Nothing is emitted from inside start().
 ///
 /// Broken streams: a turn whose stream breaks after the conversation id is
-/// known is never simply sent again. The run reads the conversation's history
+/// known is never simply sent again. One that breaks before (no
+/// conversation.response.started on a start or restart) fails the run: the
+/// server may hold the turn, but there is no history to ask. The run reads the conversation's history
 /// and continues from what the server has: calls it already made are run
 /// (once), results it already has are not sent again, a turn it never
 /// stored is sent again, and a turn whose answer was lost is asked for anew
