@@ -38,6 +38,7 @@ struct Row
     QString text;
     QString toolName;
     QString arguments;
+    QString originalArguments;   // the model's, when the user edited them
     QString result;
     QString agent;
     QString status;
@@ -71,6 +72,7 @@ struct Row
         case ConversationModel::ModelRole: return model;
         case ConversationModel::DurationRole: return durationMs;
         case ConversationModel::ErrorRole: return error;
+        case ConversationModel::OriginalArgumentsRole: return originalArguments;
         case Qt::DisplayRole: return summary();
         default: return {};
         }
@@ -113,7 +115,7 @@ const QList<int> &allRoles()
         ConversationModel::StatusRole,   ConversationModel::IdRole,       ConversationModel::RoleRole,
         ConversationModel::StepRole,     ConversationModel::TurnRole,     ConversationModel::EntryRole,
         ConversationModel::ToolCallIdRole, ConversationModel::ModelRole,  ConversationModel::DurationRole,
-        ConversationModel::ErrorRole};
+        ConversationModel::ErrorRole,    ConversationModel::OriginalArgumentsRole};
     return roles;
 }
 
@@ -389,8 +391,16 @@ void ConversationModelPrivate::attach(ConversationRun *conversation, const QStri
                           });
     c << QObject::connect(conversation, &ConversationRun::toolInvocationStarted, q,
                           [this, state](const FunctionCallEntry &call, int) {
-                              update(state->rowByCallId.value(call.toolCallId, -1),
-                                     [](Row &row) { row.status = Running; });
+                              update(state->rowByCallId.value(call.toolCallId, -1), [&call](Row &row) {
+                                  row.status = Running;
+                                  // The row shows what the result was computed from:
+                                  // the arguments the user edited on approval, if any.
+                                  const QString invoked = call.arguments.toText();
+                                  if (invoked != row.arguments) {
+                                      row.originalArguments = row.arguments;
+                                      row.arguments = invoked;
+                                  }
+                              });
                           });
     c << QObject::connect(conversation, &ConversationRun::toolInvocationFinished, q,
                           [this, state](const FunctionCallEntry &call, const FunctionResultEntry &result,
@@ -535,6 +545,7 @@ QHash<int, QByteArray> ConversationModel::roleNames() const
     names.insert(ModelRole, "model");
     names.insert(DurationRole, "durationMs");
     names.insert(ErrorRole, "error");
+    names.insert(OriginalArgumentsRole, "originalArguments");
     return names;
 }
 

@@ -139,7 +139,7 @@ void tst_DesktopApp::runWithConfirmation_data()
                              << u"call calculate({\"expression\":\"59 * 24\"}) = {\"expression\":\"59 * 24\",\"result\":1416,\"text\":\"1416\"} [done, %1 ms]"_s
                              << u"helper: The answer is {\"expression\":\"59 * 24\",\"result\":1416,\"text\":\"1416\"}."_s;
     QTest::newRow("edit") << u"approve"_s << u"{\"expression\": \"6 * 7\"}"_s
-                          << u"call calculate({\"expression\":\"59 * 24\"}) = {\"expression\":\"6 * 7\",\"result\":42,\"text\":\"42\"} [done, %1 ms]"_s
+                          << u"call calculate({\"expression\":\"6 * 7\"}) = {\"expression\":\"6 * 7\",\"result\":42,\"text\":\"42\"} [done, %1 ms]"_s
                           << u"helper: The answer is {\"expression\":\"6 * 7\",\"result\":42,\"text\":\"42\"}."_s;
     QTest::newRow("deny") << u"deny"_s << QString()
                           << u"call calculate({\"expression\":\"59 * 24\"}) = The user denied this call of \"calculate\"; it was not run. [denied]"_s

@@ -40,8 +40,8 @@ QString describe(const ConversationModel &model, int row)
     const QVariantMap r = model.get(row);
     QStringList fields{r.value(u"type"_s).toString(), r.value(u"role"_s).toString(),
                        r.value(u"status"_s).toString(), u"turn "_s + r.value(u"turn"_s).toString()};
-    for (const QString &role : {u"step"_s, u"agent"_s, u"text"_s, u"toolName"_s, u"arguments"_s, u"result"_s,
-                                u"error"_s}) {
+    for (const QString &role : {u"step"_s, u"agent"_s, u"text"_s, u"toolName"_s, u"arguments"_s,
+                                u"originalArguments"_s, u"result"_s, u"error"_s}) {
         if (!r.value(role).toString().isEmpty())
             fields << role + u'=' + r.value(role).toString();
     }
@@ -106,6 +106,7 @@ void tst_ConversationModel::roleNames()
     QCOMPARE(names.value(ConversationModel::TextRole), "text");
     QCOMPARE(names.value(ConversationModel::ToolNameRole), "toolName");
     QCOMPARE(names.value(ConversationModel::ArgumentsRole), "arguments");
+    QCOMPARE(names.value(ConversationModel::OriginalArgumentsRole), "originalArguments");
     QCOMPARE(names.value(ConversationModel::ResultRole), "result");
     QCOMPARE(names.value(ConversationModel::AgentRole), "agent");
     QCOMPARE(names.value(ConversationModel::StatusRole), "status");
@@ -215,7 +216,7 @@ void tst_ConversationModel::toolOutcomes_data()
                             << int(RunPolicy::Confirmations::Ask) << u"edit"_s
                             << QStringList{u"streaming"_s, u"pending"_s, u"awaiting_confirmation"_s, u"running"_s,
                                            u"done"_s}
-                            << call + u"done | turn 1 | toolName=remove_file | arguments={\"path\":\"/tmp/a\"} | result=removed /tmp/edited"_s;
+                            << call + u"done | turn 1 | toolName=remove_file | arguments={\"path\":\"/tmp/edited\"} | originalArguments={\"path\":\"/tmp/a\"} | result=removed /tmp/edited"_s;
     QTest::newRow("denied by the user")
         << R"({name: remove_file, arguments: {path: "/tmp/a"}})"_ba << int(RunPolicy::Confirmations::Ask) << u"deny"_s
         << QStringList{u"streaming"_s, u"pending"_s, u"awaiting_confirmation"_s, u"denied"_s}

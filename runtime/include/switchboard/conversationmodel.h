@@ -28,7 +28,10 @@ class ConversationModelPrivate;
 ///   added at its first delta; `text` grows with each delta (status
 ///   `streaming`, then `done`, or `interrupted` when the run failed first);
 /// - `function.call`: one call with its outcome: `arguments` grow while it
-///   streams, then status `pending`, `awaiting_confirmation`, `running`, and
+///   streams; when it runs they are the arguments the tool runs with, so
+///   after an approval with edits the row pairs the edited arguments with the
+///   result computed from them, and `originalArguments` keeps what the model
+///   wrote (`entry` too). Then status `pending`, `awaiting_confirmation`, `running`, and
 ///   `done` (with `result` and `durationMs`), `failed` (with `result`, the text
 ///   the model got, and `error`), `denied` (with `result`), `confirmed` (a
 ///   server-side call the user answered), or `canceled` (the run ended first);
@@ -59,7 +62,7 @@ public:
         TypeRole = Qt::UserRole + 1, ///< `type`: "message.output", "function.call", ...
         TextRole,                    ///< `text`: message text; the next agent of a handoff
         ToolNameRole,                ///< `toolName`: the function or server tool called
-        ArgumentsRole,               ///< `arguments`: the call's arguments as JSON text
+        ArgumentsRole,               ///< `arguments`: the call's arguments as JSON text (once it runs, those it runs with)
         ResultRole,                  ///< `result`: what the model got back
         AgentRole,                   ///< `agent`: the agent id the API reported, else the step's agent name
         StatusRole,                  ///< `status`: see the class comment
@@ -72,6 +75,7 @@ public:
         ModelRole,                   ///< `model`: the model that wrote the entry, when known
         DurationRole,                ///< `durationMs`: how long the tool ran (-1: not run)
         ErrorRole,                   ///< `error`: why a tool call failed
+        OriginalArgumentsRole,       ///< `originalArguments`: the model's arguments when the user edited them, else ""
     };
     Q_ENUM(Role)
 
