@@ -6,6 +6,7 @@
 #include <switchboard/conversationrun.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/toolplugin.h>
 
 #include "emulatorfixture.h"
 #include "testsupport.h"
@@ -14,6 +15,8 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
+
+#include <algorithm>
 
 using namespace Switchboard;
 using namespace Qt::Literals::StringLiterals;
@@ -57,6 +60,18 @@ QList<FunctionResultEntry> results(const QList<Entry> &entries)
     return list;
 }
 
+/// The enginetools plugin's instance, whose openGate() ends `gate` calls.
+QObject *engineTools(PluginRegistry &registry)
+{
+    const Result<ToolPlugin *> plugin = registry.load(u"enginetools"_s);
+    return plugin ? dynamic_cast<QObject *>(*plugin) : nullptr;
+}
+
+void openGate(QObject *plugin, const QString &key)
+{
+    QMetaObject::invokeMethod(plugin, "openGate", Q_ARG(QString, key));
+}
+
 const QByteArray OneCall = R"(
 version: 1
 rules:
@@ -77,10 +92,13 @@ class tst_ConversationRun : public QObject
 private Q_SLOTS:
     void oneCall();
     void severalCallsInOneTurn();
+    void parallelCallsWithABound();
     void chainOverTurns();
     void toolErrorsReachTheModel_data();
     void toolErrorsReachTheModel();
     void toolErrorsCanBeFatal();
+    void policyTimeouts_data();
+    void policyTimeouts();
     void unknownClientToolRefusedAtStart();
     void confirmation_data();
     void confirmation();
@@ -164,6 +182,75 @@ rules:
         keys << parseObject(result.result).value(u"key"_s).toString();
     QCOMPARE(keys, (QStringList{u"a"_s, u"b"_s, u"c"_s}));
     QVERIFY(run->lastMessageText().startsWith(u"lookup: {\"fact\":\"fact about a\""_s));
+}
+
+void tst_ConversationRun::parallelCallsWithABound()
+{
+    // Four calls, at most two at once. The test opens the gates (so no
+    // timing is involved): b first, then a, then d and c; each opening lets
+    // the next call start.
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: "*"}
+    reply: [{text: "{{results}}"}]
+  - reply:
+      - function_call: {name: gate, arguments: {key: "a"}}
+      - function_call: {name: gate, arguments: {key: "b"}}
+      - function_call: {name: gate, arguments: {key: "c"}}
+      - function_call: {name: gate, arguments: {key: "d"}}
+)");
+    QObject *plugin = engineTools(f.registry);
+    QVERIFY(plugin);
+    std::unique_ptr<ConversationRun> run(f.run(u"four at once?"_s, {u"gate"_s}));
+    RunPolicy policy;
+    policy.maxParallelTools = 2;
+    run->setPolicy(policy);
+
+    const auto keyOf = [](const FunctionCallEntry &call) {
+        return parseObject(call.arguments.toText()).value(u"key"_s).toString();
+    };
+    const QHash<int, QStringList> opensAfterStart{{2, {u"b"_s}}, {3, {u"a"_s}}, {4, {u"d"_s, u"c"_s}}};
+    QStringList log;
+    QStringList running;
+    int mostAtOnce = 0;
+    int starts = 0;
+    connect(run.get(), &ConversationRun::toolInvocationStarted, this, [&](const FunctionCallEntry &call) {
+        log << u"start "_s + keyOf(call);
+        running << keyOf(call);
+        mostAtOnce = std::max(mostAtOnce, int(running.size()));
+        // Opened from the event loop, as a real tool finishes.
+        QTimer::singleShot(0, plugin, [plugin, keys = opensAfterStart.value(++starts)] {
+            for (const QString &key : keys)
+                openGate(plugin, key);
+        });
+    });
+    connect(run.get(), &ConversationRun::toolInvocationFinished, this, [&](const FunctionCallEntry &call) {
+        log << u"end "_s + keyOf(call);
+        running.removeOne(keyOf(call));
+    });
+    QStringList callIds;
+    connect(run.get(), &ConversationRun::functionCallReady, this,
+            [&](const FunctionCallEntry &call) { callIds << call.toolCallId; });
+    QSignalSpy sent(run.get(), &ConversationRun::functionResultsSent);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+
+    // They overlapped, never more than two, and each start waited for an end.
+    QCOMPARE(mostAtOnce, 2);
+    QCOMPARE(log, (QStringList{u"start a"_s, u"start b"_s, u"end b"_s, u"start c"_s, u"end a"_s, u"start d"_s,
+                               u"end d"_s, u"end c"_s}));
+    // The results went in one append, in the order of the calls, not of their ends.
+    QCOMPARE(sent.size(), 1);
+    QStringList sentIds;
+    QStringList sentKeys;
+    for (const FunctionResultEntry &result : sent.at(0).at(0).value<QList<FunctionResultEntry>>()) {
+        sentIds << result.toolCallId;
+        sentKeys << parseObject(result.result).value(u"key"_s).toString();
+    }
+    QCOMPARE(sentIds, callIds);
+    QCOMPARE(sentKeys, (QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s}));
+    QCOMPARE(callIds.size(), 4);
 }
 
 void tst_ConversationRun::chainOverTurns()
@@ -251,6 +338,76 @@ rules:
     QCOMPARE(run->error().code, Error::Code::ToolFailed);
     QVERIFY2(run->error().message.startsWith(u"tool \"broken\" (call "_s), qPrintable(run->error().message));
     QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+}
+
+void tst_ConversationRun::policyTimeouts_data()
+{
+    QTest::addColumn<QString>("tool");             // as offered to the run
+    QTest::addColumn<int>("defaultTimeoutMs");     // RunPolicy::toolTimeoutMs; -1: unset
+    QTest::addColumn<QVariantMap>("toolTimeouts"); // RunPolicy::toolTimeouts
+    QTest::addColumn<QString>("result");           // what the model got
+
+    // `hang` never finishes and says TimeoutMs 300; `gate` is opened 100 ms
+    // after it starts, so a limit that wrongly applies ends it first.
+    const QString hangTimedOut = u"Error: Tool \"hang\" did not finish within %1 ms and was canceled"_s;
+    QTest::newRow("the tool's own TimeoutMs") << u"hang"_s << -1 << QVariantMap() << hangTimedOut.arg(300);
+    QTest::newRow("the policy's default, shorter") << u"hang"_s << 40 << QVariantMap() << hangTimedOut.arg(40);
+    QTest::newRow("per tool, over the default")
+        << u"hang"_s << 5000 << QVariantMap{{u"hang"_s, 60}} << hangTimedOut.arg(60);
+    QTest::newRow("per tool, by qualified name")
+        << u"enginetools/hang"_s << -1 << QVariantMap{{u"enginetools/hang"_s, 70}} << hangTimedOut.arg(70);
+    QTest::newRow("per tool, for another tool")
+        << u"hang"_s << 40 << QVariantMap{{u"lookup"_s, 5000}} << hangTimedOut.arg(40);
+    QTest::newRow("per tool, longer than the default")
+        << u"gate"_s << 1 << QVariantMap{{u"gate"_s, 60000}} << u"{\"key\":\"k\",\"run\":"_s;
+    QTest::newRow("per tool, no limit") << u"gate"_s << 1 << QVariantMap{{u"gate"_s, 0}}
+                                        << u"{\"key\":\"k\",\"run\":"_s;
+    QTest::newRow("the policy's default, longer") << u"gate"_s << 60000 << QVariantMap()
+                                                  << u"{\"key\":\"k\",\"run\":"_s;
+}
+
+void tst_ConversationRun::policyTimeouts()
+{
+    QFETCH(QString, tool);
+    QFETCH(int, defaultTimeoutMs);
+    QFETCH(QVariantMap, toolTimeouts);
+    QFETCH(QString, result);
+    const bool gate = tool == u"gate";
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: "*"}
+    reply: [{text: "I saw: {{result}}"}]
+  - reply: [{function_call: )" + (gate ? R"({name: gate, arguments: {key: "k"}})"_ba : R"({name: hang, arguments: {}})"_ba)
+              + R"(}]
+)");
+    QObject *plugin = engineTools(f.registry);
+    QVERIFY(plugin);
+    std::unique_ptr<ConversationRun> run(f.run(u"wait"_s, {tool}));
+    RunPolicy policy;
+    if (defaultTimeoutMs >= 0)
+        policy.toolTimeoutMs = defaultTimeoutMs;
+    for (auto it = toolTimeouts.cbegin(); it != toolTimeouts.cend(); ++it)
+        policy.toolTimeouts.insert(it.key(), it.value().toInt());
+    run->setPolicy(policy);
+    if (gate) {
+        connect(run.get(), &ConversationRun::toolInvocationStarted, plugin,
+                [plugin] { QTimer::singleShot(100, plugin, [plugin] { openGate(plugin, u"k"_s); }); });
+    }
+    QSignalSpy done(run.get(), &ConversationRun::toolInvocationFinished);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    const QList<FunctionResultEntry> sent = results(run->transcript());
+    QCOMPARE(sent.size(), 1);
+    QCOMPARE(done.size(), 1);
+    if (gate) {
+        QVERIFY2(sent.at(0).result.startsWith(result), qPrintable(sent.at(0).result));
+        QCOMPARE(done.at(0).at(2).value<Error>().code, Error::Code::NoError);
+    } else {
+        QCOMPARE(sent.at(0).result, result);
+        QCOMPARE(done.at(0).at(2).value<Error>().code, Error::Code::ToolTimeout);
+    }
+    QCOMPARE(run->lastMessageText(), u"I saw: "_s + sent.at(0).result);
 }
 
 void tst_ConversationRun::unknownClientToolRefusedAtStart()

@@ -7,7 +7,7 @@ using namespace Switchboard;
 
 QStringList EngineToolsPlugin::toolNames() const
 {
-    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"remove_file"_s};
+    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"gate"_s, u"remove_file"_s};
 }
 
 ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
@@ -23,9 +23,26 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
     if (call.toolName == u"remove_file")
         return ToolInvocation::fromOutcome(QJsonValue(u"removed "_s + call.arguments.value(u"path"_s).toString()),
                                            parent);
+    if (call.toolName == u"gate") {
+        const QString key = call.arguments.value(u"key"_s).toString();
+        auto *invocation = new ToolInvocation(parent);
+        QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
+                         [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s)); });
+        m_gates.insert(key, {invocation, QJsonObject{{u"key"_s, key}, {u"run"_s, run}}});
+        return invocation;
+    }
     // hang: only a cancel ends it.
     auto *invocation = new ToolInvocation(parent);
     QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
                      [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s)); });
     return invocation;
+}
+
+void EngineToolsPlugin::openGate(const QString &key)
+{
+    for (const Gate &gate : m_gates.values(key)) {
+        if (gate.invocation)
+            gate.invocation->emitResult(gate.result);
+    }
+    m_gates.remove(key);
 }

@@ -2,7 +2,10 @@
 
 #include <switchboard/toolplugin.h>
 
+#include <QJsonObject>
+#include <QMultiHash>
 #include <QObject>
+#include <QPointer>
 
 // Tools for the engine tests. Every run is numbered across the process, so a
 // test can see from the results that no call ran twice.
@@ -15,6 +18,16 @@ public:
     QStringList toolNames() const override;
     Switchboard::ToolInvocation *invoke(const Switchboard::ToolCall &call, QObject *parent) override;
 
+    /// Finishes the running `gate` calls with this key: the test decides
+    /// when each call ends, so overlaps and orders need no timing.
+    Q_INVOKABLE void openGate(const QString &key);
+
 private:
     int m_runs = 0;
+    struct Gate
+    {
+        QPointer<Switchboard::ToolInvocation> invocation;
+        QJsonObject result;
+    };
+    QMultiHash<QString, Gate> m_gates;
 };
