@@ -68,6 +68,7 @@ Http::HttpCall *ConversationsClientPrivate::makeCall(QByteArray method, const QS
     request.body = std::move(body);
     request.streaming = !lane.isEmpty();
     request.lane = lane;
+    request.mayBypassManager = manager == ownManager;
     if (!apiKey.isEmpty())
         request.authorization = "Bearer " + apiKey.toUtf8();
     request.userAgent = QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING);

@@ -4,8 +4,11 @@
 //
 // One HTTP/1.1 request over a QTcpSocket of its own, on the thread of the
 // caller, with Debian's http-parser decoding the response. HttpCall uses it
-// for streams over plain http:// without a proxy (everything else goes
-// through QNetworkAccessManager, which brings TLS, HTTP/2 and proxies).
+// for streams over plain http:// without a proxy, and only while the client
+// uses its own QNetworkAccessManager: a manager the application injected
+// sees every request, since its createRequest() override and settings are
+// what the application gave it for. Everything else goes through
+// QNetworkAccessManager, which brings TLS, HTTP/2 and proxies.
 //
 // Why: QNetworkAccessManager reads on a thread of its own, from an
 // unbuffered socket, and parses a chunked body a byte at a time: measured

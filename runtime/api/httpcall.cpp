@@ -93,7 +93,7 @@ void HttpCall::sendAttempt()
     m_errorBody.clear();
     m_abortCause = AbortCause::None;
 
-    if (m_request.streaming && DirectHttpReply::canSend(m_request.url, m_manager)) {
+    if (m_request.streaming && m_request.mayBypassManager && DirectHttpReply::canSend(m_request.url, m_manager)) {
         // A stream over plain HTTP without a proxy: a connection of its own
         // on this thread (directhttpreply_p.h says why). The same headers as
         // below, in the same order.

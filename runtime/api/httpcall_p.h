@@ -39,6 +39,10 @@ public:
         /// For plain-HTTP streams: a private connection lane (see
         /// ConversationsClient), or empty for Qt's shared pool.
         QString lane;
+        /// The manager is the client's own, so a plain-HTTP stream may skip
+        /// it (directhttpreply_p.h). An application's manager sees every
+        /// request: its createRequest() and settings are why it was given.
+        bool mayBypassManager = false;
     };
 
     HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,

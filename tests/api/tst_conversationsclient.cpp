@@ -94,15 +94,36 @@ RetryPolicy fastRetries(int initialMs = 1)
     return policy;
 }
 
+/// How a stream reaches the server. Plain http:// streams use the client's
+/// own HTTP/1.1 reader (directhttpreply_p.h) only while the client has its own
+/// QNetworkAccessManager; once one is injected, everything goes through it,
+/// and through its proxy if it has one (here the test server itself, which
+/// answers absolute-URI requests like a proxy would).
+enum class Transport { Direct, Manager, Proxy };
+
 struct Fixture
 {
-    Fixture()
+    explicit Fixture(Transport how = Transport::Direct)
+        : transport(how)
     {
         client.setServerUrl(server.url());
         client.setApiKey(QString::fromLatin1(SecretKey));
         client.setRetryPolicy(fastRetries());
+        if (transport == Transport::Proxy)
+            manager.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, quint16(server.url().port())));
+        if (transport != Transport::Direct)
+            client.setNetworkAccessManager(&manager);
     }
+    /// The "Connection" header of the transport: the direct reader asks for
+    /// "close", QNetworkAccessManager keeps its connections alive. Tests
+    /// compare it with sentConnectionHeader() to prove that a row ran on the
+    /// transport it names.
+    QByteArray connectionHeader() const { return transport == Transport::Direct ? "close"_ba : "keep-alive"_ba; }
+    QByteArray sentConnectionHeader() const { return server.requests.value(0).header("Connection").toLower(); }
+
+    Transport transport;
     ScriptedServer server;
+    QNetworkAccessManager manager;   // the application's, for Transport::Manager and ::Proxy
     ConversationsClient client;
 };
 
@@ -117,6 +138,8 @@ bool waitFinished(Operation *operation, int timeoutMs = 10000)
 }
 
 } // namespace
+
+Q_DECLARE_METATYPE(Transport)
 
 class tst_ConversationsClient : public QObject
 {
@@ -144,6 +167,8 @@ private Q_SLOTS:
     void streamAbort();
     void streamTransports_data();
     void streamTransports();
+    void injectedManagerSeesEveryRequest_data();
+    void injectedManagerSeesEveryRequest();
 
     void httpErrors_data();
     void httpErrors();
@@ -634,33 +659,37 @@ void tst_ConversationsClient::streamBytesAfterDone()
 }
 
 // Plain http:// without a proxy runs on the client's own HTTP/1.1 reader
-// (directhttpreply_p.h); with a proxy the stream goes through the manager.
-// Both give the same request and the same events. The proxy here is the test
-// server itself. The headers tell the two apart: the direct reader asks for
-// "Connection: close", QNetworkAccessManager keeps its connections alive.
+// (directhttpreply_p.h) while the client has its own manager; with a proxy,
+// or once the application gave a manager, the stream goes through the
+// manager. All give the same request and the same events. The proxy here is
+// the test server itself.
 void tst_ConversationsClient::streamTransports_data()
 {
-    QTest::addColumn<bool>("proxy");
+    QTest::addColumn<Transport>("transport");
+    QTest::addColumn<bool>("proxyOnOwnManager");
     QTest::addColumn<QByteArray>("connection");
-    QTest::newRow("direct") << false << QByteArray("close");
-    QTest::newRow("with a proxy: the manager") << true << QByteArray("keep-alive");
+    QTest::newRow("own manager: direct") << Transport::Direct << false << "close"_ba;
+    QTest::newRow("own manager with a proxy") << Transport::Direct << true << "keep-alive"_ba;
+    QTest::newRow("injected manager") << Transport::Manager << false << "keep-alive"_ba;
+    QTest::newRow("injected manager with a proxy") << Transport::Proxy << false << "keep-alive"_ba;
 }
 
 void tst_ConversationsClient::streamTransports()
 {
-    QFETCH(bool, proxy);
+    QFETCH(Transport, transport);
+    QFETCH(bool, proxyOnOwnManager);
     QFETCH(QByteArray, connection);
-    Fixture f;
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started + delta(0, "Hel"));
         responder->writeChunk(delta(0, "lo") + Done);
         responder->endStream();
     };
-    QNetworkAccessManager manager;
-    if (proxy)
-        manager.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, quint16(f.server.url().port())));
-    f.client.setNetworkAccessManager(&manager);
+    if (proxyOnOwnManager) {
+        f.client.networkAccessManager()->setProxy(
+            QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, quint16(f.server.url().port())));
+    }
     std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
     QVERIFY(waitFinished(stream.get()));
     QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
@@ -674,6 +703,58 @@ void tst_ConversationsClient::streamTransports()
     QCOMPARE(request.header("Authorization"), "Bearer " + SecretKey);
     QCOMPARE(request.header("Content-Type"), "application/json"_ba);
     QCOMPARE(jsonObject(request.body).value(u"stream"_s), QJsonValue(true));
+}
+
+namespace {
+/// An application's manager that records what it is asked to send.
+class RecordingManager : public QNetworkAccessManager
+{
+public:
+    QList<QUrl> created;
+
+protected:
+    QNetworkReply *createRequest(Operation operation, const QNetworkRequest &request, QIODevice *data) override
+    {
+        created.append(request.url());
+        return QNetworkAccessManager::createRequest(operation, request, data);
+    }
+};
+} // namespace
+
+void tst_ConversationsClient::injectedManagerSeesEveryRequest_data()
+{
+    QTest::addColumn<bool>("stream");
+    QTest::newRow("stream over plain http") << true;
+    QTest::newRow("reply") << false;
+}
+
+void tst_ConversationsClient::injectedManagerSeesEveryRequest()
+{
+    // An application gives its manager for what it does (a createRequest()
+    // override adding headers, a cookie jar, a cache...): the direct reader
+    // must not skip it, even for a plain-http stream it could run itself.
+    QFETCH(bool, stream);
+    Fixture f;
+    RecordingManager manager;
+    f.client.setNetworkAccessManager(&manager);
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        if (stream) {
+            responder->beginStream(200, SseHeaders);
+            responder->writeChunk(Started + Done);
+            responder->endStream();
+        } else {
+            responder->respond(200, JsonHeaders, ResponseBody);
+        }
+    };
+    std::unique_ptr<QObject> operation(stream ? static_cast<QObject *>(f.client.startStream(hello()))
+                                              : static_cast<QObject *>(f.client.start(hello())));
+    QSignalSpy finished(operation.get(), SIGNAL(finished()));
+    QSignalSpy errors(operation.get(), SIGNAL(errorOccurred(Switchboard::Error)));
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(errors.size(), 0);
+    QCOMPARE(manager.created, QList<QUrl>{QUrl(f.server.url().toString() + u"/v1/conversations"_s)});
+    QCOMPARE(f.server.requests.size(), 1);
+    QCOMPARE(f.sentConnectionHeader(), "keep-alive"_ba);
 }
 
 void tst_ConversationsClient::streamAbort()

@@ -41,15 +41,17 @@ struct SWITCHBOARD_EXPORT CallOptions
 /// per event. The caller owns what is returned. All calls go through the
 /// event loop; nothing blocks.
 ///
-/// Transport: a stream over plain http:// with no proxy (the emulator, a
-/// local gateway) runs on a TCP connection of its own, on the client's
-/// thread, with Switchboard's own HTTP/1.1 reader: no HTTP thread, no copy of
-/// the body queued between threads, and a slow application slows the server
-/// down through TCP instead of filling memory. Everything else (https://,
-/// any proxy from the manager, the application or http_proxy/all_proxy, and
-/// every non-streaming call) goes through the QNetworkAccessManager.
+/// Transport: while the client uses its own QNetworkAccessManager, a stream
+/// over plain http:// with no proxy (the emulator, a local gateway) runs on a
+/// TCP connection of its own, on the client's thread, with Switchboard's own
+/// HTTP/1.1 reader: no HTTP thread, no copy of the body queued between
+/// threads, and a slow application slows the server down through TCP instead
+/// of filling memory. Everything else (https://, any proxy from the manager,
+/// the application or http_proxy/all_proxy, every non-streaming call, and
+/// every call once you gave a manager of yours) goes through the
+/// QNetworkAccessManager.
 ///
-/// Concurrency: such streams each have their own connection, so any number
+/// Concurrency: direct streams each have their own connection, so any number
 /// run at once. Through the manager, Qt's HTTP/1.1 pool opens at most six
 /// connections per host and queues the rest; over plain HTTP each stream then
 /// gets a connection lane of its own, reused by later streams once it is
@@ -71,7 +73,11 @@ public:
     void setServerUrl(const QUrl &url);
     QUrl serverUrl() const;
 
-    /// Uses `manager` (not owned) for every later call.
+    /// Uses `manager` (not owned) for every later call, streams over plain
+    /// http:// included: from then on no request bypasses it, so its
+    /// createRequest() override, proxy, cookie jar, cache and other settings
+    /// apply to all of them. Only the client's own manager is bypassed by
+    /// plain-http streams (see "Transport" above).
     void setNetworkAccessManager(QNetworkAccessManager *manager);
     QNetworkAccessManager *networkAccessManager() const;
 
