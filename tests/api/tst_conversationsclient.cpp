@@ -101,6 +101,10 @@ RetryPolicy fastRetries(int initialMs = 1)
 /// answers absolute-URI requests like a proxy would).
 enum class Transport { Direct, Manager, Proxy };
 
+/// The rows of a table that runs on every transport.
+const std::array<std::pair<const char *, Transport>, 3> Transports{
+    {{"direct", Transport::Direct}, {"manager", Transport::Manager}, {"proxy", Transport::Proxy}}};
+
 struct Fixture
 {
     explicit Fixture(Transport how = Transport::Direct)
@@ -126,6 +130,14 @@ struct Fixture
     QNetworkAccessManager manager;   // the application's, for Transport::Manager and ::Proxy
     ConversationsClient client;
 };
+
+/// A table with one row per transport and no other column.
+void addTransportRows()
+{
+    QTest::addColumn<Transport>("transport");
+    for (const auto &[name, transport] : Transports)
+        QTest::newRow(name) << transport;
+}
 
 /// Waits for an operation's finished() and counts its emissions.
 template<typename Operation>
@@ -156,14 +168,19 @@ private Q_SLOTS:
     void streamChunking_data();
     void streamChunking();
     void streamRebuildsEntries();
+    void streamDroppedMidway_data();
     void streamDroppedMidway();
+    void streamEndsWithoutDone_data();
     void streamEndsWithoutDone();
     void streamResponseErrorEvent();
     void streamMalformedEvent_data();
     void streamMalformedEvent();
+    void streamInactivityTimeout_data();
     void streamInactivityTimeout();
     void streamWrongContentType();
+    void streamBytesAfterDone_data();
     void streamBytesAfterDone();
+    void streamAbort_data();
     void streamAbort();
     void streamTransports_data();
     void streamTransports();
@@ -174,10 +191,12 @@ private Q_SLOTS:
     void httpErrors();
     void retryAfter_data();
     void retryAfter();
+    void serviceUnavailableThenSuccess_data();
     void serviceUnavailableThenSuccess();
     void retriesExhausted();
     void connectionRefused();
     void postNotRetriedAfterItWasSent();
+    void streamNotRetriedAfterFirstEvent_data();
     void streamNotRetriedAfterFirstEvent();
     void overallTimeout();
 
@@ -186,6 +205,7 @@ private Q_SLOTS:
     void noSignalFromInsideTheCall();
 
     void apiKeyNeverShown();
+    void concurrentStreamsOverlap_data();
     void concurrentStreamsOverlap();
 };
 
@@ -520,9 +540,15 @@ void tst_ConversationsClient::streamRebuildsEntries()
     QCOMPARE(call->arguments.toText(), u"{\"a\":1}"_s);
 }
 
+void tst_ConversationsClient::streamDroppedMidway_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::streamDroppedMidway()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started + delta(0, "partial") + "event: message.output.del");
@@ -539,11 +565,18 @@ void tst_ConversationsClient::streamDroppedMidway()
     // What arrived stays available.
     QCOMPARE(stream->eventCount(), 2);
     QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"partial"_s);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
+}
+
+void tst_ConversationsClient::streamEndsWithoutDone_data()
+{
+    addTransportRows();
 }
 
 void tst_ConversationsClient::streamEndsWithoutDone()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started + delta(0, "cut"));
@@ -555,6 +588,7 @@ void tst_ConversationsClient::streamEndsWithoutDone()
     QCOMPARE(stream->error().message,
              u"POST /v1/conversations: the stream ended after 2 events without conversation.response.done"_s);
     QCOMPARE(stream->entries().size(), 1);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 void tst_ConversationsClient::streamResponseErrorEvent()
@@ -612,9 +646,15 @@ void tst_ConversationsClient::streamMalformedEvent()
     QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
 }
 
+void tst_ConversationsClient::streamInactivityTimeout_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::streamInactivityTimeout()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started);   // then silence
@@ -626,6 +666,8 @@ void tst_ConversationsClient::streamInactivityTimeout()
     QCOMPARE(stream->error().code, Error::Code::InactivityTimeout);
     QCOMPARE(stream->error().message, u"POST /v1/conversations: nothing received for 200 ms"_s);
     QCOMPARE(stream->eventCount(), 1);
+    QCOMPARE(stream->attempts(), 1);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 void tst_ConversationsClient::streamWrongContentType()
@@ -641,9 +683,15 @@ void tst_ConversationsClient::streamWrongContentType()
              u"POST /v1/conversations: expected a text/event-stream response, got \"application/json\""_s);
 }
 
+void tst_ConversationsClient::streamBytesAfterDone_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::streamBytesAfterDone()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started + delta(0, "ok") + Done + delta(0, " extra") + "garbage\n\n");
@@ -656,6 +704,7 @@ void tst_ConversationsClient::streamBytesAfterDone()
     QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
     QCOMPARE(events.size(), 3);
     QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"ok"_s);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 // Plain http:// without a proxy runs on the client's own HTTP/1.1 reader
@@ -757,9 +806,15 @@ void tst_ConversationsClient::injectedManagerSeesEveryRequest()
     QCOMPARE(f.sentConnectionHeader(), "keep-alive"_ba);
 }
 
+void tst_ConversationsClient::streamAbort_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::streamAbort()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     bool clientGone = false;
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         connect(responder, &HttpResponder::clientGone, responder, [&clientGone] { clientGone = true; });
@@ -775,6 +830,7 @@ void tst_ConversationsClient::streamAbort()
     QCOMPARE(stream->error().code, Error::Code::Canceled);
     QCOMPARE(stream->eventCount(), 1);
     QTRY_VERIFY(clientGone);   // the connection really was closed
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 // --- errors and retries ---------------------------------------------------------
@@ -887,9 +943,15 @@ void tst_ConversationsClient::retryAfter()
     QCOMPARE(reply->attempts(), 2);
 }
 
+void tst_ConversationsClient::serviceUnavailableThenSuccess_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::serviceUnavailableThenSuccess()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         if (f.server.requests.size() <= 2)
             responder->respond(503, JsonHeaders, R"({"message":"Service unavailable"})");
@@ -910,6 +972,7 @@ void tst_ConversationsClient::serviceUnavailableThenSuccess()
     // Backoff grows: 1 ms, then 1.5 ms (rounded down).
     QCOMPARE(retries.at(0).at(1).toInt(), 1);
     QCOMPARE(retries.at(1).at(1).toInt(), 1);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 void tst_ConversationsClient::retriesExhausted()
@@ -972,9 +1035,15 @@ void tst_ConversationsClient::postNotRetriedAfterItWasSent()
     QVERIFY(get->attempts() >= 2);
 }
 
+void tst_ConversationsClient::streamNotRetriedAfterFirstEvent_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::streamNotRetriedAfterFirstEvent()
 {
-    Fixture f;
+    QFETCH(Transport, transport);
+    Fixture f(transport);
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started);
@@ -986,6 +1055,8 @@ void tst_ConversationsClient::streamNotRetriedAfterFirstEvent()
     QCOMPARE(retries.size(), 0);
     QCOMPARE(f.server.requests.size(), 1);
     QCOMPARE(stream->error().code, Error::Code::IncompleteStream);
+    QCOMPARE(stream->attempts(), 1);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 void tst_ConversationsClient::overallTimeout()
@@ -1099,18 +1170,31 @@ void tst_ConversationsClient::apiKeyNeverShown()
     QVERIFY2(!errorText.contains(QString::fromLatin1(SecretKey)), qPrintable(errorText));
 }
 
+void tst_ConversationsClient::concurrentStreamsOverlap_data()
+{
+    addTransportRows();
+}
+
 void tst_ConversationsClient::concurrentStreamsOverlap()
 {
     // The server answers no stream until all of them are open at once: with
-    // Qt's six connections per host the rest would wait forever.
+    // Qt's six connections per host the rest would wait forever. Through the
+    // manager, with or without a proxy, each stream's lane (httpcall.cpp)
+    // gives it a connection of its own.
+    QFETCH(Transport, transport);
     constexpr int Streams = 200;
-    Fixture f;
+    Fixture f(transport);
     QList<QPointer<HttpResponder>> waiting;
+    int openAtOnce = -1;
+    int connectionsAtOnce = -1;
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
         responder->writeChunk(Started);
         waiting.append(responder);
         if (waiting.size() == Streams) {
+            openAtOnce = int(std::count_if(waiting.cbegin(), waiting.cend(),
+                                           [](const QPointer<HttpResponder> &open) { return open && open->isOpen(); }));
+            connectionsAtOnce = f.server.server.connectionCount();
             for (const QPointer<HttpResponder> &open : std::as_const(waiting)) {
                 if (open) {
                     open->writeChunk(Done);
@@ -1128,7 +1212,11 @@ void tst_ConversationsClient::concurrentStreamsOverlap()
     QTRY_COMPARE_WITH_TIMEOUT(finished, Streams, 60000);
     for (const auto &stream : streams)
         QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
-    QCOMPARE(f.server.server.connectionCount() >= 0, true);
+    // When the last request arrived, every stream was under way on a
+    // connection of its own, all of them open at the same time.
+    QCOMPARE(openAtOnce, Streams);
+    QCOMPARE(connectionsAtOnce, Streams);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
 QTEST_GUILESS_MAIN(tst_ConversationsClient)
