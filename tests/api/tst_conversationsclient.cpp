@@ -10,8 +10,10 @@
 #include "testsupport.h"
 
 #include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -1149,23 +1151,78 @@ void tst_ConversationsClient::noSignalFromInsideTheCall()
 
 // --- secrets and concurrency ----------------------------------------------------------
 
+namespace {
+QStringList *capturedLog = nullptr;
+
+void captureMessage(QtMsgType, const QMessageLogContext &context, const QString &message)
+{
+    capturedLog->append(QString::fromLatin1(context.category) + u": "_s + message);
+}
+} // namespace
+
 void tst_ConversationsClient::apiKeyNeverShown()
 {
     Fixture f;
-    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
-        responder->respond(401, JsonHeaders, R"({"message":"Unauthorized"})");
+    f.server.handler = [&](const HttpRequest &request, HttpResponder *responder) {
+        if (request.header("Accept") == "text/event-stream") {
+            responder->beginStream(200, SseHeaders);
+            responder->writeChunk(Started + delta(0, "hi") + Done);
+            responder->endStream();
+        } else if (request.method == "GET") {
+            responder->respond(401, JsonHeaders, R"({"message":"Unauthorized"})");
+        } else if (f.server.requests.size() == 2) {   // the first POST
+            responder->respond(503, JsonHeaders, R"({"message":"Service unavailable"})");
+        } else {
+            responder->respond(200, JsonHeaders, ResponseBody);
+        }
     };
     QString printed;
     QDebug(&printed) << f.client;
     QVERIFY2(!printed.contains(QString::fromLatin1(SecretKey)), qPrintable(printed));
     QVERIFY(printed.contains(u"key (set)"_s));
 
-    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello()));
-    QVERIFY(waitFinished(reply.get()));
+    // Everything the library logs, at every level, while the key is sent:
+    // a call that fails, one that is retried and a stream.
+    QStringList log;
+    capturedLog = &log;
+    QLoggingCategory::setFilterRules(u"switchboard.*.debug=true\nswitchboard.*.info=true"_s);
+    const QtMessageHandler previousHandler = qInstallMessageHandler(captureMessage);
+    const auto restore = qScopeGuard([previousHandler] {
+        qInstallMessageHandler(previousHandler);
+        QLoggingCategory::setFilterRules(QString());
+        capturedLog = nullptr;
+    });
+
+    std::unique_ptr<ApiResult<Conversation>> denied(f.client.get(u"conv_1"_s));
+    QVERIFY(waitFinished(denied.get()));
+    QCOMPARE(denied->error().code, Error::Code::Unauthorized);
+    std::unique_ptr<ApiResult<ConversationResponse>> retried(f.client.start(hello()));
+    QVERIFY(waitFinished(retried.get()));
+    QVERIFY2(!retried->hasError(), qPrintable(retried->error().message));
+    QCOMPARE(retried->attempts(), 2);
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+
+    qInstallMessageHandler(previousHandler);   // QCOMPARE may print from here on
+    // The log says what happened, so it would show a key if one leaked.
+    const QStringList expected{
+        u"switchboard.network: attempt 1 GET /v1/conversations/conv_1"_s,
+        u"switchboard.network: failed: GET /v1/conversations/conv_1: HTTP 401 Unauthorized: Unauthorized"_s,
+        u"switchboard.network: attempt 1 POST /v1/conversations"_s,
+        u"switchboard.network: POST /v1/conversations: HTTP 503 Service Unavailable: Service unavailable - retry 1 in 1 ms"_s,
+        u"switchboard.network: attempt 2 POST /v1/conversations"_s,
+        u"switchboard.network: attempt 1 POST /v1/conversations (direct)"_s,
+    };
+    for (const QString &line : expected)
+        QVERIFY2(log.contains(line), qPrintable(line + u"\nnot in:\n"_s + log.join(u'\n')));
+    for (const QString &line : std::as_const(log))
+        QVERIFY2(!line.contains(QString::fromLatin1(SecretKey)), qPrintable(line));
+
     QString errorText;
-    QDebug(&errorText) << reply->error();
-    errorText += reply->error().message + reply->error().details + QString::fromUtf8(reply->error().body);
-    for (const auto &[name, value] : reply->error().httpHeaders)
+    QDebug(&errorText) << denied->error();
+    errorText += denied->error().message + denied->error().details + QString::fromUtf8(denied->error().body);
+    for (const auto &[name, value] : denied->error().httpHeaders)
         errorText += QString::fromLatin1(name + value);
     QVERIFY2(!errorText.contains(QString::fromLatin1(SecretKey)), qPrintable(errorText));
 }
