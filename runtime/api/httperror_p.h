@@ -26,10 +26,10 @@ Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &he
                    const QString &what);
 
 /// The error for a failure of the transport (no HTTP status).
-Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString, AbortCause cause,
-                    int timeoutMs, const QString &what);
+SWITCHBOARD_AUTOTEST_EXPORT Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString,
+                                                AbortCause cause, int timeoutMs, const QString &what);
 
 /// True for transport errors where the request never reached the server.
-bool neverReachedServer(QNetworkReply::NetworkError error);
+SWITCHBOARD_AUTOTEST_EXPORT bool neverReachedServer(QNetworkReply::NetworkError error);
 
 } // namespace Switchboard::Http

@@ -6,6 +6,7 @@
 #include <switchboard/conversationsclient.h>
 #include <switchboard/version.h>
 
+#include "api/httperror_p.h"
 #include "emulator/httpserver_p.h"
 #include "testsupport.h"
 
@@ -201,6 +202,8 @@ private Q_SLOTS:
     void streamNotRetriedAfterFirstEvent_data();
     void streamNotRetriedAfterFirstEvent();
     void overallTimeout();
+    void transportErrors_data();
+    void transportErrors();
 
     void finishedExactlyOnce_data();
     void finishedExactlyOnce();
@@ -1072,6 +1075,69 @@ void tst_ConversationsClient::overallTimeout()
     QVERIFY(waitFinished(reply.get()));
     QCOMPARE(reply->error().code, Error::Code::Timeout);
     QCOMPARE(reply->error().message, u"POST /v1/conversations: no complete response within 150 ms"_s);
+}
+
+void tst_ConversationsClient::transportErrors_data()
+{
+    // What either transport reports (QNetworkReply's errors and texts; the
+    // direct reader turns socket errors into the same) and why the client
+    // ended the request itself. No DNS lookup and no TLS peer: the mapping
+    // is called directly.
+    QTest::addColumn<QNetworkReply::NetworkError>("networkError");
+    QTest::addColumn<QString>("errorString");
+    QTest::addColumn<int>("cause");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<bool>("neverReachedServer");
+    using Cause = Http::AbortCause;
+    QTest::newRow("connection refused")
+        << QNetworkReply::ConnectionRefusedError << u"Connection refused"_s << int(Cause::None)
+        << Error::Code::ConnectionRefused << u"POST /v1/conversations: Connection refused"_s << true;
+    QTest::newRow("remote host closed")
+        << QNetworkReply::RemoteHostClosedError << u"Connection closed"_s << int(Cause::None)
+        << Error::Code::ConnectionClosed << u"POST /v1/conversations: Connection closed"_s << false;
+    QTest::newRow("host not found")
+        << QNetworkReply::HostNotFoundError << u"Host api.mistral.invalid not found"_s << int(Cause::None)
+        << Error::Code::HostNotFound << u"POST /v1/conversations: Host api.mistral.invalid not found"_s << true;
+    QTest::newRow("tls handshake failed")
+        << QNetworkReply::SslHandshakeFailedError << u"SSL handshake failed: The certificate has expired"_s
+        << int(Cause::None) << Error::Code::TlsError
+        << u"POST /v1/conversations: SSL handshake failed: The certificate has expired"_s << false;
+    QTest::newRow("socket timeout")
+        << QNetworkReply::TimeoutError << u"Socket operation timed out"_s << int(Cause::None)
+        << Error::Code::Timeout << u"POST /v1/conversations: Socket operation timed out"_s << false;
+    // Qt reports our own abort() as OperationCanceledError whatever the
+    // reason; the cause tells them apart.
+    QTest::newRow("our timeout")
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Timeout)
+        << Error::Code::Timeout << u"POST /v1/conversations: no complete response within 150 ms"_s << false;
+    QTest::newRow("our inactivity timeout")
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Inactivity)
+        << Error::Code::InactivityTimeout << u"POST /v1/conversations: nothing received for 150 ms"_s << false;
+    QTest::newRow("canceled")
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::User)
+        << Error::Code::Canceled << u"POST /v1/conversations: canceled"_s << false;
+    QTest::newRow("other")
+        << QNetworkReply::ProtocolFailure << u"Invalid HTTP response: invalid constant string"_s << int(Cause::None)
+        << Error::Code::NetworkError << u"POST /v1/conversations: Invalid HTTP response: invalid constant string"_s
+        << false;
+}
+
+void tst_ConversationsClient::transportErrors()
+{
+    QFETCH(QNetworkReply::NetworkError, networkError);
+    QFETCH(QString, errorString);
+    QFETCH(int, cause);
+    QFETCH(Error::Code, code);
+    QFETCH(QString, message);
+    QFETCH(bool, neverReachedServer);
+    const Error error = Http::fromTransport(networkError, errorString, Http::AbortCause(cause), 150,
+                                            u"POST /v1/conversations"_s);
+    QCOMPARE(error.code, code);
+    QCOMPARE(error.message, message);
+    QCOMPARE(error.details, errorString);
+    QCOMPARE(error.httpStatus, 0);
+    QCOMPARE(Http::neverReachedServer(networkError), neverReachedServer);
 }
 
 // --- lifecycle --------------------------------------------------------------------
