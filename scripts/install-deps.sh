@@ -16,6 +16,8 @@ packages=(
     python3 python3-jsonschema python3-yaml
     # IANA time zones for the datetime plugin
     tzdata
+    # tests only: ConversationModel bound from QML (tst_conversationmodel::qmlDelegates)
+    qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
 )
 # The official TypeScript SDK runs on Node; the machine image ships Node 20.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -69,7 +69,7 @@ struct Row
         case ConversationModel::TurnRole: return turn;
         case ConversationModel::EntryRole: return entry.toJson();
         case ConversationModel::ToolCallIdRole: return toolCallId;
-        case ConversationModel::ModelRole: return model;
+        case ConversationModel::ModelNameRole: return model;
         case ConversationModel::DurationRole: return durationMs;
         case ConversationModel::ErrorRole: return error;
         case ConversationModel::OriginalArgumentsRole: return originalArguments;
@@ -114,7 +114,7 @@ const QList<int> &allRoles()
         ConversationModel::ArgumentsRole, ConversationModel::ResultRole,  ConversationModel::AgentRole,
         ConversationModel::StatusRole,   ConversationModel::IdRole,       ConversationModel::RoleRole,
         ConversationModel::StepRole,     ConversationModel::TurnRole,     ConversationModel::EntryRole,
-        ConversationModel::ToolCallIdRole, ConversationModel::ModelRole,  ConversationModel::DurationRole,
+        ConversationModel::ToolCallIdRole, ConversationModel::ModelNameRole,  ConversationModel::DurationRole,
         ConversationModel::ErrorRole,    ConversationModel::OriginalArgumentsRole};
     return roles;
 }
@@ -142,6 +142,9 @@ public:
 
     void attach(ConversationRun *run, const QString &step, const QString &agentName);
     void detachAll();
+    // Shows `newRun` or `newWorkflowRun` (at most one) instead of what the
+    // model showed: detaches, removes the rows, notifies what changed.
+    void follow(ConversationRun *newRun, WorkflowRun *newWorkflowRun);
     void onEvent(RunState &state, const ConversationEvent &event, int turn);
     void syncTranscript(RunState &state, int turn);
     void onTurnStarted(RunState &state, int turn);
@@ -154,7 +157,7 @@ public:
     ConversationModel *const q;
     QPointer<ConversationRun> run;
     QPointer<WorkflowRun> workflowRun;
-    QList<QMetaObject::Connection> workflowConnections;
+    QList<QMetaObject::Connection> sourceConnections;   // to run or workflowRun themselves
     std::vector<std::unique_ptr<RunState>> states;
     QList<Row> rows;
 };
@@ -435,9 +438,9 @@ void ConversationModelPrivate::detachAll()
             QObject::disconnect(connection);
     }
     states.clear();
-    for (const QMetaObject::Connection &connection : std::as_const(workflowConnections))
+    for (const QMetaObject::Connection &connection : std::as_const(sourceConnections))
         QObject::disconnect(connection);
-    workflowConnections.clear();
+    sourceConnections.clear();
     run = nullptr;
     workflowRun = nullptr;
 }
@@ -453,12 +456,45 @@ ConversationModel::~ConversationModel()
     d->detachAll();
 }
 
+void ConversationModelPrivate::follow(ConversationRun *newRun, WorkflowRun *newWorkflowRun)
+{
+    const bool runChanged = run != newRun;
+    const bool workflowRunChanged = workflowRun != newWorkflowRun;
+    detachAll();
+    if (!rows.isEmpty()) {
+        q->beginResetModel();
+        rows.clear();
+        q->endResetModel();
+        Q_EMIT q->countChanged();
+    }
+    run = newRun;
+    workflowRun = newWorkflowRun;
+    if (newRun) {
+        sourceConnections << QObject::connect(newRun, &QObject::destroyed, q, &ConversationModel::runChanged);
+        attach(newRun, QString(), QString());
+    }
+    if (newWorkflowRun) {
+        sourceConnections << QObject::connect(newWorkflowRun, &QObject::destroyed, q,
+                                              &ConversationModel::workflowRunChanged);
+        sourceConnections << QObject::connect(
+            newWorkflowRun, &WorkflowRun::stepStarted, q, [this](const QString &stepId, ConversationRun *stepRun) {
+                if (!stepRun || !workflowRun)
+                    return;
+                const WorkflowAgent *agent = workflowRun->workflow().agentForStep(stepId);
+                attach(stepRun, stepId, agent ? agent->name : QString());
+            });
+    }
+    if (runChanged)
+        Q_EMIT q->runChanged();
+    if (workflowRunChanged)
+        Q_EMIT q->workflowRunChanged();
+}
+
 void ConversationModel::setRun(ConversationRun *run)
 {
-    clear();
-    d->run = run;
-    if (run)
-        d->attach(run, QString(), QString());
+    if (run && run == d->run)
+        return;
+    d->follow(run, nullptr);
 }
 
 ConversationRun *ConversationModel::run() const
@@ -468,18 +504,9 @@ ConversationRun *ConversationModel::run() const
 
 void ConversationModel::setWorkflowRun(WorkflowRun *run)
 {
-    clear();
-    d->workflowRun = run;
-    if (!run)
+    if (run && run == d->workflowRun)
         return;
-    d->workflowConnections << connect(run, &WorkflowRun::stepStarted, this,
-                                      [this](const QString &stepId, ConversationRun *stepRun) {
-                                          if (!stepRun || !d->workflowRun)
-                                              return;
-                                          const WorkflowAgent *agent =
-                                              d->workflowRun->workflow().agentForStep(stepId);
-                                          d->attach(stepRun, stepId, agent ? agent->name : QString());
-                                      });
+    d->follow(nullptr, run);
 }
 
 WorkflowRun *ConversationModel::workflowRun() const
@@ -489,13 +516,7 @@ WorkflowRun *ConversationModel::workflowRun() const
 
 void ConversationModel::clear()
 {
-    d->detachAll();
-    if (d->rows.isEmpty())
-        return;
-    beginResetModel();
-    d->rows.clear();
-    endResetModel();
-    Q_EMIT countChanged();
+    d->follow(nullptr, nullptr);
 }
 
 int ConversationModel::count() const
@@ -542,7 +563,7 @@ QHash<int, QByteArray> ConversationModel::roleNames() const
     names.insert(TurnRole, "turn");
     names.insert(EntryRole, "entry");
     names.insert(ToolCallIdRole, "toolCallId");
-    names.insert(ModelRole, "model");
+    names.insert(ModelNameRole, "modelName");   // not "model": QML delegates have a `model` object
     names.insert(DurationRole, "durationMs");
     names.insert(ErrorRole, "error");
     names.insert(OriginalArgumentsRole, "originalArguments");

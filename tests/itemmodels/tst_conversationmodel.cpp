@@ -16,6 +16,11 @@
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QTest>
+#ifdef SWITCHBOARD_TEST_QML
+#include <QQmlComponent>
+#include <QQmlContext>
+#include <QQmlEngine>
+#endif
 
 using namespace Switchboard;
 using namespace Qt::Literals::StringLiterals;
@@ -95,6 +100,8 @@ private Q_SLOTS:
     void failedStream();
     void attachedAfterTheRun();
     void clearAndDetach();
+    void runProperties();
+    void qmlDelegates();
     void workflowSteps();
 };
 
@@ -116,12 +123,15 @@ void tst_ConversationModel::roleNames()
     QCOMPARE(names.value(ConversationModel::TurnRole), "turn");
     QCOMPARE(names.value(ConversationModel::EntryRole), "entry");
     QCOMPARE(names.value(ConversationModel::ToolCallIdRole), "toolCallId");
-    QCOMPARE(names.value(ConversationModel::ModelRole), "model");
+    QCOMPARE(names.value(ConversationModel::ModelNameRole), "modelName");
     QCOMPARE(names.value(ConversationModel::DurationRole), "durationMs");
     QCOMPARE(names.value(ConversationModel::ErrorRole), "error");
     QCOMPARE(names.value(Qt::DisplayRole), "display");
-    // The names are unique, so QML can bind every one of them.
+    // The names are unique, so QML can bind every one of them, and none
+    // hides what a QML delegate already has (`model.text` must reach the role).
     QCOMPARE(QSet<QByteArray>(names.cbegin(), names.cend()).size(), names.size());
+    for (const QByteArray &reserved : {"model"_ba, "index"_ba, "modelData"_ba})
+        QVERIFY2(!names.values().contains(reserved), reserved.constData());
     QCOMPARE(model.property("count").toInt(), 0);
     QCOMPARE(model.get(0), QVariantMap());
 }
@@ -177,8 +187,8 @@ void tst_ConversationModel::recordedStream()
     const QVariantMap call = model.get(2);
     QCOMPARE(call.value(u"id"_s).toString(), u"fc_0195a0c7e3c17e2f8b3c4d5e6f7a8b9c"_s);
     QCOMPARE(call.value(u"toolCallId"_s).toString(), u"Xk3pQ9vTz"_s);
-    QCOMPARE(call.value(u"model"_s).toString(), QString());   // the recorded call deltas name no model
-    QCOMPARE(model.get(1).value(u"model"_s).toString(), u"mistral-small-latest"_s);
+    QCOMPARE(call.value(u"modelName"_s).toString(), QString());   // the recorded call deltas name no model
+    QCOMPARE(model.get(1).value(u"modelName"_s).toString(), u"mistral-small-latest"_s);
     QVERIFY(call.value(u"durationMs"_s).toLongLong() >= 0);
     const QJsonObject callEntry = Switchboard::Test::jsonObject(
         "{\"object\":\"entry\",\"type\":\"function.call\",\"id\":\"fc_0195a0c7e3c17e2f8b3c4d5e6f7a8b9c\","
@@ -413,6 +423,120 @@ rules:
     model.clear();
     QCOMPARE(model.count(), 0);
     QCOMPARE(model.run(), nullptr);
+}
+
+void tst_ConversationModel::runProperties()
+{
+    Fixture f(R"(
+version: 1
+rules:
+  - reply: [{text: "one"}]
+)");
+    std::unique_ptr<ConversationRun> first(f.run(u"a"_s, {}));
+    std::unique_ptr<ConversationRun> second(f.run(u"b"_s, {}));
+    WorkflowRun workflowRun(Workflow(), &f.client, &f.registry);
+    ConversationModel model;
+    QSignalSpy runChanges(&model, &ConversationModel::runChanged);
+    QSignalSpy workflowRunChanges(&model, &ConversationModel::workflowRunChanged);
+
+    // Through the meta-object, as QML sets it.
+    QVERIFY(model.setProperty("run", QVariant::fromValue(first.get())));
+    QCOMPARE(model.run(), first.get());
+    QCOMPARE(model.property("run").value<ConversationRun *>(), first.get());
+    QCOMPARE(runChanges.size(), 1);
+    QVERIFY(finish(first.get()));
+    QCOMPARE(model.count(), 2);
+    // The same run again changes nothing, and keeps the rows.
+    model.setRun(first.get());
+    QCOMPARE(runChanges.size(), 1);
+    QCOMPARE(model.count(), 2);
+    // Another run: one change.
+    model.setRun(second.get());
+    QCOMPARE(runChanges.size(), 2);
+    QCOMPARE(model.count(), 0);
+    // A workflow run replaces the conversation run: both notify.
+    QVERIFY(model.setProperty("workflowRun", QVariant::fromValue(&workflowRun)));
+    QCOMPARE(model.workflowRun(), &workflowRun);
+    QCOMPARE(model.run(), nullptr);
+    QCOMPARE(runChanges.size(), 3);
+    QCOMPARE(workflowRunChanges.size(), 1);
+    model.clear();
+    QCOMPARE(model.workflowRun(), nullptr);
+    QCOMPARE(workflowRunChanges.size(), 2);
+    QCOMPARE(runChanges.size(), 3);
+    // A destroyed run notifies: the property reads null.
+    model.setRun(second.get());
+    QCOMPARE(runChanges.size(), 4);
+    second.reset();
+    QCOMPARE(runChanges.size(), 5);
+    QCOMPARE(model.run(), nullptr);
+}
+
+void tst_ConversationModel::qmlDelegates()
+{
+#ifndef SWITCHBOARD_TEST_QML
+    QSKIP("Qt Qml is not installed (qt6-declarative-dev): scripts/install-deps.sh installs it");
+#else
+    // The model as QML sees it, with no glue beyond the two context
+    // properties: QML attaches the run through the `run` property, and an
+    // Instantiator (the delegate model of ListView and Repeater) binds the
+    // roles by name. Each delegate records every distinct line it showed, so
+    // the test sees the rows grow live, not only their last state.
+    Test::RecordedToolCallFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR));
+    ConversationModel model;
+    QQmlEngine engine;
+    engine.rootContext()->setContextProperty(u"conversation"_s, &model);
+    engine.rootContext()->setContextProperty(u"pendingRun"_s, &recorded.run);
+    QQmlComponent component(&engine);
+    component.setData(R"(
+import QtQml
+import QtQml.Models
+QtObject {
+    Component.onCompleted: conversation.run = pendingRun
+    property Instantiator rows: Instantiator {
+        model: conversation
+        delegate: QtObject {
+            readonly property string line: [model.type, model.status, model.text, model.toolName,
+                                            model.arguments].filter(s => s !== "").join(" | ")
+            readonly property string result: model.result
+            property var seen: []
+            function note() { if (seen[seen.length - 1] !== line) seen.push(line) }
+            onLineChanged: note()
+            Component.onCompleted: note()
+        }
+    }
+}
+)",
+                      QUrl(u"qrc:/conversation.qml"_s));
+    std::unique_ptr<QObject> root(component.create());
+    QVERIFY2(root, qPrintable(component.errorString()));
+    QCOMPARE(model.run(), &recorded.run);
+
+    QVERIFY(finish(&recorded.run));
+    QVERIFY2(!recorded.run.error().isError(), qPrintable(recorded.run.error().message));
+    auto *rows = root->property("rows").value<QObject *>();
+    QVERIFY(rows);
+    QCOMPARE(rows->property("count").toInt(), 4);
+    const QList<QStringList> expected{
+        {u"message.input | done | What is pi?"_s},
+        {u"message.output | streaming | Checking."_s, u"message.output | done | Checking."_s},
+        {u"function.call | streaming | lookup | {\"key\": "_s,
+         u"function.call | streaming | lookup | {\"key\": \"pi\"}"_s,
+         u"function.call | pending | lookup | {\"key\": \"pi\"}"_s,
+         u"function.call | running | lookup | {\"key\": \"pi\"}"_s,
+         u"function.call | done | lookup | {\"key\": \"pi\"}"_s},
+        {u"message.output | streaming | Pi is about "_s, u"message.output | streaming | Pi is about 3.14159."_s,
+         u"message.output | done | Pi is about 3.14159."_s},
+    };
+    for (int row = 0; row < expected.size(); ++row) {
+        QObject *delegate = nullptr;
+        QVERIFY(QMetaObject::invokeMethod(rows, "objectAt", Q_RETURN_ARG(QObject *, delegate), Q_ARG(int, row)));
+        QVERIFY(delegate);
+        QCOMPARE(delegate->property("seen").toStringList(), expected.at(row));
+        QCOMPARE(delegate->property("result").toString(), model.get(row).value(u"result"_s).toString());
+    }
+    QVERIFY(model.get(2).value(u"result"_s).toString().startsWith(u"{\"fact\":\"fact about pi\""_s));
+#endif
 }
 
 void tst_ConversationModel::workflowSteps()

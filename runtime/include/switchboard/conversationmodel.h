@@ -7,6 +7,10 @@
 
 #include <memory>
 
+// The run properties are QObject pointers: moc needs the full types.
+Q_MOC_INCLUDE(<switchboard/conversationrun.h>)
+Q_MOC_INCLUDE(<switchboard/workflowrun.h>)
+
 namespace Switchboard {
 
 class ConversationRun;
@@ -53,10 +57,16 @@ class ConversationModelPrivate;
 /// Signals: a row appears with rowsInserted; a change is one dataChanged per
 /// row naming only the roles whose values changed; countChanged follows
 /// every insertion. The model is a main-thread object, like the runs.
+///
+/// `run` and `workflowRun` are properties too, so QML can attach a run it
+/// was given (`conversation.run = someRun`); they notify when set, cleared,
+/// or when the run is destroyed (its rows stay).
 class SWITCHBOARD_EXPORT ConversationModel : public QAbstractListModel
 {
     Q_OBJECT
     Q_PROPERTY(int count READ count NOTIFY countChanged)
+    Q_PROPERTY(Switchboard::ConversationRun *run READ run WRITE setRun NOTIFY runChanged)
+    Q_PROPERTY(Switchboard::WorkflowRun *workflowRun READ workflowRun WRITE setWorkflowRun NOTIFY workflowRunChanged)
 public:
     enum Role {
         TypeRole = Qt::UserRole + 1, ///< `type`: "message.output", "function.call", ...
@@ -72,7 +82,7 @@ public:
         TurnRole,                    ///< `turn`: the run's turn, from 1
         EntryRole,                   ///< `entry`: the whole entry as a QJsonObject
         ToolCallIdRole,              ///< `toolCallId`: of function calls and results
-        ModelRole,                   ///< `model`: the model that wrote the entry, when known
+        ModelNameRole,               ///< `modelName`: the model that wrote the entry, when known
         DurationRole,                ///< `durationMs`: how long the tool ran (-1: not run)
         ErrorRole,                   ///< `error`: why a tool call failed
         OriginalArgumentsRole,       ///< `originalArguments`: the model's arguments when the user edited them, else ""
@@ -83,11 +93,13 @@ public:
     ~ConversationModel() override;
 
     /// Shows `run` (not owned; it may be destroyed first): clears the model,
-    /// takes in what the run already has, then follows it. Null detaches.
+    /// takes in what the run already has, then follows it. Null detaches;
+    /// the run already shown changes nothing. Detaches a workflow run.
     void setRun(Switchboard::ConversationRun *run);
     Switchboard::ConversationRun *run() const;
     /// Shows every step of `run` (not owned), each step's run from its
-    /// stepStarted(). Clears the model first; null detaches.
+    /// stepStarted(). Clears the model first; null detaches; the workflow run
+    /// already shown changes nothing. Detaches a conversation run.
     void setWorkflowRun(Switchboard::WorkflowRun *run);
     Switchboard::WorkflowRun *workflowRun() const;
 
@@ -104,6 +116,8 @@ public:
 
 Q_SIGNALS:
     void countChanged();   ///< after rows were inserted or the model was cleared
+    void runChanged();         ///< run() changed: set, cleared, or the run was destroyed
+    void workflowRunChanged(); ///< workflowRun() changed: set, cleared, or destroyed
 
 private:
     friend class ConversationModelPrivate;
