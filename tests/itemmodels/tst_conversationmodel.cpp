@@ -100,7 +100,6 @@ private Q_SLOTS:
     void failedStream();
     void attachedAfterTheRun();
     void clearAndDetach();
-    void runProperties();
     void qmlDelegates();
     void workflowSteps();
 };
@@ -399,34 +398,9 @@ rules:
 
 void tst_ConversationModel::clearAndDetach()
 {
-    Fixture f(R"(
-version: 1
-rules:
-  - reply: [{text: "one"}]
-)");
-    std::unique_ptr<ConversationRun> first(f.run(u"a"_s, {}));
-    std::unique_ptr<ConversationRun> second(f.run(u"b"_s, {}));
-    ConversationModel model;
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    model.setRun(first.get());
-    QVERIFY(finish(first.get()));
-    QCOMPARE(model.count(), 2);
-    // Another run replaces the first: nothing of the first comes in any more.
-    model.setRun(second.get());
-    QCOMPARE(model.count(), 0);
-    QVERIFY(finish(second.get()));
-    QCOMPARE(describeAll(model), (QStringList{u"message.input | user | done | turn 1 | text=b"_s,
-                                              u"message.output | assistant | done | turn 1 | text=one"_s}));
-    // A run destroyed under the model leaves its rows.
-    second.reset();
-    QCOMPARE(model.count(), 2);
-    model.clear();
-    QCOMPARE(model.count(), 0);
-    QCOMPARE(model.run(), nullptr);
-}
-
-void tst_ConversationModel::runProperties()
-{
+    // Attaching, replacing, clearing and a destroyed run; `run` and
+    // `workflowRun` are set through the meta-object, as QML sets them, and
+    // notify every change.
     Fixture f(R"(
 version: 1
 rules:
@@ -436,40 +410,44 @@ rules:
     std::unique_ptr<ConversationRun> second(f.run(u"b"_s, {}));
     WorkflowRun workflowRun(Workflow(), &f.client, &f.registry);
     ConversationModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
     QSignalSpy runChanges(&model, &ConversationModel::runChanged);
     QSignalSpy workflowRunChanges(&model, &ConversationModel::workflowRunChanged);
 
-    // Through the meta-object, as QML sets it.
     QVERIFY(model.setProperty("run", QVariant::fromValue(first.get())));
-    QCOMPARE(model.run(), first.get());
     QCOMPARE(model.property("run").value<ConversationRun *>(), first.get());
     QCOMPARE(runChanges.size(), 1);
     QVERIFY(finish(first.get()));
     QCOMPARE(model.count(), 2);
-    // The same run again changes nothing, and keeps the rows.
+    // The same run again changes nothing and keeps the rows.
     model.setRun(first.get());
     QCOMPARE(runChanges.size(), 1);
     QCOMPARE(model.count(), 2);
-    // Another run: one change.
+    // Another run replaces the first: nothing of the first comes in any more.
     model.setRun(second.get());
     QCOMPARE(runChanges.size(), 2);
     QCOMPARE(model.count(), 0);
-    // A workflow run replaces the conversation run: both notify.
+    QVERIFY(finish(second.get()));
+    QCOMPARE(describeAll(model), (QStringList{u"message.input | user | done | turn 1 | text=b"_s,
+                                              u"message.output | assistant | done | turn 1 | text=one"_s}));
+    // A run destroyed under the model leaves its rows; the property reads null.
+    second.reset();
+    QCOMPARE(runChanges.size(), 3);
+    QCOMPARE(model.run(), nullptr);
+    QCOMPARE(model.count(), 2);
+    // A workflow run replaces a conversation run: both properties notify.
+    model.setRun(first.get());
+    QCOMPARE(runChanges.size(), 4);
     QVERIFY(model.setProperty("workflowRun", QVariant::fromValue(&workflowRun)));
     QCOMPARE(model.workflowRun(), &workflowRun);
     QCOMPARE(model.run(), nullptr);
-    QCOMPARE(runChanges.size(), 3);
+    QCOMPARE(runChanges.size(), 5);
     QCOMPARE(workflowRunChanges.size(), 1);
     model.clear();
+    QCOMPARE(model.count(), 0);
     QCOMPARE(model.workflowRun(), nullptr);
     QCOMPARE(workflowRunChanges.size(), 2);
-    QCOMPARE(runChanges.size(), 3);
-    // A destroyed run notifies: the property reads null.
-    model.setRun(second.get());
-    QCOMPARE(runChanges.size(), 4);
-    second.reset();
     QCOMPARE(runChanges.size(), 5);
-    QCOMPARE(model.run(), nullptr);
 }
 
 void tst_ConversationModel::qmlDelegates()
