@@ -1,5 +1,6 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflow.h>
+#include <switchboard/workflowrun.h>
 
 #include "api/requestvalidator_p.h"
 #include "core/yamlreader_p.h"
@@ -68,9 +69,10 @@ QString suggestion(const QString &name, const QStringList &candidates)
     return near.isEmpty() ? QString() : u" (did you mean '%1'?)"_s.arg(near);
 }
 
-const QStringList stepFields = {u"text"_s, u"output"_s, u"conversation_id"_s, u"status"_s, u"entries"_s};
-const QStringList entryFields = {u"id"_s,   u"type"_s,   u"role"_s,   u"text"_s,
-                                 u"name"_s, u"arguments"_s, u"result"_s, u"agent"_s};
+// What the run gives templates (StepResult::toContext()), so the two cannot disagree.
+const QStringList stepFields = StepResult::contextFields();
+const QStringList entryFields = StepResult::entryContextFields();
+const QStringList usageFields = StepResult::usageContextFields();
 
 QStringList builtInToolNames()
 {
@@ -1244,6 +1246,12 @@ public:
                 problem(u"step '%1' has no 'output_schema', so no structured output (use .text)"_s.arg(id));
             else
                 checkSchemaPath(path.mid(3), *target->step.outputSchema, u"steps.%1.output"_s.arg(id), problem);
+        } else if (field == u"usage" && path.size() > 3) {
+            if (!usageFields.contains(path.at(3)))
+                problem(u"usage has no field '%1'%2 (fields: %3)"_s.arg(path.at(3), suggestion(path.at(3), usageFields),
+                                                                       usageFields.join(u", "_s)));
+            else if (path.size() > 4)
+                problem(u"'usage.%1' of a step has no fields"_s.arg(path.at(3)));
         } else if (path.size() > 3) {
             problem(u"'%1' of a step has no fields"_s.arg(field));
         }

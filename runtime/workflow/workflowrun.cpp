@@ -224,6 +224,22 @@ QString StepResult::statusName(Status status)
     return {};
 }
 
+QStringList StepResult::contextFields()
+{
+    return {u"text"_s,    u"output"_s,     u"conversation_id"_s, u"status"_s,
+            u"entries"_s, u"turns"_s, u"tool_calls"_s,      u"usage"_s};
+}
+
+QStringList StepResult::entryContextFields()
+{
+    return {u"id"_s, u"type"_s, u"role"_s, u"text"_s, u"name"_s, u"arguments"_s, u"result"_s, u"agent"_s};
+}
+
+QStringList StepResult::usageContextFields()
+{
+    return {u"prompt_tokens"_s, u"completion_tokens"_s, u"total_tokens"_s};
+}
+
 QJsonObject StepResult::toContext() const
 {
     QJsonArray entries;

@@ -1,5 +1,6 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflow.h>
+#include <switchboard/workflowrun.h>
 
 #include "core/yamlreader_p.h"
 
@@ -46,6 +47,8 @@ private Q_SLOTS:
     void invalidFixtures();
     void fullWorkflow();
     void allProblemsInFileOrder();
+    void references_data();
+    void references();
     void dependenciesAndOrder();
     void emulatorPaths();
     void examplesLoad_data();
@@ -228,7 +231,15 @@ void tst_WorkflowLoader::invalid_data()
     QTest::newRow("unknown step field") << preamble + "outputs:\n  o: \"{{ steps.s.txt }}\"\n" << C::InvalidReference
                                         << 9 << 7
                                         << u"'{{ steps.s.txt }}': steps have no field 'txt' (did you mean 'text'?) "
-                                           u"(fields: text, output, conversation_id, status, entries)"_s;
+                                           u"(fields: text, output, conversation_id, status, entries, turns, "
+                                           u"tool_calls, usage)"_s;
+    QTest::newRow("unknown usage field") << preamble + "outputs:\n  o: \"{{ steps.s.usage.tokens }}\"\n"
+                                         << C::InvalidReference << 9 << 7
+                                         << u"'{{ steps.s.usage.tokens }}': usage has no field 'tokens' (fields: "
+                                            u"prompt_tokens, completion_tokens, total_tokens)"_s;
+    QTest::newRow("field of a usage figure")
+        << preamble + "outputs:\n  o: \"{{ steps.s.usage.total_tokens.x }}\"\n" << C::InvalidReference << 9 << 7
+        << u"'{{ steps.s.usage.total_tokens.x }}': 'usage.total_tokens' of a step has no fields"_s;
     QTest::newRow("output without schema") << preamble + "outputs:\n  o: \"{{ steps.s.output.x }}\"\n"
                                            << C::InvalidReference << 9 << 7
                                            << u"'{{ steps.s.output.x }}': step 's' has no 'output_schema', so no "
@@ -618,6 +629,44 @@ void tst_WorkflowLoader::allProblemsInFileOrder()
     // A later successful load clears them.
     QVERIFY(loader.loadFromString(preamble));
     QVERIFY(loader.errors().isEmpty());
+}
+
+void tst_WorkflowLoader::references_data()
+{
+    QTest::addColumn<QString>("reference");
+    // Every field of StepResult::toContext() (the run's context), and paths
+    // into structured output that every valid answer has.
+    const QStringList fields{u"text"_s, u"output"_s, u"conversation_id"_s, u"status"_s, u"entries[0]"_s,
+                             u"entries[-1].id"_s, u"entries[-1].result"_s, u"turns"_s, u"tool_calls"_s, u"usage"_s,
+                             u"usage.prompt_tokens"_s, u"usage.completion_tokens"_s, u"usage.total_tokens"_s,
+                             u"output.verdict"_s, u"output.points"_s, u"output.points[0].title"_s,
+                             u"output.points[-1].tags[1]"_s, u"output.points[0].tags"_s};
+    for (const QString &field : fields)
+        QTest::newRow(qPrintable(field)) << u"steps.s."_s + field;
+}
+
+void tst_WorkflowLoader::references()
+{
+    QFETCH(QString, reference);
+    const QByteArray yaml = preamble
+        + "    output_schema:\n"
+          "      type: object\n"
+          "      properties:\n"
+          "        verdict: {type: string}\n"
+          "        points:\n"
+          "          type: array\n"
+          "          items:\n"
+          "            type: object\n"
+          "            properties: {title: {type: string}, tags: {type: array, items: {type: string}}}\n"
+          "            required: [title, tags]\n"
+          "      required: [verdict, points]\n"
+          "outputs:\n  o: \"{{ " + reference.toUtf8() + " }}\"\n";
+    WorkflowLoader loader;
+    const Result<Workflow> result = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY2(result, qPrintable(result ? QString() : result.error().toString()));
+    QCOMPARE(result->outputs.first().value.references().first().text, reference);
+    // The loader's fields are the run's: each top-level field is a key of the context.
+    QVERIFY(StepResult().toContext().contains(result->outputs.first().value.references().first().path.at(2)));
 }
 
 void tst_WorkflowLoader::dependenciesAndOrder()

@@ -798,6 +798,21 @@ void tst_WorkflowRun::stepContext()
             {"id": "msg_1", "type": "message.output", "role": "assistant", "text": "done", "agent": "ag_1"}
         ]})";
     QCOMPARE(result.toContext(), schema(expected));
+    // The loader checks `steps.<id>.FIELD` against these lists: they must be what the context has.
+    QStringList fields = StepResult::contextFields();
+    fields.sort();
+    QCOMPARE(result.toContext().keys(), fields);
+    QStringList entryFields = StepResult::entryContextFields();
+    entryFields.sort();
+    QStringList given;
+    for (const QJsonValue &entry : result.toContext().value(u"entries"_s).toArray())
+        given += entry.toObject().keys();
+    given.removeDuplicates();
+    given.sort();
+    QCOMPARE(given, entryFields);
+    QStringList usageFields = StepResult::usageContextFields();
+    usageFields.sort();
+    QCOMPARE(StepResult().toContext().value(u"usage"_s).toObject().keys(), usageFields);
 }
 
 namespace {

@@ -32,9 +32,21 @@ struct SWITCHBOARD_EXPORT StepResult
     qint64 durationMs = 0;
     Error error;                  ///< set for Failed (and Canceled)
 
-    /// What templates see as `steps.<id>`: text, output, conversation_id,
-    /// entries (id, type, role, text, name, arguments, result, agent), status.
+    /// What templates see as `steps.<id>`: the contextFields(), with each
+    /// entry's entryContextFields() (those its type has) and the
+    /// usageContextFields() under `usage`.
     QJsonObject toContext() const;
+    /// The names toContext() gives, in the order the documentation lists
+    /// them: text, output, conversation_id, status, entries, turns,
+    /// tool_calls, usage. The loader accepts `steps.<id>.FIELD` for exactly these.
+    static QStringList contextFields();
+    /// The fields an entry of `steps.<id>.entries[N]` may have: id, type,
+    /// role, text, name, arguments, result, agent.
+    static QStringList entryContextFields();
+    /// The fields `steps.<id>.usage` always has: prompt_tokens,
+    /// completion_tokens, total_tokens (connector figures only when the API
+    /// reports them, so templates cannot name them).
+    static QStringList usageContextFields();
 
     friend bool operator==(const StepResult &, const StepResult &) = default;
 };
