@@ -1258,6 +1258,17 @@ public:
         return id;
     }
 
+    // Whether a schema's `type` is (or, as a list of types, allows) `name`.
+    static bool schemaAllows(const QJsonObject &schema, const QString &name)
+    {
+        const QJsonValue type = schema.value(u"type"_s);
+        return type.toString() == name || type.toArray().contains(QJsonValue(name));
+    }
+
+    // A path into structured output must exist in every answer the schema
+    // allows: named fields listed in `properties` and in `required`, items
+    // ([N]) of lists only, nothing under a value that may be null. An index
+    // past the end of a list is the one thing left to the run.
     template<typename Problem>
     void checkSchemaPath(const QStringList &rest, const QJsonObject &rootSchema, const QString &prefix,
                          const Problem &problem)
@@ -1267,21 +1278,39 @@ public:
         for (const QString &segment : rest) {
             bool isIndex = false;
             segment.toLongLong(&isIndex);
+            const bool isList = schema.value(u"items"_s).isObject() || schemaAllows(schema, u"array"_s);
+            if (schemaAllows(schema, u"null"_s)) {
+                problem(u"%1 may be null in its output_schema, so it has no '%2' in every answer"_s.arg(where, segment));
+                return;
+            }
             if (isIndex) {
-                const QJsonValue items = schema.value(u"items"_s);
-                if (!items.isObject())
+                if (!isList) {
+                    problem(u"%1 is not a list in its output_schema, so it has no item [%2]"_s.arg(where, segment));
                     return;
-                schema = items.toObject();
+                }
+                schema = schema.value(u"items"_s).toObject();
                 where += u'[' + segment + u']';
                 continue;
             }
+            if (isList) {
+                problem(u"%1 is a list in its output_schema: it has no field '%2' (name an item, as in %1[0])"_s.arg(
+                    where, segment));
+                return;
+            }
             const QJsonValue properties = schema.value(u"properties"_s);
-            if (!properties.isObject())
-                return; // the schema does not list its fields: nothing to check
+            if (!properties.isObject()) {
+                problem(u"%1 lists no 'properties' in its output_schema, so it has no field '%2'"_s.arg(where, segment));
+                return;
+            }
             if (!properties.toObject().contains(segment)) {
                 const QStringList names = properties.toObject().keys();
                 problem(u"%1 has no field '%2' in its output_schema%3 (fields: %4)"_s.arg(
                     where, segment, suggestion(segment, names), names.join(u", "_s)));
+                return;
+            }
+            if (!schema.value(u"required"_s).toArray().contains(QJsonValue(segment))) {
+                problem(u"field '%2' of %1 is not in the 'required' list of its output_schema, so an answer may "
+                        u"leave it out (add it to 'required')"_s.arg(where, segment));
                 return;
             }
             schema = properties.toObject().value(segment).toObject();

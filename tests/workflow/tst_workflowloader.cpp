@@ -250,6 +250,37 @@ void tst_WorkflowLoader::invalid_data()
         << C::InvalidReference << 10 << 7
         << u"'{{ steps.s.output.titel }}': steps.s.output has no field 'titel' in its output_schema (did you mean "
            u"'title'?) (fields: title)"_s;
+    // Structured output is read only where every valid answer has a value,
+    // so nothing that passes here renders as an empty string at run time.
+    QTest::newRow("output field not required")
+        << preamble + "    output_schema: {type: object, properties: {x: {type: string}, y: {type: string}}, "
+                      "required: [x]}\noutputs:\n  o: \"Why: {{ steps.s.output.y }}\"\n"
+        << C::InvalidReference << 10 << 12
+        << u"'{{ steps.s.output.y }}': field 'y' of steps.s.output is not in the 'required' list of its "
+           u"output_schema, so an answer may leave it out (add it to 'required')"_s;
+    QTest::newRow("output field of a list")
+        << preamble + "    output_schema: {type: object, properties: {list: {type: array, items: {type: object, "
+                      "properties: {x: {type: string}}, required: [x]}}}, required: [list]}\n"
+                      "outputs:\n  o: \"{{ steps.s.output.list.x }}\"\n"
+        << C::InvalidReference << 10 << 7
+        << u"'{{ steps.s.output.list.x }}': steps.s.output.list is a list in its output_schema: it has no field "
+           u"'x' (name an item, as in steps.s.output.list[0])"_s;
+    QTest::newRow("output item of an object")
+        << preamble + "    output_schema: {type: object, properties: {x: {type: string}}, required: [x]}\n"
+                      "outputs:\n  o: \"{{ steps.s.output[0] }}\"\n"
+        << C::InvalidReference << 10 << 7
+        << u"'{{ steps.s.output[0] }}': steps.s.output is not a list in its output_schema, so it has no item [0]"_s;
+    QTest::newRow("output field without properties")
+        << preamble + "    output_schema: {type: object}\noutputs:\n  o: \"{{ steps.s.output.x }}\"\n"
+        << C::InvalidReference << 10 << 7
+        << u"'{{ steps.s.output.x }}': steps.s.output lists no 'properties' in its output_schema, so it has no "
+           u"field 'x'"_s;
+    QTest::newRow("output field under a nullable one")
+        << preamble + "    output_schema: {type: object, properties: {a: {type: [object, \"null\"], properties: "
+                      "{b: {type: string}}, required: [b]}}, required: [a]}\noutputs:\n  o: \"{{ steps.s.output.a.b }}\"\n"
+        << C::InvalidReference << 10 << 7
+        << u"'{{ steps.s.output.a.b }}': steps.s.output.a may be null in its output_schema, so it has no 'b' in "
+           u"every answer"_s;
     QTest::newRow("entries without index") << preamble + "outputs:\n  o: \"{{ steps.s.entries.id }}\"\n"
                                            << C::InvalidReference << 9 << 7
                                            << u"'{{ steps.s.entries.id }}': 'entries' needs an index, as in entries[0] "
