@@ -34,12 +34,27 @@ QString quotedList(const QStringList &ids)
     return quoted.join(u", "_s);
 }
 
-/// The steps a template reads (`steps.<id>...`).
-void addReferencedSteps(const WorkflowTemplate &text, QStringList &into)
+/// The step whose results a reference needs: `steps.<id>.<anything but
+/// status>`. A step that failed or was skipped has a status and nothing else
+/// to give, so only its status can be read (workflows/README.md, Dependencies).
+QString stepResultsNeeded(const TemplateReference &reference)
+{
+    const QStringList &path = reference.path;
+    if (path.size() < 2 || path.at(0) != u"steps" || (path.size() == 3 && path.at(2) == u"status"))
+        return {};
+    return path.at(1);
+}
+
+/// The steps a template reads (`steps.<id>...`); with `resultsOnly`, only
+/// those whose results it needs (see stepResultsNeeded()).
+void addReferencedSteps(const WorkflowTemplate &text, QStringList &into, bool resultsOnly = false)
 {
     for (const TemplateReference &reference : text.references()) {
-        if (reference.path.size() >= 2 && reference.path.at(0) == u"steps" && !into.contains(reference.path.at(1)))
-            into << reference.path.at(1);
+        if (reference.path.size() < 2 || reference.path.at(0) != u"steps")
+            continue;
+        const QString id = resultsOnly ? stepResultsNeeded(reference) : reference.path.at(1);
+        if (!id.isEmpty() && !into.contains(id))
+            into << id;
     }
 }
 
@@ -63,6 +78,24 @@ QStringList effectiveDependencies(const WorkflowStep &step)
     }
     dependencies.removeAll(step.id);
     return dependencies;
+}
+
+/// The dependencies that must have succeeded for the step to run: `needs`,
+/// the step it continues, and the steps whose results its templates read.
+/// The others (the steps whose status alone it reads) only come first.
+QStringList requiredSteps(const WorkflowStep &step)
+{
+    QStringList required = step.needs;
+    if (!step.target.isEmpty() && !required.contains(step.target))
+        required << step.target;
+    addReferencedSteps(step.input, required, true);
+    addReferencedSteps(step.fromEntry, required, true);
+    if (step.when) {
+        addReferencedSteps(step.when->left, required, true);
+        addReferencedSteps(step.when->right, required, true);
+    }
+    required.removeAll(step.id);
+    return required;
 }
 
 /// Models often wrap JSON in a Markdown fence even when asked not to.
@@ -264,6 +297,7 @@ public:
     {
         StepResult result;
         QStringList dependencies;
+        QStringList required;            // of dependencies: skipped unless these succeeded
         bool conditionChecked = false;   // `when` held: waits only for a free slot
         QPointer<ConversationRun> run;
         QElapsedTimer timer;
@@ -508,7 +542,8 @@ bool WorkflowRunPrivate::scheduleOnce()
                 ready = false;
                 break;
             }
-            if (skippedBecause.isEmpty() && dependency.status != StepResult::Status::Succeeded)
+            if (skippedBecause.isEmpty() && dependency.status != StepResult::Status::Succeeded
+                && step.required.contains(id))
                 skippedBecause = u"it depends on step '%1', which %2"_s.arg(
                     id, dependency.status == StepResult::Status::Skipped ? u"was skipped"_s : u"failed"_s);
         }
@@ -842,29 +877,20 @@ Result<QJsonObject> WorkflowRunPrivate::renderOutputs() const
     const QJsonObject currentContext = context();
     QJsonObject rendered;
     for (const WorkflowOutput &output : std::as_const(workflow.outputs)) {
-        // The values of a skipped step are null, not an error: that is what
-        // skipping it meant. So are those of a failed step (continue_on_error)
-        // that do not resolve, such as its missing structured output.
-        bool fromSkippedStep = false;
-        bool fromFailedStep = false;
-        for (const TemplateReference &reference : output.value.references()) {
-            if (reference.path.size() >= 2 && reference.path.at(0) == u"steps") {
-                const int index = indexOf(reference.path.at(1));
-                const StepResult::Status status = index >= 0 ? steps.at(index).result.status
-                                                             : StepResult::Status::Succeeded;
-                fromSkippedStep = fromSkippedStep || status == StepResult::Status::Skipped;
-                fromFailedStep = fromFailedStep || status == StepResult::Status::Failed;
-            }
-        }
-        if (fromSkippedStep) {
+        // An output that reads more than the status of a step that failed
+        // (continue_on_error) or was skipped is null as a whole: that step
+        // has nothing else to give, and a text with a hole in it is not a value.
+        const QList<TemplateReference> references = output.value.references();
+        const bool fromMissingResults =
+            std::any_of(references.cbegin(), references.cend(), [this](const TemplateReference &reference) {
+                const int index = indexOf(stepResultsNeeded(reference));
+                return index >= 0 && steps.at(index).result.status != StepResult::Status::Succeeded;
+            });
+        if (fromMissingResults) {
             rendered.insert(output.name, QJsonValue());
             continue;
         }
         const Result<QJsonValue> value = output.value.evaluate(currentContext);
-        if (!value && fromFailedStep) {
-            rendered.insert(output.name, QJsonValue());
-            continue;
-        }
         if (!value) {
             Error cause = value.error();
             if (!cause.location)
@@ -904,6 +930,7 @@ WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, 
         WorkflowRunPrivate::Step state;
         state.result.stepId = step.id;
         state.dependencies = effectiveDependencies(step);
+        state.required = requiredSteps(step);
         d->steps.append(state);
     }
 }

@@ -167,6 +167,8 @@ private Q_SLOTS:
     void condition();
     void failingStepFailsTheRun();
     void continueOnError();
+    void afterFailedOrSkippedStep_data();
+    void afterFailedOrSkippedStep();
     void templateErrorAtRunTime();
     void confirmationForwarded();
     void abortMidRun();
@@ -514,6 +516,62 @@ void tst_WorkflowRun::continueOnError()
              (QJsonObject{{u"slow"_s, u"This answer takes a while to arrive, chunk by chunk, on purpose."_s},
                           {u"status"_s, u"failed"_s},
                           {u"fix"_s, QJsonValue()}}));
+}
+
+void tst_WorkflowRun::afterFailedOrSkippedStep_data()
+{
+    QTest::addColumn<bool>("skipFacts");    // skipped by its condition, or failed (continue_on_error)
+    QTest::addColumn<QStringList>("expected");
+    QTest::addColumn<QString>("status");
+    QTest::newRow("failed") << false
+                            << QStringList{u"started facts"_s, u"finished facts failed"_s,
+                                           u"skipped use: it depends on step 'facts', which failed"_s,
+                                           u"started fallback"_s, u"finished fallback succeeded"_s, u"finished"_s}
+                            << u"failed"_s;
+    QTest::newRow("skipped") << true
+                             << QStringList{u"skipped facts: its condition is false"_s,
+                                            u"skipped use: it depends on step 'facts', which was skipped"_s,
+                                            u"started fallback"_s, u"finished fallback succeeded"_s, u"finished"_s}
+                             << u"skipped"_s;
+}
+
+void tst_WorkflowRun::afterFailedOrSkippedStep()
+{
+    // A step that reads only the status of a failed or skipped step runs (a
+    // fallback); one that reads its output is skipped; an output that reads
+    // its output is null as a whole, never text with an empty hole in it.
+    QFETCH(bool, skipFacts);
+    QFETCH(QStringList, expected);
+    QFETCH(QString, status);
+    Fixture f(u"structured.yaml"_s);
+    WorkflowStep facts = startStep(u"facts"_s, u"researcher"_s, u"Answer with the wrong type"_s);
+    facts.outputSchema = schema(CitySchema);
+    facts.continueOnError = true;
+    if (skipFacts)
+        facts.when = WorkflowCondition{WorkflowCondition::Op::Truthy, tpl(u"false"_s), {}, {}};
+    WorkflowStep fallback = startStep(u"fallback"_s, u"researcher"_s, u"Fall back"_s);
+    fallback.when = WorkflowCondition{WorkflowCondition::Op::NotEquals, tpl(u"{{ steps.facts.status }}"_s),
+                                      tpl(u"succeeded"_s), {}};
+    const Workflow flow = workflow(
+        {agent(u"researcher"_s)},
+        {facts, startStep(u"use"_s, u"researcher"_s, u"Tell me about {{ steps.facts.output.city }}"_s), fallback},
+        {output(u"sentence"_s, u"The city is: {{ steps.facts.output.city }}."_s),
+         output(u"city"_s, u"{{ steps.facts.output.city }}"_s), output(u"status"_s, u"{{ steps.facts.status }}"_s),
+         output(u"report"_s, u"facts {{ steps.facts.status }}, use {{ steps.use.status }}"_s),
+         output(u"use"_s, u"{{ steps.use.text }}"_s), output(u"fallback"_s, u"{{ steps.fallback.text }}"_s)});
+    WorkflowRun run(flow, &f.client, &f.registry);
+    Recorder recorder(&run);
+    QVERIFY(finish(&run));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().toString()));
+    QCOMPARE(recorder.log, expected);
+    QCOMPARE(run.stepResult(u"use"_s).status, StepResult::Status::Skipped);
+    QCOMPARE(run.stepResult(u"fallback"_s).status, StepResult::Status::Succeeded);
+    QCOMPARE(run.outputs(), (QJsonObject{{u"sentence"_s, QJsonValue()},
+                                         {u"city"_s, QJsonValue()},
+                                         {u"status"_s, status},
+                                         {u"report"_s, u"facts %1, use skipped"_s.arg(status)},
+                                         {u"use"_s, QJsonValue()},
+                                         {u"fallback"_s, u"echo: Fall back"_s}}));
 }
 
 void tst_WorkflowRun::templateErrorAtRunTime()

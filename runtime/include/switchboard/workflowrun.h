@@ -56,8 +56,11 @@ struct SWITCHBOARD_EXPORT StepResult
 ///
 /// Steps start as soon as the steps they depend on have finished (up to
 /// Workflow::maxParallelSteps at once); a step whose condition is false is
-/// skipped, and so are the steps that depend on it. A failing step fails the
-/// run, naming the step, unless it is marked continue_on_error. abort()
+/// skipped, and so are the steps that need it (its `needs`, the step it
+/// continues, the steps whose results it reads). A step that reads only the
+/// `status` of a failed or skipped step still runs, so a fallback can be
+/// written; an output that reads more of such a step is null. A failing step
+/// fails the run, naming the step, unless it is marked continue_on_error. abort()
 /// reaches every running step. `finished` comes exactly once, after
 /// `errorOccurred` if the run failed; never from inside start().
 ///
@@ -107,8 +110,8 @@ Q_SIGNALS:
     void stepStarted(const QString &stepId, Switchboard::ConversationRun *run);
     /// A step ended: succeeded, failed or canceled (see StepResult::status).
     void stepFinished(const QString &stepId, const Switchboard::StepResult &result);
-    /// A step will not run: its `when` was false or a step it needs was
-    /// skipped or failed; `reason` says which, for people.
+    /// A step will not run: its `when` was false or a step it needs (more
+    /// than the status of) was skipped or failed; `reason` says which, for people.
     void stepSkipped(const QString &stepId, const QString &reason);
     /// Every streamed event of every step, tagged with its step.
     void eventReceived(const QString &stepId, const Switchboard::ConversationEvent &event, int turn);
