@@ -14,6 +14,8 @@
 using namespace Switchboard;
 using namespace Qt::StringLiterals;
 
+Q_DECLARE_METATYPE(Switchboard::ConnectorTool)
+
 namespace {
 
 // The smallest valid workflow; rows append to it (lines 1-7).
@@ -61,6 +63,8 @@ private Q_SLOTS:
     void suggestions_data();
     void suggestions();
     void apiValuesValid_data();
+    void connectorTools_data();
+    void connectorTools();
     void apiValuesValid();
 
 private:
@@ -210,6 +214,10 @@ void tst_WorkflowLoader::invalid_data()
         << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{type: document_library}]}")
         << C::MissingKey << 3 << 25
         << u"a tool of agent 'a': DocumentLibraryTool: missing required field \"library_ids\""_s;
+    QTest::newRow("connector without id")
+        << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{type: connector}]}")
+        << C::MissingKey << 3 << 25
+        << u"a tool of agent 'a': ConnectorTool: missing required field \"connector_id\""_s;
     QTest::newRow("tool without kind") << QByteArray(preamble).replace("{model: m}", "{model: m, tools: [{tools: [x]}]}")
                                        << C::MissingKey << 3 << 25
                                        << u"a tool of agent 'a' needs 'plugin', 'function' or 'type' (or is the name "
@@ -942,6 +950,55 @@ void tst_WorkflowLoader::apiValuesValid()
     }
     QCOMPARE(read, QJsonDocument::fromJson(json).isArray() ? QJsonValue(QJsonDocument::fromJson(json).array())
                                                            : QJsonValue(QJsonDocument::fromJson(json).object()));
+}
+
+void tst_WorkflowLoader::connectorTools_data()
+{
+    QTest::addColumn<QByteArray>("tool");
+    QTest::addColumn<ConnectorTool>("expected");
+
+    // The API's CustomConnector: connector_id (a name or an id), and the
+    // optional authorization and tool_configuration.
+    ConnectorTool byName;
+    byName.connectorId = u"github"_s;
+    QTest::newRow("by name") << QByteArray("{type: connector, connector_id: github}") << byName;
+    ConnectorTool full;
+    full.connectorId = u"2f0c5f1e-8a4b-4c3d-9e2f-1a2b3c4d5e6f"_s;
+    full.authorization = ConnectorAuthorization{ConnectorAuthorization::Kind::OAuth2Token, u"tok_1"_s};
+    ToolConfiguration configuration;
+    configuration.include = QStringList{u"search_issues"_s, u"create_issue"_s};
+    configuration.requiresConfirmation = QStringList{u"create_issue"_s};
+    full.toolConfiguration = configuration;
+    QTest::newRow("authorization and tool_configuration")
+        << QByteArray("{type: connector, connector_id: 2f0c5f1e-8a4b-4c3d-9e2f-1a2b3c4d5e6f, "
+                      "authorization: {type: oauth2-token, value: tok_1}, "
+                      "tool_configuration: {include: [search_issues, create_issue], "
+                      "requires_confirmation: [create_issue]}}")
+        << full;
+    ConnectorTool apiKey;
+    apiKey.connectorId = u"notion"_s;
+    apiKey.authorization = ConnectorAuthorization{ConnectorAuthorization::Kind::ApiKey, u"key_1"_s};
+    QTest::newRow("api key") << QByteArray("{type: connector, connector_id: notion, "
+                                           "authorization: {type: api-key, value: key_1}}")
+                             << apiKey;
+}
+
+void tst_WorkflowLoader::connectorTools()
+{
+    QFETCH(QByteArray, tool);
+    QFETCH(ConnectorTool, expected);
+    const QByteArray yaml = QByteArray(preamble).replace("{model: m}", "{model: m, tools: [" + tool + "]}");
+    WorkflowLoader loader(&m_registry);
+    const Result<Workflow> workflow = loader.loadFromString(yaml, u"inline.yaml"_s, baseDir);
+    QVERIFY2(workflow, qPrintable(workflow ? QString() : workflow.error().toString()));
+    const WorkflowAgent &agent = workflow->agents.first();
+    QVERIFY(agent.clientTools.isEmpty());
+    QCOMPARE(agent.serverTools.size(), 1);
+    const ConnectorTool *connector = agent.serverTools.first().as<ConnectorTool>();
+    QVERIFY(connector);
+    QCOMPARE(*connector, expected);
+    // Sent to the API as written.
+    QCOMPARE(agent.serverTools.first().toJson(), expected.toJson());
 }
 
 #include "tst_workflowloader.moc"
