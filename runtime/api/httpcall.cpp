@@ -113,8 +113,6 @@ void HttpCall::sendAttempt()
         qCDebug(lcApi).noquote() << "attempt" << m_attempts << description() << "(direct)";
         if (m_timeoutMs > 0)
             m_timeout.start(m_timeoutMs);
-        if (m_inactivityTimeoutMs > 0)
-            m_inactivity.start(m_inactivityTimeoutMs);
         return;
     }
 
@@ -156,12 +154,13 @@ void HttpCall::sendAttempt()
         m_reply->setReadBufferSize(StreamReadBufferSize);
     }
     connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onReadyRead);
+    // The headers, before any body byte: a stream has begun even if its
+    // first event is yet to come (DirectHttpReply's readyRead says both).
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &HttpCall::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &HttpCall::onFinished);
     connect(m_reply, &QNetworkReply::requestSent, this, [this] { m_requestSent = true; });
     if (m_timeoutMs > 0)
         m_timeout.start(m_timeoutMs);
-    if (m_request.streaming && m_inactivityTimeoutMs > 0)
-        m_inactivity.start(m_inactivityTimeoutMs);
 }
 
 void HttpCall::onReadyRead()
@@ -174,6 +173,17 @@ void HttpCall::onReadyRead()
         m_status = m_direct ? m_direct->status()
                             : m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         m_success = m_status >= 200 && m_status < 300;
+        if (m_request.streaming && m_status != 0) {
+            // The response has begun. A stream may then last as long as the
+            // server keeps sending (a long turn, many tool calls): the overall
+            // timeout bounded only the wait for this, and from here the
+            // inactivity timeout bounds each silence (conversationsclient.h).
+            // An error response is read whole, still within the overall one.
+            if (m_success)
+                m_timeout.stop();
+            if (m_inactivityTimeoutMs > 0)
+                m_inactivity.start(m_inactivityTimeoutMs);
+        }
         if (m_success) {
             QPointer<HttpCall> self(this);
             Q_EMIT responseStarted(m_status, m_direct ? m_direct->rawHeader("Content-Type")
@@ -236,7 +246,7 @@ void HttpCall::onFinished()
     const QString what = description();
 
     if (m_abortCause == AbortCause::User) {
-        concludeWithError(fromTransport(networkError, errorString, m_abortCause, 0, what), false);
+        concludeWithError(fromTransport(networkError, errorString, m_abortCause, 0, what, m_request.streaming), false);
         return;
     }
     if (m_status >= 200 && m_status < 300) {
@@ -246,8 +256,9 @@ void HttpCall::onFinished()
             return;
         }
         // The response had begun: the server ran the request. Never again.
-        const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
-        concludeWithError(fromTransport(networkError, errorString, m_abortCause, limit, what), false);
+        concludeWithError(fromTransport(networkError, errorString, m_abortCause, timeoutOf(m_abortCause), what,
+                                        m_request.streaming),
+                          false);
         return;
     }
     if (m_status != 0) {
@@ -255,8 +266,8 @@ void HttpCall::onFinished()
         concludeWithError(std::move(error), m_policy.statusCodes.contains(m_status));
         return;
     }
-    const int limit = m_abortCause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
-    Error error = fromTransport(networkError, errorString, m_abortCause, limit, what);
+    Error error = fromTransport(networkError, errorString, m_abortCause, timeoutOf(m_abortCause), what,
+                                m_request.streaming);
     // Without a status the server may or may not have run the request; only
     // repeat what cannot have run or is safe to run twice.
     const bool retryable = m_policy.retryConnectionErrors
@@ -308,7 +319,7 @@ void HttpCall::abort()
     // Between attempts, or before the first one was sent.
     m_retryTimer.stop();
     concludeWithError(fromTransport(QNetworkReply::OperationCanceledError, QString(), AbortCause::User, 0,
-                                    description()),
+                                    description(), m_request.streaming),
                       false);
 }
 

@@ -33,7 +33,7 @@ public:
         QByteArray method;            ///< GET, POST, DELETE
         QUrl url;
         QByteArray body;              ///< JSON, for POST
-        bool streaming = false;       ///< Accept: text/event-stream, inactivity timeout
+        bool streaming = false;       ///< Accept: text/event-stream; timeouts as ConversationsClient says
         QByteArray authorization;     ///< "Bearer ..." or empty
         QByteArray userAgent;
         /// For plain-HTTP streams: a private connection lane (see
@@ -82,6 +82,11 @@ private:
     void stopTimers();
     void abortReply();
     bool hasReply() const { return m_reply || m_direct; }
+    /// The limit that ran out when the call ended itself for `cause`.
+    int timeoutOf(AbortCause cause) const
+    {
+        return cause == AbortCause::Inactivity ? m_inactivityTimeoutMs : m_timeoutMs;
+    }
 
     QPointer<QNetworkAccessManager> m_manager;
     Request m_request;

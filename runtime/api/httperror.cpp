@@ -102,7 +102,7 @@ bool neverReachedServer(QNetworkReply::NetworkError error)
 }
 
 Error fromTransport(QNetworkReply::NetworkError networkError, const QString &errorString, AbortCause cause,
-                    int timeoutMs, const QString &what)
+                    int timeoutMs, const QString &what, bool streaming)
 {
     Error error;
     error.details = errorString;
@@ -113,11 +113,20 @@ Error fromTransport(QNetworkReply::NetworkError networkError, const QString &err
         return error;
     case AbortCause::Timeout:
         error.code = Error::Code::Timeout;
-        error.message = QStringLiteral("%1: no complete response within %2 ms").arg(what).arg(timeoutMs);
+        if (streaming) {
+            error.message = QStringLiteral("%1: no response within %2 ms").arg(what).arg(timeoutMs);
+            error.details =
+                QStringLiteral("the overall timeout (%1 ms) ran out before the response began").arg(timeoutMs);
+        } else {
+            error.message = QStringLiteral("%1: no complete response within %2 ms").arg(what).arg(timeoutMs);
+            error.details =
+                QStringLiteral("the overall timeout (%1 ms) ran out before the response was complete").arg(timeoutMs);
+        }
         return error;
     case AbortCause::Inactivity:
         error.code = Error::Code::InactivityTimeout;
         error.message = QStringLiteral("%1: nothing received for %2 ms").arg(what).arg(timeoutMs);
+        error.details = QStringLiteral("the inactivity timeout (%1 ms) ran out after the stream began").arg(timeoutMs);
         return error;
     case AbortCause::Protocol:
     case AbortCause::None:

@@ -25,9 +25,14 @@ enum class AbortCause { None, User, Timeout, Inactivity, Protocol };
 Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &headers, const QByteArray &body,
                    const QString &what);
 
-/// The error for a failure of the transport (no HTTP status).
+/// The error for a failure of the transport (no HTTP status). For the
+/// client's own timeouts, `timeoutMs` is the limit that ran out, and
+/// `streaming` tells what the overall one bounded (for a stream, only the wait
+/// for the response to begin); the details name the timeout instead of Qt's
+/// "Operation canceled", which a cancel reports too.
 SWITCHBOARD_AUTOTEST_EXPORT Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString,
-                                                AbortCause cause, int timeoutMs, const QString &what);
+                                                AbortCause cause, int timeoutMs, const QString &what,
+                                                bool streaming);
 
 /// True for transport errors where the request never reached the server.
 SWITCHBOARD_AUTOTEST_EXPORT bool neverReachedServer(QNetworkReply::NetworkError error);

@@ -142,6 +142,26 @@ void addTransportRows()
         QTest::newRow(name) << transport;
 }
 
+/// Has `responder` write `chunks` one by one, `intervalMs` apart (the first
+/// after one interval), then end the stream, or fall silent if `endAfter` is
+/// false.
+void writePaced(HttpResponder *responder, const QList<QByteArray> &chunks, int intervalMs, bool endAfter)
+{
+    auto next = std::make_shared<qsizetype>(0);
+    auto *timer = new QTimer(responder);
+    QObject::connect(timer, &QTimer::timeout, responder, [=] {
+        if (!responder->isOpen())
+            return;
+        responder->writeChunk(chunks.at((*next)++));
+        if (*next == chunks.size()) {
+            timer->stop();
+            if (endAfter)
+                responder->endStream();
+        }
+    });
+    timer->start(intervalMs);
+}
+
 /// Waits for an operation's finished() and counts its emissions.
 template<typename Operation>
 bool waitFinished(Operation *operation, int timeoutMs = 10000)
@@ -180,6 +200,8 @@ private Q_SLOTS:
     void streamMalformedEvent();
     void streamInactivityTimeout_data();
     void streamInactivityTimeout();
+    void streamOutlivesOverallTimeout_data();
+    void streamOutlivesOverallTimeout();
     void streamWrongContentType();
     void streamBytesAfterDone_data();
     void streamBytesAfterDone();
@@ -201,6 +223,7 @@ private Q_SLOTS:
     void postNotRetriedAfterItWasSent();
     void streamNotRetriedAfterFirstEvent_data();
     void streamNotRetriedAfterFirstEvent();
+    void overallTimeout_data();
     void overallTimeout();
     void transportErrors_data();
     void transportErrors();
@@ -660,17 +683,58 @@ void tst_ConversationsClient::streamInactivityTimeout()
 {
     QFETCH(Transport, transport);
     Fixture f(transport);
+    // Events for 200 ms, past the overall timeout, then silence: only the
+    // inactivity timeout ends the stream, and what arrived stays.
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
-        responder->writeChunk(Started);   // then silence
+        writePaced(responder, {Started, delta(0, "a"), delta(0, "b"), delta(0, "c")}, 50, false);
     };
     CallOptions options;
-    options.inactivityTimeoutMs = 200;
+    options.timeoutMs = 100;
+    options.inactivityTimeoutMs = 300;
     std::unique_ptr<ConversationStream> stream(f.client.startStream(hello(), options));
     QVERIFY(waitFinished(stream.get()));
     QCOMPARE(stream->error().code, Error::Code::InactivityTimeout);
-    QCOMPARE(stream->error().message, u"POST /v1/conversations: nothing received for 200 ms"_s);
-    QCOMPARE(stream->eventCount(), 1);
+    QCOMPARE(stream->error().message, u"POST /v1/conversations: nothing received for 300 ms"_s);
+    QCOMPARE(stream->error().details, u"the inactivity timeout (300 ms) ran out after the stream began"_s);
+    QCOMPARE(stream->eventCount(), 4);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"abc"_s);
+    QCOMPARE(stream->attempts(), 1);
+    QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
+}
+
+void tst_ConversationsClient::streamOutlivesOverallTimeout_data()
+{
+    addTransportRows();
+}
+
+void tst_ConversationsClient::streamOutlivesOverallTimeout()
+{
+    QFETCH(Transport, transport);
+    Fixture f(transport);
+    // The headers at once, the first event only after the overall timeout,
+    // then events every 50 ms until well past it: the overall timeout bounds
+    // only the wait for the response to begin, so the stream completes.
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        QTimer::singleShot(200, responder, [responder] {
+            if (!responder->isOpen())
+                return;
+            responder->writeChunk(Started);
+            writePaced(responder, {delta(0, "one "), delta(0, "two "), delta(0, "three "), delta(0, "four"), Done},
+                       50, true);
+        });
+    };
+    CallOptions options;
+    options.timeoutMs = 100;
+    options.inactivityTimeoutMs = 2000;
+    options.retryPolicy = RetryPolicy::none();
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello(), options));
+    QVERIFY(waitFinished(stream.get()));
+    QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+    QVERIFY(stream->isComplete());
+    QCOMPARE(stream->eventCount(), 6);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"one two three four"_s);
     QCOMPARE(stream->attempts(), 1);
     QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
@@ -1064,17 +1128,53 @@ void tst_ConversationsClient::streamNotRetriedAfterFirstEvent()
     QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
+void tst_ConversationsClient::overallTimeout_data()
+{
+    QTest::addColumn<bool>("streaming");
+    QTest::addColumn<Transport>("transport");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("details");
+    QTest::newRow("call") << false << Transport::Direct
+                          << u"POST /v1/conversations: no complete response within 150 ms"_s
+                          << u"the overall timeout (150 ms) ran out before the response was complete"_s;
+    for (const auto &[name, transport] : Transports) {
+        QTest::addRow("stream %s", name) << true << transport << u"POST /v1/conversations: no response within 150 ms"_s
+                                         << u"the overall timeout (150 ms) ran out before the response began"_s;
+    }
+}
+
 void tst_ConversationsClient::overallTimeout()
 {
-    Fixture f;
+    QFETCH(bool, streaming);
+    QFETCH(Transport, transport);
+    QFETCH(QString, message);
+    QFETCH(QString, details);
+    Fixture f(transport);
     f.server.handler = [](const HttpRequest &, HttpResponder *) { /* never answers */ };
     CallOptions options;
     options.timeoutMs = 150;
+    // Shorter, but a stream's inactivity timeout starts only once the
+    // response has begun: a server that never answers meets the overall one.
+    options.inactivityTimeoutMs = 50;
     options.retryPolicy = RetryPolicy::none();
-    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello(), options));
-    QVERIFY(waitFinished(reply.get()));
-    QCOMPARE(reply->error().code, Error::Code::Timeout);
-    QCOMPARE(reply->error().message, u"POST /v1/conversations: no complete response within 150 ms"_s);
+    Error error;
+    int attempts = 0;
+    if (streaming) {
+        std::unique_ptr<ConversationStream> stream(f.client.startStream(hello(), options));
+        QVERIFY(waitFinished(stream.get()));
+        error = stream->error();
+        attempts = stream->attempts();
+    } else {
+        std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello(), options));
+        QVERIFY(waitFinished(reply.get()));
+        error = reply->error();
+        attempts = reply->attempts();
+    }
+    QCOMPARE(error.code, Error::Code::Timeout);
+    QCOMPARE(error.message, message);
+    QCOMPARE(error.details, details);
+    QCOMPARE(attempts, 1);
+    QCOMPARE(f.server.requests.size(), 1);
 }
 
 void tst_ConversationsClient::transportErrors_data()
@@ -1086,41 +1186,56 @@ void tst_ConversationsClient::transportErrors_data()
     QTest::addColumn<QNetworkReply::NetworkError>("networkError");
     QTest::addColumn<QString>("errorString");
     QTest::addColumn<int>("cause");
+    QTest::addColumn<bool>("streaming");
     QTest::addColumn<Error::Code>("code");
     QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("details");
     QTest::addColumn<bool>("neverReachedServer");
     using Cause = Http::AbortCause;
     QTest::newRow("connection refused")
-        << QNetworkReply::ConnectionRefusedError << u"Connection refused"_s << int(Cause::None)
-        << Error::Code::ConnectionRefused << u"POST /v1/conversations: Connection refused"_s << true;
+        << QNetworkReply::ConnectionRefusedError << u"Connection refused"_s << int(Cause::None) << false
+        << Error::Code::ConnectionRefused << u"POST /v1/conversations: Connection refused"_s << u"Connection refused"_s
+        << true;
     QTest::newRow("remote host closed")
-        << QNetworkReply::RemoteHostClosedError << u"Connection closed"_s << int(Cause::None)
-        << Error::Code::ConnectionClosed << u"POST /v1/conversations: Connection closed"_s << false;
+        << QNetworkReply::RemoteHostClosedError << u"Connection closed"_s << int(Cause::None) << false
+        << Error::Code::ConnectionClosed << u"POST /v1/conversations: Connection closed"_s << u"Connection closed"_s
+        << false;
     QTest::newRow("host not found")
-        << QNetworkReply::HostNotFoundError << u"Host api.mistral.invalid not found"_s << int(Cause::None)
-        << Error::Code::HostNotFound << u"POST /v1/conversations: Host api.mistral.invalid not found"_s << true;
+        << QNetworkReply::HostNotFoundError << u"Host api.mistral.invalid not found"_s << int(Cause::None) << false
+        << Error::Code::HostNotFound << u"POST /v1/conversations: Host api.mistral.invalid not found"_s
+        << u"Host api.mistral.invalid not found"_s << true;
     QTest::newRow("tls handshake failed")
         << QNetworkReply::SslHandshakeFailedError << u"SSL handshake failed: The certificate has expired"_s
-        << int(Cause::None) << Error::Code::TlsError
-        << u"POST /v1/conversations: SSL handshake failed: The certificate has expired"_s << false;
+        << int(Cause::None) << false << Error::Code::TlsError
+        << u"POST /v1/conversations: SSL handshake failed: The certificate has expired"_s
+        << u"SSL handshake failed: The certificate has expired"_s << false;
     QTest::newRow("socket timeout")
-        << QNetworkReply::TimeoutError << u"Socket operation timed out"_s << int(Cause::None)
-        << Error::Code::Timeout << u"POST /v1/conversations: Socket operation timed out"_s << false;
+        << QNetworkReply::TimeoutError << u"Socket operation timed out"_s << int(Cause::None) << false
+        << Error::Code::Timeout << u"POST /v1/conversations: Socket operation timed out"_s
+        << u"Socket operation timed out"_s << false;
     // Qt reports our own abort() as OperationCanceledError whatever the
-    // reason; the cause tells them apart.
+    // reason; the cause tells them apart, and the details name the timeout
+    // rather than repeat Qt's "Operation canceled".
     QTest::newRow("our timeout")
-        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Timeout)
-        << Error::Code::Timeout << u"POST /v1/conversations: no complete response within 150 ms"_s << false;
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Timeout) << false
+        << Error::Code::Timeout << u"POST /v1/conversations: no complete response within 150 ms"_s
+        << u"the overall timeout (150 ms) ran out before the response was complete"_s << false;
+    QTest::newRow("our timeout, stream")
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Timeout) << true
+        << Error::Code::Timeout << u"POST /v1/conversations: no response within 150 ms"_s
+        << u"the overall timeout (150 ms) ran out before the response began"_s << false;
     QTest::newRow("our inactivity timeout")
-        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Inactivity)
-        << Error::Code::InactivityTimeout << u"POST /v1/conversations: nothing received for 150 ms"_s << false;
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::Inactivity) << true
+        << Error::Code::InactivityTimeout << u"POST /v1/conversations: nothing received for 150 ms"_s
+        << u"the inactivity timeout (150 ms) ran out after the stream began"_s << false;
     QTest::newRow("canceled")
-        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::User)
-        << Error::Code::Canceled << u"POST /v1/conversations: canceled"_s << false;
+        << QNetworkReply::OperationCanceledError << u"Operation canceled"_s << int(Cause::User) << false
+        << Error::Code::Canceled << u"POST /v1/conversations: canceled"_s << u"Operation canceled"_s << false;
     QTest::newRow("other")
         << QNetworkReply::ProtocolFailure << u"Invalid HTTP response: invalid constant string"_s << int(Cause::None)
-        << Error::Code::NetworkError << u"POST /v1/conversations: Invalid HTTP response: invalid constant string"_s
-        << false;
+        << false << Error::Code::NetworkError
+        << u"POST /v1/conversations: Invalid HTTP response: invalid constant string"_s
+        << u"Invalid HTTP response: invalid constant string"_s << false;
 }
 
 void tst_ConversationsClient::transportErrors()
@@ -1128,14 +1243,16 @@ void tst_ConversationsClient::transportErrors()
     QFETCH(QNetworkReply::NetworkError, networkError);
     QFETCH(QString, errorString);
     QFETCH(int, cause);
+    QFETCH(bool, streaming);
     QFETCH(Error::Code, code);
     QFETCH(QString, message);
+    QFETCH(QString, details);
     QFETCH(bool, neverReachedServer);
     const Error error = Http::fromTransport(networkError, errorString, Http::AbortCause(cause), 150,
-                                            u"POST /v1/conversations"_s);
+                                            u"POST /v1/conversations"_s, streaming);
     QCOMPARE(error.code, code);
     QCOMPARE(error.message, message);
-    QCOMPARE(error.details, errorString);
+    QCOMPARE(error.details, details);
     QCOMPARE(error.httpStatus, 0);
     QCOMPARE(Http::neverReachedServer(networkError), neverReachedServer);
 }

@@ -19,9 +19,12 @@ class ConversationsClientPrivate;
 struct SWITCHBOARD_EXPORT CallOptions
 {
     std::optional<RetryPolicy> retryPolicy;
-    /// Time limit of each attempt, in ms (0: none).
+    /// The overall timeout of each attempt, in ms (0: none): until the
+    /// response is complete, or for a stream until it begins (see
+    /// ConversationsClient, "Timeouts").
     std::optional<int> timeoutMs;
-    /// For streams: the longest silence allowed between bytes, in ms (0: none).
+    /// For streams, once the response has begun: the longest silence allowed
+    /// between bytes, in ms (0: none).
     std::optional<int> inactivityTimeoutMs;
 };
 
@@ -32,9 +35,26 @@ struct SWITCHBOARD_EXPORT CallOptions
 /// error, printed as "(set)" by QDebug), the server URL
 /// (SWITCHBOARD_SERVER_URL, else https://api.mistral.ai), the
 /// QNetworkAccessManager (one of its own unless you give yours), a
-/// RetryPolicy (see there for what is retried and what never is), a timeout
-/// per attempt (300 s, as the SDKs) and, for streams, an inactivity timeout
-/// (120 s). The User-Agent is "switchboard/<version>".
+/// RetryPolicy (see there for what is retried and what never is), an overall
+/// timeout per attempt (300 s, as the SDKs) and, for streams, an inactivity
+/// timeout (120 s). The User-Agent is "switchboard/<version>".
+///
+/// Timeouts, per attempt, both overridable per call (CallOptions):
+/// - The overall timeout bounds a non-streaming call until its response is
+///   complete. For a stream it bounds only the wait for the response to begin
+///   (status line and headers): a turn may stream for longer than any fixed
+///   limit (long generations, many tool calls), so a stream that keeps
+///   sending is never cut. The Python SDK behaves so (its timeout_ms becomes
+///   httpx's connect/read timeouts, a read timeout being per read, never a
+///   total); the TypeScript SDK's AbortSignal.timeout cuts even a flowing
+///   stream after timeoutMs, which is what this avoids. To bound a stream's
+///   total time, abort() it from a timer of your own.
+/// - The inactivity timeout guards a stream once it has begun: the longest
+///   silence between received bytes, so a stalled stream ends.
+/// The errors tell them apart: Error::Code::Timeout ("no complete response
+/// within N ms", for a stream "no response within N ms") and
+/// Error::Code::InactivityTimeout ("nothing received for N ms"); `details`
+/// names the timeout and its limit. A user's abort() is Error::Code::Canceled.
 ///
 /// Non-streaming calls return an ApiReply (ApiResult<T> with the typed
 /// result); streaming calls return a ConversationStream, which emits a signal
@@ -83,8 +103,10 @@ public:
 
     void setRetryPolicy(const RetryPolicy &policy);
     RetryPolicy retryPolicy() const;
+    /// The overall timeout of each attempt, in ms (0: none); see "Timeouts".
     void setTimeout(int milliseconds);
     int timeout() const;
+    /// A stream's longest silence once it has begun, in ms (0: none).
     void setInactivityTimeout(int milliseconds);
     int inactivityTimeout() const;
     /// The largest SSE event accepted, in bytes (16 MiB by default).

@@ -48,7 +48,7 @@ public:
         ConnectionClosed,            ///< the peer closed or reset the connection
         HostNotFound,
         TlsError,
-        Timeout,                     ///< the overall time limit of a request passed
+        Timeout,                     ///< the overall timeout: no complete response (for a stream: none begun) in time
         InactivityTimeout,           ///< nothing arrived for too long on a stream
         Canceled,                    ///< abort() by the caller
 
