@@ -87,13 +87,31 @@ StartConversationRequest hello()
     return request;
 }
 
-RetryPolicy fastRetries(int initialMs = 1)
+// Not inlined: GCC 12 takes the QList initializer of RetryPolicy's
+// statusCodes, inlined into a _data() function, for uninitialized memory
+// (a false -Wmaybe-uninitialized).
+[[gnu::noinline]] RetryPolicy fastRetries(int initialMs = 1)
 {
     RetryPolicy policy;
     policy.initialIntervalMs = initialMs;
     policy.maxIntervalMs = 50;
     policy.jitterMs = 0;
     policy.maxElapsedMs = 10000;
+    return policy;
+}
+
+/// A policy that gives up after exactly three attempts when each fails at
+/// once: retries 200 ms apart within 500 ms, so the third failure (after at
+/// least 2 × 190 ms, a coarse timer firing up to 5% early) leaves no room for
+/// a fourth, and the second (after about 200 ms) leaves 100 ms to spare.
+[[gnu::noinline]] RetryPolicy threeAttempts()   // not inlined: see fastRetries()
+{
+    RetryPolicy policy;
+    policy.initialIntervalMs = 200;
+    policy.maxIntervalMs = 200;
+    policy.exponent = 1.0;
+    policy.jitterMs = 0;
+    policy.maxElapsedMs = 500;
     return policy;
 }
 
@@ -175,6 +193,7 @@ bool waitFinished(Operation *operation, int timeoutMs = 10000)
 } // namespace
 
 Q_DECLARE_METATYPE(Transport)
+Q_DECLARE_METATYPE(Switchboard::RetryPolicy)
 
 class tst_ConversationsClient : public QObject
 {
@@ -219,6 +238,9 @@ private Q_SLOTS:
     void serviceUnavailableThenSuccess_data();
     void serviceUnavailableThenSuccess();
     void retriesExhausted();
+    void retryRules_data();
+    void retryRules();
+    void connectionRefused_data();
     void connectionRefused();
     void postNotRetriedAfterItWasSent();
     void streamNotRetriedAfterFirstEvent_data();
@@ -1062,8 +1084,91 @@ void tst_ConversationsClient::retriesExhausted()
     QCOMPARE(f.server.requests.size(), reply->attempts());
 }
 
+void tst_ConversationsClient::retryRules_data()
+{
+    // The server answers `statuses` in turn (the last one from then on).
+    QTest::addColumn<RetryPolicy>("clientPolicy");
+    QTest::addColumn<bool>("perCall");
+    QTest::addColumn<RetryPolicy>("callPolicy");
+    QTest::addColumn<QList<int>>("statuses");
+    QTest::addColumn<int>("attempts");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<QString>("message");
+
+    const RetryPolicy fast = fastRetries();
+    const RetryPolicy none = RetryPolicy::none();   // also the unused per-call column
+    RetryPolicy teapot = fastRetries();
+    teapot.statusCodes = {418};
+    const QString unavailable = u"POST /v1/conversations: HTTP 503 Service Unavailable: Service unavailable"_s;
+
+    // CallOptions::retryPolicy replaces the client's policy, both ways.
+    QTest::newRow("per-call policy retries, client's does not")
+        << none << true << fast << QList<int>{503, 503, 200} << 3 << Error::Code::NoError
+        << QString();
+    QTest::newRow("per-call none, client's retries")
+        << fast << true << none << QList<int>{503, 200} << 1 << Error::Code::ServerError
+        << unavailable;
+    QTest::newRow("client's policy without an override")
+        << fast << false << none << QList<int>{503, 200} << 2 << Error::Code::NoError << QString();
+    // statusCodes is the whole list: a listed 418 is retried, an unlisted 503 not.
+    QTest::newRow("listed 418 retried") << teapot << false << none << QList<int>{418, 200} << 2
+                                        << Error::Code::NoError << QString();
+    QTest::newRow("unlisted 503 not retried") << teapot << false << none << QList<int>{503, 200} << 1
+                                              << Error::Code::ServerError << unavailable;
+    QTest::newRow("429 until retries are exhausted")
+        << threeAttempts() << false << none << QList<int>{429} << 3 << Error::Code::RateLimited
+        << u"POST /v1/conversations: HTTP 429 Too Many Requests: Too many requests (gave up after 3 attempts)"_s;
+}
+
+void tst_ConversationsClient::retryRules()
+{
+    QFETCH(RetryPolicy, clientPolicy);
+    QFETCH(bool, perCall);
+    QFETCH(RetryPolicy, callPolicy);
+    QFETCH(QList<int>, statuses);
+    QFETCH(int, attempts);
+    QFETCH(Error::Code, code);
+    QFETCH(QString, message);
+    Fixture f;
+    f.client.setRetryPolicy(clientPolicy);
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        const int status = statuses.at(std::min(f.server.requests.size(), statuses.size()) - 1);
+        if (status == 200)
+            responder->respond(200, JsonHeaders, ResponseBody);
+        else if (status == 429)
+            responder->respond(429, JsonHeaders, R"({"message":"Too many requests"})");
+        else
+            responder->respond(status, JsonHeaders, R"({"message":"Service unavailable"})");
+    };
+    CallOptions options;
+    if (perCall)
+        options.retryPolicy = callPolicy;
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello(), options));
+    QSignalSpy retries(reply.get(), &ApiReply::retryScheduled);
+    QVERIFY(waitFinished(reply.get()));
+    QCOMPARE(reply->error().code, code);
+    QCOMPARE(reply->error().message, message);
+    QCOMPARE(reply->attempts(), attempts);
+    QCOMPARE(f.server.requests.size(), attempts);
+    QCOMPARE(retries.size(), attempts - 1);
+}
+
+void tst_ConversationsClient::connectionRefused_data()
+{
+    QTest::addColumn<bool>("retryConnectionErrors");
+    QTest::addColumn<int>("attempts");
+    QTest::addColumn<QString>("message");
+    // Never reached the server: safe to repeat, unless the policy says not to.
+    QTest::newRow("retried") << true << 3
+                             << u"POST /v1/conversations: Connection refused (gave up after 3 attempts)"_s;
+    QTest::newRow("not retried") << false << 1 << u"POST /v1/conversations: Connection refused"_s;
+}
+
 void tst_ConversationsClient::connectionRefused()
 {
+    QFETCH(bool, retryConnectionErrors);
+    QFETCH(int, attempts);
+    QFETCH(QString, message);
     // A port nobody listens on: take one and close it.
     QTcpServer probe;
     QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
@@ -1071,14 +1176,16 @@ void tst_ConversationsClient::connectionRefused()
     probe.close();
     ConversationsClient client;
     client.setServerUrl(QUrl(u"http://127.0.0.1:"_s + QString::number(port)));
-    RetryPolicy policy = fastRetries();
-    policy.maxElapsedMs = 60;
+    RetryPolicy policy = threeAttempts();
+    policy.retryConnectionErrors = retryConnectionErrors;
     client.setRetryPolicy(policy);
     std::unique_ptr<ApiResult<ConversationResponse>> reply(client.start(hello()));
     QSignalSpy retries(reply.get(), &ApiReply::retryScheduled);
     QVERIFY(waitFinished(reply.get()));
     QCOMPARE(reply->error().code, Error::Code::ConnectionRefused);
-    QVERIFY(retries.size() >= 1);   // never reached the server: safe to repeat
+    QCOMPARE(reply->error().message, message);
+    QCOMPARE(reply->attempts(), attempts);
+    QCOMPARE(retries.size(), attempts - 1);
     QCOMPARE(reply->httpStatus(), 0);
 }
 
