@@ -217,6 +217,8 @@ private Q_SLOTS:
     void streamResponseErrorEvent();
     void streamMalformedEvent_data();
     void streamMalformedEvent();
+    void streamEventTooLarge_data();
+    void streamEventTooLarge();
     void streamInactivityTimeout_data();
     void streamInactivityTimeout();
     void streamOutlivesOverallTimeout_data();
@@ -694,6 +696,43 @@ void tst_ConversationsClient::streamMalformedEvent()
     QVERIFY2(stream->error().message.startsWith(message), qPrintable(stream->error().message));
     QCOMPARE(stream->eventCount(), 1);
     QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
+}
+
+void tst_ConversationsClient::streamEventTooLarge_data()
+{
+    QTest::addColumn<int>("chunkSize");
+    QTest::newRow("one write") << 0;
+    QTest::newRow("7-byte chunks") << 7;
+}
+
+void tst_ConversationsClient::streamEventTooLarge()
+{
+    QFETCH(int, chunkSize);
+    Fixture f;
+    // Two events within the limit, then one over it: the stream fails there,
+    // whether the event came whole or was still growing, and the limit is
+    // named. Nothing after it is read.
+    f.client.setMaxEventSize(256);
+    const QByteArray transcript = Started + delta(0, "kept") + delta(0, QByteArray(300, 'x')) + Done;
+    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
+        responder->beginStream(200, SseHeaders);
+        QList<QByteArray> chunks;
+        for (qsizetype offset = 0; offset < transcript.size(); offset += chunkSize ? chunkSize : transcript.size())
+            chunks.append(transcript.mid(offset, chunkSize ? chunkSize : transcript.size()));
+        writePaced(responder, chunks, 0, true);
+    };
+    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
+    QSignalSpy errors(stream.get(), &ConversationStream::errorOccurred);
+    QVERIFY(waitFinished(stream.get()));
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(stream->error().code, Error::Code::EventTooLarge);
+    QCOMPARE(stream->error().message,
+             u"POST /v1/conversations: after event 2: an SSE event is larger than the limit of 256 bytes"_s);
+    QCOMPARE(stream->eventCount(), 2);
+    QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"kept"_s);
+    QVERIFY(!stream->isComplete());
+    QCOMPARE(stream->attempts(), 1);   // events were delivered: never sent again
 }
 
 void tst_ConversationsClient::streamInactivityTimeout_data()
