@@ -101,17 +101,17 @@ StartConversationRequest hello()
 }
 
 /// A policy that gives up after exactly three attempts when each fails at
-/// once: retries 200 ms apart within 500 ms, so the third failure (after at
-/// least 2 × 190 ms, a coarse timer firing up to 5% early) leaves no room for
-/// a fourth, and the second (after about 200 ms) leaves 100 ms to spare.
+/// once, whatever the machine's load: the retries wait 50 ms, then 500 ms,
+/// then would wait 5 s, which no longer fits in the 2 s budget. The second
+/// retry fits as long as the first two attempts take under 1.4 s in all.
 [[gnu::noinline]] RetryPolicy threeAttempts()   // not inlined: see fastRetries()
 {
     RetryPolicy policy;
-    policy.initialIntervalMs = 200;
-    policy.maxIntervalMs = 200;
-    policy.exponent = 1.0;
+    policy.initialIntervalMs = 50;
+    policy.maxIntervalMs = 60000;
+    policy.exponent = 10.0;
     policy.jitterMs = 0;
-    policy.maxElapsedMs = 500;
+    policy.maxElapsedMs = 2000;
     return policy;
 }
 
