@@ -1059,6 +1059,14 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
         }
     }
 
+    // A stream fault may apply to the first attempts only.
+    bool streamFault = rule && rule->fault.isStreamFault() && turn.stream;
+    if (streamFault && rule->fault.failAttempts > 0)
+        streamFault = ++d->ruleAttempts[ruleIndex] <= rule->fault.failAttempts;
+    const Fault fault = streamFault ? rule->fault : Fault();
+    // What the conversation was before the turn, for `stores: nothing`.
+    const StoredConversation beforeTurn = conv;
+
     // Apply the inputs.
     qint64 prompt = conv.conversation.instructions ? tokens(*conv.conversation.instructions) : 0;
     for (const Entry &entry : std::as_const(conv.entries))
@@ -1081,6 +1089,9 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
         if (allowed)
             generator.addExecution(*fc, conv.confirmedResults.value(fc->toolCallId));
     }
+    StoredConversation afterInputs = conv;   // for `stores: inputs`
+    afterInputs.turns = turnNumber;
+    afterInputs.conversation.updatedAt = timestampNow();
     generator.run(rule);
     TurnOutput out = generator.finish(prompt);
     for (auto it = generator.pendingResults().cbegin(); it != generator.pendingResults().cend(); ++it)
@@ -1094,9 +1105,14 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
     conv.conversation.updatedAt = timestampNow();
     const QString conversationId = conv.conversation.id;
     if (turn.store) {
+        // A faulted stream may keep less than the whole turn (`stores`), as
+        // a server that failed before or while storing it would.
+        StoredConversation kept = fault.stores == Fault::Stores::Inputs  ? afterInputs
+                                : fault.stores == Fault::Stores::Nothing ? beforeTurn
+                                                                         : conv;
         if (!d->conversations.contains(conversationId))
-            conv.sequence = ++d->sequence;
-        d->conversations.insert(conversationId, conv);
+            kept.sequence = ++d->sequence;
+        d->conversations.insert(conversationId, kept);
     }
 
     if (!turn.stream) {
@@ -1131,7 +1147,7 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
     if (d->record) {   // only then: this runs per event
         for (qsizetype i = 0; i < payloads.size(); ++i) {
             const QJsonObject payload = payloads.at(i).toJson();
-            if (i != (rule ? rule->fault.malformedEvent : -1))
+            if (i != fault.malformedEvent)
                 call.record(u"ConversationEvents"_s,
                             QJsonObject{{u"event"_s, payload.value("type"_L1)}, {u"data"_s, payload}},
                             u"event %1"_s.arg(i));
@@ -1139,8 +1155,7 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
     }
     call.responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     call.served(200);
-    auto *session = new StreamSession(call.responder, std::move(payloads), rule ? rule->fault : Fault(),
-                                      script.eventIntervalMs);
+    auto *session = new StreamSession(call.responder, std::move(payloads), fault, script.eventIntervalMs);
     session->start();
 }
 
@@ -1396,6 +1411,7 @@ static void list(EmulatorPrivate *d, const Call &call)
 
 void EmulatorPrivate::handle(const HttpRequest &request, HttpResponder *responder)
 {
+    Q_EMIT q->requestReceived(QString::fromLatin1(request.method), QString::fromUtf8(request.path), request.body);
     const Call call{this, request, responder,
                     QString::fromLatin1(request.method) + u' ' + QString::fromUtf8(request.path)};
 

@@ -415,7 +415,7 @@ public:
     Fault loadFault(const YAML::Node &node) const
     {
         checkKeys(node, {"status", "body", "content_type", "retry_after", "fail_attempts", "close_after_bytes",
-                         "close_after_events", "stall_ms", "malformed_event", "trickle"},
+                         "close_after_events", "stall_ms", "malformed_event", "trickle", "stores"},
                   u"fault"_s);
         Fault f;
         if (const YAML::Node n = node["status"]) {
@@ -448,12 +448,27 @@ public:
             f.trickleBytes = t["bytes"] ? smallInt(t["bytes"], u"bytes"_s, 1) : 1;
             f.trickleIntervalMs = t["interval_ms"] ? smallInt(t["interval_ms"], u"interval_ms"_s) : 10;
         }
+        if (const YAML::Node n = node["stores"]) {
+            const QString stores = string(n, u"stores"_s);
+            if (stores == u"everything")
+                f.stores = Fault::Stores::Everything;
+            else if (stores == u"inputs")
+                f.stores = Fault::Stores::Inputs;
+            else if (stores == u"nothing")
+                f.stores = Fault::Stores::Nothing;
+            else
+                fail(n.Mark(), Error::Code::WrongType, u"stores must be everything, inputs or nothing"_s);
+        }
         const bool streamFault = f.isStreamFault();
         if (f.status != 0 && streamFault)
             fail(node.Mark(), Error::Code::WrongType,
                  u"a fault is either an HTTP status or a stream fault, not both"_s);
-        if ((node["body"] || node["retry_after"] || node["fail_attempts"] || node["content_type"]) && f.status == 0)
-            fail(node.Mark(), Error::Code::MissingKey, u"body, retry_after and fail_attempts need a 'status'"_s);
+        if ((node["body"] || node["retry_after"] || node["content_type"]) && f.status == 0)
+            fail(node.Mark(), Error::Code::MissingKey, u"body and retry_after need a 'status'"_s);
+        if (node["fail_attempts"] && f.status == 0 && !streamFault)
+            fail(node.Mark(), Error::Code::MissingKey, u"fail_attempts needs a 'status' or a stream fault"_s);
+        if (node["stores"] && !streamFault)
+            fail(node.Mark(), Error::Code::MissingKey, u"stores needs a stream fault"_s);
         if (f.status != 0 && f.body.isEmpty()) {
             f.body = QJsonDocument(QJsonObject{{u"object"_s, u"error"_s},
                                                {u"message"_s, u"Injected fault"_s},

@@ -63,13 +63,16 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Fault
     QByteArray body;                   ///< its body (JSON text unless contentType says otherwise)
     QByteArray contentType = "application/json";
     int retryAfter = -1;               ///< seconds; -1 = no Retry-After header
-    int failAttempts = 0;              ///< with status: only the first N matching requests fail (0 = all)
+    int failAttempts = 0;              ///< only the first N matching requests get the fault (0 = all)
     qint64 closeAfterBytes = -1;       ///< stream: drop the connection after this many SSE bytes
     int closeAfterEvents = -1;         ///< stream: drop the connection after this many events
     int stallMs = 0;                   ///< stream: pause before each event after the first
     int malformedEvent = -1;           ///< stream: this event (0-based) is sent as broken JSON
     int trickleBytes = 0;              ///< stream: write in pieces of this many bytes ...
     int trickleIntervalMs = 0;         ///< ... this far apart
+    /// stream: what the conversation keeps of a turn whose stream is faulted
+    enum class Stores { Everything, Inputs, Nothing };
+    Stores stores = Stores::Everything;
 
     bool isStreamFault() const
     {

@@ -106,6 +106,8 @@ private Q_SLOTS:
     void failFirstAttempts();
     void streamFaults_data();
     void streamFaults();
+    void streamFaultStores_data();
+    void streamFaultStores();
     void turnNumber();
     void defaultScriptCallsMentionedTools();
     void scriptErrors_data();
@@ -943,6 +945,73 @@ void tst_Emulator::streamFaults()
     QCOMPARE(bad, badEvents);
 }
 
+void tst_Emulator::streamFaultStores_data()
+{
+    QTest::addColumn<QByteArray>("stores");
+    QTest::addColumn<QStringList>("history");   // entry types after the faulted turn
+    QTest::addColumn<QString>("next");          // the reply to the same append sent again
+    const QStringList before{u"message.input"_s, u"message.output"_s};
+    QTest::newRow("everything") << "everything"_ba << before + QStringList{u"message.input"_s, u"message.output"_s}
+                                << u"turn 3"_s;
+    QTest::newRow("inputs") << "inputs"_ba << before + QStringList{u"message.input"_s} << u"turn 3"_s;
+    // Nothing kept: the same turn again, past the fault thanks to fail_attempts.
+    QTest::newRow("nothing") << "nothing"_ba << before << u"turn 2"_s;
+}
+
+void tst_Emulator::streamFaultStores()
+{
+    QFETCH(QByteArray, stores);
+    QFETCH(QStringList, history);
+    QFETCH(QString, next);
+    Emulator emulator;
+    const Result<void> loaded = emulator.setScript(R"(
+rules:
+  - when: {turn: 2}
+    fault: {close_after_events: 1, fail_attempts: 1, stores: )" + stores + R"(}
+    reply: [{text: "turn {{turn}}"}]
+  - reply: [{text: "turn {{turn}}"}]
+)");
+    QVERIFY2(loaded, qPrintable(loaded.error().toString()));
+    QVERIFY(emulator.listen(0));
+    const auto post = [&](const QString &path, const QJsonObject &body) {
+        QNetworkRequest request(QUrl(emulator.url().toString() + path));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        QNetworkReply *reply = m_network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        QSignalSpy finished(reply, &QNetworkReply::finished);
+        if (!reply->isFinished())
+            finished.wait(20000);
+        reply->deleteLater();
+        return reply->readAll();
+    };
+    const QString id = QJsonDocument::fromJson(post(u"/v1/conversations"_s, {{u"inputs"_s, u"one"_s}, {u"model"_s, u"m"_s}}))
+                           .object()
+                           .value(u"conversation_id"_s)
+                           .toString();
+    QVERIFY(!id.isEmpty());
+    const QJsonObject append{{u"inputs"_s, u"two"_s}, {u"stream"_s, true}};
+    // The stream is cut after conversation.response.started.
+    const QByteArray faulted = post(u"/v1/conversations/"_s + id, append);
+    QVERIFY2(faulted.contains("conversation.response.started") && !faulted.contains("message.output.delta"),
+             faulted.constData());
+
+    QNetworkReply *reply = m_network.get(QNetworkRequest(QUrl(emulator.url().toString() + u"/v1/conversations/"_s + id + u"/history"_s)));
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    QVERIFY(finished.wait(20000));
+    const Result<ConversationHistory> stored =
+        ConversationHistory::fromJson(QJsonDocument::fromJson(reply->readAll()).object());
+    reply->deleteLater();
+    QVERIFY(stored);
+    QStringList types;
+    for (const Entry &entry : stored->entries)
+        types << entry.type();
+    QCOMPARE(types, history);
+
+    // Sent again, the request gets the whole reply (fail_attempts: 1).
+    const QByteArray again = post(u"/v1/conversations/"_s + id, append);
+    QVERIFY2(again.contains("conversation.response.done"), again.constData());
+    QVERIFY2(again.contains((u"\"content\":\""_s + next + u'"').toUtf8()), again.constData());
+}
+
 void tst_Emulator::turnNumber()
 {
     const QString id = startConversation(u"again"_s);
@@ -1035,6 +1104,12 @@ void tst_Emulator::scriptErrors_data()
     QTest::newRow("status and stream fault")
         << QByteArray("rules:\n  - fault: {status: 500, stall_ms: 3}\n")
         << u"f.yaml:2:12: a fault is either an HTTP status or a stream fault, not both"_s;
+    QTest::newRow("stores without a stream fault")
+        << QByteArray("rules:\n  - fault: {status: 500, stores: nothing}\n")
+        << u"f.yaml:2:12: stores needs a stream fault"_s;
+    QTest::newRow("unknown stores")
+        << QByteArray("rules:\n  - fault: {close_after_events: 1, stores: half}\n    reply: [{text: a}]\n")
+        << u"f.yaml:2:44: stores must be everything, inputs or nothing"_s;
     QTest::newRow("bad handoff target") << QByteArray("agents:\n  - name: a\n    handoffs: [b]\n")
                                         << u"f.yaml:3:16: handoff to unknown agent 'b'"_s;
     QTest::newRow("agent without name") << QByteArray("agents:\n  - model: m\n")

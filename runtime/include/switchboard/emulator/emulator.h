@@ -66,6 +66,9 @@ public:
 Q_SIGNALS:
     /// A response started (for streams: its status line went out).
     void requestServed(const QString &method, const QString &path, int status);
+    /// A request arrived (before it is answered), with its body as sent:
+    /// lets a test check exactly what a client sent.
+    void requestReceived(const QString &method, const QString &path, const QByteArray &body);
 
 private:
     const std::unique_ptr<EmulatorPrivate> d;
