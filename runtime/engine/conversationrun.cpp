@@ -589,21 +589,33 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         }
     }
 
-    if (inputsAt < 0) {
-        if (!turnInputs.isEmpty()) {
-            // The server never stored the turn: sending it again runs nothing twice.
-            qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
-            --turn;
-            if (turnRequest) {
-                const AppendConversationRequest request = *turnRequest;
-                ++turn;
-                Q_EMIT q->turnStarted(turn);
-                watch(client->appendStream(conversationId, request));
-            } else {
-                sendFirstTurn();
+    // The server never stored the turn: no inputs of it in the history, or,
+    // for a turn that only answered confirmations (which leave no entry of
+    // their own), calls it confirmed still pending.
+    bool notStored = inputsAt < 0 && !turnInputs.isEmpty();
+    if (inputsAt >= 0 && turnInputs.isEmpty() && turnRequest && turnRequest->toolConfirmations) {
+        for (const ToolCallConfirmation &confirmation : std::as_const(*turnRequest->toolConfirmations)) {
+            for (const Entry &entry : entries) {
+                const FunctionCallEntry *call = entry.as<FunctionCallEntry>();
+                if (call && call->toolCallId == confirmation.toolCallId
+                    && call->confirmationStatus == ConfirmationStatus::Pending)
+                    notStored = true;
             }
-            return;
         }
+    }
+    if (notStored) {
+        // Sending it again runs nothing twice.
+        qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
+        if (turnRequest) {
+            Q_EMIT q->turnStarted(turn);
+            watch(client->appendStream(conversationId, *turnRequest));
+        } else {
+            --turn;
+            sendFirstTurn();
+        }
+        return;
+    }
+    if (inputsAt < 0) {
         fail(Error(cause).prependContext(u"cannot recover: the history does not show where the turn began"_s));
         return;
     }

@@ -11,7 +11,9 @@
 #include "emulatorfixture.h"
 #include "testsupport.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
@@ -72,6 +74,40 @@ void openGate(QObject *plugin, const QString &key)
     QMetaObject::invokeMethod(plugin, "openGate", Q_ARG(QString, key));
 }
 
+/// The requests an emulator receives, one line each: "METHOD path" (ids as
+/// {id}), and for a POST what it carries: its text input in quotes, the
+/// types of its entry inputs, its tool confirmations, or "-" for nothing.
+struct RequestLog
+{
+    explicit RequestLog(Emulator &emulator)
+    {
+        QObject::connect(&emulator, &Emulator::requestReceived, &emulator,
+                         [this](const QString &method, const QString &path, const QByteArray &body) {
+                             static const QRegularExpression id(u"conv_[0-9a-f]{32}"_s);
+                             QString line = method + u' ' + QString(path).replace(id, u"{id}"_s);
+                             if (method == u"POST") {
+                                 const QJsonObject request = QJsonDocument::fromJson(body).object();
+                                 QStringList carried;
+                                 const QJsonValue inputs = request.value(u"inputs"_s);
+                                 if (inputs.isString())
+                                     carried << u'"' + inputs.toString() + u'"';
+                                 for (const QJsonValue &input : inputs.toArray()) {
+                                     carried << input[u"type"_s].toString();
+                                     if (input[u"type"_s] == u"function.result"_s)
+                                         resultCallIds << input[u"tool_call_id"_s].toString();
+                                 }
+                                 for (const QJsonValue &confirmation : request.value(u"tool_confirmations"_s).toArray())
+                                     carried << confirmation[u"confirmation"_s].toString();
+                                 line += u' ' + (carried.isEmpty() ? u"-"_s : carried.join(u", "_s));
+                             }
+                             lines << line;
+                         });
+    }
+
+    QStringList lines;
+    QStringList resultCallIds;   // of every function.result sent, in order
+};
+
 const QByteArray OneCall = R"(
 version: 1
 rules:
@@ -114,6 +150,8 @@ private Q_SLOTS:
     void stopAfterTurn();
     void brokenStreams_data();
     void brokenStreams();
+    void brokenStreamRecovery_data();
+    void brokenStreamRecovery();
     void brokenBeforeTheConversationIsKnown_data();
     void brokenBeforeTheConversationIsKnown();
     void recoveryFails_data();
@@ -758,6 +796,184 @@ rules:
     QCOMPARE(stored.count(u"function.call"_s), 1);
     QCOMPARE(stored.count(u"function.result"_s), 1);
     QCOMPARE(stored.last(), u"message.output"_s);
+}
+
+void tst_ConversationRun::brokenStreamRecovery_data()
+{
+    // A turn's stream is cut right after conversation.response.started (the
+    // id is known), and the emulator keeps everything of it, its inputs
+    // only (the answer was lost), or nothing. The run reads the history and
+    // takes the matching branch: rebuild the turn from it, ask for the
+    // answer anew with an append without inputs, or send the turn again.
+    // Every request is checked, so an input or result sent twice shows.
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QByteArray>("stores");
+    QTest::addColumn<QStringList>("requests");
+    QTest::addColumn<QStringList>("transcript");
+    QTest::addColumn<QString>("answer");   // the last message, "The fact is: " + the result when it starts so
+
+    const QString start = u"POST /v1/conversations \"What is pi?\""_s;
+    const QString history = u"GET /v1/conversations/{id}/history"_s;
+    const QString sendResult = u"POST /v1/conversations/{id} function.result"_s;
+    const QString askAgain = u"POST /v1/conversations/{id} -"_s;
+    const QStringList toolLoop{u"message.input"_s, u"message.output"_s, u"function.call"_s, u"function.result"_s,
+                               u"message.output"_s};
+    const QString fact = u"The fact is: "_s;
+
+    // The first turn (a start) breaks.
+    QTest::newRow("start, all stored") << u"start"_s << "everything"_ba
+                                       << QStringList{start, history, sendResult} << toolLoop << fact;
+    QTest::newRow("start, inputs stored") << u"start"_s << "inputs"_ba << QStringList{start, history, askAgain}
+                                          << QStringList{u"message.input"_s, u"message.output"_s}
+                                          << u"answered anew at turn 2"_s;
+    // Sent again, it makes a new conversation; the first one stays empty.
+    QTest::newRow("start, nothing stored") << u"start"_s << "nothing"_ba
+                                           << QStringList{start, history, start, sendResult} << toolLoop << fact;
+    // The append that carried the tool's result breaks.
+    QTest::newRow("result, all stored") << u"result"_s << "everything"_ba
+                                        << QStringList{start, sendResult, history} << toolLoop << fact;
+    QTest::newRow("result, inputs stored") << u"result"_s << "inputs"_ba
+                                           << QStringList{start, sendResult, history, askAgain} << toolLoop
+                                           << u"answered anew at turn 3"_s;
+    QTest::newRow("result, nothing stored") << u"result"_s << "nothing"_ba
+                                            << QStringList{start, sendResult, history, sendResult} << toolLoop << fact;
+
+    // Turns without inputs, found after the last entry the run knows.
+    // A client-mode handoff's continuation:
+    const QString handoffStart = u"POST /v1/conversations \"my invoice is wrong\""_s;
+    const QStringList handedOff{u"message.input"_s, u"agent.handoff"_s, u"message.output"_s};
+    QTest::newRow("handoff, all stored") << u"handoff"_s << "everything"_ba
+                                         << QStringList{handoffStart, askAgain, history} << handedOff
+                                         << u"Billing here at turn 2."_s;
+    QTest::newRow("handoff, inputs stored") << u"handoff"_s << "inputs"_ba
+                                            << QStringList{handoffStart, askAgain, history, askAgain} << handedOff
+                                            << u"Billing here at turn 3."_s;
+    QTest::newRow("handoff, nothing stored") << u"handoff"_s << "nothing"_ba
+                                             << QStringList{handoffStart, askAgain, history, askAgain} << handedOff
+                                             << u"Billing here at turn 2."_s;
+    // An append carrying only tool_confirmations: stored or not shows in
+    // whether the server still holds the call as pending.
+    const QString mailStart = u"POST /v1/conversations \"search my mail\""_s;
+    const QString confirm = u"POST /v1/conversations/{id} allow"_s;
+    QTest::newRow("confirmation, all stored")
+        << u"confirmation"_s << "everything"_ba << QStringList{mailStart, confirm, history}
+        << QStringList{u"message.input"_s, u"function.call"_s, u"tool.execution"_s, u"message.output"_s}
+        << u"confirmation allowed: 1 mail found"_s;
+    QTest::newRow("confirmation, inputs stored")
+        << u"confirmation"_s << "inputs"_ba << QStringList{mailStart, confirm, history, askAgain}
+        << QStringList{u"message.input"_s, u"function.call"_s, u"message.output"_s} << u"answered anew at turn 3"_s;
+    QTest::newRow("confirmation, nothing stored")
+        << u"confirmation"_s << "nothing"_ba << QStringList{mailStart, confirm, history, confirm}
+        << QStringList{u"message.input"_s, u"function.call"_s, u"tool.execution"_s, u"message.output"_s}
+        << u"confirmation allowed: 1 mail found"_s;
+}
+
+void tst_ConversationRun::brokenStreamRecovery()
+{
+    QFETCH(QString, scenario);
+    QFETCH(QByteArray, stores);
+    QFETCH(QStringList, requests);
+    QFETCH(QStringList, transcript);
+    QFETCH(QString, answer);
+    // fail_attempts: 1, so that a turn sent again (same turn number when
+    // nothing was stored) gets the same reply without the fault.
+    const QByteArray fault = "fault: {close_after_events: 1, fail_attempts: 1, stores: " + stores + "}";
+    QByteArray script;
+    if (scenario == u"start" || scenario == u"result") {
+        const QByteArray reply = scenario == u"start"
+            ? R"([{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}])"_ba
+            : R"([{text: "The fact is: {{result.lookup}}"}])"_ba;
+        script = R"(
+rules:
+  - when: {turn: )" + QByteArray(scenario == u"start" ? "1" : "2") + R"(}
+    )" + fault + R"(
+    reply: )" + reply + R"(
+  - when: {function_result: lookup}
+    reply: [{text: "The fact is: {{result.lookup}}"}]
+  - when: {text_contains: pi}
+    reply: [{text: "Looking it up."}, {function_call: {name: lookup, arguments: {key: "pi"}}}]
+  - reply: [{text: "answered anew at turn {{turn}}"}]
+)";
+    } else if (scenario == u"handoff") {
+        script = R"(
+agents:
+  - {id: ag_triage, name: Triage, model: mistral-small-latest, handoffs: [ag_billing]}
+  - {id: ag_billing, name: Billing, model: mistral-small-latest}
+rules:
+  - when: {turn: 2}
+    )" + fault + R"(
+    reply: [{text: "Billing here at turn {{turn}}."}]
+  - when: {agent: ag_billing}
+    reply: [{text: "Billing here at turn {{turn}}."}]
+  - reply: [{handoff: ag_billing}]
+)";
+    } else {
+        script = R"(
+rules:
+  - when: {turn: 2}
+    )" + fault + R"(
+    reply: [{text: "confirmation {{confirmation}}: {{result}}"}]
+  - when: {turn: 1}
+    reply: [{function_call: {name: gmail_search, arguments: {limit: 1}, confirm: true, result: "1 mail found"}}]
+  - reply: [{text: "answered anew at turn {{turn}}"}]
+)";
+    }
+    Fixture f(script);
+    RequestLog log(f.emulator);
+    std::unique_ptr<ConversationRun> run;
+    if (scenario == u"handoff") {
+        run.reset(new ConversationRun(&f.client, &f.registry));
+        StartConversationRequest request;
+        request.inputs = u"my invoice is wrong"_s;
+        request.agentId = u"ag_triage"_s;
+        run->setStartRequest(request);
+    } else if (scenario == u"confirmation") {
+        run.reset(f.run(u"search my mail"_s, {}));
+        RunPolicy policy;
+        policy.confirmations = RunPolicy::Confirmations::ApproveAll;
+        run->setPolicy(policy);
+    } else {
+        run.reset(f.run(u"What is pi?"_s));
+    }
+    QSignalSpy recovering(run.get(), &ConversationRun::recovering);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    ConversationUsage streamed;   // from the streams that ended with conversation.response.done
+    int done = 0;
+    connect(run.get(), &ConversationRun::responseDone, this, [&](const ResponseDoneEvent &event) {
+        streamed += event.usage;
+        ++done;
+    });
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().toString()));
+    QCOMPARE(recovering.size(), 1);
+    QCOMPARE(log.lines, requests);
+    QCOMPARE(entryTypes(run->transcript()), transcript);
+    if (answer == u"The fact is: ") {
+        QVERIFY2(run->lastMessageText().startsWith(
+                     u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
+                 qPrintable(run->lastMessageText()));
+    } else {
+        QCOMPARE(run->lastMessageText(), answer);
+    }
+    // The tool ran at most once, and every result sent answers its one call.
+    QCOMPARE(toolRuns.size(), int(transcript.count(u"function.result"_s)));
+    for (const Entry &entry : run->transcript()) {
+        if (const FunctionCallEntry *call = entry.as<FunctionCallEntry>(); call && !log.resultCallIds.isEmpty())
+            QCOMPARE(log.resultCallIds, QStringList(log.resultCallIds.size(), call->toolCallId));
+    }
+    // Usage is summed over the streams that completed: the broken one never
+    // said its usage, and a turn rebuilt from the history has none.
+    const auto posts = std::count_if(requests.cbegin(), requests.cend(),
+                                     [](const QString &request) { return request.startsWith(u"POST"_s); });
+    QCOMPARE(done, int(posts) - 1);
+    QCOMPARE(run->usage(), streamed);
+
+    // The server's own record agrees with the transcript, what the run
+    // sent included (a start sent again made a new conversation).
+    std::unique_ptr<ApiResult<ConversationHistory>> stored(f.client.history(run->conversationId()));
+    QSignalSpy historyDone(stored.get(), &ApiReply::finished);
+    QVERIFY(historyDone.wait());
+    QCOMPARE(entryTypes(stored->result().entries), transcript);
 }
 
 void tst_ConversationRun::brokenBeforeTheConversationIsKnown_data()

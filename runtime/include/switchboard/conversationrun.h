@@ -86,7 +86,10 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// and continues from what the server has: calls it already made are run
 /// (once), results it already has are not sent again, a turn it never
 /// stored is sent again, and a turn whose answer was lost is asked for anew
-/// with an append without inputs.
+/// with an append without inputs. A turn without inputs (after a client-mode
+/// handoff, or answering confirmations only) is found after the last entry
+/// the run knows; one that only answered confirmations counts as not stored
+/// while the server still holds a call it confirmed as pending.
 ///
 /// Client-mode handoffs: the server ends the turn after an agent.handoff
 /// entry and lets the client decide; the run continues at once with an
@@ -129,7 +132,11 @@ public:
     /// the middle of a turn keeps what that turn had received, once, as it
     /// arrived (a message or call may be cut short).
     QList<Entry> transcript() const;
-    /// Summed over the turns.
+    /// Summed over the turns whose stream ended with
+    /// conversation.response.done, which carries it. A turn whose stream
+    /// broke and was rebuilt from the history counts for nothing: the broken
+    /// stream never said its usage and the history has none, so after a
+    /// recovery this is less than what the server billed.
     ConversationUsage usage() const;
     /// The text of the last message the model wrote.
     QString lastMessageText() const;
