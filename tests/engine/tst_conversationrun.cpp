@@ -74,6 +74,13 @@ void openGate(QObject *plugin, const QString &key)
     QMetaObject::invokeMethod(plugin, "openGate", Q_ARG(QString, key));
 }
 
+int cancellations(QObject *plugin)
+{
+    int count = -1;
+    QMetaObject::invokeMethod(plugin, "cancellations", Q_RETURN_ARG(int, count));
+    return count;
+}
+
 /// The requests an emulator receives, one line each: "METHOD path" (ids as
 /// {id}), and for a POST what it carries: its text input in quotes, the
 /// types of its entry inputs, its tool confirmations, or "-" for nothing.
@@ -644,6 +651,9 @@ version: 1
 rules:
   - reply: [{function_call: {name: hang, arguments: {}}}]
 )");
+    QObject *plugin = engineTools(f.registry);
+    QVERIFY(plugin);
+    const int canceledBefore = cancellations(plugin);
     std::unique_ptr<ConversationRun> run(f.run(u"wait"_s, {u"hang"_s}));
     RunPolicy policy;
     policy.toolTimeoutMs = 0;   // only the abort ends it
@@ -656,6 +666,10 @@ rules:
     QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
     QTest::qWait(50);
     QCOMPARE(toolDone.size(), 0);
+    // The plugin's invocation itself was told to stop, by the abort (the run
+    // is still alive here, so not by its destructor): the tool does not
+    // keep running unseen.
+    QCOMPARE(cancellations(plugin) - canceledBefore, 1);
 }
 
 void tst_ConversationRun::abortMidStream_data()

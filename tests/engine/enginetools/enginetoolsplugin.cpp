@@ -27,14 +27,20 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
         const QString key = call.arguments.value(u"key"_s).toString();
         auto *invocation = new ToolInvocation(parent);
         QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
-                         [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s)); });
+                         [this, invocation] {
+            ++m_cancellations;
+            invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s));
+        });
         m_gates.insert(key, {invocation, QJsonObject{{u"key"_s, key}, {u"run"_s, run}}});
         return invocation;
     }
     // hang: only a cancel ends it.
     auto *invocation = new ToolInvocation(parent);
     QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
-                     [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s)); });
+                     [this, invocation] {
+            ++m_cancellations;
+            invocation->emitError(Error(Error::Code::Canceled, u"canceled"_s));
+        });
     return invocation;
 }
 

@@ -21,9 +21,13 @@ public:
     /// Finishes the running `gate` calls with this key: the test decides
     /// when each call ends, so overlaps and orders need no timing.
     Q_INVOKABLE void openGate(const QString &key);
+    /// How many `hang` and `gate` invocations were asked to stop (their
+    /// cancelRequested()): shows that a run really canceled a running tool.
+    Q_INVOKABLE int cancellations() const { return m_cancellations; }
 
 private:
     int m_runs = 0;
+    int m_cancellations = 0;
     struct Gate
     {
         QPointer<Switchboard::ToolInvocation> invocation;
