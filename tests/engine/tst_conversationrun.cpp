@@ -139,6 +139,7 @@ private Q_SLOTS:
     void chainOverTurns();
     void toolErrorsReachTheModel_data();
     void toolErrorsReachTheModel();
+    void toolErrorsCanBeFatal_data();
     void toolErrorsCanBeFatal();
     void policyTimeouts_data();
     void policyTimeouts();
@@ -366,23 +367,56 @@ rules:
     }
 }
 
+void tst_ConversationRun::toolErrorsCanBeFatal_data()
+{
+    QTest::addColumn<QByteArray>("call");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("message");   // %1: the call's tool_call_id
+    QTest::newRow("tool failure") << R"({name: broken, arguments: {}})"_ba << int(Error::Code::ToolFailed)
+                                  << u"tool \"broken\" (call %1): the disk is on fire"_s;
+    QTest::newRow("not offered") << R"({name: weather, arguments: {city: "Paris"}})"_ba
+                                 << int(Error::Code::ToolNotFound)
+                                 << u"the tool \"weather\" is not available in this conversation"_s;
+    QTest::newRow("invalid arguments")
+        << R"({name: lookup, arguments: {key: 42}})"_ba << int(Error::Code::ToolInvalidArguments)
+        << u"tool \"lookup\" (call %1): Invalid arguments for tool \"lookup\": "_s;
+    QTest::newRow("timeout") << R"({name: hang, arguments: {}})"_ba << int(Error::Code::ToolTimeout)
+                             << u"tool \"hang\" (call %1): Tool \"hang\" did not finish within 40 ms and was canceled"_s;
+}
+
 void tst_ConversationRun::toolErrorsCanBeFatal()
 {
+    QFETCH(QByteArray, call);
+    QFETCH(int, code);
+    QFETCH(QString, message);
     Fixture f(R"(
 version: 1
 rules:
-  - reply: [{function_call: {name: broken, arguments: {}}}]
+  - reply: [{text: "Trying."}, {function_call: )" + call + R"(}]
 )");
-    std::unique_ptr<ConversationRun> run(f.run(u"try"_s, {u"broken"_s}));
+    RequestLog log(f.emulator);
+    std::unique_ptr<ConversationRun> run(f.run(u"try"_s, {u"lookup"_s, u"broken"_s, u"hang"_s}));
     RunPolicy policy;
     policy.toolErrors = RunPolicy::ToolErrors::FailRun;
+    policy.toolTimeoutMs = 40;
     run->setPolicy(policy);
     QSignalSpy errors(run.get(), &ConversationRun::errorOccurred);
+    QSignalSpy sent(run.get(), &ConversationRun::functionResultsSent);
     QVERIFY(finish(run.get()));
     QCOMPARE(errors.size(), 1);
-    QCOMPARE(run->error().code, Error::Code::ToolFailed);
-    QVERIFY2(run->error().message.startsWith(u"tool \"broken\" (call "_s), qPrintable(run->error().message));
-    QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"function.call"_s}));
+    QCOMPARE(int(run->error().code), code);
+    // What was received is kept; nothing was sent back.
+    const QList<Entry> transcript = run->transcript();
+    QCOMPARE(entryTypes(transcript), (QStringList{u"message.input"_s, u"message.output"_s, u"function.call"_s}));
+    QCOMPARE(run->lastMessageText(), u"Trying."_s);
+    const QString expected = message.arg(transcript.at(2).as<FunctionCallEntry>()->toolCallId);
+    if (code == int(Error::Code::ToolInvalidArguments))
+        QVERIFY2(run->error().message.startsWith(expected) && run->error().message.contains(u"key"_s),
+                 qPrintable(run->error().message));
+    else
+        QCOMPARE(run->error().message, expected);
+    QCOMPARE(sent.size(), 0);
+    QCOMPARE(log.lines, QStringList{u"POST /v1/conversations \"try\""_s});
 }
 
 void tst_ConversationRun::policyTimeouts_data()
