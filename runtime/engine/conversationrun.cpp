@@ -395,9 +395,13 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
             break;
         }
     }
+    const int callsTurn = turn;
     for (const ConfirmationRequest &ask : std::as_const(asks)) {
         Q_EMIT q->confirmationRequested(ask);
-        if (finished)
+        // Answered in the slot, the last answer may have sent the results
+        // already (the next turn has begun): pumping again would send an
+        // empty append besides.
+        if (finished || turn != callsTurn)
             return;
     }
     pump();
@@ -426,7 +430,8 @@ void ConversationRunPrivate::settle(Call &call, const QString &result)
 
 void ConversationRunPrivate::pump()
 {
-    if (finished)
+    // No calls: their results went already; there is nothing to send.
+    if (finished || calls.isEmpty())
         return;
     int running = 0;
     for (const Call &call : std::as_const(calls))

@@ -103,8 +103,10 @@ struct RequestLog
                                      if (input[u"type"_s] == u"function.result"_s)
                                          resultCallIds << input[u"tool_call_id"_s].toString();
                                  }
-                                 for (const QJsonValue &confirmation : request.value(u"tool_confirmations"_s).toArray())
+                                 for (const QJsonValue &confirmation : request.value(u"tool_confirmations"_s).toArray()) {
                                      carried << confirmation[u"confirmation"_s].toString();
+                                     confirmationCallIds << confirmation[u"tool_call_id"_s].toString();
+                                 }
                                  line += u' ' + (carried.isEmpty() ? u"-"_s : carried.join(u", "_s));
                              }
                              lines << line;
@@ -112,7 +114,8 @@ struct RequestLog
     }
 
     QStringList lines;
-    QStringList resultCallIds;   // of every function.result sent, in order
+    QStringList resultCallIds;         // of every function.result sent, in order
+    QStringList confirmationCallIds;   // of every tool confirmation sent, in order
 };
 
 const QByteArray OneCall = R"(
@@ -148,6 +151,7 @@ private Q_SLOTS:
     void confirmation();
     void confirmationPolicies_data();
     void confirmationPolicies();
+    void serverSidePendingConfirmation_data();
     void serverSidePendingConfirmation();
     void serverToolsMixedWithClientTools();
     void handoffs();
@@ -581,8 +585,32 @@ rules:
     QCOMPARE(run->lastMessageText(), result);
 }
 
+void tst_ConversationRun::serverSidePendingConfirmation_data()
+{
+    QTest::addColumn<QString>("answer");        // by the application, or "policy"
+    QTest::addColumn<int>("policy");            // RunPolicy::Confirmations
+    QTest::addColumn<QString>("confirmation");  // what the append carried
+    QTest::addColumn<QStringList>("transcript");
+    QTest::addColumn<QString>("text");          // the model's answer
+    const int ask = int(RunPolicy::Confirmations::Ask);
+    // Allowed, the server runs the tool (a tool.execution entry); denied, it does not.
+    const QStringList ran{u"message.input"_s, u"function.call"_s, u"tool.execution"_s, u"message.output"_s};
+    const QStringList refused{u"message.input"_s, u"function.call"_s, u"message.output"_s};
+    QTest::newRow("approved") << u"approve"_s << ask << u"allow"_s << ran << u"confirmation allowed: 1 mail found"_s;
+    QTest::newRow("denied") << u"deny"_s << ask << u"deny"_s << refused << u"confirmation denied: "_s;
+    QTest::newRow("approve all") << u"policy"_s << int(RunPolicy::Confirmations::ApproveAll) << u"allow"_s << ran
+                                 << u"confirmation allowed: 1 mail found"_s;
+    QTest::newRow("deny all") << u"policy"_s << int(RunPolicy::Confirmations::DenyAll) << u"deny"_s << refused
+                              << u"confirmation denied: "_s;
+}
+
 void tst_ConversationRun::serverSidePendingConfirmation()
 {
+    QFETCH(QString, answer);
+    QFETCH(int, policy);
+    QFETCH(QString, confirmation);
+    QFETCH(QStringList, transcript);
+    QFETCH(QString, text);
     Fixture f(R"(
 version: 1
 rules:
@@ -591,16 +619,36 @@ rules:
   - reply:
       - function_call: {name: gmail_search, arguments: {limit: 1}, confirm: true, result: "1 mail found"}
 )");
+    RequestLog log(f.emulator);
     std::unique_ptr<ConversationRun> run(f.run(u"search my mail"_s, {}));
+    RunPolicy runPolicy;
+    runPolicy.confirmations = RunPolicy::Confirmations(policy);
+    run->setPolicy(runPolicy);
+    // Answered inside the slot: the run must not go on a second time when
+    // the slot returns (it once sent an extra, empty append).
     connect(run.get(), &ConversationRun::confirmationRequested, this, [&](const ConfirmationRequest &request) {
         QVERIFY(request.serverSide);
         QCOMPARE(request.call.name, u"gmail_search"_s);
-        run->approve(request.call.toolCallId);
+        if (answer == u"approve")
+            run->approve(request.call.toolCallId);
+        else
+            run->deny(request.call.toolCallId, u"not now"_s);
     });
+    QSignalSpy asked(run.get(), &ConversationRun::confirmationRequested);
+    QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
-    QCOMPARE(run->lastMessageText(), u"confirmation allowed: 1 mail found"_s);
-    QCOMPARE(results(run->transcript()).size(), 0);   // answered with tool_confirmations, not results
+    QCOMPARE(asked.size(), answer == u"policy" ? 0 : 1);
+    QCOMPARE(toolRuns.size(), 0);   // the server's tool: nothing runs here
+    QCOMPARE(entryTypes(run->transcript()), transcript);
+    QCOMPARE(run->lastMessageText(), text);
+    // Answered with tool_confirmations alone (no function.result), once,
+    // for the pending call.
+    QCOMPARE(log.lines, (QStringList{u"POST /v1/conversations \"search my mail\""_s,
+                                     u"POST /v1/conversations/{id} "_s + confirmation}));
+    QCOMPARE(log.confirmationCallIds,
+             QStringList{run->transcript().at(1).as<FunctionCallEntry>()->toolCallId});
+    QCOMPARE(results(run->transcript()).size(), 0);
 }
 
 void tst_ConversationRun::serverToolsMixedWithClientTools()
