@@ -173,6 +173,8 @@ private Q_SLOTS:
     void appendToExistingConversation();
     void restartFromEntry();
     void signalSequence();
+    void lifecycle_data();
+    void lifecycle();
 };
 
 void tst_ConversationRun::oneCall()
@@ -1283,6 +1285,139 @@ void tst_ConversationRun::signalSequence()
     QCOMPARE(order, expected);
     QCOMPARE(run.lastMessageText(), u"Pi is about 3.14159."_s);
     QCOMPARE(run.usage().totalTokens, 30);
+}
+
+namespace {
+enum class Action {
+    Run,
+    Fail,
+    AbortBeforeStart,
+    AbortRightAfterStart,
+    AbortTwice,
+    AbortAfterFinish,
+    StartTwice,
+    StartAfterFinish,
+    DestroyWhileToolRuns
+};
+} // namespace
+Q_DECLARE_METATYPE(Action)
+
+void tst_ConversationRun::lifecycle_data()
+{
+    QTest::addColumn<Action>("action");
+    QTest::addColumn<int>("code");           // of error(); -1: destroyed, never finished
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<int>("requests");       // the emulator received
+    const QString none;
+    QTest::newRow("run") << Action::Run << int(Error::Code::NoError) << none << 2;
+    QTest::newRow("fail") << Action::Fail << int(Error::Code::BadRequest) << none << 1;
+    QTest::newRow("abort before start") << Action::AbortBeforeStart << int(Error::Code::Canceled)
+                                        << u"aborted before the first turn"_s << 0;
+    QTest::newRow("abort right after start") << Action::AbortRightAfterStart << int(Error::Code::Canceled)
+                                             << u"aborted before the first turn"_s << 0;
+    QTest::newRow("abort twice") << Action::AbortTwice << int(Error::Code::Canceled) << u"aborted during turn 1"_s
+                                 << 1;
+    QTest::newRow("abort after finish") << Action::AbortAfterFinish << int(Error::Code::NoError) << none << 2;
+    QTest::newRow("start twice") << Action::StartTwice << int(Error::Code::NoError) << none << 2;
+    QTest::newRow("start after finish") << Action::StartAfterFinish << int(Error::Code::NoError) << none << 2;
+    QTest::newRow("destroyed while a tool runs") << Action::DestroyWhileToolRuns << -1 << none << 1;
+}
+
+void tst_ConversationRun::lifecycle()
+{
+    // The operation object's contract (STYLE.md): finished() exactly once,
+    // never from inside start(), errorOccurred() right before it on failure,
+    // nothing at all after it; a destroyed run emits nothing.
+    QFETCH(Action, action);
+    QFETCH(int, code);
+    QFETCH(QString, message);
+    QFETCH(int, requests);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {text_contains: refuse}
+    fault: {status: 400}
+  - when: {function_result: gate}
+    reply: [{text: "opened: {{result}}"}]
+  - reply: [{function_call: {name: gate, arguments: {key: "k"}}}]
+)");
+    QObject *plugin = engineTools(f.registry);
+    QVERIFY(plugin);
+    const int canceledBefore = cancellations(plugin);
+    int received = 0;
+    connect(&f.emulator, &Emulator::requestReceived, this, [&received] { ++received; });
+    std::unique_ptr<ConversationRun> run(f.run(action == Action::Fail ? u"refuse"_s : u"open it"_s, {u"gate"_s}));
+
+    // Every signal of the run, counted, to see that none comes after finished().
+    QList<std::shared_ptr<QSignalSpy>> spies;
+    const QMetaObject &meta = ConversationRun::staticMetaObject;
+    for (int i = meta.methodOffset(); i < meta.methodCount(); ++i) {
+        if (meta.method(i).methodType() == QMetaMethod::Signal)
+            spies << std::make_shared<QSignalSpy>(run.get(), meta.method(i));
+    }
+    const auto signalCount = [&spies] {
+        qsizetype total = 0;
+        for (const auto &spy : std::as_const(spies))
+            total += spy->size();
+        return total;
+    };
+    int finished = 0;
+    int errors = 0;
+    connect(run.get(), &ConversationRun::finished, this, [&finished] { ++finished; });
+    connect(run.get(), &ConversationRun::errorOccurred, this, [&errors, &finished](const Error &) {
+        QCOMPARE(finished, 0);   // errorOccurred comes first
+        ++errors;
+    });
+    connect(run.get(), &ConversationRun::toolInvocationStarted, this, [&] {
+        if (action == Action::DestroyWhileToolRuns)
+            QTimer::singleShot(0, this, [&run] { run.reset(); });
+        else
+            QTimer::singleShot(0, plugin, [plugin] { openGate(plugin, u"k"_s); });
+    });
+    if (action == Action::AbortTwice) {
+        connect(run.get(), &ConversationRun::responseStarted, run.get(), [&run] {
+            run->abort();
+            run->abort();
+        });
+    }
+
+    if (action == Action::AbortBeforeStart)
+        run->abort();
+    run->start();
+    if (action == Action::StartTwice)
+        run->start();
+    if (action == Action::AbortRightAfterStart)
+        run->abort();
+    if (action != Action::AbortBeforeStart && action != Action::AbortRightAfterStart)
+        QCOMPARE(finished, 0);   // never from inside start()
+
+    if (action == Action::DestroyWhileToolRuns) {
+        QTRY_VERIFY(!run);
+        const qsizetype before = signalCount();
+        QTest::qWait(100);
+        QCOMPARE(finished, 0);
+        QCOMPARE(signalCount(), before);
+        QCOMPARE(cancellations(plugin) - canceledBefore, 1);   // the destructor canceled the tool
+        QCOMPARE(received, requests);
+        return;
+    }
+    QTRY_COMPARE(finished, 1);
+    const qsizetype atFinish = signalCount();
+    if (action == Action::AbortAfterFinish)
+        run->abort();
+    if (action == Action::StartAfterFinish)
+        run->start();
+    QTest::qWait(100);
+    QCOMPARE(finished, 1);
+    QCOMPARE(signalCount(), atFinish);   // nothing after finished()
+    QCOMPARE(errors, code == int(Error::Code::NoError) ? 0 : 1);
+    QCOMPARE(int(run->error().code), code);
+    if (!message.isEmpty())
+        QCOMPARE(run->error().message, message);
+    QVERIFY(run->isFinished());
+    QCOMPARE(received, requests);
+    if (code == int(Error::Code::NoError))
+        QVERIFY2(run->lastMessageText().startsWith(u"opened: {\"key\":\"k\""_s), qPrintable(run->lastMessageText()));
 }
 
 QTEST_GUILESS_MAIN(tst_ConversationRun)
