@@ -154,6 +154,8 @@ private Q_SLOTS:
     void serverSidePendingConfirmation_data();
     void serverSidePendingConfirmation();
     void serverToolsMixedWithClientTools();
+    void serverToolsPassThrough_data();
+    void serverToolsPassThrough();
     void handoffs();
     void turnBudget();
     void abortWhileToolRuns();
@@ -676,6 +678,53 @@ rules:
     QCOMPARE(serverTool.size(), 1);
     QCOMPARE(entryTypes(run->transcript()), (QStringList{u"message.input"_s, u"tool.execution"_s, u"function.call"_s,
                                                          u"function.result"_s, u"message.output"_s}));
+}
+
+void tst_ConversationRun::serverToolsPassThrough_data()
+{
+    QTest::addColumn<Tool>("tool");
+    QTest::addColumn<QByteArray>("wire");   // what the server must receive for it
+    QTest::newRow("web_search") << Tool(BuiltInTool{BuiltInTool::Kind::WebSearch, std::nullopt})
+                                << R"({"type": "web_search"})"_ba;
+    ToolConfiguration confirmSend;
+    confirmSend.requiresConfirmation = QStringList{u"gmail_send"_s};
+    QTest::newRow("connector")
+        << Tool(ConnectorTool{u"gmail"_s, ConnectorAuthorization{ConnectorAuthorization::Kind::ApiKey, u"secret"_s},
+                              confirmSend})
+        << R"({"type": "connector", "connector_id": "gmail", "authorization": {"type": "api-key", "value": "secret"},
+               "tool_configuration": {"requires_confirmation": ["gmail_send"]}})"_ba;
+    QTest::newRow("document_library") << Tool(DocumentLibraryTool{{u"lib_1"_s}, std::nullopt})
+                                      << R"({"type": "document_library", "library_ids": ["lib_1"]})"_ba;
+}
+
+void tst_ConversationRun::serverToolsPassThrough()
+{
+    // The start request's server tools and connectors reach the API
+    // unchanged, before the client tools the run adds; later turns (appends)
+    // carry no tools.
+    QFETCH(Tool, tool);
+    QFETCH(QByteArray, wire);
+    Fixture f(OneCall);
+    QList<QJsonObject> bodies;
+    connect(&f.emulator, &Emulator::requestReceived, this,
+            [&bodies](const QString &, const QString &, const QByteArray &body) {
+                bodies << QJsonDocument::fromJson(body).object();
+            });
+    std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    StartConversationRequest request;
+    request.inputs = u"What is pi?"_s;
+    request.model = u"mistral-small-latest"_s;
+    request.tools = QList<Tool>{tool};
+    run->setStartRequest(request);
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(bodies.size(), 2);
+    const QJsonArray tools = bodies.at(0).value(u"tools"_s).toArray();
+    QCOMPARE(tools.size(), 2);
+    QCOMPARE(tools.at(0).toObject(), Test::jsonObject(wire));
+    QCOMPARE(tools.at(1)[u"type"_s].toString(), u"function"_s);
+    QCOMPARE(tools.at(1)[u"function"_s][u"name"_s].toString(), u"lookup"_s);
+    QVERIFY(!bodies.at(1).contains(u"tools"_s));
 }
 
 void tst_ConversationRun::handoffs()
