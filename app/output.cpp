@@ -2,6 +2,7 @@
 #include "command.h"
 #include "pluginconfig.h"
 
+#include <switchboard/conversationsclient.h>
 #include <switchboard/pluginregistry.h>
 
 #include <QCommandLineParser>
@@ -91,6 +92,45 @@ Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const Com
                                                                 : Verbosity::Normal;
     setupLogging(verbosity, silenced);
     return verbosity;
+}
+
+ClientOptions addClientOptions(QCommandLineParser &parser)
+{
+    ClientOptions options{QCommandLineOption(u"timeout"_s, u"timeout"_s, u"MS"_s), QCommandLineOption(u"no-retry"_s)};
+    parser.addOptions({options.timeout, options.noRetry});
+    return options;
+}
+
+Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOptions &options,
+                                ConversationsClient &client)
+{
+    if (parser.isSet(options.timeout)) {
+        bool ok = false;
+        const int ms = parser.value(options.timeout).toInt(&ok);
+        if (!ok || ms < 0)
+            return Error(Error::Code::InvalidValue, u"--timeout needs a number of milliseconds"_s);
+        client.setTimeout(ms);
+    }
+    if (parser.isSet(options.noRetry))
+        client.setRetryPolicy(RetryPolicy::none());
+    return {};
+}
+
+QString retryNotice(int attempt, int delayMs, const Error &error)
+{
+    return error.message + u"; retrying in "_s + QString::number(double(delayMs) / 1000.0, 'f', 1) + u" s (attempt "_s
+           + QString::number(attempt + 1) + u')';
+}
+
+QByteArray oneLineJson(const QByteArray &payload)
+{
+    if (!payload.contains('\n') && !payload.contains('\r'))
+        return payload;
+    const QJsonDocument document = QJsonDocument::fromJson(payload);
+    if (document.isObject() || document.isArray())
+        return document.toJson(QJsonDocument::Compact);
+    const QByteArray array = QJsonDocument(QJsonArray{QString::fromUtf8(payload.trimmed())}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
 }
 
 Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings)

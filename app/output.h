@@ -15,6 +15,7 @@
 class QCommandLineParser;
 
 namespace Switchboard {
+class ConversationsClient;
 class PluginRegistry;
 }
 
@@ -63,6 +64,32 @@ CommonOptions addCommonOptions(QCommandLineParser &parser);
 /// which the command reports as a usage error.
 Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const CommonOptions &options,
                                      const QStringList &silenced = {});
+
+/// The options of the commands that call the API, declared once: --timeout MS
+/// (the time limit of each attempt) and --no-retry (fail at once).
+struct ClientOptions
+{
+    QCommandLineOption timeout;
+    QCommandLineOption noRetry;
+};
+
+/// Adds the client options to `parser`.
+ClientOptions addClientOptions(QCommandLineParser &parser);
+
+/// After parsing: the client options set on `client`; an error for a
+/// --timeout that is not a number of milliseconds (a usage error).
+Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOptions &options,
+                                ConversationsClient &client);
+
+/// What the program says while the client waits to try a request again:
+/// "<why the attempt failed>; retrying in 2.1 s (attempt 2)", `attempt` being
+/// the attempt that failed (ApiReply/ConversationStream::retryScheduled).
+QString retryNotice(int attempt, int delayMs, const Error &error);
+
+/// An event's JSON payload as one line: `payload` as it is when it has no line
+/// break (the usual case, kept fast), else the same JSON made compact (an SSE
+/// event's data may span lines), or as a JSON string when it is not JSON.
+QByteArray oneLineJson(const QByteArray &payload);
 
 /// `--plugin-config ID=JSON` values (as switchboard-desktop takes them) set
 /// on a registry; an error names the value at fault.

@@ -47,13 +47,16 @@ const char *const usageText =
     "  --metadata JSON    list: only conversations whose metadata holds these key/values\n"
     "  --server-url URL   the API server (default: $SWITCHBOARD_SERVER_URL, else https://api.mistral.ai)\n"
     "  --timeout MS       time limit of each attempt (default 300000)\n"
-    "  --no-retry         fail at once instead of retrying 429 and 5xx answers\n"
+    "  --no-retry         fail at once instead of retrying 429 and 5xx answers and connection errors\n"
     "  -q, --quiet        nothing on standard error but errors (no warnings of the runtime)\n"
     "  -v, --verbose      also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help         show this help\n"
     "\n"
+    "While the client waits to retry a failed attempt, a line on standard error says why.\n"
+    "\n"
     "The API key is read from MISTRAL_API_KEY. Exit status: 0 success, 1 the API answered with an\n"
-    "error (printed as JSON on standard error), 2 bad usage or an invalid request body.\n"
+    "error or could not be reached (printed as JSON on standard error), 2 bad usage or an invalid\n"
+    "request body.\n"
     "\n"
     "Examples:\n"
     "  switchboard emulate --port 8080 &\n"
@@ -114,16 +117,16 @@ int runConversationsCommand(const QStringList &arguments)
     const QCommandLineOption pageSize(u"page-size"_s, u"page size"_s, u"N"_s);
     const QCommandLineOption metadata(u"metadata"_s, u"metadata filter"_s, u"JSON"_s);
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
-    const QCommandLineOption timeout(u"timeout"_s, u"timeout"_s, u"MS"_s);
-    const QCommandLineOption noRetry(u"no-retry"_s);
-    parser.addOptions({body, stream, page, pageSize, metadata, serverUrl, timeout, noRetry});
+    parser.addOptions({body, stream, page, pageSize, metadata, serverUrl});
+    const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    if (const Result<Verbosity> verbosity = applyCommonOptions(parser, common); !verbosity)
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
+    if (!verbosity)
         return usageError(verbosity.error().message);
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
@@ -153,15 +156,8 @@ int runConversationsCommand(const QStringList &arguments)
     }
     if (!client.hasApiKey() && client.serverUrl() == ConversationsClient::defaultServerUrl())
         return usageError(u"MISTRAL_API_KEY is not set (to use a local emulator, give its --server-url)"_s);
-    if (parser.isSet(timeout)) {
-        bool ok = false;
-        const int ms = parser.value(timeout).toInt(&ok);
-        if (!ok || ms < 0)
-            return usageError(u"--timeout needs a number of milliseconds"_s);
-        client.setTimeout(ms);
-    }
-    if (parser.isSet(noRetry))
-        client.setRetryPolicy(RetryPolicy::none());
+    if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
+        return usageError(applied.error().message);
 
     QJsonObject requestBody;
     if (takesBody) {
@@ -225,15 +221,21 @@ int runConversationsCommand(const QStringList &arguments)
     }
 
     int status = ExitSuccess;
+    // While the client waits to try again, say why (the default policy retries for minutes).
+    const auto retrying = [quiet = *verbosity == Verbosity::Quiet](int attempt, int delayMs, const Error &error) {
+        if (!quiet)
+            QTextStream(stderr) << "switchboard conversations: " << retryNotice(attempt, delayMs, error) << '\n';
+    };
     if (auto *events = qobject_cast<ConversationStream *>(operationObject)) {
         QObject::connect(events, &ConversationStream::eventReceived, events, [](const ConversationEvent &event) {
-            // The payload exactly as the server sent it (it parsed as a JSON object).
+            // The payload as the server sent it (it parsed as a JSON object), on one line.
             const QByteArray type = QJsonDocument(QJsonArray{event.type()}).toJson(QJsonDocument::Compact);
             const QByteArray line = "{\"event\":" + type.mid(1, type.size() - 2) + ",\"data\":"
-                                    + event.wirePayload + "}\n";
+                                    + oneLineJson(event.wirePayload) + "}\n";
             std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
             std::fflush(stdout);
         });
+        QObject::connect(events, &ConversationStream::retryScheduled, events, retrying);
         QObject::connect(events, &ConversationStream::finished, events, [events, &status] {
             if (events->hasError()) {
                 printError(events->error());
@@ -243,6 +245,7 @@ int runConversationsCommand(const QStringList &arguments)
         });
     } else {
         auto *reply = qobject_cast<ApiReply *>(operationObject);
+        QObject::connect(reply, &ApiReply::retryScheduled, reply, retrying);
         QObject::connect(reply, &ApiReply::finished, reply, [reply, &status] {
             if (reply->hasError()) {
                 printError(reply->error());

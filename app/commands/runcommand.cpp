@@ -51,6 +51,8 @@ const char *const usageText =
     "                       $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --plugin-config ID=JSON  configure a plugin, e.g. filesystem='{\"root\": \"/srv/docs\"}', over the\n"
     "                       workflow's own configuration of it (its plugins: section; repeatable)\n"
+    "  --timeout MS         time limit of each attempt of a request (default 300000)\n"
+    "  --no-retry           fail at once instead of retrying 429 and 5xx answers and connection errors\n"
     "  --events FILE        write every event as JSON Lines to FILE ('-': standard output)\n"
     "  --json               print the outputs as one JSON object on standard output\n"
     "  --yes                approve every tool call that needs confirmation\n"
@@ -150,6 +152,7 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption yes(u"yes"_s);
     const QCommandLineOption no(u"no"_s);
     parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, json, yes, no});
+    const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(common.help)) {
@@ -214,6 +217,8 @@ int runRunCommand(const QStringList &arguments)
 
     Terminal terminal(stderr);
     ConversationsClient client;
+    if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
+        return usageError(applied.error().message);
     std::unique_ptr<Emulator> emulator;
     if (!url.isEmpty()) {
         client.setServerUrl(url);

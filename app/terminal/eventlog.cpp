@@ -1,5 +1,7 @@
 #include "eventlog.h"
 
+#include "output.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -66,15 +68,8 @@ void EventLog::writeRaw(const QString &type, const QString &step, int turn, cons
         line += ",\"step\":" + jsonString(step);
     if (turn > 0)
         line += ",\"turn\":" + QByteArray::number(turn);
-    QByteArray payload = data.trimmed();
-    if (payload.contains('\n') || payload.contains('\r')) {
-        // Multi-line SSE data: the same JSON made compact, so that it stays one line.
-        const QJsonDocument document = QJsonDocument::fromJson(payload);
-        if (!document.isNull())
-            payload = document.toJson(QJsonDocument::Compact);
-        else
-            payload = jsonString(QString::fromUtf8(payload));
-    }
+    // Multi-line SSE data made compact, so that it stays one line.
+    const QByteArray payload = oneLineJson(data.trimmed());
     line += ",\"data\":" + payload + "}\n";
     std::fwrite(line.constData(), 1, size_t(line.size()), m_stream);
     // Flushed per line: a reader follows along, and an interrupted run keeps

@@ -2,6 +2,8 @@
 
 #include "terminal.h"
 
+#include "output.h"
+
 #include <QJsonDocument>
 #include <QSet>
 
@@ -281,6 +283,11 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
                 else
                     line(stepId, m_terminal->styled(u"  ↳ "_s, Style::Green) + fit(stepId, result.result, 4 + time.size())
                                      + m_terminal->styled(time, Style::Dim));
+            });
+    connect(run, &ConversationRun::retryScheduled, this,
+            [this, stepId](int attempt, int delayMs, const Error &error) {
+                endText(stepId);
+                line(stepId, m_terminal->styled(u"  ! "_s + retryNotice(attempt, delayMs, error), Style::Yellow));
             });
     connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
         endText(stepId);

@@ -205,11 +205,11 @@ ConversationStream::ConversationStream(Http::HttpCall *call, qsizetype maxEventS
     connect(call, &Http::HttpCall::dataReceived, this, [this](const QByteArray &bytes) { d->onData(bytes); });
     connect(call, &Http::HttpCall::succeeded, this, [this] { d->onSucceeded(); });
     connect(call, &Http::HttpCall::failed, this, [this](const Error &error) { d->onFailed(error); });
-    connect(call, &Http::HttpCall::retryScheduled, this, [this](int attempt, int delayMs) {
+    connect(call, &Http::HttpCall::retryScheduled, this, [this](int attempt, int delayMs, const Error &error) {
         // Drop anything the failed attempt left half-read: the next attempt
         // starts a new stream of bytes.
         static_cast<void>(d->parser.finish());
-        Q_EMIT retryScheduled(attempt, delayMs);
+        Q_EMIT retryScheduled(attempt, delayMs, error);
     });
     call->start();
 }

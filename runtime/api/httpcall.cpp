@@ -295,7 +295,7 @@ void HttpCall::concludeWithError(Error error, bool retryable)
         }
         if (m_sinceFirstAttempt.elapsed() + delay <= m_policy.maxElapsedMs && delay <= INT_MAX) {
             qCInfo(lcApi).noquote() << error.message << "- retry" << m_attempts << "in" << delay << "ms";
-            Q_EMIT retryScheduled(m_attempts, int(delay));
+            Q_EMIT retryScheduled(m_attempts, int(delay), error);
             if (!m_finished)
                 m_retryTimer.start(int(delay));
             return;

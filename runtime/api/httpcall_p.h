@@ -71,7 +71,8 @@ Q_SIGNALS:
     void dataReceived(const QByteArray &bytes);
     void succeeded();
     void failed(const Switchboard::Error &error);
-    void retryScheduled(int attempt, int delayMs);
+    /// `error` is why attempt number `attempt` failed.
+    void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error);
 
 private:
     void sendAttempt();

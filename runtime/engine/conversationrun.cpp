@@ -270,6 +270,10 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      [this, currentTurn](const ResponseErrorEvent &event) { Q_EMIT q->responseError(event, currentTurn); });
     QObject::connect(next, &ConversationStream::eventReceived, q,
                      [this, currentTurn](const ConversationEvent &event) { Q_EMIT q->eventReceived(event, currentTurn); });
+    QObject::connect(next, &ConversationStream::retryScheduled, q,
+                     [this, currentTurn](int attempt, int delayMs, const Error &cause) {
+                         Q_EMIT q->retryScheduled(attempt, delayMs, cause, currentTurn);
+                     });
     QObject::connect(next, &ConversationStream::finished, q, [this, next] { onStreamFinished(next); });
 }
 

@@ -50,8 +50,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     void finished();                                     ///< exactly once
     void errorOccurred(const Switchboard::Error &error); ///< right before finished(), on failure
-    /// A failed attempt will be retried after `delayMs` (attempt counts from 1).
-    void retryScheduled(int attempt, int delayMs);
+    /// A failed attempt will be retried after `delayMs` (attempt counts from 1);
+    /// `error` is why it failed.
+    void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error);
 
 protected:
     ApiReply(Http::HttpCall *call, QObject *parent);

@@ -189,6 +189,10 @@ Q_SIGNALS:
     void handoffCompleted(const Switchboard::AgentHandoffEntry &handoff, int turn);
     /// A broken stream is being reconciled with the server's history.
     void recovering(const Switchboard::Error &cause, int turn);
+    /// The turn's request failed before any event (`error` says why) and is
+    /// sent again after `delayMs`; `attempt` is the failed one, from 1
+    /// (ConversationStream::retryScheduled, with the turn).
+    void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error, int turn);
 
     void errorOccurred(const Switchboard::Error &error); ///< right before finished(), when the run failed
     void finished();                                     ///< exactly once, never from inside start()

@@ -90,8 +90,9 @@ Q_SIGNALS:
 
     void errorOccurred(const Switchboard::Error &error); ///< right before finished(), on failure
     void finished();                                     ///< exactly once, after the last event
-    /// The request failed before any event and will be sent again after `delayMs`.
-    void retryScheduled(int attempt, int delayMs);
+    /// The request failed before any event and will be sent again after
+    /// `delayMs`; `error` is why attempt number `attempt` (from 1) failed.
+    void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error);
 
 private:
     friend class ConversationsClient;
