@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryFile>
@@ -96,6 +98,49 @@ private:
     bool m_complete = false;
 };
 
+/// Answers every request with `[]` and keeps its request line, so that a test
+/// sees the exact query the program sent.
+class RecordingServer : public QObject
+{
+public:
+    RecordingServer()
+    {
+        if (!m_server.listen(QHostAddress::LocalHost, 0))
+            qFatal("cannot listen on 127.0.0.1");
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            QTcpSocket *socket = m_server.nextPendingConnection();
+            connect(socket, &QTcpSocket::readyRead, socket, [this, socket] {
+                m_buffer += socket->readAll();
+                if (!m_buffer.contains("\r\n\r\n"))
+                    return;
+                requestLines << m_buffer.left(m_buffer.indexOf("\r\n"));
+                m_buffer.clear();
+                socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                              "Connection: close\r\n\r\n[]");
+                socket->disconnectFromHost();
+            });
+        });
+    }
+
+    QString url() const { return u"http://127.0.0.1:"_s + QString::number(m_server.serverPort()); }
+    QByteArrayList requestLines;
+
+private:
+    QTcpServer m_server;
+    QByteArray m_buffer;
+};
+
+/// A loopback URL nobody listens on: connections to it are refused.
+QString refusingUrl()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        qFatal("cannot listen on 127.0.0.1");
+    const QString url = u"http://127.0.0.1:"_s + QString::number(server.serverPort());
+    server.close();
+    return url;
+}
+
 } // namespace
 
 class tst_ConversationsCommand : public QObject
@@ -109,6 +154,13 @@ private Q_SLOTS:
     void streamIsPrintedAsEventsArrive();
     void streamFailure_data();
     void streamFailure();
+    void multiLineEventDataStaysOnOneLine();
+    void serverUrlOption();
+    void unreachableServer_data();
+    void unreachableServer();
+    void retriesAreAnnounced();
+    void listSendsPageAndPageSize_data();
+    void listSendsPageAndPageSize();
     void appendAndRestart();
     void listWithFilter();
     void deleteThenNotFound();
@@ -285,6 +337,121 @@ void tst_ConversationsCommand::streamFailure()
     QCOMPARE(QJsonDocument::fromJson(streamed.err).object(), (QJsonObject{{u"error"_s, error}}));
 }
 
+void tst_ConversationsCommand::multiLineEventDataStaysOnOneLine()
+{
+    // SSE allows an event's data over several `data:` lines (joined by "\n"):
+    // the JSON then has a line break, and is printed compact all the same.
+    HeldStreamServer server;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s, u"--server-url"_s, server.url()});
+    process.write(R"({"inputs":"Hi","model":"m"})");
+    process.closeWriteChannel();
+    QVERIFY(QTest::qWaitFor([&] { return server.hasRequest(); }, 20000));
+    server.send("conversation.response.started",
+                "{\"type\": \"conversation.response.started\",\ndata: \"created_at\": \"2026-01-05T10:00:00.000001Z\","
+                "\ndata:  \"conversation_id\": \"conv_1\"}");
+    server.send("conversation.response.done",
+                R"({"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})");
+    server.end();
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(process.exitCode(), 0);
+    QCOMPARE(process.readAllStandardOutput(),
+             R"({"event":"conversation.response.started","data":{"conversation_id":"conv_1","created_at":"2026-01-05T10:00:00.000001Z","type":"conversation.response.started"}})"
+             "\n"
+             R"({"event":"conversation.response.done","data":{"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}})"
+             "\n"_ba);
+}
+
+void tst_ConversationsCommand::serverUrlOption()
+{
+    // --server-url wins over SWITCHBOARD_SERVER_URL (here a server that refuses).
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, refusingUrl());
+    const Run started = Test::runProgram(program,
+                                         {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--no-retry"_s,
+                                          u"--server-url"_s, m_emulator.url().toString()},
+                                         environment, {}, R"({"inputs":"Over the option","model":"m"})", 30000);
+    QCOMPARE(started.err, QByteArray());
+    QCOMPARE(started.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(started.out).object().value(u"outputs"_s).toArray().at(0).toObject()
+                 .value(u"content"_s).toString(),
+             u"Over the option"_s);
+}
+
+void tst_ConversationsCommand::unreachableServer_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("get") << QStringList{u"get"_s, u"conv_x"_s} << QByteArray()
+                         << u"GET /v1/conversations/conv_x: Connection refused"_s;
+    QTest::newRow("start --stream") << QStringList{u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s}
+                                    << R"({"inputs":"Hi","model":"m"})"_ba << u"POST /v1/conversations: Connection refused"_s;
+}
+
+void tst_ConversationsCommand::unreachableServer()
+{
+    // A transport failure: exit 1, one line of JSON on stderr with its code and message.
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, input);
+    QFETCH(QString, message);
+    const Run result = run(arguments + QStringList{u"--no-retry"_s, u"--server-url"_s, refusingUrl()}, input);
+    QCOMPARE(result.exitCode, 1);
+    QCOMPARE(result.out, QByteArray());
+    QCOMPARE(result.err.count('\n'), 1);
+    QCOMPARE(QJsonDocument::fromJson(result.err).object(),
+             (QJsonObject{{u"error"_s, QJsonObject{{u"code"_s, u"ConnectionRefused"_s},
+                                                    {u"message"_s, message},
+                                                    {u"details"_s, u"Connection refused"_s}}}}));
+}
+
+void tst_ConversationsCommand::retriesAreAnnounced()
+{
+    // The default policy retries a refused connection for minutes: each retry
+    // is announced. The first one comes after 0.5 s (plus up to 0.25 s of jitter).
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"--server-url"_s, refusingUrl()});
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 err += process.readAllStandardError();
+                 return err.count('\n') >= 2;
+             }, 10000),
+             err.constData());
+    process.kill();
+    process.waitForFinished();
+    const QRegularExpression expected(u"^switchboard conversations: GET /v1/conversations/conv_x: Connection refused; "
+                                      u"retrying in 0\\.[5-8] s \\(attempt 2\\)\n"
+                                      u"switchboard conversations: GET /v1/conversations/conv_x: Connection refused; "
+                                      u"retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s);
+    QVERIFY2(expected.match(QString::fromUtf8(err)).hasMatch(), err.constData());
+}
+
+void tst_ConversationsCommand::listSendsPageAndPageSize_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QByteArray>("requestLine");
+    QTest::newRow("defaults") << QStringList() << "GET /v1/conversations?page=0&page_size=100 HTTP/1.1"_ba;
+    QTest::newRow("page and size") << QStringList{u"--page"_s, u"3"_s, u"--page-size"_s, u"7"_s}
+                                   << "GET /v1/conversations?page=3&page_size=7 HTTP/1.1"_ba;
+}
+
+void tst_ConversationsCommand::listSendsPageAndPageSize()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QByteArray, requestLine);
+    RecordingServer server;
+    const Run listed = run(QStringList{u"list"_s, u"--server-url"_s, server.url()} + arguments);
+    QCOMPARE(listed.exitCode, 0);
+    QCOMPARE(server.requestLines, QByteArrayList{requestLine});
+}
+
 void tst_ConversationsCommand::appendAndRestart()
 {
     const QString id = start(R"({"inputs":"first","model":"m"})");
@@ -348,6 +515,12 @@ void tst_ConversationsCommand::badUsage_data()
                                    << u"the request body is not valid (nothing was sent):\n  body.temperature: Extra inputs are not permitted"_s;
     QTest::newRow("wrong type") << QStringList{u"append"_s, u"conv_x"_s, u"--body"_s, u"-"_s} << R"({"store":"yes"})"_ba
                                 << u"body.store:"_s;
+    QTest::newRow("invalid restart body") << QStringList{u"restart"_s, u"conv_x"_s, u"--body"_s, u"-"_s}
+                                          << R"({"inputs":"x"})"_ba << u"body.from_entry_id:"_s;
+    QTest::newRow("invalid append stream body") << QStringList{u"append"_s, u"conv_x"_s, u"--body"_s, u"-"_s, u"--stream"_s}
+                                                << R"({"inputs":"x","tools":3})"_ba << u"body.tools:"_s;
+    QTest::newRow("bad timeout") << QStringList{u"get"_s, u"conv_x"_s, u"--timeout"_s, u"soon"_s} << QByteArray()
+                                 << u"--timeout needs a number of milliseconds"_s;
     QTest::newRow("bad metadata") << QStringList{u"list"_s, u"--metadata"_s, u"[1]"_s} << QByteArray()
                                   << u"--metadata needs a JSON object"_s;
 }
@@ -357,11 +530,11 @@ void tst_ConversationsCommand::badUsage()
     QFETCH(QStringList, arguments);
     QFETCH(QByteArray, input);
     QFETCH(QString, message);
-    const int before = m_emulator.conversationCount();
+    QSignalSpy served(&m_emulator, &Emulator::requestServed);
     const Run result = run(arguments, input);
     QCOMPARE(result.exitCode, 2);
     QVERIFY2(QString::fromUtf8(result.err).contains(message), result.err.constData());
-    QCOMPARE(m_emulator.conversationCount(), before);   // nothing was sent
+    QCOMPARE(served.count(), 0);   // nothing was sent: no request at all reached the emulator
 }
 
 QTEST_GUILESS_MAIN(tst_ConversationsCommand)
