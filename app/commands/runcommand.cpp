@@ -338,12 +338,14 @@ int runRunCommand(const QStringList &arguments)
                          if (interrupted || stopError.isError())
                              return;
                          if (!ConfirmationPrompt::canAsk()) {
-                             stopError = Error(Error::Code::Canceled,
-                                               u"step '%1': the call of %2 needs confirmation, and standard input is "
-                                               u"not a terminal to ask on"_s
-                                                   .arg(stepId, request.call.name),
+                             const QString reason = u"the call of %1 needs confirmation, and standard input is "
+                                                    u"not a terminal to ask on"_s
+                                                        .arg(request.call.name);
+                             stopError = Error(Error::Code::Canceled, u"step '%1' failed: "_s.arg(stepId) + reason,
                                                u"Pass --yes to approve or --no to deny every call that needs "
                                                u"confirmation, or set `confirmations:` on the agent."_s);
+                             if (printer)
+                                 printer->setStopReason(stepId, Error(Error::Code::Canceled, reason));
                              run.abort();
                              return;
                          }

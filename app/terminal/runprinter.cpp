@@ -34,6 +34,17 @@ QString plural(qint64 count, const QString &one, const QString &many)
     return QString::number(count) + u' ' + (count == 1 ? one : many);
 }
 
+/// "3 tool calls", or "3 tool calls (1 on the server)": the client's function
+/// calls and the server's tool runs (web_search, code_interpreter, ...).
+QString toolCalls(const StepResult &result, int &client, int &server)
+{
+    client = result.toolCalls;
+    server = int(std::count_if(result.transcript.cbegin(), result.transcript.cend(),
+                               [](const Entry &entry) { return entry.is<ToolExecutionEntry>(); }));
+    return plural(client + server, u"tool call"_s, u"tool calls"_s)
+           + (server > 0 ? u" ("_s + QString::number(server) + u" on the server)"_s : QString());
+}
+
 QString compactJson(const QJsonObject &object)
 {
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
@@ -96,6 +107,11 @@ void RunPrinter::line(const QString &stepId, const QString &lineText)
 void RunPrinter::printStepLine(const QString &stepId, const QString &lineText)
 {
     line(stepId, lineText);
+}
+
+void RunPrinter::setStopReason(const QString &stepId, const Error &reason)
+{
+    m_steps[stepId].stopReason = reason;
 }
 
 void RunPrinter::setEditedArguments(const QString &stepId, const QString &toolCallId, const QJsonObject &arguments)
@@ -303,10 +319,11 @@ void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)
     m_running.removeAll(stepId);
     m_steps[stepId].waiting = false;
     updateSpinner();
+    int client = 0;
+    int server = 0;
     const QString stats = m_terminal->styled(
         u"  "_s
-            + QStringList{plural(result.turns, u"turn"_s, u"turns"_s),
-                          plural(result.toolCalls, u"tool call"_s, u"tool calls"_s),
+            + QStringList{plural(result.turns, u"turn"_s, u"turns"_s), toolCalls(result, client, server),
                           plural(result.usage.totalTokens, u"token"_s, u"tokens"_s), seconds(result.durationMs)}
                   .join(u" · "_s),
         Style::Dim);
@@ -318,6 +335,10 @@ void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)
         line(stepId, m_terminal->styled(u"✗ "_s + stepId + u" failed: "_s, Style::Red) + result.error.toString());
         break;
     case StepResult::Status::Canceled:
+        if (const Error reason = m_steps.value(stepId).stopReason; reason.isError()) {
+            line(stepId, m_terminal->styled(u"✗ "_s + stepId + u" failed: "_s, Style::Red) + reason.message);
+            break;
+        }
         line(stepId, m_terminal->styled(u"■ "_s + stepId + u" canceled"_s, Style::Yellow) + stats);
         break;
     case StepResult::Status::Skipped:
@@ -340,7 +361,8 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
     int steps = 0;
     int skipped = 0;
     int turns = 0;
-    int toolCalls = 0;
+    int clientCalls = 0;
+    int serverCalls = 0;
     ConversationUsage usage;
     for (const StepResult &result : m_run->stepResults()) {
         if (result.status == StepResult::Status::Skipped)
@@ -348,14 +370,21 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
         else if (result.status != StepResult::Status::Pending)
             ++steps;
         turns += result.turns;
-        toolCalls += result.toolCalls;
+        int client = 0;
+        int server = 0;
+        toolCalls(result, client, server);
+        clientCalls += client;
+        serverCalls += server;
         usage += result.usage;
     }
     QString stepText = plural(steps, u"step"_s, u"steps"_s);
     if (skipped > 0)
         stepText += u" ("_s + QString::number(skipped) + u" skipped)"_s;
     const QString numbers = QStringList{stepText, plural(turns, u"turn"_s, u"turns"_s),
-                                        plural(toolCalls, u"tool call"_s, u"tool calls"_s),
+                                        plural(clientCalls + serverCalls, u"tool call"_s, u"tool calls"_s)
+                                            + (serverCalls > 0 ? u" ("_s + QString::number(serverCalls)
+                                                                     + u" on the server)"_s
+                                                               : QString()),
                                         plural(usage.totalTokens, u"token"_s, u"tokens"_s)
                                             + u" ("_s + QString::number(usage.promptTokens) + u" prompt, "_s
                                             + QString::number(usage.completionTokens) + u" completion)"_s}

@@ -23,6 +23,10 @@ public:
 
     /// A line about a step (e.g. an answer to a confirmation).
     void printStepLine(const QString &stepId, const QString &text);
+    /// The program stops the run because of this step (e.g. a confirmation
+    /// nobody can answer): the step's end is shown as failed with `reason`,
+    /// not as canceled, in agreement with the run's outcome.
+    void setStopReason(const QString &stepId, const Error &reason);
     /// The person edited a call's arguments: show those when it runs.
     void setEditedArguments(const QString &stepId, const QString &toolCallId, const QJsonObject &arguments);
     /// The closing summary: steps, turns, tool calls, tokens, time.
@@ -37,6 +41,7 @@ private:
         QHash<int, QString> serverToolNames;
         QString handoffFrom;
         QHash<QString, QJsonObject> editedArguments;   ///< by tool_call_id
+        Error stopReason;
     };
 
     void stepStarted(const QString &stepId, ConversationRun *run);

@@ -130,17 +130,6 @@ private:
     QByteArray m_buffer;
 };
 
-/// A loopback URL nobody listens on: connections to it are refused.
-QString refusingUrl()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        qFatal("cannot listen on 127.0.0.1");
-    const QString url = u"http://127.0.0.1:"_s + QString::number(server.serverPort());
-    server.close();
-    return url;
-}
-
 } // namespace
 
 class tst_ConversationsCommand : public QObject
@@ -370,7 +359,7 @@ void tst_ConversationsCommand::serverUrlOption()
     // --server-url wins over SWITCHBOARD_SERVER_URL (here a server that refuses).
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.remove(u"MISTRAL_API_KEY"_s);
-    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, refusingUrl());
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, Test::refusingUrl());
     const Run started = Test::runProgram(program,
                                          {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--no-retry"_s,
                                           u"--server-url"_s, m_emulator.url().toString()},
@@ -399,7 +388,7 @@ void tst_ConversationsCommand::unreachableServer()
     QFETCH(QStringList, arguments);
     QFETCH(QByteArray, input);
     QFETCH(QString, message);
-    const Run result = run(arguments + QStringList{u"--no-retry"_s, u"--server-url"_s, refusingUrl()}, input);
+    const Run result = run(arguments + QStringList{u"--no-retry"_s, u"--server-url"_s, Test::refusingUrl()}, input);
     QCOMPARE(result.exitCode, 1);
     QCOMPARE(result.out, QByteArray());
     QCOMPARE(result.err.count('\n'), 1);
@@ -417,7 +406,7 @@ void tst_ConversationsCommand::retriesAreAnnounced()
     environment.remove(u"MISTRAL_API_KEY"_s);
     QProcess process;
     process.setProcessEnvironment(environment);
-    process.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"--server-url"_s, refusingUrl()});
+    process.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"--server-url"_s, Test::refusingUrl()});
     QByteArray err;
     QVERIFY2(QTest::qWaitFor([&] {
                  err += process.readAllStandardError();

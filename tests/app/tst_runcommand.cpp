@@ -243,6 +243,8 @@ private Q_SLOTS:
     void plainOutputOffATerminal();
     void parallelStepsArePrefixed();
     void handoffsAndServerTools();
+    void retriesAreAnnounced();
+    void unreachableWithoutRetry();
     void inputs();
     void jsonOutputs();
     void pluginConfigurationOfTheWorkflow_data();
@@ -343,6 +345,44 @@ void tst_RunCommand::handoffsAndServerTools()
              (QList<QByteArray>{"  › Where is my invoice?", "  ⇢ handoff triage → billing",
                                 "  ⚙ web_search {\"query\":\"invoice status\"} (server tool)", "  ↳ {\"hits\":3}",
                                 "  Billing here: your invoice is on its way."}));
+    // The server's tool runs count as tool calls, and are told apart.
+    QVERIFY2(run.err.contains("\n✓ route  2 turns · 1 tool call (1 on the server) · "), run.err.constData());
+    QVERIFY2(run.err.contains(" 1 step · 2 turns · 1 tool call (1 on the server) · "), run.err.constData());
+}
+
+void tst_RunCommand::retriesAreAnnounced()
+{
+    // The default policy retries a refused connection for minutes: the step
+    // says why it waits, once per retry (the first after 0.5 s plus jitter).
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.setWorkingDirectory(sourceDir);
+    process.start(program, {u"run"_s, cliData + u"calc.yaml"_s, u"--server-url"_s, Test::refusingUrl()});
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor([&] {
+                 err += process.readAllStandardError();
+                 return err.contains("(attempt 3)\n");
+             }, 10000),
+             err.constData());
+    process.kill();
+    process.waitForFinished();
+    const QRegularExpression expected(u"^▸ ask  math · mistral-small-latest\n"
+                                      u"  ! POST /v1/conversations: Connection refused; retrying in 0\\.[5-8] s \\(attempt 2\\)\n"
+                                      u"  ! POST /v1/conversations: Connection refused; retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s);
+    QVERIFY2(expected.match(QString::fromUtf8(err)).hasMatch(), err.constData());
+}
+
+void tst_RunCommand::unreachableWithoutRetry()
+{
+    // --no-retry (and --timeout, which the run takes as conversations does): no notice, a failure at once.
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--no-retry"_s, u"--timeout"_s, u"2000"_s,
+                                u"--server-url"_s, Test::refusingUrl()});
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.out, QByteArray());
+    QVERIFY2(!run.err.contains("retrying"), run.err.constData());
+    QVERIFY2(run.err.contains("\n✗ ask failed: POST /v1/conversations: Connection refused\n"), run.err.constData());
+    QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: POST /v1/conversations: Connection refused\n"),
+             run.err.constData());
 }
 
 void tst_RunCommand::inputs()
@@ -523,8 +563,13 @@ void tst_RunCommand::confirmationsWithoutATerminal()
     QCOMPARE(run.exitCode, exitCode);
     QCOMPARE(run.out, expected);
     if (exitCode == 1) {
-        QVERIFY2(run.err.contains("switchboard run: step 'ask': the call of calculate needs confirmation, and standard "
-                                  "input is not a terminal to ask on\nPass --yes to approve or --no to deny"),
+        // The step's line and the run's outcome agree: failed, because nobody could confirm.
+        const QByteArray reason = "the call of calculate needs confirmation, and standard input is not a terminal to ask on";
+        QVERIFY2(run.err.contains("\n✗ ask failed: " + reason + "\n"), run.err.constData());
+        QVERIFY2(!run.err.contains("canceled"), run.err.constData());
+        QVERIFY2(run.err.contains("\nFailed after "), run.err.constData());
+        QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: " + reason
+                                  + "\nPass --yes to approve or --no to deny every call that needs confirmation"),
                  run.err.constData());
     }
 }
@@ -547,6 +592,8 @@ void tst_RunCommand::badUsage_data()
                                     << u"--server-url needs an http:// or https:// URL"_s;
     QTest::newRow("bad plugin config") << QStringList{u"run"_s, calc, u"--plugin-config"_s, u"calculator=[1]"_s}
                                        << u"--plugin-config needs ID={...a JSON object...}"_s;
+    QTest::newRow("bad timeout") << QStringList{u"run"_s, calc, u"--timeout"_s, u"-1"_s}
+                                 << u"switchboard run: --timeout needs a number of milliseconds"_s;
     QTest::newRow("missing file") << QStringList{u"run"_s, u"no-such-workflow.yaml"_s} << u"no-such-workflow.yaml"_s;
 }
 

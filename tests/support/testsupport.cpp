@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QProcess>
+#include <QTcpServer>
 #include <QTest>
 
 namespace Switchboard::Test {
@@ -45,6 +46,16 @@ ProgramRun runProgram(const QString &program, const QStringList &arguments, cons
     result.out = process.readAllStandardOutput();
     result.err = process.readAllStandardError();
     return result;
+}
+
+QString refusingUrl()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        qFatal("cannot listen on 127.0.0.1");
+    const QString url = QStringLiteral("http://127.0.0.1:") + QString::number(server.serverPort());
+    server.close();
+    return url;
 }
 
 } // namespace Switchboard::Test

@@ -28,4 +28,8 @@ struct ProgramRun
 ProgramRun runProgram(const QString &program, const QStringList &arguments, const QProcessEnvironment &environment,
                       const QString &workingDirectory = {}, const QByteArray &input = {}, int timeoutMs = 60000);
 
+/// A loopback URL ("http://127.0.0.1:PORT") nobody listens on: connections
+/// to it are refused (a port that was free a moment ago).
+QString refusingUrl();
+
 } // namespace Switchboard::Test
