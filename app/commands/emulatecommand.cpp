@@ -43,7 +43,7 @@ const char *const usageText =
     "\n"
     "Examples:\n"
     "  switchboard emulate --port 8080\n"
-    "  switchboard emulate --script workflows/quickstart.script.yaml &\n"
+    "  switchboard emulate --script workflows/scripts/quickstart.script.yaml &\n"
     "  switchboard run workflows/quickstart.yaml --server-url http://127.0.0.1:8080\n";
 
 } // namespace

@@ -78,7 +78,7 @@ const char *const usageText =
     "  switchboard run review.yaml --input file=README.md --input strict=true\n"
     "  switchboard run review.yaml --json --quiet > outputs.json\n"
     "  switchboard run review.yaml --events run.jsonl --yes\n"
-    "  switchboard run workflows/organize-files.yaml --input directory=~/Downloads --yes\n"
+    "  switchboard run workflows/organize-files.yaml --input directory=\"$(mktemp -d)\" --yes\n"
     "  switchboard run review.yaml --events - | jq -c 'select(.event == \"step.finished\")'\n"
     "  MISTRAL_API_KEY=... switchboard run review.yaml\n";
 

@@ -289,7 +289,7 @@ void tst_RunCommand::quickStart()
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.out, "answer: From 1 January to 1 March 2025 there are 59 days, which is 1416 hours.\n"_ba);
     QVERIFY2(run.err.startsWith("MISTRAL_API_KEY is not set: running offline on the built-in emulator (script "
-                                "workflows/quickstart.script.yaml)\n"),
+                                "workflows/scripts/quickstart.script.yaml)\n"),
              run.err.constData());
     QVERIFY2(run.err.contains("  ⚙ date_diff {\"from\":\"2025-01-01\",\"to\":\"2025-03-01\"}\n"), run.err.constData());
     QVERIFY2(run.err.contains("  ⚙ calculate {\"expression\":\"59 * 24\"}\n"), run.err.constData());

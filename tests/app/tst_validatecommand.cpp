@@ -48,6 +48,7 @@ class tst_ValidateCommand : public QObject
 private Q_SLOTS:
     void initTestCase();
     void validFiles();
+    void theExamplesAsDocumented();
     void everyProblemCompilerStyle();
     void validAndInvalid();
     void json();
@@ -101,6 +102,22 @@ void tst_ValidateCommand::validFiles()
     const Run quiet = run({u"--quiet"_s, u"one.yaml"_s});
     QCOMPARE(quiet.out, QByteArray());
     QCOMPARE(quiet.exitCode, 0);
+}
+
+void tst_ValidateCommand::theExamplesAsDocumented()
+{
+    // `switchboard validate workflows/*.yaml` (--help) from the repository's
+    // root, through a shell that expands the glob: only workflows match it.
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    environment.remove(u"SWITCHBOARD_PLUGIN_PATH"_s);
+    const Run result = Switchboard::Test::runProgram(
+        u"/bin/sh"_s, {u"-c"_s, QStringLiteral("'" SWITCHBOARD_BINARY_DIR "/bin/switchboard' validate workflows/*.yaml")},
+        environment, QStringLiteral(SWITCHBOARD_SOURCE_DIR), {}, 30000);
+    QCOMPARE(result.err, QByteArray());
+    QCOMPARE(result.out, QByteArray("workflows/organize-files.yaml: ok\nworkflows/quickstart.yaml: ok\n"
+                                    "workflows/research-summary.yaml: ok\nworkflows/writer-reviewer.yaml: ok\n"));
+    QCOMPARE(result.exitCode, 0);
 }
 
 void tst_ValidateCommand::everyProblemCompilerStyle()

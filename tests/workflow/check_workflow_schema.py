@@ -7,8 +7,8 @@
   guardrails: CompletionArgs, GuardrailConfig and every schema they reference)
   are the OpenAPI document's, rewritten as api_definitions() does; on drift the
   expected definitions are printed, to paste into SCHEMA's "definitions";
-- every workflow in WORKFLOWS_DIR (*.yaml except the emulator scripts,
-  *.script.yaml) validates against SCHEMA;
+- every workflow in WORKFLOWS_DIR (*.yaml; the emulator scripts are in its
+  scripts/) validates against SCHEMA;
 - every fixture in INVALID_DIR is rejected by SCHEMA;
 - with SWITCHBOARD (the program), `switchboard validate` accepts every example
   (exit 0) and rejects every fixture (exit 2), so schema and loader agree.
@@ -124,8 +124,7 @@ def main(argv):
         return 1
     print(f"ok: the API definitions of {schema_path} match {spec_path}")
 
-    examples = sorted(p for p in glob.glob(os.path.join(workflows_dir, "*.yaml"))
-                      if not p.endswith(".script.yaml"))
+    examples = sorted(glob.glob(os.path.join(workflows_dir, "*.yaml")))
     fixtures = sorted(glob.glob(os.path.join(invalid_dir, "*.yaml")))
     if not examples or not fixtures:
         print(f"FAIL: nothing to check (examples: {len(examples)}, fixtures: {len(fixtures)})")

@@ -51,8 +51,6 @@ void tst_WorkflowExamples::runs_data()
     const QStringList files = QDir(ExamplesDir).entryList({u"*.yaml"_s}, QDir::Files, QDir::Name);
     int count = 0;
     for (const QString &file : files) {
-        if (file.endsWith(u".script.yaml"_s) || file.endsWith(u".agents.yaml"_s))
-            continue;
         QTest::newRow(qPrintable(file)) << file;
         ++count;
     }
@@ -86,7 +84,7 @@ void tst_WorkflowExamples::runs()
     const Result<Workflow> loaded = loader.load(ExamplesDir + u'/' + fileName);
     QVERIFY2(loaded, qPrintable(loaded.error().toString()));
     QVERIFY2(!loaded->emulatorScript.isEmpty(), "every example names its emulator script");
-    QCOMPARE(loaded->emulatorScript, ExamplesDir + u'/' + QFileInfo(fileName).completeBaseName() + u".script.yaml"_s);
+    QCOMPARE(loaded->emulatorScript, ExamplesDir + u"/scripts/"_s + QFileInfo(fileName).completeBaseName() + u".script.yaml"_s);
 
     Emulator emulator;
     const Result<void> script = emulator.loadScript(loaded->emulatorScript);
