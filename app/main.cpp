@@ -2,6 +2,7 @@
 // wires the runtime's objects together; behaviour lives in the library.
 
 #include "command.h"
+#include "output.h"
 
 #include <switchboard/version.h>
 
@@ -78,9 +79,7 @@ int main(int argc, char *argv[])
                 if (arguments.at(2) == QLatin1StringView(command.name))
                     return command.run({arguments.at(0) + u' ' + arguments.at(2), u"--help"_s});
             }
-            QTextStream(stderr) << "switchboard: unknown command '" << arguments.at(2) << "'\n\n";
-            printUsage(stderr);
-            return ExitUsage;
+            return usageError({}, u"unknown command '"_s + arguments.at(2) + u'\'');
         }
         printUsage(stdout);
         return ExitSuccess;
@@ -92,7 +91,9 @@ int main(int argc, char *argv[])
             return command.run(rest);
         }
     }
-    QTextStream(stderr) << "switchboard: unknown command '" << first << "'\n\n";
-    printUsage(stderr);
-    return ExitUsage;
+    if (first.startsWith(u'-'))
+        return usageError({}, u"unknown option '"_s + first + u'\'');
+    if (first == u"version")
+        return usageError({}, u"unknown command 'version' (the version: switchboard --version)"_s);
+    return usageError({}, u"unknown command '"_s + first + u'\'');
 }

@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QTextStream>
 
 using namespace Qt::StringLiterals;
@@ -145,9 +146,24 @@ Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringLi
 
 int usageError(const QString &command, const QString &message)
 {
-    QTextStream(stderr) << "switchboard " << command << ": " << message << "\n"
-                        << "Run 'switchboard " << command << " --help' for usage.\n";
+    const QString program = command.isEmpty() ? u"switchboard"_s : u"switchboard "_s + command;
+    QTextStream(stderr) << program << ": " << message << "\n"
+                        << "Run '" << program << " --help' for usage.\n";
     return ExitUsage;
+}
+
+QString parserError(const QCommandLineParser &parser)
+{
+    QString text = parser.errorText();
+    if (text.endsWith(u'.'))
+        text.chop(1);
+    if (!text.isEmpty())
+        text[0] = text.at(0).toLower();
+    // Qt names an unknown option without its dashes.
+    static const QRegularExpression unknown(u"^unknown option '([^']*)'$"_s);
+    if (const QRegularExpressionMatch match = unknown.match(text); match.hasMatch())
+        text = u"unknown option '"_s + (match.captured(1).size() == 1 ? u"-"_s : u"--"_s) + match.captured(1) + u'\'';
+    return text;
 }
 
 void printWorkflowErrors(const QString &fileName, const QList<Error> &errors, bool withCount)

@@ -33,8 +33,13 @@ void printError(const Error &error);
 QJsonObject errorToJson(const Error &error);
 
 /// A usage error of `switchboard COMMAND` on stderr, with a pointer to its
-/// --help; returns ExitUsage.
+/// --help; returns ExitUsage. An empty `command` is the program itself
+/// ("switchboard: message", "Run 'switchboard --help' for usage.").
 int usageError(const QString &command, const QString &message);
+
+/// QCommandLineParser's error in the program's style: "Unknown option
+/// 'bogus'." becomes "unknown option '--bogus'".
+QString parserError(const QCommandLineParser &parser);
 
 /// How much the program says on stderr besides its results.
 enum class Verbosity { Quiet, Normal, Verbose };

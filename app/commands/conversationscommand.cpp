@@ -120,7 +120,7 @@ int runConversationsCommand(const QStringList &arguments)
     parser.addOptions({body, stream, page, pageSize, metadata, serverUrl});
     const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
-        return usageError(parser.errorText());
+        return usageError(parserError(parser));
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;

@@ -39,7 +39,8 @@ const char *const usageText =
     "  -v, --verbose     print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help        show this help\n"
     "\n"
-    "Exit status: 1 if it cannot listen, 2 bad usage or a script with a mistake.\n"
+    "Exit status: 1 if it cannot listen, 2 bad usage or a script with a mistake, 130 stopped\n"
+    "with Ctrl-C.\n"
     "\n"
     "Examples:\n"
     "  switchboard emulate --port 8080\n"
@@ -59,7 +60,7 @@ int runEmulateCommand(const QStringList &arguments)
     const QCommandLineOption recordOption(u"record"_s, u"record"_s, u"FILE"_s);
     parser.addOptions({portOption, scriptOption, apiKeyOption, agentsOption, recordOption});
     if (!parser.parse(arguments))
-        return usageError(parser.errorText());
+        return usageError(parserError(parser));
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;

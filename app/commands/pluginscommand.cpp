@@ -118,7 +118,7 @@ int runPluginsCommand(const QStringList &arguments)
     const QCommandLineOption argumentsOption(u"arguments"_s, u"arguments"_s, u"JSON"_s, u"{}"_s);
     parser.addOptions({pathOption, configOption, loadOption, jsonOption, invokeOption, argumentsOption});
     if (!parser.parse(arguments))
-        return usageError(parser.errorText());
+        return usageError(parserError(parser));
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
@@ -129,6 +129,8 @@ int runPluginsCommand(const QStringList &arguments)
         return usageError(verbosity.error().message);
     if (!parser.positionalArguments().isEmpty())
         return usageError(u"unexpected argument '"_s + parser.positionalArguments().constFirst() + u'\'');
+    if (parser.isSet(argumentsOption) && !parser.isSet(invokeOption))
+        return usageError(u"--arguments goes with --invoke TOOL"_s);
 
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));

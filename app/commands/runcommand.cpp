@@ -154,7 +154,7 @@ int runRunCommand(const QStringList &arguments)
     parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, json, yes, no});
     const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
-        return usageError(parser.errorText());
+        return usageError(parserError(parser));
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;

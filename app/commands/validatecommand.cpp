@@ -69,7 +69,7 @@ int runValidateCommand(const QStringList &arguments)
     const QCommandLineOption jsonOption(u"json"_s);
     parser.addOptions({pathOption, jsonOption});
     if (!parser.parse(arguments))
-        return usageError(parser.errorText());
+        return usageError(parserError(parser));
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
