@@ -1067,6 +1067,7 @@ void tst_ConversationsClient::retryAfter()
     QVERIFY2(!reply->hasError(), qPrintable(reply->error().message));
     QCOMPARE(retries.size(), 1);
     QCOMPARE(retries.at(0).at(0).toInt(), 1);
+    QCOMPARE(retries.at(0).at(2).value<Error>().code, Error::Code::RateLimited);   // why it is retried
     // The server's delay wins over the 1 ms backoff.
     QVERIFY2(retries.at(0).at(1).toInt() >= minimumDelay, qPrintable(QString::number(retries.at(0).at(1).toInt())));
     QVERIFY(retries.at(0).at(1).toInt() <= 3000);
@@ -1096,6 +1097,8 @@ void tst_ConversationsClient::serviceUnavailableThenSuccess()
     QVERIFY(waitFinished(stream.get()));
     QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
     QCOMPARE(retries.size(), 2);
+    QCOMPARE(retries.at(1).at(0).toInt(), 2);
+    QCOMPARE(retries.at(1).at(2).value<Error>().code, Error::Code::ServerError);   // why it is retried
     QCOMPARE(stream->attempts(), 3);
     QCOMPARE(f.server.requests.size(), 3);
     QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"finally"_s);

@@ -14,6 +14,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -251,6 +253,7 @@ private Q_SLOTS:
     void pluginConfigurationOfTheWorkflow();
     void eventsFile();
     void eventsToStandardOutput();
+    void multiLineEventDataStaysOnOneLine();
     void realApiWithKeyNeverLeaksIt();
     void confirmationsWithoutATerminal_data();
     void confirmationsWithoutATerminal();
@@ -506,6 +509,51 @@ void tst_RunCommand::eventsToStandardOutput()
     QCOMPARE(types.count(u"step.finished"_s), 3);
     QCOMPARE(events.last().value(u"data"_s).toObject().value(u"outputs"_s).toObject(),
              (QJsonObject{{u"joined"_s, u"left side and right side"_s}}));
+}
+
+void tst_RunCommand::multiLineEventDataStaysOnOneLine()
+{
+    // A server whose SSE events spread their JSON over several `data:` lines
+    // (legal SSE): every event still takes one line of --events.
+    const QByteArray stream =
+        "event: conversation.response.started\n"
+        "data: {\"type\": \"conversation.response.started\",\n"
+        "data:  \"created_at\": \"2026-01-05T10:00:00.000001Z\", \"conversation_id\": \"conv_1\"}\n\n"
+        "event: message.output.delta\n"
+        "data: {\"type\":\"message.output.delta\",\"output_index\":0,\"id\":\"msg_1\",\"content_index\":0,\n"
+        "data: \"model\":\"m\",\"role\":\"assistant\",\"content\":\"Hi\"}\n\n"
+        "event: conversation.response.done\n"
+        "data: {\"type\":\"conversation.response.done\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n";
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QByteArray request;
+    QObject::connect(&server, &QTcpServer::newConnection, &server, [&] {
+        QTcpSocket *socket = server.nextPendingConnection();
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [&, socket] {
+            request += socket->readAll();
+            const qsizetype headEnd = request.indexOf("\r\n\r\n");
+            const qsizetype lengthAt = request.toLower().indexOf("\r\ncontent-length:");
+            if (headEnd < 0 || lengthAt < 0)
+                return;
+            const qsizetype length = request.mid(lengthAt + 17, request.indexOf('\r', lengthAt + 2) - lengthAt - 17).trimmed().toLongLong();
+            if (request.size() < headEnd + 4 + length)
+                return;
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: "
+                          + QByteArray::number(stream.size()) + "\r\nConnection: close\r\n\r\n" + stream);
+            socket->disconnectFromHost();
+        });
+    });
+    const Run run = runProgram({u"run"_s, cliData + u"echo.yaml"_s, u"--events"_s, u"-"_s, u"--server-url"_s,
+                                u"http://127.0.0.1:"_s + QString::number(server.serverPort())});
+    QCOMPARE(run.exitCode, 0);
+    const QList<QByteArray> lines = run.out.trimmed().split('\n');
+    const QList<QJsonObject> events = jsonLines(run.out);   // every line is one whole event
+    QCOMPARE(events.size(), lines.size());
+    QVERIFY2(lines.contains(R"({"event":"conversation.response.started","step":"say","turn":1,"data":{"conversation_id":"conv_1","created_at":"2026-01-05T10:00:00.000001Z","type":"conversation.response.started"}})"),
+             run.out.constData());
+    QVERIFY2(lines.contains(R"({"event":"message.output.delta","step":"say","turn":1,"data":{"content":"Hi","content_index":0,"id":"msg_1","model":"m","output_index":0,"role":"assistant","type":"message.output.delta"}})"),
+             run.out.constData());
+    QCOMPARE(events.last().value(u"data"_s).toObject().value(u"outputs"_s).toObject(), (QJsonObject{{u"reply"_s, u"Hi"_s}}));
 }
 
 void tst_RunCommand::realApiWithKeyNeverLeaksIt()
