@@ -1220,7 +1220,7 @@ void tst_Emulator::commandLine_data()
     QTest::newRow("missing script") << QStringList{u"--script"_s, u"/nonexistent.yaml"_s} << 2
                                     << u"cannot read the script /nonexistent.yaml"_s;
     QTest::newRow("bad port") << QStringList{u"--port"_s, u"70000"_s} << 2 << u"--port must be a number"_s;
-    QTest::newRow("unknown option") << QStringList{u"--nope"_s} << 2 << u"Unknown option 'nope'"_s;
+    QTest::newRow("unknown option") << QStringList{u"--nope"_s} << 2 << u"switchboard emulate: unknown option '--nope'"_s;
 }
 
 void tst_Emulator::commandLine()
