@@ -71,7 +71,8 @@ Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const Com
                                      const QStringList &silenced = {});
 
 /// The options of the commands that call the API, declared once: --timeout MS
-/// (the time limit of each attempt) and --no-retry (fail at once).
+/// (the time limit of each attempt; a stream's, until its response begins)
+/// and --no-retry (fail at once).
 struct ClientOptions
 {
     QCommandLineOption timeout;

@@ -51,7 +51,8 @@ const char *const usageText =
     "                       $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --plugin-config ID=JSON  configure a plugin, e.g. filesystem='{\"root\": \"/srv/docs\"}', over the\n"
     "                       workflow's own configuration of it (its plugins: section; repeatable)\n"
-    "  --timeout MS         time limit of each attempt of a request (default 300000)\n"
+    "  --timeout MS         time limit of each attempt of a request, for a stream until its\n"
+    "                       response begins (default 300000)\n"
     "  --no-retry           fail at once instead of retrying 429 and 5xx answers and connection errors\n"
     "  --events FILE        write every event as JSON Lines to FILE ('-': standard output)\n"
     "  --json               print the outputs as one JSON object on standard output\n"
@@ -273,6 +274,7 @@ int runRunCommand(const QStringList &arguments)
     ConfirmationPrompt prompt(&terminal);
     bool interrupted = false;
     Error stopError;   // a reason of our own to stop the run
+    QString stoppedStep;   // the step that reason stopped
 
     // The events file.
     if (eventLog.isOpen()) {
@@ -320,8 +322,14 @@ int runRunCommand(const QStringList &arguments)
                                               });
                          });
         QObject::connect(&run, &WorkflowRun::stepFinished, &run,
-                         [&eventLog](const QString &stepId, const StepResult &result) {
-                             eventLog.write(u"step.finished"_s, stepId, 0, stepResultToJson(result));
+                         [&eventLog, &stoppedStep, &stopError](const QString &stepId, const StepResult &result) {
+                             QJsonObject data = stepResultToJson(result);
+                             // A step we stopped (nobody could confirm) failed, as the run does.
+                             if (stepId == stoppedStep && result.status == StepResult::Status::Canceled) {
+                                 data.insert(u"status"_s, StepResult::statusName(StepResult::Status::Failed));
+                                 data.insert(u"error"_s, errorToJson(stopError));
+                             }
+                             eventLog.write(u"step.finished"_s, stepId, 0, data);
                          });
         QObject::connect(&run, &WorkflowRun::stepSkipped, &run, [&eventLog](const QString &stepId, const QString &reason) {
             eventLog.write(u"step.skipped"_s, stepId, 0, QJsonObject{{u"reason"_s, reason}});
@@ -342,6 +350,7 @@ int runRunCommand(const QStringList &arguments)
                              const QString reason = u"the call of %1 needs confirmation, and standard input is "
                                                     u"not a terminal to ask on"_s
                                                         .arg(request.call.name);
+                             stoppedStep = stepId;
                              stopError = Error(Error::Code::Canceled, u"step '%1' failed: "_s.arg(stepId) + reason,
                                                u"Pass --yes to approve or --no to deny every call that needs "
                                                u"confirmation, or set `confirmations:` on the agent."_s);

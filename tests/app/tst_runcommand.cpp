@@ -619,6 +619,18 @@ void tst_RunCommand::confirmationsWithoutATerminal()
         QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: " + reason
                                   + "\nPass --yes to approve or --no to deny every call that needs confirmation"),
                  run.err.constData());
+        // The events file says the same.
+        const Run withEvents = runProgram({u"run"_s, cliData + u"confirm.yaml"_s, u"--events"_s, u"-"_s});
+        QCOMPARE(withEvents.exitCode, 1);
+        QJsonObject finished;
+        for (const QByteArray &line : withEvents.out.split('\n')) {
+            const QJsonObject event = QJsonDocument::fromJson(line).object();
+            if (event.value(u"event"_s) == u"step.finished"_s)
+                finished = event.value(u"data"_s).toObject();
+        }
+        QCOMPARE(finished.value(u"status"_s).toString(), u"failed"_s);
+        QCOMPARE(finished.value(u"error"_s).toObject().value(u"message"_s).toString(),
+                 u"step 'ask' failed: "_s + QString::fromUtf8(reason));
     }
 }
 
