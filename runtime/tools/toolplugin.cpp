@@ -14,8 +14,11 @@ namespace {
 // QLoggingCategory keeps the pointer to its name, so the name lives beside it.
 struct NamedLoggingCategory
 {
+    // Warnings and up by default, as the runtime's own categories: a
+    // plugin's debug and info lines show only when asked for (`switchboard -v`,
+    // QT_LOGGING_RULES).
     explicit NamedLoggingCategory(QByteArray categoryName)
-        : name(std::move(categoryName)), category(name.constData())
+        : name(std::move(categoryName)), category(name.constData(), QtWarningMsg)
     {
     }
     const QByteArray name;

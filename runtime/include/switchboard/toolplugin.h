@@ -36,6 +36,8 @@ struct SWITCHBOARD_EXPORT PluginContext
     /// The plugin's logging category, "switchboard.plugins.<pluginId>"
     /// ("switchboard.plugins" without an id), usable as
     /// `qCDebug(context.logging()) << ...`. Copies of the context share it.
+    /// Like the runtime's categories it shows warnings and up unless logging
+    /// rules enable more (`switchboard -v`, QT_LOGGING_RULES).
     const QLoggingCategory &logging() const;
     /// The category's name, e.g. for QLoggingCategory::setFilterRules().
     QByteArray loggingCategoryName() const;
