@@ -420,6 +420,17 @@ void tst_ConversationsCommand::retriesAreAnnounced()
                                       u"switchboard conversations: GET /v1/conversations/conv_x: Connection refused; "
                                       u"retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s);
     QVERIFY2(expected.match(QString::fromUtf8(err)).hasMatch(), err.constData());
+
+    // --quiet: the same retries, in silence (2 s: past the time of the two above).
+    QProcess quiet;
+    quiet.setProcessEnvironment(environment);
+    quiet.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"-q"_s, u"--server-url"_s, Test::refusingUrl()});
+    QVERIFY(quiet.waitForStarted());
+    QTest::qWait(2000);
+    QCOMPARE(quiet.state(), QProcess::Running);   // still retrying
+    quiet.kill();
+    quiet.waitForFinished();
+    QCOMPARE(quiet.readAllStandardError(), QByteArray());
 }
 
 void tst_ConversationsCommand::listSendsPageAndPageSize_data()

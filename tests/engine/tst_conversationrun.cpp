@@ -1227,13 +1227,15 @@ rules:
 void tst_ConversationRun::retriedAppend_data()
 {
     QTest::addColumn<int>("status");
-    QTest::newRow("429") << 429;
-    QTest::newRow("503") << 503;
+    QTest::addColumn<Error::Code>("code");
+    QTest::newRow("429") << 429 << Error::Code::RateLimited;
+    QTest::newRow("503") << 503 << Error::Code::ServerError;
 }
 
 void tst_ConversationRun::retriedAppend()
 {
     QFETCH(int, status);
+    QFETCH(Error::Code, code);
     Fixture f(R"(
 version: 1
 rules:
@@ -1243,8 +1245,15 @@ rules:
   - reply: [{function_call: {name: lookup, arguments: {key: "pi"}}}]
 )");
     std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
+    QSignalSpy retries(run.get(), &ConversationRun::retryScheduled);
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    // The run relays its stream's retry: the first attempt of turn 2 failed.
+    QCOMPARE(retries.size(), 1);
+    QCOMPARE(retries.at(0).at(0).toInt(), 1);
+    QCOMPARE(retries.at(0).at(2).value<Error>().code, code);
+    QCOMPARE(retries.at(0).at(2).value<Error>().httpStatus, status);
+    QCOMPARE(retries.at(0).at(3).toInt(), 2);
     QVERIFY2(run->lastMessageText().startsWith(u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
              qPrintable(run->lastMessageText()));
 }
