@@ -175,6 +175,7 @@ private Q_SLOTS:
     void appendToExistingConversation();
     void restartFromEntry();
     void signalSequence();
+    void signalSequenceServerToolHandoffError();
     void lifecycle_data();
     void lifecycle();
 };
@@ -1300,29 +1301,54 @@ void tst_ConversationRun::restartFromEntry()
     QVERIFY(restarted->conversationId() != first->conversationId());
 }
 
+namespace {
+/// Every signal of a run, in order, as text: "turnStarted 1", "messageDelta",
+/// and "* TYPE TURN" for eventReceived.
+class SignalLog : public QObject
+{
+public:
+    explicit SignalLog(ConversationRun *run)
+    {
+        const auto note = [this](const QString &what) { return [this, what] { order << what; }; };
+        const auto noteTurn = [this](const QString &what) { return [this, what](int turn) { order << what + u' ' + QString::number(turn); }; };
+        connect(run, &ConversationRun::turnStarted, this, noteTurn(u"turnStarted"_s));
+        connect(run, &ConversationRun::conversationIdChanged, this, note(u"conversationIdChanged"_s));
+        connect(run, &ConversationRun::responseStarted, this, note(u"responseStarted"_s));
+        connect(run, &ConversationRun::messageDelta, this, note(u"messageDelta"_s));
+        connect(run, &ConversationRun::functionCallDelta, this, note(u"functionCallDelta"_s));
+        connect(run, &ConversationRun::toolExecutionStarted, this, note(u"toolExecutionStarted"_s));
+        connect(run, &ConversationRun::toolExecutionDelta, this, note(u"toolExecutionDelta"_s));
+        connect(run, &ConversationRun::toolExecutionDone, this, note(u"toolExecutionDone"_s));
+        connect(run, &ConversationRun::agentHandoffStarted, this, note(u"agentHandoffStarted"_s));
+        connect(run, &ConversationRun::agentHandoffDone, this, note(u"agentHandoffDone"_s));
+        connect(run, &ConversationRun::responseDone, this, note(u"responseDone"_s));
+        connect(run, &ConversationRun::responseError, this, note(u"responseError"_s));
+        connect(run, &ConversationRun::eventReceived, this,
+                [this](const ConversationEvent &event, int turn) { order << u"* %1 %2"_s.arg(event.type()).arg(turn); });
+        connect(run, &ConversationRun::turnFinished, this, noteTurn(u"turnFinished"_s));
+        connect(run, &ConversationRun::functionCallReady, this, note(u"functionCallReady"_s));
+        connect(run, &ConversationRun::confirmationRequested, this, note(u"confirmationRequested"_s));
+        connect(run, &ConversationRun::toolInvocationStarted, this, note(u"toolInvocationStarted"_s));
+        connect(run, &ConversationRun::toolInvocationFinished, this, note(u"toolInvocationFinished"_s));
+        connect(run, &ConversationRun::functionResultsSent, this, note(u"functionResultsSent"_s));
+        connect(run, &ConversationRun::handoffCompleted, this,
+                [this](const AgentHandoffEntry &, int turn) { order << u"handoffCompleted %1"_s.arg(turn); });
+        connect(run, &ConversationRun::recovering, this, note(u"recovering"_s));
+        connect(run, &ConversationRun::retryScheduled, this, note(u"retryScheduled"_s));
+        connect(run, &ConversationRun::errorOccurred, this, note(u"errorOccurred"_s));
+        connect(run, &ConversationRun::finished, this, note(u"finished"_s));
+    }
+    QStringList order;
+};
+} // namespace
+
 void tst_ConversationRun::signalSequence()
 {
     // A recorded two-turn exchange played back byte for byte: the run's
     // signals come in exactly this order.
     Test::RecordedToolCallFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR));
     ConversationRun &run = recorded.run;
-
-    QStringList order;
-    const auto note = [&order](const QString &what) { return [&order, what] { order << what; }; };
-    connect(&run, &ConversationRun::turnStarted, this, [&order](int turn) { order << u"turnStarted %1"_s.arg(turn); });
-    connect(&run, &ConversationRun::conversationIdChanged, this, note(u"conversationIdChanged"_s));
-    connect(&run, &ConversationRun::responseStarted, this, note(u"responseStarted"_s));
-    connect(&run, &ConversationRun::messageDelta, this, note(u"messageDelta"_s));
-    connect(&run, &ConversationRun::functionCallDelta, this, note(u"functionCallDelta"_s));
-    connect(&run, &ConversationRun::responseDone, this, note(u"responseDone"_s));
-    connect(&run, &ConversationRun::eventReceived, this,
-            [&order](const ConversationEvent &event, int turn) { order << u"* %1 %2"_s.arg(event.type()).arg(turn); });
-    connect(&run, &ConversationRun::turnFinished, this, [&order](int turn) { order << u"turnFinished %1"_s.arg(turn); });
-    connect(&run, &ConversationRun::functionCallReady, this, note(u"functionCallReady"_s));
-    connect(&run, &ConversationRun::toolInvocationStarted, this, note(u"toolInvocationStarted"_s));
-    connect(&run, &ConversationRun::toolInvocationFinished, this, note(u"toolInvocationFinished"_s));
-    connect(&run, &ConversationRun::functionResultsSent, this, note(u"functionResultsSent"_s));
-    connect(&run, &ConversationRun::finished, this, note(u"finished"_s));
+    SignalLog log(&run);
     QVERIFY(finish(&run));
     QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
     const QStringList expected{
@@ -1340,9 +1366,52 @@ void tst_ConversationRun::signalSequence()
         u"messageDelta"_s, u"* message.output.delta 2"_s,
         u"responseDone"_s, u"* conversation.response.done 2"_s,
         u"turnFinished 2"_s, u"finished"_s};
-    QCOMPARE(order, expected);
+    QCOMPARE(log.order, expected);
     QCOMPARE(run.lastMessageText(), u"Pi is about 3.14159."_s);
     QCOMPARE(run.usage().totalTokens, 30);
+}
+
+void tst_ConversationRun::signalSequenceServerToolHandoffError()
+{
+    // Recorded from the emulator: turn 1 runs web_search on the server and
+    // hands off from Triage to Billing (client mode: the turn ends there);
+    // turn 2 is the append without inputs that lets Billing answer, which
+    // starts and then fails with conversation.response.error.
+    Test::RecordedExchangeFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR),
+                                           {u"handoff-error-turn1.sse"_s, u"handoff-error-turn2.sse"_s});
+    StartConversationRequest request;
+    request.inputs = u"my invoice is wrong"_s;
+    request.agentId = u"ag_triage"_s;
+    recorded.run.setStartRequest(request);
+    SignalLog log(&recorded.run);
+    QVERIFY(finish(&recorded.run));
+    QCOMPARE(recorded.requests, 2);
+    QCOMPARE(recorded.run.error().code, Error::Code::ResponseError);
+    QCOMPARE(recorded.run.error().message,
+             u"POST /v1/conversations/conv_a6aa1a7ab7048288c1186089a48d1a64: the server reported an error "
+             "(code 3000): the model is overloaded"_s);
+    const QStringList expected{
+        u"turnStarted 1"_s,
+        u"conversationIdChanged"_s, u"responseStarted"_s, u"* conversation.response.started 1"_s,
+        u"toolExecutionStarted"_s, u"* tool.execution.started 1"_s,
+        u"toolExecutionDelta"_s, u"* tool.execution.delta 1"_s,
+        u"toolExecutionDone"_s, u"* tool.execution.done 1"_s,
+        u"agentHandoffStarted"_s, u"* agent.handoff.started 1"_s,
+        u"agentHandoffDone"_s, u"* agent.handoff.done 1"_s,
+        u"responseDone"_s, u"* conversation.response.done 1"_s,
+        u"handoffCompleted 1"_s,   // as the turn completes, before turnFinished
+        u"turnFinished 1"_s,
+        u"turnStarted 2"_s,        // the append without inputs: no functionResultsSent
+        u"responseStarted"_s, u"* conversation.response.started 2"_s,
+        u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"responseError"_s, u"* conversation.response.error 2"_s,
+        u"errorOccurred"_s, u"finished"_s};   // no turnFinished: the turn failed
+    QCOMPARE(log.order, expected);
+    // What the failed turn had received is kept.
+    QCOMPARE(entryTypes(recorded.run.transcript()),
+             (QStringList{u"message.input"_s, u"tool.execution"_s, u"agent.handoff"_s, u"message.output"_s}));
+    QCOMPARE(recorded.run.lastMessageText(), u"Billing here."_s);
+    QCOMPARE(recorded.run.usage().totalTokens, 15);
 }
 
 namespace {

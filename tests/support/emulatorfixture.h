@@ -69,20 +69,19 @@ private:
     }
 };
 
-/// A recorded two-turn exchange (tests/data/transcripts/tool-call-turn1.sse,
-/// -turn2.sse: text, a `lookup` call streamed in two fragments, the tool run,
-/// then a two-delta answer) played back byte for byte by a loopback server,
-/// and a run on it that asks "What is pi?" offering `lookup`.
-struct RecordedToolCallFixture
+/// Recorded turns (SSE files under tests/data/transcripts) played back byte
+/// for byte by a loopback server, one per request, whatever was asked, and a
+/// run on them: the caller sets its request.
+struct RecordedExchangeFixture
 {
-    explicit RecordedToolCallFixture(const QString &pluginDir)
-        : turn1(readTestData(QStringLiteral("transcripts/tool-call-turn1.sse")))
-        , turn2(readTestData(QStringLiteral("transcripts/tool-call-turn2.sse")))
+    RecordedExchangeFixture(const QString &pluginDir, const QStringList &turnFiles)
     {
+        for (const QString &file : turnFiles)
+            turns << readTestData(QStringLiteral("transcripts/") + file);
         using namespace EmulatorInternal;
         server.setHandler([this](const HttpRequest &, HttpResponder *responder) {
             responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
-            responder->writeChunk(++requests == 1 ? turn1 : turn2);
+            responder->writeChunk(turns.value(requests++));
             responder->endStream();
         });
         if (!server.listen(0))
@@ -90,20 +89,30 @@ struct RecordedToolCallFixture
         client.setServerUrl(QUrl(QStringLiteral("http://127.0.0.1:") + QString::number(server.port())));
         registry.setSearchPaths({pluginDir});
         registry.discover();
+    }
+
+    QList<QByteArray> turns;
+    int requests = 0;
+    EmulatorInternal::HttpServer server;
+    ConversationsClient client;
+    PluginRegistry registry;
+    ConversationRun run{&client, &registry};
+};
+
+/// A recorded two-turn exchange (tool-call-turn1.sse, -turn2.sse: text, a
+/// `lookup` call streamed in two fragments, the tool run, then a two-delta
+/// answer), on a run that asks "What is pi?" offering `lookup`.
+struct RecordedToolCallFixture : RecordedExchangeFixture
+{
+    explicit RecordedToolCallFixture(const QString &pluginDir)
+        : RecordedExchangeFixture(pluginDir, {QStringLiteral("tool-call-turn1.sse"), QStringLiteral("tool-call-turn2.sse")})
+    {
         StartConversationRequest request;
         request.inputs = QStringLiteral("What is pi?");
         request.model = QStringLiteral("mistral-small-latest");
         run.setStartRequest(request);
         run.setClientTools({QStringLiteral("lookup")});
     }
-
-    const QByteArray turn1;
-    const QByteArray turn2;
-    int requests = 0;
-    EmulatorInternal::HttpServer server;
-    ConversationsClient client;
-    PluginRegistry registry;
-    ConversationRun run{&client, &registry};
 };
 
 /// The types of a transcript's entries, in order ("message.input", ...).

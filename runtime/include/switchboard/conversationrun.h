@@ -185,7 +185,8 @@ Q_SIGNALS:
                                 const Switchboard::FunctionResultEntry &result, const Switchboard::Error &error,
                                 qint64 durationMs, int turn);
     void functionResultsSent(const QList<Switchboard::FunctionResultEntry> &results, int turn); ///< in `turn`, in call order
-    /// An agent handed the conversation to another (previous → next).
+    /// An agent handed the conversation to another (previous → next), as
+    /// the turn completes, right before its turnFinished().
     void handoffCompleted(const Switchboard::AgentHandoffEntry &handoff, int turn);
     /// A broken stream is being reconciled with the server's history.
     void recovering(const Switchboard::Error &cause, int turn);
