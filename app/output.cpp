@@ -130,7 +130,12 @@ QByteArray oneLineJson(const QByteArray &payload)
     const QJsonDocument document = QJsonDocument::fromJson(payload);
     if (document.isObject() || document.isArray())
         return document.toJson(QJsonDocument::Compact);
-    const QByteArray array = QJsonDocument(QJsonArray{QString::fromUtf8(payload.trimmed())}).toJson(QJsonDocument::Compact);
+    return jsonString(QString::fromUtf8(payload.trimmed()));
+}
+
+QByteArray jsonString(const QString &text)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
     return array.mid(1, array.size() - 2);
 }
 

@@ -97,6 +97,9 @@ QString retryNotice(int attempt, int delayMs, const Error &error);
 /// event's data may span lines), or as a JSON string when it is not JSON.
 QByteArray oneLineJson(const QByteArray &payload);
 
+/// A JSON string literal of `text`, quotes included.
+QByteArray jsonString(const QString &text);
+
 /// `--plugin-config ID=JSON` values (as switchboard-desktop takes them) set
 /// on a registry; an error names the value at fault.
 Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings);

@@ -14,17 +14,6 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
 
-namespace {
-
-/// A JSON string literal, quotes included.
-QByteArray jsonString(const QString &text)
-{
-    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
-    return array.mid(1, array.size() - 2);
-}
-
-} // namespace
-
 EventLog::~EventLog()
 {
     if (m_ownsStream)

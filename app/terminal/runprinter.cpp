@@ -34,15 +34,19 @@ QString plural(qint64 count, const QString &one, const QString &many)
     return QString::number(count) + u' ' + (count == 1 ? one : many);
 }
 
-/// "3 tool calls", or "3 tool calls (1 on the server)": the client's function
-/// calls and the server's tool runs (web_search, code_interpreter, ...).
-QString toolCalls(const StepResult &result, int &client, int &server)
+/// The server's tool runs (web_search, code_interpreter, ...) of a step.
+int serverToolRuns(const StepResult &result)
 {
-    client = result.toolCalls;
-    server = int(std::count_if(result.transcript.cbegin(), result.transcript.cend(),
-                               [](const Entry &entry) { return entry.is<ToolExecutionEntry>(); }));
-    return plural(client + server, u"tool call"_s, u"tool calls"_s)
-           + (server > 0 ? u" ("_s + QString::number(server) + u" on the server)"_s : QString());
+    return int(std::count_if(result.transcript.cbegin(), result.transcript.cend(),
+                             [](const Entry &entry) { return entry.is<ToolExecutionEntry>(); }));
+}
+
+/// "3 tool calls", or "3 tool calls (1 on the server)": the client's function
+/// calls and the server's tool runs.
+QString toolCallsText(int clientCalls, int serverRuns)
+{
+    return plural(clientCalls + serverRuns, u"tool call"_s, u"tool calls"_s)
+           + (serverRuns > 0 ? u" ("_s + QString::number(serverRuns) + u" on the server)"_s : QString());
 }
 
 QString compactJson(const QJsonObject &object)
@@ -319,11 +323,10 @@ void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)
     m_running.removeAll(stepId);
     m_steps[stepId].waiting = false;
     updateSpinner();
-    int client = 0;
-    int server = 0;
     const QString stats = m_terminal->styled(
         u"  "_s
-            + QStringList{plural(result.turns, u"turn"_s, u"turns"_s), toolCalls(result, client, server),
+            + QStringList{plural(result.turns, u"turn"_s, u"turns"_s),
+                          toolCallsText(result.toolCalls, serverToolRuns(result)),
                           plural(result.usage.totalTokens, u"token"_s, u"tokens"_s), seconds(result.durationMs)}
                   .join(u" · "_s),
         Style::Dim);
@@ -370,21 +373,15 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
         else if (result.status != StepResult::Status::Pending)
             ++steps;
         turns += result.turns;
-        int client = 0;
-        int server = 0;
-        toolCalls(result, client, server);
-        clientCalls += client;
-        serverCalls += server;
+        clientCalls += result.toolCalls;
+        serverCalls += serverToolRuns(result);
         usage += result.usage;
     }
     QString stepText = plural(steps, u"step"_s, u"steps"_s);
     if (skipped > 0)
         stepText += u" ("_s + QString::number(skipped) + u" skipped)"_s;
     const QString numbers = QStringList{stepText, plural(turns, u"turn"_s, u"turns"_s),
-                                        plural(clientCalls + serverCalls, u"tool call"_s, u"tool calls"_s)
-                                            + (serverCalls > 0 ? u" ("_s + QString::number(serverCalls)
-                                                                     + u" on the server)"_s
-                                                               : QString()),
+                                        toolCallsText(clientCalls, serverCalls),
                                         plural(usage.totalTokens, u"token"_s, u"tokens"_s)
                                             + u" ("_s + QString::number(usage.promptTokens) + u" prompt, "_s
                                             + QString::number(usage.completionTokens) + u" completion)"_s}
