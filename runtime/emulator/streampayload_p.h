@@ -7,6 +7,7 @@
 //
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLatin1StringView>
 #include <QString>
@@ -16,6 +17,10 @@
 namespace Switchboard {
 
 namespace EmulatorInternal {
+
+/// A JSON object or array as QJsonDocument::Compact writes it.
+QByteArray compact(const QJsonObject &object);
+QByteArray compact(const QJsonArray &array);
 
 /// Appends the contents of a JSON string (without the quotes) byte for byte
 /// as QJsonDocument::Compact writes them: ", \ and the C0 controls escaped

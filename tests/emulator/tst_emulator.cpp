@@ -3,7 +3,10 @@
 // and checked against the OpenAPI document at the end (validate_openapi.py).
 
 #include "api/sseparser_p.h"
-#include "emulator/emulator_p.h"
+#include "emulator/ids_p.h"
+#include "emulator/schemaexample_p.h"
+#include "emulator/streampayload_p.h"
+#include "emulator/turngenerator_p.h"
 
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/conversationsclient.h>
