@@ -12,7 +12,8 @@ Result<void> FileSystemPlugin::initialize(const PluginContext &context)
     if (!fileSystem)
         return Error(Error::Code::PluginInitializationFailed, fileSystem.error().message);
     m_fileSystem = *fileSystem;
-    qCDebug(context.logging()) << "root" << m_fileSystem->root() << "read-only" << settings->readOnly;
+    qCDebug(context.logging()) << "root" << m_fileSystem->root() << "read-only" << settings->readOnly << "paths resolved with"
+                               << (m_fileSystem->resolution() == PathResolution::Openat2 ? "openat2" : "the openat() walk");
     return {};
 }
 

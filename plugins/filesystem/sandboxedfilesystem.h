@@ -1,11 +1,15 @@
 #pragma once
 
+#include "rootdirectory.h"
+
 #include <switchboard/result.h>
 
 #include <QJsonObject>
 #include <QString>
 
 #include <functional>
+
+struct stat;
 
 namespace Switchboard {
 
@@ -20,6 +24,7 @@ struct FileSystemSettings
     int maxResults = 200;                       ///< "max_results": matches per search
     int maxListEntries = 1000;                  ///< "max_list_entries": entries per listing
     bool readOnly = false;                      ///< "read_only": write_file always fails
+    bool allowHardLinks = false;                ///< "allow_hard_links": open files with several links
 
     /// Reads the plugin configuration; unknown keys and wrong types are errors
     /// (a typo in "max_read_bytes" should not silently leave the default).
@@ -32,30 +37,35 @@ struct FileSystemSettings
 ///
 /// Paths from the model are relative to the root, with '/' separators. Refused:
 /// absolute paths, any ".." component (even one that would stay inside: the
-/// model gets a plain rule instead of a puzzle), NUL characters, and anything
-/// whose canonical path (symbolic links resolved) is not the root or below it;
-/// the check compares whole path components, so a root of /tmp/a does not
-/// admit /tmp/ab. Symbolic links that stay inside the root work; list and
-/// search never follow links to directories, and search skips links.
+/// model gets a plain rule instead of a puzzle) and NUL characters. Everything
+/// else is resolved on file descriptors by RootDirectory (openat2 with
+/// RESOLVE_BENEATH, or an openat walk with O_NOFOLLOW), and each tool works on
+/// the descriptor that resolution gave: there is no moment between a check and
+/// a use where a directory swapped for a symbolic link could lead outside.
+/// Symbolic links whose (relative) target stays inside the root work; absolute
+/// targets and targets that climb above the root are refused. List and search
+/// never follow links to directories, and search skips links.
 ///
-/// Known limit: a check-then-use race. Someone who can change the tree while
-/// a call runs (swap a directory for a link between the check and the open)
-/// can get around the check; the plugin protects against the model, not against
-/// other local users. openat2(RESOLVE_BENEATH) would close that gap on Linux.
+/// A regular file with more than one hard link is neither read, searched nor
+/// appended to unless FileSystemSettings::allowHardLinks is set: another link
+/// to it may be outside the root.
 ///
 /// Every function is const and touches no shared state: safe to call from
-/// worker threads, several at a time.
+/// worker threads, several at a time (copies share the root's descriptor).
 class SandboxedFileSystem
 {
 public:
     using CancelCheck = std::function<bool()>;
 
     /// Fails when the root does not exist or is not a directory.
-    static Result<SandboxedFileSystem> create(const FileSystemSettings &settings);
+    static Result<SandboxedFileSystem> create(const FileSystemSettings &settings,
+                                              PathResolution resolution = PathResolution::Automatic);
 
     /// The canonical root directory.
-    QString root() const { return m_root; }
+    QString root() const { return m_rootPath; }
     const FileSystemSettings &settings() const { return m_settings; }
+    /// How paths are resolved: Openat2 or OpenatWalk.
+    PathResolution resolution() const { return m_root.resolution(); }
 
     /// list_directory: {path?, recursive?}
     Result<QJsonObject> list(const QJsonObject &arguments) const;
@@ -66,18 +76,24 @@ public:
     /// write_file: {path, content, mode?: create | overwrite | append}
     Result<QJsonObject> write(const QJsonObject &arguments) const;
 
-    enum class Existence { MustExist, MayBeNew };
-    /// The absolute canonical path for @p relativePath, or an error that says
-    /// what is wrong with it. With MayBeNew, the part that does not exist yet is
-    /// appended to the canonical path of the part that does.
-    Result<QString> resolve(const QString &relativePath, Existence existence) const;
+    /// Where @p relativePath leads now (an absolute path, links resolved), or
+    /// an error that says what is wrong with it. For tests and diagnostics:
+    /// the tools never open a path string.
+    Result<QString> resolve(const QString &relativePath) const;
 
 private:
-    SandboxedFileSystem(const QString &root, const FileSystemSettings &settings);
-    bool isInside(const QString &canonicalPath) const;
-    QString relative(const QString &absolutePath) const;
+    struct WriteTarget;
 
-    QString m_root;
+    SandboxedFileSystem(RootDirectory root, const QString &rootPath, const FileSystemSettings &settings);
+    Result<FileDescriptor> openDirectory(const QStringList &components, const QString &shown,
+                                         const QString &notADirectory) const;
+    Result<FileDescriptor> makeDirectories(const QList<QByteArray> &components, const QString &shown) const;
+    Result<WriteTarget> locateForWriting(QList<QByteArray> components, const QString &shown) const;
+    Result<void> checkLinkCount(const struct stat &status, const QString &shown) const;
+    QString linkTarget(const QStringList &components, const QString &rootNow) const;
+
+    RootDirectory m_root;
+    QString m_rootPath;
     FileSystemSettings m_settings;
 };
 
