@@ -50,8 +50,37 @@ bool isForbiddenHeader(const QString &name)
     static const QStringList forbidden = {
         u"host"_s, u"content-length"_s, u"transfer-encoding"_s, u"connection"_s, u"keep-alive"_s,
         u"upgrade"_s, u"te"_s, u"trailer"_s, u"proxy-authorization"_s, u"proxy-connection"_s,
+        u"accept-encoding"_s,   // the tool asks for bodies as they are (see send())
     };
     return forbidden.contains(name.toLower());
+}
+
+/// Whether @p value can be sent as one header value: a CR or LF would start
+/// another header, a NUL cut it short.
+bool isOneLine(const QString &value)
+{
+    return !value.contains(u'\r') && !value.contains(u'\n') && !value.contains(QChar(0));
+}
+
+/// Headers that describe a request's body: dropped when a redirect turns it into a GET (RFC 9110, 15.4).
+bool isContentHeader(const QByteArray &name)
+{
+    const QByteArray lower = name.toLower();
+    return lower.startsWith("content-") || lower == "digest" || lower == "last-modified";
+}
+
+/// Headers that carry credentials: never sent on to another origin.
+bool isCredentialHeader(const QByteArray &name)
+{
+    const QByteArray lower = name.toLower();
+    return lower == "authorization" || lower == "cookie";
+}
+
+bool isSameOrigin(const QUrl &a, const QUrl &b)
+{
+    const QString scheme = a.scheme().toLower();
+    return scheme == b.scheme().toLower() && hostOf(a) == hostOf(b)
+        && a.port(defaultPort(scheme)) == b.port(defaultPort(scheme));
 }
 
 bool isToken(const QString &name)
@@ -165,7 +194,7 @@ Result<HttpSettings> HttpSettings::fromConfiguration(const QJsonObject &configur
     }
     const QJsonValue userAgent = configuration.value("user_agent"_L1);
     if (!userAgent.isUndefined()) {
-        if (!userAgent.isString() || userAgent.toString().contains(u'\n') || userAgent.toString().contains(u'\r'))
+        if (!userAgent.isString() || !isOneLine(userAgent.toString()))
             return invalid(u"http: \"user_agent\" must be a one-line string"_s);
         settings.userAgent = userAgent.toString();
     }
@@ -186,44 +215,45 @@ HttpToolInvocation::HttpToolInvocation(Method method, const QJsonObject &argumen
     , m_method(method)
     , m_settings(settings)
     , m_allowList(allowList)
+    , m_manager(manager)
 {
     connect(this, &ToolInvocation::cancelRequested, this, [this] {
         m_canceled = true;
         if (m_reply)
+            m_reply->abort();   // finished() comes at once: onFinished() reports the cancel
+    });
+    if (auto prepared = prepare(arguments); !prepared) {
+        emitError(prepared.error());   // the base class reports it from the event loop
+        return;
+    }
+    m_timer = new QTimer(this);
+    m_timer->setSingleShot(true);
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        m_timedOut = true;
+        if (m_reply)
             m_reply->abort();
     });
-    if (auto started = start(arguments, manager); !started)
-        emitError(started.error());   // the base class reports it from the event loop
+    m_timer->start(m_settings.timeoutMs);   // one limit for the whole chain of redirects
+    send();
 }
 
 HttpToolInvocation::~HttpToolInvocation()
 {
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-    }
+    stopReply();
 }
 
-Result<void> HttpToolInvocation::start(const QJsonObject &arguments, QNetworkAccessManager *manager)
+Result<void> HttpToolInvocation::prepare(const QJsonObject &arguments)
 {
     const QJsonValue urlValue = arguments.value("url"_L1);
     if (!urlValue.isString())
         return invalid(u"'url' is required and must be a string"_s);
     if (urlValue.toString().size() > MaxUrlLength)
         return invalid(u"'url' is too long (at most %1 characters)"_s.arg(MaxUrlLength));
-    const QUrl url(urlValue.toString().trimmed(), QUrl::StrictMode);
-    if (!url.isValid() || url.isRelative())
+    m_url = QUrl(urlValue.toString().trimmed(), QUrl::StrictMode);
+    if (!m_url.isValid() || m_url.isRelative())
         return invalid(u"'%1' is not a valid absolute URL"_s.arg(urlValue.toString()));
-    if (auto allowed = m_allowList.check(url); !allowed)
+    if (auto allowed = m_allowList.check(m_url); !allowed)
         return allowed;
-
-    QNetworkRequest request(url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::UserVerifiedRedirectPolicy);
-    request.setMaximumRedirectsAllowed(m_settings.maxRedirects);
-    // Each call stands alone: no cookies kept from one call to the next.
-    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
-    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
-    request.setHeader(QNetworkRequest::UserAgentHeader, m_settings.userAgent);
 
     const QJsonValue headers = arguments.value("headers"_L1);
     if (!headers.isUndefined() && !headers.isNull()) {
@@ -240,15 +270,14 @@ Result<void> HttpToolInvocation::start(const QJsonObject &arguments, QNetworkAcc
             if (!it.value().isString())
                 return invalid(u"the value of the header '%1' must be a string"_s.arg(it.key()));
             const QString value = it.value().toString();
-            if (value.contains(u'\r') || value.contains(u'\n') || value.contains(QChar(0)))
-                return invalid(u"the value of the header '%1' must be one line"_s.arg(it.key()));
+            if (!isOneLine(value))
+                return invalid(u"the value of the header '%1' must be one line (no CR, LF or NUL characters)"_s.arg(it.key()));
             if (value.size() > MaxHeaderValueLength)
                 return invalid(u"the value of the header '%1' is too long"_s.arg(it.key()));
-            request.setRawHeader(it.key().toLatin1(), value.toUtf8());
+            m_headers.append({it.key().toLatin1(), value.toUtf8()});
         }
     }
 
-    QByteArray body;
     if (m_method == Method::Post) {
         const QJsonValue text = arguments.value("body"_L1);
         const QJsonValue json = arguments.value("json"_L1);
@@ -258,104 +287,188 @@ Result<void> HttpToolInvocation::start(const QJsonObject &arguments, QNetworkAcc
         if (!contentType.isUndefined() && !contentType.isString())
             return invalid(u"'content_type' must be a string"_s);
         QString type = contentType.toString();
-        if (type.contains(u'\r') || type.contains(u'\n'))
-            return invalid(u"'content_type' must be one line"_s);
+        if (!isOneLine(type))
+            return invalid(u"'content_type' must be one line (no CR, LF or NUL characters)"_s);
         if (!json.isUndefined()) {
             if (json.isObject())
-                body = QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact);
+                m_requestBody = QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact);
             else if (json.isArray())
-                body = QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
+                m_requestBody = QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
             else   // a scalar: QJsonDocument holds only containers, so write [x] and drop the brackets
-                body = QJsonDocument(QJsonArray{json}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
+                m_requestBody = QJsonDocument(QJsonArray{json}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
             if (type.isEmpty())
                 type = u"application/json"_s;
         } else if (!text.isUndefined()) {
             if (!text.isString())
                 return invalid(u"'body' must be a string; use 'json' to send a JSON value"_s);
-            body = text.toString().toUtf8();
+            m_requestBody = text.toString().toUtf8();
             if (type.isEmpty())
                 type = u"text/plain; charset=utf-8"_s;
         }
-        if (body.size() > m_settings.maxRequestBytes)
+        if (m_requestBody.size() > m_settings.maxRequestBytes)
             return invalid(u"the request body is %1 bytes; at most %2 bytes can be sent (max_request_bytes)"_s
-                               .arg(body.size()).arg(m_settings.maxRequestBytes));
-        if (!type.isEmpty())
-            request.setHeader(QNetworkRequest::ContentTypeHeader, type);
+                               .arg(m_requestBody.size()).arg(m_settings.maxRequestBytes));
+        m_contentType = type.toUtf8();
     }
-
-    m_reply = m_method == Method::Post ? manager->post(request, body) : manager->get(request);
-    m_reply->setParent(this);
-    connect(m_reply, &QNetworkReply::readyRead, this, &HttpToolInvocation::onReadyRead);
-    connect(m_reply, &QNetworkReply::redirected, this, &HttpToolInvocation::onRedirected);
-    connect(m_reply, &QNetworkReply::finished, this, &HttpToolInvocation::onFinished);
-    m_timer = new QTimer(this);
-    m_timer->setSingleShot(true);
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        m_timedOut = true;
-        if (m_reply)
-            m_reply->abort();
-    });
-    m_timer->start(m_settings.timeoutMs);
     return {};
+}
+
+void HttpToolInvocation::send()
+{
+    QNetworkRequest request(m_url);
+    // Qt 6.4 follows redirects with duplicate requests (UserVerifiedRedirectPolicy); this class
+    // follows them itself, one request per hop.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    // Each call stands alone: no cookies kept from one call to the next.
+    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
+    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
+    request.setHeader(QNetworkRequest::UserAgentHeader, m_settings.userAgent);
+    // Bodies come as they are and are never decompressed: no compression bomb, and
+    // max_response_bytes counts what the server sent.
+    request.setRawHeader("Accept-Encoding", "identity");
+    for (const auto &[name, value] : std::as_const(m_headers))
+        request.setRawHeader(name, value);
+    if (m_method == Method::Post) {
+        if (!m_contentType.isEmpty())
+            request.setRawHeader("Content-Type", m_contentType);
+        m_reply = m_manager->post(request, m_requestBody);
+    } else {
+        m_reply = m_manager->get(request);
+    }
+    m_reply->setParent(this);
+    // Without a bound, Qt 6.4 reads a chunked body off the socket as fast as it comes, whatever
+    // readyRead's handler does: a server could fill the memory before the first readyRead.
+    m_reply->setReadBufferSize(ReadBufferBytes);
+    m_headersChecked = false;
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &HttpToolInvocation::onMetaDataChanged);
+    connect(m_reply, &QNetworkReply::readyRead, this, &HttpToolInvocation::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &HttpToolInvocation::onFinished);
+}
+
+void HttpToolInvocation::stopReply()
+{
+    if (!m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->disconnect(this);
+    reply->abort();   // closes the connection: the server can send no more
+    reply->deleteLater();
+}
+
+void HttpToolInvocation::fail(const Error &error)
+{
+    stopReply();
+    if (m_timer)
+        m_timer->stop();
+    emitError(error);
+}
+
+void HttpToolInvocation::onMetaDataChanged()
+{
+    if (!m_reply || m_headersChecked)
+        return;
+    m_headersChecked = true;
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (redirect && m_reply->hasRawHeader("Location")) {
+        const QByteArray location = m_reply->rawHeader("Location");
+        const QUrl target = m_url.resolved(QUrl::fromEncoded(location));
+        if (!target.isValid())
+            return fail(failed(u"the server redirected to '%1', which is not a valid URL"_s
+                                   .arg(QString::fromUtf8(location.left(MaxUrlLength)))));
+        if (m_redirects.size() >= m_settings.maxRedirects)
+            return fail(failed(u"more than %1 redirects"_s.arg(m_settings.maxRedirects)));
+        Result<void> allowed = m_allowList.check(target);
+        if (allowed && m_url.scheme() == "https"_L1 && target.scheme() != "https"_L1)
+            allowed = failed(u"a redirect from https to http is not followed"_s);
+        if (!allowed)
+            return fail(failed(u"the server redirected to '%1', which is refused: %2"_s
+                                   .arg(target.toString(), allowed.error().message)));
+        // RFC 9110, 15.4: 307 and 308 keep the method and the body; 303 makes any method a GET;
+        // 301 and 302 may turn a POST into a GET, which is what user agents do.
+        const bool keepsMethod = status == 307 || status == 308;
+        const bool sameOrigin = isSameOrigin(m_url, target);
+        if (keepsMethod && m_method == Method::Post && !sameOrigin) {
+            // The user confirmed this POST for one server: the tool does not send it on to another.
+            // The redirect itself is the result; the model can call http_post there, confirmed anew.
+            m_redirectNote = u"the redirect to '%1' was not followed: a POST is resent only to the same origin "
+                             "(scheme, host and port); call http_post with that URL to send it there"_s
+                                 .arg(target.toString());
+            return;
+        }
+        stopReply();   // the redirect's own body is not read
+        if (!keepsMethod && m_method == Method::Post) {
+            m_method = Method::Get;
+            m_requestBody.clear();
+            m_contentType.clear();
+            m_headers.removeIf([](const auto &header) { return isContentHeader(header.first); });
+        }
+        if (!sameOrigin)   // RFC 9110, 15.4: credentials are not handed to another origin
+            m_headers.removeIf([](const auto &header) { return isCredentialHeader(header.first); });
+        m_redirects.append(target.toString());
+        m_url = target;
+        m_body.clear();
+        return send();
+    }
+    const QByteArray encoding = m_reply->rawHeader("Content-Encoding").trimmed().toLower();
+    if (!encoding.isEmpty() && encoding != "identity")
+        return fail(failed(u"the server sent the body of '%1' with Content-Encoding '%2' although the request asked "
+                           "for none (Accept-Encoding: identity); the tool does not decode compressed bodies, so it "
+                           "cannot be read"_s.arg(m_url.toString(), QString::fromLatin1(encoding.left(100)))));
 }
 
 void HttpToolInvocation::onReadyRead()
 {
-    if (m_truncated)
+    if (!m_reply || m_truncated)
         return;
-    const QByteArray chunk = m_reply->readAll();
-    m_bodyBytesSeen += chunk.size();
     const qint64 room = m_settings.maxResponseBytes - m_body.size();
-    if (chunk.size() > room) {
-        m_body.append(chunk.left(room));
-        m_truncated = true;
-        m_reply->abort();   // enough: don't download the rest
+    const QByteArray chunk = m_reply->read(room + 1);
+    if (chunk.size() <= room) {
+        m_body.append(chunk);
         return;
     }
-    m_body.append(chunk);
-}
-
-void HttpToolInvocation::onRedirected(const QUrl &target)
-{
-    const QUrl resolved = m_reply->url().resolved(target);
-    Result<void> allowed = m_allowList.check(resolved);
-    if (allowed && m_reply->url().scheme() == "https"_L1 && resolved.scheme() != "https"_L1)
-        allowed = failed(u"a redirect from https to http is not followed"_s);
-    if (!allowed) {
-        m_redirectError = failed(u"the server redirected to '%1', which is refused: %2"_s
-                                     .arg(resolved.toString(), allowed.error().message));
-        m_reply->abort();
-        return;
-    }
-    m_redirects.append(resolved.toString());
-    m_body.clear();
-    m_bodyBytesSeen = 0;
-    Q_EMIT m_reply->redirectAllowed();
+    m_body.append(chunk.left(room));
+    m_truncated = true;
+    // Enough: the result is what came, and the rest is not downloaded.
+    QNetworkReply *reply = m_reply;
+    reply->disconnect(this);
+    m_reply = nullptr;
+    m_timer->stop();
+    emitResult(resultFrom(reply));
+    reply->abort();
+    reply->deleteLater();
 }
 
 void HttpToolInvocation::onFinished()
 {
     m_timer->stop();
     QNetworkReply *reply = m_reply;
+    if (!m_canceled && !m_timedOut) {
+        onReadyRead();   // what is left in the buffer, up to the limit
+        if (!m_reply)
+            return;   // cut at the limit: reported
+    }
     m_reply = nullptr;
+    reply->disconnect(this);
     reply->deleteLater();
 
     if (m_canceled)
         return emitError(Error(Error::Code::Canceled, u"the request was canceled"_s));
-    if (m_redirectError)
-        return emitError(*m_redirectError);
     if (m_timedOut)
         return emitError(Error(Error::Code::Timeout,
                                u"no complete response within %1 ms (timeout_ms)"_s.arg(m_settings.timeoutMs)));
     const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
     const QNetworkReply::NetworkError networkError = reply->error();
-    if (networkError == QNetworkReply::TooManyRedirectsError)
-        return emitError(failed(u"more than %1 redirects"_s.arg(m_settings.maxRedirects)));
     // Transport errors (1..99) lose the response, even if its head had arrived.
     const bool transportError = networkError != QNetworkReply::NoError && int(networkError) < 100;
-    if (!m_truncated && (transportError || !status.isValid()))
-        return emitError(failed(u"the request to '%1' failed: %2"_s.arg(reply->url().toString(), reply->errorString())));
+    if (transportError || !status.isValid())
+        return emitError(failed(u"the request to '%1' failed: %2"_s.arg(m_url.toString(), reply->errorString())));
+    emitResult(resultFrom(reply));
+}
 
+QJsonObject HttpToolInvocation::resultFrom(QNetworkReply *reply) const
+{
     QJsonObject headers;
     const auto pairs = reply->rawHeaderPairs();
     for (qsizetype i = 0; i < pairs.size() && i < MaxResponseHeaders; ++i) {
@@ -365,8 +478,8 @@ void HttpToolInvocation::onFinished()
     }
 
     QJsonObject result{
-        {u"url"_s, reply->url().toString()},
-        {u"status"_s, status.toInt()},
+        {u"url"_s, m_url.toString()},
+        {u"status"_s, reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()},
         {u"reason"_s, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()},
         {u"headers"_s, headers},
         {u"body_bytes"_s, double(m_body.size())},
@@ -375,12 +488,12 @@ void HttpToolInvocation::onFinished()
     };
 
     QStringList notes;
+    if (!m_redirectNote.isEmpty())
+        notes.append(m_redirectNote);
     if (m_truncated) {
-        const QByteArray length = reply->rawHeader("Content-Length");
         bool known = false;
-        const qint64 total = length.toLongLong(&known);
-        // With Content-Encoding the length counts compressed bytes: not comparable.
-        if (known && total >= m_body.size() && !reply->hasRawHeader("Content-Encoding")) {
+        const qint64 total = reply->rawHeader("Content-Length").toLongLong(&known);
+        if (known && total >= m_body.size()) {
             result.insert(u"omitted_bytes"_s, double(total - m_body.size()));
             notes.append(u"the body was cut at %1 bytes (max_response_bytes); %2 more bytes were not read"_s
                              .arg(m_body.size()).arg(total - m_body.size()));
@@ -406,7 +519,7 @@ void HttpToolInvocation::onFinished()
     }
     if (!notes.isEmpty())
         result.insert(u"note"_s, notes.join(u"; "_s));
-    emitResult(result);
+    return result;
 }
 
 } // namespace Switchboard

@@ -9,7 +9,7 @@
 #include <QStringList>
 #include <QUrl>
 
-#include <optional>
+#include <utility>
 
 QT_BEGIN_NAMESPACE
 class QNetworkAccessManager;
@@ -62,7 +62,7 @@ struct HttpSettings
     int timeoutMs = 15000;                    ///< "timeout_ms": whole request, redirects included
     qint64 maxResponseBytes = 256 * 1024;     ///< "max_response_bytes": body kept (after decompression)
     qint64 maxRequestBytes = 1024 * 1024;     ///< "max_request_bytes": POST body
-    int maxRedirects = 5;                     ///< "max_redirects"
+    int maxRedirects = 5;                     ///< "max_redirects": hops followed
     QString userAgent = QStringLiteral("Switchboard-http-tool/1");   ///< "user_agent"
 
     /// Reads the plugin configuration; unknown keys and wrong types are errors.
@@ -79,13 +79,23 @@ struct HttpSettings
 /// status, reason, headers, body, body_bytes, truncated, redirects, note?}.
 /// HTTP error statuses (404, 500) are results, not failures: the model should
 /// see them. Failures: a URL or redirect outside the allow-list, a transport
-/// error, the time limit (Code::Timeout), cancel() (Code::Canceled).
+/// error, a body the tool cannot decode, the time limit (Code::Timeout),
+/// cancel() (Code::Canceled).
 ///
-/// A body beyond maxResponseBytes is cut there and the download stopped; the
-/// result says how much was cut when the server announced a Content-Length,
-/// and that the rest was not read otherwise. Bodies that are not text (by
-/// Content-Type, or NUL bytes when there is none) are not returned, only
-/// their type and size.
+/// Redirects are followed here, one request per hop (Qt's own following sends
+/// duplicates in Qt 6.4): each target is checked against the allow-list,
+/// https never goes to http, at most maxRedirects hops; 301/302 turn a POST
+/// into a GET without body and 303 any method, 307/308 keep method and body
+/// (RFC 9110, 15.4) but resend a POST only to the same origin; Authorization
+/// and Cookie headers are not sent to another origin.
+///
+/// The body is read through a bounded buffer (QNetworkReply::setReadBufferSize),
+/// so a server cannot make the tool hold more than maxResponseBytes plus that
+/// buffer, chunked or not; beyond maxResponseBytes it is cut and the download
+/// stopped. The request says Accept-Encoding: identity and a response with any
+/// other Content-Encoding is refused (it is never decompressed, so no
+/// compression bomb). Bodies that are not text (by Content-Type, or NUL bytes
+/// when there is none) are not returned, only their type and size.
 class HttpToolInvocation : public ToolInvocation
 {
     Q_OBJECT
@@ -96,24 +106,37 @@ public:
                        const HttpAllowList &allowList, QNetworkAccessManager *manager, QObject *parent = nullptr);
     ~HttpToolInvocation() override;
 
+    /// The read buffer of each reply: what the network layer may hold beyond
+    /// what the tool has taken.
+    static constexpr qint64 ReadBufferBytes = 64 * 1024;
+
 private:
-    Result<void> start(const QJsonObject &arguments, QNetworkAccessManager *manager);
+    Result<void> prepare(const QJsonObject &arguments);
+    void send();
+    void onMetaDataChanged();
     void onReadyRead();
-    void onRedirected(const QUrl &url);
     void onFinished();
+    void stopReply();
+    void fail(const Error &error);
+    QJsonObject resultFrom(QNetworkReply *reply) const;
 
     Method m_method;
     HttpSettings m_settings;
     HttpAllowList m_allowList;
+    QNetworkAccessManager *m_manager = nullptr;
+    QUrl m_url;                                        ///< of the request under way
+    QList<std::pair<QByteArray, QByteArray>> m_headers;  ///< the model's, checked
+    QByteArray m_contentType;                          ///< POST only
+    QByteArray m_requestBody;                          ///< POST only
     QPointer<QNetworkReply> m_reply;
     QTimer *m_timer = nullptr;
     QByteArray m_body;
-    qint64 m_bodyBytesSeen = 0;
+    bool m_headersChecked = false;   ///< of the reply under way
     bool m_truncated = false;
     bool m_timedOut = false;
     bool m_canceled = false;
     QStringList m_redirects;
-    std::optional<Error> m_redirectError;
+    QString m_redirectNote;   ///< why a redirect was returned instead of followed
 };
 
 } // namespace Switchboard

@@ -1,13 +1,15 @@
 #pragma once
 
 #include <QHash>
+#include <QList>
 #include <QTcpServer>
 #include <QTcpSocket>
 
 #include <functional>
 
-// A tiny HTTP/1.1 server for the http plugin's tests. (tests/support has no
-// HTTP server yet; if one lands there, these tests should move to it.)
+// A tiny HTTP/1.1 server for the http plugin's tests. (The emulator's server in
+// runtime/emulator parses requests strictly but cannot write the byte-exact,
+// hostile responses these tests need.)
 
 namespace Switchboard::Test {
 
@@ -33,12 +35,18 @@ public:
             while (QTcpSocket *socket = m_server.nextPendingConnection()) {
                 socket->setParent(this);
                 connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+                connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+                    m_buffers.remove(socket);
+                    socket->deleteLater();
+                });
             }
         });
     }
 
     quint16 port() const { return m_server.serverPort(); }
-    int requestCount() const { return m_requests; }
+    int requestCount() const { return int(m_requests.size()); }
+    /// Every request received, in order.
+    const QList<Request> &requests() const { return m_requests; }
 
 private:
     void onReadyRead(QTcpSocket *socket)
@@ -63,7 +71,7 @@ private:
             return;
         request.body = buffer.mid(headEnd + 4, length);
         m_buffers.remove(socket);
-        ++m_requests;
+        m_requests.append(request);
         const QByteArray response = m_handler(request);
         if (response.isEmpty())
             return;   // stall
@@ -74,7 +82,7 @@ private:
     QTcpServer m_server;
     Handler m_handler;
     QHash<QTcpSocket *, QByteArray> m_buffers;
-    int m_requests = 0;
+    QList<Request> m_requests;
 };
 
 inline QByteArray response(const QByteArray &status, const QList<QByteArray> &headers, const QByteArray &body, bool withLength = true)

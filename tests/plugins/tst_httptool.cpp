@@ -1,6 +1,9 @@
 #include "httptool.h"
+#include "floodserver.h"
 #include "minihttpserver.h"
 
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QSignalSpy>
@@ -9,10 +12,13 @@
 #include <QRegularExpression>
 #include <QTest>
 
+#include <array>
 #include <functional>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 using namespace Switchboard;
+using Switchboard::Test::FloodServer;
 using Switchboard::Test::MiniHttpServer;
 using Switchboard::Test::response;
 
@@ -39,6 +45,72 @@ QString compact(const QJsonObject &object)
     return text;
 }
 
+/// gzip (RFC 1952) of @p data, as a server sends it with Content-Encoding: gzip.
+QByteArray gzip(const QByteArray &data)
+{
+    static const auto table = [] {
+        std::array<quint32, 256> crcs{};
+        for (quint32 i = 0; i < 256; ++i) {
+            quint32 c = i;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            crcs[i] = c;
+        }
+        return crcs;
+    }();
+    quint32 crc = 0xFFFFFFFFu;
+    for (const char byte : data)
+        crc = table[(crc ^ quint8(byte)) & 0xFF] ^ (crc >> 8);
+    crc ^= 0xFFFFFFFFu;
+    // qCompress: a 4-byte length, then a zlib stream (2-byte header, raw deflate, 4-byte Adler-32).
+    const QByteArray deflate = qCompress(data, 9).mid(4 + 2).chopped(4);
+    QByteArray out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+    out += deflate;
+    for (const quint32 word : {crc, quint32(data.size())})
+        for (int shift = 0; shift < 32; shift += 8)
+            out += char((word >> shift) & 0xFF);
+    return out;
+}
+
+/// What the kernel's socket buffers between the test server and the tool can
+/// hold (the largest receive plus the largest send buffer), plus the 64 KiB
+/// each side queues: the most a server can write to a client that stopped reading.
+qint64 socketBuffersBound()
+{
+    const auto largest = [](const char *file) {
+        QFile sysctl(QString::fromLatin1(file));
+        if (!sysctl.open(QIODevice::ReadOnly))
+            return qint64(32) << 20;
+        return sysctl.readAll().simplified().split(' ').value(2).toLongLong();
+    };
+    return largest("/proc/sys/net/ipv4/tcp_rmem") + largest("/proc/sys/net/ipv4/tcp_wmem")
+        + HttpToolInvocation::ReadBufferBytes + 64 * 1024;
+}
+
+/// One line per request the server received: method, path and the headers the
+/// redirect rules touch.
+QString describe(const MiniHttpServer::Request &request)
+{
+    QString line = QString::fromLatin1(request.method + ' ' + request.path);
+    const std::pair<const char *, const char *> shown[] = {
+        {"content-type", "ct"}, {"content-language", "cl"}, {"authorization", "auth"}, {"cookie", "cookie"}};
+    for (const auto &[header, label] : shown) {
+        if (request.headers.contains(header))
+            line += u" %1=%2"_s.arg(QLatin1StringView(label), QString::fromUtf8(request.headers.value(header)));
+    }
+    if (!request.body.isEmpty())
+        line += u" body="_s + QString::fromUtf8(request.body);
+    return line;
+}
+
+QByteArray reasonPhrase(int status)
+{
+    static const QHash<int, QByteArray> phrases{
+        {300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"},
+        {304, "Not Modified"}, {307, "Temporary Redirect"}, {308, "Permanent Redirect"}};
+    return phrases.value(status, "Unknown");
+}
+
 } // namespace
 
 class tst_HttpTool : public QObject
@@ -49,6 +121,10 @@ private Q_SLOTS:
     void initTestCase();
     void requests_data();
     void requests();
+    void hostileBodies_data();
+    void hostileBodies();
+    void redirects_data();
+    void redirects();
     void cancel();
     void deleteWhileRunning();
     void allowList_data();
@@ -62,7 +138,9 @@ private:
                               const QJsonObject &configurationOverrides);
 
     std::unique_ptr<MiniHttpServer> m_server;
+    std::unique_ptr<FloodServer> m_flood;
     quint16 m_closedPort = 0;
+    QByteArray m_gzipBomb;
     QNetworkAccessManager m_manager;
 };
 
@@ -101,20 +179,59 @@ void tst_HttpTool::initTestCase()
             return response("200 OK", {"Content-Type: text/plain; charset=iso-8859-1"}, "caf\xe9");
         if (request.path == "/stall")
             return {};
+        if (request.path == "/gzip-bomb")
+            return response("200 OK", {"Content-Type: text/plain", "Content-Encoding: gzip"}, m_gzipBomb);
+        // /chain/<status>/<n>: n redirects with that status, then a 200 that says how it was asked.
+        if (request.path.startsWith("/chain/")) {
+            const QList<QByteArray> parts = request.path.split('/');
+            const int status = parts.value(2).toInt();
+            const int left = parts.value(3).toInt();
+            if (left == 0)
+                return response("200 OK", {"Content-Type: text/plain"}, request.method + ' ' + request.body);
+            return response(QByteArray::number(status) + ' ' + reasonPhrase(status),
+                            {"Location: /chain/" + parts.value(2) + '/' + QByteArray::number(left - 1),
+                             "Content-Type: text/plain"},
+                            status == 304 ? QByteArray() : QByteArray("moved"));
+        }
+        // /cross/<status>: one redirect to the same server under another name (another origin).
+        if (request.path.startsWith("/cross/")) {
+            const int status = request.path.mid(7).toInt();
+            return response(QByteArray::number(status) + ' ' + reasonPhrase(status),
+                            {"Location: http://localhost:" + port + "/chain/" + request.path.mid(7) + "/0",
+                             "Content-Type: text/plain"},
+                            "moved");
+        }
+        if (request.path == "/no-location")
+            return response("302 Found", {"Content-Type: text/plain"}, "nowhere");
         return response("500 Internal Server Error", {}, "unexpected path " + request.path);
     });
     QTcpServer closed;
     QVERIFY(closed.listen(QHostAddress::LocalHost, 0));
     m_closedPort = closed.serverPort();
+
+    // Bodies far larger than what the socket buffers can hold, from a server on another thread
+    // that writes as fast as the network takes it: only a client that stops reading stops it.
+    const qint64 offered = qMax(qint64(256) << 20, 4 * socketBuffersBound());
+    const QByteArray chunkedHead = "HTTP/1.1 200 OK\r\nContent-Type: %1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    m_flood = std::make_unique<FloodServer>(QHash<QByteArray, FloodServer::Body>{
+        {"/endless-text", {QByteArray(chunkedHead).replace("%1", "text/plain"), 'x', offered, true}},
+        {"/endless-binary", {QByteArray(chunkedHead).replace("%1", "application/octet-stream"), '\xff', offered, true}},
+        {"/endless-unframed", {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n", 'y', offered, false}},
+    });
+    // 32 MiB of zeros in 32 KiB: Qt 6.4 decompresses it to nothing and answers 200 with an empty body.
+    m_gzipBomb = gzip(QByteArray(32 << 20, '\0'));
 }
 
 QByteArray tst_HttpTool::substitute(QByteArray text) const
 {
     return text.replace("{PORT}", QByteArray::number(m_server->port()))
+        .replace("{FLOOD}", QByteArray::number(m_flood->port()))
         .replace("{CLOSED}", QByteArray::number(m_closedPort))
         .replace("{A1000}", QByteArray(1000, 'a'))
         .replace("{B1000}", QByteArray(1000, 'b'))
-        .replace("{C1000}", QByteArray(1000, 'c'));
+        .replace("{C1000}", QByteArray(1000, 'c'))
+        .replace("{X1000}", QByteArray(1000, 'x'))
+        .replace("{Y1000}", QByteArray(1000, 'y'));
 }
 
 HttpToolInvocation *tst_HttpTool::start(HttpToolInvocation::Method method, const QJsonObject &arguments,
@@ -184,13 +301,10 @@ void tst_HttpTool::requests_data()
                          "headers":{"content-type":"text/plain","connection":"close"},
                          "body":"{B1000}","body_bytes":1000,"truncated":true,"redirects":[],
                          "note":"the body was cut at 1000 bytes (max_response_bytes); the rest was not read (the server did not say how long it is)"})j");
-    // Qt decompresses and drops Content-Length, which counted compressed bytes anyway.
-    QTest::newRow("limit counts decompressed bytes") << u"get"_s << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/deflated"})j")
+    // The tool asks for Accept-Encoding: identity and decodes nothing: an encoded body is an error.
+    QTest::newRow("encoded body") << u"get"_s << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/deflated"})j")
         << QByteArray(R"j({"max_response_bytes":1000})j")
-        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/deflated","status":200,"reason":"OK",
-                         "headers":{"content-type":"text/plain","content-encoding":"deflate","connection":"close"},
-                         "body":"{C1000}","body_bytes":1000,"truncated":true,"redirects":[],
-                         "note":"the body was cut at 1000 bytes (max_response_bytes); the rest was not read (the server did not say how long it is)"})j");
+        << QByteArray(R"j({"error":"the server sent the body of 'http://127.0.0.1:{PORT}/deflated' with Content-Encoding 'deflate' although the request asked for none (Accept-Encoding: identity); the tool does not decode compressed bodies, so it cannot be read"})j");
     QTest::newRow("redirect on the allow-list") << u"get"_s << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/redirect"})j") << none
         << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","status":200,"reason":"OK","headers":)j" + helloHeaders
                       + R"j(,"body":"hello world","body_bytes":11,"truncated":false,"redirects":["http://127.0.0.1:{PORT}/hello"]})j");
@@ -232,7 +346,22 @@ void tst_HttpTool::requests_data()
         << QByteArray(R"j({"error":"the header 'Host' cannot be set"})j");
     QTest::newRow("header injection") << u"get"_s
         << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","headers":{"X-A":"1\r\nX-Evil: 2"}})j") << none
-        << QByteArray(R"j({"error":"the value of the header 'X-A' must be one line"})j");
+        << QByteArray(R"j({"error":"the value of the header 'X-A' must be one line (no CR, LF or NUL characters)"})j");
+    QTest::newRow("NUL in a header") << u"get"_s
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","headers":{"X-A":"1\u0000X"}})j") << none
+        << QByteArray(R"j({"error":"the value of the header 'X-A' must be one line (no CR, LF or NUL characters)"})j");
+    QTest::newRow("LF in a header") << u"get"_s
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","headers":{"X-A":"1\nX-Evil: 2"}})j") << none
+        << QByteArray(R"j({"error":"the value of the header 'X-A' must be one line (no CR, LF or NUL characters)"})j");
+    QTest::newRow("NUL in content_type") << u"post"_s
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/echo","body":"x","content_type":"text/plain\u0000evil"})j") << none
+        << QByteArray(R"j({"error":"'content_type' must be one line (no CR, LF or NUL characters)"})j");
+    QTest::newRow("CRLF in content_type") << u"post"_s
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/echo","body":"x","content_type":"text/plain\r\nX-Evil: 1"})j") << none
+        << QByteArray(R"j({"error":"'content_type' must be one line (no CR, LF or NUL characters)"})j");
+    QTest::newRow("accept-encoding header") << u"get"_s
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","headers":{"Accept-Encoding":"gzip"}})j") << none
+        << QByteArray(R"j({"error":"the header 'Accept-Encoding' cannot be set"})j");
     QTest::newRow("bad header name") << u"get"_s << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/hello","headers":{"X A":"1"}})j") << none
         << QByteArray(R"j({"error":"'X A' is not a valid header name"})j");
     QTest::newRow("post body too large") << u"post"_s << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/echo","body":"12345"})j")
@@ -263,7 +392,7 @@ void tst_HttpTool::requests()
     QVERIFY2(actual == want, qPrintable(u"\n   actual: %1\n expected: %2"_s.arg(compact(actual), compact(want))));
     QCOMPARE(failed.size(), invocation->error() ? 1 : 0);
     if (want.contains(u"error"_s) && !QByteArray(QTest::currentDataTag()).startsWith("redirect")
-        && qstrcmp(QTest::currentDataTag(), "time limit") != 0)
+        && qstrcmp(QTest::currentDataTag(), "time limit") != 0 && qstrcmp(QTest::currentDataTag(), "encoded body") != 0)
         QCOMPARE(m_server->requestCount(), requestsBefore);   // refused before anything was sent
     if (qstrcmp(QTest::currentDataTag(), "time limit") == 0)
         QCOMPARE(invocation->error().code, Error::Code::Timeout);
@@ -272,6 +401,204 @@ void tst_HttpTool::requests()
         QCOMPARE(m_server->requestCount(), requestsBefore + 1);
     if (qstrcmp(QTest::currentDataTag(), "redirect on the allow-list") == 0)
         QCOMPARE(m_server->requestCount(), requestsBefore + 2);
+    delete invocation;
+}
+
+void tst_HttpTool::hostileBodies_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("expected");   // the result, or {"error": message}
+
+    const QByteArray cut = "the body was cut at 1000 bytes (max_response_bytes); the rest was not read (the server did not say how long it is)";
+    QTest::newRow("chunked text far over the cap") << QByteArray("/endless-text")
+        << QByteArray(R"j({"url":"http://127.0.0.1:{FLOOD}/endless-text","status":200,"reason":"OK",
+                         "headers":{"content-type":"text/plain","transfer-encoding":"chunked"},
+                         "body":"{X1000}","body_bytes":1000,"truncated":true,"redirects":[],"note":")j" + cut + R"j("})j");
+    QTest::newRow("chunked binary far over the cap") << QByteArray("/endless-binary")
+        << QByteArray(R"j({"url":"http://127.0.0.1:{FLOOD}/endless-binary","status":200,"reason":"OK",
+                         "headers":{"content-type":"application/octet-stream","transfer-encoding":"chunked"},
+                         "body":null,"body_bytes":1000,"truncated":true,"redirects":[],"note":")j" + cut
+                      + R"j(; the body is not text (Content-Type application/octet-stream, 1000 bytes) and is not shown"})j");
+    QTest::newRow("unframed body far over the cap") << QByteArray("/endless-unframed")
+        << QByteArray(R"j({"url":"http://127.0.0.1:{FLOOD}/endless-unframed","status":200,"reason":"OK",
+                         "headers":{"content-type":"text/plain","connection":"close"},
+                         "body":"{Y1000}","body_bytes":1000,"truncated":true,"redirects":[],"note":")j" + cut + R"j("})j");
+    QTest::newRow("gzip bomb") << QByteArray("/gzip-bomb")
+        << QByteArray(R"j({"error":"the server sent the body of 'http://127.0.0.1:{PORT}/gzip-bomb' with Content-Encoding 'gzip' although the request asked for none (Accept-Encoding: identity); the tool does not decode compressed bodies, so it cannot be read"})j");
+}
+
+void tst_HttpTool::hostileBodies()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, expected);
+
+    constexpr int timeoutMs = 2000;
+    const bool flood = path.startsWith("/endless");
+    const quint16 port = flood ? m_flood->port() : m_server->port();
+    const qsizetype requestsBefore = m_server->requests().size();
+    auto *invocation = start(HttpToolInvocation::Method::Get,
+                             QJsonObject{{u"url"_s, u"http://127.0.0.1:%1%2"_s.arg(port).arg(QString::fromLatin1(path))}},
+                             QJsonObject{{u"max_response_bytes"_s, 1000}, {u"timeout_ms"_s, timeoutMs},
+                                         {u"allowed_hosts"_s, QJsonArray{u"127.0.0.1:%1"_s.arg(port)}}});
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(60000));
+    const QJsonObject actual = invocation->error() ? QJsonObject{{u"error"_s, invocation->error().message}}
+                                                   : invocation->result().toObject();
+    const QJsonObject want = json(substitute(expected));
+    QVERIFY2(actual == want, qPrintable(u"\n   actual: %1\n expected: %2"_s.arg(compact(actual), compact(want))));
+    delete invocation;
+
+    if (flood) {
+        // The reply was stopped: the server saw the connection closed long before the body's end,
+        // having written no more than the socket buffers between it and the tool can hold...
+        QTRY_VERIFY_WITH_TIMEOUT(m_flood->state(path).clientClosed, 10000);
+        const FloodServer::State state = m_flood->state(path);
+        QVERIFY(!state.ended);
+        QVERIFY2(state.bytesWritten < socketBuffersBound(),
+                 qPrintable(u"the server wrote %1 bytes (bound %2)"_s.arg(state.bytesWritten).arg(socketBuffersBound())));
+        // ...and nothing more was read after the call, past the tool's own time limit either.
+        QTest::qWait(timeoutMs + 200);
+        QCOMPARE(m_flood->state(path).bytesWritten, state.bytesWritten);
+        QCOMPARE(state.acceptEncoding, QByteArray("identity"));
+        qInfo("%s: the server wrote %lld body bytes before the tool closed the connection",
+              QTest::currentDataTag(), state.bytesWritten);
+    } else {
+        QCOMPARE(m_server->requests().size(), requestsBefore + 1);
+        QCOMPARE(m_server->requests().last().headers.value("accept-encoding"), QByteArray("identity"));
+    }
+}
+
+void tst_HttpTool::redirects_data()
+{
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QByteArray>("configuration");
+    QTest::addColumn<QStringList>("received");   // what the server received, one line per request
+    QTest::addColumn<QByteArray>("expected");     // the result, or {"error": message}
+
+    const QString base = u"http://127.0.0.1:{PORT}"_s;
+    const auto finalResult = [](const QString &url, const QByteArray &body, const QStringList &redirects) {
+        QJsonObject result{
+            {u"url"_s, url},
+            {u"status"_s, 200},
+            {u"reason"_s, u"OK"_s},
+            {u"headers"_s, QJsonObject{{u"content-type"_s, u"text/plain"_s},
+                                       {u"content-length"_s, QString::number(body.size())},
+                                       {u"connection"_s, u"close"_s}}},
+            {u"body"_s, QString::fromUtf8(body)},
+            {u"body_bytes"_s, body.size()},
+            {u"truncated"_s, false},
+            {u"redirects"_s, QJsonArray::fromStringList(redirects)},
+        };
+        return QJsonDocument(result).toJson(QJsonDocument::Compact);
+    };
+    const QByteArray none = "{}";
+    const QString postHeaders = u" ct=text/plain; charset=utf-8 cl=fr auth=Bearer t body=data"_s;
+
+    // RFC 9110, 15.4: which statuses turn a POST into a GET (dropping the body and its headers).
+    const std::pair<int, bool> statuses[] = {{301, true}, {302, true}, {303, true}, {307, false}, {308, false}};
+    for (const auto &[status, postBecomesGet] : statuses) {
+        for (const int hops : {1, 2, 4}) {
+            if (hops == 4 && status != 302 && status != 307)
+                continue;
+            for (const QString &method : {u"get"_s, u"post"_s}) {
+                QStringList received;
+                QStringList redirects;
+                bool post = method == "post"_L1;
+                for (int left = hops; left >= 0; --left) {
+                    const QString path = u"/chain/%1/%2"_s.arg(status).arg(left);
+                    // A POST turned into a GET loses its body and the headers about it (Content-Language here).
+                    const QString sent = post ? postHeaders
+                                              : method == "post"_L1 ? u" auth=Bearer t"_s : u" cl=fr auth=Bearer t"_s;
+                    received.append((post ? u"POST "_s : u"GET "_s) + path + sent);
+                    if (left < hops)
+                        redirects.append(base + path);
+                    post = post && !postBecomesGet;
+                }
+                const QByteArray path = "/chain/" + QByteArray::number(status) + '/' + QByteArray::number(hops);
+                QTest::addRow("%s %d x%d", qPrintable(method.toUpper()), status, hops)
+                    << method << path << none << received
+                    << finalResult(base + u"/chain/%1/0"_s.arg(status), post ? "POST data" : "GET ", redirects);
+            }
+        }
+    }
+
+    // Not followed: the redirect itself is the result.
+    QTest::newRow("300 is not followed") << u"get"_s << QByteArray("/chain/300/1") << none
+        << QStringList{u"GET /chain/300/1 cl=fr auth=Bearer t"_s}
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/chain/300/1","status":300,"reason":"Multiple Choices",
+                         "headers":{"location":"/chain/300/0","content-type":"text/plain","content-length":"5","connection":"close"},
+                         "body":"moved","body_bytes":5,"truncated":false,"redirects":[]})j");
+    QTest::newRow("304 is not followed") << u"get"_s << QByteArray("/chain/304/1") << none
+        << QStringList{u"GET /chain/304/1 cl=fr auth=Bearer t"_s}
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/chain/304/1","status":304,"reason":"Not Modified",
+                         "headers":{"location":"/chain/304/0","content-type":"text/plain","content-length":"0","connection":"close"},
+                         "body":"","body_bytes":0,"truncated":false,"redirects":[]})j");
+    QTest::newRow("302 without Location") << u"get"_s << QByteArray("/no-location") << none
+        << QStringList{u"GET /no-location cl=fr auth=Bearer t"_s}
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/no-location","status":302,"reason":"Found",
+                         "headers":{"content-type":"text/plain","content-length":"7","connection":"close"},
+                         "body":"nowhere","body_bytes":7,"truncated":false,"redirects":[]})j");
+
+    // The hop limit: the request past it is never sent.
+    QTest::newRow("hop limit") << u"get"_s << QByteArray("/chain/302/5") << QByteArray(R"j({"max_redirects":2})j")
+        << QStringList{u"GET /chain/302/5 cl=fr auth=Bearer t"_s, u"GET /chain/302/4 cl=fr auth=Bearer t"_s,
+                       u"GET /chain/302/3 cl=fr auth=Bearer t"_s}
+        << QByteArray(R"j({"error":"more than 2 redirects"})j");
+    QTest::newRow("no redirects allowed") << u"post"_s << QByteArray("/chain/307/1") << QByteArray(R"j({"max_redirects":0})j")
+        << QStringList{u"POST /chain/307/1"_s + postHeaders} << QByteArray(R"j({"error":"more than 0 redirects"})j");
+
+    // Another origin (the same server by another name, on the allow-list too).
+    const QByteArray both = R"j({"allowed_hosts":["127.0.0.1:{PORT}","localhost:{PORT}"]})j";
+    QTest::newRow("GET to another origin drops credentials") << u"get"_s << QByteArray("/cross/302") << both
+        << QStringList{u"GET /cross/302 cl=fr auth=Bearer t cookie=c=1"_s, u"GET /chain/302/0 cl=fr"_s}
+        << finalResult(u"http://localhost:{PORT}/chain/302/0"_s, "GET ", {u"http://localhost:{PORT}/chain/302/0"_s});
+    QTest::newRow("POST 303 to another origin becomes a GET") << u"post"_s << QByteArray("/cross/303") << both
+        << QStringList{u"POST /cross/303"_s + postHeaders, u"GET /chain/303/0"_s}
+        << finalResult(u"http://localhost:{PORT}/chain/303/0"_s, "GET ", {u"http://localhost:{PORT}/chain/303/0"_s});
+    QTest::newRow("POST 307 to another origin is not followed") << u"post"_s << QByteArray("/cross/307") << both
+        << QStringList{u"POST /cross/307"_s + postHeaders}
+        << QByteArray(R"j({"url":"http://127.0.0.1:{PORT}/cross/307","status":307,"reason":"Temporary Redirect",
+                         "headers":{"location":"http://localhost:{PORT}/chain/307/0","content-type":"text/plain","content-length":"5","connection":"close"},
+                         "body":"moved","body_bytes":5,"truncated":false,"redirects":[],
+                         "note":"the redirect to 'http://localhost:{PORT}/chain/307/0' was not followed: a POST is resent only to the same origin (scheme, host and port); call http_post with that URL to send it there"})j");
+    QTest::newRow("POST 308 to another host is refused") << u"post"_s << QByteArray("/cross/308") << none
+        << QStringList{u"POST /cross/308"_s + postHeaders}
+        << QByteArray(R"j({"error":"the server redirected to 'http://localhost:{PORT}/chain/308/0', which is refused: host 'localhost:{PORT}' is not on the allow-list (allowed: 127.0.0.1:{PORT})"})j");
+}
+
+void tst_HttpTool::redirects()
+{
+    QFETCH(QString, method);
+    QFETCH(QByteArray, path);
+    QFETCH(QByteArray, configuration);
+    QFETCH(QStringList, received);
+    QFETCH(QByteArray, expected);
+
+    const bool post = method == "post"_L1;
+    QJsonObject headers{{u"Authorization"_s, u"Bearer t"_s}, {u"Content-Language"_s, u"fr"_s}};
+    if (path.startsWith("/cross/3") && !post)
+        headers.insert(u"Cookie"_s, u"c=1"_s);
+    QJsonObject arguments{{u"url"_s, u"http://127.0.0.1:%1%2"_s.arg(m_server->port()).arg(QString::fromLatin1(path))},
+                          {u"headers"_s, headers}};
+    if (post)
+        arguments.insert(u"body"_s, u"data"_s);
+
+    const qsizetype requestsBefore = m_server->requests().size();
+    auto *invocation = start(post ? HttpToolInvocation::Method::Post : HttpToolInvocation::Method::Get, arguments,
+                             json(substitute(configuration)));
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(10000));
+    QTest::qWait(50);   // a duplicate request would arrive now
+    const QJsonObject actual = invocation->error() ? QJsonObject{{u"error"_s, invocation->error().message}}
+                                                   : invocation->result().toObject();
+    const QJsonObject want = json(substitute(expected));
+    QVERIFY2(actual == want, qPrintable(u"\n   actual: %1\n expected: %2"_s.arg(compact(actual), compact(want))));
+
+    QStringList actualReceived;
+    for (qsizetype i = requestsBefore; i < m_server->requests().size(); ++i)
+        actualReceived.append(describe(m_server->requests().at(i)));
+    QCOMPARE(actualReceived, received);
     delete invocation;
 }
 
