@@ -325,6 +325,15 @@ Result<FileSystemSettings> FileSystemSettings::fromConfiguration(const QJsonObje
     return settings;
 }
 
+struct SandboxedFileSystem::PendingDirectory
+{
+    QStringList components;   ///< beneath the root, as the model named them
+    QString logical;          ///< shown in results
+    int depth = 0;            ///< levels below the walk's start
+    dev_t device = 0;         ///< what it was when it was queued
+    ino_t inode = 0;
+};
+
 struct SandboxedFileSystem::WriteTarget
 {
     FileDescriptor directory;   ///< where the file is (or is to be made)
@@ -384,6 +393,17 @@ Result<FileDescriptor> SandboxedFileSystem::openDirectory(const QStringList &com
     return readable;
 }
 
+FileDescriptor SandboxedFileSystem::reopenDirectory(const PendingDirectory &directory) const
+{
+    // Opened again by its path beneath the root, and used only if it is still the directory seen.
+    auto opened = openDirectory(directory.components, directory.logical, QString());
+    struct stat status;
+    if (!opened || ::fstat(opened->get(), &status) != 0 || status.st_dev != directory.device
+        || status.st_ino != directory.inode)
+        return {};   // gone, or replaced since
+    return std::move(*opened);
+}
+
 Result<void> SandboxedFileSystem::checkLinkCount(const struct stat &status, const QString &shown) const
 {
     if (S_ISREG(status.st_mode) && status.st_nlink > 1 && !m_settings.allowHardLinks)
@@ -428,24 +448,11 @@ Result<QJsonObject> SandboxedFileSystem::list(const QJsonObject &arguments) cons
 
     QJsonArray entries;
     bool truncated = false;
-    struct Pending { QStringList components; QString logical; int depth; dev_t device; ino_t inode; };
-    QQueue<Pending> queue;
+    QQueue<PendingDirectory> queue;
     queue.enqueue({*components, logical, 0, 0, 0});
     while (!queue.isEmpty() && !truncated) {
-        const Pending current = queue.dequeue();
-        FileDescriptor readable;
-        if (current.depth == 0) {
-            readable = std::move(*start);
-        } else {
-            // Opened again by its path beneath the root; listed only if it is still the directory seen.
-            auto opened = openDirectory(current.components, current.logical, QString());
-            struct stat status;
-            if (!opened || ::fstat(opened->get(), &status) != 0 || status.st_dev != current.device
-                || status.st_ino != current.inode)
-                continue;
-            readable = std::move(*opened);
-        }
-        DirectoryReader reader(std::move(readable));
+        const PendingDirectory current = queue.dequeue();
+        DirectoryReader reader(current.depth == 0 ? std::move(*start) : reopenDirectory(current));
         if (!reader.isValid())
             continue;
         const qsizetype room = m_settings.maxListEntries - entries.size();
@@ -592,23 +599,11 @@ Result<QJsonObject> SandboxedFileSystem::search(const QJsonObject &arguments, co
     qint64 filesScanned = 0;
     qint64 bytesScanned = 0;
     QString stopReason;
-    struct Pending { QStringList components; QString logical; int depth; dev_t device; ino_t inode; };
-    QQueue<Pending> queue;
+    QQueue<PendingDirectory> queue;
     queue.enqueue({*components, logical, 0, 0, 0});
     while (!queue.isEmpty() && stopReason.isEmpty()) {
-        const Pending current = queue.dequeue();
-        FileDescriptor readable;
-        if (current.depth == 0) {
-            readable = std::move(*start);
-        } else {
-            auto opened = openDirectory(current.components, current.logical, QString());
-            struct stat status;
-            if (!opened || ::fstat(opened->get(), &status) != 0 || status.st_dev != current.device
-                || status.st_ino != current.inode)
-                continue;   // gone, or no longer the directory seen
-            readable = std::move(*opened);
-        }
-        DirectoryReader reader(std::move(readable));
+        const PendingDirectory current = queue.dequeue();
+        DirectoryReader reader(current.depth == 0 ? std::move(*start) : reopenDirectory(current));
         if (!reader.isValid())
             continue;
         while (stopReason.isEmpty()) {

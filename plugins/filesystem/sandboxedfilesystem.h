@@ -82,6 +82,7 @@ public:
     Result<QString> resolve(const QString &relativePath) const;
 
 private:
+    struct PendingDirectory;   ///< one directory of a breadth-first walk
     struct WriteTarget;
 
     SandboxedFileSystem(RootDirectory root, const QString &rootPath, const FileSystemSettings &settings);
@@ -89,6 +90,7 @@ private:
                                          const QString &notADirectory) const;
     Result<FileDescriptor> makeDirectories(const QList<QByteArray> &components, const QString &shown) const;
     Result<WriteTarget> locateForWriting(QList<QByteArray> components, const QString &shown) const;
+    FileDescriptor reopenDirectory(const PendingDirectory &directory) const;
     Result<void> checkLinkCount(const struct stat &status, const QString &shown) const;
     QString linkTarget(const QStringList &components, const QString &rootNow) const;
 
