@@ -4,6 +4,7 @@
 #include "command.h"
 #include "output.h"
 
+#include <switchboard/tracecontext.h>
 #include <switchboard/version.h>
 
 #include <QCoreApplication>
@@ -43,7 +44,10 @@ void printUsage(FILE *stream)
         << "  MISTRAL_API_KEY          the API key (without it, 'run' uses the built-in emulator)\n"
         << "  SWITCHBOARD_SERVER_URL   the API server (default https://api.mistral.ai)\n"
         << "  SWITCHBOARD_PLUGIN_PATH  more plugin directories, separated by ':'\n"
-        << "  NO_COLOR                 no colours, even on a terminal\n\n"
+        << "  NO_COLOR                 no colours, even on a terminal\n"
+        << "  TRACEPARENT              a W3C trace context: requests carry it, 'run' traces under it\n"
+        << "  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...  'run' exports OpenTelemetry traces\n"
+        << "                           and metrics (OTLP/HTTP JSON); see 'switchboard run --help'\n\n"
         << "Exit status: 0 success, 1 failure, 2 bad usage or an invalid workflow, 130 interrupted.\n\n"
         << "Examples:\n"
         << "  switchboard run workflows/quickstart.yaml\n"
@@ -60,6 +64,10 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("switchboard"));
     QCoreApplication::setApplicationVersion(QStringLiteral(SWITCHBOARD_VERSION_STRING));
+    // A CI job's trace (TRACEPARENT): every request of this process carries
+    // it, unless a traced run's own span takes its place (tracecontext.h).
+    const Switchboard::TraceScope jobTrace(
+        Switchboard::TraceContext::fromTraceparent(qgetenv("TRACEPARENT"), qgetenv("TRACESTATE")));
 
     const QStringList arguments = QCoreApplication::arguments();
     if (arguments.size() < 2) {

@@ -1,4 +1,5 @@
 #include <switchboard/conversationsclient.h>
+#include <switchboard/tracecontext.h>
 #include <switchboard/version.h>
 
 #include "apilogging_p.h"
@@ -72,6 +73,12 @@ Http::HttpCall *ConversationsClientPrivate::makeCall(QByteArray method, const QS
     if (!apiKey.isEmpty())
         request.authorization = "Bearer " + apiKey.toUtf8();
     request.userAgent = QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING);
+    // The trace the call belongs to, as it is now (tracecontext.h): every
+    // attempt carries the same one.
+    const TraceContext trace = TraceContext::current();
+    request.traceparent = trace.traceparent();
+    if (!request.traceparent.isEmpty())
+        request.tracestate = trace.traceState;
     return new Http::HttpCall(manager, std::move(request), options.retryPolicy.value_or(retryPolicy),
                               options.timeoutMs.value_or(timeoutMs),
                               options.inactivityTimeoutMs.value_or(inactivityTimeoutMs));

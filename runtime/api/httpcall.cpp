@@ -105,6 +105,10 @@ void HttpCall::sendAttempt()
             head += "Authorization: " + m_request.authorization + "\r\n";
         head += "User-Agent: " + m_request.userAgent + "\r\n";
         head += "Accept-Encoding: identity\r\n";
+        if (!m_request.traceparent.isEmpty())
+            head += "traceparent: " + m_request.traceparent + "\r\n";
+        if (!m_request.tracestate.isEmpty())
+            head += "tracestate: " + m_request.tracestate + "\r\n";
         m_direct = new DirectHttpReply(m_request.method, m_request.url, head, m_request.body, this);
         connect(m_direct, &DirectHttpReply::readyRead, this, &HttpCall::onReadyRead);
         connect(m_direct, &DirectHttpReply::finished, this, &HttpCall::onFinished);
@@ -127,6 +131,10 @@ void HttpCall::sendAttempt()
         // No compression layer that could hold events back.
         request.setRawHeader("Accept-Encoding", "identity");
     }
+    if (!m_request.traceparent.isEmpty())
+        request.setRawHeader("traceparent", m_request.traceparent);
+    if (!m_request.tracestate.isEmpty())
+        request.setRawHeader("tracestate", m_request.tracestate);
     // The API does not redirect; following one could hand the bearer token
     // to another host.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);

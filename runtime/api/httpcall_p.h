@@ -36,6 +36,9 @@ public:
         bool streaming = false;       ///< Accept: text/event-stream; timeouts as ConversationsClient says
         QByteArray authorization;     ///< "Bearer ..." or empty
         QByteArray userAgent;
+        /// W3C trace context headers (tracecontext.h); empty: not sent.
+        QByteArray traceparent;
+        QByteArray tracestate;
         /// For plain-HTTP streams: a private connection lane (see
         /// ConversationsClient), or empty for Qt's shared pool.
         QString lane;

@@ -1,6 +1,7 @@
 #include <switchboard/conversationrun.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolinvocation.h>
+#include <switchboard/tracecontext.h>
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -182,6 +183,8 @@ void ConversationRunPrivate::recordInputs(const std::optional<ConversationInputs
 void ConversationRunPrivate::sendFirstTurn()
 {
     ++turn;
+    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
+    TraceScope trace;
     Q_EMIT q->turnStarted(turn);
     turnRequest.reset();
     ConversationStream *next = nullptr;
@@ -226,6 +229,8 @@ void ConversationRunPrivate::sendAppend(const QList<Entry> &inputs, const QList<
     turnInputs = inputs;
     turnRequest = request;
     transcript.append(inputs);
+    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
+    TraceScope trace;
     Q_EMIT q->turnStarted(turn);
     watch(client->appendStream(conversationId, request));
 }
@@ -496,6 +501,9 @@ void ConversationRunPrivate::startInvocation(Call &call)
     FunctionCallEntry invoked = call.entry;
     if (call.editedArguments)
         invoked.arguments = FunctionArguments(*call.editedArguments);
+    // A tracer connected to the signal makes its span current for the
+    // plugin's ToolCall (tracecontext.h).
+    TraceScope trace;
     Q_EMIT q->toolInvocationStarted(invoked, turn);
     if (finished)
         return;
@@ -550,6 +558,7 @@ void ConversationRunPrivate::recover(const Error &cause)
 {
     ++recoveries;
     qCInfo(lcRun).noquote() << "turn" << turn << "broke:" << cause.message << "- reading the history";
+    TraceScope trace;   // the history read, as the turn's request in sendAppend()
     Q_EMIT q->recovering(cause, turn);
     ApiResult<ConversationHistory> *reply = client->history(conversationId);
     reply->setParent(q);
@@ -616,6 +625,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         // Sending it again runs nothing twice.
         qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
         if (turnRequest) {
+            TraceScope trace;   // as in sendAppend()
             Q_EMIT q->turnStarted(turn);
             watch(client->appendStream(conversationId, *turnRequest));
         } else {
@@ -641,6 +651,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         request.handoffExecution = HandoffExecution::Client;
         turnRequest = request;
         turnInputs.clear();
+        TraceScope trace;   // as in sendAppend()
         Q_EMIT q->turnStarted(turn);
         watch(client->appendStream(conversationId, request));
         return;
@@ -801,6 +812,11 @@ QList<ConfirmationRequest> ConversationRun::pendingConfirmations() const
             pending.append({call.entry, argumentsObject(call.entry.arguments), call.serverSide, d->turn});
     }
     return pending;
+}
+
+ConversationsClient *ConversationRun::client() const
+{
+    return d->client;
 }
 
 void ConversationRun::start()

@@ -549,7 +549,8 @@ ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue
         return outer;
     }
 
-    const ToolCall call{tool->metaData.name, *arguments, toolCallId};
+    // The trace the call belongs to, as it is now (tracecontext.h).
+    const ToolCall call{tool->metaData.name, *arguments, toolCallId, TraceContext::current()};
     qCDebug(lcPlugins) << "invoking" << call;
     ToolInvocation *inner = nullptr;
     try {

@@ -61,7 +61,10 @@ QDebug operator<<(QDebug debug, const ToolCall &call)
     QDebugStateSaver saver(debug);
     debug.nospace() << "Switchboard::ToolCall(" << call.toolName << ", "
                     << QJsonDocument(call.arguments).toJson(QJsonDocument::Compact) << ", "
-                    << call.toolCallId << ')';
+                    << call.toolCallId;
+    if (call.traceContext.isValid())
+        debug << ", " << call.traceContext;
+    debug << ')';
     return debug;
 }
 

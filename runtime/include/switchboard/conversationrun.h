@@ -97,6 +97,12 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 ///
 /// Confirmations never block: confirmationRequested() is emitted and the run
 /// waits, on the event loop, for approve() or deny().
+///
+/// Tracing: turnStarted(), toolInvocationStarted() and recovering() come
+/// right before the request or tool call they announce, inside a TraceScope:
+/// a slot connected directly may make its span current with
+/// TraceScope::setCurrent(), and that request or call carries it
+/// (tracecontext.h; Switchboard::Telemetry does so).
 class SWITCHBOARD_EXPORT ConversationRun : public QObject
 {
     Q_OBJECT
@@ -142,6 +148,8 @@ public:
     QString lastMessageText() const;
     /// Calls waiting for approve() or deny().
     QList<ConfirmationRequest> pendingConfirmations() const;
+    /// The client the run sends its requests through (null once it is gone).
+    ConversationsClient *client() const;
 
 public Q_SLOTS:
     void start();

@@ -155,6 +155,8 @@ public:
     /// ToolNotFound, ToolInvalidArguments (the plugin was not called), a
     /// Plugin* load error, ToolFailed, ToolTimeout (the plugin's invocation was
     /// told to cancel), or Canceled after cancel() on the returned invocation.
+    /// The plugin's ToolCall carries the trace context current when this is
+    /// called (TraceContext::current()).
     ToolInvocation *invoke(const QString &toolName, const QJsonValue &rawArguments,
                            const QString &toolCallId = {}, const ToolInvocationOptions &options = {},
                            QObject *parent = nullptr);

@@ -6,6 +6,7 @@
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
 #include <switchboard/toolinvocation.h>
+#include <switchboard/tracecontext.h>
 
 #include <QDebug>
 #include <QJsonObject>
@@ -62,6 +63,15 @@ struct SWITCHBOARD_EXPORT ToolCall
     QJsonObject arguments;
     /// The API's tool_call_id, for logs; may be empty for calls outside a conversation.
     QString toolCallId;
+    /// The trace the call belongs to: when the run is traced, the tool's own
+    /// `execute_tool` span. Pass it on to whatever the tool calls so that
+    /// its spans join the trace: `traceContext.traceparent()` as the
+    /// `traceparent` header of an HTTP request, `traceContext.toMcpMeta()`
+    /// in an MCP request's `params._meta`. Not valid when nothing traces the
+    /// run. (Added last, with an initializer, so that plugins written before
+    /// it build as they did, -Wmissing-field-initializers included, and
+    /// plugins built before it keep working.)
+    TraceContext traceContext = {};
 
     friend bool operator==(const ToolCall &, const ToolCall &) = default;
 };

@@ -1,0 +1,167 @@
+#include <switchboard/tracecontext.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+namespace {
+
+// The W3C Trace Context limits (section 3.3.1: "tracestate" of at most 512
+// characters is what every vendor must pass on).
+constexpr qsizetype TraceStateMaxLength = 512;
+
+bool isLowerHex(QByteArrayView text)
+{
+    for (const char c : text) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+bool isAllZeros(QByteArrayView text)
+{
+    for (const char c : text) {
+        if (c != '0')
+            return false;
+    }
+    return true;
+}
+
+bool isValidId(QByteArrayView id, qsizetype length)
+{
+    return id.size() == length && isLowerHex(id) && !isAllZeros(id);
+}
+
+// Printable ASCII only: the value goes into an HTTP header as it is, so a
+// line break (from a hostile TRACESTATE) must never reach it.
+bool isPrintableAscii(QByteArrayView text)
+{
+    for (const char c : text) {
+        if (c < 0x20 || c > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+struct ThreadState
+{
+    TraceContext current;
+    int openScopes = 0;
+};
+
+ThreadState &threadState()
+{
+    thread_local ThreadState state;
+    return state;
+}
+
+} // namespace
+
+bool TraceContext::isValid() const
+{
+    return isValidId(traceId, 32) && isValidId(spanId, 16);
+}
+
+QByteArray TraceContext::traceparent() const
+{
+    if (!isValid())
+        return {};
+    QByteArray header;
+    header.reserve(55);
+    header += "00-";
+    header += traceId;
+    header += '-';
+    header += spanId;
+    header += '-';
+    header += QByteArray::number(traceFlags, 16).rightJustified(2, '0');
+    return header;
+}
+
+TraceContext TraceContext::fromTraceparent(QByteArrayView traceparent, QByteArrayView traceState)
+{
+    // version "-" trace-id "-" parent-id "-" trace-flags, 2-32-16-2 hex digits.
+    const QByteArrayView header = traceparent.trimmed();
+    if (header.size() < 55 || header.at(2) != '-' || header.at(35) != '-' || header.at(52) != '-')
+        return {};
+    const QByteArrayView version = header.first(2);
+    if (!isLowerHex(version) || version == "ff")
+        return {};
+    // Version 00 is exactly 55 characters; a later version may add fields
+    // after a dash, which a 00 reader ignores.
+    if (header.size() > 55 && (version == "00" || header.at(55) != '-'))
+        return {};
+    const QByteArrayView flags = header.sliced(53, 2);
+    if (!isLowerHex(flags))
+        return {};
+    TraceContext context;
+    context.traceId = header.sliced(3, 32).toByteArray();
+    context.spanId = header.sliced(36, 16).toByteArray();
+    if (!context.isValid())
+        return {};
+    context.traceFlags = quint8(flags.toByteArray().toUInt(nullptr, 16));
+    const QByteArrayView state = traceState.trimmed();
+    if (state.size() <= TraceStateMaxLength && isPrintableAscii(state))
+        context.traceState = state.toByteArray();
+    return context;
+}
+
+QJsonObject TraceContext::toMcpMeta() const
+{
+    if (!isValid())
+        return {};
+    QJsonObject meta{{u"traceparent"_s, QString::fromLatin1(traceparent())}};
+    if (!traceState.isEmpty())
+        meta.insert(u"tracestate"_s, QString::fromLatin1(traceState));
+    return meta;
+}
+
+TraceContext TraceContext::current()
+{
+    return threadState().current;
+}
+
+TraceScope::TraceScope()
+    : m_outer(threadState().current)
+{
+    ++threadState().openScopes;
+}
+
+TraceScope::TraceScope(const TraceContext &context)
+    : m_outer(threadState().current)
+{
+    ThreadState &state = threadState();
+    ++state.openScopes;
+    state.current = context;
+}
+
+TraceScope::~TraceScope()
+{
+    ThreadState &state = threadState();
+    --state.openScopes;
+    state.current = m_outer;
+}
+
+bool TraceScope::setCurrent(const TraceContext &context)
+{
+    ThreadState &state = threadState();
+    if (state.openScopes == 0)
+        return false;
+    state.current = context;
+    return true;
+}
+
+QDebug operator<<(QDebug debug, const TraceContext &context)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "TraceContext(";
+    if (context.isValid())
+        debug.noquote() << context.traceparent();
+    else
+        debug << "none";
+    if (!context.traceState.isEmpty())
+        debug.noquote() << ", tracestate " << context.traceState;
+    return debug << ')';
+}
+
+} // namespace Switchboard
