@@ -10,6 +10,7 @@
 #include "terminal/interrupts.h"
 #include "terminal/runprinter.h"
 #include "terminal/terminal.h"
+#include "tracing.h"
 
 #include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/emulator.h>
@@ -55,6 +56,7 @@ const char *const usageText =
     "                       response begins (default 300000)\n"
     "  --no-retry           fail at once instead of retrying 429 and 5xx answers and connection errors\n"
     "  --events FILE        write every event as JSON Lines to FILE ('-': standard output)\n"
+    "  --trace FILE         write the run's OpenTelemetry spans to FILE as OTLP JSON Lines\n"
     "  --json               print the outputs as one JSON object on standard output\n"
     "  --yes                approve every tool call that needs confirmation\n"
     "  --no                 deny every tool call that needs confirmation\n"
@@ -73,6 +75,13 @@ const char *const usageText =
     "step.started, step.finished, step.skipped, confirmation.requested, confirmation.answered,\n"
     "tool.invocation.finished, function.results.sent, workflow.finished (see app/README.md).\n"
     "\n"
+    "Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, the run\n"
+    "is exported as OpenTelemetry traces and metrics (GenAI semantic conventions, OTLP/HTTP JSON),\n"
+    "configured by the standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS,\n"
+    "OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_SDK_DISABLED, ...);\n"
+    "TRACEPARENT makes the run a child of that trace. Without them nothing is sent anywhere.\n"
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true records messages and tool arguments too.\n"
+    "\n"
     "Exit status: 0 success, 1 the run failed, 2 bad usage or an invalid workflow, 130 interrupted.\n"
     "\n"
     "Examples:\n"
@@ -80,6 +89,7 @@ const char *const usageText =
     "  switchboard run review.yaml --input file=README.md --input strict=true\n"
     "  switchboard run review.yaml --json --quiet > outputs.json\n"
     "  switchboard run review.yaml --events run.jsonl --yes\n"
+    "  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 switchboard run review.yaml\n"
     "  switchboard run workflows/organize-files.yaml --input directory=\"$(mktemp -d)\" --yes\n"
     "  switchboard run review.yaml --events - | jq -c 'select(.event == \"step.finished\")'\n"
     "  MISTRAL_API_KEY=... switchboard run review.yaml\n";
@@ -150,10 +160,11 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption pluginPath(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption pluginConfig(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
     const QCommandLineOption events(u"events"_s, u"events"_s, u"FILE"_s);
+    const QCommandLineOption trace(u"trace"_s, u"trace"_s, u"FILE"_s);
     const QCommandLineOption json(u"json"_s);
     const QCommandLineOption yes(u"yes"_s);
     const QCommandLineOption no(u"no"_s);
-    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, json, yes, no});
+    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, trace, json, yes, no});
     const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
         return usageError(parserError(parser));
@@ -217,6 +228,12 @@ int runRunCommand(const QStringList &arguments)
         }
     }
 
+    Result<std::unique_ptr<Telemetry>> telemetry = makeRunTelemetry(parser.value(trace));
+    if (!telemetry) {
+        QTextStream(stderr) << "switchboard run: " << telemetry.error().message << '\n';
+        return ExitFailure;
+    }
+
     Terminal terminal(stderr);
     ConversationsClient client;
     if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
@@ -263,6 +280,8 @@ int runRunCommand(const QStringList &arguments)
     run.setInputs(*inputs);
     for (auto it = pluginConfigurations->constBegin(); it != pluginConfigurations->constEnd(); ++it)
         run.setPluginConfiguration(it.key(), it.value());
+    if (*telemetry)
+        (*telemetry)->trace(&run);
     if (parser.isSet(yes))
         run.setConfirmations(RunPolicy::Confirmations::ApproveAll);
     else if (parser.isSet(no))
@@ -434,6 +453,7 @@ int runRunCommand(const QStringList &arguments)
     eventLog.write(u"workflow.finished"_s, {}, 0, finishedData);
     if (printer)
         printer->printSummary(elapsed, interrupted);
+    finishTelemetry(telemetry->get());
 
     if (interrupted)
         return ExitInterrupted;

@@ -1,0 +1,765 @@
+#include "genaiinstrumentation_p.h"
+
+#include <switchboard/conversationrun.h>
+#include <switchboard/conversationsclient.h>
+#include <switchboard/workflowrun.h>
+
+#include <QFileInfo>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPointer>
+#include <QRandomGenerator>
+
+#include <chrono>
+#include <optional>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard::TelemetryInternal {
+
+// --- the names of the conventions (semantic conventions 1.41.0) ---------------
+namespace Attr {
+const QByteArray OperationName = QByteArrayLiteral("gen_ai.operation.name");
+const QByteArray ProviderName = QByteArrayLiteral("gen_ai.provider.name");
+const QByteArray RequestModel = QByteArrayLiteral("gen_ai.request.model");
+const QByteArray ResponseModel = QByteArrayLiteral("gen_ai.response.model");
+const QByteArray RequestStream = QByteArrayLiteral("gen_ai.request.stream");
+const QByteArray RequestTemperature = QByteArrayLiteral("gen_ai.request.temperature");
+const QByteArray RequestTopP = QByteArrayLiteral("gen_ai.request.top_p");
+const QByteArray RequestMaxTokens = QByteArrayLiteral("gen_ai.request.max_tokens");
+const QByteArray RequestSeed = QByteArrayLiteral("gen_ai.request.seed");
+const QByteArray RequestFrequencyPenalty = QByteArrayLiteral("gen_ai.request.frequency_penalty");
+const QByteArray RequestPresencePenalty = QByteArrayLiteral("gen_ai.request.presence_penalty");
+const QByteArray RequestStopSequences = QByteArrayLiteral("gen_ai.request.stop_sequences");
+const QByteArray OutputType = QByteArrayLiteral("gen_ai.output.type");
+const QByteArray ConversationId = QByteArrayLiteral("gen_ai.conversation.id");
+const QByteArray AgentId = QByteArrayLiteral("gen_ai.agent.id");
+const QByteArray AgentName = QByteArrayLiteral("gen_ai.agent.name");
+const QByteArray AgentDescription = QByteArrayLiteral("gen_ai.agent.description");
+const QByteArray AgentVersion = QByteArrayLiteral("gen_ai.agent.version");
+const QByteArray WorkflowName = QByteArrayLiteral("gen_ai.workflow.name");
+const QByteArray UsageInputTokens = QByteArrayLiteral("gen_ai.usage.input_tokens");
+const QByteArray UsageOutputTokens = QByteArrayLiteral("gen_ai.usage.output_tokens");
+const QByteArray FinishReasons = QByteArrayLiteral("gen_ai.response.finish_reasons");
+const QByteArray TimeToFirstChunk = QByteArrayLiteral("gen_ai.response.time_to_first_chunk");
+const QByteArray ToolName = QByteArrayLiteral("gen_ai.tool.name");
+const QByteArray ToolCallId = QByteArrayLiteral("gen_ai.tool.call.id");
+const QByteArray ToolType = QByteArrayLiteral("gen_ai.tool.type");
+const QByteArray ToolCallArguments = QByteArrayLiteral("gen_ai.tool.call.arguments");
+const QByteArray ToolCallResult = QByteArrayLiteral("gen_ai.tool.call.result");
+const QByteArray TokenType = QByteArrayLiteral("gen_ai.token.type");
+const QByteArray InputMessages = QByteArrayLiteral("gen_ai.input.messages");
+const QByteArray OutputMessages = QByteArrayLiteral("gen_ai.output.messages");
+const QByteArray SystemInstructions = QByteArrayLiteral("gen_ai.system_instructions");
+const QByteArray ErrorType = QByteArrayLiteral("error.type");
+const QByteArray ServerAddress = QByteArrayLiteral("server.address");
+const QByteArray ServerPort = QByteArrayLiteral("server.port");
+// Switchboard's own.
+const QByteArray StepId = QByteArrayLiteral("switchboard.step.id");
+const QByteArray StepStatus = QByteArrayLiteral("switchboard.step.status");
+const QByteArray Turns = QByteArrayLiteral("switchboard.turns");
+const QByteArray Turn = QByteArrayLiteral("switchboard.turn");
+const QByteArray ErrorMessage = QByteArrayLiteral("switchboard.error.message");
+const QByteArray RetryAttempt = QByteArrayLiteral("switchboard.retry.attempt");
+const QByteArray RetryDelayMs = QByteArrayLiteral("switchboard.retry.delay_ms");
+const QByteArray ConfirmationServerSide = QByteArrayLiteral("switchboard.confirmation.server_side");
+const QByteArray HandoffPreviousAgent = QByteArrayLiteral("switchboard.handoff.previous_agent");
+const QByteArray HandoffNextAgent = QByteArrayLiteral("switchboard.handoff.next_agent");
+const QByteArray SkipReason = QByteArrayLiteral("switchboard.step.skip_reason");
+} // namespace Attr
+
+namespace {
+
+const QString Provider = u"mistral_ai"_s;
+
+QByteArray randomHex(int bytes)
+{
+    QByteArray id;
+    do {
+        QByteArray raw(bytes, Qt::Uninitialized);
+        QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
+        id = raw.toHex();
+    } while (id.count('0') == id.size());   // all zeros is not a valid id
+    return id;
+}
+
+QString compactJson(const QJsonValue &value)
+{
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
+}
+
+/// A tool's arguments as an object when they are one (the conventions ask
+/// for the structure), else the text as sent.
+QJsonValue argumentsValue(const FunctionArguments &arguments)
+{
+    if (const QJsonObject *object = arguments.as<QJsonObject>())
+        return *object;
+    const QString text = *arguments.as<QString>();
+    const QJsonDocument parsed = QJsonDocument::fromJson(text.toUtf8());
+    return parsed.isObject() ? QJsonValue(parsed.object()) : QJsonValue(text);
+}
+
+QJsonObject textPart(const QString &text)
+{
+    return {{u"type"_s, u"text"_s}, {u"content"_s, text}};
+}
+
+bool isInputEntry(const Entry &entry)
+{
+    return entry.is<MessageInputEntry>() || entry.is<FunctionResultEntry>();
+}
+
+/// gen_ai.input.messages (the conventions' input messages schema).
+QString inputMessages(const QList<Entry> &inputs)
+{
+    QJsonArray messages;
+    for (const Entry &entry : inputs) {
+        if (const auto *message = entry.as<MessageInputEntry>()) {
+            messages.append(QJsonObject{
+                {u"role"_s, message->role == MessageRole::Assistant ? u"assistant"_s : u"user"_s},
+                {u"parts"_s, QJsonArray{textPart(message->content.text())}}});
+        } else if (const auto *result = entry.as<FunctionResultEntry>()) {
+            messages.append(QJsonObject{
+                {u"role"_s, u"tool"_s},
+                {u"parts"_s, QJsonArray{QJsonObject{{u"type"_s, u"tool_call_response"_s},
+                                                    {u"id"_s, result->toolCallId},
+                                                    {u"response"_s, result->result}}}}});
+        }
+    }
+    return compactJson(messages);
+}
+
+/// gen_ai.output.messages: the turn's outputs as one assistant message.
+QString outputMessages(const QList<Entry> &outputs, const QString &finishReason)
+{
+    QJsonArray parts;
+    for (const Entry &entry : outputs) {
+        if (const auto *message = entry.as<MessageOutputEntry>()) {
+            parts.append(textPart(message->content.text()));
+        } else if (const auto *call = entry.as<FunctionCallEntry>()) {
+            parts.append(QJsonObject{{u"type"_s, u"tool_call"_s},
+                                     {u"id"_s, call->toolCallId},
+                                     {u"name"_s, call->name},
+                                     {u"arguments"_s, argumentsValue(call->arguments)}});
+        }
+    }
+    return compactJson(QJsonArray{QJsonObject{
+        {u"role"_s, u"assistant"_s}, {u"parts"_s, parts}, {u"finish_reason"_s, finishReason}}});
+}
+
+QString agentVersionText(const AgentVersion &version)
+{
+    if (const QString *text = std::get_if<QString>(&version))
+        return *text;
+    return QString::number(std::get<qint64>(version));
+}
+
+/// What the conventions record about the agent a run talks to.
+void setAgentAttributes(SpanData &span, const WorkflowAgent &agent)
+{
+    if (!agent.name.isEmpty())
+        span.setAttribute(Attr::AgentName, agent.name);
+    if (!agent.agentId.isEmpty())
+        span.setAttribute(Attr::AgentId, agent.agentId);
+    if (agent.agentVersion)
+        span.setAttribute(Attr::AgentVersion, agentVersionText(*agent.agentVersion));
+    if (!agent.description.isEmpty())
+        span.setAttribute(Attr::AgentDescription, agent.description);
+    if (!agent.model.isEmpty())
+        span.setAttribute(Attr::RequestModel, agent.model);
+}
+
+void setRequestAttributes(SpanData &span, const std::optional<CompletionArgs> &args)
+{
+    if (!args)
+        return;
+    if (args->temperature)
+        span.setAttribute(Attr::RequestTemperature, *args->temperature);
+    if (args->topP)
+        span.setAttribute(Attr::RequestTopP, *args->topP);
+    if (args->maxTokens)
+        span.setAttribute(Attr::RequestMaxTokens, *args->maxTokens);
+    if (args->randomSeed)
+        span.setAttribute(Attr::RequestSeed, *args->randomSeed);
+    if (args->frequencyPenalty)
+        span.setAttribute(Attr::RequestFrequencyPenalty, *args->frequencyPenalty);
+    if (args->presencePenalty)
+        span.setAttribute(Attr::RequestPresencePenalty, *args->presencePenalty);
+    if (args->stop) {
+        const QStringList stops = std::holds_alternative<QString>(*args->stop)
+                                      ? QStringList{std::get<QString>(*args->stop)}
+                                      : std::get<QStringList>(*args->stop);
+        span.setAttribute(Attr::RequestStopSequences, stops);
+    }
+    if (args->responseFormat && args->responseFormat->type) {
+        span.setAttribute(Attr::OutputType,
+                          *args->responseFormat->type == ResponseFormat::Type::Text ? u"text"_s : u"json"_s);
+    }
+}
+
+Attributes errorEventAttributes(const Error &error)
+{
+    return {{Attr::ErrorType, errorType(error)}, {Attr::ErrorMessage, error.message}};
+}
+
+} // namespace
+
+QString errorType(const Error &error)
+{
+    if (error.httpStatus > 0)
+        return QString::number(error.httpStatus);
+    return Error::codeName(error.code);
+}
+
+// --- one ConversationRun --------------------------------------------------------
+
+/// Follows one ConversationRun: its `chat` spans (one per turn), its tool
+/// calls, under the run's `invoke_agent` span. Deleted with the run, or when
+/// the run finished; the connections go with it.
+class ConversationTrace : public QObject
+{
+public:
+    ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run, const WorkflowAgent &agent,
+                      SpanData agentSpan, bool ownsAgentSpan);
+
+    /// Ends what is still open with `error` (the run's); for a standalone run
+    /// the agent span too. Safe to call more than once.
+    void close(const Error &error);
+    SpanData &agentSpan() { return m_agentSpan; }
+    /// Sets the agent span's closing attributes from the run.
+    void describeOutcome();
+
+private:
+    struct Chat
+    {
+        SpanData span;
+        int turn = 0;
+        bool calledTools = false;
+        bool sawFirstChunk = false;
+    };
+
+    void connectRun();
+    void startChat(int turn);
+    void endChat(const Error &error);
+    void endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
+                 const Error &error, qint64 durationMs);
+    Attributes chatMetricAttributes(const Chat &chat) const;
+    void captureTurnContent(SpanData &span, const QString &finishReason);
+
+    GenAiInstrumentation *const m_instrumentation;
+    QPointer<ConversationRun> m_run;
+    WorkflowAgent m_agent;
+    SpanData m_agentSpan;
+    bool m_ownsAgentSpan;
+    bool m_agentSpanOpen = true;
+    QString m_serverAddress;
+    int m_serverPort = 0;
+    std::optional<Chat> m_chat;
+    QHash<QString, SpanData> m_tools;          // by tool_call_id
+    QHash<QString, SpanData> m_serverTools;    // by the tool.execution's id
+    qsizetype m_transcriptMark = 0;
+    Error m_error;
+};
+
+ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run,
+                                     const WorkflowAgent &agent, SpanData agentSpan, bool ownsAgentSpan)
+    : QObject(instrumentation)
+    , m_instrumentation(instrumentation)
+    , m_run(run)
+    , m_agent(agent)
+    , m_agentSpan(std::move(agentSpan))
+    , m_ownsAgentSpan(ownsAgentSpan)
+{
+    if (ConversationsClient *client = run->client()) {
+        const QUrl url = client->serverUrl();
+        m_serverAddress = url.host();
+        m_serverPort = url.port(url.scheme() == u"https" ? 443 : 80);
+    }
+    connectRun();
+}
+
+void ConversationTrace::connectRun()
+{
+    ConversationRun *run = m_run;
+    connect(run, &ConversationRun::turnStarted, this, [this](int turn) {
+        if (m_chat && m_chat->turn == turn) {
+            // The same turn sent again after a recovery: still its span.
+            m_chat->span.events.append({nowUnixNano(), u"switchboard.turn.resent"_s, {}});
+        } else {
+            if (m_chat)
+                endChat({});
+            startChat(turn);
+        }
+        TraceScope::setCurrent(GenAiInstrumentation::contextOf(m_chat->span));
+    });
+    connect(run, &ConversationRun::conversationIdChanged, this, [this](const QString &id) {
+        m_agentSpan.setAttribute(Attr::ConversationId, id);
+        if (m_chat)
+            m_chat->span.setAttribute(Attr::ConversationId, id);
+    });
+    connect(run, &ConversationRun::responseStarted, this, [this](const ResponseStartedEvent &, int turn) {
+        if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
+            return;
+        m_chat->sawFirstChunk = true;
+        m_chat->span.setAttribute(Attr::TimeToFirstChunk,
+                                  double(nowUnixNano() - m_chat->span.startTimeUnixNano) / 1e9);
+    });
+    connect(run, &ConversationRun::messageDelta, this, [this](const MessageOutputEvent &event, int turn) {
+        if (m_chat && m_chat->turn == turn && event.model
+            && !findAttribute(m_chat->span.attributes, Attr::ResponseModel))
+            m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+    });
+    connect(run, &ConversationRun::functionCallDelta, this, [this](const FunctionCallEvent &event, int turn) {
+        if (!m_chat || m_chat->turn != turn)
+            return;
+        m_chat->calledTools = true;
+        if (event.model && !findAttribute(m_chat->span.attributes, Attr::ResponseModel))
+            m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+    });
+    connect(run, &ConversationRun::toolExecutionStarted, this, [this](const ToolExecutionStartedEvent &event, int) {
+        // A server-side tool (web_search, a connector) running inside the turn.
+        SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + event.name, SpanKind::Internal,
+                                                     m_chat ? &m_chat->span : &m_agentSpan);
+        span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+        span.setAttribute(Attr::ToolName, event.name);
+        span.setAttribute(Attr::ToolType, u"extension"_s);
+        span.setAttribute(Attr::ToolCallId, event.id);
+        if (m_instrumentation->capturesContent() && !event.arguments.isEmpty())
+            span.setAttribute(Attr::ToolCallArguments, event.arguments);
+        m_serverTools.insert(event.id, std::move(span));
+    });
+    connect(run, &ConversationRun::toolExecutionDone, this, [this](const ToolExecutionDoneEvent &event, int) {
+        auto it = m_serverTools.find(event.id);
+        if (it == m_serverTools.end())
+            return;
+        if (m_instrumentation->capturesContent() && event.info)
+            it->setAttribute(Attr::ToolCallResult, compactJson(*event.info));
+        m_instrumentation->endSpan(std::move(*it));
+        m_serverTools.erase(it);
+    });
+    connect(run, &ConversationRun::responseDone, this, [this](const ResponseDoneEvent &event, int turn) {
+        if (!m_chat || m_chat->turn != turn)
+            return;
+        m_chat->span.setAttribute(Attr::UsageInputTokens, event.usage.promptTokens);
+        m_chat->span.setAttribute(Attr::UsageOutputTokens, event.usage.completionTokens);
+        Attributes attributes = chatMetricAttributes(*m_chat);
+        attributes.append({Attr::TokenType, u"input"_s});
+        Meter &meter = m_instrumentation->meter();
+        meter.tokenUsage.record(double(event.usage.promptTokens), attributes);
+        attributes.last().value = u"output"_s;
+        meter.tokenUsage.record(double(event.usage.completionTokens), attributes);
+    });
+    connect(run, &ConversationRun::retryScheduled, this, [this](int attempt, int delayMs, const Error &error, int turn) {
+        if (!m_chat || m_chat->turn != turn)
+            return;
+        Attributes attributes = errorEventAttributes(error);
+        attributes.append({Attr::RetryAttempt, qint64(attempt)});
+        attributes.append({Attr::RetryDelayMs, qint64(delayMs)});
+        m_chat->span.events.append({nowUnixNano(), u"switchboard.retry"_s, attributes});
+    });
+    connect(run, &ConversationRun::recovering, this, [this](const Error &cause, int turn) {
+        SpanData *span = m_chat && m_chat->turn == turn ? &m_chat->span : &m_agentSpan;
+        span->events.append({nowUnixNano(), u"switchboard.recovery"_s, errorEventAttributes(cause)});
+        // The history read belongs to the turn being recovered.
+        TraceScope::setCurrent(GenAiInstrumentation::contextOf(*span));
+    });
+    connect(run, &ConversationRun::handoffCompleted, this, [this](const AgentHandoffEntry &handoff, int) {
+        SpanData *span = m_chat ? &m_chat->span : &m_agentSpan;
+        span->events.append({nowUnixNano(),
+                             u"switchboard.handoff"_s,
+                             {{Attr::HandoffPreviousAgent, handoff.previousAgentName},
+                              {Attr::HandoffNextAgent, handoff.nextAgentName}}});
+    });
+    connect(run, &ConversationRun::turnFinished, this, [this](int turn) {
+        if (m_chat && m_chat->turn == turn)
+            endChat({});
+    });
+    connect(run, &ConversationRun::confirmationRequested, this, [this](const ConfirmationRequest &request) {
+        m_agentSpan.events.append({nowUnixNano(),
+                                   u"switchboard.confirmation.requested"_s,
+                                   {{Attr::ToolName, request.call.name},
+                                    {Attr::ToolCallId, request.call.toolCallId},
+                                    {Attr::ConfirmationServerSide, request.serverSide}}});
+    });
+    connect(run, &ConversationRun::toolInvocationStarted, this, [this](const FunctionCallEntry &call, int turn) {
+        SpanData span =
+            m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
+        span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+        span.setAttribute(Attr::ToolName, call.name);
+        span.setAttribute(Attr::ToolCallId, call.toolCallId);
+        span.setAttribute(Attr::ToolType, u"function"_s);
+        span.setAttribute(Attr::Turn, qint64(turn));
+        if (m_instrumentation->capturesContent())
+            span.setAttribute(Attr::ToolCallArguments, compactJson(argumentsValue(call.arguments)));
+        // The plugin's ToolCall carries this span (tracecontext.h).
+        TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
+        m_tools.insert(call.toolCallId, std::move(span));
+    });
+    connect(run, &ConversationRun::toolInvocationFinished, this,
+            [this](const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
+                   qint64 durationMs, int turn) {
+                auto it = m_tools.find(call.toolCallId);
+                if (it != m_tools.end()) {
+                    SpanData span = std::move(*it);
+                    m_tools.erase(it);
+                    endTool(std::move(span), call, result, error, durationMs);
+                    return;
+                }
+                // A call of a tool that was not offered never started: a
+                // span of no duration says the model asked for it.
+                SpanData span =
+                    m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
+                span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+                span.setAttribute(Attr::ToolName, call.name);
+                span.setAttribute(Attr::ToolCallId, call.toolCallId);
+                span.setAttribute(Attr::ToolType, u"function"_s);
+                span.setAttribute(Attr::Turn, qint64(turn));
+                endTool(std::move(span), call, result, error, durationMs);
+            });
+    connect(run, &ConversationRun::errorOccurred, this, [this](const Error &error) { m_error = error; });
+    connect(run, &ConversationRun::finished, this, [this] {
+        close(m_error);
+        if (m_ownsAgentSpan)
+            deleteLater();
+    });
+    connect(run, &QObject::destroyed, this, [this] {
+        close(m_error);
+        deleteLater();
+    });
+}
+
+void ConversationTrace::startChat(int turn)
+{
+    Chat chat;
+    chat.turn = turn;
+    const QString model = m_agent.model;
+    chat.span = m_instrumentation->startSpan(model.isEmpty() ? u"chat"_s : u"chat "_s + model, SpanKind::Client,
+                                             &m_agentSpan);
+    SpanData &span = chat.span;
+    span.setAttribute(Attr::OperationName, u"chat"_s);
+    span.setAttribute(Attr::ProviderName, Provider);
+    if (!model.isEmpty())
+        span.setAttribute(Attr::RequestModel, model);
+    if (!m_agent.agentId.isEmpty())
+        span.setAttribute(Attr::AgentId, m_agent.agentId);
+    if (!m_serverAddress.isEmpty()) {
+        span.setAttribute(Attr::ServerAddress, m_serverAddress);
+        span.setAttribute(Attr::ServerPort, qint64(m_serverPort));
+    }
+    span.setAttribute(Attr::RequestStream, true);
+    span.setAttribute(Attr::Turn, qint64(turn));
+    if (m_run && !m_run->conversationId().isEmpty())
+        span.setAttribute(Attr::ConversationId, m_run->conversationId());
+    setRequestAttributes(span, m_agent.completionArgs);
+    m_chat = std::move(chat);
+}
+
+Attributes ConversationTrace::chatMetricAttributes(const Chat &chat) const
+{
+    Attributes attributes{{Attr::OperationName, u"chat"_s}, {Attr::ProviderName, Provider}};
+    for (const QByteArray &key : {Attr::RequestModel, Attr::ResponseModel, Attr::ServerAddress, Attr::ServerPort}) {
+        if (const AttributeValue *value = findAttribute(chat.span.attributes, key))
+            attributes.append({key, *value});
+    }
+    return attributes;
+}
+
+void ConversationTrace::endChat(const Error &error)
+{
+    if (!m_chat)
+        return;
+    Chat chat = std::move(*m_chat);
+    m_chat.reset();
+    // Server tools still open ended with the turn.
+    for (SpanData &span : m_serverTools)
+        m_instrumentation->endSpan(std::move(span), error);
+    m_serverTools.clear();
+    const QString finishReason = error.isError() ? u"error"_s : chat.calledTools ? u"tool_call"_s : u"stop"_s;
+    chat.span.setAttribute(Attr::FinishReasons, QStringList{finishReason});
+    if (m_instrumentation->capturesContent())
+        captureTurnContent(chat.span, finishReason);
+    Attributes attributes = chatMetricAttributes(chat);
+    if (error.isError())
+        attributes.append({Attr::ErrorType, errorType(error)});
+    const qint64 durationNs = m_instrumentation->endSpan(std::move(chat.span), error);
+    m_instrumentation->meter().operationDuration.record(double(durationNs) / 1e9, attributes);
+}
+
+void ConversationTrace::captureTurnContent(SpanData &span, const QString &finishReason)
+{
+    if (!m_run)
+        return;
+    const QList<Entry> transcript = m_run->transcript();
+    const QList<Entry> turn = transcript.mid(m_transcriptMark);
+    m_transcriptMark = transcript.size();
+    qsizetype outputsAt = 0;
+    while (outputsAt < turn.size() && isInputEntry(turn.at(outputsAt)))
+        ++outputsAt;
+    span.setAttribute(Attr::InputMessages, inputMessages(turn.first(outputsAt)));
+    span.setAttribute(Attr::OutputMessages, outputMessages(turn.sliced(outputsAt), finishReason));
+}
+
+void ConversationTrace::endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
+                                const Error &error, qint64 durationMs)
+{
+    if (m_instrumentation->capturesContent() && !error.isError())
+        span.setAttribute(Attr::ToolCallResult, result.result);
+    m_instrumentation->endSpan(std::move(span), error);
+    Attributes attributes{{Attr::OperationName, u"execute_tool"_s},
+                          {Attr::ProviderName, Provider},
+                          {Attr::ToolName, call.name}};
+    if (error.isError())
+        attributes.append({Attr::ErrorType, errorType(error)});
+    Meter &meter = m_instrumentation->meter();
+    meter.operationDuration.record(double(durationMs) / 1e3, attributes);
+    attributes.removeAt(0);   // the counter: by tool and failure
+    attributes.removeAt(0);
+    meter.toolCalls.add(1, attributes);
+}
+
+void ConversationTrace::describeOutcome()
+{
+    if (!m_run)
+        return;
+    const ConversationUsage usage = m_run->usage();
+    m_agentSpan.setAttribute(Attr::UsageInputTokens, usage.promptTokens);
+    m_agentSpan.setAttribute(Attr::UsageOutputTokens, usage.completionTokens);
+    m_agentSpan.setAttribute(Attr::Turns, qint64(m_run->turn()));
+    if (!m_run->conversationId().isEmpty())
+        m_agentSpan.setAttribute(Attr::ConversationId, m_run->conversationId());
+}
+
+void ConversationTrace::close(const Error &error)
+{
+    endChat(error);
+    for (SpanData &span : m_tools)
+        m_instrumentation->endSpan(std::move(span), error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
+    m_tools.clear();
+    if (m_ownsAgentSpan && m_agentSpanOpen) {
+        m_agentSpanOpen = false;
+        describeOutcome();
+        m_instrumentation->endSpan(std::move(m_agentSpan), error);
+    }
+}
+
+// --- one WorkflowRun ---------------------------------------------------------------
+
+/// Follows one WorkflowRun: its `invoke_workflow` span and a step span
+/// (`invoke_agent`) per step.
+class WorkflowTrace : public QObject
+{
+public:
+    WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun *run);
+
+private:
+    void endStep(const QString &stepId, const StepResult &result);
+    void end();
+
+    GenAiInstrumentation *const m_instrumentation;
+    QPointer<WorkflowRun> m_run;
+    Workflow m_workflow;
+    SpanData m_span;
+    bool m_open = true;
+    QHash<QString, QPointer<ConversationTrace>> m_steps;
+    QHash<QString, qint64> m_stepStarts;
+    Error m_error;
+};
+
+WorkflowTrace::WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun *run)
+    : QObject(instrumentation)
+    , m_instrumentation(instrumentation)
+    , m_run(run)
+    , m_workflow(run->workflow())
+{
+    const QString name = !m_workflow.name.isEmpty() ? m_workflow.name
+                         : !m_workflow.fileName.isEmpty() ? QFileInfo(m_workflow.fileName).completeBaseName()
+                                                          : QString();
+    m_span = instrumentation->startSpan(name.isEmpty() ? u"invoke_workflow"_s : u"invoke_workflow "_s + name,
+                                        SpanKind::Internal, nullptr);
+    m_span.setAttribute(Attr::OperationName, u"invoke_workflow"_s);
+    if (!name.isEmpty())
+        m_span.setAttribute(Attr::WorkflowName, name);
+
+    connect(run, &WorkflowRun::stepStarted, this, [this](const QString &stepId, ConversationRun *conversation) {
+        const WorkflowAgent *agent = m_workflow.agentForStep(stepId);
+        const WorkflowAgent described = agent ? *agent : WorkflowAgent();
+        SpanData span = m_instrumentation->startSpan(
+            described.name.isEmpty() ? u"invoke_agent"_s : u"invoke_agent "_s + described.name, SpanKind::Internal,
+            &m_span);
+        span.setAttribute(Attr::OperationName, u"invoke_agent"_s);
+        span.setAttribute(Attr::ProviderName, Provider);
+        setAgentAttributes(span, described);
+        span.setAttribute(Attr::StepId, stepId);
+        if (m_instrumentation->capturesContent() && described.instructions)
+            span.setAttribute(Attr::SystemInstructions,
+                              compactJson(QJsonArray{textPart(*described.instructions)}));
+        m_steps.insert(stepId, m_instrumentation->follow(conversation, described, std::move(span)));
+    });
+    connect(run, &WorkflowRun::stepFinished, this,
+            [this](const QString &stepId, const StepResult &result) { endStep(stepId, result); });
+    connect(run, &WorkflowRun::stepSkipped, this, [this](const QString &stepId, const QString &reason) {
+        m_span.events.append(
+            {nowUnixNano(), u"switchboard.step.skipped"_s, {{Attr::StepId, stepId}, {Attr::SkipReason, reason}}});
+    });
+    connect(run, &WorkflowRun::errorOccurred, this, [this](const Error &error) { m_error = error; });
+    connect(run, &WorkflowRun::finished, this, [this] { end(); });
+    connect(run, &QObject::destroyed, this, [this] { end(); });
+}
+
+void WorkflowTrace::endStep(const QString &stepId, const StepResult &result)
+{
+    ConversationTrace *step = m_steps.take(stepId);
+    SpanData span;
+    if (step) {
+        // The step's run is over: what it left open ends with it.
+        step->close(result.error);
+        step->describeOutcome();
+        span = step->agentSpan();
+        step->deleteLater();
+    } else {
+        // A step that failed before its conversation started.
+        const WorkflowAgent *agent = m_workflow.agentForStep(stepId);
+        span = m_instrumentation->startSpan(agent && !agent->name.isEmpty() ? u"invoke_agent "_s + agent->name
+                                                                             : u"invoke_agent"_s,
+                                            SpanKind::Internal, &m_span);
+        span.startTimeUnixNano -= result.durationMs * 1000000;
+        span.setAttribute(Attr::OperationName, u"invoke_agent"_s);
+        span.setAttribute(Attr::ProviderName, Provider);
+        if (agent)
+            setAgentAttributes(span, *agent);
+        span.setAttribute(Attr::StepId, stepId);
+    }
+    span.setAttribute(Attr::StepStatus, StepResult::statusName(result.status));
+    // A step may fail after its run succeeded (its output does not match
+    // the schema), and a failed step marked continue_on_error still failed.
+    m_instrumentation->endSpan(std::move(span), result.error);
+}
+
+void WorkflowTrace::end()
+{
+    if (!m_open)
+        return;
+    m_open = false;
+    // Steps still running when the workflow ended (it was destroyed).
+    const QStringList running = m_steps.keys();
+    for (const QString &stepId : running) {
+        StepResult result;
+        result.status = StepResult::Status::Canceled;
+        result.error = m_error.isError() ? m_error : Error(Error::Code::Canceled, u"the workflow run ended"_s);
+        endStep(stepId, result);
+    }
+    m_instrumentation->endSpan(std::move(m_span), m_error);
+    deleteLater();
+}
+
+// --- the instrumentation -----------------------------------------------------------
+
+GenAiInstrumentation::GenAiInstrumentation(SpanRecorder *recorder, const TraceContext &parent, bool captureContent,
+                                           QObject *parentObject)
+    : QObject(parentObject)
+    , m_recorder(recorder)
+    , m_parent(parent)
+    , m_captureContent(captureContent)
+{
+}
+
+void GenAiInstrumentation::trace(WorkflowRun *run)
+{
+    new WorkflowTrace(this, run);
+}
+
+void GenAiInstrumentation::trace(ConversationRun *run, const WorkflowAgent &agent)
+{
+    SpanData span = startSpan(agent.name.isEmpty() ? u"invoke_agent"_s : u"invoke_agent "_s + agent.name,
+                              SpanKind::Internal, nullptr);
+    span.setAttribute(Attr::OperationName, u"invoke_agent"_s);
+    span.setAttribute(Attr::ProviderName, Provider);
+    setAgentAttributes(span, agent);
+    if (m_captureContent && agent.instructions)
+        span.setAttribute(Attr::SystemInstructions, compactJson(QJsonArray{textPart(*agent.instructions)}));
+    new ConversationTrace(this, run, agent, std::move(span), true);
+}
+
+ConversationTrace *GenAiInstrumentation::follow(ConversationRun *run, const WorkflowAgent &agent, SpanData agentSpan)
+{
+    return new ConversationTrace(this, run, agent, std::move(agentSpan), false);
+}
+
+SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent) const
+{
+    SpanData span;
+    if (parent) {
+        span.traceId = parent->traceId;
+        span.parentSpanId = parent->spanId;
+        span.traceState = parent->traceState;
+        span.sampled = parent->sampled;
+    } else if (m_parent.isValid()) {
+        span.traceId = m_parent.traceId;
+        span.parentSpanId = m_parent.spanId;
+        span.traceState = m_parent.traceState;
+        span.sampled = m_parent.isSampled();
+    } else {
+        span.traceId = randomHex(16);
+    }
+    span.spanId = randomHex(8);
+    span.name = name;
+    span.kind = kind;
+    span.startTimeUnixNano = nowUnixNano();
+    return span;
+}
+
+qint64 GenAiInstrumentation::endSpan(SpanData &&span, const Error &error)
+{
+    span.endTimeUnixNano = std::max(nowUnixNano(), span.startTimeUnixNano);
+    const qint64 duration = span.endTimeUnixNano - span.startTimeUnixNano;
+    if (error.isError()) {
+        span.status = StatusCode::Error;
+        span.statusMessage = error.message;
+        span.setAttribute(Attr::ErrorType, errorType(error));
+    }
+    if (span.sampled)
+        m_recorder->record(std::move(span));
+    return duration;
+}
+
+TraceContext GenAiInstrumentation::contextOf(const SpanData &span)
+{
+    TraceContext context;
+    context.traceId = span.traceId;
+    context.spanId = span.spanId;
+    context.traceFlags = span.sampled ? 0x01 : 0x00;
+    context.traceState = span.traceState;
+    return context;
+}
+
+// --- spandata_p.h --------------------------------------------------------------------
+
+void setAttribute(Attributes &attributes, const QByteArray &key, const AttributeValue &value)
+{
+    for (Attribute &attribute : attributes) {
+        if (attribute.key == key) {
+            attribute.value = value;
+            return;
+        }
+    }
+    attributes.append({key, value});
+}
+
+const AttributeValue *findAttribute(const Attributes &attributes, QByteArrayView key)
+{
+    for (const Attribute &attribute : attributes) {
+        if (attribute.key == key)
+            return &attribute.value;
+    }
+    return nullptr;
+}
+
+qint64 nowUnixNano()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace Switchboard::TelemetryInternal

@@ -1,0 +1,68 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+//
+// Runs as spans and metrics, following the OpenTelemetry semantic
+// conventions for generative AI, version 1.41.0 (README.md beside this file
+// lists every span, attribute and event). Everything comes from the runs'
+// public signals; the only hook inside the engine is the TraceScope around
+// the signals that announce a request or a tool call.
+
+#include "metrics_p.h"
+#include "spandata_p.h"
+
+#include <switchboard/error.h>
+#include <switchboard/tracecontext.h>
+#include <switchboard/workflow.h>
+
+#include <QObject>
+
+namespace Switchboard {
+class ConversationRun;
+class WorkflowRun;
+} // namespace Switchboard
+
+namespace Switchboard::TelemetryInternal {
+
+/// Where ended spans and metric measurements go (the export pipeline).
+class SpanRecorder
+{
+public:
+    virtual ~SpanRecorder() = default;
+    virtual void record(SpanData &&span) = 0;
+    virtual Meter &meter() = 0;
+};
+
+/// The value of error.type for an error: the HTTP status for an HTTP error
+/// ("429", "503"), else the Error::Code's name ("Timeout", "ToolFailed").
+QString errorType(const Error &error);
+
+class ConversationTrace;
+class WorkflowTrace;
+
+class GenAiInstrumentation : public QObject
+{
+public:
+    GenAiInstrumentation(SpanRecorder *recorder, const TraceContext &parent, bool captureContent,
+                         QObject *parentObject = nullptr);
+
+    void trace(WorkflowRun *run);
+    void trace(ConversationRun *run, const WorkflowAgent &agent);
+
+    // For the traces of runs and steps.
+    SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent) const;
+    /// Records the span (unless not sampled); returns its duration in ns.
+    qint64 endSpan(SpanData &&span, const Error &error = {});
+    static TraceContext contextOf(const SpanData &span);
+    Meter &meter() { return m_recorder->meter(); }
+    bool capturesContent() const { return m_captureContent; }
+    /// Follows a step's run under its `invoke_agent` span (workflow traces).
+    ConversationTrace *follow(ConversationRun *run, const WorkflowAgent &agent, SpanData agentSpan);
+
+private:
+    SpanRecorder *m_recorder;
+    TraceContext m_parent;
+    bool m_captureContent;
+};
+
+} // namespace Switchboard::TelemetryInternal

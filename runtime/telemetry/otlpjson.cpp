@@ -1,0 +1,281 @@
+#include "otlpjson_p.h"
+
+#include "jsonwriter_p.h"
+
+namespace Switchboard::TelemetryInternal {
+
+namespace {
+
+// AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+constexpr qint64 Cumulative = 2;
+
+void writeAnyValue(JsonWriter &json, const AttributeValue &value)
+{
+    json.beginObject();
+    std::visit(
+        [&json](const auto &v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, QString>) {
+                json.key("stringValue");
+                json.value(QStringView(v));
+            } else if constexpr (std::is_same_v<T, bool>) {
+                json.key("boolValue");
+                json.value(v);
+            } else if constexpr (std::is_same_v<T, qint64>) {
+                json.key("intValue");
+                json.int64String(v);
+            } else if constexpr (std::is_same_v<T, double>) {
+                json.key("doubleValue");
+                json.value(v);
+            } else {
+                json.key("arrayValue");
+                json.beginObject();
+                json.key("values");
+                json.beginArray();
+                for (const QString &item : v) {
+                    json.beginObject();
+                    json.key("stringValue");
+                    json.value(QStringView(item));
+                    json.endObject();
+                }
+                json.endArray();
+                json.endObject();
+            }
+        },
+        value);
+    json.endObject();
+}
+
+void writeAttributes(JsonWriter &json, const Attributes &attributes)
+{
+    json.key("attributes");
+    json.beginArray();
+    for (const Attribute &attribute : attributes) {
+        json.beginObject();
+        json.key("key");
+        json.asciiValue(attribute.key);
+        json.key("value");
+        writeAnyValue(json, attribute.value);
+        json.endObject();
+    }
+    json.endArray();
+}
+
+void writeResource(JsonWriter &json, const Producer &producer)
+{
+    json.key("resource");
+    json.beginObject();
+    writeAttributes(json, producer.resource);
+    json.endObject();
+}
+
+void writeScope(JsonWriter &json, const Producer &producer)
+{
+    json.key("scope");
+    json.beginObject();
+    json.key("name");
+    json.asciiValue(producer.scopeName);
+    json.key("version");
+    json.asciiValue(producer.scopeVersion);
+    json.endObject();
+}
+
+void writeSpan(JsonWriter &json, const SpanData &span)
+{
+    json.beginObject();
+    json.key("traceId");
+    json.asciiValue(span.traceId);
+    json.key("spanId");
+    json.asciiValue(span.spanId);
+    if (!span.traceState.isEmpty()) {
+        json.key("traceState");
+        json.asciiValue(span.traceState);
+    }
+    if (!span.parentSpanId.isEmpty()) {
+        json.key("parentSpanId");
+        json.asciiValue(span.parentSpanId);
+    }
+    json.key("name");
+    json.value(QStringView(span.name));
+    json.key("kind");
+    json.value(qint64(span.kind));
+    json.key("startTimeUnixNano");
+    json.int64String(span.startTimeUnixNano);
+    json.key("endTimeUnixNano");
+    json.int64String(span.endTimeUnixNano);
+    writeAttributes(json, span.attributes);
+    if (!span.events.isEmpty()) {
+        json.key("events");
+        json.beginArray();
+        for (const SpanEvent &event : span.events) {
+            json.beginObject();
+            json.key("timeUnixNano");
+            json.int64String(event.timeUnixNano);
+            json.key("name");
+            json.value(QStringView(event.name));
+            writeAttributes(json, event.attributes);
+            json.endObject();
+        }
+        json.endArray();
+    }
+    json.key("status");
+    json.beginObject();
+    if (span.status != StatusCode::Unset) {
+        json.key("code");
+        json.value(qint64(span.status));
+    }
+    if (span.status == StatusCode::Error && !span.statusMessage.isEmpty()) {
+        json.key("message");
+        json.value(QStringView(span.statusMessage));
+    }
+    json.endObject();
+    json.endObject();
+}
+
+void writeInstrumentHeader(JsonWriter &json, const QByteArray &name, const QString &description,
+                           const QByteArray &unit)
+{
+    json.key("name");
+    json.asciiValue(name);
+    json.key("description");
+    json.value(QStringView(description));
+    json.key("unit");
+    json.asciiValue(unit);
+}
+
+void writeHistogram(JsonWriter &json, const Histogram &histogram, qint64 start, qint64 time)
+{
+    json.beginObject();
+    writeInstrumentHeader(json, histogram.name(), histogram.description(), histogram.unit());
+    json.key("histogram");
+    json.beginObject();
+    json.key("dataPoints");
+    json.beginArray();
+    const QList<double> bounds = histogram.bounds();
+    for (const Histogram::Point &point : histogram.points()) {
+        json.beginObject();
+        writeAttributes(json, point.attributes);
+        json.key("startTimeUnixNano");
+        json.int64String(start);
+        json.key("timeUnixNano");
+        json.int64String(time);
+        json.key("count");
+        json.int64String(qint64(point.count));
+        json.key("sum");
+        json.value(point.sum);
+        json.key("bucketCounts");
+        json.beginArray();
+        for (const quint64 count : point.bucketCounts)
+            json.int64String(qint64(count));
+        json.endArray();
+        json.key("explicitBounds");
+        json.beginArray();
+        for (const double bound : bounds)
+            json.value(bound);
+        json.endArray();
+        json.key("min");
+        json.value(point.min);
+        json.key("max");
+        json.value(point.max);
+        json.endObject();
+    }
+    json.endArray();
+    json.key("aggregationTemporality");
+    json.value(Cumulative);
+    json.endObject();
+    json.endObject();
+}
+
+void writeCounter(JsonWriter &json, const Counter &counter, qint64 start, qint64 time)
+{
+    json.beginObject();
+    writeInstrumentHeader(json, counter.name(), counter.description(), counter.unit());
+    json.key("sum");
+    json.beginObject();
+    json.key("dataPoints");
+    json.beginArray();
+    for (const Counter::Point &point : counter.points()) {
+        json.beginObject();
+        writeAttributes(json, point.attributes);
+        json.key("startTimeUnixNano");
+        json.int64String(start);
+        json.key("timeUnixNano");
+        json.int64String(time);
+        json.key("asInt");
+        json.int64String(point.value);
+        json.endObject();
+    }
+    json.endArray();
+    json.key("aggregationTemporality");
+    json.value(Cumulative);
+    json.key("isMonotonic");
+    json.value(true);
+    json.endObject();
+    json.endObject();
+}
+
+} // namespace
+
+QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans)
+{
+    QByteArray out;
+    out.reserve(512 + spans.size() * 900);
+    JsonWriter json(out);
+    json.beginObject();
+    json.key("resourceSpans");
+    json.beginArray();
+    json.beginObject();
+    writeResource(json, producer);
+    json.key("scopeSpans");
+    json.beginArray();
+    json.beginObject();
+    writeScope(json, producer);
+    json.key("spans");
+    json.beginArray();
+    for (const SpanData &span : spans)
+        writeSpan(json, span);
+    json.endArray();
+    json.key("schemaUrl");
+    json.asciiValue(producer.schemaUrl);
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    return out;
+}
+
+QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano)
+{
+    QByteArray out;
+    JsonWriter json(out);
+    json.beginObject();
+    json.key("resourceMetrics");
+    json.beginArray();
+    json.beginObject();
+    writeResource(json, producer);
+    json.key("scopeMetrics");
+    json.beginArray();
+    json.beginObject();
+    writeScope(json, producer);
+    json.key("metrics");
+    json.beginArray();
+    const qint64 start = meter.startTimeUnixNano;
+    for (const Histogram *histogram : {&meter.tokenUsage, &meter.operationDuration}) {
+        if (!histogram->isEmpty())
+            writeHistogram(json, *histogram, start, timeUnixNano);
+    }
+    if (!meter.toolCalls.isEmpty())
+        writeCounter(json, meter.toolCalls, start, timeUnixNano);
+    json.endArray();
+    json.key("schemaUrl");
+    json.asciiValue(producer.schemaUrl);
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    return out;
+}
+
+} // namespace Switchboard::TelemetryInternal

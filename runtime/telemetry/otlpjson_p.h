@@ -1,0 +1,35 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+//
+// OTLP's JSON encoding (OTLP specification 1.x, "JSON Protobuf Encoding"):
+// the protobuf messages ExportTraceServiceRequest and
+// ExportMetricsServiceRequest in proto3's JSON mapping, with OTLP's own
+// rules: trace and span ids as hex (not base64), enums as integers,
+// lowerCamelCase keys, 64-bit integers as decimal strings. One encoder for
+// the OTLP/HTTP exports and the `--trace FILE` lines.
+
+#include "metrics_p.h"
+#include "spandata_p.h"
+
+namespace Switchboard::TelemetryInternal {
+
+/// Who produced the telemetry: the resource's attributes (service.name, ...)
+/// and the instrumentation scope.
+struct Producer
+{
+    Attributes resource;
+    QByteArray scopeName;
+    QByteArray scopeVersion;
+    /// The semantic conventions the data follows.
+    QByteArray schemaUrl;
+};
+
+/// One ExportTraceServiceRequest, on one line.
+SWITCHBOARD_AUTOTEST_EXPORT QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans);
+
+/// One ExportMetricsServiceRequest of every point of `meter`, cumulative,
+/// at `timeUnixNano`, on one line.
+SWITCHBOARD_AUTOTEST_EXPORT QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano);
+
+} // namespace Switchboard::TelemetryInternal

@@ -1,0 +1,225 @@
+#include "telemetry_p.h"
+
+#include "telemetrylogging_p.h"
+
+#include <switchboard/conversationrun.h>
+#include <switchboard/version.h>
+#include <switchboard/workflowrun.h>
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Switchboard {
+
+namespace TelemetryInternal {
+Q_LOGGING_CATEGORY(lcTelemetry, "switchboard.telemetry", QtWarningMsg)
+} // namespace TelemetryInternal
+
+using namespace TelemetryInternal;
+
+namespace {
+
+// The semantic conventions the spans and metrics follow (README.md here).
+constexpr const char *SchemaUrl = "https://opentelemetry.io/schemas/1.41.0";
+
+QString defaultServiceName()
+{
+    // The specification's default: "unknown_service:" and the executable's name.
+    QString program = QCoreApplication::applicationName();
+    if (program.isEmpty() && QCoreApplication::instance())
+        program = QFileInfo(QCoreApplication::applicationFilePath()).fileName();
+    return u"unknown_service:"_s + program;
+}
+
+} // namespace
+
+TelemetryPrivate::TelemetryPrivate(Telemetry *q_, const TelemetryOptions &options_)
+    : q(q_)
+    , options(options_)
+{
+    producer.resource.append({QByteArrayLiteral("service.name"),
+                              options.serviceName.isEmpty() ? defaultServiceName() : options.serviceName});
+    for (const auto &[key, value] : std::as_const(options.resourceAttributes)) {
+        if (key != u"service.name")
+            setAttribute(producer.resource, key.toUtf8(), value);
+    }
+    producer.resource.append({QByteArrayLiteral("telemetry.sdk.name"), u"switchboard"_s});
+    producer.resource.append({QByteArrayLiteral("telemetry.sdk.language"), u"cpp"_s});
+    producer.resource.append({QByteArrayLiteral("telemetry.sdk.version"), QStringLiteral(SWITCHBOARD_VERSION_STRING)});
+    producer.scopeName = "switchboard";
+    producer.scopeVersion = SWITCHBOARD_VERSION_STRING;
+    producer.schemaUrl = SchemaUrl;
+
+    if (!options.traceFile.isEmpty()) {
+        traceFile.setFileName(options.traceFile);
+        if (!traceFile.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            error = Error(Error::Code::UserDefined,
+                          u"cannot write the trace file %1: %2"_s.arg(options.traceFile, traceFile.errorString()));
+    }
+    const int timeout = std::max(0, options.exportTimeoutMs);
+    if (!options.tracesEndpoint.isEmpty())
+        tracesExporter = new OtlpHttpExporter(u"spans"_s, options.tracesEndpoint, options.tracesHeaders, timeout,
+                                              std::max(1, options.maxQueueSize), q);
+    if (!options.metricsEndpoint.isEmpty())
+        metricsExporter = new OtlpHttpExporter(u"metrics"_s, options.metricsEndpoint, options.metricsHeaders, timeout,
+                                               1, q);
+    for (OtlpHttpExporter *exporter : {tracesExporter, metricsExporter}) {
+        if (exporter)
+            QObject::connect(exporter, &OtlpHttpExporter::drained, q, [this] { checkFlushed(); });
+    }
+
+    batchTimer.setSingleShot(true);
+    QObject::connect(&batchTimer, &QTimer::timeout, q, [this] { exportBatches(); });
+    if (metricsExporter) {
+        metricTimer.setInterval(std::max(1, options.metricExportIntervalMs));
+        QObject::connect(&metricTimer, &QTimer::timeout, q, [this] { exportMetrics(); });
+        metricTimer.start();
+    }
+    flushDeadline.setSingleShot(true);
+    QObject::connect(&flushDeadline, &QTimer::timeout, q, [this] {
+        // The exports' own timeouts should have ended them; never wait longer.
+        if (flushing) {
+            flushing = false;
+            Q_EMIT q->flushed();
+        }
+    });
+
+    instrumentation = new GenAiInstrumentation(this, options.parent, options.captureContent, q);
+}
+
+void TelemetryPrivate::record(SpanData &&span)
+{
+    if (!tracesExporter && !traceFile.isOpen())
+        return;   // spans go nowhere: metrics only
+    if (queue.size() >= std::max(1, options.maxQueueSize)) {
+        if (dropped++ == 0)
+            qCWarning(lcTelemetry) << "the span queue is full (" << options.maxQueueSize
+                                   << "spans): dropping spans until it empties";
+        return;
+    }
+    queue.append(std::move(span));
+    if (queue.size() >= std::max(1, options.maxExportBatchSize)) {
+        if (!batchTimer.isActive() || batchTimer.remainingTime() > 0)
+            batchTimer.start(0);
+    } else if (!batchTimer.isActive()) {
+        batchTimer.start(std::max(0, options.scheduleDelayMs));
+    }
+}
+
+void TelemetryPrivate::exportBatches()
+{
+    batchTimer.stop();
+    const qsizetype batchSize = std::max(1, options.maxExportBatchSize);
+    while (!queue.isEmpty()) {
+        const qsizetype count = std::min(batchSize, queue.size());
+        const QList<SpanData> batch = queue.first(count);
+        queue.remove(0, count);
+        const QByteArray body = encodeTraces(producer, batch);
+        if (traceFile.isOpen()) {
+            traceFile.write(body);
+            traceFile.write("\n", 1);
+            traceFile.flush();
+            written += count;
+        }
+        if (tracesExporter)
+            tracesExporter->send(body, count);
+    }
+}
+
+void TelemetryPrivate::exportMetrics()
+{
+    if (!metricsExporter || m_meter.isEmpty())
+        return;
+    // Cumulative: the newest export says everything, so it replaces one
+    // still waiting.
+    metricsExporter->send(encodeMetrics(producer, m_meter, nowUnixNano()), 1, true);
+}
+
+void TelemetryPrivate::flush()
+{
+    flushing = true;
+    exportBatches();
+    exportMetrics();
+    for (OtlpHttpExporter *exporter : {tracesExporter, metricsExporter}) {
+        if (exporter)
+            exporter->drain();
+    }
+    flushDeadline.start(std::max(0, options.exportTimeoutMs) + 1000);
+    checkFlushed();
+}
+
+void TelemetryPrivate::checkFlushed()
+{
+    if (!flushing)
+        return;
+    for (OtlpHttpExporter *exporter : {tracesExporter, metricsExporter}) {
+        if (exporter && !exporter->isIdle())
+            return;
+    }
+    flushing = false;
+    flushDeadline.stop();
+    QMetaObject::invokeMethod(q, &Telemetry::flushed, Qt::QueuedConnection);
+}
+
+Telemetry::Telemetry(const TelemetryOptions &options, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<TelemetryPrivate>(this, options))
+{
+}
+
+Telemetry::~Telemetry()
+{
+    // The traces go first: nothing may record into a pipeline being torn down.
+    delete d->instrumentation;
+}
+
+TelemetryOptions Telemetry::options() const
+{
+    return d->options;
+}
+
+bool Telemetry::isEnabled() const
+{
+    return d->options.isEnabled();
+}
+
+Error Telemetry::error() const
+{
+    return d->error;
+}
+
+void Telemetry::trace(WorkflowRun *run)
+{
+    if (run)
+        d->instrumentation->trace(run);
+}
+
+void Telemetry::trace(ConversationRun *run, const WorkflowAgent &agent)
+{
+    if (run)
+        d->instrumentation->trace(run, agent);
+}
+
+qint64 Telemetry::droppedSpans() const
+{
+    return d->dropped + (d->tracesExporter ? d->tracesExporter->droppedItems() : 0);
+}
+
+qint64 Telemetry::failedSpans() const
+{
+    return d->tracesExporter ? d->tracesExporter->failedItems() : 0;
+}
+
+qint64 Telemetry::exportedSpans() const
+{
+    return d->tracesExporter ? d->tracesExporter->deliveredItems() : d->written;
+}
+
+void Telemetry::flush()
+{
+    d->flush();
+}
+
+} // namespace Switchboard

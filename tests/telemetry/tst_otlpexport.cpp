@@ -1,0 +1,514 @@
+// What Switchboard exports, decoded by an independent implementation of the
+// OTLP encoding: otlp_receiver.mjs, on the OpenTelemetry JavaScript SDK's
+// protobuf types (@opentelemetry/otlp-transformer, installed by the fixture
+// telemetry_otlp_install). The span tree of a workflow of two steps with a
+// tool call, a retry and a failure: names, kinds, parent links, attributes,
+// events and status; the trace context the tool plugin received; the
+// metrics; the resource; the `--trace FILE` lines of the same run; and the
+// program's `switchboard run` with TRACEPARENT, --trace, an endpoint that is
+// gone, and no configuration at all.
+
+#include "telemetryfixture.h"
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTemporaryDir>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace Switchboard;
+
+namespace {
+
+const QString Node = QStringLiteral(SWITCHBOARD_NODE_PROGRAM);
+const QString NodePrefix = QStringLiteral(OTLP_NODE_PREFIX);
+const QString ReceiverScript = QStringLiteral(OTLP_RECEIVER_SCRIPT);
+
+/// The receiver, serving on loopback; what it decoded, line by line.
+class Receiver
+{
+public:
+    Receiver()
+    {
+        m_out = m_dir.filePath(u"received.jsonl"_s);
+        m_process.setProgram(Node);
+        m_process.setArguments({ReceiverScript, NodePrefix, m_out});
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start();
+        if (!m_process.waitForStarted(10000))
+            qFatal("cannot start node");
+        if (!QTest::qWaitFor([this] { return m_process.canReadLine() || m_process.state() != QProcess::Running; },
+                             20000))
+            qFatal("the receiver did not say its URL");
+        m_url = QUrl(QString::fromLatin1(m_process.readLine().trimmed()));
+        if (!m_url.isValid() || m_url.port() <= 0)
+            qFatal("the receiver did not start");
+    }
+
+    ~Receiver()
+    {
+        m_process.closeWriteChannel();   // it ends with its standard input
+        if (!m_process.waitForFinished(5000))
+            m_process.kill();
+    }
+
+    QUrl url(const QString &path) const
+    {
+        QUrl url = m_url;
+        url.setPath(path);
+        return url;
+    }
+
+    QList<QJsonObject> records() const { return readRecords(m_out); }
+
+    static QList<QJsonObject> readRecords(const QString &path)
+    {
+        QFile file(path);
+        QList<QJsonObject> records;
+        if (!file.open(QIODevice::ReadOnly))
+            return records;
+        for (const QByteArray &line : file.readAll().split('\n')) {
+            if (!line.trimmed().isEmpty())
+                records.append(Test::jsonObject(line));
+        }
+        return records;
+    }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_out;
+    QProcess m_process;
+    QUrl m_url;
+};
+
+/// Decodes OTLP JSON Lines (a --trace file) with the receiver's code.
+QList<QJsonObject> decodeFile(const QString &path)
+{
+    QTemporaryDir dir;
+    const QString out = dir.filePath(u"decoded.jsonl"_s);
+    const Test::ProgramRun run =
+        Test::runProgram(Node, {ReceiverScript, NodePrefix, out, u"--decode"_s, path}, QProcessEnvironment::systemEnvironment());
+    if (run.exitCode != 0)
+        qWarning("decoding failed: %s", run.err.constData());
+    return Receiver::readRecords(out);
+}
+
+QList<QJsonObject> spansOf(const QList<QJsonObject> &records)
+{
+    QList<QJsonObject> spans;
+    for (const QJsonObject &record : records) {
+        for (const QJsonValue &span : record.value(u"spans"_s).toArray())
+            spans.append(span.toObject());
+    }
+    return spans;
+}
+
+QStringList errorsOf(const QList<QJsonObject> &records)
+{
+    QStringList errors;
+    for (const QJsonObject &record : records) {
+        if (record.contains(u"error"_s))
+            errors << record.value(u"error"_s).toString();
+    }
+    return errors;
+}
+
+/// The one span with this name (and, when given, this attribute value).
+QJsonObject span(const QList<QJsonObject> &spans, const QString &name, const QString &key = {},
+                 const QJsonValue &value = {})
+{
+    QJsonObject found;
+    int matches = 0;
+    for (const QJsonObject &candidate : spans) {
+        if (candidate.value(u"name"_s).toString() != name)
+            continue;
+        if (!key.isEmpty() && candidate.value(u"attributes"_s).toObject().value(key) != value)
+            continue;
+        found = candidate;
+        ++matches;
+    }
+    if (matches != 1)
+        qWarning("%d spans named %s", matches, qPrintable(name));
+    return matches == 1 ? found : QJsonObject();
+}
+
+QJsonObject attributes(const QJsonObject &span)
+{
+    return span.value(u"attributes"_s).toObject();
+}
+
+/// The attributes that vary from run to run (ids, times) left out.
+QJsonObject stableAttributes(const QJsonObject &span)
+{
+    QJsonObject stable = attributes(span);
+    for (const QString &key : {u"gen_ai.conversation.id"_s, u"gen_ai.tool.call.id"_s, u"server.port"_s,
+                               u"gen_ai.response.time_to_first_chunk"_s})
+        stable.remove(key);
+    return stable;
+}
+
+void writeFile(const QString &path, const QByteArray &content)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size())
+        qFatal("cannot write %s", qPrintable(path));
+}
+
+} // namespace
+
+class tst_OtlpExport : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void workflowSpanTree();
+    void metrics();
+    void traceFileHasTheSameSpans();
+    void programTracesIntoCollectorUnderTraceparent();
+    void programWithoutConfigurationConnectsNowhere();
+    void programWithEndpointGoneSucceedsAsBefore();
+
+private:
+    void checkTree(const QList<QJsonObject> &spans, const QString &toolResult, const TraceContext &parent);
+};
+
+void tst_OtlpExport::checkTree(const QList<QJsonObject> &spans, const QString &toolResult, const TraceContext &parent)
+{
+    QCOMPARE(spans.size(), 7);
+    const QJsonObject workflow = span(spans, u"invoke_workflow telemetry-test"_s);
+    const QJsonObject lookup = span(spans, u"invoke_agent researcher"_s);
+    const QJsonObject write = span(spans, u"invoke_agent writer"_s);
+    const QJsonObject chat1 = span(spans, u"chat mistral-small-latest"_s, u"switchboard.turn"_s, 1);
+    const QJsonObject chat2 = span(spans, u"chat mistral-small-latest"_s, u"switchboard.turn"_s, 2);
+    const QJsonObject tool = span(spans, u"execute_tool traceparent"_s);
+    const QJsonObject failedChat = span(spans, u"chat mistral-medium-latest"_s);
+    for (const QJsonObject &s : {workflow, lookup, write, chat1, chat2, tool, failedChat}) {
+        QVERIFY(!s.isEmpty());
+        QCOMPARE(s.value(u"traceId"_s), workflow.value(u"traceId"_s));
+        QVERIFY(s.value(u"start"_s).toString().toLongLong() <= s.value(u"end"_s).toString().toLongLong());
+    }
+
+    // The tree: workflow > steps > their turns and tool calls.
+    auto id = [](const QJsonObject &s) { return s.value(u"spanId"_s).toString(); };
+    auto parentOf = [](const QJsonObject &s) { return s.value(u"parentSpanId"_s).toString(); };
+    QCOMPARE(parentOf(workflow), parent.isValid() ? QString::fromLatin1(parent.spanId) : QString());
+    if (parent.isValid())
+        QCOMPARE(workflow.value(u"traceId"_s).toString(), QString::fromLatin1(parent.traceId));
+    QCOMPARE(parentOf(lookup), id(workflow));
+    QCOMPARE(parentOf(write), id(workflow));
+    QCOMPARE(parentOf(chat1), id(lookup));
+    QCOMPARE(parentOf(tool), id(lookup));
+    QCOMPARE(parentOf(chat2), id(lookup));
+    QCOMPARE(parentOf(failedChat), id(write));
+
+    // Kinds: chats are CLIENT (3), the rest INTERNAL (1).
+    QCOMPARE(chat1.value(u"kind"_s).toInt(), 3);
+    QCOMPARE(failedChat.value(u"kind"_s).toInt(), 3);
+    for (const QJsonObject &s : {workflow, lookup, write, tool})
+        QCOMPARE(s.value(u"kind"_s).toInt(), 1);
+
+    // The plugin's call carried its own span's context.
+    QCOMPARE(toolResult, u"00-"_s + workflow.value(u"traceId"_s).toString() + u'-' + id(tool) + u"-01"_s);
+
+    // Attributes (the conventions' names; ids and times aside).
+    QCOMPARE(stableAttributes(workflow), (QJsonObject{{u"gen_ai.operation.name"_s, u"invoke_workflow"_s},
+                                                      {u"gen_ai.workflow.name"_s, u"telemetry-test"_s},
+                                                      {u"error.type"_s, u"ResponseError"_s}}));
+    QCOMPARE(stableAttributes(lookup), (QJsonObject{{u"gen_ai.operation.name"_s, u"invoke_agent"_s},
+                                                    {u"gen_ai.provider.name"_s, u"mistral_ai"_s},
+                                                    {u"gen_ai.agent.name"_s, u"researcher"_s},
+                                                    {u"gen_ai.agent.description"_s, u"Looks things up."_s},
+                                                    {u"gen_ai.request.model"_s, u"mistral-small-latest"_s},
+                                                    {u"switchboard.step.id"_s, u"lookup"_s},
+                                                    {u"gen_ai.usage.input_tokens"_s, attributes(lookup).value(u"gen_ai.usage.input_tokens"_s)},
+                                                    {u"gen_ai.usage.output_tokens"_s, attributes(lookup).value(u"gen_ai.usage.output_tokens"_s)},
+                                                    {u"switchboard.turns"_s, 2},
+                                                    {u"switchboard.step.status"_s, u"succeeded"_s}}));
+    QVERIFY(attributes(lookup).value(u"gen_ai.conversation.id"_s).toString().startsWith(u"conv_"_s));
+    QVERIFY(attributes(lookup).value(u"gen_ai.usage.input_tokens"_s).toInt() > 0);
+    QCOMPARE(attributes(lookup).value(u"gen_ai.usage.input_tokens"_s).toInt(),
+             attributes(chat1).value(u"gen_ai.usage.input_tokens"_s).toInt()
+                 + attributes(chat2).value(u"gen_ai.usage.input_tokens"_s).toInt());
+    QCOMPARE(stableAttributes(chat1),
+             (QJsonObject{{u"gen_ai.operation.name"_s, u"chat"_s},
+                          {u"gen_ai.provider.name"_s, u"mistral_ai"_s},
+                          {u"gen_ai.request.model"_s, u"mistral-small-latest"_s},
+                          {u"gen_ai.response.model"_s, u"mistral-small-latest"_s},
+                          {u"gen_ai.request.stream"_s, true},
+                          {u"gen_ai.request.temperature"_s, 0.25},
+                          {u"gen_ai.request.max_tokens"_s, 300},
+                          {u"server.address"_s, u"127.0.0.1"_s},
+                          {u"switchboard.turn"_s, 1},
+                          {u"gen_ai.usage.input_tokens"_s, attributes(chat1).value(u"gen_ai.usage.input_tokens"_s)},
+                          {u"gen_ai.usage.output_tokens"_s, attributes(chat1).value(u"gen_ai.usage.output_tokens"_s)},
+                          {u"gen_ai.response.finish_reasons"_s, QJsonArray{u"tool_call"_s}}}));
+    QVERIFY(attributes(chat1).value(u"gen_ai.conversation.id"_s).toString().startsWith(u"conv_"_s));
+    QVERIFY(attributes(chat1).value(u"gen_ai.response.time_to_first_chunk"_s).toDouble() >= 0);
+    QCOMPARE(attributes(chat2).value(u"gen_ai.response.finish_reasons"_s).toArray(), QJsonArray{u"stop"_s});
+    QCOMPARE(stableAttributes(tool), (QJsonObject{{u"gen_ai.operation.name"_s, u"execute_tool"_s},
+                                                  {u"gen_ai.tool.name"_s, u"traceparent"_s},
+                                                  {u"gen_ai.tool.type"_s, u"function"_s},
+                                                  {u"switchboard.turn"_s, 1}}));
+    QVERIFY(!attributes(tool).value(u"gen_ai.tool.call.id"_s).toString().isEmpty());
+    QCOMPARE(attributes(failedChat).value(u"error.type"_s).toString(), u"ResponseError"_s);
+    QCOMPARE(attributes(failedChat).value(u"gen_ai.response.finish_reasons"_s).toArray(), QJsonArray{u"error"_s});
+    QCOMPARE(attributes(write).value(u"error.type"_s).toString(), u"ResponseError"_s);
+    QCOMPARE(attributes(write).value(u"switchboard.step.status"_s).toString(), u"failed"_s);
+
+    // Events: the retry of the first turn's request.
+    const QJsonArray retries = chat1.value(u"events"_s).toArray();
+    QCOMPARE(retries.size(), 1);
+    QCOMPARE(retries.at(0).toObject().value(u"name"_s).toString(), u"switchboard.retry"_s);
+    const QJsonObject retry = retries.at(0).toObject().value(u"attributes"_s).toObject();
+    QCOMPARE(retry.value(u"error.type"_s).toString(), u"429"_s);
+    QCOMPARE(retry.value(u"switchboard.retry.attempt"_s).toInt(), 1);
+    QVERIFY(retry.contains(u"switchboard.retry.delay_ms"_s));
+    QVERIFY(chat2.value(u"events"_s).toArray().isEmpty());
+
+    // Status: the failure and where it happened; the rest unset.
+    auto status = [](const QJsonObject &s) { return s.value(u"status"_s).toObject(); };
+    QCOMPARE(status(failedChat).value(u"code"_s).toInt(), 2);
+    QCOMPARE(status(failedChat).value(u"message"_s).toString(),
+             u"POST /v1/conversations: the server reported an error (code 3000): overloaded"_s);
+    QCOMPARE(status(write).value(u"code"_s).toInt(), 2);
+    QCOMPARE(status(workflow).value(u"code"_s).toInt(), 2);
+    QVERIFY(status(workflow).value(u"message"_s).toString().startsWith(u"step 'write' failed"_s));
+    for (const QJsonObject &s : {lookup, chat1, chat2, tool})
+        QCOMPARE(status(s).value(u"code"_s).toInt(), 0);
+}
+
+void tst_OtlpExport::workflowSpanTree()
+{
+    Receiver receiver;
+    Test::TelemetryWorkflowFixture fixture;
+    TelemetryOptions options;
+    options.tracesEndpoint = receiver.url(u"/v1/traces"_s);
+    options.serviceName = u"telemetry-test-service"_s;
+    options.resourceAttributes = {{u"deployment.environment"_s, u"test"_s}};
+    Telemetry telemetry(options);
+    const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
+    QCOMPARE(run->error().code, Error::Code::ResponseError);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+
+    const QList<QJsonObject> records = receiver.records();
+    QCOMPARE(errorsOf(records), QStringList());
+    QVERIFY(!records.isEmpty());
+    for (const QJsonObject &record : records) {
+        QCOMPARE(record.value(u"path"_s).toString(), u"/v1/traces"_s);
+        QCOMPARE(record.value(u"resource"_s).toObject().value(u"service.name"_s).toString(), u"telemetry-test-service"_s);
+        QCOMPARE(record.value(u"resource"_s).toObject().value(u"deployment.environment"_s).toString(), u"test"_s);
+        QCOMPARE(record.value(u"resource"_s).toObject().value(u"telemetry.sdk.name"_s).toString(), u"switchboard"_s);
+        QCOMPARE(record.value(u"scope"_s).toObject().value(u"name"_s).toString(), u"switchboard"_s);
+        QCOMPARE(record.value(u"schemaUrl"_s).toString(), u"https://opentelemetry.io/schemas/1.41.0"_s);
+    }
+    const QString toolResult = Test::jsonObject(run->stepResult(u"lookup"_s).transcript.at(3).as<FunctionResultEntry>()
+                                                    ->result.toUtf8())
+                                   .value(u"traceparent"_s)
+                                   .toString();
+    checkTree(spansOf(records), toolResult, {});
+}
+
+void tst_OtlpExport::metrics()
+{
+    Receiver receiver;
+    Test::TelemetryWorkflowFixture fixture;
+    TelemetryOptions options;
+    options.metricsEndpoint = receiver.url(u"/v1/metrics"_s);
+    Telemetry telemetry(options);
+    fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+
+    const QList<QJsonObject> records = receiver.records();
+    QCOMPARE(errorsOf(records), QStringList());
+    QCOMPARE(records.size(), 1);
+    QHash<QString, QJsonObject> metrics;
+    for (const QJsonValue &metric : records.constFirst().value(u"metrics"_s).toArray())
+        metrics.insert(metric.toObject().value(u"name"_s).toString(), metric.toObject());
+    QCOMPARE(metrics.size(), 3);
+
+    // Token usage: a histogram per token type and model, cumulative (2), with
+    // the conventions' buckets.
+    const QJsonObject tokens = metrics.value(u"gen_ai.client.token.usage"_s);
+    QCOMPARE(tokens.value(u"unit"_s).toString(), u"{token}"_s);
+    QCOMPARE(tokens.value(u"type"_s).toString(), u"histogram"_s);
+    QCOMPARE(tokens.value(u"temporality"_s).toInt(), 2);
+    int tokenPoints = 0;
+    for (const QJsonValue &value : tokens.value(u"points"_s).toArray()) {
+        const QJsonObject point = value.toObject();
+        const QJsonObject a = point.value(u"attributes"_s).toObject();
+        QCOMPARE(a.value(u"gen_ai.operation.name"_s).toString(), u"chat"_s);
+        QCOMPARE(a.value(u"gen_ai.provider.name"_s).toString(), u"mistral_ai"_s);
+        QVERIFY(a.value(u"gen_ai.token.type"_s) == u"input"_s || a.value(u"gen_ai.token.type"_s) == u"output"_s);
+        QCOMPARE(point.value(u"explicitBounds"_s).toArray().size(), 14);
+        QCOMPARE(point.value(u"bucketCounts"_s).toArray().size(), 15);
+        // The writer's failed turn said no usage: only the researcher's two turns count.
+        QCOMPARE(a.value(u"gen_ai.request.model"_s).toString(), u"mistral-small-latest"_s);
+        QCOMPARE(point.value(u"count"_s).toInt(), 2);
+        ++tokenPoints;
+    }
+    QCOMPARE(tokenPoints, 2);
+
+    // Durations: the chat turns (with error.type for the failed one) and the tool call.
+    const QJsonObject durations = metrics.value(u"gen_ai.client.operation.duration"_s);
+    QCOMPARE(durations.value(u"unit"_s).toString(), u"s"_s);
+    QMap<QString, int> counts;
+    for (const QJsonValue &value : durations.value(u"points"_s).toArray()) {
+        const QJsonObject a = value.toObject().value(u"attributes"_s).toObject();
+        const QString key = a.value(u"gen_ai.operation.name"_s).toString() + u' '
+                            + a.value(u"gen_ai.request.model"_s).toString() + a.value(u"gen_ai.tool.name"_s).toString()
+                            + u' ' + a.value(u"error.type"_s).toString();
+        counts.insert(key, value.toObject().value(u"count"_s).toInt());
+    }
+    const QMap<QString, int> expected{{u"chat mistral-small-latest "_s, 2},
+                                      {u"chat mistral-medium-latest ResponseError"_s, 1},
+                                      {u"execute_tool traceparent "_s, 1}};
+    QCOMPARE(counts, expected);
+
+    const QJsonObject calls = metrics.value(u"switchboard.tool.calls"_s);
+    QCOMPARE(calls.value(u"type"_s).toString(), u"sum"_s);
+    QVERIFY(calls.value(u"monotonic"_s).toBool());
+    const QJsonArray points = calls.value(u"points"_s).toArray();
+    QCOMPARE(points.size(), 1);
+    QCOMPARE(points.at(0).toObject().value(u"value"_s).toInt(), 1);
+    QCOMPARE(points.at(0).toObject().value(u"attributes"_s).toObject(),
+             (QJsonObject{{u"gen_ai.tool.name"_s, u"traceparent"_s}}));
+}
+
+void tst_OtlpExport::traceFileHasTheSameSpans()
+{
+    Test::TelemetryWorkflowFixture fixture;
+    QTemporaryDir dir;
+    TelemetryOptions options;
+    options.traceFile = dir.filePath(u"trace.jsonl"_s);
+    Telemetry telemetry(options);
+    const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+    const QList<QJsonObject> records = decodeFile(options.traceFile);
+    QCOMPARE(errorsOf(records), QStringList());
+    const QString toolResult = Test::jsonObject(run->stepResult(u"lookup"_s).transcript.at(3).as<FunctionResultEntry>()
+                                                    ->result.toUtf8())
+                                   .value(u"traceparent"_s)
+                                   .toString();
+    checkTree(spansOf(records), toolResult, {});
+}
+
+void tst_OtlpExport::programTracesIntoCollectorUnderTraceparent()
+{
+    // `switchboard run` as a CI job would: its trace under the job's span,
+    // exported to a collector and written to a file.
+    Receiver receiver;
+    QTemporaryDir dir;
+    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
+    QByteArray yaml = Test::TelemetryWorkflowYaml;
+    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
+    writeFile(workflow, yaml);
+    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
+    const QString traceFile = dir.filePath(u"trace.jsonl"_s);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"MISTRAL_API_KEY"_s);
+    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
+    env.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, receiver.url(QString()).toString());
+    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"x-tenant=ci"_s);
+    env.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
+    env.insert(u"TRACEPARENT"_s, u"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"_s);
+    const Test::ProgramRun run = Test::runProgram(
+        QStringLiteral(SWITCHBOARD_PROGRAM),
+        {u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"--trace"_s, traceFile, u"-q"_s},
+        env, dir.path());
+    QCOMPARE(run.exitCode, 1);   // the writer step fails, as scripted
+    const TraceContext parent =
+        TraceContext::fromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+    const QList<QJsonObject> received = receiver.records();
+    QCOMPARE(errorsOf(received), QStringList());
+    QVERIFY(!received.isEmpty());
+    QList<QJsonObject> traces;
+    for (const QJsonObject &record : received) {
+        QCOMPARE(record.value(u"headers"_s).toObject().value(u"x-tenant"_s).toString(), u"ci"_s);
+        QCOMPARE(record.value(u"resource"_s).toObject().value(u"service.name"_s).toString(), u"nightly-review"_s);
+        if (record.value(u"signal"_s) == u"traces"_s)
+            traces << record;
+    }
+    const QList<QJsonObject> fromFile = decodeFile(traceFile);
+    QCOMPARE(errorsOf(fromFile), QStringList());
+    QCOMPARE(spansOf(fromFile).size(), 7);
+    QCOMPARE(spansOf(traces).size(), 7);
+    const QJsonObject workflowSpan = span(spansOf(traces), u"invoke_workflow telemetry-test"_s);
+    QCOMPARE(workflowSpan.value(u"traceId"_s).toString(), QString::fromLatin1(parent.traceId));
+    QCOMPARE(workflowSpan.value(u"parentSpanId"_s).toString(), QString::fromLatin1(parent.spanId));
+    QCOMPARE(span(spansOf(fromFile), u"invoke_workflow telemetry-test"_s).value(u"spanId"_s),
+             workflowSpan.value(u"spanId"_s));
+}
+
+void tst_OtlpExport::programWithoutConfigurationConnectsNowhere()
+{
+    // An OpenTelemetry SDK would send to http://localhost:4318 by default;
+    // Switchboard sends nothing unless told where. Listen there and see.
+    QTcpServer defaultEndpoint;
+    if (!defaultEndpoint.listen(QHostAddress::LocalHost, 4318))
+        QSKIP("port 4318 is in use here: cannot watch the default endpoint");
+    int connections = 0;
+    QObject::connect(&defaultEndpoint, &QTcpServer::newConnection, &defaultEndpoint, [&] {
+        while (QTcpSocket *socket = defaultEndpoint.nextPendingConnection()) {
+            ++connections;
+            socket->close();
+        }
+    });
+    QTemporaryDir dir;
+    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
+    QByteArray yaml = Test::TelemetryWorkflowYaml;
+    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
+    writeFile(workflow, yaml);
+    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : env.keys()) {
+        if (name.startsWith(u"OTEL_"_s) || name == u"TRACEPARENT"_s)
+            env.remove(name);
+    }
+    env.remove(u"MISTRAL_API_KEY"_s);
+    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
+    // Everything but an endpoint.
+    env.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
+    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"authorization=Bearer%20x"_s);
+    const Test::ProgramRun run = Test::runProgram(
+        QStringLiteral(SWITCHBOARD_PROGRAM),
+        {u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"-q"_s}, env, dir.path());
+    QCOMPARE(run.exitCode, 1);
+    QTest::qWait(100);
+    QCOMPARE(connections, 0);
+    QVERIFY2(!run.err.contains("telemetry"), run.err.constData());
+}
+
+void tst_OtlpExport::programWithEndpointGoneSucceedsAsBefore()
+{
+    QTemporaryDir dir;
+    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
+    QByteArray yaml = Test::TelemetryWorkflowYaml;
+    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
+    writeFile(workflow, yaml);
+    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"MISTRAL_API_KEY"_s);
+    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
+    const QStringList arguments{u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"--json"_s};
+    const Test::ProgramRun plain = Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM), arguments, env, dir.path());
+    env.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, Test::refusingUrl());
+    const Test::ProgramRun traced = Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM), arguments, env, dir.path());
+    QCOMPARE(traced.exitCode, plain.exitCode);
+    QCOMPARE(traced.out, plain.out);
+    // One line says the export failed; the run's own messages are as they were.
+    QVERIFY2(traced.err.contains("exporting spans to http://127.0.0.1:")
+                 && traced.err.contains("Connection refused"),
+             traced.err.constData());
+    QVERIFY2(!plain.err.contains("exporting"), plain.err.constData());
+}
+
+QTEST_GUILESS_MAIN(tst_OtlpExport)
+#include "tst_otlpexport.moc"

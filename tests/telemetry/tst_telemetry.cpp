@@ -1,0 +1,459 @@
+// Telemetry's configuration and export pipeline, against endpoints in the
+// test: the standard environment variables, nothing sent (not even a
+// connection) when nothing is configured, batches and headers, a bounded
+// queue that drops and counts, an endpoint that is gone or never answers
+// leaving the run as it was, content recorded only when asked, the metric
+// aggregation and the JSON encoder's escapes. The decoding of what is sent
+// by an independent OTLP implementation is tst_otlpexport's.
+
+#include "telemetryfixture.h"
+#include "testsupport.h"
+
+#include "telemetry/metrics_p.h"
+#include "telemetry/otlpjson_p.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QNetworkAccessManager>
+#include <QTemporaryDir>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace Switchboard;
+using namespace Switchboard::TelemetryInternal;
+
+Q_DECLARE_METATYPE(Switchboard::TelemetryOptions)
+
+namespace {
+
+/// The spans of OTLP JSON lines, each with its attributes as an object.
+QList<QJsonObject> spansOf(const QList<QByteArray> &requests)
+{
+    QList<QJsonObject> spans;
+    for (const QByteArray &request : requests) {
+        for (const QJsonValue &resourceSpans : Test::jsonObject(request).value(u"resourceSpans"_s).toArray()) {
+            for (const QJsonValue &scopeSpans : resourceSpans.toObject().value(u"scopeSpans"_s).toArray()) {
+                for (const QJsonValue &value : scopeSpans.toObject().value(u"spans"_s).toArray()) {
+                    QJsonObject span = value.toObject();
+                    QJsonObject attributes;
+                    for (const QJsonValue &attribute : span.value(u"attributes"_s).toArray()) {
+                        const QJsonObject any = attribute.toObject().value(u"value"_s).toObject();
+                        attributes.insert(attribute.toObject().value(u"key"_s).toString(), any.begin().value());
+                    }
+                    span.insert(u"attributes"_s, attributes);
+                    spans.append(span);
+                }
+            }
+        }
+    }
+    return spans;
+}
+
+QList<QByteArray> lines(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QList<QByteArray> lines = file.readAll().split('\n');
+    lines.removeAll(QByteArray());
+    return lines;
+}
+
+QJsonObject spanNamed(const QList<QJsonObject> &spans, const QString &name)
+{
+    for (const QJsonObject &span : spans) {
+        if (span.value(u"name"_s).toString() == name)
+            return span;
+    }
+    return {};
+}
+
+TelemetryOptions options(std::initializer_list<std::pair<const char *, QVariant>> changes)
+{
+    TelemetryOptions result;
+    for (const auto &[what, value] : changes) {
+        const QByteArray key(what);
+        if (key == "traces") result.tracesEndpoint = value.toUrl();
+        else if (key == "metrics") result.metricsEndpoint = value.toUrl();
+        else if (key == "service") result.serviceName = value.toString();
+        else if (key == "timeout") result.exportTimeoutMs = value.toInt();
+        else if (key == "delay") result.scheduleDelayMs = value.toInt();
+        else if (key == "queue") result.maxQueueSize = value.toInt();
+        else if (key == "batch") result.maxExportBatchSize = value.toInt();
+        else if (key == "interval") result.metricExportIntervalMs = value.toInt();
+        else if (key == "content") result.captureContent = value.toBool();
+        else if (key == "parent") result.parent = TraceContext::fromTraceparent(value.toByteArray());
+        else qFatal("unknown option %s", what);
+    }
+    return result;
+}
+
+} // namespace
+
+class tst_Telemetry : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void optionsFromEnvironment_data();
+    void optionsFromEnvironment();
+    void headersAndResourceFromEnvironment();
+    void nothingConfiguredSendsNothing();
+    void exportsInBatchesWithItsHeaders();
+    void fullQueueDropsAndCounts();
+    void unreachableEndpointLeavesTheRunAlone_data();
+    void unreachableEndpointLeavesTheRunAlone();
+    void contentOnlyWhenAskedFor_data();
+    void contentOnlyWhenAskedFor();
+    void histogramBuckets();
+    void encoderEscapesText();
+};
+
+void tst_Telemetry::optionsFromEnvironment_data()
+{
+    QTest::addColumn<QStringList>("environment");
+    QTest::addColumn<TelemetryOptions>("expected");
+
+    const QUrl collectorTraces(u"http://collector:4318/v1/traces"_s);
+    const QUrl collectorMetrics(u"http://collector:4318/v1/metrics"_s);
+    QTest::newRow("nothing set") << QStringList() << TelemetryOptions();
+    QTest::newRow("a service name is no endpoint")
+        << QStringList{u"OTEL_SERVICE_NAME=billing"_s} << options({{"service", u"billing"_s}});
+    QTest::newRow("general endpoint: both signals")
+        << QStringList{u"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318"_s}
+        << options({{"traces", collectorTraces}, {"metrics", collectorMetrics}});
+    QTest::newRow("general endpoint with a slash and a path")
+        << QStringList{u"OTEL_EXPORTER_OTLP_ENDPOINT=https://otlp.example.com/tenant/"_s}
+        << options({{"traces", QUrl(u"https://otlp.example.com/tenant/v1/traces"_s)},
+                    {"metrics", QUrl(u"https://otlp.example.com/tenant/v1/metrics"_s)}});
+    QTest::newRow("per-signal endpoint as it is")
+        << QStringList{u"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://tempo:4318/otlp/traces"_s}
+        << options({{"traces", QUrl(u"http://tempo:4318/otlp/traces"_s)}});
+    QTest::newRow("per-signal wins over general")
+        << QStringList{u"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318"_s,
+                       u"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://metrics:9090/m"_s}
+        << options({{"traces", collectorTraces}, {"metrics", QUrl(u"http://metrics:9090/m"_s)}});
+    QTest::newRow("exporter none")
+        << QStringList{u"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318"_s, u"OTEL_METRICS_EXPORTER=none"_s}
+        << options({{"traces", collectorTraces}});
+    QTest::newRow("exporter otlp alone: the default endpoint")
+        << QStringList{u"OTEL_TRACES_EXPORTER=otlp"_s}
+        << options({{"traces", QUrl(u"http://localhost:4318/v1/traces"_s)}});
+    QTest::newRow("unsupported exporter") << QStringList{u"OTEL_TRACES_EXPORTER=zipkin"_s} << TelemetryOptions();
+    QTest::newRow("SDK disabled")
+        << QStringList{u"OTEL_SDK_DISABLED=TRUE"_s, u"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318"_s}
+        << TelemetryOptions();
+    QTest::newRow("not an http URL")
+        << QStringList{u"OTEL_EXPORTER_OTLP_ENDPOINT=collector:4317"_s} << TelemetryOptions();
+    QTest::newRow("limits")
+        << QStringList{u"OTEL_EXPORTER_OTLP_TIMEOUT=2500"_s, u"OTEL_BSP_SCHEDULE_DELAY=100"_s,
+                       u"OTEL_BSP_MAX_QUEUE_SIZE=64"_s, u"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=16"_s,
+                       u"OTEL_METRIC_EXPORT_INTERVAL=1000"_s}
+        << options({{"timeout", 2500}, {"delay", 100}, {"queue", 64}, {"batch", 16}, {"interval", 1000}});
+    QTest::newRow("traces timeout wins; bad numbers ignored; batch at most the queue")
+        << QStringList{u"OTEL_EXPORTER_OTLP_TIMEOUT=2500"_s, u"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=700"_s,
+                       u"OTEL_BSP_SCHEDULE_DELAY=soon"_s, u"OTEL_BSP_MAX_QUEUE_SIZE=8"_s}
+        << options({{"timeout", 700}, {"queue", 8}, {"batch", 8}});
+    QTest::newRow("content capture") << QStringList{u"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true"_s}
+                                     << options({{"content", true}});
+    QTest::newRow("TRACEPARENT")
+        << QStringList{u"TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"_s}
+        << options({{"parent", QByteArray("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}});
+    QTest::newRow("TRACEPARENT even when the SDK is disabled")
+        << QStringList{u"OTEL_SDK_DISABLED=true"_s, u"TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"_s}
+        << options({{"parent", QByteArray("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")}});
+    QTest::newRow("bad TRACEPARENT") << QStringList{u"TRACEPARENT=00-xyz"_s} << TelemetryOptions();
+}
+
+void tst_Telemetry::optionsFromEnvironment()
+{
+    QFETCH(QStringList, environment);
+    QFETCH(TelemetryOptions, expected);
+    QProcessEnvironment env;
+    for (const QString &assignment : std::as_const(environment))
+        env.insert(assignment.section(u'=', 0, 0), assignment.section(u'=', 1));
+    const TelemetryOptions got = TelemetryOptions::fromEnvironment(env);
+    QCOMPARE(got.tracesEndpoint, expected.tracesEndpoint);
+    QCOMPARE(got.metricsEndpoint, expected.metricsEndpoint);
+    QCOMPARE(got.isEnabled(), expected.isEnabled());
+    QVERIFY(got == expected);
+}
+
+void tst_Telemetry::headersAndResourceFromEnvironment()
+{
+    QProcessEnvironment env;
+    env.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, u"http://collector:4318"_s);
+    // The W3C Baggage form: values percent-encoded; the per-signal header
+    // of the same name wins; an entry without '=' is skipped.
+    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"Authorization=Bearer%20abc, x-tenant=t1,broken"_s);
+    env.insert(u"OTEL_EXPORTER_OTLP_TRACES_HEADERS"_s, u"x-tenant=traces"_s);
+    env.insert(u"OTEL_RESOURCE_ATTRIBUTES"_s, u"service.name=from-resource,deployment.environment=ci%2Fnightly"_s);
+    const TelemetryOptions got = TelemetryOptions::fromEnvironment(env);
+    const QList<std::pair<QByteArray, QByteArray>> traces{{"Authorization", "Bearer abc"}, {"x-tenant", "traces"}};
+    const QList<std::pair<QByteArray, QByteArray>> metrics{{"Authorization", "Bearer abc"}, {"x-tenant", "t1"}};
+    QCOMPARE(got.tracesHeaders, traces);
+    QCOMPARE(got.metricsHeaders, metrics);
+    QCOMPARE(got.serviceName, u"from-resource"_s);
+    const QList<std::pair<QString, QString>> resource{{u"service.name"_s, u"from-resource"_s},
+                                                      {u"deployment.environment"_s, u"ci/nightly"_s}};
+    QCOMPARE(got.resourceAttributes, resource);
+
+    env.insert(u"OTEL_SERVICE_NAME"_s, u"billing"_s);
+    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"x-evil=a%0D%0AHost: elsewhere"_s);
+    env.remove(u"OTEL_EXPORTER_OTLP_TRACES_HEADERS"_s);
+    const TelemetryOptions second = TelemetryOptions::fromEnvironment(env);
+    QCOMPARE(second.serviceName, u"billing"_s);
+    QVERIFY2(second.tracesHeaders.isEmpty(), "a header value with a line break is never sent");
+}
+
+void tst_Telemetry::nothingConfiguredSendsNothing()
+{
+    Test::TelemetryWorkflowFixture fixture;
+    QProcessEnvironment env;
+    env.insert(u"OTEL_SERVICE_NAME"_s, u"billing"_s);
+    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"authorization=secret"_s);
+    Telemetry telemetry(TelemetryOptions::fromEnvironment(env));
+    QVERIFY(!telemetry.isEnabled());
+    const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(5000));
+    // No network manager was ever made, so no connection can have been tried.
+    QVERIFY(telemetry.findChildren<QNetworkAccessManager *>().isEmpty());
+    QCOMPARE(telemetry.exportedSpans(), 0);
+    QCOMPARE(telemetry.droppedSpans(), 0);
+}
+
+void tst_Telemetry::exportsInBatchesWithItsHeaders()
+{
+    Test::TelemetryWorkflowFixture fixture;
+    Test::RecordingCollector collector;
+    TelemetryOptions opts = options({{"traces", collector.url(u"/v1/traces"_s)},
+                                     {"metrics", collector.url(u"/v1/metrics"_s)},
+                                     {"batch", 3},
+                                     {"delay", 60000}});
+    opts.tracesHeaders = {{"Authorization", "Bearer collector-token"}};
+    Telemetry telemetry(opts);
+    fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+
+    QList<QByteArray> traceBodies;
+    int metricsRequests = 0;
+    for (const EmulatorInternal::HttpRequest &request : std::as_const(collector.requests)) {
+        QCOMPARE(request.method, QByteArray("POST"));
+        QCOMPARE(request.header("Content-Type"), QByteArray("application/json"));
+        QVERIFY(request.header("User-Agent").startsWith("switchboard/"));
+        if (request.path == "/v1/traces") {
+            QCOMPARE(request.header("Authorization"), QByteArray("Bearer collector-token"));
+            traceBodies << request.body;
+        } else {
+            QCOMPARE(request.path, QByteArray("/v1/metrics"));
+            QVERIFY2(request.header("Authorization").isNull(), "the traces' headers are the traces' own");
+            ++metricsRequests;
+        }
+    }
+    // Seven spans (the workflow, two steps, three chats, one tool), in
+    // batches of at most three: they left as batches filled, the rest with
+    // the flush.
+    QVERIFY(traceBodies.size() >= 3);
+    for (const QByteArray &body : std::as_const(traceBodies))
+        QVERIFY(spansOf({body}).size() <= 3);
+    QCOMPARE(spansOf(traceBodies).size(), 7);
+    QCOMPARE(telemetry.exportedSpans(), 7);
+    QCOMPARE(metricsRequests, 1);
+    QCOMPARE(telemetry.failedSpans(), 0);
+    QCOMPARE(telemetry.droppedSpans(), 0);
+}
+
+void tst_Telemetry::fullQueueDropsAndCounts()
+{
+    Test::TelemetryWorkflowFixture fixture;
+    Test::RecordingCollector blackHole(false);
+    QTemporaryDir dir;
+    TelemetryOptions opts = options({{"traces", blackHole.url(u"/v1/traces"_s)},
+                                     {"queue", 2},
+                                     {"batch", 1},
+                                     {"delay", 60000},
+                                     {"timeout", 1000}});
+    opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    Telemetry telemetry(opts);
+    fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+    // One export hung in the black hole and two waited behind it (all three
+    // timed out); the others found the queue full.
+    QCOMPARE(telemetry.droppedSpans(), 7 - 3);
+    QCOMPARE(telemetry.failedSpans(), 3);
+    QCOMPARE(telemetry.exportedSpans(), 0);
+    // The file is not held back by the endpoint: it has the spans the
+    // export queue could not take.
+    QVERIFY(spansOf(lines(opts.traceFile)).size() > 3);
+}
+
+void tst_Telemetry::unreachableEndpointLeavesTheRunAlone_data()
+{
+    QTest::addColumn<bool>("blackHole");
+    QTest::newRow("closed port") << false;
+    QTest::newRow("server that never answers") << true;
+}
+
+void tst_Telemetry::unreachableEndpointLeavesTheRunAlone()
+{
+    QFETCH(bool, blackHole);
+    Test::TelemetryWorkflowFixture fixture;
+    Test::RecordingCollector collector(false);
+    const QUrl endpoint = blackHole ? collector.url(u"/v1/traces"_s) : QUrl(Test::refusingUrl() + u"/v1/traces"_s);
+    // Spans leave as soon as they end, and an export may take half a
+    // minute: a run that waited for one would take that long.
+    TelemetryOptions opts = options({{"traces", endpoint}, {"metrics", endpoint}, {"batch", 1}, {"timeout", 30000}});
+    auto timeRun = [&fixture](Telemetry *telemetry) {
+        QElapsedTimer clock;
+        clock.start();
+        const std::unique_ptr<WorkflowRun> run = fixture.run(telemetry);
+        return std::tuple(clock.elapsed(), run->error().code, run->stepResult(u"lookup"_s).text);
+    };
+    qint64 fastestPlain = std::numeric_limits<qint64>::max();
+    qint64 fastestTraced = std::numeric_limits<qint64>::max();
+    for (int round = 0; round < 3; ++round) {
+        const auto [plainMs, plainCode, plainText] = timeRun(nullptr);
+        Telemetry telemetry(opts);
+        const auto [tracedMs, tracedCode, tracedText] = timeRun(&telemetry);
+        QCOMPARE(tracedCode, plainCode);
+        QCOMPARE(tracedCode, Error::Code::ResponseError);
+        QCOMPARE(tracedText, plainText);
+        fastestPlain = std::min(fastestPlain, plainMs);
+        fastestTraced = std::min(fastestTraced, tracedMs);
+    }
+    qInfo("fastest run: %lld ms plain, %lld ms traced", fastestPlain, fastestTraced);
+    QVERIFY2(fastestTraced <= 3 * fastestPlain + 1000,
+             qPrintable(u"traced %1 ms against %2 ms"_s.arg(fastestTraced).arg(fastestPlain)));
+}
+
+void tst_Telemetry::contentOnlyWhenAskedFor_data()
+{
+    QTest::addColumn<bool>("capture");
+    QTest::newRow("default: no content") << false;
+    QTest::newRow("captured") << true;
+}
+
+void tst_Telemetry::contentOnlyWhenAskedFor()
+{
+    QFETCH(bool, capture);
+    Test::TelemetryWorkflowFixture fixture;
+    QTemporaryDir dir;
+    TelemetryOptions opts = options({{"content", capture}});
+    opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    opts.tracesHeaders = {{"Authorization", "Bearer header-secret"}};
+    Telemetry telemetry(opts);
+    fixture.run(&telemetry);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(5000));
+    QFile file(opts.traceFile);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray all = file.readAll();
+    // Secrets never, content or not.
+    QVERIFY(!all.contains("sk-test-secret-key"));
+    QVERIFY(!all.contains("header-secret"));
+    QCOMPARE(all.contains("Find the trace"), capture);
+
+    const QList<QJsonObject> spans = spansOf(lines(opts.traceFile));
+    const QJsonObject agent = spanNamed(spans, u"invoke_agent researcher"_s).value(u"attributes"_s).toObject();
+    const QJsonObject tool = spanNamed(spans, u"execute_tool traceparent"_s).value(u"attributes"_s).toObject();
+    QJsonObject firstChat;
+    for (const QJsonObject &span : spans) {
+        const QJsonObject attributes = span.value(u"attributes"_s).toObject();
+        if (span.value(u"name"_s) == u"chat mistral-small-latest"_s && attributes.value(u"switchboard.turn"_s) == u"1"_s)
+            firstChat = attributes;
+    }
+    QVERIFY(!firstChat.isEmpty());
+    const QStringList contentKeys{u"gen_ai.input.messages"_s, u"gen_ai.output.messages"_s};
+    for (const QString &key : contentKeys)
+        QCOMPARE(firstChat.contains(key), capture);
+    QCOMPARE(agent.contains(u"gen_ai.system_instructions"_s), capture);
+    QCOMPARE(tool.contains(u"gen_ai.tool.call.arguments"_s), capture);
+    QCOMPARE(tool.contains(u"gen_ai.tool.call.result"_s), capture);
+    if (!capture)
+        return;
+    QCOMPARE(firstChat.value(u"gen_ai.input.messages"_s).toString(),
+             uR"([{"parts":[{"content":"Find the trace","type":"text"}],"role":"user"}])"_s);
+    const QJsonArray output =
+        QJsonDocument::fromJson(firstChat.value(u"gen_ai.output.messages"_s).toString().toUtf8()).array();
+    QCOMPARE(output.size(), 1);
+    QCOMPARE(output.at(0).toObject().value(u"finish_reason"_s).toString(), u"tool_call"_s);
+    const QJsonArray parts = output.at(0).toObject().value(u"parts"_s).toArray();
+    QCOMPARE(parts.size(), 2);
+    QCOMPARE(parts.at(0).toObject(), (QJsonObject{{u"type"_s, u"text"_s}, {u"content"_s, u"Looking."_s}}));
+    QCOMPARE(parts.at(1).toObject().value(u"type"_s).toString(), u"tool_call"_s);
+    QCOMPARE(parts.at(1).toObject().value(u"name"_s).toString(), u"traceparent"_s);
+    QCOMPARE(parts.at(1).toObject().value(u"arguments"_s).toObject(), QJsonObject());
+    QCOMPARE(agent.value(u"gen_ai.system_instructions"_s).toString(),
+             uR"([{"content":"Use the traceparent tool.","type":"text"}])"_s);
+    QCOMPARE(tool.value(u"gen_ai.tool.call.arguments"_s).toString(), u"{}"_s);
+    QVERIFY(tool.value(u"gen_ai.tool.call.result"_s).toString().contains(u"traceparent"_s));
+}
+
+void tst_Telemetry::histogramBuckets()
+{
+    Histogram histogram("h", u"d"_s, "s", {1, 4, 16});
+    const Attributes a{{"k", u"a"_s}};
+    const Attributes b{{"k", u"b"_s}, {"other", qint64(1)}};
+    const Attributes bReordered{{"other", qint64(1)}, {"k", u"b"_s}};
+    for (const double value : {0.5, 1.0, 4.0, 5.0, 100.0})
+        histogram.record(value, a);
+    histogram.record(2, b);
+    histogram.record(3, bReordered);   // the same set of attributes
+    const QList<Histogram::Point> points = histogram.points();
+    QCOMPARE(points.size(), 2);
+    for (const Histogram::Point &point : points) {
+        if (point.attributes == a) {
+            // Upper bounds are inclusive: (-inf,1], (1,4], (4,16], (16,+inf).
+            QCOMPARE(point.bucketCounts, (QList<quint64>{2, 1, 1, 1}));
+            QCOMPARE(point.count, 5u);
+            QCOMPARE(point.sum, 110.5);
+            QCOMPARE(point.min, 0.5);
+            QCOMPARE(point.max, 100.0);
+        } else {
+            QCOMPARE(point.bucketCounts, (QList<quint64>{0, 2, 0, 0}));
+            QCOMPARE(point.sum, 5.0);
+        }
+    }
+}
+
+void tst_Telemetry::encoderEscapesText()
+{
+    const QString tricky = u"quote \" backslash \\ newline \n tab \t bell \x07 nul-free é 日本 😀 end"_s;
+    SpanData span;
+    span.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    span.spanId = "00f067aa0ba902b7";
+    span.name = tricky;
+    span.startTimeUnixNano = 1;
+    span.endTimeUnixNano = 9007199254740993;   // beyond a double's exact integers
+    span.setAttribute("text", tricky);
+    span.setAttribute("number", 0.1);
+    span.setAttribute("list", QStringList{tricky, u""_s});
+    span.status = StatusCode::Error;
+    span.statusMessage = tricky;
+    Producer producer;
+    producer.scopeName = "switchboard";
+    const QByteArray json = encodeTraces(producer, {span});
+    QVERIFY(!json.contains('\n'));   // one line of a JSON Lines file
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(json, &error);
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    const QJsonObject decoded = spansOf({json}).constFirst();
+    QCOMPARE(decoded.value(u"name"_s).toString(), tricky);
+    QCOMPARE(decoded.value(u"endTimeUnixNano"_s).toString(), u"9007199254740993"_s);
+    QCOMPARE(decoded.value(u"status"_s).toObject().value(u"message"_s).toString(), tricky);
+    const QJsonObject attributes = decoded.value(u"attributes"_s).toObject();
+    QCOMPARE(attributes.value(u"text"_s).toString(), tricky);
+    QCOMPARE(attributes.value(u"number"_s).toDouble(), 0.1);
+    QCOMPARE(attributes.value(u"list"_s).toObject().value(u"values"_s).toArray().at(0).toObject().value(u"stringValue"_s)
+                 .toString(),
+             tricky);
+}
+
+QTEST_GUILESS_MAIN(tst_Telemetry)
+#include "tst_telemetry.moc"
