@@ -243,6 +243,7 @@ private:
     void connectRun();
     void startChat(int turn);
     void endChat(const Error &error);
+    SpanData startTool(const FunctionCallEntry &call, int turn) const;
     void endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
                  const Error &error, qint64 durationMs);
     Attributes chatMetricAttributes(const Chat &chat) const;
@@ -384,13 +385,7 @@ void ConversationTrace::connectRun()
                                     {Attr::ConfirmationServerSide, request.serverSide}}});
     });
     connect(run, &ConversationRun::toolInvocationStarted, this, [this](const FunctionCallEntry &call, int turn) {
-        SpanData span =
-            m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
-        span.setAttribute(Attr::OperationName, u"execute_tool"_s);
-        span.setAttribute(Attr::ToolName, call.name);
-        span.setAttribute(Attr::ToolCallId, call.toolCallId);
-        span.setAttribute(Attr::ToolType, u"function"_s);
-        span.setAttribute(Attr::Turn, qint64(turn));
+        SpanData span = startTool(call, turn);
         if (m_instrumentation->capturesContent())
             span.setAttribute(Attr::ToolCallArguments, compactJson(argumentsValue(call.arguments)));
         // The plugin's ToolCall carries this span (tracecontext.h).
@@ -409,14 +404,7 @@ void ConversationTrace::connectRun()
                 }
                 // A call of a tool that was not offered never started: a
                 // span of no duration says the model asked for it.
-                SpanData span =
-                    m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
-                span.setAttribute(Attr::OperationName, u"execute_tool"_s);
-                span.setAttribute(Attr::ToolName, call.name);
-                span.setAttribute(Attr::ToolCallId, call.toolCallId);
-                span.setAttribute(Attr::ToolType, u"function"_s);
-                span.setAttribute(Attr::Turn, qint64(turn));
-                endTool(std::move(span), call, result, error, durationMs);
+                endTool(startTool(call, turn), call, result, error, durationMs);
             });
     connect(run, &ConversationRun::errorOccurred, this, [this](const Error &error) { m_error = error; });
     connect(run, &ConversationRun::finished, this, [this] {
@@ -499,6 +487,17 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
         ++outputsAt;
     span.setAttribute(Attr::InputMessages, inputMessages(turn.first(outputsAt)));
     span.setAttribute(Attr::OutputMessages, outputMessages(turn.sliced(outputsAt), finishReason));
+}
+
+SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn) const
+{
+    SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
+    span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+    span.setAttribute(Attr::ToolName, call.name);
+    span.setAttribute(Attr::ToolCallId, call.toolCallId);
+    span.setAttribute(Attr::ToolType, u"function"_s);
+    span.setAttribute(Attr::Turn, qint64(turn));
+    return span;
 }
 
 void ConversationTrace::endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,

@@ -39,9 +39,7 @@ QByteArray attributeSetKey(const Attributes &attributes)
 } // namespace
 
 Histogram::Histogram(QByteArray name, QString description, QByteArray unit, QList<double> bounds)
-    : m_name(std::move(name))
-    , m_description(std::move(description))
-    , m_unit(std::move(unit))
+    : Instrument(std::move(name), std::move(description), std::move(unit))
     , m_bounds(std::move(bounds))
 {
 }
@@ -69,9 +67,7 @@ void Histogram::record(double value, const Attributes &attributes)
 }
 
 Counter::Counter(QByteArray name, QString description, QByteArray unit)
-    : m_name(std::move(name))
-    , m_description(std::move(description))
-    , m_unit(std::move(unit))
+    : Instrument(std::move(name), std::move(description), std::move(unit))
 {
 }
 

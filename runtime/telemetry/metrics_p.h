@@ -11,8 +11,27 @@
 
 namespace Switchboard::TelemetryInternal {
 
+/// What every instrument has: its name, description and unit (UCUM).
+class SWITCHBOARD_AUTOTEST_EXPORT Instrument
+{
+public:
+    Instrument(QByteArray name, QString description, QByteArray unit)
+        : m_name(std::move(name)), m_description(std::move(description)), m_unit(std::move(unit))
+    {
+    }
+
+    QByteArray name() const { return m_name; }
+    QString description() const { return m_description; }
+    QByteArray unit() const { return m_unit; }
+
+private:
+    QByteArray m_name;
+    QString m_description;
+    QByteArray m_unit;
+};
+
 /// An explicit-bucket histogram, one data point per set of attributes.
-class SWITCHBOARD_AUTOTEST_EXPORT Histogram
+class SWITCHBOARD_AUTOTEST_EXPORT Histogram : public Instrument
 {
 public:
     struct Point
@@ -29,23 +48,17 @@ public:
 
     void record(double value, const Attributes &attributes);
 
-    QByteArray name() const { return m_name; }
-    QString description() const { return m_description; }
-    QByteArray unit() const { return m_unit; }
     QList<double> bounds() const { return m_bounds; }
     QList<Point> points() const { return m_points.values(); }
     bool isEmpty() const { return m_points.isEmpty(); }
 
 private:
-    QByteArray m_name;
-    QString m_description;
-    QByteArray m_unit;
     QList<double> m_bounds;
     QHash<QByteArray, Point> m_points;
 };
 
 /// A monotonic sum of integers, one data point per set of attributes.
-class SWITCHBOARD_AUTOTEST_EXPORT Counter
+class SWITCHBOARD_AUTOTEST_EXPORT Counter : public Instrument
 {
 public:
     struct Point
@@ -58,16 +71,10 @@ public:
 
     void add(qint64 value, const Attributes &attributes);
 
-    QByteArray name() const { return m_name; }
-    QString description() const { return m_description; }
-    QByteArray unit() const { return m_unit; }
     QList<Point> points() const { return m_points.values(); }
     bool isEmpty() const { return m_points.isEmpty(); }
 
 private:
-    QByteArray m_name;
-    QString m_description;
-    QByteArray m_unit;
     QHash<QByteArray, Point> m_points;
 };
 

@@ -132,21 +132,20 @@ void writeSpan(JsonWriter &json, const SpanData &span)
     json.endObject();
 }
 
-void writeInstrumentHeader(JsonWriter &json, const QByteArray &name, const QString &description,
-                           const QByteArray &unit)
+void writeInstrumentHeader(JsonWriter &json, const Instrument &instrument)
 {
     json.key("name");
-    json.asciiValue(name);
+    json.asciiValue(instrument.name());
     json.key("description");
-    json.value(QStringView(description));
+    json.value(QStringView(instrument.description()));
     json.key("unit");
-    json.asciiValue(unit);
+    json.asciiValue(instrument.unit());
 }
 
 void writeHistogram(JsonWriter &json, const Histogram &histogram, qint64 start, qint64 time)
 {
     json.beginObject();
-    writeInstrumentHeader(json, histogram.name(), histogram.description(), histogram.unit());
+    writeInstrumentHeader(json, histogram);
     json.key("histogram");
     json.beginObject();
     json.key("dataPoints");
@@ -189,7 +188,7 @@ void writeHistogram(JsonWriter &json, const Histogram &histogram, qint64 start, 
 void writeCounter(JsonWriter &json, const Counter &counter, qint64 start, qint64 time)
 {
     json.beginObject();
-    writeInstrumentHeader(json, counter.name(), counter.description(), counter.unit());
+    writeInstrumentHeader(json, counter);
     json.key("sum");
     json.beginObject();
     json.key("dataPoints");
@@ -214,67 +213,60 @@ void writeCounter(JsonWriter &json, const Counter &counter, qint64 start, qint64
     json.endObject();
 }
 
+/// An export request of one resource and one scope: {"resourceX": [{"resource", "scopeX": [{"scope", "<items>":
+/// [...], "schemaUrl"}]}]}, the items written by `writeItems`.
+template<typename WriteItems>
+void writeRequest(QByteArray &out, const Producer &producer, const char *resourceKey, const char *scopeKey,
+                  const char *itemsKey, WriteItems writeItems)
+{
+    JsonWriter json(out);
+    json.beginObject();
+    json.key(resourceKey);
+    json.beginArray();
+    json.beginObject();
+    writeResource(json, producer);
+    json.key(scopeKey);
+    json.beginArray();
+    json.beginObject();
+    writeScope(json, producer);
+    json.key(itemsKey);
+    json.beginArray();
+    writeItems(json);
+    json.endArray();
+    json.key("schemaUrl");
+    json.asciiValue(producer.schemaUrl);
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    json.endArray();
+    json.endObject();
+}
+
 } // namespace
 
 QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans)
 {
     QByteArray out;
     out.reserve(512 + spans.size() * 900);
-    JsonWriter json(out);
-    json.beginObject();
-    json.key("resourceSpans");
-    json.beginArray();
-    json.beginObject();
-    writeResource(json, producer);
-    json.key("scopeSpans");
-    json.beginArray();
-    json.beginObject();
-    writeScope(json, producer);
-    json.key("spans");
-    json.beginArray();
-    for (const SpanData &span : spans)
-        writeSpan(json, span);
-    json.endArray();
-    json.key("schemaUrl");
-    json.asciiValue(producer.schemaUrl);
-    json.endObject();
-    json.endArray();
-    json.endObject();
-    json.endArray();
-    json.endObject();
+    writeRequest(out, producer, "resourceSpans", "scopeSpans", "spans", [&spans](JsonWriter &json) {
+        for (const SpanData &span : spans)
+            writeSpan(json, span);
+    });
     return out;
 }
 
 QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano)
 {
     QByteArray out;
-    JsonWriter json(out);
-    json.beginObject();
-    json.key("resourceMetrics");
-    json.beginArray();
-    json.beginObject();
-    writeResource(json, producer);
-    json.key("scopeMetrics");
-    json.beginArray();
-    json.beginObject();
-    writeScope(json, producer);
-    json.key("metrics");
-    json.beginArray();
-    const qint64 start = meter.startTimeUnixNano;
-    for (const Histogram *histogram : {&meter.tokenUsage, &meter.operationDuration}) {
-        if (!histogram->isEmpty())
-            writeHistogram(json, *histogram, start, timeUnixNano);
-    }
-    if (!meter.toolCalls.isEmpty())
-        writeCounter(json, meter.toolCalls, start, timeUnixNano);
-    json.endArray();
-    json.key("schemaUrl");
-    json.asciiValue(producer.schemaUrl);
-    json.endObject();
-    json.endArray();
-    json.endObject();
-    json.endArray();
-    json.endObject();
+    writeRequest(out, producer, "resourceMetrics", "scopeMetrics", "metrics", [&](JsonWriter &json) {
+        const qint64 start = meter.startTimeUnixNano;
+        for (const Histogram *histogram : {&meter.tokenUsage, &meter.operationDuration}) {
+            if (!histogram->isEmpty())
+                writeHistogram(json, *histogram, start, timeUnixNano);
+        }
+        if (!meter.toolCalls.isEmpty())
+            writeCounter(json, meter.toolCalls, start, timeUnixNano);
+    });
     return out;
 }
 

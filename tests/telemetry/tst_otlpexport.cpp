@@ -155,6 +155,56 @@ void writeFile(const QString &path, const QByteArray &content)
         qFatal("cannot write %s", qPrintable(path));
 }
 
+/// Exports what is left and waits for it.
+bool flush(Telemetry &telemetry)
+{
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    return flushed.wait(10000);
+}
+
+/// The context the lookup step's tool call carried: what `traceparent` answered.
+QString toolTraceparent(const WorkflowRun &run)
+{
+    const QList<Entry> transcript = run.stepResult(u"lookup"_s).transcript;
+    for (const Entry &entry : transcript) {
+        if (const auto *result = entry.as<FunctionResultEntry>())
+            return Test::jsonObject(result->result.toUtf8()).value(u"traceparent"_s).toString();
+    }
+    return {};
+}
+
+/// The test workflow as files (with its emulator script) for the program,
+/// and an environment without an API key, a server URL or any OTEL_ variable.
+struct ProgramWorkflow
+{
+    ProgramWorkflow()
+    {
+        QByteArray yaml = Test::TelemetryWorkflowYaml;
+        yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
+        writeFile(path(), yaml);
+        writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
+        for (const QString &name : environment.keys()) {
+            if (name.startsWith(u"OTEL_"_s) || name == u"TRACEPARENT"_s || name == u"MISTRAL_API_KEY"_s
+                || name == u"SWITCHBOARD_SERVER_URL"_s)
+                environment.remove(name);
+        }
+    }
+
+    QString path() const { return dir.filePath(u"telemetry.yaml"_s); }
+
+    Test::ProgramRun run(const QStringList &options) const
+    {
+        return Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM),
+                                QStringList{u"run"_s, path(), u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR)}
+                                    + options,
+                                environment, dir.path());
+    }
+
+    QTemporaryDir dir;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+};
+
 } // namespace
 
 class tst_OtlpExport : public QObject
@@ -289,9 +339,7 @@ void tst_OtlpExport::workflowSpanTree()
     Telemetry telemetry(options);
     const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
     QCOMPARE(run->error().code, Error::Code::ResponseError);
-    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
-    telemetry.flush();
-    QVERIFY(flushed.wait(10000));
+    QVERIFY(flush(telemetry));
 
     const QList<QJsonObject> records = receiver.records();
     QCOMPARE(errorsOf(records), QStringList());
@@ -304,11 +352,7 @@ void tst_OtlpExport::workflowSpanTree()
         QCOMPARE(record.value(u"scope"_s).toObject().value(u"name"_s).toString(), u"switchboard"_s);
         QCOMPARE(record.value(u"schemaUrl"_s).toString(), u"https://opentelemetry.io/schemas/1.41.0"_s);
     }
-    const QString toolResult = Test::jsonObject(run->stepResult(u"lookup"_s).transcript.at(3).as<FunctionResultEntry>()
-                                                    ->result.toUtf8())
-                                   .value(u"traceparent"_s)
-                                   .toString();
-    checkTree(spansOf(records), toolResult, {});
+    checkTree(spansOf(records), toolTraceparent(*run), {});
 }
 
 void tst_OtlpExport::metrics()
@@ -319,9 +363,7 @@ void tst_OtlpExport::metrics()
     options.metricsEndpoint = receiver.url(u"/v1/metrics"_s);
     Telemetry telemetry(options);
     fixture.run(&telemetry);
-    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
-    telemetry.flush();
-    QVERIFY(flushed.wait(10000));
+    QVERIFY(flush(telemetry));
 
     const QList<QJsonObject> records = receiver.records();
     QCOMPARE(errorsOf(records), QStringList());
@@ -387,16 +429,10 @@ void tst_OtlpExport::traceFileHasTheSameSpans()
     options.traceFile = dir.filePath(u"trace.jsonl"_s);
     Telemetry telemetry(options);
     const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
-    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
-    telemetry.flush();
-    QVERIFY(flushed.wait(10000));
+    QVERIFY(flush(telemetry));
     const QList<QJsonObject> records = decodeFile(options.traceFile);
     QCOMPARE(errorsOf(records), QStringList());
-    const QString toolResult = Test::jsonObject(run->stepResult(u"lookup"_s).transcript.at(3).as<FunctionResultEntry>()
-                                                    ->result.toUtf8())
-                                   .value(u"traceparent"_s)
-                                   .toString();
-    checkTree(spansOf(records), toolResult, {});
+    checkTree(spansOf(records), toolTraceparent(*run), {});
 }
 
 void tst_OtlpExport::programTracesIntoCollectorUnderTraceparent()
@@ -404,38 +440,30 @@ void tst_OtlpExport::programTracesIntoCollectorUnderTraceparent()
     // `switchboard run` as a CI job would: its trace under the job's span,
     // exported to a collector and written to a file.
     Receiver receiver;
-    QTemporaryDir dir;
-    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
-    QByteArray yaml = Test::TelemetryWorkflowYaml;
-    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
-    writeFile(workflow, yaml);
-    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
-    const QString traceFile = dir.filePath(u"trace.jsonl"_s);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(u"MISTRAL_API_KEY"_s);
-    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
-    env.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, receiver.url(QString()).toString());
-    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"x-tenant=ci"_s);
-    env.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
-    env.insert(u"TRACEPARENT"_s, u"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"_s);
-    const Test::ProgramRun run = Test::runProgram(
-        QStringLiteral(SWITCHBOARD_PROGRAM),
-        {u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"--trace"_s, traceFile, u"-q"_s},
-        env, dir.path());
+    ProgramWorkflow workflow;
+    const QString traceFile = workflow.dir.filePath(u"trace.jsonl"_s);
+    workflow.environment.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, receiver.url(QString()).toString());
+    workflow.environment.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"x-tenant=ci"_s);
+    workflow.environment.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
+    workflow.environment.insert(u"TRACEPARENT"_s, u"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"_s);
+    const Test::ProgramRun run = workflow.run({u"--trace"_s, traceFile, u"-q"_s});
     QCOMPARE(run.exitCode, 1);   // the writer step fails, as scripted
     const TraceContext parent =
         TraceContext::fromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 
     const QList<QJsonObject> received = receiver.records();
     QCOMPARE(errorsOf(received), QStringList());
-    QVERIFY(!received.isEmpty());
     QList<QJsonObject> traces;
+    int metrics = 0;
     for (const QJsonObject &record : received) {
         QCOMPARE(record.value(u"headers"_s).toObject().value(u"x-tenant"_s).toString(), u"ci"_s);
         QCOMPARE(record.value(u"resource"_s).toObject().value(u"service.name"_s).toString(), u"nightly-review"_s);
         if (record.value(u"signal"_s) == u"traces"_s)
             traces << record;
+        else
+            ++metrics;
     }
+    QCOMPARE(metrics, 1);
     const QList<QJsonObject> fromFile = decodeFile(traceFile);
     QCOMPARE(errorsOf(fromFile), QStringList());
     QCOMPARE(spansOf(fromFile).size(), 7);
@@ -461,25 +489,11 @@ void tst_OtlpExport::programWithoutConfigurationConnectsNowhere()
             socket->close();
         }
     });
-    QTemporaryDir dir;
-    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
-    QByteArray yaml = Test::TelemetryWorkflowYaml;
-    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
-    writeFile(workflow, yaml);
-    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &name : env.keys()) {
-        if (name.startsWith(u"OTEL_"_s) || name == u"TRACEPARENT"_s)
-            env.remove(name);
-    }
-    env.remove(u"MISTRAL_API_KEY"_s);
-    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
+    ProgramWorkflow workflow;
     // Everything but an endpoint.
-    env.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
-    env.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"authorization=Bearer%20x"_s);
-    const Test::ProgramRun run = Test::runProgram(
-        QStringLiteral(SWITCHBOARD_PROGRAM),
-        {u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"-q"_s}, env, dir.path());
+    workflow.environment.insert(u"OTEL_SERVICE_NAME"_s, u"nightly-review"_s);
+    workflow.environment.insert(u"OTEL_EXPORTER_OTLP_HEADERS"_s, u"authorization=Bearer%20x"_s);
+    const Test::ProgramRun run = workflow.run({u"-q"_s});
     QCOMPARE(run.exitCode, 1);
     QTest::qWait(100);
     QCOMPARE(connections, 0);
@@ -488,24 +502,14 @@ void tst_OtlpExport::programWithoutConfigurationConnectsNowhere()
 
 void tst_OtlpExport::programWithEndpointGoneSucceedsAsBefore()
 {
-    QTemporaryDir dir;
-    const QString workflow = dir.filePath(u"telemetry.yaml"_s);
-    QByteArray yaml = Test::TelemetryWorkflowYaml;
-    yaml.replace("version: 1\n", "version: 1\nemulator:\n  script: telemetry.script.yaml\n");
-    writeFile(workflow, yaml);
-    writeFile(dir.filePath(u"telemetry.script.yaml"_s), Test::TelemetryScriptYaml);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(u"MISTRAL_API_KEY"_s);
-    env.remove(u"SWITCHBOARD_SERVER_URL"_s);
-    const QStringList arguments{u"run"_s, workflow, u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR), u"--json"_s};
-    const Test::ProgramRun plain = Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM), arguments, env, dir.path());
-    env.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, Test::refusingUrl());
-    const Test::ProgramRun traced = Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM), arguments, env, dir.path());
+    ProgramWorkflow workflow;
+    const Test::ProgramRun plain = workflow.run({u"--json"_s});
+    workflow.environment.insert(u"OTEL_EXPORTER_OTLP_ENDPOINT"_s, Test::refusingUrl());
+    const Test::ProgramRun traced = workflow.run({u"--json"_s});
     QCOMPARE(traced.exitCode, plain.exitCode);
     QCOMPARE(traced.out, plain.out);
-    // One line says the export failed; the run's own messages are as they were.
-    QVERIFY2(traced.err.contains("exporting spans to http://127.0.0.1:")
-                 && traced.err.contains("Connection refused"),
+    // A line says the export failed; the run's own messages are as they were.
+    QVERIFY2(traced.err.contains("exporting spans to http://127.0.0.1:") && traced.err.contains("Connection refused"),
              traced.err.constData());
     QVERIFY2(!plain.err.contains("exporting"), plain.err.constData());
 }
