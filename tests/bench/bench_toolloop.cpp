@@ -11,9 +11,15 @@
 // wall and CPU time of this process per round trip. With --parallel P it
 // then runs P ConversationRuns of K round trips each at once on the same
 // event loop and prints the total wall time and peak RSS.
+//
+// With the OpenTelemetry variables set (OTEL_EXPORTER_OTLP_ENDPOINT, ...)
+// every run is traced (Switchboard::Telemetry), and the loop's figures
+// include flushing the last spans and the metrics; a TELEMETRY line says
+// how many spans were exported, dropped and failed.
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/telemetry.h>
 
 #include "benchutil.h"
 
@@ -42,8 +48,8 @@ struct Outcome
 };
 
 /// Runs `count` ConversationRuns at once, each expected to make `roundTrips` calls.
-Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, int count, const QString &model,
-                 int roundTrips)
+Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, Telemetry *telemetry, int count,
+                 const QString &model, int roundTrips)
 {
     StartConversationRequest request;
     request.inputs = u"Call noop until told to stop."_s;
@@ -63,6 +69,12 @@ Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, int coun
         run->setStartRequest(request);
         run->setClientTools({u"good/noop"_s});
         run->setPolicy(policy);
+        if (telemetry) {
+            WorkflowAgent agent;
+            agent.name = u"bench"_s;
+            agent.model = model;
+            telemetry->trace(run, agent);
+        }
         QObject::connect(run, &ConversationRun::toolInvocationFinished, run,
                          [&outcome](const FunctionCallEntry &, const FunctionResultEntry &, const Error &error) {
                              if (error.isError())
@@ -81,6 +93,13 @@ Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, int coun
         run->start();
     }
     QCoreApplication::exec();
+    if (telemetry) {
+        // The last batch and the metrics are part of the cost.
+        QObject::connect(telemetry, &Telemetry::flushed, QCoreApplication::instance(), &QCoreApplication::quit,
+                         Qt::SingleShotConnection);
+        telemetry->flush();
+        QCoreApplication::exec();
+    }
     outcome.wallSeconds = double(timer.nsecsElapsed()) / 1e9;
     outcome.cpuSeconds = cpuSeconds() - cpuBefore;
     return outcome;
@@ -124,9 +143,13 @@ int main(int argc, char **argv)
     PluginRegistry registry;
     registry.setSearchPaths({parser.value(pluginsOption)});
     registry.discover();
+    const TelemetryOptions telemetryOptions = TelemetryOptions::fromEnvironment();
+    std::unique_ptr<Telemetry> telemetry;
+    if (telemetryOptions.isEnabled())
+        telemetry = std::make_unique<Telemetry>(telemetryOptions);
 
     // --round-trips 0 measures the parallel runs alone, in a fresh process.
-    const Outcome sequential = roundTrips > 0 ? runLoops(client, registry, 1, parser.value(modelOption), roundTrips)
+    const Outcome sequential = roundTrips > 0 ? runLoops(client, registry, telemetry.get(), 1, parser.value(modelOption), roundTrips)
                                               : Outcome();
     if (roundTrips > 0) {
         std::printf("RESULT client=switchboard round_trips=%lld wall_s=%.4f ms_per_round_trip=%.4f cpu_s=%.4f "
@@ -135,13 +158,19 @@ int main(int argc, char **argv)
                     sequential.cpuSeconds, sequential.cpuSeconds * 1e3 / double(roundTrips), peakRssMB());
         std::fflush(stdout);
     }
+    if (telemetry) {
+        std::printf("TELEMETRY exported=%lld dropped=%lld failed=%lld\n", telemetry->exportedSpans(),
+                    telemetry->droppedSpans(), telemetry->failedSpans());
+        std::fflush(stdout);
+    }
     if (sequential.failed || sequential.roundTrips != roundTrips) {
         std::fprintf(stderr, "expected %d round trips, got %lld\n", roundTrips, sequential.roundTrips);
         return 1;
     }
     if (parallel > 0) {
         const double rssBefore = peakRssMB();
-        const Outcome all = runLoops(client, registry, parallel, parser.value(parallelModelOption), parallelRoundTrips);
+        const Outcome all = runLoops(client, registry, telemetry.get(), parallel, parser.value(parallelModelOption),
+                                     parallelRoundTrips);
         std::printf("PARALLEL runs=%d round_trips_each=%d total_s=%.4f cpu_s=%.4f "
                     "peak_rss_mb=%.1f peak_rss_before_mb=%.1f\n",
                     parallel, parallelRoundTrips, all.wallSeconds, all.cpuSeconds, peakRssMB(), rssBefore);

@@ -9,7 +9,11 @@
 # official TypeScript SDK), each under /usr/bin/time, and prints the time
 # and the client process's CPU per round trip, and the ratios. Then
 # bench_toolloop runs PARALLEL ConversationRuns of ROUND_TRIPS_EACH round
-# trips at once on one event loop. Figures: BENCHMARKS.md, "Tool loop".
+# trips at once on one event loop. Then the cost of tracing: bench_toolloop's
+# sequential loop without tracing and traced (OpenTelemetry, OTLP/HTTP JSON to
+# a local receiver, tests/telemetry/otlp_receiver.mjs, which decodes every
+# request), alternately, twice each. Figures: BENCHMARKS.md, "Tool loop" and
+# "Tracing".
 
 source "$(dirname "$0")/bench-common.sh"
 ROUND_TRIPS=${2:-1000}
@@ -42,6 +46,30 @@ timed sdk node "$BENCH_SRC/bench_toolloop_sdk.mjs" "$URL" "$ROUND_TRIPS" bench-s
 timed parallel "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips 0 \
     --parallel "$PARALLEL" --parallel-round-trips "$EACH"
 
+# The OTLP receiver, with the OpenTelemetry JavaScript packages the
+# telemetry tests install (test telemetry_otlp_install); it ends when fd 9 closes.
+OTLP_PREFIX=$BUILD/tests/telemetry/node
+if [ ! -d "$OTLP_PREFIX/node_modules/@opentelemetry/otlp-transformer" ]; then
+    ctest --test-dir "$BUILD" -R '^telemetry_otlp_install$' --output-on-failure >/dev/null
+fi
+mkfifo "$WORK/receiver.in"
+node "$BENCH_SRC/../telemetry/otlp_receiver.mjs" "$OTLP_PREFIX" "$WORK/otlp.jsonl" <"$WORK/receiver.in" \
+    >"$WORK/receiver.out" &
+exec 9>"$WORK/receiver.in"
+RECEIVER=
+for _ in $(seq 100); do
+    RECEIVER=$(head -n1 "$WORK/receiver.out" 2>/dev/null || true)
+    [ -n "$RECEIVER" ] && break
+    sleep 0.1
+done
+[ -n "$RECEIVER" ] || { echo "the OTLP receiver did not start" >&2; exit 1; }
+for round in 1 2; do
+    timed "untraced$round" "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
+    timed "traced$round" env OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench-toolloop \
+        "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
+done
+exec 9>&-
+
 echo
 echo "$ROUND_TRIPS sequential round trips (client process; the emulator is a separate process):"
 printf '%-12s %8s %10s %12s %14s %16s %12s\n' client "wall s" "ms/trip" "loop CPU s" "loop CPU ms/trip" \
@@ -64,3 +92,21 @@ awk -v wa="$(field switchboard ms_per_round_trip)" -v wb="$(field sdk ms_per_rou
 echo
 sed -n 's/^PARALLEL /Parallel runs on one event loop (bench_toolloop): /p' "$WORK/parallel.out"
 echo "  process: $(sed -n 's/^TIME //p' "$WORK/parallel.time"), $(sed -n 's/^EMULATOR/emulator/p' "$WORK/parallel.time")"
+
+echo
+echo "Tracing: $ROUND_TRIPS sequential round trips without tracing and traced to a local OTLP receiver:"
+printf '%-12s %10s %16s %20s   %s\n' run "ms/trip" "loop CPU ms/trip" "process CPU ms/trip" "spans"
+for name in untraced1 traced1 untraced2 traced2; do
+    process=$(awk -v u="$(field $name user_s)" -v s="$(field $name sys_s)" -v n="$ROUND_TRIPS" \
+        'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
+    spans=$(sed -n 's/^TELEMETRY //p' "$WORK/$name.out")
+    printf '%-12s %10s %16s %20s   %s\n' "$name" "$(field $name ms_per_round_trip)" \
+        "$(field $name cpu_ms_per_round_trip)" "$process" "${spans:--}"
+done
+decoded=$(grep -c '"signal":"traces"' "$WORK/otlp.jsonl" || true)
+errors=$(grep -c '"error"' "$WORK/otlp.jsonl" || true)
+awk -v a="$(field untraced1 cpu_ms_per_round_trip)" -v b="$(field untraced2 cpu_ms_per_round_trip)" \
+    -v c="$(field traced1 cpu_ms_per_round_trip)" -v d="$(field traced2 cpu_ms_per_round_trip)" \
+    -v e="$decoded" -v f="$errors" \
+    'BEGIN { printf "ratio traced/untraced, loop CPU per round trip: %.3f (aim <= 1.05); receiver: %d export requests decoded, %d errors\n",
+             (c + d) / (a + b), e, f }'
