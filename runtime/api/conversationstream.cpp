@@ -38,8 +38,6 @@ public:
     std::optional<ConversationUsage> usage;
     std::optional<ResponseErrorEvent> responseError;
     bool complete = false;      // conversation.response.done arrived
-    bool finished = false;
-    Error failure;   // the error the stream finished with
 };
 
 void ConversationStreamPrivate::onResponseStarted(const QByteArray &contentType)
@@ -57,7 +55,7 @@ void ConversationStreamPrivate::onResponseStarted(const QByteArray &contentType)
 void ConversationStreamPrivate::onData(const QByteArray &bytes)
 {
     parser.feed(bytes, [this](SseEvent &&event) { onEvent(std::move(event)); });
-    if (parser.hasError() && !finished) {
+    if (parser.hasError() && !q->isFinished()) {
         Error error = parser.error();
         error.prependContext(QStringLiteral("%1: after event %2").arg(call->description()).arg(eventCount));
         call->fail(error);
@@ -66,7 +64,7 @@ void ConversationStreamPrivate::onData(const QByteArray &bytes)
 
 void ConversationStreamPrivate::onEvent(SseEvent &&sse)
 {
-    if (finished)
+    if (q->isFinished())
         return;
     if (complete) {
         qCWarning(lcSse).noquote() << call->description() << "ignored an event after conversation.response.done:"
@@ -91,9 +89,14 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
     builder.add(*event);
     if (retainEvents)
         events.append(*event);
-    if (const ResponseStartedEvent *started = event->as<ResponseStartedEvent>())
-        conversationId = started->conversationId;
-    else if (const ResponseDoneEvent *done = event->as<ResponseDoneEvent>()) {
+    if (const ResponseStartedEvent *started = event->as<ResponseStartedEvent>()) {
+        if (started->conversationId != conversationId) {
+            conversationId = started->conversationId;
+            Q_EMIT q->conversationIdChanged(conversationId);
+            if (q->isFinished())
+                return;
+        }
+    } else if (const ResponseDoneEvent *done = event->as<ResponseDoneEvent>()) {
         usage = done->usage;
         complete = true;
     } else if (const ResponseErrorEvent *errorEvent = event->as<ResponseErrorEvent>())
@@ -128,7 +131,7 @@ void ConversationStreamPrivate::dispatch(const ConversationEvent &event)
                 Q_EMIT q->responseError(payload);
         },
         event.value);
-    if (!finished)
+    if (!q->isFinished())
         Q_EMIT q->eventReceived(event);
 }
 
@@ -184,19 +187,13 @@ void ConversationStreamPrivate::onSucceeded()
     finish(Error());
 }
 
-void ConversationStreamPrivate::finish(const Error &error_)
+void ConversationStreamPrivate::finish(const Error &error)
 {
-    if (finished)
-        return;
-    finished = true;
-    failure = error_;
-    if (failure.isError())
-        Q_EMIT q->errorOccurred(failure);
-    Q_EMIT q->finished();
+    q->finish(error);
 }
 
 ConversationStream::ConversationStream(Http::HttpCall *call, qsizetype maxEventSize, QObject *parent)
-    : QObject(parent)
+    : Operation(parent)
     , d(std::make_unique<ConversationStreamPrivate>(this, call, maxEventSize))
 {
     call->setParent(this);
@@ -211,19 +208,19 @@ ConversationStream::ConversationStream(Http::HttpCall *call, qsizetype maxEventS
         static_cast<void>(d->parser.finish());
         Q_EMIT retryScheduled(attempt, delayMs, error);
     });
-    call->start();
+    start();
 }
 
 ConversationStream::~ConversationStream() = default;
 
-bool ConversationStream::isFinished() const
+void ConversationStream::doStart()
 {
-    return d->finished;
+    d->call->start();
 }
 
-Error ConversationStream::error() const
+void ConversationStream::doAbort()
 {
-    return d->failure;
+    d->call->abort();   // reports the cancel through failed()
 }
 
 QString ConversationStream::conversationId() const
@@ -274,11 +271,6 @@ int ConversationStream::attempts() const
 QString ConversationStream::description() const
 {
     return d->call->description();
-}
-
-void ConversationStream::abort()
-{
-    d->call->abort();
 }
 
 } // namespace Switchboard

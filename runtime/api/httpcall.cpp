@@ -75,7 +75,7 @@ QString HttpCall::description() const
 void HttpCall::start()
 {
     m_sinceFirstAttempt.start();
-    QMetaObject::invokeMethod(this, &HttpCall::sendAttempt, Qt::QueuedConnection);
+    sendAttempt();
 }
 
 void HttpCall::sendAttempt()

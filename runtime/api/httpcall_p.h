@@ -22,8 +22,7 @@ class DirectHttpReply;
 
 /// One request to the API, with its retries and timeouts. Shared by the
 /// operation objects (ApiReply, ConversationStream), which only interpret the
-/// body. Never emits from start(); emits exactly one of succeeded() and
-/// failed() in the end.
+/// body. Emits exactly one of succeeded() and failed() in the end.
 class HttpCall : public QObject
 {
     Q_OBJECT
@@ -52,7 +51,8 @@ public:
              int inactivityTimeoutMs, QObject *parent = nullptr);
     ~HttpCall() override;
 
-    /// Sends the first attempt on the next turn of the event loop.
+    /// Sends the first attempt now: call it from the event loop (the
+    /// operation's Operation::doStart()), as a failure may be reported at once.
     void start();
     /// Ends the call with Error::Canceled (through failed()).
     void abort();

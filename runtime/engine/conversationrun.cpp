@@ -94,7 +94,7 @@ public:
     void startInvocation(Call &call);
     void sendResults();
     Call *findPending(const QString &toolCallId);
-    void fail(Error error);
+    void fail(const Error &failure);
     void succeed();
     void cancelTools();
     void setConversationId(const QString &id);
@@ -131,10 +131,7 @@ public:
     // turn), and put in the transcript, once, if the run fails instead.
     QList<Entry> unsettledOutputs;
 
-    bool started = false;
-    bool finished = false;
     bool stopAfterTurn = false;
-    Error error;
 };
 
 Result<void> ConversationRunPrivate::prepareTools()
@@ -287,7 +284,7 @@ void ConversationRunPrivate::onStreamFinished(ConversationStream *finishedStream
     finishedStream->deleteLater();
     if (stream == finishedStream)
         stream = nullptr;
-    if (finished)
+    if (q->isFinished())
         return;
     if (const std::optional<ConversationUsage> turnUsage = finishedStream->usage())
         usage += *turnUsage;
@@ -331,7 +328,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
             turnCalls.append(*call);
     }
     Q_EMIT q->turnFinished(turn);
-    if (finished)
+    if (q->isFinished())
         return;
 
     const bool handedOff = !outputs.isEmpty() && outputs.constLast().is<AgentHandoffEntry>();
@@ -376,7 +373,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
         call.toolName = toolByModelName.value(entry.name);
         calls.append(call);
         Q_EMIT q->functionCallReady(entry, turn);
-        if (finished)
+        if (q->isFinished())
             return;
     }
     QList<ConfirmationRequest> asks;
@@ -410,7 +407,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
         // Answered in the slot, the last answer may have sent the results
         // already (the next turn has begun): pumping again would send an
         // empty append besides.
-        if (finished || turn != callsTurn)
+        if (q->isFinished() || turn != callsTurn)
             return;
     }
     pump();
@@ -440,13 +437,13 @@ void ConversationRunPrivate::settle(Call &call, const QString &result)
 void ConversationRunPrivate::pump()
 {
     // No calls: their results went already; there is nothing to send.
-    if (finished || calls.isEmpty())
+    if (q->isFinished() || calls.isEmpty())
         return;
     int running = 0;
     for (const Call &call : std::as_const(calls))
         running += call.state == Call::State::Running;
     for (Call &call : calls) {
-        if (finished)
+        if (q->isFinished())
             return;
         if (call.state != Call::State::Ready)
             continue;
@@ -472,7 +469,7 @@ void ConversationRunPrivate::pump()
         ++running;
         startInvocation(call);
     }
-    if (finished)
+    if (q->isFinished())
         return;
     for (const Call &call : std::as_const(calls)) {
         if (call.state != Call::State::Done)
@@ -505,13 +502,13 @@ void ConversationRunPrivate::startInvocation(Call &call)
     // plugin's ToolCall (tracecontext.h).
     TraceScope trace;
     Q_EMIT q->toolInvocationStarted(invoked, turn);
-    if (finished)
+    if (q->isFinished())
         return;
     ToolInvocation *invocation = registry->invoke(call.toolName, arguments, toolCallId, options, q);
     call.invocation = invocation;
     QObject::connect(invocation, &ToolInvocation::finished, q, [this, invocation, toolCallId, callTurn] {
         invocation->deleteLater();
-        if (finished || callTurn != turn)
+        if (q->isFinished() || callTurn != turn)
             return;
         Call *current = nullptr;
         for (Call &candidate : calls) {
@@ -564,7 +561,7 @@ void ConversationRunPrivate::recover(const Error &cause)
     reply->setParent(q);
     QObject::connect(reply, &ApiReply::finished, q, [this, reply, cause] {
         reply->deleteLater();
-        if (finished)
+        if (q->isFinished())
             return;
         if (reply->hasError()) {
             Error unrecoverable = cause;
@@ -673,39 +670,34 @@ void ConversationRunPrivate::cancelTools()
 {
     for (Call &call : calls) {
         if (call.invocation && !call.invocation->isFinished())
-            call.invocation->cancel();
+            call.invocation->abort();
     }
 }
 
-void ConversationRunPrivate::fail(Error failure)
+void ConversationRunPrivate::fail(const Error &failure)
 {
-    if (finished)
-        return;
-    finished = true;
-    error = std::move(failure);
-    cancelTools();
-    if (stream) {
-        // Read before the abort, whose finished() finds the run over and
-        // adds nothing: what arrived joins the transcript here, once.
-        QPointer<ConversationStream> open = stream;
-        stream = nullptr;
-        if (const QList<Entry> received = open->entries(); !received.isEmpty())
-            unsettledOutputs = received;
-        open->abort();
-    }
-    transcript.append(unsettledOutputs);
-    unsettledOutputs.clear();
-    qCDebug(lcRun).noquote() << "run failed:" << error.message;
-    Q_EMIT q->errorOccurred(error);
-    Q_EMIT q->finished();
+    // The run is over before its tools and stream are stopped: their
+    // callbacks, some synchronous, find it finished and add nothing.
+    q->finish(failure, [this] {
+        cancelTools();
+        if (stream) {
+            // Read before the abort, whose finished() finds the run over and
+            // adds nothing: what arrived joins the transcript here, once.
+            QPointer<ConversationStream> open = stream;
+            stream = nullptr;
+            if (const QList<Entry> received = open->entries(); !received.isEmpty())
+                unsettledOutputs = received;
+            open->abort();
+        }
+        transcript.append(unsettledOutputs);
+        unsettledOutputs.clear();
+        qCDebug(lcRun).noquote() << "run failed:" << q->error().message;
+    });
 }
 
 void ConversationRunPrivate::succeed()
 {
-    if (finished)
-        return;
-    finished = true;
-    Q_EMIT q->finished();
+    q->finish();
 }
 
 void ConversationRunPrivate::setConversationId(const QString &id)
@@ -717,7 +709,7 @@ void ConversationRunPrivate::setConversationId(const QString &id)
 }
 
 ConversationRun::ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent)
-    : QObject(parent)
+    : Operation(parent)
     , d(std::make_unique<ConversationRunPrivate>(this))
 {
     d->client = client;
@@ -726,7 +718,7 @@ ConversationRun::ConversationRun(ConversationsClient *client, PluginRegistry *re
 
 ConversationRun::~ConversationRun()
 {
-    d->finished = true;   // no signal from a run being destroyed
+    finishQuietly();   // no signal from a run being destroyed
     d->cancelTools();
 }
 
@@ -763,16 +755,6 @@ void ConversationRun::setPolicy(const RunPolicy &policy)
 RunPolicy ConversationRun::policy() const
 {
     return d->policy;
-}
-
-bool ConversationRun::isFinished() const
-{
-    return d->finished;
-}
-
-Error ConversationRun::error() const
-{
-    return d->error;
 }
 
 QString ConversationRun::conversationId() const
@@ -819,34 +801,21 @@ ConversationsClient *ConversationRun::client() const
     return d->client;
 }
 
-void ConversationRun::start()
+void ConversationRun::doStart()
 {
-    if (d->started)
+    if (!d->client) {
+        d->fail(Error(Error::Code::NetworkError, u"the run has no ConversationsClient"_s));
         return;
-    d->started = true;
-    // Everything is reported from the event loop, even a setup error.
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            if (d->finished)
-                return;
-            if (!d->client) {
-                d->fail(Error(Error::Code::NetworkError, u"the run has no ConversationsClient"_s));
-                return;
-            }
-            if (const Result<void> tools = d->prepareTools(); !tools) {
-                d->fail(tools.error());
-                return;
-            }
-            d->sendFirstTurn();
-        },
-        Qt::QueuedConnection);
+    }
+    if (const Result<void> tools = d->prepareTools(); !tools) {
+        d->fail(tools.error());
+        return;
+    }
+    d->sendFirstTurn();
 }
 
-void ConversationRun::abort()
+void ConversationRun::doAbort()
 {
-    if (d->finished)
-        return;
     d->fail(Error(Error::Code::Canceled, d->turn > 0 ? QStringLiteral("aborted during turn %1").arg(d->turn)
                                                      : u"aborted before the first turn"_s));
 }
@@ -855,7 +824,7 @@ void ConversationRun::stopAfterTurn()
 {
     d->stopAfterTurn = true;
     // Waiting for confirmations or tools means the turn's stream is over.
-    if (!d->finished && !d->stream && d->started && !d->calls.isEmpty())
+    if (!isFinished() && !d->stream && isStarted() && !d->calls.isEmpty())
         d->fail(Error(Error::Code::Canceled,
                       QStringLiteral("stopped after turn %1 as asked; its function calls were not all run").arg(d->turn)));
 }
@@ -863,7 +832,7 @@ void ConversationRun::stopAfterTurn()
 void ConversationRun::approve(const QString &toolCallId, const QJsonObject &editedArguments)
 {
     ConversationRunPrivate::Call *call = d->findPending(toolCallId);
-    if (!call || d->finished)
+    if (!call || isFinished())
         return;
     if (call->serverSide) {
         call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Allow};
@@ -879,7 +848,7 @@ void ConversationRun::approve(const QString &toolCallId, const QJsonObject &edit
 void ConversationRun::deny(const QString &toolCallId, const QString &reason)
 {
     ConversationRunPrivate::Call *call = d->findPending(toolCallId);
-    if (!call || d->finished)
+    if (!call || isFinished())
         return;
     if (call->serverSide) {
         call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Deny};

@@ -504,7 +504,7 @@ Result<ToolPlugin *> PluginRegistry::load(const QString &pluginId)
 ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue &rawArguments,
                                        const QString &toolCallId, const ToolInvocationOptions &options, QObject *parent)
 {
-    auto *outer = new ToolInvocation(parent);
+    auto *outer = new PendingToolInvocation(parent);
 
     auto tool = findTool(toolName);
     if (!tool) {
@@ -576,7 +576,7 @@ ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue
         if (innerGuard) {
             QObject::disconnect(innerGuard, nullptr, outer, nullptr);
             if (cancelInner)
-                innerGuard->cancel();
+                innerGuard->abort();
         }
         QObject::disconnect(outer, &ToolInvocation::cancelRequested, outer, nullptr);
         outer->emitOutcome(outcome);

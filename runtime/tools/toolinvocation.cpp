@@ -6,7 +6,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QPointer>
 #include <QPromise>
 #include <QThreadPool>
 
@@ -28,24 +27,21 @@ class ToolInvocationPrivate
 public:
     ToolCancellationToken token;
     bool outcomeRecorded = false;   // emitResult()/emitError() was called
-    bool finished = false;          // finished() was emitted
-    Error error;
+    Error error;                    // the reported failure
     QJsonValue result;
 };
 
-ToolInvocation::ToolInvocation(QObject *parent) : QObject(parent), d(std::make_unique<ToolInvocationPrivate>()) {}
+ToolInvocation::ToolInvocation(QObject *parent) : Operation(parent), d(std::make_unique<ToolInvocationPrivate>())
+{
+    start();   // running from its creation on: the tool began its work in invoke()
+}
 
 ToolInvocation::~ToolInvocation()
 {
     // A worker still running for this invocation has nobody to report to: ask
     // it to stop (without the signal; the object is going away).
-    if (!d->finished)
+    if (!isFinished())
         d->token.m_flag->store(true, std::memory_order_relaxed);
-}
-
-bool ToolInvocation::isFinished() const
-{
-    return d->finished;
 }
 
 bool ToolInvocation::isCancelRequested() const
@@ -56,11 +52,6 @@ bool ToolInvocation::isCancelRequested() const
 ToolCancellationToken ToolInvocation::cancellationToken() const
 {
     return d->token;
-}
-
-Error ToolInvocation::error() const
-{
-    return d->error;
 }
 
 QJsonValue ToolInvocation::result() const
@@ -106,10 +97,7 @@ void ToolInvocation::emitResult(const QJsonValue &result)
     }
     d->outcomeRecorded = true;
     d->result = result;
-    QMetaObject::invokeMethod(this, [this] {
-        d->finished = true;
-        Q_EMIT finished(QPrivateSignal());
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, [this] { finish(); }, Qt::QueuedConnection);
 }
 
 void ToolInvocation::emitError(const Error &error)
@@ -124,13 +112,7 @@ void ToolInvocation::emitError(const Error &error)
         d->error.code = Error::Code::ToolFailed;
     if (d->error.message.isEmpty())
         d->error.message = u"the tool failed without saying why"_s;
-    QMetaObject::invokeMethod(this, [this] {
-        d->finished = true;
-        const QPointer<ToolInvocation> guard(this);
-        Q_EMIT errorOccurred(d->error, QPrivateSignal());
-        if (guard)
-            Q_EMIT finished(QPrivateSignal());
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, [this] { finish(d->error); }, Qt::QueuedConnection);
 }
 
 void ToolInvocation::emitOutcome(const ToolOutcome &outcome)
@@ -141,17 +123,17 @@ void ToolInvocation::emitOutcome(const ToolOutcome &outcome)
         emitError(outcome.error());
 }
 
-void ToolInvocation::cancel()
+void ToolInvocation::doAbort()
 {
-    if (d->finished || d->token.isCancelRequested())
+    if (d->token.isCancelRequested())
         return;
     d->token.m_flag->store(true, std::memory_order_relaxed);
-    Q_EMIT cancelRequested();
+    Q_EMIT cancelRequested(QPrivateSignal());
 }
 
 ToolInvocation *ToolInvocation::fromOutcome(const ToolOutcome &outcome, QObject *parent)
 {
-    auto *invocation = new ToolInvocation(parent);
+    auto *invocation = new PendingToolInvocation(parent);
     invocation->emitOutcome(outcome);
     return invocation;
 }
@@ -168,7 +150,7 @@ ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome()> fun
 ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome(const ToolCancellationToken &)> function,
                                                 QObject *parent, QThreadPool *pool)
 {
-    auto *invocation = new ToolInvocation(parent);
+    auto *invocation = new PendingToolInvocation(parent);
     if (!function) {
         invocation->emitError(Error(Error::Code::ToolFailed, u"the tool has no function to run"_s));
         return invocation;
@@ -203,5 +185,9 @@ ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome(const 
         });
     return invocation;
 }
+
+PendingToolInvocation::PendingToolInvocation(QObject *parent) : ToolInvocation(parent) {}
+
+PendingToolInvocation::~PendingToolInvocation() = default;
 
 } // namespace Switchboard

@@ -320,6 +320,7 @@ public:
     void finishStep(int index, StepResult::Status status, const Error &error);
     void failStep(int index, const Error &cause);
     void failRun(const Error &error);
+    QStringList runningSteps() const;
     void cancelRemaining();
     void succeed();
     Result<QJsonObject> renderOutputs() const;
@@ -336,11 +337,8 @@ public:
 
     QList<Step> steps;                 // parallel to workflow.steps
     QJsonObject outputs;
-    bool started = false;
-    bool finished = false;
     bool scheduling = false;
     bool scheduleAgain = false;
-    Error error;
 };
 
 int WorkflowRunPrivate::indexOf(const QString &stepId) const
@@ -518,11 +516,11 @@ void WorkflowRunPrivate::schedule()
     scheduling = true;
     do {
         scheduleAgain = false;
-        if (!finished && scheduleOnce())
+        if (!q->isFinished() && scheduleOnce())
             scheduleAgain = true;
-    } while (scheduleAgain && !finished);
+    } while (scheduleAgain && !q->isFinished());
     scheduling = false;
-    if (finished)
+    if (q->isFinished())
         return;
     if (std::all_of(steps.cbegin(), steps.cend(), [](const Step &step) { return isTerminal(step.result.status); }))
         succeed();
@@ -530,7 +528,7 @@ void WorkflowRunPrivate::schedule()
 
 bool WorkflowRunPrivate::scheduleOnce()
 {
-    for (qsizetype i = 0; i < steps.size() && !finished; ++i) {
+    for (qsizetype i = 0; i < steps.size() && !q->isFinished(); ++i) {
         Step &step = steps[i];
         if (step.result.status != StepResult::Status::Pending)
             continue;
@@ -750,12 +748,25 @@ Result<ConversationRun *> WorkflowRunPrivate::makeRun(int index)
     return run.release();
 }
 
+QStringList WorkflowRunPrivate::runningSteps() const
+{
+    QStringList running;
+    for (const Step &step : steps) {
+        if (step.result.status == StepResult::Status::Running)
+            running << step.result.stepId;
+    }
+    return running;
+}
+
 void WorkflowRunPrivate::startStep(int index)
 {
     Step &step = steps[index];
     const QString id = step.result.stepId;
     step.result.status = StepResult::Status::Running;
     step.timer.start();
+    Q_EMIT q->runningStepsChanged(runningSteps());
+    if (q->isFinished() || steps.at(index).result.status != StepResult::Status::Running)
+        return;   // aborted from a slot of runningStepsChanged
     const Result<ConversationRun *> made = makeRun(index);
     if (!made) {
         failStep(index, made.error());
@@ -776,7 +787,7 @@ void WorkflowRunPrivate::startStep(int index)
     QObject::connect(run, &ConversationRun::finished, q, [this, index] { onStepFinished(index); });
     qCDebug(lcWorkflowRun).noquote() << "step" << id << "starts";
     Q_EMIT q->stepStarted(id, run);
-    if (finished || steps.at(index).result.status != StepResult::Status::Running)
+    if (q->isFinished() || steps.at(index).result.status != StepResult::Status::Running)
         return;   // aborted from a slot of stepStarted
     run->start();
 }
@@ -796,7 +807,7 @@ void WorkflowRunPrivate::onStepFinished(int index)
     result.toolCalls = int(std::count_if(result.transcript.cbegin(), result.transcript.cend(),
                                          [](const Entry &entry) { return entry.is<FunctionCallEntry>(); }));
     if (run->error().isError()) {
-        if (run->error().code == Error::Code::Canceled && finished) {
+        if (run->error().code == Error::Code::Canceled && q->isFinished()) {
             finishStep(index, StepResult::Status::Canceled, run->error());
             return;
         }
@@ -819,7 +830,10 @@ void WorkflowRunPrivate::onStepFinished(int index)
 void WorkflowRunPrivate::finishStep(int index, StepResult::Status status, const Error &stepError)
 {
     Step &step = steps[index];
+    const bool wasRunning = step.result.status == StepResult::Status::Running;
     step.result.status = status;
+    if (wasRunning)
+        Q_EMIT q->runningStepsChanged(runningSteps());
     step.result.error = stepError;
     step.result.durationMs = step.timer.isValid() ? step.timer.elapsed() : 0;
     qCDebug(lcWorkflowRun).noquote() << "step" << step.result.stepId << StepResult::statusName(status);
@@ -830,7 +844,7 @@ void WorkflowRunPrivate::failStep(int index, const Error &cause)
 {
     const WorkflowStep &definition = workflow.steps.at(index);
     finishStep(index, StepResult::Status::Failed, cause);
-    if (finished)
+    if (q->isFinished())
         return;
     if (definition.continueOnError) {
         schedule();
@@ -862,14 +876,12 @@ void WorkflowRunPrivate::cancelRemaining()
 
 void WorkflowRunPrivate::failRun(const Error &failure)
 {
-    if (finished)
-        return;
-    finished = true;
-    error = failure;
-    cancelRemaining();
-    qCDebug(lcWorkflowRun).noquote() << "run failed:" << error.toString();
-    Q_EMIT q->errorOccurred(error);
-    Q_EMIT q->finished();
+    // The run is over before its steps are stopped: their runs report back
+    // synchronously and find it finished (so their steps count as canceled).
+    q->finish(failure, [this] {
+        cancelRemaining();
+        qCDebug(lcWorkflowRun).noquote() << "run failed:" << q->error().toString();
+    });
 }
 
 Result<QJsonObject> WorkflowRunPrivate::renderOutputs() const
@@ -905,7 +917,7 @@ Result<QJsonObject> WorkflowRunPrivate::renderOutputs() const
 
 void WorkflowRunPrivate::succeed()
 {
-    if (finished)
+    if (q->isFinished())
         return;
     const Result<QJsonObject> rendered = renderOutputs();
     if (!rendered) {
@@ -913,14 +925,13 @@ void WorkflowRunPrivate::succeed()
         return;
     }
     outputs = *rendered;
-    finished = true;
     qCDebug(lcWorkflowRun) << "run finished";
-    Q_EMIT q->finished();
+    q->finish(Error(), [this] { Q_EMIT q->outputsChanged(outputs); });
 }
 
 WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
                          QObject *parent)
-    : QObject(parent)
+    : Operation(parent)
     , d(std::make_unique<WorkflowRunPrivate>(this))
 {
     d->workflow = workflow;
@@ -937,7 +948,7 @@ WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, 
 
 WorkflowRun::~WorkflowRun()
 {
-    d->finished = true;   // no signal from a run being destroyed
+    finishQuietly();   // no signal from a run being destroyed
     // The step runs' connections reach into d: they go first, not in ~QObject after d.
     for (WorkflowRunPrivate::Step &step : d->steps)
         delete step.run.data();
@@ -963,19 +974,14 @@ void WorkflowRun::setPluginConfiguration(const QString &pluginId, const QJsonObj
     d->pluginConfigurations.insert(pluginId, configuration);
 }
 
-bool WorkflowRun::isFinished() const
-{
-    return d->finished;
-}
-
-Error WorkflowRun::error() const
-{
-    return d->error;
-}
-
 QJsonObject WorkflowRun::outputs() const
 {
     return d->outputs;
+}
+
+QStringList WorkflowRun::runningSteps() const
+{
+    return d->runningSteps();
 }
 
 StepResult WorkflowRun::stepResult(const QString &stepId) const
@@ -998,47 +1004,30 @@ ConversationRun *WorkflowRun::conversationRun(const QString &stepId) const
     return index >= 0 ? d->steps.at(index).run.data() : nullptr;
 }
 
-void WorkflowRun::start()
+void WorkflowRun::doStart()
 {
-    if (d->started)
+    if (!d->client) {
+        d->failRun(Error(Error::Code::NetworkError, u"the workflow run has no ConversationsClient"_s));
         return;
-    d->started = true;
-    // Everything is reported from the event loop, even a setup error.
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            if (d->finished)
-                return;
-            if (!d->client) {
-                d->failRun(Error(Error::Code::NetworkError, u"the workflow run has no ConversationsClient"_s));
-                return;
-            }
-            if (const Result<void> checked = d->checkWorkflow(); !checked) {
-                d->failRun(checked.error());
-                return;
-            }
-            if (const Result<void> checked = d->checkInputs(); !checked) {
-                d->failRun(checked.error());
-                return;
-            }
-            if (const Result<void> configured = d->configurePlugins(); !configured) {
-                d->failRun(configured.error());
-                return;
-            }
-            d->schedule();
-        },
-        Qt::QueuedConnection);
+    }
+    if (const Result<void> checked = d->checkWorkflow(); !checked) {
+        d->failRun(checked.error());
+        return;
+    }
+    if (const Result<void> checked = d->checkInputs(); !checked) {
+        d->failRun(checked.error());
+        return;
+    }
+    if (const Result<void> configured = d->configurePlugins(); !configured) {
+        d->failRun(configured.error());
+        return;
+    }
+    d->schedule();
 }
 
-void WorkflowRun::abort()
+void WorkflowRun::doAbort()
 {
-    if (d->finished)
-        return;
-    QStringList running;
-    for (const WorkflowRunPrivate::Step &step : std::as_const(d->steps)) {
-        if (step.result.status == StepResult::Status::Running)
-            running << step.result.stepId;
-    }
+    const QStringList running = d->runningSteps();
     QString message = u"aborted before a step was running"_s;
     if (running.size() == 1)
         message = u"aborted while step %1 was running"_s.arg(quotedList(running));

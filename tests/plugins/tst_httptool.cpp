@@ -608,7 +608,7 @@ void tst_HttpTool::cancel()
                                            json(substitute(R"j({"url":"http://127.0.0.1:{PORT}/stall"})j")), {});
     QSignalSpy finished(invocation, &ToolInvocation::finished);
     QTRY_VERIFY(m_server->requestCount() > 0);
-    invocation->cancel();
+    invocation->abort();
     QVERIFY(finished.wait(5000));
     QCOMPARE(finished.size(), 1);
     QCOMPARE(invocation->error().code, Error::Code::Canceled);

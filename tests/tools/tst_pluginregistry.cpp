@@ -423,7 +423,7 @@ void tst_PluginRegistry::cancel()
     std::unique_ptr<ToolInvocation> invocation(registry->invoke(u"sleep"_s, QJsonValue(u"{}"_s)));
     QSignalSpy finished(invocation.get(), &ToolInvocation::finished);
     QTest::qWait(10);
-    invocation->cancel();
+    invocation->abort();
     QVERIFY(finished.wait(5000));
     QTest::qWait(10);
     QCOMPARE(finished.size(), 1);
@@ -439,7 +439,7 @@ void tst_PluginRegistry::cancelAfterFinish()
     QSignalSpy finished(invocation.get(), &ToolInvocation::finished);
     QSignalSpy failed(invocation.get(), &ToolInvocation::errorOccurred);
     QVERIFY(finished.wait(5000));
-    invocation->cancel();
+    invocation->abort();
     QTest::qWait(20);
     QCOMPARE(finished.size(), 1);
     QCOMPARE(failed.size(), 0);

@@ -28,6 +28,7 @@ private Q_SLOTS:
     void finishedExactlyOnce();
     void nothingSynchronous();
     void cancel();
+    void deprecatedCancelIsAbort();
     void resultText_data();
     void resultText();
     void errorWithoutCode();
@@ -55,7 +56,7 @@ void tst_ToolInvocation::finishedExactlyOnce()
     QFETCH(Action, action);
     QFETCH(bool, expectError);
 
-    ToolInvocation invocation;
+    PendingToolInvocation invocation;
     QSignalSpy finished(&invocation, &ToolInvocation::finished);
     QSignalSpy failed(&invocation, &ToolInvocation::errorOccurred);
     QStringList order;
@@ -70,8 +71,8 @@ void tst_ToolInvocation::finishedExactlyOnce()
     case Failure: invocation.emitError(error); break;
     case ResultThenFailure: invocation.emitResult(QJsonValue(1)); invocation.emitError(error); break;
     case FailureThenResult: invocation.emitError(error); invocation.emitResult(QJsonValue(1)); break;
-    case CancelThenResult: invocation.cancel(); invocation.emitResult(QJsonValue(1)); invocation.emitResult(QJsonValue(2)); break;
-    case ResultThenCancel: invocation.emitResult(QJsonValue(1)); invocation.emitResult(QJsonValue(2)); invocation.cancel(); break;
+    case CancelThenResult: invocation.abort(); invocation.emitResult(QJsonValue(1)); invocation.emitResult(QJsonValue(2)); break;
+    case ResultThenCancel: invocation.emitResult(QJsonValue(1)); invocation.emitResult(QJsonValue(2)); invocation.abort(); break;
     }
     QVERIFY(finished.wait(1000));
     QTest::qWait(20);   // nothing else may follow
@@ -98,24 +99,38 @@ void tst_ToolInvocation::nothingSynchronous()
 
 void tst_ToolInvocation::cancel()
 {
-    ToolInvocation invocation;
+    PendingToolInvocation invocation;
     QSignalSpy requested(&invocation, &ToolInvocation::cancelRequested);
     QVERIFY(!invocation.isCancelRequested());
     const ToolCancellationToken token = invocation.cancellationToken();
-    invocation.cancel();
-    invocation.cancel();
+    invocation.abort();
+    invocation.abort();
     QCOMPARE(requested.size(), 1);
     QVERIFY(invocation.isCancelRequested());
     QVERIFY(token.isCancelRequested());
     QVERIFY(!invocation.isFinished());   // cooperative: the tool decides how to end
 
-    ToolInvocation finishedFirst;
+    PendingToolInvocation finishedFirst;
     QSignalSpy finished(&finishedFirst, &ToolInvocation::finished);
     QSignalSpy requestedAfter(&finishedFirst, &ToolInvocation::cancelRequested);
     finishedFirst.emitResult(QJsonValue(true));
     QVERIFY(finished.wait(1000));
-    finishedFirst.cancel();
+    finishedFirst.abort();
     QCOMPARE(requestedAfter.size(), 0);
+}
+
+void tst_ToolInvocation::deprecatedCancelIsAbort()
+{
+    // Source compatibility: code written against cancel() still builds (with
+    // a deprecation warning) and does what abort() does.
+    PendingToolInvocation invocation;
+    QSignalSpy requested(&invocation, &ToolInvocation::cancelRequested);
+    QT_WARNING_PUSH
+    QT_WARNING_DISABLE_DEPRECATED
+    invocation.cancel();
+    QT_WARNING_POP
+    QCOMPARE(requested.size(), 1);
+    QVERIFY(invocation.isCancelRequested());
 }
 
 void tst_ToolInvocation::resultText_data()
@@ -135,14 +150,14 @@ void tst_ToolInvocation::resultText()
 {
     QFETCH(QJsonValue, result);
     QFETCH(QString, text);
-    ToolInvocation invocation;
+    PendingToolInvocation invocation;
     invocation.emitResult(result);
     QCOMPARE(invocation.resultText(), text);
 }
 
 void tst_ToolInvocation::errorWithoutCode()
 {
-    ToolInvocation invocation;
+    PendingToolInvocation invocation;
     QSignalSpy failed(&invocation, &ToolInvocation::errorOccurred);
     invocation.emitError(Error());
     QVERIFY(failed.wait(1000));
@@ -153,7 +168,7 @@ void tst_ToolInvocation::errorWithoutCode()
 
 void tst_ToolInvocation::undefinedResult()
 {
-    ToolInvocation invocation;
+    PendingToolInvocation invocation;
     QSignalSpy failed(&invocation, &ToolInvocation::errorOccurred);
     invocation.emitResult(QJsonValue(QJsonValue::Undefined));
     QVERIFY(failed.wait(1000));
@@ -213,7 +228,7 @@ void tst_ToolInvocation::threadPoolCancellation()
         this);
     QSignalSpy finished(invocation, &ToolInvocation::finished);
     QTRY_VERIFY(started.load());
-    invocation->cancel();
+    invocation->abort();
     QVERIFY(finished.wait(5000));
     QCOMPARE(invocation->error(), Error(Error::Code::Canceled, u"stopped"_s));
     delete invocation;

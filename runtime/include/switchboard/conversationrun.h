@@ -1,6 +1,7 @@
 #pragma once
 
 #include <switchboard/conversationsclient.h>
+#include <switchboard/operation.h>
 
 #include <QObject>
 #include <QStringList>
@@ -77,7 +78,8 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// signals (turnStarted, functionCallReady, confirmationRequested,
 /// toolInvocationStarted/Finished, functionResultsSent, handoffCompleted,
 /// turnFinished) and, exactly once, finished(), after errorOccurred() if the
-/// run failed. Nothing is emitted from inside start().
+/// run failed. It is an Operation (operation.h): nothing is emitted from
+/// inside start(); abort() finishes it at once with Error::Code::Canceled.
 ///
 /// Broken streams: a turn whose stream breaks after the conversation id is
 /// known is never simply sent again. One that breaks before (no
@@ -103,11 +105,11 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// a slot connected directly may make its span current with
 /// TraceScope::setCurrent(), and that request or call carries it
 /// (tracecontext.h; Switchboard::Telemetry does so).
-class SWITCHBOARD_EXPORT ConversationRun : public QObject
+class SWITCHBOARD_EXPORT ConversationRun : public Operation
 {
     Q_OBJECT
     Q_PROPERTY(QString conversationId READ conversationId NOTIFY conversationIdChanged)
-    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
+    Q_PROPERTY(int turn READ turn NOTIFY turnStarted)
 public:
     /// Neither object is owned; both must outlive the run.
     ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent = nullptr);
@@ -127,8 +129,6 @@ public:
     void setPolicy(const RunPolicy &policy);
     RunPolicy policy() const;
 
-    bool isFinished() const;
-    Error error() const;
     /// Known once the first turn's stream has started.
     QString conversationId() const;
     /// The current turn, from 1; 0 before the first.
@@ -151,12 +151,11 @@ public:
     /// The client the run sends its requests through (null once it is gone).
     ConversationsClient *client() const;
 
+    // start() begins the run. abort() stops it now: closes the stream,
+    // cancels running tools; finishes with Error::Code::Canceled. What the
+    // stream had delivered stays in the transcript.
+
 public Q_SLOTS:
-    void start();
-    /// Stops now: closes the stream, cancels running tools; finishes with
-    /// Error::Code::Canceled. What the stream had delivered stays in the
-    /// transcript.
-    void abort();
     /// Lets the current turn's stream end, then stops without running its
     /// tool calls (Error::Code::Canceled if it had any).
     void stopAfterTurn();
@@ -203,10 +202,11 @@ Q_SIGNALS:
     /// (ConversationStream::retryScheduled, with the turn).
     void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error, int turn);
 
-    void errorOccurred(const Switchboard::Error &error); ///< right before finished(), when the run failed
-    void finished();                                     ///< exactly once, never from inside start()
-
 private:
+    void doStart() override;
+    void doAbort() override;
+
+    friend class ConversationRunPrivate;
     const std::unique_ptr<ConversationRunPrivate> d;
 };
 

@@ -2,6 +2,7 @@
 
 #include <switchboard/entrybuilder.h>
 #include <switchboard/events.h>
+#include <switchboard/operation.h>
 
 #include <QObject>
 
@@ -22,9 +23,9 @@ class ConversationStreamPrivate;
 /// event, unknown types included). The stream also rebuilds the turn's
 /// entries from the deltas (entries()).
 ///
-/// Contract (tested): finished() is emitted exactly once, after the last
-/// event; when the stream fails, errorOccurred() comes right before it. A
-/// stream fails when:
+/// An Operation (see operation.h for the guarantees): finished() is emitted
+/// exactly once, after the last event; when the stream fails,
+/// errorOccurred() comes right before it. A stream fails when:
 /// - the request fails (HTTP error, transport, timeout; see ConversationsClient);
 /// - a conversation.response.error event arrives (Error::Code::ResponseError
 ///   with the event's code and message);
@@ -32,23 +33,19 @@ class ConversationStreamPrivate;
 ///   type (a protocol error naming the event);
 /// - the stream ends without conversation.response.done (IncompleteStream).
 /// Whatever was received before a failure stays available: entries(),
-/// eventCount(), usage(). Nothing is emitted from inside the client method
-/// that created the stream. abort() ends it with Error::Code::Canceled.
-/// Events after conversation.response.done are ignored (with a warning).
+/// eventCount(), usage(). The stream starts itself: nothing is emitted from
+/// inside the client method that created it. abort() ends it with
+/// Error::Code::Canceled. Events after conversation.response.done are
+/// ignored (with a warning).
 ///
 /// The caller owns the stream: deleteLater() it once finished, or give it a
 /// parent. Never delete it from inside one of its signals.
-class SWITCHBOARD_EXPORT ConversationStream : public QObject
+class SWITCHBOARD_EXPORT ConversationStream : public Operation
 {
     Q_OBJECT
-    Q_PROPERTY(QString conversationId READ conversationId NOTIFY responseStarted)
-    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
+    Q_PROPERTY(QString conversationId READ conversationId NOTIFY conversationIdChanged)
 public:
     ~ConversationStream() override;
-
-    bool isFinished() const;
-    Error error() const;
-    bool hasError() const { return error().isError(); }
 
     /// From conversation.response.started (a new id after a restart).
     QString conversationId() const;
@@ -70,11 +67,10 @@ public:
     /// "POST /v1/conversations", for messages.
     QString description() const;
 
-public Q_SLOTS:
-    /// Closes the stream now; finishes with Error::Code::Canceled.
-    void abort();
-
 Q_SIGNALS:
+    /// The conversation's id became known, from conversation.response.started
+    /// (emitted right before responseStarted()).
+    void conversationIdChanged(const QString &conversationId);
     void responseStarted(const Switchboard::ResponseStartedEvent &event);         ///< names the conversation
     void messageDelta(const Switchboard::MessageOutputEvent &event);              ///< a piece of assistant text
     void functionCallDelta(const Switchboard::FunctionCallEvent &event);          ///< a fragment of a call
@@ -88,15 +84,16 @@ Q_SIGNALS:
     /// Every event, after its typed signal.
     void eventReceived(const Switchboard::ConversationEvent &event);
 
-    void errorOccurred(const Switchboard::Error &error); ///< right before finished(), on failure
-    void finished();                                     ///< exactly once, after the last event
     /// The request failed before any event and will be sent again after
     /// `delayMs`; `error` is why attempt number `attempt` (from 1) failed.
     void retryScheduled(int attempt, int delayMs, const Switchboard::Error &error);
 
 private:
     friend class ConversationsClient;
+    friend class ConversationStreamPrivate;
     ConversationStream(Http::HttpCall *call, qsizetype maxEventSize, QObject *parent);
+    void doStart() override;
+    void doAbort() override;
     const std::unique_ptr<ConversationStreamPrivate> d;
 };
 

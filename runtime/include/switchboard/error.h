@@ -18,6 +18,12 @@ namespace Switchboard {
 /// A position in a source file (a workflow, an emulator script), 1-based.
 struct SWITCHBOARD_EXPORT SourceLocation
 {
+    Q_GADGET
+    Q_PROPERTY(QString file MEMBER file)
+    Q_PROPERTY(int line MEMBER line)
+    Q_PROPERTY(int column MEMBER column)
+    Q_PROPERTY(QString text READ toString)
+public:
     QString file;
     int line = 0;
     int column = 0;
@@ -35,9 +41,24 @@ struct SWITCHBOARD_EXPORT SourceLocation
 /// (500s); 1000 and above are free for applications. `message` is one line for
 /// humans; `details` carries what a developer needs to dig further (a raw
 /// response body, a loader's own text). Neither ever contains the API key.
+///
+/// A Q_GADGET: QML reads an operation's `error` property as a value with the
+/// properties code, codeName, message, details, location (file, line,
+/// column, text), httpStatus, responseErrorCode, guardrails, isError and text
+/// (toString()).
 class SWITCHBOARD_EXPORT Error
 {
     Q_GADGET
+    Q_PROPERTY(Switchboard::Error::Code code MEMBER code)
+    Q_PROPERTY(QString codeName READ name)
+    Q_PROPERTY(QString message MEMBER message)
+    Q_PROPERTY(QString details MEMBER details)
+    Q_PROPERTY(Switchboard::SourceLocation location READ sourceLocation)
+    Q_PROPERTY(int httpStatus MEMBER httpStatus)
+    Q_PROPERTY(int responseErrorCode MEMBER responseErrorCode)
+    Q_PROPERTY(QJsonValue guardrails MEMBER guardrails)
+    Q_PROPERTY(bool isError READ isError)
+    Q_PROPERTY(QString text READ toString)
 public:
     enum class Code {
         NoError = 0,
@@ -138,6 +159,10 @@ public:
 
     /// The code's name, e.g. "NotFound".
     static QString codeName(Code code);
+    /// This error's codeName().
+    QString name() const { return codeName(code); }
+    /// The location, or an empty one (line 0) when none is known.
+    SourceLocation sourceLocation() const { return location.value_or(SourceLocation()); }
 
     /// Prefixes the message with a location in a value ("outputs[2]: ...").
     Error &prependContext(const QString &context);
@@ -154,3 +179,4 @@ SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const SourceLocation &locatio
 } // namespace Switchboard
 
 Q_DECLARE_METATYPE(Switchboard::Error)
+Q_DECLARE_METATYPE(Switchboard::SourceLocation)

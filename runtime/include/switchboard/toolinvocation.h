@@ -1,5 +1,6 @@
 #pragma once
 
+#include <switchboard/operation.h>
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
 
@@ -29,7 +30,7 @@ class SWITCHBOARD_EXPORT ToolCancellationToken
 public:
     ToolCancellationToken();
 
-    /// True once ToolInvocation::cancel() was called (or the runtime timed the
+    /// True once ToolInvocation::abort() was called (or the runtime timed the
     /// tool out). Long-running work should check it now and then and return
     /// early, e.g. with Error(Error::Code::Canceled, ...).
     bool isCancelRequested() const;
@@ -41,59 +42,52 @@ private:
 
 class ToolInvocationPrivate;
 
-/// One run of one tool: the asynchronous operation object a ToolPlugin
-/// returns from invoke() (shaped like KJob and QNetworkReply).
+/// One run of one tool: the Operation a ToolPlugin returns from invoke()
+/// (see operation.h for the guarantees every operation gives).
 ///
-/// Guarantees, which the base class enforces:
-/// - finished() is emitted exactly once. It is emitted by the base class when
-///   emitResult() or emitError() is first called; later calls are ignored (with
-///   a warning). Both are non-virtual, and the signals are private, so a
-///   subclass cannot emit them any other way.
-/// - errorOccurred() comes right before finished() when the tool failed.
-/// - No signal is emitted synchronously: emitResult() and emitError() may be
-///   called from inside ToolPlugin::invoke(), the signals follow from the event
-///   loop, so the caller can connect after invoke() returned.
-/// - Cancellation is cooperative: cancel() only records the request and emits
-///   cancelRequested(); the tool decides how to stop and still ends with
-///   emitResult() or emitError() (typically Error::Code::Canceled). The
-///   invocations PluginRegistry hands out end promptly on cancel() and on
-///   timeout whatever the plugin does.
+/// Who may finish it: only its implementation. A plugin either returns one
+/// of the ready-made invocations (fromOutcome() for a tool that answers at
+/// once, runInThreadPool() for one that blocks), or a PendingToolInvocation
+/// that it finishes itself later, or its own subclass, which reports with
+/// the protected emitResult()/emitError()/emitOutcome(). Whoever merely holds
+/// the invocation (the runtime, an application) can read it and abort() it,
+/// never finish it.
+///
+/// What the base class adds for tools:
+/// - The outcome is reported once: the first emitResult()/emitError()/
+///   emitOutcome() counts, later ones are ignored (with a warning).
+/// - No signal is emitted synchronously from a report: emitResult() and
+///   emitError() may be called from inside ToolPlugin::invoke(); errorOccurred()
+///   and finished() follow from the event loop, so the caller can connect after
+///   invoke() returned. result()/error() hold the outcome from the report on;
+///   isFinished() becomes true with finished().
+/// - abort() is cooperative: it records the request (isCancelRequested(), the
+///   thread-safe cancellationToken()) and emits cancelRequested() once,
+///   synchronously (the caller's action, not the operation's progress). The
+///   tool decides how to stop and still ends with a report (typically
+///   Error::Code::Canceled). The invocations PluginRegistry hands out end
+///   promptly on abort() and on timeout whatever the plugin does.
 ///
 /// The object lives on the thread that created it (the main thread for
 /// anything the runtime sees). Ownership follows the QObject parent; without a
 /// parent the caller deletes it, typically with deleteLater() in a slot
 /// connected to finished().
-class SWITCHBOARD_EXPORT ToolInvocation : public QObject
+class SWITCHBOARD_EXPORT ToolInvocation : public Operation
 {
     Q_OBJECT
-    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
 public:
-    explicit ToolInvocation(QObject *parent = nullptr);
     ~ToolInvocation() override;
 
-    /// True once finished() has been emitted.
-    bool isFinished() const;
-    /// True once cancel() was called.
+    /// True once abort() was called (or the runtime timed the tool out).
     bool isCancelRequested() const;
     /// The thread-safe form of isCancelRequested() for worker threads.
     ToolCancellationToken cancellationToken() const;
 
-    /// The failure, or an Error with Code::NoError. Valid once finished.
-    Error error() const;
-    /// The tool's result. Valid once finished without an error.
+    /// The tool's result. Valid once reported without an error.
     QJsonValue result() const;
     /// The result as text for the model: a string result as is, any other
     /// JSON value compact; the error message when the tool failed.
     QString resultText() const;
-
-    /// Records the successful result and schedules finished(). Only the
-    /// first call of emitResult()/emitError()/emitOutcome() counts.
-    void emitResult(const QJsonValue &result);
-    /// Records the failure and schedules errorOccurred() and finished().
-    /// An error whose code is NoError is turned into Code::ToolFailed.
-    void emitError(const Switchboard::Error &error);
-    /// emitResult() or emitError(), depending on the outcome.
-    void emitOutcome(const Switchboard::ToolOutcome &outcome);
 
     /// An invocation that finishes with the given outcome (from the event
     /// loop, as always): for tools that answer without waiting for anything.
@@ -112,19 +106,54 @@ public:
     static ToolInvocation *runInThreadPool(std::function<ToolOutcome(const ToolCancellationToken &)> function,
                                            QObject *parent = nullptr, QThreadPool *pool = nullptr);
 
-public Q_SLOTS:
-    /// Asks the tool to stop. Emits cancelRequested() once (synchronously:
-    /// this is the caller's action, not the operation's progress); does
-    /// nothing once finished.
-    void cancel();
+    /// The former name of abort().
+    [[deprecated("ToolInvocation::cancel() is now abort()")]] void cancel() { abort(); }
 
 Q_SIGNALS:
-    void cancelRequested();                                             ///< from cancel(), once
-    void errorOccurred(const Switchboard::Error &error, QPrivateSignal); ///< right before finished(), on failure
-    void finished(QPrivateSignal);                                      ///< exactly once, from the event loop
+    /// abort() was called, once, synchronously: stop and report.
+    void cancelRequested(QPrivateSignal);
+
+protected:
+    explicit ToolInvocation(QObject *parent = nullptr);
+
+    /// Records the successful result and schedules finished(). Only the
+    /// first call of emitResult()/emitError()/emitOutcome() counts.
+    /// An undefined QJsonValue is a failure ("the tool returned no result").
+    void emitResult(const QJsonValue &result);
+    /// Records the failure and schedules errorOccurred() and finished().
+    /// An error whose code is NoError is turned into Code::ToolFailed.
+    void emitError(const Switchboard::Error &error);
+    /// emitResult() or emitError(), depending on the outcome.
+    void emitOutcome(const Switchboard::ToolOutcome &outcome);
 
 private:
+    void doAbort() final;
+
     const std::unique_ptr<ToolInvocationPrivate> d;
+};
+
+/// A ToolInvocation that its creator finishes from outside, for a tool that
+/// waits on something else (a signal, a timer, another object's reply):
+/// emitResult(), emitError() and emitOutcome() are public here. The plugin
+/// keeps the PendingToolInvocation* and returns it from invoke() as a
+/// ToolInvocation*, so whoever holds it there cannot finish it.
+/// \code
+/// auto *invocation = new Switchboard::PendingToolInvocation(parent);
+/// connect(invocation, &Switchboard::ToolInvocation::cancelRequested, invocation,
+///         [invocation] { invocation->emitError(Switchboard::Error(Switchboard::Error::Code::Canceled, u"stopped"_s)); });
+/// connect(watcher, &Watcher::done, invocation, [invocation](const QJsonValue &value) { invocation->emitResult(value); });
+/// return invocation;
+/// \endcode
+class SWITCHBOARD_EXPORT PendingToolInvocation final : public ToolInvocation
+{
+    Q_OBJECT
+public:
+    explicit PendingToolInvocation(QObject *parent = nullptr);
+    ~PendingToolInvocation() override;
+
+    using ToolInvocation::emitError;
+    using ToolInvocation::emitOutcome;
+    using ToolInvocation::emitResult;
 };
 
 } // namespace Switchboard

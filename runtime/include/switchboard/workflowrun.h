@@ -1,6 +1,7 @@
 #pragma once
 
 #include <switchboard/conversationrun.h>
+#include <switchboard/operation.h>
 #include <switchboard/workflow.h>
 
 #include <QObject>
@@ -60,16 +61,21 @@ struct SWITCHBOARD_EXPORT StepResult
 /// continues, the steps whose results it reads). A step that reads only the
 /// `status` of a failed or skipped step still runs, so a fallback can be
 /// written; an output that reads more of such a step is null. A failing step
-/// fails the run, naming the step, unless it is marked continue_on_error. abort()
-/// reaches every running step. `finished` comes exactly once, after
-/// `errorOccurred` if the run failed; never from inside start().
+/// fails the run, naming the step, unless it is marked continue_on_error. It
+/// is an Operation (operation.h): `finished` comes exactly once, after
+/// `errorOccurred` if the run failed (the message begins with "step 'ID'
+/// failed: "), never from inside start(); abort() reaches every running step
+/// and finishes the run at once with Error::Code::Canceled; outputs() is set
+/// on success.
 ///
 /// Each step's ConversationRun is a child of this object, handed out by
 /// stepStarted() and conversationRun() so an application can follow it in
 /// detail; it stays alive until the WorkflowRun is destroyed.
-class SWITCHBOARD_EXPORT WorkflowRun : public QObject
+class SWITCHBOARD_EXPORT WorkflowRun : public Operation
 {
     Q_OBJECT
+    Q_PROPERTY(QJsonObject outputs READ outputs NOTIFY outputsChanged)
+    Q_PROPERTY(QStringList runningSteps READ runningSteps NOTIFY runningStepsChanged)
 public:
     /// Neither the client nor the registry is owned; both must outlive the run.
     WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
@@ -90,19 +96,14 @@ public:
     /// through PluginRegistry::setPluginConfiguration().
     void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
 
-    bool isFinished() const;
-    Error error() const;
     /// The workflow's outputs, once the run finished successfully.
     QJsonObject outputs() const;
+    /// The ids of the steps running now, in the workflow's order.
+    QStringList runningSteps() const;
     StepResult stepResult(const QString &stepId) const;
     QList<StepResult> stepResults() const;
     /// The step's run, once it started; null before.
     ConversationRun *conversationRun(const QString &stepId) const;
-
-public Q_SLOTS:
-    void start();
-    /// Aborts the running steps; the run finishes with Error::Code::Canceled.
-    void abort();
 
 Q_SIGNALS:
     /// A step's conversation starts; `run` (owned by the WorkflowRun) lives
@@ -118,14 +119,17 @@ Q_SIGNALS:
     /// A call of a step waits for approval: answer with
     /// conversationRun(stepId)->approve() or deny().
     void confirmationRequested(const QString &stepId, const Switchboard::ConfirmationRequest &request);
-
-    /// The run failed (the message begins with "step 'ID' failed: ") or
-    /// was aborted (Error::Code::Canceled); emitted once, just before finished().
-    void errorOccurred(const Switchboard::Error &error);
-    /// Emitted exactly once, on success or failure; outputs() is set on success.
-    void finished();
+    /// A step began or ended: runningSteps() changed (before stepStarted(),
+    /// and before stepFinished() of a step that was running).
+    void runningStepsChanged(const QStringList &runningSteps);
+    /// The run succeeded with these outputs (right before finished()).
+    void outputsChanged(const QJsonObject &outputs);
 
 private:
+    void doStart() override;
+    void doAbort() override;
+
+    friend class WorkflowRunPrivate;
     const std::unique_ptr<WorkflowRunPrivate> d;
 };
 

@@ -25,7 +25,7 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
                                            parent);
     if (call.toolName == u"gate") {
         const QString key = call.arguments.value(u"key"_s).toString();
-        auto *invocation = new ToolInvocation(parent);
+        auto *invocation = new PendingToolInvocation(parent);
         QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
                          [this, invocation] {
             ++m_cancellations;
@@ -35,7 +35,7 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
         return invocation;
     }
     // hang: only a cancel ends it.
-    auto *invocation = new ToolInvocation(parent);
+    auto *invocation = new PendingToolInvocation(parent);
     QObject::connect(invocation, &ToolInvocation::cancelRequested, invocation,
                      [this, invocation] {
             ++m_cancellations;

@@ -30,7 +30,7 @@ private:
     int m_cancellations = 0;
     struct Gate
     {
-        QPointer<Switchboard::ToolInvocation> invocation;
+        QPointer<Switchboard::PendingToolInvocation> invocation;
         QJsonObject result;
     };
     QMultiHash<QString, Gate> m_gates;

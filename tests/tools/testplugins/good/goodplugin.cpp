@@ -38,29 +38,29 @@ ToolInvocation *GoodPlugin::invoke(const ToolCall &call, QObject *parent)
     if (tool == u"config")
         return ToolInvocation::fromOutcome(QJsonValue(m_configuration), parent);
     if (tool == u"sleep") {
-        auto *invocation = new ToolInvocation(parent);
+        auto *invocation = new PendingToolInvocation(parent);
         connect(invocation, &ToolInvocation::cancelRequested, invocation,
                 [invocation] { invocation->emitError(Error(Error::Code::Canceled, u"stopped sleeping"_s)); });
         return invocation;
     }
     if (tool == u"hang")
-        return new ToolInvocation(parent);
+        return new PendingToolInvocation(parent);
     if (tool == u"throw")
         throw std::runtime_error("the tool broke");
     if (tool == u"null")
         return nullptr;
     if (tool == u"undefined") {
-        auto *invocation = new ToolInvocation(parent);
+        auto *invocation = new PendingToolInvocation(parent);
         invocation->emitResult(QJsonValue(QJsonValue::Undefined));
         return invocation;
     }
     if (tool == u"destroy") {
-        auto *invocation = new ToolInvocation(parent);
+        auto *invocation = new PendingToolInvocation(parent);
         QTimer::singleShot(0, invocation, [invocation] { delete invocation; });
         return invocation;
     }
     if (tool == u"twice") {
-        auto *invocation = new ToolInvocation(parent);
+        auto *invocation = new PendingToolInvocation(parent);
         invocation->emitResult(QJsonValue(1));
         invocation->emitResult(QJsonValue(2));
         return invocation;
