@@ -74,11 +74,7 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
     Result<ConversationEvent> event = decoder.decode(sse.event, sse.data);
     if (!event) {
         Error error = event.error();
-        if (error.code == Error::Code::InvalidJson || error.code == Error::Code::InvalidValue) {
-            error.details = QString::fromUtf8(sse.data.left(10000));
-            error.code = error.code == Error::Code::InvalidJson ? Error::Code::InvalidJson
-                                                                 : Error::Code::MalformedEvent;
-        }
+        error.details = QString::fromUtf8(sse.data.left(10000));
         error.prependContext(QStringLiteral("%1: event %2").arg(call->description()).arg(eventCount + 1));
         call->fail(error);
         return;

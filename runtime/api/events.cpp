@@ -342,23 +342,25 @@ Result<ConversationEvent> ConversationEvent::fromSse(QByteArrayView eventName, Q
         return Error(Error::Code::InvalidJson, QStringLiteral("%1 is not valid JSON: %2 at offset %3")
                                                    .arg(what(), parseError.errorString())
                                                    .arg(parseError.offset));
+    // What makes it no event of the API at all is a MalformedEvent; a
+    // payload of a known type with a field wrong is InvalidValue (eventFromJson).
     if (!document.isObject())
-        return Error(Error::Code::InvalidValue, what() + u": expected a JSON object"_s);
+        return Error(Error::Code::MalformedEvent, what() + u": expected a JSON object"_s);
     const QJsonObject json = document.object();
     const QJsonValue payloadType = json.value("type"_L1);
     if (!payloadType.isUndefined() && !payloadType.isString())
-        return Error(Error::Code::InvalidValue,
+        return Error(Error::Code::MalformedEvent,
                      what() + u": expected a string \"type\", got "_s + Json::describe(payloadType));
     QString type = payloadType.toString();
     if (!eventName.isEmpty()) {
         const QString name = QString::fromUtf8(eventName);
         if (!type.isEmpty() && type != name)
-            return Error(Error::Code::InvalidValue,
+            return Error(Error::Code::MalformedEvent,
                          QStringLiteral("event \"%1\" carries a payload of type \"%2\"").arg(name, type));
         type = name;
     }
     if (type.isEmpty())
-        return Error(Error::Code::InvalidValue, what() + u": no event name and no \"type\" in the payload"_s);
+        return Error(Error::Code::MalformedEvent, what() + u": no event name and no \"type\" in the payload"_s);
     Result<ConversationEvent> event = eventFromJson(type, json);
     if (!event)
         return event.error();

@@ -30,6 +30,7 @@ bool isBrokenStream(const Error &error)
     case Error::Code::Timeout:
     case Error::Code::MalformedEvent:
     case Error::Code::InvalidJson:
+    case Error::Code::InvalidValue:
     case Error::Code::EventTooLarge:
         return true;
     default:
@@ -140,7 +141,7 @@ Result<void> ConversationRunPrivate::prepareTools()
     if (clientToolNames.isEmpty())
         return {};
     if (!registry)
-        return Error(Error::Code::ToolNotFound, u"client tools were asked for, but the run has no plugin registry"_s);
+        return Error(Error::Code::SetupError, u"client tools were asked for, but the run has no plugin registry"_s);
     QList<Tool> offered;
     for (const QString &name : std::as_const(clientToolNames)) {
         const Result<FunctionTool> tool = registry->functionTool(name);
@@ -804,7 +805,7 @@ ConversationsClient *ConversationRun::client() const
 void ConversationRun::doStart()
 {
     if (!d->client) {
-        d->fail(Error(Error::Code::NetworkError, u"the run has no ConversationsClient"_s));
+        d->fail(Error(Error::Code::SetupError, u"the run has no ConversationsClient"_s));
         return;
     }
     if (const Result<void> tools = d->prepareTools(); !tools) {

@@ -1007,7 +1007,7 @@ ConversationRun *WorkflowRun::conversationRun(const QString &stepId) const
 void WorkflowRun::doStart()
 {
     if (!d->client) {
-        d->failRun(Error(Error::Code::NetworkError, u"the workflow run has no ConversationsClient"_s));
+        d->failRun(Error(Error::Code::SetupError, u"the workflow run has no ConversationsClient"_s));
         return;
     }
     if (const Result<void> checked = d->checkWorkflow(); !checked) {

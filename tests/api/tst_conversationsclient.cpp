@@ -672,7 +672,7 @@ void tst_ConversationsClient::streamMalformedEvent_data()
     QTest::newRow("not json") << sse("message.output.delta", "{\"type\":") << Error::Code::InvalidJson
                               << u"POST /v1/conversations: event 2: data of event \"message.output.delta\" is not valid JSON"_s;
     QTest::newRow("missing field") << sse("function.call.delta", R"({"type":"function.call.delta","id":"fc_1","name":"f","arguments":""})")
-                                   << Error::Code::MalformedEvent
+                                   << Error::Code::InvalidValue
                                    << u"POST /v1/conversations: event 2: FunctionCallEvent: missing required field \"tool_call_id\""_s;
     QTest::newRow("type mismatch") << sse("message.output.delta", R"({"type":"conversation.response.done"})")
                                    << Error::Code::MalformedEvent

@@ -340,25 +340,36 @@ void tst_Models::eventFromSse_data()
     QTest::addColumn<QByteArray>("data");
     QTest::addColumn<QString>("type");
     QTest::addColumn<QString>("error");
+    QTest::addColumn<Error::Code>("code");
 
     QTest::newRow("named") << "message.output.delta"_ba
                            << R"({"type":"message.output.delta","id":"msg_1","content":"Hel"})"_ba
-                           << u"message.output.delta"_s << QString();
+                           << u"message.output.delta"_s << QString() << Error::Code::NoError;
     QTest::newRow("type from payload") << QByteArray()
                                        << R"({"type":"conversation.response.started","conversation_id":"conv_1"})"_ba
-                                       << u"conversation.response.started"_s << QString();
+                                       << u"conversation.response.started"_s << QString() << Error::Code::NoError;
     QTest::newRow("name only") << "conversation.response.done"_ba << R"({"usage":{}})"_ba
-                               << u"conversation.response.done"_s << QString();
+                               << u"conversation.response.done"_s << QString() << Error::Code::NoError;
+    // No event of the API at all: MalformedEvent. A known event with a field
+    // wrong: InvalidValue, as for any JSON of the wrong shape.
     QTest::newRow("mismatch") << "message.output.delta"_ba << R"({"type":"function.call.delta"})"_ba << QString()
-                              << u"event \"message.output.delta\" carries a payload of type \"function.call.delta\""_s;
+                              << u"event \"message.output.delta\" carries a payload of type \"function.call.delta\""_s
+                              << Error::Code::MalformedEvent;
     QTest::newRow("not json") << "conversation.response.done"_ba << "{usage"_ba << QString()
-                              << u"data of event \"conversation.response.done\" is not valid JSON: "_s;
+                              << u"data of event \"conversation.response.done\" is not valid JSON: "_s
+                              << Error::Code::InvalidJson;
     QTest::newRow("no type at all") << QByteArray() << R"({"usage":{}})"_ba << QString()
-                                    << u"event data: no event name and no \"type\" in the payload"_s;
-    QTest::newRow("array") << "x"_ba << "[1]"_ba << QString() << u"data of event \"x\": expected a JSON object"_s;
+                                    << u"event data: no event name and no \"type\" in the payload"_s
+                                    << Error::Code::MalformedEvent;
+    QTest::newRow("type not a string") << QByteArray() << R"({"type":7})"_ba << QString()
+                                       << u"event data: expected a string \"type\", got a number"_s
+                                       << Error::Code::MalformedEvent;
+    QTest::newRow("array") << "x"_ba << "[1]"_ba << QString() << u"data of event \"x\": expected a JSON object"_s
+                           << Error::Code::MalformedEvent;
     QTest::newRow("missing required") << "conversation.response.error"_ba
                                       << R"({"type":"conversation.response.error","message":"boom"})"_ba << QString()
-                                      << u"ResponseErrorEvent: missing required field \"code\""_s;
+                                      << u"ResponseErrorEvent: missing required field \"code\""_s
+                                      << Error::Code::InvalidValue;
 }
 
 void tst_Models::eventFromSse()
@@ -367,7 +378,9 @@ void tst_Models::eventFromSse()
     QFETCH(QByteArray, data);
     QFETCH(QString, type);
     QFETCH(QString, error);
+    QFETCH(Error::Code, code);
     const Result<ConversationEvent> event = ConversationEvent::fromSse(name, data);
+    QCOMPARE(event.error().code, code);
     if (error.isEmpty()) {
         QVERIFY2(event, qPrintable(event.error().message));
         QCOMPARE(event->type(), type);

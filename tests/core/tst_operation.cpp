@@ -104,6 +104,8 @@ private Q_SLOTS:
     void lifecycle_data();
     void lifecycle();
     void beforeSignalsRunsFinished();
+    void setupErrors_data();
+    void setupErrors();
     void errorPropertyReadable();
     void qmlBindsOperations();
 
@@ -396,6 +398,47 @@ void tst_Operation::beforeSignalsRunsFinished()
     connect(&probe, &Operation::finished, this, [&probe] { probe.log << u"finished"_s; });
     probe.end();
     QCOMPARE(probe.log, (QStringList{u"before: finished=true code=ToolFailed"_s, u"errorOccurred"_s, u"finished"_s}));
+}
+
+void tst_Operation::setupErrors_data()
+{
+    QTest::addColumn<int>("setup");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("run without a client") << 0 << u"the run has no ConversationsClient"_s;
+    QTest::newRow("client tools without a registry")
+        << 1 << u"client tools were asked for, but the run has no plugin registry"_s;
+    QTest::newRow("workflow run without a client") << 2 << u"the workflow run has no ConversationsClient"_s;
+}
+
+void tst_Operation::setupErrors()
+{
+    // A run set up wrong by the application fails with SetupError, not with
+    // an error of the network or the tools, and sends nothing.
+    QFETCH(int, setup);
+    QFETCH(QString, message);
+    m_requests = 0;
+    std::unique_ptr<Operation> operation;
+    StartConversationRequest request;
+    request.model = u"mistral-small-latest"_s;
+    request.inputs = u"Hello"_s;
+    if (setup == 0) {
+        auto *run = new ConversationRun(nullptr, &m_registry);
+        run->setStartRequest(request);
+        operation.reset(run);
+    } else if (setup == 1) {
+        auto *run = new ConversationRun(&m_client, nullptr);
+        run->setStartRequest(request);
+        run->setClientTools({u"lookup"_s});
+        operation.reset(run);
+    } else {
+        operation = std::make_unique<WorkflowRun>(*m_workflow, nullptr, &m_registry);
+    }
+    QSignalSpy finished(operation.get(), &Operation::finished);
+    operation->start();
+    QVERIFY(finished.wait(5000));
+    QCOMPARE(operation->error().code, Error::Code::SetupError);
+    QCOMPARE(operation->error().message, message);
+    QCOMPARE(m_requests, 0);
 }
 
 void tst_Operation::errorPropertyReadable()

@@ -38,7 +38,8 @@ public:
 ///
 /// Codes come in numeric bands, as in QNetworkReply::NetworkError: transport
 /// (100s), HTTP (200s), protocol (300s), plugins and tools (400s), workflows
-/// (500s); 1000 and above are free for applications. `message` is one line for
+/// (500s), the application's setup (600s); 1000 and above are free for
+/// applications. `message` is one line for
 /// humans; `details` carries what a developer needs to dig further (a raw
 /// response body, a loader's own text). Neither ever contains the API key.
 ///
@@ -86,7 +87,7 @@ public:
 
         // protocol
         ProtocolError = 300,         ///< the peer broke the wire format
-        MalformedEvent,              ///< SSE framing that cannot be read
+        MalformedEvent,              ///< an SSE event that is no event of the API: its data is no JSON object, its name and payload type disagree or both are missing
         EventTooLarge,               ///< an SSE event above the configured limit
         InvalidJson,                 ///< a body or event payload that is not JSON
         InvalidValue,                ///< JSON of the wrong shape (missing field, wrong type)
@@ -120,6 +121,9 @@ public:
         DependencyCycle,
         TemplateError,
         TurnBudgetExhausted,
+
+        // the application's own setup
+        SetupError = 600,            ///< an operation set up wrong (a run without a ConversationsClient, client tools without a PluginRegistry); the message says what is missing
 
         UserDefined = 1000,
     };
