@@ -16,6 +16,7 @@
 #include <switchboard/workflowrun.h>
 
 #include "emulator/httpserver_p.h"
+#include "testsupport.h"
 
 #ifdef SWITCHBOARD_TEST_QML
 #include <QQmlComponent>
@@ -285,18 +286,8 @@ void tst_Operation::lifecycle()
 
     // Every signal of the operation (its own and Operation's), counted, to
     // see that none comes after finished().
-    QList<std::shared_ptr<QSignalSpy>> spies;
-    const QMetaObject *meta = operation->metaObject();
-    for (int i = QObject::staticMetaObject.methodCount(); i < meta->methodCount(); ++i) {
-        if (meta->method(i).methodType() == QMetaMethod::Signal)
-            spies << std::make_shared<QSignalSpy>(operation.get(), meta->method(i));
-    }
-    const auto signalCount = [&spies] {
-        qsizetype total = 0;
-        for (const auto &spy : std::as_const(spies))
-            total += spy->size();
-        return total;
-    };
+    const Test::AllSignalsSpy everySignal(operation.get());
+    const auto signalCount = [&everySignal] { return everySignal.count(); };
     int finished = 0;
     int errors = 0;
     bool finishedProperty = false;

@@ -1477,18 +1477,8 @@ rules:
 
     // Every signal of the run (its own and Operation's), counted, to see
     // that none comes after finished().
-    QList<std::shared_ptr<QSignalSpy>> spies;
-    const QMetaObject &meta = ConversationRun::staticMetaObject;
-    for (int i = QObject::staticMetaObject.methodCount(); i < meta.methodCount(); ++i) {
-        if (meta.method(i).methodType() == QMetaMethod::Signal)
-            spies << std::make_shared<QSignalSpy>(run.get(), meta.method(i));
-    }
-    const auto signalCount = [&spies] {
-        qsizetype total = 0;
-        for (const auto &spy : std::as_const(spies))
-            total += spy->size();
-        return total;
-    };
+    const Test::AllSignalsSpy everySignal(run.get());
+    const auto signalCount = [&everySignal] { return everySignal.count(); };
     int finished = 0;
     int errors = 0;
     connect(run.get(), &ConversationRun::finished, this, [&finished] { ++finished; });

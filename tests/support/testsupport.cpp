@@ -3,7 +3,9 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <QMetaMethod>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
 
@@ -56,6 +58,25 @@ QString refusingUrl()
     const QString url = QStringLiteral("http://127.0.0.1:") + QString::number(server.serverPort());
     server.close();
     return url;
+}
+
+AllSignalsSpy::AllSignalsSpy(QObject *object)
+{
+    const QMetaObject *meta = object->metaObject();
+    for (int i = QObject::staticMetaObject.methodCount(); i < meta->methodCount(); ++i) {
+        if (meta->method(i).methodType() == QMetaMethod::Signal)
+            m_spies << std::make_shared<QSignalSpy>(object, meta->method(i));
+    }
+}
+
+AllSignalsSpy::~AllSignalsSpy() = default;
+
+qsizetype AllSignalsSpy::count() const
+{
+    qsizetype total = 0;
+    for (const auto &spy : m_spies)
+        total += spy->size();
+    return total;
 }
 
 } // namespace Switchboard::Test

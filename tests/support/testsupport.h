@@ -6,6 +6,11 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
+
+class QObject;
+class QSignalSpy;
+
 namespace Switchboard::Test {
 
 /// Reads a file under tests/data; fails the current test (QFAIL-style, via qFatal) if missing.
@@ -31,5 +36,20 @@ ProgramRun runProgram(const QString &program, const QStringList &arguments, cons
 /// A loopback URL ("http://127.0.0.1:PORT") nobody listens on: connections
 /// to it are refused (a port that was free a moment ago).
 QString refusingUrl();
+
+/// Counts every signal of an object, those its classes declare and those of
+/// their bases above QObject (an Operation's finished() and errorOccurred()):
+/// to see that nothing comes after a point, e.g. after finished().
+class AllSignalsSpy
+{
+public:
+    explicit AllSignalsSpy(QObject *object);
+    ~AllSignalsSpy();
+    /// The signals emitted since construction, all kinds together.
+    qsizetype count() const;
+
+private:
+    QList<std::shared_ptr<QSignalSpy>> m_spies;
+};
 
 } // namespace Switchboard::Test
