@@ -25,6 +25,7 @@ public:
     Http::HttpCall *makeCall(QByteArray method, const QString &path, const QUrlQuery &query, QByteArray body,
                              const CallOptions &options, const QString &lane = {});
     int takeLane();
+    void addCredentials(const QList<Tool> &tools);
 
     QString apiKey;
     QUrl serverUrl;
@@ -34,6 +35,10 @@ public:
     int timeoutMs = 300000;
     int inactivityTimeoutMs = 120000;
     qsizetype maxEventSize = SseParser::DefaultMaxEventSize;
+    qint64 maxResponseSize = ConversationsClient::DefaultMaxResponseSize;
+    qint64 maxStreamSize = ConversationsClient::DefaultMaxStreamSize;
+    Secrets addedSecrets;   // addSecret() and the credentials of requests sent
+    Secrets secrets;        // those and the key
     QSet<int> busyLanes;
 };
 
@@ -69,9 +74,11 @@ Http::HttpCall *ConversationsClientPrivate::makeCall(QByteArray method, const QS
     request.body = std::move(body);
     request.streaming = !lane.isEmpty();
     request.lane = lane;
+    request.maxBodySize = request.streaming ? maxStreamSize : maxResponseSize;
     request.mayBypassManager = manager == ownManager;
     if (!apiKey.isEmpty())
         request.authorization = "Bearer " + apiKey.toUtf8();
+    request.secrets = secrets;
     request.userAgent = QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING);
     // The trace the call belongs to, as it is now (tracecontext.h): every
     // attempt carries the same one.
@@ -82,6 +89,12 @@ Http::HttpCall *ConversationsClientPrivate::makeCall(QByteArray method, const QS
     return new Http::HttpCall(manager, std::move(request), options.retryPolicy.value_or(retryPolicy),
                               options.timeoutMs.value_or(timeoutMs),
                               options.inactivityTimeoutMs.value_or(inactivityTimeoutMs));
+}
+
+void ConversationsClientPrivate::addCredentials(const QList<Tool> &tools)
+{
+    addedSecrets.addCredentials(tools);
+    secrets.addCredentials(tools);
 }
 
 int ConversationsClientPrivate::takeLane()
@@ -97,7 +110,7 @@ ConversationsClient::ConversationsClient(QObject *parent)
     : QObject(parent)
     , d(std::make_unique<ConversationsClientPrivate>())
 {
-    d->apiKey = qEnvironmentVariable("MISTRAL_API_KEY");
+    setApiKey(qEnvironmentVariable("MISTRAL_API_KEY"));
     const QString server = qEnvironmentVariable("SWITCHBOARD_SERVER_URL");
     d->serverUrl = server.isEmpty() ? defaultServerUrl() : QUrl(server);
     d->ownManager = new QNetworkAccessManager(this);
@@ -114,6 +127,8 @@ QUrl ConversationsClient::defaultServerUrl()
 void ConversationsClient::setApiKey(const QString &apiKey)
 {
     d->apiKey = apiKey;
+    d->secrets = d->addedSecrets;
+    d->secrets.add(apiKey);
 }
 
 bool ConversationsClient::hasApiKey() const
@@ -181,6 +196,37 @@ qsizetype ConversationsClient::maxEventSize() const
     return d->maxEventSize;
 }
 
+void ConversationsClient::setMaxResponseSize(qint64 bytes)
+{
+    d->maxResponseSize = bytes;
+}
+
+qint64 ConversationsClient::maxResponseSize() const
+{
+    return d->maxResponseSize;
+}
+
+void ConversationsClient::setMaxStreamSize(qint64 bytes)
+{
+    d->maxStreamSize = bytes;
+}
+
+qint64 ConversationsClient::maxStreamSize() const
+{
+    return d->maxStreamSize;
+}
+
+void ConversationsClient::addSecret(const QString &value)
+{
+    d->addedSecrets.add(value);
+    d->secrets.add(value);
+}
+
+Secrets ConversationsClient::secrets() const
+{
+    return d->secrets;
+}
+
 QByteArray ConversationsClient::userAgent() const
 {
     return QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING);
@@ -189,6 +235,8 @@ QByteArray ConversationsClient::userAgent() const
 ApiResult<ConversationResponse> *ConversationsClient::start(const StartConversationRequest &request,
                                                             const CallOptions &options)
 {
+    if (request.tools)
+        d->addCredentials(*request.tools);
     StartConversationRequest body = request;
     body.stream = false;
     return new ApiResult<ConversationResponse>(
@@ -283,6 +331,8 @@ ConversationStream *ConversationsClient::openStream(const QString &path, QByteAr
 ConversationStream *ConversationsClient::startStream(const StartConversationRequest &request,
                                                      const CallOptions &options)
 {
+    if (request.tools)
+        d->addCredentials(*request.tools);
     return openStream(u"/v1/conversations"_s, streamBody(request), options);
 }
 

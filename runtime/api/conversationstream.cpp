@@ -17,7 +17,6 @@ public:
     {
     }
 
-    void onResponseStarted(const QByteArray &contentType);
     void onData(const QByteArray &bytes);
     void onEvent(SseEvent &&sse);
     void dispatch(const ConversationEvent &event);
@@ -39,18 +38,6 @@ public:
     std::optional<ResponseErrorEvent> responseError;
     bool complete = false;      // conversation.response.done arrived
 };
-
-void ConversationStreamPrivate::onResponseStarted(const QByteArray &contentType)
-{
-    const QByteArray mimeType = contentType.split(';').first().trimmed().toLower();
-    if (mimeType != "text/event-stream") {
-        Error protocol(Error::Code::ProtocolError,
-                       QStringLiteral("%1: expected a text/event-stream response, got \"%2\"")
-                           .arg(call->description(), QString::fromLatin1(contentType)));
-        protocol.httpStatus = call->httpStatus();
-        call->fail(protocol);
-    }
-}
 
 void ConversationStreamPrivate::onData(const QByteArray &bytes)
 {
@@ -150,6 +137,12 @@ void ConversationStreamPrivate::onFailed(const Error &error)
         finish(incomplete(error.message));
         return;
     }
+    if (error.code == Error::Code::ResponseTooLarge) {
+        Error tooLarge = error;
+        tooLarge.message += QStringLiteral(" after event %1").arg(eventCount);
+        finish(tooLarge);
+        return;
+    }
     finish(error);
 }
 
@@ -193,8 +186,6 @@ ConversationStream::ConversationStream(Http::HttpCall *call, qsizetype maxEventS
     , d(std::make_unique<ConversationStreamPrivate>(this, call, maxEventSize))
 {
     call->setParent(this);
-    connect(call, &Http::HttpCall::responseStarted, this,
-            [this](int, const QByteArray &contentType) { d->onResponseStarted(contentType); });
     connect(call, &Http::HttpCall::dataReceived, this, [this](const QByteArray &bytes) { d->onData(bytes); });
     connect(call, &Http::HttpCall::succeeded, this, [this] { d->onSucceeded(); });
     connect(call, &Http::HttpCall::failed, this, [this](const Error &error) { d->onFailed(error); });

@@ -4,7 +4,7 @@
 //
 // One HTTP/1.1 request over a QTcpSocket of its own, on the thread of the
 // caller, with Debian's http-parser decoding the response. HttpCall uses it
-// for streams over plain http:// without a proxy, and only while the client
+// for calls over plain http:// without a proxy, and only while the client
 // uses its own QNetworkAccessManager: a manager the application injected
 // sees every request, since its createRequest() override and settings are
 // what the application gave it for. Everything else goes through
@@ -19,7 +19,11 @@
 // takes what the socket read (many events, at most StreamReadBufferSize),
 // http-parser decodes the chunks in place, and beyond that the kernel's
 // socket buffer is the only queue: a slow application slows the server down
-// instead of growing the heap.
+// instead of growing the heap. The same loop reads a chunked body of any
+// size without end while the kernel has bytes (QHttpNetworkReplyPrivate::
+// readReplyBodyChunked), so no read buffer or limit bounds what it holds: a
+// gigabyte from a fast server took the memory with it. Here HttpCall's limits
+// bound it.
 //
 // The surface mirrors what HttpCall uses of QNetworkReply, errors included
 // (QNetworkReply::NetworkError and the same texts), so that retries,

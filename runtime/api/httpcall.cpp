@@ -12,7 +12,22 @@ using namespace Qt::Literals::StringLiterals;
 namespace Switchboard::Http {
 
 namespace {
-constexpr qsizetype MaxErrorBody = 1024 * 1024;   // an error body is read whole, but not without bound
+// An error body is read up to this much; the rest is not waited for.
+constexpr qsizetype MaxErrorBody = 1024 * 1024;
+// Of a successful response of the wrong content type (an HTML page from a
+// proxy, a download), only the start is read: enough to show what it is.
+constexpr qsizetype WrongTypeSample = 4096;
+
+// A response's content type is what the request asked for: the media type
+// without parameters, compared case-insensitively. A non-streaming response
+// may come without one (a 204 has no body to describe).
+bool isExpectedType(const QByteArray &contentType, bool streaming)
+{
+    const QByteArray mimeType = contentType.split(';').first().trimmed().toLower();
+    if (streaming)
+        return mimeType == "text/event-stream";
+    return mimeType.isEmpty() || mimeType == "application/json" || mimeType.endsWith("+json");
+}
 
 bool isIdempotent(const QByteArray &method)
 {
@@ -89,18 +104,24 @@ void HttpCall::sendAttempt()
     ++m_attempts;
     m_status = 0;
     m_success = false;
+    m_wrongType = false;
+    m_wrongContentType.clear();
+    m_bodyBytes = 0;
+    m_heldBack.clear();
     m_requestSent = false;
     m_errorBody.clear();
     m_abortCause = AbortCause::None;
 
-    if (m_request.streaming && m_request.mayBypassManager && DirectHttpReply::canSend(m_request.url, m_manager)) {
-        // A stream over plain HTTP without a proxy: a connection of its own
-        // on this thread (directhttpreply_p.h says why). The same headers as
-        // below, in the same order.
+    if (m_request.mayBypassManager && DirectHttpReply::canSend(m_request.url, m_manager)) {
+        // Plain HTTP without a proxy: a connection of its own on this thread
+        // (directhttpreply_p.h says why; and Qt 6.4's reader takes a chunked
+        // body off the socket as fast as the server sends it, whatever the
+        // read buffer, so no limit would bound the memory). The same headers
+        // as below, in the same order.
         QByteArray head;
         if (!m_request.body.isNull())
             head += "Content-Type: application/json\r\n";
-        head += "Accept: text/event-stream\r\n";
+        head += m_request.streaming ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n";
         if (!m_request.authorization.isEmpty())
             head += "Authorization: " + m_request.authorization + "\r\n";
         head += "User-Agent: " + m_request.userAgent + "\r\n";
@@ -156,11 +177,10 @@ void HttpCall::sendAttempt()
         m_reply = m_manager->sendCustomRequest(request, m_request.method, m_request.body);
     qCDebug(lcApi).noquote() << "attempt" << m_attempts << description();
 
-    if (m_request.streaming) {
-        // Bytes wait in the socket, not in an ever-growing reply buffer, when
-        // the application reads slower than the server writes.
-        m_reply->setReadBufferSize(StreamReadBufferSize);
-    }
+    // Bytes wait in the socket, not in an ever-growing reply buffer, when the
+    // application reads slower than the server writes (a stream), or while
+    // the call decides it has read enough (a body over its limit).
+    m_reply->setReadBufferSize(StreamReadBufferSize);
     connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onReadyRead);
     // The headers, before any body byte: a stream has begun even if its
     // first event is yet to come (DirectHttpReply's readyRead says both).
@@ -171,115 +191,194 @@ void HttpCall::sendAttempt()
         m_timeout.start(m_timeoutMs);
 }
 
+void HttpCall::readStatus()
+{
+    m_status = m_direct ? m_direct->status()
+                        : m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    m_success = m_status >= 200 && m_status < 300;
+    if (m_success) {
+        // Checked before any body byte is read: a response of another
+        // type (an HTML page, a download) is read only for a sample.
+        const QByteArray contentType =
+            m_direct ? m_direct->rawHeader("Content-Type") : m_reply->rawHeader("Content-Type");
+        if (!isExpectedType(contentType, m_request.streaming)) {
+            m_success = false;
+            m_wrongType = true;
+            m_wrongContentType = contentType;
+        }
+    }
+    if (m_request.streaming && m_status != 0) {
+        // The response has begun. A stream may then last as long as the
+        // server keeps sending (a long turn, many tool calls): the overall
+        // timeout bounded only the wait for this, and from here the
+        // inactivity timeout bounds each silence (conversationsclient.h).
+        // An error response is read (up to MaxErrorBody) within the overall one.
+        if (m_success)
+            m_timeout.stop();
+        if (m_inactivityTimeoutMs > 0)
+            m_inactivity.start(m_inactivityTimeoutMs);
+    }
+}
+
 void HttpCall::onReadyRead()
 {
     if (!hasReply() || m_finished)
         return;
     if (m_inactivity.isActive())
         m_inactivity.start();
-    if (m_status == 0) {
-        m_status = m_direct ? m_direct->status()
-                            : m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        m_success = m_status >= 200 && m_status < 300;
-        if (m_request.streaming && m_status != 0) {
-            // The response has begun. A stream may then last as long as the
-            // server keeps sending (a long turn, many tool calls): the overall
-            // timeout bounded only the wait for this, and from here the
-            // inactivity timeout bounds each silence (conversationsclient.h).
-            // An error response is read whole, still within the overall one.
-            if (m_success)
-                m_timeout.stop();
-            if (m_inactivityTimeoutMs > 0)
-                m_inactivity.start(m_inactivityTimeoutMs);
-        }
-        if (m_success) {
-            QPointer<HttpCall> self(this);
-            Q_EMIT responseStarted(m_status, m_direct ? m_direct->rawHeader("Content-Type")
-                                                      : m_reply->rawHeader("Content-Type"));
-            if (!self || m_finished || !hasReply())
-                return;
-        }
-    }
+    if (m_status == 0)
+        readStatus();
     const QByteArray bytes = m_direct ? m_direct->readAll() : m_reply->readAll();
     if (m_success) {
-        if (!bytes.isEmpty())
-            Q_EMIT dataReceived(bytes);
-    } else if (m_errorBody.size() < MaxErrorBody) {
-        m_errorBody += bytes.left(MaxErrorBody - m_errorBody.size());
+        if (bytes.isEmpty())
+            return;
+        const qint64 limit = m_request.maxBodySize;
+        if (limit <= 0 || m_bodyBytes + bytes.size() <= limit) {
+            m_bodyBytes += bytes.size();
+            deliver(bytes);
+            return;
+        }
+        // Over the limit: what fits is delivered (a stream keeps the events
+        // it holds), and the rest is not read.
+        const qsizetype fits = qsizetype(limit - m_bodyBytes);
+        m_bodyBytes = limit;
+        QPointer<HttpCall> self(this);
+        deliver(QByteArrayView(bytes).first(fits));
+        if (self && !m_finished)
+            flushData();
+        if (self && !m_finished)
+            fail(responseTooLarge(limit, m_request.streaming, description()));
+        return;
     }
+    const qsizetype keep = m_wrongType ? WrongTypeSample : MaxErrorBody;
+    m_errorBody += bytes.left(keep - m_errorBody.size());
+    if (m_errorBody.size() >= keep) {
+        // Enough to say what went wrong; the rest is not waited for.
+        concludeResponse(releaseReply(true));
+    }
+}
+
+void HttpCall::deliver(QByteArrayView bytes)
+{
+    if (m_request.secrets.isEmpty()) {
+        if (!bytes.isEmpty())
+            Q_EMIT dataReceived(bytes.toByteArray());
+        return;
+    }
+    QByteArray text = std::exchange(m_heldBack, QByteArray());
+    text.append(bytes);
+    text = m_request.secrets.scrub(text);
+    const qsizetype held = m_request.secrets.partialLengthAtEnd(text);
+    m_heldBack = text.last(held);
+    text.chop(held);
+    if (!text.isEmpty())
+        Q_EMIT dataReceived(text);
+}
+
+void HttpCall::flushData()
+{
+    if (!m_heldBack.isEmpty())
+        Q_EMIT dataReceived(std::exchange(m_heldBack, QByteArray()));
+}
+
+HttpCall::ReplyOutcome HttpCall::releaseReply(bool abandon)
+{
+    ReplyOutcome outcome;
+    if (DirectHttpReply *reply = std::exchange(m_direct, nullptr)) {
+        reply->disconnect(this);
+        if (abandon)
+            reply->abort();
+        reply->deleteLater();
+        outcome.networkError = abandon ? QNetworkReply::NoError : reply->error();
+        outcome.errorString = reply->errorString();
+        outcome.status = reply->status();
+        outcome.headers = reply->rawHeaderPairs();
+        outcome.reason = reply->reasonPhrase();
+    } else if (QNetworkReply *qreply = std::exchange(m_reply, nullptr)) {
+        qreply->disconnect(this);
+        if (abandon)
+            qreply->abort();
+        qreply->deleteLater();
+        outcome.networkError = abandon ? QNetworkReply::NoError : qreply->error();
+        outcome.errorString = qreply->errorString();
+        outcome.status = qreply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        for (const auto &pair : qreply->rawHeaderPairs())
+            outcome.headers.append(pair);
+        outcome.reason = qreply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+    }
+    stopTimers();
+    return outcome;
+}
+
+void HttpCall::concludeResponse(const ReplyOutcome &reply)
+{
+    if (m_wrongType) {
+        // The server ran the request (a 2xx status): never again.
+        Error error = unexpectedContentType(m_status, m_wrongContentType,
+                                            m_request.streaming ? "text/event-stream" : "application/json",
+                                            reply.headers, m_errorBody, description());
+        concludeWithError(std::move(error), false);
+        return;
+    }
+    Error error = fromResponse(m_status, reply.reason, reply.headers, m_errorBody, description());
+    concludeWithError(std::move(error), m_policy.statusCodes.contains(m_status));
 }
 
 void HttpCall::onFinished()
 {
     if (!hasReply())
         return;
-    // Bytes that arrived with the end of the reply.
+    // Bytes that arrived with the end of the reply, or a status not yet seen
+    // (a response without a body).
     if ((m_direct ? m_direct->bytesAvailable() : m_reply->bytesAvailable()) > 0 && !m_finished) {
         QPointer<HttpCall> self(this);
         onReadyRead();
         if (!self || !hasReply())
             return;
     }
-    // What the reply says, from either kind of reply.
-    QNetworkReply::NetworkError networkError;
-    QString errorString;
-    int status;
-    Headers headers;
-    QByteArray reason;
-    if (DirectHttpReply *reply = std::exchange(m_direct, nullptr)) {
-        reply->disconnect(this);
-        reply->deleteLater();
-        networkError = reply->error();
-        errorString = reply->errorString();
-        status = reply->status();
-        headers = reply->rawHeaderPairs();
-        reason = reply->reasonPhrase();
-    } else {
-        QNetworkReply *qreply = std::exchange(m_reply, nullptr);
-        qreply->disconnect(this);
-        qreply->deleteLater();
-        networkError = qreply->error();
-        errorString = qreply->errorString();
-        status = qreply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        for (const auto &pair : qreply->rawHeaderPairs())
-            headers.append(pair);
-        reason = qreply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
-    }
-    stopTimers();
+    if (m_status == 0 && !m_finished)
+        readStatus();
+    const ReplyOutcome reply = releaseReply(false);
     if (m_finished)
         return;
 
     if (m_status == 0)
-        m_status = status;
+        m_status = reply.status;
     const QString what = description();
 
     if (m_abortCause == AbortCause::User) {
-        concludeWithError(fromTransport(networkError, errorString, m_abortCause, 0, what, m_request.streaming), false);
+        concludeWithError(fromTransport(reply.networkError, reply.errorString, m_abortCause, 0, what,
+                                        m_request.streaming),
+                          false);
         return;
     }
-    if (m_status >= 200 && m_status < 300) {
-        if (networkError == QNetworkReply::NoError) {
+    if (m_success) {
+        if (reply.networkError == QNetworkReply::NoError) {
+            QPointer<HttpCall> self(this);
+            flushData();
+            if (!self || m_finished)
+                return;
             m_finished = true;
             Q_EMIT succeeded();
             return;
         }
         // The response had begun: the server ran the request. Never again.
-        concludeWithError(fromTransport(networkError, errorString, m_abortCause, timeoutOf(m_abortCause), what,
-                                        m_request.streaming),
+        concludeWithError(fromTransport(reply.networkError, reply.errorString, m_abortCause,
+                                        timeoutOf(m_abortCause), what, m_request.streaming),
                           false);
         return;
     }
     if (m_status != 0) {
-        Error error = fromResponse(m_status, reason, headers, m_errorBody, what);
-        concludeWithError(std::move(error), m_policy.statusCodes.contains(m_status));
+        concludeResponse(reply);
         return;
     }
-    Error error = fromTransport(networkError, errorString, m_abortCause, timeoutOf(m_abortCause), what,
+    Error error = fromTransport(reply.networkError, reply.errorString, m_abortCause, timeoutOf(m_abortCause), what,
                                 m_request.streaming);
     // Without a status the server may or may not have run the request; only
     // repeat what cannot have run or is safe to run twice.
     const bool retryable = m_policy.retryConnectionErrors
-                           && (neverReachedServer(networkError) || !m_requestSent || isIdempotent(m_request.method));
+                           && (neverReachedServer(reply.networkError) || !m_requestSent
+                               || isIdempotent(m_request.method));
     concludeWithError(std::move(error), retryable);
 }
 
@@ -290,6 +389,7 @@ bool HttpCall::mayRetry() const
 
 void HttpCall::concludeWithError(Error error, bool retryable)
 {
+    m_request.secrets.scrub(error);
     if (retryable && mayRetry()) {
         qint64 delay = m_policy.backoffMs(m_attempts - 1);
         if (m_policy.jitterMs > 0)
@@ -337,19 +437,8 @@ void HttpCall::fail(Error error)
         return;
     m_finished = true;
     m_abortCause = AbortCause::Protocol;
-    stopTimers();
-    if (m_reply) {
-        QNetworkReply *reply = m_reply;
-        m_reply = nullptr;
-        reply->disconnect(this);
-        reply->abort();
-        reply->deleteLater();
-    }
-    if (DirectHttpReply *direct = std::exchange(m_direct, nullptr)) {
-        direct->disconnect(this);
-        direct->abort();
-        direct->deleteLater();
-    }
+    releaseReply(true);
+    m_request.secrets.scrub(error);
     Q_EMIT failed(error);
 }
 

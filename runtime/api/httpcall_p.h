@@ -5,6 +5,7 @@
 #include "httperror_p.h"
 
 #include <switchboard/retrypolicy.h>
+#include <switchboard/secrets.h>
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -41,10 +42,17 @@ public:
         /// For plain-HTTP streams: a private connection lane (see
         /// ConversationsClient), or empty for Qt's shared pool.
         QString lane;
-        /// The manager is the client's own, so a plain-HTTP stream may skip
+        /// The manager is the client's own, so a plain-HTTP call may skip
         /// it (directhttpreply_p.h). An application's manager sees every
         /// request: its createRequest() and settings are why it was given.
         bool mayBypassManager = false;
+        /// The most body bytes of a successful response read (0: no limit):
+        /// beyond it the call fails with Error::Code::ResponseTooLarge. For a
+        /// stream, the bytes before the limit are delivered first.
+        qint64 maxBodySize = 0;
+        /// Scrubbed from everything received (body, events, errors, headers)
+        /// before anyone sees it: the key, a connector's credentials.
+        Secrets secrets;
     };
 
     HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,
@@ -69,8 +77,8 @@ public:
     bool isFinished() const { return m_finished; }
 
 Q_SIGNALS:
-    /// A 2xx status arrived with these headers; body bytes follow.
-    void responseStarted(int status, const QByteArray &contentType);
+    /// Body bytes of a successful response of the expected content type
+    /// (text/event-stream for a stream, JSON otherwise).
     void dataReceived(const QByteArray &bytes);
     void succeeded();
     void failed(const Switchboard::Error &error);
@@ -79,9 +87,30 @@ Q_SIGNALS:
 
 private:
     void sendAttempt();
+    /// The status and content type, once the response's head is there.
+    void readStatus();
     void onReadyRead();
     void onFinished();
     void concludeWithError(Error error, bool retryable);
+    /// Body bytes to the listener, without secrets; a piece that may be the
+    /// start of a secret waits for the next bytes (or flushData()).
+    void deliver(QByteArrayView bytes);
+    void flushData();
+    /// What a reply said at its end, or when the call abandons it early.
+    struct ReplyOutcome
+    {
+        QNetworkReply::NetworkError networkError = QNetworkReply::NoError;
+        QString errorString;
+        int status = 0;
+        Headers headers;
+        QByteArray reason;
+    };
+    /// Detaches the current reply and schedules its deletion; `abandon`
+    /// aborts it first (the call stops reading before its end).
+    ReplyOutcome releaseReply(bool abandon);
+    /// Ends an attempt whose status was an error or whose content type was
+    /// not the expected one, with what m_errorBody holds of its body.
+    void concludeResponse(const ReplyOutcome &reply);
     bool mayRetry() const;
     void stopTimers();
     void abortReply();
@@ -107,11 +136,15 @@ private:
     AbortCause m_abortCause = AbortCause::None;
     int m_attempts = 0;
     int m_status = 0;
-    bool m_success = false;        // the current attempt got a 2xx status
+    bool m_success = false;        // the current attempt got a 2xx status of the expected content type
+    QByteArray m_wrongContentType; // the content type of a 2xx response that is not the expected one
+    bool m_wrongType = false;      // ... and there was such a response
+    qint64 m_bodyBytes = 0;        // of the current attempt's successful response
+    QByteArray m_heldBack;         // delivered bytes that may begin a secret (see deliver())
     bool m_requestSent = false;    // the current attempt's request left completely
     bool m_delivered = false;
     bool m_finished = false;
-    QByteArray m_errorBody;        // the body of an error response
+    QByteArray m_errorBody;        // the body of an error response, or a sample of one of the wrong type
 };
 
 } // namespace Switchboard::Http

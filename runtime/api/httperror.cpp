@@ -1,5 +1,7 @@
 #include "httperror_p.h"
 
+#include "core/sizetext_p.h"
+
 #include <switchboard/responses.h>
 
 #include <QJsonArray>
@@ -93,6 +95,37 @@ Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &he
         error.message += u' ' + QString::fromLatin1(reasonPhrase);
     if (!serverMessage.isEmpty())
         error.message += u": "_s + serverMessage;
+    return error;
+}
+
+Error unexpectedContentType(int status, const QByteArray &contentType, const QByteArray &expected,
+                            const Headers &headers, const QByteArray &sample, const QString &what)
+{
+    Error error(Error::Code::ProtocolError,
+                QStringLiteral("%1: expected %2 %3 response, got %4")
+                    .arg(what, expected.startsWith('a') ? u"an"_s : u"a"_s, QString::fromLatin1(expected),
+                         contentType.isEmpty() ? u"one without a Content-Type"_s
+                                               : u'"' + QString::fromLatin1(contentType) + u'"'));
+    if (!sample.trimmed().isEmpty())
+        error.message += u": "_s + bodyExcerpt(sample);
+    error.httpStatus = status;
+    error.httpHeaders = headers;
+    error.body = sample;
+    error.details = QString::fromUtf8(sample);
+    return error;
+}
+
+Error responseTooLarge(qint64 limit, bool streaming, const QString &what)
+{
+    Error error(Error::Code::ResponseTooLarge,
+                QStringLiteral("%1: the %2 is larger than the limit of %3")
+                    .arg(what, streaming ? u"streamed response"_s : u"response body"_s, sizeText(limit)));
+    error.details = streaming ? QStringLiteral("a streamed response may carry at most %1 bytes in all "
+                                               "(ConversationsClient::setMaxStreamSize)")
+                                    .arg(limit)
+                              : QStringLiteral("a response body may have at most %1 bytes "
+                                               "(ConversationsClient::setMaxResponseSize)")
+                                    .arg(limit);
     return error;
 }
 

@@ -25,6 +25,16 @@ enum class AbortCause { None, User, Timeout, Inactivity, Protocol };
 Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &headers, const QByteArray &body,
                    const QString &what);
 
+/// The error for a successful status whose response is not of the
+/// `expected` content type (ProtocolError): `sample` is the start of its
+/// body, kept in the error and quoted in the message.
+Error unexpectedContentType(int status, const QByteArray &contentType, const QByteArray &expected,
+                            const Headers &headers, const QByteArray &sample, const QString &what);
+
+/// The error for a successful response whose body passed `limit` bytes
+/// (ResponseTooLarge); `streaming` tells which limit it was.
+Error responseTooLarge(qint64 limit, bool streaming, const QString &what);
+
 /// The error for a failure of the transport (no HTTP status). For the
 /// client's own timeouts, `timeoutMs` is the limit that ran out, and
 /// `streaming` tells what the overall one bounded (for a stream, only the wait

@@ -1,5 +1,7 @@
 #include "sseparser_p.h"
 
+#include "core/sizetext_p.h"
+
 #include <QDebugStateSaver>
 
 #include <algorithm>
@@ -111,7 +113,7 @@ bool SseParser::fits(qsizetype lineSize) const
 void SseParser::fail()
 {
     m_error = Error(Error::Code::EventTooLarge,
-                    QStringLiteral("an SSE event is larger than the limit of %1 bytes").arg(m_maxEventSize));
+                    QStringLiteral("an SSE event is larger than the limit of %1").arg(sizeText(m_maxEventSize)));
     // Let go of everything: a failed parser holds no more memory.
     m_event = {};
     m_data = {};

@@ -23,6 +23,7 @@
 using namespace Switchboard;
 using namespace Switchboard::EmulatorInternal;
 using namespace Qt::Literals::StringLiterals;
+using Switchboard::Test::HugeResponseServer;
 using Switchboard::Test::jsonObject;
 
 namespace {
@@ -190,6 +191,32 @@ bool waitFinished(Operation *operation, int timeoutMs = 10000)
     return spy.wait(timeoutMs);
 }
 
+/// Points `client` at `url` over `transport`: its own manager (for
+/// non-streaming calls; the direct reader for plain-http streams),
+/// `manager` injected, or `manager` through the server as its proxy.
+void useTransport(ConversationsClient &client, QNetworkAccessManager &manager, Transport transport, const QString &url)
+{
+    client.setServerUrl(QUrl(url));
+    client.setRetryPolicy(RetryPolicy::none());
+    if (transport == Transport::Proxy)
+        manager.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, quint16(QUrl(url).port())));
+    if (transport != Transport::Direct)
+        client.setNetworkAccessManager(&manager);
+}
+
+/// Rows of transport × framing of the body (Content-Length or chunked).
+void addTransportAndFramingRows()
+{
+    QTest::addColumn<Transport>("transport");
+    QTest::addColumn<bool>("chunked");
+    for (const auto &[name, transport] : Transports) {
+        QTest::addRow("%s, Content-Length", name) << transport << false;
+        QTest::addRow("%s, chunked", name) << transport << true;
+    }
+}
+
+constexpr qint64 OneGiB = qint64(1) << 30;
+
 } // namespace
 
 Q_DECLARE_METATYPE(Transport)
@@ -223,7 +250,13 @@ private Q_SLOTS:
     void streamInactivityTimeout();
     void streamOutlivesOverallTimeout_data();
     void streamOutlivesOverallTimeout();
-    void streamWrongContentType();
+    void unexpectedContentType_data();
+    void unexpectedContentType();
+    void responseBodyLimit_data();
+    void responseBodyLimit();
+    void errorBodyNotReadWhole();
+    void streamSizeLimit_data();
+    void streamSizeLimit();
     void streamBytesAfterDone_data();
     void streamBytesAfterDone();
     void streamAbort_data();
@@ -257,6 +290,8 @@ private Q_SLOTS:
     void noSignalFromInsideTheCall();
 
     void apiKeyNeverShown();
+    void echoedSecretsScrubbed_data();
+    void echoedSecretsScrubbed();
     void concurrentStreamsOverlap_data();
     void concurrentStreamsOverlap();
 };
@@ -424,6 +459,9 @@ void tst_ConversationsClient::environmentConfiguration()
     QVERIFY(!defaults.hasApiKey());
     QCOMPARE(defaults.serverUrl(), QUrl(u"https://api.mistral.ai"_s));
     QCOMPARE(defaults.timeout(), 300000);
+    QCOMPARE(defaults.maxResponseSize(), 64 * 1024 * 1024);
+    QCOMPARE(defaults.maxStreamSize(), 128 * 1024 * 1024);
+    QCOMPARE(defaults.maxEventSize(), 16 * 1024 * 1024);
     QCOMPARE(defaults.retryPolicy().statusCodes, (QList<int>{429, 500, 502, 503, 504}));
     QCOMPARE(defaults.userAgent(), "switchboard/" SWITCHBOARD_VERSION_STRING);
 
@@ -800,17 +838,159 @@ void tst_ConversationsClient::streamOutlivesOverallTimeout()
     QCOMPARE(f.sentConnectionHeader(), f.connectionHeader());
 }
 
-void tst_ConversationsClient::streamWrongContentType()
+void tst_ConversationsClient::unexpectedContentType_data()
 {
-    Fixture f;
-    f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
-        responder->respond(200, JsonHeaders, ResponseBody);
-    };
-    std::unique_ptr<ConversationStream> stream(f.client.startStream(hello()));
-    QVERIFY(waitFinished(stream.get()));
-    QCOMPARE(stream->error().code, Error::Code::ProtocolError);
-    QCOMPARE(stream->error().message,
-             u"POST /v1/conversations: expected a text/event-stream response, got \"application/json\""_s);
+    QTest::addColumn<bool>("streaming");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<QByteArray>("expected");
+    const QByteArray json = "an application/json response";
+    const QByteArray sse = "a text/event-stream response";
+    QTest::newRow("HTML for JSON") << false << "text/html; charset=utf-8"_ba << json;
+    QTest::newRow("a download for JSON") << false << "application/octet-stream"_ba << json;
+    QTest::newRow("plain text for JSON") << false << "text/plain"_ba << json;
+    QTest::newRow("HTML for a stream") << true << "text/html"_ba << sse;
+    QTest::newRow("JSON for a stream") << true << "application/json"_ba << sse;
+    QTest::newRow("none for a stream") << true << QByteArray() << sse;
+}
+
+void tst_ConversationsClient::unexpectedContentType()
+{
+    QFETCH(bool, streaming);
+    QFETCH(QByteArray, contentType);
+    QFETCH(QByteArray, expected);
+    // A gigabyte of the wrong type (a proxy's HTML page, a download): the
+    // call fails after a sample of 4 KiB, which the error keeps and quotes,
+    // and reads no further.
+    HugeResponseServer::Response response;
+    response.contentType = contentType;
+    response.prefix = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>";
+    HugeResponseServer server(response);
+    ConversationsClient client;
+    QNetworkAccessManager manager;
+    useTransport(client, manager, Transport::Direct, server.url());
+    Error error;
+    if (streaming) {
+        std::unique_ptr<ConversationStream> stream(client.startStream(hello()));
+        QVERIFY(waitFinished(stream.get(), 60000));
+        error = stream->error();
+        QCOMPARE(stream->eventCount(), 0);
+    } else {
+        std::unique_ptr<ApiResult<ConversationResponse>> reply(client.start(hello()));
+        QVERIFY(waitFinished(reply.get(), 60000));
+        error = reply->error();
+        QCOMPARE(reply->body(), QByteArray());
+    }
+    QCOMPARE(error.code, Error::Code::ProtocolError);
+    QCOMPARE(error.httpStatus, 200);
+    const QByteArray sample = (response.prefix + response.block).left(4096);
+    QCOMPARE(error.body, sample);
+    const QString got = contentType.isEmpty() ? u"one without a Content-Type"_s
+                                              : u'"' + QString::fromLatin1(contentType) + u'"';
+    QCOMPARE(error.message, u"POST /v1/conversations: expected "_s + QString::fromLatin1(expected) + u", got "_s + got
+                                + u": "_s + QString::fromUtf8(sample.left(300)).simplified() + u"…"_s);
+    QVERIFY2(server.bodyBytesWritten() < OneGiB / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+    QCOMPARE(server.requestCount(), 1);
+}
+
+void tst_ConversationsClient::responseBodyLimit_data()
+{
+    addTransportAndFramingRows();
+}
+
+void tst_ConversationsClient::responseBodyLimit()
+{
+    QFETCH(Transport, transport);
+    QFETCH(bool, chunked);
+    // A gigabyte of JSON: the call reads up to the limit and stops there,
+    // keeping what it read, whichever way the body comes.
+    HugeResponseServer::Response response;
+    response.prefix = R"({"object":"conversation.response","conversation_id":"conv_1","outputs":[{"content":")";
+    response.chunked = chunked;
+    HugeResponseServer server(response);
+    ConversationsClient client;
+    QNetworkAccessManager manager;
+    useTransport(client, manager, transport, server.url());
+    client.setMaxResponseSize(1024 * 1024);
+    std::unique_ptr<ApiResult<ConversationResponse>> reply(client.start(hello()));
+    QSignalSpy errors(reply.get(), &ApiReply::errorOccurred);
+    QVERIFY(waitFinished(reply.get(), 60000));
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(reply->error().code, Error::Code::ResponseTooLarge);
+    QCOMPARE(reply->error().message, u"POST /v1/conversations: the response body is larger than the limit of 1 MiB"_s);
+    QCOMPARE(reply->error().details,
+             u"a response body may have at most 1048576 bytes (ConversationsClient::setMaxResponseSize)"_s);
+    QCOMPARE(reply->body().size(), 1024 * 1024);
+    QVERIFY(reply->body().startsWith(response.prefix));
+    QCOMPARE(reply->attempts(), 1);
+    // The server sent past the limit only what the kernel's buffers hold,
+    // except to Qt's HTTP/1.1 reader with a chunked body, which takes what
+    // comes as long as it comes (conversationsclient.h, "Transport").
+    if (transport == Transport::Direct || !chunked)
+        QVERIFY2(server.bodyBytesWritten() < OneGiB / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+    QCOMPARE(server.requestCount(), 1);
+}
+
+void tst_ConversationsClient::errorBodyNotReadWhole()
+{
+    // An error status with a gigabyte of body: the error keeps its first
+    // MiB and the rest is not waited for.
+    HugeResponseServer::Response response;
+    response.status = 500;
+    response.contentType = "text/html";
+    response.prefix = "<html>Internal error";
+    HugeResponseServer server(response);
+    ConversationsClient client;
+    QNetworkAccessManager manager;
+    useTransport(client, manager, Transport::Direct, server.url());
+    std::unique_ptr<ApiResult<Conversation>> reply(client.get(u"conv_1"_s));
+    QVERIFY(waitFinished(reply.get(), 60000));
+    QCOMPARE(reply->error().code, Error::Code::ServerError);
+    QCOMPARE(reply->error().httpStatus, 500);
+    QCOMPARE(reply->error().body.size(), 1024 * 1024);
+    QVERIFY(reply->error().message.startsWith(u"GET /v1/conversations/conv_1: HTTP 500 Whatever: <html>Internal error"_s));
+    QVERIFY2(server.bodyBytesWritten() < OneGiB / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+}
+
+void tst_ConversationsClient::streamSizeLimit_data()
+{
+    addTransportAndFramingRows();
+}
+
+void tst_ConversationsClient::streamSizeLimit()
+{
+    QFETCH(Transport, transport);
+    QFETCH(bool, chunked);
+    // A gigabyte of valid deltas: the stream fails at its limit, with every
+    // event that arrived whole before it, and the entry they made.
+    const QByteArray piece = delta(0, "abcdefgh");
+    HugeResponseServer::Response response;
+    response.contentType = "text/event-stream";
+    response.prefix = Started;
+    response.block = piece.repeated(64 * 1024 / piece.size());
+    response.chunked = chunked;
+    HugeResponseServer server(response);
+    ConversationsClient client;
+    QNetworkAccessManager manager;
+    useTransport(client, manager, transport, server.url());
+    const qint64 limit = 1024 * 1024;
+    client.setMaxStreamSize(limit);
+    std::unique_ptr<ConversationStream> stream(client.startStream(hello()));
+    QSignalSpy errors(stream.get(), &ConversationStream::errorOccurred);
+    QVERIFY(waitFinished(stream.get(), 60000));
+    QCOMPARE(errors.size(), 1);
+    const int deltas = int((limit - Started.size()) / piece.size());
+    QCOMPARE(stream->eventCount(), 1 + deltas);
+    QCOMPARE(stream->error().code, Error::Code::ResponseTooLarge);
+    QCOMPARE(stream->error().message, u"POST /v1/conversations: the streamed response is larger than the limit of "
+                                      u"1 MiB after event "_s
+                                          + QString::number(1 + deltas));
+    QCOMPARE(stream->conversationId(), u"conv_0123456789abcdef0123456789abcdef"_s);
+    QCOMPARE(stream->entries().size(), 1);
+    QCOMPARE(stream->entries().at(0).as<MessageOutputEntry>()->content.text(), u"abcdefgh"_s.repeated(deltas));
+    QVERIFY(!stream->isComplete());
+    if (transport == Transport::Direct || !chunked)   // as in responseBodyLimit()
+        QVERIFY2(server.bodyBytesWritten() < OneGiB / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+    QCOMPARE(server.requestCount(), 1);
 }
 
 void tst_ConversationsClient::streamBytesAfterDone_data()
@@ -1542,11 +1722,11 @@ void tst_ConversationsClient::apiKeyNeverShown()
     qInstallMessageHandler(previousHandler);   // QCOMPARE may print from here on
     // The log says what happened, so it would show a key if one leaked.
     const QStringList expected{
-        u"switchboard.network: attempt 1 GET /v1/conversations/conv_1"_s,
+        u"switchboard.network: attempt 1 GET /v1/conversations/conv_1 (direct)"_s,
         u"switchboard.network: failed: GET /v1/conversations/conv_1: HTTP 401 Unauthorized: Unauthorized"_s,
-        u"switchboard.network: attempt 1 POST /v1/conversations"_s,
+        u"switchboard.network: attempt 1 POST /v1/conversations (direct)"_s,
         u"switchboard.network: POST /v1/conversations: HTTP 503 Service Unavailable: Service unavailable - retry 1 in 1 ms"_s,
-        u"switchboard.network: attempt 2 POST /v1/conversations"_s,
+        u"switchboard.network: attempt 2 POST /v1/conversations (direct)"_s,
         u"switchboard.network: attempt 1 POST /v1/conversations (direct)"_s,
     };
     for (const QString &line : expected)
@@ -1560,6 +1740,101 @@ void tst_ConversationsClient::apiKeyNeverShown()
     for (const auto &[name, value] : denied->error().httpHeaders)
         errorText += QString::fromLatin1(name + value);
     QVERIFY2(!errorText.contains(QString::fromLatin1(SecretKey)), qPrintable(errorText));
+}
+
+void tst_ConversationsClient::echoedSecretsScrubbed_data()
+{
+    QTest::addColumn<QString>("where");
+    QTest::addColumn<int>("chunkSize");   // for streams: the writes the events are cut into (0: one)
+    QTest::newRow("error body") << u"error body"_s << 0;
+    QTest::newRow("error header") << u"error header"_s << 0;
+    QTest::newRow("response body") << u"response body"_s << 0;
+    QTest::newRow("response body, chunks of 3") << u"response body"_s << 3;
+    QTest::newRow("wrong content type") << u"wrong content type"_s << 0;
+    QTest::newRow("stream event") << u"stream event"_s << 0;
+    QTest::newRow("stream event, chunks of 1") << u"stream event"_s << 1;
+    QTest::newRow("stream event, chunks of 7") << u"stream event"_s << 7;
+    QTest::newRow("connector credential") << u"connector credential"_s << 0;
+}
+
+void tst_ConversationsClient::echoedSecretsScrubbed()
+{
+    QFETCH(QString, where);
+    QFETCH(int, chunkSize);
+    // A server that echoes what it was sent (the Authorization header, a
+    // connector's credentials) back in every place a response has: the key
+    // is gone from everything the client hands on, replaced where it was.
+    Fixture f;
+    const QByteArray credential = "ntn_credential_0123";
+    f.server.handler = [&](const HttpRequest &request, HttpResponder *responder) {
+        const QByteArray echo = request.header("Authorization");
+        const QByteArray body = request.body.contains(credential) ? "echo " + credential : "echo " + echo;
+        const auto writeInChunks = [&](const QByteArray &bytes) {
+            QList<QByteArray> chunks;
+            for (qsizetype at = 0; at < bytes.size(); at += chunkSize ? chunkSize : bytes.size())
+                chunks.append(bytes.mid(at, chunkSize ? chunkSize : bytes.size()));
+            writePaced(responder, chunks, 0, true);
+        };
+        if (where == u"error body") {
+            responder->respond(401, JsonHeaders, R"({"message":"bad key: )" + echo + "\"}");
+        } else if (where == u"error header") {
+            responder->respond(400, {{"Content-Type", "application/json"}, {"X-Echo", echo}}, "{}");
+        } else if (where == u"wrong content type") {
+            responder->respond(200, {{"Content-Type", "text/html"}}, "<p>" + echo + "</p>");
+        } else if (request.header("Accept") == "text/event-stream") {
+            responder->beginStream(200, SseHeaders);
+            writeInChunks(Started + delta(0, body) + Done);
+        } else {
+            QByteArray json = ResponseBody;
+            json.replace("\"Hello\"", "\"" + body + "\"");
+            responder->beginStream(200, JsonHeaders);
+            writeInChunks(json);
+        }
+    };
+    const QByteArray key = SecretKey;
+    QByteArrayList seen;   // everything the client hands on
+    if (where == u"stream event" || where == u"connector credential") {
+        StartConversationRequest request = hello();
+        if (where == u"connector credential") {
+            ConnectorTool connector;
+            connector.connectorId = u"notion"_s;
+            connector.authorization =
+                ConnectorAuthorization{ConnectorAuthorization::Kind::ApiKey, QString::fromLatin1(credential)};
+            request.tools = QList<Tool>{Tool(connector)};
+        }
+        std::unique_ptr<ConversationStream> stream(f.client.startStream(request));
+        stream->setRetainEvents(true);
+        QVERIFY(waitFinished(stream.get()));
+        QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+        const QString text = stream->entries().at(0).as<MessageOutputEntry>()->content.text();
+        QCOMPARE(text, where == u"stream event" ? u"echo Bearer [redacted]"_s : u"echo [redacted]"_s);
+        for (const ConversationEvent &event : stream->events())
+            seen << event.wirePayload;
+        if (where == u"connector credential")
+            QVERIFY(f.server.requests.at(0).body.contains(credential));   // sent, as it must be
+    } else {
+        std::unique_ptr<ApiResult<ConversationResponse>> reply(f.client.start(hello()));
+        QVERIFY(waitFinished(reply.get()));
+        seen << reply->body() << reply->error().message.toUtf8() << reply->error().details.toUtf8()
+             << reply->error().body;
+        for (const auto &[name, value] : reply->error().httpHeaders)
+            seen << name + ": " + value;
+        if (where == u"response body") {
+            QVERIFY2(!reply->hasError(), qPrintable(reply->error().message));
+            QCOMPARE(reply->result().outputs.at(0).as<MessageOutputEntry>()->content.text(),
+                     u"echo Bearer [redacted]"_s);
+        } else if (where == u"error body") {
+            QCOMPARE(reply->error().message,
+                     u"POST /v1/conversations: HTTP 401 Unauthorized: bad key: Bearer [redacted]"_s);
+        } else if (where == u"error header") {
+            QVERIFY(seen.contains("X-Echo: Bearer [redacted]"));
+        } else {
+            QCOMPARE(reply->error().body, "<p>Bearer [redacted]</p>"_ba);
+        }
+    }
+    const QByteArray all = seen.join('\n');
+    QVERIFY2(all.contains("[redacted]"), all.constData());
+    QVERIFY2(!all.contains(key) && !all.contains(credential), all.constData());
 }
 
 void tst_ConversationsClient::concurrentStreamsOverlap_data()

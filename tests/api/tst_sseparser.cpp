@@ -384,7 +384,7 @@ void tst_SseParser::tooLargeStaysBounded()
     QVERIFY(parser.hasError());
     QVERIFY2(fed <= limit + 2 * chunk.size(), qPrintable(QString::number(fed)));
     QCOMPARE(parser.error().code, Error::Code::EventTooLarge);
-    QCOMPARE(parser.error().message, u"an SSE event is larger than the limit of 1048576 bytes"_s);
+    QCOMPARE(parser.error().message, u"an SSE event is larger than the limit of 1 MiB"_s);
 }
 
 void tst_SseParser::tooLargeIsFinal()

@@ -7,7 +7,10 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
+
+#include <algorithm>
 
 namespace Switchboard::Test {
 
@@ -77,6 +80,71 @@ qsizetype AllSignalsSpy::count() const
     for (const auto &spy : m_spies)
         total += spy->size();
     return total;
+}
+
+HugeResponseServer::HugeResponseServer(Response response)
+    : m_response(std::move(response))
+    , m_server(std::make_unique<QTcpServer>())
+{
+    if (!m_server->listen(QHostAddress::LocalHost, 0))
+        qFatal("cannot listen on 127.0.0.1");
+    QObject::connect(m_server.get(), &QTcpServer::newConnection, m_server.get(), [this] {
+        while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+            struct State
+            {
+                QByteArray request;
+                bool answering = false;
+                qint64 sent = 0;   // body bytes
+            };
+            auto state = std::make_shared<State>();
+            // Writes while the socket's buffer is nearly empty, until the body is complete.
+            const auto pump = [this, socket, state] {
+                const Response &r = m_response;
+                while (state->answering && state->sent < r.bodySize && socket->bytesToWrite() < 256 * 1024
+                       && socket->state() == QAbstractSocket::ConnectedState) {
+                    QByteArray piece = state->sent < r.prefix.size() ? r.prefix.mid(state->sent) : r.block;
+                    piece.truncate(qsizetype(std::min<qint64>(piece.size(), r.bodySize - state->sent)));
+                    state->sent += piece.size();
+                    *m_written += piece.size();
+                    if (r.chunked)
+                        piece = QByteArray::number(piece.size(), 16) + "\r\n" + piece + "\r\n";
+                    socket->write(piece);
+                    if (state->sent >= r.bodySize) {
+                        if (r.chunked)
+                            socket->write("0\r\n\r\n");
+                        socket->disconnectFromHost();
+                    }
+                }
+            };
+            QObject::connect(socket, &QTcpSocket::bytesWritten, socket, pump);
+            QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket, state, pump] {
+                state->request += socket->readAll();
+                const qsizetype headEnd = state->request.indexOf("\r\n\r\n");
+                if (state->answering || headEnd < 0)
+                    return;
+                ++*m_requests;
+                *m_lastHead = state->request.left(headEnd);
+                state->answering = true;
+                const Response &r = m_response;
+                QByteArray head = "HTTP/1.1 " + QByteArray::number(r.status) + " Whatever\r\nContent-Type: "
+                                  + r.contentType + "\r\nConnection: close\r\n";
+                head += r.chunked ? QByteArray("Transfer-Encoding: chunked\r\n")
+                                  : "Content-Length: " + QByteArray::number(r.bodySize) + "\r\n";
+                for (const auto &[name, value] : r.headers)
+                    head += name + ": " + value + "\r\n";
+                socket->write(head + "\r\n");
+                pump();
+            });
+        }
+    });
+}
+
+HugeResponseServer::~HugeResponseServer() = default;
+
+QString HugeResponseServer::url() const
+{
+    return QStringLiteral("http://127.0.0.1:") + QString::number(m_server->serverPort());
 }
 
 } // namespace Switchboard::Test

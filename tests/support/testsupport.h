@@ -3,13 +3,16 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QProcessEnvironment>
+#include <QList>
 #include <QString>
 #include <QStringList>
 
 #include <memory>
+#include <utility>
 
 class QObject;
 class QSignalSpy;
+class QTcpServer;
 
 namespace Switchboard::Test {
 
@@ -50,6 +53,44 @@ public:
 
 private:
     QList<std::shared_ptr<QSignalSpy>> m_spies;
+};
+
+/// A loopback server that answers every request with a response far larger
+/// than a client should take (a gigabyte, say), made up as the client reads
+/// it: `prefix`, then `block` over and over, cut at `bodySize` bytes, so the
+/// test never holds the body. It writes only while the socket's buffer is
+/// nearly empty, so what it counts as written is, within 256 KiB, what the
+/// client (and the kernel's buffers on the way) took.
+class HugeResponseServer
+{
+public:
+    struct Response
+    {
+        int status = 200;
+        QByteArray contentType = "application/json";
+        QByteArray prefix;
+        QByteArray block = QByteArray(64 * 1024, 'x');
+        qint64 bodySize = qint64(1) << 30;
+        bool chunked = false;   ///< else Content-Length
+        QList<std::pair<QByteArray, QByteArray>> headers;   ///< more headers
+    };
+
+    explicit HugeResponseServer(Response response);
+    ~HugeResponseServer();
+
+    QString url() const;
+    /// The body bytes written, over every connection.
+    qint64 bodyBytesWritten() const { return *m_written; }
+    int requestCount() const { return *m_requests; }
+    /// The head of the last request (request line and headers).
+    QByteArray lastRequestHead() const { return *m_lastHead; }
+
+private:
+    Response m_response;
+    std::unique_ptr<QTcpServer> m_server;
+    std::shared_ptr<qint64> m_written = std::make_shared<qint64>(0);
+    std::shared_ptr<int> m_requests = std::make_shared<int>(0);
+    std::shared_ptr<QByteArray> m_lastHead = std::make_shared<QByteArray>();
 };
 
 } // namespace Switchboard::Test

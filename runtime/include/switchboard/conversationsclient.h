@@ -3,6 +3,7 @@
 #include <switchboard/apireply.h>
 #include <switchboard/conversationstream.h>
 #include <switchboard/retrypolicy.h>
+#include <switchboard/secrets.h>
 
 #include <QObject>
 #include <QUrl>
@@ -32,7 +33,9 @@ struct SWITCHBOARD_EXPORT CallOptions
 ///
 /// Configuration, from the environment unless set: the API key
 /// (MISTRAL_API_KEY; sent as a bearer token, never logged, never in an
-/// error, printed as "(set)" by QDebug), the server URL
+/// error, printed as "(set)" by QDebug, and scrubbed from everything the
+/// client receives, so that a server echoing it back cannot make it
+/// appear: see Secrets and addSecret()), the server URL
 /// (SWITCHBOARD_SERVER_URL, else https://api.mistral.ai), the
 /// QNetworkAccessManager (one of its own unless you give yours), a
 /// RetryPolicy (see there for what is retried and what never is), an overall
@@ -56,20 +59,42 @@ struct SWITCHBOARD_EXPORT CallOptions
 /// Error::Code::InactivityTimeout ("nothing received for N ms"); `details`
 /// names the timeout and its limit. A user's abort() is Error::Code::Canceled.
 ///
+/// Limits, so that no server can make the client hold more than it allows
+/// (each failure keeps what was received before it):
+/// - A successful response must have the content type asked for: JSON for a
+///   non-streaming call (application/json, any +json type, or none),
+///   text/event-stream for a stream. Any other (an HTML page, a download)
+///   ends the call with Error::Code::ProtocolError after at most 4 KiB of
+///   its body, which the error keeps (`body`) and quotes.
+/// - maxResponseSize() bounds the body of a non-streaming response, and
+///   maxStreamSize() all the bytes of one streamed response (its events,
+///   and so the entries and events the stream rebuilds and keeps); past
+///   either the call ends with Error::Code::ResponseTooLarge without reading
+///   further. A stream delivers the events within the limit first.
+/// - maxEventSize() bounds each SSE event (Error::Code::EventTooLarge).
+/// - An error response's body is read up to 1 MiB, the rest not waited for.
+/// Bytes are read through a bounded buffer (256 KiB), so a server that
+/// sends faster than the application reads waits on TCP instead of filling
+/// memory.
+///
 /// Non-streaming calls return an ApiReply (ApiResult<T> with the typed
 /// result); streaming calls return a ConversationStream, which emits a signal
 /// per event. The caller owns what is returned. All calls go through the
 /// event loop; nothing blocks.
 ///
-/// Transport: while the client uses its own QNetworkAccessManager, a stream
+/// Transport: while the client uses its own QNetworkAccessManager, a call
 /// over plain http:// with no proxy (the emulator, a local gateway) runs on a
 /// TCP connection of its own, on the client's thread, with Switchboard's own
 /// HTTP/1.1 reader: no HTTP thread, no copy of the body queued between
 /// threads, and a slow application slows the server down through TCP instead
 /// of filling memory. Everything else (https://, any proxy from the manager,
-/// the application or http_proxy/all_proxy, every non-streaming call, and
-/// every call once you gave a manager of yours) goes through the
-/// QNetworkAccessManager.
+/// the application or http_proxy/all_proxy, and every call once you gave a
+/// manager of yours) goes through the QNetworkAccessManager. The limits above
+/// hold on both; but Qt 6.4's HTTP/1.1 reader takes a chunked body off the
+/// socket as fast as the server sends it before the client sees any of it,
+/// so over that path a fast server can make Qt hold more than the limit
+/// before the call ends (HTTP/2, which Qt uses for https:// where the server
+/// offers it, and bodies with a Content-Length keep to the read buffer).
 ///
 /// Concurrency: direct streams each have their own connection, so any number
 /// run at once. Through the manager, Qt's HTTP/1.1 pool opens at most six
@@ -89,6 +114,14 @@ public:
     /// only ever sent.
     void setApiKey(const QString &apiKey);
     bool hasApiKey() const;
+    /// Another value to scrub from everything received, like the key (see
+    /// Secrets): a credential the application sends in requests. The
+    /// credentials of connectors in the requests of start() and
+    /// startStream() are added by themselves.
+    void addSecret(const QString &value);
+    /// The key and the other secrets, to scrub an application's own output
+    /// (the values themselves cannot be read from it).
+    Secrets secrets() const;
 
     void setServerUrl(const QUrl &url);
     QUrl serverUrl() const;
@@ -112,6 +145,17 @@ public:
     /// The largest SSE event accepted, in bytes (16 MiB by default).
     void setMaxEventSize(qsizetype bytes);
     qsizetype maxEventSize() const;
+
+    static constexpr qint64 DefaultMaxResponseSize = qint64(64) << 20;
+    static constexpr qint64 DefaultMaxStreamSize = qint64(128) << 20;
+    /// The largest body of a non-streaming response read, in bytes (64 MiB
+    /// by default; 0: no limit). See "Limits".
+    void setMaxResponseSize(qint64 bytes);
+    qint64 maxResponseSize() const;
+    /// The most bytes one streamed response may carry in all, in bytes (128
+    /// MiB by default; 0: no limit). See "Limits".
+    void setMaxStreamSize(qint64 bytes);
+    qint64 maxStreamSize() const;
 
     QByteArray userAgent() const;
 

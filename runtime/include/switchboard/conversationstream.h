@@ -31,7 +31,9 @@ class ConversationStreamPrivate;
 ///   with the event's code and message);
 /// - the bytes break the SSE framing or an event is not valid JSON of its
 ///   type (a protocol error naming the event);
-/// - the stream ends without conversation.response.done (IncompleteStream).
+/// - the stream ends without conversation.response.done (IncompleteStream);
+/// - the response passes the client's maxStreamSize() (ResponseTooLarge,
+///   "... after event N"), or is not text/event-stream (ProtocolError).
 /// Whatever was received before a failure stays available: entries(),
 /// eventCount(), usage(). The stream starts itself: nothing is emitted from
 /// inside the client method that created it. abort() ends it with

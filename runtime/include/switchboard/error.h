@@ -93,6 +93,7 @@ public:
         InvalidValue,                ///< JSON of the wrong shape (missing field, wrong type)
         IncompleteStream,            ///< the stream ended without conversation.response.done
         ResponseError,               ///< a conversation.response.error event
+        ResponseTooLarge,            ///< a response body or stream above the configured limit
 
         // plugins and tools
         PluginError = 400,

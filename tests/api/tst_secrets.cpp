@@ -1,0 +1,138 @@
+// Secrets: what is scrubbed from text, and what a reader of text in pieces
+// holds back so that a secret split between two pieces is still found.
+
+#include <switchboard/secrets.h>
+#include <switchboard/tools.h>
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTest>
+
+using namespace Switchboard;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+const QString Key = u"sk-0123456789abcdef"_s;
+}
+
+class tst_Secrets : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void scrub_data();
+    void scrub();
+    void whatIsNotASecret_data();
+    void whatIsNotASecret();
+    void connectorCredentials();
+    void errorScrubbedEverywhere();
+    void splitAnywhere();
+};
+
+void tst_Secrets::scrub_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("none") << "nothing to see"_ba << "nothing to see"_ba;
+    QTest::newRow("bearer") << "Authorization: Bearer sk-0123456789abcdef"_ba << "Authorization: Bearer [redacted]"_ba;
+    QTest::newRow("twice, touching") << "sk-0123456789abcdefsk-0123456789abcdef"_ba << "[redacted][redacted]"_ba;
+    QTest::newRow("in JSON") << R"({"echo":"sk-0123456789abcdef"})"_ba << R"({"echo":"[redacted]"})"_ba;
+    QTest::newRow("a prefix alone stays") << "sk-0123456789abcde"_ba << "sk-0123456789abcde"_ba;
+    QTest::newRow("other case stays") << "SK-0123456789ABCDEF"_ba << "SK-0123456789ABCDEF"_ba;
+}
+
+void tst_Secrets::scrub()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArray, expected);
+    Secrets secrets;
+    secrets.add(Key);
+    QCOMPARE(secrets.scrub(QByteArrayView(text)), expected);
+    QCOMPARE(secrets.scrub(QString::fromUtf8(text)), QString::fromUtf8(expected));
+}
+
+void tst_Secrets::whatIsNotASecret_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QByteArray>("expected");
+    // Shorter than MinimumLength: it would match ordinary text.
+    QTest::newRow("short") << u"x"_s << "xylophone"_ba << "xylophone"_ba;
+    QTest::newRow("7 bytes") << u"abcdefg"_s << "abcdefg"_ba << "abcdefg"_ba;
+    QTest::newRow("8 bytes") << u"abcdefgh"_s << "abcdefgh"_ba << "[redacted]"_ba;
+    QTest::newRow("empty") << QString() << "text"_ba << "text"_ba;
+    // As it reads inside a JSON string too.
+    QTest::newRow("JSON-escaped") << u"pass\"word/\\1"_s << R"({"v":"pass\"word/\\1"})"_ba << R"({"v":"[redacted]"})"_ba;
+}
+
+void tst_Secrets::whatIsNotASecret()
+{
+    QFETCH(QString, value);
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArray, expected);
+    Secrets secrets;
+    secrets.add(value);
+    QCOMPARE(secrets.scrub(QByteArrayView(text)), expected);
+}
+
+void tst_Secrets::connectorCredentials()
+{
+    ConnectorTool withKey;
+    withKey.connectorId = u"notion"_s;
+    withKey.authorization = ConnectorAuthorization{ConnectorAuthorization::Kind::ApiKey, u"ntn_secret_value"_s};
+    ConnectorTool withoutKey;
+    withoutKey.connectorId = u"gmail"_s;
+    Secrets secrets;
+    secrets.addCredentials({Tool(withKey), Tool(withoutKey), Tool(BuiltInTool{})});
+    QCOMPARE(secrets.scrub(QByteArrayView("ntn_secret_value and gmail")), "[redacted] and gmail"_ba);
+}
+
+void tst_Secrets::errorScrubbedEverywhere()
+{
+    Secrets secrets;
+    secrets.add(Key);
+    Error error(Error::Code::Unauthorized, u"GET /x: HTTP 401: bad key sk-0123456789abcdef"_s,
+                u"sk-0123456789abcdef"_s);
+    error.body = R"({"message":"bad key sk-0123456789abcdef"})";
+    error.httpHeaders = {{"X-Echo", "Bearer sk-0123456789abcdef"}};
+    error.validationErrors = {{u"body.sk-0123456789abcdef"_s, u"sk-0123456789abcdef"_s, u"t"_s}};
+    error.guardrails = QJsonValue(QJsonArray{QJsonObject{{u"echo"_s, Key}}});
+    secrets.scrub(error);
+    QCOMPARE(error.message, u"GET /x: HTTP 401: bad key [redacted]"_s);
+    QCOMPARE(error.details, u"[redacted]"_s);
+    QCOMPARE(error.body, R"({"message":"bad key [redacted]"})"_ba);
+    QCOMPARE(error.httpHeaders.first().second, "Bearer [redacted]"_ba);
+    QCOMPARE(error.validationErrors.first().location, u"body.[redacted]"_s);
+    QCOMPARE(error.validationErrors.first().message, u"[redacted]"_s);
+    QCOMPARE(error.guardrails, QJsonValue(QJsonArray{QJsonObject{{u"echo"_s, u"[redacted]"_s}}}));
+}
+
+void tst_Secrets::splitAnywhere()
+{
+    // A reader that holds back partialLengthAtEnd() bytes of each piece
+    // finds the key wherever the pieces were cut, and holds nothing back
+    // that cannot begin it.
+    Secrets secrets;
+    secrets.add(Key);
+    const QByteArray text = "a: Bearer sk-0123456789abcdef, b: sk-01234, c: sk-0123456789abcdef\n\n";
+    const QByteArray expected = "a: Bearer [redacted], b: sk-01234, c: [redacted]\n\n";
+    for (qsizetype cut1 = 0; cut1 <= text.size(); ++cut1) {
+        for (qsizetype cut2 = cut1; cut2 <= text.size(); cut2 += 5) {
+            QByteArray out;
+            QByteArray held;
+            for (const QByteArray &piece : {text.left(cut1), text.mid(cut1, cut2 - cut1), text.mid(cut2)}) {
+                QByteArray scrubbed = secrets.scrub(QByteArrayView(held + piece));
+                const qsizetype keep = secrets.partialLengthAtEnd(scrubbed);
+                held = scrubbed.right(keep);
+                scrubbed.chop(keep);
+                out += scrubbed;
+            }
+            out += held;
+            QCOMPARE(out, expected);
+        }
+    }
+    QCOMPARE(secrets.partialLengthAtEnd(QByteArrayView("data: x\n\n")), 0);
+    QCOMPARE(secrets.partialLengthAtEnd(QByteArrayView("Bearer sk-01")), 5);
+}
+
+QTEST_APPLESS_MAIN(tst_Secrets)
+#include "tst_secrets.moc"
