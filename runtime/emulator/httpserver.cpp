@@ -1,6 +1,8 @@
 #include "httpserver_p.h"
 
 #include <QHostAddress>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -8,9 +10,16 @@
 #include <http_parser.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace Switchboard::EmulatorInternal {
+
+Q_LOGGING_CATEGORY(lcHttpServer, "switchboard.emulator.http", QtInfoMsg)
 
 namespace {
 
@@ -157,6 +166,7 @@ HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
 HttpConnection::~HttpConnection()
 {
     m_server->m_connections.remove(this);
+    m_server->connectionClosed();
 }
 
 void HttpConnection::socketGone()
@@ -486,13 +496,16 @@ void HttpResponder::finish(bool close)
 HttpServer::HttpServer(QObject *parent)
     : QObject(parent)
     , m_server(new QTcpServer(this))
+    , m_acceptRetry(new QTimer(this))
 {
-    m_server->setMaxPendingConnections(1024);
-    connect(m_server, &QTcpServer::newConnection, this, &HttpServer::acceptConnections);
+    m_acceptRetry->setSingleShot(true);
+    m_acceptRetry->setInterval(AcceptRetryMs);
+    connect(m_acceptRetry, &QTimer::timeout, this, &HttpServer::resumeAccepting);
 }
 
 HttpServer::~HttpServer()
 {
+    delete std::exchange(m_acceptNotifier, nullptr);   // before QTcpServer closes its descriptor
     // The connections are children; they must not touch m_connections while
     // QObject's destructor deletes them.
     const auto connections = std::exchange(m_connections, {});
@@ -506,7 +519,18 @@ bool HttpServer::listen(quint16 port)
     // (100 tool loops whose streams each open one), which then wait for the
     // kernel's 1 s retransmission.
     m_server->setListenBacklogSize(1024);
-    return m_server->listen(QHostAddress::LocalHost, port);
+    if (!m_server->listen(QHostAddress::LocalHost, port))
+        return false;
+    // The server accepts connections itself (acceptConnections()): QTcpServer
+    // only listens. Out of descriptors, QTcpServer went on calling accept()
+    // as fast as it could, each call failing with EMFILE (measured: 1,400
+    // calls a second, 92% of a CPU, no acceptError()), because its socket
+    // engine keeps the first error it ever saw (often the EAGAIN of an empty
+    // queue) and so took EMFILE for a temporary failure.
+    m_server->pauseAccepting();
+    m_acceptNotifier = new QSocketNotifier(m_server->socketDescriptor(), QSocketNotifier::Read, this);
+    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &HttpServer::acceptConnections);
+    return true;
 }
 
 quint16 HttpServer::port() const
@@ -521,6 +545,9 @@ QString HttpServer::errorString() const
 
 void HttpServer::close()
 {
+    delete std::exchange(m_acceptNotifier, nullptr);   // before its descriptor closes
+    m_acceptRetry->stop();
+    m_acceptPaused = false;
     m_server->close();
     const auto connections = m_connections;
     for (HttpConnection *connection : connections)
@@ -534,8 +561,70 @@ int HttpServer::connectionCount() const
 
 void HttpServer::acceptConnections()
 {
-    while (QTcpSocket *socket = m_server->nextPendingConnection())
-        m_connections.insert(new HttpConnection(this, socket));
+    if (!m_acceptNotifier)
+        return;
+    for (;;) {
+        const int descriptor = ::accept4(int(m_server->socketDescriptor()), nullptr, nullptr, SOCK_CLOEXEC);
+        if (descriptor >= 0) {
+            auto *socket = new QTcpSocket(this);
+            if (!socket->setSocketDescriptor(descriptor)) {
+                ::close(descriptor);
+                delete socket;
+                continue;
+            }
+            m_connections.insert(new HttpConnection(this, socket));
+            m_pauseReported = false;
+            continue;
+        }
+        switch (errno) {
+        case EINTR:
+        case ECONNABORTED:   // that client left before it was accepted: the next one
+            continue;
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            return;   // nobody else waiting
+        default:      // EMFILE, ENFILE, ENOBUFS, ENOMEM: no descriptor (or memory) for one more
+            pauseAccepting(QString::fromLocal8Bit(std::strerror(errno)));
+            return;
+        }
+    }
+}
+
+void HttpServer::pauseAccepting(const QString &why)
+{
+    ++m_acceptFailures;
+    qCDebug(lcHttpServer).noquote() << "accept failed:" << why;
+    m_acceptPaused = true;
+    m_acceptNotifier->setEnabled(false);
+    m_acceptRetry->start();
+    if (!m_pauseReported) {
+        m_pauseReported = true;
+        qCWarning(lcHttpServer).noquote()
+            << QStringLiteral("cannot accept a connection (%1) with %2 open; accepting again when one closes")
+                   .arg(why)
+                   .arg(m_connections.size());
+    }
+}
+
+void HttpServer::resumeAccepting()
+{
+    if (!m_acceptPaused || !m_acceptNotifier)
+        return;
+    m_acceptPaused = false;
+    m_acceptRetry->stop();
+    qCDebug(lcHttpServer) << "accepting connections again," << m_connections.size() << "open";
+    m_acceptNotifier->setEnabled(true);
+    acceptConnections();   // those waiting now: the notifier may not fire again for them
+}
+
+void HttpServer::connectionClosed()
+{
+    // A descriptor is free again (once the connection's socket, deleted
+    // after it, is gone): take the next waiting client.
+    if (m_acceptPaused)
+        QMetaObject::invokeMethod(this, &HttpServer::resumeAccepting, Qt::QueuedConnection);
 }
 
 } // namespace Switchboard::EmulatorInternal

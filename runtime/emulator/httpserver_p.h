@@ -16,8 +16,10 @@
 #include <memory>
 #include <utility>
 
+class QSocketNotifier;
 class QTcpServer;
 class QTcpSocket;
+class QTimer;
 
 namespace Switchboard::EmulatorInternal {
 
@@ -87,6 +89,12 @@ private:
 /// with Transfer-Encoding, duplicate Content-Length, bad chunk sizes) and
 /// oversized requests are answered with 400 / 413 / 431 and the connection is
 /// closed; the handler never sees them.
+///
+/// Out of file descriptors (EMFILE and the like), the server stops accepting
+/// (new clients wait in the kernel's backlog), serves the connections it has,
+/// and accepts again as soon as one of them closes, or after
+/// AcceptRetryMs otherwise (a descriptor freed elsewhere in the process),
+/// with a warning when it stops and a note when it accepts again.
 class SWITCHBOARD_AUTOTEST_EXPORT HttpServer : public QObject
 {
     Q_OBJECT
@@ -104,6 +112,10 @@ public:
 
     using Handler = std::function<void(const HttpRequest &, HttpResponder *)>;
 
+    /// How long accepting stays paused after a failure when no connection
+    /// closes meanwhile.
+    static constexpr int AcceptRetryMs = 1000;
+
     explicit HttpServer(QObject *parent = nullptr);
     ~HttpServer() override;
 
@@ -117,12 +129,22 @@ public:
     QString errorString() const;
     void close();
     int connectionCount() const;
+    /// How many times accepting a connection failed (each failure pauses it).
+    int acceptFailures() const { return m_acceptFailures; }
 
 private:
     friend class HttpConnection;
     void acceptConnections();
+    void pauseAccepting(const QString &why);
+    void resumeAccepting();
+    void connectionClosed();
 
-    QTcpServer *m_server = nullptr;
+    QTcpServer *m_server = nullptr;   // listens; acceptConnections() accepts
+    QSocketNotifier *m_acceptNotifier = nullptr;
+    QTimer *m_acceptRetry = nullptr;
+    bool m_acceptPaused = false;
+    bool m_pauseReported = false;   // warned, and no connection accepted since
+    int m_acceptFailures = 0;
     QSet<HttpConnection *> m_connections;
     Limits m_limits;
     Handler m_handler;

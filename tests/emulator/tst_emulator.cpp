@@ -14,6 +14,8 @@
 #include <switchboard/events.h>
 #include <switchboard/requests.h>
 
+#include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -24,6 +26,11 @@
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <algorithm>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace Switchboard;
 using namespace Qt::StringLiterals;
@@ -120,6 +127,7 @@ private Q_SLOTS:
     void manyConcurrentStreams();
     void commandLine_data();
     void commandLine();
+    void outOfDescriptors();
     void clientLeavesMidStream();
     void exampleArguments_data();
     void exampleArguments();
@@ -1237,6 +1245,98 @@ void tst_Emulator::commandLine()
     QCOMPARE(process.exitCode(), exitCode);
     const QString stderrText = QString::fromUtf8(process.readAllStandardError());
     QVERIFY2(stderrText.contains(error), qPrintable(stderrText));
+}
+
+void tst_Emulator::outOfDescriptors()
+{
+    // `switchboard emulate` allowed 48 descriptors, and 80 clients: it
+    // accepts what it can, then stops accepting (the others wait in the
+    // kernel's backlog) instead of trying again and again, keeps serving the
+    // connections it has, and accepts the waiting ones as connections close.
+    QProcess emulator;
+    emulator.setChildProcessModifier([] {
+        const rlimit limit{48, 48};
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    });
+    // -v: every failed accept is logged (switchboard.emulator.http), to be counted.
+    emulator.start(QStringLiteral(SWITCHBOARD_BINARY_DIR "/bin/switchboard"), {u"emulate"_s, u"-v"_s});
+    QVERIFY(QTest::qWaitFor([&] { return emulator.canReadLine(); }, 20000));
+    const QUrl url(QString::fromUtf8(emulator.readLine()).trimmed());
+    QByteArray log;
+    const auto readLog = [&] {
+        log += emulator.readAllStandardError();
+        return log;
+    };
+
+    const QByteArray request = "GET /v1/conversations?page_size=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<std::unique_ptr<QTcpSocket>> clients;
+    std::vector<QByteArray> received(80);
+    for (std::size_t i = 0; i < received.size(); ++i) {
+        clients.push_back(std::make_unique<QTcpSocket>());
+        QTcpSocket *socket = clients.back().get();
+        connect(socket, &QTcpSocket::readyRead, this, [socket, &received, i] { received[i] += socket->readAll(); });
+        socket->connectToHost(u"127.0.0.1"_s, quint16(url.port()));
+        socket->write(request);
+    }
+    const auto answers = [&](std::size_t i) { return int(received[i].count("HTTP/1.1 200 OK")); };
+    const auto answered = [&] {
+        int count = 0;
+        for (std::size_t i = 0; i < received.size(); ++i)
+            count += answers(i) > 0 ? 1 : 0;
+        return count;
+    };
+
+    // It says when it stops, with the connections it holds: exactly those are answered.
+    const QRegularExpression stopped(u"cannot accept a connection \\(.*\\) with (\\d+) open"_s);
+    QVERIFY2(QTest::qWaitFor([&] { return stopped.match(QString::fromUtf8(readLog())).hasMatch(); }, 20000),
+             log.constData());
+    const int open = stopped.match(QString::fromUtf8(log)).captured(1).toInt();
+    QVERIFY2(open > 0 && open < 48, log.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(answered(), open, 20000);
+    // The emulator's CPU time (user and system, in clock ticks) from here on.
+    const auto cpuTicks = [pid = emulator.processId()] {
+        QFile stat(u"/proc/"_s + QString::number(pid) + u"/stat"_s);
+        if (!stat.open(QIODevice::ReadOnly))
+            return qint64(-1);
+        const QList<QByteArray> fields = stat.readAll().split(')').last().trimmed().split(' ');
+        return fields.value(11).toLongLong() + fields.value(12).toLongLong();   // utime, stime
+    };
+    const qint64 ticksBefore = cpuTicks();
+    QElapsedTimer clock;
+    clock.start();
+    std::vector<std::size_t> served, waiting;
+    for (std::size_t i = 0; i < received.size(); ++i)
+        (answers(i) > 0 ? served : waiting).push_back(i);
+
+    // Those connections still work.
+    for (std::size_t i : served)
+        clients[i]->write(request);
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(served.begin(), served.end(), [&](std::size_t i) { return answers(i) == 2; }),
+                             20000);
+
+    // Ten of them close: ten waiting clients are accepted and answered.
+    for (std::size_t k = 0; k < 10; ++k)
+        clients[served[k]]->disconnectFromHost();
+    QTRY_VERIFY_WITH_TIMEOUT(std::count_if(waiting.begin(), waiting.end(), [&](std::size_t i) { return answers(i) > 0; })
+                                 >= 10,
+                             20000);
+    QTest::qWait(1000);   // with clients still waiting: time for a server that spins to show it
+
+    // It did not spin on the accept that fails: its CPU time over the time it
+    // spent out of descriptors is a small share of it (one that retried at
+    // once took most of a CPU, and still a fifth of one on a machine loaded
+    // sevenfold).
+    const double cpuMs = double(cpuTicks() - ticksBefore) * 1000.0 / double(::sysconf(_SC_CLK_TCK));
+    const double share = cpuMs / double(clock.elapsed());
+    QVERIFY2(share < 0.05, qPrintable(u"%1 ms of CPU in %2 ms"_s.arg(cpuMs).arg(clock.elapsed())));
+
+    // All the while a failed accept was tried again only when a connection
+    // closed or after a pause (a second), not over and over: a count of
+    // attempts, which a server that retried at once would have in thousands.
+    const qsizetype failures = readLog().count("switchboard.emulator.http: accept failed");
+    QVERIFY2(failures >= 1 && failures <= 60, log.constData());
+    emulator.kill();
+    emulator.waitForFinished();
 }
 
 void tst_Emulator::clientLeavesMidStream()
