@@ -8,15 +8,41 @@
 #include <switchboard/version.h>
 
 #include <QCoreApplication>
+#include <QLoggingCategory>
 #include <QTextStream>
+#include <QThreadPool>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iterator>
 
 using namespace Switchboard::Cli;
 using namespace Qt::StringLiterals;
 
 namespace {
+
+Q_LOGGING_CATEGORY(lcExit, "switchboard.app", QtWarningMsg)
+
+/// The longest the program waits at its end for tool functions still running
+/// on worker threads (ToolInvocation::runInThreadPool): a tool that timed out
+/// or was canceled has that long to return. app/README.md, "Limits".
+constexpr int ExitGraceMs = 2000;
+
+/// Ends the program with `status`, waiting at most ExitGraceMs for the
+/// thread pool's workers. QCoreApplication's destructor would wait for them
+/// without limit, so a plugin stuck in a call that never returns would hold
+/// the exit (and the shell) for as long as it stays stuck, after its timeout
+/// was already reported: then the program flushes what it wrote and exits
+/// without running the destructors that would wait.
+int finish(int status)
+{
+    if (QThreadPool::globalInstance()->waitForDone(ExitGraceMs))
+        return status;
+    qCWarning(lcExit, "a tool is still running %d s after the end; exiting without waiting for it",
+              ExitGraceMs / 1000);
+    std::fflush(nullptr);
+    std::_Exit(status);
+}
 
 const Command commands[] = {
     {"run", "Run a workflow (offline on the built-in emulator without an API key)", runRunCommand},
@@ -96,7 +122,7 @@ int main(int argc, char *argv[])
         if (first == QLatin1StringView(command.name)) {
             QStringList rest = arguments.mid(2);
             rest.prepend(arguments.at(0) + u' ' + first);
-            return command.run(rest);
+            return finish(command.run(rest));
         }
     }
     if (first.startsWith(u'-'))

@@ -12,15 +12,51 @@
 #include <QRegularExpression>
 #include <QTextStream>
 
+#include <limits>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
 
+namespace {
+
+Secrets &outputSecrets()
+{
+    static Secrets secrets;
+    return secrets;
+}
+
+QtMessageHandler &defaultMessageHandler()
+{
+    static QtMessageHandler handler = nullptr;
+    return handler;
+}
+
+// The runtime's, the plugins' and Qt's own log, without the secrets.
+void scrubbingMessageHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    defaultMessageHandler()(type, context, outputSecrets().scrub(message));
+}
+
+} // namespace
+
+void setOutputSecrets(const Secrets &secrets)
+{
+    outputSecrets() = secrets;
+    if (!defaultMessageHandler())
+        defaultMessageHandler() = qInstallMessageHandler(scrubbingMessageHandler);
+}
+
+void writeOutput(FILE *stream, QByteArrayView bytes)
+{
+    const QByteArray text = outputSecrets().isEmpty() ? bytes.toByteArray() : outputSecrets().scrub(bytes);
+    std::fwrite(text.constData(), 1, size_t(text.size()), stream);
+    std::fflush(stream);
+}
+
 void printJsonLine(FILE *stream, const QJsonObject &object)
 {
-    const QByteArray line = QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
-    std::fwrite(line.constData(), 1, size_t(line.size()), stream);
-    std::fflush(stream);
+    writeOutput(stream, QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n');
 }
 
 QJsonObject errorToJson(const Error &error)
@@ -97,9 +133,26 @@ Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const Com
 
 ClientOptions addClientOptions(QCommandLineParser &parser)
 {
-    ClientOptions options{QCommandLineOption(u"timeout"_s, u"timeout"_s, u"MS"_s), QCommandLineOption(u"no-retry"_s)};
-    parser.addOptions({options.timeout, options.noRetry});
+    ClientOptions options{QCommandLineOption(u"timeout"_s, u"timeout"_s, u"MS"_s), QCommandLineOption(u"no-retry"_s),
+                          QCommandLineOption(u"max-response-size"_s, u"limit"_s, u"SIZE"_s),
+                          QCommandLineOption(u"max-stream-size"_s, u"limit"_s, u"SIZE"_s)};
+    parser.addOptions({options.timeout, options.noRetry, options.maxResponseSize, options.maxStreamSize});
     return options;
+}
+
+std::optional<qint64> parseSize(const QString &text)
+{
+    static const QRegularExpression pattern(u"^([0-9]{1,15})\\s*(?:([KMG])(?:iB)?)?$"_s,
+                                            QRegularExpression::CaseInsensitiveOption);
+    const QRegularExpressionMatch match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return std::nullopt;
+    const qint64 number = match.captured(1).toLongLong();
+    const QString unit = match.captured(2).toUpper();
+    const int shift = unit == u"K" ? 10 : unit == u"M" ? 20 : unit == u"G" ? 30 : 0;
+    if (number > (std::numeric_limits<qint64>::max() >> shift))
+        return std::nullopt;
+    return number << shift;
 }
 
 Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOptions &options,
@@ -114,6 +167,18 @@ Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOp
     }
     if (parser.isSet(options.noRetry))
         client.setRetryPolicy(RetryPolicy::none());
+    for (const auto &[option, set] :
+         {std::pair{&options.maxResponseSize, &ConversationsClient::setMaxResponseSize},
+          std::pair{&options.maxStreamSize, &ConversationsClient::setMaxStreamSize}}) {
+        if (!parser.isSet(*option))
+            continue;
+        const std::optional<qint64> size = parseSize(parser.value(*option));
+        if (!size)
+            return Error(Error::Code::InvalidValue, u"--"_s + option->names().constFirst()
+                                                        + u" needs a size in bytes, e.g. 1048576 or 64M (0: no limit), got '"_s
+                                                        + parser.value(*option) + u'\'');
+        (client.*set)(*size);
+    }
     return {};
 }
 

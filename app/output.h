@@ -4,6 +4,7 @@
 
 #include <switchboard/error.h>
 #include <switchboard/result.h>
+#include <switchboard/secrets.h>
 
 #include <QCommandLineOption>
 #include <QJsonObject>
@@ -11,6 +12,7 @@
 #include <QStringList>
 
 #include <cstdio>
+#include <optional>
 
 class QCommandLineParser;
 
@@ -20,6 +22,16 @@ class PluginRegistry;
 }
 
 namespace Switchboard::Cli {
+
+/// The secrets the program never shows or records: the API key and the
+/// other secrets of the command's client (ConversationsClient::secrets()),
+/// set once it is configured. Everything the program writes goes through
+/// writeOutput(), and its log through a message handler, which scrub them.
+void setOutputSecrets(const Secrets &secrets);
+
+/// Writes `bytes` to `stream` without the output secrets, flushed at once
+/// (for pipes and terminals that follow a run as it goes).
+void writeOutput(FILE *stream, QByteArrayView bytes);
 
 /// One compact JSON object and a newline, flushed at once (for pipes that
 /// follow a stream as it goes).
@@ -71,19 +83,28 @@ Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const Com
                                      const QStringList &silenced = {});
 
 /// The options of the commands that call the API, declared once: --timeout MS
-/// (the time limit of each attempt; a stream's, until its response begins)
-/// and --no-retry (fail at once).
+/// (the time limit of each attempt; a stream's, until its response begins),
+/// --no-retry (fail at once), --max-response-size SIZE (the largest JSON
+/// response body) and --max-stream-size SIZE (the most one streamed response
+/// may carry).
 struct ClientOptions
 {
     QCommandLineOption timeout;
     QCommandLineOption noRetry;
+    QCommandLineOption maxResponseSize;
+    QCommandLineOption maxStreamSize;
 };
 
 /// Adds the client options to `parser`.
 ClientOptions addClientOptions(QCommandLineParser &parser);
 
+/// A size as the options take it: bytes, or a number with K, M or G (KiB,
+/// MiB, GiB; "64M", "64MiB"); 0 is "no limit". Nothing for anything else.
+std::optional<qint64> parseSize(const QString &text);
+
 /// After parsing: the client options set on `client`; an error for a
-/// --timeout that is not a number of milliseconds (a usage error).
+/// --timeout that is not a number of milliseconds or a size that is not one
+/// (a usage error).
 Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOptions &options,
                                 ConversationsClient &client);
 

@@ -49,6 +49,8 @@ const char *const usageText =
     "  --timeout MS       time limit of each attempt; with --stream, until the response begins\n"
     "                     (default 300000)\n"
     "  --no-retry         fail at once instead of retrying 429 and 5xx answers and connection errors\n"
+    "  --max-response-size SIZE  the largest response body read (default 64M; 0: no limit)\n"
+    "  --max-stream-size SIZE    with --stream, the most the response may carry (default 128M)\n"
     "  -q, --quiet        nothing on standard error but errors (no warnings of the runtime)\n"
     "  -v, --verbose      also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help         show this help\n"
@@ -221,6 +223,10 @@ int runConversationsCommand(const QStringList &arguments)
         operationObject = client.messages(conversationId);
     }
 
+    // Nothing the program writes shows the key or the credentials of the
+    // request (the client took them as secrets when it made the request).
+    setOutputSecrets(client.secrets());
+
     int status = ExitSuccess;
     // While the client waits to try again, say why (the default policy retries for minutes).
     const auto retrying = [quiet = *verbosity == Verbosity::Quiet](int attempt, int delayMs, const Error &error) {
@@ -231,10 +237,8 @@ int runConversationsCommand(const QStringList &arguments)
         QObject::connect(events, &ConversationStream::eventReceived, events, [](const ConversationEvent &event) {
             // The payload as the server sent it (it parsed as a JSON object), on one line.
             const QByteArray type = QJsonDocument(QJsonArray{event.type()}).toJson(QJsonDocument::Compact);
-            const QByteArray line = "{\"event\":" + type.mid(1, type.size() - 2) + ",\"data\":"
-                                    + oneLineJson(event.wirePayload) + "}\n";
-            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
-            std::fflush(stdout);
+            writeOutput(stdout, "{\"event\":" + type.mid(1, type.size() - 2) + ",\"data\":"
+                                    + oneLineJson(event.wirePayload) + "}\n");
         });
         QObject::connect(events, &ConversationStream::retryScheduled, events, retrying);
         QObject::connect(events, &ConversationStream::finished, events, [events, &status] {
@@ -253,7 +257,7 @@ int runConversationsCommand(const QStringList &arguments)
                 status = ExitFailure;
             } else if (!reply->body().isEmpty()) {
                 const QJsonDocument document = QJsonDocument::fromJson(reply->body());
-                QTextStream(stdout) << document.toJson(QJsonDocument::Indented);
+                writeOutput(stdout, document.toJson(QJsonDocument::Indented));
             }
             QCoreApplication::quit();
         });

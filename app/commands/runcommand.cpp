@@ -55,6 +55,8 @@ const char *const usageText =
     "  --timeout MS         time limit of each attempt of a request, for a stream until its\n"
     "                       response begins (default 300000)\n"
     "  --no-retry           fail at once instead of retrying 429 and 5xx answers and connection errors\n"
+    "  --max-stream-size SIZE  the most one streamed response may carry (default 128M; 0: no limit)\n"
+    "  --max-response-size SIZE  the largest other response body read (default 64M)\n"
     "  --events FILE        write every event as JSON Lines to FILE ('-': standard output)\n"
     "  --trace FILE         write the run's OpenTelemetry spans to FILE as OTLP JSON Lines\n"
     "  --json               print the outputs as one JSON object on standard output\n"
@@ -238,6 +240,11 @@ int runRunCommand(const QStringList &arguments)
     ConversationsClient client;
     if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
         return usageError(applied.error().message);
+    // Nothing the program writes shows the key or a connector's credentials.
+    Secrets secrets = client.secrets();
+    for (const WorkflowAgent &agent : workflow.agents)
+        secrets.addCredentials(agent.serverTools);
+    setOutputSecrets(secrets);
     std::unique_ptr<Emulator> emulator;
     if (!url.isEmpty()) {
         client.setServerUrl(url);
@@ -464,13 +471,15 @@ int runRunCommand(const QStringList &arguments)
             text += error.details + u'\n';
         if (error.code == Error::Code::Unauthorized)
             text += u"Check MISTRAL_API_KEY (or unset it to run offline on the built-in emulator).\n"_s;
+        if (error.code == Error::Code::ResponseTooLarge)
+            text += u"--max-stream-size and --max-response-size raise the limits.\n"_s;
         terminal.write(text);
         return ExitFailure;
     }
 
     const QJsonObject outputs = run.outputs();
     if (parser.isSet(json)) {
-        QTextStream(stdout) << QJsonDocument(outputs).toJson(QJsonDocument::Indented);
+        writeOutput(stdout, QJsonDocument(outputs).toJson(QJsonDocument::Indented));
         return ExitSuccess;
     }
     if (eventsToStdout)

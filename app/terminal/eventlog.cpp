@@ -60,10 +60,9 @@ void EventLog::writeRaw(const QString &type, const QString &step, int turn, cons
     // Multi-line SSE data made compact, so that it stays one line.
     const QByteArray payload = oneLineJson(data.trimmed());
     line += ",\"data\":" + payload + "}\n";
-    std::fwrite(line.constData(), 1, size_t(line.size()), m_stream);
     // Flushed per line: a reader follows along, and an interrupted run keeps
     // everything that was received.
-    std::fflush(m_stream);
+    writeOutput(m_stream, line);
 }
 
 } // namespace Switchboard::Cli

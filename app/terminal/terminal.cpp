@@ -1,4 +1,5 @@
 #include "terminal.h"
+#include "output.h"
 
 #include <QtGlobal>
 
@@ -65,9 +66,7 @@ void Terminal::write(const QString &text)
     if (text.isEmpty())
         return;
     clearSpinner();
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), m_stream);
-    std::fflush(m_stream);
+    writeOutput(m_stream, text.toUtf8());
     m_atLineStart = text.endsWith(u'\n');
     // The spinner comes back at the next tick, below what was just written.
 }
@@ -101,9 +100,7 @@ void Terminal::tick()
     const QChar frame(frames[m_frame++ % 10]);
     const QString line = u"\r"_s + styled(QString(frame), Style::Cyan) + u' ' + styled(m_spinnerLabel, Style::Dim)
                          + u"\x1b[K"_s;
-    const QByteArray bytes = line.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), m_stream);
-    std::fflush(m_stream);
+    writeOutput(m_stream, line.toUtf8());
     m_spinnerShown = true;
 }
 

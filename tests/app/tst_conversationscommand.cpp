@@ -124,6 +124,10 @@ private Q_SLOTS:
     void deleteThenNotFound();
     void badUsage_data();
     void badUsage();
+    void responseLimits_data();
+    void responseLimits();
+    void echoedKeyNeverPrinted_data();
+    void echoedKeyNeverPrinted();
 
 private:
     Run run(const QStringList &arguments, const QByteArray &input = {});
@@ -500,6 +504,12 @@ void tst_ConversationsCommand::badUsage_data()
                                  << u"--timeout needs a number of milliseconds"_s;
     QTest::newRow("bad metadata") << QStringList{u"list"_s, u"--metadata"_s, u"[1]"_s} << QByteArray()
                                   << u"--metadata needs a JSON object"_s;
+    QTest::newRow("bad response size") << QStringList{u"get"_s, u"conv_x"_s, u"--max-response-size"_s, u"big"_s}
+                                       << QByteArray()
+                                       << u"--max-response-size needs a size in bytes, e.g. 1048576 or 64M (0: no "
+                                          u"limit), got 'big'"_s;
+    QTest::newRow("bad stream size") << QStringList{u"get"_s, u"conv_x"_s, u"--max-stream-size"_s, u"-1"_s}
+                                     << QByteArray() << u"--max-stream-size needs a size in bytes"_s;
 }
 
 void tst_ConversationsCommand::badUsage()
@@ -512,6 +522,96 @@ void tst_ConversationsCommand::badUsage()
     QCOMPARE(result.exitCode, 2);
     QVERIFY2(QString::fromUtf8(result.err).contains(message), result.err.constData());
     QCOMPARE(served.count(), 0);   // nothing was sent: no request at all reached the emulator
+}
+
+void tst_ConversationsCommand::responseLimits_data()
+{
+    QTest::addColumn<QStringList>("options");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<QByteArray>("block");
+    QTest::addColumn<QString>("message");
+    const QByteArray delta = R"(event: message.output.delta
+data: {"type":"message.output.delta","output_index":0,"id":"msg_1","content_index":0,"content":"abcdefgh"}
+
+)";
+    QTest::newRow("--max-response-size 64K") << QStringList{u"--max-response-size"_s, u"64K"_s} << "application/json"_ba
+                                             << QByteArray(64 * 1024, 'x')
+                                             << u"POST /v1/conversations: the response body is larger than the limit of "
+                                                u"64 KiB"_s;
+    QTest::newRow("--max-stream-size 1MiB") << QStringList{u"--stream"_s, u"--max-stream-size"_s, u"1MiB"_s}
+                                            << "text/event-stream"_ba << delta.repeated(64 * 1024 / delta.size())
+                                            << u"POST /v1/conversations: the streamed response is larger than the limit "
+                                               u"of 1 MiB after event "_s
+                                                   + QString::number(1024 * 1024 / delta.size());
+}
+
+void tst_ConversationsCommand::responseLimits()
+{
+    QFETCH(QStringList, options);
+    QFETCH(QByteArray, contentType);
+    QFETCH(QByteArray, block);
+    QFETCH(QString, message);
+    // A server that answers with a gigabyte: the program stops at its limit
+    // with the error, and the server never had to send it all.
+    Test::HugeResponseServer::Response response;
+    response.contentType = contentType;
+    response.block = block;
+    Test::HugeResponseServer server(response);
+    const Run result = run(QStringList{u"start"_s, u"--body"_s, u"-"_s, u"--no-retry"_s, u"--server-url"_s, server.url()}
+                               + options,
+                           R"({"inputs":"Hi","model":"m"})");
+    QCOMPARE(result.exitCode, 1);
+    const QJsonObject error = QJsonDocument::fromJson(result.err).object().value(u"error"_s).toObject();
+    QCOMPARE(error.value(u"code"_s).toString(), u"ResponseTooLarge"_s);
+    QCOMPARE(error.value(u"message"_s).toString(), message);
+    QVERIFY2(server.bodyBytesWritten() < response.bodySize / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+}
+
+void tst_ConversationsCommand::echoedKeyNeverPrinted_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("status");
+    QTest::newRow("error") << QStringList{u"get"_s, u"conv_1"_s} << 401;
+    QTest::newRow("result") << QStringList{u"get"_s, u"conv_1"_s} << 200;
+    QTest::newRow("stream") << QStringList{u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s} << 200;
+    QTest::newRow("stream, verbose") << QStringList{u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s, u"-v"_s} << 200;
+}
+
+void tst_ConversationsCommand::echoedKeyNeverPrinted()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, status);
+    // A server that echoes the Authorization header in every answer (body,
+    // headers, events): the program prints none of it.
+    const QByteArray key = "sk-echo-0123456789-SECRET";
+    EmulatorInternal::HttpServer server;
+    server.setHandler([status](const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder) {
+        const QByteArray echo = request.header("Authorization");
+        if (request.header("Accept") == "text/event-stream") {
+            responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"X-Echo", echo}});
+            responder->writeChunk("event: conversation.response.started\ndata: {\"type\":\"conversation.response.started\","
+                                  "\"conversation_id\":\"conv_1\"}\n\nevent: message.output.delta\ndata: "
+                                  "{\"type\":\"message.output.delta\",\"output_index\":0,\"id\":\"msg_1\","
+                                  "\"content_index\":0,\"content\":\"you sent "
+                                  + echo + "\"}\n\n");
+            responder->endStream();   // no conversation.response.done: an error follows the events
+            return;
+        }
+        const QByteArray body = status == 200 ? R"({"object":"conversation","id":"conv_1","model":"m","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z","name":")"
+                                                    + echo + "\"}"
+                                              : R"({"message":"invalid key: )" + echo + "\"}";
+        responder->respond(status, {{"Content-Type", "application/json"}, {"X-Echo", echo}}, body);
+    });
+    QVERIFY(server.listen(0));
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"MISTRAL_API_KEY"_s, QString::fromLatin1(key));
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, u"http://127.0.0.1:"_s + QString::number(server.port()));
+    const Run result = Test::runProgram(program, QStringList{u"conversations"_s} + arguments + QStringList{u"--no-retry"_s},
+                                        environment, {}, R"({"inputs":"Hi","model":"m"})", 30000);
+    QCOMPARE(result.exitCode, status == 200 && !arguments.contains(u"--stream"_s) ? 0 : 1);
+    const QByteArray printed = result.out + result.err;
+    QVERIFY2(printed.contains("Bearer [redacted]"), printed.constData());
+    QVERIFY2(!printed.contains(key), printed.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_ConversationsCommand)

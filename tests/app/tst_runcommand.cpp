@@ -3,10 +3,12 @@
 
 #include <switchboard/emulator/emulator.h>
 
+#include "emulator/httpserver_p.h"
 #include "terminal/interrupts.h"
 #include "testsupport.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -70,6 +72,16 @@ QList<QJsonObject> jsonLines(const QByteArray &text)
         objects.append(document.object());
     }
     return objects;
+}
+
+/// What a run showed and recorded: its standard output, its standard error
+/// and its events file.
+QByteArray shownAndRecorded(const Run &run, const QString &eventsFile)
+{
+    QFile file(eventsFile);
+    if (!file.open(QIODevice::ReadOnly))
+        qWarning("no events file %s", qPrintable(eventsFile));
+    return run.out + run.err + file.readAll();
 }
 
 QStringList eventTypes(const QList<QJsonObject> &events)
@@ -283,6 +295,10 @@ private Q_SLOTS:
     void pluginsSubcommand();
     void emulateSubcommandServesRun();
     void validateSubcommand();
+    void stuckToolDoesNotHoldTheExit();
+    void streamSizeLimit();
+    void echoedKeyNeverShown();
+    void keyInAToolResultNeverShown();
 };
 
 void tst_RunCommand::quickStart()
@@ -1125,6 +1141,140 @@ void tst_RunCommand::validateSubcommand()
     // The same lines as `run` prints for the same file.
     const Run run = runProgram({u"run"_s, cliData + u"invalid.yaml"_s});
     QCOMPARE(invalid.err.split('\n').first(), run.err.split('\n').first());
+}
+
+void tst_RunCommand::stuckToolDoesNotHoldTheExit()
+{
+    // A tool whose worker thread does not return (enginetools' stuck sleeps
+    // for 60 s whatever its cancellation says) times out after 300 ms: the
+    // program reports it, gives the worker the exit grace (2 s) and ends.
+    // Waiting for the worker instead would end it 60 s after the call. The
+    // bound, 30 s, is far above the ~2.5 s the program takes even on a
+    // loaded machine and far below those 60 s: only a wait for the worker
+    // passes it (and the run is killed at 50 s).
+    QElapsedTimer clock;
+    clock.start();
+    const Run run = Test::runProgram(program,
+                                     {u"plugins"_s, u"--plugin-path"_s, QStringLiteral(ENGINE_TOOLS_DIR), u"--invoke"_s,
+                                      u"enginetools/stuck"_s, u"--arguments"_s, u"{\"seconds\": 60}"_s},
+                                     offlineEnvironment(), sourceDir, {}, 50000);
+    const qint64 elapsed = clock.elapsed();
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("switchboard plugins: ToolTimeout: Tool \"stuck\" did not finish within 300 ms "
+                              "and was canceled\n"),
+             run.err.constData());
+    QVERIFY2(run.err.contains("switchboard.app: a tool is still running 2 s after the end; exiting without waiting "
+                              "for it\n"),
+             run.err.constData());
+    QVERIFY2(elapsed < 30000, QByteArray::number(elapsed).constData());
+}
+
+void tst_RunCommand::streamSizeLimit()
+{
+    // A server streaming a gigabyte of deltas: the step fails at the run's
+    // --max-stream-size, with the events that came before it recorded, and
+    // the server never had to send it all.
+    const QByteArray started = "event: conversation.response.started\ndata: {\"type\":\"conversation.response.started\","
+                               "\"conversation_id\":\"conv_1\"}\n\n";
+    const QByteArray delta = "event: message.output.delta\ndata: {\"type\":\"message.output.delta\",\"output_index\":0,"
+                             "\"id\":\"msg_1\",\"content_index\":0,\"content\":\"abcdefgh\"}\n\n";
+    Test::HugeResponseServer::Response response;
+    response.contentType = "text/event-stream";
+    response.prefix = started;
+    response.block = delta.repeated(64 * 1024 / delta.size());
+    response.chunked = true;
+    Test::HugeResponseServer server(response);
+    QTemporaryDir dir;
+    const QString events = dir.filePath(u"events.jsonl"_s);
+    const Run run = runProgram({u"run"_s, cliData + u"echo.yaml"_s, u"--server-url"_s, server.url(), u"--no-retry"_s,
+                                u"--max-stream-size"_s, u"256K"_s, u"--events"_s, events});
+    QCOMPARE(run.exitCode, 1);
+    const int deltas = int((256 * 1024 - started.size()) / delta.size());
+    const QByteArray message = "POST /v1/conversations: the streamed response is larger than the limit of 256 KiB "
+                               "after event "
+                               + QByteArray::number(1 + deltas);
+    QVERIFY2(run.err.contains(message), run.err.constData());
+    QFile file(events);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray recorded = file.readAll();
+    QCOMPARE(recorded.count("\"event\":\"message.output.delta\""), deltas);
+    QVERIFY2(server.bodyBytesWritten() < response.bodySize / 2, QByteArray::number(server.bodyBytesWritten()).constData());
+}
+
+void tst_RunCommand::echoedKeyNeverShown()
+{
+    // A server that echoes the Authorization header into the model's text
+    // and then into an error: neither the run's output, its log (-v) nor its
+    // events file shows the key; "[redacted]" stands where it was.
+    const QByteArray key = "sk-echo-0123456789-SECRET";
+    EmulatorInternal::HttpServer server;
+    server.setHandler([](const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder) {
+        const QByteArray echo = request.header("Authorization");
+        responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"X-Echo", echo}});
+        responder->writeChunk("event: conversation.response.started\ndata: {\"type\":\"conversation.response.started\","
+                              "\"conversation_id\":\"conv_1\"}\n\nevent: message.output.delta\ndata: "
+                              "{\"type\":\"message.output.delta\",\"output_index\":0,\"id\":\"msg_1\","
+                              "\"content_index\":0,\"content\":\"you sent "
+                              + echo + "\"}\n\nevent: conversation.response.error\ndata: {\"type\":"
+                              "\"conversation.response.error\",\"code\":1,\"message\":\"bad "
+                              + echo + "\"}\n\n");
+        responder->endStream();
+    });
+    QVERIFY(server.listen(0));
+    QTemporaryDir dir;
+    const QString events = dir.filePath(u"events.jsonl"_s);
+    QProcessEnvironment environment = offlineEnvironment();
+    environment.insert(u"MISTRAL_API_KEY"_s, QString::fromLatin1(key));
+    const Run run = runProgram({u"run"_s, cliData + u"echo.yaml"_s, u"--server-url"_s,
+                                u"http://127.0.0.1:"_s + QString::number(server.port()), u"--no-retry"_s, u"-v"_s,
+                                u"--events"_s, events},
+                               environment);
+    QCOMPARE(run.exitCode, 1);
+    const QByteArray everything = shownAndRecorded(run, events);
+    QVERIFY2(everything.contains("you sent Bearer [redacted]"), everything.constData());
+    QVERIFY2(everything.contains("bad Bearer [redacted]"), everything.constData());
+    QVERIFY2(!everything.contains(key), everything.constData());
+}
+
+void tst_RunCommand::keyInAToolResultNeverShown()
+{
+    // A tool that reads the key from a file (a .env the model asked for):
+    // the run's own output, log and events file show "[redacted]" instead.
+    const QByteArray key = "sk-file-0123456789-SECRET";
+    QTemporaryDir dir;
+    QFile env(dir.filePath(u".env"_s));
+    QVERIFY(env.open(QIODevice::WriteOnly));
+    env.write("MISTRAL_API_KEY=" + key + "\n");
+    env.close();
+    QFile workflow(dir.filePath(u"read.yaml"_s));
+    QVERIFY(workflow.open(QIODevice::WriteOnly));
+    workflow.write("version: 1\nplugins:\n  filesystem:\n    root: \"" + QFile::encodeName(dir.path())
+                   + "\"\nagents:\n  reader:\n    model: m\n    tools:\n      - plugin: filesystem\n"
+                     "        tools: [read_file]\nsteps:\n  - id: read\n    agent: reader\n    input: read it\n");
+    workflow.close();
+    Emulator server;
+    server.setApiKey(QString::fromLatin1(key));
+    QVERIFY(server.setScript(R"(version: 1
+rules:
+  - when: {turn: 1}
+    reply:
+      - function_call: {name: read_file, arguments: {path: ".env"}}
+  - when: {function_result: read_file}
+    reply:
+      - text: "Read it."
+)",
+                             u"read.script.yaml"_s));
+    QVERIFY(server.listen(0));
+    const QString events = dir.filePath(u"events.jsonl"_s);
+    QProcessEnvironment environment = offlineEnvironment();
+    environment.insert(u"MISTRAL_API_KEY"_s, QString::fromLatin1(key));
+    const Run run = runProgram({u"run"_s, workflow.fileName(), u"--server-url"_s, server.url().toString(), u"-v"_s,
+                                u"--events"_s, events},
+                               environment);
+    QCOMPARE(run.exitCode, 0);
+    const QByteArray everything = shownAndRecorded(run, events);
+    QVERIFY2(everything.contains("MISTRAL_API_KEY=[redacted]"), everything.constData());
+    QVERIFY2(!everything.contains(key), everything.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_RunCommand)

@@ -1,13 +1,14 @@
 #include "enginetoolsplugin.h"
 
 #include <QJsonObject>
+#include <QThread>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Switchboard;
 
 QStringList EngineToolsPlugin::toolNames() const
 {
-    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"gate"_s, u"remove_file"_s};
+    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"gate"_s, u"stuck"_s, u"remove_file"_s};
 }
 
 ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
@@ -23,6 +24,16 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
     if (call.toolName == u"remove_file")
         return ToolInvocation::fromOutcome(QJsonValue(u"removed "_s + call.arguments.value(u"path"_s).toString()),
                                            parent);
+    if (call.toolName == u"stuck") {
+        // Ignores its cancellation token: only the end of its sleep ends it.
+        const int seconds = call.arguments.value(u"seconds"_s).toInt(60);
+        return ToolInvocation::runInThreadPool(
+            [seconds]() -> ToolOutcome {
+                QThread::sleep(static_cast<unsigned long>(seconds));
+                return QJsonValue(u"awake"_s);
+            },
+            parent);
+    }
     if (call.toolName == u"gate") {
         const QString key = call.arguments.value(u"key"_s).toString();
         auto *invocation = new PendingToolInvocation(parent);
