@@ -1,6 +1,7 @@
 #include "output.h"
 #include "command.h"
 #include "pluginconfig.h"
+#include "readlimits.h"
 
 #include <switchboard/conversationsclient.h>
 #include <switchboard/pluginregistry.h>
@@ -242,7 +243,7 @@ void printWorkflowErrors(const QString &fileName, const QList<Error> &errors, bo
     QTextStream err(stderr);
     for (const Error &error : errors) {
         const QString where = error.location ? error.location->toString() : QString();
-        err << (where.isEmpty() ? fileName : where) << ": error: " << error.message << '\n';
+        err << (where.isEmpty() ? fileName : where) << ": error: " << error.message << limitHint(error) << '\n';
     }
     if (withCount)
         err << (errors.size() == 1 ? u"1 problem"_s : QString::number(errors.size()) + u" problems"_s) << " in "

@@ -2,6 +2,7 @@
 
 #include "command.h"
 #include "output.h"
+#include "readlimits.h"
 #include "terminal/interrupts.h"
 
 #include <switchboard/emulator/emulator.h>
@@ -75,16 +76,23 @@ int runEmulateCommand(const QStringList &arguments)
     if (!ok || port > 65535)
         return usageError(u"--port must be a number from 0 to 65535"_s);
 
+    const Result<YamlLimits> limits = readLimits();
+    if (!limits)
+        return usageError(limits.error().message);
+
     Emulator emulator;
+    emulator.setScriptLimits(*limits);
     if (parser.isSet(agentsOption)) {
         if (Result<void> loaded = emulator.loadAgents(parser.value(agentsOption)); !loaded) {
-            QTextStream(stderr) << "switchboard emulate: " << loaded.error().toString() << '\n';
+            QTextStream(stderr) << "switchboard emulate: " << loaded.error().toString() << limitHint(loaded.error())
+                                << '\n';
             return ExitUsage;
         }
     }
     if (parser.isSet(scriptOption)) {
         if (Result<void> loaded = emulator.loadScript(parser.value(scriptOption)); !loaded) {
-            QTextStream(stderr) << "switchboard emulate: " << loaded.error().toString() << '\n';
+            QTextStream(stderr) << "switchboard emulate: " << loaded.error().toString() << limitHint(loaded.error())
+                                << '\n';
             return ExitUsage;
         }
     }

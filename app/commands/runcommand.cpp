@@ -5,6 +5,7 @@
 #include "command.h"
 #include "output.h"
 #include "pluginconfig.h"
+#include "readlimits.h"
 #include "terminal/confirmationprompt.h"
 #include "terminal/eventlog.h"
 #include "terminal/interrupts.h"
@@ -202,6 +203,10 @@ int runRunCommand(const QStringList &arguments)
             return usageError(u"--server-url needs an http:// or https:// URL, got '"_s + parser.value(serverUrl) + u'\'');
     }
 
+    const Result<YamlLimits> limits = readLimits();
+    if (!limits)
+        return usageError(limits.error().message);
+
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pluginPath)));
     // Given to the run, which sets them over the workflow's own `plugins:`.
@@ -212,6 +217,7 @@ int runRunCommand(const QStringList &arguments)
 
     const QString fileName = positional.constFirst();
     WorkflowLoader loader(&registry);
+    loader.setLimits(*limits);
     const Result<Workflow> loaded = loader.load(fileName);
     if (!loaded) {
         printWorkflowErrors(fileName, loader.errors().isEmpty() ? QList<Error>{loaded.error()} : loader.errors());
@@ -252,17 +258,18 @@ int runRunCommand(const QStringList &arguments)
                && qEnvironmentVariableIsEmpty("SWITCHBOARD_SERVER_URL")) {
         // Offline: the emulator in this process, on a free loopback port.
         emulator = std::make_unique<Emulator>();
+        emulator->setScriptLimits(*limits);
         if (!workflow.emulatorAgents.isEmpty()) {
             if (const Result<void> agents = emulator->loadAgents(workflow.emulatorAgents); !agents) {
                 QTextStream(stderr) << "switchboard run: the workflow's emulator agents cannot be loaded\n"
-                                    << agents.error().toString() << '\n';
+                                    << agents.error().toString() << limitHint(agents.error()) << '\n';
                 return ExitUsage;
             }
         }
         if (!workflow.emulatorScript.isEmpty()) {
             if (const Result<void> script = emulator->loadScript(workflow.emulatorScript); !script) {
                 QTextStream(stderr) << "switchboard run: the workflow's emulator script cannot be loaded\n"
-                                    << script.error().toString() << '\n';
+                                    << script.error().toString() << limitHint(script.error()) << '\n';
                 return ExitUsage;
             }
         }

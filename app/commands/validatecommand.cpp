@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "output.h"
+#include "readlimits.h"
 
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflow.h>
@@ -81,6 +82,9 @@ int runValidateCommand(const QStringList &arguments)
     const QStringList files = parser.positionalArguments();
     if (files.isEmpty())
         return usageError(u"no file given"_s);
+    const Result<YamlLimits> limits = readLimits();
+    if (!limits)
+        return usageError(limits.error().message);
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));
     registry.discover();
@@ -90,6 +94,7 @@ int runValidateCommand(const QStringList &arguments)
     int problems = 0;
     for (const QString &fileName : files) {
         WorkflowLoader loader(&registry);
+        loader.setLimits(*limits);
         const Result<Workflow> loaded = loader.load(fileName);
         const QList<Error> errors = loaded ? QList<Error>{}
                                            : (loader.errors().isEmpty() ? QList<Error>{loaded.error()} : loader.errors());

@@ -1,20 +1,42 @@
 #pragma once
 
-// Reading YAML into the library's values, shared by the readers of YAML
-// files (emulator scripts, workflows) so they agree on positions and on
-// what type a scalar has. Private: yaml-cpp never shows in a public header.
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the Switchboard API. It may change without notice.
+//
+
+// Reading YAML into the library's values, shared by every reader of YAML
+// files (workflows with their plugin configurations, emulator scripts and
+// agents files) so they agree on positions, on what type a scalar has and on
+// what a file may cost. yaml-cpp never shows in a public header.
+//
+// The one way in is readFile() (for a path) and parse() (for the text): they
+// refuse what no reader should walk (a FIFO, a file above its size limit,
+// text that is not UTF-8, a second document, an alias cycle, a document that
+// aliases make larger or deeper than YamlLimits allows) before yaml-cpp
+// builds a node. Every node a reader gets from parse() is therefore finite,
+// at most YamlLimits::maxDepth deep and at most YamlLimits::maxNodes large
+// when walked with its aliases expanded, so the recursive walks below and in
+// the readers are bounded.
 
 #include <switchboard/error.h>
+#include <switchboard/result.h>
+#include <switchboard/yamllimits.h>
 
+#include <QByteArray>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QList>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace Switchboard::YamlReader {
 
@@ -22,6 +44,28 @@ inline QString toQString(const std::string &text)
 {
     return QString::fromStdString(text);
 }
+
+/// The bytes of the file at `path`, read only if it is a regular file of at
+/// most `maxSize` bytes. The error's message says why not, for a caller to
+/// put after its own words ("cannot read the workflow: ..."): the system's
+/// reason, "it is a directory", "it is a FIFO (named pipe), not a regular
+/// file", or the size and the limit (Error::Code::FileTooLarge; otherwise
+/// `code`). It never blocks on a FIFO or a device, and reads at most
+/// `maxSize` + 1 bytes whatever the file claims.
+SWITCHBOARD_EXPORT Result<QByteArray> readFile(const QString &path, qint64 maxSize, Error::Code code);
+
+/// The one document of `text` as yaml-cpp nodes, or the first reason not to
+/// read it, located in `fileName`: text that is not UTF-8 (YamlSyntax), a
+/// syntax error (YamlSyntax), a second document (YamlSyntax), an alias that
+/// repeats a node it is part of, or a document above `limits` with its
+/// aliases expanded (DocumentTooLarge, at the alias that goes over when one
+/// does). Empty text (or only comments) is a null node.
+SWITCHBOARD_EXPORT Result<YAML::Node> parse(const QByteArray &text, const QString &fileName, const YamlLimits &limits);
+
+/// The offset of the first byte of `text` that does not belong to valid
+/// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF), or -1 when it is all valid.
+SWITCHBOARD_EXPORT qsizetype invalidUtf8Offset(QByteArrayView text);
 
 /// A 1-based position from yaml-cpp's 0-based mark (0:0 when unknown).
 inline SourceLocation location(const QString &fileName, const YAML::Mark &mark)
@@ -62,7 +106,11 @@ inline QJsonValue scalarToJson(const YAML::Node &node)
 
 /// A node as JSON. yaml-cpp 0.7 keeps duplicate keys and accepts any node as a
 /// key, so both are reported through `problem(mark, code, message)` (which may
-/// throw); the first of duplicate keys wins.
+/// throw), in the written order; the first of duplicate keys wins. Linear in
+/// the size of the value (with aliases expanded): a QJsonObject keeps its keys
+/// sorted, and inserting them as written would move the keys after each new
+/// one, so they are inserted in sorted order instead. Recursive, so only for
+/// nodes from parse(), whose depth is bounded.
 template<typename Problem>
 QJsonValue toJson(const YAML::Node &node, const Problem &problem)
 {
@@ -77,19 +125,27 @@ QJsonValue toJson(const YAML::Node &node, const Problem &problem)
         return array;
     }
     case YAML::NodeType::Map: {
-        QJsonObject object;
+        QList<std::pair<QString, QJsonValue>> members;
+        QSet<QString> seen;
         for (auto it = node.begin(); it != node.end(); ++it) {
             if (!it->first.IsScalar()) {
                 problem(it->first.Mark(), Error::Code::WrongType, QStringLiteral("a key must be a string"));
                 continue;
             }
-            const QString key = toQString(it->first.Scalar());
-            if (object.contains(key)) {
+            QString key = toQString(it->first.Scalar());
+            if (seen.contains(key)) {
                 problem(it->first.Mark(), Error::Code::DuplicateKey, QStringLiteral("duplicate key '%1'").arg(key));
                 continue;
             }
-            object.insert(key, toJson(it->second, problem));
+            seen.insert(key);
+            QJsonValue value = toJson(it->second, problem);
+            members.append({std::move(key), std::move(value)});
         }
+        std::sort(members.begin(), members.end(),
+                  [](const auto &a, const auto &b) { return a.first < b.first; });
+        QJsonObject object;
+        for (auto &[key, value] : members)
+            object.insert(key, value);
         return object;
     }
     case YAML::NodeType::Scalar:

@@ -1,6 +1,7 @@
 // Switchboard::Emulator: its settings (script, agents, API key, record file)
 // and its server. README.md ("Source files") says where the rest is.
 
+#include "core/yamlreader_p.h"
 #include "emulator_p.h"
 
 using namespace Qt::StringLiterals;
@@ -33,15 +34,15 @@ Emulator::~Emulator() = default;
 
 Result<void> Emulator::loadScript(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return Error(Error::Code::YamlSyntax, u"cannot read the script %1: %2"_s.arg(path, file.errorString()));
-    return setScript(file.readAll(), path);
+    const Result<QByteArray> yaml = YamlReader::readFile(path, d->scriptLimits.maxFileSize, Error::Code::YamlSyntax);
+    if (!yaml)
+        return Error(yaml.error().code, u"cannot read the script %1: %2"_s.arg(path, yaml.error().message));
+    return setScript(*yaml, path);
 }
 
 Result<void> Emulator::setScript(const QByteArray &yaml, const QString &fileName)
 {
-    Result<Script> script = Script::parse(yaml, fileName, d->extraAgents);
+    Result<Script> script = Script::parse(yaml, fileName, d->extraAgents, d->scriptLimits);
     if (!script)
         return script.error();
     d->script = std::move(script).value();
@@ -51,10 +52,10 @@ Result<void> Emulator::setScript(const QByteArray &yaml, const QString &fileName
 
 Result<void> Emulator::loadAgents(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return Error(Error::Code::YamlSyntax, u"cannot read the agents file %1: %2"_s.arg(path, file.errorString()));
-    Result<Script> parsed = Script::parse(file.readAll(), path, d->script.agents);
+    const Result<QByteArray> yaml = YamlReader::readFile(path, d->scriptLimits.maxFileSize, Error::Code::YamlSyntax);
+    if (!yaml)
+        return Error(yaml.error().code, u"cannot read the agents file %1: %2"_s.arg(path, yaml.error().message));
+    Result<Script> parsed = Script::parse(*yaml, path, d->script.agents, d->scriptLimits);
     if (!parsed)
         return parsed.error();
     if (!parsed->rules.isEmpty())
@@ -63,6 +64,16 @@ Result<void> Emulator::loadAgents(const QString &path)
     d->extraAgents.append(added);
     d->script.agents.append(added);
     return {};
+}
+
+void Emulator::setScriptLimits(const YamlLimits &limits)
+{
+    d->scriptLimits = limits;
+}
+
+YamlLimits Emulator::scriptLimits() const
+{
+    return d->scriptLimits;
 }
 
 void Emulator::setApiKey(const QString &apiKey)

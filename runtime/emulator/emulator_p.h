@@ -31,6 +31,7 @@ public:
     EmulatorInternal::HttpServer server;
     EmulatorInternal::Script script;
     QList<EmulatorInternal::ScriptAgent> extraAgents; ///< from loadAgents(), kept across scripts
+    YamlLimits scriptLimits;
     QString apiKey;
     std::unique_ptr<QFile> record;
     QHash<QString, EmulatorInternal::StoredConversation> conversations;

@@ -503,12 +503,15 @@ const ScriptAgent *Script::agent(const QString &idOrName) const
     return nullptr;
 }
 
-Result<Script> Script::parse(const QByteArray &yaml, const QString &fileName, const QList<ScriptAgent> &knownAgents)
+Result<Script> Script::parse(const QByteArray &yaml, const QString &fileName, const QList<ScriptAgent> &knownAgents,
+                            const YamlLimits &limits)
 {
+    const Result<YAML::Node> root = YamlReader::parse(yaml, fileName, limits);
+    if (!root)
+        return root.error();
     Loader loader(fileName);
     try {
-        const YAML::Node root = YAML::Load(yaml.toStdString());
-        return loader.load(root, knownAgents);
+        return loader.load(*root, knownAgents);
     } catch (const ScriptFailure &failure) {
         return failure.error;
     } catch (const YAML::Exception &e) {

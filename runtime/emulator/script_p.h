@@ -7,6 +7,7 @@
 //
 
 #include <switchboard/result.h>
+#include <switchboard/yamllimits.h>
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -117,9 +118,10 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Script
 
     /// Parses a script. Errors name file:line:column (1-based) and what is
     /// wrong. `knownAgents` (loaded separately) come first in `agents`, and
-    /// the script may refer to them.
+    /// the script may refer to them. The text is read through
+    /// YamlReader::parse() within `limits`.
     static Result<Script> parse(const QByteArray &yaml, const QString &fileName,
-                                const QList<ScriptAgent> &knownAgents = {});
+                                const QList<ScriptAgent> &knownAgents = {}, const YamlLimits &limits = {});
     /// The built-in script: an echo model that calls the tools the input names.
     static Script defaultScript();
 };

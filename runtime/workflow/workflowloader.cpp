@@ -7,7 +7,6 @@
 #include "tools/jsonschemavalidator_p.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
@@ -610,9 +609,15 @@ public:
                 return {};
             const QDir base(m_baseDir.isEmpty() ? QDir::currentPath() : m_baseDir);
             const QString absolute = QDir::cleanPath(base.absoluteFilePath(*text));
-            if (!QFileInfo(absolute).isFile()) {
+            const QFileInfo info(absolute);
+            if (!info.exists()) {
                 report(valueMark(*f), Error::Code::InvalidReference,
                        u"%1 '%2' does not exist (looked for %3)"_s.arg(what, *text, absolute));
+                return {};
+            }
+            if (!info.isFile()) {
+                report(valueMark(*f), Error::Code::InvalidReference,
+                       u"%1 '%2' is not a regular file (%3)"_s.arg(what, *text, absolute));
                 return {};
             }
             return absolute;
@@ -1452,24 +1457,29 @@ WorkflowLoader::WorkflowLoader(const PluginRegistry *registry) : m_registry(regi
 
 Result<Workflow> WorkflowLoader::load(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        Error error(Error::Code::WorkflowError, u"cannot read the workflow: %1"_s.arg(file.errorString()));
+    const Result<QByteArray> yaml = YamlReader::readFile(path, m_limits.maxFileSize, Error::Code::WorkflowError);
+    if (!yaml) {
+        Error error = yaml.error();
+        error.message = u"cannot read the workflow: "_s + error.message;
         error.location = SourceLocation{path, 0, 0};
         m_errors = {error};
         return error;
     }
-    return loadFromString(file.readAll(), path, QFileInfo(path).absolutePath());
+    return loadFromString(*yaml, path, QFileInfo(path).absolutePath());
 }
 
 Result<Workflow> WorkflowLoader::loadFromString(const QByteArray &yaml, const QString &fileName, const QString &baseDir)
 {
     m_errors.clear();
+    const Result<YAML::Node> root = YamlReader::parse(yaml, fileName, m_limits);
+    if (!root) {
+        m_errors = {root.error()};
+        return m_errors.first();
+    }
     Reader reader(fileName, baseDir, yaml, m_registry);
     std::optional<Workflow> workflow;
     try {
-        const YAML::Node root = YAML::Load(yaml.toStdString());
-        workflow = reader.read(root);
+        workflow = reader.read(*root);
     } catch (const YAML::Exception &exception) {
         m_errors = {YamlReader::syntaxError(fileName, exception)};
         return m_errors.first();

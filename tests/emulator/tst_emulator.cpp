@@ -7,6 +7,7 @@
 #include "emulator/schemaexample_p.h"
 #include "emulator/streampayload_p.h"
 #include "emulator/turngenerator_p.h"
+#include "testsupport.h"
 
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/conversationsclient.h>
@@ -1091,6 +1092,20 @@ void tst_Emulator::scriptErrors_data()
     QTest::addColumn<QString>("message");
 
     QTest::newRow("syntax") << QByteArray("rules:\n  - when: {text_contains: [}\n") << u"f.yaml:2:"_s;
+    // Issue 15, findings 1 and 2: refused at once, at the alias (or byte, or document).
+    const auto hostile = [](const char *name) { return Switchboard::Test::readTestData(u"hostile/"_s + QLatin1StringView(name)); };
+    QTest::newRow("alias cycle in arguments")
+        << hostile("alias-cycle-arguments.script.yaml")
+        << u"f.yaml:4:52: the alias '*a' repeats a node that contains it, so it would never end (an alias cannot "
+           u"refer to its own ancestor)"_s;
+    const QString laughs = u"f.yaml:13:32: the alias '*a5' repeats 66430 nodes, which makes the document larger than "
+                           u"250000 nodes (an alias counts as the nodes it repeats)"_s;
+    QTest::newRow("billion laughs, 7 levels") << hostile("billion-laughs-7.script.yaml") << laughs;
+    QTest::newRow("billion laughs, 9 levels") << hostile("billion-laughs-9.script.yaml") << laughs;
+    QTest::newRow("second document") << QByteArray("rules: []\n---\nrules: []\n")
+                                     << u"f.yaml:2:1: a second YAML document starts here"_s;
+    QTest::newRow("not UTF-8") << QByteArray("rules:\n  - reply: [{text: caf\xe9}]\n")
+                               << u"f.yaml:2:23: the text is not valid UTF-8 (byte 0xe9 here)"_s;
     QTest::newRow("unknown top-level key") << QByteArray("rulez: []\n")
                                            << u"f.yaml:1:1: unknown key 'rulez' in the script"_s;
     QTest::newRow("duplicate key") << QByteArray("rules: []\nrules: []\n")

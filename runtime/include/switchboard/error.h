@@ -122,6 +122,8 @@ public:
         DependencyCycle,
         TemplateError,
         TurnBudgetExhausted,
+        FileTooLarge,                ///< a file above its size limit (YamlLimits::maxFileSize)
+        DocumentTooLarge,            ///< a YAML document above a YamlLimits bound, or an alias cycle
 
         // the application's own setup
         SetupError = 600,            ///< an operation set up wrong (a run without a ConversationsClient, client tools without a PluginRegistry); the message says what is missing

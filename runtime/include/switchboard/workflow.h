@@ -6,6 +6,7 @@
 #include <switchboard/guardrails.h>
 #include <switchboard/result.h>
 #include <switchboard/tools.h>
+#include <switchboard/yamllimits.h>
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -243,11 +244,17 @@ public:
     /// With a registry, plugin and tool names are checked against it.
     explicit WorkflowLoader(const PluginRegistry *registry = nullptr);
 
+    /// Reads the file (a regular file of at most limits().maxFileSize bytes) and loads it.
     Result<Workflow> load(const QString &path);
     /// `fileName` names the text in errors; relative paths in it (the
     /// emulator script) resolve against `baseDir`.
     Result<Workflow> loadFromString(const QByteArray &yaml, const QString &fileName = QStringLiteral("(workflow)"),
                                     const QString &baseDir = {});
+
+    /// What load() and loadFromString() accept: file size, nodes and text
+    /// with aliases expanded, nesting (YamlLimits' defaults unless set).
+    void setLimits(const YamlLimits &limits) { m_limits = limits; }
+    YamlLimits limits() const { return m_limits; }
 
     /// All the problems of the last load, in file order; the first is the
     /// one the Result carried. Empty after a successful load.
@@ -255,6 +262,7 @@ public:
 
 private:
     const PluginRegistry *m_registry = nullptr;
+    YamlLimits m_limits;
     QList<Error> m_errors;
 };
 

@@ -2,6 +2,7 @@
 
 #include <switchboard/emulator/emulator_export.h>
 #include <switchboard/result.h>
+#include <switchboard/yamllimits.h>
 
 #include <QObject>
 #include <QString>
@@ -38,6 +39,11 @@ public:
     Result<void> setScript(const QByteArray &yaml, const QString &fileName = QStringLiteral("(script)"));
     /// Adds the agents of a YAML file holding an `agents:` list (the script's format).
     Result<void> loadAgents(const QString &path);
+    /// What loadScript(), setScript() and loadAgents() accept: file size,
+    /// nodes and text with aliases expanded, nesting (YamlLimits' defaults
+    /// unless set).
+    void setScriptLimits(const YamlLimits &limits);
+    YamlLimits scriptLimits() const;
 
     /// With a key, requests need `Authorization: Bearer <key>` (else 401).
     /// Empty (the default): no authentication.
