@@ -36,6 +36,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 namespace Switchboard::YamlReader {
@@ -173,13 +174,20 @@ inline int editDistance(QStringView a, QStringView b)
 }
 
 /// The candidate nearest to `name` within `maxDistance` edits, or "" (also
-/// when two are equally near: a guess between them would mislead).
+/// when two are equally near: a guess between them would mislead). Among
+/// more than 1000 candidates (a generated file, not one a person typed a
+/// near miss in) there is none: a file of many unknown names would otherwise
+/// cost names times candidates.
 inline QString nearest(const QString &name, const QStringList &candidates, int maxDistance = 2)
 {
+    if (candidates.size() > 1000)
+        return {};
     QString best;
     int bestDistance = maxDistance + 1;
     bool tie = false;
     for (const QString &candidate : candidates) {
+        if (std::abs(candidate.size() - name.size()) > maxDistance)
+            continue;   // at least that many edits apart
         const int distance = editDistance(name, candidate);
         if (distance < bestDistance) {
             best = candidate;

@@ -2,6 +2,7 @@
 #include <switchboard/workflowrun.h>
 
 #include "tools/jsonschemavalidator_p.h"
+#include "workflow/stepgraph_p.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -383,26 +384,19 @@ Result<void> WorkflowRunPrivate::checkWorkflow()
     }
     // Whatever order the steps come in, each must be reachable: a cycle would
     // leave steps waiting forever.
-    QSet<QString> done;
-    bool progress = true;
-    while (progress && done.size() < ids.size()) {
-        progress = false;
-        for (qsizetype i = 0; i < workflow.steps.size(); ++i) {
-            if (done.contains(workflow.steps.at(i).id))
-                continue;
-            const QStringList &dependencies = steps.at(i).dependencies;
-            if (std::all_of(dependencies.cbegin(), dependencies.cend(),
-                            [&](const QString &id) { return done.contains(id); })) {
-                done.insert(workflow.steps.at(i).id);
-                progress = true;
-            }
-        }
+    QStringList stepIds;
+    QList<QStringList> dependencies;
+    for (qsizetype i = 0; i < workflow.steps.size(); ++i) {
+        stepIds << workflow.steps.at(i).id;
+        dependencies << steps.at(i).dependencies;
     }
-    if (done.size() < ids.size()) {
+    const QList<qsizetype> order = WorkflowInternal::StepGraph(stepIds, dependencies).order();
+    if (order.size() < stepIds.size()) {
+        QSet<qsizetype> placed(order.cbegin(), order.cend());
         QStringList waiting;
-        for (const WorkflowStep &step : std::as_const(workflow.steps)) {
-            if (!done.contains(step.id))
-                waiting << step.id;
+        for (qsizetype i = 0; i < stepIds.size(); ++i) {
+            if (!placed.contains(i))
+                waiting << stepIds.at(i);
         }
         return Error(Error::Code::DependencyCycle, u"the steps %1 wait on each other"_s.arg(quotedList(waiting)));
     }

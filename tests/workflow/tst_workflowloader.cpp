@@ -76,6 +76,8 @@ private Q_SLOTS:
     void unreadableFiles_data();
     void unreadableFiles();
     void largeMappingsLoadInLinearTime();
+    void longDependencyChain();
+    void manyCycles();
 
 private:
     PluginRegistry m_registry;
@@ -1162,6 +1164,53 @@ void tst_WorkflowLoader::largeMappingsLoadInLinearTime()
     const double ratio = large / small;
     qInfo("metadata of %d keys: %.3f s; of %d keys: %.3f s; ratio %.2f", keys, small, 8 * keys, large, ratio);
     QVERIFY2(ratio < 20, qPrintable(u"8x the keys took %1x the time"_s.arg(ratio)));
+}
+
+void tst_WorkflowLoader::longDependencyChain()
+{
+    // 20,000 steps, each reading the one before: the cycle search and the
+    // order walk the whole chain (a recursive walk overflowed the stack).
+    constexpr int count = 20'000;
+    QByteArray yaml = "version: 1\nagents:\n  a: {model: m}\nsteps:\n";
+    for (int i = count - 1; i >= 0; --i) {
+        yaml += "  - {id: s" + QByteArray::number(i) + ", agent: a, input: "
+            + (i == 0 ? QByteArray("x") : "\"{{ steps.s" + QByteArray::number(i - 1) + ".text }}\"") + "}\n";
+    }
+    WorkflowLoader loader;
+    const Result<Workflow> result = loader.loadFromString(yaml);
+    QVERIFY2(result, qPrintable(result.error().toString()));
+    QCOMPARE(result->steps.size(), count);
+    for (int i = 0; i < count; ++i)
+        QCOMPARE(result->steps.at(i).id, u"s%1"_s.arg(i));
+
+    // Closed into one cycle of them all.
+    yaml.replace("input: x}", "input: x, needs: [s19999]}");
+    QVERIFY(!loader.loadFromString(yaml, u"c.yaml"_s));
+    QCOMPARE(loader.errors().size(), 1);
+    QVERIFY(loader.errors().first().message.startsWith(u"dependency cycle: s19999 -> s19998 -> "_s));
+}
+
+void tst_WorkflowLoader::manyCycles()
+{
+    // Twelve cycles of two steps: the first ten are named, then one line says there are more.
+    QByteArray yaml = "version: 1\nagents:\n  a: {model: m}\nsteps:\n";
+    for (int i = 0; i < 12; ++i) {
+        const QByteArray p = "p" + QByteArray::number(i);
+        const QByteArray q = "q" + QByteArray::number(i);
+        yaml += "  - {id: " + p + ", agent: a, input: x, needs: [" + q + "]}\n";
+        yaml += "  - {id: " + q + ", agent: a, input: x, needs: [" + p + "]}\n";
+    }
+    WorkflowLoader loader;
+    QVERIFY(!loader.loadFromString(yaml, u"c.yaml"_s));
+    QStringList messages;
+    for (const Error &error : loader.errors())
+        messages << error.toString();
+    QStringList expected;
+    for (int i = 0; i < 10; ++i)
+        expected << u"c.yaml:%1:10: dependency cycle: p%2 -> q%2 -> p%2"_s.arg(5 + 2 * i).arg(i);
+    // In file order; the note is at the first step, after its cycle.
+    expected.insert(1, u"c.yaml:5:10: more dependency cycles than these 10 (fix these first)"_s);
+    QCOMPARE(messages, expected);
 }
 
 #include "tst_workflowloader.moc"

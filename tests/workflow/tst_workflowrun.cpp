@@ -20,6 +20,8 @@
 using namespace Switchboard;
 using namespace Qt::Literals::StringLiterals;
 
+Q_DECLARE_METATYPE(Switchboard::WorkflowStep)
+
 namespace {
 
 const QString ScriptDir = QStringLiteral(SWITCHBOARD_TEST_DATA_DIR "/workflows/run/");
@@ -157,6 +159,8 @@ class tst_WorkflowRun : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void sequentialStartThenAppend();
+    void stepsThatCannotAllRun_data();
+    void stepsThatCannotAllRun();
     void parallelSteps_data();
     void parallelSteps();
     void restartFromEntry();
@@ -806,6 +810,39 @@ void tst_WorkflowRun::inputsChecked()
     Recorder recorder(&run);
     QVERIFY(finish(&run));
     QCOMPARE(int(run.error().code), code);
+    QCOMPARE(run.error().message, message);
+    QCOMPARE(recorder.log, (QStringList{u"error"_s, u"finished"_s}));
+}
+
+void tst_WorkflowRun::stepsThatCannotAllRun_data()
+{
+    // A Workflow built in code is checked when the run starts (the loader's
+    // graph, stepgraph_p.h): no step is sent when some could never run.
+    QTest::addColumn<QList<WorkflowStep>>("steps");
+    QTest::addColumn<QString>("message");
+    WorkflowStep a = startStep(u"a"_s, u"x"_s, u"{{ steps.b.text }}"_s);
+    WorkflowStep b = startStep(u"b"_s, u"x"_s, u"hi"_s);
+    b.needs = {u"a"_s};
+    WorkflowStep c = startStep(u"c"_s, u"x"_s, u"{{ steps.a.text }}"_s);
+    WorkflowStep d = startStep(u"d"_s, u"x"_s, u"hi"_s);
+    QTest::newRow("a cycle") << QList<WorkflowStep>{a, b} << u"the steps 'a', 'b' wait on each other"_s;
+    QTest::newRow("a step behind a cycle, one free")
+        << QList<WorkflowStep>{d, c, a, b} << u"the steps 'c', 'a', 'b' wait on each other"_s;
+    WorkflowStep self = startStep(u"s"_s, u"x"_s, u"hi"_s);
+    self.dependencies = {u"t"_s};
+    WorkflowStep t = appendStep(u"t"_s, u"s"_s, u"hi"_s);
+    QTest::newRow("through a target") << QList<WorkflowStep>{self, t} << u"the steps 's', 't' wait on each other"_s;
+}
+
+void tst_WorkflowRun::stepsThatCannotAllRun()
+{
+    QFETCH(QList<WorkflowStep>, steps);
+    QFETCH(QString, message);
+    Fixture f(u"structured.yaml"_s);
+    WorkflowRun run(workflow({agent(u"x"_s)}, steps), &f.client, &f.registry);
+    Recorder recorder(&run);
+    QVERIFY(finish(&run));
+    QCOMPARE(run.error().code, Error::Code::DependencyCycle);
     QCOMPARE(run.error().message, message);
     QCOMPARE(recorder.log, (QStringList{u"error"_s, u"finished"_s}));
 }

@@ -1,0 +1,150 @@
+// WorkflowReader: the workflow's inputs and its plugin configurations, the
+// values that exist before any step runs.
+
+#include "workflow/workflowreader_p.h"
+
+#include <switchboard/pluginregistry.h>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard::WorkflowInternal {
+
+std::optional<QJsonValue> WorkflowReader::inputValue(const YAML::Node &node, WorkflowInput::Type type, const QString &what)
+{
+    if (node.IsScalar()) {
+        const QString text = toQString(node.Scalar());
+        bool ok = false;
+        switch (type) {
+        case WorkflowInput::Type::String:
+        case WorkflowInput::Type::Path:   // made absolute by Workflow::resolveInputs()
+            return QJsonValue(text);
+        case WorkflowInput::Type::Integer: {
+            const qint64 value = node.Tag() == "!" ? 0 : text.toLongLong(&ok);
+            if (ok)
+                return QJsonValue(value);
+            report(node.Mark(), Error::Code::WrongType, what + u" must be an integer"_s);
+            return std::nullopt;
+        }
+        case WorkflowInput::Type::Number: {
+            const double value = node.Tag() == "!" ? 0 : text.toDouble(&ok);
+            if (ok && qIsFinite(value))
+                return QJsonValue(value);
+            report(node.Mark(), Error::Code::WrongType, what + u" must be a number"_s);
+            return std::nullopt;
+        }
+        case WorkflowInput::Type::Boolean:
+            if (node.Tag() != "!" && (text == u"true" || text == u"false"))
+                return QJsonValue(text == u"true");
+            report(node.Mark(), Error::Code::WrongType, what + u" must be true or false"_s);
+            return std::nullopt;
+        }
+    }
+    report(node.Mark(), Error::Code::WrongType, what + u" must be a single value"_s);
+    return std::nullopt;
+}
+
+void WorkflowReader::readInput(const Field &entry, Workflow &workflow)
+{
+    WorkflowInput input;
+    input.name = toQString(entry.key.Scalar());
+    input.location = location(entry.key.Mark());
+    const QString what = u"input '%1'"_s.arg(input.name);
+    if (!inputNamePattern().match(input.name).hasMatch())
+        report(entry.key.Mark(), Error::Code::WrongType,
+               u"input name '%1' must match [A-Za-z_][A-Za-z0-9_]*"_s.arg(input.name));
+    // `name:` alone declares a required string input.
+    if (!entry.value.IsNull()) {
+        Fields spec;
+        if (!fields(entry.value, {u"type"_s, u"description"_s, u"default"_s, u"enum"_s}, what, spec))
+            return;
+        if (const Field *f = spec.get(u"type"_s)) {
+            const QStringList types{u"string"_s, u"integer"_s, u"number"_s, u"boolean"_s, u"path"_s};
+            if (const std::optional<QString> type = choice(*f, u"'type' of "_s + what, types))
+                input.type = WorkflowInput::Type(types.indexOf(*type));
+        }
+        if (const Field *f = spec.get(u"description"_s))
+            input.description = string(*f, u"'description' of "_s + what).value_or(QString());
+        if (const Field *f = spec.get(u"enum"_s)) {
+            if (!f->value.IsSequence() || f->value.size() == 0) {
+                report(valueMark(*f), Error::Code::WrongType, u"'enum' of %1 must be a non-empty list"_s.arg(what));
+            } else {
+                for (const YAML::Node &item : f->value) {
+                    if (std::optional<QJsonValue> value = inputValue(item, input.type, u"a value of 'enum' of "_s + what))
+                        input.allowedValues.append(*value);
+                }
+            }
+        }
+        if (const Field *f = spec.get(u"default"_s)) {
+            const YAML::Node node = f->value.IsNull() ? f->key : f->value;
+            if (f->value.IsNull()) {
+                report(f->key.Mark(), Error::Code::WrongType, u"'default' of %1 must be a value"_s.arg(what));
+            } else if (std::optional<QJsonValue> value = inputValue(node, input.type, u"'default' of "_s + what)) {
+                input.defaultValue = *value;
+                if (!input.allowedValues.isEmpty() && !input.allowedValues.contains(*value))
+                    report(f->value.Mark(), Error::Code::WrongType,
+                           u"'default' of %1 is not one of its 'enum' values"_s.arg(what));
+            }
+        }
+    }
+    workflow.inputs.append(input);
+}
+
+// `plugins: {ID: {...}}`: any mapping, whose strings may be templates
+// that read inputs (the run renders them before the first step).
+void WorkflowReader::readPluginConfiguration(const Field &entry, Workflow &workflow)
+{
+    WorkflowPluginConfiguration plugin;
+    plugin.plugin = toQString(entry.key.Scalar());
+    plugin.location = location(entry.key.Mark());
+    const QString what = u"the configuration of plugin '%1'"_s.arg(plugin.plugin);
+    if (m_registry) {
+        const std::optional<PluginInfo> info = m_registry->plugin(plugin.plugin);
+        if (!info) {
+            QStringList ids;
+            for (const PluginInfo &candidate : m_registry->plugins()) {
+                if (candidate.isUsable())
+                    ids.append(candidate.metaData.id);
+            }
+            report(entry.key.Mark(), Error::Code::InvalidReference,
+                   u"unknown plugin '%1' in 'plugins'%2"_s.arg(plugin.plugin, suggestion(plugin.plugin, ids)));
+        }
+    }
+    const std::optional<QJsonObject> configuration = object(entry, what);
+    if (!configuration)
+        return;
+    plugin.configuration = *configuration;
+    checkConfigurationTemplates(entry.value, what, workflow);
+    workflow.plugins.append(plugin);
+}
+
+void WorkflowReader::checkConfigurationTemplates(const YAML::Node &node, const QString &what, const Workflow &workflow)
+{
+    if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it)
+            checkConfigurationTemplates(it->second, what, workflow);
+        return;
+    }
+    if (node.IsSequence()) {
+        for (const YAML::Node &item : node)
+            checkConfigurationTemplates(item, what, workflow);
+        return;
+    }
+    if (!node.IsScalar())
+        return;
+    const std::optional<WorkflowTemplate> parsed = templ(node, node.Mark(), what);
+    if (!parsed)
+        return;
+    for (const TemplateReference &reference : parsed->references()) {
+        if (reference.path.first() != u"inputs") {
+            Error error(Error::Code::InvalidReference,
+                        u"'{{ %1 }}': %2 can only read inputs.<name> (it is set before any step runs)"_s.arg(
+                            reference.text, what));
+            error.location = reference.location;
+            report(error);
+            continue;
+        }
+        checkReference(reference, QString(), {}, workflow);
+    }
+}
+
+} // namespace Switchboard::WorkflowInternal
