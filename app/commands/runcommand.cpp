@@ -145,6 +145,43 @@ QString displayValue(const QJsonValue &value)
     return QString::fromUtf8(array.mid(1, array.size() - 2));
 }
 
+/// The workflow's inputs from the --input values. Each value is checked on
+/// its own first, with the library's conversion and check, so that a problem
+/// is said in the command line's words ("--input count=abc: expected an
+/// integer", "missing required input 'topic' (set it with --input
+/// topic=VALUE)"); the library then fills in the defaults.
+Result<QJsonObject> inputsFromCommandLine(const Workflow &workflow, const QMap<QString, QString> &given)
+{
+    for (auto it = given.begin(); it != given.end(); ++it) {
+        const WorkflowInput *spec = workflow.input(it.key());
+        if (!spec) {
+            QStringList names;
+            for (const WorkflowInput &candidate : workflow.inputs)
+                names.append(candidate.name);
+            return Error(Error::Code::InvalidReference,
+                         names.isEmpty() ? u"--input %1: the workflow has no inputs"_s.arg(it.key())
+                                         : u"--input %1: no such input (inputs: %2)"_s.arg(it.key(), names.join(u", "_s)));
+        }
+        const std::optional<QJsonValue> value = spec->fromText(it.value());
+        if (!value)
+            return Error(Error::Code::WrongType,
+                         u"--input %1=%2: expected %3"_s.arg(it.key(), it.value(), spec->typeDescription()));
+        if (!spec->check(*value)) {
+            QStringList allowed;
+            for (const QJsonValue &choice : spec->allowedValues)
+                allowed.append(choice.isString() ? choice.toString() : choice.toVariant().toString());
+            return Error(Error::Code::WrongType,
+                         u"--input %1=%2: expected one of %3"_s.arg(it.key(), it.value(), allowed.join(u", "_s)));
+        }
+    }
+    for (const WorkflowInput &spec : workflow.inputs) {
+        if (!spec.defaultValue && !given.contains(spec.name))
+            return Error(Error::Code::MissingKey,
+                         u"missing required input '%1' (set it with --input %1=VALUE)"_s.arg(spec.name));
+    }
+    return workflow.resolveInputs(given);
+}
+
 QString displayPath(const QString &path)
 {
     const QString relative = QDir::current().relativeFilePath(path);
@@ -224,7 +261,7 @@ int runRunCommand(const QStringList &arguments)
         return ExitUsage;
     }
     const Workflow &workflow = *loaded;
-    const Result<QJsonObject> inputs = workflow.resolveInputs(inputValues);
+    const Result<QJsonObject> inputs = inputsFromCommandLine(workflow, inputValues);
     if (!inputs)
         return usageError(inputs.error().toString());
 

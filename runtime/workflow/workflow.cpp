@@ -1,6 +1,9 @@
 #include <switchboard/workflow.h>
 
 #include <QDir>
+#include <QJsonDocument>
+
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -47,33 +50,41 @@ const WorkflowAgent *Workflow::agentForStep(const QString &id) const
 
 namespace {
 
-QString typeName(WorkflowInput::Type type)
+// A JSON value as the messages show it: "three" (quoted), 2.5, true.
+QString jsonText(const QJsonValue &value)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+}
+
+} // namespace
+
+QString WorkflowInput::typeDescription() const
 {
     switch (type) {
-    case WorkflowInput::Type::String: return u"a string"_s;
-    case WorkflowInput::Type::Integer: return u"an integer"_s;
-    case WorkflowInput::Type::Number: return u"a number"_s;
-    case WorkflowInput::Type::Boolean: return u"true or false"_s;
-    case WorkflowInput::Type::Path: return u"a path"_s;
+    case Type::String: return u"a string"_s;
+    case Type::Integer: return u"an integer"_s;
+    case Type::Number: return u"a number"_s;
+    case Type::Boolean: return u"true or false"_s;
+    case Type::Path: return u"a path"_s;
     }
     return {};
 }
 
-std::optional<QJsonValue> convert(const QString &text, WorkflowInput::Type type)
+std::optional<QJsonValue> WorkflowInput::fromText(const QString &text) const
 {
     bool ok = false;
     switch (type) {
-    case WorkflowInput::Type::String:
+    case Type::String:
         return QJsonValue(text);
-    case WorkflowInput::Type::Integer: {
+    case Type::Integer: {
         const qint64 value = text.trimmed().toLongLong(&ok);
         return ok ? std::optional<QJsonValue>(QJsonValue(value)) : std::nullopt;
     }
-    case WorkflowInput::Type::Number: {
+    case Type::Number: {
         const double value = text.trimmed().toDouble(&ok);
         return ok && qIsFinite(value) ? std::optional<QJsonValue>(QJsonValue(value)) : std::nullopt;
     }
-    case WorkflowInput::Type::Boolean: {
+    case Type::Boolean: {
         const QString lower = text.trimmed().toLower();
         if (lower == u"true" || lower == u"yes" || lower == u"1")
             return QJsonValue(true);
@@ -81,7 +92,7 @@ std::optional<QJsonValue> convert(const QString &text, WorkflowInput::Type type)
             return QJsonValue(false);
         return std::nullopt;
     }
-    case WorkflowInput::Type::Path:
+    case Type::Path:
         // Absolute, so the value means the same wherever it goes (a plugin's
         // root, another process): relative to where the program was started.
         if (text.isEmpty())
@@ -91,52 +102,78 @@ std::optional<QJsonValue> convert(const QString &text, WorkflowInput::Type type)
     return std::nullopt;
 }
 
-QString listText(const QJsonArray &values)
+Result<void> WorkflowInput::check(const QJsonValue &value) const
 {
-    QStringList texts;
-    for (const QJsonValue &value : values)
-        texts.append(value.isString() ? value.toString() : value.toVariant().toString());
-    return texts.join(u", "_s);
+    bool typed = false;
+    switch (type) {
+    case Type::String: typed = value.isString(); break;
+    case Type::Integer: typed = value.isDouble() && std::trunc(value.toDouble()) == value.toDouble(); break;
+    case Type::Number: typed = value.isDouble(); break;
+    case Type::Boolean: typed = value.isBool(); break;
+    case Type::Path: typed = value.isString() && !value.toString().isEmpty(); break;
+    }
+    Error wrong(Error::Code::WrongType, QString());
+    wrong.location = location;
+    if (!typed) {
+        wrong.message = u"the input '%1' must be %2, not %3"_s.arg(name, typeDescription(), jsonText(value));
+        return wrong;
+    }
+    if (!allowedValues.isEmpty() && !allowedValues.contains(value)) {
+        wrong.message = u"the input '%1' must be one of %2"_s.arg(
+            name, QString::fromUtf8(QJsonDocument(allowedValues).toJson(QJsonDocument::Compact)));
+        return wrong;
+    }
+    return {};
 }
 
-} // namespace
+Result<QJsonObject> Workflow::checkInputs(const QJsonObject &values) const
+{
+    for (auto it = values.constBegin(); it != values.constEnd(); ++it) {
+        if (!input(it.key()))
+            return Error(Error::Code::InvalidReference, u"the workflow has no input '%1'"_s.arg(it.key()));
+    }
+    QJsonObject complete = values;
+    for (const WorkflowInput &spec : inputs) {
+        if (!complete.contains(spec.name)) {
+            if (!spec.defaultValue) {
+                Error missing(Error::Code::MissingKey, u"the input '%1' is required"_s.arg(spec.name));
+                missing.location = spec.location;
+                return missing;
+            }
+            complete.insert(spec.name, *spec.defaultValue);
+        }
+        if (const Result<void> checked = spec.check(complete.value(spec.name)); !checked)
+            return checked.error();
+    }
+    return complete;
+}
 
 Result<QJsonObject> Workflow::resolveInputs(const QMap<QString, QString> &given) const
 {
-    for (auto it = given.begin(); it != given.end(); ++it) {
-        if (!input(it.key())) {
-            QStringList names;
-            for (const WorkflowInput &candidate : inputs)
-                names.append(candidate.name);
-            return Error(Error::Code::InvalidReference,
-                         names.isEmpty() ? u"--input %1: the workflow has no inputs"_s.arg(it.key())
-                                         : u"--input %1: no such input (inputs: %2)"_s.arg(it.key(), names.join(u", "_s)));
-        }
-    }
     QJsonObject values;
-    for (const WorkflowInput &spec : inputs) {
-        QJsonValue value;
-        if (given.contains(spec.name)) {
-            const QString text = given.value(spec.name);
-            const std::optional<QJsonValue> converted = convert(text, spec.type);
-            if (!converted)
-                return Error(Error::Code::WrongType,
-                             u"--input %1=%2: expected %3"_s.arg(spec.name, text, typeName(spec.type)));
-            value = *converted;
-            if (!spec.allowedValues.isEmpty() && !spec.allowedValues.contains(value))
-                return Error(Error::Code::WrongType, u"--input %1=%2: expected one of %3"_s.arg(
-                                                         spec.name, text, listText(spec.allowedValues)));
-        } else if (spec.defaultValue) {
-            value = *spec.defaultValue;
-            if (spec.type == WorkflowInput::Type::Path && value.isString())
-                value = convert(value.toString(), spec.type).value_or(value);
-        } else {
-            return Error(Error::Code::MissingKey,
-                         u"missing required input '%1' (set it with --input %1=VALUE)"_s.arg(spec.name));
+    for (auto it = given.begin(); it != given.end(); ++it) {
+        const WorkflowInput *spec = input(it.key());
+        if (!spec)
+            return Error(Error::Code::InvalidReference, u"the workflow has no input '%1'"_s.arg(it.key()));
+        const std::optional<QJsonValue> value = spec->fromText(it.value());
+        if (!value) {
+            Error wrong(Error::Code::WrongType,
+                        u"the input '%1' must be %2, not %3"_s.arg(spec->name, spec->typeDescription(),
+                                                                   jsonText(it.value())));
+            wrong.location = spec->location;
+            return wrong;
         }
-        values.insert(spec.name, value);
+        values.insert(spec->name, *value);
     }
-    return values;
+    // A default path is relative to where the program runs, as a given one is.
+    for (const WorkflowInput &spec : inputs) {
+        if (spec.type == WorkflowInput::Type::Path && !values.contains(spec.name) && spec.defaultValue
+            && spec.defaultValue->isString()) {
+            if (const std::optional<QJsonValue> path = spec.fromText(spec.defaultValue->toString()))
+                values.insert(spec.name, *path);
+        }
+    }
+    return checkInputs(values);
 }
 
 } // namespace Switchboard

@@ -12,7 +12,6 @@
 #include <QSet>
 
 #include <algorithm>
-#include <cmath>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -405,63 +404,10 @@ Result<void> WorkflowRunPrivate::checkWorkflow()
 
 Result<void> WorkflowRunPrivate::checkInputs()
 {
-    for (auto it = inputs.constBegin(); it != inputs.constEnd(); ++it) {
-        if (!workflow.input(it.key()))
-            return Error(Error::Code::InvalidReference, u"the workflow has no input '%1'"_s.arg(it.key()));
-    }
-    for (const WorkflowInput &input : std::as_const(workflow.inputs)) {
-        if (!inputs.contains(input.name)) {
-            if (!input.defaultValue) {
-                Error missing(Error::Code::MissingKey, u"the input '%1' is required"_s.arg(input.name));
-                missing.location = input.location;
-                return missing;
-            }
-            inputs.insert(input.name, *input.defaultValue);
-        }
-        const QJsonValue value = inputs.value(input.name);
-        bool typed = false;
-        QString typeName;
-        switch (input.type) {
-        case WorkflowInput::Type::String:
-            typed = value.isString();
-            typeName = u"a string"_s;
-            break;
-        case WorkflowInput::Type::Integer:
-            typed = value.isDouble() && std::trunc(value.toDouble()) == value.toDouble();
-            typeName = u"an integer"_s;
-            break;
-        case WorkflowInput::Type::Number:
-            typed = value.isDouble();
-            typeName = u"a number"_s;
-            break;
-        case WorkflowInput::Type::Boolean:
-            typed = value.isBool();
-            typeName = u"true or false"_s;
-            break;
-        case WorkflowInput::Type::Path:
-            typed = value.isString() && !value.toString().isEmpty();
-            typeName = u"a path"_s;
-            break;
-        }
-        if (!typed) {
-            Error wrong(Error::Code::WrongType,
-                        u"the input '%1' must be %2, not %3"_s.arg(
-                            input.name, typeName,
-                            QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact))
-                                .mid(1)
-                                .chopped(1)));
-            wrong.location = input.location;
-            return wrong;
-        }
-        if (!input.allowedValues.isEmpty() && !input.allowedValues.contains(value)) {
-            Error wrong(Error::Code::WrongType,
-                        u"the input '%1' must be one of %2"_s.arg(
-                            input.name,
-                            QString::fromUtf8(QJsonDocument(input.allowedValues).toJson(QJsonDocument::Compact))));
-            wrong.location = input.location;
-            return wrong;
-        }
-    }
+    const Result<QJsonObject> complete = workflow.checkInputs(inputs);
+    if (!complete)
+        return complete.error();
+    inputs = *complete;
     return {};
 }
 

@@ -671,6 +671,30 @@ void tst_RunCommand::badUsage_data()
     QTest::newRow("bad timeout") << QStringList{u"run"_s, calc, u"--timeout"_s, u"-1"_s}
                                  << u"switchboard run: --timeout needs a number of milliseconds"_s;
     QTest::newRow("missing file") << QStringList{u"run"_s, u"no-such-workflow.yaml"_s} << u"no-such-workflow.yaml"_s;
+
+    // An --input the workflow cannot take, in the command line's words (the
+    // library's errors say what is wrong without them).
+    const QString inputs = cliData + u"inputs.yaml"_s;
+    const auto withInput = [&](const QString &assignment) {
+        return QStringList{u"run"_s, inputs, u"--input"_s, u"topic=t"_s, u"--input"_s, assignment};
+    };
+    QTest::newRow("input not an integer") << withInput(u"count=abc"_s)
+                                          << u"switchboard run: --input count=abc: expected an integer\n"_s;
+    QTest::newRow("input not a number") << withInput(u"ratio=half"_s)
+                                        << u"switchboard run: --input ratio=half: expected a number\n"_s;
+    QTest::newRow("input not a boolean") << withInput(u"loud=maybe"_s)
+                                         << u"switchboard run: --input loud=maybe: expected true or false\n"_s;
+    QTest::newRow("input not allowed") << withInput(u"city=Rome"_s)
+                                       << u"switchboard run: --input city=Rome: expected one of Paris, Berlin\n"_s;
+    QTest::newRow("input path empty") << withInput(u"dir="_s) << u"switchboard run: --input dir=: expected a path\n"_s;
+    QTest::newRow("input unknown")
+        << withInput(u"town=x"_s)
+        << u"switchboard run: --input town: no such input (inputs: city, count, ratio, loud, dir, topic)\n"_s;
+    QTest::newRow("input required") << QStringList{u"run"_s, inputs}
+                                    << u"switchboard run: missing required input 'topic' (set it with --input "
+                                       u"topic=VALUE)\n"_s;
+    QTest::newRow("no inputs at all") << QStringList{u"run"_s, cliData + u"echo.yaml"_s, u"--input"_s, u"x=1"_s}
+                                      << u"switchboard run: --input x: the workflow has no inputs\n"_s;
 }
 
 void tst_RunCommand::badUsage()

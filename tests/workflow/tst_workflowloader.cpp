@@ -791,14 +791,14 @@ void tst_WorkflowLoader::resolveInputs_data()
                                << json(R"({"city": "Berlin", "count": -7, "ratio": 1000, "loud": true})") << QString();
     QTest::newRow("boolean words") << QStringList{u"loud=TRUE"_s} << json(R"({"city": "Paris", "count": 3, "ratio": 0.5, "loud": true})")
                                    << QString();
-    QTest::newRow("bad integer") << QStringList{u"count=abc"_s} << QJsonObject() << u"--input count=abc: expected an integer"_s;
-    QTest::newRow("bad number") << QStringList{u"ratio=half"_s} << QJsonObject() << u"--input ratio=half: expected a number"_s;
+    QTest::newRow("bad integer") << QStringList{u"count=abc"_s} << QJsonObject() << u"the input 'count' must be an integer, not \"abc\""_s;
+    QTest::newRow("bad number") << QStringList{u"ratio=half"_s} << QJsonObject() << u"the input 'ratio' must be a number, not \"half\""_s;
     QTest::newRow("bad boolean") << QStringList{u"loud=maybe"_s} << QJsonObject()
-                                 << u"--input loud=maybe: expected true or false"_s;
+                                 << u"the input 'loud' must be true or false, not \"maybe\""_s;
     QTest::newRow("not in enum") << QStringList{u"city=Rome"_s} << QJsonObject()
-                                 << u"--input city=Rome: expected one of Paris, Berlin"_s;
+                                 << u"the input 'city' must be one of [\"Paris\",\"Berlin\"]"_s;
     QTest::newRow("unknown") << QStringList{u"town=x"_s} << QJsonObject()
-                             << u"--input town: no such input (inputs: city, count, ratio, loud, topic)"_s;
+                             << u"the workflow has no input 'town'"_s;
 }
 
 void tst_WorkflowLoader::resolveInputs()
@@ -832,7 +832,7 @@ void tst_WorkflowLoader::resolveInputs()
     // Without the required input.
     const Result<QJsonObject> missing = workflow->resolveInputs({});
     QCOMPARE(missing.error().code, Error::Code::MissingKey);
-    QCOMPARE(missing.error().message, u"missing required input 'topic' (set it with --input topic=VALUE)"_s);
+    QCOMPARE(missing.error().message, u"the input 'topic' is required"_s);
 }
 
 void tst_WorkflowLoader::pathInputs_data()
@@ -845,7 +845,7 @@ void tst_WorkflowLoader::pathInputs_data()
     QTest::newRow("dot segments") << u"./a/../b/"_s << u"b"_s << QString();
     QTest::newRow("absolute, cleaned") << u"/srv//data/./x/.."_s << u"/srv/data"_s << QString();
     QTest::newRow("current directory") << u"."_s << u"."_s << QString();
-    QTest::newRow("empty") << u"<empty>"_s << QString() << u"--input dir=: expected a path"_s;
+    QTest::newRow("empty") << u"<empty>"_s << QString() << u"the input 'dir' must be a path, not \"\""_s;
 }
 
 void tst_WorkflowLoader::pathInputs()

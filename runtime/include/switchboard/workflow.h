@@ -89,6 +89,20 @@ struct SWITCHBOARD_EXPORT WorkflowInput
     QJsonArray allowedValues;
     SourceLocation location;
 
+    /// `text` (as a person types it) as a value of this input's type: a
+    /// number for Integer and Number, true/false (also yes/no, 1/0, in any
+    /// case) for Boolean, an absolute, clean path for Path (against the
+    /// current directory; not empty); nothing when it is none of these.
+    /// The allowed values are not checked (check() does).
+    std::optional<QJsonValue> fromText(const QString &text) const;
+    /// Whether `value` may be this input's: of its type and, when it has
+    /// allowed values, one of them. The error (WrongType) names the input and
+    /// what it must be, at the input's location.
+    Result<void> check(const QJsonValue &value) const;
+    /// The type in words, as in "must be an integer": "a string", "an
+    /// integer", "a number", "true or false", "a path".
+    QString typeDescription() const;
+
     friend bool operator==(const WorkflowInput &, const WorkflowInput &) = default;
 };
 
@@ -223,9 +237,17 @@ struct SWITCHBOARD_EXPORT Workflow
     /// appends to or restarts (followed back to a Start step).
     const WorkflowAgent *agentForStep(const QString &id) const;
 
-    /// The inputs' values from `--input name=value` strings: each converted
-    /// to its type and checked; defaults filled in; an unknown name, a
-    /// missing required input or a bad value is an error naming it.
+    /// The inputs' values, complete: those given, checked (WorkflowInput::check()),
+    /// and the defaults of the others. An unknown name (InvalidReference), a
+    /// missing required input (MissingKey) or a bad value (WrongType) is an
+    /// error naming the input, located at its declaration when it has one.
+    /// WorkflowRun checks its inputs with it.
+    Result<QJsonObject> checkInputs(const QJsonObject &values) const;
+    /// The inputs' values from text, as a person gives them (`switchboard
+    /// run --input name=value`, a form): each converted to its type
+    /// (WorkflowInput::fromText(); a path made absolute, a default path too),
+    /// then checkInputs(). The errors are checkInputs()'s, and WrongType for
+    /// a text that is not of the input's type.
     Result<QJsonObject> resolveInputs(const QMap<QString, QString> &given) const;
 
     friend bool operator==(const Workflow &, const Workflow &) = default;
