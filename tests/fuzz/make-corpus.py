@@ -5,6 +5,11 @@ fuzz_sseparser: the transcripts of tests/data/sse, each behind the two
 control bytes the target reads first (limit, chunking seed).
 fuzz_json: every data payload of those transcripts, plus entries and events
 of every type from wire-format.md (sections 4, 6 and 14).
+fuzz_workflowloader: the workflows of workflows/ and tests/data/workflows/,
+and the hostile ones of tests/data/hostile/ (alias cycles, billion laughs,
+deep nesting, a second document, text that is not UTF-8).
+fuzz_emulatorscript: the scripts of workflows/scripts/ and tests/data/,
+the built-in script, and the hostile scripts of tests/data/hostile/.
 """
 import glob
 import hashlib
@@ -12,6 +17,7 @@ import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
 SSE = os.path.join(HERE, "..", "data", "sse")
 
 
@@ -76,6 +82,22 @@ def main():
     payloads += [json.dumps(o, ensure_ascii=False).encode("utf-8") for o in extra]
     for payload in payloads:
         write("fuzz_json", payload)
+
+    def files(*patterns):
+        found = set()
+        for pattern in patterns:
+            found.update(glob.glob(os.path.join(SOURCE, pattern), recursive=True))
+        for path in sorted(found):
+            with open(path, "rb") as f:
+                yield f.read()
+
+    for text in files("workflows/*.yaml", "tests/data/workflows/**/*.yaml", "tests/data/hostile/*.yaml"):
+        if b"\nrules:" not in text and not text.startswith(b"rules:"):
+            write("fuzz_workflowloader", text)
+    for text in files("workflows/scripts/*.yaml", "tests/data/workflows/**/*.script.yaml",
+                      "tests/data/emulator/*.yaml", "tests/data/hostile/*.script.yaml",
+                      "runtime/emulator/defaultscript.yaml"):
+        write("fuzz_emulatorscript", text)
 
 
 if __name__ == "__main__":
