@@ -1,6 +1,6 @@
 #include "readlimits.h"
 
-#include <QRegularExpression>
+#include "output.h"
 
 #include <limits>
 
@@ -19,19 +19,14 @@ Result<YamlLimits> readLimits()
     YamlLimits limits;
     if (!qEnvironmentVariableIsSet(maxFileSizeVariable))
         return limits;
-    const QString text = qEnvironmentVariable(maxFileSizeVariable).trimmed();
-    static const QRegularExpression size(u"^([0-9]{1,12})([KMG]?)$"_s, QRegularExpression::CaseInsensitiveOption);
-    const QRegularExpressionMatch match = size.match(text);
-    if (!match.hasMatch())
+    const QString text = qEnvironmentVariable(maxFileSizeVariable);
+    const std::optional<qint64> size = parseSize(text);
+    if (!size)
         return Error(Error::Code::InvalidValue,
                      u"%1 must be a size in bytes, or with K, M or G after it (as in 8M), not '%2'"_s.arg(
-                         QLatin1StringView(maxFileSizeVariable), text));
-    const QString unit = match.captured(2).toUpper();
-    const int shift = unit == u"K" ? 10 : unit == u"M" ? 20 : unit == u"G" ? 30 : 0;
-    const qint64 number = match.captured(1).toLongLong();
-    if (number > (std::numeric_limits<qint64>::max() >> shift))
-        return Error(Error::Code::InvalidValue, u"%1 is too large: '%2'"_s.arg(QLatin1StringView(maxFileSizeVariable), text));
-    limits.maxFileSize = number << shift;
+                         QLatin1StringView(maxFileSizeVariable), text.trimmed()));
+    // 0 is "no limit", as for the options that take a size.
+    limits.maxFileSize = *size == 0 ? std::numeric_limits<qint64>::max() : *size;
     return limits;
 }
 

@@ -14,7 +14,7 @@ namespace Switchboard::Cli {
 
 /// YamlLimits' defaults, with maxFileSize from SWITCHBOARD_MAX_FILE_SIZE when
 /// it is set: a number of bytes, or with K, M or G after it (KiB, MiB, GiB),
-/// as in 8M. Any other value is an error (a usage error for the command).
+/// as in 8M; 0 for no limit (the document's limits still hold). Any other value is an error (a usage error for the command).
 Result<YamlLimits> readLimits();
 
 /// What the program adds after the library's message to say how to get past
