@@ -128,7 +128,7 @@ QList<std::pair<QByteArray, QByteArray>> headers(const QProcessEnvironment &envi
 {
     // The per-signal ones win over the general ones of the same name.
     for (const auto &[key, text] : keyValueList(environment, u"OTEL_EXPORTER_OTLP_"_s + signal.name + u"_HEADERS"_s)) {
-        pairs.removeIf([&key](const auto &pair) { return pair.first.compare(key, Qt::CaseInsensitive) == 0; });
+        pairs.removeIf([&name = key](const auto &pair) { return pair.first.compare(name, Qt::CaseInsensitive) == 0; });
         pairs.append({key, text});
     }
     QList<std::pair<QByteArray, QByteArray>> result;
