@@ -311,7 +311,8 @@ Result<QByteArray> readFile(const QString &path, qint64 maxSize, Error::Code cod
     QByteArray bytes;
     bytes.reserve(qsizetype(status.st_size) + 1);
     while (bytes.size() <= maxSize) {
-        const QByteArray chunk = file.read(std::min<qint64>(maxSize + 1 - bytes.size(), 1024 * 1024));
+        // Written so that no limit, however large (a caller's "none"), overflows.
+        const QByteArray chunk = file.read(std::min<qint64>(maxSize - bytes.size(), 1024 * 1024 - 1) + 1);
         if (chunk.isEmpty())
             break;
         bytes += chunk;

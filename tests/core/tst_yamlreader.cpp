@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <fcntl.h>
@@ -278,6 +279,9 @@ void tst_YamlReader::readFile_data()
                                    << u"it is 1024 bytes, more than the limit of 1023 bytes"_s;
     QTest::newRow("a limit of zero") << u"<dir>/file"_s << kib << qint64(0) << C::FileTooLarge
                                   << u"it is 1024 bytes, more than the limit of 0 bytes"_s;
+    // No limit, as the program's SWITCHBOARD_MAX_FILE_SIZE=0 asks (the read once overflowed it).
+    QTest::newRow("the largest limit") << u"<dir>/file"_s << QByteArray(3 * 1024 * 1024 + 7, 'y')
+                                       << std::numeric_limits<qint64>::max() << C::NoError << QString();
     QTest::newRow("missing") << u"<dir>/nothing"_s << QByteArray() << qint64(4096) << C::WorkflowError
                              << u"No such file or directory"_s;
     QTest::newRow("directory") << u"<dir>"_s << QByteArray() << qint64(4096) << C::WorkflowError
