@@ -21,6 +21,7 @@
 // the readers are bounded.
 
 #include <switchboard/error.h>
+#include <switchboard/nearestname.h>
 #include <switchboard/result.h>
 #include <switchboard/yamllimits.h>
 
@@ -36,7 +37,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 
 namespace Switchboard::YamlReader {
@@ -76,10 +76,39 @@ inline SourceLocation location(const QString &fileName, const YAML::Mark &mark)
     return SourceLocation{fileName, mark.line + 1, mark.column + 1};
 }
 
-/// A syntax error as an Error at the exception's mark.
+/// A syntax error as an Error at the exception's mark, said in words of
+/// what to fix: yaml-cpp's own ("end of map not found") name its parser's
+/// state, not the mistake that led there.
 inline Error syntaxError(const QString &fileName, const YAML::Exception &exception)
 {
-    Error error(Error::Code::YamlSyntax, toQString(exception.msg));
+    static const std::pair<const char *, const char *> words[] = {
+        {YAML::ErrorMsg::END_OF_MAP,
+         "a line does not fit the mapping it is in: check its indentation (the keys of one mapping line up), and "
+         "that a quoted value ends with its closing quote"},
+        {YAML::ErrorMsg::MAP_VALUE,
+         "a ':' where no value may start: a key indented deeper than the ones before it, a line indented with a tab, "
+         "or a value with ': ' in it (quote such a value: \"Note: this\")"},
+        {YAML::ErrorMsg::MAP_KEY, "a key where none may start: check the indentation"},
+        {YAML::ErrorMsg::END_OF_MAP_FLOW, "a '{' is not closed: '}' is missing before this point"},
+        {YAML::ErrorMsg::END_OF_SEQ_FLOW, "a '[' is not closed: ']' is missing before this point"},
+        {YAML::ErrorMsg::END_OF_SEQ, "a list item ('- ') is indented differently from the items before it"},
+        {YAML::ErrorMsg::BLOCK_ENTRY, "a list item ('- ') where none may start: check the indentation"},
+        {YAML::ErrorMsg::EOF_IN_SCALAR, "the file ends inside a quoted value: its closing quote is missing"},
+        {YAML::ErrorMsg::TAB_IN_INDENTATION, "a tab in the indentation: YAML indents with spaces"},
+        {YAML::ErrorMsg::CHAR_IN_SCALAR, "a character a plain value cannot hold here: quote the value"},
+        {YAML::ErrorMsg::UNKNOWN_ANCHOR, "an alias (*name) refers to an anchor (&name) that is not defined before it"},
+        {YAML::ErrorMsg::UNKNOWN_TOKEN, "something YAML cannot read: check the quotes and brackets before this point"},
+    };
+    QString message = toQString(exception.msg);
+    for (const auto &[original, text] : words) {
+        if (exception.msg == original)
+            message = QString::fromUtf8(text);
+    }
+    if (exception.msg.rfind(YAML::ErrorMsg::INVALID_ESCAPE, 0) == 0)
+        message = QStringLiteral("unknown escape '\\%1' in a double-quoted value (write \\\\ for a backslash, or use "
+                                 "single quotes)")
+                      .arg(toQString(exception.msg.substr(std::string(YAML::ErrorMsg::INVALID_ESCAPE).size())));
+    Error error(Error::Code::YamlSyntax, message);
     error.location = location(fileName, exception.mark);
     return error;
 }
@@ -155,49 +184,10 @@ QJsonValue toJson(const YAML::Node &node, const Problem &problem)
     return scalarToJson(node);
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
-inline int editDistance(QStringView a, QStringView b)
-{
-    QList<int> row(b.size() + 1);
-    for (qsizetype j = 0; j <= b.size(); ++j)
-        row[j] = int(j);
-    for (qsizetype i = 1; i <= a.size(); ++i) {
-        int diagonal = row[0];
-        row[0] = int(i);
-        for (qsizetype j = 1; j <= b.size(); ++j) {
-            const int above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-/// The candidate nearest to `name` within `maxDistance` edits, or "" (also
-/// when two are equally near: a guess between them would mislead). Among
-/// more than 1000 candidates (a generated file, not one a person typed a
-/// near miss in) there is none: a file of many unknown names would otherwise
-/// cost names times candidates.
+/// "Did you mean" (the library's one nearestName()).
 inline QString nearest(const QString &name, const QStringList &candidates, int maxDistance = 2)
 {
-    if (candidates.size() > 1000)
-        return {};
-    QString best;
-    int bestDistance = maxDistance + 1;
-    bool tie = false;
-    for (const QString &candidate : candidates) {
-        if (std::abs(candidate.size() - name.size()) > maxDistance)
-            continue;   // at least that many edits apart
-        const int distance = editDistance(name, candidate);
-        if (distance < bestDistance) {
-            best = candidate;
-            bestDistance = distance;
-            tie = false;
-        } else if (distance == bestDistance) {
-            tie = true;
-        }
-    }
-    return tie || bestDistance > maxDistance ? QString() : best;
+    return nearestName(name, candidates, maxDistance);
 }
 
 } // namespace Switchboard::YamlReader

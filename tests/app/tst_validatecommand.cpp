@@ -51,6 +51,8 @@ private Q_SLOTS:
     void theExamplesAsDocumented();
     void everyProblemCompilerStyle();
     void validAndInvalid();
+    void yamlSyntaxInWords_data();
+    void yamlSyntaxInWords();
     void json();
     void bundledPluginsAreChecked();
     void apiSchemaProblems_data();
@@ -142,9 +144,45 @@ void tst_ValidateCommand::validAndInvalid()
     QCOMPARE(result.out, QByteArray("good.yaml: ok\n"));
     const QList<QByteArray> lines = result.err.trimmed().split('\n');
     QCOMPARE(lines.size(), 5);
-    QCOMPARE(lines.first(), QByteArray("syntax.yaml:3:1: error: end of sequence flow not found"));
+    QCOMPARE(lines.first(), QByteArray("syntax.yaml:3:1: error: a '[' is not closed: ']' is missing before this point"));
     QCOMPARE(lines.last(), QByteArray("4 problems in 2 files"));
     QCOMPARE(result.exitCode, 2);
+}
+
+void tst_ValidateCommand::yamlSyntaxInWords_data()
+{
+    // The mistakes people make, each said as what to fix, where the parser noticed it.
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("key indented less") << "version: 1\nagents:\n  a:\n    model: x\n   instructions: y\n"_ba
+        << "5:4: error: a line does not fit the mapping it is in: check its indentation (the keys of one mapping "
+           "line up), and that a quoted value ends with its closing quote"_ba;
+    QTest::newRow("text after a closing quote") << "version: 1\nname: \"a\" b\n"_ba
+        << "2:11: error: a line does not fit the mapping it is in: check its indentation (the keys of one mapping "
+           "line up), and that a quoted value ends with its closing quote"_ba;
+    QTest::newRow("key indented more") << "version: 1\nagents:\n  a:\n    model: x\n      instructions: y\n"_ba
+        << "5:19: error: a ':' where no value may start: a key indented deeper than the ones before it, a line "
+           "indented with a tab, or a value with ': ' in it (quote such a value: \"Note: this\")"_ba;
+    QTest::newRow("colon in a plain value") << "version: 1\nsteps:\n  - id: a\n    input: Note: this\n"_ba
+        << "4:16: error: a ':' where no value may start"_ba;
+    QTest::newRow("unclosed brace") << "version: 1\nmetadata: {a: 1, b: 2\nsteps: []\n"_ba
+        << "3:6: error: a '{' is not closed: '}' is missing before this point"_ba;
+    QTest::newRow("unknown escape") << "version: 1\nname: \"C:\\data\"\n"_ba
+        << "2:12: error: unknown escape '\\d' in a double-quoted value (write \\\\ for a backslash, or use single "
+           "quotes)"_ba;
+    QTest::newRow("undefined alias") << "version: 1\nname: *nope\n"_ba
+        << "2:7: error: an alias (*name) refers to an anchor (&name) that is not defined before it"_ba;
+}
+
+void tst_ValidateCommand::yamlSyntaxInWords()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QByteArray, expected);
+    write(u"broken.yaml"_s, yaml);
+    const Run result = run({u"broken.yaml"_s});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.err.startsWith("broken.yaml:" + expected), result.err.constData());
+    QVERIFY2(!result.err.contains("not found"), result.err.constData());   // yaml-cpp's words are gone
 }
 
 void tst_ValidateCommand::json()

@@ -100,7 +100,7 @@ void tst_WorkflowLoader::invalid_data()
     using C = Error::Code;
 
     QTest::newRow("syntax") << QByteArray("version: 1\nagents: [a\nsteps: []\n") << C::YamlSyntax << 3 << 6
-                            << u"end of sequence flow not found"_s;
+                            << u"a '[' is not closed: ']' is missing before this point"_s;
     QTest::newRow("empty") << QByteArray("") << C::MissingKey << 1 << 1
                            << u"the workflow is empty (it needs 'version', 'agents' and 'steps')"_s;
     QTest::newRow("not a mapping") << QByteArray("- a\n") << C::WrongType << 1 << 1
@@ -915,8 +915,11 @@ void tst_WorkflowLoader::suggestions()
     QFETCH(QStringList, candidates);
     QFETCH(QString, expected);
     QCOMPARE(YamlReader::nearest(name, candidates), expected);
-    QCOMPARE(YamlReader::editDistance(u"kitten", u"sitting"), 3);
-    QCOMPARE(YamlReader::editDistance(u"", u"abc"), 3);
+    // Levenshtein: kitten → sitting takes 3 edits, "" → "abc" 3.
+    QCOMPARE(nearestName(u"kitten"_s, {u"sitting"_s}, 3), u"sitting"_s);
+    QCOMPARE(nearestName(u"kitten"_s, {u"sitting"_s}, 2), QString());
+    QCOMPARE(nearestName(QString(), {u"abc"_s}, 3), u"abc"_s);
+    QCOMPARE(nearestName(QString(), {u"abc"_s}, 2), QString());
 }
 
 QTEST_GUILESS_MAIN(tst_WorkflowLoader)

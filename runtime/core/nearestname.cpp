@@ -1,0 +1,56 @@
+#include <switchboard/nearestname.h>
+
+#include <QList>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace Switchboard {
+
+namespace {
+
+int editDistance(QStringView a, QStringView b)
+{
+    QList<int> row(b.size() + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        row[j] = int(j);
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        int diagonal = row[0];
+        row[0] = int(i);
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const int above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+} // namespace
+
+QString nearestName(const QString &name, const QStringList &candidates, int maxDistance)
+{
+    // Among more than 1000 candidates (a generated file, not one a person
+    // typed a near miss in) there is none: a file of many unknown names would
+    // otherwise cost names times candidates.
+    if (candidates.size() > 1000)
+        return {};
+    QString best;
+    int bestDistance = maxDistance + 1;
+    bool tie = false;
+    for (const QString &candidate : candidates) {
+        if (std::abs(candidate.size() - name.size()) > maxDistance)
+            continue;   // at least that many edits apart
+        const int distance = editDistance(name, candidate);
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+            tie = false;
+        } else if (distance == bestDistance && candidate != best) {
+            tie = true;
+        }
+    }
+    return tie || bestDistance > maxDistance ? QString() : best;
+}
+
+} // namespace Switchboard
