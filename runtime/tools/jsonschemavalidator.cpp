@@ -12,6 +12,8 @@
 #include "api/json_p.h"
 #include "jsonschemavalidator_p.h"
 
+#include <switchboard/nearestname.h>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -64,10 +66,11 @@ QList<PathStep> pathOf(const std::vector<std::string> &context)
     return steps;
 }
 
+/// "'a.b[2]': " for a problem inside the value; nothing at its top.
 QString describePath(const QList<PathStep> &steps)
 {
     if (steps.isEmpty())
-        return u"the arguments"_s;
+        return {};
     QString text;
     for (const PathStep &step : steps) {
         if (step.index >= 0)
@@ -75,7 +78,7 @@ QString describePath(const QList<PathStep> &steps)
         else
             text += (text.isEmpty() ? QString() : u"."_s) + step.key;
     }
-    return u'"' + text + u'"';
+    return u'\'' + text + u"': "_s;
 }
 
 QJsonValue valueAt(QJsonValue value, const QList<PathStep> &steps)
@@ -116,23 +119,73 @@ QJsonObject schemaAt(QJsonObject schema, const QList<PathStep> &steps)
     return schema;
 }
 
+/// "a string", "an integer or null": a JSON Schema type in words.
+QString typePhrase(const QString &type)
+{
+    if (type == u"string") return u"a string"_s;
+    if (type == u"integer") return u"an integer"_s;
+    if (type == u"number") return u"a number"_s;
+    if (type == u"boolean") return u"true or false"_s;
+    if (type == u"object") return u"an object"_s;
+    if (type == u"array") return u"an array"_s;
+    return type;   // null, or a name of the schema's own
+}
+
+/// What the schema asks of a value, in words: "a string", "one of
+/// ["a","b"]", "exactly 3"; empty when it says nothing of the kind.
 QString expectation(const QJsonObject &schema)
 {
-    QStringList parts;
+    if (schema.contains(u"enum"_s))
+        return u"one of "_s + compactJson(schema.value(u"enum"_s), 120);
+    if (schema.contains(u"const"_s))
+        return u"exactly "_s + compactJson(schema.value(u"const"_s));
+    QStringList types;
     const QJsonValue type = schema.value(u"type"_s);
     if (type.isString())
-        parts << u"type "_s + type.toString();
-    else if (type.isArray()) {
-        QStringList types;
-        for (const QJsonValue &t : type.toArray())
-            types << t.toString();
-        parts << u"type "_s + types.join(u" or "_s);
+        types << typePhrase(type.toString());
+    for (const QJsonValue &t : type.toArray())
+        types << typePhrase(t.toString());
+    return types.join(u" or "_s);
+}
+
+/// A valijson description ("Object contains a property that could not be
+/// validated ...: 'expr'.") in the words of people and models: "unknown
+/// property 'expr' (expected: expression)", "missing required property
+/// 'b'", "expected a number, got "x" (a string)". `schema` is the subschema
+/// of the value at fault, `actual` the value (undefined when there is none).
+QString problemText(QString description, const QJsonObject &schema, const QJsonValue &actual)
+{
+    if (description.endsWith(u'.'))
+        description.chop(1);
+    const auto got = [&actual] {
+        return actual.isUndefined() ? QString() : u", got "_s + compactJson(actual) + u" ("_s + Json::describe(actual) + u')';
+    };
+    static const QString unknownProperty =
+        u"Object contains a property that could not be validated using 'properties' or 'additionalProperties' constraints: '"_s;
+    if (description.startsWith(unknownProperty) && description.endsWith(u'\'')) {
+        const QString name = description.mid(unknownProperty.size()).chopped(1);
+        const QStringList known = schema.value(u"properties"_s).toObject().keys();
+        const QString near = nearestName(name, known);
+        QString text = u"unknown property '"_s + name + u'\'';
+        if (!near.isEmpty())
+            text += u" (did you mean '"_s + near + u"'?)"_s;
+        else if (!known.isEmpty())
+            text += u" (expected: "_s + known.join(u", "_s) + u')';
+        return text;
     }
-    if (schema.contains(u"enum"_s))
-        parts << u"one of "_s + compactJson(schema.value(u"enum"_s), 120);
-    if (schema.contains(u"const"_s))
-        parts << u"exactly "_s + compactJson(schema.value(u"const"_s));
-    return parts.join(u", "_s);
+    static const QString missingProperty = u"Missing required property '"_s;
+    if (description.startsWith(missingProperty))
+        return u"missing required property '"_s + description.mid(missingProperty.size());
+    const QString expected = expectation(schema);
+    if ((description == u"Value type not permitted by 'type' constraint"
+         || description == u"Failed to match against any enum values"
+         || description == u"Failed to match expected value set by 'const' constraint")
+        && !expected.isEmpty())
+        return u"expected "_s + expected + got();
+    // The rarer ones (a number out of range, a string too long): valijson's own words.
+    if (!description.isEmpty())
+        description[0] = description.at(0).toLower();
+    return description + got();
 }
 
 } // namespace
@@ -197,19 +250,14 @@ QStringList JsonSchemaValidator::validate(const QJsonValue &instance, int maxPro
             continue;
         seenPaths.append(path);
 
-        QString description = QString::fromStdString(error.description);
-        if (description.endsWith(u'.'))
-            description.chop(1);
         const QJsonValue actual = valueAt(instance, path);
-        // At the root the description already says it all (a missing or an unknown property).
-        const QString expected = m_schemaJson.isObject() && !path.isEmpty()
-            ? expectation(schemaAt(m_schemaJson.toObject(), path)) : QString();
-        QString line = describePath(path) + u": "_s + description;
-        if (!expected.isEmpty())
-            line += u"; expected "_s + expected;
-        if (!actual.isUndefined())
-            line += u"; got "_s + compactJson(actual) + u" ("_s + Json::describe(actual) + u')';
-        problems << line;
+        const QJsonObject schema = m_schemaJson.isObject() ? schemaAt(m_schemaJson.toObject(), path) : QJsonObject();
+        // The whole value is said at its top only when it is not an object
+        // (an object's problem is in a property, named by the text).
+        const bool objectProblem = actual.isObject();
+        problems << describePath(path)
+                        + problemText(QString::fromStdString(error.description), schema,
+                                      objectProblem ? QJsonValue(QJsonValue::Undefined) : actual);
     }
     return problems;
 }

@@ -27,7 +27,10 @@ public:
     static Result<JsonSchemaValidator> create(const QJsonValue &schema);
 
     /// Empty when `instance` satisfies the schema; otherwise up to
-    /// `maxProblems` lines like `"a": expected type number, got "x" (a string)`.
+    /// `maxProblems` lines in words a model and a person act on:
+    /// `'a': expected a number, got "x" (a string)`, `unknown property
+    /// 'expr' (expected: expression)`, `missing required property 'b'`,
+    /// `'tags': array should contain no more than 2 elements, got [...] (an array)`.
     QStringList validate(const QJsonValue &instance, int maxProblems = 5) const;
 
     bool isValid(const QJsonValue &instance) const { return validate(instance, 1).isEmpty(); }

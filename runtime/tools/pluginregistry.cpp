@@ -501,6 +501,35 @@ Result<ToolPlugin *> PluginRegistry::load(const QString &pluginId)
     return d->load(entry);
 }
 
+Result<QJsonObject> PluginRegistry::checkArguments(const QString &toolName, const QJsonValue &rawArguments) const
+{
+    const Result<ToolInfo> tool = findTool(toolName);
+    if (!tool)
+        return tool.error();
+    const QString displayName = quoted(tool->metaData.name);
+
+    Result<QJsonObject> arguments = parseToolArguments(rawArguments);
+    if (!arguments) {
+        Error error = arguments.error();
+        error.message = u"Invalid arguments for tool %1: %2"_s.arg(displayName, error.message);
+        return error;
+    }
+    PluginEntry *entry = d->usableEntry(tool->pluginId);
+    if (!entry)   // cannot happen: findTool() only returns tools of usable plugins
+        return Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(tool->pluginId)));
+    auto validator = entry->validators.constFind(tool->metaData.name);
+    if (validator == entry->validators.cend()) {
+        auto created = JsonSchemaValidator::create(tool->metaData.parameters);
+        if (!created)   // PluginMetaData::fromJson() compiled it once already
+            return Error(Error::Code::ToolFailed, created.error().message);
+        validator = entry->validators.insert(tool->metaData.name, *created);
+    }
+    if (const QStringList problems = validator->validate(QJsonValue(*arguments)); !problems.isEmpty())
+        return Error(Error::Code::ToolInvalidArguments,
+                     u"Invalid arguments for tool %1: %2"_s.arg(displayName, problems.join(u"; "_s)));
+    return arguments;
+}
+
 ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue &rawArguments,
                                        const QString &toolCallId, const ToolInvocationOptions &options, QObject *parent)
 {
@@ -513,31 +542,16 @@ ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue
     }
     const QString displayName = quoted(tool->metaData.name);
 
-    auto arguments = parseToolArguments(rawArguments);
+    // Parsed and validated before the plugin is involved (or even loaded).
+    const Result<QJsonObject> arguments = checkArguments(toolName, rawArguments);
     if (!arguments) {
-        Error error = arguments.error();
-        error.message = u"Invalid arguments for tool %1: %2"_s.arg(displayName, error.message);
-        outer->emitError(error);
+        outer->emitError(arguments.error());
         return outer;
     }
 
     PluginEntry *entry = d->usableEntry(tool->pluginId);
     if (!entry) {   // cannot happen: findTool() only returns tools of usable plugins
         outer->emitError(Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(tool->pluginId))));
-        return outer;
-    }
-    auto validator = entry->validators.constFind(tool->metaData.name);
-    if (validator == entry->validators.cend()) {
-        auto created = JsonSchemaValidator::create(tool->metaData.parameters);
-        if (!created) {   // PluginMetaData::fromJson() compiled it once already
-            outer->emitError(Error(Error::Code::ToolFailed, created.error().message));
-            return outer;
-        }
-        validator = entry->validators.insert(tool->metaData.name, *created);
-    }
-    if (const QStringList problems = validator->validate(QJsonValue(*arguments)); !problems.isEmpty()) {
-        outer->emitError(Error(Error::Code::ToolInvalidArguments,
-                               u"Invalid arguments for tool %1: %2"_s.arg(displayName, problems.join(u"; "_s))));
         return outer;
     }
 

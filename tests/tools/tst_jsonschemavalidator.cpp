@@ -43,23 +43,28 @@ void tst_JsonSchemaValidator::validate_data()
 
     QTest::newRow("valid") << QByteArray(R"({"a": 1, "b": 2.5})") << QStringList();
     QTest::newRow("valid nested") << QByteArray(R"({"a": 1, "b": 2, "tags": ["x"], "point": {"x": 3}})") << QStringList();
+    // In the words of people and models: what is wrong, where, what was expected, what came.
     QTest::newRow("wrong type") << QByteArray(R"({"a": "one", "b": 2})")
-        << QStringList{u"\"a\": Value type not permitted by 'type' constraint; expected type number; got \"one\" (a string)"_s};
+        << QStringList{u"'a': expected a number, got \"one\" (a string)"_s};
     QTest::newRow("missing required") << QByteArray(R"({"a": 1})")
-        << QStringList{u"the arguments: Missing required property 'b'; got {\"a\":1} (an object)"_s};
-    QTest::newRow("additional property") << QByteArray(R"({"a": 1, "b": 2, "c": 3})")
-        << QStringList{u"the arguments: Object contains a property that could not be validated using 'properties' or 'additionalProperties' constraints: 'c'; got {\"a\":1,\"b\":2,\"c\":3} (an object)"_s};
+        << QStringList{u"missing required property 'b'"_s};
+    QTest::newRow("unknown property") << QByteArray(R"({"a": 1, "b": 2, "c": 3})")
+        << QStringList{u"unknown property 'c' (expected: a, b, mode, point, tags)"_s};
+    QTest::newRow("unknown property near a known one") << QByteArray(R"({"a": 1, "b": 2, "mdoe": "exact"})")
+        << QStringList{u"unknown property 'mdoe' (did you mean 'mode'?)"_s};
     QTest::newRow("enum") << QByteArray(R"({"a": 1, "b": 2, "mode": "fast"})")
-        << QStringList{u"\"mode\": Failed to match against any enum values; expected type string, one of [\"exact\",\"rounded\"]; got \"fast\" (a string)"_s};
+        << QStringList{u"'mode': expected one of [\"exact\",\"rounded\"], got \"fast\" (a string)"_s};
     QTest::newRow("array item") << QByteArray(R"({"a": 1, "b": 2, "tags": ["x", 5]})")
-        << QStringList{u"\"tags[1]\": Value type not permitted by 'type' constraint; expected type string; got 5 (a number)"_s};
+        << QStringList{u"'tags[1]': expected a string, got 5 (a number)"_s};
     QTest::newRow("too many items") << QByteArray(R"({"a": 1, "b": 2, "tags": ["x", "y", "z"]})")
-        << QStringList{u"\"tags\": Array should contain no more than 2 elements; expected type array; got [\"x\",\"y\",\"z\"] (an array)"_s};
+        << QStringList{u"'tags': array should contain no more than 2 elements, got [\"x\",\"y\",\"z\"] (an array)"_s};
     QTest::newRow("nested object") << QByteArray(R"({"a": 1, "b": 2, "point": {"x": 1.5}})")
-        << QStringList{u"\"point.x\": Value type not permitted by 'type' constraint; expected type integer; got 1.5 (a number)"_s};
+        << QStringList{u"'point.x': expected an integer, got 1.5 (a number)"_s};
+    QTest::newRow("nested missing") << QByteArray(R"({"a": 1, "b": 2, "point": {}})")
+        << QStringList{u"'point': missing required property 'x'"_s};
     QTest::newRow("two problems") << QByteArray(R"({"a": true, "b": null})")
-        << QStringList{u"\"a\": Value type not permitted by 'type' constraint; expected type number; got true (a boolean)"_s,
-                       u"\"b\": Value type not permitted by 'type' constraint; expected type number; got null (null)"_s};
+        << QStringList{u"'a': expected a number, got true (a boolean)"_s,
+                       u"'b': expected a number, got null (null)"_s};
 }
 
 void tst_JsonSchemaValidator::validate()

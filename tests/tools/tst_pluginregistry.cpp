@@ -67,6 +67,8 @@ private Q_SLOTS:
     void invoke_data();
     void invoke();
     void invalidArgumentsNeverReachThePlugin();
+    void checkArguments_data();
+    void checkArguments();
     void timeoutOverride();
     void cancel();
     void cancelAfterFinish();
@@ -339,9 +341,9 @@ void tst_PluginRegistry::invoke_data()
     QTest::newRow("not JSON") << u"add"_s << json(R"({"a": 1,)") << C::ToolInvalidArguments
         << u"Invalid arguments for tool \"add\": the arguments are not valid JSON: unterminated object at byte 8 (near \"{\"a\": 1,\")"_s;
     QTest::newRow("wrong type") << u"add"_s << json(R"({"a": "1", "b": 2})") << C::ToolInvalidArguments
-        << u"Invalid arguments for tool \"add\": \"a\": Value type not permitted by 'type' constraint; expected type number; got \"1\" (a string)"_s;
+        << u"Invalid arguments for tool \"add\": 'a': expected a number, got \"1\" (a string)"_s;
     QTest::newRow("missing field") << u"add"_s << json(R"({"a": 1})") << C::ToolInvalidArguments
-        << u"Invalid arguments for tool \"add\": the arguments: Missing required property 'b'; got {\"a\":1} (an object)"_s;
+        << u"Invalid arguments for tool \"add\": missing required property 'b'"_s;
     QTest::newRow("not an object") << u"add"_s << json("[1, 2]") << C::ToolInvalidArguments
         << u"Invalid arguments for tool \"add\": the arguments must be a JSON object, got an array"_s;
     QTest::newRow("tool failure") << u"failure"_s << json("{}") << C::ToolFailed << u"no such thing"_s;
@@ -401,6 +403,49 @@ void tst_PluginRegistry::invalidArgumentsNeverReachThePlugin()
     QCOMPARE(invocation->error().code, Error::Code::ToolInvalidArguments);
     // The plugin was not even loaded, let alone called.
     QCOMPARE(registry->plugin(u"clash"_s)->state, PluginInfo::State::Discovered);
+}
+
+void tst_PluginRegistry::checkArguments_data()
+{
+    // What invoke() checks, without the call: for arguments a person edited.
+    QTest::addColumn<QString>("tool");
+    QTest::addColumn<QJsonValue>("arguments");
+    QTest::addColumn<Error::Code>("code");
+    QTest::addColumn<QString>("message");
+    using C = Error::Code;
+    QTest::newRow("valid, as text") << u"add"_s << QJsonValue(u"{\"a\": 1, \"b\": 2}"_s) << C::NoError << QString();
+    QTest::newRow("valid, as an object") << u"good/add"_s << QJsonValue(QJsonObject{{u"a"_s, 1}, {u"b"_s, 2}})
+                                         << C::NoError << QString();
+    QTest::newRow("wrong type") << u"add"_s << QJsonValue(QJsonObject{{u"a"_s, u"1"_s}, {u"b"_s, 2}})
+                                << C::ToolInvalidArguments
+                                << u"Invalid arguments for tool \"add\": 'a': expected a number, got \"1\" (a string)"_s;
+    QTest::newRow("unknown property") << u"add"_s << QJsonValue(QJsonObject{{u"a"_s, 1}, {u"b"_s, 2}, {u"mdoe"_s, 1}})
+                                      << C::ToolInvalidArguments
+                                      << u"Invalid arguments for tool \"add\": unknown property 'mdoe' (did you mean "
+                                         u"'mode'?)"_s;
+    QTest::newRow("not JSON") << u"add"_s << QJsonValue(u"{oops"_s) << C::ToolInvalidArguments << QString();
+    QTest::newRow("unknown tool") << u"nope"_s << QJsonValue(QJsonObject()) << C::ToolNotFound << QString();
+}
+
+void tst_PluginRegistry::checkArguments()
+{
+    QFETCH(QString, tool);
+    QFETCH(QJsonValue, arguments);
+    QFETCH(Error::Code, code);
+    QFETCH(QString, message);
+    const auto registry = makeRegistry();
+    const Result<QJsonObject> checked = registry->checkArguments(tool, arguments);
+    if (code == Error::Code::NoError) {
+        QVERIFY2(checked, qPrintable(checked.error().message));
+        QCOMPARE(*checked, (QJsonObject{{u"a"_s, 1}, {u"b"_s, 2}}));
+    } else {
+        QVERIFY(!checked);
+        QCOMPARE(checked.error().code, code);
+        if (!message.isEmpty())
+            QCOMPARE(checked.error().message, message);
+    }
+    // Nothing was loaded to check them.
+    QCOMPARE(registry->plugin(u"good"_s)->state, PluginInfo::State::Discovered);
 }
 
 void tst_PluginRegistry::timeoutOverride()

@@ -332,8 +332,7 @@ void tst_WorkflowRun::structuredOutput_data()
     QTest::newRow("schema violated")
         << u"Answer with the wrong type"_s << int(Error::Code::InvalidValue)
         << u"step 'facts' failed: the answer does not match the output schema: "
-           u"\"population\": Value type not permitted by 'type' constraint; expected type integer; "
-           u"got \"about two million\" (a string)"_s;
+           u"'population': expected an integer, got \"about two million\" (a string)"_s;
     QTest::newRow("not JSON") << u"Answer with no json"_s << int(Error::Code::InvalidJson)
                               << u"step 'facts' failed: the answer is not JSON as the output schema asks "
                                  u"(illegal number)"_s;

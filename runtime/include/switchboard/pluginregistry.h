@@ -148,6 +148,13 @@ public:
     /// see setPluginConfiguration()). The registry owns the instance.
     Result<ToolPlugin *> load(const QString &pluginId);
 
+    /// The arguments as invoke() hands them to the tool: `rawArguments` (a
+    /// JSON string or an object) parsed and validated against the tool's
+    /// schema, or the error invoke() would fail with (ToolNotFound,
+    /// ToolInvalidArguments, whose message says what is wrong in words). For
+    /// checking arguments a person edited before the call is approved.
+    Result<QJsonObject> checkArguments(const QString &toolName, const QJsonValue &rawArguments) const;
+
     /// Runs one tool call. `rawArguments` is what the model sent: a JSON
     /// string or an object. Always returns an invocation (child of `parent`)
     /// that finishes exactly once, from the event loop, with the plugin's
