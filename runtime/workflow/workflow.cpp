@@ -9,6 +9,83 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard {
 
+namespace {
+
+Result<QJsonValue> renderConfiguration(const QJsonValue &value, const QJsonObject &context,
+                                       const SourceLocation &location)
+{
+    if (value.isString()) {
+        const Result<WorkflowTemplate> parsed = WorkflowTemplate::parse(value.toString(), location);
+        if (!parsed)
+            return parsed.error();
+        if (parsed->isSingleReference())
+            return parsed->evaluate(context);
+        const Result<QString> text = parsed->render(context);
+        if (!text)
+            return text.error();
+        return QJsonValue(*text);
+    }
+    if (value.isArray()) {
+        QJsonArray array;
+        for (const QJsonValue &item : value.toArray()) {
+            const Result<QJsonValue> rendered = renderConfiguration(item, context, location);
+            if (!rendered)
+                return rendered;
+            array.append(*rendered);
+        }
+        return QJsonValue(array);
+    }
+    if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        QJsonObject result;
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            const Result<QJsonValue> rendered = renderConfiguration(it.value(), context, location);
+            if (!rendered)
+                return rendered;
+            result.insert(it.key(), *rendered);
+        }
+        return QJsonValue(result);
+    }
+    return value;
+}
+
+void collectInputNames(const QJsonValue &value, QStringList &names)
+{
+    if (value.isString()) {
+        const Result<WorkflowTemplate> parsed = WorkflowTemplate::parse(value.toString());
+        if (!parsed)
+            return;
+        for (const TemplateReference &reference : parsed->references()) {
+            if (reference.path.size() >= 2 && reference.path.first() == u"inputs" && !names.contains(reference.path.at(1)))
+                names << reference.path.at(1);
+        }
+    } else if (value.isArray()) {
+        for (const QJsonValue &item : value.toArray())
+            collectInputNames(item, names);
+    } else if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it)
+            collectInputNames(it.value(), names);
+    }
+}
+
+} // namespace
+
+Result<QJsonObject> WorkflowPluginConfiguration::render(const QJsonObject &inputs) const
+{
+    const Result<QJsonValue> rendered = renderConfiguration(configuration, QJsonObject{{u"inputs"_s, inputs}}, location);
+    if (!rendered)
+        return rendered.error();
+    return rendered->toObject();
+}
+
+QStringList WorkflowPluginConfiguration::inputNames() const
+{
+    QStringList names;
+    collectInputNames(configuration, names);
+    return names;
+}
+
 const WorkflowInput *Workflow::input(const QString &inputName) const
 {
     for (const WorkflowInput &candidate : inputs) {

@@ -196,46 +196,6 @@ std::optional<CompletionArgs> completionArgsWith(const std::optional<CompletionA
     return args;
 }
 
-/// A plugin configuration from the workflow with its templates rendered: a
-/// string that is one placeholder keeps the input's type (a number stays a number).
-Result<QJsonValue> renderConfiguration(const QJsonValue &value, const QJsonObject &context,
-                                       const SourceLocation &location)
-{
-    if (value.isString()) {
-        const Result<WorkflowTemplate> parsed = WorkflowTemplate::parse(value.toString(), location);
-        if (!parsed)
-            return parsed.error();
-        if (parsed->isSingleReference())
-            return parsed->evaluate(context);
-        const Result<QString> text = parsed->render(context);
-        if (!text)
-            return text.error();
-        return QJsonValue(*text);
-    }
-    if (value.isArray()) {
-        QJsonArray array;
-        for (const QJsonValue &item : value.toArray()) {
-            const Result<QJsonValue> rendered = renderConfiguration(item, context, location);
-            if (!rendered)
-                return rendered;
-            array.append(*rendered);
-        }
-        return QJsonValue(array);
-    }
-    if (value.isObject()) {
-        const QJsonObject object = value.toObject();
-        QJsonObject result;
-        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
-            const Result<QJsonValue> rendered = renderConfiguration(it.value(), context, location);
-            if (!rendered)
-                return rendered;
-            result.insert(it.key(), *rendered);
-        }
-        return QJsonValue(result);
-    }
-    return value;
-}
-
 } // namespace
 
 QString StepResult::statusName(Status status)
@@ -416,11 +376,10 @@ Result<void> WorkflowRunPrivate::configurePlugins()
     if (!registry)
         return {};
     QMap<QString, QJsonObject> configurations = pluginConfigurations;
-    const QJsonObject currentContext = context();
     for (const WorkflowPluginConfiguration &plugin : std::as_const(workflow.plugins)) {
         if (configurations.contains(plugin.plugin))
             continue;   // the program's configuration wins
-        const Result<QJsonValue> rendered = renderConfiguration(plugin.configuration, currentContext, plugin.location);
+        const Result<QJsonObject> rendered = plugin.render(inputs);
         if (!rendered) {
             Error cause = rendered.error();
             cause.message = u"the configuration of plugin '%1': %2"_s.arg(plugin.plugin, cause.message);
@@ -428,7 +387,7 @@ Result<void> WorkflowRunPrivate::configurePlugins()
                 cause.location = plugin.location;
             return cause;
         }
-        configurations.insert(plugin.plugin, rendered->toObject());
+        configurations.insert(plugin.plugin, *rendered);
     }
     for (auto it = configurations.constBegin(); it != configurations.constEnd(); ++it)
         registry->setPluginConfiguration(it.key(), it.value());

@@ -208,6 +208,14 @@ struct SWITCHBOARD_EXPORT WorkflowPluginConfiguration
     QJsonObject configuration;    ///< as written (templates not rendered)
     SourceLocation location;
 
+    /// The configuration the run hands the plugin: its templates rendered
+    /// against {"inputs": inputs}; a string that is one placeholder keeps the
+    /// input's type (a number stays a number). An error names the template.
+    Result<QJsonObject> render(const QJsonObject &inputs) const;
+    /// The inputs its templates read, e.g. {"directory"} for
+    /// `root: "{{ inputs.directory }}"`: where a bad value came from.
+    QStringList inputNames() const;
+
     friend bool operator==(const WorkflowPluginConfiguration &, const WorkflowPluginConfiguration &) = default;
 };
 
