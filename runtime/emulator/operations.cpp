@@ -185,6 +185,8 @@ static void runTurn(EmulatorPrivate *d, const Call &call, StoredConversation con
     }
 
     const auto [rule, ruleIndex] = chooseRule(script, ctx);
+    if (rule && ruleIndex < 0)
+        Q_EMIT d->q->fallbackReplied(conv.conversation.id, rule->name);
 
     // HTTP faults leave the conversation untouched, so that a retry sees the same state.
     if (rule && rule->fault.status != 0) {

@@ -136,6 +136,7 @@ private Q_SLOTS:
     void deltaEventBytes_data();
     void deltaEventBytes();
     void switchboardClient();
+    void fallbackReplied();
 
 private:
     Reply send(const QByteArray &method, const QString &path, const QJsonObject &body = {},
@@ -1535,6 +1536,42 @@ void tst_Emulator::switchboardClient()
     QVERIFY(historyFinished.wait(10000));
     QVERIFY(!history->hasError());
     QCOMPARE(history->result().entries.size(), 2);
+}
+
+void tst_Emulator::fallbackReplied()
+{
+    // A turn no rule of the script matches is answered by the built-in echo
+    // model, and said so (the program tells the person running offline).
+    Emulator scripted;
+    QVERIFY(scripted.setScript("version: 1\nrules:\n  - name: known\n    when: {text_contains: known}\n    reply:\n"
+                               "      - text: the script's answer\n",
+                               u"f.yaml"_s));
+    QVERIFY(scripted.listen(0));
+    Emulator builtIn;   // no script: the echo model is what was asked for
+    QVERIFY(builtIn.listen(0));
+    QSignalSpy scriptedSpy(&scripted, &Emulator::fallbackReplied);
+    QSignalSpy builtInSpy(&builtIn, &Emulator::fallbackReplied);
+    const auto post = [this](const Emulator &emulator, const QString &input) {
+        QNetworkRequest request(QUrl(emulator.url().toString() + u"/v1/conversations"_s));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        QNetworkReply *reply = m_network.post(
+            request, QJsonDocument(QJsonObject{{u"inputs"_s, input}, {u"model"_s, u"m"_s}}).toJson());
+        QSignalSpy finished(reply, &QNetworkReply::finished);
+        finished.wait(10000);
+        const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+        reply->deleteLater();
+        return json;
+    };
+    QCOMPARE(post(scripted, u"a known question"_s).value(u"outputs"_s).toArray().at(0).toObject().value(u"content"_s),
+             QJsonValue(u"the script's answer"_s));
+    QCOMPARE(scriptedSpy.count(), 0);
+    const QJsonObject echoed = post(scripted, u"something else"_s);
+    QCOMPARE(echoed.value(u"outputs"_s).toArray().at(0).toObject().value(u"content"_s), QJsonValue(u"something else"_s));
+    QCOMPARE(scriptedSpy.count(), 1);
+    QCOMPARE(scriptedSpy.at(0).at(0).toString(), echoed.value(u"conversation_id"_s).toString());
+    QCOMPARE(scriptedSpy.at(0).at(1).toString(), u"echo"_s);
+    post(builtIn, u"anything"_s);
+    QCOMPARE(builtInSpy.count(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Emulator)

@@ -75,6 +75,10 @@ Q_SIGNALS:
     /// A request arrived (before it is answered), with its body as sent:
     /// lets a test check exactly what a client sent.
     void requestReceived(const QString &method, const QString &path, const QByteArray &body);
+    /// No rule of the loaded script matched a turn, so the built-in script
+    /// (the echo model) answers it with its rule `rule`: lets a program that
+    /// runs a workflow offline say that the reply is not the script's.
+    void fallbackReplied(const QString &conversationId, const QString &rule);
 
 private:
     const std::unique_ptr<EmulatorPrivate> d;

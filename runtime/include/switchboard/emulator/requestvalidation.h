@@ -25,4 +25,10 @@ enum class RequestSchema {
 SWITCHBOARD_EMULATOR_EXPORT QList<ValidationError> validateRequestBody(const QJsonObject &body,
                                                                        RequestSchema schema);
 
+/// The fields an object of the body may have where `location` points (a
+/// ValidationError's `loc`, "body" first; for an extra_forbidden problem, the
+/// unknown field's own location): for "did you mean". Sorted; empty when the
+/// location reaches no object of the schema.
+SWITCHBOARD_EMULATOR_EXPORT QStringList requestFieldNames(RequestSchema schema, const QList<IntOrString> &location);
+
 } // namespace Switchboard
