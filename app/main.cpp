@@ -4,6 +4,7 @@
 #include "command.h"
 #include "output.h"
 
+#include <switchboard/nearestname.h>
 #include <switchboard/tracecontext.h>
 #include <switchboard/version.h>
 
@@ -83,6 +84,16 @@ void printUsage(FILE *stream)
         << "Run 'switchboard help <command>' or 'switchboard <command> --help' for a command's options.\n";
 }
 
+/// "unknown command 'runn' (did you mean 'run'?)".
+QString unknownCommand(const QString &name)
+{
+    QStringList names;
+    for (const Command &command : commands)
+        names << QString::fromLatin1(command.name);
+    const QString near = Switchboard::nearestName(name, names);
+    return u"unknown command '"_s + name + u'\'' + (near.isEmpty() ? QString() : u" (did you mean '"_s + near + u"'?)"_s);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -113,7 +124,7 @@ int main(int argc, char *argv[])
                 if (arguments.at(2) == QLatin1StringView(command.name))
                     return command.run({arguments.at(0) + u' ' + arguments.at(2), u"--help"_s});
             }
-            return usageError({}, u"unknown command '"_s + arguments.at(2) + u'\'');
+            return usageError({}, unknownCommand(arguments.at(2)));
         }
         printUsage(stdout);
         return ExitSuccess;
@@ -129,5 +140,5 @@ int main(int argc, char *argv[])
         return usageError({}, u"unknown option '"_s + first + u'\'');
     if (first == u"version")
         return usageError({}, u"unknown command 'version' (the version: switchboard --version)"_s);
-    return usageError({}, u"unknown command '"_s + first + u'\'');
+    return usageError({}, unknownCommand(first));
 }

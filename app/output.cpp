@@ -7,13 +7,17 @@
 #include <switchboard/pluginregistry.h>
 
 #include <QCommandLineParser>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QRegularExpression>
 #include <QTextStream>
 
+#include <cerrno>
 #include <limits>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -50,9 +54,25 @@ void setOutputSecrets(const Secrets &secrets)
 
 void writeOutput(FILE *stream, QByteArrayView bytes)
 {
-    const QByteArray text = outputSecrets().isEmpty() ? bytes.toByteArray() : outputSecrets().scrub(bytes);
-    std::fwrite(text.constData(), 1, size_t(text.size()), stream);
+    const QByteArray scrubbed = outputSecrets().isEmpty() ? QByteArray() : outputSecrets().scrub(bytes);
+    const QByteArrayView text = outputSecrets().isEmpty() ? bytes : QByteArrayView(scrubbed);
+    // Past stdio, in one write(2) where the kernel takes it all (a pipe, a
+    // file, a terminal): fwrite() splits what exceeds its buffer into up to
+    // three, and a stream's batch of events is often larger. Whatever stdio
+    // still holds for the stream (a QTextStream's text) goes first.
     std::fflush(stream);
+    const int fd = ::fileno(stream);
+    const char *data = text.data();
+    qsizetype left = text.size();
+    while (left > 0) {
+        const ssize_t written = ::write(fd, data, size_t(left));
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written <= 0)
+            return;   // a closed pipe or a full disk: nothing more can be said there
+        data += written;
+        left -= written;
+    }
 }
 
 void printJsonLine(FILE *stream, const QJsonObject &object)
@@ -85,11 +105,6 @@ QJsonObject errorToJson(const Error &error)
         json.insert(u"validation"_s, details);
     }
     return json;
-}
-
-void printError(const Error &error)
-{
-    printJsonLine(stderr, QJsonObject{{u"error"_s, errorToJson(error)}});
 }
 
 void setupLogging(Verbosity verbosity, const QStringList &silenced)
@@ -183,9 +198,91 @@ Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOp
     return {};
 }
 
-QString retryNotice(int attempt, int delayMs, const Error &error)
+QString Server::sourceText() const
 {
-    return error.message + u"; retrying in "_s + QString::number(double(delayMs) / 1000.0, 'f', 1) + u" s (attempt "_s
+    switch (source) {
+    case Source::Option: return u"--server-url"_s;
+    case Source::Environment: return u"SWITCHBOARD_SERVER_URL"_s;
+    case Source::Default: return u"the default"_s;
+    case Source::BuiltInEmulator: return u"the built-in emulator"_s;
+    }
+    return {};
+}
+
+QString Server::sourceName() const
+{
+    switch (source) {
+    case Source::Option: return u"option"_s;
+    case Source::Environment: return u"environment"_s;
+    case Source::Default: return u"default"_s;
+    case Source::BuiltInEmulator: return u"emulator"_s;
+    }
+    return {};
+}
+
+bool Server::isLoopback() const
+{
+    const QString host = url.host();
+    return host.compare(u"localhost"_s, Qt::CaseInsensitive) == 0 || QHostAddress(host).isLoopback();
+}
+
+QString Server::hostAndPort() const
+{
+    const int port = url.port(url.scheme() == u"https" ? 443 : 80);
+    return url.host() + u':' + QString::number(port);
+}
+
+Result<Server> chooseServer(const QCommandLineParser &parser, const QCommandLineOption &serverUrl)
+{
+    Server server;
+    QString text;
+    if (parser.isSet(serverUrl)) {
+        server.source = Server::Source::Option;
+        text = parser.value(serverUrl);
+    } else if (!qEnvironmentVariableIsEmpty("SWITCHBOARD_SERVER_URL")) {
+        server.source = Server::Source::Environment;
+        text = qEnvironmentVariable("SWITCHBOARD_SERVER_URL");
+    } else {
+        server.url = ConversationsClient::defaultServerUrl();
+        return server;
+    }
+    server.url = QUrl(text, QUrl::StrictMode);
+    if (!server.url.isValid() || server.url.host().isEmpty()
+        || (server.url.scheme() != u"http" && server.url.scheme() != u"https"))
+        return Error(Error::Code::InvalidValue,
+                     server.sourceText() + u" needs an http:// or https:// URL, got '"_s + text + u'\'');
+    return server;
+}
+
+QString serverNotice(const Server &server)
+{
+    return u"Server: "_s + server.url.toString() + u" (from "_s + server.sourceText() + u')';
+}
+
+bool givesUpOnRefusal(const Server &server, int attempt, const Error &error)
+{
+    return error.code == Error::Code::ConnectionRefused && server.isLoopback() && attempt >= refusedLoopbackAttempts;
+}
+
+QString unreachableHint(const Server &server, const Error &error)
+{
+    if (error.code != Error::Code::ConnectionRefused || !server.isLoopback())
+        return {};
+    QString hint = u"Nothing is listening at "_s + server.url.toString() + u" (from "_s + server.sourceText()
+                   + u"). Start the emulator there with 'switchboard emulate --port "_s
+                   + QString::number(server.url.port(80)) + u'\'';
+    switch (server.source) {
+    case Server::Source::Option: return hint + u", or give another --server-url."_s;
+    case Server::Source::Environment: return hint + u", or unset SWITCHBOARD_SERVER_URL."_s;
+    case Server::Source::Default:
+    case Server::Source::BuiltInEmulator: break;
+    }
+    return hint + u'.';
+}
+
+QString retryNotice(const Server &server, int attempt, int delayMs, const Error &error)
+{
+    return server.hostAndPort() + u": "_s + error.message + u"; retrying in "_s + QString::number(double(delayMs) / 1000.0, 'f', 1) + u" s (attempt "_s
            + QString::number(attempt + 1) + u')';
 }
 

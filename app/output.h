@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QStringList>
+#include <QUrl>
 
 #include <cstdio>
 #include <optional>
@@ -29,19 +30,18 @@ namespace Switchboard::Cli {
 /// writeOutput(), and its log through a message handler, which scrub them.
 void setOutputSecrets(const Secrets &secrets);
 
-/// Writes `bytes` to `stream` without the output secrets, flushed at once
-/// (for pipes and terminals that follow a run as it goes).
+/// Writes `bytes` to `stream` without the output secrets, at once and in one
+/// write(2) where the kernel takes it all (for pipes and terminals that
+/// follow a run as it goes, and a stream's events a batch at a time).
 void writeOutput(FILE *stream, QByteArrayView bytes);
 
 /// One compact JSON object and a newline, flushed at once (for pipes that
 /// follow a stream as it goes).
 void printJsonLine(FILE *stream, const QJsonObject &object);
 
-/// An error as JSON on stderr: {"error": {"code", "message", "status", "body", ...}}.
-/// The body is included as JSON when it is JSON, as text otherwise.
-void printError(const Error &error);
-
-/// The JSON form of an error (for --json and events files too).
+/// The JSON form of an error, {"code", "message", "status", "body", ...}
+/// (the body as JSON when it is JSON, as text otherwise): for the errors
+/// `conversations` prints, --json and events files.
 QJsonObject errorToJson(const Error &error);
 
 /// A usage error of `switchboard COMMAND` on stderr, with a pointer to its
@@ -108,10 +108,52 @@ std::optional<qint64> parseSize(const QString &text);
 Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOptions &options,
                                 ConversationsClient &client);
 
+/// The server a command talks to, and where that choice came from: each
+/// command that calls the API says it once on stderr (serverNotice()).
+struct Server
+{
+    enum class Source { Option, Environment, Default, BuiltInEmulator };
+    QUrl url;
+    Source source = Source::Default;
+
+    /// "--server-url", "SWITCHBOARD_SERVER_URL", "the default" or "the
+    /// built-in emulator", for people.
+    QString sourceText() const;
+    /// "option", "environment", "default" or "emulator", for the events file.
+    QString sourceName() const;
+    /// The host is 127.0.0.0/8, ::1 or localhost.
+    bool isLoopback() const;
+    /// "127.0.0.1:8080": what names the server in a retry line.
+    QString hostAndPort() const;
+};
+
+/// --server-url when given, else SWITCHBOARD_SERVER_URL when set, else the
+/// API's default. A value that is not an http:// or https:// URL is an error
+/// naming where it came from (bad usage).
+Result<Server> chooseServer(const QCommandLineParser &parser, const QCommandLineOption &serverUrl);
+
+/// "Server: http://127.0.0.1:8080 (from SWITCHBOARD_SERVER_URL)".
+QString serverNotice(const Server &server);
+
+/// A refused connection to a loopback address means nothing listens there
+/// (an emulator not started, or stopped): the command gives up after this
+/// many attempts (about 1.5 s, for a server still starting) instead of
+/// retrying for minutes as for a remote server.
+constexpr int refusedLoopbackAttempts = 3;
+
+/// True when the failed attempt `attempt` (retryScheduled's) ends the
+/// command: a refused connection to a loopback server, refusedLoopbackAttempts times.
+bool givesUpOnRefusal(const Server &server, int attempt, const Error &error);
+
+/// For an error reaching a loopback server that refused the connection: what
+/// to do about it ("Nothing is listening at ... (from ...). Start ..."); empty
+/// for any other error.
+QString unreachableHint(const Server &server, const Error &error);
+
 /// What the program says while the client waits to try a request again:
-/// "<why the attempt failed>; retrying in 2.1 s (attempt 2)", `attempt` being
-/// the attempt that failed (ApiReply/ConversationStream::retryScheduled).
-QString retryNotice(int attempt, int delayMs, const Error &error);
+/// "127.0.0.1:8080: <why the attempt failed>; retrying in 2.1 s (attempt 2)",
+/// `attempt` being the attempt that failed (ApiReply/ConversationStream::retryScheduled).
+QString retryNotice(const Server &server, int attempt, int delayMs, const Error &error);
 
 /// An event's JSON payload as one line: `payload` as it is when it has no line
 /// break (the usual case, kept fast), else the same JSON made compact (an SSE

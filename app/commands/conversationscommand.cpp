@@ -8,15 +8,18 @@
 
 #include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/requestvalidation.h>
+#include <switchboard/nearestname.h>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 
 #include <cstdio>
+
 
 using namespace Qt::StringLiterals;
 
@@ -55,7 +58,11 @@ const char *const usageText =
     "  -v, --verbose      also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help         show this help\n"
     "\n"
-    "While the client waits to retry a failed attempt, a line on standard error says why.\n"
+    "Standard error says which server is used and where that came from (--server-url, else\n"
+    "$SWITCHBOARD_SERVER_URL, else the default), and, while the client waits to retry a failed\n"
+    "attempt, why, naming the server. A server on 127.0.0.1 that refuses the connection is not\n"
+    "running: after 3 attempts the command fails with a hint. A body field that does not exist\n"
+    "is named with the nearest valid one; delete says what it deleted.\n"
     "\n"
     "The API key is read from MISTRAL_API_KEY. Exit status: 0 success, 1 the API answered with an\n"
     "error or could not be reached (printed as JSON on standard error), 2 bad usage or an invalid\n"
@@ -92,6 +99,44 @@ Result<QJsonObject> readBody(const QString &path)
     return document.object();
 }
 
+/// Prints a stream's events, one {"event", "data"} line each, with one write
+/// per batch: the events that arrived together (one read of the socket) go
+/// out in a single write(2), flushed as soon as the batch is over, before the
+/// next read is handled (the flush is queued behind the read's processing,
+/// and posted events run before the next socket notification). A write per
+/// event cost 92% of the command's system time on a long stream.
+class StreamWriter : public QObject
+{
+public:
+    void add(const QString &type, const QByteArray &payload)
+    {
+        QByteArray &name = m_typeNames[type];
+        if (name.isEmpty())
+            name = "{\"event\":" + jsonString(type) + ",\"data\":";
+        m_pending += name;
+        m_pending += oneLineJson(payload);
+        m_pending += "}\n";
+        if (!m_scheduled) {
+            m_scheduled = true;
+            QMetaObject::invokeMethod(this, &StreamWriter::flush, Qt::QueuedConnection);
+        }
+    }
+
+    void flush()
+    {
+        m_scheduled = false;
+        if (m_pending.isEmpty())
+            return;
+        writeOutput(stdout, m_pending);
+        m_pending.clear();   // keeps its capacity for the next batch
+    }
+
+private:
+    QByteArray m_pending;
+    bool m_scheduled = false;
+    QHash<QString, QByteArray> m_typeNames;   // the line's start for each event type
+};
+
 /// The body checked as the server would check it, then read into T.
 template<typename T>
 Result<T> typedBody(const QJsonObject &body, RequestSchema schema)
@@ -99,8 +144,20 @@ Result<T> typedBody(const QJsonObject &body, RequestSchema schema)
     const QList<ValidationError> problems = validateRequestBody(body, schema);
     if (!problems.isEmpty()) {
         QStringList lines;
-        for (const ValidationError &problem : problems)
-            lines << u"  "_s + problem.location() + u": "_s + problem.msg;
+        for (const ValidationError &problem : problems) {
+            QString line = u"  "_s + problem.location() + u": "_s + problem.msg;
+            // A mistyped field: its nearest valid name, else the valid ones.
+            if (problem.type == u"extra_forbidden" && !problem.loc.isEmpty()) {
+                const QStringList valid = requestFieldNames(schema, problem.loc);
+                const QString *field = std::get_if<QString>(&problem.loc.last());
+                const QString near = field ? nearestName(*field, valid) : QString();
+                line = u"  "_s + problem.location() + u": unknown field"_s
+                       + (!near.isEmpty()      ? u" (did you mean '"_s + near + u"'?)"_s
+                          : !valid.isEmpty() ? u" (valid: "_s + valid.join(u", "_s) + u')'
+                                             : QString());
+            }
+            lines << line;
+        }
         return Error(Error::Code::ValidationFailed,
                      u"the request body is not valid (nothing was sent):\n"_s + lines.join(u'\n'));
     }
@@ -150,14 +207,12 @@ int runConversationsCommand(const QStringList &arguments)
     if (operation != u"list" && (parser.isSet(page) || parser.isSet(pageSize) || parser.isSet(metadata)))
         return usageError(u"--page, --page-size and --metadata go with list"_s);
 
+    const Result<Server> server = chooseServer(parser, serverUrl);
+    if (!server)
+        return usageError(server.error().message);
     ConversationsClient client;
-    if (parser.isSet(serverUrl)) {
-        const QUrl url(parser.value(serverUrl), QUrl::StrictMode);
-        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https"))
-            return usageError(u"--server-url needs an http:// or https:// URL, got '"_s + parser.value(serverUrl) + u'\'');
-        client.setServerUrl(url);
-    }
-    if (!client.hasApiKey() && client.serverUrl() == ConversationsClient::defaultServerUrl())
+    client.setServerUrl(server->url);
+    if (!client.hasApiKey() && server->source == Server::Source::Default)
         return usageError(u"MISTRAL_API_KEY is not set (to use a local emulator, give its --server-url)"_s);
     if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
         return usageError(applied.error().message);
@@ -227,37 +282,54 @@ int runConversationsCommand(const QStringList &arguments)
     // request (the client took them as secrets when it made the request).
     setOutputSecrets(client.secrets());
 
+    const bool isQuiet = *verbosity == Verbosity::Quiet;
+    if (!isQuiet)
+        writeOutput(stderr, serverNotice(*server).toUtf8() + '\n');
     int status = ExitSuccess;
-    // While the client waits to try again, say why (the default policy retries for minutes).
-    const auto retrying = [quiet = *verbosity == Verbosity::Quiet](int attempt, int delayMs, const Error &error) {
-        if (!quiet)
-            QTextStream(stderr) << "switchboard conversations: " << retryNotice(attempt, delayMs, error) << '\n';
+    Error gaveUp;   // a loopback server that refuses: the last refusal, instead of minutes of retries
+    const auto fail = [&server, &gaveUp, &status](const Error &error) {
+        const Error &shown = gaveUp.isError() ? gaveUp : error;
+        QJsonObject json = errorToJson(shown);
+        if (const QString hint = unreachableHint(*server, shown); !hint.isEmpty())
+            json.insert(u"hint"_s, hint);
+        printJsonLine(stderr, QJsonObject{{u"error"_s, json}});
+        status = ExitFailure;
     };
+    // While the client waits to try again, say why (the default policy retries for minutes).
+    const auto retrying = [&server, &gaveUp, isQuiet, operationObject](int attempt, int delayMs, const Error &error) {
+        if (givesUpOnRefusal(*server, attempt, error)) {
+            gaveUp = error;
+            QMetaObject::invokeMethod(operationObject, "abort");
+            return;
+        }
+        if (!isQuiet)
+            writeOutput(stderr, "switchboard conversations: " + retryNotice(*server, attempt, delayMs, error).toUtf8() + '\n');
+    };
+    StreamWriter writer;
     if (auto *events = qobject_cast<ConversationStream *>(operationObject)) {
-        QObject::connect(events, &ConversationStream::eventReceived, events, [](const ConversationEvent &event) {
+        QObject::connect(events, &ConversationStream::eventReceived, events, [&writer](const ConversationEvent &event) {
             // The payload as the server sent it (it parsed as a JSON object), on one line.
-            const QByteArray type = QJsonDocument(QJsonArray{event.type()}).toJson(QJsonDocument::Compact);
-            writeOutput(stdout, "{\"event\":" + type.mid(1, type.size() - 2) + ",\"data\":"
-                                    + oneLineJson(event.wirePayload) + "}\n");
+            writer.add(event.type(), event.wirePayload);
         });
         QObject::connect(events, &ConversationStream::retryScheduled, events, retrying);
-        QObject::connect(events, &ConversationStream::finished, events, [events, &status] {
-            if (events->hasError()) {
-                printError(events->error());
-                status = ExitFailure;
-            }
+        QObject::connect(events, &ConversationStream::finished, events, [events, &fail, &writer] {
+            writer.flush();   // the events before the failure come first
+            if (events->hasError())
+                fail(events->error());
             QCoreApplication::quit();
         });
     } else {
         auto *reply = qobject_cast<ApiReply *>(operationObject);
         QObject::connect(reply, &ApiReply::retryScheduled, reply, retrying);
-        QObject::connect(reply, &ApiReply::finished, reply, [reply, &status] {
+        QObject::connect(reply, &ApiReply::finished, reply, [reply, &fail, &operation, &conversationId, isQuiet] {
             if (reply->hasError()) {
-                printError(reply->error());
-                status = ExitFailure;
+                fail(reply->error());
             } else if (!reply->body().isEmpty()) {
                 const QJsonDocument document = QJsonDocument::fromJson(reply->body());
                 writeOutput(stdout, document.toJson(QJsonDocument::Indented));
+            } else if (operation == u"delete" && !isQuiet) {
+                // The API answers 204 without a body: say what happened.
+                writeOutput(stderr, "Deleted conversation " + conversationId.toUtf8() + ".\n");
             }
             QCoreApplication::quit();
         });

@@ -22,11 +22,14 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QHash>
+#include <QSet>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 #include <QTimer>
 
+#include <algorithm>
 #include <memory>
 
 using namespace Qt::StringLiterals;
@@ -40,10 +43,15 @@ const char *const usageText =
     "\n"
     "Runs a workflow: each step is a conversation on Mistral's Conversations API, client-side\n"
     "tool calls run in plugins, and the workflow's outputs are printed at the end.\n"
+    "'switchboard run FILE --help' describes the workflow FILE and its inputs.\n"
     "\n"
-    "Without MISTRAL_API_KEY and without a server URL, the workflow runs offline against the\n"
-    "built-in emulator, with the emulator script the workflow names (emulator: script:), or\n"
-    "the built-in echo model.\n"
+    "The server is --server-url, else $SWITCHBOARD_SERVER_URL, else with MISTRAL_API_KEY Mistral's\n"
+    "API; the first line on standard error says which, and why. Without any of them the workflow\n"
+    "runs offline against the built-in emulator, with the emulator script the workflow names\n"
+    "(emulator: script:), or the built-in echo model; a reply the script has no rule for comes\n"
+    "from the echo model, and the run says so. The plugins the workflow uses start before the\n"
+    "first request: a bad configuration (a folder that does not exist) stops the run at once,\n"
+    "naming the input it came from.\n"
     "\n"
     "Options:\n"
     "  --input NAME=VALUE   set an input of the workflow (repeatable)\n"
@@ -60,18 +68,24 @@ const char *const usageText =
     "  --max-response-size SIZE  the largest other response body read (default 64M)\n"
     "  --events FILE        write every event as JSON Lines to FILE ('-': standard output)\n"
     "  --trace FILE         write the run's OpenTelemetry spans to FILE as OTLP JSON Lines\n"
-    "  --json               print the outputs as one JSON object on standard output\n"
-    "  --yes                approve every tool call that needs confirmation\n"
-    "  --no                 deny every tool call that needs confirmation\n"
+    "  --json               print the outputs as one JSON object on standard output; when the\n"
+    "                       run fails, {\"error\": {\"code\", \"message\", ...}} instead\n"
+    "  --yes                approve the tool calls that would be asked (not what the workflow denies)\n"
+    "  --no                 deny every tool call that needs confirmation (even what the workflow approves)\n"
     "  -q, --quiet          print only errors and the outputs\n"
     "  -v, --verbose        also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help           show this help\n"
     "\n"
     "The run is shown on standard error as it happens (colours on a terminal, unless NO_COLOR\n"
     "is set); the outputs go to standard output. Tool calls that need confirmation are asked\n"
-    "on the terminal: approve, deny, or edit the arguments. Ctrl-C cancels the run (a second\n"
-    "Ctrl-C quits at once). While a request waits to be retried (429, 5xx, a server that cannot\n"
-    "be reached), its step says why, once per retry; --no-retry fails at once instead.\n"
+    "on the terminal: approve, deny, or edit the arguments ($VISUAL or $EDITOR when set, else\n"
+    "one argument at a time; checked against the tool's schema). The cautious answer wins: an\n"
+    "agent's 'confirmations: deny' holds even with --yes, --no denies even what an agent's\n"
+    "'confirmations: approve' allows. Every answer is a line of the run and an event.\n"
+    "Ctrl-C cancels the run (a second Ctrl-C quits at once). While a request waits to be retried\n"
+    "(429, 5xx, a server that cannot be reached), its step says why, once per retry, naming the\n"
+    "server; --no-retry fails at once instead. A server on 127.0.0.1 that refuses the connection\n"
+    "is not running: the run fails after 3 attempts, with a hint.\n"
     "\n"
     "Events (--events): one object per line, {\"event\": TYPE, \"step\": ID, \"turn\": N, \"data\": ...}:\n"
     "the server's events with their payload as sent, and the runtime's own: workflow.started,\n"
@@ -89,6 +103,7 @@ const char *const usageText =
     "\n"
     "Examples:\n"
     "  switchboard run workflows/quickstart.yaml\n"
+    "  switchboard run workflows/organize-files.yaml --help\n"
     "  switchboard run review.yaml --input file=README.md --input strict=true\n"
     "  switchboard run review.yaml --json --quiet > outputs.json\n"
     "  switchboard run review.yaml --events run.jsonl --yes\n"
@@ -182,6 +197,166 @@ Result<QJsonObject> inputsFromCommandLine(const Workflow &workflow, const QMap<Q
     return workflow.resolveInputs(given);
 }
 
+/// `{"error": {...}}` on stdout, for --json: what a script reads when the
+/// command fails. `problems` lists every problem of a workflow that did not load.
+void printJsonError(const Error &error, const QList<Error> &problems = {})
+{
+    QJsonObject object{{u"error"_s, errorToJson(error)}};
+    if (problems.size() > 1) {
+        QJsonArray all;
+        for (const Error &problem : problems)
+            all.append(errorToJson(problem));
+        object.insert(u"problems"_s, all);
+    }
+    writeOutput(stdout, QJsonDocument(object).toJson(QJsonDocument::Indented));
+}
+
+/// How a confirmation is answered without asking, if it is (app/README.md,
+/// "Confirmations"): the more cautious answer wins. A workflow's `deny` is a
+/// policy that holds whatever the flags say; --no denies even what the
+/// workflow approves; --yes answers only what the workflow leaves to ask.
+struct ConfirmationAnswer
+{
+    enum Decision { Ask, Approve, Deny };
+    Decision decision = Ask;
+    QString by;   ///< "--yes", "--no" or "workflow"
+};
+
+ConfirmationAnswer answerFor(RunPolicy::Confirmations agentPolicy, bool yes, bool no)
+{
+    switch (agentPolicy) {
+    case RunPolicy::Confirmations::DenyAll:
+        return {ConfirmationAnswer::Deny, u"workflow"_s};
+    case RunPolicy::Confirmations::ApproveAll:
+        return no ? ConfirmationAnswer{ConfirmationAnswer::Deny, u"--no"_s}
+                  : ConfirmationAnswer{ConfirmationAnswer::Approve, u"workflow"_s};
+    case RunPolicy::Confirmations::Ask:
+        break;
+    }
+    if (yes)
+        return {ConfirmationAnswer::Approve, u"--yes"_s};
+    if (no)
+        return {ConfirmationAnswer::Deny, u"--no"_s};
+    return {};
+}
+
+QString inputTypeName(WorkflowInput::Type type)
+{
+    switch (type) {
+    case WorkflowInput::Type::String: return u"string"_s;
+    case WorkflowInput::Type::Integer: return u"integer"_s;
+    case WorkflowInput::Type::Number: return u"number"_s;
+    case WorkflowInput::Type::Boolean: return u"boolean"_s;
+    case WorkflowInput::Type::Path: return u"path"_s;
+    }
+    return {};
+}
+
+/// `switchboard run FILE --help`: what the workflow does and its inputs,
+/// with their type, default and description.
+QString workflowHelp(const Workflow &workflow, const QString &fileName)
+{
+    QString text = u"Usage: switchboard run "_s + fileName
+                   + (workflow.inputs.isEmpty() ? QString() : u" [--input NAME=VALUE]..."_s) + u" [options]\n\n"_s;
+    if (!workflow.name.isEmpty() || !workflow.description.isEmpty())
+        text += workflow.name + (workflow.name.isEmpty() || workflow.description.isEmpty() ? QString() : u": "_s)
+                + workflow.description + u"\n\n"_s;
+    if (workflow.inputs.isEmpty()) {
+        text += u"The workflow takes no inputs.\n"_s;
+    } else {
+        QList<std::pair<QString, QString>> rows;
+        qsizetype nameWidth = 0;
+        qsizetype typeWidth = 0;
+        for (const WorkflowInput &input : workflow.inputs) {
+            QString type = inputTypeName(input.type);
+            if (!input.allowedValues.isEmpty()) {
+                QStringList values;
+                for (const QJsonValue &value : input.allowedValues)
+                    values << (value.isString() ? value.toString() : displayValue(value));
+                type += u", one of "_s + values.join(u", "_s);
+            }
+            if (input.defaultValue)
+                type += u", default "_s + (input.defaultValue->isString() ? input.defaultValue->toString()
+                                                                           : displayValue(*input.defaultValue));
+            else
+                type += u", required"_s;
+            rows.append({input.name, type});
+            nameWidth = std::max(nameWidth, input.name.size());
+            typeWidth = std::max(typeWidth, type.size());
+        }
+        text += u"Inputs (--input NAME=VALUE):\n"_s;
+        for (qsizetype i = 0; i < rows.size(); ++i) {
+            const QString &description = workflow.inputs.at(i).description;
+            text += u"  "_s + rows.at(i).first.leftJustified(nameWidth) + u"  "_s
+                    + (description.isEmpty() ? rows.at(i).second
+                                             : rows.at(i).second.leftJustified(typeWidth) + u"  "_s + description)
+                    + u'\n';
+        }
+    }
+    text += u"\nRun 'switchboard run --help' for the options.\n"_s;
+    return text;
+}
+
+/// The plugins whose tools the workflow's agents offer, in the order they appear.
+QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry)
+{
+    QStringList ids;
+    for (const WorkflowAgent &agent : workflow.agents) {
+        for (const WorkflowToolRef &tool : agent.clientTools) {
+            QString id = tool.plugin;
+            if (id.isEmpty()) {
+                if (const Result<ToolInfo> found = registry.findTool(tool.function))
+                    id = found->pluginId;
+            }
+            if (!id.isEmpty() && !ids.contains(id))
+                ids << id;
+        }
+    }
+    return ids;
+}
+
+/// Configures and initializes every plugin the workflow uses, as the run
+/// would at its first tool call. The error names where a bad configuration
+/// came from: "--input directory=/x: plugin "filesystem" failed to
+/// initialize: ...", or --plugin-config, or the workflow's `plugins:` entry.
+Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, const QMap<QString, QString> &given,
+                          const QMap<QString, QJsonObject> &programConfigurations, PluginRegistry &registry)
+{
+    for (const QString &id : pluginsUsed(workflow, registry)) {
+        QString origin;
+        if (programConfigurations.contains(id)) {
+            const QJsonObject configuration = programConfigurations.value(id);
+            registry.setPluginConfiguration(id, configuration);
+            origin = u"--plugin-config "_s + id + u'='
+                     + QString::fromUtf8(QJsonDocument(configuration).toJson(QJsonDocument::Compact));
+        } else {
+            const auto entry = std::find_if(workflow.plugins.cbegin(), workflow.plugins.cend(),
+                                            [&id](const WorkflowPluginConfiguration &plugin) { return plugin.plugin == id; });
+            if (entry != workflow.plugins.cend()) {
+                const Result<QJsonObject> rendered = entry->render(inputs);
+                if (!rendered)
+                    return Error(Error::Code::PluginInitializationFailed, rendered.error().toString());
+                registry.setPluginConfiguration(id, *rendered);
+                QStringList from;
+                for (const QString &name : entry->inputNames()) {
+                    from << (given.contains(name) ? u"--input "_s + name + u'=' + given.value(name)
+                                                  : u"the input '"_s + name + u"' (its default "_s
+                                                        + displayValue(inputs.value(name)) + u')');
+                }
+                origin = from.isEmpty() ? entry->location.toString() : from.join(u", "_s);
+            }
+        }
+        const Result<ToolPlugin *> loaded = registry.load(id);
+        if (!loaded) {
+            Error error = loaded.error();
+            if (!origin.isEmpty())
+                error.message = origin + u": "_s + error.message;
+            return error;
+        }
+    }
+    return {};
+}
+
 QString displayPath(const QString &path)
 {
     const QString relative = QDir::current().relativeFilePath(path);
@@ -208,11 +383,13 @@ int runRunCommand(const QStringList &arguments)
     const ClientOptions clientOptions = addClientOptions(parser);
     if (!parser.parse(arguments))
         return usageError(parserError(parser));
-    if (parser.isSet(common.help)) {
+    if (parser.isSet(common.help) && parser.positionalArguments().isEmpty()) {
         QTextStream(stdout) << usageText;
         return ExitSuccess;
     }
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
+    // The run reports a plugin that cannot start itself (before the first
+    // request); --verbose shows the registry's log too.
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
     if (!verbosity)
         return usageError(verbosity.error().message);
     const bool isQuiet = *verbosity == Verbosity::Quiet;
@@ -233,12 +410,10 @@ int runRunCommand(const QStringList &arguments)
             return usageError(u"--input needs NAME=VALUE, got '"_s + assignment + u'\'');
         inputValues.insert(assignment.left(equals), assignment.mid(equals + 1));
     }
-    QUrl url;
-    if (parser.isSet(serverUrl)) {
-        url = QUrl(parser.value(serverUrl), QUrl::StrictMode);
-        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https"))
-            return usageError(u"--server-url needs an http:// or https:// URL, got '"_s + parser.value(serverUrl) + u'\'');
-    }
+    Result<Server> chosen = chooseServer(parser, serverUrl);
+    if (!chosen)
+        return usageError(chosen.error().message);
+    Server server = *chosen;
 
     const Result<YamlLimits> limits = readLimits();
     if (!limits)
@@ -257,13 +432,36 @@ int runRunCommand(const QStringList &arguments)
     loader.setLimits(*limits);
     const Result<Workflow> loaded = loader.load(fileName);
     if (!loaded) {
-        printWorkflowErrors(fileName, loader.errors().isEmpty() ? QList<Error>{loaded.error()} : loader.errors());
+        const QList<Error> problems = loader.errors().isEmpty() ? QList<Error>{loaded.error()} : loader.errors();
+        printWorkflowErrors(fileName, problems);
+        if (parser.isSet(json))
+            printJsonError(problems.constFirst(), problems);
         return ExitUsage;
     }
     const Workflow &workflow = *loaded;
+    if (parser.isSet(common.help)) {
+        QTextStream(stdout) << workflowHelp(workflow, fileName);
+        return ExitSuccess;
+    }
     const Result<QJsonObject> inputs = inputsFromCommandLine(workflow, inputValues);
-    if (!inputs)
-        return usageError(inputs.error().toString());
+    if (!inputs) {
+        // Where the inputs are described: this workflow's --help.
+        QTextStream(stderr) << "switchboard run: " << inputs.error().toString() << "\n"
+                            << "Run 'switchboard run " << fileName << " --help' for the workflow's inputs.\n";
+        if (parser.isSet(json))
+            printJsonError(inputs.error());
+        return ExitUsage;
+    }
+
+    // Before the first request, and the first token spent: the plugins the
+    // agents use get their configuration and start, so that a bad value (a
+    // folder that does not exist) is caught here, naming where it came from.
+    if (const Result<void> ready = startPlugins(workflow, *inputs, inputValues, *pluginConfigurations, registry); !ready) {
+        QTextStream(stderr) << "switchboard run: " << ready.error().message << '\n';
+        if (parser.isSet(json))
+            printJsonError(ready.error());
+        return ready.error().code == Error::Code::PluginInitializationFailed ? ExitUsage : ExitFailure;
+    }
 
     EventLog eventLog;
     if (parser.isSet(events)) {
@@ -289,10 +487,8 @@ int runRunCommand(const QStringList &arguments)
         secrets.addCredentials(agent.serverTools);
     setOutputSecrets(secrets);
     std::unique_ptr<Emulator> emulator;
-    if (!url.isEmpty()) {
-        client.setServerUrl(url);
-    } else if (!client.hasApiKey() && client.serverUrl() == ConversationsClient::defaultServerUrl()
-               && qEnvironmentVariableIsEmpty("SWITCHBOARD_SERVER_URL")) {
+    client.setServerUrl(server.url);
+    if (server.source == Server::Source::Default && !client.hasApiKey()) {
         // Offline: the emulator in this process, on a free loopback port.
         emulator = std::make_unique<Emulator>();
         emulator->setScriptLimits(*limits);
@@ -316,7 +512,8 @@ int runRunCommand(const QStringList &arguments)
                                 << '\n';
             return ExitFailure;
         }
-        client.setServerUrl(emulator->url());
+        server = Server{emulator->url(), Server::Source::BuiltInEmulator};
+        client.setServerUrl(server.url);
         if (!isQuiet) {
             terminal.write(terminal.styled(
                 u"MISTRAL_API_KEY is not set: running offline on the built-in emulator ("_s
@@ -325,6 +522,8 @@ int runRunCommand(const QStringList &arguments)
                     + u")"_s,
                 Terminal::Style::Dim) + u'\n');
         }
+    } else if (!isQuiet) {
+        terminal.write(terminal.styled(serverNotice(server), Terminal::Style::Dim) + u'\n');
     }
 
     WorkflowRun run(workflow, &client, &registry);
@@ -333,15 +532,14 @@ int runRunCommand(const QStringList &arguments)
         run.setPluginConfiguration(it.key(), it.value());
     if (*telemetry)
         (*telemetry)->trace(&run);
-    if (parser.isSet(yes))
-        run.setConfirmations(RunPolicy::Confirmations::ApproveAll);
-    else if (parser.isSet(no))
-        run.setConfirmations(RunPolicy::Confirmations::DenyAll);
+    // Every confirmation comes here, so that each answer, whoever gives it, is
+    // recorded (answerFor() applies --yes, --no and the agents' setting).
+    run.setConfirmations(RunPolicy::Confirmations::Ask);
 
     std::unique_ptr<RunPrinter> printer;
     if (!isQuiet)
-        printer = std::make_unique<RunPrinter>(&run, &terminal);
-    ConfirmationPrompt prompt(&terminal);
+        printer = std::make_unique<RunPrinter>(&run, &terminal, server);
+    ConfirmationPrompt prompt(&terminal, &registry);
     bool interrupted = false;
     Error stopError;   // a reason of our own to stop the run
     QString stoppedStep;   // the step that reason stopped
@@ -406,7 +604,62 @@ int runRunCommand(const QStringList &arguments)
         });
     }
 
-    // Confirmations: asked on the terminal, or refused when nobody can answer.
+    // A loopback server that refuses the connection is not running: fail
+    // after a few attempts instead of retrying for minutes.
+    QObject::connect(&run, &WorkflowRun::stepStarted, &run, [&](const QString &stepId, ConversationRun *conversation) {
+        QObject::connect(conversation, &ConversationRun::retryScheduled, &run,
+                         [&, stepId](int attempt, int, const Error &error) {
+                             if (!givesUpOnRefusal(server, attempt, error) || stopError.isError())
+                                 return;
+                             stoppedStep = stepId;
+                             stopError = Error(error.code, u"step '%1' failed: "_s.arg(stepId) + error.message);
+                             if (printer)
+                                 printer->setStopReason(stepId, error);
+                             run.abort();
+                         });
+    });
+
+    // The requests asked on the terminal, by the call's id (the prompt's answers name only that).
+    QHash<QString, ConfirmationRequest> asked;
+    // An answer to a confirmation, whoever gave it ("user", "--yes", "--no",
+    // "workflow"): a line in the run view, an event, and the answer to the run.
+    const auto answered = [&](const QString &stepId, const ConfirmationRequest &request, bool approved,
+                              const QJsonObject &edited, const QString &reason, const QString &by) {
+        const QString toolCallId = request.call.toolCallId;
+        QJsonObject data{{u"tool_call_id"_s, toolCallId}, {u"approved"_s, approved}, {u"by"_s, by}};
+        if (!edited.isEmpty())
+            data.insert(u"arguments"_s, edited);
+        eventLog.write(u"confirmation.answered"_s, stepId, request.turn, data);
+        if (printer) {
+            if (approved && !edited.isEmpty())
+                printer->setEditedArguments(stepId, toolCallId, edited);
+            QString text;
+            if (by == u"user") {
+                text = approved ? terminal.styled(u"  ✓ approved"_s, Terminal::Style::Green)
+                                      + (edited.isEmpty() ? QString() : u" with edited arguments"_s)
+                                : terminal.styled(u"  ✗ denied"_s, Terminal::Style::Yellow)
+                                      + terminal.styled(u" ("_s + reason + u')', Terminal::Style::Dim);
+            } else {
+                const QString who = by == u"workflow" ? u"the workflow (confirmations: "_s
+                                                            + (approved ? u"approve"_s : u"deny"_s) + u')'
+                                                      : by;
+                text = approved ? terminal.styled(u"  ✓ "_s + request.call.name + u" approved"_s, Terminal::Style::Green)
+                                : terminal.styled(u"  ✗ "_s + request.call.name + u" denied"_s, Terminal::Style::Yellow);
+                text += terminal.styled(u" by "_s + who, Terminal::Style::Dim);
+            }
+            printer->printStepLine(stepId, text);
+        }
+        ConversationRun *conversation = run.conversationRun(stepId);
+        if (!conversation)
+            return;
+        if (approved)
+            conversation->approve(toolCallId, edited);
+        else
+            conversation->deny(toolCallId, reason);
+    };
+
+    // Confirmations: answered by --yes, --no or the workflow, else asked on
+    // the terminal, else refused (nobody can answer).
     QObject::connect(&run, &WorkflowRun::confirmationRequested, &run,
                      [&](const QString &stepId, const ConfirmationRequest &request) {
                          eventLog.write(u"confirmation.requested"_s, stepId, request.turn,
@@ -416,6 +669,15 @@ int runRunCommand(const QStringList &arguments)
                                                     {u"server_side"_s, request.serverSide}});
                          if (interrupted || stopError.isError())
                              return;
+                         const WorkflowAgent *agent = workflow.agentForStep(stepId);
+                         const ConfirmationAnswer automatic =
+                             answerFor(agent ? agent->policy.confirmations : RunPolicy::Confirmations::Ask,
+                                       parser.isSet(yes), parser.isSet(no));
+                         if (automatic.decision != ConfirmationAnswer::Ask) {
+                             answered(stepId, request, automatic.decision == ConfirmationAnswer::Approve, {}, {},
+                                      automatic.by);
+                             return;
+                         }
                          if (!ConfirmationPrompt::canAsk()) {
                              const QString reason = u"the call of %1 needs confirmation, and standard input is "
                                                     u"not a terminal to ask on"_s
@@ -429,38 +691,50 @@ int runRunCommand(const QStringList &arguments)
                              run.abort();
                              return;
                          }
+                         asked.insert(request.call.toolCallId, request);
                          prompt.ask(stepId, request);
                      });
-    auto answered = [&](const QString &stepId, const QString &toolCallId, bool approved, const QJsonObject &edited,
-                        const QString &reason) {
-        QJsonObject data{{u"tool_call_id"_s, toolCallId}, {u"approved"_s, approved}};
-        if (!edited.isEmpty())
-            data.insert(u"arguments"_s, edited);
-        eventLog.write(u"confirmation.answered"_s, stepId, 0, data);
-        if (printer) {
-            if (approved && !edited.isEmpty())
-                printer->setEditedArguments(stepId, toolCallId, edited);
-            printer->printStepLine(stepId, approved ? terminal.styled(u"  ✓ approved"_s, Terminal::Style::Green)
-                                                          + (edited.isEmpty() ? QString() : u" with edited arguments"_s)
-                                                    : terminal.styled(u"  ✗ denied"_s, Terminal::Style::Yellow)
-                                                          + terminal.styled(u" ("_s + reason + u')', Terminal::Style::Dim));
-        }
-        ConversationRun *conversation = run.conversationRun(stepId);
-        if (!conversation)
-            return;
-        if (approved)
-            conversation->approve(toolCallId, edited);
-        else
-            conversation->deny(toolCallId, reason);
-    };
+    // The prompt's answers.
     QObject::connect(&prompt, &ConfirmationPrompt::approved, &run,
                      [&](const QString &stepId, const QString &toolCallId, const QJsonObject &edited) {
-                         answered(stepId, toolCallId, true, edited, {});
+                         answered(stepId, asked.take(toolCallId), true, edited, {}, u"user"_s);
                      });
     QObject::connect(&prompt, &ConfirmationPrompt::denied, &run,
                      [&](const QString &stepId, const QString &toolCallId, const QString &reason) {
-                         answered(stepId, toolCallId, false, {}, reason);
+                         answered(stepId, asked.take(toolCallId), false, {}, reason, u"user"_s);
                      });
+
+    // Offline, a reply the workflow's script has no rule for comes from the
+    // built-in echo model: said once per step, after the turn it answered.
+    QSet<QString> fallbackConversations;   // answered by the echo model at least once
+    QSet<QString> fallbackSteps;           // to be told, then told
+    QSet<QString> toldSteps;
+    if (emulator && !workflow.emulatorScript.isEmpty() && printer) {
+        QObject::connect(emulator.get(), &Emulator::fallbackReplied, &run, [&](const QString &conversationId) {
+            fallbackConversations.insert(conversationId);
+            for (const StepResult &result : run.stepResults()) {
+                const ConversationRun *conversation = run.conversationRun(result.stepId);
+                if (conversation && conversation->conversationId() == conversationId)
+                    fallbackSteps.insert(result.stepId);
+            }
+        });
+        QObject::connect(&run, &WorkflowRun::stepStarted, &run, [&](const QString &stepId, ConversationRun *conversation) {
+            QObject::connect(conversation, &ConversationRun::conversationIdChanged, &run,
+                             [&, stepId](const QString &conversationId) {
+                                 if (fallbackConversations.contains(conversationId))
+                                     fallbackSteps.insert(stepId);
+                             });
+            QObject::connect(conversation, &ConversationRun::turnFinished, &run, [&, stepId] {
+                if (!fallbackSteps.contains(stepId) || toldSteps.contains(stepId))
+                    return;
+                toldSteps.insert(stepId);
+                printer->printStepLine(stepId, terminal.styled(u"  ! offline: no rule of "_s
+                                                                   + displayPath(workflow.emulatorScript)
+                                                                   + u" matches; the built-in echo model answered"_s,
+                                                               Terminal::Style::Yellow));
+            });
+        });
+    }
 
     // Ctrl-C: cancel cleanly; the handler quits at once on a second one.
     InterruptHandler interrupts;
@@ -484,7 +758,8 @@ int runRunCommand(const QStringList &arguments)
         QTimer::singleShot(0, QCoreApplication::instance(), &QCoreApplication::quit);
     });
     QJsonObject startData{{u"file"_s, fileName}, {u"inputs"_s, *inputs},
-                          {u"server_url"_s, client.serverUrl().toString()}, {u"emulator"_s, emulator != nullptr}};
+                          {u"server_url"_s, server.url.toString()}, {u"server_source"_s, server.sourceName()},
+                          {u"emulator"_s, emulator != nullptr}};
     if (!workflow.name.isEmpty())
         startData.insert(u"name"_s, workflow.name);
     eventLog.write(u"workflow.started"_s, {}, 0, startData);
@@ -506,17 +781,21 @@ int runRunCommand(const QStringList &arguments)
         printer->printSummary(elapsed, interrupted);
     finishTelemetry(telemetry->get());
 
+    if (parser.isSet(json) && (interrupted || error.isError()))
+        printJsonError(error);   // the outputs' place: a script reads why there are none
     if (interrupted)
         return ExitInterrupted;
     if (error.isError()) {
         terminal.endLine();
         QString text = terminal.styled(u"switchboard run: "_s, Terminal::Style::Red) + error.toString() + u'\n';
-        if (!error.details.isEmpty() && error.details != error.message)
+        if (!error.details.isEmpty() && !error.message.endsWith(error.details))   // not said twice
             text += error.details + u'\n';
         if (error.code == Error::Code::Unauthorized)
             text += u"Check MISTRAL_API_KEY (or unset it to run offline on the built-in emulator).\n"_s;
         if (error.code == Error::Code::ResponseTooLarge)
             text += u"--max-stream-size and --max-response-size raise the limits.\n"_s;
+        if (const QString hint = unreachableHint(server, error); !hint.isEmpty())
+            text += hint + u'\n';
         terminal.write(text);
         return ExitFailure;
     }

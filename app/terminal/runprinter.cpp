@@ -56,10 +56,11 @@ QString compactJson(const QJsonObject &object)
 
 } // namespace
 
-RunPrinter::RunPrinter(WorkflowRun *run, Terminal *terminal, QObject *parent)
+RunPrinter::RunPrinter(WorkflowRun *run, Terminal *terminal, const Server &server, QObject *parent)
     : QObject(parent)
     , m_run(run)
     , m_terminal(terminal)
+    , m_server(server)
 {
     connect(run, &WorkflowRun::stepStarted, this, &RunPrinter::stepStarted);
     connect(run, &WorkflowRun::stepFinished, this, &RunPrinter::stepFinished);
@@ -306,8 +307,10 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
             });
     connect(run, &ConversationRun::retryScheduled, this,
             [this, stepId](int attempt, int delayMs, const Error &error) {
+                if (givesUpOnRefusal(m_server, attempt, error))
+                    return;   // the program stops the run instead (runcommand.cpp)
                 endText(stepId);
-                line(stepId, m_terminal->styled(u"  ! "_s + retryNotice(attempt, delayMs, error), Style::Yellow));
+                line(stepId, m_terminal->styled(u"  ! "_s + retryNotice(m_server, attempt, delayMs, error), Style::Yellow));
             });
     connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
         endText(stepId);
@@ -363,23 +366,33 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
         endText(m_openStep);
     int steps = 0;
     int skipped = 0;
+    int notRun = 0;
     int turns = 0;
     int clientCalls = 0;
     int serverCalls = 0;
     ConversationUsage usage;
     for (const StepResult &result : m_run->stepResults()) {
+        // Steps the run never started (it failed or was interrupted first)
+        // are not counted as steps, but as "not run".
         if (result.status == StepResult::Status::Skipped)
             ++skipped;
-        else if (result.status != StepResult::Status::Pending)
+        else if (m_steps.contains(result.stepId))
             ++steps;
+        else
+            ++notRun;
         turns += result.turns;
         clientCalls += result.toolCalls;
         serverCalls += serverToolRuns(result);
         usage += result.usage;
     }
     QString stepText = plural(steps, u"step"_s, u"steps"_s);
+    QStringList others;
     if (skipped > 0)
-        stepText += u" ("_s + QString::number(skipped) + u" skipped)"_s;
+        others << QString::number(skipped) + u" skipped"_s;
+    if (notRun > 0)
+        others << QString::number(notRun) + u" not run"_s;
+    if (!others.isEmpty())
+        stepText += u" ("_s + others.join(u", "_s) + u')';
     const QString numbers = QStringList{stepText, plural(turns, u"turn"_s, u"turns"_s),
                                         toolCallsText(clientCalls, serverCalls),
                                         plural(usage.totalTokens, u"token"_s, u"tokens"_s)

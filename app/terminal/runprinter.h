@@ -6,6 +6,8 @@
 // its first token, and a summary at the end. When more than one step runs
 // at once, each line starts with its step's id.
 
+#include "output.h"
+
 #include <switchboard/workflowrun.h>
 
 #include <QHash>
@@ -19,7 +21,8 @@ class RunPrinter : public QObject
 {
     Q_OBJECT
 public:
-    RunPrinter(WorkflowRun *run, Terminal *terminal, QObject *parent = nullptr);
+    /// `server` names the server in retry lines.
+    RunPrinter(WorkflowRun *run, Terminal *terminal, const Server &server, QObject *parent = nullptr);
 
     /// A line about a step (e.g. an answer to a confirmation).
     void printStepLine(const QString &stepId, const QString &text);
@@ -59,6 +62,7 @@ private:
 
     WorkflowRun *m_run;
     Terminal *m_terminal;
+    Server m_server;
     QHash<QString, StepState> m_steps;
     QStringList m_running;
     /// Set once two steps ran at the same time: lines carry the step id.

@@ -3,6 +3,8 @@
 
 #include <QtGlobal>
 
+#include <utility>
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -65,6 +67,11 @@ void Terminal::write(const QString &text)
 {
     if (text.isEmpty())
         return;
+    if (m_held) {
+        m_heldText += text;
+        m_atLineStart = text.endsWith(u'\n');
+        return;
+    }
     clearSpinner();
     writeOutput(m_stream, text.toUtf8());
     m_atLineStart = text.endsWith(u'\n');
@@ -91,10 +98,23 @@ void Terminal::setSpinner(const QString &label)
     }
 }
 
+void Terminal::setHeld(bool held)
+{
+    if (held == m_held)
+        return;
+    if (held)
+        clearSpinner();
+    m_held = held;
+    if (!held) {
+        const QString kept = std::exchange(m_heldText, QString());
+        write(kept);
+    }
+}
+
 void Terminal::tick()
 {
     // Never draw over a line that is still being written (streamed text).
-    if (!m_atLineStart || m_spinnerLabel.isEmpty())
+    if (m_held || !m_atLineStart || m_spinnerLabel.isEmpty())
         return;
     static const char16_t frames[] = u"⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
     const QChar frame(frames[m_frame++ % 10]);

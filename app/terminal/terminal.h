@@ -44,6 +44,10 @@ public:
     /// empty label hides it.
     void setSpinner(const QString &label);
 
+    /// While held (an editor has the terminal), write() keeps the text and the
+    /// spinner stays away; releasing writes what was kept.
+    void setHeld(bool held);
+
     /// True when NO_COLOR asks for no colours (https://no-color.org).
     static bool noColorRequested();
 
@@ -56,6 +60,8 @@ private:
     bool m_colors = false;
     bool m_atLineStart = true;
     bool m_spinnerShown = false;
+    bool m_held = false;
+    QString m_heldText;
     int m_frame = 0;
     QString m_spinnerLabel;
     QTimer m_spinnerTimer;

@@ -62,7 +62,15 @@ public:
     QByteArray requestLine() const { return m_request.left(m_request.indexOf("\r\n")); }
     QJsonObject requestBody() const { return QJsonDocument::fromJson(m_request.mid(m_request.indexOf("\r\n\r\n") + 4)).object(); }
 
-    void send(const QByteArray &type, const QByteArray &payload) { chunk("event: " + type + "\ndata: " + payload + "\n\n"); }
+    void send(const QByteArray &type, const QByteArray &payload) { chunk(event(type, payload)); }
+    /// Several events in one write: they arrive together, as one batch.
+    void sendTogether(const QList<std::pair<QByteArray, QByteArray>> &events)
+    {
+        QByteArray data;
+        for (const auto &[type, payload] : events)
+            data += event(type, payload);
+        chunk(data);
+    }
     void end()
     {
         m_socket->write("0\r\n\r\n");
@@ -85,6 +93,11 @@ private:
         m_socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
                         "Connection: close\r\n\r\n");
         m_socket->flush();
+    }
+
+    static QByteArray event(const QByteArray &type, const QByteArray &payload)
+    {
+        return "event: " + type + "\ndata: " + payload + "\n\n";
     }
 
     void chunk(const QByteArray &data)
@@ -116,6 +129,7 @@ private Q_SLOTS:
     void serverUrlOption();
     void unreachableServer_data();
     void unreachableServer();
+    void refusedLoopbackFailsFast();
     void retriesAreAnnounced();
     void listSendsPageAndPageSize_data();
     void listSendsPageAndPageSize();
@@ -199,12 +213,17 @@ void tst_ConversationsCommand::streamIsPrintedAsEventsArrive_data()
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QByteArray>("requestLine");
+    QTest::addColumn<QList<int>>("batches");   // how many events the server sends together, in turn
     QTest::newRow("start") << QStringList{u"start"_s} << R"({"inputs":"Hi","model":"m"})"_ba
-                           << "POST /v1/conversations HTTP/1.1"_ba;
+                           << "POST /v1/conversations HTTP/1.1"_ba << QList<int>{1, 1, 1, 1};
     QTest::newRow("append") << QStringList{u"append"_s, u"conv_1"_s} << R"({"inputs":"Hi"})"_ba
-                            << "POST /v1/conversations/conv_1 HTTP/1.1"_ba;
+                            << "POST /v1/conversations/conv_1 HTTP/1.1"_ba << QList<int>{1, 1, 1, 1};
     QTest::newRow("restart") << QStringList{u"restart"_s, u"conv_1"_s} << R"({"inputs":"Hi","from_entry_id":"msg_1"})"_ba
-                             << "POST /v1/conversations/conv_1/restart HTTP/1.1"_ba;
+                             << "POST /v1/conversations/conv_1/restart HTTP/1.1"_ba << QList<int>{1, 1, 1, 1};
+    // Events that arrive together are written together, and all of them
+    // before the next batch is read.
+    QTest::newRow("batches") << QStringList{u"start"_s} << R"({"inputs":"Hi","model":"m"})"_ba
+                             << "POST /v1/conversations HTTP/1.1"_ba << QList<int>{3, 1};
 }
 
 void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
@@ -213,6 +232,7 @@ void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
     QFETCH(QStringList, arguments);
     QFETCH(QByteArray, body);
     QFETCH(QByteArray, requestLine);
+    QFETCH(QList<int>, batches);
     const QList<std::pair<QByteArray, QByteArray>> events{
         {"conversation.response.started",
          R"({"type":"conversation.response.started","created_at":"2026-01-05T10:00:00.000001Z","conversation_id":"conv_1"})"},
@@ -237,17 +257,21 @@ void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
     QCOMPARE(server.requestBody().value(u"stream"_s), QJsonValue(true));
 
     QByteArray out;
-    for (qsizetype i = 0; i < events.size(); ++i) {
-        server.send(events.at(i).first, events.at(i).second);
+    qsizetype sent = 0;
+    for (const int batch : std::as_const(batches)) {
+        server.sendTogether(events.mid(sent, batch));
+        sent += batch;
         QVERIFY2(QTest::qWaitFor([&] {
                      out += process.readAllStandardOutput();
-                     return out.count('\n') > i;
+                     return out.count('\n') >= sent;
                  }, 20000),
                  out.constData());
-        QCOMPARE(out.split('\n').at(i), "{\"event\":\"" + events.at(i).first + "\",\"data\":" + events.at(i).second + '}');
-        if (i + 1 < events.size())
+        for (qsizetype i = 0; i < sent; ++i)
+            QCOMPARE(out.split('\n').at(i), "{\"event\":\"" + events.at(i).first + "\",\"data\":" + events.at(i).second + '}');
+        if (sent < events.size())
             QCOMPARE(process.state(), QProcess::Running);   // the stream is not over
     }
+    QCOMPARE(sent, events.size());
     server.end();
     // This event loop must turn for the server; waitForFinished() would stop it.
     QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
@@ -255,7 +279,7 @@ void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
     QCOMPARE(process.exitCode(), 0);
     out += process.readAllStandardOutput();
     QCOMPARE(out.count('\n'), events.size());
-    QCOMPARE(process.readAllStandardError(), QByteArray());
+    QCOMPARE(process.readAllStandardError(), "Server: " + server.url().toUtf8() + " (from SWITCHBOARD_SERVER_URL)\n");
 }
 
 void tst_ConversationsCommand::streamFailure_data()
@@ -294,9 +318,11 @@ void tst_ConversationsCommand::streamFailure()
             printed << QJsonDocument::fromJson(line).object().value(u"event"_s).toString();
     }
     QCOMPARE(printed, events);
-    // One line of JSON on stderr.
-    QCOMPARE(streamed.err.count('\n'), 1);
-    QCOMPARE(QJsonDocument::fromJson(streamed.err).object(), (QJsonObject{{u"error"_s, error}}));
+    // The server used, then one line of JSON.
+    const QList<QByteArray> lines = streamed.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines.first(), "Server: " + m_emulator.url().toString().toUtf8() + " (from SWITCHBOARD_SERVER_URL)");
+    QCOMPARE(QJsonDocument::fromJson(lines.last()).object(), (QJsonObject{{u"error"_s, error}}));
 }
 
 void tst_ConversationsCommand::multiLineEventDataStaysOnOneLine()
@@ -337,7 +363,7 @@ void tst_ConversationsCommand::serverUrlOption()
                                          {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--no-retry"_s,
                                           u"--server-url"_s, m_emulator.url().toString()},
                                          environment, {}, R"({"inputs":"Over the option","model":"m"})", 30000);
-    QCOMPARE(started.err, QByteArray());
+    QCOMPARE(started.err, "Server: " + m_emulator.url().toString().toUtf8() + " (from --server-url)\n");
     QCOMPARE(started.exitCode, 0);
     QCOMPARE(QJsonDocument::fromJson(started.out).object().value(u"outputs"_s).toArray().at(0).toObject()
                  .value(u"content"_s).toString(),
@@ -357,53 +383,85 @@ void tst_ConversationsCommand::unreachableServer_data()
 
 void tst_ConversationsCommand::unreachableServer()
 {
-    // A transport failure: exit 1, one line of JSON on stderr with its code and message.
+    // A transport failure: exit 1, one line of JSON on stderr with its code,
+    // its message and, for a loopback server that refuses, what to do.
     QFETCH(QStringList, arguments);
     QFETCH(QByteArray, input);
     QFETCH(QString, message);
-    const Run result = run(arguments + QStringList{u"--no-retry"_s, u"--server-url"_s, Test::refusingUrl()}, input);
+    const QString url = Test::refusingUrl();
+    const QString port = url.mid(url.lastIndexOf(u':') + 1);
+    const Run result = run(arguments + QStringList{u"--no-retry"_s, u"-q"_s, u"--server-url"_s, url}, input);
     QCOMPARE(result.exitCode, 1);
     QCOMPARE(result.out, QByteArray());
     QCOMPARE(result.err.count('\n'), 1);
     QCOMPARE(QJsonDocument::fromJson(result.err).object(),
              (QJsonObject{{u"error"_s, QJsonObject{{u"code"_s, u"ConnectionRefused"_s},
                                                     {u"message"_s, message},
-                                                    {u"details"_s, u"Connection refused"_s}}}}));
+                                                    {u"details"_s, u"Connection refused"_s},
+                                                    {u"hint"_s, u"Nothing is listening at "_s + url
+                                                                    + u" (from --server-url). Start the emulator there "
+                                                                      u"with 'switchboard emulate --port "_s
+                                                                    + port + u"', or give another --server-url."_s}}}}));
+}
+
+void tst_ConversationsCommand::refusedLoopbackFailsFast()
+{
+    // Nothing listens on the loopback port: two retries announced with the
+    // server's host, then the failure with a hint (not 4 minutes of retries).
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    const QString url = Test::refusingUrl();
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, url);
+    const QString port = url.mid(url.lastIndexOf(u':') + 1);
+    const Run result = Test::runProgram(program, {u"conversations"_s, u"get"_s, u"conv_x"_s}, environment, {}, {}, 30000);
+    QCOMPARE(result.exitCode, 1);
+    const QList<QByteArray> lines = result.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 4);
+    QCOMPARE(lines.at(0), "Server: " + url.toUtf8() + " (from SWITCHBOARD_SERVER_URL)");
+    const QString notice = u"^switchboard conversations: 127\\.0\\.0\\.1:"_s + port
+                           + u": GET /v1/conversations/conv_x: Connection refused; retrying in "_s;
+    QVERIFY2(QRegularExpression(notice + u"0\\.[5-8] s \\(attempt 2\\)$"_s).match(QString::fromUtf8(lines.at(1))).hasMatch(),
+             result.err.constData());
+    QVERIFY2(QRegularExpression(notice + u"[01]\\.[0-9] s \\(attempt 3\\)$"_s).match(QString::fromUtf8(lines.at(2))).hasMatch(),
+             result.err.constData());
+    const QJsonObject error = QJsonDocument::fromJson(lines.at(3)).object().value(u"error"_s).toObject();
+    QCOMPARE(error.value(u"code"_s).toString(), u"ConnectionRefused"_s);
+    QCOMPARE(error.value(u"hint"_s).toString(),
+             u"Nothing is listening at "_s + url + u" (from SWITCHBOARD_SERVER_URL). Start the emulator there with "
+                                                   u"'switchboard emulate --port "_s
+                 + port + u"', or unset SWITCHBOARD_SERVER_URL."_s);
+
+    // --quiet: the same, in silence but for the error.
+    const Run quiet = Test::runProgram(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"-q"_s}, environment, {}, {},
+                                       30000);
+    QCOMPARE(quiet.exitCode, 1);
+    QCOMPARE(quiet.err.count('\n'), 1);
+    QVERIFY2(quiet.err.startsWith("{\"error\":"), quiet.err.constData());
 }
 
 void tst_ConversationsCommand::retriesAreAnnounced()
 {
-    // The default policy retries a refused connection for minutes: each retry
-    // is announced. The first one comes after 0.5 s (plus up to 0.25 s of jitter).
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(u"MISTRAL_API_KEY"_s);
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    process.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"--server-url"_s, Test::refusingUrl()});
-    QByteArray err;
-    QVERIFY2(QTest::qWaitFor([&] {
-                 err += process.readAllStandardError();
-                 return err.count('\n') >= 2;
-             }, 10000),
-             err.constData());
-    process.kill();
-    process.waitForFinished();
-    const QRegularExpression expected(u"^switchboard conversations: GET /v1/conversations/conv_x: Connection refused; "
-                                      u"retrying in 0\\.[5-8] s \\(attempt 2\\)\n"
-                                      u"switchboard conversations: GET /v1/conversations/conv_x: Connection refused; "
-                                      u"retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s);
-    QVERIFY2(expected.match(QString::fromUtf8(err)).hasMatch(), err.constData());
-
-    // --quiet: the same retries, in silence (2 s: past the time of the two above).
-    QProcess quiet;
-    quiet.setProcessEnvironment(environment);
-    quiet.start(program, {u"conversations"_s, u"get"_s, u"conv_x"_s, u"-q"_s, u"--server-url"_s, Test::refusingUrl()});
-    QVERIFY(quiet.waitForStarted());
-    QTest::qWait(2000);
-    QCOMPARE(quiet.state(), QProcess::Running);   // still retrying
-    quiet.kill();
-    quiet.waitForFinished();
-    QCOMPARE(quiet.readAllStandardError(), QByteArray());
+    // A server that answers 503 twice, then the list: each retry is
+    // announced, naming the server, and the command goes on.
+    EmulatorInternal::HttpServer server;
+    int requests = 0;
+    server.setHandler([&requests](const EmulatorInternal::HttpRequest &, EmulatorInternal::HttpResponder *responder) {
+        if (++requests <= 2)
+            responder->respond(503, {{"Content-Type", "application/json"}}, R"({"message":"busy"})");
+        else
+            responder->respond(200, {{"Content-Type", "application/json"}}, "[]");
+    });
+    QVERIFY(server.listen(0));
+    const QString port = QString::number(server.port());
+    const Run listed = run({u"list"_s, u"--server-url"_s, u"http://127.0.0.1:"_s + port});
+    QCOMPARE(listed.exitCode, 0);
+    QCOMPARE(requests, 3);
+    const QString notice = u"switchboard conversations: 127\\.0\\.0\\.1:"_s + port
+                           + u": GET /v1/conversations: HTTP 503[^;\n]*; retrying in "_s;
+    const QRegularExpression expected(u"^Server: http://127\\.0\\.0\\.1:"_s + port + u" \\(from --server-url\\)\n"_s
+                                      + notice + u"0\\.[5-8] s \\(attempt 2\\)\n"_s + notice
+                                      + u"[01]\\.[0-9] s \\(attempt 3\\)\n$"_s);
+    QVERIFY2(expected.match(QString::fromUtf8(listed.err)).hasMatch(), listed.err.constData());
 }
 
 void tst_ConversationsCommand::listSendsPageAndPageSize_data()
@@ -471,7 +529,10 @@ void tst_ConversationsCommand::deleteThenNotFound()
     const Run deleted = run({u"delete"_s, id});
     QCOMPARE(deleted.exitCode, 0);
     QCOMPARE(deleted.out, QByteArray());
-    const Run gone = run({u"get"_s, id});
+    // What it did, on stderr (the API answers 204 without a body).
+    QVERIFY2(deleted.err.endsWith("\nDeleted conversation " + id.toUtf8() + ".\n"), deleted.err.constData());
+    QCOMPARE(run({u"delete"_s, start(R"({"inputs":"bye","model":"m"})"), u"-q"_s}).err, QByteArray());
+    const Run gone = run({u"get"_s, id, u"-q"_s});
     QCOMPARE(gone.exitCode, 1);
     const QJsonObject error = QJsonDocument::fromJson(gone.err).object().value(u"error"_s).toObject();
     QCOMPARE(error.value(u"code"_s).toString(), u"NotFound"_s);
@@ -493,7 +554,15 @@ void tst_ConversationsCommand::badUsage_data()
                               << u"standard input: not valid JSON"_s;
     QTest::newRow("unknown field") << QStringList{u"start"_s, u"--body"_s, u"-"_s}
                                    << R"({"inputs":"x","model":"m","temperature":0.2})"_ba
-                                   << u"the request body is not valid (nothing was sent):\n  body.temperature: Extra inputs are not permitted"_s;
+                                   << u"the request body is not valid (nothing was sent):\n  body.temperature: unknown field "
+                                      u"(valid: agent_id, agent_version, completion_args, "_s;
+    QTest::newRow("mistyped field") << QStringList{u"start"_s, u"--body"_s, u"-"_s}
+                                    << R"({"inputs":"x","modle":"mistral-small-latest"})"_ba
+                                    << u"\n  body.modle: unknown field (did you mean 'model'?)"_s;
+    QTest::newRow("mistyped nested field") << QStringList{u"start"_s, u"--body"_s, u"-"_s}
+                                           << R"({"inputs":"x","model":"m","completion_args":{"temprature":0.2}})"_ba
+                                           << u"\n  body.completion_args.temprature: unknown field (did you mean "
+                                              u"'temperature'?)"_s;
     QTest::newRow("wrong type") << QStringList{u"append"_s, u"conv_x"_s, u"--body"_s, u"-"_s} << R"({"store":"yes"})"_ba
                                 << u"body.store:"_s;
     QTest::newRow("invalid restart body") << QStringList{u"restart"_s, u"conv_x"_s, u"--body"_s, u"-"_s}

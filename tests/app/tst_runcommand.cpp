@@ -16,11 +16,13 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
 
 #include <fcntl.h>
@@ -47,6 +49,8 @@ QProcessEnvironment offlineEnvironment()
     environment.remove(u"SWITCHBOARD_SERVER_URL"_s);
     environment.remove(u"NO_COLOR"_s);
     environment.remove(u"QT_LOGGING_RULES"_s);
+    environment.remove(u"EDITOR"_s);
+    environment.remove(u"VISUAL"_s);
     return environment;
 }
 
@@ -133,6 +137,8 @@ public:
             ::unsetenv("SWITCHBOARD_SERVER_URL");
             ::unsetenv("NO_COLOR");
             ::unsetenv("QT_LOGGING_RULES");
+            ::unsetenv("EDITOR");
+            ::unsetenv("VISUAL");
             for (const auto &[name, value] : std::as_const(variables))
                 ::setenv(name.constData(), value.constData(), 1);
             if (::chdir(directory.constData()) != 0)
@@ -257,18 +263,27 @@ private Q_SLOTS:
     void plainOutputOffATerminal();
     void parallelStepsArePrefixed();
     void handoffsAndServerTools();
-    void retriesAreAnnounced();
+    void serverIsNamed_data();
+    void serverIsNamed();
+    void refusedLoopbackFailsFast_data();
+    void refusedLoopbackFailsFast();
     void unreachableWithoutRetry();
     void inputs();
     void jsonOutputs();
     void pluginConfigurationOfTheWorkflow_data();
     void pluginConfigurationOfTheWorkflow();
+    void pluginsStartBeforeTheFirstRequest_data();
+    void pluginsStartBeforeTheFirstRequest();
+    void workflowHelpShowsItsInputs();
+    void jsonErrors_data();
+    void jsonErrors();
     void eventsFile();
     void eventsToStandardOutput();
     void multiLineEventDataStaysOnOneLine();
     void realApiWithKeyNeverLeaksIt();
     void confirmationsWithoutATerminal_data();
     void confirmationsWithoutATerminal();
+    void nobodyToConfirm();
     void badUsage_data();
     void badUsage();
     void invalidWorkflow();
@@ -277,8 +292,10 @@ private Q_SLOTS:
     void noColorOnATerminal();
     void interactiveConfirmation_data();
     void interactiveConfirmation();
+    void confirmationShowsAFileReadably();
     void ctrlCCancels();
     void ctrlCOnTheTerminalWhileAsking();
+    void ctrlCSummaryCountsTheStepsThatRan();
     void secondCtrlCQuitsAtOnce();
     void secondSignalExitsAtOnceInProcess();
     void topLevel_data();
@@ -290,6 +307,7 @@ private Q_SLOTS:
     void usageErrorsOfEverySubcommand_data();
     void usageErrorsOfEverySubcommand();
     void offlineWithoutAScriptUsesTheEchoModel();
+    void offlineFallbackIsAnnounced();
     void longValuesAreCut_data();
     void longValuesAreCut();
     void pluginsSubcommand();
@@ -369,38 +387,98 @@ void tst_RunCommand::handoffsAndServerTools()
     QVERIFY2(run.err.contains(" 1 step · 2 turns · 1 tool call (1 on the server) · "), run.err.constData());
 }
 
-void tst_RunCommand::retriesAreAnnounced()
+void tst_RunCommand::serverIsNamed_data()
 {
-    // The default policy retries a refused connection for minutes: the step
-    // says why it waits, once per retry (the first after 0.5 s plus jitter).
-    QProcess process;
-    process.setProcessEnvironment(offlineEnvironment());
-    process.setWorkingDirectory(sourceDir);
-    process.start(program, {u"run"_s, cliData + u"calc.yaml"_s, u"--server-url"_s, Test::refusingUrl()});
-    QByteArray err;
-    QVERIFY2(QTest::qWaitFor([&] {
-                 err += process.readAllStandardError();
-                 return err.contains("(attempt 3)\n");
-             }, 10000),
-             err.constData());
-    process.kill();
-    process.waitForFinished();
-    const QRegularExpression expected(u"^▸ ask  math · mistral-small-latest\n"
-                                      u"  ! POST /v1/conversations: Connection refused; retrying in 0\\.[5-8] s \\(attempt 2\\)\n"
-                                      u"  ! POST /v1/conversations: Connection refused; retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s);
-    QVERIFY2(expected.match(QString::fromUtf8(err)).hasMatch(), err.constData());
+    QTest::addColumn<QString>("source");   // how the server is given
+    QTest::addColumn<QString>("named");    // what the run says of it
+    QTest::newRow("--server-url") << u"option"_s << u"--server-url"_s;
+    QTest::newRow("SWITCHBOARD_SERVER_URL") << u"environment"_s << u"SWITCHBOARD_SERVER_URL"_s;
+    QTest::newRow("--server-url over SWITCHBOARD_SERVER_URL") << u"both"_s << u"--server-url"_s;
+}
+
+void tst_RunCommand::serverIsNamed()
+{
+    // A run says once, first, which server it talks to and where that came
+    // from; the events file records both.
+    QFETCH(QString, source);
+    QFETCH(QString, named);
+    Emulator server;
+    QVERIFY(server.loadScript(cliData + u"calc.script.yaml"_s));
+    QVERIFY(server.listen(0));
+    const QString url = server.url().toString();
+    QProcessEnvironment environment = offlineEnvironment();
+    QStringList arguments{u"run"_s, cliData + u"calc.yaml"_s, u"--events"_s, u"-"_s};
+    if (source != u"option")
+        environment.insert(u"SWITCHBOARD_SERVER_URL"_s, source == u"both" ? Test::refusingUrl() : url);
+    if (source != u"environment")
+        arguments << u"--server-url"_s << url;
+    const Run run = runProgram(arguments, environment);
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.err.left(run.err.indexOf('\n') + 1), "Server: " + url.toUtf8() + " (from " + named.toUtf8() + ")\n");
+    QCOMPARE(run.err.count("Server: "), 1);
+    const QJsonObject started = jsonLines(run.out).constFirst().value(u"data"_s).toObject();
+    QCOMPARE(started.value(u"server_url"_s).toString(), url);
+    QCOMPARE(started.value(u"server_source"_s).toString(), source == u"both" ? u"option"_s : source);
+    // --quiet: not a word.
+    const Run quiet = runProgram(arguments + QStringList{u"-q"_s}, environment);
+    QCOMPARE(quiet.exitCode, 0);
+    QCOMPARE(quiet.err, QByteArray());
+}
+
+void tst_RunCommand::refusedLoopbackFailsFast_data()
+{
+    QTest::addColumn<bool>("fromEnvironment");
+    QTest::newRow("--server-url") << false;
+    QTest::newRow("SWITCHBOARD_SERVER_URL") << true;
+}
+
+void tst_RunCommand::refusedLoopbackFailsFast()
+{
+    // Nothing listens on the loopback port (an emulator not started): two
+    // retries, each announced with the server's host (a server still starting
+    // gets a second and a half), then a failure with a hint, instead of
+    // retrying for minutes.
+    QFETCH(bool, fromEnvironment);
+    const QString url = Test::refusingUrl();
+    const QString port = url.mid(url.lastIndexOf(u':') + 1);
+    QProcessEnvironment environment = offlineEnvironment();
+    QStringList arguments{u"run"_s, cliData + u"calc.yaml"_s};
+    if (fromEnvironment)
+        environment.insert(u"SWITCHBOARD_SERVER_URL"_s, url);
+    else
+        arguments << u"--server-url"_s << url;
+    const Run run = runProgram(arguments, environment);
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.out, QByteArray());
+    const QString source = fromEnvironment ? u"SWITCHBOARD_SERVER_URL"_s : u"--server-url"_s;
+    const QString refused = u"127\\.0\\.0\\.1:"_s + port + u": POST /v1/conversations: Connection refused; "_s;
+    const QRegularExpression expected(
+        u"^Server: http://127\\.0\\.0\\.1:"_s + port + u" \\(from "_s + QRegularExpression::escape(source) + u"\\)\n"_s
+        + u"▸ ask  math · mistral-small-latest\n"_s
+        + u"  ! "_s + refused + u"retrying in 0\\.[5-8] s \\(attempt 2\\)\n"_s
+        + u"  ! "_s + refused + u"retrying in [01]\\.[0-9] s \\(attempt 3\\)\n"_s
+        + u"✗ ask failed: POST /v1/conversations: Connection refused\n\n"_s
+        + u"Failed after [0-9.]+ s  1 step · [^\n]*\n"_s
+        + u"switchboard run: step 'ask' failed: POST /v1/conversations: Connection refused\n"_s
+        + u"Nothing is listening at "_s + QRegularExpression::escape(url) + u" \\(from "_s
+        + QRegularExpression::escape(source) + u"\\)\\. Start the emulator there with 'switchboard emulate --port "_s
+        + port + u"', or "_s + (fromEnvironment ? u"unset SWITCHBOARD_SERVER_URL"_s : u"give another --server-url"_s)
+        + u"\\.\n$"_s);
+    QVERIFY2(expected.match(QString::fromUtf8(run.err)).hasMatch(), run.err.constData());
 }
 
 void tst_RunCommand::unreachableWithoutRetry()
 {
     // --no-retry (and --timeout, which the run takes as conversations does): no notice, a failure at once.
+    const QString url = Test::refusingUrl();
     const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--no-retry"_s, u"--timeout"_s, u"2000"_s,
-                                u"--server-url"_s, Test::refusingUrl()});
+                                u"--server-url"_s, url});
     QCOMPARE(run.exitCode, 1);
     QCOMPARE(run.out, QByteArray());
     QVERIFY2(!run.err.contains("retrying"), run.err.constData());
     QVERIFY2(run.err.contains("\n✗ ask failed: POST /v1/conversations: Connection refused\n"), run.err.constData());
-    QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: POST /v1/conversations: Connection refused\n"),
+    QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: POST /v1/conversations: Connection refused\n"
+                              "Nothing is listening at " + url.toUtf8()),
              run.err.constData());
 }
 
@@ -453,6 +531,106 @@ void tst_RunCommand::pluginConfigurationOfTheWorkflow()
     QCOMPARE(outputs.value(u"summary"_s).toString(), u"Done: INDEX.md lists 3 files in 2 groups."_s);
     QCOMPARE(QFileInfo::exists(input.filePath(u"INDEX.md"_s)), !override);
     QCOMPARE(QFileInfo::exists(program.filePath(u"INDEX.md"_s)), override);
+}
+
+void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
+{
+    // A plugin configuration that cannot work stops the run before it sends
+    // anything: one line naming where the value came from, exit 2.
+    QTest::addColumn<QStringList>("options");
+    QTest::addColumn<QByteArray>("origin");
+    QTest::newRow("--input") << QStringList{u"--input"_s, u"directory=/no/such/dir"_s}
+                             << "--input directory=/no/such/dir"_ba;
+    QTest::newRow("--plugin-config") << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
+                                                    u"filesystem={\"root\": \"/no/such/dir\"}"_s}
+                                     << "--plugin-config filesystem={\"root\":\"/no/such/dir\"}"_ba;
+}
+
+void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
+{
+    QFETCH(QStringList, options);
+    QFETCH(QByteArray, origin);
+    Emulator server;
+    QVERIFY(server.listen(0));
+    QSignalSpy received(&server, &Emulator::requestReceived);
+    const QStringList arguments = QStringList{u"run"_s, u"workflows/organize-files.yaml"_s, u"--server-url"_s,
+                                              server.url().toString()}
+                                  + options;
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, 2);
+    QCOMPARE(run.out, QByteArray());
+    QVERIFY2(run.err.startsWith("switchboard run: " + origin + ": plugin \"filesystem\" failed to initialize: "),
+             run.err.constData());
+    QCOMPARE(run.err.count('\n'), 1);   // one line, and no log line of the registry
+    QCOMPARE(received.count(), 0);      // not a token spent
+    // --json: the error where the outputs would be.
+    const Run json = runProgram(arguments + QStringList{u"--json"_s});
+    QCOMPARE(json.exitCode, 2);
+    QCOMPARE(QJsonDocument::fromJson(json.out).object().value(u"error"_s).toObject().value(u"code"_s).toString(),
+             u"PluginInitializationFailed"_s);
+    // -v shows the registry's log too.
+    const Run verbose = runProgram(arguments + QStringList{u"-v"_s});
+    QVERIFY2(verbose.err.contains("switchboard.plugins: plugin filesystem failed: "), verbose.err.constData());
+}
+
+void tst_RunCommand::workflowHelpShowsItsInputs()
+{
+    const Run help = runProgram({u"run"_s, u"workflows/organize-files.yaml"_s, u"--help"_s});
+    QCOMPARE(help.exitCode, 0);
+    QCOMPARE(help.err, QByteArray());
+    QCOMPARE(help.out,
+             "Usage: switchboard run workflows/organize-files.yaml [--input NAME=VALUE]... [options]\n"
+             "\n"
+             "organize-files: Lists a folder, proposes how to group its files, and writes an INDEX.md after "
+             "confirmation.\n"
+             "\n"
+             "Inputs (--input NAME=VALUE):\n"
+             "  directory   path, required            The folder to organise (the filesystem plugin's root)\n"
+             "  index_name  string, default INDEX.md  The name of the index file to write\n"
+             "\n"
+             "Run 'switchboard run --help' for the options.\n"_ba);
+    // A missing input points there.
+    const Run missing = runProgram({u"run"_s, u"workflows/organize-files.yaml"_s});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.startsWith("switchboard run: "), missing.err.constData());
+    QVERIFY2(missing.err.contains("directory"), missing.err.constData());
+    QVERIFY2(missing.err.endsWith("\nRun 'switchboard run workflows/organize-files.yaml --help' for the workflow's "
+                                  "inputs.\n"),
+             missing.err.constData());
+    // A workflow without inputs says so.
+    const Run none = runProgram({u"run"_s, cliData + u"echo.yaml"_s, u"--help"_s});
+    QCOMPARE(none.exitCode, 0);
+    QVERIFY2(none.out.contains("\nThe workflow takes no inputs.\n"), none.out.constData());
+}
+
+void tst_RunCommand::jsonErrors_data()
+{
+    // With --json a script reads why there are no outputs, on stdout.
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("code");
+    QTest::newRow("the run fails") << QStringList{u"run"_s, cliData + u"failing.yaml"_s, u"--json"_s} << 1
+                                   << u"ResponseError"_s;
+    QTest::newRow("an invalid workflow") << QStringList{u"run"_s, cliData + u"invalid.yaml"_s, u"--json"_s} << 2
+                                         << u"UnknownKey"_s;
+    QTest::newRow("an unknown input") << QStringList{u"run"_s, cliData + u"calc.yaml"_s, u"--input"_s, u"colour=red"_s,
+                                                     u"--json"_s}
+                                      << 2 << u"InvalidReference"_s;
+}
+
+void tst_RunCommand::jsonErrors()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QString, code);
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, exitCode);
+    QJsonParseError parseError;
+    const QJsonObject out = QJsonDocument::fromJson(run.out, &parseError).object();
+    QCOMPARE(parseError.error, QJsonParseError::NoError);
+    QCOMPARE(out.keys(), QStringList{u"error"_s});
+    QCOMPARE(out.value(u"error"_s).toObject().value(u"code"_s).toString(), code);
+    QVERIFY(!out.value(u"error"_s).toObject().value(u"message"_s).toString().isEmpty());
 }
 
 void tst_RunCommand::eventsFile()
@@ -608,46 +786,87 @@ void tst_RunCommand::realApiWithKeyNeverLeaksIt()
 
 void tst_RunCommand::confirmationsWithoutATerminal_data()
 {
+    // Who answers, whatever the flags and the agent's `confirmations:` say
+    // (app/README.md): the cautious answer wins, a workflow's `deny` holds.
+    QTest::addColumn<QString>("workflow");
     QTest::addColumn<QStringList>("options");
-    QTest::addColumn<int>("exitCode");
-    QTest::addColumn<QByteArray>("expected");
-    QTest::newRow("--yes") << QStringList{u"--yes"_s} << 0
-                           << "answer: Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}\n"_ba;
-    QTest::newRow("--no") << QStringList{u"--no"_s} << 0
-                          << "answer: Results: calculate: The user denied this call of \"calculate\"; it was not run.\n"_ba;
-    QTest::newRow("nobody to ask") << QStringList() << 1 << QByteArray();
+    QTest::addColumn<bool>("approved");
+    QTest::addColumn<QString>("by");
+    QTest::addColumn<QByteArray>("line");   // in the run view
+    const QByteArray approvedLine = "  ✓ calculate approved by ";
+    const QByteArray deniedLine = "  ✗ calculate denied by ";
+    QTest::newRow("ask, --yes") << u"confirm.yaml"_s << QStringList{u"--yes"_s} << true << u"--yes"_s
+                                << approvedLine + "--yes";
+    QTest::newRow("ask, --no") << u"confirm.yaml"_s << QStringList{u"--no"_s} << false << u"--no"_s << deniedLine + "--no";
+    QTest::newRow("approve") << u"confirm-approve.yaml"_s << QStringList() << true << u"workflow"_s
+                             << approvedLine + "the workflow (confirmations: approve)";
+    QTest::newRow("approve, --yes") << u"confirm-approve.yaml"_s << QStringList{u"--yes"_s} << true << u"workflow"_s
+                                    << approvedLine + "the workflow (confirmations: approve)";
+    QTest::newRow("approve, --no") << u"confirm-approve.yaml"_s << QStringList{u"--no"_s} << false << u"--no"_s
+                                   << deniedLine + "--no";
+    QTest::newRow("deny") << u"confirm-deny.yaml"_s << QStringList() << false << u"workflow"_s
+                          << deniedLine + "the workflow (confirmations: deny)";
+    QTest::newRow("deny, --yes: the policy holds") << u"confirm-deny.yaml"_s << QStringList{u"--yes"_s} << false
+                                                   << u"workflow"_s << deniedLine + "the workflow (confirmations: deny)";
 }
 
 void tst_RunCommand::confirmationsWithoutATerminal()
 {
+    QFETCH(QString, workflow);
     QFETCH(QStringList, options);
-    QFETCH(int, exitCode);
-    QFETCH(QByteArray, expected);
-    const Run run = runProgram(QStringList{u"run"_s, cliData + u"confirm.yaml"_s} + options);
-    QCOMPARE(run.exitCode, exitCode);
-    QCOMPARE(run.out, expected);
-    if (exitCode == 1) {
-        // The step's line and the run's outcome agree: failed, because nobody could confirm.
-        const QByteArray reason = "the call of calculate needs confirmation, and standard input is not a terminal to ask on";
-        QVERIFY2(run.err.contains("\n✗ ask failed: " + reason + "\n"), run.err.constData());
-        QVERIFY2(!run.err.contains("canceled"), run.err.constData());
-        QVERIFY2(run.err.contains("\nFailed after "), run.err.constData());
-        QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: " + reason
-                                  + "\nPass --yes to approve or --no to deny every call that needs confirmation"),
-                 run.err.constData());
-        // The events file says the same.
-        const Run withEvents = runProgram({u"run"_s, cliData + u"confirm.yaml"_s, u"--events"_s, u"-"_s});
-        QCOMPARE(withEvents.exitCode, 1);
-        QJsonObject finished;
-        for (const QByteArray &line : withEvents.out.split('\n')) {
-            const QJsonObject event = QJsonDocument::fromJson(line).object();
-            if (event.value(u"event"_s) == u"step.finished"_s)
-                finished = event.value(u"data"_s).toObject();
-        }
-        QCOMPARE(finished.value(u"status"_s).toString(), u"failed"_s);
-        QCOMPARE(finished.value(u"error"_s).toObject().value(u"message"_s).toString(),
-                 u"step 'ask' failed: "_s + QString::fromUtf8(reason));
+    QFETCH(bool, approved);
+    QFETCH(QString, by);
+    QFETCH(QByteArray, line);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    const Run run = runProgram(QStringList{u"run"_s, cliData + workflow, u"--events"_s, path} + options);
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, approved
+                          ? "answer: Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}\n"_ba
+                          : "answer: Results: calculate: The user denied this call of \"calculate\"; it was not run.\n"_ba);
+    // A line of the run, right before the call runs (or instead of it).
+    QVERIFY2(run.err.contains("\n" + line + "\n" + (approved ? "  ⚙ calculate {\"expression\":\"2+2\"}\n"_ba : ""_ba)),
+             run.err.constData());
+    QCOMPARE(run.err.contains("  ⚙ calculate "), approved);
+    // And an event, after the request.
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QJsonObject> events = jsonLines(file.readAll());
+    const QStringList types = eventTypes(events);
+    const qsizetype requested = types.indexOf(u"confirmation.requested"_s);
+    QVERIFY(requested > 0);
+    QCOMPARE(types.at(requested + 1), u"confirmation.answered"_s);
+    const QJsonObject answer = events.at(requested + 1).value(u"data"_s).toObject();
+    QCOMPARE(answer.value(u"approved"_s).toBool(), approved);
+    QCOMPARE(answer.value(u"by"_s).toString(), by);
+    QCOMPARE(answer.value(u"tool_call_id"_s), events.at(requested).value(u"data"_s).toObject().value(u"tool_call_id"_s));
+}
+
+void tst_RunCommand::nobodyToConfirm()
+{
+    const Run run = runProgram(QStringList{u"run"_s, cliData + u"confirm.yaml"_s});
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.out, QByteArray());
+    // The step's line and the run's outcome agree: failed, because nobody could confirm.
+    const QByteArray reason = "the call of calculate needs confirmation, and standard input is not a terminal to ask on";
+    QVERIFY2(run.err.contains("\n✗ ask failed: " + reason + "\n"), run.err.constData());
+    QVERIFY2(!run.err.contains("canceled"), run.err.constData());
+    QVERIFY2(run.err.contains("\nFailed after "), run.err.constData());
+    QVERIFY2(run.err.contains("\nswitchboard run: step 'ask' failed: " + reason
+                              + "\nPass --yes to approve or --no to deny every call that needs confirmation"),
+             run.err.constData());
+    // The events file says the same.
+    const Run withEvents = runProgram({u"run"_s, cliData + u"confirm.yaml"_s, u"--events"_s, u"-"_s});
+    QCOMPARE(withEvents.exitCode, 1);
+    QJsonObject finished;
+    for (const QByteArray &eventLine : withEvents.out.split('\n')) {
+        const QJsonObject event = QJsonDocument::fromJson(eventLine).object();
+        if (event.value(u"event"_s) == u"step.finished"_s)
+            finished = event.value(u"data"_s).toObject();
     }
+    QCOMPARE(finished.value(u"status"_s).toString(), u"failed"_s);
+    QCOMPARE(finished.value(u"error"_s).toObject().value(u"message"_s).toString(),
+             u"step 'ask' failed: "_s + QString::fromUtf8(reason));
 }
 
 void tst_RunCommand::badUsage_data()
@@ -764,32 +983,59 @@ void tst_RunCommand::noColorOnATerminal()
 
 void tst_RunCommand::interactiveConfirmation_data()
 {
+    QTest::addColumn<QString>("editor");          // EDITOR, or none
     QTest::addColumn<QByteArrayList>("answers");
     QTest::addColumn<QByteArray>("expected");
-    QTest::addColumn<QByteArray>("shown");
-    QTest::newRow("approve") << QByteArrayList{"y\n"}
-                             << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}"_ba
-                             << "✓ approved"_ba;
-    QTest::newRow("deny") << QByteArrayList{"n\n"}
-                          << "\x1b[1manswer:\x1b[0m Results: calculate: The user denied this call of \"calculate\"; it was not run."_ba
-                          << "✗ denied"_ba;
-    QTest::newRow("edit") << QByteArrayList{"e\n", "{\"expression\": \"3*3\"}\n"}
-                          << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"3*3\",\"result\":9,\"text\":\"9\"}"_ba
-                          << "✓ approved\x1b[0m with edited arguments\n\x1b[36m  ⚙ \x1b[0m\x1b[1mcalculate\x1b[0m {\"expression\":\"3*3\"}\n"_ba;
-    QTest::newRow("nonsense, then bad JSON, then edit") << QByteArrayList{"maybe\n", "e\n", "[1]\n", "{\"expression\": \"1+1\"}\n"}
-                          << "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"1+1\",\"result\":2,\"text\":\"2\"}"_ba
-                          << "not a JSON object"_ba;
+    QTest::addColumn<QByteArrayList>("shown");    // on the terminal, in this order
+    const QByteArray four = "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"2+2\",\"result\":4,\"text\":\"4\"}";
+    const QByteArray nine = "\x1b[1manswer:\x1b[0m Results: calculate: {\"expression\":\"3*3\",\"result\":9,\"text\":\"9\"}";
+    const QByteArray denied = "\x1b[1manswer:\x1b[0m Results: calculate: The user denied this call of \"calculate\"; it "
+                              "was not run. Reason: denied by the user";
+    const QByteArray editedRun = "✓ approved\x1b[0m with edited arguments\n\x1b[36m  ⚙ \x1b[0m\x1b[1mcalculate\x1b[0m "
+                                 "{\"expression\":\"3*3\"}\n";
+    QTest::newRow("approve") << QString() << QByteArrayList{"y\n"} << four << QByteArrayList{"✓ approved"};
+    QTest::newRow("deny") << QString() << QByteArrayList{"n\n"} << denied << QByteArrayList{"✗ denied"};
+    // Without an editor, each argument in turn, its value as the default.
+    QTest::newRow("edit on the terminal") << QString() << QByteArrayList{"e\n", "3*3\n"} << nine
+        << QByteArrayList{"Enter keeps a value", "    expression\x1b[2m [2+2]\x1b[0m › ", editedRun};
+    QTest::newRow("edit, Enter keeps the value") << QString() << QByteArrayList{"e\n", "\n"} << four
+        << QByteArrayList{"    expression\x1b[2m [2+2]\x1b[0m › ", "✓ approved\x1b[0m\n"};
+    QTest::newRow("nonsense, then edit") << QString() << QByteArrayList{"maybe\n", "e\n", "3*3\n"} << nine
+        << QByteArrayList{"please answer y, n or e › ", editedRun};
+    // In $EDITOR: a file of JSON, pre-filled with the arguments.
+    QTest::newRow("edit in EDITOR") << u"sed -i -e 's/2+2/3*3/'"_s << QByteArrayList{"e\n"} << nine
+        << QByteArrayList{editedRun};
+    QTest::newRow("EDITOR changes nothing") << u"true"_s << QByteArrayList{"e\n", "y\n"} << four
+        << QByteArrayList{"the arguments were not changed", "✓ approved\x1b[0m\n"};
+    // Checked against the tool's schema before approving: a number where a
+    // string belongs is refused, and the question is asked again.
+    QTest::newRow("EDITOR writes a wrong type") << u"sed -i -e 's/\"2+2\"/3/'"_s << QByteArrayList{"e\n", "n\n"} << denied
+        << QByteArrayList{"✗ Invalid arguments for tool \"calculate\": 'expression': expected a string, got 3 (a number)",
+                          "The call waits as the model asked: [y]es / [n]o / [e]dit again › ", "✗ denied"};
+    QTest::newRow("EDITOR writes no JSON") << u"sed -i -e 's/}/,/'"_s << QByteArrayList{"e\n", "y\n"} << four
+        << QByteArrayList{"✗ the edited arguments are not a JSON object (", "; [e]dit again to fix them",
+                          "✓ approved\x1b[0m\n"};
+    QTest::newRow("EDITOR fails") << u"false"_s << QByteArrayList{"e\n", "y\n"} << four
+        << QByteArrayList{"the editor exited with status 1; nothing was changed", "✓ approved\x1b[0m\n"};
 }
 
 void tst_RunCommand::interactiveConfirmation()
 {
+    QFETCH(QString, editor);
     QFETCH(QByteArrayList, answers);
     QFETCH(QByteArray, expected);
-    QFETCH(QByteArray, shown);
+    QFETCH(QByteArrayList, shown);
     PtyProcess pty;
-    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}));
+    QMap<QString, QString> environment;
+    if (!editor.isEmpty())
+        environment.insert(u"EDITOR"_s, editor);
+    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}, environment));
     QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
-    QVERIFY(pty.output().contains("\x1b[1mask\x1b[0m wants to run \x1b[1mcalculate\x1b[0m {\"expression\":\"2+2\"}"));
+    // The call, readably: each argument on its line, a string as text.
+    QVERIFY2(pty.output().contains("\x1b[33m? \x1b[0m\x1b[1mask\x1b[0m wants to run \x1b[1mcalculate\x1b[0m\n"
+                                   "    expression  2+2\n"
+                                   "  Allow it? [y]es / [n]o / [e]dit arguments › "),
+             pty.output().constData());
     for (const QByteArray &answer : answers) {
         const qsizetype before = pty.output().size();
         pty.write(answer);
@@ -797,8 +1043,35 @@ void tst_RunCommand::interactiveConfirmation()
         QVERIFY(QTest::qWaitFor([&] { return pty.outputSize() > before + answer.size(); }, 10000));
     }
     QCOMPARE(pty.waitForExit(), 0);
-    QVERIFY2(pty.output().contains(expected), pty.output().constData());
-    QVERIFY2(pty.output().contains(shown), pty.output().constData());
+    const QByteArray output = pty.output();
+    QVERIFY2(output.contains(expected), output.constData());
+    qsizetype at = 0;
+    for (const QByteArray &text : shown) {
+        at = output.indexOf(text, at);
+        QVERIFY2(at >= 0, (text + "\n--- not found in order in ---\n" + output).constData());
+    }
+}
+
+void tst_RunCommand::confirmationShowsAFileReadably()
+{
+    // organize-files asks before write_file: the path as a path, the
+    // content as its size and first lines (not escaped JSON on one line).
+    QTemporaryDir folder;
+    QVERIFY(folder.isValid());
+    PtyProcess pty;
+    QVERIFY(pty.start({u"run"_s, u"workflows/organize-files.yaml"_s, u"--input"_s, u"directory="_s + folder.path()}));
+    QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
+    const QStringList lines = visibleLines(pty.output());
+    const qsizetype at = lines.indexOf(u"? write_index wants to run write_file"_s);
+    QVERIFY2(at > 0, qPrintable(lines.join(u'\n')));
+    QCOMPARE(lines.mid(at + 1, 9),
+             (QStringList{u"    path     INDEX.md"_s, u"    content  90 bytes, 8 lines:"_s, u"             │ # Index"_s,
+                          u"             │"_s, u"             │ ## Notes"_s, u"             │ - meeting-2025-01.txt"_s,
+                          u"             │ - meeting-2025-02.txt"_s, u"             … 3 more lines"_s,
+                          u"  Allow it? [y]es / [n]o / [e]dit arguments › "_s}));
+    pty.write("n\n");
+    QCOMPARE(pty.waitForExit(), 0);
+    QVERIFY(!QFileInfo::exists(folder.filePath(u"INDEX.md"_s)));
 }
 
 void tst_RunCommand::ctrlCCancels()
@@ -855,6 +1128,28 @@ void tst_RunCommand::ctrlCOnTheTerminalWhileAsking()
     QVERIFY2(pty.output().contains("Interrupted: canceling the run (Ctrl-C again quits at once)"), pty.output().constData());
     QVERIFY2(pty.output().contains("Interrupted after "), pty.output().constData());
     QVERIFY(!pty.output().contains("answer:"));
+}
+
+void tst_RunCommand::ctrlCSummaryCountsTheStepsThatRan()
+{
+    // Ctrl-C in the first of two steps: the second never ran, and the summary
+    // says so instead of counting it; --json says why there are no outputs.
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.start(program, {u"run"_s, cliData + u"slow-steps.yaml"_s, u"--json"_s});
+    QByteArray err;
+    QVERIFY(QTest::qWaitFor([&] {
+        err += process.readAllStandardError();
+        return err.contains("  This");   // streaming
+    }, 20000));
+    ::kill(pid_t(process.processId()), SIGINT);
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 10000));
+    QCOMPARE(process.exitCode(), 130);
+    err += process.readAllStandardError();
+    const QRegularExpression summary(u"\nInterrupted after [0-9.]+ s  1 step \\(1 not run\\) · "_s);
+    QVERIFY2(summary.match(QString::fromUtf8(err)).hasMatch(), err.constData());
+    const QJsonObject out = QJsonDocument::fromJson(process.readAllStandardOutput()).object();
+    QCOMPARE(out.value(u"error"_s).toObject().value(u"code"_s).toString(), u"Canceled"_s);
 }
 
 void tst_RunCommand::secondCtrlCQuitsAtOnce()
@@ -914,6 +1209,11 @@ void tst_RunCommand::topLevel_data()
                                      << "switchboard: unknown command 'frobnicate'\n" + hint;
     QTest::newRow("help unknown") << QStringList{u"help"_s, u"frobnicate"_s} << 2 << QByteArray()
                                   << "switchboard: unknown command 'frobnicate'\n" + hint;
+    // A typo gets the nearest command.
+    QTest::newRow("mistyped command") << QStringList{u"runn"_s, u"workflows/quickstart.yaml"_s} << 2 << QByteArray()
+                                      << "switchboard: unknown command 'runn' (did you mean 'run'?)\n" + hint;
+    QTest::newRow("help mistyped") << QStringList{u"help"_s, u"plugin"_s} << 2 << QByteArray()
+                                   << "switchboard: unknown command 'plugin' (did you mean 'plugins'?)\n" + hint;
     QTest::newRow("unknown option") << QStringList{u"--bogus"_s} << 2 << QByteArray()
                                     << "switchboard: unknown option '--bogus'\n" + hint;
     QTest::newRow("version") << QStringList{u"version"_s} << 2 << QByteArray()
@@ -973,7 +1273,7 @@ void tst_RunCommand::everySubcommandTakesQuietAndVerbose_data()
     // Serves until Ctrl-C; the emulator itself has nothing to log before a request.
     QTest::newRow("emulate") << QStringList{u"emulate"_s} << 130 << "switchboard emulate: listening on "_ba
                              << QByteArray();
-    QTest::newRow("conversations") << QStringList{u"conversations"_s, u"list"_s} << 0 << QByteArray()
+    QTest::newRow("conversations") << QStringList{u"conversations"_s, u"list"_s} << 0 << "Server: http://127.0.0.1:"_ba
                                    << "switchboard.network: attempt 1 "_ba;
 }
 
@@ -1030,9 +1330,17 @@ void tst_RunCommand::usageErrorsOfEverySubcommand_data()
     QTest::newRow("validate without a file") << QStringList{u"validate"_s}
                                              << "switchboard validate: no file given\n"
                                                 "Run 'switchboard validate --help' for usage.\n"_ba;
-    QTest::newRow("plugins with an argument") << QStringList{u"plugins"_s, u"calculator"_s}
-                                              << "switchboard plugins: unexpected argument 'calculator'\n"
-                                                 "Run 'switchboard plugins --help' for usage.\n"_ba;
+    QTest::newRow("plugins with an unknown name") << QStringList{u"plugins"_s, u"frobnicate"_s}
+                                                  << "switchboard plugins: no plugin or tool 'frobnicate' (plugins: "
+                                                     "calculator, datetime, filesystem, http)\n"
+                                                     "Run 'switchboard plugins --help' for usage.\n"_ba;
+    QTest::newRow("plugins with a mistyped name") << QStringList{u"plugins"_s, u"filesytem"_s}
+                                                  << "switchboard plugins: no plugin or tool 'filesytem' (did you mean "
+                                                     "'filesystem'?)\n"
+                                                     "Run 'switchboard plugins --help' for usage.\n"_ba;
+    QTest::newRow("plugins with two names") << QStringList{u"plugins"_s, u"calculator"_s, u"http"_s}
+                                            << "switchboard plugins: one plugin at a time (got 'calculator', 'http')\n"
+                                               "Run 'switchboard plugins --help' for usage.\n"_ba;
     QTest::newRow("plugins --arguments without --invoke") << QStringList{u"plugins"_s, u"--arguments"_s, u"{}"_s}
                                                           << "switchboard plugins: --arguments goes with --invoke TOOL\n"
                                                              "Run 'switchboard plugins --help' for usage.\n"_ba;
@@ -1062,6 +1370,29 @@ void tst_RunCommand::offlineWithoutAScriptUsesTheEchoModel()
              (QList<QByteArray>{"MISTRAL_API_KEY is not set: running offline on the built-in emulator (echo model)",
                                 "▸ say  echo · mistral-small-latest", "  › Hello, echo", "  Hello, echo"}));
     QVERIFY2(lines.value(4).startsWith("✓ say  1 turn · 0 tool calls · "), run.err.constData());
+}
+
+void tst_RunCommand::offlineFallbackIsAnnounced()
+{
+    // quickstart.yaml's own header suggests another question: its script has
+    // no rule for it, and the echo model answers; the run says so (once).
+    const Run run = runProgram({u"run"_s, u"workflows/quickstart.yaml"_s, u"--input"_s,
+                                u"question=What is 17% of 2,340?"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "answer: What is 17% of 2,340?\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    QCOMPARE(lines.mid(1, 5),
+             (QList<QByteArray>{"▸ answer  assistant · mistral-medium-latest", "  › What is 17% of 2,340?",
+                                "  What is 17% of 2,340?",
+                                "  ! offline: no rule of workflows/scripts/quickstart.script.yaml matches; the built-in "
+                                "echo model answered",
+                                lines.value(5)}));
+    QVERIFY2(lines.value(5).startsWith("✓ answer  1 turn"), run.err.constData());
+    QCOMPARE(run.err.count("offline: no rule"), 1);
+    // The script's own question: its rules answer, nothing to say.
+    const Run scripted = runProgram({u"run"_s, u"workflows/quickstart.yaml"_s});
+    QCOMPARE(scripted.exitCode, 0);
+    QVERIFY2(!scripted.err.contains("offline: no rule"), scripted.err.constData());
 }
 
 void tst_RunCommand::longValuesAreCut_data()
@@ -1117,17 +1448,50 @@ void tst_RunCommand::longValuesAreCut()
 
 void tst_RunCommand::pluginsSubcommand()
 {
+    // The table: a row per plugin with its tools, compact.
+    const Run table = runProgram({u"plugins"_s});
+    QCOMPARE(table.exitCode, 0);
+    const QList<QByteArray> rows = table.out.trimmed().split('\n');
+    QVERIFY2(rows.first().startsWith("PLUGIN "), table.out.constData());
+    QVERIFY2(std::any_of(rows.cbegin(), rows.cend(), [](const QByteArray &row) {
+                 return QRegularExpression(u"^calculator +[0-9.]+ +discovered +calculate$"_s).match(QString::fromUtf8(row)).hasMatch();
+             }),
+             table.out.constData());
+    QVERIFY2(table.out.size() < 2000, table.out.constData());   // not kilobytes of schemas
+    // One plugin in detail, by its name or a tool's.
+    const Run details = runProgram({u"plugins"_s, u"calculate"_s});
+    QCOMPARE(details.exitCode, 0);
+    QVERIFY2(details.out.startsWith("calculator "), details.out.constData());
+    QVERIFY2(details.out.contains("\n  calculate  (timeout "), details.out.constData());
+    QVERIFY2(details.out.contains("\n    expression  string, required  "), details.out.constData());
+
+    // JSON in snake_case.
     const Run run = runProgram({u"plugins"_s, u"--json"_s});
     QCOMPARE(run.exitCode, 0);
-    const QJsonArray plugins = QJsonDocument::fromJson(run.out).object().value(u"plugins"_s).toArray();
+    const QJsonObject document = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(document.keys(), (QStringList{u"clashes"_s, u"plugins"_s, u"search_paths"_s}));
+    const QJsonArray plugins = document.value(u"plugins"_s).toArray();
     QStringList ids;
     for (const QJsonValue &plugin : plugins)
         ids << plugin.toObject().value(u"id"_s).toString();
     QVERIFY2(ids.contains(u"calculator"_s), run.out.constData());
+    const QJsonObject calculator = plugins.at(ids.indexOf(u"calculator"_s)).toObject();
+    QCOMPARE(calculator.keys(), (QStringList{u"compat_version"_s, u"description"_s, u"file"_s, u"id"_s, u"state"_s,
+                                             u"tools"_s, u"version"_s}));
+    QCOMPARE(calculator.value(u"tools"_s).toArray().at(0).toObject().keys(),
+             (QStringList{u"ambiguous"_s, u"description"_s, u"name"_s, u"parameters"_s, u"qualified_name"_s,
+                          u"requires_confirmation"_s, u"timeout_ms"_s}));
+
     const Run invoked = runProgram({u"plugins"_s, u"--invoke"_s, u"calculate"_s, u"--arguments"_s,
                                     u"{\"expression\": \"6*7\"}"_s});
     QCOMPARE(invoked.exitCode, 0);
     QCOMPARE(invoked.out, "{\"expression\":\"6*7\",\"result\":42,\"text\":\"42\"}\n"_ba);
+    // A mistyped argument, in words.
+    const Run mistyped = runProgram({u"plugins"_s, u"--invoke"_s, u"calculate"_s, u"--arguments"_s,
+                                     u"{\"expr\": \"6*7\"}"_s});
+    QCOMPARE(mistyped.exitCode, 1);
+    QCOMPARE(mistyped.err, "switchboard plugins: ToolInvalidArguments: Invalid arguments for tool \"calculate\": "
+                           "unknown property 'expr' (expected: expression)\n"_ba);
 
     // The listing reports a plugin that fails itself; --verbose adds the log, as everywhere.
     const QStringList failing{u"plugins"_s, u"--load"_s, u"--plugin-config"_s, u"calculator={\"x\": 1}"_s};
