@@ -240,18 +240,6 @@ ConfirmationAnswer answerFor(RunPolicy::Confirmations agentPolicy, bool yes, boo
     return {};
 }
 
-QString inputTypeName(WorkflowInput::Type type)
-{
-    switch (type) {
-    case WorkflowInput::Type::String: return u"string"_s;
-    case WorkflowInput::Type::Integer: return u"integer"_s;
-    case WorkflowInput::Type::Number: return u"number"_s;
-    case WorkflowInput::Type::Boolean: return u"boolean"_s;
-    case WorkflowInput::Type::Path: return u"path"_s;
-    }
-    return {};
-}
-
 /// `switchboard run FILE --help`: what the workflow does and its inputs,
 /// with their type, default and description.
 QString workflowHelp(const Workflow &workflow, const QString &fileName)
@@ -268,7 +256,7 @@ QString workflowHelp(const Workflow &workflow, const QString &fileName)
         qsizetype nameWidth = 0;
         qsizetype typeWidth = 0;
         for (const WorkflowInput &input : workflow.inputs) {
-            QString type = inputTypeName(input.type);
+            QString type = input.typeName();
             if (!input.allowedValues.isEmpty()) {
                 QStringList values;
                 for (const QJsonValue &value : input.allowedValues)

@@ -58,7 +58,7 @@ void WorkflowReader::readInput(const Field &entry, Workflow &workflow)
         if (!fields(entry.value, {u"type"_s, u"description"_s, u"default"_s, u"enum"_s}, what, spec))
             return;
         if (const Field *f = spec.get(u"type"_s)) {
-            const QStringList types{u"string"_s, u"integer"_s, u"number"_s, u"boolean"_s, u"path"_s};
+            const QStringList &types = WorkflowInput::typeNames();
             if (const std::optional<QString> type = choice(*f, u"'type' of "_s + what, types))
                 input.type = WorkflowInput::Type(types.indexOf(*type));
         }

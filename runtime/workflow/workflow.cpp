@@ -147,6 +147,17 @@ QString WorkflowInput::typeDescription() const
     return {};
 }
 
+const QStringList &WorkflowInput::typeNames()
+{
+    static const QStringList names{u"string"_s, u"integer"_s, u"number"_s, u"boolean"_s, u"path"_s};
+    return names;
+}
+
+QString WorkflowInput::typeName() const
+{
+    return typeNames().value(int(type));
+}
+
 std::optional<QJsonValue> WorkflowInput::fromText(const QString &text) const
 {
     bool ok = false;

@@ -102,6 +102,11 @@ struct SWITCHBOARD_EXPORT WorkflowInput
     /// The type in words, as in "must be an integer": "a string", "an
     /// integer", "a number", "true or false", "a path".
     QString typeDescription() const;
+    /// The type as a workflow writes it (`type: integer`): "string",
+    /// "integer", "number", "boolean" or "path".
+    QString typeName() const;
+    /// Every type's name, in the order of Type.
+    static const QStringList &typeNames();
 
     friend bool operator==(const WorkflowInput &, const WorkflowInput &) = default;
 };
