@@ -5,6 +5,7 @@
 #include "emulator/httpserver_p.h"
 #include "testsupport.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -112,6 +113,20 @@ private:
     bool m_complete = false;
 };
 
+/// The write(2)-like system calls a process has made so far (syscw of
+/// /proc/PID/io), or -1 when that cannot be read.
+qint64 writeCalls(qint64 pid)
+{
+    QFile file(u"/proc/%1/io"_s.arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        if (line.startsWith("syscw:"))
+            return line.mid(6).trimmed().toLongLong();
+    }
+    return -1;
+}
+
 } // namespace
 
 class tst_ConversationsCommand : public QObject
@@ -123,6 +138,7 @@ private Q_SLOTS:
     void streamPrintsOneEventPerLine();
     void streamIsPrintedAsEventsArrive_data();
     void streamIsPrintedAsEventsArrive();
+    void streamWritesABatchAtOnce();
     void streamFailure_data();
     void streamFailure();
     void multiLineEventDataStaysOnOneLine();
@@ -280,6 +296,54 @@ void tst_ConversationsCommand::streamIsPrintedAsEventsArrive()
     out += process.readAllStandardOutput();
     QCOMPARE(out.count('\n'), events.size());
     QCOMPARE(process.readAllStandardError(), "Server: " + server.url().toUtf8() + " (from SWITCHBOARD_SERVER_URL)\n");
+}
+
+void tst_ConversationsCommand::streamWritesABatchAtOnce()
+{
+    // 200 events that arrive together leave in one write, not one write each
+    // (a write per event was 92% of the command's system time on a long
+    // stream). The count allows for the event loop's own wake-ups.
+    constexpr int batch = 200;
+    HeldStreamServer server;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    environment.insert(u"SWITCHBOARD_SERVER_URL"_s, server.url());
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s});
+    process.write(R"({"inputs":"Hi","model":"m"})");
+    process.closeWriteChannel();
+    QVERIFY(QTest::qWaitFor([&] { return server.hasRequest(); }, 20000));
+    QByteArray out;
+    const auto printed = [&](qsizetype lines) {
+        return QTest::qWaitFor([&] {
+            out += process.readAllStandardOutput();
+            return out.count('\n') >= lines;
+        }, 20000);
+    };
+    server.send("conversation.response.started",
+                R"({"type":"conversation.response.started","created_at":"2026-01-05T10:00:00.000001Z","conversation_id":"conv_1"})");
+    QVERIFY2(printed(1), out.constData());
+    const qint64 before = writeCalls(process.processId());
+    if (before < 0)
+        QSKIP("/proc/PID/io cannot be read here");
+    QList<std::pair<QByteArray, QByteArray>> deltas;
+    for (int i = 0; i < batch; ++i)
+        deltas.append({"message.output.delta",
+                       R"({"type":"message.output.delta","output_index":0,"id":"msg_2","content_index":0,"model":"m","role":"assistant","content":")"
+                           + QByteArray::number(i) + "\"}"});
+    server.sendTogether(deltas);
+    QVERIFY2(printed(1 + batch), out.constData());
+    const qint64 writes = writeCalls(process.processId()) - before;
+    QVERIFY2(writes < batch / 10, qPrintable(u"%1 write calls for %2 events that arrived together"_s.arg(writes).arg(batch)));
+    server.send("conversation.response.done",
+                R"({"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})");
+    server.end();
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
+    QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+    out += process.readAllStandardOutput();
+    QCOMPARE(out.count('\n'), 2 + batch);
+    QCOMPARE(out.split('\n').at(batch), "{\"event\":\"message.output.delta\",\"data\":" + deltas.last().second + '}');
 }
 
 void tst_ConversationsCommand::streamFailure_data()
