@@ -694,7 +694,11 @@ void tst_ConversationsCommand::responseLimits()
                                + options,
                            R"({"inputs":"Hi","model":"m"})");
     QCOMPARE(result.exitCode, 1);
-    const QJsonObject error = QJsonDocument::fromJson(result.err).object().value(u"error"_s).toObject();
+    // The server used, then the error.
+    const QList<QByteArray> lines = result.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines.first(), "Server: " + server.url().toUtf8() + " (from --server-url)");
+    const QJsonObject error = QJsonDocument::fromJson(lines.last()).object().value(u"error"_s).toObject();
     QCOMPARE(error.value(u"code"_s).toString(), u"ResponseTooLarge"_s);
     QCOMPARE(error.value(u"message"_s).toString(), message);
     QVERIFY2(server.bodyBytesWritten() < response.bodySize / 2, QByteArray::number(server.bodyBytesWritten()).constData());

@@ -161,9 +161,9 @@ void tst_YamlReader::refused_data()
         << u"a second YAML document starts here (a file holds one document; remove the '---' line and what "
            u"follows, or split the file)"_s;
     QTest::newRow("syntax error") << QByteArray("a: [1, 2\n") << defaults << C::YamlSyntax << 2 << 1
-                                  << u"end of sequence flow not found"_s;
+                                  << u"a '[' is not closed: ']' is missing before this point"_s;
     QTest::newRow("unknown anchor") << QByteArray("a: *nowhere\n") << defaults << C::YamlSyntax << 1 << 4
-                                    << u"the referenced anchor is not defined"_s;
+                                    << u"an alias (*name) refers to an anchor (&name) that is not defined before it"_s;
 }
 
 void tst_YamlReader::refused()
