@@ -234,50 +234,10 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
             }
         }
     });
-    connect(run, &ConversationRun::messageDelta, this, [this, stepId](const MessageOutputEvent &event) {
-        gotToken(stepId);
-        if (const auto *delta = std::get_if<QString>(&event.content))
-            text(stepId, *delta);
-        else if (const auto *chunk = std::get<ContentChunk>(event.content).as<TextChunk>())
-            text(stepId, chunk->text);
-    });
-    connect(run, &ConversationRun::functionCallDelta, this, [this, stepId] {
-        gotToken(stepId);
-        endText(stepId);
-    });
-    connect(run, &ConversationRun::toolExecutionStarted, this, [this, stepId](const ToolExecutionStartedEvent &event) {
-        gotToken(stepId);
-        endText(stepId);
-        StepState &state = m_steps[stepId];
-        state.serverToolNames.insert(event.outputIndex, event.name);
-        state.serverToolArguments.insert(event.outputIndex, event.arguments);
-    });
-    connect(run, &ConversationRun::toolExecutionDelta, this, [this, stepId](const ToolExecutionDeltaEvent &event) {
-        m_steps[stepId].serverToolArguments[event.outputIndex] += event.arguments;
-    });
-    connect(run, &ConversationRun::toolExecutionDone, this, [this, stepId](const ToolExecutionDoneEvent &event) {
-        StepState &state = m_steps[stepId];
-        const QString name = state.serverToolNames.take(event.outputIndex);
-        const QString shownName = name.isEmpty() ? event.name : name;
-        const QString arguments = state.serverToolArguments.take(event.outputIndex);
-        const QString serverTool = u" (server tool)"_s;
-        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(shownName, Style::Bold) + u' '
-                         + fit(stepId, arguments, 4 + shownName.size() + 1 + serverTool.size())
-                         + m_terminal->styled(serverTool, Style::Dim));
-        if (event.info && !event.info->isEmpty())
-            line(stepId, m_terminal->styled(u"  ↳ "_s + fit(stepId, compactJson(*event.info), 4), Style::Dim));
-    });
-    connect(run, &ConversationRun::agentHandoffStarted, this, [this, stepId](const AgentHandoffStartedEvent &event) {
-        gotToken(stepId);
-        endText(stepId);
-        m_steps[stepId].handoffFrom = event.previousAgentName;
-    });
-    connect(run, &ConversationRun::agentHandoffDone, this, [this, stepId](const AgentHandoffDoneEvent &event) {
-        const QString from = m_steps[stepId].handoffFrom;
-        line(stepId, m_terminal->styled(u"  ⇢ handoff "_s, Style::Blue) + (from.isEmpty() ? QString() : from + u" → "_s)
-                         + m_terminal->styled(event.nextAgentName.isEmpty() ? event.nextAgentId : event.nextAgentName,
-                                              Style::Bold));
-    });
+    connect(run, &ConversationRun::entryAdded, this,
+            [this, stepId](int index, const Entry &entry, bool complete) { entryAdded(stepId, index, entry, complete); });
+    connect(run, &ConversationRun::entryChanged, this,
+            [this, stepId](int index, const EntryChange &change) { entryChanged(stepId, index, change); });
     connect(run, &ConversationRun::responseDone, this, [this, stepId] {
         gotToken(stepId);
         endText(stepId);
@@ -318,6 +278,74 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
                                             + u"); continuing from the conversation's history"_s,
                                         Style::Yellow));
     });
+}
+
+void RunPrinter::entryAdded(const QString &stepId, int index, const Entry &entry, bool complete)
+{
+    // Inputs and results are shown as the run sends them (the step's
+    // message, the tool lines): what is printed here is the model's.
+    if (entry.is<MessageInputEntry>() || entry.is<FunctionResultEntry>())
+        return;
+    gotToken(stepId);
+    if (const auto *message = entry.as<MessageOutputEntry>()) {
+        m_steps[stepId].printedText.insert(index, 0);
+        messageText(stepId, index, message->content.text());
+        return;
+    }
+    endText(stepId);
+    if (complete)
+        entryLine(stepId, index, entry);
+}
+
+void RunPrinter::entryChanged(const QString &stepId, int index, const EntryChange &change)
+{
+    gotToken(stepId);
+    StepState &state = m_steps[stepId];
+    if (state.printedText.contains(index)) {
+        if (change.kind == EntryChange::Kind::Appended) {
+            state.printedText[index] += change.text.size();
+            text(stepId, change.text);
+        } else if (const auto *message = change.entry.as<MessageOutputEntry>()) {
+            messageText(stepId, index, message->content.text());
+        }
+        return;
+    }
+    endText(stepId);
+    if (change.complete)
+        entryLine(stepId, index, change.entry);
+}
+
+void RunPrinter::messageText(const QString &stepId, int index, const QString &whole)
+{
+    qsizetype &printed = m_steps[stepId].printedText[index];
+    if (whole.size() <= printed)
+        return;
+    const QString rest = whole.mid(printed);
+    printed = whole.size();
+    text(stepId, rest);
+}
+
+void RunPrinter::entryLine(const QString &stepId, int index, const Entry &entry)
+{
+    StepState &state = m_steps[stepId];
+    if (state.printedLines.contains(index))
+        return;
+    if (const auto *execution = entry.as<ToolExecutionEntry>()) {
+        state.printedLines.insert(index);
+        const QString serverTool = u" (server tool)"_s;
+        line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(execution->name, Style::Bold) + u' '
+                         + fit(stepId, execution->arguments, 4 + execution->name.size() + 1 + serverTool.size())
+                         + m_terminal->styled(serverTool, Style::Dim));
+        if (execution->info && !execution->info->isEmpty())
+            line(stepId, m_terminal->styled(u"  ↳ "_s + fit(stepId, compactJson(*execution->info), 4), Style::Dim));
+    } else if (const auto *handoff = entry.as<AgentHandoffEntry>()) {
+        state.printedLines.insert(index);
+        const QString &from = handoff->previousAgentName;
+        line(stepId, m_terminal->styled(u"  ⇢ handoff "_s, Style::Blue) + (from.isEmpty() ? QString() : from + u" → "_s)
+                         + m_terminal->styled(handoff->nextAgentName.isEmpty() ? handoff->nextAgentId
+                                                                                : handoff->nextAgentName,
+                                              Style::Bold));
+    }
 }
 
 void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)

@@ -12,6 +12,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 
 namespace Switchboard::Cli {
 
@@ -40,9 +41,11 @@ private:
     {
         QString pending;          ///< streamed text not yet printed (prefixed mode)
         bool waiting = false;     ///< between a turn's start and its first token
-        QHash<int, QString> serverToolArguments;   ///< by output_index
-        QHash<int, QString> serverToolNames;
-        QString handoffFrom;
+        /// The run's entries shown so far (by their index in entries()):
+        /// how much of a message's text, and whether a server tool's or a
+        /// handoff's line was printed.
+        QHash<int, qsizetype> printedText;
+        QSet<int> printedLines;
         QHash<QString, QJsonObject> editedArguments;   ///< by tool_call_id
         Error stopReason;
     };
@@ -50,6 +53,12 @@ private:
     void stepStarted(const QString &stepId, ConversationRun *run);
     void stepFinished(const QString &stepId, const StepResult &result);
     void stepSkipped(const QString &stepId, const QString &reason);
+    void entryAdded(const QString &stepId, int index, const Entry &entry, bool complete);
+    void entryChanged(const QString &stepId, int index, const EntryChange &change);
+    /// The rest of a message's text, past what was printed of it.
+    void messageText(const QString &stepId, int index, const QString &text);
+    /// The line of a server tool's run or a handoff, once it is complete.
+    void entryLine(const QString &stepId, int index, const Entry &entry);
     void gotToken(const QString &stepId);
     void updateSpinner();
     void text(const QString &stepId, const QString &text);

@@ -69,7 +69,8 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
     // From the first event on, a failure is final: the server ran the request.
     call->markDelivered();
     ++eventCount;
-    builder.add(*event);
+    EntryChange change;
+    const int outputIndex = builder.add(*event, &change);
     if (retainEvents)
         events.append(*event);
     if (const ResponseStartedEvent *started = event->as<ResponseStartedEvent>()) {
@@ -84,6 +85,14 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
         complete = true;
     } else if (const ResponseErrorEvent *errorEvent = event->as<ResponseErrorEvent>())
         responseError = *errorEvent;
+    if (outputIndex >= 0) {
+        if (change.kind == EntryChange::Kind::Added)
+            Q_EMIT q->entryAdded(outputIndex, change.entry, change.complete);
+        else
+            Q_EMIT q->entryChanged(outputIndex, change);
+        if (q->isFinished())
+            return;   // aborted from a slot
+    }
     dispatch(*event);
 }
 

@@ -37,7 +37,37 @@ MessageContent contentOf(const QMap<int, ContentChunk> &chunks, bool plainText)
 
 } // namespace
 
-int EntryBuilder::add(const ConversationEvent &event)
+void EntryChange::applyTo(Entry &target) const
+{
+    if (kind != Kind::Appended) {
+        target = entry;
+        return;
+    }
+    if (MessageOutputEntry *message = target.as<MessageOutputEntry>()) {
+        if (QString *plain = message->content.as<QString>()) {
+            plain->append(text);
+            return;
+        }
+        // Appended only reaches the end of a chunk list when its last chunk is text.
+        QList<ContentChunk> &chunks = *message->content.as<QList<ContentChunk>>();
+        if (!chunks.isEmpty()) {
+            if (TextChunk *last = chunks.last().as<TextChunk>()) {
+                last->text += text;
+                return;
+            }
+        }
+        chunks.append(TextChunk{text});
+    } else if (FunctionCallEntry *call = target.as<FunctionCallEntry>()) {
+        if (QString *arguments = call->arguments.as<QString>())
+            arguments->append(text);
+        else
+            call->arguments = call->arguments.toText() + text;
+    } else if (ToolExecutionEntry *execution = target.as<ToolExecutionEntry>()) {
+        execution->arguments += text;
+    }
+}
+
+int EntryBuilder::add(const ConversationEvent &event, EntryChange *change)
 {
     const int index = event.outputIndex();
     if (index < 0)
@@ -45,10 +75,15 @@ int EntryBuilder::add(const ConversationEvent &event)
     const bool isNew = !m_groups.contains(index);
     Group &group = m_groups[index];
 
+    // What the event did, unless it began the entry (Added) or only changed
+    // other fields (Updated, the default): the text it appended at the end.
+    std::optional<QString> appended;
+    bool complete = false;
     const bool handled = std::visit(
         Overloaded{
             [&](const MessageOutputEvent &delta) {
-                if (!group.entry.is<MessageOutputEntry>()) {
+                const bool wasMessage = group.entry.is<MessageOutputEntry>();
+                if (!wasMessage) {
                     MessageOutputEntry fresh;
                     fresh.id = delta.id;
                     fresh.createdAt = delta.createdAt;
@@ -56,14 +91,24 @@ int EntryBuilder::add(const ConversationEvent &event)
                     fresh.agentId = delta.agentId;
                     group.entry = fresh;
                 }
+                // Text lands at the end of the message's text when it goes to
+                // the last content index and that chunk is text, and the
+                // content keeps its form (a string, or a chunk list).
+                const bool atEnd = wasMessage && !group.chunks.isEmpty() && delta.contentIndex == group.chunks.lastKey()
+                                   && group.chunks.last().is<TextChunk>();
+                const bool wasPlain = group.plainText;
                 if (const QString *text = std::get_if<QString>(&delta.content)) {
                     if (delta.contentIndex != 0)
                         group.plainText = false;
                     appendText(group.chunks, delta.contentIndex, *text);
+                    if (atEnd && wasPlain == group.plainText)
+                        appended = *text;
                 } else {
                     const ContentChunk &chunk = std::get<ContentChunk>(delta.content);
                     if (const TextChunk *textChunk = chunk.as<TextChunk>()) {
                         appendText(group.chunks, delta.contentIndex, textChunk->text);
+                        if (atEnd && !wasPlain)
+                            appended = textChunk->text;
                     } else {
                         group.chunks.insert(delta.contentIndex, chunk);
                     }
@@ -75,6 +120,7 @@ int EntryBuilder::add(const ConversationEvent &event)
             },
             [&](const FunctionCallEvent &delta) {
                 FunctionCallEntry *call = group.entry.as<FunctionCallEntry>();
+                const bool wasCall = call != nullptr;
                 if (!call) {
                     FunctionCallEntry fresh;
                     fresh.id = delta.id;
@@ -88,8 +134,11 @@ int EntryBuilder::add(const ConversationEvent &event)
                     call = group.entry.as<FunctionCallEntry>();
                 }
                 *call->arguments.as<QString>() += delta.arguments;
+                const bool statusChanged = delta.confirmationStatus && delta.confirmationStatus != call->confirmationStatus;
                 if (delta.confirmationStatus)
                     call->confirmationStatus = delta.confirmationStatus;
+                if (wasCall && !statusChanged)
+                    appended = delta.arguments;
                 return true;
             },
             [&](const ToolExecutionStartedEvent &started) {
@@ -112,6 +161,8 @@ int EntryBuilder::add(const ConversationEvent &event)
                     fresh.name = delta.name;
                     group.entry = fresh;
                     execution = group.entry.as<ToolExecutionEntry>();
+                } else {
+                    appended = delta.arguments;
                 }
                 execution->arguments += delta.arguments;
                 return true;
@@ -127,6 +178,7 @@ int EntryBuilder::add(const ConversationEvent &event)
                 }
                 execution->info = done.info;
                 execution->completedAt = done.createdAt;
+                complete = true;
                 return true;
             },
             [&](const AgentHandoffStartedEvent &started) {
@@ -152,6 +204,7 @@ int EntryBuilder::add(const ConversationEvent &event)
                 handoff->nextAgentId = done.nextAgentId;
                 handoff->nextAgentName = done.nextAgentName;
                 handoff->completedAt = done.createdAt;
+                complete = true;
                 return true;
             },
             [](const auto &) { return false; },
@@ -162,6 +215,20 @@ int EntryBuilder::add(const ConversationEvent &event)
         if (isNew)
             m_groups.remove(index);
         return -1;
+    }
+    if (change) {
+        *change = EntryChange();
+        change->complete = complete;
+        if (isNew) {
+            change->kind = EntryChange::Kind::Added;
+            change->entry = group.build();
+        } else if (appended) {
+            change->kind = EntryChange::Kind::Appended;
+            change->text = *appended;
+        } else {
+            change->kind = EntryChange::Kind::Updated;
+            change->entry = group.build();
+        }
     }
     return index;
 }

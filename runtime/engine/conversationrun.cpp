@@ -99,6 +99,9 @@ public:
     void succeed();
     void cancelTools();
     void setConversationId(const QString &id);
+    int publish(const Entry &entry, bool complete);
+    void onEntryChanged(int outputIndex, const EntryChange &change);
+    void publishRecovered(const QList<Entry> &outputs);
 
     ConversationRun *const q;
     QPointer<ConversationsClient> client;
@@ -118,6 +121,10 @@ public:
     int turn = 0;
     ConversationUsage usage;
     QList<Entry> transcript;
+    // Every entry published with entryAdded(), kept up to date with the
+    // changes; the stream being read maps its output_index to them.
+    QList<Entry> shownEntries;
+    QHash<int, int> entryByOutputIndex;
     QPointer<ConversationStream> stream;
     QList<Call> calls;
 
@@ -176,37 +183,49 @@ void ConversationRunPrivate::recordInputs(const std::optional<ConversationInputs
         turnInputs = std::get<QList<Entry>>(inputs->value);
     }
     transcript.append(turnInputs);
+    for (const Entry &input : std::as_const(turnInputs))
+        publish(input, true);
 }
 
 void ConversationRunPrivate::sendFirstTurn()
 {
     ++turn;
-    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
-    TraceScope trace;
-    Q_EMIT q->turnStarted(turn);
     turnRequest.reset();
-    ConversationStream *next = nullptr;
     switch (mode) {
     case Mode::Start:
         startRequest.handoffExecution = HandoffExecution::Client;
         store = startRequest.store.value_or(true);
         if (recoveries == 0)
             recordInputs(startRequest.inputs);
-        next = client->startStream(startRequest);
         break;
     case Mode::Append:
         appendRequest.handoffExecution = HandoffExecution::Client;
         store = appendRequest.store;
         if (recoveries == 0)
             recordInputs(appendRequest.inputs);
-        setConversationId(sourceConversationId);
-        next = client->appendStream(sourceConversationId, appendRequest);
         break;
     case Mode::Restart:
         restartRequest.handoffExecution = HandoffExecution::Client;
         store = restartRequest.store;
         if (recoveries == 0)
             recordInputs(restartRequest.inputs);
+        break;
+    }
+    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
+    TraceScope trace;
+    Q_EMIT q->turnStarted(turn);
+    if (q->isFinished())
+        return;
+    ConversationStream *next = nullptr;
+    switch (mode) {
+    case Mode::Start:
+        next = client->startStream(startRequest);
+        break;
+    case Mode::Append:
+        setConversationId(sourceConversationId);
+        next = client->appendStream(sourceConversationId, appendRequest);
+        break;
+    case Mode::Restart:
         next = client->restartStream(sourceConversationId, restartRequest);
         break;
     }
@@ -227,9 +246,13 @@ void ConversationRunPrivate::sendAppend(const QList<Entry> &inputs, const QList<
     turnInputs = inputs;
     turnRequest = request;
     transcript.append(inputs);
+    for (const Entry &input : inputs)
+        publish(input, true);
     // A tracer connected to the signal makes its span current for the request (tracecontext.h).
     TraceScope trace;
     Q_EMIT q->turnStarted(turn);
+    if (q->isFinished())
+        return;
     watch(client->appendStream(conversationId, request));
 }
 
@@ -237,7 +260,15 @@ void ConversationRunPrivate::watch(ConversationStream *next)
 {
     stream = next;
     next->setParent(q);
+    entryByOutputIndex.clear();   // a new response, or the same turn sent again
     const int currentTurn = turn;
+    QObject::connect(next, &ConversationStream::entryAdded, q,
+                     [this](int outputIndex, const Entry &entry, bool complete) {
+                         if (!q->isFinished())
+                             entryByOutputIndex.insert(outputIndex, publish(entry, complete));
+                     });
+    QObject::connect(next, &ConversationStream::entryChanged, q,
+                     [this](int outputIndex, const EntryChange &change) { onEntryChanged(outputIndex, change); });
     QObject::connect(next, &ConversationStream::responseStarted, q, [this, currentTurn](const ResponseStartedEvent &event) {
         setConversationId(event.conversationId);
         Q_EMIT q->responseStarted(event, currentTurn);
@@ -655,6 +686,9 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         return;
     }
     qCInfo(lcRun) << "turn" << turn << "recovered" << outputs.size() << "entries from the history";
+    publishRecovered(outputs);
+    if (q->isFinished())
+        return;
     completeTurn(outputs);
 }
 
@@ -707,6 +741,50 @@ void ConversationRunPrivate::setConversationId(const QString &id)
         return;
     conversationId = id;
     Q_EMIT q->conversationIdChanged(id);
+}
+
+int ConversationRunPrivate::publish(const Entry &entry, bool complete)
+{
+    shownEntries.append(entry);
+    const int index = int(shownEntries.size()) - 1;
+    Q_EMIT q->entryAdded(index, entry, complete, turn);
+    return index;
+}
+
+void ConversationRunPrivate::onEntryChanged(int outputIndex, const EntryChange &change)
+{
+    const int index = entryByOutputIndex.value(outputIndex, -1);
+    if (q->isFinished() || index < 0)
+        return;
+    // In place: the entry's text is not shared, so an append copies nothing.
+    change.applyTo(shownEntries[index]);
+    Q_EMIT q->entryChanged(index, change, turn);
+}
+
+void ConversationRunPrivate::publishRecovered(const QList<Entry> &outputs)
+{
+    // What the stream had shown is replaced by the history's version (by id:
+    // whole now, even when it had all arrived); the rest is new.
+    for (const Entry &output : outputs) {
+        const QString id = output.id();
+        qsizetype known = -1;
+        for (qsizetype i = shownEntries.size() - 1; i >= 0 && known < 0 && !id.isEmpty(); --i) {
+            if (shownEntries.at(i).id() == id)
+                known = i;
+        }
+        if (known < 0) {
+            publish(output, true);
+        } else {
+            EntryChange change;
+            change.kind = EntryChange::Kind::Replaced;
+            change.entry = output;
+            change.complete = true;
+            shownEntries[known] = output;
+            Q_EMIT q->entryChanged(int(known), change, turn);
+        }
+        if (q->isFinished())
+            return;
+    }
 }
 
 ConversationRun::ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent)
@@ -771,6 +849,11 @@ int ConversationRun::turn() const
 QList<Entry> ConversationRun::transcript() const
 {
     return d->transcript;
+}
+
+QList<Entry> ConversationRun::entries() const
+{
+    return d->shownEntries;
 }
 
 ConversationUsage ConversationRun::usage() const

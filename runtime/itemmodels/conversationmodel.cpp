@@ -1,6 +1,5 @@
 #include <switchboard/conversationmodel.h>
 #include <switchboard/conversationrun.h>
-#include <switchboard/entrybuilder.h>
 #include <switchboard/workflowrun.h>
 
 #include <QJsonDocument>
@@ -130,9 +129,7 @@ public:
         QPointer<ConversationRun> run;
         QString step;
         QString agentName;                 // the step's agent, when the API names none
-        qsizetype transcriptSeen = 0;      // transcript entries already taken in
-        EntryBuilder builder;              // the current turn's entries, from its events
-        QHash<int, int> rowByOutputIndex;  // of the current turn
+        QHash<int, int> rowByEntry;        // the run's entries() index → its row (results have none)
         QHash<QString, int> rowByCallId;
         QHash<QString, int> rowById;
         QList<QMetaObject::Connection> connections;
@@ -145,9 +142,12 @@ public:
     // Shows `newRun` or `newWorkflowRun` (at most one) instead of what the
     // model showed: detaches, removes the rows, notifies what changed.
     void follow(ConversationRun *newRun, WorkflowRun *newWorkflowRun);
-    void onEvent(RunState &state, const ConversationEvent &event, int turn);
-    void syncTranscript(RunState &state, int turn);
-    void onTurnStarted(RunState &state, int turn);
+    // `seenLive`: announced as it happened; else taken in when the model
+    // was attached late, after the run had shown it (how it ran is unknown).
+    void onEntryAdded(RunState &state, int index, const Entry &entry, bool complete, int turn, bool seenLive);
+    void onEntryChanged(RunState &state, int index, const EntryChange &change);
+    void append(int row, const EntryChange &change);
+    void onTurnStarted(RunState &state);
     void onTurnFinished(RunState &state, int turn);
     void onFinished(RunState &state);
     int insert(RunState &state, Row row);
@@ -240,89 +240,82 @@ void ConversationModelPrivate::update(int index, const std::function<void(Row &)
     Q_EMIT q->dataChanged(at, at, changed);
 }
 
-void ConversationModelPrivate::onEvent(RunState &state, const ConversationEvent &event, int turn)
+void ConversationModelPrivate::onEntryAdded(RunState &state, int index, const Entry &entry, bool complete, int turn,
+                                            bool seenLive)
 {
-    syncTranscript(state, turn);
-    const int outputIndex = state.builder.add(event);
-    if (outputIndex < 0)
-        return;   // response.started/done/error: no entry
-    const std::optional<Entry> entry = state.builder.entry(outputIndex);
-    if (!entry)
+    if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>()) {
+        const auto call = state.rowByCallId.constFind(result->toolCallId);
+        if (call != state.rowByCallId.constEnd()) {
+            // The result goes into its call's row; one that came without a
+            // tool run means the call was denied.
+            update(*call, [&](Row &row) {
+                if (row.result.isEmpty()) {
+                    row.result = result->result;
+                    if (row.status == Pending || row.status == AwaitingConfirmation)
+                        row.status = Denied;
+                    else if (row.status == Streaming)
+                        row.status = Done;   // attached late: how it ran was not seen
+                }
+            });
+            return;
+        }
+    }
+    Row row;
+    fill(row, entry, state);
+    row.turn = turn;
+    const bool serverSide = entry.is<ToolExecutionEntry>() || entry.is<AgentHandoffEntry>();
+    if (entry.is<FunctionCallEntry>())
+        row.status = Streaming;   // until the run says what becomes of it
+    else if (complete || !seenLive)
+        row.status = Done;
+    else
+        row.status = serverSide ? Running : Streaming;
+    state.rowByEntry.insert(index, insert(state, std::move(row)));
+}
+
+void ConversationModelPrivate::onEntryChanged(RunState &state, int index, const EntryChange &change)
+{
+    const int row = state.rowByEntry.value(index, -1);
+    if (row < 0)
         return;
-    const bool ended = event.is<ToolExecutionDoneEvent>() || event.is<AgentHandoffDoneEvent>();
-    const auto existing = state.rowByOutputIndex.constFind(outputIndex);
-    if (existing == state.rowByOutputIndex.constEnd()) {
-        Row row;
-        fill(row, *entry, state);
-        row.turn = turn;
-        const bool serverSide = entry->is<ToolExecutionEntry>() || entry->is<AgentHandoffEntry>();
-        row.status = ended ? Done : serverSide ? Running : Streaming;
-        state.rowByOutputIndex.insert(outputIndex, insert(state, std::move(row)));
+    if (change.kind == EntryChange::Kind::Appended) {
+        append(row, change);
         return;
     }
-    update(*existing, [&](Row &row) {
-        fill(row, *entry, state);
-        if (ended)
-            row.status = Done;
+    update(row, [&](Row &r) {
+        fill(r, change.entry, state);
+        if (change.kind == EntryChange::Kind::Replaced) {
+            // Whole again after a broken stream: the history has it.
+            if (r.status == Interrupted)
+                r.status = change.entry.is<FunctionCallEntry>() ? Streaming : Done;
+        } else if (change.complete) {
+            r.status = Done;
+        }
     });
 }
 
-void ConversationModelPrivate::syncTranscript(RunState &state, int turn)
+void ConversationModelPrivate::append(int index, const EntryChange &change)
 {
-    if (!state.run)
+    // The streaming path, once per delta: the text grows in place and the
+    // roles it touches are known, so nothing costs more than the delta
+    // (update() compares whole rows).
+    if (change.text.isEmpty())
         return;
-    const QList<Entry> transcript = state.run->transcript();
-    // A failed run ends its transcript with what its last turn had received,
-    // cut short: such an entry does not make an interrupted row whole.
-    const bool cutShort = state.run->isFinished() && state.run->error().isError();
-    for (qsizetype i = state.transcriptSeen; i < transcript.size(); ++i) {
-        const Entry &entry = transcript.at(i);
-        if (const FunctionResultEntry *result = entry.as<FunctionResultEntry>()) {
-            const auto call = state.rowByCallId.constFind(result->toolCallId);
-            if (call != state.rowByCallId.constEnd()) {
-                // A result that came without a tool run: the call was denied.
-                update(*call, [&](Row &row) {
-                    if (row.result.isEmpty()) {
-                        row.result = result->result;
-                        if (row.status == Pending || row.status == AwaitingConfirmation)
-                            row.status = Denied;
-                        else if (row.status == Streaming)
-                            row.status = Done;   // attached late: how it ran was not seen
-                    }
-                });
-                continue;
-            }
-        } else if (!entry.is<MessageInputEntry>()) {
-            // An output: streamed already (then it has a row, or no id to tell),
-            // or recovered from the history.
-            const QString id = entry.id();
-            if (id.isEmpty())
-                continue;
-            if (const auto known = state.rowById.constFind(id); known != state.rowById.constEnd()) {
-                // Complete now; a row cut short by a broken stream is whole again.
-                update(*known, [&](Row &row) {
-                    fill(row, entry, state);
-                    if (row.status == Interrupted && !cutShort)
-                        row.status = entry.is<FunctionCallEntry>() ? Streaming : Done;
-                });
-                continue;
-            }
-        }
-        Row row;
-        fill(row, entry, state);
-        row.turn = turn;
-        row.status = entry.is<FunctionCallEntry>() ? Streaming : Done;
-        insert(state, std::move(row));
+    Row &row = rows[index];
+    change.applyTo(row.entry);
+    int grown = ConversationModel::TextRole;
+    if (row.type == u"message.output") {
+        row.text += change.text;
+    } else {
+        row.arguments += change.text;
+        grown = ConversationModel::ArgumentsRole;
     }
-    state.transcriptSeen = transcript.size();
+    const QModelIndex at = q->index(index);
+    Q_EMIT q->dataChanged(at, at, {grown, ConversationModel::EntryRole, Qt::DisplayRole});
 }
 
-void ConversationModelPrivate::onTurnStarted(RunState &state, int turn)
+void ConversationModelPrivate::onTurnStarted(RunState &state)
 {
-    syncTranscript(state, turn);
-    // A new turn (or a turn sent again after a broken stream) has new output indexes.
-    state.builder.clear();
-    state.rowByOutputIndex.clear();
     // Calls still waiting were server-side ones, answered with the turn's confirmations.
     for (int index : std::as_const(state.rowByCallId)) {
         update(index, [](Row &row) {
@@ -334,7 +327,6 @@ void ConversationModelPrivate::onTurnStarted(RunState &state, int turn)
 
 void ConversationModelPrivate::onTurnFinished(RunState &state, int turn)
 {
-    syncTranscript(state, turn);
     for (int index = 0; index < rows.size(); ++index) {
         if (rows.at(index).run != state.run.data() || rows.at(index).turn != turn)
             continue;
@@ -347,7 +339,6 @@ void ConversationModelPrivate::onTurnFinished(RunState &state, int turn)
 
 void ConversationModelPrivate::onFinished(RunState &state)
 {
-    syncTranscript(state, state.run ? state.run->turn() : 0);
     const bool failed = state.run && state.run->error().isError();
     for (int index = 0; index < rows.size(); ++index) {
         if (rows.at(index).run != state.run.data())
@@ -374,10 +365,16 @@ void ConversationModelPrivate::attach(ConversationRun *conversation, const QStri
     states.push_back(std::move(owned));
 
     auto &c = state->connections;
-    c << QObject::connect(conversation, &ConversationRun::eventReceived, q,
-                          [this, state](const ConversationEvent &event, int turn) { onEvent(*state, event, turn); });
+    c << QObject::connect(conversation, &ConversationRun::entryAdded, q,
+                          [this, state](int index, const Entry &entry, bool complete, int turn) {
+                              onEntryAdded(*state, index, entry, complete, turn, true);
+                          });
+    c << QObject::connect(conversation, &ConversationRun::entryChanged, q,
+                          [this, state](int index, const EntryChange &change, int) {
+                              onEntryChanged(*state, index, change);
+                          });
     c << QObject::connect(conversation, &ConversationRun::turnStarted, q,
-                          [this, state](int turn) { onTurnStarted(*state, turn); });
+                          [this, state] { onTurnStarted(*state); });
     c << QObject::connect(conversation, &ConversationRun::turnFinished, q,
                           [this, state](int turn) { onTurnFinished(*state, turn); });
     c << QObject::connect(conversation, &ConversationRun::functionCallReady, q,
@@ -425,8 +422,10 @@ void ConversationModelPrivate::attach(ConversationRun *conversation, const QStri
         }
     });
     c << QObject::connect(conversation, &ConversationRun::finished, q, [this, state] { onFinished(*state); });
-    // What the run did before the model saw it.
-    syncTranscript(*state, conversation->turn());
+    // What the run showed before the model saw it, in the turn the model sees it.
+    const QList<Entry> shown = conversation->entries();
+    for (qsizetype index = 0; index < shown.size(); ++index)
+        onEntryAdded(*state, int(index), shown.at(index), true, conversation->turn(), false);
     if (conversation->isFinished())
         onFinished(*state);
 }

@@ -30,6 +30,8 @@ private Q_SLOTS:
     void toolExecution();
     void handoff();
     void eventsWithoutEntries();
+    void changes_data();
+    void changes();
 };
 
 void tst_EntryBuilder::plainTextMessage()
@@ -130,6 +132,73 @@ void tst_EntryBuilder::eventsWithoutEntries()
     QCOMPARE(builder.add(parsed(R"({"type":"conversation.response.done","usage":{}})")), -1);
     QCOMPARE(builder.add(parsed(R"({"type":"future.event","output_index":3})")), -1);
     QVERIFY(builder.isEmpty());
+}
+
+void tst_EntryBuilder::changes_data()
+{
+    // Events of one entry at output_index 0, and what each did to it:
+    // "Added", "Appended TEXT", "Updated"; " complete" when no later event changes it.
+    QTest::addColumn<QByteArrayList>("events");
+    QTest::addColumn<QStringList>("changes");
+    const QByteArray text = R"("type":"message.output.delta","output_index":0,"id":"msg_1",)";
+    QTest::newRow("plain text") << QByteArrayList{"{" + text + R"("content":"Hel"})",
+                                                  "{" + text + R"("content":"lo"})",
+                                                  "{" + text + R"("content":""})"}
+                                << QStringList{u"Added"_s, u"Appended lo"_s, u"Appended "_s};
+    // The text stays at the end only at the last content index, in the same form.
+    QTest::newRow("chunks") << QByteArrayList{"{" + text + R"("content_index":0,"content":"According to "})",
+                                              "{" + text + R"("content_index":0,"content":{"type":"text","text":"the news"}})",
+                                              "{" + text + R"("content_index":0,"content":{"type":"text","text":" today"}})",
+                                              "{" + text + R"("content_index":1,"content":{"type":"tool_reference","tool":"web_search","title":"Paper"}})",
+                                              "{" + text + R"("content_index":2,"content":", it"})",
+                                              "{" + text + R"("content_index":2,"content":" rains."})",
+                                              "{" + text + R"("content_index":1,"content":"?"})"}
+                            << QStringList{u"Added"_s, u"Updated"_s, u"Appended  today"_s, u"Updated"_s, u"Updated"_s,
+                                           u"Appended  rains."_s, u"Updated"_s};
+    const QByteArray call = R"("type":"function.call.delta","output_index":0,"id":"fc_1","name":"add","tool_call_id":"a1B2c3D4e",)";
+    QTest::newRow("function call") << QByteArrayList{"{" + call + R"("arguments":"{\"a\": "})",
+                                                     "{" + call + R"("arguments":"1"})",
+                                                     "{" + call + R"("arguments":"}","confirmation_status":"pending"})",
+                                                     "{" + call + R"("arguments":"","confirmation_status":"pending"})"}
+                                   << QStringList{u"Added"_s, u"Appended 1"_s, u"Updated"_s, u"Appended "_s};
+    const QByteArray tool = R"("output_index":0,"id":"tool_exec_1","name":"code_interpreter",)";
+    QTest::newRow("server tool") << QByteArrayList{R"({"type":"tool.execution.started",)" + tool + R"("arguments":"{\"code\":"})",
+                                                   R"({"type":"tool.execution.delta",)" + tool + R"("arguments":"\"1+1\"}"})",
+                                                   R"({"type":"tool.execution.done",)" + tool + R"("info":{"code_output":"2"}})"}
+                                 << QStringList{u"Added"_s, u"Appended \"1+1\"}"_s, u"Updated complete"_s};
+    QTest::newRow("server tool, done only") << QByteArrayList{R"({"type":"tool.execution.done",)" + tool + R"("info":{}})"}
+                                            << QStringList{u"Added complete"_s};
+    QTest::newRow("handoff") << QByteArrayList{R"({"type":"agent.handoff.started","output_index":0,"id":"handoff_1","previous_agent_id":"ag_a","previous_agent_name":"Triage"})",
+                                               R"({"type":"agent.handoff.done","output_index":0,"id":"handoff_1","next_agent_id":"ag_b","next_agent_name":"Billing"})"}
+                             << QStringList{u"Added"_s, u"Updated complete"_s};
+    QTest::newRow("no entry") << QByteArrayList{R"({"type":"conversation.response.started","conversation_id":"c"})"}
+                              << QStringList{u"-"_s};
+}
+
+void tst_EntryBuilder::changes()
+{
+    QFETCH(QByteArrayList, events);
+    QFETCH(QStringList, changes);
+    EntryBuilder builder;
+    Entry replayed;   // the entry as a view that applies the changes has it
+    QStringList seen;
+    for (const QByteArray &event : std::as_const(events)) {
+        EntryChange change;
+        if (builder.add(parsed(event), &change) < 0) {
+            seen << u"-"_s;
+            continue;
+        }
+        QString what = change.kind == EntryChange::Kind::Added      ? u"Added"_s
+                       : change.kind == EntryChange::Kind::Appended ? u"Appended "_s + change.text
+                                                                    : u"Updated"_s;
+        if (change.complete)
+            what += u" complete"_s;
+        seen << what;
+        QCOMPARE(change.entry == Entry(), change.kind == EntryChange::Kind::Appended);   // the text says it all
+        change.applyTo(replayed);
+        QCOMPARE(replayed, *builder.entry(0));   // after every event
+    }
+    QCOMPARE(seen, changes);
 }
 
 QTEST_GUILESS_MAIN(tst_EntryBuilder)

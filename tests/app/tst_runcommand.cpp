@@ -267,6 +267,7 @@ private Q_SLOTS:
     void serverIsNamed();
     void refusedLoopbackFailsFast_data();
     void refusedLoopbackFailsFast();
+    void recoveredTurnIsShown();
     void unreachableWithoutRetry();
     void inputs();
     void jsonOutputs();
@@ -385,6 +386,23 @@ void tst_RunCommand::handoffsAndServerTools()
     // The server's tool runs count as tool calls, and are told apart.
     QVERIFY2(run.err.contains("\n✓ route  2 turns · 1 tool call (1 on the server) · "), run.err.constData());
     QVERIFY2(run.err.contains(" 1 step · 2 turns · 1 tool call (1 on the server) · "), run.err.constData());
+}
+
+void tst_RunCommand::recoveredTurnIsShown()
+{
+    // What the stream showed of the answer stays; the rest comes from the
+    // history the run reads after the break.
+    const Run run = runProgram({u"run"_s, cliData + u"broken.yaml"_s});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.out, "reply: The answer is forty-two.\n"_ba);
+    const QList<QByteArray> lines = run.err.split('\n');
+    const qsizetype header = lines.indexOf("▸ ask  teller · mistral-small-latest");
+    QVERIFY2(header >= 0, run.err.constData());
+    QCOMPARE(lines.value(header + 1), "  › What is the answer?"_ba);
+    QCOMPARE(lines.value(header + 2), "  The answer is "_ba);
+    QVERIFY2(lines.value(header + 3).startsWith("  ! the stream broke ("), run.err.constData());
+    QVERIFY2(lines.value(header + 3).endsWith("); continuing from the conversation's history"), run.err.constData());
+    QCOMPARE(lines.value(header + 4), "  forty-two."_ba);
 }
 
 void tst_RunCommand::serverIsNamed_data()

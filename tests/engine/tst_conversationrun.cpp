@@ -130,6 +130,27 @@ rules:
       - function_call: {name: lookup, arguments: {key: "pi"}}
 )";
 
+/// The run's entries as a view that follows entryAdded() and entryChanged()
+/// has them (EntryChange::applyTo()), and the kinds of change it saw.
+struct EntryReplay : QObject
+{
+    explicit EntryReplay(ConversationRun *run)
+    {
+        connect(run, &ConversationRun::entryAdded, this, [this](int index, const Entry &entry, bool, int) {
+            QCOMPARE(index, int(entries.size()));
+            entries.append(entry);
+        });
+        connect(run, &ConversationRun::entryChanged, this, [this](int index, const EntryChange &change, int) {
+            QVERIFY(index >= 0 && index < entries.size());
+            change.applyTo(entries[index]);
+            if (change.kind == EntryChange::Kind::Replaced)
+                ++replaced;
+        });
+    }
+    QList<Entry> entries;
+    int replaced = 0;
+};
+
 } // namespace
 
 class tst_ConversationRun : public QObject
@@ -927,9 +948,16 @@ rules:
     std::unique_ptr<ConversationRun> run(f.run(u"What is pi?"_s));
     QSignalSpy recovering(run.get(), &ConversationRun::recovering);
     QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    EntryReplay replay(run.get());
     QVERIFY(finish(run.get()));
     QVERIFY2(!run->error().isError(), qPrintable(run->error().toString()));
     QCOMPARE(recovering.size(), 1);
+    // What the broken stream had shown was replaced by the history's version
+    // (the same ids), so the entries views show are the transcript.
+    QCOMPARE(replay.entries, run->entries());
+    QCOMPARE(run->entries(), run->transcript());
+    if (faultTurn == 1 && fault.startsWith("close_after_events"))
+        QVERIFY(replay.replaced > 0);   // the message (and the call) had begun to stream
     // The tool ran once, its result went once, and the model saw it.
     QCOMPARE(toolRuns.size(), 1);
     QCOMPARE(results(run->transcript()).size(), 1);
@@ -1085,6 +1113,7 @@ rules:
     }
     QSignalSpy recovering(run.get(), &ConversationRun::recovering);
     QSignalSpy toolRuns(run.get(), &ConversationRun::toolInvocationStarted);
+    EntryReplay replay(run.get());
     ConversationUsage streamed;   // from the streams that ended with conversation.response.done
     int done = 0;
     connect(run.get(), &ConversationRun::responseDone, this, [&](const ResponseDoneEvent &event) {
@@ -1096,6 +1125,9 @@ rules:
     QCOMPARE(recovering.size(), 1);
     QCOMPARE(log.lines, requests);
     QCOMPARE(entryTypes(run->transcript()), transcript);
+    // The stream broke before any output: views saw each entry once.
+    QCOMPARE(replay.entries, run->entries());
+    QCOMPARE(run->entries(), run->transcript());
     if (answer == u"The fact is: ") {
         QVERIFY2(run->lastMessageText().startsWith(
                      u"The fact is: {\"fact\":\"fact about pi\",\"key\":\"pi\",\"run\":"_s),
@@ -1303,7 +1335,8 @@ void tst_ConversationRun::restartFromEntry()
 
 namespace {
 /// Every signal of a run, in order, as text: "turnStarted 1", "messageDelta",
-/// and "* TYPE TURN" for eventReceived.
+/// "* TYPE TURN" for eventReceived, "+INDEX TYPE" for entryAdded (with
+/// "complete"), "~INDEX KIND" for entryChanged.
 class SignalLog : public QObject
 {
 public:
@@ -1337,6 +1370,13 @@ public:
         connect(run, &ConversationRun::retryScheduled, this, note(u"retryScheduled"_s));
         connect(run, &ConversationRun::errorOccurred, this, note(u"errorOccurred"_s));
         connect(run, &ConversationRun::finished, this, note(u"finished"_s));
+        connect(run, &ConversationRun::entryAdded, this, [this](int index, const Entry &entry, bool complete) {
+            order << u"+%1 %2%3"_s.arg(index).arg(entry.type(), complete ? u" complete"_s : QString());
+        });
+        connect(run, &ConversationRun::entryChanged, this, [this](int index, const EntryChange &change) {
+            static const QStringList kinds{u"added"_s, u"appended"_s, u"updated"_s, u"replaced"_s};
+            order << u"~%1 %2%3"_s.arg(index).arg(kinds.at(int(change.kind)), change.complete ? u" complete"_s : QString());
+        });
     }
     QStringList order;
 };
@@ -1351,19 +1391,21 @@ void tst_ConversationRun::signalSequence()
     SignalLog log(&run);
     QVERIFY(finish(&run));
     QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
+    // An entry's signal comes before its event's: the input before its turn,
+    // the result before the turn that sends it.
     const QStringList expected{
-        u"turnStarted 1"_s,
+        u"+0 message.input complete"_s, u"turnStarted 1"_s,
         u"conversationIdChanged"_s, u"responseStarted"_s, u"* conversation.response.started 1"_s,
-        u"messageDelta"_s, u"* message.output.delta 1"_s,
-        u"functionCallDelta"_s, u"* function.call.delta 1"_s,
-        u"functionCallDelta"_s, u"* function.call.delta 1"_s,
+        u"+1 message.output"_s, u"messageDelta"_s, u"* message.output.delta 1"_s,
+        u"+2 function.call"_s, u"functionCallDelta"_s, u"* function.call.delta 1"_s,
+        u"~2 appended"_s, u"functionCallDelta"_s, u"* function.call.delta 1"_s,
         u"responseDone"_s, u"* conversation.response.done 1"_s,
         u"turnFinished 1"_s,
         u"functionCallReady"_s, u"toolInvocationStarted"_s, u"toolInvocationFinished"_s,
-        u"turnStarted 2"_s, u"functionResultsSent"_s,
+        u"+3 function.result complete"_s, u"turnStarted 2"_s, u"functionResultsSent"_s,
         u"responseStarted"_s, u"* conversation.response.started 2"_s,
-        u"messageDelta"_s, u"* message.output.delta 2"_s,
-        u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"+4 message.output"_s, u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"~4 appended"_s, u"messageDelta"_s, u"* message.output.delta 2"_s,
         u"responseDone"_s, u"* conversation.response.done 2"_s,
         u"turnFinished 2"_s, u"finished"_s};
     QCOMPARE(log.order, expected);
@@ -1391,25 +1433,26 @@ void tst_ConversationRun::signalSequenceServerToolHandoffError()
              u"POST /v1/conversations/conv_a6aa1a7ab7048288c1186089a48d1a64: the server reported an error "
              "(code 3000): the model is overloaded"_s);
     const QStringList expected{
-        u"turnStarted 1"_s,
+        u"+0 message.input complete"_s, u"turnStarted 1"_s,
         u"conversationIdChanged"_s, u"responseStarted"_s, u"* conversation.response.started 1"_s,
-        u"toolExecutionStarted"_s, u"* tool.execution.started 1"_s,
-        u"toolExecutionDelta"_s, u"* tool.execution.delta 1"_s,
-        u"toolExecutionDone"_s, u"* tool.execution.done 1"_s,
-        u"agentHandoffStarted"_s, u"* agent.handoff.started 1"_s,
-        u"agentHandoffDone"_s, u"* agent.handoff.done 1"_s,
+        u"+1 tool.execution"_s, u"toolExecutionStarted"_s, u"* tool.execution.started 1"_s,
+        u"~1 appended"_s, u"toolExecutionDelta"_s, u"* tool.execution.delta 1"_s,
+        u"~1 updated complete"_s, u"toolExecutionDone"_s, u"* tool.execution.done 1"_s,
+        u"+2 agent.handoff"_s, u"agentHandoffStarted"_s, u"* agent.handoff.started 1"_s,
+        u"~2 updated complete"_s, u"agentHandoffDone"_s, u"* agent.handoff.done 1"_s,
         u"responseDone"_s, u"* conversation.response.done 1"_s,
         u"handoffCompleted 1"_s,   // as the turn completes, before turnFinished
         u"turnFinished 1"_s,
-        u"turnStarted 2"_s,        // the append without inputs: no functionResultsSent
+        u"turnStarted 2"_s,        // the append without inputs: no functionResultsSent, no entry
         u"responseStarted"_s, u"* conversation.response.started 2"_s,
-        u"messageDelta"_s, u"* message.output.delta 2"_s,
+        u"+3 message.output"_s, u"messageDelta"_s, u"* message.output.delta 2"_s,
         u"responseError"_s, u"* conversation.response.error 2"_s,
         u"errorOccurred"_s, u"finished"_s};   // no turnFinished: the turn failed
     QCOMPARE(log.order, expected);
     // What the failed turn had received is kept.
     QCOMPARE(entryTypes(recorded.run.transcript()),
              (QStringList{u"message.input"_s, u"tool.execution"_s, u"agent.handoff"_s, u"message.output"_s}));
+    QCOMPARE(recorded.run.entries(), recorded.run.transcript());
     QCOMPARE(recorded.run.lastMessageText(), u"Billing here."_s);
     QCOMPARE(recorded.run.usage().totalTokens, 15);
 }

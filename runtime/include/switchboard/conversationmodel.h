@@ -46,10 +46,12 @@ class ConversationModelPrivate;
 ///   `running`, then `done` with `result` (the `info` object as JSON text);
 /// - `agent.handoff`: `agent` is the agent handing off, `text` the agent it
 ///   hands off to (once known); status `running`, then `done`.
-/// Entries the run has that no event announced (turns recovered from the
-/// history after a broken stream, or everything before setRun() when the
-/// model is attached late) come from ConversationRun::transcript(), with the
-/// turn in which the model saw them.
+/// The rows follow the entries the run publishes (ConversationRun::entryAdded
+/// and entryChanged: a delta appends to its row, at a cost that does not grow
+/// with the message) and the statuses its other signals. Turns recovered
+/// from the history after a broken stream come the same way; what the run
+/// showed before setRun() (a model attached late) comes from
+/// ConversationRun::entries(), with the turn in which the model saw it.
 ///
 /// Qt::DisplayRole (`display`) is one readable line per row ("user: ...",
 /// "call name(arguments) = result [done, 3 ms]"), enough for a plain QListView.

@@ -73,6 +73,15 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// the run describes them to the API from the plugins' metadata. Server
 /// tools and connectors of the start request pass through.
 ///
+/// Entries: the run rebuilds the conversation's entries from the events
+/// once, and publishes them: entryAdded() for each entry as it appears (an
+/// input as its turn is sent, an output at its first event, a function
+/// result as it is sent, an output read from the history after a broken
+/// stream), entryChanged() for what each later event changes (the text it
+/// appends, or the whole entry), both before the event's typed signal.
+/// entries() holds them all, in that order. Views (ConversationModel, the
+/// command line's printer) follow these two signals instead of the events.
+///
 /// Signals: each streamed event is emitted as its typed signal with the turn
 /// it belongs to, then as eventReceived(); around them come the run's own
 /// signals (turnStarted, functionCallReady, confirmationRequested,
@@ -138,6 +147,12 @@ public:
     /// the middle of a turn keeps what that turn had received, once, as it
     /// arrived (a message or call may be cut short).
     QList<Entry> transcript() const;
+    /// Every entry entryAdded() announced, in that order, as it is now: the
+    /// transcript's entries, plus what a broken stream delivered that the
+    /// history did not keep (never removed), with the outputs of the turn
+    /// being streamed so far. A copy: a view keeps its own and applies
+    /// entryChanged() to it (EntryChange::applyTo()).
+    QList<Entry> entries() const;
     /// Summed over the turns whose stream ended with
     /// conversation.response.done, which carries it. A turn whose stream
     /// broke and was rebuilt from the history counts for nothing: the broken
@@ -181,6 +196,17 @@ Q_SIGNALS:
     void responseDone(const Switchboard::ResponseDoneEvent &event, int turn);     ///< with the turn's usage
     void responseError(const Switchboard::ResponseErrorEvent &event, int turn);   ///< the run then fails
     void eventReceived(const Switchboard::ConversationEvent &event, int turn);    ///< every event, after its typed signal
+
+    /// An entry appeared at `index` of entries(): an input as its turn is
+    /// sent (right before turnStarted()), an output at its first event, a
+    /// function result as it is sent (before the next turnStarted()), an
+    /// output read from the history after a broken stream. `complete`: no
+    /// later event changes it (see EntryChange::complete).
+    void entryAdded(int index, const Switchboard::Entry &entry, bool complete, int turn);
+    /// An event of `turn` changed the entry at `index` (the text it appended,
+    /// or the whole entry), or the history replaced it after a broken stream
+    /// (EntryChange::Kind::Replaced). Never of kind Added.
+    void entryChanged(int index, const Switchboard::EntryChange &change, int turn);
 
     // The run's own.
     /// A complete function call of a turn (after its stream ended).

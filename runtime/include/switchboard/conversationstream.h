@@ -21,7 +21,10 @@ class ConversationStreamPrivate;
 /// Each event is emitted as soon as its bytes have arrived: first its typed
 /// signal (one per event type of the API), then eventReceived() (for every
 /// event, unknown types included). The stream also rebuilds the turn's
-/// entries from the deltas (entries()).
+/// entries from the deltas (entries()) and says what each event did to them,
+/// before its typed signal: entryAdded() for an event that begins an entry,
+/// entryChanged() for one that adds to it (EntryChange: the text appended,
+/// or the whole entry when more changed).
 ///
 /// An Operation (see operation.h for the guarantees): finished() is emitted
 /// exactly once, after the last event; when the stream fails,
@@ -85,6 +88,11 @@ Q_SIGNALS:
     void responseError(const Switchboard::ResponseErrorEvent &event);             ///< the stream then fails
     /// Every event, after its typed signal.
     void eventReceived(const Switchboard::ConversationEvent &event);
+    /// An event began the entry at `outputIndex` (its output_index; entries()
+    /// is ordered by it). `complete`: no later event changes it (EntryChange).
+    void entryAdded(int outputIndex, const Switchboard::Entry &entry, bool complete);
+    /// An event changed the entry at `outputIndex`: see EntryChange.
+    void entryChanged(int outputIndex, const Switchboard::EntryChange &change);
 
     /// The request failed before any event and will be sent again after
     /// `delayMs`; `error` is why attempt number `attempt` (from 1) failed.
