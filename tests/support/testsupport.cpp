@@ -1,5 +1,9 @@
 #include "testsupport.h"
 
+#include <switchboard/operation.h>
+#include <switchboard/toolinvocation.h>
+
+#include <QCoreApplication>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -10,7 +14,13 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace Switchboard::Test {
 
@@ -55,12 +65,45 @@ ProgramRun runProgram(const QString &program, const QStringList &arguments, cons
 
 QString refusingUrl()
 {
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        qFatal("cannot listen on 127.0.0.1");
-    const QString url = QStringLiteral("http://127.0.0.1:") + QString::number(server.serverPort());
-    server.close();
+    // A TCP socket bound to a port but not listening: the kernel refuses
+    // every connection to that port (RST), and without SO_REUSEADDR nobody
+    // else can bind it while the socket lives, which is as long as the
+    // process. (A port found free and closed again could be taken by another
+    // test's server before the refused connection is tried.)
+    static const QString url = [] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = 0;
+        socklen_t length = sizeof address;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0
+            || ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+            qFatal("cannot bind a socket on 127.0.0.1: %s", std::strerror(errno));
+        return QStringLiteral("http://127.0.0.1:") + QString::number(ntohs(address.sin_port));
+    }();
     return url;
+}
+
+namespace {
+
+bool allFinished(const QObject *owner)
+{
+    const QList<Operation *> operations = owner->findChildren<Operation *>(Qt::FindDirectChildrenOnly);
+    return std::all_of(operations.begin(), operations.end(), [](const Operation *operation) {
+        return operation->isFinished() && (qobject_cast<const ToolInvocation *>(operation) || allFinished(operation));
+    });
+}
+
+} // namespace
+
+bool settle(QObject *owner, int timeoutMs)
+{
+    if (!QTest::qWaitFor([owner] { return allFinished(owner); }, timeoutMs))
+        return false;
+    QCoreApplication::sendPostedEvents();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    return true;
 }
 
 AllSignalsSpy::AllSignalsSpy(QObject *object)

@@ -36,9 +36,19 @@ struct ProgramRun
 ProgramRun runProgram(const QString &program, const QStringList &arguments, const QProcessEnvironment &environment,
                       const QString &workingDirectory = {}, const QByteArray &input = {}, int timeoutMs = 60000);
 
-/// A loopback URL ("http://127.0.0.1:PORT") nobody listens on: connections
-/// to it are refused (a port that was free a moment ago).
+/// A loopback URL ("http://127.0.0.1:PORT") whose connections are refused:
+/// the port is held, bound but not listening, for the life of the process,
+/// so no other server can take it meanwhile. The same URL every call.
 QString refusingUrl();
+
+/// Waits until every operation `owner` started has finished (its Operation
+/// children, theirs in turn, but not what a tool plugin keeps beneath its
+/// ToolInvocation), then delivers the events already posted (queued
+/// signals, deferred deletions). After it nothing `owner` started can still
+/// report to it, since a finished operation emits nothing (operation.h): the
+/// way to see that nothing more comes, without waiting for a time. False
+/// when the operations are still running after `timeoutMs`.
+bool settle(QObject *owner, int timeoutMs = 20000);
 
 /// Counts every signal of an object, those its classes declare and those of
 /// their bases above QObject (an Operation's finished() and errorOccurred()):
