@@ -1378,9 +1378,11 @@ void tst_Emulator::clientLeavesMidStream()
     QTRY_VERIFY(received.contains("conversation.response.started"));
     QCOMPARE(m_emulator.connectionCount(), before + 1);
     socket.reset();
+    // The count drops as the connection is destroyed, and with it its
+    // responder and the stream session that holds the stalled timer
+    // (streamsession_p.h): no time to wait for, that timer cannot write to
+    // the gone client any more.
     QTRY_COMPARE(m_emulator.connectionCount(), before);
-    // The stalled timer must not write to the gone connection (nor crash).
-    QTest::qWait(2500);
     QCOMPARE(send("GET", u"/v1/conversations?page_size=1"_s).status, 200);
 }
 

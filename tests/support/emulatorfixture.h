@@ -135,7 +135,8 @@ bool finish(Run *run, int timeoutMs = 20000)
         return false;
     if (!finished.wait(timeoutMs))
         return false;
-    QTest::qWait(20); // nothing more may come
+    if (!settle(run))   // what it started has ended: nothing more may come
+        return false;
     return finished.size() == 1;
 }
 
