@@ -108,6 +108,12 @@ int runEmulateCommand(const QStringList &arguments)
         QTextStream(stderr) << "switchboard emulate: " << listening.error().toString() << '\n';
         return ExitFailure;
     }
+    // Ctrl-C stops it the way it stops `run`: exit status 130. Installed
+    // before the URL is printed: whoever reads the URL may interrupt at once.
+    InterruptHandler interrupts;
+    interrupts.install();
+    QObject::connect(&interrupts, &InterruptHandler::interrupted, &emulator,
+                     [] { QCoreApplication::exit(ExitInterrupted); });
     // The first line of stdout is the URL, so that scripts can read the port.
     QTextStream(stdout) << emulator.url().toString() << Qt::endl;
     if (*verbosity != Verbosity::Quiet) {
@@ -116,11 +122,6 @@ int runEmulateCommand(const QStringList &arguments)
                                                            : u" with the built-in echo model"_s)
                             << "; Ctrl+C stops\n";
     }
-    // Ctrl-C stops it the way it stops `run`: exit status 130.
-    InterruptHandler interrupts;
-    interrupts.install();
-    QObject::connect(&interrupts, &InterruptHandler::interrupted, &emulator,
-                     [] { QCoreApplication::exit(ExitInterrupted); });
     return QCoreApplication::exec();
 }
 
