@@ -18,7 +18,9 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <array>
 #include <cstdio>
+#include <variant>
 
 
 using namespace Qt::StringLiterals;
@@ -108,13 +110,17 @@ Result<QJsonObject> readBody(const QString &path)
 class StreamWriter : public QObject
 {
 public:
-    void add(const QString &type, const QByteArray &payload)
+    void add(const ConversationEvent &event)
     {
-        QByteArray &name = m_typeNames[type];
-        if (name.isEmpty())
-            name = "{\"event\":" + jsonString(type) + ",\"data\":";
-        m_pending += name;
-        m_pending += oneLineJson(payload);
+        // The line's start, made once per event type: the known types by
+        // their alternative (no QString per event), the unknown by name.
+        const UnknownEvent *unknown = event.as<UnknownEvent>();
+        QByteArray &start = unknown ? m_unknownStarts[unknown->type] : m_knownStarts.at(event.value.index());
+        if (start.isEmpty())
+            start = "{\"event\":" + jsonString(event.type()) + ",\"data\":";
+        // The payload as the server sent it (it parsed as a JSON object), on one line.
+        m_pending += start;
+        m_pending += oneLineJson(event.wirePayload);
         m_pending += "}\n";
         if (!m_scheduled) {
             m_scheduled = true;
@@ -128,13 +134,14 @@ public:
         if (m_pending.isEmpty())
             return;
         writeOutput(stdout, m_pending);
-        m_pending.clear();   // keeps its capacity for the next batch
+        m_pending.resize(0);   // keeps its capacity for the next batch (clear() would free it)
     }
 
 private:
     QByteArray m_pending;
     bool m_scheduled = false;
-    QHash<QString, QByteArray> m_typeNames;   // the line's start for each event type
+    std::array<QByteArray, std::variant_size_v<ConversationEvent::Value>> m_knownStarts;
+    QHash<QString, QByteArray> m_unknownStarts;
 };
 
 /// The body checked as the server would check it, then read into T.
@@ -307,10 +314,7 @@ int runConversationsCommand(const QStringList &arguments)
     };
     StreamWriter writer;
     if (auto *events = qobject_cast<ConversationStream *>(operationObject)) {
-        QObject::connect(events, &ConversationStream::eventReceived, events, [&writer](const ConversationEvent &event) {
-            // The payload as the server sent it (it parsed as a JSON object), on one line.
-            writer.add(event.type(), event.wirePayload);
-        });
+        QObject::connect(events, &ConversationStream::eventReceived, &writer, &StreamWriter::add);
         QObject::connect(events, &ConversationStream::retryScheduled, events, retrying);
         QObject::connect(events, &ConversationStream::finished, events, [events, &fail, &writer] {
             writer.flush();   // the events before the failure come first

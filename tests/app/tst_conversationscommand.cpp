@@ -142,6 +142,7 @@ private Q_SLOTS:
     void streamFailure_data();
     void streamFailure();
     void multiLineEventDataStaysOnOneLine();
+    void eventsOfUnknownTypesKeepTheirNames();
     void serverUrlOption();
     void unreachableServer_data();
     void unreachableServer();
@@ -415,6 +416,43 @@ void tst_ConversationsCommand::multiLineEventDataStaysOnOneLine()
              "\n"
              R"({"event":"conversation.response.done","data":{"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}})"
              "\n"_ba);
+}
+
+void tst_ConversationsCommand::eventsOfUnknownTypesKeepTheirNames()
+{
+    // Event types this version does not know are printed under their own
+    // names, each its own (the line's start is made once per type).
+    const QList<std::pair<QByteArray, QByteArray>> events{
+        {"conversation.response.started",
+         R"({"type":"conversation.response.started","created_at":"2026-01-05T10:00:00.000001Z","conversation_id":"conv_1"})"},
+        {"conversation.future.one", R"({"type":"conversation.future.one","n":1})"},
+        {"message.output.delta",
+         R"({"type":"message.output.delta","output_index":0,"id":"msg_2","content_index":0,"model":"m","role":"assistant","content":"Hi"})"},
+        {"conversation.future.two", R"({"type":"conversation.future.two","n":2})"},
+        {"conversation.future.one", R"({"type":"conversation.future.one","n":3})"},
+        {"message.output.delta",
+         R"({"type":"message.output.delta","output_index":0,"id":"msg_2","content_index":0,"model":"m","role":"assistant","content":"!"})"},
+        {"conversation.response.done",
+         R"({"type":"conversation.response.done","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})"},
+    };
+    HeldStreamServer server;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(u"MISTRAL_API_KEY"_s);
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, {u"conversations"_s, u"start"_s, u"--body"_s, u"-"_s, u"--stream"_s, u"--quiet"_s,
+                            u"--server-url"_s, server.url()});
+    process.write(R"({"inputs":"Hi","model":"m"})");
+    process.closeWriteChannel();
+    QVERIFY(QTest::qWaitFor([&] { return server.hasRequest(); }, 20000));
+    server.sendTogether(events);
+    server.end();
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
+    QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+    QByteArray expected;
+    for (const auto &[type, payload] : events)
+        expected += "{\"event\":\"" + type + "\",\"data\":" + payload + "}\n";
+    QCOMPARE(process.readAllStandardOutput(), expected);
 }
 
 void tst_ConversationsCommand::serverUrlOption()
