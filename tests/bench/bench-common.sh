@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by run-stream-benchmark.sh and run-toolloop-benchmark.sh (sourced):
-# building the targets, the SDK install, the emulator's lifetime, and
+# Shared by run-stream-benchmark.sh, run-cli-stream-benchmark.sh and
+# run-toolloop-benchmark.sh (sourced):
+# building the targets, the SDK install, the echo script, the emulator's lifetime, and
 # running a client under /usr/bin/time.
 
 set -euo pipefail
@@ -13,6 +14,10 @@ bench_setup() {   # BUILD_DIR TARGETS...
     export BENCH_SRC
     [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 2; }
     command -v node >/dev/null || { echo "node is missing" >&2; exit 2; }
+    if [ $# -gt 0 ] && grep -q '^SWITCHBOARD_BENCHMARKS:BOOL=OFF$' "$BUILD/CMakeCache.txt"; then
+        echo "$BUILD does not build the benchmarks ($*): configure it with -DSWITCHBOARD_BENCHMARKS=ON" >&2
+        exit 2
+    fi
     # SWITCHBOARD_BENCH_NO_BUILD=1 measures the binaries as they are.
     [ -n "${SWITCHBOARD_BENCH_NO_BUILD:-}" ] || cmake --build "$BUILD" --target switchboard "$@" >/dev/null
     # The SDK, pinned, where the emulator's fidelity test installs it
@@ -45,6 +50,20 @@ stop_emulator() {
     fi
 }
 
+echo_script() {   # FILE [EVENT_INTERVAL_MS]: a script that echoes the input one character per delta
+    {
+        echo "version: 1"
+        [ -z "${2:-}" ] || echo "event_interval_ms: $2"
+        cat <<'YAML'
+rules:
+  - name: echo one character per event
+    reply:
+      - text: "{{input}}"
+        chunk_size: 1
+YAML
+    } >"$1"
+}
+
 start_emulator() {   # SCRIPT: sets URL and EMULATOR_PID
     "$BUILD/bin/switchboard" emulate --port 0 --script "$1" \
         >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
@@ -66,16 +85,21 @@ emulator_cpu_s() {   # user+system CPU seconds of the emulator so far
 }
 
 # timed NAME COMMAND...: runs the client under /usr/bin/time; its stdout goes
-# to $WORK/NAME.out, the whole process's figures to $WORK/NAME.time.
+# to $WORK/NAME.out, the whole process's figures to $WORK/NAME.time, with
+# process_wall_s to the microsecond (time's own wall_s has 10 ms steps).
 timed() {
     local name=$1
     shift
-    local before
+    local before start end
     before=$(emulator_cpu_s)
+    start=$EPOCHREALTIME
     /usr/bin/time -f 'TIME user_s=%U sys_s=%S peak_rss_kb=%M wall_s=%e' -o "$WORK/$name.time" "$@" \
         >"$WORK/$name.out"
-    echo "EMULATOR cpu_s=$(awk -v a="$(emulator_cpu_s)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')" \
-        >>"$WORK/$name.time"
+    end=$EPOCHREALTIME
+    {
+        echo "EMULATOR cpu_s=$(awk -v a="$(emulator_cpu_s)" -v b="$before" 'BEGIN { printf "%.2f", a - b }')"
+        echo "WALL process_wall_s=$(awk -v a="$end" -v b="$start" 'BEGIN { printf "%.4f", a - b }')"
+    } >>"$WORK/$name.time"
 }
 
 # field NAME KEY: the value of KEY=... in NAME's output or time file.

@@ -22,14 +22,7 @@ PACED_EVENTS=100
 PACE_MS=10
 bench_setup "$1" bench_stream
 
-cat >"$WORK/stream.yaml" <<YAML
-version: 1
-rules:
-  - name: echo one character per event
-    reply:
-      - text: "{{input}}"
-        chunk_size: 1
-YAML
+echo_script "$WORK/stream.yaml"
 start_emulator "$WORK/stream.yaml"
 
 timed switchboard "$BUILD/bin/bench_stream" --url "$URL" --events "$EVENTS"
@@ -37,15 +30,7 @@ timed sdk node "$BENCH_SRC/bench_stream_sdk.mjs" "$URL" "$EVENTS" "$SDK_PREFIX"
 timed concurrent "$BUILD/bin/bench_stream" --url "$URL" --events "$EVENTS_EACH" --concurrent "$CONCURRENT"
 
 stop_emulator
-cat >"$WORK/paced.yaml" <<YAML
-version: 1
-event_interval_ms: $PACE_MS
-rules:
-  - name: echo one character per event, paced
-    reply:
-      - text: "{{input}}"
-        chunk_size: 1
-YAML
+echo_script "$WORK/paced.yaml" "$PACE_MS"
 start_emulator "$WORK/paced.yaml"
 timed paced "$BUILD/bin/bench_stream" --url "$URL" --events "$PACED_EVENTS" --concurrent "$CONCURRENT"
 
