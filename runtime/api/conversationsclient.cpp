@@ -16,9 +16,6 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard {
 
-Q_LOGGING_CATEGORY(lcApi, "switchboard.network", QtWarningMsg)
-Q_LOGGING_CATEGORY(lcSse, "switchboard.sse", QtWarningMsg)
-
 class ConversationsClientPrivate
 {
 public:

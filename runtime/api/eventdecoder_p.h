@@ -27,7 +27,7 @@ namespace Switchboard {
 
 class EventDecoderPrivate;
 
-class SWITCHBOARD_AUTOTEST_EXPORT EventDecoder
+class EventDecoder
 {
 public:
     EventDecoder();

@@ -40,11 +40,10 @@ Error responseTooLarge(qint64 limit, bool streaming, const QString &what);
 /// `streaming` tells what the overall one bounded (for a stream, only the wait
 /// for the response to begin); the details name the timeout instead of Qt's
 /// "Operation canceled", which a cancel reports too.
-SWITCHBOARD_AUTOTEST_EXPORT Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString,
-                                                AbortCause cause, int timeoutMs, const QString &what,
-                                                bool streaming);
+Error fromTransport(QNetworkReply::NetworkError error, const QString &errorString, AbortCause cause, int timeoutMs,
+                    const QString &what, bool streaming);
 
 /// True for transport errors where the request never reached the server.
-SWITCHBOARD_AUTOTEST_EXPORT bool neverReachedServer(QNetworkReply::NetworkError error);
+bool neverReachedServer(QNetworkReply::NetworkError error);
 
 } // namespace Switchboard::Http

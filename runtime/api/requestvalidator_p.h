@@ -7,7 +7,6 @@
 //
 
 #include <switchboard/responses.h>
-#include <switchboard/switchboard_export.h>
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -34,10 +33,7 @@ namespace Switchboard {
 /// "body". anyOf/oneOf alternatives are told apart by their `type`
 /// discriminator or by the JSON type of the value; the errors reported are
 /// those of the alternative the value was meant to be.
-///
-/// Exported, though private, because the emulator (a library of its own)
-/// validates with it.
-class SWITCHBOARD_EXPORT RequestValidator
+class RequestValidator
 {
 public:
     /// The validator over the embedded schemas (loaded once).

@@ -15,7 +15,7 @@
 namespace Switchboard {
 
 /// One dispatched Server-Sent Events message.
-struct SWITCHBOARD_AUTOTEST_EXPORT SseEvent
+struct SseEvent
 {
     /// The `event:` field; empty when the message had none (EventSource would
     /// call it "message"; the Conversations API then takes the payload's `type`).
@@ -31,7 +31,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT SseEvent
     friend bool operator==(const SseEvent &, const SseEvent &) = default;
 };
 
-SWITCHBOARD_AUTOTEST_EXPORT QDebug operator<<(QDebug debug, const SseEvent &event);
+QDebug operator<<(QDebug debug, const SseEvent &event);
 
 /// Incremental Server-Sent Events framing: bytes in, events out.
 ///
@@ -61,7 +61,7 @@ SWITCHBOARD_AUTOTEST_EXPORT QDebug operator<<(QDebug debug, const SseEvent &even
 ///
 /// Bytes are never decoded: the fields are the raw bytes of the stream (a
 /// multi-byte UTF-8 character split across chunks comes out whole).
-class SWITCHBOARD_AUTOTEST_EXPORT SseParser
+class SseParser
 {
 public:
     static constexpr qsizetype DefaultMaxEventSize = 16 * 1024 * 1024;
@@ -129,7 +129,7 @@ private:
 /// start a new line, since SSE cannot carry a CR inside a field), and the
 /// blank line. SseParser reads it back as `event` and `data` with its line
 /// breaks turned into '\n'. `event` must not contain a line break.
-SWITCHBOARD_EXPORT QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data);
+QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data);
 
 } // namespace Switchboard
 

@@ -53,7 +53,7 @@ inline QString toQString(const std::string &text)
 /// file", or the size and the limit (Error::Code::FileTooLarge; otherwise
 /// `code`). It never blocks on a FIFO or a device, and reads at most
 /// `maxSize` + 1 bytes whatever the file claims.
-SWITCHBOARD_EXPORT Result<QByteArray> readFile(const QString &path, qint64 maxSize, Error::Code code);
+Result<QByteArray> readFile(const QString &path, qint64 maxSize, Error::Code code);
 
 /// The one document of `text` as yaml-cpp nodes, or the first reason not to
 /// read it, located in `fileName`: text that is not UTF-8 (YamlSyntax), a
@@ -61,12 +61,12 @@ SWITCHBOARD_EXPORT Result<QByteArray> readFile(const QString &path, qint64 maxSi
 /// repeats a node it is part of, or a document above `limits` with its
 /// aliases expanded (DocumentTooLarge, at the alias that goes over when one
 /// does). Empty text (or only comments) is a null node.
-SWITCHBOARD_EXPORT Result<YAML::Node> parse(const QByteArray &text, const QString &fileName, const YamlLimits &limits);
+Result<YAML::Node> parse(const QByteArray &text, const QString &fileName, const YamlLimits &limits);
 
 /// The offset of the first byte of `text` that does not belong to valid
 /// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
 /// U+10FFFF), or -1 when it is all valid.
-SWITCHBOARD_EXPORT qsizetype invalidUtf8Offset(QByteArrayView text);
+qsizetype invalidUtf8Offset(QByteArrayView text);
 
 /// A 1-based position from yaml-cpp's 0-based mark (0:0 when unknown).
 inline SourceLocation location(const QString &fileName, const YAML::Mark &mark)

@@ -26,7 +26,7 @@ namespace Switchboard::EmulatorInternal {
 using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
 
 /// One parsed HTTP/1.1 request.
-struct SWITCHBOARD_AUTOTEST_EXPORT HttpRequest
+struct HttpRequest
 {
     QByteArray method;
     QByteArray path;     ///< the target up to '?', still percent-encoded
@@ -43,7 +43,7 @@ class HttpConnection;
 /// Writes the response to one request. Owned by its connection; the handler
 /// keeps a QPointer to it if it answers later (a stream). Every write is a
 /// no-op once the client has gone: check isOpen() to stop early.
-class SWITCHBOARD_AUTOTEST_EXPORT HttpResponder : public QObject
+class HttpResponder : public QObject
 {
     Q_OBJECT
 public:
@@ -95,7 +95,7 @@ private:
 /// and accepts again as soon as one of them closes, or after
 /// AcceptRetryMs otherwise (a descriptor freed elsewhere in the process),
 /// with a warning when it stops and a note when it accepts again.
-class SWITCHBOARD_AUTOTEST_EXPORT HttpServer : public QObject
+class HttpServer : public QObject
 {
     Q_OBJECT
 public:
@@ -151,6 +151,6 @@ private:
 };
 
 /// Reason phrase of a status code ("Not Found").
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray httpReasonPhrase(int status);
+QByteArray httpReasonPhrase(int status);
 
 } // namespace Switchboard::EmulatorInternal

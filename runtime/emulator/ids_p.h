@@ -23,6 +23,6 @@ QString newToolCallId();
 QString idPrefix(const Entry &entry);
 
 /// RFC 3339 UTC with microseconds, as the API writes: 2025-06-16T09:19:08.734315Z.
-SWITCHBOARD_AUTOTEST_EXPORT QString timestampNow();
+QString timestampNow();
 
 } // namespace Switchboard::EmulatorInternal

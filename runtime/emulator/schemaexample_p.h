@@ -13,6 +13,6 @@ namespace Switchboard::EmulatorInternal {
 
 /// Arguments that satisfy a JSON Schema (the default script's tool calls):
 /// required properties only, enum/const/default first, minimums respected.
-SWITCHBOARD_AUTOTEST_EXPORT QJsonValue exampleForSchema(const QJsonObject &schema, const QJsonObject &root = {});
+QJsonValue exampleForSchema(const QJsonObject &schema, const QJsonObject &root = {});
 
 } // namespace Switchboard::EmulatorInternal

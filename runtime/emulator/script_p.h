@@ -22,7 +22,7 @@
 namespace Switchboard::EmulatorInternal {
 
 /// An agent the emulator knows (runtime/emulator/README.md, "agents").
-struct SWITCHBOARD_AUTOTEST_EXPORT ScriptAgent
+struct ScriptAgent
 {
     QString id;
     QString name;
@@ -35,13 +35,13 @@ struct SWITCHBOARD_AUTOTEST_EXPORT ScriptAgent
 };
 
 /// A piece of text with {{placeholders}}, checked when the script is loaded.
-struct SWITCHBOARD_AUTOTEST_EXPORT Template
+struct Template
 {
     QString text;
 };
 
 /// One item of a rule's reply.
-struct SWITCHBOARD_AUTOTEST_EXPORT ReplyItem
+struct ReplyItem
 {
     enum class Kind { Text, FunctionCall, CallTools, ToolExecution, Handoff, Error };
     Kind kind = Kind::Text;
@@ -58,7 +58,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT ReplyItem
 };
 
 /// Failures a rule injects.
-struct SWITCHBOARD_AUTOTEST_EXPORT Fault
+struct Fault
 {
     int status = 0;                    ///< an HTTP error status instead of the reply
     QByteArray body;                   ///< its body (JSON text unless contentType says otherwise)
@@ -83,7 +83,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Fault
 };
 
 /// When a rule applies. Every condition given must hold.
-struct SWITCHBOARD_AUTOTEST_EXPORT Condition
+struct Condition
 {
     std::optional<QString> textContains;          ///< case-insensitive, in the latest user text
     std::optional<QRegularExpression> textMatches;
@@ -96,7 +96,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Condition
     std::optional<bool> toolMentioned;            ///< the latest user text names an offered function
 };
 
-struct SWITCHBOARD_AUTOTEST_EXPORT Rule
+struct Rule
 {
     QString name;                                 ///< for messages; "rule N" when not given
     Condition when;
@@ -105,7 +105,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Rule
 };
 
 /// A loaded script (runtime/emulator/README.md).
-struct SWITCHBOARD_AUTOTEST_EXPORT Script
+struct Script
 {
     QString fileName;
     int chunkSize = 16;                  ///< characters per message.output.delta
@@ -127,6 +127,6 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Script
 };
 
 /// The placeholders a template may use, for the documentation and the checks.
-SWITCHBOARD_AUTOTEST_EXPORT QStringList templateVariables();
+QStringList templateVariables();
 
 } // namespace Switchboard::EmulatorInternal

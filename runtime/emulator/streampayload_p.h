@@ -25,7 +25,7 @@ QByteArray compact(const QJsonArray &array);
 /// Appends the contents of a JSON string (without the quotes) byte for byte
 /// as QJsonDocument::Compact writes them: ", \ and the C0 controls escaped
 /// (\b \f \n \r \t, the others \u00xx), everything else UTF-8.
-SWITCHBOARD_AUTOTEST_EXPORT void appendJsonStringContents(QByteArray &out, QStringView text);
+void appendJsonStringContents(QByteArray &out, QStringView text);
 
 /// The SSE message of one kind of streamed delta of one entry
 /// (message.output.delta, function.call.delta, tool.execution.delta), cut
@@ -33,7 +33,7 @@ SWITCHBOARD_AUTOTEST_EXPORT void appendJsonStringContents(QByteArray &out, QStri
 /// the text (content or arguments). A long stream's deltas are then written
 /// by splicing, without a QJsonObject each; the bytes are the same as
 /// formatSseEvent(type, QJsonDocument(event).toJson(Compact)).
-class SWITCHBOARD_AUTOTEST_EXPORT DeltaEventTemplate
+class DeltaEventTemplate
 {
 public:
     /// From an event whose other fields are final; null when the two fields

@@ -23,7 +23,7 @@
 namespace Switchboard::EmulatorInternal {
 
 /// Splits text into pieces of at most `size` characters, never inside a surrogate pair.
-SWITCHBOARD_AUTOTEST_EXPORT QStringList splitText(const QString &text, int size);
+QStringList splitText(const QString &text, int size);
 
 /// A rough token count: about four characters per token, at least one.
 qint64 tokens(const QString &text);

@@ -11,7 +11,6 @@
 #include <QPointer>
 #include <QRandomGenerator>
 
-#include <chrono>
 #include <optional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -731,34 +730,6 @@ TraceContext GenAiInstrumentation::contextOf(const SpanData &span)
     context.traceFlags = span.sampled ? 0x01 : 0x00;
     context.traceState = span.traceState;
     return context;
-}
-
-// --- spandata_p.h --------------------------------------------------------------------
-
-void setAttribute(Attributes &attributes, const QByteArray &key, const AttributeValue &value)
-{
-    for (Attribute &attribute : attributes) {
-        if (attribute.key == key) {
-            attribute.value = value;
-            return;
-        }
-    }
-    attributes.append({key, value});
-}
-
-const AttributeValue *findAttribute(const Attributes &attributes, QByteArrayView key)
-{
-    for (const Attribute &attribute : attributes) {
-        if (attribute.key == key)
-            return &attribute.value;
-    }
-    return nullptr;
-}
-
-qint64 nowUnixNano()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 } // namespace Switchboard::TelemetryInternal

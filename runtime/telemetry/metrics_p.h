@@ -12,7 +12,7 @@
 namespace Switchboard::TelemetryInternal {
 
 /// What every instrument has: its name, description and unit (UCUM).
-class SWITCHBOARD_AUTOTEST_EXPORT Instrument
+class Instrument
 {
 public:
     Instrument(QByteArray name, QString description, QByteArray unit)
@@ -31,7 +31,7 @@ private:
 };
 
 /// An explicit-bucket histogram, one data point per set of attributes.
-class SWITCHBOARD_AUTOTEST_EXPORT Histogram : public Instrument
+class Histogram : public Instrument
 {
 public:
     struct Point
@@ -58,7 +58,7 @@ private:
 };
 
 /// A monotonic sum of integers, one data point per set of attributes.
-class SWITCHBOARD_AUTOTEST_EXPORT Counter : public Instrument
+class Counter : public Instrument
 {
 public:
     struct Point
@@ -80,7 +80,7 @@ private:
 
 /// The instruments of the GenAI conventions (semantic conventions 1.41.0,
 /// "Generative AI client metrics") and Switchboard's own.
-struct SWITCHBOARD_AUTOTEST_EXPORT Meter
+struct Meter
 {
     Meter();
 

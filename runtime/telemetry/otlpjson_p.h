@@ -26,10 +26,10 @@ struct Producer
 };
 
 /// One ExportTraceServiceRequest, on one line.
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans);
+QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans);
 
 /// One ExportMetricsServiceRequest of every point of `meter`, cumulative,
 /// at `timeUnixNano`, on one line.
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano);
+QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano);
 
 } // namespace Switchboard::TelemetryInternal

@@ -28,9 +28,9 @@ struct Attribute
 using Attributes = QList<Attribute>;
 
 /// Sets `key` to `value` (replacing an earlier value of the same key).
-SWITCHBOARD_AUTOTEST_EXPORT void setAttribute(Attributes &attributes, const QByteArray &key, const AttributeValue &value);
+void setAttribute(Attributes &attributes, const QByteArray &key, const AttributeValue &value);
 /// The value of `key`, or nullptr.
-SWITCHBOARD_AUTOTEST_EXPORT const AttributeValue *findAttribute(const Attributes &attributes, QByteArrayView key);
+const AttributeValue *findAttribute(const Attributes &attributes, QByteArrayView key);
 
 struct SpanEvent
 {
@@ -68,6 +68,6 @@ struct SpanData
 };
 
 /// Nanoseconds since the Unix epoch, now.
-SWITCHBOARD_AUTOTEST_EXPORT qint64 nowUnixNano();
+qint64 nowUnixNano();
 
 } // namespace Switchboard::TelemetryInternal

@@ -17,7 +17,7 @@ namespace Switchboard {
 /// A compiled JSON Schema (draft 7, through valijson) that checks values
 /// and explains what is wrong in words a model can act on. Copies share
 /// the compiled schema; validate() may run on any thread.
-class SWITCHBOARD_AUTOTEST_EXPORT JsonSchemaValidator
+class JsonSchemaValidator
 {
 public:
     /// Compiles `schema`. Fails (Code::InvalidValue) for a schema valijson
@@ -44,6 +44,6 @@ private:
 /// object) into an object. An empty or blank string counts as {} since models
 /// send that for tools without parameters. Errors (Code::ToolInvalidArguments)
 /// say what is wrong with the text and where.
-SWITCHBOARD_AUTOTEST_EXPORT Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments);
+Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments);
 
 } // namespace Switchboard

@@ -1,7 +1,7 @@
 #pragma once
 
 // Header-only on purpose: switchboard_test_support links the runtime only,
-// and the suites that use this already link switchboard_emulator.
+// and the suites that use this link switchboard_emulator_private.
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/conversationsclient.h>
