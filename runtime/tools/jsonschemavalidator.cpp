@@ -1,6 +1,8 @@
-// valijson reports problems through exceptions only when this is set; without
-// it a bad schema calls abort().
+// valijson reports problems through exceptions only when this is set (its
+// CMake target sets it too); without it a bad schema calls abort().
+#ifndef VALIJSON_USE_EXCEPTIONS
 #define VALIJSON_USE_EXCEPTIONS 1
+#endif
 
 // GCC 12 at -O2 and above reports a false -Wrestrict inside std::string::replace
 // as inlined into valijson's json_pointer.hpp (GCC bug 105329); it is
