@@ -6,6 +6,7 @@
 #include "jsonschemavalidator_p.h"
 #include "pluginlogging_p.h"
 
+#include <QCoreApplication>
 #include <QDebugStateSaver>
 #include <QDir>
 #include <QFileInfo>
@@ -44,16 +45,27 @@ QString quoted(const QString &text)
     return u'"' + text + u'"';
 }
 
-// Where libswitchboard itself lives: the plugins sit in switchboard/plugins
-// next to it, in the build tree and in an installed tree alike.
-QString libraryDirectory()
+// The bundled plugins' directory relative to the binary that holds this
+// code, as the install tree lays it out (the build tree mirrors it, so a
+// relocated install and a build tree work alike): beside a shared
+// libswitchboard, or, linked statically into a program, beside the program's
+// lib directory. The paths come from CMake (tools/CMakeLists.txt).
+QString bundledPluginDirectory()
 {
-#if defined(Q_OS_UNIX)
+#if defined(SWITCHBOARD_STATIC_DEFINE)
+    if (!QCoreApplication::instance())   // applicationDirPath() needs one
+        return {};
+    return QCoreApplication::applicationDirPath() + u'/' + QStringLiteral(SWITCHBOARD_PLUGIN_DIR_FROM_PROGRAM);
+#elif defined(Q_OS_UNIX)
     Dl_info info;
-    if (dladdr(reinterpret_cast<void *>(&libraryDirectory), &info) != 0 && info.dli_fname)
-        return QFileInfo(QString::fromLocal8Bit(info.dli_fname)).absolutePath();
-#endif
+    if (dladdr(reinterpret_cast<void *>(&bundledPluginDirectory), &info) != 0 && info.dli_fname) {
+        return QFileInfo(QString::fromLocal8Bit(info.dli_fname)).absolutePath() + u'/'
+               + QStringLiteral(SWITCHBOARD_PLUGIN_DIR_FROM_LIBRARY);
+    }
     return {};
+#else
+    return {};
+#endif
 }
 
 } // namespace
@@ -281,20 +293,15 @@ QStringList PluginRegistry::defaultSearchPaths(const QStringList &extraPaths)
     QStringList candidates = extraPaths;
     const QString environment = qEnvironmentVariable("SWITCHBOARD_PLUGIN_PATH");
     candidates += environment.split(QDir::listSeparator(), Qt::SkipEmptyParts);
-    if (const QString libraryDir = libraryDirectory(); !libraryDir.isEmpty())
-        candidates << libraryDir + u"/switchboard/plugins"_s;   // build tree or relocated install
-    candidates << QStringLiteral(SWITCHBOARD_PLUGIN_BUILD_DIR) << QStringLiteral(SWITCHBOARD_PLUGIN_INSTALLED_DIR);
+    if (const QString bundled = bundledPluginDirectory(); !bundled.isEmpty())
+        candidates << bundled;
+    candidates << QStringLiteral(SWITCHBOARD_PLUGIN_INSTALLED_DIR);   // the install prefix's
 
     QStringList paths;
     QStringList canonical;
     for (const QString &candidate : std::as_const(candidates)) {
         const QString path = QFileInfo(candidate).canonicalFilePath();
         if (path.isEmpty() || !QFileInfo(path).isDir() || canonical.contains(path))
-            continue;
-        // The build tree's directory only for a library that runs from it.
-        if (candidate == QStringLiteral(SWITCHBOARD_PLUGIN_BUILD_DIR)
-            && QFileInfo(libraryDirectory()).canonicalFilePath()
-                   != QFileInfo(QStringLiteral(SWITCHBOARD_PLUGIN_BUILD_DIR) + u"/../.."_s).canonicalFilePath())
             continue;
         canonical << path;
         paths << candidate;

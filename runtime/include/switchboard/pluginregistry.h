@@ -104,9 +104,12 @@ public:
     QStringList searchPaths() const;
 
     /// `extraPaths` (e.g. from --plugin-path), then SWITCHBOARD_PLUGIN_PATH
-    /// (separated by ':'), then the build tree's plugin directory when the
-    /// program runs from a build tree, then the installed one (both relative
-    /// to the library's own location). Only existing directories are listed.
+    /// (separated by ':'), then the bundled plugins' directory found from
+    /// where the code runs (switchboard/plugins beside the shared library;
+    /// ../lib/switchboard/plugins from the program for a static one), which
+    /// is the build tree's in a build tree and follows a relocated install,
+    /// then the one of the prefix Switchboard was configured to install to.
+    /// Only existing directories are listed, each once.
     static QStringList defaultSearchPaths(const QStringList &extraPaths = {});
 
     /// Configuration handed to the plugin's initialize() (PluginContext::configuration).
