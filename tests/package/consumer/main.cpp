@@ -1,6 +1,6 @@
 // Uses the installed headers and library: reads an entry and prints it back,
-// lists the roles of the conversation model, and finds the bundled plugins
-// in the package's plugin directory.
+// lists the roles of the conversation model, finds the bundled plugins in
+// the package's plugin directory, and reads the JSON Schemas it installs.
 #include <switchboard/conversationmodel.h>
 #include <switchboard/conversationrun.h>
 #include <switchboard/entries.h>
@@ -8,7 +8,10 @@
 #include <switchboard/version.h>
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QTextStream>
 
 int main(int argc, char *argv[])
@@ -37,5 +40,16 @@ int main(int argc, char *argv[])
     out << "plugins " << ids.join(u',') << '\n';
     const Switchboard::Result<Switchboard::ToolInfo> tool = registry.findTool(QStringLiteral("calculate"));
     out << "calculate " << (tool ? tool->qualifiedName() : tool.error().message) << '\n';
+
+    // Each schema is a JSON Schema document whose $id names its file.
+    const QDir schemaDir(QStringLiteral(CONSUMER_SCHEMA_DIR));
+    QStringList schemas;
+    for (const QString &name : schemaDir.entryList({QStringLiteral("*.schema.json")}, QDir::Files, QDir::Name)) {
+        QFile file(schemaDir.filePath(name));
+        const QJsonObject schema = file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object()
+                                                                  : QJsonObject();
+        schemas << (schema.value(QStringLiteral("$id")).toString().endsWith(u'/' + name) ? name : name + QStringLiteral("(invalid)"));
+    }
+    out << "schemas " << schemas.join(u',') << '\n';
     return 0;
 }
