@@ -3,6 +3,7 @@
 #include "pluginconfig.h"
 #include "readlimits.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/conversationsclient.h>
 #include <switchboard/pluginregistry.h>
 
@@ -298,8 +299,7 @@ QByteArray oneLineJson(const QByteArray &payload)
 
 QByteArray jsonString(const QString &text)
 {
-    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
-    return array.mid(1, array.size() - 2);
+    return compactJson(text);
 }
 
 Result<void> applyPluginConfigurations(PluginRegistry &registry, const QStringList &settings)

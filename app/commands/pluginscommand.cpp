@@ -11,6 +11,7 @@
 #include "output.h"
 #include "terminal/terminal.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/nearestname.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolinvocation.h>
@@ -119,12 +120,6 @@ QJsonObject pluginToJson(const PluginInfo &plugin, const QList<ToolInfo> &tools)
     return object;
 }
 
-QString compact(const QJsonValue &value)
-{
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(json.mid(1, json.size() - 2));
-}
-
 /// A parameter's type for people: "string", "integer or null", "one of
 /// "a", "b"", "array of string", "any".
 QString typeText(const QJsonObject &schema)
@@ -132,7 +127,7 @@ QString typeText(const QJsonObject &schema)
     if (const QJsonArray values = schema.value(u"enum"_s).toArray(); !values.isEmpty()) {
         QStringList shown;
         for (const QJsonValue &value : values)
-            shown << compact(value);
+            shown << compactJsonText(value);
         return u"one of "_s + shown.join(u", "_s);
     }
     QStringList types;
@@ -213,7 +208,7 @@ QString pluginDetails(const PluginInfo &plugin, const QList<ToolInfo> &tools, co
             if (required.contains(it.key()))
                 type += u", required"_s;
             if (schema.contains(u"default"_s))
-                type += u", default "_s + compact(schema.value(u"default"_s));
+                type += u", default "_s + compactJsonText(schema.value(u"default"_s));
             text += u"    "_s + it.key().leftJustified(nameWidth) + u"  "_s + out.styled(type, Terminal::Style::Dim);
             const QString description = schema.value(u"description"_s).toString();
             text += (description.isEmpty() ? QString() : u"  "_s + description) + u'\n';

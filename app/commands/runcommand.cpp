@@ -13,6 +13,7 @@
 #include "terminal/terminal.h"
 #include "tracing.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
@@ -156,8 +157,7 @@ QString displayValue(const QJsonValue &value)
         return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented)).trimmed();
     if (value.isArray())
         return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented)).trimmed();
-    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(array.mid(1, array.size() - 2));
+    return compactJsonText(value);
 }
 
 /// The workflow's inputs from the --input values. Each value is checked on

@@ -1,11 +1,11 @@
 #include "inputform.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QLineEdit>
 #include <QSpinBox>
 
@@ -32,7 +32,7 @@ QString asInputText(const QJsonValue &value)
         return QString::number(number, 'g', 17);
     }
     default:
-        return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+        return compactJsonText(value);
     }
 }
 

@@ -3,6 +3,7 @@
 #include "output.h"
 #include "terminal.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/pluginregistry.h>
 
 #include <QDir>
@@ -53,12 +54,6 @@ QString cut(const QString &text, int maxLength)
     return text.size() > maxLength ? text.left(maxLength - 1) + u'…' : text;
 }
 
-QString compactJson(const QJsonValue &value)
-{
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(json.mid(1, json.size() - 2));
-}
-
 /// "142 bytes, 9 lines".
 QString sizeText(const QString &text)
 {
@@ -89,7 +84,7 @@ QString briefValue(const QJsonValue &value)
         return u"not set"_s;
     if (value.isString())
         return showsWhole(value.toString()) ? inlineString(value.toString()) : sizeText(value.toString());
-    const QString json = compactJson(value);
+    const QString json = compactJsonText(value);
     return json.size() <= maxInlineLength ? json : u"JSON of "_s + QString::number(json.size()) + u" characters"_s;
 }
 
@@ -114,7 +109,7 @@ QString describeArguments(const QJsonObject &arguments, const QString &rawArgume
         const QString key = u"    "_s + visible(it.key()).leftJustified(keyWidth) + u"  "_s;
         const QJsonValue value = it.value();
         if (!value.isString()) {
-            const QString json = compactJson(value);
+            const QString json = compactJsonText(value);
             values += key
                       + (json.size() <= maxInlineLength ? json
                                                         : json.left(maxInlineLength) + u"… ("_s

@@ -2,9 +2,9 @@
 
 #include "output.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cerrno>
@@ -36,16 +36,7 @@ Result<void> EventLog::open(const QString &path)
 
 void EventLog::write(const QString &type, const QString &step, int turn, const QJsonValue &data)
 {
-    QByteArray json;
-    if (data.isObject())
-        json = QJsonDocument(data.toObject()).toJson(QJsonDocument::Compact);
-    else if (data.isArray())
-        json = QJsonDocument(data.toArray()).toJson(QJsonDocument::Compact);
-    else {
-        const QByteArray array = QJsonDocument(QJsonArray{data}).toJson(QJsonDocument::Compact);
-        json = array.mid(1, array.size() - 2);
-    }
-    writeRaw(type, step, turn, json);
+    writeRaw(type, step, turn, compactJson(data));
 }
 
 void EventLog::writeRaw(const QString &type, const QString &step, int turn, const QByteArray &data)

@@ -1,8 +1,9 @@
 #include "httptool.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QHash>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -290,12 +291,7 @@ Result<void> HttpToolInvocation::prepare(const QJsonObject &arguments)
         if (!isOneLine(type))
             return invalid(u"'content_type' must be one line (no CR, LF or NUL characters)"_s);
         if (!json.isUndefined()) {
-            if (json.isObject())
-                m_requestBody = QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact);
-            else if (json.isArray())
-                m_requestBody = QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
-            else   // a scalar: QJsonDocument holds only containers, so write [x] and drop the brackets
-                m_requestBody = QJsonDocument(QJsonArray{json}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
+            m_requestBody = compactJson(json);
             if (type.isEmpty())
                 type = u"application/json"_s;
         } else if (!text.isUndefined()) {

@@ -2,6 +2,8 @@
 
 #include "apilogging_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QJsonDocument>
 #include <QJsonParseError>
 
@@ -289,14 +291,7 @@ QDebug debugJson(QDebug debug, const char *typeName, const QJsonValue &json)
     QDebugStateSaver saver(debug);
     const bool isAuthorization = qstrcmp(typeName, "ConnectorAuthorization") == 0;
     const QJsonValue safe = redact(json, isAuthorization);
-    QByteArray text;
-    if (safe.isObject())
-        text = QJsonDocument(safe.toObject()).toJson(QJsonDocument::Compact);
-    else if (safe.isArray())
-        text = QJsonDocument(safe.toArray()).toJson(QJsonDocument::Compact);
-    else // a scalar: serialize it inside an array and strip the brackets
-        text = QJsonDocument(QJsonArray{safe}).toJson(QJsonDocument::Compact).chopped(1).mid(1);
-    debug.nospace().noquote() << typeName << '(' << QString::fromUtf8(text) << ')';
+    debug.nospace().noquote() << typeName << '(' << compactJsonText(safe) << ')';
     return debug;
 }
 

@@ -1,5 +1,7 @@
 #include "requestvalidator_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -66,7 +68,7 @@ QString quoted(const QJsonValue &value)
         return u'\'' + value.toString() + u'\'';
     if (value.isBool())
         return value.toBool() ? u"True"_s : u"False"_s;
-    return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    return compactJsonText(value);
 }
 
 QString joinAlternatives(const QStringList &items)

@@ -1,6 +1,8 @@
 #include <switchboard/secrets.h>
 #include <switchboard/tools.h>
 
+#include <switchboard/compactjson.h>
+
 #include <QByteArrayMatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,8 +16,8 @@ void Secrets::add(const QString &value)
         return;
     // As it is, and as it reads inside a JSON string (quotes, backslashes and
     // control characters escaped) when that differs.
-    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    const QByteArray escaped = array.mid(2, array.size() - 4);
+    const QByteArray quoted = compactJson(value);
+    const QByteArray escaped = quoted.mid(1, quoted.size() - 2);
     for (const QByteArray &form : {bytes, escaped}) {
         if (!m_values.contains(form))
             m_values.append(form);
@@ -83,9 +85,7 @@ void Secrets::scrub(Error &error) const
         detail.type = scrub(detail.type);
     }
     if (!error.guardrails.isUndefined() && !error.guardrails.isNull()) {
-        const QJsonDocument document = error.guardrails.isArray() ? QJsonDocument(error.guardrails.toArray())
-                                                                  : QJsonDocument(error.guardrails.toObject());
-        const QByteArray json = document.toJson(QJsonDocument::Compact);
+        const QByteArray json = compactJson(error.guardrails);
         const QByteArray scrubbed = scrub(QByteArrayView(json));
         if (scrubbed != json) {
             const QJsonDocument clean = QJsonDocument::fromJson(scrubbed);

@@ -8,6 +8,7 @@
 #include "streamsession_p.h"
 #include "turngenerator_p.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/events.h>
 #include <switchboard/requests.h>
 
@@ -37,7 +38,7 @@ void Call::record(const QString &schema, const QJsonValue &instance, const QStri
     const QJsonObject line{{u"schema"_s, schema},
                            {u"instance"_s, instance},
                            {u"where"_s, detail.isEmpty() ? where : where + u' ' + detail}};
-    d->record->write(compact(line) + '\n');
+    d->record->write(compactJson(line) + '\n');
     d->record->flush();
 }
 
@@ -57,7 +58,7 @@ void Call::object(int status, const QJsonObject &body, const QString &schema) co
 {
     if (!schema.isEmpty())
         record(schema, body);
-    json(status, compact(body));
+    json(status, compactJson(body));
 }
 
 void Call::error(int status, const QString &message, const QString &type) const
@@ -549,7 +550,7 @@ void list(EmulatorPrivate *d, const Call &call)
             array.append(item);
         }
     }
-    call.json(200, compact(array));
+    call.json(200, compactJson(array));
 }
 
 void get(EmulatorPrivate *d, const Call &call, const QString &conversationId)

@@ -2,6 +2,8 @@
 
 #include "core/yamlreader_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
@@ -425,9 +427,7 @@ public:
         }
         if (const YAML::Node n = node["body"]) {
             const QJsonValue body = json(n);
-            f.body = body.isString() ? body.toString().toUtf8()
-                   : body.isObject() ? QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact)
-                                     : QJsonDocument(body.toArray()).toJson(QJsonDocument::Compact);
+            f.body = body.isString() ? body.toString().toUtf8() : compactJson(body);
         }
         if (node["content_type"])
             f.contentType = string(node["content_type"], u"content_type"_s).toUtf8();

@@ -4,6 +4,8 @@
 #include "api/sseparser_p.h"
 #include "streampayload_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QJsonDocument>
 
 #include <algorithm>
@@ -11,16 +13,6 @@
 using namespace Qt::StringLiterals;
 
 namespace Switchboard::EmulatorInternal {
-
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
-QByteArray compact(const QJsonArray &array)
-{
-    return QJsonDocument(array).toJson(QJsonDocument::Compact);
-}
 
 void appendJsonStringContents(QByteArray &out, QStringView text)
 {
@@ -72,8 +64,8 @@ void appendJsonStringContents(QByteArray &out, QStringView text)
             // A lone surrogate (never in a script's text, but possible in
             // an input): Qt's own rule for it, whatever it is.
             out.truncate(start);
-            const QByteArray array = compact(QJsonArray{text.toString()});
-            out.append(QByteArrayView(array).sliced(2, array.size() - 4));
+            const QByteArray quoted = compactJson(text.toString());
+            out.append(QByteArrayView(quoted).sliced(1, quoted.size() - 2));
             return;
         }
     }
@@ -90,7 +82,7 @@ std::shared_ptr<const DeltaEventTemplate> DeltaEventTemplate::create(const QJson
     marked.insert("created_at"_L1, createdAtMark);
     marked.insert(textKey, textMark);
     const QByteArray type = marked.value("type"_L1).toString().toUtf8();
-    const QByteArray message = formatSseEvent(type, compact(marked));
+    const QByteArray message = formatSseEvent(type, compactJson(marked));
     const QByteArray createdAtField = "\"created_at\":\"" + createdAtMark.toUtf8() + '"';
     const QByteArray textField = '"' + QByteArray(textKey.data(), textKey.size()) + "\":\"" + textMark.toUtf8() + '"';
     const qsizetype createdAtAt = message.indexOf(createdAtField);

@@ -18,10 +18,6 @@ namespace Switchboard {
 
 namespace EmulatorInternal {
 
-/// A JSON object or array as QJsonDocument::Compact writes it.
-QByteArray compact(const QJsonObject &object);
-QByteArray compact(const QJsonArray &array);
-
 /// Appends the contents of a JSON string (without the quotes) byte for byte
 /// as QJsonDocument::Compact writes them: ", \ and the C0 controls escaped
 /// (\b \f \n \r \t, the others \u00xx), everything else UTF-8.

@@ -3,6 +3,8 @@
 #include "api/sseparser_p.h"
 #include "streamsession_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <algorithm>
 
 using namespace Qt::StringLiterals;
@@ -62,7 +64,7 @@ void StreamSession::serialise(const StreamPayload &payload, QByteArray &out)
     if (payload.delta)
         payload.delta->writeSse(out, payload.createdAt, payload.text);
     else
-        out = formatSseEvent(payload.object.value("type"_L1).toString().toUtf8(), compact(payload.object));
+        out = formatSseEvent(payload.object.value("type"_L1).toString().toUtf8(), compactJson(payload.object));
 }
 
 // Writes the next piece of the pending message; true when the next one

@@ -5,6 +5,8 @@
 #include "schemaexample_p.h"
 #include "turngenerator_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QJsonArray>
 
 #include <algorithm>
@@ -252,7 +254,7 @@ void TurnGenerator::emitItem(const ReplyItem &item)
         break;
     case ReplyItem::Kind::FunctionCall: {
         const QJsonValue args = m_ctx.renderJson(item.arguments);
-        const QString text = args.isString() ? args.toString() : QString::fromUtf8(compact(args.toObject()));
+        const QString text = args.isString() ? args.toString() : QString::fromUtf8(compactJson(args.toObject()));
         pushCall(item.name, text, item.confirm, item.chunkSize ? item.chunkSize : m_script.argumentsChunkSize);
         if (item.confirm)
             m_pendingResults.insert(m_lastToolCallId, m_ctx.render(item.result));
@@ -264,7 +266,7 @@ void TurnGenerator::emitItem(const ReplyItem &item)
             if (!item.callAllTools && !m_ctx.mentions(function))
                 continue;
             const QJsonValue args = exampleForSchema(function.parameters);
-            pushCall(function.name, QString::fromUtf8(compact(args.toObject())), false, m_script.argumentsChunkSize);
+            pushCall(function.name, QString::fromUtf8(compactJson(args.toObject())), false, m_script.argumentsChunkSize);
             ++calls;
         }
         if (calls == 0)
@@ -277,7 +279,7 @@ void TurnGenerator::emitItem(const ReplyItem &item)
         entry.completedAt = timestampNow();
         entry.name = item.name;
         const QJsonValue args = m_ctx.renderJson(item.arguments);
-        entry.arguments = args.isString() ? args.toString() : QString::fromUtf8(compact(args.toObject()));
+        entry.arguments = args.isString() ? args.toString() : QString::fromUtf8(compactJson(args.toObject()));
         if (!item.info.isEmpty())
             entry.info = m_ctx.renderJson(item.info).toObject();
         pushToolExecution(entry);

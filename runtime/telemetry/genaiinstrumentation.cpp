@@ -1,5 +1,7 @@
 #include "genaiinstrumentation_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <switchboard/conversationrun.h>
 #include <switchboard/conversationsclient.h>
 #include <switchboard/workflowrun.h>
@@ -83,12 +85,6 @@ QByteArray randomHex(int bytes)
     return id;
 }
 
-QString compactJson(const QJsonValue &value)
-{
-    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
-}
-
 /// A tool's arguments as an object when they are one (the conventions ask
 /// for the structure), else the text as sent.
 QJsonValue argumentsValue(const FunctionArguments &arguments)
@@ -127,7 +123,7 @@ QString inputMessages(const QList<Entry> &inputs)
                                                     {u"response"_s, result->result}}}}});
         }
     }
-    return compactJson(messages);
+    return compactJsonText(messages);
 }
 
 /// gen_ai.output.messages: the turn's outputs as one assistant message.
@@ -144,7 +140,7 @@ QString outputMessages(const QList<Entry> &outputs, const QString &finishReason)
                                      {u"arguments"_s, argumentsValue(call->arguments)}});
         }
     }
-    return compactJson(QJsonArray{QJsonObject{
+    return compactJsonText(QJsonArray{QJsonObject{
         {u"role"_s, u"assistant"_s}, {u"parts"_s, parts}, {u"finish_reason"_s, finishReason}}});
 }
 
@@ -335,7 +331,7 @@ void ConversationTrace::connectRun()
         if (it == m_serverTools.end())
             return;
         if (m_instrumentation->capturesContent() && event.info)
-            it->setAttribute(Attr::ToolCallResult, compactJson(*event.info));
+            it->setAttribute(Attr::ToolCallResult, compactJsonText(*event.info));
         m_instrumentation->endSpan(std::move(*it));
         m_serverTools.erase(it);
     });
@@ -386,7 +382,7 @@ void ConversationTrace::connectRun()
     connect(run, &ConversationRun::toolInvocationStarted, this, [this](const FunctionCallEntry &call, int turn) {
         SpanData span = startTool(call, turn);
         if (m_instrumentation->capturesContent())
-            span.setAttribute(Attr::ToolCallArguments, compactJson(argumentsValue(call.arguments)));
+            span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
         // The plugin's ToolCall carries this span (tracecontext.h).
         TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
         m_tools.insert(call.toolCallId, std::move(span));
@@ -592,7 +588,7 @@ WorkflowTrace::WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun 
         span.setAttribute(Attr::StepId, stepId);
         if (m_instrumentation->capturesContent() && described.instructions)
             span.setAttribute(Attr::SystemInstructions,
-                              compactJson(QJsonArray{textPart(*described.instructions)}));
+                              compactJsonText(QJsonArray{textPart(*described.instructions)}));
         m_steps.insert(stepId, m_instrumentation->follow(conversation, described, std::move(span)));
     });
     connect(run, &WorkflowRun::stepFinished, this,
@@ -676,7 +672,7 @@ void GenAiInstrumentation::trace(ConversationRun *run, const WorkflowAgent &agen
     span.setAttribute(Attr::ProviderName, Provider);
     setAgentAttributes(span, agent);
     if (m_captureContent && agent.instructions)
-        span.setAttribute(Attr::SystemInstructions, compactJson(QJsonArray{textPart(*agent.instructions)}));
+        span.setAttribute(Attr::SystemInstructions, compactJsonText(QJsonArray{textPart(*agent.instructions)}));
     new ConversationTrace(this, run, agent, std::move(span), true);
 }
 

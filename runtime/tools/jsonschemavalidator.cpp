@@ -14,9 +14,9 @@
 #include "api/json_p.h"
 #include "jsonschemavalidator_p.h"
 
+#include <switchboard/compactjson.h>
 #include <switchboard/nearestname.h>
 
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
 
@@ -36,14 +36,9 @@ namespace {
 
 QString compactJson(const QJsonValue &value, qsizetype limit = 80)
 {
-    QString text;
     if (value.isUndefined())
         return u"nothing"_s;
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    text = QString::fromUtf8(json.mid(1, json.size() - 2));
-    if (text.size() > limit)
-        text = text.left(limit) + u"…"_s;
-    return text;
+    return compactJsonText(value, limit);
 }
 
 // valijson's context is {"<root>", "[name]", "[0]", ...}: a path of property

@@ -1,10 +1,11 @@
 #include <switchboard/pluginmetadata.h>
 
+#include <switchboard/compactjson.h>
+
 #include "jsonschemavalidator_p.h"
 
 #include <QDebugStateSaver>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
@@ -33,11 +34,7 @@ const QRegularExpression &versionPattern()
 
 QString jsonText(const QJsonValue &value)
 {
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    QString text = QString::fromUtf8(json.mid(1, json.size() - 2));
-    if (text.size() > 60)
-        text = text.left(60) + u"…"_s;
-    return text;
+    return compactJsonText(value, 60);
 }
 
 Error invalid(const QString &key, const QString &problem)

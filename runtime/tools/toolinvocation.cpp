@@ -1,10 +1,10 @@
 #include <switchboard/toolinvocation.h>
 
+#include <switchboard/compactjson.h>
+
 #include "pluginlogging_p.h"
 
 #include <QFutureWatcher>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QPromise>
 #include <QThreadPool>
@@ -63,26 +63,11 @@ QString ToolInvocation::resultText() const
 {
     if (d->error.isError())
         return d->error.message;
-    switch (d->result.type()) {
-    case QJsonValue::String:
+    if (d->result.isString())
         return d->result.toString();
-    case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(d->result.toObject()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(d->result.toArray()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Bool:
-        return d->result.toBool() ? u"true"_s : u"false"_s;
-    case QJsonValue::Double: {
-        // Through a one-element array so numbers print exactly as JSON does.
-        const QByteArray json = QJsonDocument(QJsonArray{d->result}).toJson(QJsonDocument::Compact);
-        return QString::fromUtf8(json.mid(1, json.size() - 2));
-    }
-    case QJsonValue::Null:
-        return u"null"_s;
-    case QJsonValue::Undefined:
-        break;
-    }
-    return {};
+    if (d->result.isUndefined())
+        return {};
+    return compactJsonText(d->result);
 }
 
 void ToolInvocation::emitResult(const QJsonValue &result)

@@ -6,8 +6,7 @@
 
 #include "api/requestvalidator_p.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
+#include <switchboard/compactjson.h>
 
 using namespace Qt::StringLiterals;
 
@@ -47,7 +46,7 @@ QString plainText(const QJsonValue &value)
         return value.toString();
     if (value.isDouble())
         return QString::number(value.toDouble());
-    return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    return compactJsonText(value);
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 #include <switchboard/workflow.h>
 
+#include <switchboard/compactjson.h>
+
 #include <QDir>
-#include <QJsonDocument>
 
 #include <cmath>
 
@@ -125,16 +126,6 @@ const WorkflowAgent *Workflow::agentForStep(const QString &id) const
     return nullptr;
 }
 
-namespace {
-
-// A JSON value as the messages show it: "three" (quoted), 2.5, true.
-QString jsonText(const QJsonValue &value)
-{
-    return QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
-}
-
-} // namespace
-
 QString WorkflowInput::typeDescription() const
 {
     switch (type) {
@@ -203,12 +194,12 @@ Result<void> WorkflowInput::check(const QJsonValue &value) const
     Error wrong(Error::Code::WrongType, QString());
     wrong.location = location;
     if (!typed) {
-        wrong.message = u"the input '%1' must be %2, not %3"_s.arg(name, typeDescription(), jsonText(value));
+        wrong.message = u"the input '%1' must be %2, not %3"_s.arg(name, typeDescription(), compactJsonText(value));
         return wrong;
     }
     if (!allowedValues.isEmpty() && !allowedValues.contains(value)) {
         wrong.message = u"the input '%1' must be one of %2"_s.arg(
-            name, QString::fromUtf8(QJsonDocument(allowedValues).toJson(QJsonDocument::Compact)));
+            name, compactJsonText(allowedValues));
         return wrong;
     }
     return {};
@@ -247,7 +238,7 @@ Result<QJsonObject> Workflow::resolveInputs(const QMap<QString, QString> &given)
         if (!value) {
             Error wrong(Error::Code::WrongType,
                         u"the input '%1' must be %2, not %3"_s.arg(spec->name, spec->typeDescription(),
-                                                                   jsonText(it.value())));
+                                                                   compactJsonText(it.value())));
             wrong.location = spec->location;
             return wrong;
         }

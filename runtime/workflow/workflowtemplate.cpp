@@ -1,6 +1,6 @@
+#include <switchboard/compactjson.h>
 #include <switchboard/workflow.h>
 
-#include <QJsonDocument>
 #include <QLocale>
 
 using namespace Qt::StringLiterals;
@@ -66,9 +66,8 @@ QString jsonText(const QJsonValue &value)
     case QJsonValue::String:
         return value.toString();
     case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
     case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+        return compactJsonText(value);
     }
     return {};
 }
