@@ -22,14 +22,14 @@ Result<QJsonValue> parseJson(const QByteArray &body, bool expectArray, const QSt
                     QStringLiteral("%1 is not valid JSON: %2 at offset %3")
                         .arg(what, parseError.errorString())
                         .arg(parseError.offset),
-                    QString::fromUtf8(body.left(10000)));
+                    Http::bodyDetails(body));
         error.body = body;
         return error;
     }
     if (expectArray && !document.isArray())
-        return Error(Error::Code::InvalidValue, what + u": expected a JSON array"_s, QString::fromUtf8(body.left(10000)));
+        return Error(Error::Code::InvalidValue, what + u": expected a JSON array"_s, Http::bodyDetails(body));
     if (!expectArray && !document.isObject())
-        return Error(Error::Code::InvalidValue, what + u": expected a JSON object"_s, QString::fromUtf8(body.left(10000)));
+        return Error(Error::Code::InvalidValue, what + u": expected a JSON object"_s, Http::bodyDetails(body));
     return expectArray ? QJsonValue(document.array()) : QJsonValue(document.object());
 }
 

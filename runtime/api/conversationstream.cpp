@@ -30,8 +30,6 @@ public:
     SseParser parser;
     EventDecoder decoder;
     EntryBuilder builder;
-    QList<ConversationEvent> events;
-    bool retainEvents = false;
     int eventCount = 0;
     QString conversationId;
     std::optional<ConversationUsage> usage;
@@ -61,7 +59,7 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
     Result<ConversationEvent> event = decoder.decode(sse.event, sse.data);
     if (!event) {
         Error error = event.error();
-        error.details = QString::fromUtf8(sse.data.left(10000));
+        error.details = Http::bodyDetails(sse.data);
         error.prependContext(QStringLiteral("%1: event %2").arg(call->description()).arg(eventCount + 1));
         call->fail(error);
         return;
@@ -71,8 +69,6 @@ void ConversationStreamPrivate::onEvent(SseEvent &&sse)
     ++eventCount;
     EntryChange change;
     const int outputIndex = builder.add(*event, &change);
-    if (retainEvents)
-        events.append(*event);
     if (const ResponseStartedEvent *started = event->as<ResponseStartedEvent>()) {
         if (started->conversationId != conversationId) {
             conversationId = started->conversationId;
@@ -242,16 +238,6 @@ QList<Entry> ConversationStream::entries() const
 int ConversationStream::eventCount() const
 {
     return d->eventCount;
-}
-
-QList<ConversationEvent> ConversationStream::events() const
-{
-    return d->events;
-}
-
-void ConversationStream::setRetainEvents(bool retain)
-{
-    d->retainEvents = retain;
 }
 
 int ConversationStream::httpStatus() const

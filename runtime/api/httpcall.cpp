@@ -93,6 +93,26 @@ void HttpCall::start()
     sendAttempt();
 }
 
+// The request's headers, in the order they are sent; Accept-Encoding only
+// with `identityEncoding` (else Qt asks for and decodes compression).
+Headers HttpCall::requestHeaders(bool identityEncoding) const
+{
+    Headers headers;
+    if (!m_request.body.isNull())
+        headers.emplaceBack("Content-Type", "application/json");
+    headers.emplaceBack("Accept", m_request.streaming ? "text/event-stream" : "application/json");
+    if (!m_request.authorization.isEmpty())
+        headers.emplaceBack("Authorization", m_request.authorization);
+    headers.emplaceBack("User-Agent", m_request.userAgent);
+    if (identityEncoding)
+        headers.emplaceBack("Accept-Encoding", "identity");
+    if (!m_request.traceparent.isEmpty())
+        headers.emplaceBack("traceparent", m_request.traceparent);
+    if (!m_request.tracestate.isEmpty())
+        headers.emplaceBack("tracestate", m_request.tracestate);
+    return headers;
+}
+
 void HttpCall::sendAttempt()
 {
     if (m_finished)
@@ -116,20 +136,11 @@ void HttpCall::sendAttempt()
         // Plain HTTP without a proxy: a connection of its own on this thread
         // (directhttpreply_p.h says why; and Qt 6.4's reader takes a chunked
         // body off the socket as fast as the server sends it, whatever the
-        // read buffer, so no limit would bound the memory). The same headers
-        // as below, in the same order.
+        // read buffer, so no limit would bound the memory). It decodes no
+        // compression, so it always asks for none.
         QByteArray head;
-        if (!m_request.body.isNull())
-            head += "Content-Type: application/json\r\n";
-        head += m_request.streaming ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n";
-        if (!m_request.authorization.isEmpty())
-            head += "Authorization: " + m_request.authorization + "\r\n";
-        head += "User-Agent: " + m_request.userAgent + "\r\n";
-        head += "Accept-Encoding: identity\r\n";
-        if (!m_request.traceparent.isEmpty())
-            head += "traceparent: " + m_request.traceparent + "\r\n";
-        if (!m_request.tracestate.isEmpty())
-            head += "tracestate: " + m_request.tracestate + "\r\n";
+        for (const auto &[name, value] : requestHeaders(true))
+            head += name + ": " + value + "\r\n";
         m_direct = new DirectHttpReply(m_request.method, m_request.url, head, m_request.body, this);
         connect(m_direct, &DirectHttpReply::readyRead, this, &HttpCall::onReadyRead);
         connect(m_direct, &DirectHttpReply::finished, this, &HttpCall::onFinished);
@@ -142,20 +153,9 @@ void HttpCall::sendAttempt()
     }
 
     QNetworkRequest request(m_request.url);
-    if (!m_request.body.isNull())
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    request.setRawHeader("Accept", m_request.streaming ? "text/event-stream" : "application/json");
-    if (!m_request.authorization.isEmpty())
-        request.setRawHeader("Authorization", m_request.authorization);
-    request.setRawHeader("User-Agent", m_request.userAgent);
-    if (m_request.streaming) {
-        // No compression layer that could hold events back.
-        request.setRawHeader("Accept-Encoding", "identity");
-    }
-    if (!m_request.traceparent.isEmpty())
-        request.setRawHeader("traceparent", m_request.traceparent);
-    if (!m_request.tracestate.isEmpty())
-        request.setRawHeader("tracestate", m_request.tracestate);
+    // A stream gets no compression layer that could hold events back.
+    for (const auto &[name, value] : requestHeaders(m_request.streaming))
+        request.setRawHeader(name, value);
     // The API does not redirect; following one could hand the bearer token
     // to another host.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);

@@ -87,6 +87,7 @@ Q_SIGNALS:
 
 private:
     void sendAttempt();
+    Headers requestHeaders(bool identityEncoding) const;
     /// The status and content type, once the response's head is there.
     void readStatus();
     void onReadyRead();

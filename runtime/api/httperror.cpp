@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard::Http {
@@ -48,6 +50,14 @@ QString bodyExcerpt(const QByteArray &body)
 
 } // namespace
 
+QString bodyDetails(QByteArrayView body)
+{
+    QString details = QString::fromUtf8(body.first(std::min(body.size(), MaxDetailsLength)));
+    if (body.size() > MaxDetailsLength)
+        details += QStringLiteral("...and %1 more bytes").arg(body.size() - MaxDetailsLength);
+    return details;
+}
+
 Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &headers, const QByteArray &body,
                    const QString &what)
 {
@@ -58,9 +68,7 @@ Error fromResponse(int status, const QByteArray &reasonPhrase, const Headers &he
     error.httpStatus = status;
     error.httpHeaders = headers;
     error.body = body;
-    error.details = QString::fromUtf8(body.left(MaxDetailsLength));
-    if (body.size() > MaxDetailsLength)
-        error.details += QStringLiteral("...and %1 more bytes").arg(body.size() - MaxDetailsLength);
+    error.details = bodyDetails(body);
 
     QString serverMessage;
     const QJsonDocument document = QJsonDocument::fromJson(body);

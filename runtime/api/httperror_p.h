@@ -16,6 +16,11 @@ using Headers = QList<std::pair<QByteArray, QByteArray>>;
 /// as OperationCanceledError).
 enum class AbortCause { None, User, Timeout, Inactivity, Protocol };
 
+/// What Error::details shows of a body the client could not use: its first
+/// 10,000 bytes (as the SDKs truncate error bodies), then how many more
+/// there were.
+QString bodyDetails(QByteArrayView body);
+
 /// The error for an HTTP response with an error status. `what` names the
 /// request ("POST /v1/conversations"). The message carries the server's own
 /// message: the `message` of the generic error body, the 422 `detail` list

@@ -62,10 +62,6 @@ public:
     QList<Entry> entries() const;
     /// The number of events received.
     int eventCount() const;
-    /// Every event received, in order, when setRetainEvents(true) was called
-    /// before they arrived (off by default: a long stream costs memory).
-    QList<ConversationEvent> events() const;
-    void setRetainEvents(bool retain);
 
     int httpStatus() const;
     int attempts() const;
