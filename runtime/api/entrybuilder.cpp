@@ -1,8 +1,21 @@
 #include <switchboard/entrybuilder.h>
 
+#include <QMap>
+
 namespace Switchboard {
 
 namespace {
+
+// One output_index's entry while its events arrive.
+struct Group
+{
+    Entry entry;
+    // Message content while it is being assembled, by content_index.
+    QMap<int, ContentChunk> chunks;
+    bool plainText = true;
+
+    Entry build() const;
+};
 
 template<typename... Ts>
 struct Overloaded : Ts...
@@ -67,13 +80,36 @@ void EntryChange::applyTo(Entry &target) const
     }
 }
 
+class EntryBuilderPrivate
+{
+public:
+    QMap<int, Group> groups;   // by output_index
+};
+
+EntryBuilder::EntryBuilder()
+    : d(std::make_unique<EntryBuilderPrivate>())
+{
+}
+
+EntryBuilder::~EntryBuilder() = default;
+
+bool EntryBuilder::isEmpty() const
+{
+    return d->groups.isEmpty();
+}
+
+void EntryBuilder::clear()
+{
+    d->groups.clear();
+}
+
 int EntryBuilder::add(const ConversationEvent &event, EntryChange *change)
 {
     const int index = event.outputIndex();
     if (index < 0)
         return -1;
-    const bool isNew = !m_groups.contains(index);
-    Group &group = m_groups[index];
+    const bool isNew = !d->groups.contains(index);
+    Group &group = d->groups[index];
 
     // What the event did, unless it began the entry (Added) or only changed
     // other fields (Updated, the default): the text it appended at the end.
@@ -213,7 +249,7 @@ int EntryBuilder::add(const ConversationEvent &event, EntryChange *change)
 
     if (!handled) {
         if (isNew)
-            m_groups.remove(index);
+            d->groups.remove(index);
         return -1;
     }
     if (change) {
@@ -233,7 +269,7 @@ int EntryBuilder::add(const ConversationEvent &event, EntryChange *change)
     return index;
 }
 
-Entry EntryBuilder::Group::build() const
+Entry Group::build() const
 {
     Entry built = entry;
     if (MessageOutputEntry *message = built.as<MessageOutputEntry>())
@@ -244,16 +280,16 @@ Entry EntryBuilder::Group::build() const
 QList<Entry> EntryBuilder::entries() const
 {
     QList<Entry> list;
-    list.reserve(m_groups.size());
-    for (const Group &group : m_groups)
+    list.reserve(d->groups.size());
+    for (const Group &group : d->groups)
         list.append(group.build());
     return list;
 }
 
 std::optional<Entry> EntryBuilder::entry(int outputIndex) const
 {
-    const auto it = m_groups.find(outputIndex);
-    if (it == m_groups.end())
+    const auto it = d->groups.find(outputIndex);
+    if (it == d->groups.end())
         return std::nullopt;
     return it->build();
 }

@@ -2,7 +2,7 @@
 
 #include <switchboard/events.h>
 
-#include <QMap>
+#include <memory>
 
 namespace Switchboard {
 
@@ -52,9 +52,14 @@ struct SWITCHBOARD_EXPORT EntryChange
 /// - agent.handoff.started/done → AgentHandoffEntry.
 /// The id, model, agent and creation time come from a group's first event.
 /// Events of other types do not make entries.
+class EntryBuilderPrivate;
 class SWITCHBOARD_EXPORT EntryBuilder
 {
 public:
+    EntryBuilder();
+    ~EntryBuilder();
+    Q_DISABLE_COPY_MOVE(EntryBuilder)
+
     /// Adds one event; returns the output_index it went to, or -1 (then
     /// `change` is left as it is). `change`, when given, says what the event
     /// did to that entry.
@@ -63,20 +68,11 @@ public:
     QList<Entry> entries() const;
     /// The entry at an output_index, if any event made one there.
     std::optional<Entry> entry(int outputIndex) const;
-    bool isEmpty() const { return m_groups.isEmpty(); }
-    void clear() { m_groups.clear(); }
+    bool isEmpty() const;
+    void clear();
 
 private:
-    struct Group
-    {
-        Entry entry;
-        // Message content while it is being assembled, by content_index.
-        QMap<int, ContentChunk> chunks;
-        bool plainText = true;
-
-        Entry build() const;
-    };
-    QMap<int, Group> m_groups;
+    const std::unique_ptr<EntryBuilderPrivate> d;
 };
 
 } // namespace Switchboard
