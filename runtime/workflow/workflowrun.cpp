@@ -496,7 +496,7 @@ Result<QStringList> WorkflowRunPrivate::clientTools(const WorkflowAgent &agent) 
             continue;
         }
         if (!registry)
-            return Error(Error::Code::PluginNotFound,
+            return Error(Error::Code::SetupError,
                          u"the agent '%1' uses the plugin '%2', but the run has no plugin registry"_s.arg(agent.name,
                                                                                                          ref.plugin));
         bool found = false;

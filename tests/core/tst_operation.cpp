@@ -64,6 +64,19 @@ outputs:
   answer: "{{ steps.talk.text }}"
 )";
 
+// The same with the talker given every tool of a plugin.
+const QByteArray PluginWorkflowText = R"(version: 1
+agents:
+  talker:
+    model: mistral-small-latest
+    tools:
+      - plugin: calculator
+steps:
+  - id: talk
+    agent: talker
+    input: Hello
+)";
+
 /// A bare operation: finishes when the test says so; abort() is the base's.
 class BareOperation : public Operation
 {
@@ -122,6 +135,7 @@ private:
     ConversationsClient m_client;
     PluginRegistry m_registry;
     std::optional<Workflow> m_workflow;
+    std::optional<Workflow> m_pluginWorkflow;
     QList<QPointer<HttpResponder>> m_heldStreams;
     QList<QPointer<HttpResponder>> m_heldReplies;
     QList<QPointer<PendingToolInvocation>> m_tools;
@@ -146,6 +160,9 @@ void tst_Operation::initTestCase()
     const Result<Workflow> loaded = loader.loadFromString(WorkflowText);
     QVERIFY2(loaded, qPrintable(loaded.error().toString()));
     m_workflow = *loaded;
+    const Result<Workflow> withPlugin = loader.loadFromString(PluginWorkflowText);
+    QVERIFY2(withPlugin, qPrintable(withPlugin.error().toString()));
+    m_pluginWorkflow = *withPlugin;
 }
 
 std::unique_ptr<Operation> tst_Operation::make(Kind kind)
@@ -399,6 +416,8 @@ void tst_Operation::setupErrors_data()
     QTest::newRow("client tools without a registry")
         << 1 << u"client tools were asked for, but the run has no plugin registry"_s;
     QTest::newRow("workflow run without a client") << 2 << u"the workflow run has no ConversationsClient"_s;
+    QTest::newRow("workflow plugin without a registry")
+        << 3 << u"step 'talk' failed: the agent 'talker' uses the plugin 'calculator', but the run has no plugin registry"_s;
 }
 
 void tst_Operation::setupErrors()
@@ -421,8 +440,10 @@ void tst_Operation::setupErrors()
         run->setStartRequest(request);
         run->setClientTools({u"lookup"_s});
         operation.reset(run);
-    } else {
+    } else if (setup == 2) {
         operation = std::make_unique<WorkflowRun>(*m_workflow, nullptr, &m_registry);
+    } else {
+        operation = std::make_unique<WorkflowRun>(*m_pluginWorkflow, &m_client, nullptr);
     }
     QSignalSpy finished(operation.get(), &Operation::finished);
     operation->start();

@@ -126,7 +126,7 @@ public:
         DocumentTooLarge,            ///< a YAML document above a YamlLimits bound, or an alias cycle
 
         // the application's own setup
-        SetupError = 600,            ///< an operation set up wrong (a run without a ConversationsClient, client tools without a PluginRegistry); the message says what is missing
+        SetupError = 600,            ///< an operation set up wrong (a run without a ConversationsClient, client tools or a workflow agent's plugin without a PluginRegistry); the message says what is missing
 
         UserDefined = 1000,
     };
