@@ -354,6 +354,28 @@ static std::optional<T> parseRequest(const Call &call, const QJsonObject &body)
     return std::move(parsed).value();
 }
 
+// The body read, checked against `schema` (or its stream variant) and
+// parsed; nothing after the call has been answered with what is wrong.
+template<typename T>
+static std::optional<T> readRequest(const Call &call, const QString &schema)
+{
+    const std::optional<QJsonObject> body = parseBody(call);
+    if (!body || !validate(call, *body, schema))
+        return std::nullopt;
+    return parseRequest<T>(call, *body);
+}
+
+// The stored conversation, or null after answering 404.
+static const StoredConversation *findConversation(EmulatorPrivate *d, const Call &call, const QString &conversationId)
+{
+    const auto it = d->conversations.constFind(conversationId);
+    if (it == d->conversations.cend()) {
+        call.notFound(conversationId);
+        return nullptr;
+    }
+    return &*it;
+}
+
 void start(EmulatorPrivate *d, const Call &call)
 {
     const std::optional<QJsonObject> body = parseBody(call);
@@ -430,17 +452,13 @@ void start(EmulatorPrivate *d, const Call &call)
 
 void append(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 {
-    const std::optional<QJsonObject> body = parseBody(call);
-    if (!body || !validate(call, *body, u"ConversationAppendRequest"_s))
-        return;
-    const std::optional<AppendConversationRequest> request = parseRequest<AppendConversationRequest>(call, *body);
+    const std::optional<AppendConversationRequest> request =
+        readRequest<AppendConversationRequest>(call, u"ConversationAppendRequest"_s);
     if (!request)
         return;
-    const auto it = d->conversations.constFind(conversationId);
-    if (it == d->conversations.cend()) {
-        call.notFound(conversationId);
+    const StoredConversation *conversation = findConversation(d, call, conversationId);
+    if (!conversation)
         return;
-    }
     TurnRequest turn;
     turn.inputs = entriesOf(request->inputs);
     turn.confirmations = request->toolConfirmations.value_or(QList<ToolCallConfirmation>());
@@ -450,23 +468,19 @@ void append(EmulatorPrivate *d, const Call &call, const QString &conversationId)
     // The spec makes `inputs` optional: an append with neither inputs nor
     // confirmations asks the model to answer the conversation as it stands
     // (after a client-mode handoff, the next agent answers).
-    runTurn(d, call, *it, turn, it->turns + 1);
+    runTurn(d, call, *conversation, turn, conversation->turns + 1);
 }
 
 void restart(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 {
-    const std::optional<QJsonObject> body = parseBody(call);
-    if (!body || !validate(call, *body, u"ConversationRestartRequest"_s))
-        return;
-    const std::optional<RestartConversationRequest> request = parseRequest<RestartConversationRequest>(call, *body);
+    const std::optional<RestartConversationRequest> request =
+        readRequest<RestartConversationRequest>(call, u"ConversationRestartRequest"_s);
     if (!request)
         return;
-    const auto it = d->conversations.constFind(conversationId);
-    if (it == d->conversations.cend()) {
-        call.notFound(conversationId);
+    const StoredConversation *found = findConversation(d, call, conversationId);
+    if (!found)
         return;
-    }
-    const StoredConversation &original = *it;
+    const StoredConversation &original = *found;
     qsizetype cut = -1;
     for (qsizetype i = 0; i < original.entries.size(); ++i) {
         if (original.entries.at(i).id() == request->fromEntryId)
@@ -555,13 +569,11 @@ void list(EmulatorPrivate *d, const Call &call)
 
 void get(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 {
-    const auto it = d->conversations.constFind(conversationId);
-    if (it == d->conversations.cend()) {
-        call.notFound(conversationId);
+    const StoredConversation *stored = findConversation(d, call, conversationId);
+    if (!stored)
         return;
-    }
-    call.object(200, it->conversation.toJson(),
-                it->conversation.isAgentConversation() ? u"AgentConversation"_s : u"ModelConversation"_s);
+    call.object(200, stored->conversation.toJson(),
+                stored->conversation.isAgentConversation() ? u"AgentConversation"_s : u"ModelConversation"_s);
 }
 
 void remove(EmulatorPrivate *d, const Call &call, const QString &conversationId)
@@ -576,27 +588,23 @@ void remove(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 
 void history(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 {
-    const auto it = d->conversations.constFind(conversationId);
-    if (it == d->conversations.cend()) {
-        call.notFound(conversationId);
+    const StoredConversation *stored = findConversation(d, call, conversationId);
+    if (!stored)
         return;
-    }
     ConversationHistory history;
     history.conversationId = conversationId;
-    history.entries = it->entries;
+    history.entries = stored->entries;
     call.object(200, history.toJson(), u"ConversationHistory"_s);
 }
 
 void messages(EmulatorPrivate *d, const Call &call, const QString &conversationId)
 {
-    const auto it = d->conversations.constFind(conversationId);
-    if (it == d->conversations.cend()) {
-        call.notFound(conversationId);
+    const StoredConversation *stored = findConversation(d, call, conversationId);
+    if (!stored)
         return;
-    }
     ConversationMessages messages;
     messages.conversationId = conversationId;
-    for (const Entry &entry : it->entries) {
+    for (const Entry &entry : stored->entries) {
         if (entry.is<MessageInputEntry>() || entry.is<MessageOutputEntry>())
             messages.messages.append(entry);
     }
