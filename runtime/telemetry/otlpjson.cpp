@@ -142,6 +142,16 @@ void writeInstrumentHeader(JsonWriter &json, const Instrument &instrument)
     json.asciiValue(instrument.unit());
 }
 
+// What every data point begins with: its attributes and its time span.
+void writePointHeader(JsonWriter &json, const Attributes &attributes, qint64 start, qint64 time)
+{
+    writeAttributes(json, attributes);
+    json.key("startTimeUnixNano");
+    json.int64String(start);
+    json.key("timeUnixNano");
+    json.int64String(time);
+}
+
 void writeHistogram(JsonWriter &json, const Histogram &histogram, qint64 start, qint64 time)
 {
     json.beginObject();
@@ -153,11 +163,7 @@ void writeHistogram(JsonWriter &json, const Histogram &histogram, qint64 start, 
     const QList<double> bounds = histogram.bounds();
     for (const Histogram::Point &point : histogram.points()) {
         json.beginObject();
-        writeAttributes(json, point.attributes);
-        json.key("startTimeUnixNano");
-        json.int64String(start);
-        json.key("timeUnixNano");
-        json.int64String(time);
+        writePointHeader(json, point.attributes, start, time);
         json.key("count");
         json.int64String(qint64(point.count));
         json.key("sum");
@@ -195,11 +201,7 @@ void writeCounter(JsonWriter &json, const Counter &counter, qint64 start, qint64
     json.beginArray();
     for (const Counter::Point &point : counter.points()) {
         json.beginObject();
-        writeAttributes(json, point.attributes);
-        json.key("startTimeUnixNano");
-        json.int64String(start);
-        json.key("timeUnixNano");
-        json.int64String(time);
+        writePointHeader(json, point.attributes, start, time);
         json.key("asInt");
         json.int64String(point.value);
         json.endObject();
