@@ -148,6 +148,22 @@ Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const Com
     return verbosity;
 }
 
+ParsedCommandLine parseCommandLine(QCommandLineParser &parser, const QStringList &arguments,
+                                   const CommonOptions &common, const QString &command, const char *usageText,
+                                   const QStringList &silenced, bool helpAboutArgument)
+{
+    if (!parser.parse(arguments))
+        return {usageError(command, parserError(parser))};
+    if (parser.isSet(common.help) && !(helpAboutArgument && !parser.positionalArguments().isEmpty())) {
+        QTextStream(stdout) << usageText;
+        return {ExitSuccess};
+    }
+    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, silenced);
+    if (!verbosity)
+        return {usageError(command, verbosity.error().message)};
+    return {std::nullopt, *verbosity};
+}
+
 ClientOptions addClientOptions(QCommandLineParser &parser)
 {
     ClientOptions options{QCommandLineOption(u"timeout"_s, u"timeout"_s, u"MS"_s), QCommandLineOption(u"no-retry"_s),

@@ -82,6 +82,25 @@ CommonOptions addCommonOptions(QCommandLineParser &parser);
 Result<Verbosity> applyCommonOptions(const QCommandLineParser &parser, const CommonOptions &options,
                                      const QStringList &silenced = {});
 
+/// How a command goes on after parseCommandLine(): with the verbosity the
+/// common options ask for, or by returning `exitCode` at once (--help has
+/// printed the usage, or a usage error was reported).
+struct ParsedCommandLine
+{
+    std::optional<int> exitCode;
+    Verbosity verbosity = Verbosity::Normal;
+};
+
+/// Parses the `arguments` of `switchboard COMMAND` (all its options added to
+/// `parser`, the common ones too), then applies the common options
+/// (applyCommonOptions, `silenced` passed on). A parse error and -q with -v
+/// are usage errors; -h/--help prints `usageText`, except with a positional
+/// argument when `helpAboutArgument` (`run FILE --help` describes the file:
+/// the command answers it).
+ParsedCommandLine parseCommandLine(QCommandLineParser &parser, const QStringList &arguments,
+                                   const CommonOptions &common, const QString &command, const char *usageText,
+                                   const QStringList &silenced = {}, bool helpAboutArgument = false);
+
 /// The options of the commands that call the API, declared once: --timeout MS
 /// (the time limit of each attempt; a stream's, until its response begins),
 /// --no-retry (fail at once), --max-response-size SIZE (the largest JSON

@@ -186,15 +186,9 @@ int runConversationsCommand(const QStringList &arguments)
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
     parser.addOptions({body, stream, page, pageSize, metadata, serverUrl});
     const ClientOptions clientOptions = addClientOptions(parser);
-    if (!parser.parse(arguments))
-        return usageError(parserError(parser));
-    if (parser.isSet(common.help)) {
-        QTextStream(stdout) << usageText;
-        return ExitSuccess;
-    }
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
-    if (!verbosity)
-        return usageError(verbosity.error().message);
+    const ParsedCommandLine parsed = parseCommandLine(parser, arguments, common, u"conversations"_s, usageText);
+    if (parsed.exitCode)
+        return *parsed.exitCode;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(u"no operation given (one of "_s + operations.join(u", "_s) + u')');
@@ -289,7 +283,7 @@ int runConversationsCommand(const QStringList &arguments)
     // request (the client took them as secrets when it made the request).
     setOutputSecrets(client.secrets());
 
-    const bool isQuiet = *verbosity == Verbosity::Quiet;
+    const bool isQuiet = parsed.verbosity == Verbosity::Quiet;
     if (!isQuiet)
         writeOutput(stderr, serverNotice(*server).toUtf8() + '\n');
     int status = ExitSuccess;

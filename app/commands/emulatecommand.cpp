@@ -60,15 +60,9 @@ int runEmulateCommand(const QStringList &arguments)
     const QCommandLineOption agentsOption(u"agents"_s, u"agents"_s, u"FILE"_s);
     const QCommandLineOption recordOption(u"record"_s, u"record"_s, u"FILE"_s);
     parser.addOptions({portOption, scriptOption, apiKeyOption, agentsOption, recordOption});
-    if (!parser.parse(arguments))
-        return usageError(parserError(parser));
-    if (parser.isSet(common.help)) {
-        QTextStream(stdout) << usageText;
-        return ExitSuccess;
-    }
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common);
-    if (!verbosity)
-        return usageError(verbosity.error().message);
+    const ParsedCommandLine parsed = parseCommandLine(parser, arguments, common, u"emulate"_s, usageText);
+    if (parsed.exitCode)
+        return *parsed.exitCode;
     if (!parser.positionalArguments().isEmpty())
         return usageError(u"unexpected argument '"_s + parser.positionalArguments().constFirst() + u'\'');
     bool ok = false;
@@ -116,7 +110,7 @@ int runEmulateCommand(const QStringList &arguments)
                      [] { QCoreApplication::exit(ExitInterrupted); });
     // The first line of stdout is the URL, so that scripts can read the port.
     QTextStream(stdout) << emulator.url().toString() << Qt::endl;
-    if (*verbosity != Verbosity::Quiet) {
+    if (parsed.verbosity != Verbosity::Quiet) {
         QTextStream(stderr) << "switchboard emulate: listening on " << emulator.url().toString()
                             << (parser.isSet(scriptOption) ? u" with script "_s + parser.value(scriptOption)
                                                            : u" with the built-in echo model"_s)

@@ -276,16 +276,11 @@ int runPluginsCommand(const QStringList &arguments)
     const QCommandLineOption invokeOption(u"invoke"_s, u"tool"_s, u"TOOL"_s);
     const QCommandLineOption argumentsOption(u"arguments"_s, u"arguments"_s, u"JSON"_s, u"{}"_s);
     parser.addOptions({pathOption, configOption, loadOption, longOption, jsonOption, invokeOption, argumentsOption});
-    if (!parser.parse(arguments))
-        return usageError(parserError(parser));
-    if (parser.isSet(common.help)) {
-        QTextStream(stdout) << usageText;
-        return ExitSuccess;
-    }
     // The listing shows every rejection and failure itself; --verbose shows the log too.
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
-    if (!verbosity)
-        return usageError(verbosity.error().message);
+    const ParsedCommandLine parsed =
+        parseCommandLine(parser, arguments, common, u"plugins"_s, usageText, {u"switchboard.plugins*"_s});
+    if (parsed.exitCode)
+        return *parsed.exitCode;
     const QStringList positional = parser.positionalArguments();
     if (positional.size() > 1)
         return usageError(u"one plugin at a time (got '"_s + positional.join(u"', '"_s) + u"')"_s);

@@ -369,18 +369,13 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption no(u"no"_s);
     parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, trace, json, yes, no});
     const ClientOptions clientOptions = addClientOptions(parser);
-    if (!parser.parse(arguments))
-        return usageError(parserError(parser));
-    if (parser.isSet(common.help) && parser.positionalArguments().isEmpty()) {
-        QTextStream(stdout) << usageText;
-        return ExitSuccess;
-    }
     // The run reports a plugin that cannot start itself (before the first
     // request); --verbose shows the registry's log too.
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
-    if (!verbosity)
-        return usageError(verbosity.error().message);
-    const bool isQuiet = *verbosity == Verbosity::Quiet;
+    const ParsedCommandLine parsed =
+        parseCommandLine(parser, arguments, common, u"run"_s, usageText, {u"switchboard.plugins*"_s}, true);
+    if (parsed.exitCode)
+        return *parsed.exitCode;
+    const bool isQuiet = parsed.verbosity == Verbosity::Quiet;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
         return usageError(u"no workflow file given"_s);

@@ -69,16 +69,11 @@ int runValidateCommand(const QStringList &arguments)
     const QCommandLineOption pathOption(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption jsonOption(u"json"_s);
     parser.addOptions({pathOption, jsonOption});
-    if (!parser.parse(arguments))
-        return usageError(parserError(parser));
-    if (parser.isSet(common.help)) {
-        QTextStream(stdout) << usageText;
-        return ExitSuccess;
-    }
     // Unusable plugins show up as unknown plugins in the workflows that name them.
-    const Result<Verbosity> verbosity = applyCommonOptions(parser, common, {u"switchboard.plugins*"_s});
-    if (!verbosity)
-        return usageError(verbosity.error().message);
+    const ParsedCommandLine parsed =
+        parseCommandLine(parser, arguments, common, u"validate"_s, usageText, {u"switchboard.plugins*"_s});
+    if (parsed.exitCode)
+        return *parsed.exitCode;
     const QStringList files = parser.positionalArguments();
     if (files.isEmpty())
         return usageError(u"no file given"_s);
@@ -110,7 +105,7 @@ int runValidateCommand(const QStringList &arguments)
             continue;
         }
         if (errors.isEmpty()) {
-            if (*verbosity != Verbosity::Quiet)
+            if (parsed.verbosity != Verbosity::Quiet)
                 QTextStream(stdout) << fileName << ": ok\n";
             continue;
         }
