@@ -82,7 +82,7 @@ const char *const usageText =
 bool isAmbiguous(const QList<ToolInfo> &tools, const QString &pluginId, const QString &toolName)
 {
     return std::any_of(tools.cbegin(), tools.cend(), [&](const ToolInfo &info) {
-        return info.pluginId == pluginId && info.metaData.name == toolName && info.isAmbiguous;
+        return info.sourceId == pluginId && info.metaData.name == toolName && info.isAmbiguous;
     });
 }
 
@@ -329,7 +329,7 @@ int runPluginsCommand(const QStringList &arguments)
         QString id = name;
         if (!registry.plugin(name)) {
             if (const Result<ToolInfo> tool = registry.findTool(name))
-                id = tool->pluginId;
+                id = tool->sourceId;
         }
         const auto found = std::find_if(plugins.cbegin(), plugins.cend(),
                                         [&id](const PluginInfo &plugin) { return plugin.metaData.id == id; });

@@ -294,7 +294,7 @@ QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry
             QString id = tool.plugin;
             if (id.isEmpty()) {
                 if (const Result<ToolInfo> found = registry.findTool(tool.function))
-                    id = found->pluginId;
+                    id = found->sourceId;
             }
             if (!id.isEmpty() && !ids.contains(id))
                 ids << id;

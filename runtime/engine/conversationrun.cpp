@@ -1,7 +1,9 @@
 #include <switchboard/conversationrun.h>
-#include <switchboard/pluginregistry.h>
+#include <switchboard/toolregistry.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/tracecontext.h>
+
+#include "tools/jsonschemavalidator_p.h"
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -50,13 +52,6 @@ QJsonValue rawArguments(const FunctionArguments &arguments)
     return std::get<QJsonObject>(arguments.value);
 }
 
-QJsonObject argumentsObject(const FunctionArguments &arguments)
-{
-    if (const QJsonObject *object = arguments.as<QJsonObject>())
-        return *object;
-    return QJsonDocument::fromJson(arguments.as<QString>()->toUtf8()).object();
-}
-
 } // namespace
 
 class ConversationRunPrivate
@@ -68,7 +63,9 @@ public:
     {
         enum class State { AwaitingConfirmation, Ready, Running, Done };
         FunctionCallEntry entry;
-        QString toolName;          // what the registry is asked for; empty: not offered
+        QString toolName;          // the name the run was given for it; empty: not offered
+        std::optional<ToolInfo> tool;   // resolved when the run started (or the tools changed)
+        Result<QJsonObject> arguments = QJsonObject();   // the entry's arguments, parsed once
         bool serverSide = false;
         State state = State::Ready;
         std::optional<QJsonObject> editedArguments;
@@ -80,7 +77,8 @@ public:
 
     explicit ConversationRunPrivate(ConversationRun *q_) : q(q_) {}
 
-    Result<void> prepareTools();
+    void prepareTools();
+    Result<void> resolveTools(QList<Tool> *offered);
     void recordInputs(const std::optional<ConversationInputs> &inputs);
     void sendFirstTurn();
     void sendAppend(const QList<Entry> &inputs, const QList<ToolCallConfirmation> &confirmations);
@@ -105,7 +103,7 @@ public:
 
     ConversationRun *const q;
     QPointer<ConversationsClient> client;
-    QPointer<PluginRegistry> registry;
+    QPointer<ToolRegistry> registry;
 
     Mode mode = Mode::Start;
     StartConversationRequest startRequest;
@@ -113,7 +111,9 @@ public:
     RestartConversationRequest restartRequest;
     QString sourceConversationId;
     QStringList clientToolNames;
-    QHash<QString, QString> toolByModelName;   // the name the model uses → the registry's name
+    /// The name the model uses → the name the run was given, and the tool it resolved to.
+    QHash<QString, std::pair<QString, ToolInfo>> toolByModelName;
+    bool toolsChanged = false;   // the registry's tools changed since they were resolved
     RunPolicy policy;
     bool store = true;
 
@@ -142,30 +142,69 @@ public:
     bool stopAfterTurn = false;
 };
 
-Result<void> ConversationRunPrivate::prepareTools()
+void ConversationRunPrivate::prepareTools()
 {
-    toolByModelName.clear();
-    if (clientToolNames.isEmpty())
-        return {};
-    if (!registry)
-        return Error(Error::Code::SetupError, u"client tools were asked for, but the run has no plugin registry"_s);
-    QList<Tool> offered;
+    if (clientToolNames.isEmpty()) {
+        sendFirstTurn();
+        return;
+    }
+    if (!registry) {
+        fail(Error(Error::Code::SetupError, u"client tools were asked for, but the run has no plugin registry"_s));
+        return;
+    }
+    QObject::connect(registry, &ToolRegistry::toolsChanged, q, [this] { toolsChanged = true; },
+                     Qt::UniqueConnection);
+    const auto resolveAndSend = [this](const Error &preparing = Error()) {
+        if (q->isFinished())
+            return;
+        QList<Tool> offered;
+        if (const Result<void> resolved = resolveTools(&offered); !resolved) {
+            Error error = resolved.error();
+            // A source that failed to prepare may be why (a server that did not start).
+            if (preparing.isError() && !error.message.contains(preparing.message))
+                error.message += u"; "_s + preparing.message;
+            fail(error);
+            return;
+        }
+        if (mode == Mode::Start) {
+            QList<Tool> tools = startRequest.tools.value_or(QList<Tool>());
+            tools.append(offered);
+            startRequest.tools = tools;
+        }
+        sendFirstTurn();
+    };
+    // Sources that must be prepared before their tools can be described (an
+    // MCP server lists its tools once started); plugins describe theirs
+    // from their metadata and load at their first call.
+    const QStringList sources = registry->sourcesToDescribe(clientToolNames);
+    if (sources.isEmpty()) {
+        resolveAndSend();
+        return;
+    }
+    Operation *preparation = registry->prepare(sources, q);
+    QObject::connect(preparation, &Operation::finished, q, [preparation, resolveAndSend] {
+        preparation->deleteLater();
+        resolveAndSend(preparation->error());   // a source that failed: its tools do not resolve, which says why
+    });
+}
+
+Result<void> ConversationRunPrivate::resolveTools(QList<Tool> *offered)
+{
+    toolsChanged = false;
+    QHash<QString, std::pair<QString, ToolInfo>> resolved;
     for (const QString &name : std::as_const(clientToolNames)) {
-        const Result<FunctionTool> tool = registry->functionTool(name);
+        const Result<ToolInfo> tool = registry->findTool(name);
         if (!tool)
             return tool.error();
-        if (toolByModelName.contains(tool->name) && toolByModelName.value(tool->name) != name)
+        const QString &modelName = tool->metaData.name;
+        if (const auto existing = resolved.constFind(modelName); existing != resolved.cend() && existing->first != name)
             return Error(Error::Code::ToolNotFound,
                          QStringLiteral("the tools \"%1\" and \"%2\" would both be offered to the model as \"%3\"")
-                             .arg(toolByModelName.value(tool->name), name, tool->name));
-        toolByModelName.insert(tool->name, name);
-        offered.append(*tool);
+                             .arg(existing->first, name, modelName));
+        resolved.insert(modelName, {name, *tool});
+        offered->append(tool->metaData.toFunctionTool());
     }
-    if (mode == Mode::Start) {
-        QList<Tool> tools = startRequest.tools.value_or(QList<Tool>());
-        tools.append(offered);
-        startRequest.tools = tools;
-    }
+    toolByModelName = resolved;
     return {};
 }
 
@@ -397,12 +436,27 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
         return;
     }
 
+    if (toolsChanged && registry) {
+        // The offered tools changed (an MCP server's list): the calls run
+        // against the tools as they are now; one gone is not available.
+        const QHash<QString, std::pair<QString, ToolInfo>> before = toolByModelName;
+        toolByModelName.clear();
+        toolsChanged = false;
+        for (auto it = before.cbegin(); it != before.cend(); ++it) {
+            if (const Result<ToolInfo> tool = registry->findTool(it->first); tool)
+                toolByModelName.insert(it.key(), {it->first, *tool});
+        }
+    }
     calls.clear();
     for (const FunctionCallEntry &entry : std::as_const(turnCalls)) {
         Call call;
         call.entry = entry;
         call.serverSide = entry.confirmationStatus == ConfirmationStatus::Pending;
-        call.toolName = toolByModelName.value(entry.name);
+        if (const auto tool = toolByModelName.constFind(entry.name); tool != toolByModelName.cend()) {
+            call.toolName = tool->first;
+            call.tool = tool->second;
+        }
+        call.arguments = parseToolArguments(rawArguments(entry.arguments));
         calls.append(call);
         Q_EMIT q->functionCallReady(entry, turn);
         if (q->isFinished())
@@ -429,7 +483,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
             break;
         case RunPolicy::Confirmations::Ask:
             call.state = Call::State::AwaitingConfirmation;
-            asks.append({call.entry, argumentsObject(call.entry.arguments), call.serverSide, turn});
+            asks.append({call.entry, call.arguments.valueOr(QJsonObject()), call.serverSide, turn});
             break;
         }
     }
@@ -453,8 +507,7 @@ bool ConversationRunPrivate::needsConfirmation(const Call &call) const
         return false;   // not offered: nothing will run
     if (policy.confirmTools.contains(call.entry.name) || policy.confirmTools.contains(call.toolName))
         return true;
-    const Result<ToolInfo> tool = registry ? registry->findTool(call.toolName) : Result<ToolInfo>(Error());
-    return tool && tool->metaData.requiresConfirmation;
+    return call.tool && call.tool->metaData.requiresConfirmation;
 }
 
 void ConversationRunPrivate::settle(Call &call, const QString &result)
@@ -521,8 +574,11 @@ void ConversationRunPrivate::startInvocation(Call &call)
         options.timeoutMs = policy.toolTimeouts.value(call.toolName);
     else
         options.timeoutMs = policy.toolTimeoutMs;
-    const QJsonValue arguments =
-        call.editedArguments ? QJsonValue(*call.editedArguments) : rawArguments(call.entry.arguments);
+    // Parsed once, when the turn completed; what did not parse goes as it
+    // came, for the registry to say what is wrong with it.
+    const QJsonValue arguments = call.editedArguments ? QJsonValue(*call.editedArguments)
+        : call.arguments                              ? QJsonValue(*call.arguments)
+                                                      : rawArguments(call.entry.arguments);
     const QString toolCallId = call.entry.toolCallId;
     const int callTurn = turn;
     // Observers see the call the tool runs: with the arguments the user
@@ -536,7 +592,7 @@ void ConversationRunPrivate::startInvocation(Call &call)
     Q_EMIT q->toolInvocationStarted(invoked, turn);
     if (q->isFinished())
         return;
-    ToolInvocation *invocation = registry->invoke(call.toolName, arguments, toolCallId, options, q);
+    ToolInvocation *invocation = registry->invoke(*call.tool, arguments, toolCallId, options, q);
     call.invocation = invocation;
     QObject::connect(invocation, &ToolInvocation::finished, q, [this, invocation, toolCallId, callTurn] {
         invocation->deleteLater();
@@ -787,7 +843,7 @@ void ConversationRunPrivate::publishRecovered(const QList<Entry> &outputs)
     }
 }
 
-ConversationRun::ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent)
+ConversationRun::ConversationRun(ConversationsClient *client, ToolRegistry *registry, QObject *parent)
     : Operation(parent)
     , d(std::make_unique<ConversationRunPrivate>(this))
 {
@@ -875,7 +931,7 @@ QList<ConfirmationRequest> ConversationRun::pendingConfirmations() const
     QList<ConfirmationRequest> pending;
     for (const auto &call : std::as_const(d->calls)) {
         if (call.state == ConversationRunPrivate::Call::State::AwaitingConfirmation)
-            pending.append({call.entry, argumentsObject(call.entry.arguments), call.serverSide, d->turn});
+            pending.append({call.entry, call.arguments.valueOr(QJsonObject()), call.serverSide, d->turn});
     }
     return pending;
 }
@@ -891,11 +947,7 @@ void ConversationRun::doStart()
         d->fail(Error(Error::Code::SetupError, u"the run has no ConversationsClient"_s));
         return;
     }
-    if (const Result<void> tools = d->prepareTools(); !tools) {
-        d->fail(tools.error());
-        return;
-    }
-    d->sendFirstTurn();
+    d->prepareTools();   // then the first turn
 }
 
 void ConversationRun::doAbort()

@@ -82,7 +82,7 @@ Result<ToolMetaData> readTool(const QJsonValue &value, const QString &where)
     auto name = readString(object, u"Name"_s, prefix, true);
     if (!name)
         return name.error();
-    if (!toolNamePattern().match(*name).hasMatch())
+    if (!ToolMetaData::isValidName(*name))
         return invalid(prefix + u"\"Name\""_s, u'"' + *name + u"\" does not match ^[a-zA-Z0-9_-]{1,64}$"_s);
     tool.name = *name;
 
@@ -136,13 +136,21 @@ FunctionTool ToolMetaData::toFunctionTool() const
 
 QJsonObject ToolMetaData::toJson() const
 {
-    return QJsonObject{
+    QJsonObject json{
         {u"Name"_s, name},
         {u"Description"_s, description},
         {u"Parameters"_s, parameters},
         {u"RequiresConfirmation"_s, requiresConfirmation},
         {u"TimeoutMs"_s, timeoutMs},
     };
+    if (!outputSchema.isEmpty())
+        json.insert(u"OutputSchema"_s, outputSchema);
+    return json;
+}
+
+bool ToolMetaData::isValidName(const QString &name)
+{
+    return toolNamePattern().match(name).hasMatch();
 }
 
 Result<PluginMetaData> PluginMetaData::fromJson(const QJsonObject &metaData)

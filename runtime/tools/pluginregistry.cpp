@@ -3,8 +3,9 @@
 #include <switchboard/toolinvocation.h>
 #include <switchboard/toolplugin.h>
 
-#include "jsonschemavalidator_p.h"
 #include "pluginlogging_p.h"
+#include "toolregistry_p.h"
+#include "toolsource_p.h"
 
 #include <QCoreApplication>
 #include <QDebugStateSaver>
@@ -13,14 +14,12 @@
 #include <QHash>
 #include <QLibrary>
 #include <QPluginLoader>
-#include <QPointer>
-#include <QTimer>
+#include <QStaticPlugin>
 
 #if defined(Q_OS_UNIX)
 #include <dlfcn.h>
 #endif
 
-#include <exception>
 #include <vector>
 
 using namespace Qt::StringLiterals;
@@ -28,22 +27,6 @@ using namespace Qt::StringLiterals;
 namespace Switchboard {
 
 namespace {
-
-QString exceptionText(std::exception_ptr exception)
-{
-    try {
-        std::rethrow_exception(std::move(exception));
-    } catch (const std::exception &e) {
-        return QString::fromLocal8Bit(e.what());
-    } catch (...) {
-        return u"an exception of unknown type"_s;
-    }
-}
-
-QString quoted(const QString &text)
-{
-    return u'"' + text + u'"';
-}
 
 // The bundled plugins' directory relative to the binary that holds this
 // code, as the install tree lays it out (the build tree mirrors it, so a
@@ -70,14 +53,52 @@ QString bundledPluginDirectory()
 
 } // namespace
 
+class PluginToolSource;
+
 struct PluginEntry
 {
     PluginInfo info;
-    std::unique_ptr<QPluginLoader> loader;   // set once a load was attempted
+    std::optional<QStaticPlugin> staticPlugin;   // a plugin linked into the application
+    std::unique_ptr<QPluginLoader> loader;   // a plugin file, once a load was attempted
+    bool loadAttempted = false;
     ToolPlugin *plugin = nullptr;            // set once loaded and checked
     ToolPlugin *instance = nullptr;          // set while initialized
     QJsonObject initializedWith;             // the configuration instance was initialized with
-    QHash<QString, JsonSchemaValidator> validators;   // compiled on first use
+    std::unique_ptr<PluginToolSource> source;   // registered with the registry
+};
+
+/// A plugin as a source of tools: its tools from its metadata, prepared by
+/// loading and initializing it.
+class PluginToolSource final : public ToolSource
+{
+    Q_OBJECT
+public:
+    PluginToolSource(PluginRegistryPrivate *registry, PluginEntry *entry)
+        : ToolSource(entry->info.metaData.id), m_registry(registry), m_entry(entry)
+    {
+    }
+
+    QString kind() const override { return u"plugin"_s; }
+    QString origin() const override
+    {
+        return m_entry->info.isStatic ? u"linked into the application"_s : m_entry->info.fileName;
+    }
+    QList<ToolDescriptor> tools() const override { return m_entry->info.metaData.tools; }
+    ToolInvocation *invoke(const ToolCall &call, QObject *parent) override
+    {
+        return m_entry->instance->invoke(call, parent);
+    }
+
+    void markReady() { setReady(); }
+    void markFailed(const Error &error) { setFailed(error); }
+    void markUnprepared() { setUnprepared(); }
+
+protected:
+    void doPrepare() override;
+
+private:
+    PluginRegistryPrivate *const m_registry;
+    PluginEntry *const m_entry;
 };
 
 class PluginRegistryPrivate
@@ -107,9 +128,18 @@ public:
     }
 
     PluginInfo readPlugin(const QString &fileName) const;
+    PluginInfo readMetaData(const QJsonObject &loaderData, PluginInfo info) const;
     void fail(PluginEntry *entry, Error error);
     Result<ToolPlugin *> load(PluginEntry *entry);
     Result<ToolPlugin *> initialize(PluginEntry *entry, ToolPlugin *plugin);
+    /// Loads (or initializes again) for the entry's source, which becomes Ready or Failed.
+    void prepare(PluginEntry *entry);
+    /// Registers the sources of entries that have none yet: usable plugins
+    /// first, then rejected ones whose id is free (to say why it failed).
+    void registerSources();
+    /// Takes a plugin's source out of the registry, silently, and deletes it.
+    void dropSource(PluginEntry *entry);
+    void addEntry(std::unique_ptr<PluginEntry> entry);
 
     PluginRegistry *const q;
     QStringList searchPaths;
@@ -132,6 +162,13 @@ PluginInfo PluginRegistryPrivate::readPlugin(const QString &fileName) const
                            loader.errorString());
         return info;
     }
+    return readMetaData(loaderData, info);
+}
+
+// The checks of a plugin's metadata (QPluginLoader::metaData() of a file,
+// QStaticPlugin::metaData() of a plugin linked in).
+PluginInfo PluginRegistryPrivate::readMetaData(const QJsonObject &loaderData, PluginInfo info) const
+{
     // Shown for rejected plugins too, when it is readable.
     info.metaData.id = loaderData.value(u"MetaData"_s).toObject().value(u"Id"_s).toString();
     const QString iid = loaderData.value(u"IID"_s).toString();
@@ -189,18 +226,24 @@ Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
     if (entry->plugin)   // loaded before, its initialization failed: try again
         return initialize(entry, entry->plugin);
 
-    qCDebug(lcPlugins).noquote() << "loading plugin" << id << "from" << entry->info.fileName;
-    entry->loader = std::make_unique<QPluginLoader>(entry->info.fileName);
+    entry->loadAttempted = true;
     QObject *root = nullptr;
     try {
-        root = entry->loader->instance();
+        if (entry->staticPlugin) {
+            qCDebug(lcPlugins).noquote() << "instantiating plugin" << id << "linked into the application";
+            root = entry->staticPlugin->instance();
+        } else {
+            qCDebug(lcPlugins).noquote() << "loading plugin" << id << "from" << entry->info.fileName;
+            entry->loader = std::make_unique<QPluginLoader>(entry->info.fileName);
+            root = entry->loader->instance();
+        }
     } catch (...) {
         const QString text = exceptionText(std::current_exception());
         fail(entry, Error(Error::Code::PluginLoadFailed, u"plugin %1 threw while loading: %2"_s.arg(quoted(id), text), text));
         return entry->info.error;
     }
     if (!root) {
-        const QString text = entry->loader->errorString();
+        const QString text = entry->loader ? entry->loader->errorString() : u"it has no instance"_s;
         fail(entry, Error(Error::Code::PluginLoadFailed, u"plugin %1 could not be loaded: %2"_s.arg(quoted(id), text), text));
         return entry->info.error;
     }
@@ -266,17 +309,89 @@ Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolP
     return plugin;
 }
 
-QString ToolInfo::qualifiedName() const
+void PluginRegistryPrivate::prepare(PluginEntry *entry)
 {
-    return pluginId + u'/' + metaData.name;
+    const Result<ToolPlugin *> loaded = load(entry);
+    if (!entry->source)
+        return;
+    if (loaded)
+        entry->source->markReady();
+    else
+        entry->source->markFailed(loaded.error());
 }
 
-PluginRegistry::PluginRegistry(QObject *parent) : QObject(parent), d(std::make_unique<PluginRegistryPrivate>(this)) {}
+void PluginToolSource::doPrepare()
+{
+    m_registry->prepare(m_entry);
+}
+
+void PluginRegistryPrivate::addEntry(std::unique_ptr<PluginEntry> entry)
+{
+    if (entry->info.isUsable()) {
+        const QString id = entry->info.metaData.id;
+        QString takenBy;
+        if (const PluginEntry *first = usableEntry(id))
+            takenBy = first->info.isStatic ? u"a plugin linked into the application"_s : first->info.fileName;
+        else if (const ToolSource *other = q->source(id); other && !qobject_cast<const PluginToolSource *>(other))
+            takenBy = u"%1 %2"_s.arg(other->kind(), quoted(id));
+        if (!takenBy.isEmpty()) {
+            entry->info.state = PluginInfo::State::Rejected;
+            entry->info.error = Error(Error::Code::PluginDuplicateId, u"id %1 is already taken by %2"_s.arg(quoted(id), takenBy));
+        }
+    }
+    const QString where = entry->info.isStatic ? u"the application (linked in)"_s : entry->info.fileName;
+    if (entry->info.isUsable())
+        qCDebug(lcPlugins).noquote() << "found plugin" << entry->info.metaData.id << entry->info.metaData.version << "in"
+                                     << where;
+    else
+        qCWarning(lcPlugins).noquote() << "rejected" << where << entry->info.error.code << ':'
+                                       << entry->info.error.message;
+    entries.push_back(std::move(entry));
+}
+
+void PluginRegistryPrivate::registerSources()
+{
+    ToolRegistryPrivate *tools = ToolRegistryPrivate::get(q);
+    for (const bool usable : {true, false}) {
+        for (const auto &entry : entries) {
+            if (entry->source || entry->info.isUsable() != usable || entry->info.metaData.id.isEmpty()
+                || q->source(entry->info.metaData.id))
+                continue;
+            auto source = std::make_unique<PluginToolSource>(this, entry.get());
+            if (!usable)
+                source->markFailed(entry->info.error);   // before anyone watches it
+            if (!q->addSource(source.get()))
+                continue;   // an id no source may have
+            entry->source = std::move(source);
+        }
+    }
+    tools->warnAboutClashes();
+}
+
+void PluginRegistryPrivate::dropSource(PluginEntry *entry)
+{
+    if (!entry->source)
+        return;
+    ToolRegistryPrivate *tools = ToolRegistryPrivate::get(q);
+    if (SourceEntry *registered = tools->entry(entry->source->id()); registered && registered->source == entry->source.get())
+        tools->remove(registered);
+    entry->source.reset();
+}
+
+PluginRegistry::PluginRegistry(QObject *parent) : ToolRegistry(parent), d(std::make_unique<PluginRegistryPrivate>(this))
+{
+    ToolRegistryPrivate::get(this)->defaultKinds = {u"plugin"_s};
+}
 
 // Loaded libraries stay in memory: QPluginLoader::unload() under running
 // invocations would pull code from under them, and the root objects belong to
 // Qt's plugin cache.
-PluginRegistry::~PluginRegistry() = default;
+PluginRegistry::~PluginRegistry()
+{
+    // The plugin sources leave the registry quietly before they go.
+    for (const auto &entry : d->entries)
+        d->dropSource(entry.get());
+}
 
 void PluginRegistry::setSearchPaths(const QStringList &paths)
 {
@@ -312,14 +427,21 @@ QStringList PluginRegistry::defaultSearchPaths(const QStringList &extraPaths)
 void PluginRegistry::setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration)
 {
     d->configurations.insert(pluginId, configuration);
-    // A plugin that failed to initialize with its former configuration may
-    // work with this one: usable again, initialized on its next load().
     for (const auto &entry : d->entries) {
-        if (entry->info.metaData.id == pluginId && entry->plugin && !entry->instance
-            && entry->info.state == PluginInfo::State::Failed
+        if (entry->info.metaData.id != pluginId)
+            continue;
+        // Initialized with another configuration: initialized again at its
+        // next load() or call (the source needs preparing again).
+        if (entry->instance && entry->initializedWith != configuration && entry->source)
+            entry->source->markUnprepared();
+        // A plugin that failed to initialize with its former configuration may
+        // work with this one: usable again, initialized on its next load().
+        if (entry->plugin && !entry->instance && entry->info.state == PluginInfo::State::Failed
             && entry->info.error.code == Error::Code::PluginInitializationFailed) {
             entry->info.state = PluginInfo::State::Discovered;
             entry->info.error = Error();
+            if (entry->source)
+                entry->source->markUnprepared();
             Q_EMIT pluginStateChanged(pluginId, entry->info.state);
         }
     }
@@ -332,16 +454,40 @@ void PluginRegistry::setRequiredVersion(const QString &pluginId, const QString &
 
 QList<PluginInfo> PluginRegistry::discover()
 {
-    // Plugins that were loaded stay: their instances may be running tools.
+    // Plugins that were loaded stay, with their sources: their instances may
+    // be running tools.
     std::vector<std::unique_ptr<PluginEntry>> kept;
     QStringList keptFiles;
+    QStringList keptStatic;
     for (auto &entry : d->entries) {
-        if (entry->loader) {
-            keptFiles << QFileInfo(entry->info.fileName).canonicalFilePath();
+        if (entry->loadAttempted) {
+            if (entry->staticPlugin)
+                keptStatic << entry->info.metaData.id;
+            else
+                keptFiles << QFileInfo(entry->info.fileName).canonicalFilePath();
             kept.push_back(std::move(entry));
+        } else {
+            d->dropSource(entry.get());
         }
     }
     d->entries = std::move(kept);
+
+    // Plugins linked into the application first: it chose them. Static
+    // plugins of other interfaces (Qt's own, in a static Qt) are not ours.
+    const QList<QStaticPlugin> linked = QPluginLoader::staticPlugins();
+    for (const QStaticPlugin &plugin : linked) {
+        const QJsonObject loaderData = plugin.metaData();
+        if (!loaderData.value(u"IID"_s).toString().startsWith(u"org.switchboard.ToolPlugin/"_s))
+            continue;
+        if (keptStatic.contains(loaderData.value(u"MetaData"_s).toObject().value(u"Id"_s).toString()))
+            continue;
+        PluginInfo info;
+        info.isStatic = true;
+        auto entry = std::make_unique<PluginEntry>();
+        entry->info = d->readMetaData(loaderData, info);
+        entry->staticPlugin = plugin;
+        d->addEntry(std::move(entry));
+    }
 
     for (const QString &path : std::as_const(d->searchPaths)) {
         const QDir dir(path);
@@ -355,26 +501,10 @@ QList<PluginInfo> PluginRegistry::discover()
                 continue;
             auto entry = std::make_unique<PluginEntry>();
             entry->info = d->readPlugin(file.absoluteFilePath());
-            if (entry->info.isUsable()) {
-                if (const PluginEntry *first = d->usableEntry(entry->info.metaData.id)) {
-                    entry->info.state = PluginInfo::State::Rejected;
-                    entry->info.error = Error(Error::Code::PluginDuplicateId,
-                                              u"id %1 is already taken by %2"_s.arg(quoted(entry->info.metaData.id),
-                                                                                     first->info.fileName));
-                }
-            }
-            if (entry->info.isUsable())
-                qCDebug(lcPlugins).noquote() << "found plugin" << entry->info.metaData.id << entry->info.metaData.version
-                                             << "in" << entry->info.fileName;
-            else
-                qCWarning(lcPlugins).noquote() << "rejected" << entry->info.fileName << entry->info.error.code << ':'
-                                               << entry->info.error.message;
-            d->entries.push_back(std::move(entry));
+            d->addEntry(std::move(entry));
         }
     }
-    for (const QStringList &clash : clashes())
-        qCWarning(lcPlugins).noquote() << "tool name clash:" << clash.join(u", "_s)
-                                       << "(only the qualified names can be used)";
+    d->registerSources();
     return plugins();
 }
 
@@ -394,261 +524,28 @@ std::optional<PluginInfo> PluginRegistry::plugin(const QString &pluginId) const
     return std::nullopt;
 }
 
-QList<ToolInfo> PluginRegistry::tools() const
-{
-    QList<ToolInfo> result;
-    QHash<QString, int> counts;
-    for (const auto &entry : d->entries) {
-        if (!entry->info.isUsable())
-            continue;
-        for (const ToolMetaData &tool : std::as_const(entry->info.metaData.tools)) {
-            result.append(ToolInfo{entry->info.metaData.id, tool, false});
-            ++counts[tool.name];
-        }
-    }
-    for (ToolInfo &tool : result)
-        tool.isAmbiguous = counts.value(tool.metaData.name) > 1;
-    return result;
-}
-
-QList<QStringList> PluginRegistry::clashes() const
-{
-    QList<QStringList> result;
-    QStringList names;
-    const QList<ToolInfo> all = tools();
-    for (const ToolInfo &tool : all) {
-        if (!tool.isAmbiguous || names.contains(tool.metaData.name))
-            continue;
-        names << tool.metaData.name;
-        QStringList qualified;
-        for (const ToolInfo &other : all) {
-            if (other.metaData.name == tool.metaData.name)
-                qualified << other.qualifiedName();
-        }
-        result << qualified;
-    }
-    return result;
-}
-
-Result<ToolInfo> PluginRegistry::findTool(const QString &name) const
-{
-    // Runs for every call, so it walks the entries instead of building tools().
-    const auto usableWithTool = [this](const QString &toolName) {
-        QList<const PluginEntry *> found;
-        for (const auto &entry : d->entries) {
-            if (entry->info.isUsable() && entry->info.metaData.tool(toolName))
-                found << entry.get();
-        }
-        return found;
-    };
-
-    const qsizetype slash = name.indexOf(u'/');
-    if (slash >= 0) {
-        const QString pluginId = name.left(slash);
-        const QString toolName = name.mid(slash + 1);
-        const PluginEntry *entry = d->entryForId(pluginId);
-        if (!entry)
-            return Error(Error::Code::ToolNotFound, u"no tool %1: there is no plugin %2"_s.arg(quoted(name), quoted(pluginId)));
-        if (!entry->info.isUsable())
-            return Error(Error::Code::ToolNotFound,
-                         u"no tool %1: plugin %2 is unavailable: %3"_s.arg(quoted(name), quoted(pluginId), entry->info.error.message));
-        const ToolMetaData *tool = entry->info.metaData.tool(toolName);
-        if (!tool) {
-            QStringList names;
-            for (const ToolMetaData &t : std::as_const(entry->info.metaData.tools))
-                names << t.name;
-            return Error(Error::Code::ToolNotFound,
-                         u"no tool %1: plugin %2 has %3"_s.arg(quoted(name), quoted(pluginId), names.join(u", "_s)));
-        }
-        return ToolInfo{pluginId, *tool, usableWithTool(toolName).size() > 1};
-    }
-
-    const QList<const PluginEntry *> matches = usableWithTool(name);
-    if (matches.size() == 1)
-        return ToolInfo{matches.first()->info.metaData.id, *matches.first()->info.metaData.tool(name), false};
-    if (matches.isEmpty()) {
-        QStringList names;
-        const QList<ToolInfo> all = tools();
-        for (const ToolInfo &tool : all)
-            names << (tool.isAmbiguous ? tool.qualifiedName() : tool.metaData.name);
-        return Error(Error::Code::ToolNotFound,
-                     u"no tool named %1 (available: %2)"_s.arg(quoted(name), names.isEmpty() ? u"none"_s : names.join(u", "_s)));
-    }
-    QStringList qualified;
-    for (const PluginEntry *entry : matches)
-        qualified << entry->info.metaData.id + u'/' + name;
-    return Error(Error::Code::ToolNotFound,
-                 u"the tool name %1 is ambiguous: %2; use the qualified name"_s.arg(quoted(name), qualified.join(u", "_s)));
-}
-
-Result<FunctionTool> PluginRegistry::functionTool(const QString &name) const
-{
-    auto tool = findTool(name);
-    if (!tool)
-        return tool.error();
-    return tool->metaData.toFunctionTool();
-}
-
-QList<FunctionTool> PluginRegistry::functionTools() const
-{
-    QList<FunctionTool> result;
-    const QList<ToolInfo> all = tools();
-    for (const ToolInfo &tool : all) {
-        if (!tool.isAmbiguous)
-            result << tool.metaData.toFunctionTool();
-    }
-    return result;
-}
-
 Result<ToolPlugin *> PluginRegistry::load(const QString &pluginId)
 {
     PluginEntry *entry = d->entryForId(pluginId);
     if (!entry)
         return Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(pluginId)));
+    // Through the source, so that it knows (it becomes Ready or Failed).
+    if (entry->source && entry->source->state() != ToolSource::State::Ready)
+        ToolSourcePrivate::get(entry->source.get())->beginPreparing();
     return d->load(entry);
-}
-
-Result<QJsonObject> PluginRegistry::checkArguments(const QString &toolName, const QJsonValue &rawArguments) const
-{
-    const Result<ToolInfo> tool = findTool(toolName);
-    if (!tool)
-        return tool.error();
-    const QString displayName = quoted(tool->metaData.name);
-
-    Result<QJsonObject> arguments = parseToolArguments(rawArguments);
-    if (!arguments) {
-        Error error = arguments.error();
-        error.message = u"Invalid arguments for tool %1: %2"_s.arg(displayName, error.message);
-        return error;
-    }
-    PluginEntry *entry = d->usableEntry(tool->pluginId);
-    if (!entry)   // cannot happen: findTool() only returns tools of usable plugins
-        return Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(tool->pluginId)));
-    auto validator = entry->validators.constFind(tool->metaData.name);
-    if (validator == entry->validators.cend()) {
-        auto created = JsonSchemaValidator::create(tool->metaData.parameters);
-        if (!created)   // PluginMetaData::fromJson() compiled it once already
-            return Error(Error::Code::ToolFailed, created.error().message);
-        validator = entry->validators.insert(tool->metaData.name, *created);
-    }
-    if (const QStringList problems = validator->validate(QJsonValue(*arguments)); !problems.isEmpty())
-        return Error(Error::Code::ToolInvalidArguments,
-                     u"Invalid arguments for tool %1: %2"_s.arg(displayName, problems.join(u"; "_s)));
-    return arguments;
-}
-
-ToolInvocation *PluginRegistry::invoke(const QString &toolName, const QJsonValue &rawArguments,
-                                       const QString &toolCallId, const ToolInvocationOptions &options, QObject *parent)
-{
-    auto *outer = new PendingToolInvocation(parent);
-
-    auto tool = findTool(toolName);
-    if (!tool) {
-        outer->emitError(tool.error());
-        return outer;
-    }
-    const QString displayName = quoted(tool->metaData.name);
-
-    // Parsed and validated before the plugin is involved (or even loaded).
-    const Result<QJsonObject> arguments = checkArguments(toolName, rawArguments);
-    if (!arguments) {
-        outer->emitError(arguments.error());
-        return outer;
-    }
-
-    PluginEntry *entry = d->usableEntry(tool->pluginId);
-    if (!entry) {   // cannot happen: findTool() only returns tools of usable plugins
-        outer->emitError(Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(tool->pluginId))));
-        return outer;
-    }
-
-    auto plugin = d->load(entry);
-    if (!plugin) {
-        Error error = plugin.error();
-        error.message = u"Tool %1 is unavailable: %2"_s.arg(displayName, error.message);
-        outer->emitError(error);
-        return outer;
-    }
-
-    // The trace the call belongs to, as it is now (tracecontext.h).
-    const ToolCall call{tool->metaData.name, *arguments, toolCallId, TraceContext::current()};
-    qCDebug(lcPlugins) << "invoking" << call;
-    ToolInvocation *inner = nullptr;
-    try {
-        inner = (*plugin)->invoke(call, outer);
-    } catch (...) {
-        outer->emitError(Error(Error::Code::ToolFailed,
-                               u"Tool %1 failed: it threw %2"_s.arg(displayName, exceptionText(std::current_exception()))));
-        return outer;
-    }
-    if (!inner) {
-        outer->emitError(Error(Error::Code::ToolFailed, u"Tool %1 failed: the plugin returned no invocation"_s.arg(displayName)));
-        return outer;
-    }
-    if (!inner->parent())
-        inner->setParent(outer);
-
-    // From here on the outer invocation ends on the first of: the plugin's
-    // invocation finishes, is destroyed, times out, or the caller cancels.
-    auto *timer = new QTimer(outer);
-    const QPointer<ToolInvocation> innerGuard(inner);
-    auto settle = [outer, timer, innerGuard](const ToolOutcome &outcome, bool cancelInner) {
-        timer->stop();
-        if (innerGuard) {
-            QObject::disconnect(innerGuard, nullptr, outer, nullptr);
-            if (cancelInner)
-                innerGuard->abort();
-        }
-        QObject::disconnect(outer, &ToolInvocation::cancelRequested, outer, nullptr);
-        outer->emitOutcome(outcome);
-    };
-    auto takeOutcome = [settle, innerGuard] {
-        if (innerGuard->error().isError())
-            settle(innerGuard->error(), false);
-        else
-            settle(innerGuard->result(), false);
-    };
-    if (inner->isFinished()) {
-        takeOutcome();
-        return outer;
-    }
-    connect(inner, &ToolInvocation::finished, outer, takeOutcome);
-    connect(inner, &QObject::destroyed, outer, [settle, displayName] {
-        settle(Error(Error::Code::ToolFailed,
-                     u"Tool %1 failed: the plugin destroyed its invocation before it finished"_s.arg(displayName)),
-               false);
-    });
-    connect(outer, &ToolInvocation::cancelRequested, outer, [settle, displayName] {
-        settle(Error(Error::Code::Canceled, u"Tool %1 was canceled"_s.arg(displayName)), true);
-    });
-    const int timeoutMs = options.timeoutMs.value_or(tool->metaData.timeoutMs);
-    if (timeoutMs > 0) {
-        timer->setSingleShot(true);
-        connect(timer, &QTimer::timeout, outer, [settle, displayName, timeoutMs] {
-            settle(Error(Error::Code::ToolTimeout,
-                         u"Tool %1 did not finish within %2 ms and was canceled"_s.arg(displayName).arg(timeoutMs)),
-                   true);
-        });
-        timer->start(timeoutMs);
-    }
-    return outer;
 }
 
 QDebug operator<<(QDebug debug, const PluginInfo &info)
 {
     QDebugStateSaver saver(debug);
-    debug.nospace() << "Switchboard::PluginInfo(" << info.metaData.id << ", " << info.state << ", " << info.fileName;
+    debug.nospace() << "Switchboard::PluginInfo(" << info.metaData.id << ", " << info.state << ", "
+                    << (info.isStatic ? u"linked in"_s : info.fileName);
     if (info.error.isError())
         debug << ", " << info.error;
     debug << ')';
     return debug;
 }
 
-QDebug operator<<(QDebug debug, const ToolInfo &tool)
-{
-    QDebugStateSaver saver(debug);
-    debug.nospace() << "Switchboard::ToolInfo(" << tool.qualifiedName() << (tool.isAmbiguous ? ", ambiguous" : "") << ')';
-    return debug;
-}
-
 } // namespace Switchboard
+
+#include "pluginregistry.moc"

@@ -3,7 +3,9 @@
 #include <switchboard/compactjson.h>
 
 #include "pluginlogging_p.h"
+#include "toolinvocation_p.h"
 
+#include <QDebugStateSaver>
 #include <QFutureWatcher>
 #include <QJsonObject>
 #include <QPromise>
@@ -22,15 +24,6 @@ bool ToolCancellationToken::isCancelRequested() const
     return m_flag->load(std::memory_order_relaxed);
 }
 
-class ToolInvocationPrivate
-{
-public:
-    ToolCancellationToken token;
-    bool outcomeRecorded = false;   // emitResult()/emitError() was called
-    Error error;                    // the reported failure
-    QJsonValue result;
-};
-
 ToolInvocation::ToolInvocation(QObject *parent) : Operation(parent), d(std::make_unique<ToolInvocationPrivate>())
 {
     start();   // running from its creation on: the tool began its work in invoke()
@@ -42,6 +35,8 @@ ToolInvocation::~ToolInvocation()
     // it to stop (without the signal; the object is going away).
     if (!isFinished())
         d->token.m_flag->store(true, std::memory_order_relaxed);
+    if (d->observer && !d->outcomeRecorded)
+        d->observer->destroyedUnreported(this);
 }
 
 bool ToolInvocation::isCancelRequested() const
@@ -83,6 +78,8 @@ void ToolInvocation::emitResult(const QJsonValue &result)
     d->outcomeRecorded = true;
     d->result = result;
     QMetaObject::invokeMethod(this, [this] { finish(); }, Qt::QueuedConnection);
+    if (d->observer)
+        d->observer->outcomeReported(this);
 }
 
 void ToolInvocation::emitError(const Error &error)
@@ -98,6 +95,8 @@ void ToolInvocation::emitError(const Error &error)
     if (d->error.message.isEmpty())
         d->error.message = u"the tool failed without saying why"_s;
     QMetaObject::invokeMethod(this, [this] { finish(d->error); }, Qt::QueuedConnection);
+    if (d->observer)
+        d->observer->outcomeReported(this);
 }
 
 void ToolInvocation::emitOutcome(const ToolOutcome &outcome)
@@ -174,5 +173,17 @@ ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome(const 
 PendingToolInvocation::PendingToolInvocation(QObject *parent) : ToolInvocation(parent) {}
 
 PendingToolInvocation::~PendingToolInvocation() = default;
+
+QDebug operator<<(QDebug debug, const ToolCall &call)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Switchboard::ToolCall(" << call.toolName << ", "
+                    << QJsonDocument(call.arguments).toJson(QJsonDocument::Compact) << ", "
+                    << call.toolCallId;
+    if (call.traceContext.isValid())
+        debug << ", " << call.traceContext;
+    debug << ')';
+    return debug;
+}
 
 } // namespace Switchboard

@@ -56,16 +56,4 @@ QDebug operator<<(QDebug debug, const PluginContext &context)
     return debug;
 }
 
-QDebug operator<<(QDebug debug, const ToolCall &call)
-{
-    QDebugStateSaver saver(debug);
-    debug.nospace() << "Switchboard::ToolCall(" << call.toolName << ", "
-                    << QJsonDocument(call.arguments).toJson(QJsonDocument::Compact) << ", "
-                    << call.toolCallId;
-    if (call.traceContext.isValid())
-        debug << ", " << call.traceContext;
-    debug << ')';
-    return debug;
-}
-
 } // namespace Switchboard

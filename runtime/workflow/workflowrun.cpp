@@ -290,7 +290,7 @@ public:
     WorkflowRun *const q;
     Workflow workflow;
     QPointer<ConversationsClient> client;
-    QPointer<PluginRegistry> registry;
+    QPointer<ToolRegistry> registry;
     QJsonObject inputs;
     std::optional<RunPolicy::Confirmations> confirmations;
     QMap<QString, QJsonObject> pluginConfigurations;   // the program's, over the workflow's
@@ -389,8 +389,11 @@ Result<void> WorkflowRunPrivate::configurePlugins()
         }
         configurations.insert(plugin.plugin, *rendered);
     }
-    for (auto it = configurations.constBegin(); it != configurations.constEnd(); ++it)
-        registry->setPluginConfiguration(it.key(), it.value());
+    // Plugin configurations are for the plugins a PluginRegistry found; a
+    // registry without plugins has none to configure.
+    auto *plugins = qobject_cast<PluginRegistry *>(registry.data());
+    for (auto it = configurations.constBegin(); plugins && it != configurations.constEnd(); ++it)
+        plugins->setPluginConfiguration(it.key(), it.value());
     return {};
 }
 
@@ -501,7 +504,7 @@ Result<QStringList> WorkflowRunPrivate::clientTools(const WorkflowAgent &agent) 
                                                                                                          ref.plugin));
         bool found = false;
         for (const ToolInfo &tool : registry->tools()) {
-            if (tool.pluginId == ref.plugin) {
+            if (tool.sourceId == ref.plugin) {
                 names << tool.qualifiedName();
                 found = true;
             }
@@ -828,7 +831,7 @@ void WorkflowRunPrivate::succeed()
     q->finish(Error(), [this] { Q_EMIT q->outputsChanged(outputs); });
 }
 
-WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
+WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, ToolRegistry *registry,
                          QObject *parent)
     : Operation(parent)
     , d(std::make_unique<WorkflowRunPrivate>(this))

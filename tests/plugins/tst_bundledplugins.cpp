@@ -170,7 +170,7 @@ void tst_BundledPlugins::discovery()
         // Bare names are unambiguous among what is installed next to us.
         const auto found = registry.findTool(tool.name);
         QVERIFY2(found, qPrintable(found.error().message));
-        QCOMPARE(found->pluginId, pluginId);
+        QCOMPARE(found->sourceId, pluginId);
     }
     QCOMPARE(names, tools);
     QCOMPARE(needConfirmation, confirmed);

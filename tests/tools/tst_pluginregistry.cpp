@@ -228,7 +228,7 @@ void tst_PluginRegistry::loadFailures()
         QCOMPARE(info.state, PluginInfo::State::Failed);
         // Its tools are gone, and invoking one says why.
         for (const ToolInfo &tool : registry.tools())
-            QVERIFY(tool.pluginId != id);
+            QVERIFY(tool.sourceId != id);
     }
 }
 

@@ -10,7 +10,7 @@
 
 namespace Switchboard {
 
-class PluginRegistry;
+class ToolRegistry;
 class ConversationRunPrivate;
 
 /// How a ConversationRun runs tools and how long it may go on.
@@ -61,16 +61,16 @@ struct SWITCHBOARD_EXPORT ConfirmationRequest
 /// One conversation driven to its end: the client-side tool loop.
 ///
 /// Every turn is streamed with `handoff_execution: client`. When a turn ends
-/// with function calls, the run executes them in the plugins of a
-/// PluginRegistry (the calls of a turn in parallel, up to a bound, with
-/// timeouts), and sends their results back in the order of the calls with
+/// with function calls, the run executes them through a ToolRegistry
+/// (plugins, MCP servers, the application's tools; the calls of a turn in
+/// parallel, up to a bound, with timeouts), and sends their results back in the order of the calls with
 /// append_stream. It ends when a turn ends without calls (success), on an
 /// error, on abort, or when the turn budget is spent.
 ///
 /// Three ways to begin: a new conversation (setStartRequest), appending to
 /// an existing one (setAppendRequest), or restarting one from an entry
 /// (setRestartRequest). Client tools are offered by name (setClientTools);
-/// the run describes them to the API from the plugins' metadata. Server
+/// the run describes them to the API as their sources do. Server
 /// tools and connectors of the start request pass through.
 ///
 /// Entries: the run rebuilds the conversation's entries from the events
@@ -121,7 +121,7 @@ class SWITCHBOARD_EXPORT ConversationRun : public Operation
     Q_PROPERTY(int turn READ turn NOTIFY turnStarted)
 public:
     /// Neither object is owned; both must outlive the run.
-    ConversationRun(ConversationsClient *client, PluginRegistry *registry, QObject *parent = nullptr);
+    ConversationRun(ConversationsClient *client, ToolRegistry *registry, QObject *parent = nullptr);
     ~ConversationRun() override;
 
     /// A new conversation. Its `tools` are sent with the client tools added;
@@ -132,8 +132,14 @@ public:
     /// Restarts a conversation from one of its entries (a new conversation).
     void setRestartRequest(const QString &conversationId, const RestartConversationRequest &request);
 
-    /// The plugin tools to offer, bare ("evaluate") or qualified
-    /// ("calculator/evaluate"). Checked when the run starts.
+    /// The client tools to offer, bare ("evaluate") or qualified
+    /// ("calculator/evaluate"). Resolved once, when the run starts, after
+    /// preparing the sources whose tools are not known yet (an MCP server
+    /// lists its tools once started; a plugin's come from its metadata, and
+    /// it is loaded at its first call); a name that does not resolve fails
+    /// the run. When the registry's tools change during the run (an MCP
+    /// server's list_changed), the names are resolved again before the
+    /// next turn's calls run.
     void setClientTools(const QStringList &toolNames);
     void setPolicy(const RunPolicy &policy);
     RunPolicy policy() const;
@@ -212,7 +218,7 @@ Q_SIGNALS:
     /// A complete function call of a turn (after its stream ended).
     void functionCallReady(const Switchboard::FunctionCallEntry &call, int turn);
     void confirmationRequested(const Switchboard::ConfirmationRequest &request); ///< answer with approve() or deny()
-    void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn); ///< the plugin is called; `call` has the arguments it runs with (edited ones after approve())
+    void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn); ///< the tool is called; `call` has the arguments it runs with (edited ones after approve())
     /// `result` is what the model gets; `error` is set when the tool failed.
     void toolInvocationFinished(const Switchboard::FunctionCallEntry &call,
                                 const Switchboard::FunctionResultEntry &result, const Switchboard::Error &error,

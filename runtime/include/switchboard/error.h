@@ -110,6 +110,8 @@ public:
         ToolInvalidArguments,
         ToolFailed,
         ToolTimeout,
+        ToolSourceInvalid,           ///< a tool source refused by a registry: its id is malformed or taken
+        ToolSourceFailed,            ///< a tool source could not be prepared (or went away); the message says which and why
 
         // workflows
         WorkflowError = 500,

@@ -11,7 +11,9 @@
 
 namespace Switchboard {
 
-/// One tool as a plugin's metadata describes it ("Tools" entries).
+/// One tool as its source describes it: a plugin's metadata ("Tools"
+/// entries), an MCP server's tools/list, a tool the application registers.
+/// Also known as ToolDescriptor (toolsource.h).
 struct SWITCHBOARD_EXPORT ToolMetaData
 {
     /// Used when the metadata gives no TimeoutMs.
@@ -22,6 +24,10 @@ struct SWITCHBOARD_EXPORT ToolMetaData
     QString description;
     /// A JSON Schema (draft 7) of the arguments object.
     QJsonObject parameters;
+    /// A JSON Schema of the result's structured form, when the source
+    /// declares one (an MCP tool's outputSchema; the source checks its
+    /// results against it). Empty when there is none.
+    QJsonObject outputSchema;
     /// The runtime asks the user before running it (API tool_confirmations).
     bool requiresConfirmation = false;
     /// How long one call may take before it is canceled.
@@ -31,6 +37,9 @@ struct SWITCHBOARD_EXPORT ToolMetaData
     FunctionTool toFunctionTool() const;
     /// The metadata form ("Name", "Description", ...), as in the plugin's JSON.
     QJsonObject toJson() const;
+
+    /// True for a name the API accepts: ^[a-zA-Z0-9_-]{1,64}$.
+    static bool isValidName(const QString &name);
 
     friend bool operator==(const ToolMetaData &, const ToolMetaData &) = default;
 };

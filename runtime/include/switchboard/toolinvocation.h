@@ -3,7 +3,10 @@
 #include <switchboard/operation.h>
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
+#include <switchboard/tracecontext.h>
 
+#include <QDebug>
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QObject>
 
@@ -40,6 +43,31 @@ private:
     std::shared_ptr<std::atomic_bool> m_flag;
 };
 
+/// One call of one tool, with arguments the runtime has already parsed and
+/// validated against the tool's Parameters schema.
+struct SWITCHBOARD_EXPORT ToolCall
+{
+    /// The tool's name as its source (a plugin's metadata) gives it, not qualified.
+    QString toolName;
+    /// The arguments; they satisfy the tool's schema.
+    QJsonObject arguments;
+    /// The API's tool_call_id, for logs; may be empty for calls outside a conversation.
+    QString toolCallId;
+    /// The trace the call belongs to: when the run is traced, the tool's own
+    /// `execute_tool` span. Pass it on to whatever the tool calls so that
+    /// its spans join the trace: `traceContext.traceparent()` as the
+    /// `traceparent` header of an HTTP request, `traceContext.toMcpMeta()`
+    /// in an MCP request's `params._meta`. Not valid when nothing traces the
+    /// run. (Added last, with an initializer, so that plugins written before
+    /// it build as they did, -Wmissing-field-initializers included, and
+    /// plugins built before it keep working.)
+    TraceContext traceContext = {};
+
+    friend bool operator==(const ToolCall &, const ToolCall &) = default;
+};
+
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ToolCall &call);
+
 class ToolInvocationPrivate;
 
 /// One run of one tool: the Operation a ToolPlugin returns from invoke()
@@ -65,8 +93,8 @@ class ToolInvocationPrivate;
 ///   thread-safe cancellationToken()) and emits cancelRequested() once,
 ///   synchronously (the caller's action, not the operation's progress). The
 ///   tool decides how to stop and still ends with a report (typically
-///   Error::Code::Canceled). The invocations PluginRegistry hands out end
-///   promptly on abort() and on timeout whatever the plugin does.
+///   Error::Code::Canceled). The invocations a ToolRegistry hands out end
+///   promptly on abort() and on timeout whatever the tool does.
 ///
 /// The object lives on the thread that created it (the main thread for
 /// anything the runtime sees). Ownership follows the QObject parent; without a
@@ -129,6 +157,7 @@ protected:
 private:
     void doAbort() final;
 
+    friend class ToolInvocationPrivate;
     const std::unique_ptr<ToolInvocationPrivate> d;
 };
 

@@ -53,31 +53,7 @@ private:
     std::shared_ptr<const QLoggingCategory> m_logging;
 };
 
-/// One call of one tool, with arguments the runtime has already parsed and
-/// validated against the tool's Parameters schema.
-struct SWITCHBOARD_EXPORT ToolCall
-{
-    /// The tool's Name as in the plugin's metadata (not qualified by the plugin id).
-    QString toolName;
-    /// The arguments; they satisfy the tool's schema.
-    QJsonObject arguments;
-    /// The API's tool_call_id, for logs; may be empty for calls outside a conversation.
-    QString toolCallId;
-    /// The trace the call belongs to: when the run is traced, the tool's own
-    /// `execute_tool` span. Pass it on to whatever the tool calls so that
-    /// its spans join the trace: `traceContext.traceparent()` as the
-    /// `traceparent` header of an HTTP request, `traceContext.toMcpMeta()`
-    /// in an MCP request's `params._meta`. Not valid when nothing traces the
-    /// run. (Added last, with an initializer, so that plugins written before
-    /// it build as they did, -Wmissing-field-initializers included, and
-    /// plugins built before it keep working.)
-    TraceContext traceContext = {};
-
-    friend bool operator==(const ToolCall &, const ToolCall &) = default;
-};
-
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const PluginContext &context);
-SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ToolCall &call);
 
 /// The interface of a tool plugin, version 1.
 ///

@@ -78,7 +78,7 @@ class SWITCHBOARD_EXPORT WorkflowRun : public Operation
     Q_PROPERTY(QStringList runningSteps READ runningSteps NOTIFY runningStepsChanged)
 public:
     /// Neither the client nor the registry is owned; both must outlive the run.
-    WorkflowRun(const Workflow &workflow, ConversationsClient *client, PluginRegistry *registry,
+    WorkflowRun(const Workflow &workflow, ConversationsClient *client, ToolRegistry *registry,
                 QObject *parent = nullptr);
     ~WorkflowRun() override;
 
@@ -93,7 +93,8 @@ public:
     /// over the workflow's `plugins:` entry for that plugin. When the run
     /// starts, before any step, each plugin the workflow or this configures
     /// gets its configuration (the workflow's with its templates rendered)
-    /// through PluginRegistry::setPluginConfiguration().
+    /// through PluginRegistry::setPluginConfiguration(), when the run's
+    /// registry is a PluginRegistry.
     void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
 
     /// The workflow's outputs, once the run finished successfully.
