@@ -295,4 +295,15 @@ Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments)
     return document.object();
 }
 
+std::optional<ToolParametersProblem> toolParametersProblem(const QJsonObject &parameters)
+{
+    const QJsonValue type = parameters.value(u"type"_s);
+    if (type != u"object"_s)
+        return ToolParametersProblem{u"type"_s, u"must be \"object\" (tool arguments are a JSON object), got "_s
+                                                    + (type.isUndefined() ? u"null"_s : compactJson(type, 60))};
+    if (const Result<JsonSchemaValidator> validator = JsonSchemaValidator::create(parameters); !validator)
+        return ToolParametersProblem{QString(), validator.error().message};
+    return std::nullopt;
+}
+
 } // namespace Switchboard

@@ -7,6 +7,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 namespace valijson {
 class Schema;
@@ -45,5 +46,16 @@ private:
 /// send that for tools without parameters. Errors (Code::ToolInvalidArguments)
 /// say what is wrong with the text and where.
 Result<QJsonObject> parseToolArguments(const QJsonValue &rawArguments);
+
+/// What is wrong with a schema meant as a tool's parameters, whatever the
+/// tool's source (a plugin's metadata, a tool the application registers):
+/// it must describe an object (`"type": "object"`) and compile. `key` is the
+/// schema's key at fault ("type"), empty for the schema as a whole.
+struct ToolParametersProblem
+{
+    QString key;
+    QString problem;
+};
+std::optional<ToolParametersProblem> toolParametersProblem(const QJsonObject &parameters);
 
 } // namespace Switchboard

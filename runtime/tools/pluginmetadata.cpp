@@ -99,12 +99,9 @@ Result<ToolMetaData> readTool(const QJsonValue &value, const QString &where)
         if (!parameters.isObject())
             return invalid(prefix + u"\"Parameters\""_s, u"not an object (a JSON Schema): "_s + jsonText(parameters));
         tool.parameters = parameters.toObject();
-        if (tool.parameters.value(u"type"_s) != u"object"_s)
-            return invalid(prefix + u"\"Parameters\".\"type\""_s,
-                           u"must be \"object\" (tool arguments are a JSON object), got "_s
-                               + jsonText(tool.parameters.value(u"type"_s)));
-        if (auto validator = JsonSchemaValidator::create(tool.parameters); !validator)
-            return invalid(prefix + u"\"Parameters\""_s, validator.error().message);
+        if (const auto problem = toolParametersProblem(tool.parameters))
+            return invalid(prefix + u"\"Parameters\""_s + (problem->key.isEmpty() ? QString() : u".\""_s + problem->key + u'"'),
+                           problem->problem);
     }
 
     const QJsonValue confirmation = object.value(u"RequiresConfirmation"_s);

@@ -2,11 +2,18 @@
 // loop, confirmations, handoffs, the turn budget, cancellation, and broken
 // streams reconciled with the history. Tools come from the enginetools test
 // plugin, which numbers its runs so that a tool that ran twice shows.
+//
+// Every test runs twice (initTestCase_data): with the tools offered by the
+// plugin itself, and by a ToolSet, the application's kind of source, with
+// the same descriptions and the plugin's code behind them. Confirmations,
+// timeouts, cancellation, the ToolErrors policy, argument validation and
+// every signal are thereby shown to be the same whatever the source.
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolplugin.h>
+#include <switchboard/toolset.h>
 
 #include "emulatorfixture.h"
 #include "testsupport.h"
@@ -30,12 +37,59 @@ QJsonObject parseObject(const QString &text)
     return QJsonDocument::fromJson(text.toUtf8()).object();
 }
 
-/// The shared emulator fixture with the enginetools plugin, fast retries,
+bool toolSetMode()
+{
+    QFETCH_GLOBAL(bool, toolSet);
+    return toolSet;
+}
+
+/// Where a fixture's registry looks for plugins: the enginetools plugin's
+/// directory, or (the tools then come from a ToolSet) a directory that does not exist.
+QString engineToolsDir()
+{
+    return toolSetMode() ? QStringLiteral(ENGINE_TOOLS_DIR "/none") : QStringLiteral(ENGINE_TOOLS_DIR);
+}
+
+/// The enginetools plugin's instance and metadata, loaded once through a
+/// registry of its own: what the ToolSet of the tool-set runs calls.
+ToolPlugin *enginetoolsInstance(QList<ToolDescriptor> *tools = nullptr)
+{
+    static PluginRegistry *side = [] {
+        auto *registry = new PluginRegistry;   // for the whole process, as the plugin's code is
+        registry->setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
+        registry->discover();
+        return registry;
+    }();
+    if (tools)
+        *tools = side->plugin(u"enginetools"_s)->metaData.tools;
+    const Result<ToolPlugin *> plugin = side->load(u"enginetools"_s);
+    return plugin ? *plugin : nullptr;
+}
+
+/// In tool-set mode: a ToolSet with the id and the tools of the enginetools
+/// plugin, each an asynchronous function that hands the call to the plugin's code.
+std::unique_ptr<ToolSet> offerEngineTools(PluginRegistry &registry)
+{
+    if (!toolSetMode())
+        return nullptr;
+    QList<ToolDescriptor> tools;
+    ToolPlugin *plugin = enginetoolsInstance(&tools);
+    auto set = std::make_unique<ToolSet>(u"enginetools"_s);
+    for (const ToolDescriptor &tool : std::as_const(tools)) {
+        if (!set->addAsyncTool(tool, [plugin](const ToolCall &call, QObject *parent) { return plugin->invoke(call, parent); }))
+            qFatal("the enginetools tools do not fit a ToolSet");
+    }
+    if (!registry.addSource(set.get()))
+        qFatal("the enginetools ToolSet was refused");
+    return set;
+}
+
+/// The shared emulator fixture with the enginetools tools, fast retries,
 /// and `lookup` as the tool a run offers unless a test names others.
 struct Fixture : Test::EmulatorFixture
 {
     explicit Fixture(const QByteArray &script)
-        : EmulatorFixture(script, QStringLiteral(ENGINE_TOOLS_DIR))
+        : EmulatorFixture(script, engineToolsDir())
     {
         RetryPolicy retries;
         retries.initialIntervalMs = 1;
@@ -47,6 +101,8 @@ struct Fixture : Test::EmulatorFixture
     {
         return EmulatorFixture::run(input, tools);
     }
+
+    const std::unique_ptr<ToolSet> toolSet = offerEngineTools(registry);
 };
 
 using Test::entryTypes;
@@ -62,9 +118,12 @@ QList<FunctionResultEntry> results(const QList<Entry> &entries)
     return list;
 }
 
-/// The enginetools plugin's instance, whose openGate() ends `gate` calls.
+/// The enginetools plugin's instance, whose openGate() ends `gate` calls
+/// (the one behind the ToolSet in tool-set mode).
 QObject *engineTools(PluginRegistry &registry)
 {
+    if (toolSetMode())
+        return dynamic_cast<QObject *>(enginetoolsInstance());
     const Result<ToolPlugin *> plugin = registry.load(u"enginetools"_s);
     return plugin ? dynamic_cast<QObject *>(*plugin) : nullptr;
 }
@@ -157,6 +216,7 @@ class tst_ConversationRun : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase_data();
     void oneCall();
     void severalCallsInOneTurn();
     void parallelCallsWithABound();
@@ -200,6 +260,13 @@ private Q_SLOTS:
     void lifecycle_data();
     void lifecycle();
 };
+
+void tst_ConversationRun::initTestCase_data()
+{
+    QTest::addColumn<bool>("toolSet");
+    QTest::newRow("plugin") << false;
+    QTest::newRow("tool set") << true;
+}
 
 void tst_ConversationRun::oneCall()
 {
@@ -1386,7 +1453,8 @@ void tst_ConversationRun::signalSequence()
 {
     // A recorded two-turn exchange played back byte for byte: the run's
     // signals come in exactly this order.
-    Test::RecordedToolCallFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR));
+    Test::RecordedToolCallFixture recorded(engineToolsDir());
+    const std::unique_ptr<ToolSet> toolSet = offerEngineTools(recorded.registry);
     ConversationRun &run = recorded.run;
     SignalLog log(&run);
     QVERIFY(finish(&run));
@@ -1419,8 +1487,9 @@ void tst_ConversationRun::signalSequenceServerToolHandoffError()
     // hands off from Triage to Billing (client mode: the turn ends there);
     // turn 2 is the append without inputs that lets Billing answer, which
     // starts and then fails with conversation.response.error.
-    Test::RecordedExchangeFixture recorded(QStringLiteral(ENGINE_TOOLS_DIR),
+    Test::RecordedExchangeFixture recorded(engineToolsDir(),
                                            {u"handoff-error-turn1.sse"_s, u"handoff-error-turn2.sse"_s});
+    const std::unique_ptr<ToolSet> toolSet = offerEngineTools(recorded.registry);
     StartConversationRequest request;
     request.inputs = u"my invoice is wrong"_s;
     request.agentId = u"ag_triage"_s;
