@@ -4,11 +4,19 @@
 # switchboard_add_tool_plugin(<target>
 #     SOURCES <files...>
 #     METADATA <file.json | file.json.in>
+#     [STATIC]
 #     [OUTPUT_DIRECTORY <dir>]
 #     [INSTALL_DESTINATION <dir> | NO_INSTALL])
 #
 # Builds <target> as a MODULE library: a tool plugin loadable by
 # Switchboard's PluginRegistry. The file is named <target>.so (no "lib").
+#
+# STATIC builds it as a static library instead, for an application that
+# links its tools in: link <target> to the application and name the plugin
+# class once in its code, `Q_IMPORT_PLUGIN(<ClassName>)`; the registry's
+# discover() then finds it among QPluginLoader::staticPlugins(), before any
+# plugin file. A static plugin is not installed (OUTPUT_DIRECTORY,
+# INSTALL_DESTINATION and NO_INSTALL do not apply).
 #
 # METADATA is the plugin's JSON metadata (see plugins/README.md in the
 # Switchboard sources, "Writing a tool plugin"). A file ending in ".in" is
@@ -30,7 +38,7 @@ include_guard(GLOBAL)
 include(GNUInstallDirs)
 
 function(switchboard_add_tool_plugin target)
-    cmake_parse_arguments(ARG "NO_INSTALL" "METADATA;OUTPUT_DIRECTORY;INSTALL_DESTINATION" "SOURCES" ${ARGN})
+    cmake_parse_arguments(ARG "NO_INSTALL;STATIC" "METADATA;OUTPUT_DIRECTORY;INSTALL_DESTINATION" "SOURCES" ${ARGN})
     if(ARG_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "switchboard_add_tool_plugin(${target}): unknown arguments: ${ARG_UNPARSED_ARGUMENTS}")
     endif()
@@ -52,12 +60,23 @@ function(switchboard_add_tool_plugin target)
         configure_file("${metadata_source}" "${metadata_dir}/${metadata_name}" COPYONLY)
     endif()
 
-    add_library(${target} MODULE ${ARG_SOURCES} "${metadata_dir}/${metadata_name}")
+    if(ARG_STATIC)
+        add_library(${target} STATIC ${ARG_SOURCES} "${metadata_dir}/${metadata_name}")
+        # moc writes qt_static_plugin_<ClassName>() for Q_IMPORT_PLUGIN.
+        target_compile_definitions(${target} PRIVATE QT_STATICPLUGIN)
+        # The application that links it links the runtime too.
+        target_link_libraries(${target} PUBLIC Switchboard::Runtime)
+    else()
+        add_library(${target} MODULE ${ARG_SOURCES} "${metadata_dir}/${metadata_name}")
+        target_link_libraries(${target} PRIVATE Switchboard::Runtime)
+    endif()
     set_target_properties(${target} PROPERTIES AUTOMOC ON)
     target_include_directories(${target} PRIVATE "${metadata_dir}")
-    target_link_libraries(${target} PRIVATE Switchboard::Runtime)
     if(COMMAND switchboard_set_warnings)   # inside Switchboard's own tree
         switchboard_set_warnings(${target})
+    endif()
+    if(ARG_STATIC)
+        return()
     endif()
 
     if(ARG_OUTPUT_DIRECTORY)
