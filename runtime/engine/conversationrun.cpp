@@ -152,8 +152,7 @@ void ConversationRunPrivate::prepareTools()
         fail(Error(Error::Code::SetupError, u"client tools were asked for, but the run has no plugin registry"_s));
         return;
     }
-    QObject::connect(registry, &ToolRegistry::toolsChanged, q, [this] { toolsChanged = true; },
-                     Qt::UniqueConnection);
+    QObject::connect(registry, &ToolRegistry::toolsChanged, q, [this] { toolsChanged = true; });
     const auto resolveAndSend = [this](const Error &preparing = Error()) {
         if (q->isFinished())
             return;
@@ -192,7 +191,31 @@ Result<void> ConversationRunPrivate::resolveTools(QList<Tool> *offered)
 {
     toolsChanged = false;
     QHash<QString, std::pair<QString, ToolInfo>> resolved;
+    // "<source>/*" stands for every tool of a source, each by its qualified name.
+    QStringList names;
     for (const QString &name : std::as_const(clientToolNames)) {
+        if (!name.endsWith(u"/*"_s)) {
+            names << name;
+            continue;
+        }
+        const QString sourceId = name.chopped(2);
+        const ToolSource *source = registry->source(sourceId);
+        if (!source)
+            return Error(Error::Code::ToolNotFound, u"no tools \"%1\": there is no tool source \"%2\""_s.arg(name, sourceId));
+        if (source->state() == ToolSource::State::Failed)
+            return Error(Error::Code::ToolNotFound, u"no tools \"%1\": %2 \"%3\" is unavailable: %4"_s.arg(
+                                                        name, source->kind(), sourceId, source->error().message));
+        const qsizetype before = names.size();
+        for (const ToolInfo &tool : registry->tools()) {
+            if (tool.sourceId == sourceId)
+                names << tool.qualifiedName();
+        }
+        if (names.size() == before)
+            return Error(Error::Code::ToolNotFound,
+                         u"no tools \"%1\": %2 \"%3\" offers none"_s.arg(name, source->kind(), sourceId));
+    }
+    names.removeDuplicates();
+    for (const QString &name : std::as_const(names)) {
         const Result<ToolInfo> tool = registry->findTool(name);
         if (!tool)
             return tool.error();

@@ -268,15 +268,16 @@ private:
     bool m_running = false;
 };
 
-void ToolRegistryPrivate::readTools(SourceEntry *entry)
+bool ToolRegistryPrivate::readTools(SourceEntry *entry)
 {
+    QList<ToolDescriptor> listed = entry->source ? entry->source->tools() : QList<ToolDescriptor>();
+    if (listed == entry->listed)
+        return false;   // (and its tools were checked, and warned about, already)
+    entry->listed = std::move(listed);
     entry->tools.clear();
     entry->index.clear();
     entry->validators.clear();
-    if (!entry->source)
-        return;
-    const QList<ToolDescriptor> listed = entry->source->tools();
-    for (const ToolDescriptor &tool : listed) {
+    for (const ToolDescriptor &tool : std::as_const(entry->listed)) {
         if (!ToolMetaData::isValidName(tool.name)) {
             qCWarning(lcPlugins).noquote() << entry->kind << entry->id << "offers a tool named" << quoted(tool.name)
                                            << "which does not match ^[a-zA-Z0-9_-]{1,64}$: left out";
@@ -290,6 +291,7 @@ void ToolRegistryPrivate::readTools(SourceEntry *entry)
         entry->index.insert(tool.name, entry->tools.size());
         entry->tools.append(tool);
     }
+    return true;
 }
 
 void ToolRegistryPrivate::rebuildNames()
@@ -439,17 +441,23 @@ Result<void> ToolRegistry::addSource(ToolSource *source)
     SourceEntry *raw = entry.get();
     d->readTools(raw);
     raw->connections << connect(source, &ToolSource::toolsChanged, this, [this, raw] {
-        d->readTools(raw);
-        d->sourceChanged();
+        if (d->readTools(raw))
+            d->sourceChanged();
     });
     raw->usable = raw->isUsable();
     raw->connections << connect(source, &ToolSource::stateChanged, this, [this, raw](ToolSource::State state) {
         const QString sourceId = raw->id;
-        // Into Failed and out of it changes what is offered; the other steps do not.
+        // A source that lists its tools once prepared has them now, before
+        // those waiting for it to be ready hear of it (they are told right
+        // after this signal, whether or not the source says toolsChanged()).
+        bool changed = state == ToolSource::State::Ready && d->readTools(raw);
+        // Into Failed and out of it changes what is offered too.
         if (raw->usable != raw->isUsable()) {
             raw->usable = raw->isUsable();
-            d->sourceChanged();
+            changed = true;
         }
+        if (changed)
+            d->sourceChanged();
         Q_EMIT sourceStateChanged(sourceId, state);
     });
     raw->connections << connect(source, &QObject::destroyed, this, [this, raw] {

@@ -32,7 +32,9 @@ struct SourceEntry
     QPointer<ToolSource> source;
     QString id;
     QString kind;
-    /// Its tools as last listed (names checked); the index finds one by name.
+    /// What the source listed when last read, and of that the tools whose
+    /// names passed the checks; the index finds one by name.
+    QList<ToolDescriptor> listed;
     QList<ToolDescriptor> tools;
     QHash<QString, qsizetype> index;
     /// Compiled parameter schemas, by tool name, on first use.
@@ -58,8 +60,9 @@ public:
     static const ToolRegistryPrivate *get(const ToolRegistry *registry) { return registry->d.get(); }
 
     SourceEntry *entry(const QString &id) const { return byId.value(id); }
-    /// Re-reads a source's tools (after toolsChanged(), or when it is added).
-    void readTools(SourceEntry *entry);
+    /// Re-reads a source's tools (when it is added, after its toolsChanged(),
+    /// when it becomes Ready); true when they differ from what was read before.
+    bool readTools(SourceEntry *entry);
     /// The usable sources that offer `name`, rebuilt when tools or states change.
     void rebuildNames();
     void sourceChanged();

@@ -61,6 +61,9 @@ Result<void> ToolSetPrivate::add(ToolSet *q, ToolDescriptor tool, ToolSet::Cance
 
 ToolSet::ToolSet(const QString &id, QObject *parent) : ToolSource(id, parent), d(std::make_unique<ToolSetPrivate>())
 {
+    // Nothing to prepare; Ready also tells a registry that the (possibly
+    // empty) list is the set's whole list, not one still to come.
+    setReady();
 }
 
 ToolSet::~ToolSet() = default;

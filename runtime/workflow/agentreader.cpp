@@ -4,6 +4,7 @@
 #include "workflow/workflowreader_p.h"
 
 #include <switchboard/pluginregistry.h>
+#include <switchboard/toolregistry.h>
 
 using namespace Qt::StringLiterals;
 
@@ -229,20 +230,24 @@ void WorkflowReader::readPluginTools(const YAML::Node &node, WorkflowAgent &agen
         if (std::optional<QStringList> tools = stringList(*f, u"'tools' of "_s + what, &marks))
             ref.tools = *tools;
     }
+    // Any tool source by its id: a plugin, or another source of the program.
     if (m_registry) {
-        const std::optional<PluginInfo> info = m_registry->plugin(*plugin);
-        if (!info || !info->isUsable()) {
+        const ToolSource *source = m_registry->source(*plugin);
+        if (!source || source->state() == ToolSource::State::Failed) {
             QStringList ids;
-            for (const PluginInfo &candidate : m_registry->plugins()) {
-                if (candidate.isUsable())
-                    ids.append(candidate.metaData.id);
+            for (const ToolSource *candidate : m_registry->sources()) {
+                if (candidate->state() != ToolSource::State::Failed)
+                    ids.append(candidate->id());
             }
             report(valueMark(*pluginField), Error::Code::InvalidReference,
-                   info ? u"plugin '%1' cannot be used: %2"_s.arg(*plugin, info->error.message)
-                        : u"unknown plugin '%1'%2"_s.arg(*plugin, suggestion(*plugin, ids)));
-        } else {
+                   source ? u"plugin '%1' cannot be used: %2"_s.arg(*plugin, source->error().message)
+                          : u"unknown plugin '%1'%2"_s.arg(*plugin, suggestion(*plugin, ids)));
+        } else if (const QList<ToolDescriptor> tools = source->tools();
+                   !tools.isEmpty() || source->state() == ToolSource::State::Ready) {
+            // (A source that lists its tools only once prepared is checked
+            // when the run prepares it.)
             QStringList names;
-            for (const ToolMetaData &tool : info->metaData.tools)
+            for (const ToolDescriptor &tool : tools)
                 names.append(tool.name);
             for (qsizetype i = 0; i < ref.tools.size(); ++i) {
                 if (!names.contains(ref.tools.at(i)))

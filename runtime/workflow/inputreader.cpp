@@ -97,11 +97,12 @@ void WorkflowReader::readPluginConfiguration(const Field &entry, Workflow &workf
     plugin.plugin = toQString(entry.key.Scalar());
     plugin.location = location(entry.key.Mark());
     const QString what = u"the configuration of plugin '%1'"_s.arg(plugin.plugin);
-    if (m_registry) {
-        const std::optional<PluginInfo> info = m_registry->plugin(plugin.plugin);
+    // Configurations are for plugins, which a PluginRegistry finds.
+    if (const auto *plugins = qobject_cast<const PluginRegistry *>(m_registry)) {
+        const std::optional<PluginInfo> info = plugins->plugin(plugin.plugin);
         if (!info) {
             QStringList ids;
-            for (const PluginInfo &candidate : m_registry->plugins()) {
+            for (const PluginInfo &candidate : plugins->plugins()) {
                 if (candidate.isUsable())
                     ids.append(candidate.metaData.id);
             }

@@ -15,7 +15,7 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard {
 
-WorkflowLoader::WorkflowLoader(const PluginRegistry *registry) : m_registry(registry) {}
+WorkflowLoader::WorkflowLoader(const ToolRegistry *registry) : m_registry(registry) {}
 
 Result<Workflow> WorkflowLoader::load(const QString &path)
 {

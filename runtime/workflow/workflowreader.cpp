@@ -40,7 +40,7 @@ QString notOneOfMessage(const QString &what, const QStringList &choices, const Q
     return u"%1 must be one of %2, not '%3'%4"_s.arg(what, choices.join(u", "_s), text, suggestion(text, choices));
 }
 
-WorkflowReader::WorkflowReader(QString fileName, QString baseDir, const QByteArray &yaml, const PluginRegistry *registry)
+WorkflowReader::WorkflowReader(QString fileName, QString baseDir, const QByteArray &yaml, const ToolRegistry *registry)
     : m_fileName(std::move(fileName)), m_baseDir(std::move(baseDir)), m_registry(registry)
 {
     m_lines = QString::fromUtf8(yaml).split(u'\n');

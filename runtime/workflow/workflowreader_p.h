@@ -37,7 +37,7 @@
 
 namespace Switchboard {
 
-class PluginRegistry;
+class ToolRegistry;
 
 namespace WorkflowInternal {
 
@@ -99,7 +99,7 @@ QString notOneOfMessage(const QString &what, const QStringList &choices, const Q
 class WorkflowReader
 {
 public:
-    WorkflowReader(QString fileName, QString baseDir, const QByteArray &yaml, const PluginRegistry *registry);
+    WorkflowReader(QString fileName, QString baseDir, const QByteArray &yaml, const ToolRegistry *registry);
 
     /// The workflow, or nothing when errors() has problems.
     std::optional<Workflow> read(const YAML::Node &root);
@@ -164,7 +164,7 @@ private:
 
     QString m_fileName;
     QString m_baseDir;
-    const PluginRegistry *m_registry;
+    const ToolRegistry *m_registry;
     QStringList m_lines;
     QList<Error> m_errors;
     QStringList m_agentNames;       // as written, for suggestions

@@ -502,6 +502,14 @@ Result<QStringList> WorkflowRunPrivate::clientTools(const WorkflowAgent &agent) 
             return Error(Error::Code::SetupError,
                          u"the agent '%1' uses the plugin '%2', but the run has no plugin registry"_s.arg(agent.name,
                                                                                                          ref.plugin));
+        // A source that lists its tools once prepared (an MCP server): the
+        // conversation prepares it and offers all of them ("<id>/*").
+        if (const ToolSource *source = registry->source(ref.plugin);
+            source && source->tools().isEmpty()
+            && (source->state() == ToolSource::State::Unprepared || source->state() == ToolSource::State::Preparing)) {
+            names << ref.plugin + u"/*"_s;
+            continue;
+        }
         bool found = false;
         for (const ToolInfo &tool : registry->tools()) {
             if (tool.sourceId == ref.plugin) {

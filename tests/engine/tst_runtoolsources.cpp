@@ -3,12 +3,15 @@
 // plugin and once with a ToolSet): a source that lists its tools only once
 // prepared (as an MCP server does) is prepared before the first turn, one
 // that fails to prepare fails the run with its reason, the tools of a run
-// change under it between turns, the same name from two sources, and the
-// application's own tools (ToolSet) end to end against the emulator.
+// change under it between turns, the same name from two sources, the
+// application's own tools (ToolSet) end to end against the emulator, and a
+// workflow naming sources other than plugins (`plugin: ID`).
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/toolset.h>
+#include <switchboard/workflow.h>
+#include <switchboard/workflowrun.h>
 
 #include "emulatorfixture.h"
 
@@ -53,7 +56,7 @@ public:
     ToolInvocation *invoke(const ToolCall &call, QObject *parent) override
     {
         called << call.arguments.value(u"url"_s).toString();
-        return ToolInvocation::fromOutcome(QJsonValue(u"<html>" + call.arguments.value(u"url"_s).toString() + u"</html>"), parent);
+        return ToolInvocation::fromOutcome(QJsonValue(u"<html>"_s + call.arguments.value(u"url"_s).toString() + u"</html>"_s), parent);
     }
 
 protected:
@@ -74,13 +77,13 @@ private:
     bool m_startsOk;
 };
 
-const QByteArray FetchScript = R"(
-version: 1
-rules:
-  - when: {function_result: fetch}
-    reply: [{text: "Got {{result}}"}]
-  - reply: [{function_call: {name: fetch, arguments: {url: "https://example.org"}}}]
-)";
+// (Not a raw string: moc 6.4 loses its place after a "//" inside one and
+// misses the test class below.)
+const QByteArray FetchScript = "version: 1\n"
+                               "rules:\n"
+                               "  - when: {function_result: fetch}\n"
+                               "    reply: [{text: \"Got {{result}}\"}]\n"
+                               "  - reply: [{function_call: {name: fetch, arguments: {url: \"https://example.org\"}}}]\n";
 
 /// The names of the function tools a start request offered.
 QStringList offeredTools(const QByteArray &body)
@@ -111,11 +114,14 @@ class tst_RunToolSources : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void sourcePreparedBeforeTheFirstTurn();
+    void everyToolOfASource();
     void sourceFailsToPrepare();
     void abortWhilePreparing();
     void applicationTools();
     void toolsChangeBetweenTurns();
     void sameNameFromTwoSources();
+    void workflowNamesSources_data();
+    void workflowNamesSources();
 };
 
 void tst_RunToolSources::sourcePreparedBeforeTheFirstTurn()
@@ -142,6 +148,31 @@ void tst_RunToolSources::sourcePreparedBeforeTheFirstTurn()
     QCOMPARE(other.called, QStringList{u"https://example.org"_s});
 }
 
+void tst_RunToolSources::everyToolOfASource()
+{
+    // "<id>/*": every tool of a source, known once it is prepared.
+    Fixture f(FetchScript);
+    StartedSource server;
+    QVERIFY(f.registry.addSource(&server));
+    std::unique_ptr<ConversationRun> run(f.run(u"read example.org"_s, {u"server/*"_s, u"lookup"_s}));
+    QVERIFY(Test::finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QCOMPARE(f.startRequests, (QList<QStringList>{{u"fetch"_s, u"lookup"_s}}));
+    QCOMPARE(server.called, QStringList{u"https://example.org"_s});
+
+    const QList<std::pair<QString, QString>> failures{
+        {u"nowhere/*"_s, u"no tools \"nowhere/*\": there is no tool source \"nowhere\""_s},
+        {u"empty/*"_s, u"no tools \"empty/*\": tool set \"empty\" offers none"_s},
+    };
+    ToolSet empty(u"empty"_s);
+    QVERIFY(f.registry.addSource(&empty));
+    for (const auto &[name, message] : failures) {
+        std::unique_ptr<ConversationRun> failing(f.run(u"x"_s, {name}));
+        QVERIFY(Test::finish(failing.get()));
+        QCOMPARE(failing->error(), Error(Error::Code::ToolNotFound, message));
+    }
+}
+
 void tst_RunToolSources::sourceFailsToPrepare()
 {
     Fixture f(FetchScript);
@@ -161,7 +192,7 @@ void tst_RunToolSources::sourceFailsToPrepare()
     std::unique_ptr<ConversationRun> bare(g.run(u"read example.org"_s, {u"fetch"_s}));
     QVERIFY(Test::finish(bare.get()));
     QCOMPARE(bare->error().code, Error::Code::ToolNotFound);
-    QCOMPARE(bare->error().message, u"no tool named \"fetch\" (available: lookup, broken, hang, gate, remove_file); test server \"server\" exited with code 1"_s);
+    QCOMPARE(bare->error().message, u"no tool named \"fetch\" (available: lookup, broken, hang, gate, stuck, remove_file); test server \"server\" exited with code 1"_s);
 }
 
 void tst_RunToolSources::abortWhilePreparing()
@@ -209,7 +240,7 @@ rules:
                                    {u"properties"_s, QJsonObject{{u"sku"_s, QJsonObject{{u"type"_s, u"string"_s}}}}},
                                    {u"required"_s, QJsonArray{u"sku"_s}}};
     QVERIFY(shop.addTool(stock, [](const ToolCall &call) -> ToolOutcome {
-        return QJsonObject{{u"sku"_s, call.arguments.value(u"sku"_s)}, {u"level"_s, 12}};
+        return QJsonValue(QJsonObject{{u"sku"_s, call.arguments.value(u"sku"_s)}, {u"level"_s, 12}});
     }));
     ToolDescriptor customer;
     customer.name = u"customer_name"_s;
@@ -307,6 +338,69 @@ rules:
     QVERIFY2(!chosen->error().isError(), qPrintable(chosen->error().message));
     QCOMPARE(chosen->lastMessageText(), u"the application's"_s);
     QCOMPARE(f.startRequests.constLast(), QStringList{u"lookup"_s});   // the model sees the bare name
+}
+
+void tst_RunToolSources::workflowNamesSources_data()
+{
+    QTest::addColumn<QString>("tools");   // the agent's tools: entries
+    QTest::addColumn<QString>("error");   // of the loader; empty: the run succeeds
+
+    QTest::newRow("a started source, all of it") << u"[{plugin: server}]"_s << QString();
+    QTest::newRow("one of its tools") << u"[{plugin: server, tools: [fetch]}]"_s << QString();
+    QTest::newRow("an application's tools") << u"[{plugin: app}]"_s << QString();
+    QTest::newRow("one of them") << u"[{function: app/fetch_cached}]"_s << QString();
+    QTest::newRow("not a tool of the set") << u"[{plugin: app, tools: [fetch]}]"_s
+        << u"flow.yaml:7:35: plugin 'app' has no tool 'fetch' (its tools: fetch_cached)"_s;
+    QTest::newRow("unknown source") << u"[{plugin: ap}]"_s
+        << u"flow.yaml:7:22: unknown plugin 'ap' (did you mean 'app'?)"_s;
+}
+
+void tst_RunToolSources::workflowNamesSources()
+{
+    QFETCH(QString, tools);
+    QFETCH(QString, error);
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: "*"}
+    reply: [{text: "{{result}}"}]
+  - when: {tools_offered: true}
+    reply: [{call_tools: all}]
+)");
+    StartedSource server;
+    QVERIFY(f.registry.addSource(&server));
+    ToolSet app(u"app"_s);
+    ToolDescriptor cached = fetchTool();
+    cached.name = u"fetch_cached"_s;
+    QVERIFY(app.addTool(cached, [](const ToolCall &) { return QJsonValue(u"cached page"_s); }));
+    QVERIFY(f.registry.addSource(&app));
+
+    WorkflowLoader loader(&f.registry);
+    const Result<Workflow> workflow = loader.loadFromString(u"version: 1\n"
+                                                            "agents:\n"
+                                                            "  reader:\n"
+                                                            "    model: mistral-small-latest\n"
+                                                            "    instructions: Read.\n"
+                                                            "    max_turns: 2\n"
+                                                            "    tools: %1\n"
+                                                            "steps:\n"
+                                                            "  - id: read\n"
+                                                            "    agent: reader\n"
+                                                            "    input: go\n"_s.arg(tools).toUtf8(),
+                                                            u"flow.yaml"_s);
+    if (!error.isEmpty()) {
+        QVERIFY(!workflow);
+        QCOMPARE(workflow.error().toString(), error);
+        return;
+    }
+    QVERIFY2(workflow, qPrintable(workflow ? QString() : workflow.error().toString()));
+    WorkflowRun run(*workflow, &f.client, &f.registry);
+    QVERIFY(Test::finish(&run));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
+    QCOMPARE(f.startRequests.size(), 1);
+    QCOMPARE(f.startRequests.constFirst(),
+             QStringList{tools.contains(u"app"_s) ? u"fetch_cached"_s : u"fetch"_s});
+    QCOMPARE(server.prepareCalls, tools.contains(u"server"_s) ? 1 : 0);   // only what the agent uses
 }
 
 QTEST_GUILESS_MAIN(tst_RunToolSources)

@@ -131,7 +131,7 @@ void tst_PluginMetaData::defaults()
     QCOMPARE(metaData->tools.size(), 1);
     const ToolMetaData expected{u"t"_s, u"d"_s,
                                 QJsonObject{{u"type"_s, u"object"_s}, {u"properties"_s, QJsonObject()}}, false,
-                                ToolMetaData::DefaultTimeoutMs};
+                                ToolMetaData::DefaultTimeoutMs, QJsonObject()};
     QCOMPARE(metaData->tools.first(), expected);
     QCOMPARE(metaData->tool(u"t"_s), &metaData->tools.first());
     QCOMPARE(metaData->tool(u"u"_s), nullptr);
@@ -183,7 +183,7 @@ void tst_PluginMetaData::provides()
 
 void tst_PluginMetaData::functionTool()
 {
-    const ToolMetaData tool{u"evaluate"_s, u"Evaluates."_s, QJsonObject{{u"type"_s, u"object"_s}}, true, 10};
+    const ToolMetaData tool{u"evaluate"_s, u"Evaluates."_s, QJsonObject{{u"type"_s, u"object"_s}}, true, 10, QJsonObject()};
     const QJsonObject expected = Test::jsonObject(
         R"({"type": "function", "function": {"name": "evaluate", "description": "Evaluates.", "parameters": {"type": "object"}}})");
     QCOMPARE(tool.toFunctionTool().toJson(), expected);

@@ -8,6 +8,7 @@
 #include <switchboard/toolplugin.h>
 
 #include <QPluginLoader>
+#include <QLoggingCategory>
 #include <QSignalSpy>
 #include <QTest>
 #include <QtPlugin>

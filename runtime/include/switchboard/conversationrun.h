@@ -133,7 +133,8 @@ public:
     void setRestartRequest(const QString &conversationId, const RestartConversationRequest &request);
 
     /// The client tools to offer, bare ("evaluate") or qualified
-    /// ("calculator/evaluate"). Resolved once, when the run starts, after
+    /// ("calculator/evaluate"), or every tool of a source ("github/*").
+    /// Resolved once, when the run starts, after
     /// preparing the sources whose tools are not known yet (an MCP server
     /// lists its tools once started; a plugin's come from its metadata, and
     /// it is loaded at its first call); a name that does not resolve fails

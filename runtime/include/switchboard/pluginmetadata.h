@@ -24,14 +24,15 @@ struct SWITCHBOARD_EXPORT ToolMetaData
     QString description;
     /// A JSON Schema (draft 7) of the arguments object.
     QJsonObject parameters;
-    /// A JSON Schema of the result's structured form, when the source
-    /// declares one (an MCP tool's outputSchema; the source checks its
-    /// results against it). Empty when there is none.
-    QJsonObject outputSchema;
     /// The runtime asks the user before running it (API tool_confirmations).
     bool requiresConfirmation = false;
     /// How long one call may take before it is canceled.
     int timeoutMs = DefaultTimeoutMs;
+    /// A JSON Schema of the result's structured form, when the source
+    /// declares one (an MCP tool's outputSchema; the source checks its
+    /// results against it). Empty when there is none. (Last, so that code
+    /// initializing the fields in order keeps compiling.)
+    QJsonObject outputSchema;
 
     /// The API's function tool (its JSON: {"type":"function","function":{"name","description","parameters"}}).
     FunctionTool toFunctionTool() const;

@@ -53,7 +53,7 @@ class ToolSetPrivate;
 ///
 /// Tools may be added and removed at any time (toolsChanged() follows; a run
 /// offers the new list from its next turn). The set needs no preparation:
-/// it is Ready as soon as anyone asks.
+/// it is Ready from the start.
 class SWITCHBOARD_EXPORT ToolSet : public ToolSource
 {
     Q_OBJECT

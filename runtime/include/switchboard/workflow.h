@@ -21,7 +21,7 @@
 
 namespace Switchboard {
 
-class PluginRegistry;
+class ToolRegistry;
 
 /// A `{{ ... }}` reference inside a template: the path it names in the run's
 /// context, e.g. {"steps", "draft", "output", "title"} for
@@ -276,8 +276,11 @@ struct SWITCHBOARD_EXPORT Workflow
 class SWITCHBOARD_EXPORT WorkflowLoader
 {
 public:
-    /// With a registry, plugin and tool names are checked against it.
-    explicit WorkflowLoader(const PluginRegistry *registry = nullptr);
+    /// With a registry, tool and tool source names (`plugin:`) are checked
+    /// against it, and plugin configurations (`plugins:`) against the
+    /// plugins of a PluginRegistry. A source that lists its tools only once
+    /// prepared (an MCP server) has its tools checked by the run instead.
+    explicit WorkflowLoader(const ToolRegistry *registry = nullptr);
 
     /// Reads the file (a regular file of at most limits().maxFileSize bytes) and loads it.
     Result<Workflow> load(const QString &path);
@@ -296,7 +299,7 @@ public:
     QList<Error> errors() const { return m_errors; }
 
 private:
-    const PluginRegistry *m_registry = nullptr;
+    const ToolRegistry *m_registry = nullptr;
     YamlLimits m_limits;
     QList<Error> m_errors;
 };
