@@ -178,7 +178,7 @@ QDebug operator<<(QDebug debug, const ToolCall &call)
 {
     QDebugStateSaver saver(debug);
     debug.nospace() << "Switchboard::ToolCall(" << call.toolName << ", "
-                    << QJsonDocument(call.arguments).toJson(QJsonDocument::Compact) << ", "
+                    << compactJson(call.arguments) << ", "
                     << call.toolCallId;
     if (call.traceContext.isValid())
         debug << ", " << call.traceContext;
