@@ -1,5 +1,6 @@
 #include <switchboard/toolplugin.h>
 
+#include "core/namedloggingcategory_p.h"
 #include "pluginlogging_p.h"
 
 #include <QDebugStateSaver>
@@ -9,32 +10,12 @@ namespace Switchboard {
 
 Q_LOGGING_CATEGORY(lcPlugins, "switchboard.plugins", QtWarningMsg)
 
-namespace {
-
-// QLoggingCategory keeps the pointer to its name, so the name lives beside it.
-struct NamedLoggingCategory
-{
-    // Warnings and up by default, as the runtime's own categories: a
-    // plugin's debug and info lines show only when asked for (`switchboard -v`,
-    // QT_LOGGING_RULES).
-    explicit NamedLoggingCategory(QByteArray categoryName)
-        : name(std::move(categoryName)), category(name.constData(), QtWarningMsg)
-    {
-    }
-    const QByteArray name;
-    const QLoggingCategory category;
-};
-
-} // namespace
-
 PluginContext::PluginContext(const QString &pluginId_, const QJsonObject &configuration_)
     : pluginId(pluginId_),
       configuration(configuration_)
 {
-    auto named = std::make_shared<NamedLoggingCategory>(
-        pluginId_.isEmpty() ? QByteArrayLiteral("switchboard.plugins")
-                            : "switchboard.plugins." + pluginId_.toUtf8());
-    m_logging = std::shared_ptr<const QLoggingCategory>(named, &named->category);
+    m_logging = makeNamedLoggingCategory(pluginId_.isEmpty() ? QByteArrayLiteral("switchboard.plugins")
+                                                              : "switchboard.plugins." + pluginId_.toUtf8());
 }
 
 const QLoggingCategory &PluginContext::logging() const
