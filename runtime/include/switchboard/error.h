@@ -92,7 +92,7 @@ public:
         InvalidJson,                 ///< a body or event payload that is not JSON
         InvalidValue,                ///< JSON of the wrong shape (missing field, wrong type)
         IncompleteStream,            ///< the stream ended without conversation.response.done
-        ResponseError,               ///< a conversation.response.error event
+        ResponseError,               ///< a conversation.response.error event, or an MCP server's JSON-RPC error answer (code in responseErrorCode)
         ResponseTooLarge,            ///< a response body or stream above the configured limit
 
         // plugins and tools
@@ -158,7 +158,7 @@ public:
     QByteArray body;                       ///< the raw response body
     QList<ValidationDetail> validationErrors;
     QJsonValue guardrails;                 ///< the moderation results of a guardrail block, as sent
-    int responseErrorCode = 0;             ///< the `code` of a conversation.response.error
+    int responseErrorCode = 0;             ///< the `code` of a conversation.response.error, or of a JSON-RPC error (ResponseError)
 
     bool isError() const { return code != Code::NoError; }
     explicit operator bool() const { return isError(); }

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <switchboard/result.h>
+#include <switchboard/switchboard_export.h>
+
+#include <QDebug>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace Switchboard {
+
+/// The MCP protocol revisions the client speaks, newest first: it asks for
+/// the first and accepts any of them when the server answers with another.
+SWITCHBOARD_EXPORT QStringList mcpProtocolVersions();
+
+/// A client's or server's `Implementation` (initialize's clientInfo and serverInfo).
+struct SWITCHBOARD_EXPORT McpImplementation
+{
+    QString name;
+    QString title;
+    QString version;
+    QString description;
+
+    /// Tolerant: only `name` and `version` are looked at closely (strings,
+    /// empty when missing or of another type).
+    static McpImplementation fromJson(const QJsonObject &json);
+    QJsonObject toJson() const;
+
+    friend bool operator==(const McpImplementation &, const McpImplementation &) = default;
+};
+
+/// One tool a server offers (an item of tools/list), as the server sent it.
+/// Untrusted: names and descriptions come from whoever wrote the server.
+struct SWITCHBOARD_EXPORT McpTool
+{
+    QString name;
+    QString title;
+    QString description;
+    /// The JSON Schema of the arguments (an object schema).
+    QJsonObject inputSchema;
+    /// The JSON Schema of structuredContent; empty when the tool has none.
+    QJsonObject outputSchema;
+    /// Hints (readOnlyHint, destructiveHint, ...); never trusted for decisions.
+    QJsonObject annotations;
+    /// `execution.taskSupport`: "forbidden" (also when absent), "optional" or
+    /// "required". Tools that require tasks cannot be called by this client.
+    QString taskSupport;
+
+    /// Reads one tool. Fails (Code::InvalidValue) without a non-empty string
+    /// `name` or an object `inputSchema`, or with an outputSchema that is not
+    /// an object.
+    static Result<McpTool> fromJson(const QJsonValue &json);
+    QJsonObject toJson() const;
+    /// title, else annotations.title, else name (the specification's order).
+    QString displayName() const;
+    bool requiresTasks() const { return taskSupport == QLatin1StringView("required"); }
+
+    friend bool operator==(const McpTool &, const McpTool &) = default;
+};
+
+/// What tools/call answered.
+struct SWITCHBOARD_EXPORT McpToolResult
+{
+    /// The content blocks as sent (text, image, audio, resource_link, resource, ...).
+    QJsonArray content;
+    /// structuredContent, when the server sent one.
+    std::optional<QJsonObject> structuredContent;
+    /// The tool failed; content says how (for the model to read).
+    bool isError = false;
+
+    /// Reads a CallToolResult. Fails (Code::InvalidValue) when it is not an
+    /// object, `content` is not an array (a missing one counts as empty), or
+    /// structuredContent is not an object.
+    static Result<McpToolResult> fromJson(const QJsonValue &json);
+
+    /// The result as the model reads it: the text of text blocks as they
+    /// are; images, audio and resources described by type, MIME type, size
+    /// and URI ("[image: image/png, 1024 bytes]"), an embedded text
+    /// resource with its text; the structured content as compact JSON unless
+    /// a text block already holds exactly that JSON (servers send both, as
+    /// the specification asks). Blocks are separated by a newline; nothing
+    /// is dropped silently (an unknown block is named by its type).
+    /// "(no content)" when there is nothing at all.
+    QString text() const;
+
+    friend bool operator==(const McpToolResult &, const McpToolResult &) = default;
+};
+
+/// One notifications/message of a server.
+struct SWITCHBOARD_EXPORT McpLogMessage
+{
+    /// debug, info, notice, warning, error, critical, alert or emergency.
+    QString level;
+    QString logger;
+    QJsonValue data;
+
+    /// The data as one line: a string as is, anything else as compact JSON.
+    QString text() const;
+
+    friend bool operator==(const McpLogMessage &, const McpLogMessage &) = default;
+};
+
+/// One notifications/progress about a request.
+struct SWITCHBOARD_EXPORT McpProgress
+{
+    double progress = 0;
+    /// The total when the server knows it.
+    std::optional<double> total;
+    QString message;
+
+    friend bool operator==(const McpProgress &, const McpProgress &) = default;
+};
+
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpTool &tool);
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpToolResult &result);
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpProgress &progress);
+
+} // namespace Switchboard
+
+Q_DECLARE_METATYPE(Switchboard::McpTool)
+Q_DECLARE_METATYPE(Switchboard::McpToolResult)
+Q_DECLARE_METATYPE(Switchboard::McpLogMessage)
+Q_DECLARE_METATYPE(Switchboard::McpProgress)

@@ -1,0 +1,138 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpelicitation.h>
+#include <switchboard/mcptransport.h>
+
+#include "jsonrpc_p.h"
+#include "tools/jsonschemavalidator_p.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QSet>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace Switchboard {
+
+/// "switchboard.mcp.<serverName>", with characters that would split or
+/// spoil a category name replaced by '_'.
+QByteArray mcpServerLoggingCategory(const QString &serverName);
+
+class McpRequestPrivate
+{
+public:
+    QPointer<McpClient> client;
+    QString method;
+    QJsonObject params;
+    McpRequestOptions options;
+    // The trace context of the request, fixed when it is made.
+    TraceContext trace;
+    QJsonValue id;
+    QJsonObject result;
+    QTimer timer;
+    // initialize goes out while the session starts, before queued requests,
+    // and is never cancelled (the specification forbids it).
+    bool isInitialize = false;
+    // tools/list over every page.
+    bool allPages = false;
+    int generation = 0;   // of the tool list when the listing began
+    QJsonArray items;
+    QSet<QString> cursors;
+};
+
+class McpElicitationPrivate
+{
+public:
+    QString serverName;
+    QString message;
+    QJsonObject requestedSchema;
+    QList<McpElicitationField> fields;
+    bool answered = false;
+    // Sends the ElicitResult; set by the client.
+    std::function<void(const QJsonObject &)> respond;
+};
+
+class McpClientPrivate
+{
+public:
+    McpClientPrivate(McpClient *client, McpTransport *clientTransport, const McpClientOptions &clientOptions);
+
+    QString serverLabel() const;
+    Error withServer(Error error) const;
+    void setState(McpClient::State state);
+
+    // Requests
+    void submit(McpRequest *request);
+    void send(McpRequest *request);
+    void sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method = {},
+                     const QJsonValue &id = {});
+    void cancel(McpRequest *request, const Error &error, bool tellServer);
+    void forget(McpRequest *request);
+    void complete(McpRequest *request, const JsonRpc::Message &response);
+    void completeToolCall(McpToolCall *call);
+    void completeToolList(McpRequest *request);
+    void failAll(const Error &error);
+
+    // The connection
+    void connectToServer();
+    void openTransport();
+    void transportOpened();
+    void transportClosed(const Error &error);
+    void initialized(McpRequest *initialize);
+    void abandon(const Error &error, bool permanent);
+    void ping();
+
+    // What the server sends
+    void receive(const QByteArray &bytes);
+    void handle(const JsonRpc::Message &message, QList<QJsonObject> *batchResponses);
+    void handleRequest(const JsonRpc::Message &message, QList<QJsonObject> *batchResponses);
+    void handleNotification(const JsonRpc::Message &message);
+    void respond(const QJsonObject &response, QList<QJsonObject> *batchResponses);
+    void elicit(const JsonRpc::Message &message, QList<QJsonObject> *batchResponses);
+    void withdrawElicitations();
+    void logMessage(const QJsonObject &params);
+
+    McpClient *const q;
+    McpTransport *const transport;
+    const McpClientOptions options;
+    const std::shared_ptr<const QLoggingCategory> serverLog;
+    McpClient::State state = McpClient::State::Idle;
+    Error lastError;
+    int restartCount = 0;
+    QElapsedTimer sinceLoss;   // since the connection was last lost
+    int restartDelay = 0;      // the wait before the next start, from sinceLoss
+    QTimer restartTimer;
+    QTimer startTimer;
+    QTimer pingTimer;
+    // A reason to end the connection, and whether it is final, reported when
+    // the transport has closed.
+    Error abandonError;
+    bool abandonPermanent = false;
+
+    qint64 nextId = 1;
+    QHash<qint64, McpRequest *> inFlight;
+    QList<QPointer<McpRequest>> queued;
+    TraceContext connectTrace;
+
+    QString protocolVersion;
+    McpImplementation serverInfo;
+    QJsonObject serverCapabilities;
+    QString instructions;
+
+    QList<McpTool> tools;
+    int toolsGeneration = 0;       // bumped by list_changed and restarts
+    int listedGeneration = -1;     // the generation tools were listed at
+    QHash<QString, std::shared_ptr<JsonSchemaValidator>> outputValidators;
+
+    // Requests of the server waiting for the user, by their id as JSON text.
+    QHash<QString, QPointer<McpElicitation>> elicitations;
+};
+
+} // namespace Switchboard

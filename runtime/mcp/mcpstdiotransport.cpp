@@ -1,0 +1,389 @@
+#include <switchboard/mcpstdiotransport.h>
+
+#include "core/namedloggingcategory_p.h"
+#include "jsonrpc_p.h"
+#include "mcplogging_p.h"
+
+#include <QDebugStateSaver>
+#include <QPointer>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard {
+
+namespace {
+
+constexpr qsizetype tailLines = 20;
+constexpr qsizetype tailBytes = 4096;
+// A line of standard error longer than this is logged in pieces.
+constexpr qsizetype stderrLineLimit = 64 * 1024;
+
+QString quoted(const QString &argument)
+{
+    if (!argument.isEmpty() && !argument.contains(u' ') && !argument.contains(u'"') && !argument.contains(u'\''))
+        return argument;
+    return u'\'' + QString(argument).replace(u'\'', u"'\\''"_s) + u'\'';
+}
+
+} // namespace
+
+QStringList McpStdioParameters::defaultInheritedVariables()
+{
+    return {u"HOME"_s, u"LOGNAME"_s, u"PATH"_s, u"SHELL"_s, u"TERM"_s, u"USER"_s,
+            u"LANG"_s, u"LC_ALL"_s, u"LC_CTYPE"_s, u"TMPDIR"_s};
+}
+
+QString McpStdioParameters::commandLine() const
+{
+    QStringList words{quoted(command)};
+    for (const QString &argument : arguments)
+        words << quoted(argument);
+    return words.join(u' ');
+}
+
+QDebug operator<<(QDebug debug, const McpStdioParameters &parameters)
+{
+    QDebugStateSaver saver(debug);
+    // The environment's values may be secrets: only the names.
+    debug.nospace() << "Switchboard::McpStdioParameters(" << parameters.commandLine()
+                    << ", environment: " << parameters.environment.keys() << ')';
+    return debug;
+}
+
+class McpStdioTransportPrivate
+{
+public:
+    McpStdioTransportPrivate(McpStdioTransport *transport, const McpStdioParameters &serverParameters)
+        : q(transport), parameters(serverParameters), logging(makeNamedLoggingCategory(serverParameters.loggingCategory))
+    {
+    }
+
+    void startProcess();
+    void readStandardOutput();
+    void readStandardError();
+    void logErrorLine(QByteArrayView line);
+    void processFinished(int exitCode, QProcess::ExitStatus status);
+    void processFailed(QProcess::ProcessError error);
+    void fail(const Error &error);
+    void ended(Error error);
+    QString tailText() const;
+
+    McpStdioTransport *q;
+    const McpStdioParameters parameters;
+    const std::shared_ptr<const QLoggingCategory> logging;
+    std::function<void()> childProcessModifier;
+    QProcess *process = nullptr;
+    QTimer grace;
+    int shutdownStep = 0;
+    QByteArray stdoutBuffer;
+    qsizetype scanned = 0;     // bytes of stdoutBuffer known to hold no newline
+    QByteArray stderrBuffer;
+    QStringList stderrTail;
+    qsizetype stderrTailBytes = 0;
+    // Why the connection ends, when we ended it for a reason (a message too
+    // large); reported by closed() once the process is gone.
+    Error failure;
+    bool closing = false;
+};
+
+McpStdioTransport::McpStdioTransport(const McpStdioParameters &parameters, QObject *parent)
+    : McpTransport(parent), d(std::make_unique<McpStdioTransportPrivate>(this, parameters))
+{
+    d->grace.setSingleShot(true);
+    connect(&d->grace, &QTimer::timeout, this, [this] {
+        if (!d->process)
+            return;
+        if (d->shutdownStep == 1) {
+            qCDebug(lcMcp).noquote() << description() << "did not exit after its input was closed: SIGTERM";
+            d->shutdownStep = 2;
+            d->process->terminate();
+            d->grace.start(d->parameters.shutdownGraceMs);
+        } else {
+            qCDebug(lcMcp).noquote() << description() << "did not exit after SIGTERM: SIGKILL";
+            d->shutdownStep = 3;
+            d->process->kill();
+        }
+    });
+}
+
+McpStdioTransport::~McpStdioTransport()
+{
+    if (d->process) {
+        // No graceful shutdown without waiting: end it now. QProcess's own
+        // destructor reaps it.
+        d->process->disconnect(this);
+        d->process->kill();
+        d->process->waitForFinished(1000);
+        delete d->process;
+    }
+}
+
+McpStdioParameters McpStdioTransport::parameters() const
+{
+    return d->parameters;
+}
+
+void McpStdioTransport::setChildProcessModifier(const std::function<void()> &modifier)
+{
+    d->childProcessModifier = modifier;
+}
+
+qint64 McpStdioTransport::processId() const
+{
+    return d->process ? d->process->processId() : 0;
+}
+
+QStringList McpStdioTransport::standardErrorTail() const
+{
+    return d->stderrTail;
+}
+
+QString McpStdioTransport::description() const
+{
+    return d->parameters.commandLine();
+}
+
+void McpStdioTransport::open()
+{
+    if (state() != State::Closed)
+        return;
+    setState(State::Opening);
+    d->failure = Error();
+    d->closing = false;
+    d->shutdownStep = 0;
+    d->stdoutBuffer.clear();
+    d->scanned = 0;
+    d->stderrBuffer.clear();
+    d->stderrTail.clear();
+    d->stderrTailBytes = 0;
+    // QProcess may report a program it cannot find from inside start():
+    // start from the event loop so that nothing is emitted from open().
+    QMetaObject::invokeMethod(this, [this] { d->startProcess(); }, Qt::QueuedConnection);
+}
+
+void McpStdioTransportPrivate::startProcess()
+{
+    if (q->state() != McpTransport::State::Opening)
+        return;   // closed before it started
+    process = new QProcess(q);
+    QProcessEnvironment environment;
+    const QProcessEnvironment system = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : parameters.inheritedVariables) {
+        if (system.contains(name))
+            environment.insert(name, system.value(name));
+    }
+    for (auto it = parameters.environment.cbegin(); it != parameters.environment.cend(); ++it)
+        environment.insert(it.key(), it.value());
+    process->setProcessEnvironment(environment);
+    if (!parameters.workingDirectory.isEmpty())
+        process->setWorkingDirectory(parameters.workingDirectory);
+    if (childProcessModifier)
+        process->setChildProcessModifier(childProcessModifier);
+    QObject::connect(process, &QProcess::started, q, [this] {
+        qCDebug(lcMcp).noquote() << "started" << q->description() << "as process" << process->processId();
+        q->setState(McpTransport::State::Open);
+        Q_EMIT q->opened();
+    });
+    QObject::connect(process, &QProcess::readyReadStandardOutput, q, [this] { readStandardOutput(); });
+    QObject::connect(process, &QProcess::readyReadStandardError, q, [this] { readStandardError(); });
+    QObject::connect(process, &QProcess::finished, q,
+                     [this](int exitCode, QProcess::ExitStatus status) { processFinished(exitCode, status); });
+    QObject::connect(process, &QProcess::errorOccurred, q,
+                     [this](QProcess::ProcessError error) { processFailed(error); });
+    process->start(parameters.command, parameters.arguments);
+}
+
+void McpStdioTransport::send(const McpOutgoingMessage &message)
+{
+    if (state() != State::Open || !d->process) {
+        qCWarning(lcMcp).noquote() << "message to" << description() << "dropped: the connection is not open";
+        return;
+    }
+    d->process->write(message.json);
+    d->process->write("\n", 1);
+}
+
+void McpStdioTransport::close()
+{
+    if (state() == State::Closed || state() == State::Closing)
+        return;
+    d->closing = true;
+    setState(State::Closing);
+    if (!d->process || d->process->state() == QProcess::NotRunning) {
+        // Not started yet (startProcess() sees Closing and does nothing),
+        // or already gone: closed() from the event loop.
+        if (d->process) {
+            d->process->deleteLater();
+            d->process = nullptr;
+        }
+        QMetaObject::invokeMethod(this, [this] { d->ended(Error()); }, Qt::QueuedConnection);
+        return;
+    }
+    if (d->process->state() == QProcess::Starting) {
+        d->shutdownStep = 3;
+        d->process->kill();
+        return;
+    }
+    qCDebug(lcMcp).noquote() << "closing the input of" << description();
+    d->shutdownStep = 1;
+    d->process->closeWriteChannel();
+    d->grace.start(d->parameters.shutdownGraceMs);
+}
+
+void McpStdioTransportPrivate::readStandardOutput()
+{
+    const qint64 limit = q->maximumMessageSize();
+    while (process && failure.code == Error::Code::NoError) {
+        const QByteArray chunk = process->readAllStandardOutput();
+        if (chunk.isEmpty())
+            return;
+        stdoutBuffer.append(chunk);
+        qsizetype start = 0;
+        for (;;) {
+            const qsizetype newline = stdoutBuffer.indexOf('\n', std::max(start, scanned));
+            if (newline < 0)
+                break;
+            qsizetype end = newline;
+            if (end > start && stdoutBuffer.at(end - 1) == '\r')
+                --end;
+            if (end - start > limit) {
+                fail(Error(Error::Code::ProtocolError,
+                           u"the server sent a message of %1 bytes, more than the limit of %2"_s.arg(end - start)
+                               .arg(limit)));
+                return;
+            }
+            if (end > start) {
+                const QByteArray line = stdoutBuffer.sliced(start, end - start);
+                const QPointer<McpTransport> guard(q);
+                Q_EMIT q->messageReceived(line);
+                if (!guard || !process || failure.isError() || q->state() != McpTransport::State::Open)
+                    return;
+            }
+            start = newline + 1;
+        }
+        stdoutBuffer.remove(0, start);
+        scanned = stdoutBuffer.size();
+        if (stdoutBuffer.size() > limit) {
+            fail(Error(Error::Code::ProtocolError,
+                       u"the server sent a message of more than %1 bytes, the limit"_s.arg(limit)));
+            return;
+        }
+    }
+}
+
+void McpStdioTransportPrivate::readStandardError()
+{
+    if (!process)
+        return;
+    stderrBuffer.append(process->readAllStandardError());
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype newline = stderrBuffer.indexOf('\n', start);
+        if (newline < 0)
+            break;
+        logErrorLine(QByteArrayView(stderrBuffer).sliced(start, newline - start));
+        start = newline + 1;
+    }
+    stderrBuffer.remove(0, start);
+    while (stderrBuffer.size() > stderrLineLimit) {
+        logErrorLine(QByteArrayView(stderrBuffer).first(stderrLineLimit));
+        stderrBuffer.remove(0, stderrLineLimit);
+    }
+}
+
+void McpStdioTransportPrivate::logErrorLine(QByteArrayView bytes)
+{
+    if (bytes.endsWith('\r'))
+        bytes.chop(1);
+    const QString line = QString::fromUtf8(bytes);
+    qCInfo(*logging).noquote() << line;
+    QString kept = line.size() > 1024 ? line.first(1024) + u'…' : line;
+    stderrTailBytes += kept.size();
+    stderrTail << std::move(kept);
+    while (stderrTail.size() > tailLines || (stderrTailBytes > tailBytes && stderrTail.size() > 1)) {
+        stderrTailBytes -= stderrTail.first().size();
+        stderrTail.removeFirst();
+    }
+}
+
+QString McpStdioTransportPrivate::tailText() const
+{
+    if (stderrTail.isEmpty())
+        return {};
+    return u"the end of its standard error:\n"_s + stderrTail.join(u'\n');
+}
+
+void McpStdioTransportPrivate::fail(const Error &error)
+{
+    if (failure.isError() || !process)
+        return;
+    failure = error;
+    qCWarning(lcMcp).noquote() << q->description() << ":" << error.message;
+    process->kill();
+}
+
+void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatus status)
+{
+    // What is left of the output and the error output (QProcess has read it all).
+    readStandardError();
+    if (!stderrBuffer.isEmpty()) {
+        logErrorLine(stderrBuffer);
+        stderrBuffer.clear();
+    }
+    if (failure.isError() || closing) {
+        ended(failure);
+        return;
+    }
+    readStandardOutput();
+    if (failure.isError()) {
+        ended(failure);
+        return;
+    }
+    QString message;
+    if (status == QProcess::CrashExit)
+        message = u"the server crashed"_s;
+    else
+        message = u"the server exited with code %1"_s.arg(exitCode);
+    Error error(Error::Code::ConnectionClosed, message, tailText());
+    ended(error);
+}
+
+void McpStdioTransportPrivate::processFailed(QProcess::ProcessError error)
+{
+    if (error == QProcess::FailedToStart) {
+        if (closing) {
+            ended(Error());
+            return;
+        }
+        ended(Error(Error::Code::ConnectionRefused,
+                    u"cannot start the server (%1): %2"_s.arg(parameters.commandLine(), process->errorString())));
+        return;
+    }
+    // Write errors (the server closed its input) and crashes end with
+    // finished(), which reports them.
+    qCDebug(lcMcp).noquote() << q->description() << ":" << process->errorString();
+}
+
+void McpStdioTransportPrivate::ended(Error error)
+{
+    grace.stop();
+    if (process) {
+        process->disconnect(q);
+        process->deleteLater();
+        process = nullptr;
+    }
+    if (q->state() == McpTransport::State::Closed)
+        return;
+    if (!error.isError() && !closing)
+        error = Error(Error::Code::ConnectionClosed, u"the server closed the connection"_s, tailText());
+    if (error.isError())
+        qCDebug(lcMcp).noquote() << q->description() << "ended:" << error.message;
+    closing = false;
+    q->setState(McpTransport::State::Closed);
+    Q_EMIT q->closed(error);
+}
+
+} // namespace Switchboard

@@ -1,0 +1,251 @@
+#include <switchboard/mcptypes.h>
+
+#include "api/json_p.h"
+
+#include <QDebugStateSaver>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard {
+
+namespace {
+
+QString stringOf(const QJsonObject &object, QLatin1StringView key)
+{
+    const QJsonValue value = object.value(key);
+    return value.isString() ? value.toString() : QString();
+}
+
+// The size of base64 data once decoded, without decoding it.
+qint64 decodedSize(const QString &base64)
+{
+    qsizetype length = base64.size();
+    while (length > 0 && base64.at(length - 1).isSpace())
+        --length;
+    qint64 padding = 0;
+    if (length > 0 && base64.at(length - 1) == u'=')
+        ++padding;
+    if (length > 1 && base64.at(length - 2) == u'=')
+        ++padding;
+    return std::max<qint64>(0, qint64(length) * 3 / 4 - padding);
+}
+
+QString compact(const QJsonValue &value)
+{
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    // A scalar: wrap it to write it, then take it out again.
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.sliced(1, wrapped.size() - 2));
+}
+
+// "[image: image/png, 1024 bytes]"; the parts that are known, in this order.
+QString described(const QString &kind, const QStringList &parts)
+{
+    QStringList known;
+    for (const QString &part : parts) {
+        if (!part.isEmpty())
+            known << part;
+    }
+    return known.isEmpty() ? u'[' + kind + u']' : u'[' + kind + u": "_s + known.join(u", "_s) + u']';
+}
+
+QString bytes(qint64 size)
+{
+    return size == 1 ? u"1 byte"_s : u"%1 bytes"_s.arg(size);
+}
+
+QString resourceText(const QJsonObject &resource)
+{
+    const QString uri = stringOf(resource, "uri"_L1);
+    const QString mimeType = stringOf(resource, "mimeType"_L1);
+    const QJsonValue text = resource.value("text"_L1);
+    if (text.isString())
+        return described(u"resource"_s, {uri, mimeType}) + u'\n' + text.toString();
+    const QJsonValue blob = resource.value("blob"_L1);
+    return described(u"resource"_s, {uri, mimeType, blob.isString() ? bytes(decodedSize(blob.toString())) : QString()});
+}
+
+QString blockText(const QJsonValue &value)
+{
+    if (!value.isObject())
+        return u"[content that is %1, not an object]"_s.arg(Json::describe(value));
+    const QJsonObject block = value.toObject();
+    const QString type = stringOf(block, "type"_L1);
+    if (type == u"text")
+        return stringOf(block, "text"_L1);
+    if (type == u"image" || type == u"audio") {
+        const QJsonValue data = block.value("data"_L1);
+        return described(type, {stringOf(block, "mimeType"_L1), data.isString() ? bytes(decodedSize(data.toString())) : QString()});
+    }
+    if (type == u"resource_link") {
+        const QString name = stringOf(block, "name"_L1);
+        const QJsonValue size = block.value("size"_L1);
+        QString text = described(u"resource link"_s,
+                                 {stringOf(block, "uri"_L1), name.isEmpty() ? QString() : u'"' + name + u'"',
+                                  stringOf(block, "mimeType"_L1), size.isDouble() ? bytes(size.toInteger()) : QString()});
+        const QString description = stringOf(block, "description"_L1);
+        if (!description.isEmpty())
+            text += u' ' + description;
+        return text;
+    }
+    if (type == u"resource")
+        return resourceText(block.value("resource"_L1).toObject());
+    return type.isEmpty() ? u"[content without a type]"_s : u"[content of type \"%1\"]"_s.arg(type);
+}
+
+} // namespace
+
+QStringList mcpProtocolVersions()
+{
+    return {u"2025-11-25"_s, u"2025-06-18"_s, u"2025-03-26"_s};
+}
+
+McpImplementation McpImplementation::fromJson(const QJsonObject &json)
+{
+    McpImplementation implementation;
+    implementation.name = stringOf(json, "name"_L1);
+    implementation.title = stringOf(json, "title"_L1);
+    implementation.version = stringOf(json, "version"_L1);
+    implementation.description = stringOf(json, "description"_L1);
+    return implementation;
+}
+
+QJsonObject McpImplementation::toJson() const
+{
+    QJsonObject json{{u"name"_s, name}, {u"version"_s, version}};
+    if (!title.isEmpty())
+        json.insert(u"title"_s, title);
+    if (!description.isEmpty())
+        json.insert(u"description"_s, description);
+    return json;
+}
+
+Result<McpTool> McpTool::fromJson(const QJsonValue &json)
+{
+    if (!json.isObject())
+        return Error(Error::Code::InvalidValue, u"a tool must be an object, got "_s + Json::describe(json));
+    const QJsonObject object = json.toObject();
+    McpTool tool;
+    const QJsonValue name = object.value("name"_L1);
+    if (!name.isString() || name.toString().isEmpty())
+        return Error(Error::Code::InvalidValue, u"a tool's \"name\" must be a non-empty string, got "_s + Json::describe(name));
+    tool.name = name.toString();
+    const QJsonValue inputSchema = object.value("inputSchema"_L1);
+    if (!inputSchema.isObject())
+        return Error(Error::Code::InvalidValue,
+                     u"tool \"%1\": \"inputSchema\" must be an object, got %2"_s.arg(tool.name, Json::describe(inputSchema)));
+    tool.inputSchema = inputSchema.toObject();
+    const QJsonValue outputSchema = object.value("outputSchema"_L1);
+    if (!outputSchema.isUndefined() && !outputSchema.isNull() && !outputSchema.isObject())
+        return Error(Error::Code::InvalidValue,
+                     u"tool \"%1\": \"outputSchema\" must be an object, got %2"_s.arg(tool.name, Json::describe(outputSchema)));
+    tool.outputSchema = outputSchema.toObject();
+    tool.title = stringOf(object, "title"_L1);
+    tool.description = stringOf(object, "description"_L1);
+    tool.annotations = object.value("annotations"_L1).toObject();
+    const QString taskSupport = stringOf(object.value("execution"_L1).toObject(), "taskSupport"_L1);
+    tool.taskSupport = taskSupport.isEmpty() ? u"forbidden"_s : taskSupport;
+    return tool;
+}
+
+QJsonObject McpTool::toJson() const
+{
+    QJsonObject json{{u"name"_s, name}, {u"inputSchema"_s, inputSchema}};
+    if (!title.isEmpty())
+        json.insert(u"title"_s, title);
+    if (!description.isEmpty())
+        json.insert(u"description"_s, description);
+    if (!outputSchema.isEmpty())
+        json.insert(u"outputSchema"_s, outputSchema);
+    if (!annotations.isEmpty())
+        json.insert(u"annotations"_s, annotations);
+    if (!taskSupport.isEmpty() && taskSupport != u"forbidden")
+        json.insert(u"execution"_s, QJsonObject{{u"taskSupport"_s, taskSupport}});
+    return json;
+}
+
+QString McpTool::displayName() const
+{
+    if (!title.isEmpty())
+        return title;
+    const QString annotated = stringOf(annotations, "title"_L1);
+    return annotated.isEmpty() ? name : annotated;
+}
+
+Result<McpToolResult> McpToolResult::fromJson(const QJsonValue &json)
+{
+    if (!json.isObject())
+        return Error(Error::Code::InvalidValue, u"the tool's result must be an object, got "_s + Json::describe(json));
+    const QJsonObject object = json.toObject();
+    McpToolResult result;
+    const QJsonValue content = object.value("content"_L1);
+    if (!content.isUndefined() && !content.isNull() && !content.isArray())
+        return Error(Error::Code::InvalidValue, u"the tool's \"content\" must be an array, got "_s + Json::describe(content));
+    result.content = content.toArray();
+    const QJsonValue structured = object.value("structuredContent"_L1);
+    if (!structured.isUndefined() && !structured.isNull()) {
+        if (!structured.isObject())
+            return Error(Error::Code::InvalidValue,
+                         u"the tool's \"structuredContent\" must be an object, got "_s + Json::describe(structured));
+        result.structuredContent = structured.toObject();
+    }
+    const QJsonValue isError = object.value("isError"_L1);
+    result.isError = isError.isBool() && isError.toBool();
+    return result;
+}
+
+QString McpToolResult::text() const
+{
+    QStringList parts;
+    bool structuredShown = false;
+    for (const QJsonValue &block : content) {
+        const QString text = blockText(block);
+        if (structuredContent && !structuredShown && block.toObject().value("type"_L1).toString() == u"text") {
+            const QJsonDocument parsed = QJsonDocument::fromJson(text.toUtf8());
+            structuredShown = parsed.isObject() && parsed.object() == *structuredContent;
+        }
+        parts << text;
+    }
+    if (structuredContent && !structuredShown)
+        parts << compact(*structuredContent);
+    if (parts.isEmpty())
+        return u"(no content)"_s;
+    return parts.join(u'\n');
+}
+
+QString McpLogMessage::text() const
+{
+    return data.isString() ? data.toString() : compact(data);
+}
+
+QDebug operator<<(QDebug debug, const McpTool &tool)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Switchboard::McpTool(" << tool.name << ')';
+    return debug;
+}
+
+QDebug operator<<(QDebug debug, const McpToolResult &result)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Switchboard::McpToolResult(" << (result.isError ? "error, " : "") << result.text() << ')';
+    return debug;
+}
+
+QDebug operator<<(QDebug debug, const McpProgress &progress)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Switchboard::McpProgress(" << progress.progress;
+    if (progress.total)
+        debug << '/' << *progress.total;
+    if (!progress.message.isEmpty())
+        debug << ", " << progress.message;
+    debug << ')';
+    return debug;
+}
+
+} // namespace Switchboard
