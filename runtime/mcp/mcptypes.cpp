@@ -2,8 +2,10 @@
 
 #include "api/json_p.h"
 
+#include <QCryptographicHash>
 #include <QDebugStateSaver>
 #include <QJsonDocument>
+#include <QSet>
 
 using namespace Qt::StringLiterals;
 
@@ -215,6 +217,111 @@ QString McpToolResult::text() const
     if (parts.isEmpty())
         return u"(no content)"_s;
     return parts.join(u'\n');
+}
+
+namespace {
+
+constexpr qsizetype maximumFunctionName = 64;
+constexpr qsizetype maximumNestedDescription = 1024;
+
+bool isFunctionNameCharacter(QChar c)
+{
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'_' || c == u'-';
+}
+
+bool isValidFunctionName(const QString &name)
+{
+    return !name.isEmpty() && name.size() <= maximumFunctionName && std::all_of(name.begin(), name.end(), isFunctionNameCharacter);
+}
+
+// Accents dropped (NFKD, then the combining marks left out), anything else
+// outside the function name alphabet as '_'.
+QString sanitized(const QString &name)
+{
+    QString result;
+    for (const QChar c : name.normalized(QString::NormalizationForm_KD)) {
+        if (c.category() == QChar::Mark_NonSpacing)
+            continue;
+        result += isFunctionNameCharacter(c) ? c : u'_';
+    }
+    return result.isEmpty() ? u"_"_s : result;
+}
+
+QString hashed(const QString &mapped, const QString &original)
+{
+    const QByteArray digest = QCryptographicHash::hash(original.toUtf8(), QCryptographicHash::Sha256).toHex().left(8);
+    return mapped.left(maximumFunctionName - 9) + u'_' + QString::fromLatin1(digest);
+}
+
+QJsonValue capDescriptions(const QJsonValue &value)
+{
+    if (value.isArray()) {
+        QJsonArray array;
+        for (const QJsonValue &item : value.toArray())
+            array.append(capDescriptions(item));
+        return array;
+    }
+    if (!value.isObject())
+        return value;
+    QJsonObject object = value.toObject();
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (it.key() == u"description" && it.value().isString())
+            it.value() = mcpCappedDescription(it.value().toString(), maximumNestedDescription);
+        else
+            it.value() = capDescriptions(it.value());
+    }
+    return object;
+}
+
+} // namespace
+
+QList<McpFunctionName> mcpFunctionNames(const QStringList &toolNames)
+{
+    // Taken: the valid names as they are. Claimed: how many names map to each
+    // sanitized name, so that every one of a clash is told apart the same way
+    // whatever the order.
+    const QSet<QString> valid = [&] {
+        QSet<QString> names;
+        for (const QString &name : toolNames) {
+            if (isValidFunctionName(name))
+                names.insert(name);
+        }
+        return names;
+    }();
+    QHash<QString, int> claimed;
+    for (const QString &name : toolNames) {
+        if (!isValidFunctionName(name))
+            ++claimed[sanitized(name)];
+    }
+    QList<McpFunctionName> names;
+    names.reserve(toolNames.size());
+    for (const QString &name : toolNames) {
+        if (isValidFunctionName(name)) {
+            names << McpFunctionName{name, name};
+            continue;
+        }
+        const QString mapped = sanitized(name);
+        const bool clash = valid.contains(mapped) || claimed.value(mapped) > 1;
+        names << McpFunctionName{name, clash || mapped.size() > maximumFunctionName ? hashed(mapped, name) : mapped};
+    }
+    return names;
+}
+
+QString mcpCappedDescription(const QString &description, qsizetype maximum)
+{
+    if (description.size() <= maximum)
+        return description;
+    return description.left(maximum) + u"… [cut: %1 characters]"_s.arg(description.size());
+}
+
+Result<QJsonObject> mcpCappedSchema(const QJsonObject &schema)
+{
+    const QJsonObject capped = capDescriptions(schema).toObject();
+    const qsizetype size = QJsonDocument(capped).toJson(QJsonDocument::Compact).size();
+    if (size > mcpMaximumSchemaSize)
+        return Error(Error::Code::InvalidValue,
+                     u"its input schema takes %1 bytes, more than the limit of %2"_s.arg(size).arg(mcpMaximumSchemaSize));
+    return capped;
 }
 
 QString McpLogMessage::text() const

@@ -5,8 +5,10 @@
 
 #include <switchboard/mcptypes.h>
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace Switchboard;
@@ -176,6 +178,79 @@ private Q_SLOTS:
         QVERIFY2(result, qPrintable(result.error().message));
         QCOMPARE(result->isError, isError);
         QCOMPARE(result->text(), text);
+    }
+
+    void functionNames_data()
+    {
+        QTest::addColumn<QStringList>("tools");
+        QTest::addColumn<QStringList>("functions");
+        QTest::newRow("valid names are kept") << QStringList{u"echo"_s, u"get-sum"_s, u"A_9"_s}
+                                              << QStringList{u"echo"_s, u"get-sum"_s, u"A_9"_s};
+        QTest::newRow("a space") << QStringList{u"read file"_s} << QStringList{u"read_file"_s};
+        QTest::newRow("accents") << QStringList{u"ünïcödé"_s} << QStringList{u"unicode"_s};
+        QTest::newRow("nothing left") << QStringList{u"☃"_s} << QStringList{u"_"_s};
+        QTest::newRow("empty") << QStringList{QString()} << QStringList{u"_"_s};
+        // A mapped name that a valid name already is: the mapped one is told apart.
+        QTest::newRow("clash with a valid name") << QStringList{u"fs.read/file"_s, u"fs_read_file"_s}
+                                                 << QStringList{u"fs_read_file_f21bae8b"_s, u"fs_read_file"_s};
+        QTest::newRow("clash with a valid name, other order") << QStringList{u"fs_read_file"_s, u"fs.read/file"_s}
+                                                              << QStringList{u"fs_read_file"_s, u"fs_read_file_f21bae8b"_s};
+        // Two mapped names that meet: both told apart, whatever the order.
+        QTest::newRow("two mapped names meet") << QStringList{u"fs.read/file"_s, u"fs:read/file"_s}
+                                               << QStringList{u"fs_read_file_f21bae8b"_s, u"fs_read_file_75e81be4"_s};
+        QTest::newRow("too long") << QStringList{QString(100, u'x')}
+                                  << QStringList{QString(55, u'x') + u"_09ecb6eb"_s};
+        QTest::newRow("65 valid characters") << QStringList{QString(65, u'y')}
+                                             << QStringList{QString(55, u'y') + u'_'
+                                                            + QString::fromLatin1(QCryptographicHash::hash(QByteArray(65, 'y'), QCryptographicHash::Sha256).toHex().left(8))};
+    }
+    void functionNames()
+    {
+        QFETCH(QStringList, tools);
+        QFETCH(QStringList, functions);
+        const QList<McpFunctionName> names = mcpFunctionNames(tools);
+        QCOMPARE(names.size(), tools.size());
+        static const QRegularExpression accepted(u"^[a-zA-Z0-9_-]{1,64}$"_s);
+        for (qsizetype i = 0; i < names.size(); ++i) {
+            QCOMPARE(names.at(i).toolName, tools.at(i));
+            QCOMPARE(names.at(i).functionName, functions.at(i));
+            QVERIFY(accepted.match(names.at(i).functionName).hasMatch());
+            QCOMPARE(names.at(i).isMapped(), tools.at(i) != functions.at(i));
+        }
+    }
+
+    void cappedDescription()
+    {
+        QCOMPARE(mcpCappedDescription(u"short"_s), u"short"_s);
+        QCOMPARE(mcpCappedDescription(QString(4096, u'a')), QString(4096, u'a'));
+        QCOMPARE(mcpCappedDescription(QString(5000, u'a')), QString(4096, u'a') + u"… [cut: 5000 characters]"_s);
+        QCOMPARE(mcpCappedDescription(u"abcdef"_s, 3), u"abc… [cut: 6 characters]"_s);
+    }
+
+    void cappedSchema()
+    {
+        // Descriptions inside are capped, at any depth.
+        const QJsonObject schema{
+            {u"type"_s, u"object"_s},
+            {u"description"_s, QString(2000, u'd')},
+            {u"properties"_s, QJsonObject{{u"a"_s, QJsonObject{{u"type"_s, u"string"_s}, {u"description"_s, QString(1500, u'e')}}},
+                                          {u"description"_s, QJsonObject{{u"type"_s, u"string"_s}}}}}};
+        const Result<QJsonObject> capped = mcpCappedSchema(schema);
+        QVERIFY2(capped, qPrintable(capped.error().message));
+        QCOMPARE(capped->value(u"description"_s).toString(), QString(1024, u'd') + u"… [cut: 2000 characters]"_s);
+        const QJsonObject properties = capped->value(u"properties"_s).toObject();
+        QCOMPARE(properties.value(u"a"_s).toObject().value(u"description"_s).toString(),
+                 QString(1024, u'e') + u"… [cut: 1500 characters]"_s);
+        // A property named "description" is a property, not a description.
+        QCOMPARE(properties.value(u"description"_s).toObject(), (QJsonObject{{u"type"_s, u"string"_s}}));
+
+        // Still too large once capped: refused.
+        QJsonObject many;
+        for (int i = 0; i < 1000; ++i)
+            many.insert(u"p%1"_s.arg(i), QJsonObject{{u"type"_s, u"string"_s}, {u"description"_s, QString(100, u'y')}});
+        const Result<QJsonObject> tooLarge = mcpCappedSchema(QJsonObject{{u"type"_s, u"object"_s}, {u"properties"_s, many}});
+        QVERIFY(!tooLarge);
+        QCOMPARE(tooLarge.error().message, u"its input schema takes 141922 bytes, more than the limit of 65536"_s);
     }
 
     void logMessage_data()

@@ -117,6 +117,48 @@ struct SWITCHBOARD_EXPORT McpProgress
     friend bool operator==(const McpProgress &, const McpProgress &) = default;
 };
 
+/// The name under which the model calls one tool of a server. A server's
+/// tool names are untrusted: the Conversations API accepts function names
+/// matching ^[a-zA-Z0-9_-]{1,64}$ only, so other names are mapped, and the
+/// mapping is shown (`switchboard mcp tools`, the log).
+struct SWITCHBOARD_EXPORT McpFunctionName
+{
+    /// The name the server gave (what tools/call is sent).
+    QString toolName;
+    /// The name the model sees.
+    QString functionName;
+
+    bool isMapped() const { return toolName != functionName; }
+    friend bool operator==(const McpFunctionName &, const McpFunctionName &) = default;
+};
+
+/// Function names for the tools of one server, in the order given. A valid
+/// name is kept. Any other is mapped: letters with accents lose them
+/// (ünïcödé: unicode), every other character outside [a-zA-Z0-9_-] becomes
+/// '_'; a mapped name longer than 64 characters, or one that another tool's
+/// name already is or maps to, is cut to 55 characters and gets '_' and 8 hex
+/// digits of the SHA-256 of the original name. The result depends only on
+/// the names, not on their order, so a tool keeps its function name from one
+/// run (and one tools/list) to the next unless a clash appears.
+SWITCHBOARD_EXPORT QList<McpFunctionName> mcpFunctionNames(const QStringList &toolNames);
+
+/// The most a server's tool description may hold (characters), and a
+/// tool's input schema (bytes of compact JSON) once the descriptions inside
+/// it are capped to 1,024 characters each.
+constexpr qsizetype mcpMaximumDescriptionLength = 4096;
+constexpr qsizetype mcpMaximumSchemaSize = 64 * 1024;
+
+/// A description cut to `maximum` characters, saying that it was
+/// ("… [cut: 72000 characters]"), so that one server cannot fill the model's
+/// context with its tool list.
+SWITCHBOARD_EXPORT QString mcpCappedDescription(const QString &description,
+                                                qsizetype maximum = mcpMaximumDescriptionLength);
+/// An input schema as the model is offered it: every "description" inside it
+/// capped to 1,024 characters. Fails (Code::InvalidValue, saying the size)
+/// when it is still larger than mcpMaximumSchemaSize: such a tool is not
+/// offered.
+SWITCHBOARD_EXPORT Result<QJsonObject> mcpCappedSchema(const QJsonObject &schema);
+
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpTool &tool);
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpToolResult &result);
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpProgress &progress);

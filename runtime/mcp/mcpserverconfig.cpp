@@ -1,0 +1,181 @@
+#include <switchboard/mcpserverconfig.h>
+#include <switchboard/yamllimits.h>
+
+#include "core/yamlreader_p.h"
+
+#include <QProcessEnvironment>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard {
+
+namespace {
+
+// JSON is read as YAML 1.2 (a superset for what these files hold) to know
+// where each value is.
+class Reader
+{
+public:
+    explicit Reader(const QString &fileName) : m_fileName(fileName) {}
+
+    Error error(const YAML::Node &node, Error::Code code, const QString &message) const
+    {
+        Error e(code, message);
+        e.location = YamlReader::location(m_fileName, node.Mark());
+        return e;
+    }
+
+    Result<QString> string(const YAML::Node &node, const QString &what) const
+    {
+        if (!node.IsScalar() || node.Tag() != "!")
+            return error(node, Error::Code::WrongType, what + u" must be a string"_s);
+        return expand(node, YamlReader::toQString(node.Scalar()), what);
+    }
+
+    // ${NAME} from the environment; "$${" stands for "${".
+    Result<QString> expand(const YAML::Node &node, const QString &text, const QString &what) const
+    {
+        QString result;
+        for (qsizetype i = 0; i < text.size(); ++i) {
+            if (text.mid(i, 3) == u"$${") {
+                result += u"${"_s;
+                i += 2;
+                continue;
+            }
+            if (text.mid(i, 2) != u"${") {
+                result += text.at(i);
+                continue;
+            }
+            const qsizetype end = text.indexOf(u'}', i + 2);
+            if (end < 0)
+                return error(node, Error::Code::InvalidValue, what + u": \"${\" without its \"}\""_s);
+            const QString name = text.mid(i + 2, end - i - 2);
+            if (!m_environment.contains(name))
+                return error(node, Error::Code::InvalidValue,
+                             what + u": the environment variable %1 is not set"_s.arg(name));
+            result += m_environment.value(name);
+            i = end;
+        }
+        return result;
+    }
+
+    Result<McpServerConfig> server(const QString &name, const YAML::Node &node) const
+    {
+        const QString where = u"mcpServers.%1"_s.arg(name);
+        if (!node.IsMap())
+            return error(node, Error::Code::WrongType, where + u" must be an object"_s);
+        McpServerConfig config;
+        config.name = name;
+        config.location = YamlReader::location(m_fileName, node.Mark());
+        config.stdio.loggingCategory = "switchboard.mcp." + name.toUtf8();
+        if (const YAML::Node url = node["url"]; url.IsDefined())
+            return error(url, Error::Code::InvalidValue,
+                         where + u": HTTP servers (\"url\") are not supported yet; only stdio servers (\"command\")"_s);
+        if (const YAML::Node type = node["type"]; type.IsDefined()) {
+            const Result<QString> text = string(type, where + u".type"_s);
+            if (!text)
+                return text.error();
+            if (*text != u"stdio")
+                return error(type, Error::Code::InvalidValue,
+                             where + u".type: \"%1\" is not supported yet; only \"stdio\""_s.arg(*text));
+        }
+        const YAML::Node command = node["command"];
+        if (!command.IsDefined())
+            return error(node, Error::Code::MissingKey, where + u": \"command\" is missing"_s);
+        const Result<QString> program = string(command, where + u".command"_s);
+        if (!program)
+            return program.error();
+        if (program->isEmpty())
+            return error(command, Error::Code::InvalidValue, where + u".command must not be empty"_s);
+        config.stdio.command = *program;
+        if (const YAML::Node args = node["args"]; args.IsDefined() && !args.IsNull()) {
+            if (!args.IsSequence())
+                return error(args, Error::Code::WrongType, where + u".args must be an array of strings"_s);
+            for (std::size_t i = 0; i < args.size(); ++i) {
+                const Result<QString> argument = string(args[i], where + u".args[%1]"_s.arg(i));
+                if (!argument)
+                    return argument.error();
+                config.stdio.arguments << *argument;
+            }
+        }
+        if (const YAML::Node env = node["env"]; env.IsDefined() && !env.IsNull()) {
+            if (!env.IsMap())
+                return error(env, Error::Code::WrongType, where + u".env must be an object of strings"_s);
+            for (auto it = env.begin(); it != env.end(); ++it) {
+                const QString key = YamlReader::toQString(it->first.Scalar());
+                const Result<QString> value = string(it->second, where + u".env."_s + key);
+                if (!value)
+                    return value.error();
+                config.stdio.environment.insert(key, *value);
+            }
+        }
+        if (const YAML::Node cwd = node["cwd"]; cwd.IsDefined()) {
+            const Result<QString> directory = string(cwd, where + u".cwd"_s);
+            if (!directory)
+                return directory.error();
+            config.stdio.workingDirectory = *directory;
+        }
+        if (const YAML::Node disabled = node["disabled"]; disabled.IsDefined()) {
+            const QJsonValue value = disabled.IsScalar() ? YamlReader::scalarToJson(disabled) : QJsonValue();
+            if (!value.isBool())
+                return error(disabled, Error::Code::WrongType, where + u".disabled must be true or false"_s);
+            config.disabled = value.toBool();
+        }
+        return config;
+    }
+
+private:
+    QString m_fileName;
+    QProcessEnvironment m_environment = QProcessEnvironment::systemEnvironment();
+};
+
+} // namespace
+
+Result<QList<McpServerConfig>> readMcpServers(const QByteArray &text, const QString &fileName)
+{
+    const Result<YAML::Node> root = YamlReader::parse(text, fileName, YamlLimits());
+    if (!root)
+        return root.error();
+    const Reader reader(fileName);
+    // Duplicate keys (which yaml-cpp keeps) and keys that are not strings.
+    Error problem;
+    YamlReader::toJson(*root, [&](const YAML::Mark &mark, Error::Code code, const QString &message) {
+        if (problem.isError())
+            return;
+        problem = Error(code, message);
+        problem.location = YamlReader::location(fileName, mark);
+    });
+    if (problem.isError())
+        return problem;
+    if (!root->IsMap())
+        return reader.error(*root, Error::Code::WrongType, u"an MCP configuration must be an object with \"mcpServers\""_s);
+    const YAML::Node servers = (*root)["mcpServers"];
+    if (!servers.IsDefined())
+        return reader.error(*root, Error::Code::MissingKey, u"\"mcpServers\" is missing"_s);
+    if (!servers.IsMap())
+        return reader.error(servers, Error::Code::WrongType, u"mcpServers must be an object of servers by name"_s);
+    QList<McpServerConfig> configs;
+    for (auto it = servers.begin(); it != servers.end(); ++it) {
+        const QString name = YamlReader::toQString(it->first.Scalar());
+        if (name.isEmpty())
+            return reader.error(it->first, Error::Code::InvalidValue, u"a server's name must not be empty"_s);
+        Result<McpServerConfig> config = reader.server(name, it->second);
+        if (!config)
+            return config.error();
+        configs << *config;
+    }
+    return configs;
+}
+
+Result<QList<McpServerConfig>> readMcpServersFile(const QString &path)
+{
+    const Result<QByteArray> text = YamlReader::readFile(path, YamlLimits().maxFileSize, Error::Code::YamlSyntax);
+    if (!text) {
+        Error error = text.error();
+        error.message = u"cannot read the MCP configuration %1: "_s.arg(path) + error.message;
+        return error;
+    }
+    return readMcpServers(*text, path);
+}
+
+} // namespace Switchboard
