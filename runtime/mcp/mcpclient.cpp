@@ -683,7 +683,8 @@ void McpClientPrivate::transportClosed(const Error &transportError)
     abandonError = Error();
     abandonPermanent = false;
     lastError = error;
-    qCWarning(lcMcp).noquote() << error.message;
+    // Every request in flight fails with it and connectionLost() says it: info, not a warning.
+    qCInfo(lcMcp).noquote() << error.message;
     failAll(error);
     if (permanent || restartCount >= options.maxRestarts) {
         if (!permanent)
