@@ -24,5 +24,6 @@ int runRunCommand(const QStringList &arguments);
 int runPluginsCommand(const QStringList &arguments);
 int runEmulateCommand(const QStringList &arguments);
 int runValidateCommand(const QStringList &arguments);
+int runMcpCommand(const QStringList &arguments);
 
 } // namespace Switchboard::Cli

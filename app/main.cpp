@@ -51,6 +51,7 @@ const Command commands[] = {
     {"plugins", "List tool plugins, their state and their tools", runPluginsCommand},
     {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},
     {"conversations", "Call the Conversations API directly (start, list, get, ...)", runConversationsCommand},
+    {"mcp", "List MCP servers and their tools, call a tool (an mcpServers JSON file)", runMcpCommand},
 };
 
 void printUsage(FILE *stream)
@@ -71,6 +72,7 @@ void printUsage(FILE *stream)
         << "  MISTRAL_API_KEY          the API key (without it, 'run' uses the built-in emulator)\n"
         << "  SWITCHBOARD_SERVER_URL   the API server (default https://api.mistral.ai)\n"
         << "  SWITCHBOARD_PLUGIN_PATH  more plugin directories, separated by ':'\n"
+        << "  SWITCHBOARD_MCP_CONFIG   the mcpServers JSON file of 'switchboard mcp'\n"
         << "  NO_COLOR                 no colours, even on a terminal\n"
         << "  TRACEPARENT              a W3C trace context: requests carry it, 'run' traces under it\n"
         << "  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...  'run' exports OpenTelemetry traces\n"

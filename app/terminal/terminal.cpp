@@ -136,6 +136,14 @@ void Terminal::clearSpinner()
 QString oneLine(const QString &text, int maxLength)
 {
     QString line = text.simplified();
+    // Text from elsewhere (a model, an MCP server) must not drive the
+    // terminal: control characters (ESC starts escape sequences) and the
+    // bidirectional overrides are shown as '?'.
+    for (QChar &c : line) {
+        const char16_t u = c.unicode();
+        if (c.category() == QChar::Other_Control || (u >= 0x202A && u <= 0x202E) || (u >= 0x2066 && u <= 0x2069))
+            c = u'?';
+    }
     if (line.size() > maxLength)
         line = line.left(maxLength - 1) + u'…';
     return line;

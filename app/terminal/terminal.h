@@ -67,7 +67,8 @@ private:
     QTimer m_spinnerTimer;
 };
 
-/// `text` on one line, at most `maxLength` characters ("…" marks a cut).
+/// `text` on one line, at most `maxLength` characters ("…" marks a cut),
+/// control characters and bidirectional overrides shown as '?'.
 QString oneLine(const QString &text, int maxLength);
 
 } // namespace Switchboard::Cli

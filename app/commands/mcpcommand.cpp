@@ -1,0 +1,396 @@
+// switchboard mcp servers                       the configured MCP servers and their state
+// switchboard mcp tools SERVER                  a server's tools, as the model would see them
+// switchboard mcp call SERVER TOOL [JSON]       calls one tool and prints what the model would read
+// The servers come from an mcpServers JSON file (--config FILE or
+// $SWITCHBOARD_MCP_CONFIG), the format desktop MCP clients keep.
+
+#include "command.h"
+#include "output.h"
+#include "terminal/elicitationprompt.h"
+#include "terminal/terminal.h"
+
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpelicitation.h>
+#include <switchboard/mcpserverconfig.h>
+#include <switchboard/mcpstdiotransport.h>
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard::Cli {
+
+namespace {
+
+const char *const usageText =
+    "Usage: switchboard mcp [options] servers\n"
+    "       switchboard mcp [options] tools SERVER\n"
+    "       switchboard mcp [options] call SERVER TOOL [JSON]\n"
+    "\n"
+    "Talks to MCP (Model Context Protocol) servers over stdio. The servers come from an\n"
+    "mcpServers JSON file, the format Claude Desktop, Cursor and other MCP clients keep:\n"
+    "  {\"mcpServers\": {\"memory\": {\"command\": \"npx\", \"args\": [\"-y\", \"@modelcontextprotocol/server-memory\"]}}}\n"
+    "\n"
+    "  servers   starts each configured server and shows its state (name, version, protocol,\n"
+    "            number of tools, or why it failed)\n"
+    "  tools     lists a server's tools as the model sees them: the function name (a name the\n"
+    "            Conversations API refuses is mapped, and the mapping shown), the description\n"
+    "            (capped) and the parameters; a tool that cannot be offered says why\n"
+    "  call      calls one tool (by its name or its function name) with JSON arguments (default {})\n"
+    "            and prints the text the model would read; progress goes to standard error, and a\n"
+    "            question the server asks the user is asked on the terminal (declined without one)\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE     the mcpServers file (default $SWITCHBOARD_MCP_CONFIG)\n"
+    "  --timeout MS      the time limit of a request, and of a server's start (default 60000)\n"
+    "  --json            print JSON instead of text\n"
+    "  -q, --quiet       nothing on standard error but errors\n"
+    "  -v, --verbose     also the runtime's log and the servers' standard error (categories\n"
+    "                    switchboard.mcp*) on standard error\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 a server failed or the tool failed, 2 bad usage or configuration.\n"
+    "\n"
+    "Examples:\n"
+    "  switchboard mcp --config ~/.config/Claude/claude_desktop_config.json servers\n"
+    "  switchboard mcp --config mcp.json tools memory\n"
+    "  switchboard mcp --config mcp.json call memory read_graph\n"
+    "  switchboard mcp --config mcp.json call everything echo '{\"message\": \"hi\"}'\n";
+
+int usage(const QString &message)
+{
+    return usageError(u"mcp"_s, message);
+}
+
+QString compact(const QJsonValue &value)
+{
+    return value.isObject() ? QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact))
+                            : QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+}
+
+// Runs the event loop until `operation` has finished.
+void wait(Operation *operation)
+{
+    if (operation->isFinished())
+        return;
+    QObject::connect(operation, &Operation::finished, QCoreApplication::instance(), &QCoreApplication::quit);
+    QCoreApplication::exec();
+}
+
+std::unique_ptr<McpClient> makeClient(const McpServerConfig &server, int timeoutMs)
+{
+    McpClientOptions options;
+    options.serverName = server.name;
+    if (timeoutMs > 0) {
+        options.requestTimeoutMs = timeoutMs;
+        options.startTimeoutMs = timeoutMs;
+    }
+    options.maxRestarts = 0;   // one command, one try
+    return std::make_unique<McpClient>(new McpStdioTransport(server.stdio), options);
+}
+
+// Shuts the clients down as the specification says and waits for them.
+void shutdown(const QList<McpClient *> &clients)
+{
+    int open = 0;
+    for (McpClient *client : clients) {
+        if (client->state() == McpClient::State::Closed)
+            continue;
+        ++open;
+        QObject::connect(client, &McpClient::closed, QCoreApplication::instance(), [&open] {
+            if (--open == 0)
+                QCoreApplication::quit();
+        });
+        client->shutdown();
+    }
+    if (open > 0)
+        QCoreApplication::exec();
+}
+
+// A tool as the model is offered it: its function name, capped description
+// and schema, or why it is not offered.
+struct OfferedTool
+{
+    McpTool tool;
+    QString functionName;
+    QString description;
+    QJsonObject parameters;
+    QString notOffered;
+};
+
+QList<OfferedTool> offered(const QList<McpTool> &tools)
+{
+    QStringList names;
+    for (const McpTool &tool : tools)
+        names << tool.name;
+    const QList<McpFunctionName> functionNames = mcpFunctionNames(names);
+    QList<OfferedTool> result;
+    for (qsizetype i = 0; i < tools.size(); ++i) {
+        OfferedTool entry{tools.at(i), functionNames.at(i).functionName, mcpCappedDescription(tools.at(i).description), {}, {}};
+        const Result<QJsonObject> schema = mcpCappedSchema(tools.at(i).inputSchema);
+        if (!schema)
+            entry.notOffered = schema.error().message;
+        else if (tools.at(i).requiresTasks())
+            entry.notOffered = u"it can only be called as a task, which this client does not do"_s;
+        else
+            entry.parameters = *schema;
+        result << entry;
+    }
+    return result;
+}
+
+int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
+{
+    std::vector<std::unique_ptr<McpClient>> clients;
+    std::vector<std::unique_ptr<McpRequest>> listings;
+    int pending = 0;
+    for (const McpServerConfig &server : servers) {
+        if (server.disabled) {
+            clients.emplace_back();
+            listings.emplace_back();
+            continue;
+        }
+        clients.push_back(makeClient(server, timeoutMs));
+        listings.emplace_back(clients.back()->listTools());
+        ++pending;
+        QObject::connect(listings.back().get(), &Operation::finished, QCoreApplication::instance(), [&pending] {
+            if (--pending == 0)
+                QCoreApplication::quit();
+        });
+    }
+    if (pending > 0)
+        QCoreApplication::exec();
+
+    QJsonArray array;
+    QTextStream out(stdout);
+    if (!json)
+        out << u"SERVER"_s.leftJustified(16) << ' ' << u"STATE"_s.leftJustified(9) << " DETAIL\n";
+    bool allReady = true;
+    for (std::size_t i = 0; i < std::size_t(servers.size()); ++i) {
+        const McpServerConfig &server = servers.at(qsizetype(i));
+        QJsonObject object{{u"name"_s, server.name}, {u"command"_s, server.stdio.commandLine()}};
+        QString state, detail;
+        if (server.disabled) {
+            state = u"disabled"_s;
+        } else if (listings.at(i)->hasError()) {
+            state = u"failed"_s;
+            detail = listings.at(i)->error().message;
+            allReady = false;
+            object.insert(u"error"_s, errorToJson(listings.at(i)->error()));
+        } else {
+            const McpClient &client = *clients.at(i);
+            state = u"ready"_s;
+            detail = u"%1 %2, protocol %3, %4 tools"_s.arg(client.serverInfo().name, client.serverInfo().version,
+                                                           client.protocolVersion())
+                         .arg(client.tools().size());
+            object.insert(u"serverInfo"_s, client.serverInfo().toJson());
+            object.insert(u"protocolVersion"_s, client.protocolVersion());
+            object.insert(u"tools"_s, client.tools().size());
+        }
+        object.insert(u"state"_s, state);
+        array.append(object);
+        if (!json)
+            out << server.name.leftJustified(16) << ' ' << state.leftJustified(9) << ' '
+                << (detail.isEmpty() ? server.stdio.commandLine() : oneLine(detail, 200)) << '\n';
+    }
+    if (json)
+        out << QJsonDocument(QJsonObject{{u"servers"_s, array}}).toJson(QJsonDocument::Indented);
+    out.flush();
+    QList<McpClient *> open;
+    for (const auto &client : clients) {
+        if (client)
+            open << client.get();
+    }
+    listings.clear();
+    shutdown(open);
+    return allReady ? ExitSuccess : ExitFailure;
+}
+
+// Lists the server's tools (starting it); on failure says why and shuts it down.
+bool listTools(McpClient &client)
+{
+    std::unique_ptr<McpRequest> listing(client.listTools());
+    wait(listing.get());
+    if (!listing->hasError())
+        return true;
+    QTextStream(stderr) << "switchboard mcp: " << listing->error().message << '\n';
+    shutdown({&client});
+    return false;
+}
+
+int runTools(McpClient &client, bool json)
+{
+    if (!listTools(client))
+        return ExitFailure;
+    QTextStream out(stdout);
+    QJsonArray array;
+    for (const OfferedTool &entry : offered(client.tools())) {
+        if (json) {
+            QJsonObject object{{u"name"_s, entry.tool.name}, {u"functionName"_s, entry.functionName},
+                               {u"description"_s, entry.description}, {u"inputSchema"_s, entry.tool.inputSchema}};
+            if (!entry.tool.outputSchema.isEmpty())
+                object.insert(u"outputSchema"_s, entry.tool.outputSchema);
+            if (!entry.notOffered.isEmpty())
+                object.insert(u"notOffered"_s, entry.notOffered);
+            array.append(object);
+            continue;
+        }
+        out << "tool " << entry.functionName;
+        if (entry.functionName != entry.tool.name)
+            out << " (the server's name: " << compact(QJsonArray{entry.tool.name}).mid(1).chopped(1) << ')';
+        out << ": " << oneLine(entry.description, 300) << '\n';
+        // The listing shortens every description; say when the model's is cut too.
+        if (entry.description != entry.tool.description)
+            out << "    description cut: the server's has " << entry.tool.description.size()
+                << " characters, the model reads the first " << mcpMaximumDescriptionLength << '\n';
+        if (!entry.notOffered.isEmpty())
+            out << "    not offered: " << entry.notOffered << '\n';
+        else
+            out << "    parameters: " << compact(entry.parameters) << '\n';
+        if (!entry.tool.outputSchema.isEmpty())
+            out << "    output schema: " << compact(entry.tool.outputSchema) << '\n';
+    }
+    if (json)
+        out << QJsonDocument(QJsonObject{{u"server"_s, client.options().serverName}, {u"tools"_s, array}})
+                   .toJson(QJsonDocument::Indented);
+    out.flush();
+    shutdown({&client});
+    return ExitSuccess;
+}
+
+int runCall(McpClient &client, const QString &toolName, const QJsonObject &arguments, bool json, Verbosity verbosity)
+{
+    // The tool by its name, or by the function name the model knows it by.
+    if (!listTools(client))
+        return ExitFailure;
+    QString name;
+    for (const OfferedTool &entry : offered(client.tools())) {
+        if (entry.tool.name == toolName || entry.functionName == toolName)
+            name = entry.tool.name;
+    }
+    if (name.isEmpty()) {
+        QTextStream(stderr) << "switchboard mcp: the MCP server '" << client.options().serverName
+                            << "' has no tool '" << toolName << "' (see 'switchboard mcp tools "
+                            << client.options().serverName << "')\n";
+        shutdown({&client});
+        return ExitFailure;
+    }
+    Terminal terminal(stderr);
+    ElicitationPrompt prompt(&terminal);
+    QObject::connect(&client, &McpClient::elicitationRequested, &prompt, &ElicitationPrompt::ask);
+    std::unique_ptr<McpToolCall> call(client.callTool(name, arguments));
+    if (verbosity != Verbosity::Quiet) {
+        QObject::connect(call.get(), &McpRequest::progressed, &terminal, [&terminal, name](const McpProgress &progress) {
+            QString line = u"progress %1"_s.arg(progress.progress);
+            if (progress.total)
+                line += u"/%1"_s.arg(*progress.total);
+            if (!progress.message.isEmpty())
+                line += u": "_s + oneLine(progress.message, 200);
+            terminal.endLine();
+            terminal.write(name + u": "_s + line + u'\n');
+        });
+    }
+    wait(call.get());
+    int status = ExitSuccess;
+    if (call->hasError()) {
+        QTextStream(stderr) << "switchboard mcp: " << call->error().message << '\n';
+        if (!call->error().details.isEmpty() && verbosity == Verbosity::Verbose)
+            QTextStream(stderr) << call->error().details << '\n';
+        status = ExitFailure;
+    } else {
+        const McpToolResult result = call->toolResult();
+        if (json) {
+            QJsonObject object{{u"content"_s, result.content}, {u"isError"_s, result.isError}, {u"text"_s, result.text()}};
+            if (result.structuredContent)
+                object.insert(u"structuredContent"_s, *result.structuredContent);
+            writeOutput(stdout, QJsonDocument(object).toJson(QJsonDocument::Indented));
+        } else {
+            writeOutput(stdout, result.text().toUtf8() + '\n');
+        }
+        if (result.isError) {
+            QTextStream(stderr) << "switchboard mcp: the tool " << name << " failed (the text above is what the model would read)\n";
+            status = ExitFailure;
+        }
+    }
+    call.reset();
+    shutdown({&client});
+    return status;
+}
+
+} // namespace
+
+int runMcpCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    const CommonOptions common = addCommonOptions(parser);
+    const QCommandLineOption configOption(u"config"_s, u"configuration"_s, u"FILE"_s);
+    const QCommandLineOption timeoutOption(u"timeout"_s, u"time limit"_s, u"MS"_s);
+    const QCommandLineOption jsonOption(u"json"_s);
+    parser.addOptions({configOption, timeoutOption, jsonOption});
+    const ParsedCommandLine parsed = parseCommandLine(parser, arguments, common, u"mcp"_s, usageText);
+    if (parsed.exitCode)
+        return *parsed.exitCode;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty())
+        return usage(u"which command: servers, tools SERVER or call SERVER TOOL [JSON]?"_s);
+    const QString action = positional.first();
+    const qsizetype expected = action == u"servers" ? 1 : action == u"tools" ? 2 : action == u"call" ? 3 : -1;
+    if (expected < 0)
+        return usage(u"unknown command '%1' (servers, tools or call)"_s.arg(action));
+    if (positional.size() < expected || positional.size() > (action == u"call" ? 4 : expected))
+        return usage(action == u"servers" ? u"servers takes no argument"_s
+                     : action == u"tools"  ? u"tools takes one argument: SERVER"_s
+                                           : u"call takes SERVER TOOL and optionally JSON arguments"_s);
+    int timeoutMs = 0;
+    if (parser.isSet(timeoutOption)) {
+        bool ok = false;
+        timeoutMs = parser.value(timeoutOption).toInt(&ok);
+        if (!ok || timeoutMs <= 0)
+            return usage(u"--timeout takes a number of milliseconds above 0"_s);
+    }
+    QJsonObject toolArguments;
+    if (action == u"call" && positional.size() == 4) {
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(positional.at(3).toUtf8(), &error);
+        if (!document.isObject())
+            return usage(u"the arguments must be a JSON object ("_s
+                         + (error.error != QJsonParseError::NoError ? error.errorString() : u"got something else"_s) + u')');
+        toolArguments = document.object();
+    }
+    const QString configPath = parser.isSet(configOption) ? parser.value(configOption)
+                                                          : qEnvironmentVariable("SWITCHBOARD_MCP_CONFIG");
+    if (configPath.isEmpty())
+        return usage(u"no MCP configuration: give --config FILE or set SWITCHBOARD_MCP_CONFIG"_s);
+    const Result<QList<McpServerConfig>> servers = readMcpServersFile(configPath);
+    if (!servers) {
+        QTextStream(stderr) << "switchboard mcp: " << servers.error().toString() << '\n';
+        return ExitUsage;
+    }
+    const bool json = parser.isSet(jsonOption);
+    if (action == u"servers")
+        return runServers(*servers, timeoutMs, json);
+    const QString serverName = positional.at(1);
+    const auto server = std::find_if(servers->cbegin(), servers->cend(),
+                                     [&](const McpServerConfig &config) { return config.name == serverName; });
+    if (server == servers->cend()) {
+        QStringList names;
+        for (const McpServerConfig &config : *servers)
+            names << config.name;
+        return usage(u"no server '%1' in %2 (it has: %3)"_s.arg(serverName, configPath,
+                                                                 names.isEmpty() ? u"none"_s : names.join(u", "_s)));
+    }
+    if (server->disabled)
+        return usage(u"the server '%1' is disabled in %2"_s.arg(serverName, configPath));
+    std::unique_ptr<McpClient> client = makeClient(*server, timeoutMs);
+    if (action == u"tools")
+        return runTools(*client, json);
+    return runCall(*client, positional.at(2), toolArguments, json, parsed.verbosity);
+}
+
+} // namespace Switchboard::Cli
