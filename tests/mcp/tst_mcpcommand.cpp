@@ -85,8 +85,8 @@ private Q_SLOTS:
         const QStringList lines = r.out.split(u'\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 5);
         QCOMPARE(lines.at(0).simplified(), u"SERVER STATE DETAIL"_s);
-        QCOMPARE(lines.at(1).simplified(), u"faults ready faultserver 1.0.0, protocol 2025-11-25, 11 tools"_s);
-        QCOMPARE(lines.at(2).simplified(), u"old ready faultserver 1.0.0, protocol 2025-03-26, 11 tools"_s);
+        QCOMPARE(lines.at(1).simplified(), u"faults ready faultserver 1.0.0, protocol 2025-11-25, 12 tools"_s);
+        QCOMPARE(lines.at(2).simplified(), u"old ready faultserver 1.0.0, protocol 2025-03-26, 12 tools"_s);
         QCOMPARE(lines.at(3).simplified(),
                  u"ancient failed the MCP server 'ancient': it speaks protocol version 2024-11-05, which this client does "
                  "not (it speaks 2025-11-25, 2025-06-18, 2025-03-26)"_s);

@@ -9,6 +9,7 @@
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpelicitation.h>
 #include <switchboard/mcpstdiotransport.h>
+#include <switchboard/tracecontext.h>
 
 #include "logcapture.h"
 
@@ -382,6 +383,33 @@ private Q_SLOTS:
         QCOMPARE(call(*c, u"structured"_s, {{u"bad"_s, true}}),
                  u"ERROR: the MCP server 'test': the structuredContent of structured does not match its output schema: "
                  "'temperature': expected a number, got \"warm\" (a string)"_s);
+    }
+
+    // The trace context reaches a server written with the official SDK in
+    // params._meta, as the OpenTelemetry MCP conventions (and MCP's SEP-414)
+    // say: initialize and tools/list carry the context current when they are
+    // made, a tool call the one it was given (a tool's execute_tool span),
+    // and without a context nothing is sent.
+    void traceContextReachesTheServer()
+    {
+        auto c = client(faultServer());
+        {
+            TraceScope scope(TraceContext::fromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                                           "vendor=1"));
+            QVERIFY(list(*c));
+        }
+        const QJsonObject listed{{u"traceparent"_s, u"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"_s},
+                                 {u"tracestate"_s, u"vendor=1"_s}};
+        McpRequestOptions options;
+        options.traceContext = TraceContext::fromTraceparent("00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01");
+        QCOMPARE(QJsonDocument::fromJson(call(*c, u"trace"_s, {}, options).toUtf8()).object(),
+                 (QJsonObject{{u"initialize"_s, listed},
+                              {u"tools/list"_s, listed},
+                              {u"tools/call"_s,
+                               QJsonObject{{u"traceparent"_s,
+                                            u"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01"_s}}}}));
+        QCOMPARE(QJsonDocument::fromJson(call(*c, u"trace"_s).toUtf8()).object().value(u"tools/call"_s),
+                 QJsonValue(QJsonObject{}));
     }
 
     void elicitationDeclinedWithNobodyToAsk()

@@ -21,6 +21,9 @@
 //                          (a string where the schema wants a number when bad)
 //   fail {}                answers isError: true
 //   ask {}                 asks the user (elicitation/create) and answers what came back
+//   trace {}               answers, as JSON, the W3C trace context (traceparent,
+//                          tracestate) in params._meta of the last initialize,
+//                          tools/list and of this call, by method
 // --hostile adds tools whose names the Conversations API refuses, and
 // descriptions and schemas far larger than anyone should send.
 // --version V answers initialize with protocol version V whatever the client asked.
@@ -60,6 +63,7 @@ const tools = [
     },
     { name: 'fail', description: 'Fails as a tool.', inputSchema: object() },
     { name: 'ask', description: 'Asks the user.', inputSchema: object() },
+    { name: 'trace', description: 'Answers the trace context it received.', inputSchema: object() },
 ];
 if (hostile) {
     tools.push(
@@ -82,21 +86,37 @@ for (const tool of tools)
 const server = new Server({ name: 'faultserver', version: '1.0.0' },
     { capabilities: { tools: { listChanged: true }, logging: {} } });
 
-if (forcedVersion) {
-    // The SDK's initialize handler calls this method: answer with the version we were told to.
-    const original = server._oninitialize.bind(server);
-    server._oninitialize = async (request) => ({ ...(await original(request)), protocolVersion: forcedVersion });
-}
+// The trace context of the requests received, by method (the OpenTelemetry
+// MCP conventions carry it in params._meta).
+const traceContexts = {};
+const recordTrace = (request) => {
+    const meta = request.params?._meta ?? {};
+    traceContexts[request.method] = Object.fromEntries(
+        ['traceparent', 'tracestate'].filter((key) => key in meta).map((key) => [key, meta[key]]));
+};
+
+// The SDK's initialize handler calls this method: the trace context is
+// recorded, and the answer given the version we were told to (--version).
+const originalInitialize = server._oninitialize.bind(server);
+server._oninitialize = async (request) => {
+    recordTrace(request);
+    const result = await originalInitialize(request);
+    return forcedVersion ? { ...result, protocolVersion: forcedVersion } : result;
+};
 
 server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
     process.stderr.write(`cancelled ${notification.params.requestId}: ${notification.params.reason ?? ''}\n`);
 });
 
-server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+    recordTrace(request);
+    return { tools };
+});
 
 const text = (value) => ({ content: [{ type: 'text', text: value }] });
 
 server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    recordTrace(request);
     const name = request.params.name.slice(prefix.length);
     const input = request.params.arguments ?? {};
     switch (name) {
@@ -138,6 +158,8 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         });
         return text(JSON.stringify(answer));
     }
+    case 'trace':
+        return text(JSON.stringify(traceContexts));
     default:
         if (tools.some((tool) => tool.name === request.params.name))
             return text(`called ${request.params.name}`);
