@@ -31,7 +31,7 @@ enum ErrorCode : int {
 };
 
 /// One message read off the wire.
-struct SWITCHBOARD_AUTOTEST_EXPORT Message
+struct Message
 {
     enum class Kind {
         Request,         ///< method and id
@@ -61,7 +61,7 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Message
 
 /// What one framed message (a line of the stdio transport, an HTTP body,
 /// an SSE event's data) holds.
-struct SWITCHBOARD_AUTOTEST_EXPORT Frame
+struct Frame
 {
     /// The messages: one, or the members of a batch in order.
     QList<Message> messages;
@@ -73,26 +73,26 @@ struct SWITCHBOARD_AUTOTEST_EXPORT Frame
 };
 
 /// Reads one framed message.
-SWITCHBOARD_AUTOTEST_EXPORT Frame parse(const QByteArray &bytes);
+Frame parse(const QByteArray &bytes);
 /// Classifies one JSON value as a message.
-SWITCHBOARD_AUTOTEST_EXPORT Message readMessage(const QJsonValue &value);
+Message readMessage(const QJsonValue &value);
 
 /// True for a valid MCP request id: a string, or a number that is an integer.
-SWITCHBOARD_AUTOTEST_EXPORT bool isValidId(const QJsonValue &id);
+bool isValidId(const QJsonValue &id);
 
 /// Compact JSON of one message. `params` is left out when empty.
-SWITCHBOARD_AUTOTEST_EXPORT QJsonObject request(const QJsonValue &id, const QString &method, const QJsonObject &params = {});
-SWITCHBOARD_AUTOTEST_EXPORT QJsonObject notification(const QString &method, const QJsonObject &params = {});
-SWITCHBOARD_AUTOTEST_EXPORT QJsonObject resultResponse(const QJsonValue &id, const QJsonObject &result);
-SWITCHBOARD_AUTOTEST_EXPORT QJsonObject errorResponse(const QJsonValue &id, int code, const QString &message,
+QJsonObject request(const QJsonValue &id, const QString &method, const QJsonObject &params = {});
+QJsonObject notification(const QString &method, const QJsonObject &params = {});
+QJsonObject resultResponse(const QJsonValue &id, const QJsonObject &result);
+QJsonObject errorResponse(const QJsonValue &id, int code, const QString &message,
                                                       const QJsonValue &data = QJsonValue(QJsonValue::Undefined));
 
 /// One line of compact JSON (no newline at the end).
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray serialize(const QJsonObject &message);
+QByteArray serialize(const QJsonObject &message);
 /// A batch (2025-03-26) as one line.
-SWITCHBOARD_AUTOTEST_EXPORT QByteArray serialize(const QJsonArray &batch);
+QByteArray serialize(const QJsonArray &batch);
 
 /// A short, printable excerpt of raw bytes for log lines and errors.
-SWITCHBOARD_AUTOTEST_EXPORT QString excerpt(QByteArrayView bytes, qsizetype maximum = 120);
+QString excerpt(QByteArrayView bytes, qsizetype maximum = 120);
 
 } // namespace Switchboard::JsonRpc
