@@ -386,8 +386,12 @@ void ConversationModelPrivate::attach(ConversationRun *conversation, const QStri
                           });
     c << QObject::connect(conversation, &ConversationRun::confirmationRequested, q,
                           [this, state](const ConfirmationRequest &request) {
-                              update(state->rowByCallId.value(request.call.toolCallId, -1),
-                                     [](Row &row) { row.status = AwaitingConfirmation; });
+                              // Only a call still waiting: a handler connected before
+                              // this one may have answered it already (denied, running).
+                              update(state->rowByCallId.value(request.call.toolCallId, -1), [](Row &row) {
+                                  if (row.status == Pending || row.status == Streaming)
+                                      row.status = AwaitingConfirmation;
+                              });
                           });
     c << QObject::connect(conversation, &ConversationRun::toolInvocationStarted, q,
                           [this, state](const FunctionCallEntry &call, int) {
