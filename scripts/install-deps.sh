@@ -16,8 +16,11 @@ packages=(
     python3 python3-jsonschema python3-yaml
     # IANA time zones for the datetime plugin
     tzdata
-    # tests only: ConversationModel bound from QML (tst_conversationmodel::qmlDelegates)
+    # the QML module `import Switchboard` (qml/), its tests and the Qt Quick example;
+    # ConversationModel bound from QML (tst_conversationmodel::qmlDelegates)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
+    qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtquick-controls
+    qml6-module-qtquick-templates qml6-module-qtquick-layouts
 )
 # The official TypeScript SDK runs on Node; the machine image ships Node 20.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
