@@ -165,16 +165,6 @@ QJsonObject errorResponse(const QJsonValue &id, int code, const QString &message
     return QJsonObject{{jsonrpcKey, version}, {idKey, id.isUndefined() ? QJsonValue() : id}, {errorKey, error}};
 }
 
-QByteArray serialize(const QJsonObject &message)
-{
-    return QJsonDocument(message).toJson(QJsonDocument::Compact);
-}
-
-QByteArray serialize(const QJsonArray &batch)
-{
-    return QJsonDocument(batch).toJson(QJsonDocument::Compact);
-}
-
 QString excerpt(QByteArrayView bytes, qsizetype maximum)
 {
     QString text = QString::fromUtf8(bytes.first(std::min(bytes.size(), maximum)));

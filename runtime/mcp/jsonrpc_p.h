@@ -8,8 +8,9 @@
 // error response; MCP 2025-03-26 also allows a batch (an array of them).
 // Reading is tolerant of what does not matter (unknown members, a missing
 // params) and names what does ("id: expected a string or an integer, got an
-// object"); writing is exact and compact (one line: QJsonDocument escapes
-// every newline inside strings).
+// object"); a message or a batch is written as one line with
+// compactJson() (<switchboard/compactjson.h>: QJsonDocument escapes every
+// newline inside strings, so a message never spans lines).
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -86,11 +87,6 @@ QJsonObject notification(const QString &method, const QJsonObject &params = {});
 QJsonObject resultResponse(const QJsonValue &id, const QJsonObject &result);
 QJsonObject errorResponse(const QJsonValue &id, int code, const QString &message,
                                                       const QJsonValue &data = QJsonValue(QJsonValue::Undefined));
-
-/// One line of compact JSON (no newline at the end).
-QByteArray serialize(const QJsonObject &message);
-/// A batch (2025-03-26) as one line.
-QByteArray serialize(const QJsonArray &batch);
 
 /// A short, printable excerpt of raw bytes for log lines and errors.
 QString excerpt(QByteArrayView bytes, qsizetype maximum = 120);

@@ -1,3 +1,4 @@
+#include <switchboard/compactjson.h>
 #include <switchboard/mcpclient.h>
 #include <switchboard/version.h>
 
@@ -6,7 +7,6 @@
 #include "mcpclient_p.h"
 #include "mcplogging_p.h"
 
-#include <QJsonDocument>
 #include <QMetaMethod>
 
 using namespace Qt::StringLiterals;
@@ -382,7 +382,7 @@ void McpClientPrivate::sendMessage(McpOutgoingMessage::Kind kind, const QJsonObj
         return;
     McpOutgoingMessage outgoing;
     outgoing.kind = kind;
-    outgoing.json = JsonRpc::serialize(message);
+    outgoing.json = compactJson(message);
     outgoing.method = method;
     outgoing.id = id;
     transport->send(outgoing);
@@ -445,7 +445,7 @@ void McpClientPrivate::complete(McpRequest *request, const JsonRpc::Message &res
                         .arg(response.errorCode));
         error.responseErrorCode = response.errorCode;
         if (!response.errorData.isUndefined() && !response.errorData.isNull())
-            error.details = QString::fromUtf8(QJsonDocument(QJsonArray{response.errorData}).toJson(QJsonDocument::Compact));
+            error.details = compactJsonText(response.errorData);
         request->finish(withServer(error));
         return;
     }
@@ -747,7 +747,7 @@ void McpClientPrivate::receive(const QByteArray &bytes)
         batch.append(response);
     McpOutgoingMessage outgoing;
     outgoing.kind = McpOutgoingMessage::Kind::Batch;
-    outgoing.json = JsonRpc::serialize(batch);
+    outgoing.json = compactJson(batch);
     transport->send(outgoing);
 }
 

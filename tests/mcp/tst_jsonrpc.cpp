@@ -3,6 +3,8 @@
 
 #include "mcp/jsonrpc_p.h"
 
+#include <switchboard/compactjson.h>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
@@ -143,18 +145,18 @@ private Q_SLOTS:
 
     void writes()
     {
-        QCOMPARE(JsonRpc::serialize(JsonRpc::request(1, u"ping"_s)), QByteArray(R"({"id":1,"jsonrpc":"2.0","method":"ping"})"));
-        QCOMPARE(JsonRpc::serialize(JsonRpc::request(u"a"_s, u"tools/call"_s, QJsonObject{{u"name"_s, u"t"_s}})),
+        QCOMPARE(compactJson(JsonRpc::request(1, u"ping"_s)), QByteArray(R"({"id":1,"jsonrpc":"2.0","method":"ping"})"));
+        QCOMPARE(compactJson(JsonRpc::request(u"a"_s, u"tools/call"_s, QJsonObject{{u"name"_s, u"t"_s}})),
                  QByteArray(R"({"id":"a","jsonrpc":"2.0","method":"tools/call","params":{"name":"t"}})"));
-        QCOMPARE(JsonRpc::serialize(JsonRpc::notification(u"notifications/initialized"_s)),
+        QCOMPARE(compactJson(JsonRpc::notification(u"notifications/initialized"_s)),
                  QByteArray(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
-        QCOMPARE(JsonRpc::serialize(JsonRpc::resultResponse(3, {})), QByteArray(R"({"id":3,"jsonrpc":"2.0","result":{}})"));
-        QCOMPARE(JsonRpc::serialize(JsonRpc::errorResponse(3, JsonRpc::MethodNotFound, u"Method not found"_s)),
+        QCOMPARE(compactJson(JsonRpc::resultResponse(3, {})), QByteArray(R"({"id":3,"jsonrpc":"2.0","result":{}})"));
+        QCOMPARE(compactJson(JsonRpc::errorResponse(3, JsonRpc::MethodNotFound, u"Method not found"_s)),
                  QByteArray(R"({"error":{"code":-32601,"message":"Method not found"},"id":3,"jsonrpc":"2.0"})"));
-        QCOMPARE(JsonRpc::serialize(JsonRpc::errorResponse(QJsonValue(QJsonValue::Undefined), JsonRpc::ParseError, u"x"_s,
+        QCOMPARE(compactJson(JsonRpc::errorResponse(QJsonValue(QJsonValue::Undefined), JsonRpc::ParseError, u"x"_s,
                                                            QJsonValue(1))),
                  QByteArray(R"({"error":{"code":-32700,"data":1,"message":"x"},"id":null,"jsonrpc":"2.0"})"));
-        QCOMPARE(JsonRpc::serialize(QJsonArray{JsonRpc::resultResponse(1, {}), JsonRpc::resultResponse(2, {})}),
+        QCOMPARE(compactJson(QJsonArray{JsonRpc::resultResponse(1, {}), JsonRpc::resultResponse(2, {})}),
                  QByteArray(R"([{"id":1,"jsonrpc":"2.0","result":{}},{"id":2,"jsonrpc":"2.0","result":{}}])"));
     }
 
@@ -162,7 +164,7 @@ private Q_SLOTS:
     void writesOneLine()
     {
         const QByteArray line =
-            JsonRpc::serialize(JsonRpc::request(1, u"tools/call"_s, QJsonObject{{u"text"_s, u"a\nb\r\nc\u2028d"_s}}));
+            compactJson(JsonRpc::request(1, u"tools/call"_s, QJsonObject{{u"text"_s, u"a\nb\r\nc\u2028d"_s}}));
         QVERIFY(!line.contains('\n'));
         QVERIFY(!line.contains('\r'));
         QCOMPARE(JsonRpc::readMessage(QJsonDocument::fromJson(line).object()).params.value(u"text"_s),

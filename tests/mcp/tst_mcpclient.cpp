@@ -267,7 +267,7 @@ private Q_SLOTS:
         QCOMPARE(call->error().message,
                  u"the MCP server 'srv': tools/call failed: Unknown tool: nope (JSON-RPC error -32602)"_s);
         QCOMPARE(call->error().responseErrorCode, -32602);
-        QCOMPARE(call->error().details, u"[{\"tool\":\"nope\"}]"_s);
+        QCOMPARE(call->error().details, u"{\"tool\":\"nope\"}"_s);
     }
 
     // An answer to one of our requests that is not a valid response fails
