@@ -3,10 +3,13 @@
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QPointer>
+#include <QSslSocket>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <http_parser.h>
 
+#include <optional>
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
@@ -18,6 +21,7 @@ class DirectHttpReplyPrivate
 public:
     explicit DirectHttpReplyPrivate(DirectHttpReply *q_) : q(q_) {}
 
+    void buildRequest(const QByteArray &target, const QByteArray &proxyAuthorization);
     void onConnected();
     void onReadyRead();
     void onBytesWritten(qint64 bytes);
@@ -37,8 +41,14 @@ public:
 
     DirectHttpReply *const q;
     QUrl url;
+    QByteArray method;
+    QByteArray head;
+    QByteArray requestBody;
     QByteArray request;
+    qint64 readBufferSize = StreamReadBufferSize;
+    std::optional<QNetworkProxy> proxy;
     QTcpSocket *socket = nullptr;
+    QStringList sslErrors;   // why the peer was not trusted, for the error's text
     http_parser parser{};
     http_parser_settings settings{};
     qint64 written = 0;
@@ -62,20 +72,9 @@ DirectHttpReply::DirectHttpReply(const QByteArray &method, const QUrl &url, cons
     , d(std::make_unique<DirectHttpReplyPrivate>(this))
 {
     d->url = url;
-    QByteArray target = url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
-    if (target.isEmpty())
-        target = "/";
-    QByteArray &request = d->request;
-    request.reserve(256 + head.size() + body.size());
-    request += method + ' ' + target + " HTTP/1.1\r\nHost: "
-               + url.authority(QUrl::FullyEncoded | QUrl::RemoveUserInfo).toLatin1() + "\r\n";
-    request += head;
-    if (!body.isNull() || method == "POST")
-        request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    // One request per connection: a stream holds its connection to the end
-    // anyway, and nothing is left to go wrong in a pool.
-    request += "Connection: close\r\n\r\n";
-    request += body;
+    d->method = method;
+    d->head = head;
+    d->requestBody = body;
 
     http_parser_init(&d->parser, HTTP_RESPONSE);
     d->parser.data = d.get();
@@ -103,30 +102,109 @@ bool DirectHttpReply::canSend(const QUrl &url, const QNetworkAccessManager *mana
         if (!qEnvironmentVariableIsEmpty(name))
             return false;
     }
+    return proxyFor(url, manager).type() == QNetworkProxy::NoProxy;
+}
+
+QNetworkProxy DirectHttpReply::proxyFor(const QUrl &url, const QNetworkAccessManager *manager)
+{
     const QNetworkProxyQuery query(url);
     QList<QNetworkProxy> proxies;
-    if (QNetworkProxyFactory *factory = manager->proxyFactory())
+    if (QNetworkProxyFactory *factory = manager ? manager->proxyFactory() : nullptr)
         proxies = factory->queryProxy(query);
-    else if (manager->proxy().type() != QNetworkProxy::DefaultProxy)
+    else if (manager && manager->proxy().type() != QNetworkProxy::DefaultProxy)
         proxies = {manager->proxy()};
     else
         proxies = QNetworkProxyFactory::proxyForQuery(query);
-    return proxies.isEmpty() || proxies.first().type() == QNetworkProxy::NoProxy
-           || proxies.first().type() == QNetworkProxy::DefaultProxy;
+    if (proxies.isEmpty() || proxies.first().type() == QNetworkProxy::DefaultProxy)
+        return QNetworkProxy(QNetworkProxy::NoProxy);
+    return proxies.first();
+}
+
+void DirectHttpReply::setReadBufferSize(qint64 bytes)
+{
+    d->readBufferSize = bytes;
+}
+
+void DirectHttpReply::setProxy(const QNetworkProxy &proxy)
+{
+    d->proxy = proxy;
 }
 
 void DirectHttpReply::start()
 {
-    d->socket = new QTcpSocket(this);
+    const bool tls = d->url.scheme() == u"https";
+    const auto refuse = [this](QNetworkReply::NetworkError networkError, const QString &text) {
+        // From the event loop: start() never emits.
+        QTimer::singleShot(0, this, [this, networkError, text] { d->finish(networkError, text); });
+    };
+    QString host = d->url.host();
+    quint16 port = quint16(d->url.port(tls ? 443 : 80));
+    QByteArray target = d->url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
+    QByteArray proxyAuthorization;
+    std::optional<QNetworkProxy> socketProxy = d->proxy;
+    if (d->proxy) {
+        const QNetworkProxy &proxy = *d->proxy;
+        const QString named = u"%1:%2"_s.arg(proxy.hostName()).arg(proxy.port());
+        switch (proxy.type()) {
+        case QNetworkProxy::NoProxy:
+        case QNetworkProxy::DefaultProxy:
+        case QNetworkProxy::Socks5Proxy:
+            break;   // the socket connects through it (or not at all)
+        case QNetworkProxy::HttpProxy:
+        case QNetworkProxy::HttpCachingProxy:
+            if (tls && proxy.type() == QNetworkProxy::HttpProxy)
+                break;   // the socket tunnels through it with CONNECT
+            if (tls)
+                return refuse(QNetworkReply::UnknownProxyError,
+                              u"the proxy %1 is a caching HTTP proxy, which cannot carry https"_s.arg(named));
+            // Plain http goes to the proxy as it is, in the absolute form (RFC 9112, 3.2.2).
+            host = proxy.hostName();
+            port = proxy.port();
+            socketProxy = QNetworkProxy(QNetworkProxy::NoProxy);
+            target = d->url.toEncoded(QUrl::RemoveUserInfo | QUrl::RemoveFragment);
+            if (!proxy.user().isEmpty())
+                proxyAuthorization = "Basic " + (proxy.user() + u':' + proxy.password()).toUtf8().toBase64();
+            break;
+        default:
+            return refuse(QNetworkReply::UnknownProxyError,
+                          u"the proxy %1 is of a kind that cannot carry this request"_s.arg(named));
+        }
+    }
+    if (target.isEmpty() || target.startsWith('?'))
+        target.prepend('/');
+    d->buildRequest(target, proxyAuthorization);
+
+    if (tls) {
+        if (!QSslSocket::supportsSsl())
+            return refuse(QNetworkReply::SslHandshakeFailedError,
+                          u"TLS is not available (Qt has no TLS backend here)"_s);
+        auto *ssl = new QSslSocket(this);
+        d->socket = ssl;
+        // Verified against the default configuration's CAs (the system's) and
+        // the host name of the URL (connectToHostEncrypted's peer name).
+        ssl->setPeerVerifyMode(QSslSocket::VerifyPeer);
+        connect(ssl, &QSslSocket::encrypted, this, [this] { d->onConnected(); });
+        connect(ssl, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            for (const QSslError &error : errors)
+                d->sslErrors.append(error.errorString());
+        });
+    } else {
+        d->socket = new QTcpSocket(this);
+        connect(d->socket, &QTcpSocket::connected, this, [this] { d->onConnected(); });
+    }
     // Without a bound, one readyRead takes all the kernel holds (megabytes on
     // loopback when the server writes faster than the application decodes).
-    d->socket->setReadBufferSize(StreamReadBufferSize);
-    connect(d->socket, &QTcpSocket::connected, this, [this] { d->onConnected(); });
+    d->socket->setReadBufferSize(d->readBufferSize);
+    if (socketProxy)
+        d->socket->setProxy(*socketProxy);
     connect(d->socket, &QTcpSocket::readyRead, this, [this] { d->onReadyRead(); });
     connect(d->socket, &QTcpSocket::bytesWritten, this, [this](qint64 bytes) { d->onBytesWritten(bytes); });
     connect(d->socket, &QTcpSocket::errorOccurred, this,
             [this](QAbstractSocket::SocketError socketError) { d->onSocketError(socketError); });
-    d->socket->connectToHost(d->url.host(), quint16(d->url.port(80)));
+    if (tls)
+        static_cast<QSslSocket *>(d->socket)->connectToHostEncrypted(host, port);
+    else
+        d->socket->connectToHost(host, port);
 }
 
 void DirectHttpReply::abort()
@@ -183,6 +261,24 @@ qsizetype DirectHttpReply::bytesAvailable() const
     return d->body.size();
 }
 
+void DirectHttpReplyPrivate::buildRequest(const QByteArray &target, const QByteArray &proxyAuthorization)
+{
+    request.reserve(256 + head.size() + requestBody.size());
+    request += method + ' ' + target + " HTTP/1.1\r\nHost: "
+               + url.authority(QUrl::FullyEncoded | QUrl::RemoveUserInfo).toLatin1() + "\r\n";
+    if (!proxyAuthorization.isEmpty())
+        request += "Proxy-Authorization: " + proxyAuthorization + "\r\n";
+    request += head;
+    if (!requestBody.isNull() || method == "POST")
+        request += "Content-Length: " + QByteArray::number(requestBody.size()) + "\r\n";
+    // One request per connection: a stream holds its connection to the end
+    // anyway, and nothing is left to go wrong in a pool.
+    request += "Connection: close\r\n\r\n";
+    request += requestBody;
+    head.clear();
+    requestBody.clear();
+}
+
 void DirectHttpReplyPrivate::onConnected()
 {
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -233,6 +329,21 @@ void DirectHttpReplyPrivate::onSocketError(QAbstractSocket::SocketError socketEr
         return;
     case QAbstractSocket::HostNotFoundError:
         finish(QNetworkReply::HostNotFoundError, u"Host "_s + url.host() + u" not found"_s);
+        return;
+    case QAbstractSocket::SslHandshakeFailedError:
+    case QAbstractSocket::SslInternalError:
+    case QAbstractSocket::SslInvalidUserDataError:
+        // The certificate's problems when it was not trusted, else what the TLS library said.
+        finish(QNetworkReply::SslHandshakeFailedError,
+               u"TLS handshake failed: "_s + (sslErrors.isEmpty() ? socket->errorString() : sslErrors.join(u"; "_s)));
+        return;
+    case QAbstractSocket::ProxyConnectionRefusedError:
+    case QAbstractSocket::ProxyConnectionClosedError:
+    case QAbstractSocket::ProxyConnectionTimeoutError:
+    case QAbstractSocket::ProxyNotFoundError:
+    case QAbstractSocket::ProxyProtocolError:
+    case QAbstractSocket::ProxyAuthenticationRequiredError:
+        finish(QNetworkReply::UnknownProxyError, u"the proxy failed: "_s + socket->errorString());
         return;
     default:
         finish(QNetworkReply::UnknownNetworkError, socket->errorString());

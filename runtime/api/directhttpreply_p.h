@@ -2,13 +2,18 @@
 
 //  W A R N I N G: not part of the Switchboard API; may change without notice.
 //
-// One HTTP/1.1 request over a QTcpSocket of its own, on the thread of the
-// caller, with Debian's http-parser decoding the response. HttpCall uses it
-// for calls over plain http:// without a proxy, and only while the client
-// uses its own QNetworkAccessManager: a manager the application injected
-// sees every request, since its createRequest() override and settings are
-// what the application gave it for. Everything else goes through
-// QNetworkAccessManager, which brings TLS, HTTP/2 and proxies.
+// One HTTP/1.1 request over a socket of its own, on the thread of the
+// caller, with Debian's http-parser decoding the response. Two users:
+// - HttpCall, for calls over plain http:// without a proxy, and only while
+//   the client uses its own QNetworkAccessManager: a manager the application
+//   injected sees every request, since its createRequest() override and
+//   settings are what the application gave it for. Everything else goes
+//   through QNetworkAccessManager, which brings TLS, HTTP/2 and proxies.
+// - the http tool plugin (plugins/http), for every request, http and https
+//   (a QSslSocket, the peer verified against the system's CAs and the host
+//   name), through the proxy QNetworkAccessManager would use (proxyFor()),
+//   with a small read buffer (setReadBufferSize()): its limit on what a
+//   server may make it hold must hold from the first byte.
 //
 // Why: QNetworkAccessManager reads on a thread of its own, from an
 // unbuffered socket, and parses a chunked body a byte at a time: measured
@@ -32,6 +37,7 @@
 #include "httperror_p.h"
 
 #include <QByteArray>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QObject>
 #include <QUrl>
@@ -63,7 +69,31 @@ public:
     /// (the manager's, the application's, or an http_proxy/all_proxy variable).
     static bool canSend(const QUrl &url, const class QNetworkAccessManager *manager);
 
-    /// Connects and sends; never emits from here.
+    /// The proxy QNetworkAccessManager would send `url` through: the
+    /// manager's proxy or proxy factory when it has one, else the
+    /// application's (QNetworkProxy::setApplicationProxy(), or the system's
+    /// configuration: http_proxy, https_proxy, no_proxy ... through libproxy
+    /// on Debian). NoProxy when none applies.
+    static QNetworkProxy proxyFor(const QUrl &url, const class QNetworkAccessManager *manager = nullptr);
+
+    /// How many bytes the socket may hold that the reply has not decoded yet
+    /// (StreamReadBufferSize unless set); beyond it bytes wait in the kernel
+    /// and TCP flow control holds the server back. Before start().
+    void setReadBufferSize(qint64 bytes);
+
+    /// The proxy to go through (before start()); without one the socket
+    /// looks it up itself, as any QTcpSocket does. NoProxy: connect directly.
+    /// An HttpProxy carries an http:// request as it is (the absolute URL in
+    /// the request line, Proxy-Authorization when it has a user) and tunnels
+    /// https:// with CONNECT; a Socks5Proxy tunnels both; an HttpCachingProxy
+    /// carries http:// only. A proxy that cannot carry the request ends it
+    /// with UnknownProxyError, naming the proxy.
+    void setProxy(const QNetworkProxy &proxy);
+
+    /// Connects (an https:// URL over TLS: the peer's certificate verified
+    /// against the default configuration's CAs and the URL's host name; a
+    /// TLS error ends the request with SslHandshakeFailedError and is never
+    /// ignored) and sends; never emits from here.
     void start();
     /// Ends the request with OperationCanceledError; finished() is emitted
     /// before it returns, as QNetworkReply::abort() does.
