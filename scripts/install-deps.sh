@@ -16,6 +16,8 @@ packages=(
     python3 python3-jsonschema python3-yaml
     # IANA time zones for the datetime plugin
     tzdata
+    # tests only: the throwaway CA and certificates of tst_httptool's https servers
+    openssl
     # the QML module `import Switchboard` (qml/), its tests and the Qt Quick example;
     # ConversationModel bound from QML (tst_conversationmodel::qmlDelegates)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript

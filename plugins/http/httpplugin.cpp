@@ -1,7 +1,5 @@
 #include "httpplugin.h"
 
-#include <QNetworkAccessManager>
-
 using namespace Qt::StringLiterals;
 using namespace Switchboard;
 
@@ -31,11 +29,7 @@ ToolInvocation *HttpPlugin::invoke(const ToolCall &call, QObject *parent)
     if (call.toolName != "http_get"_L1 && call.toolName != "http_post"_L1)
         return ToolInvocation::fromOutcome(Error(Error::Code::ToolNotFound, u"no tool "_s + call.toolName), parent);
     const auto method = call.toolName == "http_post"_L1 ? HttpToolInvocation::Method::Post : HttpToolInvocation::Method::Get;
-    // A manager per call, owned by the invocation: nothing (connections, caches)
-    // outlives the call or leaks from one call into the next, and nothing is
-    // left behind in the plugin object, which the registry never deletes.
-    auto *manager = new QNetworkAccessManager;
-    auto *invocation = new HttpToolInvocation(method, call.arguments, *m_settings, *m_allowList, manager, parent);
-    manager->setParent(invocation);
-    return invocation;
+    // Each request has a connection of its own, closed with it: nothing (connections,
+    // cookies, caches) outlives the call or leaks from one call into the next.
+    return new HttpToolInvocation(method, call.arguments, *m_settings, *m_allowList, parent);
 }

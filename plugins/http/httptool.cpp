@@ -1,12 +1,11 @@
 #include "httptool.h"
 
+#include "api/directhttpreply_p.h"
+
 #include <switchboard/compactjson.h>
 
 #include <QHash>
 #include <QJsonArray>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QStringDecoder>
 #include <QTimer>
@@ -16,6 +15,8 @@
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
+
+using Http::DirectHttpReply;
 
 namespace {
 
@@ -210,13 +211,11 @@ Result<HttpSettings> HttpSettings::fromConfiguration(const QJsonObject &configur
 }
 
 HttpToolInvocation::HttpToolInvocation(Method method, const QJsonObject &arguments, const HttpSettings &settings,
-                                       const HttpAllowList &allowList, QNetworkAccessManager *manager,
-                                       QObject *parent)
+                                       const HttpAllowList &allowList, QObject *parent)
     : ToolInvocation(parent)
     , m_method(method)
     , m_settings(settings)
     , m_allowList(allowList)
-    , m_manager(manager)
 {
     connect(this, &ToolInvocation::cancelRequested, this, [this] {
         m_canceled = true;
@@ -311,44 +310,31 @@ Result<void> HttpToolInvocation::prepare(const QJsonObject &arguments)
 
 void HttpToolInvocation::send()
 {
-    QNetworkRequest request(m_url);
-    // Qt 6.4 follows redirects with duplicate requests (UserVerifiedRedirectPolicy); this class
-    // follows them itself, one request per hop.
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    // Each call stands alone: no cookies kept from one call to the next.
-    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
-    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
-    request.setHeader(QNetworkRequest::UserAgentHeader, m_settings.userAgent);
+    // Each call stands alone: one connection per request, no cookies kept, no cache.
     // Bodies come as they are and are never decompressed: no compression bomb, and
     // max_response_bytes counts what the server sent.
-    request.setRawHeader("Accept-Encoding", "identity");
-    // HTTP/1.1 only: its handler is the one that honours the read buffer's bound (set below), and
-    // the one the tests run; an https server would otherwise get HTTP/2 through ALPN.
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    QByteArray head = "User-Agent: " + m_settings.userAgent.toUtf8() + "\r\nAccept-Encoding: identity\r\n";
     for (const auto &[name, value] : std::as_const(m_headers))
-        request.setRawHeader(name, value);
-    if (m_method == Method::Post) {
-        if (!m_contentType.isEmpty())
-            request.setRawHeader("Content-Type", m_contentType);
-        m_reply = m_manager->post(request, m_requestBody);
-    } else {
-        m_reply = m_manager->get(request);
-    }
-    m_reply->setParent(this);
-    // Without a bound, Qt 6.4 reads a chunked body off the socket as fast as it comes, whatever
-    // readyRead's handler does: a server could fill the memory before the first readyRead.
-    m_reply->setReadBufferSize(ReadBufferBytes);
+        head += name + ": " + value + "\r\n";
+    const bool post = m_method == Method::Post;
+    if (post && !m_contentType.isEmpty())
+        head += "Content-Type: " + m_contentType + "\r\n";
+    auto *reply = new DirectHttpReply(post ? "POST" : "GET", m_url, head, post ? m_requestBody : QByteArray(), this);
+    // Set before the socket exists, so the bound holds from the first byte read.
+    reply->setReadBufferSize(ReadBufferBytes);
+    reply->setProxy(DirectHttpReply::proxyFor(m_url));
+    m_reply = reply;
     m_headersChecked = false;
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &HttpToolInvocation::onMetaDataChanged);
-    connect(m_reply, &QNetworkReply::readyRead, this, &HttpToolInvocation::onReadyRead);
-    connect(m_reply, &QNetworkReply::finished, this, &HttpToolInvocation::onFinished);
+    connect(reply, &DirectHttpReply::readyRead, this, &HttpToolInvocation::onReadyRead);
+    connect(reply, &DirectHttpReply::finished, this, &HttpToolInvocation::onFinished);
+    reply->start();
 }
 
 void HttpToolInvocation::stopReply()
 {
     if (!m_reply)
         return;
-    QNetworkReply *reply = m_reply;
+    DirectHttpReply *reply = m_reply;
     m_reply = nullptr;
     reply->disconnect(this);
     reply->abort();   // closes the connection: the server can send no more
@@ -363,15 +349,12 @@ void HttpToolInvocation::fail(const Error &error)
     emitError(error);
 }
 
-void HttpToolInvocation::onMetaDataChanged()
+void HttpToolInvocation::onHeaders()
 {
-    if (!m_reply || m_headersChecked)
-        return;
-    m_headersChecked = true;
-    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const int status = m_reply->status();
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-    if (redirect && m_reply->hasRawHeader("Location")) {
-        const QByteArray location = m_reply->rawHeader("Location");
+    const QByteArray location = m_reply->rawHeader("Location");
+    if (redirect && !location.isEmpty()) {
         const QUrl target = m_url.resolved(QUrl::fromEncoded(location));
         if (!target.isValid())
             return fail(failed(u"the server redirected to '%1', which is not a valid URL"_s
@@ -419,22 +402,30 @@ void HttpToolInvocation::onMetaDataChanged()
 
 void HttpToolInvocation::onReadyRead()
 {
-    if (!m_reply || m_truncated)
+    DirectHttpReply *reply = m_reply;
+    if (!reply || m_truncated || reply->status() == 0)
         return;
+    if (!m_headersChecked) {
+        m_headersChecked = true;
+        onHeaders();
+        if (m_reply != reply)
+            return;   // failed, or followed a redirect
+    }
+    // At most what one read of the socket decoded (ReadBufferBytes): the body never holds more
+    // than maxResponseBytes, and nothing more is read once it is full.
     const qint64 room = m_settings.maxResponseBytes - m_body.size();
-    const QByteArray chunk = m_reply->read(room + 1);
+    const QByteArray chunk = reply->readAll();
     if (chunk.size() <= room) {
         m_body.append(chunk);
         return;
     }
     m_body.append(chunk.left(room));
     m_truncated = true;
-    // Enough: the result is what came, and the rest is not downloaded.
-    QNetworkReply *reply = m_reply;
+    // Enough: the result is what came, and the connection is closed, so the rest is not sent.
     reply->disconnect(this);
     m_reply = nullptr;
     m_timer->stop();
-    emitResult(resultFrom(reply));
+    emitResult(resultFrom(*reply));
     reply->abort();
     reply->deleteLater();
 }
@@ -442,11 +433,11 @@ void HttpToolInvocation::onReadyRead()
 void HttpToolInvocation::onFinished()
 {
     m_timer->stop();
-    QNetworkReply *reply = m_reply;
+    DirectHttpReply *reply = m_reply;
     if (!m_canceled && !m_timedOut) {
-        onReadyRead();   // what is left in the buffer, up to the limit
-        if (!m_reply)
-            return;   // cut at the limit: reported
+        onReadyRead();   // what is left, up to the limit
+        if (m_reply != reply)
+            return;   // cut at the limit, failed or redirected: reported or under way
     }
     m_reply = nullptr;
     reply->disconnect(this);
@@ -457,19 +448,16 @@ void HttpToolInvocation::onFinished()
     if (m_timedOut)
         return emitError(Error(Error::Code::Timeout,
                                u"no complete response within %1 ms (timeout_ms)"_s.arg(m_settings.timeoutMs)));
-    const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-    const QNetworkReply::NetworkError networkError = reply->error();
-    // Transport errors (1..99) lose the response, even if its head had arrived.
-    const bool transportError = networkError != QNetworkReply::NoError && int(networkError) < 100;
-    if (transportError || !status.isValid())
+    // A transport error loses the response, even if its head had arrived.
+    if (reply->error() != QNetworkReply::NoError || reply->status() == 0)
         return emitError(failed(u"the request to '%1' failed: %2"_s.arg(m_url.toString(), reply->errorString())));
-    emitResult(resultFrom(reply));
+    emitResult(resultFrom(*reply));
 }
 
-QJsonObject HttpToolInvocation::resultFrom(QNetworkReply *reply) const
+QJsonObject HttpToolInvocation::resultFrom(const DirectHttpReply &reply) const
 {
     QJsonObject headers;
-    const auto pairs = reply->rawHeaderPairs();
+    const auto pairs = reply.rawHeaderPairs();
     for (qsizetype i = 0; i < pairs.size() && i < MaxResponseHeaders; ++i) {
         const QString name = QString::fromLatin1(pairs[i].first).toLower();
         const QString value = QString::fromUtf8(pairs[i].second.left(MaxResponseHeaderValueLength));
@@ -478,8 +466,8 @@ QJsonObject HttpToolInvocation::resultFrom(QNetworkReply *reply) const
 
     QJsonObject result{
         {u"url"_s, m_url.toString()},
-        {u"status"_s, reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()},
-        {u"reason"_s, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()},
+        {u"status"_s, reply.status()},
+        {u"reason"_s, QString::fromLatin1(reply.reasonPhrase().left(MaxResponseHeaderValueLength))},
         {u"headers"_s, headers},
         {u"body_bytes"_s, double(m_body.size())},
         {u"truncated"_s, m_truncated},
@@ -491,7 +479,7 @@ QJsonObject HttpToolInvocation::resultFrom(QNetworkReply *reply) const
         notes.append(m_redirectNote);
     if (m_truncated) {
         bool known = false;
-        const qint64 total = reply->rawHeader("Content-Length").toLongLong(&known);
+        const qint64 total = reply.rawHeader("Content-Length").toLongLong(&known);
         if (known && total >= m_body.size()) {
             result.insert(u"omitted_bytes"_s, double(total - m_body.size()));
             notes.append(u"the body was cut at %1 bytes (max_response_bytes); %2 more bytes were not read"_s
@@ -502,7 +490,7 @@ QJsonObject HttpToolInvocation::resultFrom(QNetworkReply *reply) const
         }
     }
 
-    const QByteArray contentType = reply->rawHeader("Content-Type");
+    const QByteArray contentType = reply.rawHeader("Content-Type");
     const bool text = contentType.isEmpty() ? !m_body.contains('\0') : isTextContentType(contentType);
     if (text) {
         const QByteArray charset = charsetOf(contentType);

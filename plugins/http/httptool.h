@@ -12,12 +12,14 @@
 #include <utility>
 
 QT_BEGIN_NAMESPACE
-class QNetworkAccessManager;
-class QNetworkReply;
 class QTimer;
 QT_END_NAMESPACE
 
 namespace Switchboard {
+
+namespace Http {
+class DirectHttpReply;
+}
 
 /// Which hosts the http plugin may talk to.
 ///
@@ -71,8 +73,12 @@ struct HttpSettings
     friend bool operator==(const HttpSettings &, const HttpSettings &) = default;
 };
 
-/// One http_get or http_post call: an asynchronous invocation over the given
-/// QNetworkAccessManager (nothing blocks).
+/// One http_get or http_post call: an asynchronous invocation (nothing
+/// blocks) that speaks HTTP/1.1 itself, one connection per request, through
+/// the runtime's reader (runtime/api/directhttpreply_p.h): a QTcpSocket, or a
+/// QSslSocket for https (the peer's certificate verified against the system's
+/// CAs and the URL's host name; a TLS error fails the call, naming the URL and
+/// the error, and is never ignored).
 ///
 /// Arguments: {url, headers?: {name: value}} and for POST also {body?: text |
 /// json?: any value, content_type?}. The result is {url (after redirects),
@@ -89,10 +95,20 @@ struct HttpSettings
 /// (RFC 9110, 15.4) but resend a POST only to the same origin; Authorization
 /// and Cookie headers are not sent to another origin.
 ///
-/// The body is read through a bounded buffer (QNetworkReply::setReadBufferSize),
-/// so a server cannot make the tool hold more than maxResponseBytes plus that
-/// buffer, chunked or not; beyond maxResponseBytes it is cut and the download
-/// stopped. The request says Accept-Encoding: identity and a response with any
+/// The body is read from the tool's own socket, whose read buffer holds at
+/// most ReadBufferBytes from the first byte on (QNetworkAccessManager, used
+/// before, read on a thread of its own and could take a fast server's chunked
+/// body whole before a bound set on the reply reached that thread): a server
+/// cannot make the tool hold more than maxResponseBytes plus that buffer,
+/// chunked or not, and beyond the kernel's socket buffers TCP flow control
+/// holds it back. Beyond maxResponseBytes the body is cut and the connection
+/// closed.
+///
+/// Proxies: the request goes through the proxy QNetworkAccessManager would
+/// use (the application's, else the system's: http_proxy, https_proxy,
+/// no_proxy ...): an HTTP proxy gets http:// requests as they are (absolute
+/// URL) and tunnels https:// with CONNECT, a SOCKS5 proxy tunnels both; a
+/// proxy that cannot carry the request fails the call with an error naming it. The request says Accept-Encoding: identity and a response with any
 /// other Content-Encoding is refused (it is never decompressed, so no
 /// compression bomb). Bodies that are not text (by Content-Type, or NUL bytes
 /// when there is none) are not returned, only their type and size.
@@ -103,32 +119,31 @@ public:
     enum class Method { Get, Post };
 
     HttpToolInvocation(Method method, const QJsonObject &arguments, const HttpSettings &settings,
-                       const HttpAllowList &allowList, QNetworkAccessManager *manager, QObject *parent = nullptr);
+                       const HttpAllowList &allowList, QObject *parent = nullptr);
     ~HttpToolInvocation() override;
 
-    /// The read buffer of each reply: what the network layer may hold beyond
-    /// what the tool has taken.
+    /// The read buffer of each request's socket: what the tool may hold,
+    /// undecoded, beyond the body it has taken.
     static constexpr qint64 ReadBufferBytes = 64 * 1024;
 
 private:
     Result<void> prepare(const QJsonObject &arguments);
     void send();
-    void onMetaDataChanged();
+    void onHeaders();
     void onReadyRead();
     void onFinished();
     void stopReply();
     void fail(const Error &error);
-    QJsonObject resultFrom(QNetworkReply *reply) const;
+    QJsonObject resultFrom(const Http::DirectHttpReply &reply) const;
 
     Method m_method;
     HttpSettings m_settings;
     HttpAllowList m_allowList;
-    QNetworkAccessManager *m_manager = nullptr;
     QUrl m_url;                                        ///< of the request under way
     QList<std::pair<QByteArray, QByteArray>> m_headers;  ///< the model's, checked
     QByteArray m_contentType;                          ///< POST only
     QByteArray m_requestBody;                          ///< POST only
-    QPointer<QNetworkReply> m_reply;
+    QPointer<Http::DirectHttpReply> m_reply;
     QTimer *m_timer = nullptr;
     QByteArray m_body;
     bool m_headersChecked = false;   ///< of the reply under way

@@ -2,6 +2,8 @@
 
 #include <QHash>
 #include <QList>
+#include <QSslConfiguration>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -15,6 +17,7 @@ namespace Switchboard::Test {
 
 /// A one-request-per-connection HTTP/1.1 server on 127.0.0.1 for these tests.
 /// The handler returns the raw response; an empty one means "never answer".
+/// Given a TLS configuration (a certificate and its key), it speaks https.
 class MiniHttpServer : public QObject
 {
 public:
@@ -27,12 +30,20 @@ public:
     };
     using Handler = std::function<QByteArray(const Request &)>;
 
-    explicit MiniHttpServer(Handler handler) : m_handler(std::move(handler))
+    explicit MiniHttpServer(Handler handler, const QSslConfiguration &tls = {}) : m_handler(std::move(handler))
     {
-        if (!m_server.listen(QHostAddress::LocalHost, 0))
+        if (tls.isNull()) {
+            m_server = new QTcpServer(this);
+        } else {
+            auto *server = new QSslServer(this);
+            server->setSslConfiguration(tls);
+            m_server = server;
+        }
+        if (!m_server->listen(QHostAddress::LocalHost, 0))
             qFatal("cannot listen on 127.0.0.1");
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        // A connection is pending once accepted, or once its TLS handshake succeeded.
+        connect(m_server, &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (QTcpSocket *socket = m_server->nextPendingConnection()) {
                 socket->setParent(this);
                 connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
                 connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
@@ -43,7 +54,7 @@ public:
         });
     }
 
-    quint16 port() const { return m_server.serverPort(); }
+    quint16 port() const { return m_server->serverPort(); }
     int requestCount() const { return int(m_requests.size()); }
     /// Every request received, in order.
     const QList<Request> &requests() const { return m_requests; }
@@ -79,7 +90,7 @@ private:
         socket->disconnectFromHost();
     }
 
-    QTcpServer m_server;
+    QTcpServer *m_server = nullptr;
     Handler m_handler;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QList<Request> m_requests;

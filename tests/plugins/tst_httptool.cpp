@@ -5,14 +5,21 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QProcess>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QScopeGuard>
+#include <QSslKey>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <array>
+#include <map>
 #include <functional>
 #include <memory>
 
@@ -123,6 +130,10 @@ private Q_SLOTS:
     void requests();
     void hostileBodies_data();
     void hostileBodies();
+    void https_data();
+    void https();
+    void proxies_data();
+    void proxies();
     void redirects_data();
     void redirects();
     void cancel();
@@ -134,6 +145,7 @@ private Q_SLOTS:
 
 private:
     QByteArray substitute(QByteArray text) const;
+    void makeCertificates();
     HttpToolInvocation *start(HttpToolInvocation::Method method, const QJsonObject &arguments,
                               const QJsonObject &configurationOverrides);
 
@@ -141,11 +153,30 @@ private:
     std::unique_ptr<FloodServer> m_flood;
     quint16 m_closedPort = 0;
     QByteArray m_gzipBomb;
-    QNetworkAccessManager m_manager;
+    QTemporaryDir m_certificates;
+    /// https servers, by the certificate they show: "trusted" (from the test CA, for
+    /// 127.0.0.1), "wrong-host" (from the test CA, for other.example), "untrusted" (self-signed).
+    std::map<QString, std::unique_ptr<MiniHttpServer>> m_tlsServers;
 };
 
 void tst_HttpTool::initTestCase()
 {
+    QVERIFY(m_certificates.isValid());
+    makeCertificates();
+    for (const QString &name : {u"trusted"_s, u"wrong-host"_s, u"untrusted"_s}) {
+        QFile keyFile(m_certificates.filePath(name + u".key"_s));
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificateChain(QSslCertificate::fromPath(m_certificates.filePath(name + u".crt"_s)));
+        tls.setPrivateKey(QSslKey(&keyFile, QSsl::Ec));
+        QVERIFY2(!tls.privateKey().isNull() && !tls.localCertificate().isNull(), qPrintable(name));
+        tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+        m_tlsServers[name] = std::make_unique<MiniHttpServer>(
+            [](const MiniHttpServer::Request &request) -> QByteArray {
+                return response("200 OK", {"Content-Type: text/plain"}, "over tls: " + request.method + ' ' + request.path);
+            },
+            tls);
+    }
     m_server = std::make_unique<MiniHttpServer>([this](const MiniHttpServer::Request &request) -> QByteArray {
         const QByteArray port = QByteArray::number(m_server->port());
         if (request.path == "/hello")
@@ -201,6 +232,8 @@ void tst_HttpTool::initTestCase()
                              "Content-Type: text/plain"},
                             "moved");
         }
+        if (request.path.startsWith("http://proxied.example"))   // as a proxy (tst_HttpTool::proxies)
+            return response("200 OK", {"Content-Type: text/plain"}, "proxied");
         if (request.path == "/no-location")
             return response("302 Found", {"Content-Type: text/plain"}, "nowhere");
         return response("500 Internal Server Error", {}, "unexpected path " + request.path);
@@ -217,9 +250,52 @@ void tst_HttpTool::initTestCase()
         {"/endless-text", {QByteArray(chunkedHead).replace("%1", "text/plain"), 'x', offered, true}},
         {"/endless-binary", {QByteArray(chunkedHead).replace("%1", "application/octet-stream"), '\xff', offered, true}},
         {"/endless-unframed", {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n", 'y', offered, false}},
+        {"/endless-head", {"HTTP/1.1 200 OK\r\nX-Endless: ", 'z', offered, false}},   // a header that never ends
     });
     // 32 MiB of zeros in 32 KiB: Qt 6.4 decompresses it to nothing and answers 200 with an empty body.
     m_gzipBomb = gzip(QByteArray(32 << 20, '\0'));
+
+    // The process trusts a CA made for this run, as the system's CAs are trusted.
+    QSslConfiguration trusting = QSslConfiguration::defaultConfiguration();
+    const QList<QSslCertificate> ca = QSslCertificate::fromPath(m_certificates.filePath(u"ca.crt"_s));
+    QCOMPARE(ca.size(), 1);
+    trusting.addCaCertificates(ca);
+    QSslConfiguration::setDefaultConfiguration(trusting);
+}
+
+/// Makes a CA and three server certificates with the openssl command in m_certificates.
+void tst_HttpTool::makeCertificates()
+{
+    const auto openssl = [this](const QStringList &arguments) {
+        QProcess process;
+        process.setWorkingDirectory(m_certificates.path());
+        process.setProcessChannelMode(QProcess::MergedChannels);
+        process.start(u"openssl"_s, arguments);
+        if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0)
+            qFatal("openssl %s failed (is the openssl command installed?): %s", qPrintable(arguments.join(u' ')),
+                   process.readAll().constData());
+    };
+    const QStringList key{u"-newkey"_s, u"ec"_s, u"-pkeyopt"_s, u"ec_paramgen_curve:prime256v1"_s, u"-nodes"_s};
+    openssl(QStringList{u"req"_s, u"-x509"_s} + key
+            + QStringList{u"-keyout"_s, u"ca.key"_s, u"-out"_s, u"ca.crt"_s, u"-days"_s, u"2"_s, u"-subj"_s,
+                          u"/CN=Switchboard test CA"_s, u"-addext"_s, u"basicConstraints=critical,CA:TRUE"_s,
+                          u"-addext"_s, u"keyUsage=critical,keyCertSign,cRLSign"_s});
+    for (const auto &[name, altName] : {std::pair{u"trusted"_s, u"IP:127.0.0.1"_s},
+                                        std::pair{u"wrong-host"_s, u"DNS:other.example"_s}}) {
+        QFile extensions(m_certificates.filePath(name + u".ext"_s));
+        if (!extensions.open(QIODevice::WriteOnly))
+            qFatal("cannot write %s", qPrintable(extensions.fileName()));
+        extensions.write("subjectAltName=" + altName.toLatin1() + "\nextendedKeyUsage=serverAuth\n");
+        extensions.close();
+        openssl(QStringList{u"req"_s} + key
+                + QStringList{u"-keyout"_s, name + u".key"_s, u"-out"_s, name + u".csr"_s, u"-subj"_s, u"/CN="_s + name});
+        openssl({u"x509"_s, u"-req"_s, u"-in"_s, name + u".csr"_s, u"-CA"_s, u"ca.crt"_s, u"-CAkey"_s, u"ca.key"_s,
+                 u"-set_serial"_s, name == u"trusted"_s ? u"2"_s : u"3"_s, u"-days"_s, u"2"_s, u"-extfile"_s,
+                 name + u".ext"_s, u"-out"_s, name + u".crt"_s});
+    }
+    openssl(QStringList{u"req"_s, u"-x509"_s} + key
+            + QStringList{u"-keyout"_s, u"untrusted.key"_s, u"-out"_s, u"untrusted.crt"_s, u"-days"_s, u"2"_s,
+                          u"-subj"_s, u"/CN=untrusted"_s, u"-addext"_s, u"subjectAltName=IP:127.0.0.1"_s});
 }
 
 QByteArray tst_HttpTool::substitute(QByteArray text) const
@@ -246,7 +322,7 @@ HttpToolInvocation *tst_HttpTool::start(HttpToolInvocation::Method method, const
     const auto allowList = HttpAllowList::fromEntries(settings->allowedHosts);
     if (!allowList)
         qFatal("%s", qPrintable(allowList.error().message));
-    return new HttpToolInvocation(method, arguments, *settings, *allowList, &m_manager, this);
+    return new HttpToolInvocation(method, arguments, *settings, *allowList, this);
 }
 
 void tst_HttpTool::requests_data()
@@ -423,6 +499,8 @@ void tst_HttpTool::hostileBodies_data()
         << QByteArray(R"j({"url":"http://127.0.0.1:{FLOOD}/endless-unframed","status":200,"reason":"OK",
                          "headers":{"content-type":"text/plain","connection":"close"},
                          "body":"{Y1000}","body_bytes":1000,"truncated":true,"redirects":[],"note":")j" + cut + R"j("})j");
+    QTest::newRow("head far over the cap") << QByteArray("/endless-head")
+        << QByteArray(R"j({"error":"the request to 'http://127.0.0.1:{FLOOD}/endless-head' failed: Invalid HTTP response: too many header bytes seen; overflow detected"})j");
     QTest::newRow("gzip bomb") << QByteArray("/gzip-bomb")
         << QByteArray(R"j({"error":"the server sent the body of 'http://127.0.0.1:{PORT}/gzip-bomb' with Content-Encoding 'gzip' although the request asked for none (Accept-Encoding: identity); the tool does not decode compressed bodies, so it cannot be read"})j");
 }
@@ -466,6 +544,95 @@ void tst_HttpTool::hostileBodies()
         QCOMPARE(m_server->requests().size(), requestsBefore + 1);
         QCOMPARE(m_server->requests().last().headers.value("accept-encoding"), QByteArray("identity"));
     }
+}
+
+void tst_HttpTool::https_data()
+{
+    QTest::addColumn<QString>("server");
+    QTest::addColumn<QByteArray>("expected");   // the result, or {"error": message}
+
+    QTest::newRow("trusted certificate") << u"trusted"_s
+        << QByteArray(R"j({"url":"https://127.0.0.1:{TLS}/hello","status":200,"reason":"OK",
+                         "headers":{"content-type":"text/plain","content-length":"20","connection":"close"},
+                         "body":"over tls: GET /hello","body_bytes":20,"truncated":false,"redirects":[]})j");
+    QTest::newRow("certificate for another host") << u"wrong-host"_s
+        << QByteArray(R"j({"error":"the request to 'https://127.0.0.1:{TLS}/hello' failed: TLS handshake failed: The host name did not match any of the valid hosts for this certificate"})j");
+    QTest::newRow("untrusted certificate") << u"untrusted"_s
+        << QByteArray(R"j({"error":"the request to 'https://127.0.0.1:{TLS}/hello' failed: TLS handshake failed: The certificate is self-signed, and untrusted"})j");
+}
+
+void tst_HttpTool::https()
+{
+    QFETCH(QString, server);
+    QFETCH(QByteArray, expected);
+
+    MiniHttpServer &tls = *m_tlsServers.at(server);
+    const QByteArray port = QByteArray::number(tls.port());
+    auto *invocation = start(HttpToolInvocation::Method::Get, QJsonObject{{u"url"_s, u"https://127.0.0.1:%1/hello"_s.arg(tls.port())}},
+                             QJsonObject{{u"allowed_hosts"_s, QJsonArray{u"127.0.0.1:%1"_s.arg(tls.port())}}});
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(10000));
+    const QJsonObject actual = invocation->error() ? QJsonObject{{u"error"_s, invocation->error().message}}
+                                                   : invocation->result().toObject();
+    const QJsonObject want = json(substitute(expected).replace("{TLS}", port));
+    QVERIFY2(actual == want, qPrintable(u"\n   actual: %1\n expected: %2"_s.arg(compact(actual), compact(want))));
+    // A certificate refused is refused before any request is sent.
+    QCOMPARE(tls.requestCount(), want.contains(u"error"_s) ? 0 : 1);
+    delete invocation;
+}
+
+void tst_HttpTool::proxies_data()
+{
+    QTest::addColumn<QNetworkProxy::ProxyType>("type");
+    QTest::addColumn<QString>("user");
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QByteArray>("expected");   // the result, or {"error": message}
+    QTest::addColumn<QStringList>("received");  // request line target, Host, Proxy-Authorization
+
+    QTest::newRow("http through an HTTP proxy") << QNetworkProxy::HttpProxy << QString() << u"http://proxied.example/page?q=1"_s
+        << QByteArray(R"j({"url":"http://proxied.example/page?q=1","status":200,"reason":"OK",
+                         "headers":{"content-type":"text/plain","content-length":"7","connection":"close"},
+                         "body":"proxied","body_bytes":7,"truncated":false,"redirects":[]})j")
+        << QStringList{u"http://proxied.example/page?q=1"_s, u"proxied.example"_s, QString()};
+    QTest::newRow("http through an HTTP proxy with a user") << QNetworkProxy::HttpProxy << u"u"_s << u"http://proxied.example:8080/"_s
+        << QByteArray(R"j({"url":"http://proxied.example:8080/","status":200,"reason":"OK",
+                         "headers":{"content-type":"text/plain","content-length":"7","connection":"close"},
+                         "body":"proxied","body_bytes":7,"truncated":false,"redirects":[]})j")
+        << QStringList{u"http://proxied.example:8080/"_s, u"proxied.example:8080"_s, u"Basic dTpw"_s};
+    QTest::newRow("https through a caching proxy") << QNetworkProxy::HttpCachingProxy << QString() << u"https://proxied.example/"_s
+        << QByteArray(R"j({"error":"the request to 'https://proxied.example/' failed: the proxy 127.0.0.1:{PORT} is a caching HTTP proxy, which cannot carry https"})j")
+        << QStringList{};
+}
+
+void tst_HttpTool::proxies()
+{
+    QFETCH(QNetworkProxy::ProxyType, type);
+    QFETCH(QString, user);
+    QFETCH(QString, url);
+    QFETCH(QByteArray, expected);
+    QFETCH(QStringList, received);
+
+    // The application's proxy, as QNetworkAccessManager would have used it: the test server
+    // plays the proxy. proxied.example does not resolve: only the proxy can answer.
+    QNetworkProxy::setApplicationProxy(QNetworkProxy(type, u"127.0.0.1"_s, m_server->port(), user, u"p"_s));
+    const auto restore = qScopeGuard([] { QNetworkProxy::setApplicationProxy(QNetworkProxy()); });
+    const qsizetype requestsBefore = m_server->requests().size();
+    auto *invocation = start(HttpToolInvocation::Method::Get, QJsonObject{{u"url"_s, url}},
+                             QJsonObject{{u"allowed_hosts"_s, QJsonArray{u"proxied.example"_s, u"proxied.example:8080"_s}}});
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(10000));
+    const QJsonObject actual = invocation->error() ? QJsonObject{{u"error"_s, invocation->error().message}}
+                                                   : invocation->result().toObject();
+    const QJsonObject want = json(substitute(expected));
+    QVERIFY2(actual == want, qPrintable(u"\n   actual: %1\n expected: %2"_s.arg(compact(actual), compact(want))));
+    QStringList actualReceived;
+    for (qsizetype i = requestsBefore; i < m_server->requests().size(); ++i) {
+        const MiniHttpServer::Request &request = m_server->requests().at(i);
+        actualReceived << QString::fromLatin1(request.path) << QString::fromLatin1(request.headers.value("host"))
+                       << QString::fromLatin1(request.headers.value("proxy-authorization"));
+    }
+    QCOMPARE(actualReceived, received);
+    delete invocation;
 }
 
 void tst_HttpTool::redirects_data()
