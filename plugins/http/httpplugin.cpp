@@ -31,5 +31,5 @@ ToolInvocation *HttpPlugin::invoke(const ToolCall &call, QObject *parent)
     const auto method = call.toolName == "http_post"_L1 ? HttpToolInvocation::Method::Post : HttpToolInvocation::Method::Get;
     // Each request has a connection of its own, closed with it: nothing (connections,
     // cookies, caches) outlives the call or leaks from one call into the next.
-    return new HttpToolInvocation(method, call.arguments, *m_settings, *m_allowList, parent);
+    return new HttpToolInvocation(method, call.arguments, *m_settings, *m_allowList, call.traceContext, parent);
 }

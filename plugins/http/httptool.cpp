@@ -10,6 +10,7 @@
 #include <QStringDecoder>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -211,7 +212,8 @@ Result<HttpSettings> HttpSettings::fromConfiguration(const QJsonObject &configur
 }
 
 HttpToolInvocation::HttpToolInvocation(Method method, const QJsonObject &arguments, const HttpSettings &settings,
-                                       const HttpAllowList &allowList, QObject *parent)
+                                       const HttpAllowList &allowList, const TraceContext &traceContext,
+                                       QObject *parent)
     : ToolInvocation(parent)
     , m_method(method)
     , m_settings(settings)
@@ -225,6 +227,16 @@ HttpToolInvocation::HttpToolInvocation(Method method, const QJsonObject &argumen
     if (auto prepared = prepare(arguments); !prepared) {
         emitError(prepared.error());   // the base class reports it from the event loop
         return;
+    }
+    // The call's trace goes on to the server, unless the model gave a context of its own.
+    const bool modelTraces = std::any_of(m_headers.cbegin(), m_headers.cend(), [](const auto &header) {
+        const QByteArray name = header.first.toLower();
+        return name == "traceparent" || name == "tracestate";
+    });
+    if (traceContext.isValid() && !modelTraces) {
+        m_headers.append({"traceparent", traceContext.traceparent()});
+        if (!traceContext.traceState.isEmpty())
+            m_headers.append({"tracestate", traceContext.traceState});
     }
     m_timer = new QTimer(this);
     m_timer->setSingleShot(true);

@@ -2,6 +2,7 @@
 
 #include <switchboard/result.h>
 #include <switchboard/toolinvocation.h>
+#include <switchboard/tracecontext.h>
 
 #include <QJsonObject>
 #include <QList>
@@ -104,6 +105,12 @@ struct HttpSettings
 /// holds it back. Beyond maxResponseBytes the body is cut and the connection
 /// closed.
 ///
+/// Trace context: when the call carries one (ToolCall::traceContext, the
+/// tool's execute_tool span when the run is traced), every request of the
+/// call sends it as the W3C `traceparent` header, with `tracestate` when it
+/// has one, so that the server's spans join the run's trace; unless the
+/// model set `traceparent` or `tracestate` itself, which is then sent as given.
+///
 /// Proxies: the request goes through the proxy QNetworkAccessManager would
 /// use (the application's, else the system's: http_proxy, https_proxy,
 /// no_proxy ...): an HTTP proxy gets http:// requests as they are (absolute
@@ -119,7 +126,8 @@ public:
     enum class Method { Get, Post };
 
     HttpToolInvocation(Method method, const QJsonObject &arguments, const HttpSettings &settings,
-                       const HttpAllowList &allowList, QObject *parent = nullptr);
+                       const HttpAllowList &allowList, const TraceContext &traceContext = {},
+                       QObject *parent = nullptr);
     ~HttpToolInvocation() override;
 
     /// The read buffer of each request's socket: what the tool may hold,

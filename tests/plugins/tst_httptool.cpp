@@ -136,6 +136,8 @@ private Q_SLOTS:
     void proxies();
     void redirects_data();
     void redirects();
+    void traceContext_data();
+    void traceContext();
     void cancel();
     void deleteWhileRunning();
     void allowList_data();
@@ -147,7 +149,7 @@ private:
     QByteArray substitute(QByteArray text) const;
     void makeCertificates();
     HttpToolInvocation *start(HttpToolInvocation::Method method, const QJsonObject &arguments,
-                              const QJsonObject &configurationOverrides);
+                              const QJsonObject &configurationOverrides, const TraceContext &traceContext = {});
 
     std::unique_ptr<MiniHttpServer> m_server;
     std::unique_ptr<FloodServer> m_flood;
@@ -311,7 +313,7 @@ QByteArray tst_HttpTool::substitute(QByteArray text) const
 }
 
 HttpToolInvocation *tst_HttpTool::start(HttpToolInvocation::Method method, const QJsonObject &arguments,
-                                        const QJsonObject &configurationOverrides)
+                                        const QJsonObject &configurationOverrides, const TraceContext &traceContext)
 {
     QJsonObject configuration = json(substitute(R"j({"allowed_hosts":["127.0.0.1:{PORT}"]})j"));
     for (auto it = configurationOverrides.constBegin(); it != configurationOverrides.constEnd(); ++it)
@@ -322,7 +324,7 @@ HttpToolInvocation *tst_HttpTool::start(HttpToolInvocation::Method method, const
     const auto allowList = HttpAllowList::fromEntries(settings->allowedHosts);
     if (!allowList)
         qFatal("%s", qPrintable(allowList.error().message));
-    return new HttpToolInvocation(method, arguments, *settings, *allowList, this);
+    return new HttpToolInvocation(method, arguments, *settings, *allowList, traceContext, this);
 }
 
 void tst_HttpTool::requests_data()
@@ -766,6 +768,57 @@ void tst_HttpTool::redirects()
     for (qsizetype i = requestsBefore; i < m_server->requests().size(); ++i)
         actualReceived.append(describe(m_server->requests().at(i)));
     QCOMPARE(actualReceived, received);
+    delete invocation;
+}
+
+void tst_HttpTool::traceContext_data()
+{
+    QTest::addColumn<QByteArray>("traceparent");   // the call's context; empty: none
+    QTest::addColumn<QByteArray>("tracestate");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QJsonObject>("headers");      // the model's
+    QTest::addColumn<QStringList>("received");     // traceparent|tracestate of each request
+
+    const QByteArray parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const QString sent = QString::fromLatin1(parent);
+    QTest::newRow("no context") << QByteArray() << QByteArray() << u"/hello"_s << QJsonObject() << QStringList{u"|"_s};
+    QTest::newRow("context") << parent << QByteArray() << u"/hello"_s << QJsonObject() << QStringList{sent + u"|"_s};
+    QTest::newRow("context with a tracestate") << parent << QByteArray("congo=t61rcWkgMzE") << u"/hello"_s << QJsonObject()
+                                               << QStringList{sent + u"|congo=t61rcWkgMzE"_s};
+    QTest::newRow("every hop of a redirect") << parent << QByteArray("congo=t61rcWkgMzE") << u"/redirect"_s << QJsonObject()
+                                             << QStringList{sent + u"|congo=t61rcWkgMzE"_s, sent + u"|congo=t61rcWkgMzE"_s};
+    const QString own = u"00-11111111111111111111111111111111-2222222222222222-00"_s;
+    QTest::newRow("the model's own traceparent") << parent << QByteArray("congo=t61rcWkgMzE") << u"/hello"_s
+                                                 << QJsonObject{{u"TraceParent"_s, own}} << QStringList{own + u"|"_s};
+    QTest::newRow("the model's own tracestate") << parent << QByteArray("congo=t61rcWkgMzE") << u"/hello"_s
+                                                << QJsonObject{{u"tracestate"_s, u"mine=1"_s}} << QStringList{u"|mine=1"_s};
+}
+
+void tst_HttpTool::traceContext()
+{
+    QFETCH(QByteArray, traceparent);
+    QFETCH(QByteArray, tracestate);
+    QFETCH(QString, path);
+    QFETCH(QJsonObject, headers);
+    QFETCH(QStringList, received);
+
+    const TraceContext context = TraceContext::fromTraceparent(traceparent, tracestate);
+    QCOMPARE(context.isValid(), !traceparent.isEmpty());
+    const qsizetype requestsBefore = m_server->requests().size();
+    auto *invocation = start(HttpToolInvocation::Method::Get,
+                             QJsonObject{{u"url"_s, u"http://127.0.0.1:%1%2"_s.arg(m_server->port()).arg(path)},
+                                         {u"headers"_s, headers}},
+                             {}, context);
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(!invocation->error(), qPrintable(invocation->error().message));
+    QCOMPARE(invocation->result().toObject().value(u"status"_s).toInt(), 200);
+    QStringList actual;
+    for (qsizetype i = requestsBefore; i < m_server->requests().size(); ++i) {
+        const auto &requestHeaders = m_server->requests().at(i).headers;
+        actual.append(QString::fromLatin1(requestHeaders.value("traceparent") + '|' + requestHeaders.value("tracestate")));
+    }
+    QCOMPARE(actual, received);
     delete invocation;
 }
 
