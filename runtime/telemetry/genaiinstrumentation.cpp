@@ -233,6 +233,8 @@ private:
         int turn = 0;
         bool calledTools = false;
         bool sawFirstChunk = false;
+        // The chat's metric attributes, once the response is done (its model known).
+        Attributes metricAttributes;
     };
 
     void connectRun();
@@ -340,7 +342,8 @@ void ConversationTrace::connectRun()
             return;
         m_chat->span.setAttribute(Attr::UsageInputTokens, event.usage.promptTokens);
         m_chat->span.setAttribute(Attr::UsageOutputTokens, event.usage.completionTokens);
-        Attributes attributes = chatMetricAttributes(*m_chat);
+        m_chat->metricAttributes = chatMetricAttributes(*m_chat);
+        Attributes attributes = m_chat->metricAttributes;
         attributes.append({Attr::TokenType, u"input"_s});
         Meter &meter = m_instrumentation->meter();
         meter.tokenUsage.record(double(event.usage.promptTokens), attributes);
@@ -463,7 +466,7 @@ void ConversationTrace::endChat(const Error &error)
     chat.span.setAttribute(Attr::FinishReasons, QStringList{finishReason});
     if (m_instrumentation->capturesContent())
         captureTurnContent(chat.span, finishReason);
-    Attributes attributes = chatMetricAttributes(chat);
+    Attributes attributes = chat.metricAttributes.isEmpty() ? chatMetricAttributes(chat) : chat.metricAttributes;
     if (error.isError())
         attributes.append({Attr::ErrorType, errorType(error)});
     const qint64 durationNs = m_instrumentation->endSpan(std::move(chat.span), error);

@@ -2,9 +2,30 @@
 
 #include <QLocale>
 
+#include <charconv>
 #include <cmath>
 
 namespace Switchboard::TelemetryInternal {
+
+JsonWriter::JsonWriter(QByteArray &out)
+    : m_out(out)
+    , m_size(out.size())
+{
+    // The whole capacity is the writer's to fill.
+    m_out.resize(std::max(m_out.capacity(), m_size + 256));
+    m_data = m_out.data();
+}
+
+JsonWriter::~JsonWriter()
+{
+    m_out.truncate(m_size);
+}
+
+void JsonWriter::grow(qsizetype bytes)
+{
+    m_out.resize(std::max(m_out.size() * 2, m_size + bytes));
+    m_data = m_out.data();
+}
 
 void JsonWriter::separate()
 {
@@ -14,7 +35,7 @@ void JsonWriter::separate()
     }
     if (!m_hasItems.isEmpty()) {
         if (m_hasItems.last())
-            m_out += ',';
+            put(',');
         m_hasItems.last() = true;
     }
 }
@@ -22,71 +43,127 @@ void JsonWriter::separate()
 void JsonWriter::beginObject()
 {
     separate();
-    m_out += '{';
+    put('{');
     m_hasItems.append(false);
 }
 
 void JsonWriter::endObject()
 {
-    m_out += '}';
+    put('}');
     m_hasItems.removeLast();
 }
 
 void JsonWriter::beginArray()
 {
     separate();
-    m_out += '[';
+    put('[');
     m_hasItems.append(false);
 }
 
 void JsonWriter::endArray()
 {
-    m_out += ']';
+    put(']');
     m_hasItems.removeLast();
 }
 
 void JsonWriter::key(const char *name)
 {
     separate();
-    m_out += '"';
-    m_out += name;
-    m_out += "\":";
+    const qsizetype length = qsizetype(std::strlen(name));
+    char *at = reserve(length + 3);
+    *at++ = '"';
+    std::memcpy(at, name, size_t(length));
+    at += length;
+    *at++ = '"';
+    *at = ':';
+    m_size += length + 3;
+    m_afterKey = true;
+}
+
+void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
+{
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == '"' || byte == '\\') {
+            // A key from OTEL_RESOURCE_ATTRIBUTES may need escapes.
+            beginObject();
+            key("key");
+            asciiValue(name);
+            key("value");
+            beginObject();
+            key(valueKey);
+            return;
+        }
+    }
+    separate();
+    static constexpr QByteArrayView KeyStart = R"({"key":")";
+    static constexpr QByteArrayView ValueStart = R"(","value":{")";
+    const qsizetype valueKeyLength = qsizetype(std::strlen(valueKey));
+    const qsizetype length = KeyStart.size() + name.size() + ValueStart.size() + valueKeyLength + 2;
+    char *at = reserve(length);
+    std::memcpy(at, KeyStart.data(), size_t(KeyStart.size()));
+    at += KeyStart.size();
+    std::memcpy(at, name.data(), size_t(name.size()));
+    at += name.size();
+    std::memcpy(at, ValueStart.data(), size_t(ValueStart.size()));
+    at += ValueStart.size();
+    std::memcpy(at, valueKey, size_t(valueKeyLength));
+    at += valueKeyLength;
+    *at++ = '"';
+    *at = ':';
+    m_size += length;
+    m_hasItems.append(true);    // the KeyValue, with its key written
+    m_hasItems.append(false);   // the AnyValue
     m_afterKey = true;
 }
 
 void JsonWriter::writeEscaped(QByteArrayView utf8)
 {
     static const char hex[] = "0123456789abcdef";
-    m_out += '"';
+    put('"');
     qsizetype plainFrom = 0;
     for (qsizetype i = 0; i < utf8.size(); ++i) {
         const auto c = static_cast<unsigned char>(utf8[i]);
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;   // UTF-8 sequences pass as they are
-        m_out.append(utf8.sliced(plainFrom, i - plainFrom));
+        put(utf8.sliced(plainFrom, i - plainFrom));
         plainFrom = i + 1;
         switch (c) {
-        case '"': m_out += "\\\""; break;
-        case '\\': m_out += "\\\\"; break;
-        case '\n': m_out += "\\n"; break;
-        case '\r': m_out += "\\r"; break;
-        case '\t': m_out += "\\t"; break;
-        case '\b': m_out += "\\b"; break;
-        case '\f': m_out += "\\f"; break;
-        default:
-            m_out += "\\u00";
-            m_out += hex[c >> 4];
-            m_out += hex[c & 0xf];
+        case '"': put("\\\"", 2); break;
+        case '\\': put("\\\\", 2); break;
+        case '\n': put("\\n", 2); break;
+        case '\r': put("\\r", 2); break;
+        case '\t': put("\\t", 2); break;
+        case '\b': put("\\b", 2); break;
+        case '\f': put("\\f", 2); break;
+        default: {
+            const char escape[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+            put(escape, 6);
+        }
         }
     }
-    m_out.append(utf8.sliced(plainFrom));
-    m_out += '"';
+    put(utf8.sliced(plainFrom));
+    put('"');
 }
 
 void JsonWriter::value(QStringView text)
 {
     separate();
-    writeEscaped(text.toUtf8());
+    // Most values (names, ids, models) are ASCII that needs no escape:
+    // written as they are, without a UTF-8 copy.
+    const qsizetype length = text.size();
+    char *at = reserve(length + 2);
+    *at++ = '"';
+    for (qsizetype i = 0; i < length; ++i) {
+        const char16_t c = text[i].unicode();
+        if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\') {
+            writeEscaped(text.toUtf8());   // from the opening quote on
+            return;
+        }
+        at[i] = char(c);
+    }
+    at[length] = '"';
+    m_size += length + 2;
 }
 
 void JsonWriter::asciiValue(QByteArrayView text)
@@ -98,13 +175,22 @@ void JsonWriter::asciiValue(QByteArrayView text)
 void JsonWriter::value(bool flag)
 {
     separate();
-    m_out += flag ? "true" : "false";
+    if (flag)
+        put("true", 4);
+    else
+        put("false", 5);
+}
+
+void JsonWriter::writeDecimal(qint64 number)
+{
+    char *at = reserve(20);
+    m_size = std::to_chars(at, at + 20, number).ptr - m_data;
 }
 
 void JsonWriter::value(qint64 number)
 {
     separate();
-    m_out += QByteArray::number(number);
+    writeDecimal(number);
 }
 
 void JsonWriter::value(double number)
@@ -112,19 +198,19 @@ void JsonWriter::value(double number)
     separate();
     // JSON has no NaN or infinity; proto3's mapping writes them as strings.
     if (std::isnan(number))
-        m_out += "\"NaN\"";
+        put("\"NaN\"", 5);
     else if (std::isinf(number))
-        m_out += number > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+        put(number > 0 ? QByteArrayView("\"Infinity\"") : QByteArrayView("\"-Infinity\""));
     else
-        m_out += QByteArray::number(number, 'g', QLocale::FloatingPointShortest);
+        put(QByteArray::number(number, 'g', QLocale::FloatingPointShortest));
 }
 
 void JsonWriter::int64String(qint64 number)
 {
     separate();
-    m_out += '"';
-    m_out += QByteArray::number(number);
-    m_out += '"';
+    put('"');
+    writeDecimal(number);
+    put('"');
 }
 
 } // namespace Switchboard::TelemetryInternal

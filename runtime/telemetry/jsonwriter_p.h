@@ -6,16 +6,24 @@
 #include <QStringView>
 #include <QVarLengthArray>
 
+#include <cstring>
+
 namespace Switchboard::TelemetryInternal {
 
 /// Writes compact JSON into a byte array as it goes, with the commas and
 /// escapes JSON needs. The OTLP encoder writes thousands of small objects per
-/// batch; building them as QJsonObjects first costs several times more.
+/// batch; building them as QJsonObjects first costs several times more, and
+/// so does appending each token through QByteArray (every append is an
+/// insert() with its checks in Qt 6.4): the writer copies into the array's
+/// spare capacity itself and sets the array's size once, when it is
+/// destroyed. The array must not be used until then.
 /// Misuse (a value where a key is due) is the caller's bug, not checked.
 class JsonWriter
 {
 public:
-    explicit JsonWriter(QByteArray &out) : m_out(out) {}
+    explicit JsonWriter(QByteArray &out);
+    ~JsonWriter();
+    Q_DISABLE_COPY_MOVE(JsonWriter)
 
     void beginObject();
     void endObject();
@@ -23,6 +31,10 @@ public:
     void endArray();
     /// An object's key, ASCII.
     void key(const char *name);
+    /// Begins an OTLP KeyValue, {"key":"<name>","value":{"<valueKey>":
+    /// (the value, then endObject() twice): what every attribute starts
+    /// with, written at once (escaped if it must be).
+    void beginKeyValue(QByteArrayView name, const char *valueKey);
 
     void value(QStringView text);
     /// ASCII text (ids, decimal numbers as strings, names).
@@ -36,8 +48,26 @@ public:
 private:
     void separate();
     void writeEscaped(QByteArrayView utf8);
+    /// Makes room for `bytes` more; returns where they go.
+    char *reserve(qsizetype bytes)
+    {
+        if (m_size + bytes > m_out.size())
+            grow(bytes);
+        return m_data + m_size;
+    }
+    void grow(qsizetype bytes);
+    void put(char c) { *reserve(1) = c; ++m_size; }
+    void put(const char *text, qsizetype length)
+    {
+        std::memcpy(reserve(length), text, size_t(length));
+        m_size += length;
+    }
+    void put(QByteArrayView text) { put(text.data(), text.size()); }
+    void writeDecimal(qint64 number);
 
     QByteArray &m_out;
+    char *m_data = nullptr;
+    qsizetype m_size;   // what is written; m_out.size() is what is allocated
     // For each open object or array: whether something was written in it.
     QVarLengthArray<bool, 16> m_hasItems;
     bool m_afterKey = false;

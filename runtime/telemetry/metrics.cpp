@@ -6,37 +6,30 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard::TelemetryInternal {
 
-namespace {
-
-// One key per distinct set of attributes, whatever their order.
-QByteArray attributeSetKey(const Attributes &attributes)
+size_t attributeSetHash(const Attributes &attributes)
 {
-    Attributes sorted = attributes;
-    std::sort(sorted.begin(), sorted.end(), [](const Attribute &a, const Attribute &b) { return a.key < b.key; });
-    QByteArray key;
-    for (const Attribute &attribute : std::as_const(sorted)) {
-        key += attribute.key;
-        key += '\x1f';
-        key += char('0' + attribute.value.index());
-        std::visit(
-            [&key](const auto &value) {
-                using T = std::decay_t<decltype(value)>;
-                if constexpr (std::is_same_v<T, QString>)
-                    key += value.toUtf8();
-                else if constexpr (std::is_same_v<T, QStringList>)
-                    key += value.join(u'\x1f').toUtf8();
-                else if constexpr (std::is_same_v<T, bool>)
-                    key += value ? '1' : '0';
-                else
-                    key += QByteArray::number(value);
-            },
-            attribute.value);
-        key += '\x1e';
+    size_t hash = attributes.size();
+    for (const Attribute &attribute : attributes) {
+        const size_t valueHash = std::visit([](const auto &value) -> size_t { return qHash(value); }, attribute.value);
+        // A sum: the same whatever the order. The key by its length only
+        // (the keys are the conventions' names, hashing them costs more than
+        // the rare collision, which sameAttributeSet() settles).
+        hash += (valueHash ^ size_t(attribute.value.index())) * 31 + size_t(attribute.key.size());
     }
-    return key;
+    return hash;
 }
 
-} // namespace
+bool sameAttributeSet(const Attributes &a, const Attributes &b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (const Attribute &attribute : a) {
+        const AttributeValue *value = findAttribute(b, attribute.key);
+        if (!value || *value != attribute.value)
+            return false;
+    }
+    return true;
+}
 
 Histogram::Histogram(QByteArray name, QString description, QByteArray unit, QList<double> bounds)
     : Instrument(std::move(name), std::move(description), std::move(unit))
@@ -46,17 +39,13 @@ Histogram::Histogram(QByteArray name, QString description, QByteArray unit, QLis
 
 void Histogram::record(double value, const Attributes &attributes)
 {
-    const QByteArray key = attributeSetKey(attributes);
-    auto it = m_points.find(key);
-    if (it == m_points.end()) {
-        Point point;
-        point.attributes = attributes;
+    bool made = false;
+    Point &point = m_points.find(attributes, &made);
+    if (made) {
         point.min = value;
         point.max = value;
         point.bucketCounts.fill(0, m_bounds.size() + 1);
-        it = m_points.insert(key, point);
     }
-    Point &point = *it;
     ++point.count;
     point.sum += value;
     point.min = std::min(point.min, value);
@@ -73,11 +62,7 @@ Counter::Counter(QByteArray name, QString description, QByteArray unit)
 
 void Counter::add(qint64 value, const Attributes &attributes)
 {
-    const QByteArray key = attributeSetKey(attributes);
-    auto it = m_points.find(key);
-    if (it == m_points.end())
-        it = m_points.insert(key, Point{attributes, 0});
-    it->value += value;
+    m_points.find(attributes).value += value;
 }
 
 Meter::Meter()

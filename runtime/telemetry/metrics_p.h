@@ -11,6 +11,49 @@
 
 namespace Switchboard::TelemetryInternal {
 
+/// The data points of an instrument, one per distinct set of attributes
+/// (whatever their order), in the order they were first measured. Found by
+/// an order-independent hash of the attributes: no sorted copy or key text
+/// is built for a measurement (five of them per tool round trip).
+template<typename Point>
+class PointSet
+{
+public:
+    /// The point of `attributes`, made (with `attributes`) if there is none.
+    Point &find(const Attributes &attributes, bool *made = nullptr);
+    const QList<Point> &points() const { return m_points; }
+    bool isEmpty() const { return m_points.isEmpty(); }
+
+private:
+    QList<Point> m_points;
+    QMultiHash<size_t, qsizetype> m_index;   // hash of the attributes -> m_points
+};
+
+/// Order-independent hash of a set of attributes.
+size_t attributeSetHash(const Attributes &attributes);
+/// The same attributes, in any order (each key once in each).
+bool sameAttributeSet(const Attributes &a, const Attributes &b);
+
+template<typename Point>
+Point &PointSet<Point>::find(const Attributes &attributes, bool *made)
+{
+    const size_t hash = attributeSetHash(attributes);
+    for (auto it = m_index.constFind(hash); it != m_index.cend() && it.key() == hash; ++it) {
+        Point &point = m_points[*it];
+        if (sameAttributeSet(point.attributes, attributes)) {
+            if (made)
+                *made = false;
+            return point;
+        }
+    }
+    m_index.insert(hash, m_points.size());
+    Point &point = m_points.emplaceBack();
+    point.attributes = attributes;
+    if (made)
+        *made = true;
+    return point;
+}
+
 /// What every instrument has: its name, description and unit (UCUM).
 class Instrument
 {
@@ -49,12 +92,12 @@ public:
     void record(double value, const Attributes &attributes);
 
     QList<double> bounds() const { return m_bounds; }
-    QList<Point> points() const { return m_points.values(); }
+    const QList<Point> &points() const { return m_points.points(); }
     bool isEmpty() const { return m_points.isEmpty(); }
 
 private:
     QList<double> m_bounds;
-    QHash<QByteArray, Point> m_points;
+    PointSet<Point> m_points;
 };
 
 /// A monotonic sum of integers, one data point per set of attributes.
@@ -71,11 +114,11 @@ public:
 
     void add(qint64 value, const Attributes &attributes);
 
-    QList<Point> points() const { return m_points.values(); }
+    const QList<Point> &points() const { return m_points.points(); }
     bool isEmpty() const { return m_points.isEmpty(); }
 
 private:
-    QHash<QByteArray, Point> m_points;
+    PointSet<Point> m_points;
 };
 
 /// The instruments of the GenAI conventions (semantic conventions 1.41.0,

@@ -9,26 +9,26 @@ namespace {
 // AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
 constexpr qint64 Cumulative = 2;
 
-void writeAnyValue(JsonWriter &json, const AttributeValue &value)
+/// One KeyValue: {"key": ..., "value": {"<kind>Value": ...}}.
+void writeKeyValue(JsonWriter &json, const Attribute &attribute)
 {
-    json.beginObject();
     std::visit(
-        [&json](const auto &v) {
+        [&json, &attribute](const auto &v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, QString>) {
-                json.key("stringValue");
+                json.beginKeyValue(attribute.key, "stringValue");
                 json.value(QStringView(v));
             } else if constexpr (std::is_same_v<T, bool>) {
-                json.key("boolValue");
+                json.beginKeyValue(attribute.key, "boolValue");
                 json.value(v);
             } else if constexpr (std::is_same_v<T, qint64>) {
-                json.key("intValue");
+                json.beginKeyValue(attribute.key, "intValue");
                 json.int64String(v);
             } else if constexpr (std::is_same_v<T, double>) {
-                json.key("doubleValue");
+                json.beginKeyValue(attribute.key, "doubleValue");
                 json.value(v);
             } else {
-                json.key("arrayValue");
+                json.beginKeyValue(attribute.key, "arrayValue");
                 json.beginObject();
                 json.key("values");
                 json.beginArray();
@@ -42,7 +42,8 @@ void writeAnyValue(JsonWriter &json, const AttributeValue &value)
                 json.endObject();
             }
         },
-        value);
+        attribute.value);
+    json.endObject();
     json.endObject();
 }
 
@@ -50,14 +51,8 @@ void writeAttributes(JsonWriter &json, const Attributes &attributes)
 {
     json.key("attributes");
     json.beginArray();
-    for (const Attribute &attribute : attributes) {
-        json.beginObject();
-        json.key("key");
-        json.asciiValue(attribute.key);
-        json.key("value");
-        writeAnyValue(json, attribute.value);
-        json.endObject();
-    }
+    for (const Attribute &attribute : attributes)
+        writeKeyValue(json, attribute);
     json.endArray();
 }
 

@@ -106,6 +106,7 @@ private Q_SLOTS:
     void contentOnlyWhenAskedFor();
     void histogramBuckets();
     void encoderEscapesText();
+    void encoderWritesOtlpJson();
 };
 
 void tst_Telemetry::optionsFromEnvironment_data()
@@ -434,6 +435,7 @@ void tst_Telemetry::encoderEscapesText()
     span.setAttribute("text", tricky);
     span.setAttribute("number", 0.1);
     span.setAttribute("list", QStringList{tricky, u""_s});
+    span.setAttribute("key \" with\nescapes", true);   // keys come from OTEL_RESOURCE_ATTRIBUTES too
     span.status = StatusCode::Error;
     span.statusMessage = tricky;
     Producer producer;
@@ -450,9 +452,51 @@ void tst_Telemetry::encoderEscapesText()
     const QJsonObject attributes = decoded.value(u"attributes"_s).toObject();
     QCOMPARE(attributes.value(u"text"_s).toString(), tricky);
     QCOMPARE(attributes.value(u"number"_s).toDouble(), 0.1);
+    QCOMPARE(attributes.value(u"key \" with\nescapes"_s), QJsonValue(true));
     QCOMPARE(attributes.value(u"list"_s).toObject().value(u"values"_s).toArray().at(0).toObject().value(u"stringValue"_s)
                  .toString(),
              tricky);
+}
+
+void tst_Telemetry::encoderWritesOtlpJson()
+{
+    // The bytes exactly: the writer fills the array's capacity itself.
+    SpanData span;
+    span.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    span.spanId = "00f067aa0ba902b7";
+    span.parentSpanId = "00f067aa0ba902b8";
+    span.name = u"chat m"_s;
+    span.kind = SpanKind::Client;
+    span.startTimeUnixNano = 1;
+    span.endTimeUnixNano = 2;
+    span.setAttribute("s", u"caf\u00e9"_s);
+    span.setAttribute("b", false);
+    span.setAttribute("i", qint64(-42));
+    span.setAttribute("d", 0.5);
+    span.setAttribute("l", QStringList{u"x"_s});
+    span.events.append({3, u"e"_s, {{"n", qint64(1)}}});
+    Producer producer;
+    producer.resource = {{"service.name", u"svc"_s}};
+    producer.scopeName = "switchboard";
+    producer.scopeVersion = "1";
+    producer.schemaUrl = "u";
+    const QByteArray expected =
+        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},)"
+        R"("scopeSpans":[{"scope":{"name":"switchboard","version":"1"},"spans":[)"
+        R"({"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",)"
+        R"("parentSpanId":"00f067aa0ba902b8","name":"chat m","kind":3,"startTimeUnixNano":"1","endTimeUnixNano":"2",)"
+        R"("attributes":[{"key":"s","value":{"stringValue":"caf)" "\xc3\xa9" R"("}},{"key":"b","value":{"boolValue":false}},)"
+        R"({"key":"i","value":{"intValue":"-42"}},{"key":"d","value":{"doubleValue":0.5}},)"
+        R"({"key":"l","value":{"arrayValue":{"values":[{"stringValue":"x"}]}}}],)"
+        R"("events":[{"timeUnixNano":"3","name":"e","attributes":[{"key":"n","value":{"intValue":"1"}}]}],)"
+        R"("status":{}}],"schemaUrl":"u"}]}]})";
+    QCOMPARE(encodeTraces(producer, {span}), expected);
+    // Two spans: the second after a comma, and a batch far beyond the
+    // array's first capacity.
+    const QByteArray two = encodeTraces(producer, QList<SpanData>(2000, span));
+    QCOMPARE(two.count(R"({"traceId")"), 2000);
+    QVERIFY(two.endsWith(R"("status":{}}],"schemaUrl":"u"}]}]})"));
+    QCOMPARE(QJsonDocument::fromJson(two).object().value(u"resourceSpans"_s).toArray().size(), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
