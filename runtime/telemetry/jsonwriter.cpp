@@ -103,7 +103,8 @@ void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
     char *at = reserve(length);
     std::memcpy(at, KeyStart.data(), size_t(KeyStart.size()));
     at += KeyStart.size();
-    std::memcpy(at, name.data(), size_t(name.size()));
+    if (!name.isEmpty())
+        std::memcpy(at, name.data(), size_t(name.size()));
     at += name.size();
     std::memcpy(at, ValueStart.data(), size_t(ValueStart.size()));
     at += ValueStart.size();

@@ -59,6 +59,8 @@ private:
     void put(char c) { *reserve(1) = c; ++m_size; }
     void put(const char *text, qsizetype length)
     {
+        if (length <= 0)
+            return;   // an empty view's data() may be null: no memcpy from it
         std::memcpy(reserve(length), text, size_t(length));
         m_size += length;
     }

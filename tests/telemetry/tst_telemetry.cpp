@@ -497,6 +497,12 @@ void tst_Telemetry::encoderWritesOtlpJson()
     QCOMPARE(two.count(R"({"traceId")"), 2000);
     QVERIFY(two.endsWith(R"("status":{}}],"schemaUrl":"u"}]}]})"));
     QCOMPARE(QJsonDocument::fromJson(two).object().value(u"resourceSpans"_s).toArray().size(), 1);
+    // Empty (null) texts everywhere: nothing copied from a null pointer (UBSan).
+    SpanData empty;
+    empty.setAttribute("null", QString());
+    const QByteArray nothing = encodeTraces(Producer(), {empty});
+    QVERIFY(nothing.contains(R"({"key":"null","value":{"stringValue":""}})"));
+    QVERIFY(nothing.contains(R"("scope":{"name":"","version":""})"));
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
