@@ -358,9 +358,17 @@ void McpClientPrivate::send(McpRequest *request)
         request->d->generation = toolsGeneration;
     request->d->id = id;
     inFlight.insert(id, request);
+    // A tracer hears of the request in its trace context and may make its
+    // own span of the request current for the _meta (tracecontext.h).
+    TraceContext trace = request->d->trace;
+    {
+        TraceScope scope(trace);
+        Q_EMIT q->requestStarted(request);
+        trace = TraceContext::current();
+    }
     QJsonObject params = request->d->params;
     QJsonObject meta = params.value("_meta"_L1).toObject();
-    const QJsonObject traceMeta = request->d->trace.toMcpMeta();
+    const QJsonObject traceMeta = trace.toMcpMeta();
     for (auto it = traceMeta.begin(); it != traceMeta.end(); ++it)
         meta.insert(it.key(), it.value());
     if (request->d->options.reportProgress)

@@ -4,6 +4,8 @@
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/conversationsclient.h>
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpstdiotransport.h>
 #include <switchboard/workflowrun.h>
 
 #include <QFileInfo>
@@ -56,7 +58,14 @@ const QByteArray SystemInstructions = QByteArrayLiteral("gen_ai.system_instructi
 const QByteArray ErrorType = QByteArrayLiteral("error.type");
 const QByteArray ServerAddress = QByteArrayLiteral("server.address");
 const QByteArray ServerPort = QByteArrayLiteral("server.port");
+// The MCP conventions' (semantic conventions 1.41.0, mcp.md).
+const QByteArray McpMethodName = QByteArrayLiteral("mcp.method.name");
+const QByteArray McpProtocolVersion = QByteArrayLiteral("mcp.protocol.version");
+const QByteArray JsonRpcRequestId = QByteArrayLiteral("jsonrpc.request.id");
+const QByteArray RpcResponseStatusCode = QByteArrayLiteral("rpc.response.status_code");
+const QByteArray NetworkTransport = QByteArrayLiteral("network.transport");
 // Switchboard's own.
+const QByteArray McpServerName = QByteArrayLiteral("switchboard.mcp.server");
 const QByteArray StepId = QByteArrayLiteral("switchboard.step.id");
 const QByteArray StepStatus = QByteArrayLiteral("switchboard.step.status");
 const QByteArray Turns = QByteArrayLiteral("switchboard.turns");
@@ -651,6 +660,112 @@ void WorkflowTrace::end()
     deleteLater();
 }
 
+// --- one McpClient -------------------------------------------------------------------
+
+/// Follows one McpClient: a CLIENT span per JSON-RPC request (the MCP
+/// conventions' "MCP client" span), child of the context the request was made
+/// in (a tool call's execute_tool span), made current while the request's
+/// params._meta is written so that the server's spans are its children.
+class McpTrace : public QObject
+{
+public:
+    McpTrace(GenAiInstrumentation *instrumentation, McpClient *client);
+
+private:
+    void start(McpRequest *request);
+    void end(McpRequest *request);
+
+    GenAiInstrumentation *const m_instrumentation;
+    QPointer<McpClient> m_client;
+    QHash<McpRequest *, SpanData> m_open;
+};
+
+McpTrace::McpTrace(GenAiInstrumentation *instrumentation, McpClient *client)
+    : QObject(instrumentation)
+    , m_instrumentation(instrumentation)
+    , m_client(client)
+{
+    connect(client, &McpClient::requestStarted, this, [this](McpRequest *request) { start(request); });
+    connect(client, &QObject::destroyed, this, [this] {
+        // Requests still open end with the client (they are its children or
+        // fail with it); what is left is ended here.
+        for (auto it = m_open.begin(); it != m_open.end(); ++it)
+            m_instrumentation->endSpan(std::move(*it), Error(Error::Code::Canceled, u"the MCP client was destroyed"_s));
+        m_open.clear();
+        deleteLater();
+    });
+}
+
+void McpTrace::start(McpRequest *request)
+{
+    if (m_open.contains(request)) {
+        // Each page of a listing is a request of its own: the previous
+        // page's span ends as the next one goes out.
+        m_instrumentation->endSpan(m_open.take(request));
+    } else {
+        connect(request, &Operation::finished, this, [this, request] { end(request); });
+        connect(request, &QObject::destroyed, this, [this, request] {
+            if (m_open.contains(request))
+                m_instrumentation->endSpan(m_open.take(request), Error(Error::Code::Canceled, u"abandoned"_s));
+        });
+    }
+    const QString method = request->method();
+    const auto *call = qobject_cast<McpToolCall *>(request);
+    // "{mcp.method.name} {target}": the tool's name is the target of a call.
+    SpanData span = m_instrumentation->startSpan(call ? method + u' ' + call->toolName() : method, SpanKind::Client,
+                                                 TraceContext::current());
+    span.setAttribute(Attr::McpMethodName, method);
+    if (call) {
+        span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+        span.setAttribute(Attr::ToolName, call->toolName());
+        if (m_instrumentation->capturesContent())
+            span.setAttribute(Attr::ToolCallArguments, compactJsonText(call->arguments()));
+    }
+    const QJsonValue id = request->id();
+    span.setAttribute(Attr::JsonRpcRequestId, id.isString() ? id.toString() : QString::number(id.toInteger()));
+    if (m_client) {
+        if (!m_client->protocolVersion().isEmpty())
+            span.setAttribute(Attr::McpProtocolVersion, m_client->protocolVersion());
+        if (qobject_cast<McpStdioTransport *>(m_client->transport()))
+            span.setAttribute(Attr::NetworkTransport, u"pipe"_s);
+        if (!m_client->options().serverName.isEmpty())
+            span.setAttribute(Attr::McpServerName, m_client->options().serverName);
+    }
+    // The request's _meta and what it calls belong to this span.
+    TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
+    m_open.insert(request, std::move(span));
+}
+
+void McpTrace::end(McpRequest *request)
+{
+    if (!m_open.contains(request))
+        return;
+    SpanData span = m_open.take(request);
+    const Error error = request->error();
+    if (error.isError() && error.code == Error::Code::ResponseError) {
+        // The conventions: error.type and rpc.response.status_code are the
+        // JSON-RPC error's code.
+        const QString code = QString::number(error.responseErrorCode);
+        span.setAttribute(Attr::RpcResponseStatusCode, code);
+        span.setAttribute(Attr::ErrorType, code);
+        span.status = StatusCode::Error;
+        span.statusMessage = error.message;
+        m_instrumentation->endSpan(std::move(span));
+        return;
+    }
+    if (const auto *call = qobject_cast<McpToolCall *>(request); call && !error.isError()) {
+        if (call->toolResult().isError) {
+            // A result with isError is no failure of the request; the
+            // conventions still mark the span, as "tool_error".
+            span.status = StatusCode::Error;
+            span.setAttribute(Attr::ErrorType, u"tool_error"_s);
+        } else if (m_instrumentation->capturesContent()) {
+            span.setAttribute(Attr::ToolCallResult, compactJsonText(request->result()));
+        }
+    }
+    m_instrumentation->endSpan(std::move(span), error);
+}
+
 // --- the instrumentation -----------------------------------------------------------
 
 GenAiInstrumentation::GenAiInstrumentation(SpanRecorder *recorder, const TraceContext &parent, bool captureContent,
@@ -679,6 +794,11 @@ void GenAiInstrumentation::trace(ConversationRun *run, const WorkflowAgent &agen
     new ConversationTrace(this, run, agent, std::move(span), true);
 }
 
+void GenAiInstrumentation::trace(McpClient *client)
+{
+    new McpTrace(this, client);
+}
+
 ConversationTrace *GenAiInstrumentation::follow(ConversationRun *run, const WorkflowAgent &agent, SpanData agentSpan)
 {
     return new ConversationTrace(this, run, agent, std::move(agentSpan), false);
@@ -686,20 +806,35 @@ ConversationTrace *GenAiInstrumentation::follow(ConversationRun *run, const Work
 
 SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent) const
 {
-    SpanData span;
-    if (parent) {
-        span.traceId = parent->traceId;
-        span.parentSpanId = parent->spanId;
-        span.traceState = parent->traceState;
-        span.sampled = parent->sampled;
-    } else if (m_parent.isValid()) {
-        span.traceId = m_parent.traceId;
-        span.parentSpanId = m_parent.spanId;
-        span.traceState = m_parent.traceState;
-        span.sampled = m_parent.isSampled();
+    if (!parent)
+        return startSpan(name, kind, TraceContext());
+    // A span of ours: no context to check (the hot path, two spans a round trip).
+    SpanData span = newSpan(name, kind);
+    span.traceId = parent->traceId;
+    span.parentSpanId = parent->spanId;
+    span.traceState = parent->traceState;
+    span.sampled = parent->sampled;
+    return span;
+}
+
+SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const TraceContext &parent) const
+{
+    const TraceContext &from = parent.isValid() ? parent : m_parent;
+    SpanData span = newSpan(name, kind);
+    if (from.isValid()) {
+        span.traceId = from.traceId;
+        span.parentSpanId = from.spanId;
+        span.traceState = from.traceState;
+        span.sampled = from.isSampled();
     } else {
         span.traceId = randomHex(16);
     }
+    return span;
+}
+
+SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind)
+{
+    SpanData span;
     span.spanId = randomHex(8);
     span.name = name;
     span.kind = kind;

@@ -19,6 +19,7 @@
 
 namespace Switchboard {
 class ConversationRun;
+class McpClient;
 class WorkflowRun;
 } // namespace Switchboard
 
@@ -48,9 +49,13 @@ public:
 
     void trace(WorkflowRun *run);
     void trace(ConversationRun *run, const WorkflowAgent &agent);
+    void trace(McpClient *client);
 
-    // For the traces of runs and steps.
+    // For the traces of runs, steps and MCP requests.
     SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent) const;
+    /// A span whose parent is `parent` when valid (a remote one, or the
+    /// context a request was made in), else the instrumentation's.
+    SpanData startSpan(const QString &name, SpanKind kind, const TraceContext &parent) const;
     /// Records the span (unless not sampled); returns its duration in ns.
     qint64 endSpan(SpanData &&span, const Error &error = {});
     static TraceContext contextOf(const SpanData &span);
@@ -60,6 +65,9 @@ public:
     ConversationTrace *follow(ConversationRun *run, const WorkflowAgent &agent, SpanData agentSpan);
 
 private:
+    /// A span without its trace yet: its id, name, kind and start.
+    static SpanData newSpan(const QString &name, SpanKind kind);
+
     SpanRecorder *m_recorder;
     TraceContext m_parent;
     bool m_captureContent;

@@ -202,6 +202,12 @@ void Telemetry::trace(ConversationRun *run, const WorkflowAgent &agent)
         d->instrumentation->trace(run, agent);
 }
 
+void Telemetry::trace(McpClient *client)
+{
+    if (client)
+        d->instrumentation->trace(client);
+}
+
 qint64 Telemetry::droppedSpans() const
 {
     return d->dropped + (d->tracesExporter ? d->tracesExporter->droppedItems() : 0);

@@ -11,6 +11,11 @@
 #include "telemetryfixture.h"
 #include "testsupport.h"
 
+#include <switchboard/conversationrun.h>
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpstdiotransport.h>
+#include <switchboard/toolset.h>
+
 #include <QJsonArray>
 #include <QProcess>
 #include <QTcpServer>
@@ -218,6 +223,7 @@ private Q_SLOTS:
     void programTracesIntoCollectorUnderTraceparent();
     void programWithoutConfigurationConnectsNowhere();
     void programWithEndpointGoneSucceedsAsBefore();
+    void mcpClientSpans();
 
 private:
     void checkTree(const QList<QJsonObject> &spans, const QString &toolResult, const TraceContext &parent);
@@ -512,6 +518,139 @@ void tst_OtlpExport::programWithEndpointGoneSucceedsAsBefore()
     QVERIFY2(traced.err.contains("exporting spans to http://127.0.0.1:") && traced.err.contains("Connection refused"),
              traced.err.constData());
     QVERIFY2(!plain.err.contains("exporting"), plain.err.constData());
+}
+
+// An application tool that calls an MCP server (faultserver.mjs, on the
+// official SDK) inside a traced run: the MCP client's spans (OpenTelemetry's
+// MCP conventions, 1.41.0) are children of the tool's execute_tool span, and
+// the server receives the tools/call span in params._meta.
+void tst_OtlpExport::mcpClientSpans()
+{
+    Receiver receiver;
+    Emulator emulator;
+    QVERIFY(emulator.setScript(R"(version: 1
+rules:
+  - when: {function_result: ask_server}
+    reply: [{text: "{{result}}"}]
+  - reply: [{function_call: {name: ask_server, arguments: {}}}]
+)",
+                               u"mcp.yaml"_s));
+    QVERIFY(emulator.listen(0));
+    ConversationsClient client;
+    client.setServerUrl(emulator.url());
+    client.setApiKey(u"sk-test"_s);
+
+    McpStdioParameters server;
+    server.command = Node;
+    server.arguments = {QStringLiteral(MCP_NODE_PREFIX "/faultserver.mjs")};
+    server.environment.insert(u"NODE_PATH"_s, QStringLiteral(MCP_NODE_PREFIX "/node_modules"));
+    McpClientOptions mcpOptions;
+    mcpOptions.serverName = u"fault"_s;
+    McpClient mcp(new McpStdioTransport(server), mcpOptions);
+
+    TelemetryOptions options;
+    options.tracesEndpoint = receiver.url(u"/v1/traces"_s);
+    Telemetry telemetry(options);
+    telemetry.trace(&mcp);
+
+    ToolRegistry registry;
+    ToolSet app(u"app"_s);
+    ToolDescriptor askServer;
+    askServer.name = u"ask_server"_s;
+    askServer.description = u"Calls the MCP server's trace tool."_s;
+    QVERIFY(app.addAsyncTool(askServer, [&mcp](const ToolCall &call, QObject *parent) {
+        auto *invocation = new PendingToolInvocation(parent);
+        McpRequestOptions requestOptions;
+        requestOptions.traceContext = call.traceContext;   // the execute_tool span
+        McpToolCall *mcpCall = mcp.callTool(u"trace"_s, {}, requestOptions, invocation);
+        QObject::connect(mcpCall, &Operation::finished, invocation, [invocation, mcpCall] {
+            invocation->emitResult(mcpCall->toolResult().text());
+        });
+        return invocation;
+    }));
+    QVERIFY(registry.addSource(&app));
+    ConversationRun run(&client, &registry);
+    StartConversationRequest request;
+    request.inputs = u"Ask the server."_s;
+    request.model = u"mistral-small-latest"_s;
+    run.setStartRequest(request);
+    run.setClientTools({u"ask_server"_s});
+    WorkflowAgent agent;
+    agent.name = u"asker"_s;
+    agent.model = u"mistral-small-latest"_s;
+    telemetry.trace(&run, agent);
+    QSignalSpy finished(&run, &ConversationRun::finished);
+    run.start();
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
+
+    // A request the server does not know: a JSON-RPC error.
+    std::unique_ptr<McpRequest> unknown(mcp.request(u"prompts/list"_s));
+    QSignalSpy unknownDone(unknown.get(), &Operation::finished);
+    QVERIFY(unknownDone.wait(10000));
+    QCOMPARE(unknown->error().responseErrorCode, -32601);
+    // A tool that answers isError: the request succeeds, the span says tool_error.
+    std::unique_ptr<McpToolCall> failing(mcp.callTool(u"fail"_s, {}));
+    QSignalSpy failingDone(failing.get(), &Operation::finished);
+    QVERIFY(failingDone.wait(10000));
+    QVERIFY(failing->toolResult().isError);
+    QVERIFY(flush(telemetry));
+
+    const QList<QJsonObject> records = receiver.records();
+    QCOMPARE(errorsOf(records), QStringList());
+    const QList<QJsonObject> spans = spansOf(records);
+    const QJsonObject tool = span(spans, u"execute_tool ask_server"_s);
+    const QJsonObject call = span(spans, u"tools/call trace"_s);
+    const QJsonObject initialize = span(spans, u"initialize"_s);
+    QVERIFY(!tool.isEmpty() && !call.isEmpty() && !initialize.isEmpty());
+    const QString traceId = tool.value(u"traceId"_s).toString();
+    const QString toolSpanId = tool.value(u"spanId"_s).toString();
+    // The server started for the call, on its behalf: both under the tool.
+    for (const QJsonObject &child : {call, initialize}) {
+        QCOMPARE(child.value(u"traceId"_s).toString(), traceId);
+        QCOMPARE(child.value(u"parentSpanId"_s).toString(), toolSpanId);
+        QCOMPARE(child.value(u"kind"_s).toInt(), 3);   // CLIENT
+        QCOMPARE(child.value(u"status"_s).toObject().value(u"code"_s).toInt(), 0);
+    }
+    QCOMPARE(attributes(initialize), (QJsonObject{{u"mcp.method.name"_s, u"initialize"_s},
+                                                  {u"jsonrpc.request.id"_s, u"1"_s},
+                                                  {u"network.transport"_s, u"pipe"_s},
+                                                  {u"switchboard.mcp.server"_s, u"fault"_s}}));
+    QCOMPARE(attributes(call), (QJsonObject{{u"mcp.method.name"_s, u"tools/call"_s},
+                                            {u"gen_ai.operation.name"_s, u"execute_tool"_s},
+                                            {u"gen_ai.tool.name"_s, u"trace"_s},
+                                            {u"jsonrpc.request.id"_s, u"2"_s},
+                                            {u"mcp.protocol.version"_s, u"2025-11-25"_s},
+                                            {u"network.transport"_s, u"pipe"_s},
+                                            {u"switchboard.mcp.server"_s, u"fault"_s}}));
+    // What the server received in _meta: each request its own span.
+    QString answer;
+    for (const Entry &entry : run.transcript()) {
+        if (const auto *result = entry.as<FunctionResultEntry>())
+            answer = result->result;
+    }
+    const QString traceparent = u"00-%1-%2-01"_s.arg(traceId);
+    QCOMPARE(Test::jsonObject(answer.toUtf8()),
+             (QJsonObject{
+                 {u"initialize"_s, QJsonObject{{u"traceparent"_s, traceparent.arg(initialize.value(u"spanId"_s).toString())}}},
+                 {u"tools/call"_s, QJsonObject{{u"traceparent"_s, traceparent.arg(call.value(u"spanId"_s).toString())}}}}));
+
+    // Made outside any span: traces of their own.
+    const QJsonObject error = span(spans, u"prompts/list"_s);
+    QVERIFY(!error.contains(u"parentSpanId"_s) || error.value(u"parentSpanId"_s).toString().isEmpty());
+    QCOMPARE(error.value(u"status"_s).toObject().value(u"code"_s).toInt(), 2);   // ERROR
+    QCOMPARE(error.value(u"status"_s).toObject().value(u"message"_s).toString(), unknown->error().message);
+    QCOMPARE(attributes(error), (QJsonObject{{u"mcp.method.name"_s, u"prompts/list"_s},
+                                             {u"jsonrpc.request.id"_s, u"3"_s},
+                                             {u"mcp.protocol.version"_s, u"2025-11-25"_s},
+                                             {u"network.transport"_s, u"pipe"_s},
+                                             {u"switchboard.mcp.server"_s, u"fault"_s},
+                                             {u"rpc.response.status_code"_s, u"-32601"_s},
+                                             {u"error.type"_s, u"-32601"_s}}));
+    const QJsonObject toolError = span(spans, u"tools/call fail"_s);
+    QCOMPARE(toolError.value(u"status"_s).toObject().value(u"code"_s).toInt(), 2);
+    QCOMPARE(attributes(toolError).value(u"error.type"_s).toString(), u"tool_error"_s);
+    QCOMPARE(attributes(toolError).value(u"jsonrpc.request.id"_s).toString(), u"4"_s);
 }
 
 QTEST_GUILESS_MAIN(tst_OtlpExport)

@@ -244,6 +244,13 @@ Q_SIGNALS:
     /// The server asks the user something. Answer it (see McpElicitation);
     /// connect directly: without a receiver, it is declined.
     void elicitationRequested(Switchboard::McpElicitation *elicitation);
+    /// `request` goes out now as a JSON-RPC request (once, or once per page
+    /// of listTools()), with the id() it has from now on. Emitted inside a
+    /// TraceScope of the request's trace context (McpRequestOptions): a
+    /// tracer connected directly (Telemetry::trace(McpClient *)) makes its
+    /// span current there with TraceScope::setCurrent(), and params._meta
+    /// carries the context current when the signal returns.
+    void requestStarted(Switchboard::McpRequest *request);
 
 private:
     friend class McpRequest;

@@ -16,6 +16,7 @@
 namespace Switchboard {
 
 class ConversationRun;
+class McpClient;
 class WorkflowRun;
 class TelemetryPrivate;
 
@@ -139,6 +140,13 @@ public:
     /// says what the run talks to (its name, model or agent id, description,
     /// instructions and completion args, for the attributes); all optional.
     void trace(ConversationRun *run, const WorkflowAgent &agent = {});
+    /// Traces the requests of an MCP client: each JSON-RPC request it sends
+    /// becomes a CLIENT span "{method} {tool}" ("tools/call get-weather",
+    /// "tools/list"), the child of the context the request was made in (for
+    /// a tool call, the `execute_tool` span of its ToolCall), and its
+    /// params._meta carries that span to the server. Call it before the
+    /// client's first request; the object follows the client and may outlive it.
+    void trace(McpClient *client);
 
     /// Spans not exported because the queue was full.
     qint64 droppedSpans() const;
