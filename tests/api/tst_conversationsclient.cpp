@@ -813,10 +813,13 @@ void tst_ConversationsClient::streamOutlivesOverallTimeout()
     Fixture f(transport);
     // The headers at once, the first event only after the overall timeout,
     // then events every 50 ms until well past it: the overall timeout bounds
-    // only the wait for the response to begin, so the stream completes.
+    // only the wait for the response to begin, so the stream completes. The
+    // timeout is long enough for the headers to arrive on a loaded machine
+    // (100 ms was not, through QNetworkAccessManager's thread); a timer that
+    // ran on past them would still end the stream 500 ms before its first event.
     f.server.handler = [&](const HttpRequest &, HttpResponder *responder) {
         responder->beginStream(200, SseHeaders);
-        QTimer::singleShot(200, responder, [responder] {
+        QTimer::singleShot(1500, responder, [responder] {
             if (!responder->isOpen())
                 return;
             responder->writeChunk(Started);
@@ -825,8 +828,8 @@ void tst_ConversationsClient::streamOutlivesOverallTimeout()
         });
     };
     CallOptions options;
-    options.timeoutMs = 100;
-    options.inactivityTimeoutMs = 2000;
+    options.timeoutMs = 1000;
+    options.inactivityTimeoutMs = 5000;
     options.retryPolicy = RetryPolicy::none();
     std::unique_ptr<ConversationStream> stream(f.client.startStream(hello(), options));
     QVERIFY(waitFinished(stream.get()));
