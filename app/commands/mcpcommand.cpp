@@ -113,38 +113,6 @@ void shutdown(const QList<McpClient *> &clients)
         QCoreApplication::exec();
 }
 
-// A tool as the model is offered it: its function name, capped description
-// and schema, or why it is not offered.
-struct OfferedTool
-{
-    McpTool tool;
-    QString functionName;
-    QString description;
-    QJsonObject parameters;
-    QString notOffered;
-};
-
-QList<OfferedTool> offered(const QList<McpTool> &tools)
-{
-    QStringList names;
-    for (const McpTool &tool : tools)
-        names << tool.name;
-    const QList<McpFunctionName> functionNames = mcpFunctionNames(names);
-    QList<OfferedTool> result;
-    for (qsizetype i = 0; i < tools.size(); ++i) {
-        OfferedTool entry{tools.at(i), functionNames.at(i).functionName, mcpCappedDescription(tools.at(i).description), {}, {}};
-        const Result<QJsonObject> schema = mcpCappedSchema(tools.at(i).inputSchema);
-        if (!schema)
-            entry.notOffered = schema.error().message;
-        else if (tools.at(i).requiresTasks())
-            entry.notOffered = u"it can only be called as a task, which this client does not do"_s;
-        else
-            entry.parameters = *schema;
-        result << entry;
-    }
-    return result;
-}
-
 int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
 {
     std::vector<std::unique_ptr<McpClient>> clients;
@@ -230,7 +198,7 @@ int runTools(McpClient &client, bool json)
         return ExitFailure;
     QTextStream out(stdout);
     QJsonArray array;
-    for (const OfferedTool &entry : offered(client.tools())) {
+    for (const McpOfferedTool &entry : mcpOfferedTools(client.tools())) {
         if (json) {
             QJsonObject object{{u"name"_s, entry.tool.name}, {u"functionName"_s, entry.functionName},
                                {u"description"_s, entry.description}, {u"inputSchema"_s, entry.tool.inputSchema}};
@@ -270,7 +238,7 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
     if (!listTools(client))
         return ExitFailure;
     QString name;
-    for (const OfferedTool &entry : offered(client.tools())) {
+    for (const McpOfferedTool &entry : mcpOfferedTools(client.tools())) {
         if (entry.tool.name == toolName || entry.functionName == toolName)
             name = entry.tool.name;
     }

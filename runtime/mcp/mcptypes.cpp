@@ -307,6 +307,28 @@ QList<McpFunctionName> mcpFunctionNames(const QStringList &toolNames)
     return names;
 }
 
+QList<McpOfferedTool> mcpOfferedTools(const QList<McpTool> &tools)
+{
+    QStringList names;
+    for (const McpTool &tool : tools)
+        names << tool.name;
+    const QList<McpFunctionName> functionNames = mcpFunctionNames(names);
+    QList<McpOfferedTool> offered;
+    for (qsizetype i = 0; i < tools.size(); ++i) {
+        McpOfferedTool entry{tools.at(i), functionNames.at(i).functionName, mcpCappedDescription(tools.at(i).description),
+                             {}, {}};
+        const Result<QJsonObject> schema = mcpCappedSchema(tools.at(i).inputSchema);
+        if (!schema)
+            entry.notOffered = schema.error().message;
+        else if (tools.at(i).requiresTasks())
+            entry.notOffered = u"it can only be called as a task, which this client does not do"_s;
+        else
+            entry.parameters = *schema;
+        offered << entry;
+    }
+    return offered;
+}
+
 QString mcpCappedDescription(const QString &description, qsizetype maximum)
 {
     if (description.size() <= maximum)

@@ -159,6 +159,27 @@ SWITCHBOARD_EXPORT QString mcpCappedDescription(const QString &description,
 /// offered.
 SWITCHBOARD_EXPORT Result<QJsonObject> mcpCappedSchema(const QJsonObject &schema);
 
+/// One tool of a server as the model is offered it: its function name
+/// (mcpFunctionNames()), its description capped (mcpCappedDescription()) and
+/// its input schema capped (mcpCappedSchema()), or why it is not offered (a
+/// schema too large, a tool that runs only as a task).
+struct SWITCHBOARD_EXPORT McpOfferedTool
+{
+    McpTool tool;
+    QString functionName;
+    QString description;
+    /// The capped input schema; empty when not offered.
+    QJsonObject parameters;
+    /// Why the tool is not offered; empty when it is.
+    QString notOffered;
+
+    friend bool operator==(const McpOfferedTool &, const McpOfferedTool &) = default;
+};
+
+/// The tools of one server (a tools/list) as the model is offered them, in
+/// the order given: what `switchboard mcp tools` shows and McpToolSource offers.
+SWITCHBOARD_EXPORT QList<McpOfferedTool> mcpOfferedTools(const QList<McpTool> &tools);
+
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpTool &tool);
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpToolResult &result);
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpProgress &progress);

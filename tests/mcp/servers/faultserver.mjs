@@ -2,7 +2,7 @@
 // TypeScript SDK (@modelcontextprotocol/sdk, low-level Server so that names,
 // schemas and raw output are ours to spoil). tst_mcpservers drives it.
 //
-//   node faultserver.mjs [--prefix P] [--hostile] [--version V]
+//   node faultserver.mjs [--prefix P] [--hostile] [--version V] [--page-size N]
 //
 // Tools (each name prefixed with P when given, so that two servers can
 // offer the same tool names or, without a prefix, exactly the same):
@@ -27,6 +27,7 @@
 // --hostile adds tools whose names the Conversations API refuses, and
 // descriptions and schemas far larger than anyone should send.
 // --version V answers initialize with protocol version V whatever the client asked.
+// --page-size N answers tools/list in pages of N tools (nextCursor: the index of the next).
 
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -44,6 +45,7 @@ const option = (name) => {
 const prefix = option('--prefix') ?? '';
 const hostile = args.includes('--hostile');
 const forcedVersion = option('--version');
+const pageSize = Number(option('--page-size') ?? 0);
 
 const object = (properties = {}, required = []) => ({ type: 'object', properties, required });
 const tools = [
@@ -110,7 +112,11 @@ server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
 
 server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     recordTrace(request);
-    return { tools };
+    if (!pageSize)
+        return { tools };
+    const start = Number(request.params?.cursor ?? 0);
+    const end = start + pageSize;
+    return end < tools.length ? { tools: tools.slice(start, end), nextCursor: String(end) } : { tools: tools.slice(start) };
 });
 
 const text = (value) => ({ content: [{ type: 'text', text: value }] });
