@@ -285,7 +285,8 @@ QString workflowHelp(const Workflow &workflow, const QString &fileName)
     return text;
 }
 
-/// The plugins whose tools the workflow's agents offer, in the order they appear.
+/// The plugins whose tools the workflow's agents offer, in the order they
+/// appear (not its MCP servers).
 QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry)
 {
     QStringList ids;
@@ -296,7 +297,8 @@ QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry
                 if (const Result<ToolInfo> found = registry.findTool(tool.function))
                     id = found->sourceId;
             }
-            if (!id.isEmpty() && !ids.contains(id))
+            // The workflow's MCP servers are the run's to start (WorkflowRun).
+            if (!id.isEmpty() && !ids.contains(id) && !workflow.mcpServer(id))
                 ids << id;
         }
     }

@@ -1,7 +1,7 @@
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/yamllimits.h>
 
-#include "core/yamlreader_p.h"
+#include "mcp/mcpserverconfig_p.h"
 
 #include <QProcessEnvironment>
 
@@ -16,7 +16,10 @@ namespace {
 class Reader
 {
 public:
-    explicit Reader(const QString &fileName) : m_fileName(fileName) {}
+    explicit Reader(const QString &fileName, McpInternal::StringStyle style = McpInternal::StringStyle::Json)
+        : m_fileName(fileName), m_style(style)
+    {
+    }
 
     Error error(const YAML::Node &node, Error::Code code, const QString &message) const
     {
@@ -27,7 +30,7 @@ public:
 
     Result<QString> string(const YAML::Node &node, const QString &what) const
     {
-        if (!node.IsScalar() || node.Tag() != "!")
+        if (!node.IsScalar() || (m_style == McpInternal::StringStyle::Json && node.Tag() != "!"))
             return error(node, Error::Code::WrongType, what + u" must be a string"_s);
         return expand(node, YamlReader::toQString(node.Scalar()), what);
     }
@@ -59,9 +62,8 @@ public:
         return result;
     }
 
-    Result<McpServerConfig> server(const QString &name, const YAML::Node &node) const
+    Result<McpServerConfig> server(const QString &name, const YAML::Node &node, const QString &where) const
     {
-        const QString where = u"mcpServers.%1"_s.arg(name);
         if (!node.IsMap())
             return error(node, Error::Code::WrongType, where + u" must be an object"_s);
         McpServerConfig config;
@@ -126,6 +128,7 @@ public:
 
 private:
     QString m_fileName;
+    McpInternal::StringStyle m_style;
     QProcessEnvironment m_environment = QProcessEnvironment::systemEnvironment();
 };
 
@@ -159,12 +162,18 @@ Result<QList<McpServerConfig>> readMcpServers(const QByteArray &text, const QStr
         const QString name = YamlReader::toQString(it->first.Scalar());
         if (name.isEmpty())
             return reader.error(it->first, Error::Code::InvalidValue, u"a server's name must not be empty"_s);
-        Result<McpServerConfig> config = reader.server(name, it->second);
+        Result<McpServerConfig> config = reader.server(name, it->second, u"mcpServers.%1"_s.arg(name));
         if (!config)
             return config.error();
         configs << *config;
     }
     return configs;
+}
+
+Result<McpServerConfig> McpInternal::readMcpServer(const QString &name, const YAML::Node &node, const QString &fileName,
+                                                   const QString &where, StringStyle style)
+{
+    return Reader(fileName, style).server(name, node, where);
 }
 
 Result<QList<McpServerConfig>> readMcpServersFile(const QString &path)

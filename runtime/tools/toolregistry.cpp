@@ -33,15 +33,11 @@ QString exceptionText(std::exception_ptr exception)
     }
 }
 
-namespace {
-
-const QRegularExpression &sourceIdPattern()
+bool isValidToolSourceId(const QString &id)
 {
     static const QRegularExpression pattern(u"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$"_s);
-    return pattern;
+    return pattern.match(id).hasMatch();
 }
-
-} // namespace
 
 /// The one job of a call: what invoke() returns. It waits for the source to
 /// be ready if it must, hands the call to the source, and ends on the first
@@ -424,7 +420,7 @@ Result<void> ToolRegistry::addSource(ToolSource *source)
     if (!source)
         return Error(Error::Code::ToolSourceInvalid, u"no tool source given"_s);
     const QString id = source->id();
-    if (!sourceIdPattern().match(id).hasMatch())
+    if (!isValidToolSourceId(id))
         return Error(Error::Code::ToolSourceInvalid,
                      u"%1 id %2 must be letters, digits, '_', '-' or '.' (^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$)"_s.arg(
                          source->kind(), quoted(id)));

@@ -23,6 +23,9 @@ namespace Switchboard {
 
 /// `text` in double quotes, as the messages name tools, plugins and sources.
 QString quoted(const QString &text);
+/// Whether `id` may name a tool source (`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`),
+/// as addSource() checks it.
+bool isValidToolSourceId(const QString &id);
 /// What an exception caught with `catch (...)` says.
 QString exceptionText(std::exception_ptr exception);
 

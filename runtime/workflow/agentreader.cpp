@@ -127,7 +127,8 @@ void WorkflowReader::readAgent(const Field &entry, Workflow &workflow)
 
 void WorkflowReader::checkTool(const QString &name, const YAML::Mark &mark, const QString &what)
 {
-    if (!m_registry)
+    // A tool of the workflow's MCP servers is known once the run lists them.
+    if (!m_registry || m_mcpServers.contains(name.section(u'/', 0, 0)))
         return;
     const Result<ToolInfo> tool = m_registry->findTool(name);
     if (tool)
@@ -230,8 +231,9 @@ void WorkflowReader::readPluginTools(const YAML::Node &node, WorkflowAgent &agen
         if (std::optional<QStringList> tools = stringList(*f, u"'tools' of "_s + what, &marks))
             ref.tools = *tools;
     }
-    // Any tool source by its id: a plugin, or another source of the program.
-    if (m_registry) {
+    // Any tool source by its id: a plugin, another source of the program, or
+    // an MCP server of the workflow (whose tools the run lists).
+    if (m_registry && !m_mcpServers.contains(*plugin)) {
         const ToolSource *source = m_registry->source(*plugin);
         if (!source || source->state() == ToolSource::State::Failed) {
             QStringList ids;

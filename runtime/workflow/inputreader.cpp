@@ -1,9 +1,15 @@
-// WorkflowReader: the workflow's inputs and its plugin configurations, the
-// values that exist before any step runs.
+// WorkflowReader: the workflow's inputs, its plugin configurations and its
+// MCP servers, the values that exist before any step runs.
 
 #include "workflow/workflowreader_p.h"
 
+#include "mcp/mcpserverconfig_p.h"
+#include "tools/toolregistry_p.h"
+
 #include <switchboard/pluginregistry.h>
+#include <switchboard/toolregistry.h>
+
+#include <QDir>
 
 using namespace Qt::StringLiterals;
 
@@ -146,6 +152,68 @@ void WorkflowReader::checkConfigurationTemplates(const YAML::Node &node, const Q
         }
         checkReference(reference, QString(), {}, workflow);
     }
+}
+
+// mcp_servers: NAME: {command, args, env, cwd, type, disabled (the keys of
+// the mcpServers file, read by its reader), include, exclude, timeout_ms,
+// tools: {TOOL: {confirm, timeout_ms}}}.
+void WorkflowReader::readMcpServer(const Field &entry, Workflow &workflow)
+{
+    const QString name = toQString(entry.key.Scalar());
+    const QString where = u"mcp_servers.%1"_s.arg(name);
+    if (!isValidToolSourceId(name)) {
+        report(entry.key.Mark(), Error::Code::WrongType,
+               u"the MCP server name '%1' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}"_s.arg(name));
+        return;
+    }
+    if (m_registry && m_registry->source(name)) {
+        report(entry.key.Mark(), Error::Code::InvalidReference,
+               u"the MCP server '%1' has the id of the %2 '%1' of this program: name it otherwise"_s.arg(
+                   name, m_registry->source(name)->kind()));
+        return;
+    }
+    Fields spec;
+    if (!fields(entry.value,
+                {u"command"_s, u"args"_s, u"env"_s, u"cwd"_s, u"type"_s, u"url"_s, u"disabled"_s, u"include"_s,
+                 u"exclude"_s, u"timeout_ms"_s, u"tools"_s},
+                where, spec, entry.key.Mark()))
+        return;
+    Result<McpServerConfig> config =
+        McpInternal::readMcpServer(name, entry.value, m_fileName, where, McpInternal::StringStyle::Yaml);
+    if (!config) {
+        report(config.error());
+        return;
+    }
+    WorkflowMcpServer server;
+    server.server = *config;
+    server.server.location = location(entry.key.Mark());
+    // Relative to the workflow, which is where the server's files are.
+    const QDir base(m_baseDir.isEmpty() ? QDir::currentPath() : m_baseDir);
+    server.server.stdio.workingDirectory = QDir::cleanPath(base.absoluteFilePath(server.server.stdio.workingDirectory));
+    const auto names = [&](const QString &key, QStringList &out) {
+        if (const Field *f = spec.get(key))
+            out = stringList(*f, u"%1.%2"_s.arg(where, key)).value_or(QStringList());
+    };
+    names(u"include"_s, server.tools.include);
+    names(u"exclude"_s, server.tools.exclude);
+    if (const Field *f = spec.get(u"timeout_ms"_s))
+        server.tools.timeoutMs = int(integer(*f, where + u".timeout_ms"_s, 1).value_or(server.tools.timeoutMs));
+    if (const Field *f = spec.get(u"tools"_s)) {
+        for (const Field &tool : entries(*f, where + u".tools"_s)) {
+            const QString toolName = toQString(tool.key.Scalar());
+            const QString toolWhere = u"%1.tools.%2"_s.arg(where, toolName);
+            Fields settings;
+            if (!fields(tool.value, {u"confirm"_s, u"timeout_ms"_s}, toolWhere, settings, tool.key.Mark()))
+                continue;
+            McpToolSettings toolSettings;
+            if (const Field *s = settings.get(u"confirm"_s))
+                toolSettings.requiresConfirmation = boolean(*s, toolWhere + u".confirm"_s).value_or(false);
+            if (const Field *s = settings.get(u"timeout_ms"_s))
+                toolSettings.timeoutMs = int(integer(*s, toolWhere + u".timeout_ms"_s, 1).value_or(0));
+            server.tools.settings.insert(toolName, toolSettings);
+        }
+    }
+    workflow.mcpServers.append(server);
 }
 
 } // namespace Switchboard::WorkflowInternal

@@ -96,6 +96,15 @@ const WorkflowInput *Workflow::input(const QString &inputName) const
     return nullptr;
 }
 
+const WorkflowMcpServer *Workflow::mcpServer(const QString &serverName) const
+{
+    for (const WorkflowMcpServer &candidate : mcpServers) {
+        if (candidate.server.name == serverName)
+            return &candidate;
+    }
+    return nullptr;
+}
+
 const WorkflowAgent *Workflow::agent(const QString &agentName) const
 {
     for (const WorkflowAgent &candidate : agents) {

@@ -12,7 +12,8 @@
 //
 //   workflowreader.cpp   the workflow's top level; YAML access: keys, scalars,
 //                        positions, reporting, and the shared message helpers
-//   inputreader.cpp      inputs and plugin configurations (set before any step)
+//   inputreader.cpp      inputs, plugin configurations and MCP servers (set
+//                        before any step)
 //   agentreader.cpp      agents and their tools (plugins, functions, server tools)
 //   stepreader.cpp       steps and their conditions
 //   apivaluereader.cpp   values the API reads (completion args, guardrails,
@@ -133,6 +134,7 @@ private:
     void readInput(const Field &entry, Workflow &workflow);
     void readPluginConfiguration(const Field &entry, Workflow &workflow);
     void checkConfigurationTemplates(const YAML::Node &node, const QString &what, const Workflow &workflow);
+    void readMcpServer(const Field &entry, Workflow &workflow);
 
     // --- agents and tools (agentreader.cpp) -------------------------------------
     void readAgent(const Field &entry, Workflow &workflow);
@@ -169,6 +171,7 @@ private:
     QList<Error> m_errors;
     QStringList m_agentNames;       // as written, for suggestions
     QSet<QString> m_knownAgents;    // the same, to look them up
+    QSet<QString> m_mcpServers;     // `mcp_servers:`: sources whose tools the run lists
 };
 
 } // namespace WorkflowInternal

@@ -1,3 +1,6 @@
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpstdiotransport.h>
+#include <switchboard/mcptoolsource.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
 
@@ -268,6 +271,8 @@ public:
     Result<void> checkWorkflow();
     Result<void> checkInputs();
     Result<void> configurePlugins();
+    Result<void> startMcpServers();
+    void stopMcpServers();
     QJsonObject context() const;
     void schedule();
     bool scheduleOnce();
@@ -294,6 +299,9 @@ public:
     QJsonObject inputs;
     std::optional<RunPolicy::Confirmations> confirmations;
     QMap<QString, QJsonObject> pluginConfigurations;   // the program's, over the workflow's
+    // The workflow's MCP servers this run started, as sources of the registry
+    // (children of the run, so a run destroyed early takes them along).
+    QList<QPointer<McpToolSource>> mcpSources;
 
     QList<Step> steps;                 // parallel to workflow.steps
     QJsonObject outputs;
@@ -395,6 +403,58 @@ Result<void> WorkflowRunPrivate::configurePlugins()
     for (auto it = configurations.constBegin(); plugins && it != configurations.constEnd(); ++it)
         plugins->setPluginConfiguration(it.key(), it.value());
     return {};
+}
+
+// The workflow's `mcp_servers:` become sources of the registry for the
+// run (the conversations prepare them, which starts each server, before
+// their first request); a source the program already has under that id is
+// used instead. Nothing is started here.
+Result<void> WorkflowRunPrivate::startMcpServers()
+{
+    for (const WorkflowMcpServer &server : std::as_const(workflow.mcpServers)) {
+        if (server.server.disabled)
+            continue;
+        if (!registry) {
+            Error error(Error::Code::SetupError,
+                        u"the workflow declares the MCP server '%1', but the run has no tool registry"_s.arg(
+                            server.server.name));
+            error.location = server.server.location;
+            return error;
+        }
+        if (registry->source(server.server.name))
+            continue;   // the program's own
+        McpClientOptions options;
+        options.serverName = server.server.name;
+        auto *mcpClient = new McpClient(new McpStdioTransport(server.server.stdio), options, q);
+        auto *source = new McpToolSource(server.server.name, mcpClient, server.tools, q);
+        if (const Result<void> added = registry->addSource(source); !added) {
+            delete source;
+            delete mcpClient;
+            Error error = added.error();
+            error.location = server.server.location;
+            return error;
+        }
+        mcpSources.append(source);
+    }
+    return {};
+}
+
+// Out of the registry, and the servers shut down as MCP says (their input
+// closed, then SIGTERM, then SIGKILL); a client still closing when the run
+// is destroyed ends its server then.
+void WorkflowRunPrivate::stopMcpServers()
+{
+    for (const QPointer<McpToolSource> &source : std::as_const(mcpSources)) {
+        if (!source)
+            continue;
+        if (registry)
+            registry->removeSource(source);
+        McpClient *mcpClient = source->client();
+        delete source.data();
+        if (mcpClient)
+            mcpClient->shutdown();
+    }
+    mcpSources.clear();
 }
 
 QJsonObject WorkflowRunPrivate::context() const
@@ -790,6 +850,7 @@ void WorkflowRunPrivate::failRun(const Error &failure)
     // synchronously and find it finished (so their steps count as canceled).
     q->finish(failure, [this] {
         cancelRemaining();
+        stopMcpServers();
         qCDebug(lcWorkflowRun).noquote() << "run failed:" << q->error().toString();
     });
 }
@@ -836,7 +897,10 @@ void WorkflowRunPrivate::succeed()
     }
     outputs = *rendered;
     qCDebug(lcWorkflowRun) << "run finished";
-    q->finish(Error(), [this] { Q_EMIT q->outputsChanged(outputs); });
+    q->finish(Error(), [this] {
+        stopMcpServers();
+        Q_EMIT q->outputsChanged(outputs);
+    });
 }
 
 WorkflowRun::WorkflowRun(const Workflow &workflow, ConversationsClient *client, ToolRegistry *registry,
@@ -930,6 +994,10 @@ void WorkflowRun::doStart()
     }
     if (const Result<void> configured = d->configurePlugins(); !configured) {
         d->failRun(configured.error());
+        return;
+    }
+    if (const Result<void> started = d->startMcpServers(); !started) {
+        d->failRun(started.error());
         return;
     }
     d->schedule();

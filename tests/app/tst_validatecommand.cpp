@@ -117,7 +117,8 @@ void tst_ValidateCommand::theExamplesAsDocumented()
         u"/bin/sh"_s, {u"-c"_s, QStringLiteral("'" SWITCHBOARD_BINARY_DIR "/bin/switchboard' validate workflows/*.yaml")},
         environment, QStringLiteral(SWITCHBOARD_SOURCE_DIR), {}, 30000);
     QCOMPARE(result.err, QByteArray());
-    QCOMPARE(result.out, QByteArray("workflows/organize-files.yaml: ok\nworkflows/quickstart.yaml: ok\n"
+    QCOMPARE(result.out, QByteArray("workflows/meeting-notes.yaml: ok\nworkflows/organize-files.yaml: ok\n"
+                                    "workflows/quickstart.yaml: ok\n"
                                     "workflows/research-summary.yaml: ok\nworkflows/writer-reviewer.yaml: ok\n"));
     QCOMPARE(result.exitCode, 0);
 }

@@ -109,7 +109,8 @@ void tst_WorkflowLoader::invalid_data()
                                              << u"unknown key 'outptus' in the workflow (did you mean 'outputs'?)"_s;
     QTest::newRow("unknown key, list") << preamble + "colour: red\n" << C::UnknownKey << 8 << 1
                                        << u"unknown key 'colour' in the workflow (valid keys: version, name, "
-                                          u"description, max_parallel, emulator, inputs, plugins, agents, steps, outputs)"_s;
+                                          u"description, max_parallel, emulator, inputs, plugins, mcp_servers, agents, steps, "
+                                          u"outputs)"_s;
     QTest::newRow("unknown agent key")
         << QByteArray("version: 1\nagents:\n  writer:\n    model: m\n    instructons: hi\n"
                       "steps:\n  - {id: s, agent: writer, input: hi}\n")
@@ -367,6 +368,55 @@ void tst_WorkflowLoader::invalid_data()
         << u"the configuration of plugin 'filesystem': '{{' without '}}'"_s;
     QTest::newRow("duplicate plugin") << withInput + "plugins:\n  http: {}\n  http: {}\n" << C::DuplicateKey << 12 << 3
                                       << u"duplicate key 'http' in 'plugins' (first at line 11)"_s;
+
+    // mcp_servers: every field, each problem at its place and naming the field.
+    const QByteArray mcp = preamble + "mcp_servers:\n";   // line 8; servers from line 9
+    QTest::newRow("mcp_servers not a mapping") << preamble + "mcp_servers: [a]\n" << C::WrongType << 8 << 14
+                                               << u"'mcp_servers' must be a mapping"_s;
+    QTest::newRow("mcp server not a mapping") << mcp + "  notes: node\n" << C::WrongType << 9 << 10
+                                              << u"mcp_servers.notes must be a mapping"_s;
+    QTest::newRow("mcp server name") << mcp + "  no/tes: {command: node}\n" << C::WrongType << 9 << 3
+                                     << u"the MCP server name 'no/tes' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}"_s;
+    QTest::newRow("mcp server unknown key") << mcp + "  notes: {command: node, arg: [x]}\n" << C::UnknownKey << 9 << 26
+                                            << u"unknown key 'arg' in mcp_servers.notes (did you mean 'args'?)"_s;
+    QTest::newRow("mcp server without command") << mcp + "  notes: {args: [x]}\n" << C::MissingKey << 9 << 10
+                                                << u"mcp_servers.notes: \"command\" is missing"_s;
+    QTest::newRow("mcp server command a list") << mcp + "  notes: {command: [node]}\n" << C::WrongType << 9 << 20
+                                               << u"mcp_servers.notes.command must be a string"_s;
+    QTest::newRow("mcp server args not a list") << mcp + "  notes: {command: node, args: x}\n" << C::WrongType << 9
+                                                << 32 << u"mcp_servers.notes.args must be an array of strings"_s;
+    QTest::newRow("mcp server arg a mapping") << mcp + "  notes: {command: node, args: [a, {b: c}]}\n" << C::WrongType
+                                              << 9 << 36 << u"mcp_servers.notes.args[1] must be a string"_s;
+    QTest::newRow("mcp server env not a mapping") << mcp + "  notes: {command: node, env: [a]}\n" << C::WrongType << 9
+                                                  << 31 << u"mcp_servers.notes.env must be an object of strings"_s;
+    QTest::newRow("mcp server env unset variable")
+        << mcp + "  notes: {command: node, env: {A: \"${SWITCHBOARD_TEST_UNSET_VARIABLE}\"}}\n" << C::InvalidValue << 9
+        << 35 << u"mcp_servers.notes.env.A: the environment variable SWITCHBOARD_TEST_UNSET_VARIABLE is not set"_s;
+    QTest::newRow("mcp server url") << mcp + "  notes: {url: \"http://127.0.0.1/mcp\"}\n" << C::InvalidValue << 9 << 16
+                                    << u"mcp_servers.notes: HTTP servers (\"url\") are not supported yet; only stdio servers (\"command\")"_s;
+    QTest::newRow("mcp server type") << mcp + "  notes: {command: node, type: sse}\n" << C::InvalidValue << 9 << 32
+                                     << u"mcp_servers.notes.type: \"sse\" is not supported yet; only \"stdio\""_s;
+    QTest::newRow("mcp server disabled") << mcp + "  notes: {command: node, disabled: maybe}\n" << C::WrongType << 9
+                                         << 36 << u"mcp_servers.notes.disabled must be true or false"_s;
+    QTest::newRow("mcp server include") << mcp + "  notes: {command: node, include: add}\n" << C::WrongType << 9 << 35
+                                        << u"mcp_servers.notes.include must be a list of strings"_s;
+    QTest::newRow("mcp server exclude item") << mcp + "  notes: {command: node, exclude: [[a]]}\n" << C::WrongType << 9
+                                             << 36 << u"the items of mcp_servers.notes.exclude must be strings"_s;
+    QTest::newRow("mcp server timeout") << mcp + "  notes: {command: node, timeout_ms: 0}\n" << C::WrongType << 9 << 38
+                                        << u"mcp_servers.notes.timeout_ms must be an integer of at least 1"_s;
+    QTest::newRow("mcp server tools not a mapping") << mcp + "  notes: {command: node, tools: [a]}\n" << C::WrongType
+                                                    << 9 << 33 << u"mcp_servers.notes.tools must be a mapping"_s;
+    QTest::newRow("mcp tool unknown key") << mcp + "  notes: {command: node, tools: {add: {confirms: true}}}\n"
+                                          << C::UnknownKey << 9 << 40
+                                          << u"unknown key 'confirms' in mcp_servers.notes.tools.add (did you mean 'confirm'?)"_s;
+    QTest::newRow("mcp tool confirm") << mcp + "  notes: {command: node, tools: {add: {confirm: yes}}}\n" << C::WrongType
+                                      << 9 << 49 << u"mcp_servers.notes.tools.add.confirm must be true or false"_s;
+    QTest::newRow("mcp tool timeout") << mcp + "  notes: {command: node, tools: {add: {timeout_ms: -5}}}\n"
+                                      << C::WrongType << 9 << 52
+                                      << u"mcp_servers.notes.tools.add.timeout_ms must be an integer of at least 1"_s;
+    QTest::newRow("duplicate mcp server") << mcp + "  notes: {command: node}\n  notes: {command: node}\n"
+                                          << C::DuplicateKey << 10 << 3
+                                          << u"duplicate key 'notes' in 'mcp_servers' (first at line 9)"_s;
 }
 
 void tst_WorkflowLoader::invalid()

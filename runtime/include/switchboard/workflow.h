@@ -4,6 +4,8 @@
 #include <switchboard/conversationrun.h>
 #include <switchboard/error.h>
 #include <switchboard/guardrails.h>
+#include <switchboard/mcpserverconfig.h>
+#include <switchboard/mcptoolsource.h>
 #include <switchboard/result.h>
 #include <switchboard/tools.h>
 #include <switchboard/yamllimits.h>
@@ -224,6 +226,24 @@ struct SWITCHBOARD_EXPORT WorkflowPluginConfiguration
     friend bool operator==(const WorkflowPluginConfiguration &, const WorkflowPluginConfiguration &) = default;
 };
 
+/// An MCP server the workflow declares under `mcp_servers:`, a tool source
+/// its agents name as any other (`plugin: NAME`): how to start it (the keys
+/// of the mcpServers file, read by the same code) and which of its tools
+/// are offered, how. WorkflowRun starts it when the run starts (unless the
+/// registry already has a source of that id: the program's wins) and shuts
+/// it down when the run ends.
+struct SWITCHBOARD_EXPORT WorkflowMcpServer
+{
+    /// Its name (the source's id), command, arguments, environment and
+    /// working directory (made absolute against the workflow's directory,
+    /// which is also the default), and where it is declared.
+    McpServerConfig server;
+    /// `include`, `exclude`, `timeout_ms` and per tool `confirm` and `timeout_ms`.
+    McpToolSelection tools;
+
+    friend bool operator==(const WorkflowMcpServer &, const WorkflowMcpServer &) = default;
+};
+
 /// A loaded, validated workflow (format version 1, workflows/README.md).
 struct SWITCHBOARD_EXPORT Workflow
 {
@@ -239,11 +259,14 @@ struct SWITCHBOARD_EXPORT Workflow
     int maxParallelSteps = 4;
     QList<WorkflowInput> inputs;
     QList<WorkflowPluginConfiguration> plugins;
+    /// `mcp_servers:`, in the written order.
+    QList<WorkflowMcpServer> mcpServers;
     QList<WorkflowAgent> agents;
     QList<WorkflowStep> steps;    ///< in a dependency order (as written where free)
     QList<WorkflowOutput> outputs;
 
     const WorkflowInput *input(const QString &name) const;
+    const WorkflowMcpServer *mcpServer(const QString &name) const;
     const WorkflowAgent *agent(const QString &name) const;
     const WorkflowStep *step(const QString &id) const;
     /// The agent that answers a step: its own, or that of the step it

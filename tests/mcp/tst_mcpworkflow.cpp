@@ -1,0 +1,165 @@
+// Workflows with MCP servers end to end: a workflow declares a server under
+// `mcp_servers:` (faultserver.mjs, written with the official TypeScript SDK),
+// an agent names it as a tool source, the emulator's scripted model calls
+// its tools; the run starts the server, the model gets the tool's result,
+// and a server that dies mid-call fails the step with an error naming the
+// server and the tool. Afterwards the server is out of the registry.
+
+#include <switchboard/emulator/emulator.h>
+#include <switchboard/pluginregistry.h>
+#include <switchboard/workflowrun.h>
+
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Switchboard;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// A workflow whose agent offers `tools` of the server "faults", with the
+// agent's `tool_errors`, one step and two outputs: the model's last text and
+// the function result before it.
+QByteArray workflow(const QByteArray &tools, const QByteArray &toolErrors)
+{
+    return "version: 1\n"
+           "mcp_servers:\n"
+           "  faults:\n"
+           "    command: \"" MCP_NODE_PROGRAM "\"\n"
+           "    args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]\n"
+           "    tools:\n"
+           "      echo: {timeout_ms: 5000}\n"
+           "agents:\n"
+           "  a:\n"
+           "    model: m\n"
+           "    tools: [{plugin: faults, tools: " + tools + "}]\n"
+           "    tool_errors: " + toolErrors + "\n"
+           "steps:\n"
+           "  - id: s\n"
+           "    agent: a\n"
+           "    input: go\n"
+           "outputs:\n"
+           "  text: \"{{ steps.s.text }}\"\n"
+           "  result: \"{{ steps.s.entries[-2].result }}\"\n";
+}
+
+// The scripted model: calls `tool` with `arguments` at once, then answers
+// "done: " and the result.
+QByteArray script(const QByteArray &tool, const QByteArray &arguments)
+{
+    return "version: 1\n"
+           "rules:\n"
+           "  - name: call\n"
+           "    when: {turn: 1}\n"
+           "    reply:\n"
+           "      - function_call: {name: " + tool + ", arguments: " + arguments + "}\n"
+           "  - name: answer\n"
+           "    when: {function_result: \"*\"}\n"
+           "    reply:\n"
+           "      - text: done\n";
+}
+
+struct Outcome
+{
+    Error error;
+    QJsonObject outputs;
+    QList<StepResult> steps;
+    QStringList sourcesAfter;
+};
+
+Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
+{
+    Outcome outcome;
+    PluginRegistry registry;
+    registry.setSearchPaths({QStringLiteral(SWITCHBOARD_BUNDLED_PLUGIN_DIR)});
+    registry.discover();
+    WorkflowLoader loader(&registry);
+    const Result<Workflow> loaded = loader.loadFromString(yaml, u"mcp.yaml"_s);
+    if (!loaded) {
+        outcome.error = loaded.error();
+        return outcome;
+    }
+    Emulator emulator;
+    if (const Result<void> set = emulator.setScript(scriptYaml); !set) {
+        outcome.error = set.error();
+        return outcome;
+    }
+    if (!emulator.listen(0))
+        return outcome;
+    ConversationsClient client;
+    client.setServerUrl(emulator.url());
+    client.setApiKey(QString());
+    WorkflowRun workflowRun(*loaded, &client, &registry);
+    QSignalSpy finished(&workflowRun, &WorkflowRun::finished);
+    workflowRun.start();
+    if (!finished.wait(60000)) {
+        outcome.error = Error(Error::Code::Timeout, u"the run did not finish"_s);
+        return outcome;
+    }
+    outcome.error = workflowRun.error();
+    outcome.outputs = workflowRun.outputs();
+    outcome.steps = workflowRun.stepResults();
+    for (const ToolSource *source : registry.sources())
+        outcome.sourcesAfter << source->id();
+    return outcome;
+}
+
+} // namespace
+
+class tst_McpWorkflow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // The model calls an MCP tool and gets its result.
+    void callsAnMcpTool()
+    {
+        const Outcome outcome = run(workflow("[echo]", "report"), script("echo", "{text: \"from the server\"}"));
+        QVERIFY2(!outcome.error.isError(), qPrintable(outcome.error.toString()));
+        QCOMPARE(outcome.outputs,
+                 (QJsonObject{{u"text"_s, u"done"_s}, {u"result"_s, u"from the server"_s}}));
+        QCOMPARE(outcome.steps.size(), 1);
+        QCOMPARE(outcome.steps.first().status, StepResult::Status::Succeeded);
+        // The run's server left the registry when the run ended.
+        QVERIFY(!outcome.sourcesAfter.isEmpty());
+        QVERIFY(!outcome.sourcesAfter.contains(u"faults"_s));
+    }
+
+    // The server dies in the middle of a call: with tool_errors: fail the
+    // step fails, and the run says which server and which tool.
+    void serverDiesMidRun_data()
+    {
+        QTest::addColumn<QByteArray>("toolErrors");
+        QTest::addColumn<QString>("runError");
+        QTest::addColumn<QJsonObject>("outputs");
+        QTest::newRow("fail") << QByteArray("fail") << u"step 's' failed: tool \"crash\" (call ID): the MCP server 'faults': the server exited with code 7"_s
+                              << QJsonObject();
+        QTest::newRow("report") << QByteArray("report") << QString()
+                                << QJsonObject{{u"text"_s, u"done"_s}, {u"result"_s, u"Error: the MCP server 'faults': the server exited with code 7"_s}};
+    }
+    void serverDiesMidRun()
+    {
+        QFETCH(QByteArray, toolErrors);
+        QFETCH(QString, runError);
+        QFETCH(QJsonObject, outputs);
+        const Outcome outcome = run(workflow("[echo, crash]", toolErrors), script("crash", "{}"));
+        // The call's id is the emulator's, new each run.
+        QCOMPARE(QString(outcome.error.message).replace(QRegularExpression(u"\\(call [^)]+\\)"_s), u"(call ID)"_s),
+                 runError);
+        QCOMPARE(outcome.outputs, outputs);
+        QVERIFY(!outcome.sourcesAfter.contains(u"faults"_s));
+    }
+
+    // A tool the server does not offer: the run says so before the first request.
+    void unknownTool()
+    {
+        const Outcome outcome = run(workflow("[ecko]", "report"), script("ecko", "{}"));
+        QCOMPARE(outcome.error.message,
+                 u"step 's' failed: no tool \"faults/ecko\": MCP server \"faults\" has echo, crash, hang, malformed, huge, "
+                 u"add_tool, progress, log, structured, fail, ask, trace"_s);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_McpWorkflow)
+#include "tst_mcpworkflow.moc"
