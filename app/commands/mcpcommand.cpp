@@ -5,6 +5,7 @@
 // $SWITCHBOARD_MCP_CONFIG), the format desktop MCP clients keep.
 
 #include "command.h"
+#include "mcpservers.h"
 #include "output.h"
 #include "terminal/elicitationprompt.h"
 #include "terminal/terminal.h"
@@ -83,36 +84,6 @@ void wait(Operation *operation)
     QCoreApplication::exec();
 }
 
-std::unique_ptr<McpClient> makeClient(const McpServerConfig &server, int timeoutMs)
-{
-    McpClientOptions options;
-    options.serverName = server.name;
-    if (timeoutMs > 0) {
-        options.requestTimeoutMs = timeoutMs;
-        options.startTimeoutMs = timeoutMs;
-    }
-    options.maxRestarts = 0;   // one command, one try
-    return std::make_unique<McpClient>(new McpStdioTransport(server.stdio), options);
-}
-
-// Shuts the clients down as the specification says and waits for them.
-void shutdown(const QList<McpClient *> &clients)
-{
-    int open = 0;
-    for (McpClient *client : clients) {
-        if (client->state() == McpClient::State::Closed)
-            continue;
-        ++open;
-        QObject::connect(client, &McpClient::closed, QCoreApplication::instance(), [&open] {
-            if (--open == 0)
-                QCoreApplication::quit();
-        });
-        client->shutdown();
-    }
-    if (open > 0)
-        QCoreApplication::exec();
-}
-
 int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
 {
     std::vector<std::unique_ptr<McpClient>> clients;
@@ -124,7 +95,7 @@ int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
             listings.emplace_back();
             continue;
         }
-        clients.push_back(makeClient(server, timeoutMs));
+        clients.push_back(makeMcpClient(server, timeoutMs));
         listings.emplace_back(clients.back()->listTools());
         ++pending;
         QObject::connect(listings.back().get(), &Operation::finished, QCoreApplication::instance(), [&pending] {
@@ -176,7 +147,7 @@ int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
             open << client.get();
     }
     listings.clear();
-    shutdown(open);
+    shutdownMcpClients(open);
     return allReady ? ExitSuccess : ExitFailure;
 }
 
@@ -188,7 +159,7 @@ bool listTools(McpClient &client)
     if (!listing->hasError())
         return true;
     QTextStream(stderr) << "switchboard mcp: " << listing->error().message << '\n';
-    shutdown({&client});
+    shutdownMcpClients({&client});
     return false;
 }
 
@@ -228,7 +199,7 @@ int runTools(McpClient &client, bool json)
         out << QJsonDocument(QJsonObject{{u"server"_s, client.options().serverName}, {u"tools"_s, array}})
                    .toJson(QJsonDocument::Indented);
     out.flush();
-    shutdown({&client});
+    shutdownMcpClients({&client});
     return ExitSuccess;
 }
 
@@ -246,7 +217,7 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
         QTextStream(stderr) << "switchboard mcp: the MCP server '" << client.options().serverName
                             << "' has no tool '" << toolName << "' (see 'switchboard mcp tools "
                             << client.options().serverName << "')\n";
-        shutdown({&client});
+        shutdownMcpClients({&client});
         return ExitFailure;
     }
     Terminal terminal(stderr);
@@ -287,7 +258,7 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
         }
     }
     call.reset();
-    shutdown({&client});
+    shutdownMcpClients({&client});
     return status;
 }
 
@@ -355,7 +326,7 @@ int runMcpCommand(const QStringList &arguments)
     }
     if (server->disabled)
         return usage(u"the server '%1' is disabled in %2"_s.arg(serverName, configPath));
-    std::unique_ptr<McpClient> client = makeClient(*server, timeoutMs);
+    std::unique_ptr<McpClient> client = makeMcpClient(*server, timeoutMs);
     if (action == u"tools")
         return runTools(*client, json);
     return runCall(*client, positional.at(2), toolArguments, json, parsed.verbosity);

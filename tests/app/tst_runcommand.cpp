@@ -1357,7 +1357,7 @@ void tst_RunCommand::usageErrorsOfEverySubcommand_data()
                                                      "'filesystem'?)\n"
                                                      "Run 'switchboard plugins --help' for usage.\n"_ba;
     QTest::newRow("plugins with two names") << QStringList{u"plugins"_s, u"calculator"_s, u"http"_s}
-                                            << "switchboard plugins: one plugin at a time (got 'calculator', 'http')\n"
+                                            << "switchboard plugins: one source at a time (got 'calculator', 'http')\n"
                                                "Run 'switchboard plugins --help' for usage.\n"_ba;
     QTest::newRow("plugins --arguments without --invoke") << QStringList{u"plugins"_s, u"--arguments"_s, u"{}"_s}
                                                           << "switchboard plugins: --arguments goes with --invoke TOOL\n"
@@ -1466,13 +1466,13 @@ void tst_RunCommand::longValuesAreCut()
 
 void tst_RunCommand::pluginsSubcommand()
 {
-    // The table: a row per plugin with its tools, compact.
+    // The table: a row per source (here the bundled plugins) with its tools, compact.
     const Run table = runProgram({u"plugins"_s});
     QCOMPARE(table.exitCode, 0);
     const QList<QByteArray> rows = table.out.trimmed().split('\n');
-    QVERIFY2(rows.first().startsWith("PLUGIN "), table.out.constData());
+    QVERIFY2(rows.first().startsWith("SOURCE "), table.out.constData());
     QVERIFY2(std::any_of(rows.cbegin(), rows.cend(), [](const QByteArray &row) {
-                 return QRegularExpression(u"^calculator +[0-9.]+ +discovered +calculate$"_s).match(QString::fromUtf8(row)).hasMatch();
+                 return QRegularExpression(u"^calculator +plugin +[0-9.]+ +discovered +calculate$"_s).match(QString::fromUtf8(row)).hasMatch();
              }),
              table.out.constData());
     QVERIFY2(table.out.size() < 2000, table.out.constData());   // not kilobytes of schemas
@@ -1494,8 +1494,8 @@ void tst_RunCommand::pluginsSubcommand()
         ids << plugin.toObject().value(u"id"_s).toString();
     QVERIFY2(ids.contains(u"calculator"_s), run.out.constData());
     const QJsonObject calculator = plugins.at(ids.indexOf(u"calculator"_s)).toObject();
-    QCOMPARE(calculator.keys(), (QStringList{u"compat_version"_s, u"description"_s, u"file"_s, u"id"_s, u"state"_s,
-                                             u"tools"_s, u"version"_s}));
+    QCOMPARE(calculator.keys(), (QStringList{u"compat_version"_s, u"description"_s, u"file"_s, u"id"_s, u"kind"_s,
+                                             u"origin"_s, u"state"_s, u"tools"_s, u"version"_s}));
     QCOMPARE(calculator.value(u"tools"_s).toArray().at(0).toObject().keys(),
              (QStringList{u"ambiguous"_s, u"description"_s, u"name"_s, u"parameters"_s, u"qualified_name"_s,
                           u"requires_confirmation"_s, u"timeout_ms"_s}));

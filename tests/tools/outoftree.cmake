@@ -58,7 +58,7 @@ endif()
 
 # 5. ...loads and initializes it...
 run("${switchboard}" plugins --plugin-path "${plugin_dir}" --load)
-if(NOT output MATCHES "wordcount +1\\.0\\.0 +initialized")
+if(NOT output MATCHES "wordcount +plugin +1\\.0\\.0 +initialized")
     message(FATAL_ERROR "wordcount did not load:\n${output}")
 endif()
 
