@@ -34,7 +34,11 @@ InterruptHandler::InterruptHandler(QObject *parent)
 
 InterruptHandler::~InterruptHandler()
 {
-    if (m_installed) {
+    // After an interrupt the handler stays: the program is on its way out with
+    // 130, and another Ctrl-C while it unwinds must end it with 130 too, not
+    // kill it with the default action (tst_runcommand::secondCtrlCQuitsAtOnce
+    // saw that when the second signal came after this destructor).
+    if (m_installed && signalCount == 0) {
         std::signal(SIGINT, SIG_DFL);
     }
 }

@@ -299,6 +299,7 @@ private Q_SLOTS:
     void ctrlCSummaryCountsTheStepsThatRan();
     void secondCtrlCQuitsAtOnce();
     void secondSignalExitsAtOnceInProcess();
+    void secondSignalAfterTheHandlerIsGoneExitsWith130();
     void topLevel_data();
     void topLevel();
     void everySubcommandHasHelp_data();
@@ -1206,6 +1207,29 @@ void tst_RunCommand::secondSignalExitsAtOnceInProcess()
     int status = 0;
     QCOMPARE(::waitpid(child, &status, 0), child);
     QVERIFY(WIFEXITED(status));
+    QCOMPARE(WEXITSTATUS(status), 130);
+}
+
+void tst_RunCommand::secondSignalAfterTheHandlerIsGoneExitsWith130()
+{
+    // The run ended after a first SIGINT and the handler went with it; the
+    // process is still unwinding when a second one comes: it ends with 130,
+    // not by the signal's default action.
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        {
+            Switchboard::Cli::InterruptHandler handler;
+            if (!handler.install())
+                ::_exit(3);
+            ::raise(SIGINT);   // queued for the event loop, which never runs
+        }
+        ::raise(SIGINT);
+        ::_exit(0);
+    }
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY2(WIFEXITED(status), qPrintable(u"ended by signal %1"_s.arg(WTERMSIG(status))));
     QCOMPARE(WEXITSTATUS(status), 130);
 }
 
