@@ -123,9 +123,18 @@ void McpToolSourcePrivate::list(bool preparing)
                 qCWarning(lcMcp).noquote() << u"the MCP server '%1' did not list its changed tools: %2"_s.arg(q->id(), why);
             return;
         }
+        // toolsChanged() and ready() reach the registry, the run and the
+        // application, any of which may delete the source before they return
+        // (a run that fails on them stops its MCP servers).
+        const QPointer<McpToolSource> alive(q);
         update();
-        if (preparing)
+        if (!alive)
+            return;
+        if (preparing) {
             q->setReady();
+            if (!alive)
+                return;
+        }
         if (std::exchange(listAgain, false))
             list(false);
     });
