@@ -313,6 +313,27 @@ QByteArray oneLineJson(const QByteArray &payload)
     return jsonString(QString::fromUtf8(payload.trimmed()));
 }
 
+QString displayValue(const QJsonValue &value)
+{
+    if (value.isString())
+        return value.toString();
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented)).trimmed();
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented)).trimmed();
+    return compactJsonText(value);
+}
+
+QString displayJsonText(const QString &text)
+{
+    const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8());
+    if (document.isObject())
+        return displayValue(document.object());
+    if (document.isArray())
+        return displayValue(document.array());
+    return text;
+}
+
 QByteArray jsonString(const QString &text)
 {
     return compactJson(text);

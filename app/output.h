@@ -179,6 +179,13 @@ QString retryNotice(const Server &server, int attempt, int delayMs, const Error 
 /// event's data may span lines), or as a JSON string when it is not JSON.
 QByteArray oneLineJson(const QByteArray &payload);
 
+/// A value for people (outputs, inputs, a tool's result): a string as it is,
+/// an object or array as indented JSON, the rest as compact JSON.
+QString displayValue(const QJsonValue &value);
+/// `text` for people: JSON text of an object or array indented
+/// (displayValue()), any other text as it is.
+QString displayJsonText(const QString &text);
+
 /// A JSON string literal of `text`, quotes included.
 QByteArray jsonString(const QString &text);
 

@@ -148,18 +148,6 @@ QJsonObject stepResultToJson(const StepResult &result)
     return json;
 }
 
-/// A value of the outputs for people: strings as they are, the rest as JSON.
-QString displayValue(const QJsonValue &value)
-{
-    if (value.isString())
-        return value.toString();
-    if (value.isObject())
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented)).trimmed();
-    if (value.isArray())
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented)).trimmed();
-    return compactJsonText(value);
-}
-
 /// The workflow's inputs from the --input values. Each value is checked on
 /// its own first, with the library's conversion and check, so that a problem
 /// is said in the command line's words ("--input count=abc: expected an
