@@ -40,6 +40,11 @@ ConfirmationDialog::ConfirmationDialog(const QString &stepId, const Confirmation
     m_approve->setObjectName(u"approve"_s);
     m_deny = buttons->addButton(tr("Deny"), QDialogButtonBox::RejectRole);
     m_deny->setObjectName(u"deny"_s);
+    // The safe answer is the default: Enter (or a stray key press) denies.
+    // The arguments editor takes Enter as a new line while it has the focus.
+    m_approve->setAutoDefault(false);
+    m_deny->setDefault(true);
+    m_deny->setFocus();
     connect(m_approve, &QPushButton::clicked, this, &ConfirmationDialog::tryApprove);
     connect(m_deny, &QPushButton::clicked, this, &QDialog::reject);
     layout->addWidget(buttons);

@@ -1,6 +1,8 @@
 #include "mainwindow.h"
 #include "confirmationdialog.h"
 #include "inputform.h"
+#include "output.h"
+#include "runview.h"
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/emulator/emulator.h>
@@ -10,52 +12,18 @@
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHBoxLayout>
-#include <QJsonDocument>
+#include <QFontDatabase>
 #include <QLabel>
-#include <QListView>
-#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
 #include <QStatusBar>
-#include <QStyledItemDelegate>
+#include <QTextBrowser>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard::Desktop {
-
-namespace {
-
-// The model's one-line text, coloured by what the row is.
-class EntryDelegate : public QStyledItemDelegate
-{
-public:
-    using QStyledItemDelegate::QStyledItemDelegate;
-
-protected:
-    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
-    {
-        QStyledItemDelegate::initStyleOption(option, index);
-        const QString type = index.data(ConversationModel::TypeRole).toString();
-        const QString status = index.data(ConversationModel::StatusRole).toString();
-        const QString step = index.data(ConversationModel::StepRole).toString();
-        if (!step.isEmpty())
-            option->text = u'[' + step + u"] "_s + option->text;
-        QColor colour;
-        if (status == u"failed" || status == u"denied" || status == u"interrupted")
-            colour = QColor(0xb0, 0x00, 0x20);
-        else if (type == u"message.input")
-            colour = QColor(0x1a, 0x4d, 0x8f);
-        else if (type == u"function.call" || type == u"tool.execution" || type == u"function.result")
-            colour = QColor(0x5a, 0x3d, 0x00);
-        else if (type == u"agent.handoff")
-            colour = QColor(0x4a, 0x14, 0x8c);
-        if (colour.isValid())
-            option->palette.setColor(QPalette::Text, colour);
-    }
-};
-
-} // namespace
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
@@ -68,8 +36,9 @@ MainWindow::MainWindow(QWidget *parent)
     , m_runButton(new QPushButton(tr("Run"), this))
     , m_cancelButton(new QPushButton(tr("Cancel"), this))
     , m_model(new ConversationModel(this))
-    , m_view(new QListView(this))
-    , m_outputs(new QPlainTextEdit(this))
+    , m_view(new RunView(this))
+    , m_inputsBox(new QGroupBox(tr("Inputs"), this))
+    , m_outputs(new QTextBrowser(this))
     , m_modeLabel(new QLabel(this))
     , m_stepLabel(new QLabel(this))
     , m_turnsLabel(new QLabel(this))
@@ -90,34 +59,36 @@ MainWindow::MainWindow(QWidget *parent)
     top->addWidget(m_runButton);
     top->addWidget(m_cancelButton);
 
-    auto *inputsBox = new QGroupBox(tr("Inputs"), this);
-    auto *inputsLayout = new QVBoxLayout(inputsBox);
+    // The inputs take the height they need at the top; the run and its
+    // outputs, one above the other at the window's width, take the rest.
+    m_inputsBox->setObjectName(u"inputs"_s);
+    m_inputsBox->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    auto *inputsLayout = new QVBoxLayout(m_inputsBox);
     inputsLayout->addWidget(m_description);
     inputsLayout->addWidget(m_form);
-    inputsLayout->addStretch(1);
-    inputsLayout->addWidget(new QLabel(tr("Outputs"), inputsBox));
-    m_outputs->setObjectName(u"outputs"_s);
-    m_outputs->setReadOnly(true);
-    inputsLayout->addWidget(m_outputs);
 
-    m_view->setObjectName(u"conversation"_s);
     m_view->setModel(m_model);
-    m_view->setItemDelegate(new EntryDelegate(m_view));
-    m_view->setWordWrap(true);
-    m_view->setUniformItemSizes(false);
-    m_view->setAlternatingRowColors(true);
-    // Follow the stream as it grows.
-    connect(m_model, &QAbstractItemModel::rowsInserted, m_view, [this] { m_view->scrollToBottom(); });
 
-    auto *splitter = new QSplitter(this);
-    splitter->addWidget(inputsBox);
+    auto *outputsBox = new QGroupBox(tr("Outputs"), this);
+    auto *outputsLayout = new QVBoxLayout(outputsBox);
+    m_outputs->setObjectName(u"outputs"_s);
+    m_outputs->setOpenExternalLinks(true);
+    m_outputs->setPlaceholderText(tr("The workflow's outputs appear here when a run succeeds."));
+    outputsLayout->addWidget(m_outputs);
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setChildrenCollapsible(false);
     splitter->addWidget(m_view);
-    splitter->setStretchFactor(1, 3);
+    splitter->addWidget(outputsBox);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({450, 150});
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->addLayout(top);
     layout->addWidget(m_message);
+    layout->addWidget(m_inputsBox);
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
 
@@ -136,7 +107,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_registry.setSearchPaths(PluginRegistry::defaultSearchPaths());
     m_registry.discover();
 
-    resize(1000, 640);
+    resize(1000, 720);
     updateStatus();
     updateButtons();
 }
@@ -229,7 +200,8 @@ void MainWindow::run()
         return;
     const Result<QJsonObject> inputs = m_form->values(*m_workflow);
     if (!inputs) {
-        showMessage(inputs.error().toString(), true);
+        // The form marks each input at fault itself.
+        showMessage(inputs.error().message, true);
         return;
     }
     delete m_run;
@@ -244,6 +216,7 @@ void MainWindow::run()
     for (auto it = m_pluginConfigurations.constBegin(); it != m_pluginConfigurations.constEnd(); ++it)
         workflowRun->setPluginConfiguration(it.key(), it.value());
     m_model->setWorkflowRun(workflowRun);
+    m_view->setWorkflowRun(workflowRun);
     connect(workflowRun, &WorkflowRun::stepStarted, this, [this](const QString &stepId, ConversationRun *stepRun) {
         m_runningSteps.append(stepId);
         if (stepRun) {
@@ -303,20 +276,53 @@ void MainWindow::onRunFinished()
     for (ConfirmationDialog *dialog : findChildren<ConfirmationDialog *>())
         dialog->close();
     m_runningSteps.clear();
-    if (m_run->error().isError()) {
+    if (m_run->error().code == Error::Code::Canceled) {
+        // The user asked for it: not a failure.
+        showMessage(tr("Canceled."), false);
+    } else if (m_run->error().isError()) {
         showMessage(tr("Failed: %1").arg(m_run->error().message), true);
     } else {
         showMessage(tr("Finished."), false);
-        m_outputs->setPlainText(
-            QString::fromUtf8(QJsonDocument(m_run->outputs()).toJson(QJsonDocument::Indented)));
+        showOutputs(m_run->outputs());
     }
     updateStatus();
     updateButtons();
     Q_EMIT runFinished();
 }
 
+void MainWindow::showOutputs(const QJsonObject &outputs)
+{
+    // Each output under its name, in the order the workflow declares them:
+    // text as text, structured values as indented JSON.
+    m_outputs->clear();
+    QTextCursor cursor(m_outputs->document());
+    QTextCharFormat name;
+    name.setFontWeight(QFont::Bold);
+    QTextCharFormat text;
+    QTextCharFormat json;
+    json.setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    QTextBlockFormat spaced;
+    spaced.setTopMargin(8);
+    bool first = true;
+    for (const WorkflowOutput &output : m_workflow->outputs) {
+        if (!outputs.contains(output.name))
+            continue;
+        const QJsonValue value = outputs.value(output.name);
+        if (!first)
+            cursor.insertBlock(spaced);
+        first = false;
+        cursor.insertText(output.name, name);
+        cursor.insertBlock(QTextBlockFormat());
+        // A string holding a JSON object or array (a tool's result) is structured too.
+        const QString shown = value.isString() ? Cli::displayJsonText(value.toString()) : Cli::displayValue(value);
+        const bool structured = value.isObject() || value.isArray() || shown != value.toString();
+        cursor.insertText(shown, structured ? json : text);
+    }
+}
+
 void MainWindow::showMessage(const QString &text, bool isError)
 {
+    m_messageIsError = isError;
     m_message->setText(text);
     m_message->setStyleSheet(isError ? u"color: #b00020"_s : QString());
 }

@@ -12,10 +12,10 @@
 #include <memory>
 #include <optional>
 
+class QGroupBox;
 class QLabel;
-class QListView;
-class QPlainTextEdit;
 class QPushButton;
+class QTextBrowser;
 
 namespace Switchboard {
 class Emulator;
@@ -25,11 +25,14 @@ namespace Switchboard::Desktop {
 
 class ConfirmationDialog;
 class InputForm;
+class RunView;
 
 /// The example application's window: wiring only. A workflow file is
 /// loaded (WorkflowLoader), its inputs become a form (InputForm), Run starts
-/// a WorkflowRun whose entries stream into a list view over a
-/// ConversationModel, confirmations open a ConfirmationDialog, Cancel aborts.
+/// a WorkflowRun whose entries stream into a RunView over a
+/// ConversationModel (steps as sections, Markdown messages, tool cards),
+/// confirmations open a ConfirmationDialog, Cancel aborts; the outputs are
+/// shown as text when the run succeeds.
 /// Without MISTRAL_API_KEY the built-in Emulator answers, with the
 /// workflow's emulator script.
 class MainWindow : public QMainWindow
@@ -52,12 +55,17 @@ public:
     bool usesEmulator() const { return m_useEmulator; }
     InputForm *inputForm() const { return m_form; }
     ConversationModel *conversationModel() const { return m_model; }
-    QListView *conversationView() const { return m_view; }
+    RunView *runView() const { return m_view; }
+    /// Where the run's outputs are shown once it succeeded.
+    QTextBrowser *outputsView() const { return m_outputs; }
     WorkflowRun *workflowRun() const { return m_run; }
     /// The status bar's step, turns and tokens, as shown.
     QString statusText() const;
-    /// The last message shown above the conversation (errors, "Finished").
+    /// The last message shown above the conversation (errors, "Finished.",
+    /// "Canceled.").
     QString messageText() const;
+    /// Whether that message is shown as an error (in red).
+    bool messageIsError() const { return m_messageIsError; }
 
 public Q_SLOTS:
     /// Asks for a workflow file.
@@ -74,6 +82,7 @@ private:
     void showMessage(const QString &text, bool isError);
     void onConfirmationRequested(const QString &stepId, const ConfirmationRequest &request);
     void onRunFinished();
+    void showOutputs(const QJsonObject &outputs);
     void updateStatus();
     void updateButtons();
 
@@ -93,14 +102,16 @@ private:
     QPushButton *m_runButton;
     QPushButton *m_cancelButton;
     ConversationModel *m_model;
-    QListView *m_view;
-    QPlainTextEdit *m_outputs;
+    RunView *m_view;
+    QGroupBox *m_inputsBox;
+    QTextBrowser *m_outputs;
     QLabel *m_modeLabel;
     QLabel *m_stepLabel;
     QLabel *m_turnsLabel;
     QLabel *m_tokensLabel;
 
     QStringList m_runningSteps;
+    bool m_messageIsError = false;
     int m_turns = 0;
     qint64 m_tokens = 0;
 };
