@@ -18,6 +18,9 @@ packages=(
     tzdata
     # tests only: the throwaway CA and certificates of tst_httptool's https servers
     openssl
+    # tests only: a font for the offscreen platform, so the GUI tests' screenshots
+    # (docs/screenshots/) show text
+    fonts-dejavu-core
     # the QML module `import Switchboard` (qml/), its tests and the Qt Quick example;
     # ConversationModel bound from QML (tst_conversationmodel::qmlDelegates)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
