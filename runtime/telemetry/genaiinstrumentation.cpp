@@ -6,6 +6,7 @@
 #include <switchboard/conversationsclient.h>
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpstdiotransport.h>
+#include <switchboard/mcptoolsource.h>
 #include <switchboard/workflowrun.h>
 
 #include <QFileInfo>
@@ -589,6 +590,17 @@ WorkflowTrace::WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun 
         m_span.setAttribute(Attr::WorkflowName, name);
 
     connect(run, &WorkflowRun::stepStarted, this, [this](const QString &stepId, ConversationRun *conversation) {
+        // The workflow's MCP servers (mcp_servers:) are sources the run made
+        // when it started, its children; the step prepares those it uses
+        // (which starts them) after this signal: their clients are traced
+        // before they send anything. Each client once.
+        if (m_run) {
+            const QList<McpToolSource *> servers = m_run->findChildren<McpToolSource *>(Qt::FindDirectChildrenOnly);
+            for (McpToolSource *server : servers) {
+                if (server->client())
+                    m_instrumentation->trace(server->client());
+            }
+        }
         const WorkflowAgent *agent = m_workflow.agentForStep(stepId);
         const WorkflowAgent described = agent ? *agent : WorkflowAgent();
         SpanData span = m_instrumentation->startSpan(
@@ -674,6 +686,8 @@ public:
 private:
     void start(McpRequest *request);
     void end(McpRequest *request);
+    /// Ends the request's span and records its duration (mcp.client.operation.duration).
+    void endRequest(SpanData &&span, const Error &error = {});
 
     GenAiInstrumentation *const m_instrumentation;
     QPointer<McpClient> m_client;
@@ -690,7 +704,7 @@ McpTrace::McpTrace(GenAiInstrumentation *instrumentation, McpClient *client)
         // Requests still open end with the client (they are its children or
         // fail with it); what is left is ended here.
         for (auto it = m_open.begin(); it != m_open.end(); ++it)
-            m_instrumentation->endSpan(std::move(*it), Error(Error::Code::Canceled, u"the MCP client was destroyed"_s));
+            endRequest(std::move(*it), Error(Error::Code::Canceled, u"the MCP client was destroyed"_s));
         m_open.clear();
         deleteLater();
     });
@@ -701,12 +715,12 @@ void McpTrace::start(McpRequest *request)
     if (m_open.contains(request)) {
         // Each page of a listing is a request of its own: the previous
         // page's span ends as the next one goes out.
-        m_instrumentation->endSpan(m_open.take(request));
+        endRequest(m_open.take(request));
     } else {
         connect(request, &Operation::finished, this, [this, request] { end(request); });
         connect(request, &QObject::destroyed, this, [this, request] {
             if (m_open.contains(request))
-                m_instrumentation->endSpan(m_open.take(request), Error(Error::Code::Canceled, u"abandoned"_s));
+                endRequest(m_open.take(request), Error(Error::Code::Canceled, u"abandoned"_s));
         });
     }
     const QString method = request->method();
@@ -750,7 +764,7 @@ void McpTrace::end(McpRequest *request)
         span.setAttribute(Attr::ErrorType, code);
         span.status = StatusCode::Error;
         span.statusMessage = error.message;
-        m_instrumentation->endSpan(std::move(span));
+        endRequest(std::move(span));
         return;
     }
     if (const auto *call = qobject_cast<McpToolCall *>(request); call && !error.isError()) {
@@ -763,7 +777,23 @@ void McpTrace::end(McpRequest *request)
             span.setAttribute(Attr::ToolCallResult, compactJsonText(request->result()));
         }
     }
-    m_instrumentation->endSpan(std::move(span), error);
+    endRequest(std::move(span), error);
+}
+
+void McpTrace::endRequest(SpanData &&span, const Error &error)
+{
+    // The metric's attributes (mcp.md): the span's, but for the request's id
+    // and the server's name (one series per request or per configuration).
+    Attributes metric;
+    for (const QByteArray &key : {Attr::McpMethodName, Attr::OperationName, Attr::ToolName, Attr::McpProtocolVersion,
+                                  Attr::NetworkTransport, Attr::RpcResponseStatusCode, Attr::ErrorType}) {
+        if (const AttributeValue *value = findAttribute(span.attributes, key))
+            metric.append({key, *value});
+    }
+    if (error.isError())
+        setAttribute(metric, Attr::ErrorType, errorType(error));
+    const qint64 durationNs = m_instrumentation->endSpan(std::move(span), error);
+    m_instrumentation->meter().mcpOperationDuration.record(double(durationNs) / 1e9, metric);
 }
 
 // --- the instrumentation -----------------------------------------------------------
@@ -796,6 +826,10 @@ void GenAiInstrumentation::trace(ConversationRun *run, const WorkflowAgent &agen
 
 void GenAiInstrumentation::trace(McpClient *client)
 {
+    if (m_tracedClients.contains(client))
+        return;   // one span per request, however often it is asked for
+    m_tracedClients.insert(client);
+    connect(client, &QObject::destroyed, this, [this, client] { m_tracedClients.remove(client); });
     new McpTrace(this, client);
 }
 

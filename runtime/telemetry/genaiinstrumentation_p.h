@@ -16,6 +16,7 @@
 #include <switchboard/workflow.h>
 
 #include <QObject>
+#include <QSet>
 
 namespace Switchboard {
 class ConversationRun;
@@ -49,6 +50,7 @@ public:
 
     void trace(WorkflowRun *run);
     void trace(ConversationRun *run, const WorkflowAgent &agent);
+    /// Traces `client` (once: a client traced already is left as it is).
     void trace(McpClient *client);
 
     // For the traces of runs, steps and MCP requests.
@@ -69,6 +71,7 @@ private:
     static SpanData newSpan(const QString &name, SpanKind kind);
 
     SpanRecorder *m_recorder;
+    QSet<const McpClient *> m_tracedClients;
     TraceContext m_parent;
     bool m_captureContent;
 };

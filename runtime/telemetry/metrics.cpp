@@ -71,6 +71,10 @@ Meter::Meter()
                  {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864})
     , operationDuration("gen_ai.client.operation.duration", u"GenAI operation duration."_s, "s",
                         {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92})
+    , mcpOperationDuration("mcp.client.operation.duration",
+                           u"The duration of the MCP request or notification as observed on the sender from the time "
+                           u"it was sent until the response or ack is received."_s,
+                           "s", {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300})
     , toolCalls("switchboard.tool.calls", u"Client-side tool calls; the failed ones carry error.type."_s, "{call}")
     , startTimeUnixNano(nowUnixNano())
 {

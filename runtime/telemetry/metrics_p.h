@@ -122,7 +122,8 @@ private:
 };
 
 /// The instruments of the GenAI conventions (semantic conventions 1.41.0,
-/// "Generative AI client metrics") and Switchboard's own.
+/// "Generative AI client metrics" and mcp.md's client metric) and
+/// Switchboard's own.
 struct Meter
 {
     Meter();
@@ -131,12 +132,18 @@ struct Meter
     Histogram tokenUsage;
     /// gen_ai.client.operation.duration: seconds per chat turn and per tool call.
     Histogram operationDuration;
+    /// mcp.client.operation.duration: seconds per MCP request (mcp.md).
+    Histogram mcpOperationDuration;
     /// switchboard.tool.calls: tool calls, the failed ones with error.type.
     Counter toolCalls;
     /// When the cumulative sums began.
     qint64 startTimeUnixNano = 0;
 
-    bool isEmpty() const { return tokenUsage.isEmpty() && operationDuration.isEmpty() && toolCalls.isEmpty(); }
+    bool isEmpty() const
+    {
+        return tokenUsage.isEmpty() && operationDuration.isEmpty() && mcpOperationDuration.isEmpty()
+               && toolCalls.isEmpty();
+    }
 };
 
 } // namespace Switchboard::TelemetryInternal

@@ -257,7 +257,7 @@ QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 ti
     QByteArray out;
     writeRequest(out, producer, "resourceMetrics", "scopeMetrics", "metrics", [&](JsonWriter &json) {
         const qint64 start = meter.startTimeUnixNano;
-        for (const Histogram *histogram : {&meter.tokenUsage, &meter.operationDuration}) {
+        for (const Histogram *histogram : {&meter.tokenUsage, &meter.operationDuration, &meter.mcpOperationDuration}) {
             if (!histogram->isEmpty())
                 writeHistogram(json, *histogram, start, timeUnixNano);
         }

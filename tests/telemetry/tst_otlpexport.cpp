@@ -224,6 +224,7 @@ private Q_SLOTS:
     void programWithoutConfigurationConnectsNowhere();
     void programWithEndpointGoneSucceedsAsBefore();
     void mcpClientSpans();
+    void workflowMcpServerSpans();
 
 private:
     void checkTree(const QList<QJsonObject> &spans, const QString &toolResult, const TraceContext &parent);
@@ -550,6 +551,7 @@ rules:
 
     TelemetryOptions options;
     options.tracesEndpoint = receiver.url(u"/v1/traces"_s);
+    options.metricsEndpoint = receiver.url(u"/v1/metrics"_s);
     Telemetry telemetry(options);
     telemetry.trace(&mcp);
 
@@ -651,6 +653,141 @@ rules:
     QCOMPARE(toolError.value(u"status"_s).toObject().value(u"code"_s).toInt(), 2);
     QCOMPARE(attributes(toolError).value(u"error.type"_s).toString(), u"tool_error"_s);
     QCOMPARE(attributes(toolError).value(u"jsonrpc.request.id"_s).toString(), u"4"_s);
+
+    // mcp.client.operation.duration (mcp.md): a point per method, tool and
+    // outcome, with the span's attributes but the request's id and the
+    // server's name, and the conventions' buckets.
+    QJsonObject duration;
+    for (const QJsonObject &record : records) {
+        for (const QJsonValue &metric : record.value(u"metrics"_s).toArray()) {
+            if (metric.toObject().value(u"name"_s).toString() == u"mcp.client.operation.duration"_s)
+                duration = metric.toObject();
+        }
+    }
+    QCOMPARE(duration.value(u"unit"_s).toString(), u"s"_s);
+    QCOMPARE(duration.value(u"type"_s).toString(), u"histogram"_s);
+    QCOMPARE(duration.value(u"temporality"_s).toInt(), 2);
+    const QJsonArray bounds{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300};
+    QList<QJsonObject> points;
+    for (const QJsonValue &value : duration.value(u"points"_s).toArray()) {
+        const QJsonObject point = value.toObject();
+        QCOMPARE(point.value(u"explicitBounds"_s).toArray(), bounds);
+        QCOMPARE(point.value(u"count"_s).toInt(), 1);
+        points.append(point.value(u"attributes"_s).toObject());
+    }
+    const QString version = u"2025-11-25"_s;
+    QCOMPARE(points, (QList<QJsonObject>{
+                         {{u"mcp.method.name"_s, u"initialize"_s}, {u"network.transport"_s, u"pipe"_s}},
+                         {{u"mcp.method.name"_s, u"tools/call"_s},
+                          {u"gen_ai.operation.name"_s, u"execute_tool"_s},
+                          {u"gen_ai.tool.name"_s, u"trace"_s},
+                          {u"mcp.protocol.version"_s, version},
+                          {u"network.transport"_s, u"pipe"_s}},
+                         {{u"mcp.method.name"_s, u"prompts/list"_s},
+                          {u"mcp.protocol.version"_s, version},
+                          {u"network.transport"_s, u"pipe"_s},
+                          {u"rpc.response.status_code"_s, u"-32601"_s},
+                          {u"error.type"_s, u"-32601"_s}},
+                         {{u"mcp.method.name"_s, u"tools/call"_s},
+                          {u"gen_ai.operation.name"_s, u"execute_tool"_s},
+                          {u"gen_ai.tool.name"_s, u"fail"_s},
+                          {u"mcp.protocol.version"_s, version},
+                          {u"network.transport"_s, u"pipe"_s},
+                          {u"error.type"_s, u"tool_error"_s}}}));
+}
+
+// A workflow's own MCP server (mcp_servers:, an McpToolSource the run adds
+// to its registry when it starts): tracing the run traces the server's
+// client, and the call's MCP span is the child of its execute_tool span,
+// which the server receives as the call's traceparent.
+void tst_OtlpExport::workflowMcpServerSpans()
+{
+    Receiver receiver;
+    Emulator emulator;
+    QVERIFY(emulator.setScript(R"(version: 1
+rules:
+  - when: {function_result: trace}
+    reply: [{text: "{{result}}"}]
+  - reply: [{function_call: {name: trace, arguments: {}}}]
+)",
+                               u"mcp.yaml"_s));
+    QVERIFY(emulator.listen(0));
+    ConversationsClient client;
+    client.setServerUrl(emulator.url());
+    client.setApiKey(u"sk-test"_s);
+    ToolRegistry registry;
+    const QByteArray yaml = "version: 1\n"
+                            "name: mcp-trace\n"
+                            "mcp_servers:\n"
+                            "  faults:\n"
+                            "    command: \"" SWITCHBOARD_NODE_PROGRAM "\"\n"
+                            "    args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]\n"
+                            "agents:\n"
+                            "  asker:\n"
+                            "    model: mistral-small-latest\n"
+                            "    tools: [{plugin: faults, tools: [trace]}]\n"
+                            "steps:\n"
+                            "  - id: ask\n"
+                            "    agent: asker\n"
+                            "    input: go\n"
+                            "outputs:\n"
+                            "  text: \"{{ steps.ask.text }}\"\n";
+    WorkflowLoader loader(&registry);
+    const Result<Workflow> workflow = loader.loadFromString(yaml, u"mcp-trace.yaml"_s);
+    QVERIFY2(workflow, qPrintable(workflow ? QString() : workflow.error().toString()));
+
+    TelemetryOptions options;
+    options.tracesEndpoint = receiver.url(u"/v1/traces"_s);
+    Telemetry telemetry(options);
+    WorkflowRun run(*workflow, &client, &registry);
+    telemetry.trace(&run);
+    QSignalSpy finished(&run, &WorkflowRun::finished);
+    run.start();
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().message));
+    QVERIFY(flush(telemetry));
+
+    const QList<QJsonObject> records = receiver.records();
+    QCOMPARE(errorsOf(records), QStringList());
+    const QList<QJsonObject> spans = spansOf(records);
+    const QJsonObject agent = span(spans, u"invoke_agent asker"_s);
+    const QJsonObject tool = span(spans, u"execute_tool trace"_s);
+    const QJsonObject call = span(spans, u"tools/call trace"_s);
+    const QJsonObject initialize = span(spans, u"initialize"_s);
+    const QJsonObject list = span(spans, u"tools/list"_s);
+    QVERIFY(!agent.isEmpty() && !tool.isEmpty() && !call.isEmpty() && !initialize.isEmpty() && !list.isEmpty());
+    // The workflow, its agent, two chats, the tool, and the server's three requests.
+    QCOMPARE(spans.size(), 8);
+    const QString traceId = agent.value(u"traceId"_s).toString();
+    QCOMPARE(tool.value(u"traceId"_s).toString(), traceId);
+    QCOMPARE(tool.value(u"parentSpanId"_s).toString(), agent.value(u"spanId"_s).toString());
+    QCOMPARE(call.value(u"traceId"_s).toString(), traceId);
+    QCOMPARE(call.value(u"parentSpanId"_s).toString(), tool.value(u"spanId"_s).toString());
+    QCOMPARE(call.value(u"kind"_s).toInt(), 3);   // CLIENT
+    QCOMPARE(call.value(u"status"_s).toObject().value(u"code"_s).toInt(), 0);
+    QCOMPARE(attributes(call), (QJsonObject{{u"mcp.method.name"_s, u"tools/call"_s},
+                                            {u"gen_ai.operation.name"_s, u"execute_tool"_s},
+                                            {u"gen_ai.tool.name"_s, u"trace"_s},
+                                            {u"jsonrpc.request.id"_s, u"3"_s},
+                                            {u"mcp.protocol.version"_s, u"2025-11-25"_s},
+                                            {u"network.transport"_s, u"pipe"_s},
+                                            {u"switchboard.mcp.server"_s, u"faults"_s}}));
+    // The preparation (initialize, tools/list) before the first turn: in
+    // the context current then, none (traces of their own).
+    for (const QJsonObject &preparation : {initialize, list})
+        QCOMPARE(preparation.value(u"parentSpanId"_s).toString(), QString());
+
+    // What the server received in _meta: each request its own span.
+    const QString traceparent = u"00-%1-%2-01"_s;
+    QCOMPARE(Test::jsonObject(run.outputs().value(u"text"_s).toString().toUtf8()),
+             (QJsonObject{{u"initialize"_s, QJsonObject{{u"traceparent"_s,
+                                                         traceparent.arg(initialize.value(u"traceId"_s).toString(),
+                                                                         initialize.value(u"spanId"_s).toString())}}},
+                          {u"tools/list"_s, QJsonObject{{u"traceparent"_s,
+                                                         traceparent.arg(list.value(u"traceId"_s).toString(),
+                                                                         list.value(u"spanId"_s).toString())}}},
+                          {u"tools/call"_s, QJsonObject{{u"traceparent"_s,
+                                                         traceparent.arg(traceId, call.value(u"spanId"_s).toString())}}}}));
 }
 
 QTEST_GUILESS_MAIN(tst_OtlpExport)

@@ -134,7 +134,8 @@ public:
 
     /// Traces `run`: call before its start(). The run's steps, turns and
     /// tool calls are traced as they happen; the object follows the run
-    /// through its signals and may outlive it.
+    /// through its signals and may outlive it. The workflow's own MCP servers
+    /// (`mcp_servers:`) are traced as trace(McpClient*) does.
     void trace(WorkflowRun *run);
     /// Traces a run outside a workflow as an `invoke_agent` span. `agent`
     /// says what the run talks to (its name, model or agent id, description,
@@ -144,8 +145,10 @@ public:
     /// becomes a CLIENT span "{method} {tool}" ("tools/call get-weather",
     /// "tools/list"), the child of the context the request was made in (for
     /// a tool call, the `execute_tool` span of its ToolCall), and its
-    /// params._meta carries that span to the server. Call it before the
-    /// client's first request; the object follows the client and may outlive it.
+    /// params._meta carries that span to the server; each request's
+    /// duration is recorded (mcp.client.operation.duration). Call it before
+    /// the client's first request; the object follows the client and may
+    /// outlive it. A client traced already stays traced once.
     void trace(McpClient *client);
 
     /// Spans not exported because the queue was full.
