@@ -84,14 +84,23 @@ namespace {
 
 const QString Provider = u"mistral_ai"_s;
 
+/// A span or trace id: `bytes` (8 or 16) random bytes as lowercase hex,
+/// written in place (two ids a round trip).
 QByteArray randomHex(int bytes)
 {
-    QByteArray id;
+    static constexpr char Hex[] = "0123456789abcdef";
+    Q_ASSERT(bytes == 8 || bytes == 16);
+    quint32 words[4] = {};
     do {
-        QByteArray raw(bytes, Qt::Uninitialized);
-        QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
-        id = raw.toHex();
-    } while (id.count('0') == id.size());   // all zeros is not a valid id
+        QRandomGenerator::global()->fillRange(words, bytes / 4);
+    } while ((words[0] | words[1] | words[2] | words[3]) == 0);   // all zeros is not a valid id
+    QByteArray id(bytes * 2, Qt::Uninitialized);
+    const auto *raw = reinterpret_cast<const uchar *>(words);
+    char *at = id.data();
+    for (int i = 0; i < bytes; ++i) {
+        *at++ = Hex[raw[i] >> 4];
+        *at++ = Hex[raw[i] & 0xf];
+    }
     return id;
 }
 
@@ -243,8 +252,25 @@ private:
         int turn = 0;
         bool calledTools = false;
         bool sawFirstChunk = false;
-        // The chat's metric attributes, once the response is done (its model known).
-        Attributes metricAttributes;
+        std::optional<QString> responseModel;   // gen_ai.response.model, once known
+    };
+
+    // A metric point the trace measures again and again, and the response
+    // model its attributes were made with: a chat's other metric attributes
+    // (model, server) are the trace's own, so the same response model means
+    // the same point, measured without building and looking up attributes.
+    struct ChatPoint
+    {
+        std::optional<QString> responseModel;
+        PointHandle point = -1;
+
+        bool matches(const std::optional<QString> &model) const { return point >= 0 && responseModel == model; }
+    };
+    // The points of a tool's calls that succeeded.
+    struct ToolPoints
+    {
+        PointHandle duration = -1;
+        PointHandle calls = -1;
     };
 
     void connectRun();
@@ -269,6 +295,11 @@ private:
     QHash<QString, SpanData> m_serverTools;    // by the tool.execution's id
     qsizetype m_transcriptMark = 0;
     Error m_error;
+    QString m_chatName;   // "chat {model}"
+    ChatPoint m_inputTokens;
+    ChatPoint m_outputTokens;
+    ChatPoint m_chatDuration;
+    QHash<QString, ToolPoints> m_toolPoints;   // by tool name
 };
 
 ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run,
@@ -279,6 +310,7 @@ ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, Conv
     , m_agent(agent)
     , m_agentSpan(std::move(agentSpan))
     , m_ownsAgentSpan(ownsAgentSpan)
+    , m_chatName(agent.model.isEmpty() ? u"chat"_s : u"chat "_s + agent.model)
 {
     if (ConversationsClient *client = run->client()) {
         const QUrl url = client->serverUrl();
@@ -315,16 +347,19 @@ void ConversationTrace::connectRun()
                                   double(nowUnixNano() - m_chat->span.startTimeUnixNano) / 1e9);
     });
     connect(run, &ConversationRun::messageDelta, this, [this](const MessageOutputEvent &event, int turn) {
-        if (m_chat && m_chat->turn == turn && event.model
-            && !findAttribute(m_chat->span.attributes, Attr::ResponseModel))
+        if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
+            m_chat->responseModel = *event.model;
             m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+        }
     });
     connect(run, &ConversationRun::functionCallDelta, this, [this](const FunctionCallEvent &event, int turn) {
         if (!m_chat || m_chat->turn != turn)
             return;
         m_chat->calledTools = true;
-        if (event.model && !findAttribute(m_chat->span.attributes, Attr::ResponseModel))
+        if (event.model && !m_chat->responseModel) {
+            m_chat->responseModel = *event.model;
             m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+        }
     });
     connect(run, &ConversationRun::toolExecutionStarted, this, [this](const ToolExecutionStartedEvent &event, int) {
         // A server-side tool (web_search, a connector) running inside the turn.
@@ -352,13 +387,19 @@ void ConversationTrace::connectRun()
             return;
         m_chat->span.setAttribute(Attr::UsageInputTokens, event.usage.promptTokens);
         m_chat->span.setAttribute(Attr::UsageOutputTokens, event.usage.completionTokens);
-        m_chat->metricAttributes = chatMetricAttributes(*m_chat);
-        Attributes attributes = m_chat->metricAttributes;
+        Histogram &tokens = m_instrumentation->meter().tokenUsage;
+        const double input = double(event.usage.promptTokens);
+        const double output = double(event.usage.completionTokens);
+        if (m_inputTokens.matches(m_chat->responseModel) && m_outputTokens.matches(m_chat->responseModel)) {
+            tokens.record(input, m_inputTokens.point);
+            tokens.record(output, m_outputTokens.point);
+            return;
+        }
+        Attributes attributes = chatMetricAttributes(*m_chat);
         attributes.append({Attr::TokenType, u"input"_s});
-        Meter &meter = m_instrumentation->meter();
-        meter.tokenUsage.record(double(event.usage.promptTokens), attributes);
+        m_inputTokens = {m_chat->responseModel, tokens.record(input, attributes)};
         attributes.last().value = u"output"_s;
-        meter.tokenUsage.record(double(event.usage.completionTokens), attributes);
+        m_outputTokens = {m_chat->responseModel, tokens.record(output, attributes)};
     });
     connect(run, &ConversationRun::retryScheduled, this, [this](int attempt, int delayMs, const Error &error, int turn) {
         if (!m_chat || m_chat->turn != turn)
@@ -430,24 +471,24 @@ void ConversationTrace::startChat(int turn)
 {
     Chat chat;
     chat.turn = turn;
-    const QString model = m_agent.model;
-    chat.span = m_instrumentation->startSpan(model.isEmpty() ? u"chat"_s : u"chat "_s + model, SpanKind::Client,
-                                             &m_agentSpan);
+    const QString &model = m_agent.model;
+    chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
+    // Each key once: added without looking for it.
     SpanData &span = chat.span;
-    span.setAttribute(Attr::OperationName, u"chat"_s);
-    span.setAttribute(Attr::ProviderName, Provider);
+    span.addAttribute(Attr::OperationName, u"chat"_s);
+    span.addAttribute(Attr::ProviderName, Provider);
     if (!model.isEmpty())
-        span.setAttribute(Attr::RequestModel, model);
+        span.addAttribute(Attr::RequestModel, model);
     if (!m_agent.agentId.isEmpty())
-        span.setAttribute(Attr::AgentId, m_agent.agentId);
+        span.addAttribute(Attr::AgentId, m_agent.agentId);
     if (!m_serverAddress.isEmpty()) {
-        span.setAttribute(Attr::ServerAddress, m_serverAddress);
-        span.setAttribute(Attr::ServerPort, qint64(m_serverPort));
+        span.addAttribute(Attr::ServerAddress, m_serverAddress);
+        span.addAttribute(Attr::ServerPort, qint64(m_serverPort));
     }
-    span.setAttribute(Attr::RequestStream, true);
-    span.setAttribute(Attr::Turn, qint64(turn));
+    span.addAttribute(Attr::RequestStream, true);
+    span.addAttribute(Attr::Turn, qint64(turn));
     if (m_run && !m_run->conversationId().isEmpty())
-        span.setAttribute(Attr::ConversationId, m_run->conversationId());
+        span.addAttribute(Attr::ConversationId, m_run->conversationId());
     setRequestAttributes(span, m_agent.completionArgs);
     m_chat = std::move(chat);
 }
@@ -476,11 +517,24 @@ void ConversationTrace::endChat(const Error &error)
     chat.span.setAttribute(Attr::FinishReasons, QStringList{finishReason});
     if (m_instrumentation->capturesContent())
         captureTurnContent(chat.span, finishReason);
-    Attributes attributes = chat.metricAttributes.isEmpty() ? chatMetricAttributes(chat) : chat.metricAttributes;
-    if (error.isError())
-        attributes.append({Attr::ErrorType, errorType(error)});
-    const qint64 durationNs = m_instrumentation->endSpan(std::move(chat.span), error);
-    m_instrumentation->meter().operationDuration.record(double(durationNs) / 1e9, attributes);
+    // The metric's attributes are the span's: taken before it is recorded,
+    // unless the point is known already.
+    const bool known = !error.isError() && m_chatDuration.matches(chat.responseModel);
+    Attributes attributes;
+    if (!known) {
+        attributes = chatMetricAttributes(chat);
+        if (error.isError())
+            attributes.append({Attr::ErrorType, errorType(error)});
+    }
+    const double seconds = double(m_instrumentation->endSpan(std::move(chat.span), error)) / 1e9;
+    Histogram &durations = m_instrumentation->meter().operationDuration;
+    if (known) {
+        durations.record(seconds, m_chatDuration.point);
+        return;
+    }
+    const PointHandle point = durations.record(seconds, attributes);
+    if (!error.isError())
+        m_chatDuration = {chat.responseModel, point};
 }
 
 void ConversationTrace::captureTurnContent(SpanData &span, const QString &finishReason)
@@ -500,11 +554,11 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
 SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn) const
 {
     SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
-    span.setAttribute(Attr::OperationName, u"execute_tool"_s);
-    span.setAttribute(Attr::ToolName, call.name);
-    span.setAttribute(Attr::ToolCallId, call.toolCallId);
-    span.setAttribute(Attr::ToolType, u"function"_s);
-    span.setAttribute(Attr::Turn, qint64(turn));
+    span.addAttribute(Attr::OperationName, u"execute_tool"_s);
+    span.addAttribute(Attr::ToolName, call.name);
+    span.addAttribute(Attr::ToolCallId, call.toolCallId);
+    span.addAttribute(Attr::ToolType, u"function"_s);
+    span.addAttribute(Attr::Turn, qint64(turn));
     return span;
 }
 
@@ -514,16 +568,27 @@ void ConversationTrace::endTool(SpanData span, const FunctionCallEntry &call, co
     if (m_instrumentation->capturesContent() && !error.isError())
         span.setAttribute(Attr::ToolCallResult, result.result);
     m_instrumentation->endSpan(std::move(span), error);
+    Meter &meter = m_instrumentation->meter();
+    const double seconds = double(durationMs) / 1e3;
+    if (!error.isError()) {
+        if (const auto known = m_toolPoints.constFind(call.name); known != m_toolPoints.cend()) {
+            meter.operationDuration.record(seconds, known->duration);
+            meter.toolCalls.add(1, known->calls);
+            return;
+        }
+    }
     Attributes attributes{{Attr::OperationName, u"execute_tool"_s},
                           {Attr::ProviderName, Provider},
                           {Attr::ToolName, call.name}};
     if (error.isError())
         attributes.append({Attr::ErrorType, errorType(error)});
-    Meter &meter = m_instrumentation->meter();
-    meter.operationDuration.record(double(durationMs) / 1e3, attributes);
+    ToolPoints points;
+    points.duration = meter.operationDuration.record(seconds, attributes);
     attributes.removeAt(0);   // the counter: by tool and failure
     attributes.removeAt(0);
-    meter.toolCalls.add(1, attributes);
+    points.calls = meter.toolCalls.add(1, attributes);
+    if (!error.isError())
+        m_toolPoints.insert(call.name, points);
 }
 
 void ConversationTrace::describeOutcome()
@@ -869,6 +934,8 @@ SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, con
 SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind)
 {
     SpanData span;
+    // Room for a chat's attributes: no reallocation as they are set.
+    span.attributes.reserve(16);
     span.spanId = randomHex(8);
     span.name = name;
     span.kind = kind;

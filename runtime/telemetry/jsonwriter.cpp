@@ -2,6 +2,7 @@
 
 #include <QLocale>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -80,11 +81,22 @@ void JsonWriter::key(const char *name)
     m_afterKey = true;
 }
 
+namespace {
+// The bytes a JSON string cannot hold as they are: controls, '"' and '\\'.
+constexpr auto NeedsEscape = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 0x20; ++c)
+        table[c] = true;
+    table['"'] = true;
+    table['\\'] = true;
+    return table;
+}();
+} // namespace
+
 void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
 {
     for (const char c : name) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == '"' || byte == '\\') {
+        if (NeedsEscape[static_cast<unsigned char>(c)]) {
             // A key from OTEL_RESOURCE_ATTRIBUTES may need escapes.
             beginObject();
             key("key");
@@ -125,7 +137,7 @@ void JsonWriter::writeEscaped(QByteArrayView utf8)
     qsizetype plainFrom = 0;
     for (qsizetype i = 0; i < utf8.size(); ++i) {
         const auto c = static_cast<unsigned char>(utf8[i]);
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!NeedsEscape[c])
             continue;   // UTF-8 sequences pass as they are
         put(utf8.sliced(plainFrom, i - plainFrom));
         plainFrom = i + 1;

@@ -37,19 +37,23 @@ Histogram::Histogram(QByteArray name, QString description, QByteArray unit, QLis
 {
 }
 
-void Histogram::record(double value, const Attributes &attributes)
+PointHandle Histogram::record(double value, const Attributes &attributes)
 {
     bool made = false;
-    Point &point = m_points.find(attributes, &made);
-    if (made) {
-        point.min = value;
-        point.max = value;
-        point.bucketCounts.fill(0, m_bounds.size() + 1);
-    }
+    const PointHandle point = m_points.find(attributes, &made);
+    if (made)
+        m_points.at(point).bucketCounts.fill(0, m_bounds.size() + 1);
+    record(value, point);
+    return point;
+}
+
+void Histogram::record(double value, PointHandle handle)
+{
+    Point &point = m_points.at(handle);
+    point.min = point.count == 0 ? value : std::min(point.min, value);
+    point.max = point.count == 0 ? value : std::max(point.max, value);
     ++point.count;
     point.sum += value;
-    point.min = std::min(point.min, value);
-    point.max = std::max(point.max, value);
     // Bucket i holds (bounds[i-1], bounds[i]]: OTLP's explicit buckets.
     const auto bucket = std::lower_bound(m_bounds.cbegin(), m_bounds.cend(), value) - m_bounds.cbegin();
     ++point.bucketCounts[bucket];
@@ -60,9 +64,11 @@ Counter::Counter(QByteArray name, QString description, QByteArray unit)
 {
 }
 
-void Counter::add(qint64 value, const Attributes &attributes)
+PointHandle Counter::add(qint64 value, const Attributes &attributes)
 {
-    m_points.find(attributes).value += value;
+    const PointHandle point = m_points.find(attributes);
+    add(value, point);
+    return point;
 }
 
 Meter::Meter()

@@ -14,13 +14,16 @@ namespace Switchboard::TelemetryInternal {
 /// The data points of an instrument, one per distinct set of attributes
 /// (whatever their order), in the order they were first measured. Found by
 /// an order-independent hash of the attributes: no sorted copy or key text
-/// is built for a measurement (five of them per tool round trip).
+/// is built for a measurement. A point's index is a handle that stays valid
+/// (points are never removed): the instrumentation keeps the handles of the
+/// attributes it measures again and again and skips the lookup.
 template<typename Point>
 class PointSet
 {
 public:
-    /// The point of `attributes`, made (with `attributes`) if there is none.
-    Point &find(const Attributes &attributes, bool *made = nullptr);
+    /// The index of the point of `attributes`, made (with `attributes`) if there is none.
+    qsizetype find(const Attributes &attributes, bool *made = nullptr);
+    Point &at(qsizetype index) { return m_points[index]; }
     const QList<Point> &points() const { return m_points; }
     bool isEmpty() const { return m_points.isEmpty(); }
 
@@ -35,24 +38,26 @@ size_t attributeSetHash(const Attributes &attributes);
 bool sameAttributeSet(const Attributes &a, const Attributes &b);
 
 template<typename Point>
-Point &PointSet<Point>::find(const Attributes &attributes, bool *made)
+qsizetype PointSet<Point>::find(const Attributes &attributes, bool *made)
 {
     const size_t hash = attributeSetHash(attributes);
     for (auto it = m_index.constFind(hash); it != m_index.cend() && it.key() == hash; ++it) {
-        Point &point = m_points[*it];
-        if (sameAttributeSet(point.attributes, attributes)) {
+        if (sameAttributeSet(m_points.at(*it).attributes, attributes)) {
             if (made)
                 *made = false;
-            return point;
+            return *it;
         }
     }
-    m_index.insert(hash, m_points.size());
-    Point &point = m_points.emplaceBack();
-    point.attributes = attributes;
+    const qsizetype index = m_points.size();
+    m_index.insert(hash, index);
+    m_points.emplaceBack().attributes = attributes;
     if (made)
         *made = true;
-    return point;
+    return index;
 }
+
+/// A handle on a data point: PointSet's index of it, -1 until it is measured.
+using PointHandle = qsizetype;
 
 /// What every instrument has: its name, description and unit (UCUM).
 class Instrument
@@ -89,7 +94,10 @@ public:
 
     Histogram(QByteArray name, QString description, QByteArray unit, QList<double> bounds);
 
-    void record(double value, const Attributes &attributes);
+    /// Records into the point of `attributes`; returns its handle.
+    PointHandle record(double value, const Attributes &attributes);
+    /// Records into a point by its handle (from record()), without a lookup.
+    void record(double value, PointHandle point);
 
     QList<double> bounds() const { return m_bounds; }
     const QList<Point> &points() const { return m_points.points(); }
@@ -112,7 +120,10 @@ public:
 
     Counter(QByteArray name, QString description, QByteArray unit);
 
-    void add(qint64 value, const Attributes &attributes);
+    /// Adds to the point of `attributes`; returns its handle.
+    PointHandle add(qint64 value, const Attributes &attributes);
+    /// Adds to a point by its handle (from add()), without a lookup.
+    void add(qint64 value, PointHandle point) { m_points.at(point).value += value; }
 
     const QList<Point> &points() const { return m_points.points(); }
     bool isEmpty() const { return m_points.isEmpty(); }

@@ -65,6 +65,9 @@ struct SpanData
     {
         TelemetryInternal::setAttribute(attributes, key, value);
     }
+    /// Sets a key the span does not have yet (its first attributes), without
+    /// looking for it.
+    void addAttribute(const QByteArray &key, AttributeValue &&value) { attributes.append({key, std::move(value)}); }
 };
 
 /// Nanoseconds since the Unix epoch, now.

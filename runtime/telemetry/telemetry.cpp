@@ -114,8 +114,13 @@ void TelemetryPrivate::exportBatches()
     const qsizetype batchSize = std::max(1, options.maxExportBatchSize);
     while (!queue.isEmpty()) {
         const qsizetype count = std::min(batchSize, queue.size());
-        const QList<SpanData> batch = queue.first(count);
-        queue.remove(0, count);
+        QList<SpanData> batch;
+        if (count == queue.size()) {
+            batch = std::exchange(queue, {});   // the whole queue: moved, not copied
+        } else {
+            batch = queue.first(count);
+            queue.remove(0, count);
+        }
         const QByteArray body = encodeTraces(producer, batch);
         if (traceFile.isOpen()) {
             traceFile.write(body);

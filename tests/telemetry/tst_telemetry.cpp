@@ -105,6 +105,7 @@ private Q_SLOTS:
     void contentOnlyWhenAskedFor_data();
     void contentOnlyWhenAskedFor();
     void histogramBuckets();
+    void pointHandles();
     void encoderEscapesText();
     void encoderWritesOtlpJson();
 };
@@ -421,6 +422,34 @@ void tst_Telemetry::histogramBuckets()
             QCOMPARE(point.sum, 5.0);
         }
     }
+}
+
+// A point's handle (what the instrumentation keeps for the attributes it
+// measures again and again) measures the point its attributes find.
+void tst_Telemetry::pointHandles()
+{
+    Histogram histogram("h", u"d"_s, "s", {1, 4, 16});
+    const Attributes a{{"k", u"a"_s}};
+    const PointHandle point = histogram.record(2, a);
+    histogram.record(0.5, point);
+    histogram.record(20, point);
+    QCOMPARE(histogram.record(3, Attributes{{"k", u"b"_s}}), PointHandle(1));
+    QCOMPARE(histogram.record(5, a), point);
+    QCOMPARE(histogram.points().size(), 2);
+    const Histogram::Point &measured = histogram.points().at(point);
+    QCOMPARE(measured.attributes, a);
+    QCOMPARE(measured.count, 4u);
+    QCOMPARE(measured.sum, 27.5);
+    QCOMPARE(measured.min, 0.5);
+    QCOMPARE(measured.max, 20.0);
+    QCOMPARE(measured.bucketCounts, (QList<quint64>{1, 1, 1, 1}));
+
+    Counter counter("c", u"d"_s, "{call}");
+    const PointHandle calls = counter.add(1, a);
+    counter.add(2, calls);
+    QCOMPARE(counter.add(4, a), calls);
+    QCOMPARE(counter.points().size(), 1);
+    QCOMPARE(counter.points().at(calls).value, 7);
 }
 
 void tst_Telemetry::encoderEscapesText()
