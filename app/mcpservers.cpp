@@ -1,6 +1,6 @@
 #include "mcpservers.h"
 
-#include <switchboard/mcpstdiotransport.h>
+#include <switchboard/mcpserverconfig.h>
 
 #include <QCoreApplication>
 
@@ -15,7 +15,7 @@ std::unique_ptr<McpClient> makeMcpClient(const McpServerConfig &server, int time
         options.startTimeoutMs = timeoutMs;
     }
     options.maxRestarts = 0;
-    return std::make_unique<McpClient>(new McpStdioTransport(server.stdio), options);
+    return std::make_unique<McpClient>(server.createTransport(), options);
 }
 
 void shutdownMcpClients(const QList<McpClient *> &clients)

@@ -113,7 +113,8 @@ int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
     bool allReady = true;
     for (std::size_t i = 0; i < std::size_t(servers.size()); ++i) {
         const McpServerConfig &server = servers.at(qsizetype(i));
-        QJsonObject object{{u"name"_s, server.name}, {u"command"_s, server.stdio.commandLine()}};
+        QJsonObject object{{u"name"_s, server.name}};
+        object.insert(server.isHttp() ? u"url"_s : u"command"_s, server.target());
         QString state, detail;
         if (server.disabled) {
             state = u"disabled"_s;
@@ -136,7 +137,7 @@ int runServers(const QList<McpServerConfig> &servers, int timeoutMs, bool json)
         array.append(object);
         if (!json)
             out << server.name.leftJustified(16) << ' ' << state.leftJustified(9) << ' '
-                << (detail.isEmpty() ? server.stdio.commandLine() : oneLine(detail, 200)) << '\n';
+                << (detail.isEmpty() ? server.target() : oneLine(detail, 200)) << '\n';
     }
     if (json)
         out << QJsonDocument(QJsonObject{{u"servers"_s, array}}).toJson(QJsonDocument::Indented);

@@ -155,6 +155,13 @@ McpClient::McpClient(McpTransport *transport, const McpClientOptions &options, Q
         if (McpRequest *request = d->inFlight.value(id.toInteger(-1)))
             d->cancel(request, d->withServer(error), false);
     });
+    connect(transport, &McpTransport::requestRefused, this, [this](const QJsonValue &id) {
+        // Not processed (its session ended): sent again in the next session.
+        if (McpRequest *request = d->inFlight.take(id.toInteger(-1))) {
+            request->d->timer.stop();
+            d->refused << request;
+        }
+    });
     d->restartTimer.setSingleShot(true);
     connect(&d->restartTimer, &QTimer::timeout, this, [this] { d->openTransport(); });
     d->startTimer.setSingleShot(true);
@@ -400,6 +407,7 @@ void McpClientPrivate::cancel(McpRequest *request, const Error &error, bool tell
 {
     request->d->timer.stop();
     queued.removeAll(request);
+    refused.removeAll(request);
     const qint64 id = request->d->id.toInteger(-1);
     if (inFlight.value(id) == request) {
         inFlight.remove(id);
@@ -418,6 +426,7 @@ void McpClientPrivate::forget(McpRequest *request)
     // The request is being destroyed before its answer: the answer will
     // not be used, so the server may stop.
     queued.removeAll(request);
+    refused.removeAll(request);
     const qint64 id = request->d->id.toInteger(-1);
     if (inFlight.value(id) == request) {
         inFlight.remove(id);
@@ -431,7 +440,7 @@ void McpClientPrivate::forget(McpRequest *request)
 
 void McpClientPrivate::failAll(const Error &error)
 {
-    const QList<QPointer<McpRequest>> waiting = std::exchange(queued, {});
+    const QList<QPointer<McpRequest>> waiting = std::exchange(queued, {}) + std::exchange(refused, {});
     const QList<McpRequest *> sent = inFlight.values();
     inFlight.clear();
     for (McpRequest *request : sent) {
@@ -693,18 +702,56 @@ void McpClientPrivate::transportClosed(const Error &transportError)
     lastError = error;
     // Every request in flight fails with it and connectionLost() says it: info, not a warning.
     qCInfo(lcMcp).noquote() << error.message;
+    // The requests the server refused unprocessed (McpTransport::requestRefused())
+    // are sent again in the next session, unless the client gives up.
+    QList<QPointer<McpRequest>> again = std::exchange(refused, {});
     failAll(error);
+    // An expired session (HTTP 404) is initialized again at once, as the
+    // specification asks; it counts as a restart all the same.
+    const bool sessionExpired = transportError.code == Error::Code::NotFound && transportError.httpStatus == 404;
     if (permanent || restartCount >= options.maxRestarts) {
         if (!permanent)
             lastError.message += u" (gave up after %1 restarts)"_s.arg(restartCount);
         setState(McpClient::State::Failed);
+        for (const QPointer<McpRequest> &request : std::as_const(again)) {
+            if (request)
+                request->finish(error);
+        }
+        again.clear();
     } else {
         ++restartCount;
-        restartDelay = std::min<qint64>(maximumRestartDelayMs, qint64(options.restartDelayMs) << (restartCount - 1));
+        restartDelay = sessionExpired ? 0
+                                      : std::min<qint64>(maximumRestartDelayMs,
+                                                         qint64(options.restartDelayMs) << (restartCount - 1));
         sinceLoss.start();
         setState(McpClient::State::Idle);
     }
+    const QPointer<McpClient> guard(q);
     Q_EMIT q->connectionLost(error);
+    if (!guard)
+        return;
+    again.removeIf([](const QPointer<McpRequest> &request) { return !request || request->isFinished(); });
+    if (again.isEmpty())
+        return;
+    switch (state) {
+    case McpClient::State::Idle:
+        queued = again + queued;
+        connectTrace = again.first()->d->trace;
+        connectToServer();
+        return;
+    case McpClient::State::Starting:   // a handler of connectionLost() made a request
+        queued = again + queued;
+        return;
+    case McpClient::State::Ready:
+    case McpClient::State::Failed:
+    case McpClient::State::Closing:
+    case McpClient::State::Closed:   // a handler shut the client down
+        for (const QPointer<McpRequest> &request : std::as_const(again)) {
+            if (request)
+                request->finish(withServer(Error(Error::Code::Canceled, u"the client was shut down"_s)));
+        }
+        return;
+    }
 }
 
 void McpClientPrivate::ping()

@@ -119,6 +119,8 @@ public:
     qint64 nextId = 1;
     QHash<qint64, McpRequest *> inFlight;
     QList<QPointer<McpRequest>> queued;
+    // Refused unprocessed by a session that ended: sent again in the next one.
+    QList<QPointer<McpRequest>> refused;
     TraceContext connectTrace;
 
     QString protocolVersion;

@@ -70,16 +70,36 @@ public:
         config.name = name;
         config.location = YamlReader::location(m_fileName, node.Mark());
         config.stdio.loggingCategory = "switchboard.mcp." + name.toUtf8();
-        if (const YAML::Node url = node["url"]; url.IsDefined())
-            return error(url, Error::Code::InvalidValue,
-                         where + u": HTTP servers (\"url\") are not supported yet; only stdio servers (\"command\")"_s);
-        if (const YAML::Node type = node["type"]; type.IsDefined()) {
-            const Result<QString> text = string(type, where + u".type"_s);
+        if (const YAML::Node disabled = node["disabled"]; disabled.IsDefined()) {
+            const QJsonValue value = disabled.IsScalar() ? YamlReader::scalarToJson(disabled) : QJsonValue();
+            if (!value.isBool())
+                return error(disabled, Error::Code::WrongType, where + u".disabled must be true or false"_s);
+            config.disabled = value.toBool();
+        }
+        QString type;
+        if (const YAML::Node typeNode = node["type"]; typeNode.IsDefined()) {
+            const Result<QString> text = string(typeNode, where + u".type"_s);
             if (!text)
                 return text.error();
-            if (*text != u"stdio")
-                return error(type, Error::Code::InvalidValue,
-                             where + u".type: \"%1\" is not supported yet; only \"stdio\""_s.arg(*text));
+            static const QStringList types{u"stdio"_s, u"http"_s, u"streamable-http"_s, u"sse"_s};
+            if (!types.contains(*text))
+                return error(typeNode, Error::Code::InvalidValue,
+                             where + u".type: \"%1\" is none of \"stdio\", \"http\", \"streamable-http\", \"sse\""_s.arg(
+                                 *text));
+            type = *text;
+        }
+        const YAML::Node url = node["url"];
+        if (url.IsDefined() || (!type.isEmpty() && type != u"stdio")) {
+            if (!url.IsDefined())
+                return error(node, Error::Code::MissingKey,
+                             where + u": \"url\" is missing (type \"%1\")"_s.arg(type));
+            if (type == u"stdio")
+                return error(url, Error::Code::InvalidValue,
+                             where + u": a stdio server has a \"command\", not a \"url\""_s);
+            if (const YAML::Node command = node["command"]; command.IsDefined())
+                return error(command, Error::Code::InvalidValue,
+                             where + u": a server has a \"command\" or a \"url\", not both"_s);
+            return httpServer(std::move(config), node, url, type, where);
         }
         const YAML::Node command = node["command"];
         if (!command.IsDefined())
@@ -117,11 +137,39 @@ public:
                 return directory.error();
             config.stdio.workingDirectory = *directory;
         }
-        if (const YAML::Node disabled = node["disabled"]; disabled.IsDefined()) {
-            const QJsonValue value = disabled.IsScalar() ? YamlReader::scalarToJson(disabled) : QJsonValue();
-            if (!value.isBool())
-                return error(disabled, Error::Code::WrongType, where + u".disabled must be true or false"_s);
-            config.disabled = value.toBool();
+        return config;
+    }
+
+    Result<McpServerConfig> httpServer(McpServerConfig config, const YAML::Node &node, const YAML::Node &url,
+                                       const QString &type, const QString &where) const
+    {
+        const Result<QString> address = string(url, where + u".url"_s);
+        if (!address)
+            return address.error();
+        config.http.url = QUrl(*address, QUrl::StrictMode);
+        config.http.transport = type == u"sse" ? McpHttpParameters::Transport::HttpSse
+                                              : McpHttpParameters::Transport::StreamableHttp;
+        if (const QString problem = config.http.problem(); !problem.isEmpty())
+            return error(url, Error::Code::InvalidValue, where + u".url: "_s + problem);
+        if (const YAML::Node headers = node["headers"]; headers.IsDefined() && !headers.IsNull()) {
+            if (!headers.IsMap())
+                return error(headers, Error::Code::WrongType, where + u".headers must be an object of strings"_s);
+            for (auto it = headers.begin(); it != headers.end(); ++it) {
+                const QString key = YamlReader::toQString(it->first.Scalar());
+                const Result<QString> value = string(it->second, where + u".headers."_s + key);
+                if (!value)
+                    return value.error();
+                config.http.headers.insert(key, *value);
+                // Named, never quoted: the value may be a secret.
+                if (const QString problem = config.http.problem(); !problem.isEmpty())
+                    return error(it->first, Error::Code::InvalidValue, where + u".headers: "_s + problem);
+            }
+        }
+        for (const char *stdioKey : {"args", "env", "cwd"}) {
+            if (const YAML::Node other = node[stdioKey]; other.IsDefined())
+                return error(other, Error::Code::InvalidValue,
+                             where + u": \"%1\" is for stdio servers, not for one at a \"url\""_s.arg(
+                                 QLatin1StringView(stdioKey)));
         }
         return config;
     }
@@ -133,6 +181,18 @@ private:
 };
 
 } // namespace
+
+McpTransport *McpServerConfig::createTransport(QObject *parent) const
+{
+    if (isHttp())
+        return new McpHttpTransport(http, parent);
+    return new McpStdioTransport(stdio, parent);
+}
+
+QString McpServerConfig::target() const
+{
+    return isHttp() ? http.url.toDisplayString(QUrl::RemoveUserInfo) : stdio.commandLine();
+}
 
 Result<QList<McpServerConfig>> readMcpServers(const QByteArray &text, const QString &fileName)
 {

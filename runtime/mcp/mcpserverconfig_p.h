@@ -18,7 +18,7 @@ namespace Switchboard::McpInternal {
 enum class StringStyle { Json, Yaml };
 
 /// One server's entry as both configurations write it (its "command",
-/// "args", "env", "cwd", "type", "disabled"; "url" refused: stdio only),
+/// "args", "env", "cwd", or "url" and "headers"; "type", "disabled"),
 /// with ${NAME} replaced from the environment. The one reader of the
 /// mcpServers file (readMcpServers()) and of a workflow's `mcp_servers:`.
 /// Keys it does not know are left to the caller (the file ignores them, a

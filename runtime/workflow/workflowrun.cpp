@@ -425,7 +425,7 @@ Result<void> WorkflowRunPrivate::startMcpServers()
             continue;   // the program's own
         McpClientOptions options;
         options.serverName = server.server.name;
-        auto *mcpClient = new McpClient(new McpStdioTransport(server.server.stdio), options, q);
+        auto *mcpClient = new McpClient(server.server.createTransport(), options, q);
         auto *source = new McpToolSource(server.server.name, mcpClient, server.tools, q);
         if (const Result<void> added = registry->addSource(source); !added) {
             delete source;

@@ -5,6 +5,8 @@
 #include <switchboard/mcpserverconfig.h>
 
 #include <QTemporaryDir>
+
+#include <memory>
 #include <QTest>
 
 using namespace Switchboard;
@@ -50,6 +52,42 @@ private Q_SLOTS:
         QVERIFY(files.stdio.arguments.isEmpty());
     }
 
+    // HTTP servers: "url" and "headers" (${NAME} expanded), "type" http,
+    // streamable-http or sse, or none; each makes the transport it names.
+    void readsHttpServers()
+    {
+        qputenv("SWITCHBOARD_TEST_TOKEN", "t0k3n");
+        const QByteArray text = "{\"mcpServers\": {\n"
+                                "  \"web\": {\"url\": \"https://example.com/mcp\",\n"
+                                "          \"headers\": {\"Authorization\": \"Bearer ${SWITCHBOARD_TEST_TOKEN}\"}},\n"
+                                "  \"typed\": {\"type\": \"http\", \"url\": \"http://127.0.0.1:3001/mcp\"},\n"
+                                "  \"streamable\": {\"type\": \"streamable-http\", \"url\": \"http://127.0.0.1:3001/mcp\"},\n"
+                                "  \"old\": {\"type\": \"sse\", \"url\": \"http://127.0.0.1:3001/sse\", \"disabled\": true}\n"
+                                "}}\n";
+        const Result<QList<McpServerConfig>> servers = readMcpServers(text, u"mcp.json"_s);
+        qunsetenv("SWITCHBOARD_TEST_TOKEN");
+        QVERIFY2(servers, qPrintable(servers.error().toString()));
+        QCOMPARE(servers->size(), 4);
+        const McpServerConfig web = servers->at(0);
+        QVERIFY(web.isHttp());
+        QCOMPARE(web.http.url, QUrl(u"https://example.com/mcp"_s));
+        QCOMPARE(web.http.headers, (QMap<QString, QString>{{u"Authorization"_s, u"Bearer t0k3n"_s}}));
+        QCOMPARE(web.http.transport, McpHttpParameters::Transport::StreamableHttp);
+        QCOMPARE(web.target(), u"https://example.com/mcp"_s);
+        QCOMPARE(web.location.toString(), u"mcp.json:2:10"_s);
+        QCOMPARE(servers->at(1).http.transport, McpHttpParameters::Transport::StreamableHttp);
+        QCOMPARE(servers->at(2).http.transport, McpHttpParameters::Transport::StreamableHttp);
+        QCOMPARE(servers->at(3).http.transport, McpHttpParameters::Transport::HttpSse);
+        QVERIFY(servers->at(3).disabled);
+        std::unique_ptr<McpTransport> transport(web.createTransport());
+        QVERIFY(qobject_cast<McpHttpTransport *>(transport.get()));
+        QCOMPARE(transport->description(), u"https://example.com/mcp"_s);
+        QVERIFY(!qobject_cast<McpHttpTransport *>(std::unique_ptr<McpTransport>(
+                                                      readMcpServers("{\"mcpServers\": {\"s\": {\"command\": \"x\"}}}", u"m"_s)
+                                                          ->first().createTransport())
+                                                      .get()));
+    }
+
     void errors_data()
     {
         QTest::addColumn<QByteArray>("text");
@@ -82,11 +120,38 @@ private Q_SLOTS:
                                            << u"mcp.json:1:34: mcpServers.a.command: \"${\" without its \"}\""_s;
         QTest::newRow("disabled a string") << QByteArray("{\"mcpServers\": {\"a\": {\"command\": \"x\", \"disabled\": \"yes\"}}}")
                                            << u"mcp.json:1:51: mcpServers.a.disabled must be true or false"_s;
-        QTest::newRow("an HTTP server") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://127.0.0.1:1/mcp\"}}}")
-                                        << u"mcp.json:1:30: mcpServers.a: HTTP servers (\"url\") are not supported yet; only "
-                                           "stdio servers (\"command\")"_s;
-        QTest::newRow("type sse") << QByteArray("{\"mcpServers\": {\"a\": {\"type\": \"sse\", \"command\": \"x\"}}}")
-                                  << u"mcp.json:1:31: mcpServers.a.type: \"sse\" is not supported yet; only \"stdio\""_s;
+        QTest::newRow("an unknown type") << QByteArray("{\"mcpServers\": {\"a\": {\"type\": \"ws\", \"url\": \"ws://h/\"}}}")
+                                         << u"mcp.json:1:31: mcpServers.a.type: \"ws\" is none of \"stdio\", \"http\", \"streamable-http\", \"sse\""_s;
+        QTest::newRow("http without a url") << QByteArray("{\"mcpServers\": {\"a\": {\"type\": \"http\"}}}")
+                                            << u"mcp.json:1:22: mcpServers.a: \"url\" is missing (type \"http\")"_s;
+        QTest::newRow("sse with a command") << QByteArray("{\"mcpServers\": {\"a\": {\"type\": \"sse\", \"command\": \"x\"}}}")
+                                            << u"mcp.json:1:22: mcpServers.a: \"url\" is missing (type \"sse\")"_s;
+        QTest::newRow("stdio with a url") << QByteArray("{\"mcpServers\": {\"a\": {\"type\": \"stdio\", \"url\": \"http://h/\"}}}")
+                                          << u"mcp.json:1:47: mcpServers.a: a stdio server has a \"command\", not a \"url\""_s;
+        QTest::newRow("command and url") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\", \"command\": \"x\"}}}")
+                                         << u"mcp.json:1:54: mcpServers.a: a server has a \"command\" or a \"url\", not both"_s;
+        QTest::newRow("url not http") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"file:///tmp/x\"}}}")
+                                      << u"mcp.json:1:30: mcpServers.a.url: the URL \"file:///tmp/x\" is not an http:// or https:// URL"_s;
+        QTest::newRow("url a number") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": 5}}}")
+                                      << u"mcp.json:1:30: mcpServers.a.url must be a string"_s;
+        QTest::newRow("headers an array") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": []}}}")
+                                          << u"mcp.json:2:13: mcpServers.a.headers must be an object of strings"_s;
+        QTest::newRow("a header a number") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"X\": 1}}}}")
+                                           << u"mcp.json:2:19: mcpServers.a.headers.X must be a string"_s;
+        QTest::newRow("a header name with a space")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"X Key\": \"v\"}}}}")
+            << u"mcp.json:2:14: mcpServers.a.headers: the header name \"X Key\" is not an HTTP field name"_s;
+        QTest::newRow("a header value with a line break")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"X\": \"a\\r\\nHost: b\"}}}}")
+            << u"mcp.json:2:14: mcpServers.a.headers: the value of the header X contains a line break or NUL"_s;
+        QTest::newRow("a header of the transport")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"Mcp-Session-Id\": \"s\"}}}}")
+            << u"mcp.json:2:14: mcpServers.a.headers: the header Mcp-Session-Id is written by the transport and cannot be configured"_s;
+        QTest::newRow("a header from an unset variable")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"X\": \"${SWITCHBOARD_TEST_UNSET}\"}}}}")
+            << u"mcp.json:2:19: mcpServers.a.headers.X: the environment variable SWITCHBOARD_TEST_UNSET is not set"_s;
+        QTest::newRow("args for a url") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"args\": []}}}")
+                                        << u"mcp.json:2:10: mcpServers.a: \"args\" is for stdio servers, not for one at a \"url\""_s;
         QTest::newRow("duplicate server")
             << QByteArray("{\"mcpServers\": {\"a\": {\"command\": \"x\"},\n \"a\": {\"command\": \"y\"}}}")
             << u"mcp.json:2:2: duplicate key 'a'"_s;

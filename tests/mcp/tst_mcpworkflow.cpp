@@ -3,11 +3,16 @@
 // an agent names it as a tool source, the emulator's scripted model calls
 // its tools; the run starts the server, the model gets the tool's result,
 // and a server that dies mid-call fails the step with an error naming the
-// server and the tool. Afterwards the server is out of the registry.
+// server and the tool. Afterwards the server is out of the registry. The
+// same over Streamable HTTP (`url:`, servers/httpserver.mjs).
 
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
+
+#include "nodeserver.h"
+
+#include <QJsonDocument>
 
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -158,6 +163,43 @@ private Q_SLOTS:
         QCOMPARE(outcome.error.message,
                  u"step 's' failed: no tool \"faults/ecko\": MCP server \"faults\" has echo, crash, hang, malformed, huge, "
                  u"add_tool, progress, log, structured, fail, ask, trace"_s);
+    }
+
+    // A server at a URL (httpserver.mjs over Streamable HTTP), with a header
+    // from the environment: the model calls its tool and gets the result,
+    // which quotes the header the server received.
+    void callsAnMcpToolOverHttp()
+    {
+        MCP_REQUIRE_HTTP_SERVERS();
+        Test::NodeServer server({QStringLiteral(MCP_NODE_PREFIX "/httpserver.mjs")});
+        const quint16 port = server.port();
+        QVERIFY(port != 0);
+        qputenv("SWITCHBOARD_TEST_MCP_TOKEN", "t-42");
+        const QByteArray yaml = "version: 1\n"
+                                "mcp_servers:\n"
+                                "  web:\n"
+                                "    url: \"http://127.0.0.1:" + QByteArray::number(port) + "/mcp\"\n"
+                                "    headers: {X-Test: \"${SWITCHBOARD_TEST_MCP_TOKEN}\"}\n"
+                                "agents:\n"
+                                "  a:\n"
+                                "    model: m\n"
+                                "    tools: [{plugin: web, tools: [stats]}]\n"
+                                "steps:\n"
+                                "  - id: s\n"
+                                "    agent: a\n"
+                                "    input: go\n"
+                                "outputs:\n"
+                                "  text: \"{{ steps.s.text }}\"\n"
+                                "  result: \"{{ steps.s.entries[-2].result }}\"\n";
+        const Outcome outcome = run(yaml, script("stats", "{}"));
+        qunsetenv("SWITCHBOARD_TEST_MCP_TOKEN");
+        QVERIFY2(!outcome.error.isError(), qPrintable(outcome.error.toString()));
+        QCOMPARE(outcome.outputs.value("text"_L1), QJsonValue(u"done"_s));
+        const QJsonObject seen = QJsonDocument::fromJson(outcome.outputs.value("result"_L1).toString().toUtf8()).object();
+        QCOMPARE(seen.value("xTest"_L1), QJsonValue(u"t-42"_s));
+        QCOMPARE(seen.value("protocolVersion"_L1), QJsonValue(u"2025-11-25"_s));
+        QCOMPARE(seen.value("initializes"_L1), QJsonValue(1));
+        QVERIFY(!outcome.sourcesAfter.contains(u"web"_s));
     }
 };
 

@@ -392,10 +392,19 @@ void tst_WorkflowLoader::invalid_data()
     QTest::newRow("mcp server env unset variable")
         << mcp + "  notes: {command: node, env: {A: \"${SWITCHBOARD_TEST_UNSET_VARIABLE}\"}}\n" << C::InvalidValue << 9
         << 35 << u"mcp_servers.notes.env.A: the environment variable SWITCHBOARD_TEST_UNSET_VARIABLE is not set"_s;
-    QTest::newRow("mcp server url") << mcp + "  notes: {url: \"http://127.0.0.1/mcp\"}\n" << C::InvalidValue << 9 << 16
-                                    << u"mcp_servers.notes: HTTP servers (\"url\") are not supported yet; only stdio servers (\"command\")"_s;
-    QTest::newRow("mcp server type") << mcp + "  notes: {command: node, type: sse}\n" << C::InvalidValue << 9 << 32
-                                     << u"mcp_servers.notes.type: \"sse\" is not supported yet; only \"stdio\""_s;
+    QTest::newRow("mcp server url") << mcp + "  notes: {url: \"ftp://127.0.0.1/mcp\"}\n" << C::InvalidValue << 9 << 16
+                                    << u"mcp_servers.notes.url: the URL \"ftp://127.0.0.1/mcp\" is not an http:// or https:// URL"_s;
+    QTest::newRow("mcp server url and command") << mcp + "  notes: {url: \"http://h/\", command: node}\n"
+                                                << C::InvalidValue << 9 << 38
+                                                << u"mcp_servers.notes: a server has a \"command\" or a \"url\", not both"_s;
+    QTest::newRow("mcp server type") << mcp + "  notes: {command: node, type: sse}\n" << C::MissingKey << 9 << 10
+                                     << u"mcp_servers.notes: \"url\" is missing (type \"sse\")"_s;
+    QTest::newRow("mcp server header name") << mcp + "  notes: {url: \"http://h/\", headers: {\"A B\": x}}\n"
+                                            << C::InvalidValue << 9 << 39
+                                            << u"mcp_servers.notes.headers: the header name \"A B\" is not an HTTP field name"_s;
+    QTest::newRow("mcp server header unset variable")
+        << mcp + "  notes: {url: \"http://h/\", headers: {A: \"${SWITCHBOARD_TEST_UNSET_VARIABLE}\"}}\n" << C::InvalidValue
+        << 9 << 42 << u"mcp_servers.notes.headers.A: the environment variable SWITCHBOARD_TEST_UNSET_VARIABLE is not set"_s;
     QTest::newRow("mcp server disabled") << mcp + "  notes: {command: node, disabled: maybe}\n" << C::WrongType << 9
                                          << 36 << u"mcp_servers.notes.disabled must be true or false"_s;
     QTest::newRow("mcp server include") << mcp + "  notes: {command: node, include: add}\n" << C::WrongType << 9 << 35

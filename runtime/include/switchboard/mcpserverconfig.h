@@ -1,5 +1,6 @@
 #pragma once
 
+#include <switchboard/mcphttptransport.h>
 #include <switchboard/mcpstdiotransport.h>
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
@@ -14,12 +15,22 @@ struct SWITCHBOARD_EXPORT McpServerConfig
 {
     /// Its name in the configuration (the key under "mcpServers").
     QString name;
-    /// How to start it (stdio servers, the only kind this version runs).
+    /// How to start it (a stdio server: "command").
     McpStdioParameters stdio;
+    /// Where it is (an HTTP server: "url"); its url is empty for a stdio server.
+    McpHttpParameters http;
     /// "disabled": true in the file: listed, never started.
     bool disabled = false;
     /// Where it is declared (file, line, column), for messages.
     SourceLocation location;
+
+    bool isHttp() const { return !http.url.isEmpty(); }
+    /// A transport to it: McpHttpTransport for an HTTP server, else
+    /// McpStdioTransport (not opened).
+    McpTransport *createTransport(QObject *parent = nullptr) const;
+    /// What the configuration runs, for messages: the command line, or the
+    /// URL (without user information; the headers are never shown).
+    QString target() const;
 
     friend bool operator==(const McpServerConfig &, const McpServerConfig &) = default;
 };
@@ -32,13 +43,17 @@ struct SWITCHBOARD_EXPORT McpServerConfig
 ///                                "args": ["-y", "@modelcontextprotocol/server-memory"],
 ///                                "env": {"MEMORY_FILE_PATH": "${HOME}/memory.jsonl"}}}}
 ///
-/// Per server: "command" (required), "args" (strings), "env" (strings), "cwd",
-/// "type" ("stdio"), "disabled" (a boolean). ${NAME} in command, args, env
-/// and cwd is replaced by the variable NAME of this process (an error when
-/// it is not set; "$${" writes "${"). Keys that other clients add
-/// ("autoApprove", "timeout", ...) are ignored. A server given by "url" (or
-/// "type" http/sse) is refused: this version speaks stdio only. Every error
-/// names file:line:col (Code::YamlSyntax, WrongType, MissingKey,
+/// Per server, either a stdio server: "command" (required), "args"
+/// (strings), "env" (strings), "cwd"; or an HTTP server: "url" (http:// or
+/// https://) and "headers" (strings, e.g. "Authorization": "Bearer
+/// ${TOKEN}": never logged). "type" is "stdio", "http" (also
+/// "streamable-http": Streamable HTTP, falling back to HTTP+SSE when the
+/// server speaks only that) or "sse" (the deprecated HTTP+SSE transport);
+/// without it, "url" means "http". "disabled" (a boolean) for any. ${NAME}
+/// in command, args, env, cwd, url and headers is replaced by the variable
+/// NAME of this process (an error when it is not set; "$${" writes "${").
+/// Keys that other clients add ("autoApprove", "timeout", ...) are ignored.
+/// Every error names file:line:col (Code::YamlSyntax, WrongType, MissingKey,
 /// InvalidValue), and the file is read through the same guarded reader as
 /// workflows (size, depth, UTF-8).
 SWITCHBOARD_EXPORT Result<QList<McpServerConfig>> readMcpServersFile(const QString &path);

@@ -60,6 +60,10 @@ class McpTransportPrivate;
 ///   array) as it arrived, unparsed; the client reads it. A message larger
 ///   than maximumMessageSize() is a failure of the connection (closed()
 ///   with Code::ProtocolError), never truncated.
+/// - A session the server ended (HTTP's 404) is closed() with
+///   Code::NotFound and httpStatus 404; the requests it refused unprocessed
+///   are reported first with requestRefused(). The client opens the
+///   transport again at once for a new session.
 /// - send() is only called while Open and never blocks.
 /// - Everything happens on the thread the transport lives on.
 class SWITCHBOARD_EXPORT McpTransport : public QObject
@@ -110,6 +114,12 @@ Q_SIGNALS:
     /// the client fails the request `id` with `error`. The connection stays
     /// up unless closed() follows.
     void deliveryFailed(const QJsonValue &id, const Switchboard::Error &error);
+    /// The server refused request `id` without processing it because the
+    /// session it was sent in has ended (an HTTP transport's 404 to a
+    /// request carrying the session's id). closed() follows, with
+    /// Code::NotFound and httpStatus 404; the client sends the request again
+    /// once the next session is initialized.
+    void requestRefused(const QJsonValue &id);
     /// The connection is over (see the class comment).
     void closed(const Switchboard::Error &error);
 

@@ -1,0 +1,113 @@
+// The client that @modelcontextprotocol/conformance runs against its
+// scenario servers: `conformanceclient URL`, the scenario's name in
+// MCP_CONFORMANCE_SCENARIO. McpClient over McpHttpTransport, as an
+// application uses it: it initializes, lists the tools, calls each of them
+// once with arguments made from its input schema (numbers 1, strings "x",
+// booleans true), accepts every elicitation with the form's defaults, and
+// shuts down (DELETE of the session). Exit status 0 when every call was
+// answered, 1 otherwise (what failed on standard error).
+
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpelicitation.h>
+#include <switchboard/mcphttptransport.h>
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTextStream>
+
+using namespace Switchboard;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+QJsonObject argumentsFor(const McpTool &tool)
+{
+    QJsonObject arguments;
+    const QJsonObject properties = tool.inputSchema.value("properties"_L1).toObject();
+    for (const QJsonValue &name : tool.inputSchema.value("required"_L1).toArray()) {
+        const QString type = properties.value(name.toString()).toObject().value("type"_L1).toString();
+        if (type == u"number" || type == u"integer")
+            arguments.insert(name.toString(), 1);
+        else if (type == u"boolean")
+            arguments.insert(name.toString(), true);
+        else if (type == u"string")
+            arguments.insert(name.toString(), u"x"_s);
+    }
+    return arguments;
+}
+
+class Driver : public QObject
+{
+public:
+    explicit Driver(const QUrl &url)
+    {
+        McpHttpParameters parameters;
+        parameters.url = url;
+        McpClientOptions options;
+        options.serverName = u"conformance"_s;
+        options.clientName = u"switchboard-conformance"_s;
+        options.maxRestarts = 0;
+        options.requestTimeoutMs = 20000;
+        m_client = new McpClient(new McpHttpTransport(parameters), options, this);
+        connect(m_client, &McpClient::elicitationRequested, this, [this](McpElicitation *question) {
+            if (const Result<void> accepted = question->accept({}); !accepted)   // the form's defaults
+                fail(accepted.error().message);
+        });
+        connect(m_client, &McpClient::closed, this, [this] { QCoreApplication::exit(m_failed ? 1 : 0); });
+    }
+
+    void start()
+    {
+        McpRequest *listing = m_client->listTools(this);
+        connect(listing, &Operation::finished, this, [this, listing] {
+            listing->deleteLater();
+            if (listing->hasError())
+                fail(listing->error().message);
+            m_tools = m_client->tools();
+            next();
+        });
+    }
+
+private:
+    void next()
+    {
+        if (m_tools.isEmpty()) {
+            m_client->shutdown();
+            return;
+        }
+        const McpTool tool = m_tools.takeFirst();
+        McpToolCall *call = m_client->callTool(tool.name, argumentsFor(tool), {}, this);
+        connect(call, &Operation::finished, this, [this, call] {
+            call->deleteLater();
+            if (call->hasError())
+                fail(call->error().message);
+            next();
+        });
+    }
+
+    void fail(const QString &message)
+    {
+        m_failed = true;
+        QTextStream(stderr) << message << '\n';
+    }
+
+    McpClient *m_client = nullptr;
+    QList<McpTool> m_tools;
+    bool m_failed = false;
+};
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() < 2) {
+        QTextStream(stderr) << "usage: conformanceclient URL\n";
+        return 2;
+    }
+    Driver driver(QUrl(arguments.last()));
+    driver.start();
+    return QCoreApplication::exec();
+}

@@ -1,0 +1,468 @@
+// McpHttpTransport against a byte-exact HTTP server inside the test
+// (tests/plugins/minihttpserver.h): what each answer of the server becomes
+// (messages, a failed delivery, the end of the connection), the headers of
+// every request, resuming a broken SSE stream, an expired session, the
+// fallback to HTTP+SSE when it fails, and secrets kept out of errors and logs.
+// tst_mcphttp runs it against real servers.
+
+#include <switchboard/mcphttptransport.h>
+
+#include "logcapture.h"
+#include "minihttpserver.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <memory>
+
+using namespace Switchboard;
+using namespace Switchboard::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QByteArray secret = "sekret-token-1234";
+const QByteArray answer = R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})";
+const QByteArray progress =
+    R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}})";
+
+McpOutgoingMessage request(qint64 id, const QString &method)
+{
+    McpOutgoingMessage message;
+    message.kind = McpOutgoingMessage::Kind::Request;
+    message.method = method;
+    message.id = id;
+    message.json = QJsonDocument(QJsonObject{{u"jsonrpc"_s, u"2.0"_s}, {u"id"_s, id}, {u"method"_s, method}})
+                       .toJson(QJsonDocument::Compact);
+    return message;
+}
+
+McpOutgoingMessage notification(const QString &method, const QJsonObject &params = {})
+{
+    McpOutgoingMessage message;
+    message.kind = McpOutgoingMessage::Kind::Notification;
+    message.method = method;
+    QJsonObject object{{u"jsonrpc"_s, u"2.0"_s}, {u"method"_s, method}};
+    if (!params.isEmpty())
+        object.insert(u"params"_s, params);
+    message.json = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return message;
+}
+
+QByteArray methodOf(const MiniHttpServer::Request &request)
+{
+    return QJsonDocument::fromJson(request.body).object().value("method"_L1).toString().toUtf8();
+}
+
+QByteArray sse(const QByteArray &events, const QList<QByteArray> &headers = {})
+{
+    return response("200 OK", QList<QByteArray>{"Content-Type: text/event-stream"} + headers, events);
+}
+
+QByteArray json(const QByteArray &body, const QList<QByteArray> &headers = {})
+{
+    return response("200 OK", QList<QByteArray>{"Content-Type: application/json"} + headers, body);
+}
+
+// A transport and what it reported.
+struct Peer
+{
+    explicit Peer(quint16 port, const QString &path = u"/mcp"_s,
+                  McpHttpParameters::Transport kind = McpHttpParameters::Transport::StreamableHttp)
+    {
+        McpHttpParameters parameters;
+        parameters.url = QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path));
+        parameters.headers.insert(u"X-Api-Key"_s, QString::fromLatin1(secret));
+        parameters.transport = kind;
+        parameters.reconnectDelayMs = 10;
+        transport = std::make_unique<McpHttpTransport>(parameters);
+        QObject::connect(transport.get(), &McpTransport::messageReceived,
+                         [this](const QByteArray &message) { messages << message; });
+        QObject::connect(transport.get(), &McpTransport::deliveryFailed,
+                         [this](const QJsonValue &id, const Error &error) { failed << std::pair(id, error); });
+        QObject::connect(transport.get(), &McpTransport::requestRefused,
+                         [this](const QJsonValue &id) { refused << id; });
+        QObject::connect(transport.get(), &McpTransport::closed, [this](const Error &error) { closed << error; });
+        QObject::connect(transport.get(), &McpTransport::opened, [this] { ++opened; });
+    }
+
+    bool open()
+    {
+        transport->open();
+        return QTest::qWaitFor([this] { return opened > 0 || !closed.isEmpty(); }, 10000) && opened == 1;
+    }
+
+    std::unique_ptr<McpHttpTransport> transport;
+    QByteArrayList messages;
+    QList<std::pair<QJsonValue, Error>> failed;
+    QList<QJsonValue> refused;
+    QList<Error> closed;
+    int opened = 0;
+};
+
+} // namespace
+
+class tst_McpHttpTransport : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void answers_data();
+    void answers();
+    void requestHeadersAndSession();
+    void resumesABrokenStream();
+    void resumeRefused();
+    void sessionExpired();
+    void fallbackFailures_data();
+    void fallbackFailures();
+    void connectionRefused();
+    void invalidParameters_data();
+    void invalidParameters();
+};
+
+void tst_McpHttpTransport::answers_data()
+{
+    QTest::addColumn<QByteArray>("reply");
+    QTest::addColumn<qint64>("maximumSize");
+    QTest::addColumn<QByteArrayList>("messages");
+    // The failed delivery of request 1 (code, message with %1 for the port), or none (-1).
+    QTest::addColumn<int>("failedCode");
+    QTest::addColumn<QString>("failedMessage");
+    // The end of the connection, or none (-1).
+    QTest::addColumn<int>("closedCode");
+    QTest::addColumn<QString>("closedMessage");
+
+    const qint64 large = 16 * 1024 * 1024;
+    const QString where = u"POST http://127.0.0.1:%1/mcp (tools/list)"_s;
+    QTest::newRow("json") << json(answer) << large << QByteArrayList{answer} << -1 << QString() << -1 << QString();
+    QTest::newRow("json with a charset")
+        << response("200 OK", {"Content-Type: Application/JSON; charset=utf-8"}, answer) << large
+        << QByteArrayList{answer} << -1 << QString() << -1 << QString();
+    QTest::newRow("sse: priming event, a notification, the answer")
+        << sse(": a comment\n\nid: e1\nretry: 100\ndata: \n\nevent: message\ndata: " + progress + "\n\nid: e2\ndata: "
+               + answer + "\n\n")
+        << large << QByteArrayList{progress, answer} << -1 << QString() << -1 << QString();
+    QTest::newRow("sse: events that are not messages are skipped")
+        << sse("event: ping\ndata: {}\n\ndata: " + answer + "\r\n\r\n") << large << QByteArrayList{answer} << -1
+        << QString() << -1 << QString();
+    QTest::newRow("sse: ends before the answer, no event ids")
+        << sse("data: " + progress + "\n\n") << large << QByteArrayList{progress}
+        << int(Error::Code::ConnectionClosed)
+        << where + u": the server ended the SSE stream before the answer, without an event id to resume it"_s << -1
+        << QString();
+    QTest::newRow("empty JSON body") << json("") << large << QByteArrayList{} << int(Error::Code::ProtocolError)
+                                     << where + u": the answer is an empty body"_s << -1 << QString();
+    QTest::newRow("HTML") << response("200 OK", {"Content-Type: text/html"}, "<html>") << large << QByteArrayList{}
+                          << int(Error::Code::ProtocolError)
+                          << where + u": expected an application/json or text/event-stream response, got \"text/html\""_s
+                          << -1 << QString();
+    QTest::newRow("500 with a JSON-RPC error")
+        << response("500 Internal Server Error", {"Content-Type: application/json"},
+                    R"({"jsonrpc":"2.0","error":{"code":-32603,"message":"boom"},"id":1})")
+        << large << QByteArrayList{} << int(Error::Code::ServerError)
+        << where + u": HTTP 500 Internal Server Error: boom"_s << -1 << QString();
+    QTest::newRow("202 to a request") << response("202 Accepted", {}, "") << large << QByteArrayList{}
+                                      << int(Error::Code::ProtocolError)
+                                      << where + u": the server answered HTTP 202 without a response"_s << -1
+                                      << QString();
+    QTest::newRow("401 echoing the key")
+        << response("401 Unauthorized", {"Content-Type: application/json"}, R"({"message":"bad key )" + secret + "\"}")
+        << large << QByteArrayList{} << int(Error::Code::Unauthorized)
+        << where + u": HTTP 401 Unauthorized: bad key [redacted]"_s << -1 << QString();
+    QTest::newRow("JSON over the limit")
+        << json(R"({"jsonrpc":"2.0","id":1,"result":{"text":")" + QByteArray(200, 'x') + "\"}}") << qint64(100)
+        << QByteArrayList{} << -1 << QString() << int(Error::Code::ProtocolError)
+        << where + u": the server sent a message of more than 100 bytes, the limit"_s;
+    QTest::newRow("SSE event over the limit")
+        << sse("data: " + progress + "\n\ndata: " + QByteArray(2000, 'x') + "\n\n") << qint64(200)
+        << QByteArrayList{progress} << -1 << QString() << int(Error::Code::ProtocolError)
+        << where + u": the server sent an SSE event of more than 200 bytes, the limit"_s;
+}
+
+void tst_McpHttpTransport::answers()
+{
+    QFETCH(QByteArray, reply);
+    QFETCH(qint64, maximumSize);
+    QFETCH(QByteArrayList, messages);
+    QFETCH(int, failedCode);
+    QFETCH(QString, failedMessage);
+    QFETCH(int, closedCode);
+    QFETCH(QString, closedMessage);
+
+    MiniHttpServer server([&](const MiniHttpServer::Request &) { return reply; });
+    Peer peer(server.port());
+    peer.transport->setMaximumMessageSize(maximumSize);
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return server.requestCount() == 1; }, 10000));
+    // Done once the answer arrived, its delivery failed, or the connection ended.
+    QVERIFY(QTest::qWaitFor(
+        [&] { return peer.messages.contains(answer) || !peer.failed.isEmpty() || !peer.closed.isEmpty(); }, 10000));
+    QTest::qWait(20);   // anything that would wrongly follow
+
+    QCOMPARE(peer.messages, messages);
+    if (failedCode < 0) {
+        QCOMPARE(peer.failed.size(), 0);
+    } else {
+        QCOMPARE(peer.failed.size(), 1);
+        QCOMPARE(peer.failed.first().first, QJsonValue(1));
+        QCOMPARE(peer.failed.first().second.message, failedMessage.arg(server.port()));
+        QCOMPARE(int(peer.failed.first().second.code), failedCode);
+    }
+    if (closedCode < 0) {
+        QCOMPARE(peer.closed.size(), 0);
+        QCOMPARE(peer.transport->state(), McpTransport::State::Open);
+    } else {
+        QCOMPARE(peer.closed.size(), 1);
+        QCOMPARE(peer.closed.first().message, closedMessage.arg(server.port()));
+        QCOMPARE(int(peer.closed.first().code), closedCode);
+        QCOMPARE(peer.transport->state(), McpTransport::State::Closed);
+    }
+}
+
+// Every request with the headers the specification asks for, the session
+// from initialize's answer on every later one, DELETE at the end; the
+// configured header's value never logged.
+void tst_McpHttpTransport::requestHeadersAndSession()
+{
+    LogCapture log(u"switchboard.mcp*=true"_s);
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        if (request.method == "GET")
+            return response("405 Method Not Allowed", {}, "");
+        if (request.method == "DELETE")
+            return response("200 OK", {}, "");
+        if (methodOf(request) == "initialize")
+            return json(R"({"jsonrpc":"2.0","id":1,"result":{}})", {"Mcp-Session-Id: abc-123"});
+        if (methodOf(request) == "notifications/initialized")
+            return response("202 Accepted", {}, "");
+        return sse("data: " + answer + "\n\n");
+    });
+    Peer peer(server.port());
+    QVERIFY(peer.open());
+    QCOMPARE(peer.transport->description(), u"http://127.0.0.1:%1/mcp"_s.arg(server.port()));
+    peer.transport->send(request(1, u"initialize"_s));
+    QVERIFY(QTest::qWaitFor([&] { return peer.messages.size() == 1; }, 10000));
+    QCOMPARE(peer.transport->sessionId(), QByteArray("abc-123"));
+    peer.transport->setProtocolVersion(u"2025-11-25"_s);
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    // After initialized's 202: the GET stream of the server's messages (405: none).
+    QVERIFY(QTest::qWaitFor([&] { return server.requestCount() == 3; }, 10000));
+    peer.transport->send(request(2, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return peer.messages.size() == 2; }, 10000));
+    peer.transport->close();
+    QVERIFY(QTest::qWaitFor([&] { return !peer.closed.isEmpty(); }, 10000));
+    QCOMPARE(peer.closed.first().code, Error::Code::NoError);
+    QCOMPARE(peer.transport->sessionId(), QByteArray());
+
+    struct Expected
+    {
+        QByteArray method, jsonMethod, accept, contentType, session, version;
+    };
+    const QList<Expected> expected{
+        {"POST", "initialize", "application/json, text/event-stream", "application/json", "", ""},
+        {"POST", "notifications/initialized", "application/json, text/event-stream", "application/json", "abc-123",
+         "2025-11-25"},
+        {"GET", "", "text/event-stream", "", "abc-123", "2025-11-25"},
+        {"POST", "tools/list", "application/json, text/event-stream", "application/json", "abc-123", "2025-11-25"},
+        {"DELETE", "", "application/json", "", "abc-123", "2025-11-25"},
+    };
+    QCOMPARE(server.requestCount(), expected.size());
+    for (qsizetype i = 0; i < expected.size(); ++i) {
+        const MiniHttpServer::Request &seen = server.requests().at(i);
+        QCOMPARE(seen.method, expected[i].method);
+        QCOMPARE(seen.path, QByteArray("/mcp"));
+        QCOMPARE(methodOf(seen), expected[i].jsonMethod);
+        QCOMPARE(seen.headers.value("accept"), expected[i].accept);
+        QCOMPARE(seen.headers.value("content-type"), expected[i].contentType);
+        QCOMPARE(seen.headers.value("mcp-session-id"), expected[i].session);
+        QCOMPARE(seen.headers.value("mcp-protocol-version"), expected[i].version);
+        QCOMPARE(seen.headers.value("x-api-key"), secret);
+    }
+    QVERIFY(!log.lines().isEmpty());
+    for (const QString &line : log.lines())
+        QVERIFY2(!line.contains(QString::fromLatin1(secret)), qPrintable(line));
+    QDebug(QtDebugMsg) << peer.transport->parameters();
+    QVERIFY(!log.lines().last().contains(QString::fromLatin1(secret)));
+    QVERIFY(log.lines().last().contains(u"X-Api-Key"_s));
+}
+
+// A stream that ends before its answer, after an event id, is resumed with
+// a GET carrying Last-Event-ID; the answer comes on it.
+void tst_McpHttpTransport::resumesABrokenStream()
+{
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        if (request.method == "GET")
+            return sse("id: e2\ndata: " + answer + "\n\n");
+        return sse("id: e1\nretry: 20\ndata: \n\ndata: " + progress + "\n\n");
+    });
+    Peer peer(server.port());
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return peer.messages.size() == 2; }, 10000));
+    QTest::qWait(50);
+    QCOMPARE(peer.messages, (QByteArrayList{progress, answer}));
+    QCOMPARE(peer.failed.size(), 0);
+    QCOMPARE(server.requestCount(), 2);
+    QCOMPARE(server.requests().at(1).method, QByteArray("GET"));
+    QCOMPARE(server.requests().at(1).headers.value("last-event-id"), QByteArray("e1"));
+    QCOMPARE(server.requests().at(1).headers.value("accept"), QByteArray("text/event-stream"));
+}
+
+void tst_McpHttpTransport::resumeRefused()
+{
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        if (request.method == "GET")
+            return response("405 Method Not Allowed", {}, "");
+        return sse("id: e1\nretry: 20\ndata: \n\n");
+    });
+    Peer peer(server.port());
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/call"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.failed.isEmpty(); }, 10000));
+    QCOMPARE(peer.failed.first().second.message,
+             u"cannot resume the stream of tools/call: GET http://127.0.0.1:%1/mcp (tools/call): HTTP 405 Method Not Allowed"_s
+                 .arg(server.port()));
+    QCOMPARE(peer.failed.first().second.code, Error::Code::HttpError);
+    QCOMPARE(peer.transport->state(), McpTransport::State::Open);
+}
+
+// A 404 to a request carrying the session id: the request is reported
+// refused, then the connection ends; opening again starts a new session.
+void tst_McpHttpTransport::sessionExpired()
+{
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        if (methodOf(request) == "initialize")
+            return json(R"({"jsonrpc":"2.0","id":1,"result":{}})", {"Mcp-Session-Id: s1"});
+        return response("404 Not Found", {"Content-Type: application/json"},
+                        R"({"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null})");
+    });
+    Peer peer(server.port());
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"initialize"_s));
+    QVERIFY(QTest::qWaitFor([&] { return peer.messages.size() == 1; }, 10000));
+    peer.transport->send(request(2, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.closed.isEmpty(); }, 10000));
+    QCOMPARE(peer.refused, QList<QJsonValue>{QJsonValue(2)});
+    QCOMPARE(peer.failed.size(), 0);
+    QCOMPARE(peer.closed.first().code, Error::Code::NotFound);
+    QCOMPARE(peer.closed.first().httpStatus, 404);
+    QCOMPARE(peer.closed.first().message,
+             u"POST http://127.0.0.1:%1/mcp (tools/list): HTTP 404: the session expired"_s.arg(server.port()));
+    QCOMPARE(peer.transport->sessionId(), QByteArray());
+
+    peer.transport->open();
+    QVERIFY(QTest::qWaitFor([&] { return peer.opened == 2; }, 10000));
+    peer.transport->send(request(3, u"initialize"_s));
+    QVERIFY(QTest::qWaitFor([&] { return server.requestCount() == 3; }, 10000));
+    QCOMPARE(server.requests().at(2).headers.value("mcp-session-id"), QByteArray());
+}
+
+void tst_McpHttpTransport::fallbackFailures_data()
+{
+    QTest::addColumn<QByteArray>("postReply");
+    QTest::addColumn<QByteArray>("getReply");
+    QTest::addColumn<bool>("closes");   // else the delivery of initialize fails
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("message");
+
+    const QString post = u"POST http://127.0.0.1:%1/mcp (initialize) answered HTTP "_s;
+    QTest::newRow("no stream either") << response("404 Not Found", {}, "") << response("404 Not Found", {}, "")
+                                      << false << int(Error::Code::NotFound)
+                                      << post + u"404, and no HTTP+SSE stream either: GET http://127.0.0.1:%1/mcp: HTTP 404 Not Found"_s;
+    QTest::newRow("a stream that is not HTTP+SSE")
+        << response("405 Method Not Allowed", {}, "") << sse("data: {}\n\n") << true << int(Error::Code::ProtocolError)
+        << u"GET http://127.0.0.1:%1/mcp: the first event of the HTTP+SSE stream is \"message\", not \"endpoint\""_s;
+    QTest::newRow("an endpoint on another origin")
+        << response("400 Bad Request", {}, "") << sse("event: endpoint\ndata: http://203.0.113.9/messages\n\n") << true
+        << int(Error::Code::ProtocolError)
+        << u"GET http://127.0.0.1:%1/mcp: the HTTP+SSE endpoint \"http://203.0.113.9/messages\" is not on the server's origin"_s;
+}
+
+void tst_McpHttpTransport::fallbackFailures()
+{
+    QFETCH(QByteArray, postReply);
+    QFETCH(QByteArray, getReply);
+    QFETCH(bool, closes);
+    QFETCH(int, code);
+    QFETCH(QString, message);
+
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) {
+        return request.method == "GET" ? getReply : postReply;
+    });
+    Peer peer(server.port());
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"initialize"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.failed.isEmpty() || !peer.closed.isEmpty(); }, 10000));
+    const Error error = closes ? peer.closed.value(0) : peer.failed.value(0).second;
+    QCOMPARE(error.message, message.arg(server.port()));
+    QCOMPARE(int(error.code), code);
+    QCOMPARE(server.requestCount(), 2);
+    QCOMPARE(server.requests().at(1).method, QByteArray("GET"));
+    QCOMPARE(server.requests().at(1).headers.value("accept"), QByteArray("text/event-stream"));
+}
+
+void tst_McpHttpTransport::connectionRefused()
+{
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    Peer peer(port);
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"initialize"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.closed.isEmpty(); }, 10000));
+    QCOMPARE(peer.closed.first().code, Error::Code::ConnectionRefused);
+    QCOMPARE(peer.closed.first().message,
+             u"POST http://127.0.0.1:%1/mcp (initialize): Connection refused"_s.arg(port));
+}
+
+void tst_McpHttpTransport::invalidParameters_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("header");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("problem");
+
+    QTest::newRow("fine") << u"https://example.com/mcp"_s << u"Authorization"_s << u"Bearer x"_s << QString();
+    QTest::newRow("ftp") << u"ftp://example.com/mcp"_s << QString() << QString()
+                         << u"the URL \"ftp://example.com/mcp\" is not an http:// or https:// URL"_s;
+    QTest::newRow("no host") << u"http:///mcp"_s << QString() << QString()
+                             << u"the URL \"http:///mcp\" is not an http:// or https:// URL"_s;
+    QTest::newRow("header name") << u"http://h/"_s << u"Bad Name"_s << u"x"_s
+                                 << u"the header name \"Bad Name\" is not an HTTP field name"_s;
+    QTest::newRow("line break") << u"http://h/"_s << u"X-Key"_s << u"a\r\nHost: evil"_s
+                                << u"the value of the header X-Key contains a line break or NUL"_s;
+    QTest::newRow("reserved") << u"http://h/"_s << u"mcp-session-id"_s << u"x"_s
+                              << u"the header mcp-session-id is written by the transport and cannot be configured"_s;
+}
+
+void tst_McpHttpTransport::invalidParameters()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, header);
+    QFETCH(QString, value);
+    QFETCH(QString, problem);
+
+    McpHttpParameters parameters;
+    parameters.url = QUrl(url);
+    if (!header.isEmpty())
+        parameters.headers.insert(header, value);
+    QCOMPARE(parameters.problem(), problem);
+    if (problem.isEmpty())
+        return;
+    // The transport refuses to open with them.
+    McpHttpTransport transport(parameters);
+    QSignalSpy closed(&transport, &McpTransport::closed);
+    transport.open();
+    QCOMPARE(closed.size(), 0);   // never from inside open()
+    QVERIFY(closed.wait(5000));
+    QCOMPARE(closed.first().first().value<Error>().message, problem);
+    QCOMPARE(closed.first().first().value<Error>().code, Error::Code::InvalidValue);
+}
+
+QTEST_GUILESS_MAIN(tst_McpHttpTransport)
+#include "tst_mcphttptransport.moc"
