@@ -677,11 +677,11 @@ void McpHttpTransportPrivate::postFinished(Exchange *exchange)
         return;
     }
     case Exchange::Body::Ignored: {
+        const QString where = what("POST", exchange);
         remove(exchange);
         if (mode == McpHttpParameters::Transport::StreamableHttp && message.kind == McpOutgoingMessage::Kind::Request) {
             failDelivery(message, Error(Error::Code::ProtocolError,
-                                        u"%1: the server answered HTTP %2 without a response"_s.arg(
-                                            what("POST", exchange)).arg(status)));
+                                        u"%1: the server answered HTTP %2 without a response"_s.arg(where).arg(status)));
             return;
         }
         if (mode == McpHttpParameters::Transport::StreamableHttp && message.method == u"notifications/initialized")
