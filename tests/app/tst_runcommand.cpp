@@ -298,8 +298,8 @@ private Q_SLOTS:
     void ctrlCOnTheTerminalWhileAsking();
     void ctrlCSummaryCountsTheStepsThatRan();
     void secondCtrlCQuitsAtOnce();
-    void secondSignalExitsAtOnceInProcess();
-    void secondSignalAfterTheHandlerIsGoneExitsWith130();
+    void secondSignalInProcess_data();
+    void secondSignalInProcess();
     void topLevel_data();
     void topLevel();
     void everySubcommandHasHelp_data();
@@ -536,20 +536,20 @@ void tst_RunCommand::pluginConfigurationOfTheWorkflow()
     // input (`plugins:`), so it runs as is; --plugin-config replaces that.
     QFETCH(bool, override);
     QTemporaryDir input;
-    QTemporaryDir program;
-    QVERIFY(input.isValid() && program.isValid());
+    QTemporaryDir configuredRoot;
+    QVERIFY(input.isValid() && configuredRoot.isValid());
     QStringList arguments{u"run"_s, u"workflows/organize-files.yaml"_s, u"--input"_s,
                           u"directory="_s + input.path(), u"--yes"_s, u"--json"_s};
     if (override)
         arguments << u"--plugin-config"_s
-                  << u"filesystem="_s + QString::fromUtf8(QJsonDocument(QJsonObject{{u"root"_s, program.path()}})
+                  << u"filesystem="_s + QString::fromUtf8(QJsonDocument(QJsonObject{{u"root"_s, configuredRoot.path()}})
                                                                .toJson(QJsonDocument::Compact));
     const Run run = runProgram(arguments);
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const QJsonObject outputs = QJsonDocument::fromJson(run.out).object();
     QCOMPARE(outputs.value(u"summary"_s).toString(), u"Done: INDEX.md lists 3 files in 2 groups."_s);
     QCOMPARE(QFileInfo::exists(input.filePath(u"INDEX.md"_s)), !override);
-    QCOMPARE(QFileInfo::exists(program.filePath(u"INDEX.md"_s)), override);
+    QCOMPARE(QFileInfo::exists(configuredRoot.filePath(u"INDEX.md"_s)), override);
 }
 
 void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
@@ -1190,31 +1190,21 @@ void tst_RunCommand::secondCtrlCQuitsAtOnce()
     QCOMPARE(process.exitCode(), 130);
 }
 
-void tst_RunCommand::secondSignalExitsAtOnceInProcess()
+void tst_RunCommand::secondSignalInProcess_data()
 {
-    // In a child process: the first SIGINT only becomes a signal on the event
-    // loop; a second one before the loop handled it ends the process.
-    const pid_t child = ::fork();
-    QVERIFY(child >= 0);
-    if (child == 0) {
-        Switchboard::Cli::InterruptHandler handler;
-        if (!handler.install())
-            ::_exit(3);
-        ::raise(SIGINT);   // queued for the event loop, which never runs
-        ::raise(SIGINT);   // exits with 130 from the handler
-        ::_exit(0);
-    }
-    int status = 0;
-    QCOMPARE(::waitpid(child, &status, 0), child);
-    QVERIFY(WIFEXITED(status));
-    QCOMPARE(WEXITSTATUS(status), 130);
-}
-
-void tst_RunCommand::secondSignalAfterTheHandlerIsGoneExitsWith130()
-{
+    QTest::addColumn<bool>("handlerGoneFirst");
+    // The first SIGINT only becomes a signal on the event loop (which never
+    // runs here); a second one before the loop handled it ends the process.
+    QTest::newRow("while the handler is installed") << false;
     // The run ended after a first SIGINT and the handler went with it; the
     // process is still unwinding when a second one comes: it ends with 130,
     // not by the signal's default action.
+    QTest::newRow("after the handler is gone") << true;
+}
+
+void tst_RunCommand::secondSignalInProcess()
+{
+    QFETCH(bool, handlerGoneFirst);
     const pid_t child = ::fork();
     QVERIFY(child >= 0);
     if (child == 0) {
@@ -1223,6 +1213,8 @@ void tst_RunCommand::secondSignalAfterTheHandlerIsGoneExitsWith130()
             if (!handler.install())
                 ::_exit(3);
             ::raise(SIGINT);   // queued for the event loop, which never runs
+            if (!handlerGoneFirst)
+                ::raise(SIGINT);   // exits with 130 from the handler
         }
         ::raise(SIGINT);
         ::_exit(0);
