@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Switchboard needs to build and test, when
 # they are missing. Safe to run again: it installs nothing that is there.
+#
+#   scripts/install-deps.sh                what the build and the tests need
+#   scripts/install-deps.sh --sanitizers   and clang, for the ASan+UBSan run
 set -euo pipefail
 
 packages=(
@@ -27,6 +30,12 @@ packages=(
     qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtquick-controls
     qml6-module-qtquick-templates qml6-module-qtquick-layouts
 )
+# The sanitizer run of scripts/test-all.sh compiles with clang: about twice
+# as fast as GCC with ASan+UBSan, and its programs start faster (far fewer
+# relocations to apply), which halves that run's time.
+if [ "${1:-}" = --sanitizers ]; then
+    packages+=(clang-14 libclang-rt-14-dev)
+fi
 # The official TypeScript SDK runs on Node; the machine image ships Node 20.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
