@@ -33,7 +33,7 @@ constexpr int deadlineMs = 60000;
 // unguarded readers went to 2-4 GB; a guarded run stays near what the
 // program takes to start, several times more under ASan (shadow memory,
 // quarantine).
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SWITCHBOARD_TEST_ASAN)
 constexpr long memoryBoundMiB = 768;
 #else
 constexpr long memoryBoundMiB = 256;

@@ -1265,7 +1265,7 @@ void tst_Emulator::commandLine()
 
 void tst_Emulator::outOfDescriptors()
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SWITCHBOARD_TEST_ASAN)
     // UBSan's vptr check reads memory through a pipe it opens (sanitizer_common's
     // IsAccessibleMemoryRange); out of descriptors, which is this test's point,
     // the pipe fails and every virtual call is reported as one on an invalid

@@ -10,6 +10,17 @@
 #include <memory>
 #include <utility>
 
+// SWITCHBOARD_TEST_ASAN: this test is built with AddressSanitizer (the
+// sanitizer run of scripts/test-all.sh). GCC says so with
+// __SANITIZE_ADDRESS__, clang 14 only through __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#  define SWITCHBOARD_TEST_ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define SWITCHBOARD_TEST_ASAN 1
+#  endif
+#endif
+
 class QObject;
 class QSignalSpy;
 class QTcpServer;
