@@ -16,8 +16,6 @@ namespace Switchboard::Http {
 
 namespace {
 
-constexpr qsizetype MaxDetailsLength = 10000;   // as the SDKs truncate error bodies
-
 QList<Error::ValidationDetail> validationDetails(const QJsonArray &detail)
 {
     QList<Error::ValidationDetail> details;

@@ -16,6 +16,10 @@ using Headers = QList<std::pair<QByteArray, QByteArray>>;
 /// as OperationCanceledError).
 enum class AbortCause { None, User, Timeout, Inactivity, Protocol };
 
+/// How much of a response body an error quotes (bodyDetails()), as the SDKs
+/// truncate error bodies.
+inline constexpr qsizetype MaxDetailsLength = 10000;
+
 /// What Error::details shows of a body the client could not use: its first
 /// 10,000 bytes (as the SDKs truncate error bodies), then how many more
 /// there were.

@@ -24,8 +24,6 @@ using Http::DirectHttpReply;
 
 namespace {
 
-// What an error keeps of a body it quotes (Http::bodyDetails shows as much).
-constexpr qsizetype errorBodyLimit = 10000;
 // Room for an SSE event's name and field syntax beyond the message itself.
 constexpr qsizetype sseOverhead = 1024;
 
@@ -448,8 +446,8 @@ void McpHttpTransportPrivate::readyRead(Exchange *exchange)
     case Exchange::Body::Ignored:
         return;
     case Exchange::Body::Failed:
-        if (exchange->bytes.size() < errorBodyLimit)
-            exchange->bytes += data.first(std::min(data.size(), errorBodyLimit - exchange->bytes.size()));
+        if (exchange->bytes.size() < Http::MaxDetailsLength)
+            exchange->bytes += data.first(std::min(data.size(), Http::MaxDetailsLength - exchange->bytes.size()));
         return;
     case Exchange::Body::Json:
         exchange->bytes += data;
