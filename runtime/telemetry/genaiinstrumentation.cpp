@@ -24,60 +24,60 @@ namespace Switchboard::TelemetryInternal {
 
 // --- the names of the conventions (semantic conventions 1.41.0) ---------------
 namespace Attr {
-const QByteArray OperationName = QByteArrayLiteral("gen_ai.operation.name");
-const QByteArray ProviderName = QByteArrayLiteral("gen_ai.provider.name");
-const QByteArray RequestModel = QByteArrayLiteral("gen_ai.request.model");
-const QByteArray ResponseModel = QByteArrayLiteral("gen_ai.response.model");
-const QByteArray RequestStream = QByteArrayLiteral("gen_ai.request.stream");
-const QByteArray RequestTemperature = QByteArrayLiteral("gen_ai.request.temperature");
-const QByteArray RequestTopP = QByteArrayLiteral("gen_ai.request.top_p");
-const QByteArray RequestMaxTokens = QByteArrayLiteral("gen_ai.request.max_tokens");
-const QByteArray RequestSeed = QByteArrayLiteral("gen_ai.request.seed");
-const QByteArray RequestFrequencyPenalty = QByteArrayLiteral("gen_ai.request.frequency_penalty");
-const QByteArray RequestPresencePenalty = QByteArrayLiteral("gen_ai.request.presence_penalty");
-const QByteArray RequestStopSequences = QByteArrayLiteral("gen_ai.request.stop_sequences");
-const QByteArray OutputType = QByteArrayLiteral("gen_ai.output.type");
-const QByteArray ConversationId = QByteArrayLiteral("gen_ai.conversation.id");
-const QByteArray AgentId = QByteArrayLiteral("gen_ai.agent.id");
-const QByteArray AgentName = QByteArrayLiteral("gen_ai.agent.name");
-const QByteArray AgentDescription = QByteArrayLiteral("gen_ai.agent.description");
-const QByteArray AgentVersion = QByteArrayLiteral("gen_ai.agent.version");
-const QByteArray WorkflowName = QByteArrayLiteral("gen_ai.workflow.name");
-const QByteArray UsageInputTokens = QByteArrayLiteral("gen_ai.usage.input_tokens");
-const QByteArray UsageOutputTokens = QByteArrayLiteral("gen_ai.usage.output_tokens");
-const QByteArray FinishReasons = QByteArrayLiteral("gen_ai.response.finish_reasons");
-const QByteArray TimeToFirstChunk = QByteArrayLiteral("gen_ai.response.time_to_first_chunk");
-const QByteArray ToolName = QByteArrayLiteral("gen_ai.tool.name");
-const QByteArray ToolCallId = QByteArrayLiteral("gen_ai.tool.call.id");
-const QByteArray ToolType = QByteArrayLiteral("gen_ai.tool.type");
-const QByteArray ToolCallArguments = QByteArrayLiteral("gen_ai.tool.call.arguments");
-const QByteArray ToolCallResult = QByteArrayLiteral("gen_ai.tool.call.result");
-const QByteArray TokenType = QByteArrayLiteral("gen_ai.token.type");
-const QByteArray InputMessages = QByteArrayLiteral("gen_ai.input.messages");
-const QByteArray OutputMessages = QByteArrayLiteral("gen_ai.output.messages");
-const QByteArray SystemInstructions = QByteArrayLiteral("gen_ai.system_instructions");
-const QByteArray ErrorType = QByteArrayLiteral("error.type");
-const QByteArray ServerAddress = QByteArrayLiteral("server.address");
-const QByteArray ServerPort = QByteArrayLiteral("server.port");
+const AttributeKey OperationName("gen_ai.operation.name");
+const AttributeKey ProviderName("gen_ai.provider.name");
+const AttributeKey RequestModel("gen_ai.request.model");
+const AttributeKey ResponseModel("gen_ai.response.model");
+const AttributeKey RequestStream("gen_ai.request.stream");
+const AttributeKey RequestTemperature("gen_ai.request.temperature");
+const AttributeKey RequestTopP("gen_ai.request.top_p");
+const AttributeKey RequestMaxTokens("gen_ai.request.max_tokens");
+const AttributeKey RequestSeed("gen_ai.request.seed");
+const AttributeKey RequestFrequencyPenalty("gen_ai.request.frequency_penalty");
+const AttributeKey RequestPresencePenalty("gen_ai.request.presence_penalty");
+const AttributeKey RequestStopSequences("gen_ai.request.stop_sequences");
+const AttributeKey OutputType("gen_ai.output.type");
+const AttributeKey ConversationId("gen_ai.conversation.id");
+const AttributeKey AgentId("gen_ai.agent.id");
+const AttributeKey AgentName("gen_ai.agent.name");
+const AttributeKey AgentDescription("gen_ai.agent.description");
+const AttributeKey AgentVersion("gen_ai.agent.version");
+const AttributeKey WorkflowName("gen_ai.workflow.name");
+const AttributeKey UsageInputTokens("gen_ai.usage.input_tokens");
+const AttributeKey UsageOutputTokens("gen_ai.usage.output_tokens");
+const AttributeKey FinishReasons("gen_ai.response.finish_reasons");
+const AttributeKey TimeToFirstChunk("gen_ai.response.time_to_first_chunk");
+const AttributeKey ToolName("gen_ai.tool.name");
+const AttributeKey ToolCallId("gen_ai.tool.call.id");
+const AttributeKey ToolType("gen_ai.tool.type");
+const AttributeKey ToolCallArguments("gen_ai.tool.call.arguments");
+const AttributeKey ToolCallResult("gen_ai.tool.call.result");
+const AttributeKey TokenType("gen_ai.token.type");
+const AttributeKey InputMessages("gen_ai.input.messages");
+const AttributeKey OutputMessages("gen_ai.output.messages");
+const AttributeKey SystemInstructions("gen_ai.system_instructions");
+const AttributeKey ErrorType("error.type");
+const AttributeKey ServerAddress("server.address");
+const AttributeKey ServerPort("server.port");
 // The MCP conventions' (semantic conventions 1.41.0, mcp.md).
-const QByteArray McpMethodName = QByteArrayLiteral("mcp.method.name");
-const QByteArray McpProtocolVersion = QByteArrayLiteral("mcp.protocol.version");
-const QByteArray JsonRpcRequestId = QByteArrayLiteral("jsonrpc.request.id");
-const QByteArray RpcResponseStatusCode = QByteArrayLiteral("rpc.response.status_code");
-const QByteArray NetworkTransport = QByteArrayLiteral("network.transport");
+const AttributeKey McpMethodName("mcp.method.name");
+const AttributeKey McpProtocolVersion("mcp.protocol.version");
+const AttributeKey JsonRpcRequestId("jsonrpc.request.id");
+const AttributeKey RpcResponseStatusCode("rpc.response.status_code");
+const AttributeKey NetworkTransport("network.transport");
 // Switchboard's own.
-const QByteArray McpServerName = QByteArrayLiteral("switchboard.mcp.server");
-const QByteArray StepId = QByteArrayLiteral("switchboard.step.id");
-const QByteArray StepStatus = QByteArrayLiteral("switchboard.step.status");
-const QByteArray Turns = QByteArrayLiteral("switchboard.turns");
-const QByteArray Turn = QByteArrayLiteral("switchboard.turn");
-const QByteArray ErrorMessage = QByteArrayLiteral("switchboard.error.message");
-const QByteArray RetryAttempt = QByteArrayLiteral("switchboard.retry.attempt");
-const QByteArray RetryDelayMs = QByteArrayLiteral("switchboard.retry.delay_ms");
-const QByteArray ConfirmationServerSide = QByteArrayLiteral("switchboard.confirmation.server_side");
-const QByteArray HandoffPreviousAgent = QByteArrayLiteral("switchboard.handoff.previous_agent");
-const QByteArray HandoffNextAgent = QByteArrayLiteral("switchboard.handoff.next_agent");
-const QByteArray SkipReason = QByteArrayLiteral("switchboard.step.skip_reason");
+const AttributeKey McpServerName("switchboard.mcp.server");
+const AttributeKey StepId("switchboard.step.id");
+const AttributeKey StepStatus("switchboard.step.status");
+const AttributeKey Turns("switchboard.turns");
+const AttributeKey Turn("switchboard.turn");
+const AttributeKey ErrorMessage("switchboard.error.message");
+const AttributeKey RetryAttempt("switchboard.retry.attempt");
+const AttributeKey RetryDelayMs("switchboard.retry.delay_ms");
+const AttributeKey ConfirmationServerSide("switchboard.confirmation.server_side");
+const AttributeKey HandoffPreviousAgent("switchboard.handoff.previous_agent");
+const AttributeKey HandoffNextAgent("switchboard.handoff.next_agent");
+const AttributeKey SkipReason("switchboard.step.skip_reason");
 } // namespace Attr
 
 namespace {
@@ -252,6 +252,8 @@ private:
         int turn = 0;
         bool calledTools = false;
         bool sawFirstChunk = false;
+        bool hasConversationId = false;
+        bool hasUsage = false;
         std::optional<QString> responseModel;   // gen_ai.response.model, once known
     };
 
@@ -336,20 +338,24 @@ void ConversationTrace::connectRun()
     });
     connect(run, &ConversationRun::conversationIdChanged, this, [this](const QString &id) {
         m_agentSpan.setAttribute(Attr::ConversationId, id);
-        if (m_chat)
-            m_chat->span.setAttribute(Attr::ConversationId, id);
+        // A request belongs to one conversation: its id becomes known during
+        // the first turn, and a chat span keeps the first it is given.
+        if (m_chat && !m_chat->hasConversationId) {
+            m_chat->hasConversationId = true;
+            AttributeEncoder(m_chat->span).add(Attr::ConversationId, id);
+        }
     });
     connect(run, &ConversationRun::responseStarted, this, [this](const ResponseStartedEvent &, int turn) {
         if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
             return;
         m_chat->sawFirstChunk = true;
-        m_chat->span.setAttribute(Attr::TimeToFirstChunk,
+        AttributeEncoder(m_chat->span).add(Attr::TimeToFirstChunk,
                                   double(nowUnixNano() - m_chat->span.startTimeUnixNano) / 1e9);
     });
     connect(run, &ConversationRun::messageDelta, this, [this](const MessageOutputEvent &event, int turn) {
         if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
             m_chat->responseModel = *event.model;
-            m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+            AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
         }
     });
     connect(run, &ConversationRun::functionCallDelta, this, [this](const FunctionCallEvent &event, int turn) {
@@ -358,7 +364,7 @@ void ConversationTrace::connectRun()
         m_chat->calledTools = true;
         if (event.model && !m_chat->responseModel) {
             m_chat->responseModel = *event.model;
-            m_chat->span.setAttribute(Attr::ResponseModel, *event.model);
+            AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
         }
     });
     connect(run, &ConversationRun::toolExecutionStarted, this, [this](const ToolExecutionStartedEvent &event, int) {
@@ -383,10 +389,16 @@ void ConversationTrace::connectRun()
         m_serverTools.erase(it);
     });
     connect(run, &ConversationRun::responseDone, this, [this](const ResponseDoneEvent &event, int turn) {
-        if (!m_chat || m_chat->turn != turn)
+        // One response.done a turn: a stream that broke before it is
+        // recovered without one.
+        if (!m_chat || m_chat->turn != turn || m_chat->hasUsage)
             return;
-        m_chat->span.setAttribute(Attr::UsageInputTokens, event.usage.promptTokens);
-        m_chat->span.setAttribute(Attr::UsageOutputTokens, event.usage.completionTokens);
+        m_chat->hasUsage = true;
+        {
+            AttributeEncoder usage(m_chat->span);
+            usage.add(Attr::UsageInputTokens, event.usage.promptTokens);
+            usage.add(Attr::UsageOutputTokens, event.usage.completionTokens);
+        }
         Histogram &tokens = m_instrumentation->meter().tokenUsage;
         const double input = double(event.usage.promptTokens);
         const double output = double(event.usage.completionTokens);
@@ -475,30 +487,40 @@ void ConversationTrace::startChat(int turn)
     chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
     // Each key once: added without looking for it.
     SpanData &span = chat.span;
-    span.addAttribute(Attr::OperationName, u"chat"_s);
-    span.addAttribute(Attr::ProviderName, Provider);
-    if (!model.isEmpty())
-        span.addAttribute(Attr::RequestModel, model);
-    if (!m_agent.agentId.isEmpty())
-        span.addAttribute(Attr::AgentId, m_agent.agentId);
-    if (!m_serverAddress.isEmpty()) {
-        span.addAttribute(Attr::ServerAddress, m_serverAddress);
-        span.addAttribute(Attr::ServerPort, qint64(m_serverPort));
+    {
+        AttributeEncoder attributes(span);
+        attributes.add(Attr::OperationName, u"chat");
+        attributes.add(Attr::ProviderName, Provider);
+        if (!model.isEmpty())
+            attributes.add(Attr::RequestModel, model);
+        if (!m_agent.agentId.isEmpty())
+            attributes.add(Attr::AgentId, m_agent.agentId);
+        if (!m_serverAddress.isEmpty()) {
+            attributes.add(Attr::ServerAddress, m_serverAddress);
+            attributes.add(Attr::ServerPort, qint64(m_serverPort));
+        }
+        attributes.add(Attr::RequestStream, true);
+        attributes.add(Attr::Turn, qint64(turn));
+        if (m_run && !m_run->conversationId().isEmpty()) {
+            attributes.add(Attr::ConversationId, m_run->conversationId());
+            chat.hasConversationId = true;
+        }
     }
-    span.addAttribute(Attr::RequestStream, true);
-    span.addAttribute(Attr::Turn, qint64(turn));
-    if (m_run && !m_run->conversationId().isEmpty())
-        span.addAttribute(Attr::ConversationId, m_run->conversationId());
     setRequestAttributes(span, m_agent.completionArgs);
     m_chat = std::move(chat);
 }
 
 Attributes ConversationTrace::chatMetricAttributes(const Chat &chat) const
 {
+    // The span's own (its attributes are encoded already).
     Attributes attributes{{Attr::OperationName, u"chat"_s}, {Attr::ProviderName, Provider}};
-    for (const QByteArray &key : {Attr::RequestModel, Attr::ResponseModel, Attr::ServerAddress, Attr::ServerPort}) {
-        if (const AttributeValue *value = findAttribute(chat.span.attributes, key))
-            attributes.append({key, *value});
+    if (!m_agent.model.isEmpty())
+        attributes.append({Attr::RequestModel, m_agent.model});
+    if (chat.responseModel)
+        attributes.append({Attr::ResponseModel, *chat.responseModel});
+    if (!m_serverAddress.isEmpty()) {
+        attributes.append({Attr::ServerAddress, m_serverAddress});
+        attributes.append({Attr::ServerPort, qint64(m_serverPort)});
     }
     return attributes;
 }
@@ -514,7 +536,7 @@ void ConversationTrace::endChat(const Error &error)
         m_instrumentation->endSpan(std::move(span), error);
     m_serverTools.clear();
     const QString finishReason = error.isError() ? u"error"_s : chat.calledTools ? u"tool_call"_s : u"stop"_s;
-    chat.span.setAttribute(Attr::FinishReasons, QStringList{finishReason});
+    AttributeEncoder(chat.span).addList(Attr::FinishReasons, finishReason);
     if (m_instrumentation->capturesContent())
         captureTurnContent(chat.span, finishReason);
     // The metric's attributes are the span's: taken before it is recorded,
@@ -554,11 +576,12 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
 SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn) const
 {
     SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
-    span.addAttribute(Attr::OperationName, u"execute_tool"_s);
-    span.addAttribute(Attr::ToolName, call.name);
-    span.addAttribute(Attr::ToolCallId, call.toolCallId);
-    span.addAttribute(Attr::ToolType, u"function"_s);
-    span.addAttribute(Attr::Turn, qint64(turn));
+    AttributeEncoder attributes(span);
+    attributes.add(Attr::OperationName, u"execute_tool");
+    attributes.add(Attr::ToolName, call.name);
+    attributes.add(Attr::ToolCallId, call.toolCallId);
+    attributes.add(Attr::ToolType, u"function");
+    attributes.add(Attr::Turn, qint64(turn));
     return span;
 }
 
@@ -934,8 +957,8 @@ SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, con
 SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind)
 {
     SpanData span;
-    // Room for a chat's attributes: no reallocation as they are set.
-    span.attributes.reserve(16);
+    // Room for a chat's attributes: no reallocation as they are added.
+    span.encodedAttributes.reserve(768);
     span.spanId = randomHex(8);
     span.name = name;
     span.kind = kind;

@@ -1,6 +1,6 @@
 #include "jsonwriter_p.h"
 
-#include <QLocale>
+#include <QtGlobal>
 
 #include <array>
 #include <charconv>
@@ -13,8 +13,14 @@ JsonWriter::JsonWriter(QByteArray &out)
     , m_size(out.size())
 {
     // The whole capacity is the writer's to fill.
-    m_out.resize(std::max(m_out.capacity(), m_size + 256));
+    m_out.resize(std::max(m_out.capacity(), m_size + 64));
     m_data = m_out.data();
+}
+
+JsonWriter::JsonWriter(QByteArray &out, ContinueItemsTag)
+    : JsonWriter(out)
+{
+    m_hasItems.append(m_size > 0);   // out is the capacity now
 }
 
 JsonWriter::~JsonWriter()
@@ -179,6 +185,32 @@ void JsonWriter::value(QStringView text)
     m_size += length + 2;
 }
 
+void JsonWriter::beginEncodedKeyValue(QByteArrayView keyValueStart, const char *valueKey)
+{
+    separate();
+    const qsizetype valueKeyLength = qsizetype(std::strlen(valueKey));
+    const qsizetype length = keyValueStart.size() + valueKeyLength + 2;
+    char *at = reserve(length);
+    std::memcpy(at, keyValueStart.data(), size_t(keyValueStart.size()));
+    at += keyValueStart.size();
+    std::memcpy(at, valueKey, size_t(valueKeyLength));
+    at += valueKeyLength;
+    *at++ = '"';
+    *at = ':';
+    m_size += length;
+    m_hasItems.append(true);    // the KeyValue, with its key written
+    m_hasItems.append(false);   // the AnyValue
+    m_afterKey = true;
+}
+
+void JsonWriter::rawItems(QByteArrayView items)
+{
+    if (items.isEmpty())
+        return;
+    separate();
+    put(items);
+}
+
 void JsonWriter::asciiValue(QByteArrayView text)
 {
     separate();
@@ -200,6 +232,14 @@ void JsonWriter::writeDecimal(qint64 number)
     m_size = std::to_chars(at, at + 20, number).ptr - m_data;
 }
 
+void JsonWriter::writeShortest(double number)
+{
+    // The shortest text that reads back as the same double (std::to_chars
+    // without a format), e.g. 0.1, 1e+21: JSON numbers either way.
+    char *at = reserve(32);
+    m_size = std::to_chars(at, at + 32, number).ptr - m_data;
+}
+
 void JsonWriter::value(qint64 number)
 {
     separate();
@@ -215,7 +255,7 @@ void JsonWriter::value(double number)
     else if (std::isinf(number))
         put(number > 0 ? QByteArrayView("\"Infinity\"") : QByteArrayView("\"-Infinity\""));
     else
-        put(QByteArray::number(number, 'g', QLocale::FloatingPointShortest));
+        writeShortest(number);
 }
 
 void JsonWriter::int64String(qint64 number)

@@ -22,6 +22,10 @@ class JsonWriter
 {
 public:
     explicit JsonWriter(QByteArray &out);
+    /// Continues `out`, the items of an array written before (JSON joined
+    /// by commas, or empty): what is written next is the array's next item.
+    enum ContinueItemsTag { ContinueItems };
+    JsonWriter(QByteArray &out, ContinueItemsTag);
     ~JsonWriter();
     Q_DISABLE_COPY_MOVE(JsonWriter)
 
@@ -35,6 +39,13 @@ public:
     /// (the value, then endObject() twice): what every attribute starts
     /// with, written at once (escaped if it must be).
     void beginKeyValue(QByteArrayView name, const char *valueKey);
+    /// The same, with the KeyValue's beginning written already
+    /// (`{"key":"<name>","value":{"`, AttributeKey): one copy.
+    void beginEncodedKeyValue(QByteArrayView keyValueStart, const char *valueKey);
+
+    /// Items of the array being written, already JSON and joined by commas
+    /// (nothing when empty).
+    void rawItems(QByteArrayView items);
 
     void value(QStringView text);
     /// ASCII text (ids, decimal numbers as strings, names).
@@ -66,6 +77,7 @@ private:
     }
     void put(QByteArrayView text) { put(text.data(), text.size()); }
     void writeDecimal(qint64 number);
+    void writeShortest(double number);
 
     QByteArray &m_out;
     char *m_data = nullptr;

@@ -10,25 +10,25 @@ namespace {
 constexpr qint64 Cumulative = 2;
 
 /// One KeyValue: {"key": ..., "value": {"<kind>Value": ...}}.
-void writeKeyValue(JsonWriter &json, const Attribute &attribute)
+void writeKeyValue(JsonWriter &json, QByteArrayView key, const AttributeValue &value)
 {
     std::visit(
-        [&json, &attribute](const auto &v) {
+        [&json, key](const auto &v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, QString>) {
-                json.beginKeyValue(attribute.key, "stringValue");
+                json.beginKeyValue(key, "stringValue");
                 json.value(QStringView(v));
             } else if constexpr (std::is_same_v<T, bool>) {
-                json.beginKeyValue(attribute.key, "boolValue");
+                json.beginKeyValue(key, "boolValue");
                 json.value(v);
             } else if constexpr (std::is_same_v<T, qint64>) {
-                json.beginKeyValue(attribute.key, "intValue");
+                json.beginKeyValue(key, "intValue");
                 json.int64String(v);
             } else if constexpr (std::is_same_v<T, double>) {
-                json.beginKeyValue(attribute.key, "doubleValue");
+                json.beginKeyValue(key, "doubleValue");
                 json.value(v);
             } else {
-                json.beginKeyValue(attribute.key, "arrayValue");
+                json.beginKeyValue(key, "arrayValue");
                 json.beginObject();
                 json.key("values");
                 json.beginArray();
@@ -42,7 +42,7 @@ void writeKeyValue(JsonWriter &json, const Attribute &attribute)
                 json.endObject();
             }
         },
-        attribute.value);
+        value);
     json.endObject();
     json.endObject();
 }
@@ -52,7 +52,7 @@ void writeAttributes(JsonWriter &json, const Attributes &attributes)
     json.key("attributes");
     json.beginArray();
     for (const Attribute &attribute : attributes)
-        writeKeyValue(json, attribute);
+        writeKeyValue(json, attribute.key, attribute.value);
     json.endArray();
 }
 
@@ -98,7 +98,12 @@ void writeSpan(JsonWriter &json, const SpanData &span)
     json.int64String(span.startTimeUnixNano);
     json.key("endTimeUnixNano");
     json.int64String(span.endTimeUnixNano);
-    writeAttributes(json, span.attributes);
+    json.key("attributes");
+    json.beginArray();
+    json.rawItems(span.encodedAttributes);
+    for (const Attribute &attribute : span.attributes)
+        writeKeyValue(json, attribute.key, attribute.value);
+    json.endArray();
     if (!span.events.isEmpty()) {
         json.key("events");
         json.beginArray();

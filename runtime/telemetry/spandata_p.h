@@ -5,11 +5,14 @@
 // The telemetry's own data: spans, their events and attributes, as the OTLP
 // encoder (otlpjson_p.h) writes them.
 
+#include "jsonwriter_p.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QStringList>
 
+#include <type_traits>
 #include <variant>
 
 namespace Switchboard::TelemetryInternal {
@@ -26,6 +29,24 @@ struct Attribute
 };
 
 using Attributes = QList<Attribute>;
+
+/// An attribute key with the beginning of its OTLP KeyValue,
+/// `{"key":"<name>","value":{"`, made once: the conventions' keys are
+/// constants, and adding an attribute of one to a span (AttributeEncoder)
+/// is then one copy. Converts to the name where a key is a QByteArray.
+class AttributeKey
+{
+public:
+    explicit AttributeKey(QByteArrayView name);
+
+    const QByteArray &name() const { return m_name; }
+    operator const QByteArray &() const { return m_name; }
+    QByteArrayView keyValueStart() const { return m_keyValueStart; }
+
+private:
+    QByteArray m_name;
+    QByteArray m_keyValueStart;
+};
 
 /// Sets `key` to `value` (replacing an earlier value of the same key).
 void setAttribute(Attributes &attributes, const QByteArray &key, const AttributeValue &value);
@@ -56,7 +77,14 @@ struct SpanData
     SpanKind kind = SpanKind::Internal;
     qint64 startTimeUnixNano = 0;
     qint64 endTimeUnixNano = 0;
+    /// Attributes that may be set again (setAttribute() replaces).
     Attributes attributes;
+    /// Attributes set once, already in OTLP's JSON (AttributeEncoder):
+    /// KeyValue objects joined by commas. The hot path (a chat's and a tool
+    /// call's attributes, every round trip) neither keeps them as variants
+    /// nor walks them again at export, where they are copied as they are.
+    /// A key here is never in `attributes` too.
+    QByteArray encodedAttributes;
     QList<SpanEvent> events;
     StatusCode status = StatusCode::Unset;
     QString statusMessage;     ///< only with StatusCode::Error
@@ -65,9 +93,58 @@ struct SpanData
     {
         TelemetryInternal::setAttribute(attributes, key, value);
     }
-    /// Sets a key the span does not have yet (its first attributes), without
-    /// looking for it.
-    void addAttribute(const QByteArray &key, AttributeValue &&value) { attributes.append({key, std::move(value)}); }
+};
+
+/// Adds attributes a span does not have and will not be given again, in
+/// OTLP's JSON at once (SpanData::encodedAttributes, complete when the
+/// encoder is destroyed). Keys are AttributeKeys, values the kinds the
+/// conventions use.
+class AttributeEncoder
+{
+public:
+    explicit AttributeEncoder(SpanData &span)
+        : m_json(span.encodedAttributes, JsonWriter::ContinueItems)
+    {
+    }
+
+    void add(const AttributeKey &key, QStringView value)
+    {
+        m_json.beginEncodedKeyValue(key.keyValueStart(), "stringValue");
+        m_json.value(value);
+        end();
+    }
+    void add(const AttributeKey &key, qint64 value)
+    {
+        m_json.beginEncodedKeyValue(key.keyValueStart(), "intValue");
+        m_json.int64String(value);
+        end();
+    }
+    // Only a bool: a string literal (u"chat") would convert to one before
+    // it converts to a QStringView.
+    template<typename Bool, std::enable_if_t<std::is_same_v<Bool, bool>, bool> = true>
+    void add(const AttributeKey &key, Bool value)
+    {
+        m_json.beginEncodedKeyValue(key.keyValueStart(), "boolValue");
+        m_json.value(value);
+        end();
+    }
+    void add(const AttributeKey &key, double value)
+    {
+        m_json.beginEncodedKeyValue(key.keyValueStart(), "doubleValue");
+        m_json.value(value);
+        end();
+    }
+    /// A list of one string (gen_ai.response.finish_reasons).
+    void addList(const AttributeKey &key, QStringView item);
+
+private:
+    void end()
+    {
+        m_json.endObject();
+        m_json.endObject();
+    }
+
+    JsonWriter m_json;
 };
 
 /// Nanoseconds since the Unix epoch, now.

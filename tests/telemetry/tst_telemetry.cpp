@@ -108,6 +108,7 @@ private Q_SLOTS:
     void pointHandles();
     void encoderEscapesText();
     void encoderWritesOtlpJson();
+    void encodedAttributesAreWrittenAsTheyAreSet();
 };
 
 void tst_Telemetry::optionsFromEnvironment_data()
@@ -532,6 +533,54 @@ void tst_Telemetry::encoderWritesOtlpJson()
     const QByteArray nothing = encodeTraces(Producer(), {empty});
     QVERIFY(nothing.contains(R"({"key":"null","value":{"stringValue":""}})"));
     QVERIFY(nothing.contains(R"("scope":{"name":"","version":""})"));
+}
+
+void tst_Telemetry::encodedAttributesAreWrittenAsTheyAreSet()
+{
+    // Attributes set once are OTLP JSON from the moment they are added, in
+    // several encoders over the span's life (a chat's start, its first
+    // chunk, its end), joined by commas; those that may be set again follow.
+    SpanData span;
+    span.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    span.spanId = "00f067aa0ba902b7";
+    span.name = u"chat m"_s;
+    span.startTimeUnixNano = 1;
+    span.endTimeUnixNano = 2;
+    const AttributeKey text("s");
+    const AttributeKey escaped("key \" with\nescapes");
+    const AttributeKey number("i");
+    const AttributeKey flag("b");
+    const AttributeKey real("d");
+    const AttributeKey list("l");
+    QCOMPARE(text.keyValueStart(), QByteArrayView(R"({"key":"s","value":{")"));
+    QCOMPARE(escaped.keyValueStart(), QByteArrayView(R"({"key":"key \" with\nescapes","value":{")"));
+    {
+        AttributeEncoder attributes(span);
+        attributes.add(text, u"caf\u00e9");   // a literal: a string, not a bool
+        attributes.add(escaped, qint64(-42));
+    }
+    AttributeEncoder(span).add(flag, false);
+    {
+        AttributeEncoder attributes(span);
+        attributes.add(real, 0.1);
+        attributes.addList(list, u"tool_call"_s);
+    }
+    AttributeEncoder(span).add(number, qint64(7));
+    span.setAttribute("later", u"x"_s);
+    span.setAttribute("later", u"y"_s);
+    const QByteArray encoded = encodeTraces(Producer(), {span});
+    const QByteArray expected =
+        R"("attributes":[{"key":"s","value":{"stringValue":"caf)" "\xc3\xa9" R"("}},)"
+        R"({"key":"key \" with\nescapes","value":{"intValue":"-42"}},{"key":"b","value":{"boolValue":false}},)"
+        R"({"key":"d","value":{"doubleValue":0.1}},{"key":"l","value":{"arrayValue":{"values":[{"stringValue":"tool_call"}]}}},)"
+        R"({"key":"i","value":{"intValue":"7"}},{"key":"later","value":{"stringValue":"y"}}],"status":{})";
+    QVERIFY2(encoded.contains(expected), encoded.constData());
+    QVERIFY(!QJsonDocument::fromJson(encoded).isNull());
+    // A span with only encoded attributes, and one with none at all.
+    SpanData onlyEncoded;
+    AttributeEncoder(onlyEncoded).add(number, qint64(1));
+    QVERIFY(encodeTraces(Producer(), {onlyEncoded}).contains(R"("attributes":[{"key":"i","value":{"intValue":"1"}}],)"));
+    QVERIFY(encodeTraces(Producer(), {SpanData()}).contains(R"("attributes":[],)"));
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
