@@ -15,6 +15,8 @@ packages=(
     libsimdjson-dev
     # the emulator's HTTP request parser
     libhttp-parser-dev
+    # the plugin host's seccomp filter (runtime/sandbox), found with pkg-config
+    libseccomp-dev pkg-config
     # conformance tests: an independent validator of what we write
     python3 python3-jsonschema python3-yaml
     # IANA time zones for the datetime plugin

@@ -3,6 +3,7 @@
 #include <switchboard/compactjson.h>
 
 #include "jsonschemavalidator_p.h"
+#include "sandbox/sandboxpolicy_p.h"
 
 #include <QDebugStateSaver>
 #include <QJsonArray>
@@ -154,7 +155,7 @@ Result<PluginMetaData> PluginMetaData::fromJson(const QJsonObject &metaData)
 {
     if (metaData.isEmpty())
         return invalid(u"\"MetaData\""_s, u"missing or empty (the plugin was built without a metadata file)"_s);
-    if (auto keys = checkKeys(metaData, {u"Id"_s, u"Version"_s, u"CompatVersion"_s, u"Description"_s, u"Tools"_s}, QString()); !keys)
+    if (auto keys = checkKeys(metaData, {u"Id"_s, u"Version"_s, u"CompatVersion"_s, u"Description"_s, u"Tools"_s, u"Sandbox"_s}, QString()); !keys)
         return keys.error();
 
     PluginMetaData result;
@@ -205,6 +206,11 @@ Result<PluginMetaData> PluginMetaData::fromJson(const QJsonObject &metaData)
             return invalid(where + u".\"Name\""_s, u"tool \""_s + tool->name + u"\" is listed twice"_s);
         result.tools.append(*tool);
     }
+
+    // What the plugin needs when its host confines itself
+    // (runtime/sandbox): checked now, used by the host.
+    if (auto sandbox = SandboxPolicy::checkDeclaration(metaData.value(u"Sandbox"_s)); !sandbox)
+        return sandbox.error();
     return result;
 }
 

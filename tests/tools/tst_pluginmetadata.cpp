@@ -45,6 +45,11 @@ static QByteArray withTools(const QByteArray &tools)
     return R"({"Id": "x", "Version": "1.0", "Description": "d", "Tools": )" + tools + "}";
 }
 
+static QByteArray withSandbox(const QByteArray &sandbox)
+{
+    return R"({"Id": "x", "Version": "1.0", "Description": "d", "Tools": [{"Name": "t", "Description": "d"}], "Sandbox": )" + sandbox + "}";
+}
+
 void tst_PluginMetaData::fromJson_data()
 {
     QTest::addColumn<QByteArray>("json");
@@ -57,7 +62,7 @@ void tst_PluginMetaData::fromJson_data()
         "TimeoutMs": 5000, "X-Hint": 1}]})") << QString();
     QTest::newRow("empty") << QByteArray("{}") << u"\"MetaData\": missing or empty (the plugin was built without a metadata file)"_s;
     QTest::newRow("unknown key") << QByteArray(R"({"Id": "x", "Vendor": "me"})")
-        << u"\"Vendor\": unknown key (known: Id, Version, CompatVersion, Description, Tools; plugin-specific keys start with \"X-\")"_s;
+        << u"\"Vendor\": unknown key (known: Id, Version, CompatVersion, Description, Tools, Sandbox; plugin-specific keys start with \"X-\")"_s;
     QTest::newRow("no id") << QByteArray(R"({"Version": "1"})") << u"\"Id\": missing"_s;
     QTest::newRow("id not a string") << QByteArray(R"({"Id": 5})") << u"\"Id\": not a string: 5"_s;
     QTest::newRow("id uppercase") << QByteArray(R"({"Id": "Calc"})")
@@ -104,6 +109,54 @@ void tst_PluginMetaData::fromJson_data()
         << u"\"Tools\"[0].\"TimeoutMs\": not a whole number of milliseconds between 1 and 86400000: 1.5"_s;
     QTest::newRow("timeout string") << withTools(R"([{"Name": "t", "Description": "d", "TimeoutMs": "5"}])")
         << u"\"Tools\"[0].\"TimeoutMs\": not a whole number of milliseconds between 1 and 86400000: \"5\""_s;
+    // "Sandbox": what the plugin's host may reach once confined (runtime/sandbox).
+    QTest::newRow("sandbox everything") << withSandbox(R"({"Filesystem": [{"Path": "/etc/ssl", "Access": "read"},
+        {"PathFrom": "root", "Access": "read-write", "ReadOnlyFrom": "read_only", "X-Note": 1}],
+        "Network": {"ConnectPorts": [53, 65535], "ConnectPortsFrom": "allowed_hosts"}, "X-Why": "x"})") << QString();
+    QTest::newRow("sandbox empty") << withSandbox("{}") << QString();
+    QTest::newRow("sandbox not an object") << withSandbox("[]") << u"\"Sandbox\": not an object: []"_s;
+    QTest::newRow("sandbox unknown key") << withSandbox(R"({"Files": []})")
+        << u"\"Sandbox\".\"Files\": unknown key (known: Filesystem, Network; plugin-specific keys start with \"X-\")"_s;
+    QTest::newRow("sandbox paths not an array") << withSandbox(R"({"Filesystem": "/srv"})")
+        << u"\"Sandbox\".\"Filesystem\": not an array: \"/srv\""_s;
+    QTest::newRow("sandbox path relative") << withSandbox(R"({"Filesystem": [{"Path": "data", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Path\": \"data\" is not an absolute path"_s;
+    QTest::newRow("sandbox path with ..") << withSandbox(R"({"Filesystem": [{"Path": "/srv/../etc", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Path\": \"/srv/../etc\" has a \".\" or \"..\" component (write the path it means)"_s;
+    QTest::newRow("sandbox path ending in .") << withSandbox(R"({"Filesystem": [{"Path": "/srv/.", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Path\": \"/srv/.\" has a \".\" or \"..\" component (write the path it means)"_s;
+    QTest::newRow("sandbox path /") << withSandbox(R"({"Filesystem": [{"Path": "//", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Path\": \"/\" would allow the whole filesystem"_s;
+    QTest::newRow("sandbox path too long") << withSandbox("{\"Filesystem\": [{\"Path\": \"/" + QByteArray(4096, 'a') + "\", \"Access\": \"read\"}]}")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Path\": longer than 4096 characters"_s;
+    QTest::newRow("sandbox path and path from") << withSandbox(R"({"Filesystem": [{"Path": "/srv", "PathFrom": "root", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0]: needs either \"Path\" (a fixed path) or \"PathFrom\" (a configuration key), not both"_s;
+    QTest::newRow("sandbox neither path") << withSandbox(R"({"Filesystem": [{"Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0]: needs either \"Path\" (a fixed path) or \"PathFrom\" (a configuration key), not both"_s;
+    QTest::newRow("sandbox path from not a key") << withSandbox(R"({"Filesystem": [{"PathFrom": "../root", "Access": "read"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"PathFrom\": not a configuration key (^[A-Za-z0-9_]{1,64}$): \"../root\""_s;
+    QTest::newRow("sandbox access write") << withSandbox(R"({"Filesystem": [{"Path": "/srv", "Access": "write"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Access\": \"write\" (expected \"read\" or \"read-write\")"_s;
+    QTest::newRow("sandbox access missing") << withSandbox(R"({"Filesystem": [{"Path": "/srv"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Access\": missing (expected \"read\" or \"read-write\")"_s;
+    QTest::newRow("sandbox read-only switch on a read path") << withSandbox(R"({"Filesystem": [{"Path": "/srv", "Access": "read", "ReadOnlyFrom": "ro"}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"ReadOnlyFrom\": only makes sense with \"Access\": \"read-write\""_s;
+    QTest::newRow("sandbox path entry unknown key") << withSandbox(R"({"Filesystem": [{"Path": "/srv", "Access": "read", "Mode": 1}]})")
+        << u"\"Sandbox\".\"Filesystem\"[0].\"Mode\": unknown key (known: Path, PathFrom, Access, ReadOnlyFrom; plugin-specific keys start with \"X-\")"_s;
+    QTest::newRow("sandbox 65 paths") << withSandbox("{\"Filesystem\": [" + QList<QByteArray>(65, R"({"Path": "/srv", "Access": "read"})").join(',') + "]}")
+        << u"\"Sandbox\".\"Filesystem\": 65 entries, at most 64"_s;
+    QTest::newRow("sandbox network not an object") << withSandbox(R"({"Network": true})")
+        << u"\"Sandbox\".\"Network\": not an object: true"_s;
+    QTest::newRow("sandbox port 0") << withSandbox(R"({"Network": {"ConnectPorts": [80, 0]}})")
+        << u"\"Sandbox\".\"Network\".\"ConnectPorts\"[1]: not a TCP port (1 to 65535): 0"_s;
+    QTest::newRow("sandbox port too large") << withSandbox(R"({"Network": {"ConnectPorts": [65536]}})")
+        << u"\"Sandbox\".\"Network\".\"ConnectPorts\"[0]: not a TCP port (1 to 65535): 65536"_s;
+    QTest::newRow("sandbox port as text") << withSandbox(R"({"Network": {"ConnectPorts": ["443"]}})")
+        << u"\"Sandbox\".\"Network\".\"ConnectPorts\"[0]: not a TCP port (1 to 65535): \"443\""_s;
+    QTest::newRow("sandbox ports from not a key") << withSandbox(R"({"Network": {"ConnectPortsFrom": ""}})")
+        << u"\"Sandbox\".\"Network\".\"ConnectPortsFrom\": not a configuration key (^[A-Za-z0-9_]{1,64}$): \"\""_s;
+    QTest::newRow("sandbox network unknown key") << withSandbox(R"({"Network": {"BindPorts": [80]}})")
+        << u"\"Sandbox\".\"Network\".\"BindPorts\": unknown key (known: ConnectPorts, ConnectPortsFrom; plugin-specific keys start with \"X-\")"_s;
     QTest::newRow("second tool bad") << withTools(R"([{"Name": "t", "Description": "d"}, {"Name": "", "Description": "d"}])")
         << u"\"Tools\"[1].\"Name\": empty"_s;
 }
