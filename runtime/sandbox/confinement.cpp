@@ -318,8 +318,9 @@ Result<void> applySeccomp(ConfinementReport &report)
     // New processes: a clone without CLONE_THREAD (fork() is one), while
     // threads (pthread_create, so QThread) stay allowed. The flags are the
     // first argument on x86-64 and arm64.
-    if (const int error = seccomp_rule_add(filter.context, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+    // (Spelt out: SCMP_A0() is a compound literal, which is not C++.)
+    const scmp_arg_cmp newProcess = {0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0};
+    if (const int error = seccomp_rule_add_array(filter.context, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &newProcess);
         error != 0)
         return failure(u"seccomp_rule_add(clone): "_s + systemError(-error));
     // clone3 passes its flags in memory, which a filter cannot read. ENOSYS

@@ -2,6 +2,8 @@
 
 #include <switchboard/compactjson.h>
 
+#include "tools/metadatakeys_p.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -90,14 +92,24 @@ struct Declaration
     QString connectPortsFrom;   ///< a configuration key holding an allow-list
 };
 
-Result<void> checkKeys(const QJsonObject &object, const QStringList &known, const QString &where)
+// The items of a declared array, each read by `read(value, where)`; at most
+// `maximum` of them.
+template<typename Item, typename Read>
+Result<QList<Item>> readArray(const QJsonValue &value, const QString &key, qsizetype maximum, Read read)
 {
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        if (!known.contains(it.key()) && !it.key().startsWith(u"X-"_s))
-            return invalidMetadata(where + u'"' + it.key() + u'"',
-                                   u"unknown key (known: "_s + known.join(u", "_s) + u"; plugin-specific keys start with \"X-\")"_s);
+    if (!value.isArray())
+        return invalidMetadata(key, u"not an array: "_s + jsonText(value));
+    const QJsonArray array = value.toArray();
+    if (array.size() > maximum)
+        return invalidMetadata(key, u"%1 entries, at most %2"_s.arg(array.size()).arg(maximum));
+    QList<Item> items;
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        auto item = read(array.at(i), key + u'[' + QString::number(i) + u']');
+        if (!item)
+            return item.error();
+        items.append(*item);
     }
-    return {};
+    return items;
 }
 
 Result<QString> readConfigurationKey(const QJsonObject &object, const QString &key, const QString &where)
@@ -117,7 +129,7 @@ Result<Declaration::FileSystemEntry> readFileSystemEntry(const QJsonValue &value
         return invalidMetadata(where, u"not an object: "_s + jsonText(value));
     const QJsonObject object = value.toObject();
     const QString prefix = where + u'.';
-    if (auto keys = checkKeys(object, {u"Path"_s, u"PathFrom"_s, u"Access"_s, u"ReadOnlyFrom"_s}, prefix); !keys)
+    if (auto keys = checkMetadataKeys(object, {u"Path"_s, u"PathFrom"_s, u"Access"_s, u"ReadOnlyFrom"_s}, prefix); !keys)
         return keys.error();
 
     Declaration::FileSystemEntry entry;
@@ -172,23 +184,15 @@ Result<Declaration> readDeclaration(const QJsonValue &sandbox)
     if (!sandbox.isObject())
         return invalidMetadata(where, u"not an object: "_s + jsonText(sandbox));
     const QJsonObject object = sandbox.toObject();
-    if (auto keys = checkKeys(object, {u"Filesystem"_s, u"Network"_s}, where + u'.'); !keys)
+    if (auto keys = checkMetadataKeys(object, {u"Filesystem"_s, u"Network"_s}, where + u'.'); !keys)
         return keys.error();
 
     const QJsonValue fileSystem = object.value(u"Filesystem"_s);
     if (!fileSystem.isUndefined()) {
-        const QString key = where + u".\"Filesystem\""_s;
-        if (!fileSystem.isArray())
-            return invalidMetadata(key, u"not an array: "_s + jsonText(fileSystem));
-        const QJsonArray entries = fileSystem.toArray();
-        if (entries.size() > MaximumDeclaredPaths)
-            return invalidMetadata(key, u"%1 entries, at most %2"_s.arg(entries.size()).arg(MaximumDeclaredPaths));
-        for (qsizetype i = 0; i < entries.size(); ++i) {
-            auto entry = readFileSystemEntry(entries.at(i), key + u'[' + QString::number(i) + u']');
-            if (!entry)
-                return entry.error();
-            declaration.fileSystem.append(*entry);
-        }
+        auto entries = readArray<Declaration::FileSystemEntry>(fileSystem, where + u".\"Filesystem\""_s, MaximumDeclaredPaths, readFileSystemEntry);
+        if (!entries)
+            return entries.error();
+        declaration.fileSystem = *entries;
     }
 
     const QJsonValue network = object.value(u"Network"_s);
@@ -197,22 +201,14 @@ Result<Declaration> readDeclaration(const QJsonValue &sandbox)
         if (!network.isObject())
             return invalidMetadata(key, u"not an object: "_s + jsonText(network));
         const QJsonObject networkObject = network.toObject();
-        if (auto keys = checkKeys(networkObject, {u"ConnectPorts"_s, u"ConnectPortsFrom"_s}, key + u'.'); !keys)
+        if (auto keys = checkMetadataKeys(networkObject, {u"ConnectPorts"_s, u"ConnectPortsFrom"_s}, key + u'.'); !keys)
             return keys.error();
         const QJsonValue ports = networkObject.value(u"ConnectPorts"_s);
         if (!ports.isUndefined()) {
-            const QString portsKey = key + u".\"ConnectPorts\""_s;
-            if (!ports.isArray())
-                return invalidMetadata(portsKey, u"not an array: "_s + jsonText(ports));
-            const QJsonArray portArray = ports.toArray();
-            if (portArray.size() > MaximumDeclaredPorts)
-                return invalidMetadata(portsKey, u"%1 ports, at most %2"_s.arg(portArray.size()).arg(MaximumDeclaredPorts));
-            for (qsizetype i = 0; i < portArray.size(); ++i) {
-                auto port = readPort(portArray.at(i), portsKey + u'[' + QString::number(i) + u']');
-                if (!port)
-                    return port.error();
-                declaration.connectPorts.append(*port);
-            }
+            auto portList = readArray<quint16>(ports, key + u".\"ConnectPorts\""_s, MaximumDeclaredPorts, readPort);
+            if (!portList)
+                return portList.error();
+            declaration.connectPorts = *portList;
         }
         auto portsFrom = readConfigurationKey(networkObject, u"ConnectPortsFrom"_s, key + u'.');
         if (!portsFrom)

@@ -3,6 +3,7 @@
 #include <switchboard/compactjson.h>
 
 #include "jsonschemavalidator_p.h"
+#include "metadatakeys_p.h"
 #include "sandbox/sandboxpolicy_p.h"
 
 #include <QDebugStateSaver>
@@ -60,23 +61,13 @@ Result<QString> readString(const QJsonObject &object, const QString &key, const 
     return value.toString();
 }
 
-Result<void> checkKeys(const QJsonObject &object, const QStringList &known, const QString &where)
-{
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        if (!known.contains(it.key()) && !it.key().startsWith(u"X-"_s))
-            return invalid(where + u'"' + it.key() + u'"',
-                           u"unknown key (known: "_s + known.join(u", "_s) + u"; plugin-specific keys start with \"X-\")"_s);
-    }
-    return {};
-}
-
 Result<ToolMetaData> readTool(const QJsonValue &value, const QString &where)
 {
     if (!value.isObject())
         return invalid(where, u"not an object: "_s + jsonText(value));
     const QJsonObject object = value.toObject();
     const QString prefix = where + u'.';
-    if (auto keys = checkKeys(object, {u"Name"_s, u"Description"_s, u"Parameters"_s, u"RequiresConfirmation"_s, u"TimeoutMs"_s}, prefix); !keys)
+    if (auto keys = checkMetadataKeys(object, {u"Name"_s, u"Description"_s, u"Parameters"_s, u"RequiresConfirmation"_s, u"TimeoutMs"_s}, prefix); !keys)
         return keys.error();
 
     ToolMetaData tool;
@@ -155,7 +146,7 @@ Result<PluginMetaData> PluginMetaData::fromJson(const QJsonObject &metaData)
 {
     if (metaData.isEmpty())
         return invalid(u"\"MetaData\""_s, u"missing or empty (the plugin was built without a metadata file)"_s);
-    if (auto keys = checkKeys(metaData, {u"Id"_s, u"Version"_s, u"CompatVersion"_s, u"Description"_s, u"Tools"_s, u"Sandbox"_s}, QString()); !keys)
+    if (auto keys = checkMetadataKeys(metaData, {u"Id"_s, u"Version"_s, u"CompatVersion"_s, u"Description"_s, u"Tools"_s, u"Sandbox"_s}, QString()); !keys)
         return keys.error();
 
     PluginMetaData result;
