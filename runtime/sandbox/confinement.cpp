@@ -27,6 +27,7 @@ Result<ConfinementReport> applyConfinement(const SandboxPolicy &)
 #include <csignal>
 #include <cstring>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <sched.h>
@@ -340,11 +341,31 @@ Result<void> applySeccomp(ConfinementReport &report)
     return {};
 }
 
+// The threads of this process (/proc/self/task), or -1 when /proc cannot tell.
+int threadCount()
+{
+    DIR *tasks = ::opendir("/proc/self/task");
+    if (!tasks)
+        return -1;
+    int count = 0;
+    while (const dirent *entry = ::readdir(tasks)) {
+        if (entry->d_name[0] != '.')
+            ++count;
+    }
+    ::closedir(tasks);
+    return count;
+}
+
 } // namespace
 
 Result<ConfinementReport> applyConfinement(const SandboxPolicy &policy)
 {
     ConfinementReport report;
+    // Landlock confines the calling thread and the threads it starts later,
+    // never one that is already running: a thread started before would stay
+    // free, and the plugin could run its code there.
+    if (const int threads = threadCount(); threads > 1)
+        return failure(u"the process has %1 threads; it must confine itself before it starts any (Landlock applies to the calling thread and those it starts later)"_s.arg(threads));
 #ifdef SWITCHBOARD_SANDBOX_ASAN
     // LeakSanitizer's check at exit stops the process's threads with
     // ptrace from a child it clones, which the filter denies: check now,

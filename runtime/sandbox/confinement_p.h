@@ -27,7 +27,7 @@ struct ConfinementReport
 /// EPERM to what no tool needs (exec, ptrace, mount, kernel modules, new
 /// processes; threads stay allowed). Call it while the process has one
 /// thread: Landlock and seccomp apply to the calling thread and the threads
-/// it creates later. A measure the kernel lacks is logged once as a warning
+/// it creates later, so with another thread running it fails. A measure the kernel lacks is logged once as a warning
 /// (switchboard.sandbox) and listed in `unavailable`; the rest still
 /// applies. An Error (PluginInitializationFailed) names what failed; the
 /// process may then be partly confined and should exit. Linux only: elsewhere

@@ -3,8 +3,9 @@
 // thing, and prints what happened as one JSON object on stdout:
 //   {"applied": [...], "unavailable": [...], "result": "ok" | "EACCES" | ...}
 // Its one argument is a JSON object: "metadata" (a plugin's), "configuration",
-// "limits", "landlockAbi" (the highest ABI to use), "action" and its
-// "path" or "port".
+// "limits", "landlockAbi" (the highest ABI to use), "threadBefore", "action"
+// and its "path" or "port". A confinement that fails: exit code 3, the error
+// on stderr.
 #include "sandbox/confinement_p.h"
 
 #include <QCoreApplication>
@@ -12,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSemaphore>
 #include <QThread>
 
 #include <cerrno>
@@ -143,7 +145,24 @@ int main(int argc, char **argv)
     }
     if (request.contains(u"landlockAbi"_s))
         policy->maximumLandlockAbi = request.value(u"landlockAbi"_s).toInt();
+    // "threadBefore": a thread already running when the host confines
+    // itself, which Landlock would leave free.
+    QSemaphore release;
+    std::unique_ptr<QThread> early;
+    if (request.value(u"threadBefore"_s).toBool()) {
+        QSemaphore started;
+        early.reset(QThread::create([&] {
+            started.release();
+            release.acquire();
+        }));
+        early->start();
+        started.acquire();
+    }
     const auto report = applyConfinement(*policy);
+    if (early) {
+        release.release();
+        early->wait();
+    }
     if (!report) {
         std::fprintf(stderr, "%s\n", qPrintable(report.error().message));
         return 3;

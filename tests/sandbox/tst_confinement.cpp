@@ -57,9 +57,10 @@ private Q_SLOTS:
     void confined_data();
     void confined();
     void report();
+    void refusedWithAThreadRunning();
 
 private:
-    QJsonObject runProbe(const QJsonObject &request);
+    QJsonObject runProbe(const QJsonObject &request, int expectedExitCode = 0, QByteArray *errors = nullptr);
 
     QTemporaryDir m_directory;
     QString m_root;
@@ -86,7 +87,7 @@ void tst_Confinement::initTestCase()
     QVERIFY(m_otherServer.listen(QHostAddress::LocalHost));
 }
 
-QJsonObject tst_Confinement::runProbe(const QJsonObject &request)
+QJsonObject tst_Confinement::runProbe(const QJsonObject &request, int expectedExitCode, QByteArray *errors)
 {
     QProcess probe;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -101,9 +102,13 @@ QJsonObject tst_Confinement::runProbe(const QJsonObject &request)
         probe.kill();
         probe.waitForFinished();
     }
-    const QByteArray errors = probe.readAllStandardError();
-    if (probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
-        qWarning().noquote() << "the probe ended with" << probe.exitStatus() << probe.exitCode() << errors;
+    const QByteArray standardError = probe.readAllStandardError();
+    if (errors)
+        *errors = standardError;
+    if (probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != expectedExitCode) {
+        qWarning().noquote() << "the probe ended with" << probe.exitStatus() << probe.exitCode() << standardError;
+        return QJsonObject{{u"exit"_s, u"unexpected"_s}};
+    }
     return QJsonDocument::fromJson(probe.readAllStandardOutput()).object();
 }
 
@@ -231,6 +236,19 @@ void tst_Confinement::report()
                          u"seccomp: 50 system calls denied, new processes denied, threads allowed"_s};
     QCOMPARE(applied, expected);
     QCOMPARE(answer.value(u"result"_s).toString(), u"ok"_s);
+}
+
+// A thread started before the confinement would stay outside Landlock's
+// domain: the confinement refuses, and the host does not load the plugin.
+void tst_Confinement::refusedWithAThreadRunning()
+{
+    const QJsonObject request{{u"action"_s, u"thread"_s}, {u"metadata"_s, probeMetaData()}, {u"threadBefore"_s, true},
+                              {u"configuration"_s, QJsonObject{{u"root"_s, m_root}, {u"allowed_hosts"_s, QJsonArray{u"example.com"_s}}}}};
+    QByteArray errors;
+    const QJsonObject answer = runProbe(request, 3, &errors);
+    QCOMPARE(answer, QJsonObject());   // nothing tried
+    QCOMPARE(errors, QByteArray("cannot confine the plugin host: the process has 2 threads; it must confine itself before it "
+                                "starts any (Landlock applies to the calling thread and those it starts later)\n"));
 }
 
 QTEST_GUILESS_MAIN(tst_Confinement)
