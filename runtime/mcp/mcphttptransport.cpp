@@ -158,8 +158,9 @@ public:
     void fallBack(Exchange *initialize);
     void expire(Exchange *exchange);
     void failDelivery(const McpOutgoingMessage &message, Error error);
-    void end(Error error);
-    void ended();
+    /// Closes the transport: with an error when it failed, without one when
+    /// it was shut down.
+    void end(Error error = {});
 
     McpHttpTransport *const q;
     const McpHttpParameters parameters;
@@ -179,7 +180,7 @@ McpHttpTransport::McpHttpTransport(const McpHttpParameters &parameters, QObject 
     d->shutdownTimer.setSingleShot(true);
     connect(&d->shutdownTimer, &QTimer::timeout, this, [this] {
         qCDebug(lcMcp).noquote() << description() << "did not answer the DELETE of its session in time";
-        d->ended();
+        d->end();
     });
 }
 
@@ -283,7 +284,7 @@ void McpHttpTransport::close()
         d->shutdownTimer.start(d->parameters.shutdownGraceMs);
         return;
     }
-    QMetaObject::invokeMethod(this, [this] { d->ended(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, [this] { d->end(); }, Qt::QueuedConnection);
 }
 
 // --- requests ---------------------------------------------------------------------
@@ -635,7 +636,7 @@ void McpHttpTransportPrivate::finished(Exchange *exchange)
         qCDebug(lcMcp).noquote() << "DELETE" << q->description() << ":" << exchange->reply->status();
         remove(exchange);
         shutdownTimer.stop();
-        ended();
+        end();
         return;
     }
 }
@@ -853,23 +854,12 @@ void McpHttpTransportPrivate::end(Error error)
     legacyEndpoint.clear();
     legacyWaiting.clear();
     fallbackReason.clear();
-    secrets.scrub(error);
-    qCDebug(lcMcp).noquote() << q->description() << "ended:" << error.message;
+    if (error.isError()) {
+        secrets.scrub(error);
+        qCDebug(lcMcp).noquote() << q->description() << "ended:" << error.message;
+    }
     q->setState(McpTransport::State::Closed);
     Q_EMIT q->closed(error);
-}
-
-void McpHttpTransportPrivate::ended()
-{
-    if (q->state() == McpTransport::State::Closed)
-        return;
-    removeAll();
-    shutdownTimer.stop();
-    sessionId.clear();
-    legacyEndpoint.clear();
-    fallbackReason.clear();
-    q->setState(McpTransport::State::Closed);
-    Q_EMIT q->closed(Error());
 }
 
 } // namespace Switchboard
