@@ -114,26 +114,9 @@ void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
         }
     }
     separate();
-    static constexpr QByteArrayView KeyStart = R"({"key":")";
-    static constexpr QByteArrayView ValueStart = R"(","value":{")";
-    const qsizetype valueKeyLength = qsizetype(std::strlen(valueKey));
-    const qsizetype length = KeyStart.size() + name.size() + ValueStart.size() + valueKeyLength + 2;
-    char *at = reserve(length);
-    std::memcpy(at, KeyStart.data(), size_t(KeyStart.size()));
-    at += KeyStart.size();
-    if (!name.isEmpty())
-        std::memcpy(at, name.data(), size_t(name.size()));
-    at += name.size();
-    std::memcpy(at, ValueStart.data(), size_t(ValueStart.size()));
-    at += ValueStart.size();
-    std::memcpy(at, valueKey, size_t(valueKeyLength));
-    at += valueKeyLength;
-    *at++ = '"';
-    *at = ':';
-    m_size += length;
-    m_hasItems.append(true);    // the KeyValue, with its key written
-    m_hasItems.append(false);   // the AnyValue
-    m_afterKey = true;
+    put(R"({"key":")");
+    put(name);
+    writeKeyValueStart(R"(","value":{")", valueKey);
 }
 
 void JsonWriter::writeEscaped(QByteArrayView utf8)
@@ -188,15 +171,20 @@ void JsonWriter::value(QStringView text)
 void JsonWriter::beginEncodedKeyValue(QByteArrayView keyValueStart, const char *valueKey)
 {
     separate();
+    writeKeyValueStart(keyValueStart, valueKey);
+}
+
+void JsonWriter::writeKeyValueStart(QByteArrayView start, const char *valueKey)
+{
+    // One copy on the hot path (AttributeEncoder): its whole beginning.
     const qsizetype valueKeyLength = qsizetype(std::strlen(valueKey));
-    const qsizetype length = keyValueStart.size() + valueKeyLength + 2;
+    const qsizetype length = start.size() + valueKeyLength + 2;
     char *at = reserve(length);
-    std::memcpy(at, keyValueStart.data(), size_t(keyValueStart.size()));
-    at += keyValueStart.size();
+    std::memcpy(at, start.data(), size_t(start.size()));
+    at += start.size();
     std::memcpy(at, valueKey, size_t(valueKeyLength));
-    at += valueKeyLength;
-    *at++ = '"';
-    *at = ':';
+    at[valueKeyLength] = '"';
+    at[valueKeyLength + 1] = ':';
     m_size += length;
     m_hasItems.append(true);    // the KeyValue, with its key written
     m_hasItems.append(false);   // the AnyValue

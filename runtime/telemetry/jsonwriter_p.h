@@ -78,6 +78,9 @@ private:
     void put(QByteArrayView text) { put(text.data(), text.size()); }
     void writeDecimal(qint64 number);
     void writeShortest(double number);
+    /// `start` (the KeyValue's beginning up to the value's kind), then
+    /// `<valueKey>":`, and the two objects that leaves open.
+    void writeKeyValueStart(QByteArrayView start, const char *valueKey);
 
     QByteArray &m_out;
     char *m_data = nullptr;
