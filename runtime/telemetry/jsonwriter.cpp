@@ -97,6 +97,12 @@ constexpr auto NeedsEscape = [] {
     table['\\'] = true;
     return table;
 }();
+
+/// A UTF-16 code unit a JSON string holds as one byte, as it is.
+constexpr bool isPlainAscii(char16_t c)
+{
+    return c < 0x80 && !NeedsEscape[c];
+}
 } // namespace
 
 void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
@@ -158,7 +164,7 @@ void JsonWriter::value(QStringView text)
     *at++ = '"';
     for (qsizetype i = 0; i < length; ++i) {
         const char16_t c = text[i].unicode();
-        if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\') {
+        if (!isPlainAscii(c)) {
             writeEscaped(text.toUtf8());   // from the opening quote on
             return;
         }
@@ -189,6 +195,47 @@ void JsonWriter::writeKeyValueStart(QByteArrayView start, const char *valueKey)
     m_hasItems.append(true);    // the KeyValue, with its key written
     m_hasItems.append(false);   // the AnyValue
     m_afterKey = true;
+}
+
+void JsonWriter::encodedKeyValue(QByteArrayView start, QStringView text)
+{
+    separate();
+    static constexpr QByteArrayView Kind = R"(stringValue":")";
+    const qsizetype length = text.size();
+    char *at = reserve(start.size() + Kind.size() + length + 3);
+    std::memcpy(at, start.data(), size_t(start.size()));
+    at += start.size();
+    std::memcpy(at, Kind.data(), size_t(Kind.size()));
+    at += Kind.size();
+    for (qsizetype i = 0; i < length; ++i) {
+        const char16_t c = text[i].unicode();
+        if (!isPlainAscii(c)) {
+            // Not plain ASCII: nothing is written yet (m_size did not move).
+            writeKeyValueStart(start, "stringValue");
+            value(text);
+            endObject();
+            endObject();
+            return;
+        }
+        at[i] = char(c);
+    }
+    at += length;
+    std::memcpy(at, "\"}}", 3);
+    m_size = at + 3 - m_data;
+}
+
+void JsonWriter::encodedKeyValue(QByteArrayView start, qint64 number)
+{
+    separate();
+    static constexpr QByteArrayView Kind = R"(intValue":")";
+    char *at = reserve(start.size() + Kind.size() + 20 + 3);
+    std::memcpy(at, start.data(), size_t(start.size()));
+    at += start.size();
+    std::memcpy(at, Kind.data(), size_t(Kind.size()));
+    at += Kind.size();
+    at = std::to_chars(at, at + 20, number).ptr;
+    std::memcpy(at, "\"}}", 3);
+    m_size = at + 3 - m_data;
 }
 
 void JsonWriter::rawItems(QByteArrayView items)

@@ -43,6 +43,12 @@ public:
     /// (`{"key":"<name>","value":{"`, AttributeKey): one copy.
     void beginEncodedKeyValue(QByteArrayView keyValueStart, const char *valueKey);
 
+    /// A whole KeyValue of a string or an int64, its beginning written
+    /// already (AttributeKey): `<start>stringValue":"<text>"}}`, in one copy
+    /// when the text needs no escape (the hot path of AttributeEncoder).
+    void encodedKeyValue(QByteArrayView start, QStringView text);
+    void encodedKeyValue(QByteArrayView start, qint64 number);
+
     /// Items of the array being written, already JSON and joined by commas
     /// (nothing when empty).
     void rawItems(QByteArrayView items);

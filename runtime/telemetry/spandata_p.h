@@ -107,18 +107,8 @@ public:
     {
     }
 
-    void add(const AttributeKey &key, QStringView value)
-    {
-        m_json.beginEncodedKeyValue(key.keyValueStart(), "stringValue");
-        m_json.value(value);
-        end();
-    }
-    void add(const AttributeKey &key, qint64 value)
-    {
-        m_json.beginEncodedKeyValue(key.keyValueStart(), "intValue");
-        m_json.int64String(value);
-        end();
-    }
+    void add(const AttributeKey &key, QStringView value) { m_json.encodedKeyValue(key.keyValueStart(), value); }
+    void add(const AttributeKey &key, qint64 value) { m_json.encodedKeyValue(key.keyValueStart(), value); }
     // Only a bool: a string literal (u"chat") would convert to one before
     // it converts to a QStringView.
     template<typename Bool, std::enable_if_t<std::is_same_v<Bool, bool>, bool> = true>
