@@ -21,4 +21,19 @@ Result<QMap<QString, QJsonObject>> parsePluginConfigurations(const QStringList &
     return configurations;
 }
 
+Result<QMap<QString, PluginRegistry::Isolation>> parsePluginIsolations(const QStringList &settings)
+{
+    QMap<QString, PluginRegistry::Isolation> isolations;
+    for (const QString &setting : settings) {
+        const qsizetype equals = setting.indexOf(u'=');
+        const QString value = setting.mid(equals + 1);
+        if (equals <= 0 || (value != u"process"_s && value != u"in-process"_s))
+            return Error(Error::Code::InvalidValue,
+                         u"--isolation needs ID=process or ID=in-process, e.g. myplugin=process, got '"_s + setting + u'\'');
+        isolations.insert(setting.left(equals),
+                          value == u"process"_s ? PluginRegistry::Isolation::Process : PluginRegistry::Isolation::InProcess);
+    }
+    return isolations;
+}
+
 } // namespace Switchboard::Cli

@@ -13,6 +13,7 @@
 #include "command.h"
 #include "mcpservers.h"
 #include "output.h"
+#include "pluginconfig.h"
 #include "terminal/terminal.h"
 
 #include <switchboard/compactjson.h>
@@ -74,6 +75,8 @@ const char *const usageText =
     "  --plugin-path DIR   also look for plugins in DIR (repeatable; before\n"
     "                      $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --plugin-config ID=JSON  configure a plugin (repeatable), e.g. filesystem='{\"root\": \"/srv/docs\"}'\n"
+    "  --isolation ID=process|in-process  where a plugin runs (default: process, in-process for the\n"
+    "                      bundled plugins; repeatable)\n"
     "  --load              load and initialize every plugin, to show failures only loading reveals\n"
     "  --mcp-config FILE   also the MCP servers of an mcpServers file (as `switchboard mcp` reads it)\n"
     "  --workflow FILE     also the MCP servers a workflow declares (mcp_servers:)\n"
@@ -383,6 +386,7 @@ int runPluginsCommand(const QStringList &arguments)
     const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption pathOption(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption configOption(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
+    const QCommandLineOption isolationOption(u"isolation"_s, u"isolation"_s, u"ID=process|in-process"_s);
     const QCommandLineOption loadOption(u"load"_s);
     const QCommandLineOption longOption(u"long"_s);
     const QCommandLineOption jsonOption(u"json"_s);
@@ -390,7 +394,7 @@ int runPluginsCommand(const QStringList &arguments)
     const QCommandLineOption argumentsOption(u"arguments"_s, u"arguments"_s, u"JSON"_s, u"{}"_s);
     const QCommandLineOption mcpConfigOption(u"mcp-config"_s, u"MCP servers"_s, u"FILE"_s);
     const QCommandLineOption workflowOption(u"workflow"_s, u"workflow"_s, u"FILE"_s);
-    parser.addOptions({pathOption, configOption, loadOption, longOption, jsonOption, invokeOption, argumentsOption,
+    parser.addOptions({pathOption, configOption, isolationOption, loadOption, longOption, jsonOption, invokeOption, argumentsOption,
                        mcpConfigOption, workflowOption});
     // The listing shows every rejection and failure itself; --verbose shows the log too.
     const ParsedCommandLine parsed =
@@ -411,6 +415,11 @@ int runPluginsCommand(const QStringList &arguments)
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pathOption)));
     if (const Result<void> configured = applyPluginConfigurations(registry, parser.values(configOption)); !configured)
         return usageError(configured.error().message);
+    const Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(isolationOption));
+    if (!isolations)
+        return usageError(isolations.error().message);
+    for (auto it = isolations->constBegin(); it != isolations->constEnd(); ++it)
+        registry.setIsolation(it.key(), it.value());
     registry.discover();
     // Declared after the registry, the MCP servers leave it before it goes.
     McpSources mcpSources;

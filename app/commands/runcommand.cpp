@@ -62,6 +62,9 @@ const char *const usageText =
     "                       $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --plugin-config ID=JSON  configure a plugin, e.g. filesystem='{\"root\": \"/srv/docs\"}', over the\n"
     "                       workflow's own configuration of it (its plugins: section; repeatable)\n"
+    "  --isolation ID=process|in-process  where a plugin runs: in a plugin host process of its own, or\n"
+    "                       in this one (default: process, in-process for the bundled plugins), over\n"
+    "                       the workflow's plugin_isolation: (repeatable)\n"
     "  --timeout MS         time limit of each attempt of a request, for a stream until its\n"
     "                       response begins (default 300000)\n"
     "  --no-retry           fail at once instead of retrying 429 and 5xx answers and connection errors\n"
@@ -324,6 +327,10 @@ Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, c
                 origin = from.isEmpty() ? entry->location.toString() : from.join(u", "_s);
             }
         }
+        // An isolated plugin starts in its host when the run prepares its
+        // tools, before the first request; a failure is the run's error.
+        if (registry.isolation(id) == PluginRegistry::Isolation::Process)
+            continue;
         const Result<ToolPlugin *> loaded = registry.load(id);
         if (!loaded) {
             Error error = loaded.error();
@@ -352,12 +359,13 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
     const QCommandLineOption pluginPath(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
     const QCommandLineOption pluginConfig(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
+    const QCommandLineOption isolation(u"isolation"_s, u"isolation"_s, u"ID=process|in-process"_s);
     const QCommandLineOption events(u"events"_s, u"events"_s, u"FILE"_s);
     const QCommandLineOption trace(u"trace"_s, u"trace"_s, u"FILE"_s);
     const QCommandLineOption json(u"json"_s);
     const QCommandLineOption yes(u"yes"_s);
     const QCommandLineOption no(u"no"_s);
-    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, events, trace, json, yes, no});
+    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, isolation, events, trace, json, yes, no});
     const ClientOptions clientOptions = addClientOptions(parser);
     // The run reports a plugin that cannot start itself (before the first
     // request); --verbose shows the registry's log too.
@@ -398,6 +406,9 @@ int runRunCommand(const QStringList &arguments)
     const Result<QMap<QString, QJsonObject>> pluginConfigurations = parsePluginConfigurations(parser.values(pluginConfig));
     if (!pluginConfigurations)
         return usageError(pluginConfigurations.error().message);
+    const Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(isolation));
+    if (!isolations)
+        return usageError(isolations.error().message);
     registry.discover();
 
     const QString fileName = positional.constFirst();
@@ -412,6 +423,11 @@ int runRunCommand(const QStringList &arguments)
         return ExitUsage;
     }
     const Workflow &workflow = *loaded;
+    // Where each plugin runs: the workflow's plugin_isolation:, then --isolation over it.
+    for (const auto &settings : {workflow.pluginIsolation, *isolations}) {
+        for (auto it = settings.constBegin(); it != settings.constEnd(); ++it)
+            registry.setIsolation(it.key(), it.value());
+    }
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << workflowHelp(workflow, fileName);
         return ExitSuccess;

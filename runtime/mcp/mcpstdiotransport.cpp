@@ -10,6 +10,8 @@
 #include <QProcessEnvironment>
 #include <QTimer>
 
+#include <cstring>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
@@ -87,6 +89,7 @@ public:
     // large); reported by closed() once the process is gone.
     Error failure;
     bool closing = false;
+    QString exitDescription;   // how the last process ended
 };
 
 McpStdioTransport::McpStdioTransport(const McpStdioParameters &parameters, QObject *parent)
@@ -136,6 +139,11 @@ qint64 McpStdioTransport::processId() const
     return d->process ? d->process->processId() : 0;
 }
 
+QString McpStdioTransport::exitDescription() const
+{
+    return d->exitDescription;
+}
+
 QStringList McpStdioTransport::standardErrorTail() const
 {
     return d->stderrTail;
@@ -159,6 +167,7 @@ void McpStdioTransport::open()
     d->stderrBuffer.clear();
     d->stderrTail.clear();
     d->stderrTailBytes = 0;
+    d->exitDescription.clear();
     // QProcess may report a program it cannot find from inside start():
     // start from the event loop so that nothing is emitted from open().
     QMetaObject::invokeMethod(this, [this] { d->startProcess(); }, Qt::QueuedConnection);
@@ -327,6 +336,10 @@ void McpStdioTransportPrivate::fail(const Error &error)
 
 void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatus status)
 {
+    // QProcess gives a crashed process's signal as its exit code.
+    exitDescription = status == QProcess::CrashExit
+                          ? u"signal %1 (%2)"_s.arg(exitCode).arg(QString::fromLocal8Bit(::strsignal(exitCode)))
+                          : u"exit code %1"_s.arg(exitCode);
     // What is left of the output and the error output (QProcess has read it all).
     readStandardError();
     if (!stderrBuffer.isEmpty()) {
@@ -344,7 +357,7 @@ void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatu
     }
     QString message;
     if (status == QProcess::CrashExit)
-        message = u"the server crashed"_s;
+        message = u"the server crashed: "_s + exitDescription;
     else
         message = u"the server exited with code %1"_s.arg(exitCode);
     Error error(Error::Code::ConnectionClosed, message, tailText());

@@ -1,5 +1,8 @@
 #include <switchboard/pluginregistry.h>
 
+#include <switchboard/compactjson.h>
+#include <switchboard/mcpclient.h>
+#include <switchboard/mcpstdiotransport.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/toolplugin.h>
 
@@ -15,11 +18,16 @@
 #include <QLibrary>
 #include <QPluginLoader>
 #include <QStaticPlugin>
+#include <QPointer>
+#include <QTimer>
 
 #if defined(Q_OS_UNIX)
 #include <dlfcn.h>
+#include <signal.h>
 #endif
 
+#include <functional>
+#include <memory>
 #include <vector>
 
 using namespace Qt::StringLiterals;
@@ -51,6 +59,20 @@ QString bundledPluginDirectory()
 #endif
 }
 
+// How long an isolated plugin's host has to answer a ping after a call was
+// cancelled, and to exit after SIGTERM, before it is ended.
+constexpr int HostGraceMs = 1000;
+
+// The variables of this process an isolated plugin's host inherits: the
+// MCP servers' defaults, plus what finds libraries and tunes the sanitizers.
+QStringList hostInheritedVariables()
+{
+    QStringList names = McpStdioParameters::defaultInheritedVariables();
+    names << u"LD_LIBRARY_PATH"_s << u"ASAN_OPTIONS"_s << u"UBSAN_OPTIONS"_s << u"LSAN_OPTIONS"_s
+          << u"QT_LOGGING_RULES"_s << u"SWITCHBOARD_PLUGIN_PATH"_s;
+    return names;
+}
+
 } // namespace
 
 class PluginToolSource;
@@ -63,6 +85,7 @@ struct PluginEntry
     bool loadAttempted = false;
     ToolPlugin *plugin = nullptr;            // set once loaded and checked
     ToolPlugin *instance = nullptr;          // set while initialized
+    PluginRegistry::Isolation isolation = PluginRegistry::Isolation::Default;   // as set
     QJsonObject initializedWith;             // the configuration instance was initialized with
     std::unique_ptr<PluginToolSource> source;   // registered with the registry
 };
@@ -86,6 +109,8 @@ public:
     QList<ToolDescriptor> tools() const override { return m_entry->info.metaData.tools; }
     ToolInvocation *invoke(const ToolCall &call, QObject *parent) override
     {
+        if (m_host)
+            return invokeInHost(call, parent);
         return m_entry->instance->invoke(call, parent);
     }
 
@@ -97,8 +122,24 @@ protected:
     void doPrepare() override;
 
 private:
+    /// Isolated: starts the plugin's host (or the one running) and readies
+    /// the source once it answers.
+    void prepareHost();
+    void stopHost();
+    ToolInvocation *invokeInHost(const ToolCall &call, QObject *parent);
+    /// After a call ended before its answer: a host that does not answer a
+    /// ping at once is stuck in the plugin and is ended.
+    void checkHostResponds();
+    void releaseDeferredCalls();
+    Error crashError(const QString &toolName, const Error &error) const;
+
     PluginRegistryPrivate *const m_registry;
     PluginEntry *const m_entry;
+    McpClient *m_host = nullptr;   // a child; set while the plugin runs isolated
+    QPointer<McpStdioTransport> m_hostTransport;
+    QJsonObject m_hostConfiguration;   // what the host was started with
+    bool m_checkingHost = false;       // checkHostResponds() waits for its ping
+    QList<std::function<void()>> m_deferredCalls;   // calls made meanwhile
 };
 
 class PluginRegistryPrivate
@@ -141,9 +182,16 @@ public:
     void dropSource(PluginEntry *entry);
     void addEntry(std::unique_ptr<PluginEntry> entry);
 
+    /// Isolation::Process or InProcess, for an entry.
+    PluginRegistry::Isolation isolation(const PluginEntry *entry) const;
+    /// An isolated plugin's host answered: the plugin is as good as initialized.
+    void hostStarted(PluginEntry *entry);
+
     PluginRegistry *const q;
     QStringList searchPaths;
     QHash<QString, QJsonObject> configurations;
+    QHash<QString, PluginRegistry::Isolation> isolations;
+    PluginRegistry::Isolation defaultIsolation = PluginRegistry::Isolation::Default;
     QHash<QString, QString> requiredVersions;
     std::vector<std::unique_ptr<PluginEntry>> entries;
 };
@@ -320,13 +368,218 @@ void PluginRegistryPrivate::prepare(PluginEntry *entry)
         entry->source->markFailed(loaded.error());
 }
 
+PluginRegistry::Isolation PluginRegistryPrivate::isolation(const PluginEntry *entry) const
+{
+    using Isolation = PluginRegistry::Isolation;
+    if (entry->info.isStatic)
+        return Isolation::InProcess;
+    if (entry->isolation != Isolation::Default)
+        return entry->isolation;
+    if (defaultIsolation != Isolation::Default)
+        return defaultIsolation;
+    const QString directory = QFileInfo(QFileInfo(entry->info.fileName).absolutePath()).canonicalFilePath();
+    for (const QString &bundled : {bundledPluginDirectory(), QStringLiteral(SWITCHBOARD_PLUGIN_INSTALLED_DIR)}) {
+        if (!bundled.isEmpty() && QFileInfo(bundled).canonicalFilePath() == directory)
+            return Isolation::InProcess;
+    }
+    return Isolation::Process;
+}
+
+void PluginRegistryPrivate::hostStarted(PluginEntry *entry)
+{
+    entry->initializedWith = configurations.value(entry->info.metaData.id);
+    if (entry->info.state == PluginInfo::State::Initialized)
+        return;
+    entry->info.state = PluginInfo::State::Initialized;
+    entry->info.error = Error();
+    qCDebug(lcPlugins).noquote() << "plugin" << entry->info.metaData.id << "runs in its host";
+    Q_EMIT q->pluginStateChanged(entry->info.metaData.id, entry->info.state);
+}
+
 void PluginToolSource::doPrepare()
 {
+    if (m_registry->isolation(m_entry) == PluginRegistry::Isolation::Process) {
+        prepareHost();
+        return;
+    }
+    stopHost();
     m_registry->prepare(m_entry);
+}
+
+void PluginToolSource::prepareHost()
+{
+    const QString id = m_entry->info.metaData.id;
+    if (!m_entry->info.isUsable()) {
+        setFailed(m_entry->info.error);
+        return;
+    }
+    const QJsonObject configuration = m_registry->configurations.value(id);
+    // A new configuration, or a client that gave up: a new host.
+    if (m_host && (m_hostConfiguration != configuration || m_host->state() == McpClient::State::Failed))
+        stopHost();
+    m_entry->loadAttempted = true;   // discover() keeps it, with its host
+    if (!m_host) {
+        const QString program = PluginRegistry::hostProgram();
+        McpStdioParameters parameters;
+        parameters.command = program;
+        parameters.arguments = {m_entry->info.fileName};
+        parameters.environment.insert(u"SWITCHBOARD_PLUGIN_CONFIGURATION"_s,
+                                      QString::fromUtf8(compactJson(configuration)));
+        parameters.inheritedVariables = hostInheritedVariables();
+        parameters.loggingCategory = "switchboard.plugins." + id.toUtf8();
+        parameters.shutdownGraceMs = HostGraceMs;
+        McpClientOptions options;
+        options.serverName = id;
+        options.requestTimeoutMs = 0;   // the registry times each call
+        options.startTimeoutMs = 30000;
+        m_hostTransport = new McpStdioTransport(parameters);
+        m_host = new McpClient(m_hostTransport, options, this);
+        m_hostConfiguration = configuration;
+        connect(m_host, &McpClient::stateChanged, this, [this](McpClient::State state) {
+            if (state == McpClient::State::Failed && this->state() == State::Ready)
+                setFailed(Error(Error::Code::ToolSourceFailed, u"plugin %1 in its host: %2"_s.arg(
+                                                                   quoted(m_entry->info.metaData.id), m_host->lastError().message)));
+        });
+    }
+    McpRequest *ping = m_host->ping(this);
+    connect(ping, &Operation::finished, this, [this, ping, id] {
+        ping->deleteLater();
+        if (this->state() != State::Preparing)
+            return;
+        if (!ping->hasError()) {
+            m_registry->hostStarted(m_entry);
+            setReady();
+            return;
+        }
+        Error error = ping->error();
+        const QString program = QFileInfo(PluginRegistry::hostProgram()).fileName();
+        QString why = error.message;
+        if (m_hostTransport && !m_hostTransport->standardErrorTail().isEmpty())
+            why += u": "_s + m_hostTransport->standardErrorTail().constLast();
+        error.code = Error::Code::PluginLoadFailed;
+        error.message = u"plugin %1 could not be started in its host (%2): %3"_s.arg(quoted(id), program, why);
+        setFailed(error);
+    });
+}
+
+void PluginToolSource::stopHost()
+{
+    if (!m_host)
+        return;
+    McpClient *host = std::exchange(m_host, nullptr);
+    releaseDeferredCalls();   // they fail: no host
+    m_hostTransport = nullptr;
+    host->disconnect(this);
+    connect(host, &McpClient::closed, host, &QObject::deleteLater);
+    host->shutdown();
+}
+
+Error PluginToolSource::crashError(const QString &toolName, const Error &error) const
+{
+    if (error.code != Error::Code::ConnectionClosed || !m_hostTransport)
+        return error;
+    const QString how = m_hostTransport->exitDescription();
+    if (how.isEmpty())
+        return error;
+    // What the model reads: the tool, not the host, and what ended it.
+    return Error(Error::Code::ToolFailed,
+                 how.startsWith(u"signal"_s) ? u"the tool %1 crashed: %2"_s.arg(quoted(toolName), how)
+                                            : u"the tool %1 ended its plugin's process (%2)"_s.arg(quoted(toolName), how),
+                 error.details);
+}
+
+ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *parent)
+{
+    auto *invocation = new PendingToolInvocation(parent);
+    auto hostCall = std::make_shared<QPointer<McpToolCall>>();
+    connect(invocation, &ToolInvocation::cancelRequested, this, [this, invocation, hostCall] {
+        const bool sent = !hostCall->isNull();
+        if (sent)
+            (*hostCall)->abort();   // tells the host (notifications/cancelled)
+        invocation->emitError(Error(Error::Code::Canceled, u"the call was canceled"_s));
+        if (sent)
+            checkHostResponds();
+    });
+    auto send = [this, invocation = QPointer<PendingToolInvocation>(invocation), hostCall, call] {
+        if (!invocation || invocation->isCancelRequested())
+            return;
+        if (!m_host) {
+            invocation->emitError(Error(Error::Code::ToolSourceFailed,
+                                        u"plugin %1 is being prepared again"_s.arg(quoted(m_entry->info.metaData.id))));
+            return;
+        }
+        McpRequestOptions options;
+        options.timeoutMs = 0;   // the registry applies the tool's
+        options.traceContext = call.traceContext;
+        McpToolCall *mcpCall = m_host->callTool(call.toolName, call.arguments, options, invocation);
+        *hostCall = mcpCall;
+        connect(mcpCall, &Operation::finished, invocation, [this, invocation, mcpCall, name = call.toolName] {
+            if (invocation->isCancelRequested())
+                return;
+            if (mcpCall->hasError()) {
+                invocation->emitError(crashError(name, mcpCall->error()));
+                return;
+            }
+            const McpToolResult result = mcpCall->toolResult();
+            if (result.isError) {
+                invocation->emitError(Error(Error::Code::ToolFailed, result.text()));
+                return;
+            }
+            // The exact value the plugin gave (McpServer: a value that is no string).
+            const QJsonObject meta = mcpCall->result().value(u"_meta"_s).toObject();
+            const auto exact = meta.constFind(u"org.switchboard/result"_s);
+            invocation->emitResult(exact != meta.constEnd() ? *exact : QJsonValue(result.text()));
+        });
+    };
+    // While a host that may be stuck is checked, calls wait for the verdict
+    // rather than queue behind the stuck one.
+    if (m_checkingHost)
+        m_deferredCalls << send;
+    else
+        send();
+    return invocation;
+}
+
+void PluginToolSource::releaseDeferredCalls()
+{
+    m_checkingHost = false;
+    const QList<std::function<void()>> calls = std::exchange(m_deferredCalls, {});
+    for (const auto &call : calls)
+        call();
+}
+
+void PluginToolSource::checkHostResponds()
+{
+    if (m_checkingHost || !m_host || m_host->state() != McpClient::State::Ready)
+        return;
+    m_checkingHost = true;
+    McpRequestOptions options;
+    options.timeoutMs = HostGraceMs;
+    McpRequest *ping = m_host->request(u"ping"_s, {}, options, this);
+    const QPointer<McpStdioTransport> transport = m_hostTransport;
+    connect(ping, &Operation::finished, this, [this, ping, transport] {
+        ping->deleteLater();
+        const qint64 pid = transport ? transport->processId() : 0;
+        if (!ping->hasError() || ping->error().code != Error::Code::Timeout || transport != m_hostTransport || pid <= 0) {
+            releaseDeferredCalls();
+            return;
+        }
+        qCWarning(lcPlugins).noquote() << "plugin" << m_entry->info.metaData.id
+                                       << "does not answer in its host after a call ended: the host is ended";
+        // The calls waiting go to the next host, once this one is gone.
+        connect(m_host, &McpClient::connectionLost, this, [this] { releaseDeferredCalls(); },
+                Qt::SingleShotConnection);
+        ::kill(pid_t(pid), SIGTERM);
+        QTimer::singleShot(HostGraceMs, transport, [transport, pid] {
+            if (transport->processId() == pid)
+                ::kill(pid_t(pid), SIGKILL);
+        });
+    });
 }
 
 void PluginRegistryPrivate::addEntry(std::unique_ptr<PluginEntry> entry)
 {
+    entry->isolation = isolations.value(entry->info.metaData.id, PluginRegistry::Isolation::Default);
     if (entry->info.isUsable()) {
         const QString id = entry->info.metaData.id;
         QString takenBy;
@@ -447,6 +700,51 @@ void PluginRegistry::setPluginConfiguration(const QString &pluginId, const QJson
     }
 }
 
+void PluginRegistry::setIsolation(const QString &pluginId, Isolation isolation)
+{
+    d->isolations.insert(pluginId, isolation);
+    for (const auto &entry : d->entries) {
+        if (entry->info.metaData.id != pluginId)
+            continue;
+        const Isolation before = d->isolation(entry.get());
+        entry->isolation = isolation;
+        if (d->isolation(entry.get()) != before && entry->source)
+            entry->source->markUnprepared();
+    }
+}
+
+void PluginRegistry::setDefaultIsolation(Isolation isolation)
+{
+    QHash<PluginEntry *, Isolation> before;
+    for (const auto &entry : d->entries)
+        before.insert(entry.get(), d->isolation(entry.get()));
+    d->defaultIsolation = isolation;
+    for (const auto &entry : d->entries) {
+        if (d->isolation(entry.get()) != before.value(entry.get()) && entry->source)
+            entry->source->markUnprepared();
+    }
+}
+
+PluginRegistry::Isolation PluginRegistry::defaultIsolation() const
+{
+    return d->defaultIsolation;
+}
+
+PluginRegistry::Isolation PluginRegistry::isolation(const QString &pluginId) const
+{
+    if (const PluginEntry *entry = d->entryForId(pluginId))
+        return d->isolation(entry);
+    return d->isolations.value(pluginId, Isolation::Default);
+}
+
+QString PluginRegistry::hostProgram()
+{
+    const QString plugins = bundledPluginDirectory();
+    if (plugins.isEmpty())
+        return {};
+    return QDir::cleanPath(plugins + u"/../switchboard-plugin-host"_s);
+}
+
 void PluginRegistry::setRequiredVersion(const QString &pluginId, const QString &version)
 {
     d->requiredVersions.insert(pluginId, version);
@@ -529,6 +827,11 @@ Result<ToolPlugin *> PluginRegistry::load(const QString &pluginId)
     PluginEntry *entry = d->entryForId(pluginId);
     if (!entry)
         return Error(Error::Code::PluginNotFound, u"there is no plugin %1"_s.arg(quoted(pluginId)));
+    if (entry->info.isUsable() && d->isolation(entry) == Isolation::Process) {
+        return Error(Error::Code::PluginLoadFailed,
+                     u"plugin %1 runs in a process of its own (isolation: process): it is not loaded here"_s.arg(
+                         quoted(pluginId)));
+    }
     // Through the source, so that it knows (it becomes Ready or Failed).
     if (entry->source && entry->source->state() != ToolSource::State::Ready)
         ToolSourcePrivate::get(entry->source.get())->beginPreparing();

@@ -103,25 +103,41 @@ void WorkflowReader::readPluginConfiguration(const Field &entry, Workflow &workf
     plugin.plugin = toQString(entry.key.Scalar());
     plugin.location = location(entry.key.Mark());
     const QString what = u"the configuration of plugin '%1'"_s.arg(plugin.plugin);
-    // Configurations are for plugins, which a PluginRegistry finds.
-    if (const auto *plugins = qobject_cast<const PluginRegistry *>(m_registry)) {
-        const std::optional<PluginInfo> info = plugins->plugin(plugin.plugin);
-        if (!info) {
-            QStringList ids;
-            for (const PluginInfo &candidate : plugins->plugins()) {
-                if (candidate.isUsable())
-                    ids.append(candidate.metaData.id);
-            }
-            report(entry.key.Mark(), Error::Code::InvalidReference,
-                   u"unknown plugin '%1' in 'plugins'%2"_s.arg(plugin.plugin, suggestion(plugin.plugin, ids)));
-        }
-    }
+    checkPluginId(entry, plugin.plugin, u"plugins"_s);
     const std::optional<QJsonObject> configuration = object(entry, what);
     if (!configuration)
         return;
     plugin.configuration = *configuration;
     checkConfigurationTemplates(entry.value, what, workflow);
     workflow.plugins.append(plugin);
+}
+
+// Configurations and isolation are for plugins, which a PluginRegistry finds.
+void WorkflowReader::checkPluginId(const Field &entry, const QString &id, const QString &section)
+{
+    const auto *plugins = qobject_cast<const PluginRegistry *>(m_registry);
+    if (!plugins || plugins->plugin(id))
+        return;
+    QStringList ids;
+    for (const PluginInfo &candidate : plugins->plugins()) {
+        if (candidate.isUsable())
+            ids.append(candidate.metaData.id);
+    }
+    report(entry.key.Mark(), Error::Code::InvalidReference,
+           u"unknown plugin '%1' in '%2'%3"_s.arg(id, section, suggestion(id, ids)));
+}
+
+// `plugin_isolation: {ID: process | in-process}`.
+void WorkflowReader::readPluginIsolation(const Field &entry, Workflow &workflow)
+{
+    const QString id = toQString(entry.key.Scalar());
+    checkPluginId(entry, id, u"plugin_isolation"_s);
+    const std::optional<QString> isolation =
+        choice(entry, u"the isolation of plugin '%1'"_s.arg(id), {u"process"_s, u"in-process"_s});
+    if (!isolation)
+        return;
+    workflow.pluginIsolation.insert(id, *isolation == u"process"_s ? PluginRegistry::Isolation::Process
+                                                                   : PluginRegistry::Isolation::InProcess);
 }
 
 void WorkflowReader::checkConfigurationTemplates(const YAML::Node &node, const QString &what, const Workflow &workflow)

@@ -268,7 +268,7 @@ std::optional<Workflow> WorkflowReader::read(const YAML::Node &root)
     Fields top;
     if (!fields(root,
                 {u"version"_s, u"name"_s, u"description"_s, u"max_parallel"_s, u"emulator"_s, u"inputs"_s,
-                 u"plugins"_s, u"mcp_servers"_s, u"agents"_s, u"steps"_s, u"outputs"_s},
+                 u"plugins"_s, u"plugin_isolation"_s, u"mcp_servers"_s, u"agents"_s, u"steps"_s, u"outputs"_s},
                 u"the workflow"_s, top))
         return std::nullopt;
     const YAML::Mark rootMark = root.Mark();
@@ -295,6 +295,10 @@ std::optional<Workflow> WorkflowReader::read(const YAML::Node &root)
     if (const Field *f = top.get(u"plugins"_s)) {
         for (const Field &entry : entries(*f, u"'plugins'"_s))
             readPluginConfiguration(entry, workflow);
+    }
+    if (const Field *f = top.get(u"plugin_isolation"_s)) {
+        for (const Field &entry : entries(*f, u"'plugin_isolation'"_s))
+            readPluginIsolation(entry, workflow);
     }
     if (const Field *f = top.get(u"mcp_servers"_s)) {
         for (const Field &entry : entries(*f, u"'mcp_servers'"_s))

@@ -133,6 +133,9 @@ private:
     std::optional<QJsonValue> inputValue(const YAML::Node &node, WorkflowInput::Type type, const QString &what);
     void readInput(const Field &entry, Workflow &workflow);
     void readPluginConfiguration(const Field &entry, Workflow &workflow);
+    void readPluginIsolation(const Field &entry, Workflow &workflow);
+    /// Reports a plugin id the registry (a PluginRegistry) does not know, in `section`.
+    void checkPluginId(const Field &entry, const QString &id, const QString &section);
     void checkConfigurationTemplates(const YAML::Node &node, const QString &what, const Workflow &workflow);
     void readMcpServer(const Field &entry, Workflow &workflow);
 

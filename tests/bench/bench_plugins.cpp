@@ -3,9 +3,13 @@
 //                                  against bare QPluginLoader::metaData() over the same files
 //   bench_plugins invocation [N]   overhead of one no-op tool call through PluginRegistry::invoke()
 //                                  (parse, validate, dispatch, result), against calling the plugin directly
+//   bench_plugins isolation [N]    a no-op tool call isolated in the plugin host (McpServer over stdio,
+//                                  McpClient) against the same call in-process, and the host's start-up
+//                                  time (prepare() until it answers: spawn, load, initialize, ping)
 // The plugin files are copies of the test plugin tp_good with the Id patched
 // in the embedded metadata, so every copy is a distinct, valid plugin.
 
+#include <switchboard/operation.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/toolplugin.h>
@@ -24,6 +28,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <vector>
 
@@ -167,6 +172,82 @@ int invocation(int count)
     return 0;
 }
 
+// Waits for an operation from the event loop.
+void awaitOperation(Operation *operation)
+{
+    if (!operation->isFinished()) {
+        QEventLoop loop;
+        QObject::connect(operation, &Operation::finished, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+}
+
+// Per-call time of `count` no-op calls through a registry (microseconds), or -1.
+double perCall(PluginRegistry &registry, int count)
+{
+    const QJsonValue rawArguments(u"{}"_s);
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < count; ++i) {
+        ToolInvocation *inv = registry.invoke(u"good/noop"_s, rawArguments, u"id"_s);
+        await(inv);
+        if (inv->error().isError()) {
+            std::fprintf(stderr, "%s\n", qPrintable(inv->error().message));
+            return -1;
+        }
+        delete inv;
+    }
+    return timer.nsecsElapsed() / 1e3 / count;
+}
+
+int isolation(int count)
+{
+    // tp_good alone in a directory, as a third-party plugin is installed.
+    QTemporaryDir directory;
+    const QString plugin = directory.filePath(QFileInfo(QStringLiteral(SWITCHBOARD_BENCH_PLUGIN)).fileName());
+    if (!QFile::copy(QStringLiteral(SWITCHBOARD_BENCH_PLUGIN), plugin))
+        return 1;
+    const auto makeRegistry = [&directory](PluginRegistry::Isolation isolation) {
+        auto registry = std::make_unique<PluginRegistry>();
+        registry->setDefaultIsolation(isolation);
+        registry->setSearchPaths({directory.path()});
+        registry->discover();
+        return registry;
+    };
+
+    const int rounds = 7;
+    std::vector<double> inProcess, isolated, startUp;
+    for (int round = 0; round < rounds; ++round) {
+        const auto local = makeRegistry(PluginRegistry::Isolation::InProcess);
+        const auto hosted = makeRegistry(PluginRegistry::Isolation::Process);
+        inProcess.push_back(perCall(*local, count));
+        isolated.push_back(perCall(*hosted, count));   // its first call starts the host
+        if (inProcess.back() < 0 || isolated.back() < 0)
+            return 1;
+    }
+    for (int round = 0; round < 3 * rounds; ++round) {
+        const auto hosted = makeRegistry(PluginRegistry::Isolation::Process);
+        QElapsedTimer timer;
+        timer.start();
+        std::unique_ptr<Operation> prepared(hosted->source(u"good"_s)->prepare());
+        awaitOperation(prepared.get());
+        if (prepared->hasError()) {
+            std::fprintf(stderr, "%s\n", qPrintable(prepared->error().message));
+            return 1;
+        }
+        startUp.push_back(timer.nsecsElapsed() / 1e6);
+    }
+    std::printf("no-op tool call, %d calls per round, median of %d rounds (microseconds per call):\n", count, rounds);
+    std::printf("  isolated (plugin host, MCP on stdio) %8.2f us\n", median(isolated));
+    std::printf("  in-process (baseline)                %8.2f us\n", median(inProcess));
+    std::printf("  isolation adds                       %8.2f us  (ratio %.2f x)\n", median(isolated) - median(inProcess),
+                median(isolated) / median(inProcess));
+    std::sort(startUp.begin(), startUp.end());
+    std::printf("plugin host start-up (prepare() until it answers a ping), %d starts: median %.2f ms, max %.2f ms\n",
+                int(startUp.size()), median(startUp), startUp.back());
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -180,6 +261,8 @@ int main(int argc, char *argv[])
         return discovery(count > 0 ? count : 100);
     if (mode == u"invocation")
         return invocation(count > 0 ? count : 20000);
-    std::fprintf(stderr, "usage: bench_plugins discovery [N] | invocation [N]\n");
+    if (mode == u"isolation")
+        return isolation(count > 0 ? count : 2000);
+    std::fprintf(stderr, "usage: bench_plugins discovery [N] | invocation [N] | isolation [N]\n");
     return 2;
 }

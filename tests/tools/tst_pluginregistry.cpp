@@ -33,6 +33,7 @@ QString pluginFile(const QString &name)
 std::unique_ptr<PluginRegistry> makeRegistry(const QString &directory = pluginDir)
 {
     auto registry = std::make_unique<PluginRegistry>();
+    registry->setDefaultIsolation(PluginRegistry::Isolation::InProcess);   // tst_pluginhost tests the isolated path
     registry->setSearchPaths({directory});
     registry->discover();
     return registry;
@@ -203,6 +204,7 @@ void tst_PluginRegistry::loadFailures()
     QFETCH(QString, message);
 
     PluginRegistry registry;
+    registry.setDefaultIsolation(PluginRegistry::Isolation::InProcess);
     registry.setSearchPaths({pluginDir});
     registry.setPluginConfiguration(id, configuration);
     registry.discover();
@@ -252,6 +254,7 @@ void tst_PluginRegistry::requiredVersion()
     QFETCH(QString, required);
     QFETCH(QString, message);
     PluginRegistry registry;
+    registry.setDefaultIsolation(PluginRegistry::Isolation::InProcess);
     registry.setSearchPaths({pluginDir});
     registry.setRequiredVersion(u"versioned"_s, required);
     registry.discover();
@@ -521,6 +524,7 @@ void tst_PluginRegistry::deleteWhileRunning()
 void tst_PluginRegistry::configuration()
 {
     PluginRegistry registry;
+    registry.setDefaultIsolation(PluginRegistry::Isolation::InProcess);
     registry.setSearchPaths({pluginDir});
     const QJsonObject configuration{{u"root"_s, u"/srv"_s}};
     registry.setPluginConfiguration(u"good"_s, configuration);

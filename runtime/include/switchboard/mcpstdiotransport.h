@@ -85,6 +85,10 @@ public:
     /// The last lines the server wrote to its standard error (at most 20
     /// lines, 4 KiB), oldest first.
     QStringList standardErrorTail() const;
+    /// How the last process ended: "signal 11 (Segmentation fault)" when it
+    /// crashed (closed()'s message says it too), "exit code 2"; empty while
+    /// none has ended since open().
+    QString exitDescription() const;
 
     QString description() const override;
     void open() override;

@@ -67,10 +67,27 @@ class PluginRegistryPrivate;
 /// can be added beside the plugins. A plugin whose Id another source already
 /// has is rejected (PluginDuplicateId).
 ///
-/// Plugins run in this process: every call into a plugin is guarded against
-/// C++ exceptions, a missing or misbehaving invocation and a plugin that never
-/// finishes (the timeout), but a crash in a plugin ends the process. See
-/// plugins/README.md for the out-of-process host this API leaves room for.
+/// **Isolation.** A plugin runs either in a process of its own (Isolation::
+/// Process: the plugin host, `switchboard-plugin-host`, loads it and serves
+/// its tools over MCP on stdio, through McpClient), or in this process
+/// (InProcess). Process is the default for every plugin not shipped with
+/// Switchboard; the bundled plugins (those in the bundled plugins'
+/// directory) and plugins linked into the application run in-process;
+/// setIsolation() chooses either for a plugin file. An isolated plugin is
+/// the same source: its tools from its metadata, the same names,
+/// confirmations, time limits and errors. What isolation adds:
+/// - a crash of the plugin (a signal, an abort, killed for memory) fails only
+///   the calls in flight, with "the tool "x" crashed: signal 11
+///   (Segmentation fault)" for the model; the host is started again for the
+///   next call (after 500 ms, doubling, at most 3 times in a row; then the
+///   source is Failed until prepared again);
+/// - a call that ends before its answer (its time limit, abort()) is
+///   cancelled in the host; a host that then does not answer a ping within
+///   1 s (the plugin blocks its thread) is terminated, killed 1 s later if
+///   it is still there, and the next call starts a new one.
+/// In-process, every call is guarded against C++ exceptions, a missing or
+/// misbehaving invocation and a plugin that never finishes (the timeout), but
+/// a crash ends the process and a plugin that blocks the thread blocks it.
 ///
 /// (Before tool sources, this class was the whole registry: code that used
 /// it keeps working, and a PluginRegistry is what a ConversationRun or a
@@ -79,8 +96,34 @@ class SWITCHBOARD_EXPORT PluginRegistry : public ToolRegistry
 {
     Q_OBJECT
 public:
+    /// Where a plugin's code runs (see the class comment).
+    enum class Isolation {
+        Default,     ///< Process, except for the bundled plugins and plugins linked in: InProcess
+        Process,     ///< in a plugin host process of its own
+        InProcess,   ///< loaded into this process
+    };
+    Q_ENUM(Isolation)
+
     explicit PluginRegistry(QObject *parent = nullptr);
     ~PluginRegistry() override;
+
+    /// Sets where a plugin's code runs from its next preparation on (a plugin
+    /// already prepared is prepared again at its next call; calls running go
+    /// on). A plugin linked into the application runs in-process whatever
+    /// is set.
+    void setIsolation(const QString &pluginId, Isolation isolation);
+    /// The isolation of every plugin setIsolation() did not set: Default
+    /// (the rule of the class comment), or Process or InProcess for all.
+    void setDefaultIsolation(Isolation isolation);
+    Isolation defaultIsolation() const;
+    /// Where the plugin runs: Process or InProcess (Default resolved for the
+    /// plugin found with that id); for an id not found, what was set.
+    Isolation isolation(const QString &pluginId) const;
+    /// The plugin host program: switchboard-plugin-host in the switchboard
+    /// directory beside the shared library (the bundled plugins' parent), or
+    /// ../lib/switchboard/ from a program Switchboard is linked into
+    /// statically; in a build tree as in a relocated install.
+    static QString hostProgram();
 
     /// The directories searched by discover(), in order; on a duplicate Id the
     /// plugin found first wins (plugins linked in come before any directory).
@@ -123,7 +166,9 @@ public:
     /// Loads, checks and initializes a plugin (once; later calls return the
     /// same instance or the same error, unless its configuration changed:
     /// see setPluginConfiguration()): its source becomes Ready, or Failed. The
-    /// registry owns the instance.
+    /// registry owns the instance. A plugin isolated in a process of its own
+    /// is not loaded here: PluginLoadFailed says so (its source is prepared
+    /// by ToolSource::prepare() or its first call, asynchronously).
     Result<ToolPlugin *> load(const QString &pluginId);
 
 Q_SIGNALS:

@@ -6,6 +6,7 @@
 #include <switchboard/guardrails.h>
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/mcptoolsource.h>
+#include <switchboard/pluginregistry.h>
 #include <switchboard/result.h>
 #include <switchboard/tools.h>
 #include <switchboard/yamllimits.h>
@@ -259,6 +260,11 @@ struct SWITCHBOARD_EXPORT Workflow
     int maxParallelSteps = 4;
     QList<WorkflowInput> inputs;
     QList<WorkflowPluginConfiguration> plugins;
+    /// `plugin_isolation:`, by plugin id: where the plugin runs
+    /// (PluginRegistry::Isolation::Process or InProcess). The program
+    /// applies it with PluginRegistry::setIsolation() before the run
+    /// (switchboard run does, under its own --isolation).
+    QMap<QString, PluginRegistry::Isolation> pluginIsolation;
     /// `mcp_servers:`, in the written order.
     QList<WorkflowMcpServer> mcpServers;
     QList<WorkflowAgent> agents;

@@ -1,0 +1,258 @@
+// McpServer, the server side of MCP on stdio, driven line by line through
+// pipes: every exchange of a row is a message written and the exact answers
+// read (none, for a notification or a cancelled call). The tools are a
+// ToolSet's, served through the registry's one path.
+
+#include <switchboard/mcpserver.h>
+#include <switchboard/toolinvocation.h>
+#include <switchboard/toolregistry.h>
+#include <switchboard/toolset.h>
+
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace Switchboard;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QByteArray initialize =
+    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+const QByteArray initialized =
+    "{\"id\":0,\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"2025-11-25\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}";
+
+struct Exchange
+{
+    QByteArray sent;
+    QList<QByteArray> answers;
+};
+
+} // namespace
+
+Q_DECLARE_METATYPE(QList<Exchange>)
+
+class tst_McpServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    tst_McpServer() : m_tools(u"t"_s)
+    {
+        ToolDescriptor add;
+        add.name = u"add"_s;
+        add.description = u"Adds."_s;
+        add.parameters = QJsonDocument::fromJson(
+                             "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"]}")
+                             .object();
+        add.outputSchema = QJsonDocument::fromJson("{\"type\":\"object\",\"properties\":{\"sum\":{\"type\":\"number\"}}}").object();
+        (void)m_tools.addTool(add, [](const ToolCall &call) -> ToolOutcome {
+            return QJsonValue(QJsonObject{{u"sum"_s, call.arguments.value(u"a"_s).toDouble() + call.arguments.value(u"b"_s).toDouble()}});
+        });
+        ToolDescriptor greet;
+        greet.name = u"greet"_s;
+        greet.description = u"Greets."_s;
+        (void)m_tools.addTool(greet, [](const ToolCall &) -> ToolOutcome { return QJsonValue(u"hello"_s); });
+        ToolDescriptor fail;
+        fail.name = u"fail"_s;
+        fail.description = u"Fails."_s;
+        (void)m_tools.addTool(fail, [](const ToolCall &) -> ToolOutcome {
+            return Error(Error::Code::ToolFailed, u"it did not work"_s);
+        });
+        ToolDescriptor wait;
+        wait.name = u"wait"_s;
+        wait.description = u"Never finishes by itself."_s;
+        wait.timeoutMs = 60000;
+        (void)m_tools.addAsyncTool(wait, ToolSet::AsyncFunction([](const ToolCall &, QObject *parent) -> ToolInvocation * {
+                                  auto *invocation = new PendingToolInvocation(parent);
+                                  connect(invocation, &ToolInvocation::cancelRequested, invocation, [invocation] {
+                                      invocation->emitError(Error(Error::Code::Canceled, u"stopped"_s));
+                                  });
+                                  return invocation;
+                              }));
+        (void)m_registry.addSource(&m_tools);
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        QVERIFY(::pipe(m_input) == 0);
+        QVERIFY(::pipe(m_output) == 0);
+        McpServerOptions options;
+        options.serverName = u"test-server"_s;
+        options.serverVersion = u"9.9"_s;
+        options.maximumMessageSize = 1000;
+        m_server = std::make_unique<McpServer>(&m_registry, options);
+        QVERIFY(m_server->serve(m_input[0], m_output[1]));
+        ::fcntl(m_output[0], F_SETFL, ::fcntl(m_output[0], F_GETFL) | O_NONBLOCK);
+        m_received.clear();
+    }
+    void cleanup()
+    {
+        m_server.reset();
+        for (int descriptor : {m_input[0], m_input[1], m_output[0], m_output[1]}) {
+            if (descriptor >= 0)
+                ::close(descriptor);
+        }
+        m_input[0] = m_input[1] = m_output[0] = m_output[1] = -1;
+    }
+
+    void exchanges_data()
+    {
+        QTest::addColumn<QList<Exchange>>("exchanges");
+        const auto ok = [](const QByteArray &sent, const QList<QByteArray> &answers) { return Exchange{sent, answers}; };
+        QTest::newRow("initialize") << QList<Exchange>{ok(initialize, {initialized})};
+        QTest::newRow("an older revision")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\"}}",
+                                  {"{\"id\":\"a\",\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"2025-03-26\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}"})};
+        QTest::newRow("an unknown revision: the latest")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2024-11-05\"}}",
+                                  {"{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"2025-11-25\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}"})};
+        QTest::newRow("no revision")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}",
+                                  {"{\"error\":{\"code\":-32602,\"message\":\"protocolVersion: expected a string\"},\"id\":1,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("ping before initialize")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", {"{\"id\":5,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        QTest::newRow("tools/list before initialize")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
+                                  {"{\"error\":{\"code\":-32600,\"message\":\"tools/list before initialize: the session is not initialized\"},\"id\":5,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("tools/list")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", {}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+                                  {"{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Adds.\",\"inputSchema\":{\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"],\"type\":\"object\"},\"name\":\"add\",\"outputSchema\":{\"properties\":{\"sum\":{\"type\":\"number\"}},\"type\":\"object\"}},{\"description\":\"Fails.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"fail\"},{\"description\":\"Greets.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"greet\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+        QTest::newRow("a structured result")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2,\"b\":3}}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"org.switchboard/result\":{\"sum\":5}},\"content\":[{\"text\":\"{\\\"sum\\\":5}\",\"type\":\"text\"}],\"structuredContent\":{\"sum\":5}}}"})};
+        QTest::newRow("a text result")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}",
+                                  {"{\"id\":\"x\",\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hello\",\"type\":\"text\"}]}}"})};
+        QTest::newRow("invalid arguments: a result with isError")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2}}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"Invalid arguments for tool \\\"add\\\": missing required property 'b'\",\"type\":\"text\"}],\"isError\":true}}"})};
+        QTest::newRow("a tool's failure")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"fail\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"it did not work\",\"type\":\"text\"}],\"isError\":true}}"})};
+        QTest::newRow("an unknown tool")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}",
+                                  {"{\"error\":{\"code\":-32602,\"message\":\"unknown tool: nope\"},\"id\":3,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("a cancelled call is not answered")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}", {}),
+                               ok("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":4}}", {}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", {"{\"id\":5,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        QTest::newRow("an id in use")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}", {}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}",
+                                  {"{\"error\":{\"code\":-32600,\"message\":\"request id 4 is in use by a call in flight\"},\"id\":4,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("logging/setLevel")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"loud\"}}",
+                                  {"{\"error\":{\"code\":-32602,\"message\":\"level: expected one of debug, info, notice, warning, error, critical, alert, emergency\"},\"id\":6,\"jsonrpc\":\"2.0\"}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"warning\"}}",
+                                  {"{\"id\":7,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        QTest::newRow("an unknown method")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"resources/list\"}",
+                                  {"{\"error\":{\"code\":-32601,\"message\":\"method not found: resources/list\"},\"id\":8,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("not JSON")
+            << QList<Exchange>{ok("{oops", {"{\"error\":{\"code\":-32700,\"message\":\"not JSON (unterminated object at offset 2): \\\"{oops\\\"\"},\"id\":null,\"jsonrpc\":\"2.0\"}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", {"{\"id\":5,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        QTest::newRow("not JSON-RPC")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"1.0\",\"id\":5,\"method\":\"ping\"}",
+                                  {"{\"error\":{\"code\":-32600,\"message\":\"\\\"jsonrpc\\\" must be \\\"2.0\\\"\"},\"id\":5,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("a batch under 2025-11-25")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("[{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}]",
+                                  {"{\"error\":{\"code\":-32600,\"message\":\"batches are part of revision 2025-03-26 only\"},\"id\":null,\"jsonrpc\":\"2.0\"}"})};
+        QTest::newRow("a line over the limit is skipped")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{\"pad\":\"" + QByteArray(1200, 'x') + "\"}}",
+                                  {"{\"error\":{\"code\":-32700,\"message\":\"message larger than 1000 bytes\"},\"id\":null,\"jsonrpc\":\"2.0\"}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}", {"{\"id\":6,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+    }
+    void exchanges()
+    {
+        QFETCH(QList<Exchange>, exchanges);
+        for (const Exchange &exchange : exchanges) {
+            write(exchange.sent + '\n');
+            for (const QByteArray &answer : exchange.answers) {
+                QTRY_VERIFY_WITH_TIMEOUT(m_received.contains('\n') || readAvailable(), 5000);
+                const qsizetype newline = m_received.indexOf('\n');
+                const QByteArray line = m_received.left(newline);
+                m_received.remove(0, newline + 1);
+                QCOMPARE(QJsonDocument::fromJson(line).object(), QJsonDocument::fromJson(answer).object());
+                QVERIFY2(!QJsonDocument::fromJson(answer).isNull(), answer.constData());
+            }
+            // Nothing more than expected.
+            QTest::qWait(20);
+            readAvailable();
+            QCOMPARE(m_received, QByteArray());
+        }
+    }
+
+    // The client's end of the input closes: calls in flight are aborted and
+    // finished() follows.
+    void endOfInput()
+    {
+        QSignalSpy finished(m_server.get(), &McpServer::finished);
+        write(initialize + '\n' + "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}" + '\n');
+        QTRY_VERIFY_WITH_TIMEOUT(readAvailable() || m_received.contains('\n'), 5000);
+        ::close(m_input[1]);
+        m_input[1] = -1;
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(finished.size(), 1);
+    }
+
+    // Log messages reach the client from the level it set on.
+    void logMessages()
+    {
+        write(initialize + '\n');
+        m_server->log(u"error"_s, u"x"_s, u"before setLevel"_s);
+        write("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"warning\"}}" "\n");
+        QTRY_VERIFY_WITH_TIMEOUT((readAvailable(), m_received.count('\n') == 2), 5000);
+        m_received.clear();
+        m_server->log(u"info"_s, u"x"_s, u"too low"_s);
+        m_server->log(u"error"_s, u"x"_s, u"shown"_s);
+        QTRY_VERIFY_WITH_TIMEOUT((readAvailable(), m_received.contains('\n')), 5000);
+        QCOMPARE(m_received, QByteArray("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"shown\",\"level\":\"error\",\"logger\":\"x\"}}" "\n"));
+    }
+
+private:
+    void write(const QByteArray &bytes)
+    {
+        QCOMPARE(::write(m_input[1], bytes.constData(), size_t(bytes.size())), ssize_t(bytes.size()));
+    }
+    bool readAvailable()
+    {
+        char buffer[4096];
+        bool any = false;
+        for (;;) {
+            const ssize_t count = ::read(m_output[0], buffer, sizeof buffer);
+            if (count <= 0)
+                return any;
+            m_received.append(buffer, count);
+            any = true;
+        }
+    }
+
+    ToolRegistry m_registry;
+    ToolSet m_tools;
+    std::unique_ptr<McpServer> m_server;
+    int m_input[2] = {-1, -1};
+    int m_output[2] = {-1, -1};
+    QByteArray m_received;
+};
+
+QTEST_GUILESS_MAIN(tst_McpServer)
+#include "tst_mcpserver.moc"
