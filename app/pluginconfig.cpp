@@ -36,4 +36,14 @@ Result<QMap<QString, PluginRegistry::Isolation>> parsePluginIsolations(const QSt
     return isolations;
 }
 
+void applyPluginIsolations(PluginRegistry &registry, const QMap<QString, PluginRegistry::Isolation> &isolations)
+{
+    for (auto it = isolations.constBegin(); it != isolations.constEnd(); ++it) {
+        if (it.key() == u"*"_s)
+            registry.setDefaultIsolation(it.value());
+        else
+            registry.setIsolation(it.key(), it.value());
+    }
+}
+
 } // namespace Switchboard::Cli

@@ -18,7 +18,10 @@ namespace Switchboard::Cli {
 Result<QMap<QString, QJsonObject>> parsePluginConfigurations(const QStringList &settings);
 
 /// `--isolation ID=process|in-process` (repeatable; the last one for an id
-/// wins). An error names the value at fault.
+/// wins; the id `*` sets the default of every plugin). An error names the
+/// value at fault.
 Result<QMap<QString, PluginRegistry::Isolation>> parsePluginIsolations(const QStringList &settings);
+/// Sets parsePluginIsolations()' result on the registry (`*` with setDefaultIsolation()).
+void applyPluginIsolations(PluginRegistry &registry, const QMap<QString, PluginRegistry::Isolation> &isolations);
 
 } // namespace Switchboard::Cli

@@ -19,6 +19,7 @@
 #include <switchboard/compactjson.h>
 #include <switchboard/mcptoolsource.h>
 #include <switchboard/nearestname.h>
+#include <switchboard/operation.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/workflow.h>
@@ -76,7 +77,7 @@ const char *const usageText =
     "                      $SWITCHBOARD_PLUGIN_PATH and the default directories)\n"
     "  --plugin-config ID=JSON  configure a plugin (repeatable), e.g. filesystem='{\"root\": \"/srv/docs\"}'\n"
     "  --isolation ID=process|in-process  where a plugin runs (default: process, in-process for the\n"
-    "                      bundled plugins; repeatable)\n"
+    "                      bundled plugins; repeatable; ID * for every plugin)\n"
     "  --load              load and initialize every plugin, to show failures only loading reveals\n"
     "  --mcp-config FILE   also the MCP servers of an mcpServers file (as `switchboard mcp` reads it)\n"
     "  --workflow FILE     also the MCP servers a workflow declares (mcp_servers:)\n"
@@ -418,8 +419,7 @@ int runPluginsCommand(const QStringList &arguments)
     const Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(isolationOption));
     if (!isolations)
         return usageError(isolations.error().message);
-    for (auto it = isolations->constBegin(); it != isolations->constEnd(); ++it)
-        registry.setIsolation(it.key(), it.value());
+    applyPluginIsolations(registry, *isolations);
     registry.discover();
     // Declared after the registry, the MCP servers leave it before it goes.
     McpSources mcpSources;
@@ -461,9 +461,22 @@ int runPluginsCommand(const QStringList &arguments)
         return exitCode;
     }
     if (parser.isSet(loadOption)) {
+        QStringList isolated;
         for (const PluginInfo &plugin : registry.plugins()) {
-            if (plugin.isUsable())
+            if (!plugin.isUsable())
+                continue;
+            if (registry.isolation(plugin.metaData.id) == PluginRegistry::Isolation::Process)
+                isolated << plugin.metaData.id;   // started in its host below
+            else
                 (void)registry.load(plugin.metaData.id);   // the outcome shows in the plugin's state
+        }
+        if (!isolated.isEmpty()) {
+            // Each isolated plugin's host started and asked: its state (or
+            // its source's error) shows what loading it did.
+            Operation *prepared = registry.prepare(isolated);
+            QObject::connect(prepared, &Operation::finished, QCoreApplication::instance(), &QCoreApplication::quit);
+            QCoreApplication::exec();
+            delete prepared;
         }
     }
     // Every source: the plugins found (refused ones too, which are no

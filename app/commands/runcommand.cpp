@@ -424,10 +424,8 @@ int runRunCommand(const QStringList &arguments)
     }
     const Workflow &workflow = *loaded;
     // Where each plugin runs: the workflow's plugin_isolation:, then --isolation over it.
-    for (const auto &settings : {workflow.pluginIsolation, *isolations}) {
-        for (auto it = settings.constBegin(); it != settings.constEnd(); ++it)
-            registry.setIsolation(it.key(), it.value());
-    }
+    applyPluginIsolations(registry, workflow.pluginIsolation);
+    applyPluginIsolations(registry, *isolations);
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << workflowHelp(workflow, fileName);
         return ExitSuccess;

@@ -1578,7 +1578,8 @@ void tst_RunCommand::stuckToolDoesNotHoldTheExit()
     clock.start();
     const Run run = Test::runProgram(program,
                                      {u"plugins"_s, u"--plugin-path"_s, QStringLiteral(ENGINE_TOOLS_DIR), u"--invoke"_s,
-                                      u"enginetools/stuck"_s, u"--arguments"_s, u"{\"seconds\": 60}"_s},
+                                      u"enginetools/stuck"_s, u"--arguments"_s, u"{\"seconds\": 60}"_s,
+                                      u"--isolation"_s, u"enginetools=in-process"_s},
                                      offlineEnvironment(), sourceDir, {}, 50000);
     const qint64 elapsed = clock.elapsed();
     QCOMPARE(run.exitCode, 1);

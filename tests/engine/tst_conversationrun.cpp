@@ -56,6 +56,7 @@ ToolPlugin *enginetoolsInstance(QList<ToolDescriptor> *tools = nullptr)
 {
     static PluginRegistry *side = [] {
         auto *registry = new PluginRegistry;   // for the whole process, as the plugin's code is
+        registry->setDefaultIsolation(PluginRegistry::Isolation::InProcess);   // its code is called here
         registry->setSearchPaths({QStringLiteral(ENGINE_TOOLS_DIR)});
         registry->discover();
         return registry;
@@ -124,6 +125,7 @@ QObject *engineTools(PluginRegistry &registry)
 {
     if (toolSetMode())
         return dynamic_cast<QObject *>(enginetoolsInstance());
+    registry.setIsolation(u"enginetools"_s, PluginRegistry::Isolation::InProcess);   // its instance is driven here
     const Result<ToolPlugin *> plugin = registry.load(u"enginetools"_s);
     return plugin ? dynamic_cast<QObject *>(*plugin) : nullptr;
 }

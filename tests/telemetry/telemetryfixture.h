@@ -79,6 +79,7 @@ struct TelemetryWorkflowFixture
         policy.initialIntervalMs = 1;
         policy.jitterMs = 0;
         client.setRetryPolicy(policy);
+        registry.setIsolation(QStringLiteral("tracetools"), PluginRegistry::Isolation::InProcess);   // the trace context reaches an in-process call
         registry.setSearchPaths({QStringLiteral(TRACE_TOOLS_DIR)});
         registry.discover();
         WorkflowLoader loader(&registry);

@@ -201,7 +201,8 @@ struct ProgramWorkflow
     Test::ProgramRun run(const QStringList &options) const
     {
         return Test::runProgram(QStringLiteral(SWITCHBOARD_PROGRAM),
-                                QStringList{u"run"_s, path(), u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR)}
+                                QStringList{u"run"_s, path(), u"--plugin-path"_s, QStringLiteral(TRACE_TOOLS_DIR),
+                                            u"--isolation"_s, u"tracetools=in-process"_s}
                                     + options,
                                 environment, dir.path());
     }

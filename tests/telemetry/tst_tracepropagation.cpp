@@ -208,6 +208,7 @@ void tst_TracePropagation::everyRetryCarriesTheContextOfTheCall()
 void tst_TracePropagation::toolCallCarriesTheCurrentContext()
 {
     PluginRegistry registry;
+    registry.setIsolation(u"tracetools"_s, PluginRegistry::Isolation::InProcess);   // the trace context reaches an in-process call
     registry.setSearchPaths({QStringLiteral(TRACE_TOOLS_DIR)});
     registry.discover();
     for (const bool inScope : {true, false}) {
@@ -236,6 +237,7 @@ void tst_TracePropagation::runAnnouncementsLetATracerSetTheContext()
     client.setServerUrl(server.url());
     client.setApiKey(QString());
     PluginRegistry registry;
+    registry.setIsolation(u"tracetools"_s, PluginRegistry::Isolation::InProcess);   // the trace context reaches an in-process call
     registry.setSearchPaths({QStringLiteral(TRACE_TOOLS_DIR)});
     registry.discover();
     ConversationRun run(&client, &registry);

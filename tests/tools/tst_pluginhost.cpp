@@ -26,12 +26,13 @@ namespace {
 
 const QString testPluginDir = QStringLiteral(SWITCHBOARD_TEST_PLUGIN_DIR);
 const QString bundledPluginDir = QStringLiteral(SWITCHBOARD_BUNDLED_PLUGIN_DIR);
+const QString crashyPluginDir = QStringLiteral(SWITCHBOARD_TEST_CRASHY_PLUGIN_DIR);
 
 std::unique_ptr<PluginRegistry> makeRegistry(PluginRegistry::Isolation isolation = PluginRegistry::Isolation::Default)
 {
     auto registry = std::make_unique<PluginRegistry>();
     registry->setDefaultIsolation(isolation);
-    registry->setSearchPaths({bundledPluginDir, testPluginDir});
+    registry->setSearchPaths({bundledPluginDir, testPluginDir, crashyPluginDir});
     registry->discover();
     return registry;
 }

@@ -109,7 +109,7 @@ void tst_WorkflowLoader::invalid_data()
                                              << u"unknown key 'outptus' in the workflow (did you mean 'outputs'?)"_s;
     QTest::newRow("unknown key, list") << preamble + "colour: red\n" << C::UnknownKey << 8 << 1
                                        << u"unknown key 'colour' in the workflow (valid keys: version, name, "
-                                          u"description, max_parallel, emulator, inputs, plugins, mcp_servers, agents, steps, "
+                                          u"description, max_parallel, emulator, inputs, plugins, plugin_isolation, mcp_servers, agents, steps, "
                                           u"outputs)"_s;
     QTest::newRow("unknown agent key")
         << QByteArray("version: 1\nagents:\n  writer:\n    model: m\n    instructons: hi\n"
