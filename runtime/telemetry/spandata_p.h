@@ -39,7 +39,6 @@ class AttributeKey
 public:
     explicit AttributeKey(QByteArrayView name);
 
-    const QByteArray &name() const { return m_name; }
     operator const QByteArray &() const { return m_name; }
     QByteArrayView keyValueStart() const { return m_keyValueStart; }
 
