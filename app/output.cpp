@@ -222,6 +222,7 @@ QString Server::sourceText() const
     case Source::Environment: return u"SWITCHBOARD_SERVER_URL"_s;
     case Source::Default: return u"the default"_s;
     case Source::BuiltInEmulator: return u"the built-in emulator"_s;
+    case Source::Journal: return u"the journal (the server the run began on)"_s;
     }
     return {};
 }
@@ -233,6 +234,7 @@ QString Server::sourceName() const
     case Source::Environment: return u"environment"_s;
     case Source::Default: return u"default"_s;
     case Source::BuiltInEmulator: return u"emulator"_s;
+    case Source::Journal: return u"journal"_s;
     }
     return {};
 }
@@ -291,6 +293,7 @@ QString unreachableHint(const Server &server, const Error &error)
     switch (server.source) {
     case Server::Source::Option: return hint + u", or give another --server-url."_s;
     case Server::Source::Environment: return hint + u", or unset SWITCHBOARD_SERVER_URL."_s;
+    case Server::Source::Journal: return hint + u", or give the server's new place with --server-url."_s;
     case Server::Source::Default:
     case Server::Source::BuiltInEmulator: break;
     }

@@ -131,7 +131,7 @@ Result<void> applyClientOptions(const QCommandLineParser &parser, const ClientOp
 /// command that calls the API says it once on stderr (serverNotice()).
 struct Server
 {
-    enum class Source { Option, Environment, Default, BuiltInEmulator };
+    enum class Source { Option, Environment, Default, BuiltInEmulator, Journal };   // Journal: the one a resumed run began on
     QUrl url;
     Source source = Source::Default;
 

@@ -3,6 +3,7 @@
 // the terminal (app/terminal/), an events file and Ctrl-C.
 
 #include "command.h"
+#include "journaloptions.h"
 #include "output.h"
 #include "pluginconfig.h"
 #include "readlimits.h"
@@ -17,6 +18,7 @@
 #include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/runjournal.h>
 #include <switchboard/workflowrun.h>
 
 #include <QCommandLineParser>
@@ -76,6 +78,12 @@ const char *const usageText =
     "                       run fails, {\"error\": {\"code\", \"message\", ...}} instead\n"
     "  --yes                approve the tool calls that would be asked (not what the workflow denies)\n"
     "  --no                 deny every tool call that needs confirmation (even what the workflow approves)\n"
+    "  --defer-confirmations  do not ask: a call that needs confirmation makes the run stop and\n"
+    "                       wait (exit status 3) until 'switchboard approve' or 'deny' answers it\n"
+    "                       and 'switchboard resume' goes on\n"
+    "  --journal FILE       the run journal (default: $SWITCHBOARD_JOURNAL, else\n"
+    "                       $XDG_STATE_HOME/switchboard/journal.db, ~/.local/state/... by default)\n"
+    "  --no-journal         do not journal the run (it cannot be resumed)\n"
     "  -q, --quiet          print only errors and the outputs\n"
     "  -v, --verbose        also print the runtime's log (categories switchboard.*) on standard error\n"
     "  -h, --help           show this help\n"
@@ -90,6 +98,13 @@ const char *const usageText =
     "(429, 5xx, a server that cannot be reached), its step says why, once per retry, naming the\n"
     "server; --no-retry fails at once instead. A server on 127.0.0.1 that refuses the connection\n"
     "is not running: the run fails after 3 attempts, with a hint.\n"
+    "Without a terminal, SWITCHBOARD_DEFER_CONFIRMATIONS=1 makes them wait as with\n"
+    "--defer-confirmations.\n"
+    "\n"
+    "Every run is journaled (see 'switchboard runs'): its steps, tool calls and their results,\n"
+    "confirmations and outputs, so that a run killed at any point goes on with\n"
+    "'switchboard resume ID' without running a tool or sending a result twice. A run on the\n"
+    "built-in emulator is journaled too, but cannot be resumed (its conversations end with it).\n"
     "\n"
     "Events (--events): one object per line, {\"event\": TYPE, \"step\": ID, \"turn\": N, \"data\": ...}:\n"
     "the server's events with their payload as sent, and the runtime's own: workflow.started,\n"
@@ -103,7 +118,8 @@ const char *const usageText =
     "TRACEPARENT makes the run a child of that trace. Without them nothing is sent anywhere.\n"
     "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true records messages and tool arguments too.\n"
     "\n"
-    "Exit status: 0 success, 1 the run failed, 2 bad usage or an invalid workflow, 130 interrupted.\n"
+    "Exit status: 0 success, 1 the run failed, 2 bad usage or an invalid workflow, 3 the run waits\n"
+    "for confirmations, 130 interrupted.\n"
     "\n"
     "Examples:\n"
     "  switchboard run workflows/quickstart.yaml\n"
@@ -116,10 +132,50 @@ const char *const usageText =
     "  switchboard run review.yaml --events - | jq -c 'select(.event == \"step.finished\")'\n"
     "  MISTRAL_API_KEY=... switchboard run review.yaml\n";
 
-int usageError(const QString &message)
+const char *const resumeUsageText =
+    "Usage: switchboard resume ID [options]\n"
+    "\n"
+    "Continues a journaled run that was killed, failed, was canceled or waits for confirmations\n"
+    "('switchboard runs' lists them; ID may be any prefix that names one run). Steps that\n"
+    "finished are not run again: their results come from the journal. A step that was in flight\n"
+    "goes on from its conversation's history on the server, so nothing is sent twice; a tool\n"
+    "call whose result the journal has is never run again; answers given with 'switchboard\n"
+    "approve' and 'deny' apply. A tool call that started and never finished (the program died\n"
+    "while the tool ran) runs again only when its plugin declares the tool idempotent;\n"
+    "otherwise the model is told that the earlier attempt was interrupted and its result is\n"
+    "unknown (--rerun-interrupted changes that).\n"
+    "\n"
+    "The run goes on with the workflow file it began with, on the server it began on, with its\n"
+    "inputs. A workflow file that changed since is refused, with the lines that differ, unless\n"
+    "--force.\n"
+    "\n"
+    "Options:\n"
+    "  --force              go on although the workflow file changed\n"
+    "  --rerun-interrupted WHICH  tool calls interrupted while they ran: idempotent (default:\n"
+    "                       run again those of idempotent tools), none, all\n"
+    "  --server-url URL     the API server (default: the one the run began on)\n"
+    "  --plugin-path DIR    also look for tool plugins in DIR (repeatable)\n"
+    "  --plugin-config ID=JSON  configure a plugin (repeatable), as for 'switchboard run'\n"
+    "  --timeout MS, --no-retry, --events FILE, --trace FILE, --json, --yes, --no,\n"
+    "  --defer-confirmations, -q, -v: as for 'switchboard run'\n"
+    "  --journal FILE       the run journal (default: $SWITCHBOARD_JOURNAL, else\n"
+    "                       $XDG_STATE_HOME/switchboard/journal.db)\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 the run failed or cannot be resumed, 2 bad usage or a changed\n"
+    "workflow, 3 the run waits for confirmations, 130 interrupted.\n"
+    "\n"
+    "Examples:\n"
+    "  switchboard resume 3f9a\n"
+    "  switchboard approve 3f9a && switchboard resume 3f9a\n"
+    "  switchboard resume 3f9a --force --rerun-interrupted none\n";
+
+/// `switchboard resume`: the run to continue, as the journal has it.
+struct Resumption
 {
-    return Cli::usageError(u"run"_s, message);
-}
+    RunRecord record;
+    ResumeOptions options;
+};
 
 QString kindName(WorkflowStep::Kind kind)
 {
@@ -222,6 +278,7 @@ ConfirmationAnswer answerFor(RunPolicy::Confirmations agentPolicy, bool yes, boo
         return no ? ConfirmationAnswer{ConfirmationAnswer::Deny, u"--no"_s}
                   : ConfirmationAnswer{ConfirmationAnswer::Approve, u"workflow"_s};
     case RunPolicy::Confirmations::Ask:
+    case RunPolicy::Confirmations::Defer:
         break;
     }
     if (yes)
@@ -349,10 +406,15 @@ QString displayPath(const QString &path)
     return relative.startsWith(u".."_s) ? QDir::cleanPath(path) : relative;
 }
 
-} // namespace
-
-int runRunCommand(const QStringList &arguments)
+/// `switchboard run FILE` and `switchboard resume ID`: one run, new or continued.
+int runWorkflow(const QStringList &arguments, bool resuming)
 {
+    const QString command = resuming ? u"resume"_s : u"run"_s;
+    auto usageError = [&command](const QString &message) { return Cli::usageError(command, message); };
+    auto failure = [&command](const QString &message) {
+        QTextStream(stderr) << "switchboard " << command << ": " << message << '\n';
+        return ExitFailure;
+    };
     QCommandLineParser parser;
     const CommonOptions common = addCommonOptions(parser);
     const QCommandLineOption input(u"input"_s, u"input"_s, u"NAME=VALUE"_s);
@@ -365,22 +427,38 @@ int runRunCommand(const QStringList &arguments)
     const QCommandLineOption json(u"json"_s);
     const QCommandLineOption yes(u"yes"_s);
     const QCommandLineOption no(u"no"_s);
-    parser.addOptions({input, serverUrl, pluginPath, pluginConfig, isolation, events, trace, json, yes, no});
+    const QCommandLineOption defer(u"defer-confirmations"_s);
+    const QCommandLineOption noJournal(u"no-journal"_s);
+    const QCommandLineOption force(u"force"_s);
+    const QCommandLineOption rerun(u"rerun-interrupted"_s, u"which"_s, u"WHICH"_s);
+    parser.addOptions({serverUrl, pluginPath, pluginConfig, isolation, events, trace, json, yes, no, defer});
+    if (resuming)
+        parser.addOptions({force, rerun});
+    else
+        parser.addOptions({input, noJournal});
+    const QCommandLineOption journalOption = addJournalOption(parser);
     const ClientOptions clientOptions = addClientOptions(parser);
     // The run reports a plugin that cannot start itself (before the first
     // request); --verbose shows the registry's log too.
-    const ParsedCommandLine parsed =
-        parseCommandLine(parser, arguments, common, u"run"_s, usageText, {u"switchboard.plugins*"_s}, true);
+    const ParsedCommandLine parsed = parseCommandLine(parser, arguments, common, command,
+                                                      resuming ? resumeUsageText : usageText,
+                                                      {u"switchboard.plugins*"_s}, !resuming);
     if (parsed.exitCode)
         return *parsed.exitCode;
     const bool isQuiet = parsed.verbosity == Verbosity::Quiet;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
-        return usageError(u"no workflow file given"_s);
+        return usageError(resuming ? u"no run id given ('switchboard runs' lists them)"_s : u"no workflow file given"_s);
     if (positional.size() > 1)
-        return usageError(u"one workflow file at a time (got '"_s + positional.join(u"', '"_s) + u"')"_s);
-    if (parser.isSet(yes) && parser.isSet(no))
-        return usageError(u"--yes and --no cannot go together"_s);
+        return usageError((resuming ? u"one run at a time (got '"_s : u"one workflow file at a time (got '"_s)
+                          + positional.join(u"', '"_s) + u"')"_s);
+    const int answers = int(parser.isSet(yes)) + int(parser.isSet(no)) + int(parser.isSet(defer));
+    if (answers > 1)
+        return usageError(u"--yes, --no and --defer-confirmations cannot go together"_s);
+    if (parser.isSet(journalOption) && parser.isSet(noJournal))
+        return usageError(u"--journal and --no-journal cannot go together"_s);
+    if (parser.isSet(defer) && parser.isSet(noJournal))
+        return usageError(u"--defer-confirmations needs the journal, where the run waits (not --no-journal)"_s);
     const bool eventsToStdout = parser.value(events) == u"-";
     if (eventsToStdout && parser.isSet(json))
         return usageError(u"--json and --events - both want standard output; give --events a file"_s);
@@ -400,6 +478,43 @@ int runRunCommand(const QStringList &arguments)
     if (!limits)
         return usageError(limits.error().message);
 
+    // The journal: asked for by name, it must open; the default one that
+    // cannot be opened (a read-only home) leaves a new run unjournaled, said once.
+    RunJournal journal;
+    bool journaled = false;
+    if (!parser.isSet(noJournal)) {
+        if (const Result<void> opened = openJournal(journal, parser, journalOption); opened) {
+            journaled = true;
+        } else if (parser.isSet(journalOption) || resuming || parser.isSet(defer)) {
+            return failure(opened.error().message);
+        } else {
+            QTextStream(stderr) << "switchboard run: " << opened.error().message
+                                << "; the run is not journaled (--no-journal says so in silence)\n";
+        }
+    }
+
+    std::optional<Resumption> resumption;
+    if (resuming) {
+        Result<RunRecord> record = journal.run(positional.constFirst());
+        if (!record)
+            return failure(record.error().message);
+        resumption = Resumption{*record, {}};
+        resumption->options.acceptChangedWorkflow = parser.isSet(force);
+        if (parser.isSet(rerun)) {
+            const QStringList choices{u"idempotent"_s, u"none"_s, u"all"_s};
+            const qsizetype choice = choices.indexOf(parser.value(rerun));
+            if (choice < 0)
+                return usageError(u"--rerun-interrupted takes idempotent, none or all, not '%1'"_s.arg(parser.value(rerun)));
+            resumption->options.interruptedToolCalls = RunPolicy::InterruptedToolCalls(choice);
+        }
+        if (resumption->record.workflowPath.isEmpty())
+            return failure(u"run %1 was not made from a workflow file ('switchboard resume' continues the runs of "
+                           u"'switchboard run')"_s.arg(resumption->record.id));
+        // On the server the run began on, unless one is named.
+        if (server.source != Server::Source::Option && !resumption->record.serverUrl.isEmpty())
+            server = Server{QUrl(resumption->record.serverUrl), Server::Source::Journal};
+    }
+
     PluginRegistry registry;
     registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pluginPath)));
     // Given to the run, which sets them over the workflow's own `plugins:`.
@@ -411,7 +526,7 @@ int runRunCommand(const QStringList &arguments)
         return usageError(isolations.error().message);
     registry.discover();
 
-    const QString fileName = positional.constFirst();
+    const QString fileName = resumption ? resumption->record.workflowPath : positional.constFirst();
     WorkflowLoader loader(&registry);
     loader.setLimits(*limits);
     const Result<Workflow> loaded = loader.load(fileName);
@@ -430,10 +545,11 @@ int runRunCommand(const QStringList &arguments)
         QTextStream(stdout) << workflowHelp(workflow, fileName);
         return ExitSuccess;
     }
-    const Result<QJsonObject> inputs = inputsFromCommandLine(workflow, inputValues);
+    const Result<QJsonObject> inputs =
+        resumption ? Result<QJsonObject>(resumption->record.inputs) : inputsFromCommandLine(workflow, inputValues);
     if (!inputs) {
         // Where the inputs are described: this workflow's --help.
-        QTextStream(stderr) << "switchboard run: " << inputs.error().toString() << "\n"
+        QTextStream(stderr) << "switchboard " << command << ": " << inputs.error().toString() << "\n"
                             << "Run 'switchboard run " << fileName << " --help' for the workflow's inputs.\n";
         if (parser.isSet(json))
             printJsonError(inputs.error());
@@ -444,7 +560,7 @@ int runRunCommand(const QStringList &arguments)
     // agents use get their configuration and start, so that a bad value (a
     // folder that does not exist) is caught here, naming where it came from.
     if (const Result<void> ready = startPlugins(workflow, *inputs, inputValues, *pluginConfigurations, registry); !ready) {
-        QTextStream(stderr) << "switchboard run: " << ready.error().message << '\n';
+        QTextStream(stderr) << "switchboard " << command << ": " << ready.error().message << '\n';
         if (parser.isSet(json))
             printJsonError(ready.error());
         return ready.error().code == Error::Code::PluginInitializationFailed ? ExitUsage : ExitFailure;
@@ -453,15 +569,13 @@ int runRunCommand(const QStringList &arguments)
     EventLog eventLog;
     if (parser.isSet(events)) {
         if (const Result<void> opened = eventLog.open(parser.value(events)); !opened) {
-            QTextStream(stderr) << "switchboard run: " << opened.error().message << '\n';
-            return ExitFailure;
+            return failure(opened.error().message);
         }
     }
 
     Result<std::unique_ptr<Telemetry>> telemetry = makeRunTelemetry(parser.value(trace));
     if (!telemetry) {
-        QTextStream(stderr) << "switchboard run: " << telemetry.error().message << '\n';
-        return ExitFailure;
+        return failure(telemetry.error().message);
     }
 
     Terminal terminal(stderr);
@@ -473,6 +587,7 @@ int runRunCommand(const QStringList &arguments)
     for (const WorkflowAgent &agent : workflow.agents)
         secrets.addCredentials(agent.serverTools);
     setOutputSecrets(secrets);
+    journal.setSecrets(secrets);   // nor what the journal keeps
     std::unique_ptr<Emulator> emulator;
     client.setServerUrl(server.url);
     if (server.source == Server::Source::Default && !client.hasApiKey()) {
@@ -513,15 +628,32 @@ int runRunCommand(const QStringList &arguments)
         terminal.write(terminal.styled(serverNotice(server), Terminal::Style::Dim) + u'\n');
     }
 
+    if (parser.isSet(defer) && emulator)
+        return usageError(u"--defer-confirmations needs a server that keeps the conversations while the run waits: "
+                          u"the built-in emulator ends with this program (give --server-url, or MISTRAL_API_KEY)"_s);
     WorkflowRun run(workflow, &client, &registry);
-    run.setInputs(*inputs);
+    if (resumption) {
+        run.resumeFrom(&journal, resumption->record.id, resumption->options);
+    } else {
+        run.setInputs(*inputs);
+        if (journaled) {
+            JournalOptions journalOptions;
+            journalOptions.resumable = emulator == nullptr;
+            run.setJournal(&journal, journalOptions);
+        }
+    }
     for (auto it = pluginConfigurations->constBegin(); it != pluginConfigurations->constEnd(); ++it)
         run.setPluginConfiguration(it.key(), it.value());
     if (*telemetry)
         (*telemetry)->trace(&run);
     // Every confirmation comes here, so that each answer, whoever gives it, is
     // recorded (answerFor() applies --yes, --no and the agents' setting).
-    run.setConfirmations(RunPolicy::Confirmations::Ask);
+    // Deferred, what nobody answers here waits in the journal: the run stops
+    // (ConfirmationPending) once nothing else is left to do.
+    const bool deferred = parser.isSet(defer)
+                          || (!ConfirmationPrompt::canAsk() && journaled && !emulator
+                              && qEnvironmentVariableIntValue("SWITCHBOARD_DEFER_CONFIRMATIONS") == 1);
+    run.setConfirmations(deferred ? RunPolicy::Confirmations::Defer : RunPolicy::Confirmations::Ask);
 
     std::unique_ptr<RunPrinter> printer;
     if (!isQuiet)
@@ -665,6 +797,8 @@ int runRunCommand(const QStringList &arguments)
                                       automatic.by);
                              return;
                          }
+                         if (deferred)
+                             return;   // it waits for 'switchboard approve' or 'deny'
                          if (!ConfirmationPrompt::canAsk()) {
                              const QString reason = u"the call of %1 needs confirmation, and standard input is "
                                                     u"not a terminal to ask on"_s
@@ -749,6 +883,24 @@ int runRunCommand(const QStringList &arguments)
                           {u"emulator"_s, emulator != nullptr}};
     if (!workflow.name.isEmpty())
         startData.insert(u"name"_s, workflow.name);
+    if (journaled)
+        startData.insert(u"run_id"_s, run.runId());
+    if (resumption) {
+        startData.insert(u"resumed"_s, true);
+        if (!isQuiet) {
+            QStringList done;
+            for (const StepRecord &step : std::as_const(resumption->record.steps)) {
+                if (step.state == StepRecord::State::Succeeded || step.state == StepRecord::State::Skipped)
+                    done << step.stepId;
+            }
+            terminal.write(terminal.styled(u"Resuming run %1 (%2, %3)"_s.arg(
+                                               resumption->record.id, RunRecord::stateName(resumption->record.state),
+                                               done.isEmpty() ? u"no step finished"_s
+                                                              : u"done before: "_s + done.join(u", "_s)),
+                                           Terminal::Style::Dim)
+                           + u'\n');
+        }
+    }
     eventLog.write(u"workflow.started"_s, {}, 0, startData);
     run.start();
     QCoreApplication::exec();
@@ -757,7 +909,11 @@ int runRunCommand(const QStringList &arguments)
     terminal.setSpinner({});
 
     const Error error = stopError.isError() ? stopError : run.error();
-    const QString status = interrupted ? u"canceled"_s : error.isError() ? u"failed"_s : u"succeeded"_s;
+    const bool waiting = error.code == Error::Code::ConfirmationPending;
+    const QString status = interrupted ? u"canceled"_s
+                           : waiting   ? u"waiting"_s
+                           : error.isError() ? u"failed"_s
+                                             : u"succeeded"_s;
     QJsonObject finishedData{{u"status"_s, status}, {u"duration_ms"_s, elapsed}};
     if (!error.isError())
         finishedData.insert(u"outputs"_s, run.outputs());
@@ -768,13 +924,47 @@ int runRunCommand(const QStringList &arguments)
         printer->printSummary(elapsed, interrupted);
     finishTelemetry(telemetry->get());
 
+    if (waiting) {
+        // What waits, and how to answer.
+        terminal.endLine();
+        QString text;
+        if (const Result<RunRecord> record = journal.run(run.runId()); record) {
+            const auto calls = record->waitingCalls();
+            text += terminal.styled(u"Run %1 waits for %2:"_s.arg(record->id,
+                                                                    calls.size() == 1
+                                                                        ? u"a confirmation"_s
+                                                                        : u"%1 confirmations"_s.arg(calls.size())),
+                                    Terminal::Style::Yellow)
+                    + u'\n';
+            for (const auto &[stepId, call] : calls)
+                text += u"  %1: call %2, %3 %4%5\n"_s.arg(stepId, call.toolCallId, call.name,
+                                                         oneLine(call.arguments, 80),
+                                                         call.serverSide ? u" (on the server)"_s : QString());
+            const QString callWord = calls.size() == 1 ? QString() : u" CALL"_s;
+            text += u"Answer with 'switchboard approve %1%2' or 'switchboard deny %1%2', then "
+                    u"'switchboard resume %1'.\n"_s.arg(record->id, callWord);
+        } else {
+            text += error.toString() + u'\n';
+        }
+        terminal.write(text);
+        return ExitWaiting;
+    }
+    // How to go on, when the journal can.
+    const bool resumable = journaled && emulator == nullptr && (interrupted || error.isError())
+                           && error.code != Error::Code::RunNotFound && error.code != Error::Code::RunNotResumable
+                           && error.code != Error::Code::WorkflowChanged;
+    const QString resumeHint =
+        resumable ? u"Run %1 is in the journal: 'switchboard resume %1' continues it.\n"_s.arg(run.runId()) : QString();
     if (parser.isSet(json) && (interrupted || error.isError()))
         printJsonError(error);   // the outputs' place: a script reads why there are none
-    if (interrupted)
+    if (interrupted) {
+        if (!isQuiet && !resumeHint.isEmpty())
+            terminal.write(resumeHint);
         return ExitInterrupted;
+    }
     if (error.isError()) {
         terminal.endLine();
-        QString text = terminal.styled(u"switchboard run: "_s, Terminal::Style::Red) + error.toString() + u'\n';
+        QString text = terminal.styled(u"switchboard %1: "_s.arg(command), Terminal::Style::Red) + error.toString() + u'\n';
         if (!error.details.isEmpty() && !error.message.endsWith(error.details))   // not said twice
             text += error.details + u'\n';
         if (error.code == Error::Code::Unauthorized)
@@ -783,6 +973,12 @@ int runRunCommand(const QStringList &arguments)
             text += u"--max-stream-size and --max-response-size raise the limits.\n"_s;
         if (const QString hint = unreachableHint(server, error); !hint.isEmpty())
             text += hint + u'\n';
+        if (error.code == Error::Code::WorkflowChanged) {
+            text += u"'switchboard resume %1 --force' goes on with the workflow as it is now.\n"_s.arg(run.runId());
+            terminal.write(text);
+            return ExitUsage;
+        }
+        text += resumeHint;
         terminal.write(text);
         return ExitFailure;
     }
@@ -805,6 +1001,18 @@ int runRunCommand(const QStringList &arguments)
         terminal.write(u"\n"_s);
     out.write(text);
     return ExitSuccess;
+}
+
+} // namespace
+
+int runRunCommand(const QStringList &arguments)
+{
+    return runWorkflow(arguments, false);
+}
+
+int runResumeCommand(const QStringList &arguments)
+{
+    return runWorkflow(arguments, true);
 }
 
 } // namespace Switchboard::Cli

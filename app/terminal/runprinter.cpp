@@ -375,6 +375,9 @@ void RunPrinter::stepFinished(const QString &stepId, const StepResult &result)
         }
         line(stepId, m_terminal->styled(u"■ "_s + stepId + u" canceled"_s, Style::Yellow) + stats);
         break;
+    case StepResult::Status::Waiting:
+        line(stepId, m_terminal->styled(u"⏸ "_s + stepId + u" waits: "_s, Style::Yellow) + result.error.message);
+        break;
     case StepResult::Status::Skipped:
     case StepResult::Status::Pending:
     case StepResult::Status::Running:

@@ -260,14 +260,45 @@ Result<QJsonObject> parseObject(QByteArrayView text, const char *what)
 namespace Switchboard::Detail {
 
 namespace {
-// Replaces the values of secrets anywhere in a value: connector
-// authorization values and anything keyed like an API key.
-QJsonValue redact(const QJsonValue &value, bool insideAuthorization)
+// Keys whose string value is a secret wherever they occur: API keys, and
+// the credentials of HTTP headers (a tool's arguments or result may carry
+// headers). Compared without regard to case, as header names are.
+bool isSecretKey(const QString &key)
 {
+    static const QStringList keys{u"api_key"_s,       u"apikey"_s,           u"authorization_value"_s,
+                                  u"authorization"_s, u"proxy-authorization"_s, u"cookie"_s,
+                                  u"set-cookie"_s,    u"x-api-key"_s};
+    return keys.contains(key, Qt::CaseInsensitive);
+}
+
+// Replaces the values of secrets anywhere in a value: connector
+// authorization values ({"authorization": {"type", "value"}}) and the
+// string values of secret keys, also inside a string that is JSON text (a
+// function call's arguments, a tool's result). `found` counts them.
+QJsonValue redact(const QJsonValue &value, bool insideAuthorization, int *found = nullptr)
+{
+    if (value.isString()) {
+        const QString text = value.toString();
+        if (!text.startsWith(u'{') && !text.startsWith(u'['))
+            return value;
+        QJsonParseError parseError;
+        const QJsonDocument inner = QJsonDocument::fromJson(text.toUtf8(), &parseError);
+        if (parseError.error != QJsonParseError::NoError)
+            return value;
+        int secrets = 0;
+        const QJsonValue safe =
+            redact(inner.isArray() ? QJsonValue(inner.array()) : QJsonValue(inner.object()), false, &secrets);
+        if (secrets == 0)
+            return value;
+        if (found)
+            *found += secrets;
+        const QJsonDocument safeDocument = safe.isArray() ? QJsonDocument(safe.toArray()) : QJsonDocument(safe.toObject());
+        return QString::fromUtf8(safeDocument.toJson(QJsonDocument::Compact));
+    }
     if (value.isArray()) {
         QJsonArray array = value.toArray();
         for (qsizetype i = 0; i < array.size(); ++i)
-            array[i] = redact(array.at(i), false);
+            array[i] = redact(array.at(i), false, found);
         return array;
     }
     if (!value.isObject())
@@ -275,16 +306,36 @@ QJsonValue redact(const QJsonValue &value, bool insideAuthorization)
     QJsonObject object = value.toObject();
     for (auto it = object.begin(); it != object.end(); ++it) {
         const QString key = it.key();
-        const bool secret = (insideAuthorization && key == u"value") || key == u"api_key"
-                            || key == u"apiKey" || key == u"authorization_value";
-        if (secret && !it.value().isNull())
+        const bool secret = (insideAuthorization && key == u"value") || (isSecretKey(key) && it.value().isString());
+        if (secret) {
             it.value() = u"(set)"_s;
-        else
-            it.value() = redact(it.value(), key == u"authorization");
+            if (found)
+                ++*found;
+        } else {
+            it.value() = redact(it.value(), key.compare(u"authorization"_s, Qt::CaseInsensitive) == 0, found);
+        }
     }
     return object;
 }
+
+QJsonValue documentValue(const QJsonDocument &document)
+{
+    return document.isArray() ? QJsonValue(document.array()) : QJsonValue(document.object());
+}
 } // namespace
+
+bool hasSecretKeys(const QJsonDocument &document)
+{
+    int found = 0;
+    redact(documentValue(document), false, &found);
+    return found > 0;
+}
+
+QJsonDocument redactSecrets(const QJsonDocument &document)
+{
+    const QJsonValue safe = redact(documentValue(document), false);
+    return safe.isArray() ? QJsonDocument(safe.toArray()) : QJsonDocument(safe.toObject());
+}
 
 QDebug debugJson(QDebug debug, const char *typeName, const QJsonValue &json)
 {

@@ -11,6 +11,7 @@
 #include <switchboard/valuetypes.h>
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QLatin1StringView>
@@ -321,3 +322,12 @@ void putOptional(QJsonObject &json, QLatin1StringView key, const std::optional<E
 Result<QJsonObject> parseObject(QByteArrayView text, const char *what);
 
 } // namespace Switchboard::Json
+
+namespace Switchboard::Detail {
+/// Whether a JSON document holds a secret by its key: a connector's
+/// authorization value, an API key, an HTTP credential header
+/// (Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key; any case).
+bool hasSecretKeys(const QJsonDocument &document);
+/// The document with those secrets replaced by "(set)", as QDebug prints them.
+QJsonDocument redactSecrets(const QJsonDocument &document);
+} // namespace Switchboard::Detail

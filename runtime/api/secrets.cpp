@@ -27,6 +27,16 @@ void Secrets::add(const QString &value)
               [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
 }
 
+void Secrets::add(const Secrets &other)
+{
+    for (const QByteArray &value : other.m_values) {
+        if (!m_values.contains(value))
+            m_values.append(value);
+    }
+    std::sort(m_values.begin(), m_values.end(),
+              [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
+}
+
 void Secrets::addCredentials(const QList<Tool> &tools)
 {
     for (const Tool &tool : tools) {

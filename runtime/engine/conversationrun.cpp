@@ -1,8 +1,12 @@
 #include <switchboard/conversationrun.h>
+#include <switchboard/runjournal.h>
 #include <switchboard/toolregistry.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/tracecontext.h>
 
+#include "conversationresume_p.h"
+#include "journal/journalrecorder_p.h"
+#include "journal/runjournal_p.h"
 #include "tools/jsonschemavalidator_p.h"
 
 #include <QElapsedTimer>
@@ -52,6 +56,15 @@ QJsonValue rawArguments(const FunctionArguments &arguments)
     return std::get<QJsonObject>(arguments.value);
 }
 
+// What the model reads for a call the user denied.
+QString denialText(const QString &name, const QString &reason)
+{
+    QString text = u"The user denied this call of \""_s + name + u"\"; it was not run."_s;
+    if (!reason.isEmpty())
+        text += u" Reason: "_s + reason;
+    return text;
+}
+
 } // namespace
 
 class ConversationRunPrivate
@@ -71,15 +84,18 @@ public:
         std::optional<QJsonObject> editedArguments;
         std::optional<FunctionResultEntry> result;
         std::optional<ToolCallConfirmation> confirmation;
+        bool confirmed = false;    // answered before this turn (a resumed run): not asked again
         QPointer<ToolInvocation> invocation;
         QElapsedTimer timer;
     };
 
     explicit ConversationRunPrivate(ConversationRun *q_) : q(q_) {}
+    static ConversationRunPrivate *get(ConversationRun *run) { return run->d.get(); }
 
     void prepareTools();
     Result<void> resolveTools(QList<Tool> *offered);
     void recordInputs(const std::optional<ConversationInputs> &inputs);
+    void firstTurn();
     void sendFirstTurn();
     void sendAppend(const QList<Entry> &inputs, const QList<ToolCallConfirmation> &confirmations);
     void watch(ConversationStream *stream);
@@ -100,6 +116,8 @@ public:
     int publish(const Entry &entry, bool complete);
     void onEntryChanged(int outputIndex, const EntryChange &change);
     void publishRecovered(const QList<Entry> &outputs);
+    void resume();
+    bool restoreCalls();
 
     ConversationRun *const q;
     QPointer<ConversationsClient> client;
@@ -140,12 +158,24 @@ public:
     QList<Entry> unsettledOutputs;
 
     bool stopAfterTurn = false;
+
+    // A run journaled on its own (setJournal); a WorkflowRun's steps are
+    // journaled by the WorkflowRun.
+    QPointer<RunJournal> journal;
+    JournalOptions journalOptions;
+    QString runId;
+    bool resumeRun = false;    // resumeFrom(): continue runId
+
+    // A step continued from the journal: what it recorded, and the calls
+    // it knows, consulted when their turn completes again.
+    std::optional<Detail::ResumePoint> resumePoint;
+    QHash<QString, ToolCallRecord> journaledCalls;
 };
 
 void ConversationRunPrivate::prepareTools()
 {
     if (clientToolNames.isEmpty()) {
-        sendFirstTurn();
+        firstTurn();
         return;
     }
     if (!registry) {
@@ -170,7 +200,7 @@ void ConversationRunPrivate::prepareTools()
             tools.append(offered);
             startRequest.tools = tools;
         }
-        sendFirstTurn();
+        firstTurn();
     };
     // Sources that must be prepared before their tools can be described (an
     // MCP server lists its tools once started); plugins describe theirs
@@ -247,6 +277,15 @@ void ConversationRunPrivate::recordInputs(const std::optional<ConversationInputs
     transcript.append(turnInputs);
     for (const Entry &input : std::as_const(turnInputs))
         publish(input, true);
+}
+
+// The run's first turn: sent, or continued from the journal (resumeFrom()).
+void ConversationRunPrivate::firstTurn()
+{
+    if (resumePoint)
+        resume();
+    else
+        sendFirstTurn();
 }
 
 void ConversationRunPrivate::sendFirstTurn()
@@ -485,9 +524,11 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
         if (q->isFinished())
             return;
     }
+    if (!restoreCalls())
+        return;
     QList<ConfirmationRequest> asks;
     for (Call &call : calls) {
-        if (!needsConfirmation(call))
+        if (call.state != Call::State::Ready || call.confirmed || !needsConfirmation(call))
             continue;
         switch (policy.confirmations) {
         case RunPolicy::Confirmations::ApproveAll:
@@ -501,10 +542,11 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
                 call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Deny};
                 call.state = Call::State::Done;
             } else {
-                settle(call, u"The user denied this call of \""_s + call.entry.name + u"\"; it was not run."_s);
+                settle(call, denialText(call.entry.name, {}));
             }
             break;
         case RunPolicy::Confirmations::Ask:
+        case RunPolicy::Confirmations::Defer:
             call.state = Call::State::AwaitingConfirmation;
             asks.append({call.entry, call.arguments.valueOr(QJsonObject()), call.serverSide, turn});
             break;
@@ -579,10 +621,23 @@ void ConversationRunPrivate::pump()
     }
     if (q->isFinished())
         return;
+    QStringList waiting;
+    bool busy = false;
     for (const Call &call : std::as_const(calls)) {
-        if (call.state != Call::State::Done)
-            return;
+        if (call.state == Call::State::AwaitingConfirmation)
+            waiting << u"%1 (%2)"_s.arg(call.entry.toolCallId, call.entry.name);
+        else if (call.state != Call::State::Done)
+            busy = true;
     }
+    if (!waiting.isEmpty() && !busy && policy.confirmations == RunPolicy::Confirmations::Defer) {
+        // Nothing else to do in this turn: the answers come later (a
+        // journaled run waits for them; resuming it asks again).
+        fail(Error(Error::Code::ConfirmationPending,
+                   QStringLiteral("turn %1 waits for the confirmation of %2").arg(turn).arg(waiting.join(u", "_s))));
+        return;
+    }
+    if (busy || !waiting.isEmpty())
+        return;
     sendResults();
 }
 
@@ -659,7 +714,8 @@ void ConversationRunPrivate::sendResults()
     }
     calls.clear();
     sendAppend(results, confirmations);
-    Q_EMIT q->functionResultsSent(resultEntries, turn);
+    if (!q->isFinished())
+        Q_EMIT q->functionResultsSent(resultEntries, turn);
 }
 
 void ConversationRunPrivate::recover(const Error &cause)
@@ -735,7 +791,8 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         if (turnRequest) {
             TraceScope trace;   // as in sendAppend()
             Q_EMIT q->turnStarted(turn);
-            watch(client->appendStream(conversationId, *turnRequest));
+            if (!q->isFinished())
+                watch(client->appendStream(conversationId, *turnRequest));
         } else {
             --turn;
             sendFirstTurn();
@@ -761,7 +818,8 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         turnInputs.clear();
         TraceScope trace;   // as in sendAppend()
         Q_EMIT q->turnStarted(turn);
-        watch(client->appendStream(conversationId, request));
+        if (!q->isFinished())
+            watch(client->appendStream(conversationId, request));
         return;
     }
     qCInfo(lcRun) << "turn" << turn << "recovered" << outputs.size() << "entries from the history";
@@ -769,6 +827,146 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
     if (q->isFinished())
         return;
     completeTurn(outputs);
+}
+
+void ConversationRunPrivate::resume()
+{
+    const StepRecord &step = resumePoint->step;
+    for (const ToolCallRecord &call : step.toolCalls)
+        journaledCalls.insert(call.toolCallId, call);
+    if (step.conversationId.isEmpty()) {
+        // No conversation was known, so no call of it ran here: the step
+        // begins again (a start the server may have stored goes unused).
+        sendFirstTurn();
+        return;
+    }
+    std::optional<ConversationInputs> firstInputs;
+    switch (mode) {
+    case Mode::Start:
+        store = startRequest.store.value_or(true);
+        firstInputs = startRequest.inputs;
+        break;
+    case Mode::Append:
+        store = appendRequest.store;
+        firstInputs = appendRequest.inputs;
+        break;
+    case Mode::Restart:
+        store = restartRequest.store;
+        firstInputs = restartRequest.inputs;
+        break;
+    }
+    usage = step.usage;
+    setConversationId(step.conversationId);
+    if (q->isFinished())
+        return;
+    if (step.entries.isEmpty()) {
+        // The first turn: its inputs are the request's (the journal keeps a
+        // turn's entries from the second turn on).
+        turn = 1;
+        recordInputs(firstInputs);
+        turnRequest.reset();
+    } else {
+        // The journal holds the turns before this one and this turn's
+        // inputs, the input entries at its end; this turn answered the
+        // server-side calls of the turn before with the recorded answers.
+        turn = std::max(2, step.turn);
+        transcript = step.entries;
+        qsizetype first = transcript.size();
+        while (first > 0 && isInputEntry(transcript.at(first - 1)))
+            --first;
+        turnInputs = transcript.mid(first);
+        AppendConversationRequest request;
+        if (!turnInputs.isEmpty())
+            request.inputs = turnInputs;
+        QList<ToolCallConfirmation> confirmations;
+        for (const ToolCallRecord &call : step.toolCalls) {
+            if (!call.serverSide || call.turn != turn - 1)
+                continue;
+            if (call.state == ToolCallRecord::State::Approved)
+                confirmations.append({call.toolCallId, ToolCallConfirmation::Confirmation::Allow});
+            else if (call.state == ToolCallRecord::State::Denied)
+                confirmations.append({call.toolCallId, ToolCallConfirmation::Confirmation::Deny});
+        }
+        if (!confirmations.isEmpty())
+            request.toolConfirmations = confirmations;
+        request.store = store;
+        request.handoffExecution = HandoffExecution::Client;
+        turnRequest = request;
+    }
+    lastKnownEntryId = resumePoint->previousEntryId;
+    for (const Entry &entry : std::as_const(transcript)) {
+        if (!entry.id().isEmpty())
+            lastKnownEntryId = entry.id();
+    }
+    // What the server has of this turn decides what comes next, as after a
+    // broken stream: the turn sent again, its answer asked for anew, or its
+    // calls (which the journal may know already) run.
+    recover(Error(Error::Code::RunNotResumable,
+                  QStringLiteral("resuming turn %1 of conversation %2").arg(turn).arg(conversationId)));
+}
+
+bool ConversationRunPrivate::restoreCalls()
+{
+    QList<std::pair<qsizetype, Error>> unknown;
+    for (qsizetype i = 0; i < calls.size(); ++i) {
+        Call &call = calls[i];
+        const auto found = journaledCalls.constFind(call.entry.toolCallId);
+        if (found == journaledCalls.cend())
+            continue;
+        const ToolCallRecord &record = *found;
+        switch (record.state) {
+        case ToolCallRecord::State::AwaitingConfirmation:
+            break;   // asked again
+        case ToolCallRecord::State::Finished:
+            settle(call, record.result);   // never run twice
+            break;
+        case ToolCallRecord::State::Denied:
+            call.confirmed = true;
+            if (call.serverSide) {
+                call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Deny};
+                call.state = Call::State::Done;
+            } else {
+                settle(call, denialText(call.entry.name, record.denialReason));
+            }
+            break;
+        case ToolCallRecord::State::Approved:
+            call.confirmed = true;
+            if (call.serverSide) {
+                call.confirmation = ToolCallConfirmation{call.entry.toolCallId, ToolCallConfirmation::Confirmation::Allow};
+                call.state = Call::State::Done;
+            } else if (!record.editedArguments.isEmpty()) {
+                call.editedArguments = record.editedArguments;
+            }
+            break;
+        case ToolCallRecord::State::Started: {
+            // It ran (approved, if it had to be) and never finished.
+            call.confirmed = true;
+            if (!record.editedArguments.isEmpty())
+                call.editedArguments = record.editedArguments;
+            bool again = policy.interruptedToolCalls == RunPolicy::InterruptedToolCalls::Rerun;
+            if (policy.interruptedToolCalls == RunPolicy::InterruptedToolCalls::RerunIdempotent && call.tool)
+                again = call.tool->metaData.idempotent;
+            if (again)
+                break;   // Ready: it runs again
+            const Error interrupted(Error::Code::ToolResultUnknown,
+                                    QStringLiteral("the earlier attempt at this call of \"%1\" was interrupted (the "
+                                                   "program stopped while the tool ran) and it was not run again, so "
+                                                   "whether it did its work is unknown")
+                                        .arg(call.entry.name));
+            settle(call, u"Error: "_s + interrupted.message + u'.');
+            unknown.append({i, interrupted});
+            break;
+        }
+        }
+    }
+    // Recorded as finished, with what the model is told.
+    for (const auto &[index, error] : std::as_const(unknown)) {
+        const Call &call = calls.at(index);
+        Q_EMIT q->toolInvocationFinished(call.entry, *call.result, error, 0, turn);
+        if (q->isFinished())
+            return false;
+    }
+    return true;
 }
 
 ConversationRunPrivate::Call *ConversationRunPrivate::findPending(const QString &toolCallId)
@@ -900,6 +1098,40 @@ void ConversationRun::setRestartRequest(const QString &conversationId, const Res
     d->restartRequest = request;
 }
 
+void ConversationRun::setJournal(RunJournal *journal)
+{
+    setJournal(journal, JournalOptions());
+}
+
+void ConversationRun::setJournal(RunJournal *journal, const JournalOptions &options)
+{
+    d->journal = journal;
+    d->journalOptions = options;
+    d->runId = journal ? RunJournalPrivate::newRunId() : QString();
+}
+
+void ConversationRun::resumeFrom(RunJournal *journal, const QString &runId)
+{
+    d->journal = journal;
+    d->runId = runId;
+    d->resumeRun = journal != nullptr;
+}
+
+void Detail::setResumePoint(ConversationRun *run, const ResumePoint &point)
+{
+    ConversationRunPrivate::get(run)->resumePoint = point;
+}
+
+RunJournal *ConversationRun::journal() const
+{
+    return d->journal;
+}
+
+QString ConversationRun::runId() const
+{
+    return d->runId;
+}
+
 void ConversationRun::setClientTools(const QStringList &toolNames)
 {
     d->clientToolNames = toolNames;
@@ -970,7 +1202,44 @@ void ConversationRun::doStart()
         d->fail(Error(Error::Code::SetupError, u"the run has no ConversationsClient"_s));
         return;
     }
-    d->prepareTools();   // then the first turn
+    if (d->journal) {
+        auto *recorder = new JournalRecorder(
+            d->journal, d->runId, [this](const Error &cause) { d->fail(cause); }, this);
+        Secrets secrets = d->client->secrets();
+        if (d->mode == ConversationRunPrivate::Mode::Start && d->startRequest.tools)
+            secrets.addCredentials(*d->startRequest.tools);
+        recorder->addSecrets(secrets);
+        if (d->resumeRun) {
+            Result<RunRecord> record = recorder->resume();
+            if (!record) {
+                delete recorder;
+                d->fail(record.error());
+                return;
+            }
+            d->runId = record->id;
+            const StepRecord *step = record->step(JournalRecorder::ConversationStep);
+            if (step)
+                d->resumePoint = Detail::ResumePoint{*step, {}};
+            recorder->attachStandalone(this, JournalRecorder::ConversationStep, step ? step->entries.size() : 0);
+        } else {
+            NewRunRecord record;
+            record.workflowName = u"(conversation)"_s;
+            record.serverUrl = d->client->serverUrl().toString();
+            record.batchId = d->journalOptions.batchId;
+            record.batchRow = d->journalOptions.batchRow;
+            record.resumable = d->journalOptions.resumable;
+            if (const Result<void> begun = recorder->begin(record); !begun) {
+                delete recorder;
+                d->fail(begun.error());
+                return;
+            }
+            recorder->attachStandalone(this, JournalRecorder::ConversationStep);
+        }
+        recorder->recordStepStarted(JournalRecorder::ConversationStep);
+        if (isFinished())
+            return;
+    }
+    d->prepareTools();   // then the first turn, or the resumed one
 }
 
 void ConversationRun::doAbort()
@@ -993,6 +1262,10 @@ void ConversationRun::approve(const QString &toolCallId, const QJsonObject &edit
     ConversationRunPrivate::Call *call = d->findPending(toolCallId);
     if (!call || isFinished())
         return;
+    Q_EMIT confirmationAnswered(toolCallId, true, editedArguments, {});
+    call = d->findPending(toolCallId);   // a slot may have changed the run
+    if (!call || isFinished())
+        return;
     if (call->serverSide) {
         call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Allow};
         call->state = ConversationRunPrivate::Call::State::Done;
@@ -1009,14 +1282,15 @@ void ConversationRun::deny(const QString &toolCallId, const QString &reason)
     ConversationRunPrivate::Call *call = d->findPending(toolCallId);
     if (!call || isFinished())
         return;
+    Q_EMIT confirmationAnswered(toolCallId, false, {}, reason);
+    call = d->findPending(toolCallId);   // a slot may have changed the run
+    if (!call || isFinished())
+        return;
     if (call->serverSide) {
         call->confirmation = ToolCallConfirmation{toolCallId, ToolCallConfirmation::Confirmation::Deny};
         call->state = ConversationRunPrivate::Call::State::Done;
     } else {
-        QString text = u"The user denied this call of \""_s + call->entry.name + u"\"; it was not run."_s;
-        if (!reason.isEmpty())
-            text += u" Reason: "_s + reason;
-        d->settle(*call, text);
+        d->settle(*call, denialText(call->entry.name, reason));
     }
     d->pump();
 }

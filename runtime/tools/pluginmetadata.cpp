@@ -67,7 +67,7 @@ Result<ToolMetaData> readTool(const QJsonValue &value, const QString &where)
         return invalid(where, u"not an object: "_s + jsonText(value));
     const QJsonObject object = value.toObject();
     const QString prefix = where + u'.';
-    if (auto keys = checkMetadataKeys(object, {u"Name"_s, u"Description"_s, u"Parameters"_s, u"RequiresConfirmation"_s, u"TimeoutMs"_s}, prefix); !keys)
+    if (auto keys = checkMetadataKeys(object, {u"Name"_s, u"Description"_s, u"Parameters"_s, u"RequiresConfirmation"_s, u"TimeoutMs"_s, u"Idempotent"_s}, prefix); !keys)
         return keys.error();
 
     ToolMetaData tool;
@@ -101,6 +101,11 @@ Result<ToolMetaData> readTool(const QJsonValue &value, const QString &where)
         return invalid(prefix + u"\"RequiresConfirmation\""_s, u"not a boolean: "_s + jsonText(confirmation));
     tool.requiresConfirmation = confirmation.toBool(false);
 
+    const QJsonValue idempotent = object.value(u"Idempotent"_s);
+    if (!idempotent.isUndefined() && !idempotent.isBool())
+        return invalid(prefix + u"\"Idempotent\""_s, u"not a boolean: "_s + jsonText(idempotent));
+    tool.idempotent = idempotent.toBool(false);
+
     const QJsonValue timeout = object.value(u"TimeoutMs"_s);
     if (!timeout.isUndefined()) {
         const double ms = timeout.toDouble(-1);
@@ -131,6 +136,7 @@ QJsonObject ToolMetaData::toJson() const
         {u"Parameters"_s, parameters},
         {u"RequiresConfirmation"_s, requiresConfirmation},
         {u"TimeoutMs"_s, timeoutMs},
+        {u"Idempotent"_s, idempotent},
     };
     if (!outputSchema.isEmpty())
         json.insert(u"OutputSchema"_s, outputSchema);
@@ -243,7 +249,8 @@ QDebug operator<<(QDebug debug, const ToolMetaData &tool)
 {
     QDebugStateSaver saver(debug);
     debug.nospace() << "Switchboard::ToolMetaData(" << tool.name << ", timeout " << tool.timeoutMs << " ms"
-                    << (tool.requiresConfirmation ? ", requires confirmation" : "") << ')';
+                    << (tool.requiresConfirmation ? ", requires confirmation" : "")
+                    << (tool.idempotent ? ", idempotent" : "") << ')';
     return debug;
 }
 

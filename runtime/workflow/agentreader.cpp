@@ -34,7 +34,8 @@ void WorkflowReader::readAgent(const Field &entry, Workflow &workflow)
     if (!fields(entry.value,
                 {u"model"_s, u"agent_id"_s, u"agent_version"_s, u"description"_s, u"instructions"_s, u"tools"_s,
                  u"completion_args"_s, u"guardrails"_s, u"confirmations"_s, u"confirm"_s, u"max_turns"_s,
-                 u"parallel_tools"_s, u"tool_timeout_ms"_s, u"tool_timeouts"_s, u"tool_errors"_s},
+                 u"parallel_tools"_s, u"tool_timeout_ms"_s, u"tool_timeouts"_s, u"tool_errors"_s,
+                 u"rerun_interrupted"_s},
                 what, spec, entry.key.Mark())) {
         workflow.agents.append(agent);
         return;
@@ -87,7 +88,7 @@ void WorkflowReader::readAgent(const Field &entry, Workflow &workflow)
         }
     }
     if (const Field *f = spec.get(u"confirmations"_s)) {
-        const QStringList choices{u"ask"_s, u"approve"_s, u"deny"_s};
+        const QStringList choices{u"ask"_s, u"approve"_s, u"deny"_s};   // RunPolicy::Confirmations
         if (const std::optional<QString> value = choice(*f, u"'confirmations' of "_s + what, choices))
             agent.policy.confirmations = RunPolicy::Confirmations(choices.indexOf(*value));
     }
@@ -121,6 +122,11 @@ void WorkflowReader::readAgent(const Field &entry, Workflow &workflow)
         if (const std::optional<QString> value = choice(*f, u"'tool_errors' of "_s + what, {u"report"_s, u"fail"_s}))
             agent.policy.toolErrors =
                 *value == u"fail" ? RunPolicy::ToolErrors::FailRun : RunPolicy::ToolErrors::ReportToModel;
+    }
+    if (const Field *f = spec.get(u"rerun_interrupted"_s)) {
+        const QStringList choices{u"idempotent"_s, u"none"_s, u"all"_s};   // RunPolicy::InterruptedToolCalls
+        if (const std::optional<QString> value = choice(*f, u"'rerun_interrupted' of "_s + what, choices))
+            agent.policy.interruptedToolCalls = RunPolicy::InterruptedToolCalls(choices.indexOf(*value));
     }
     workflow.agents.append(agent);
 }

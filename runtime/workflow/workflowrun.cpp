@@ -4,10 +4,16 @@
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
 
+#include "engine/conversationresume_p.h"
+#include "journal/journalrecorder_p.h"
+#include "journal/runjournal_p.h"
 #include "tools/jsonschemavalidator_p.h"
 #include "workflow/stepgraph_p.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -24,9 +30,11 @@ Q_LOGGING_CATEGORY(lcWorkflowRun, "switchboard.workflow.run", QtWarningMsg)
 
 namespace {
 
+// A waiting step is not over: the steps that need it wait with it.
 bool isTerminal(StepResult::Status status)
 {
-    return status != StepResult::Status::Pending && status != StepResult::Status::Running;
+    return status != StepResult::Status::Pending && status != StepResult::Status::Running
+           && status != StepResult::Status::Waiting;
 }
 
 QString quotedList(const QStringList &ids)
@@ -216,6 +224,8 @@ QString StepResult::statusName(Status status)
         return u"skipped"_s;
     case StepResult::Status::Canceled:
         return u"canceled"_s;
+    case StepResult::Status::Waiting:
+        return u"waiting"_s;
     }
     return {};
 }
@@ -273,6 +283,12 @@ public:
     Result<void> configurePlugins();
     Result<void> startMcpServers();
     void stopMcpServers();
+    Result<void> beginJournal();
+    Result<void> readResumedRun();
+    /// What the journal must never write: the client's secrets, the connectors' credentials.
+    Secrets secrets() const;
+    Result<void> continueJournal();
+    bool finishIfWaiting();
     QJsonObject context() const;
     void schedule();
     bool scheduleOnce();
@@ -302,6 +318,16 @@ public:
     // The workflow's MCP servers this run started, as sources of the registry
     // (children of the run, so a run destroyed early takes them along).
     QList<QPointer<McpToolSource>> mcpSources;
+
+    QPointer<RunJournal> journal;
+    QString runId;
+    JournalOptions journalOptions;
+    JournalRecorder *recorder = nullptr;
+    // resumeFrom(): the run as the journal had it, and the steps to continue.
+    bool resuming = false;
+    ResumeOptions resumeOptions;
+    std::optional<RunRecord> resumed;
+    QHash<int, StepRecord> resumedSteps;
 
     QList<Step> steps;                 // parallel to workflow.steps
     QJsonObject outputs;
@@ -457,6 +483,140 @@ void WorkflowRunPrivate::stopMcpServers()
     mcpSources.clear();
 }
 
+Result<void> WorkflowRunPrivate::beginJournal()
+{
+    if (!journal)
+        return {};
+    NewRunRecord record;
+    if (!workflow.fileName.isEmpty()) {
+        record.workflowPath = QFileInfo(workflow.fileName).absoluteFilePath();
+        QFile file(workflow.fileName);
+        if (file.open(QIODevice::ReadOnly)) {
+            const WorkflowFingerprint fingerprint = WorkflowFingerprint::of(file.readAll());
+            record.workflowHash = fingerprint.hash;
+            record.workflowLines = fingerprint.lines;
+        }
+    }
+    record.workflowName = workflow.name;
+    record.inputs = inputs;
+    record.serverUrl = client ? client->serverUrl().toString() : QString();
+    record.batchId = journalOptions.batchId;
+    record.batchRow = journalOptions.batchRow;
+    record.resumable = journalOptions.resumable;
+    auto *journalRecorder = new JournalRecorder(journal, runId, [this](const Error &cause) { failRun(cause); }, q);
+    if (const Result<void> begun = journalRecorder->begin(record); !begun) {
+        delete journalRecorder;
+        return begun;
+    }
+    recorder = journalRecorder;
+    recorder->addSecrets(secrets());
+    recorder->attachWorkflow(q);
+    return {};
+}
+
+Secrets WorkflowRunPrivate::secrets() const
+{
+    Secrets all = client ? client->secrets() : Secrets();
+    for (const WorkflowAgent &agent : std::as_const(workflow.agents))
+        all.addCredentials(agent.serverTools);
+    return all;
+}
+
+Result<void> WorkflowRunPrivate::readResumedRun()
+{
+    if (!journal)
+        return Error(Error::Code::JournalUnavailable, u"the run to resume has no journal"_s);
+    Result<RunRecord> record = journal->run(runId);
+    if (!record)
+        return record.error();
+    RunJournalPrivate *journalPrivate = RunJournalPrivate::get(journal);
+    if (const Result<void> resumable = journalPrivate->checkResumable(*record); !resumable)
+        return resumable;
+    // The same workflow, or one the user said to go on with anyway.
+    const Result<WorkflowFingerprint> began = journalPrivate->workflowFingerprint(record->id);
+    if (!began)
+        return began.error();
+    if (!began->hash.isEmpty() && !resumeOptions.acceptChangedWorkflow) {
+        QFile file(workflow.fileName);
+        if (workflow.fileName.isEmpty() || !file.open(QIODevice::ReadOnly))
+            return Error(Error::Code::WorkflowChanged,
+                         u"run %1 began with the workflow %2, and this run's workflow cannot be compared with it (%3)"_s
+                             .arg(record->id, record->workflowPath,
+                                  workflow.fileName.isEmpty() ? u"it was not read from a file"_s
+                                                              : u"%1 cannot be read"_s.arg(workflow.fileName)));
+        const QByteArray content = file.readAll();
+        if (WorkflowFingerprint::of(content).hash != began->hash) {
+            const QStringList differences = began->differences(content);
+            Error changed(Error::Code::WorkflowChanged,
+                          u"the workflow %1 changed since run %2 began (%3); resuming it with another workflow could "
+                          u"repeat or skip work (force it to go on anyway)"_s.arg(
+                              QDir::toNativeSeparators(workflow.fileName), record->id, differences.join(u"; "_s)));
+            changed.details = differences.join(u'\n');
+            return changed;
+        }
+    }
+    runId = record->id;
+    inputs = record->inputs;
+    resumed = *record;
+    return {};
+}
+
+Result<void> WorkflowRunPrivate::continueJournal()
+{
+    auto *journalRecorder = new JournalRecorder(journal, runId, [this](const Error &cause) { failRun(cause); }, q);
+    if (const Result<RunRecord> continued = journalRecorder->resume(); !continued) {
+        delete journalRecorder;
+        return continued.error();
+    }
+    recorder = journalRecorder;
+    recorder->addSecrets(secrets());
+    recorder->attachWorkflow(q);
+    // Steps that finished keep their results; the others go on from where
+    // the journal left them. A step that failed with continue_on_error
+    // stays failed: the run went on without it.
+    for (const StepRecord &record : std::as_const(resumed->steps)) {
+        const int index = indexOf(record.stepId);
+        if (index < 0)
+            continue;   // a step of the workflow the run began with (--force)
+        Step &step = steps[index];
+        StepResult &result = step.result;
+        switch (record.state) {
+        case StepRecord::State::Succeeded:
+            result.status = StepResult::Status::Succeeded;
+            result.conversationId = record.conversationId;
+            result.text = record.text;
+            result.output = record.output;
+            result.transcript = record.entries;
+            result.usage = record.usage;
+            result.turns = record.turn;
+            result.toolCalls = int(std::count_if(record.entries.cbegin(), record.entries.cend(),
+                                                 [](const Entry &entry) { return entry.is<FunctionCallEntry>(); }));
+            result.durationMs = record.finishedAt.isValid() && record.startedAt.isValid()
+                                    ? record.startedAt.msecsTo(record.finishedAt)
+                                    : 0;
+            break;
+        case StepRecord::State::Skipped:
+            result.status = StepResult::Status::Skipped;
+            break;
+        case StepRecord::State::Failed:
+            if (workflow.steps.at(index).continueOnError) {
+                result.status = StepResult::Status::Failed;
+                result.error = record.error;
+                result.conversationId = record.conversationId;
+                break;
+            }
+            [[fallthrough]];
+        case StepRecord::State::Running:
+        case StepRecord::State::Waiting:
+        case StepRecord::State::Canceled:
+            step.conditionChecked = true;   // it started: its condition held
+            resumedSteps.insert(index, record);
+            break;
+        }
+    }
+    return {};
+}
+
 QJsonObject WorkflowRunPrivate::context() const
 {
     QJsonObject stepContexts;
@@ -486,6 +646,25 @@ void WorkflowRunPrivate::schedule()
         return;
     if (std::all_of(steps.cbegin(), steps.cend(), [](const Step &step) { return isTerminal(step.result.status); }))
         succeed();
+    else
+        finishIfWaiting();
+}
+
+bool WorkflowRunPrivate::finishIfWaiting()
+{
+    // Nothing runs and nothing can start: the run waits with its steps.
+    if (runningCount() > 0)
+        return false;
+    QStringList waiting;
+    for (const Step &step : std::as_const(steps)) {
+        if (step.result.status == StepResult::Status::Waiting)
+            waiting << u"step '%1': %2"_s.arg(step.result.stepId, step.result.error.message);
+    }
+    if (waiting.isEmpty())
+        return false;
+    q->finish(Error(Error::Code::ConfirmationPending, u"the run waits for confirmations: "_s + waiting.join(u"; "_s)),
+              [this] { cancelRemaining(); });
+    return true;
 }
 
 bool WorkflowRunPrivate::scheduleOnce()
@@ -639,6 +818,8 @@ Result<ConversationRun *> WorkflowRunPrivate::makeRun(int index)
         policy.maxTurns = *step.maxTurns;
     if (confirmations)
         policy.confirmations = *confirmations;
+    if (resumeOptions.interruptedToolCalls)
+        policy.interruptedToolCalls = *resumeOptions.interruptedToolCalls;
     const std::optional<ResponseFormat> format = responseFormat(step);
 
     auto run = std::make_unique<ConversationRun>(client, registry);
@@ -744,6 +925,27 @@ void WorkflowRunPrivate::startStep(int index)
     }
     ConversationRun *run = *made;
     step.run = run;
+    qsizetype entriesRecorded = 0;
+    if (const auto resumedStep = resumedSteps.constFind(index); resumedStep != resumedSteps.cend()) {
+        // Continue where the journal left it: after the conversation's
+        // last entry before the step, for an append to another step's.
+        Detail::ResumePoint point{*resumedStep, {}};
+        const WorkflowStep &definition = workflow.steps.at(index);
+        if (definition.kind == WorkflowStep::Kind::Append) {
+            const QList<Entry> &before = steps.at(indexOf(definition.target)).result.transcript;
+            for (const Entry &entry : before) {
+                if (!entry.id().isEmpty())
+                    point.previousEntryId = entry.id();
+            }
+        }
+        entriesRecorded = resumedStep->entries.size();
+        Detail::setResumePoint(run, point);
+        resumedSteps.remove(index);
+    }
+    if (recorder) {
+        recorder->recordStepStarted(id);
+        recorder->attachConversation(run, id, entriesRecorded);
+    }
     QObject::connect(run, &ConversationRun::eventReceived, q, [this, id](const ConversationEvent &event, int turn) {
         Q_EMIT q->eventReceived(id, event, turn);
     });
@@ -779,6 +981,11 @@ void WorkflowRunPrivate::onStepFinished(int index)
     if (run->error().isError()) {
         if (run->error().code == Error::Code::Canceled && q->isFinished()) {
             finishStep(index, StepResult::Status::Canceled, run->error());
+            return;
+        }
+        if (run->error().code == Error::Code::ConfirmationPending) {
+            finishStep(index, StepResult::Status::Waiting, run->error());
+            schedule();   // the others go on; the run waits once nothing runs
             return;
         }
         failStep(index, run->error());
@@ -948,6 +1155,36 @@ void WorkflowRun::setPluginConfiguration(const QString &pluginId, const QJsonObj
     d->pluginConfigurations.insert(pluginId, configuration);
 }
 
+void WorkflowRun::setJournal(RunJournal *journal)
+{
+    setJournal(journal, JournalOptions());
+}
+
+void WorkflowRun::setJournal(RunJournal *journal, const JournalOptions &options)
+{
+    d->journal = journal;
+    d->journalOptions = options;
+    d->runId = journal ? RunJournalPrivate::newRunId() : QString();
+}
+
+void WorkflowRun::resumeFrom(RunJournal *journal, const QString &runId, const ResumeOptions &options)
+{
+    d->journal = journal;
+    d->runId = runId;
+    d->resuming = true;
+    d->resumeOptions = options;
+}
+
+RunJournal *WorkflowRun::journal() const
+{
+    return d->journal;
+}
+
+QString WorkflowRun::runId() const
+{
+    return d->runId;
+}
+
 QJsonObject WorkflowRun::outputs() const
 {
     return d->outputs;
@@ -988,12 +1225,22 @@ void WorkflowRun::doStart()
         d->failRun(checked.error());
         return;
     }
+    if (d->resuming) {
+        if (const Result<void> read = d->readResumedRun(); !read) {
+            d->failRun(read.error());
+            return;
+        }
+    }
     if (const Result<void> checked = d->checkInputs(); !checked) {
         d->failRun(checked.error());
         return;
     }
     if (const Result<void> configured = d->configurePlugins(); !configured) {
         d->failRun(configured.error());
+        return;
+    }
+    if (const Result<void> journaled = d->resuming ? d->continueJournal() : d->beginJournal(); !journaled) {
+        d->failRun(journaled.error());
         return;
     }
     if (const Result<void> started = d->startMcpServers(); !started) {

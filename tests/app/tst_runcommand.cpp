@@ -1274,7 +1274,8 @@ void tst_RunCommand::topLevel()
 void tst_RunCommand::everySubcommandHasHelp_data()
 {
     QTest::addColumn<QString>("command");
-    for (const char *command : {"run", "validate", "plugins", "emulate", "conversations"})
+    for (const char *command :
+         {"run", "validate", "plugins", "emulate", "conversations", "runs", "resume", "approve", "deny"})
         QTest::newRow(command) << QString::fromLatin1(command);
 }
 
@@ -1309,6 +1310,7 @@ void tst_RunCommand::everySubcommandTakesQuietAndVerbose_data()
                              << QByteArray();
     QTest::newRow("conversations") << QStringList{u"conversations"_s, u"list"_s} << 0 << "Server: http://127.0.0.1:"_ba
                                    << "switchboard.network: attempt 1 "_ba;
+    QTest::newRow("runs") << QStringList{u"runs"_s} << 0 << QByteArray() << QByteArray();
 }
 
 void tst_RunCommand::everySubcommandTakesQuietAndVerbose()
@@ -1351,7 +1353,8 @@ void tst_RunCommand::usageErrorsOfEverySubcommand_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QByteArray>("err");
-    for (const char *name : {"run", "validate", "plugins", "emulate", "conversations"}) {
+    for (const char *name :
+         {"run", "validate", "plugins", "emulate", "conversations", "runs", "resume", "approve", "deny"}) {
         const QString command = QString::fromLatin1(name);
         const QByteArray hint = "Run 'switchboard " + QByteArray(name) + " --help' for usage.\n";
         QTest::addRow("%s unknown option", name) << QStringList{command, u"--frobnicate"_s}

@@ -16,9 +16,14 @@
 // every run is traced (Switchboard::Telemetry), and the loop's figures
 // include flushing the last spans and the metrics; a TELEMETRY line says
 // how many spans were exported, dropped and failed.
+//
+// With --journal FILE every run is journaled there (RunJournal, as
+// `switchboard run` journals its runs): the figures include every journal
+// transaction (a tool call started, its result, each turn's request).
 
 #include <switchboard/conversationrun.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/runjournal.h>
 #include <switchboard/telemetry.h>
 
 #include "benchutil.h"
@@ -48,8 +53,8 @@ struct Outcome
 };
 
 /// Runs `count` ConversationRuns at once, each expected to make `roundTrips` calls.
-Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, Telemetry *telemetry, int count,
-                 const QString &model, int roundTrips)
+Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, Telemetry *telemetry, RunJournal *journal,
+                 int count, const QString &model, int roundTrips)
 {
     StartConversationRequest request;
     request.inputs = u"Call noop until told to stop."_s;
@@ -69,6 +74,8 @@ Outcome runLoops(ConversationsClient &client, PluginRegistry &registry, Telemetr
         run->setStartRequest(request);
         run->setClientTools({u"good/noop"_s});
         run->setPolicy(policy);
+        if (journal)
+            run->setJournal(journal);
         if (telemetry) {
             WorkflowAgent agent;
             agent.name = u"bench"_s;
@@ -125,8 +132,9 @@ int main(int argc, char **argv)
                                                  u"model"_s, u"bench-par"_s);
     const QCommandLineOption parallelRoundTripsOption(u"parallel-round-trips"_s,
                                                       u"Round trips of each parallel run (5)."_s, u"k"_s, u"5"_s);
+    const QCommandLineOption journalOption(u"journal"_s, u"Journal every run in this database."_s, u"file"_s);
     parser.addOptions({urlOption, pluginsOption, modelOption, roundTripsOption, parallelOption, parallelModelOption,
-                       parallelRoundTripsOption});
+                       parallelRoundTripsOption, journalOption});
     parser.process(app);
 
     const int roundTrips = parser.value(roundTripsOption).toInt();
@@ -147,9 +155,17 @@ int main(int argc, char **argv)
     std::unique_ptr<Telemetry> telemetry;
     if (telemetryOptions.isEnabled())
         telemetry = std::make_unique<Telemetry>(telemetryOptions);
+    std::unique_ptr<RunJournal> journal;
+    if (parser.isSet(journalOption)) {
+        journal = std::make_unique<RunJournal>();
+        if (const Result<void> opened = journal->open(parser.value(journalOption)); !opened) {
+            std::fprintf(stderr, "%s\n", qPrintable(opened.error().toString()));
+            return 1;
+        }
+    }
 
     // --round-trips 0 measures the parallel runs alone, in a fresh process.
-    const Outcome sequential = roundTrips > 0 ? runLoops(client, registry, telemetry.get(), 1, parser.value(modelOption), roundTrips)
+    const Outcome sequential = roundTrips > 0 ? runLoops(client, registry, telemetry.get(), journal.get(), 1, parser.value(modelOption), roundTrips)
                                               : Outcome();
     if (roundTrips > 0) {
         std::printf("RESULT client=switchboard round_trips=%lld wall_s=%.4f ms_per_round_trip=%.4f cpu_s=%.4f "
@@ -169,7 +185,7 @@ int main(int argc, char **argv)
     }
     if (parallel > 0) {
         const double rssBefore = peakRssMB();
-        const Outcome all = runLoops(client, registry, telemetry.get(), parallel, parser.value(parallelModelOption),
+        const Outcome all = runLoops(client, registry, telemetry.get(), journal.get(), parallel, parser.value(parallelModelOption),
                                      parallelRoundTrips);
         std::printf("PARALLEL runs=%d round_trips_each=%d total_s=%.4f cpu_s=%.4f "
                     "peak_rss_mb=%.1f peak_rss_before_mb=%.1f\n",

@@ -12,8 +12,11 @@
 # trips at once on one event loop. Then the cost of tracing: bench_toolloop's
 # sequential loop without tracing and traced (OpenTelemetry, OTLP/HTTP JSON to
 # a local receiver, tests/telemetry/otlp_receiver.mjs, which decodes every
-# request), alternately, twice each. Figures: BENCHMARKS.md, "Tool loop" and
-# "Tracing".
+# request), alternately, twice each. Then the cost of the run journal:
+# the sequential loop unjournaled and journaled (RunJournal, SQLite in WAL
+# mode on the build's disk, a fresh database each time), alternately, twice
+# each. SWITCHBOARD_BENCH_ONLY=journal runs that part alone. Figures:
+# BENCHMARKS.md, "Tool loop", "Tracing" and "Journal".
 
 source "$(dirname "$0")/bench-common.sh"
 ROUND_TRIPS=${2:-1000}
@@ -41,6 +44,39 @@ YAML
 start_emulator "$WORK/toolloop.yaml"
 
 PLUGINS=$BUILD/tests/tools/testplugins/plugins
+
+journal_part() {
+    for round in 1 2; do
+        timed "unjournaled$round" "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" \
+            --round-trips "$ROUND_TRIPS"
+        # On the build's disk, as a user's journal is on theirs (WORK may be a tmpfs).
+        rm -rf "$BUILD/bench-journal"
+        timed "journaled$round" "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" \
+            --round-trips "$ROUND_TRIPS" --journal "$BUILD/bench-journal/journal.db"
+    done
+    echo
+    echo "Journal: $ROUND_TRIPS sequential round trips unjournaled and journaled (RunJournal, SQLite WAL):"
+    printf '%-14s %10s %16s %20s\n' run "ms/trip" "loop CPU ms/trip" "process CPU ms/trip"
+    for name in unjournaled1 journaled1 unjournaled2 journaled2; do
+        process=$(awk -v u="$(field $name user_s)" -v s="$(field $name sys_s)" -v n="$ROUND_TRIPS" \
+            'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
+        printf '%-14s %10s %16s %20s\n' "$name" "$(field $name ms_per_round_trip)" \
+            "$(field $name cpu_ms_per_round_trip)" "$process"
+    done
+    awk -v a="$(field unjournaled1 cpu_ms_per_round_trip)" -v b="$(field unjournaled2 cpu_ms_per_round_trip)" \
+        -v c="$(field journaled1 cpu_ms_per_round_trip)" -v d="$(field journaled2 cpu_ms_per_round_trip)" \
+        -v w="$(field unjournaled1 ms_per_round_trip)" -v x="$(field unjournaled2 ms_per_round_trip)" \
+        -v y="$(field journaled1 ms_per_round_trip)" -v z="$(field journaled2 ms_per_round_trip)" \
+        'BEGIN { printf "ratio journaled/unjournaled: loop CPU per round trip %.3f (aim <= 1.10), time per round trip %.3f\n",
+                 (c + d) / (a + b), (y + z) / (w + x) }'
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    rm -rf "$BUILD/bench-journal"
+}
+if [ "${SWITCHBOARD_BENCH_ONLY:-}" = journal ]; then
+    journal_part
+    exit 0
+fi
+
 timed switchboard "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
 timed sdk node "$BENCH_SRC/bench_toolloop_sdk.mjs" "$URL" "$ROUND_TRIPS" bench-seq "$SDK_PREFIX"
 timed parallel "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips 0 \
@@ -110,3 +146,5 @@ awk -v a="$(field untraced1 cpu_ms_per_round_trip)" -v b="$(field untraced2 cpu_
     -v e="$decoded" -v f="$errors" \
     'BEGIN { printf "ratio traced/untraced, loop CPU per round trip: %.3f (aim <= 1.05); receiver: %d export requests decoded, %d errors\n",
              (c + d) / (a + b), e, f }'
+
+journal_part

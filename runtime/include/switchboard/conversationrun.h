@@ -10,6 +10,9 @@
 
 namespace Switchboard {
 
+class RunJournal;          // runjournal.h
+struct JournalOptions;
+
 class ToolRegistry;
 class ConversationRunPrivate;
 
@@ -35,10 +38,23 @@ struct SWITCHBOARD_EXPORT RunPolicy
 
     /// Who answers confirmations (of tools that require one by their
     /// metadata or by `confirmTools`, and server-side calls held as pending).
-    enum class Confirmations { Ask, ApproveAll, DenyAll };
+    /// Defer: asked like Ask (confirmationRequested()); when the turn has
+    /// nothing else left to do and a call still waits, the run stops with
+    /// Error::Code::ConfirmationPending, and a journaled run waits for its
+    /// answers there (RunJournal::answerConfirmation(), then resume).
+    enum class Confirmations { Ask, ApproveAll, DenyAll, Defer };
     Confirmations confirmations = Confirmations::Ask;
     /// Tools that need confirmation in this run, whatever their metadata says.
     QStringList confirmTools;
+
+    /// A resumed run (RunJournal) finds calls that started and never
+    /// finished: the program stopped while the tool ran, so whether it did
+    /// its work is unknown. RerunIdempotent runs them again when the tool's
+    /// metadata says it is idempotent, and tells the model of the others that
+    /// the earlier attempt was interrupted and its result is unknown;
+    /// ReportUnknown never runs them again; Rerun always does.
+    enum class InterruptedToolCalls { RerunIdempotent, ReportUnknown, Rerun };
+    InterruptedToolCalls interruptedToolCalls = InterruptedToolCalls::RerunIdempotent;
 
     friend bool operator==(const RunPolicy &, const RunPolicy &) = default;
 };
@@ -173,6 +189,28 @@ public:
     /// The client the run sends its requests through (null once it is gone).
     ConversationsClient *client() const;
 
+    /// Journals the run in `journal` (not owned; it must outlive the run),
+    /// as a run of one step, "conversation" (runjournal.h): it is recorded
+    /// when it starts, under runId(), then at every turn and tool call.
+    /// Call before start(). (A WorkflowRun journals its steps' runs itself.)
+    void setJournal(RunJournal *journal);
+    void setJournal(RunJournal *journal, const JournalOptions &options);
+    RunJournal *journal() const;
+    /// The journal's id of this run, from setJournal() on; empty without a journal.
+    QString runId() const;
+    /// Continues the run `runId` of `journal` (one a ConversationRun
+    /// journaled on its own, killed or stopped to wait) instead of beginning
+    /// a new one; it goes on being journaled there. Set the same request and
+    /// tools as the run began with, then start(). The run reads its
+    /// conversation's history and goes on from what the server has: a turn
+    /// the server never got is sent again, calls whose results the journal
+    /// has are not run again, answers recorded with
+    /// RunJournal::answerConfirmation() apply, and calls interrupted while
+    /// their tool ran follow RunPolicy::interruptedToolCalls. A run that
+    /// cannot be resumed fails with Code::RunNotFound or RunNotResumable.
+    /// `runId` may be a unique prefix; runId() is the full id once started.
+    void resumeFrom(RunJournal *journal, const QString &runId);
+
     // start() begins the run. abort() stops it now: closes the stream,
     // cancels running tools; finishes with Error::Code::Canceled. What the
     // stream had delivered stays in the transcript.
@@ -219,6 +257,11 @@ Q_SIGNALS:
     /// A complete function call of a turn (after its stream ended).
     void functionCallReady(const Switchboard::FunctionCallEntry &call, int turn);
     void confirmationRequested(const Switchboard::ConfirmationRequest &request); ///< answer with approve() or deny()
+    /// approve() or deny() answered a call that waited, before anything
+    /// comes of it (the tool runs, the answer is sent); `editedArguments`
+    /// are an approval's, `reason` a denial's.
+    void confirmationAnswered(const QString &toolCallId, bool approved, const QJsonObject &editedArguments,
+                              const QString &reason);
     void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn); ///< the tool is called; `call` has the arguments it runs with (edited ones after approve())
     /// `result` is what the model gets; `error` is set when the tool failed.
     void toolInvocationFinished(const Switchboard::FunctionCallEntry &call,

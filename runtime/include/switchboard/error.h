@@ -38,8 +38,8 @@ public:
 ///
 /// Codes come in numeric bands, as in QNetworkReply::NetworkError: transport
 /// (100s), HTTP (200s), protocol (300s), plugins and tools (400s), workflows
-/// (500s), the application's setup (600s); 1000 and above are free for
-/// applications. `message` is one line for
+/// (500s), the application's setup (600s), the run journal (700s); 1000 and
+/// above are free for applications. `message` is one line for
 /// humans; `details` carries what a developer needs to dig further (a raw
 /// response body, a loader's own text). Neither ever contains the API key.
 ///
@@ -129,6 +129,16 @@ public:
 
         // the application's own setup
         SetupError = 600,            ///< an operation set up wrong (a run without a ConversationsClient, client tools or a workflow agent's plugin without a PluginRegistry); the message says what is missing
+
+        // the run journal (durable runs)
+        JournalError = 700,          ///< the journal's database failed (the message says how)
+        JournalUnavailable,          ///< the journal's file cannot be opened or created
+        JournalSchemaTooNew,         ///< the journal was written by a newer Switchboard
+        RunNotFound,                 ///< no journaled run has that id (or several start with it)
+        RunNotResumable,             ///< the run cannot be resumed (finished, running elsewhere, on a server that forgot it)
+        WorkflowChanged,             ///< the workflow file differs from the one the run began with
+        ConfirmationPending,         ///< the run stopped to wait for confirmations (RunPolicy::Confirmations::Defer): answer them, then resume
+        ToolResultUnknown,           ///< a tool call was interrupted (the program stopped while it ran) and was not run again on resume
 
         UserDefined = 1000,
     };

@@ -33,6 +33,11 @@ struct SWITCHBOARD_EXPORT ToolMetaData
     /// results against it). Empty when there is none. (Last, so that code
     /// initializing the fields in order keeps compiling.)
     QJsonObject outputSchema;
+    /// Running it again with the same arguments does no more than running
+    /// it once (reading, computing, overwriting with the same content). When
+    /// a run is resumed after a crash in the middle of such a call, the call
+    /// runs again; any other tool is not run twice (RunPolicy::interruptedToolCalls).
+    bool idempotent = false;   // (after outputSchema, for the same reason)
 
     /// The API's function tool (its JSON: {"type":"function","function":{"name","description","parameters"}}).
     FunctionTool toFunctionTool() const;

@@ -31,6 +31,8 @@ public:
     static QByteArray placeholder() { return QByteArrayLiteral("[redacted]"); }
 
     void add(const QString &value);
+    /// Every value of `other` as well.
+    void add(const Secrets &other);
     /// The credentials of the connectors among `tools` (their authorization values).
     void addCredentials(const QList<Tool> &tools);
     bool isEmpty() const { return m_values.isEmpty(); }

@@ -15,9 +15,12 @@ class WorkflowRunPrivate;
 /// What became of one step of a workflow run.
 struct SWITCHBOARD_EXPORT StepResult
 {
-    enum class Status { Pending, Running, Succeeded, Failed, Skipped, Canceled };
-    /// "pending", "running", "succeeded", "failed", "skipped", "canceled": the
-    /// name templates (`steps.<id>.status`) and the program's events use.
+    /// Waiting: stopped for confirmations nobody gave yet
+    /// (RunPolicy::Confirmations::Defer); the run waits with it.
+    enum class Status { Pending, Running, Succeeded, Failed, Skipped, Canceled, Waiting };
+    /// "pending", "running", "succeeded", "failed", "skipped", "canceled",
+    /// "waiting": the name templates (`steps.<id>.status`) and the program's
+    /// events use.
     static QString statusName(Status status);
     QString stepId;
     Status status = Status::Pending;
@@ -50,6 +53,19 @@ struct SWITCHBOARD_EXPORT StepResult
     static QStringList usageContextFields();
 
     friend bool operator==(const StepResult &, const StepResult &) = default;
+};
+
+/// How WorkflowRun::resumeFrom() continues a journaled run.
+struct SWITCHBOARD_EXPORT ResumeOptions
+{
+    /// Go on although the workflow file differs from the one the run began
+    /// with (`switchboard resume --force`); otherwise that fails the run
+    /// with Error::Code::WorkflowChanged, naming the lines that differ.
+    bool acceptChangedWorkflow = false;
+    /// Overrides every agent's RunPolicy::interruptedToolCalls.
+    std::optional<RunPolicy::InterruptedToolCalls> interruptedToolCalls;
+
+    friend bool operator==(const ResumeOptions &, const ResumeOptions &) = default;
 };
 
 /// A whole workflow run: a composite operation (STYLE.md §2.6) over one
@@ -97,6 +113,28 @@ public:
     /// registry is a PluginRegistry.
     void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
 
+    /// Journals the run in `journal` (not owned; it must outlive the run):
+    /// once its inputs are checked, the run is recorded under runId(), then
+    /// at each step, turn, tool call and confirmation, and at its end
+    /// (runjournal.h). Call before start().
+    void setJournal(RunJournal *journal);
+    void setJournal(RunJournal *journal, const JournalOptions &options);
+    RunJournal *journal() const;
+    /// The journal's id of this run, from setJournal() on; empty without a
+    /// journal. After resumeFrom(), the id (or prefix) given, then the full
+    /// id once the run started.
+    QString runId() const;
+    /// Continues the run `runId` of `journal` (killed, failed, canceled or
+    /// waiting for confirmations) instead of beginning a new one; it goes on
+    /// being journaled there. Call before start(), instead of setJournal()
+    /// and setInputs(): the inputs are the run's. The workflow must be the
+    /// file the run began with (ResumeOptions::acceptChangedWorkflow).
+    /// Steps that finished keep their results (nothing of them runs again);
+    /// steps in flight continue from their conversation's history on the
+    /// server (ConversationRun::resumeFrom() says how); the rest run as
+    /// usual. A run that cannot be resumed fails with Code::RunNotFound,
+    /// RunNotResumable or WorkflowChanged.
+    void resumeFrom(RunJournal *journal, const QString &runId, const ResumeOptions &options = {});
     /// The workflow's outputs, once the run finished successfully.
     QJsonObject outputs() const;
     /// The ids of the steps running now, in the workflow's order.
