@@ -222,7 +222,7 @@ QString Server::sourceText() const
     case Source::Environment: return u"SWITCHBOARD_SERVER_URL"_s;
     case Source::Default: return u"the default"_s;
     case Source::BuiltInEmulator: return u"the built-in emulator"_s;
-    case Source::Journal: return u"the journal (the server the run began on)"_s;
+    case Source::Journal: return u"the journal"_s;   // the server a resumed run began on
     }
     return {};
 }

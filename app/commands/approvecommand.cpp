@@ -123,7 +123,7 @@ int answer(const QStringList &arguments, bool approving)
                                        calls.join(u", "_s)));
     }
     const Result<void> answered =
-        journal.answerConfirmation(record->id, callId, approving, edited, parser.value(reason));
+        journal.answerConfirmation(record->id, callId, approving, edited, approving ? QString() : parser.value(reason));
     if (!answered)
         return failure(answered.error().message);
     if (parsed.verbosity != Verbosity::Quiet) {

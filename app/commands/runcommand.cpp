@@ -455,15 +455,25 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     const int answers = int(parser.isSet(yes)) + int(parser.isSet(no)) + int(parser.isSet(defer));
     if (answers > 1)
         return usageError(u"--yes, --no and --defer-confirmations cannot go together"_s);
-    if (parser.isSet(journalOption) && parser.isSet(noJournal))
+    // (Only the options of this command may be asked about: QCommandLineParser warns of the others.)
+    const bool unjournaled = !resuming && parser.isSet(noJournal);
+    if (parser.isSet(journalOption) && unjournaled)
         return usageError(u"--journal and --no-journal cannot go together"_s);
-    if (parser.isSet(defer) && parser.isSet(noJournal))
+    if (parser.isSet(defer) && unjournaled)
         return usageError(u"--defer-confirmations needs the journal, where the run waits (not --no-journal)"_s);
+    std::optional<RunPolicy::InterruptedToolCalls> interruptedToolCalls;
+    if (resuming && parser.isSet(rerun)) {
+        const QStringList choices{u"idempotent"_s, u"none"_s, u"all"_s};
+        const qsizetype choice = choices.indexOf(parser.value(rerun));
+        if (choice < 0)
+            return usageError(u"--rerun-interrupted takes idempotent, none or all, not '%1'"_s.arg(parser.value(rerun)));
+        interruptedToolCalls = RunPolicy::InterruptedToolCalls(choice);
+    }
     const bool eventsToStdout = parser.value(events) == u"-";
     if (eventsToStdout && parser.isSet(json))
         return usageError(u"--json and --events - both want standard output; give --events a file"_s);
     QMap<QString, QString> inputValues;
-    for (const QString &assignment : parser.values(input)) {
+    for (const QString &assignment : resuming ? QStringList() : parser.values(input)) {
         const qsizetype equals = assignment.indexOf(u'=');
         if (equals <= 0)
             return usageError(u"--input needs NAME=VALUE, got '"_s + assignment + u'\'');
@@ -482,7 +492,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     // cannot be opened (a read-only home) leaves a new run unjournaled, said once.
     RunJournal journal;
     bool journaled = false;
-    if (!parser.isSet(noJournal)) {
+    if (!unjournaled) {
         if (const Result<void> opened = openJournal(journal, parser, journalOption); opened) {
             journaled = true;
         } else if (parser.isSet(journalOption) || resuming || parser.isSet(defer)) {
@@ -500,13 +510,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
             return failure(record.error().message);
         resumption = Resumption{*record, {}};
         resumption->options.acceptChangedWorkflow = parser.isSet(force);
-        if (parser.isSet(rerun)) {
-            const QStringList choices{u"idempotent"_s, u"none"_s, u"all"_s};
-            const qsizetype choice = choices.indexOf(parser.value(rerun));
-            if (choice < 0)
-                return usageError(u"--rerun-interrupted takes idempotent, none or all, not '%1'"_s.arg(parser.value(rerun)));
-            resumption->options.interruptedToolCalls = RunPolicy::InterruptedToolCalls(choice);
-        }
+        resumption->options.interruptedToolCalls = interruptedToolCalls;
         if (resumption->record.workflowPath.isEmpty())
             return failure(u"run %1 was not made from a workflow file ('switchboard resume' continues the runs of "
                            u"'switchboard run')"_s.arg(resumption->record.id));

@@ -396,6 +396,8 @@ QString RunJournalPrivate::scrub(const QString &text) const
 
 QString RunJournalPrivate::scrubJson(const QString &json) const
 {
+    if (json.isEmpty())
+        return u""_s;   // not null: the columns of JSON text are NOT NULL
     // Authorization headers and API keys by their key, where the text is JSON.
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(json.toUtf8(), &parseError);

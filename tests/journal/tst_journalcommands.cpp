@@ -255,8 +255,9 @@ void tst_JournalCommands::waitApproveDenyResume()
     QCOMPARE(resumed.exitCode, 0);
     QCOMPARE(json(resumed.out).object(),
              (QJsonObject{{u"answer"_s, u"Filed (denied): record: record k1: done; guarded: guarded edited: done"_s}}));
-    QVERIFY2(resumed.err.startsWith("Resuming run " + id.toUtf8() + " (waiting, no step finished)\n"),
-             resumed.err.constData());
+    // On the server the run began on, said first, as `run` says its server.
+    QCOMPARE(QString::fromUtf8(resumed.err).section(u'\n', 0, 1),
+             u"Server: %1 (from the journal)\nResuming run %2 (waiting, no step finished)"_s.arg(setup.emulator.emulator.url().toString(), id));
     QCOMPARE(setup.executions(), (QStringList{u"record k1"_s, u"guarded edited"_s}));
     QCOMPARE(setup.received.twice(), QStringList());
 }
@@ -283,7 +284,8 @@ void tst_JournalCommands::killedRunIsResumed()
         QVERIFY2(executions.count(once) <= 1, qPrintable(executions.join(u", "_s)));
 
     // Succeeded: nothing more to resume.
-    const Test::ProgramRun again = runProgram(setup.journalArguments({u"resume"_s, id}));
+    const Test::ProgramRun again =
+        runProgram(setup.journalArguments({u"resume"_s, id, u"--plugin-path"_s, pluginDir}));
     QCOMPARE(again.exitCode, 1);
     QCOMPARE(QString::fromUtf8(again.err).section(u'\n', -2, -2),
              u"switchboard resume: run %1 succeeded already: there is nothing to resume ('switchboard runs show %1' "
