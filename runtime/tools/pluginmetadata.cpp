@@ -136,8 +136,9 @@ QJsonObject ToolMetaData::toJson() const
         {u"Parameters"_s, parameters},
         {u"RequiresConfirmation"_s, requiresConfirmation},
         {u"TimeoutMs"_s, timeoutMs},
-        {u"Idempotent"_s, idempotent},
     };
+    if (idempotent)
+        json.insert(u"Idempotent"_s, true);   // absent: false, as in the plugins' files
     if (!outputSchema.isEmpty())
         json.insert(u"OutputSchema"_s, outputSchema);
     return json;

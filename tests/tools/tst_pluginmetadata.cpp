@@ -84,7 +84,7 @@ void tst_PluginMetaData::fromJson_data()
     QTest::newRow("no tool") << withTools("[]") << u"\"Tools\": empty (a tool plugin provides at least one tool)"_s;
     QTest::newRow("tool not an object") << withTools(R"(["t"])") << u"\"Tools\"[0]: not an object: \"t\""_s;
     QTest::newRow("tool unknown key") << withTools(R"([{"Name": "t", "Description": "d", "Timeout": 5}])")
-        << u"\"Tools\"[0].\"Timeout\": unknown key (known: Name, Description, Parameters, RequiresConfirmation, TimeoutMs; plugin-specific keys start with \"X-\")"_s;
+        << u"\"Tools\"[0].\"Timeout\": unknown key (known: Name, Description, Parameters, RequiresConfirmation, TimeoutMs, Idempotent; plugin-specific keys start with \"X-\")"_s;
     QTest::newRow("tool without name") << withTools(R"([{"Description": "d"}])") << u"\"Tools\"[0].\"Name\": missing"_s;
     QTest::newRow("tool name with space") << withTools(R"([{"Name": "a b", "Description": "d"}])")
         << u"\"Tools\"[0].\"Name\": \"a b\" does not match ^[a-zA-Z0-9_-]{1,64}$"_s;
