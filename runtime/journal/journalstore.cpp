@@ -652,7 +652,7 @@ Result<void> RunJournalPrivate::stepFinished(const QString &runId, const QString
                     u"conversation_id = excluded.conversation_id, turn = excluded.turn, "
                     u"finished_at = excluded.finished_at, usage = excluded.usage, error = excluded.error, "
                     u"result = excluded.result"_s,
-                    {runId, stepId, runId, stepStateName(stepStateOf(result.status)), result.conversationId,
+                    {runId, stepId, runId, stepStateName(stepStateOf(result.status)), notNull(result.conversationId),
                      result.turns, now, now, compactJson(result.usage.toJson()),
                      result.error.isError() ? QVariant(scrubJson(errorJson(result.error))) : QVariant(),
                      scrubJson(finished)})
