@@ -482,7 +482,9 @@ void tst_RunCommand::refusedLoopbackFailsFast()
         + u"Nothing is listening at "_s + QRegularExpression::escape(url) + u" \\(from "_s
         + QRegularExpression::escape(source) + u"\\)\\. Start the emulator there with 'switchboard emulate --port "_s
         + port + u"', or "_s + (fromEnvironment ? u"unset SWITCHBOARD_SERVER_URL"_s : u"give another --server-url"_s)
-        + u"\\.\n$"_s);
+        + u"\\.\n"_s
+        // The run is journaled: once the server runs, resume goes on.
+        + u"Run ([0-9a-f]{12}) is in the journal: 'switchboard resume \\1' continues it\\.\n$"_s);
     QVERIFY2(expected.match(QString::fromUtf8(run.err)).hasMatch(), run.err.constData());
 }
 
@@ -896,7 +898,7 @@ void tst_RunCommand::badUsage_data()
     QTest::newRow("no file") << QStringList{u"run"_s} << u"switchboard run: no workflow file given"_s;
     QTest::newRow("two files") << QStringList{u"run"_s, calc, calc} << u"one workflow file at a time"_s;
     QTest::newRow("unknown option") << QStringList{u"run"_s, calc, u"--frobnicate"_s} << u"switchboard run: unknown option '--frobnicate'\n"_s;
-    QTest::newRow("yes and no") << QStringList{u"run"_s, calc, u"--yes"_s, u"--no"_s} << u"--yes and --no cannot go together"_s;
+    QTest::newRow("yes and no") << QStringList{u"run"_s, calc, u"--yes"_s, u"--no"_s} << u"--yes, --no and --defer-confirmations cannot go together"_s;
     QTest::newRow("input without =") << QStringList{u"run"_s, calc, u"--input"_s, u"expression"_s}
                                      << u"--input needs NAME=VALUE, got 'expression'"_s;
     QTest::newRow("unknown input") << QStringList{u"run"_s, calc, u"--input"_s, u"colour=red"_s} << u"colour"_s;
@@ -1243,9 +1245,11 @@ void tst_RunCommand::topLevel_data()
                                      << "switchboard: unknown command 'frobnicate'\n" + hint;
     QTest::newRow("help unknown") << QStringList{u"help"_s, u"frobnicate"_s} << 2 << QByteArray()
                                   << "switchboard: unknown command 'frobnicate'\n" + hint;
-    // A typo gets the nearest command.
-    QTest::newRow("mistyped command") << QStringList{u"runn"_s, u"workflows/quickstart.yaml"_s} << 2 << QByteArray()
-                                      << "switchboard: unknown command 'runn' (did you mean 'run'?)\n" + hint;
+    // A typo gets the nearest command; none when two are as near ('runn': run and runs).
+    QTest::newRow("mistyped command") << QStringList{u"rum"_s, u"workflows/quickstart.yaml"_s} << 2 << QByteArray()
+                                      << "switchboard: unknown command 'rum' (did you mean 'run'?)\n" + hint;
+    QTest::newRow("mistyped, two as near") << QStringList{u"runn"_s, u"workflows/quickstart.yaml"_s} << 2
+                                           << QByteArray() << "switchboard: unknown command 'runn'\n" + hint;
     QTest::newRow("help mistyped") << QStringList{u"help"_s, u"plugin"_s} << 2 << QByteArray()
                                    << "switchboard: unknown command 'plugin' (did you mean 'plugins'?)\n" + hint;
     QTest::newRow("unknown option") << QStringList{u"--bogus"_s} << 2 << QByteArray()

@@ -92,6 +92,8 @@ struct JournalFixture
         if (!loaded)
             qFatal("bad test workflow: %s", qPrintable(loaded.error().toString()));
         workflow = *loaded;
+        // As the workflows' plugin_isolation: says (the program applies it).
+        emulator.registry.setIsolation(QStringLiteral("sideeffects"), PluginRegistry::Isolation::InProcess);
         if (const Result<void> script = emulator.emulator.loadScript(workflow.emulatorScript); !script)
             qFatal("bad test script: %s", qPrintable(script.error().toString()));
         journal = std::make_unique<RunJournal>();

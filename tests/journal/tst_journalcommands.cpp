@@ -312,7 +312,7 @@ void tst_JournalCommands::changedWorkflowNeedsForce()
     const Test::ProgramRun refused = runProgram(resume);
     QCOMPARE(refused.exitCode, 2);
     const QString err = QString::fromUtf8(refused.err);
-    QVERIFY2(err.contains(u"switchboard resume: the workflow %1 changed since run %2 began (line 52 added: # a comment "
+    QVERIFY2(err.contains(u"switchboard resume: the workflow %1 changed since run %2 began (line 58 added: # a comment "
                           u"added later)"_s.arg(workflow, id)),
              qPrintable(err));
     QVERIFY2(err.endsWith(u"'switchboard resume %1 --force' goes on with the workflow as it is now.\n"_s.arg(id)),
