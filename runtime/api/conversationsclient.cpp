@@ -37,6 +37,7 @@ public:
     Secrets addedSecrets;   // addSecret() and the credentials of requests sent
     Secrets secrets;        // those and the key
     QSet<int> busyLanes;
+    Http::RateLimitHold rateLimitHold;   // after a 429, every call waits (httpcall_p.h)
 };
 
 namespace {
@@ -76,6 +77,7 @@ Http::HttpCall *ConversationsClientPrivate::makeCall(QByteArray method, const QS
     if (!apiKey.isEmpty())
         request.authorization = "Bearer " + apiKey.toUtf8();
     request.secrets = secrets;
+    request.rateLimitHold = &rateLimitHold;
     request.userAgent = QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING);
     // The trace the call belongs to, as it is now (tracecontext.h): every
     // attempt carries the same one.
@@ -112,6 +114,7 @@ ConversationsClient::ConversationsClient(QObject *parent)
     d->serverUrl = server.isEmpty() ? defaultServerUrl() : QUrl(server);
     d->ownManager = new QNetworkAccessManager(this);
     d->manager = d->ownManager;
+    connect(&d->rateLimitHold, &Http::RateLimitHold::held, this, &ConversationsClient::rateLimited);
 }
 
 ConversationsClient::~ConversationsClient() = default;

@@ -35,6 +35,20 @@ bool isIdempotent(const QByteArray &method)
 }
 } // namespace
 
+void RateLimitHold::holdFor(qint64 ms)
+{
+    const QDeadlineTimer until(ms);
+    if (!m_until.isForever() && m_until.deadline() >= until.deadline())
+        return;
+    m_until = until;
+    Q_EMIT held(int(std::min<qint64>(ms, INT_MAX)));
+}
+
+qint64 RateLimitHold::remainingMs() const
+{
+    return m_until.isForever() ? 0 : m_until.remainingTime();
+}
+
 HttpCall::HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,
                    int inactivityTimeoutMs, QObject *parent)
     : QObject(parent)
@@ -117,6 +131,13 @@ void HttpCall::sendAttempt()
 {
     if (m_finished)
         return;
+    // The client is held after a 429 (RateLimitHold): wait it out first.
+    if (m_request.rateLimitHold) {
+        if (const qint64 wait = m_request.rateLimitHold->remainingMs(); wait > 0) {
+            m_retryTimer.start(int(std::min<qint64>(wait, INT_MAX)));
+            return;
+        }
+    }
     if (!m_manager) {
         concludeWithError(Error(Error::Code::NetworkError, description() + u": no QNetworkAccessManager"_s), false);
         return;
@@ -403,6 +424,9 @@ void HttpCall::concludeWithError(Error error, bool retryable)
         }
         if (m_sinceFirstAttempt.elapsed() + delay <= m_policy.maxElapsedMs && delay <= INT_MAX) {
             qCInfo(lcApi).noquote() << error.message << "- retry" << m_attempts << "in" << delay << "ms";
+            // A rate limit is the client's, not this call's: all its calls wait.
+            if (error.httpStatus == 429 && m_request.rateLimitHold)
+                m_request.rateLimitHold->holdFor(delay);
             Q_EMIT retryScheduled(m_attempts, int(delay), error);
             if (!m_finished)
                 m_retryTimer.start(int(delay));

@@ -7,6 +7,7 @@
 #include <switchboard/retrypolicy.h>
 #include <switchboard/secrets.h>
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QNetworkRequest>
 #include <QObject>
@@ -20,6 +21,28 @@ class QNetworkReply;
 namespace Switchboard::Http {
 
 class DirectHttpReply;
+
+/// A hold on every call of one client: a 429 says the server limits the
+/// client, not one request, so each of the client's calls waits it out
+/// before its next attempt (its first one included) instead of retrying on
+/// its own schedule; many runs on one client (a batch) slow down together.
+class RateLimitHold : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    /// Holds the calls for `ms` from now; a hold that ends later stays.
+    void holdFor(qint64 ms);
+    /// How long a call must still wait, in ms; 0 when it may go.
+    qint64 remainingMs() const;
+
+Q_SIGNALS:
+    /// A hold began or grew: calls wait `ms` from now.
+    void held(int ms);
+
+private:
+    QDeadlineTimer m_until;
+};
 
 /// One request to the API, with its retries and timeouts. Shared by the
 /// operation objects (ApiReply, ConversationStream), which only interpret the
@@ -53,6 +76,8 @@ public:
         /// Scrubbed from everything received (body, events, errors, headers)
         /// before anyone sees it: the key, a connector's credentials.
         Secrets secrets;
+        /// The client's hold after a 429 (none: the call waits only for itself).
+        QPointer<RateLimitHold> rateLimitHold;
     };
 
     HttpCall(QNetworkAccessManager *manager, Request request, RetryPolicy policy, int timeoutMs,

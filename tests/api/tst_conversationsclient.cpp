@@ -270,6 +270,8 @@ private Q_SLOTS:
     void httpErrors();
     void retryAfter_data();
     void retryAfter();
+    void rateLimitHoldsEveryCall_data();
+    void rateLimitHoldsEveryCall();
     void serviceUnavailableThenSuccess_data();
     void serviceUnavailableThenSuccess();
     void retriesExhausted();
@@ -1258,6 +1260,67 @@ void tst_ConversationsClient::retryAfter()
     QVERIFY2(retries.at(0).at(1).toInt() >= minimumDelay, qPrintable(QString::number(retries.at(0).at(1).toInt())));
     QVERIFY(retries.at(0).at(1).toInt() <= 3000);
     QCOMPARE(reply->attempts(), 2);
+}
+
+void tst_ConversationsClient::rateLimitHoldsEveryCall_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<bool>("streamed");
+    QTest::addColumn<bool>("held");
+    QTest::newRow("429, then a call") << 429 << false << true;
+    QTest::newRow("429, then a stream") << 429 << true << true;
+    QTest::newRow("503 holds only its own call") << 503 << false << false;
+}
+
+// A 429 limits the client: a call made while the first waits out its
+// Retry-After waits too, instead of hitting the limit again on its own (a
+// batch of runs on one client slows down together). A 503 is the request's.
+void tst_ConversationsClient::rateLimitHoldsEveryCall()
+{
+    QFETCH(int, status);
+    QFETCH(bool, streamed);
+    QFETCH(bool, held);
+    Fixture f;
+    f.server.handler = [&](const HttpRequest &request, HttpResponder *responder) {
+        if (f.server.requests.size() == 1) {
+            responder->respond(status, {{"Content-Type", "application/json"}, {"Retry-After", "2"}},
+                               R"({"message":"Too many requests"})");
+        } else if (request.body.contains(R"("stream":true)")) {
+            responder->beginStream(200, SseHeaders);
+            responder->writeChunk(Started + delta(0, "later") + Done);
+            responder->endStream();
+        } else {
+            responder->respond(200, JsonHeaders, ResponseBody);
+        }
+    };
+    QSignalSpy limited(&f.client, &ConversationsClient::rateLimited);
+    std::unique_ptr<ApiResult<ConversationResponse>> first(f.client.start(hello()));
+    QSignalSpy retries(first.get(), &ApiReply::retryScheduled);
+    QVERIFY(retries.wait(5000));   // answered; its retry comes in 2 s
+    std::unique_ptr<ApiResult<ConversationResponse>> second;
+    std::unique_ptr<ConversationStream> stream;
+    if (streamed)
+        stream.reset(f.client.startStream(hello()));
+    else
+        second.reset(f.client.start(hello()));
+    // Held, the second call sends nothing before the first one's retry.
+    QTest::qWait(300);
+    QCOMPARE(f.server.requests.size(), held ? 1 : 2);
+    QVERIFY(waitFinished(first.get()));
+    QVERIFY2(!first->hasError(), qPrintable(first->error().message));
+    if (streamed) {
+        QVERIFY(waitFinished(stream.get()));
+        QVERIFY2(!stream->hasError(), qPrintable(stream->error().message));
+        QCOMPARE(stream->attempts(), 1);   // waiting for the hold is no attempt
+    } else {
+        QVERIFY(waitFinished(second.get()));
+        QVERIFY2(!second->hasError(), qPrintable(second->error().message));
+        QCOMPARE(second->attempts(), 1);
+    }
+    QCOMPARE(f.server.requests.size(), 3);
+    QCOMPARE(limited.size(), held ? 1 : 0);
+    if (held)
+        QCOMPARE(limited.at(0).at(0).toInt(), 2000);   // the Retry-After
 }
 
 void tst_ConversationsClient::serviceUnavailableThenSuccess_data()

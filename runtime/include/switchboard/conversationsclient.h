@@ -59,6 +59,13 @@ struct SWITCHBOARD_EXPORT CallOptions
 /// Error::Code::InactivityTimeout ("nothing received for N ms"); `details`
 /// names the timeout and its limit. A user's abort() is Error::Code::Canceled.
 ///
+/// Rate limits: a 429 limits the client, not one request. When one of its
+/// calls gets a 429 that the RetryPolicy retries, every call of the client
+/// waits as long (the Retry-After, else the backoff) before its next
+/// attempt, its first one included, so that many runs on one client (a
+/// batch) slow down together rather than each hitting the limit on its own;
+/// rateLimited() says so.
+///
 /// Limits, so that no server can make the client hold more than it allows
 /// (each failure keeps what was received before it):
 /// - A successful response must have the content type asked for: JSON for a
@@ -187,6 +194,11 @@ public:
     /// restart_stream: POST /v1/conversations/{id}/restart with `stream: true`.
     ConversationStream *restartStream(const QString &conversationId, const RestartConversationRequest &request,
                                       const CallOptions &options = {});
+
+Q_SIGNALS:
+    /// A 429 holds every call of the client for `delayMs` from now (see
+    /// "Rate limits"); emitted again when a later 429 makes the hold longer.
+    void rateLimited(int delayMs);
 
 private:
     ConversationStream *openStream(const QString &path, QByteArray body, const CallOptions &options);
