@@ -22,6 +22,7 @@ struct Command
 // Each subcommand lives in app/commands/<name>command.cpp.
 int runConversationsCommand(const QStringList &arguments);
 int runRunCommand(const QStringList &arguments);
+int runBatchCommand(const QStringList &arguments);
 int runPluginsCommand(const QStringList &arguments);
 int runEmulateCommand(const QStringList &arguments);
 int runValidateCommand(const QStringList &arguments);

@@ -47,6 +47,7 @@ int finish(int status)
 
 const Command commands[] = {
     {"run", "Run a workflow (offline on the built-in emulator without an API key)", runRunCommand},
+    {"batch", "Run a workflow once per row of a JSON Lines or CSV file, N at once", runBatchCommand},
     {"validate", "Check workflows and print every problem, compiler style", runValidateCommand},
     {"plugins", "List tool plugins, their state and their tools", runPluginsCommand},
     {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "pluginconfig.h"
 #include "readlimits.h"
+#include "runsetup.h"
 #include "terminal/confirmationprompt.h"
 #include "terminal/eventlog.h"
 #include "terminal/interrupts.h"
@@ -258,36 +259,6 @@ void printJsonError(const Error &error, const QList<Error> &problems = {})
     writeOutput(stdout, QJsonDocument(object).toJson(QJsonDocument::Indented));
 }
 
-/// How a confirmation is answered without asking, if it is (app/README.md,
-/// "Confirmations"): the more cautious answer wins. A workflow's `deny` is a
-/// policy that holds whatever the flags say; --no denies even what the
-/// workflow approves; --yes answers only what the workflow leaves to ask.
-struct ConfirmationAnswer
-{
-    enum Decision { Ask, Approve, Deny };
-    Decision decision = Ask;
-    QString by;   ///< "--yes", "--no" or "workflow"
-};
-
-ConfirmationAnswer answerFor(RunPolicy::Confirmations agentPolicy, bool yes, bool no)
-{
-    switch (agentPolicy) {
-    case RunPolicy::Confirmations::DenyAll:
-        return {ConfirmationAnswer::Deny, u"workflow"_s};
-    case RunPolicy::Confirmations::ApproveAll:
-        return no ? ConfirmationAnswer{ConfirmationAnswer::Deny, u"--no"_s}
-                  : ConfirmationAnswer{ConfirmationAnswer::Approve, u"workflow"_s};
-    case RunPolicy::Confirmations::Ask:
-    case RunPolicy::Confirmations::Defer:
-        break;
-    }
-    if (yes)
-        return {ConfirmationAnswer::Approve, u"--yes"_s};
-    if (no)
-        return {ConfirmationAnswer::Deny, u"--no"_s};
-    return {};
-}
-
 /// `switchboard run FILE --help`: what the workflow does and its inputs,
 /// with their type, default and description.
 QString workflowHelp(const Workflow &workflow, const QString &fileName)
@@ -333,79 +304,6 @@ QString workflowHelp(const Workflow &workflow, const QString &fileName)
     return text;
 }
 
-/// The plugins whose tools the workflow's agents offer, in the order they
-/// appear (not its MCP servers).
-QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry)
-{
-    QStringList ids;
-    for (const WorkflowAgent &agent : workflow.agents) {
-        for (const WorkflowToolRef &tool : agent.clientTools) {
-            QString id = tool.plugin;
-            if (id.isEmpty()) {
-                if (const Result<ToolInfo> found = registry.findTool(tool.function))
-                    id = found->sourceId;
-            }
-            // The workflow's MCP servers are the run's to start (WorkflowRun).
-            if (!id.isEmpty() && !ids.contains(id) && !workflow.mcpServer(id))
-                ids << id;
-        }
-    }
-    return ids;
-}
-
-/// Configures and initializes every plugin the workflow uses, as the run
-/// would at its first tool call. The error names where a bad configuration
-/// came from: "--input directory=/x: plugin "filesystem" failed to
-/// initialize: ...", or --plugin-config, or the workflow's `plugins:` entry.
-Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, const QMap<QString, QString> &given,
-                          const QMap<QString, QJsonObject> &programConfigurations, PluginRegistry &registry)
-{
-    for (const QString &id : pluginsUsed(workflow, registry)) {
-        QString origin;
-        if (programConfigurations.contains(id)) {
-            const QJsonObject configuration = programConfigurations.value(id);
-            registry.setPluginConfiguration(id, configuration);
-            origin = u"--plugin-config "_s + id + u'='
-                     + QString::fromUtf8(QJsonDocument(configuration).toJson(QJsonDocument::Compact));
-        } else {
-            const auto entry = std::find_if(workflow.plugins.cbegin(), workflow.plugins.cend(),
-                                            [&id](const WorkflowPluginConfiguration &plugin) { return plugin.plugin == id; });
-            if (entry != workflow.plugins.cend()) {
-                const Result<QJsonObject> rendered = entry->render(inputs);
-                if (!rendered)
-                    return Error(Error::Code::PluginInitializationFailed, rendered.error().toString());
-                registry.setPluginConfiguration(id, *rendered);
-                QStringList from;
-                for (const QString &name : entry->inputNames()) {
-                    from << (given.contains(name) ? u"--input "_s + name + u'=' + given.value(name)
-                                                  : u"the input '"_s + name + u"' (its default "_s
-                                                        + displayValue(inputs.value(name)) + u')');
-                }
-                origin = from.isEmpty() ? entry->location.toString() : from.join(u", "_s);
-            }
-        }
-        // An isolated plugin starts in its host when the run prepares its
-        // tools, before the first request; a failure is the run's error.
-        if (registry.isolation(id) == PluginRegistry::Isolation::Process)
-            continue;
-        const Result<ToolPlugin *> loaded = registry.load(id);
-        if (!loaded) {
-            Error error = loaded.error();
-            if (!origin.isEmpty())
-                error.message = origin + u": "_s + error.message;
-            return error;
-        }
-    }
-    return {};
-}
-
-QString displayPath(const QString &path)
-{
-    const QString relative = QDir::current().relativeFilePath(path);
-    // Inside the current directory a relative path reads best; outside it, the absolute one.
-    return relative.startsWith(u".."_s) ? QDir::cleanPath(path) : relative;
-}
-
 /// `switchboard run FILE` and `switchboard resume ID`: one run, new or continued.
 int runWorkflow(const QStringList &arguments, bool resuming)
 {
@@ -417,21 +315,18 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     };
     QCommandLineParser parser;
     const CommonOptions common = addCommonOptions(parser);
+    // (Not structured bindings: clang 14, CI's sanitizer build, cannot capture them in lambdas.)
+    const WorkflowRunOptions runOptions = addWorkflowRunOptions(parser);
+    const QCommandLineOption &yes = runOptions.yes;
+    const QCommandLineOption &no = runOptions.no;
     const QCommandLineOption input(u"input"_s, u"input"_s, u"NAME=VALUE"_s);
-    const QCommandLineOption serverUrl(u"server-url"_s, u"server"_s, u"URL"_s);
-    const QCommandLineOption pluginPath(u"plugin-path"_s, u"plugins"_s, u"DIR"_s);
-    const QCommandLineOption pluginConfig(u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s);
-    const QCommandLineOption isolation(u"isolation"_s, u"isolation"_s, u"ID=process|in-process"_s);
     const QCommandLineOption events(u"events"_s, u"events"_s, u"FILE"_s);
-    const QCommandLineOption trace(u"trace"_s, u"trace"_s, u"FILE"_s);
     const QCommandLineOption json(u"json"_s);
-    const QCommandLineOption yes(u"yes"_s);
-    const QCommandLineOption no(u"no"_s);
     const QCommandLineOption defer(u"defer-confirmations"_s);
     const QCommandLineOption noJournal(u"no-journal"_s);
     const QCommandLineOption force(u"force"_s);
     const QCommandLineOption rerun(u"rerun-interrupted"_s, u"which"_s, u"WHICH"_s);
-    parser.addOptions({serverUrl, pluginPath, pluginConfig, isolation, events, trace, json, yes, no, defer});
+    parser.addOptions({events, json, defer});
     if (resuming)
         parser.addOptions({force, rerun});
     else
@@ -479,7 +374,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
             return usageError(u"--input needs NAME=VALUE, got '"_s + assignment + u'\'');
         inputValues.insert(assignment.left(equals), assignment.mid(equals + 1));
     }
-    Result<Server> chosen = chooseServer(parser, serverUrl);
+    Result<Server> chosen = chooseServer(parser, runOptions.serverUrl);
     if (!chosen)
         return usageError(chosen.error().message);
     Server server = *chosen;
@@ -520,15 +415,11 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     }
 
     PluginRegistry registry;
-    registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pluginPath)));
+    const Result<ProgramPluginSettings> plugins = setUpPlugins(parser, runOptions, registry);
+    if (!plugins)
+        return usageError(plugins.error().message);
     // Given to the run, which sets them over the workflow's own `plugins:`.
-    const Result<QMap<QString, QJsonObject>> pluginConfigurations = parsePluginConfigurations(parser.values(pluginConfig));
-    if (!pluginConfigurations)
-        return usageError(pluginConfigurations.error().message);
-    const Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(isolation));
-    if (!isolations)
-        return usageError(isolations.error().message);
-    registry.discover();
+    const QMap<QString, QJsonObject> &pluginConfigurations = plugins->configurations;
 
     const QString fileName = resumption ? resumption->record.workflowPath : positional.constFirst();
     WorkflowLoader loader(&registry);
@@ -544,7 +435,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     const Workflow &workflow = *loaded;
     // Where each plugin runs: the workflow's plugin_isolation:, then --isolation over it.
     applyPluginIsolations(registry, workflow.pluginIsolation);
-    applyPluginIsolations(registry, *isolations);
+    applyPluginIsolations(registry, plugins->isolations);
     if (parser.isSet(common.help)) {
         QTextStream(stdout) << workflowHelp(workflow, fileName);
         return ExitSuccess;
@@ -563,7 +454,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     // Before the first request, and the first token spent: the plugins the
     // agents use get their configuration and start, so that a bad value (a
     // folder that does not exist) is caught here, naming where it came from.
-    if (const Result<void> ready = startPlugins(workflow, *inputs, inputValues, *pluginConfigurations, registry); !ready) {
+    if (const Result<void> ready = startPlugins(workflow, *inputs, inputValues, pluginConfigurations, registry); !ready) {
         QTextStream(stderr) << "switchboard " << command << ": " << ready.error().message << '\n';
         if (parser.isSet(json))
             printJsonError(ready.error());
@@ -577,7 +468,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
         }
     }
 
-    Result<std::unique_ptr<Telemetry>> telemetry = makeRunTelemetry(parser.value(trace));
+    Result<std::unique_ptr<Telemetry>> telemetry = makeRunTelemetry(parser.value(runOptions.trace));
     if (!telemetry) {
         return failure(telemetry.error().message);
     }
@@ -596,28 +487,12 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     client.setServerUrl(server.url);
     if (server.source == Server::Source::Default && !client.hasApiKey()) {
         // Offline: the emulator in this process, on a free loopback port.
-        emulator = std::make_unique<Emulator>();
-        emulator->setScriptLimits(*limits);
-        if (!workflow.emulatorAgents.isEmpty()) {
-            if (const Result<void> agents = emulator->loadAgents(workflow.emulatorAgents); !agents) {
-                QTextStream(stderr) << "switchboard run: the workflow's emulator agents cannot be loaded\n"
-                                    << agents.error().toString() << limitHint(agents.error()) << '\n';
-                return ExitUsage;
-            }
+        BuiltInEmulator started = startBuiltInEmulator(workflow, *limits);
+        if (!started.emulator) {
+            QTextStream(stderr) << "switchboard run: " << started.error << '\n';
+            return started.workflowError ? ExitUsage : ExitFailure;
         }
-        if (!workflow.emulatorScript.isEmpty()) {
-            if (const Result<void> script = emulator->loadScript(workflow.emulatorScript); !script) {
-                QTextStream(stderr) << "switchboard run: the workflow's emulator script cannot be loaded\n"
-                                    << script.error().toString() << limitHint(script.error()) << '\n';
-                return ExitUsage;
-            }
-        }
-        const Result<quint16> listening = emulator->listen(0);
-        if (!listening) {
-            QTextStream(stderr) << "switchboard run: the built-in emulator cannot start: " << listening.error().toString()
-                                << '\n';
-            return ExitFailure;
-        }
+        emulator = std::move(started.emulator);
         server = Server{emulator->url(), Server::Source::BuiltInEmulator};
         client.setServerUrl(server.url);
         if (!isQuiet) {
@@ -646,7 +521,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
             run.setJournal(&journal, journalOptions);
         }
     }
-    for (auto it = pluginConfigurations->constBegin(); it != pluginConfigurations->constEnd(); ++it)
+    for (auto it = pluginConfigurations.constBegin(); it != pluginConfigurations.constEnd(); ++it)
         run.setPluginConfiguration(it.key(), it.value());
     if (*telemetry)
         (*telemetry)->trace(&run);
