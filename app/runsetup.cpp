@@ -4,7 +4,9 @@
 #include "pluginconfig.h"
 #include "readlimits.h"
 
+#include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/emulator.h>
+#include <switchboard/runjournal.h>
 #include <switchboard/pluginregistry.h>
 
 #include <QCommandLineParser>
@@ -127,6 +129,11 @@ Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, c
     return {};
 }
 
+
+namespace {
+
+/// The built-in emulator for an offline run of `workflow`, with its script
+/// and agents, listening on a free loopback port.
 BuiltInEmulator startBuiltInEmulator(const Workflow &workflow, const YamlLimits &limits)
 {
     BuiltInEmulator started;
@@ -153,6 +160,42 @@ BuiltInEmulator startBuiltInEmulator(const Workflow &workflow, const YamlLimits 
         return started;
     }
     started.emulator = std::move(emulator);
+    return started;
+}
+
+} // namespace
+
+BuiltInEmulator connectToServer(const Workflow &workflow, const YamlLimits &limits, ConversationsClient &client,
+                                RunJournal &journal, Server &server, Terminal &terminal, bool quiet)
+{
+    // Nothing the program writes shows the key or a connector's credentials,
+    // nor does the journal keep them.
+    Secrets secrets = client.secrets();
+    for (const WorkflowAgent &agent : workflow.agents)
+        secrets.addCredentials(agent.serverTools);
+    setOutputSecrets(secrets);
+    journal.setSecrets(secrets);
+    client.setServerUrl(server.url);
+    if (server.source != Server::Source::Default || client.hasApiKey()) {
+        if (!quiet)
+            terminal.write(terminal.styled(serverNotice(server), Terminal::Style::Dim) + u'\n');
+        return {};
+    }
+    // Offline: the emulator in this process, on a free loopback port.
+    BuiltInEmulator started = startBuiltInEmulator(workflow, limits);
+    if (!started.emulator)
+        return started;
+    server = Server{started.emulator->url(), Server::Source::BuiltInEmulator};
+    client.setServerUrl(server.url);
+    if (!quiet) {
+        terminal.write(terminal.styled(u"MISTRAL_API_KEY is not set: running offline on the built-in emulator ("_s
+                                           + (workflow.emulatorScript.isEmpty()
+                                                  ? u"echo model"_s
+                                                  : u"script "_s + displayPath(workflow.emulatorScript))
+                                           + u")"_s,
+                                       Terminal::Style::Dim)
+                       + u'\n');
+    }
     return started;
 }
 

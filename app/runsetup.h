@@ -4,6 +4,9 @@
 // up runs of a workflow: how confirmations are answered without asking, the
 // plugins started before the first request, the built-in emulator.
 
+#include "output.h"
+#include "terminal/terminal.h"
+
 #include <switchboard/pluginregistry.h>
 #include <switchboard/result.h>
 #include <switchboard/workflow.h>
@@ -19,7 +22,9 @@
 class QCommandLineParser;
 
 namespace Switchboard {
+class ConversationsClient;
 class Emulator;
+class RunJournal;
 struct YamlLimits;
 }
 
@@ -78,16 +83,24 @@ QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry
 Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, const QMap<QString, QString> &given,
                           const QMap<QString, QJsonObject> &programConfigurations, PluginRegistry &registry);
 
-/// The built-in emulator for an offline run of `workflow`, with its script
-/// and agents, listening on a free loopback port; or why it cannot start,
-/// in the words the commands print (after "switchboard COMMAND: ").
+/// The built-in emulator of an offline run (none when the run has a server),
+/// or why it cannot start, in the words the commands print (after
+/// "switchboard COMMAND: ").
 struct BuiltInEmulator
 {
     std::unique_ptr<Emulator> emulator;
     QString error;
     bool workflowError = false;   ///< the workflow's script or agents (exit status 2), not the emulator itself
 };
-BuiltInEmulator startBuiltInEmulator(const Workflow &workflow, const YamlLimits &limits);
+
+/// Points `client` (its options applied) at the server runs of `workflow`
+/// use: `server`, or, offline (no server chosen and no API key), the
+/// built-in emulator with the workflow's script and agents on a free
+/// loopback port, which `server` then names. First makes the key and the
+/// workflow's connector credentials secrets of the program's output and of
+/// `journal`. Says which server on `terminal` unless `quiet`.
+BuiltInEmulator connectToServer(const Workflow &workflow, const YamlLimits &limits, ConversationsClient &client,
+                                RunJournal &journal, Server &server, Terminal &terminal, bool quiet);
 
 /// A path as people read it: relative inside the current directory,
 /// absolute and clean outside it.

@@ -271,33 +271,12 @@ int runBatchCommand(const QStringList &arguments)
     ConversationsClient client;
     if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
         return usageError(applied.error().message);
-    Secrets secrets = client.secrets();
-    for (const WorkflowAgent &agent : workflow.agents)
-        secrets.addCredentials(agent.serverTools);
-    setOutputSecrets(secrets);
-    journal.setSecrets(secrets);
-    std::unique_ptr<Emulator> emulator;
-    client.setServerUrl(server.url);
-    if (server.source == Server::Source::Default && !client.hasApiKey()) {
-        BuiltInEmulator started = startBuiltInEmulator(workflow, *limits);
-        if (!started.emulator) {
-            QTextStream(stderr) << "switchboard batch: " << started.error << '\n';
-            return started.workflowError ? ExitUsage : ExitFailure;
-        }
-        emulator = std::move(started.emulator);
-        server = Server{emulator->url(), Server::Source::BuiltInEmulator};
-        client.setServerUrl(server.url);
-        if (!isQuiet)
-            terminal.write(terminal.styled(u"MISTRAL_API_KEY is not set: running offline on the built-in emulator ("_s
-                                               + (workflow.emulatorScript.isEmpty()
-                                                      ? u"echo model"_s
-                                                      : u"script "_s + displayPath(workflow.emulatorScript))
-                                               + u")"_s,
-                                           Terminal::Style::Dim)
-                           + u'\n');
-    } else if (!isQuiet) {
-        terminal.write(terminal.styled(serverNotice(server), Terminal::Style::Dim) + u'\n');
+    BuiltInEmulator offline = connectToServer(workflow, *limits, client, journal, server, terminal, isQuiet);
+    if (!offline.error.isEmpty()) {
+        QTextStream(stderr) << "switchboard batch: " << offline.error << '\n';
+        return offline.workflowError ? ExitUsage : ExitFailure;
     }
+    const std::unique_ptr<Emulator> emulator = std::move(offline.emulator);
     if (!isQuiet) {
         QString text = u"Batch %1: %2 of %3 rows"_s.arg(batchId).arg(rows.size()).arg(inputs->rows.size());
         if (shard)

@@ -477,35 +477,12 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     ConversationsClient client;
     if (const Result<void> applied = applyClientOptions(parser, clientOptions, client); !applied)
         return usageError(applied.error().message);
-    // Nothing the program writes shows the key or a connector's credentials.
-    Secrets secrets = client.secrets();
-    for (const WorkflowAgent &agent : workflow.agents)
-        secrets.addCredentials(agent.serverTools);
-    setOutputSecrets(secrets);
-    journal.setSecrets(secrets);   // nor what the journal keeps
-    std::unique_ptr<Emulator> emulator;
-    client.setServerUrl(server.url);
-    if (server.source == Server::Source::Default && !client.hasApiKey()) {
-        // Offline: the emulator in this process, on a free loopback port.
-        BuiltInEmulator started = startBuiltInEmulator(workflow, *limits);
-        if (!started.emulator) {
-            QTextStream(stderr) << "switchboard run: " << started.error << '\n';
-            return started.workflowError ? ExitUsage : ExitFailure;
-        }
-        emulator = std::move(started.emulator);
-        server = Server{emulator->url(), Server::Source::BuiltInEmulator};
-        client.setServerUrl(server.url);
-        if (!isQuiet) {
-            terminal.write(terminal.styled(
-                u"MISTRAL_API_KEY is not set: running offline on the built-in emulator ("_s
-                    + (workflow.emulatorScript.isEmpty() ? u"echo model"_s
-                                                         : u"script "_s + displayPath(workflow.emulatorScript))
-                    + u")"_s,
-                Terminal::Style::Dim) + u'\n');
-        }
-    } else if (!isQuiet) {
-        terminal.write(terminal.styled(serverNotice(server), Terminal::Style::Dim) + u'\n');
+    BuiltInEmulator offline = connectToServer(workflow, *limits, client, journal, server, terminal, isQuiet);
+    if (!offline.error.isEmpty()) {
+        QTextStream(stderr) << "switchboard run: " << offline.error << '\n';
+        return offline.workflowError ? ExitUsage : ExitFailure;
     }
+    const std::unique_ptr<Emulator> emulator = std::move(offline.emulator);
 
     if (parser.isSet(defer) && emulator)
         return usageError(u"--defer-confirmations needs a server that keeps the conversations while the run waits: "
