@@ -106,3 +106,13 @@ timed() {
 field() {
     cat "$WORK/$1.out" "$WORK/$1.time" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1
 }
+
+calculator_tool() {   # FILE: the bundled calculator's `calculate` as its metadata describes it (JSON)
+    local calculator
+    calculator=$(ls "$BUILD"/lib/switchboard/plugins/switchboard_calculator.so)
+    "$BUILD/bin/switchboard" plugins --json --plugin-path "$(dirname "$calculator")" \
+        | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
+            const p=j.plugins.find(p=>p.id==="calculator");const t=p.tools.find(t=>(t.Name??t.name)==="calculate");
+            console.log(JSON.stringify({Name:t.Name??t.name,Description:t.Description??t.description,
+                                        Parameters:t.Parameters??t.parameters}))})' >"$1"
+}

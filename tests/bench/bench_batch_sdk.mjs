@@ -8,25 +8,15 @@
 //
 // Usage: node bench_batch_sdk.mjs URL ROWS CONCURRENCY MODEL NODE_PREFIX TOOL_JSON
 
-import { readFileSync } from "node:fs";
-import { loadMistral } from "./sdk_toolloop.mjs";
+import { calculate, calculatorTool, loadMistral } from "./sdk_toolloop.mjs";
 
 const [url, rowsArg, concurrencyArg, model, nodePrefix, toolFile] = process.argv.slice(2);
 const rows = Number(rowsArg);
 const concurrency = Number(concurrencyArg);
 const Mistral = await loadMistral(nodePrefix);
 const conversations = new Mistral({ apiKey: "", serverURL: url }).beta.conversations;
-// The calculator plugin's tool, from its metadata ({Name, Description, Parameters}), answered
-// as the plugin answers ({"expression", "result", "text"}); as bench_runloop_sdk.mjs does.
-const described = JSON.parse(readFileSync(toolFile, "utf8"));
-const tools = [{ type: "function", function: { name: described.Name, description: described.Description,
-                                                parameters: described.Parameters } }];
-const calculate = ({ expression }) => {
-  if (typeof expression !== "string" || !/^[0-9+\-*/%(). ]{1,1000}$/.test(expression))
-    throw new Error(`not an arithmetic expression: ${expression}`);
-  const result = Function(`"use strict"; return (${expression});`)();
-  return { expression, result, text: String(result) };
-};
+// The calculator plugin's tool, answered as the plugin answers (sdk_toolloop.mjs).
+const tools = [calculatorTool(toolFile)];
 
 async function runRow(row) {
   const started = Date.now();

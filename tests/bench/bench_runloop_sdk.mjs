@@ -7,24 +7,11 @@
 //
 // Usage: node bench_runloop_sdk.mjs URL TURNS MODEL NODE_PREFIX TOOL_JSON
 
-import { readFileSync } from "node:fs";
-import { reportResult, runToolLoop } from "./sdk_toolloop.mjs";
+import { calculate, calculatorTool, reportResult, runToolLoop } from "./sdk_toolloop.mjs";
 
 const [url, turnsArg, model, nodePrefix, toolFile] = process.argv.slice(2);
 
-// The calculator plugin's tool, from its metadata ({Name, Description, Parameters}).
-const described = JSON.parse(readFileSync(toolFile, "utf8"));
-const calculateTool = {
-  type: "function",
-  function: { name: described.Name, description: described.Description, parameters: described.Parameters },
-};
-// Arithmetic only (the expressions the emulator sends): digits, operators, parentheses.
-const calculate = ({ expression }) => {
-  if (typeof expression !== "string" || !/^[0-9+\-*/%(). ]{1,1000}$/.test(expression))
-    throw new Error(`not an arithmetic expression: ${expression}`);
-  const result = Function(`"use strict"; return (${expression});`)();
-  return { expression, result, text: String(result) };
-};
+const calculateTool = calculatorTool(toolFile);
 
 const measured = await runToolLoop({
   url, model, nodePrefix, inputs: "Compute until told to stop.", tools: [calculateTool],

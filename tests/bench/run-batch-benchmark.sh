@@ -52,12 +52,7 @@ outputs:
   answer: "{{ steps.compute.text }}"
 YAML
 seq 0 $((ROWS - 1)) | sed 's/.*/{"row": &}/' >"$WORK/rows.jsonl"
-CALCULATOR=$(ls "$BUILD"/lib/switchboard/plugins/switchboard_calculator.so)
-"$BUILD/bin/switchboard" plugins --json --plugin-path "$(dirname "$CALCULATOR")" \
-    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
-        const p=j.plugins.find(p=>p.id==="calculator");const t=p.tools.find(t=>(t.Name??t.name)==="calculate");
-        console.log(JSON.stringify({Name:t.Name??t.name,Description:t.Description??t.description,
-                                    Parameters:t.Parameters??t.parameters}))})' >"$WORK/calculate.json"
+calculator_tool "$WORK/calculate.json"
 start_emulator "$WORK/model.yaml"
 
 check_rows() {   # NAME FILE...: every row once, succeeded

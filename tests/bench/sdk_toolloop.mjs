@@ -5,6 +5,7 @@
 // function.call.delta events, run each, appendStream with the
 // function.result entries, repeat until a turn makes no call.
 
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -65,4 +66,20 @@ export function reportResult({ done, wallSeconds, cpuSeconds }, expected, extra 
     console.error(`expected ${expected} tool calls, made ${done}`);
     process.exit(1);
   }
+}
+
+/// The calculator plugin's `calculate` as a function tool of the request, from
+/// its metadata ({Name, Description, Parameters}, written by the benchmark
+/// scripts' calculator_tool), and the answer the plugin gives
+/// ({"expression", "result", "text"}); arithmetic only (what the emulator sends).
+export function calculatorTool(toolFile) {
+  const described = JSON.parse(readFileSync(toolFile, "utf8"));
+  return { type: "function",
+           function: { name: described.Name, description: described.Description, parameters: described.Parameters } };
+}
+export function calculate({ expression }) {
+  if (typeof expression !== "string" || !/^[0-9+\-*/%(). ]{1,1000}$/.test(expression))
+    throw new Error(`not an arithmetic expression: ${expression}`);
+  const result = Function(`"use strict"; return (${expression});`)();
+  return { expression, result, text: String(result) };
 }
