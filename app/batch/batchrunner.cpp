@@ -77,23 +77,29 @@ void BatchRunner::setPluginConfiguration(const QString &pluginId, const QJsonObj
     m_pluginConfigurations.insert(pluginId, configuration);
 }
 
-void BatchRunner::start()
+Result<void> BatchRunner::start()
 {
     if (m_started)
-        return;
-    m_started = true;
-    // What earlier runs of this batch did: the newest run of each row.
+        return {};
+    // What earlier runs of this batch did: the newest run of each row. A
+    // journal that cannot say stops the batch before anything runs: running
+    // every row again would repeat what succeeded, side effects included.
     QHash<int, RunRecord> latest;
     if (m_journal && !m_batchId.isEmpty()) {
         RunFilter filter;
         filter.batchId = m_batchId;
-        if (const Result<QList<RunRecord>> runs = m_journal->runs(filter); runs) {
-            for (const RunRecord &run : *runs) {   // newest first
-                if (!latest.contains(run.batchRow))
-                    latest.insert(run.batchRow, run);
-            }
+        const Result<QList<RunRecord>> runs = m_journal->runs(filter);
+        if (!runs) {
+            Error error = runs.error();
+            error.message = u"the batch's earlier runs cannot be read: "_s + error.message;
+            return error;
+        }
+        for (const RunRecord &run : *runs) {   // newest first
+            if (!latest.contains(run.batchRow))
+                latest.insert(run.batchRow, run);
         }
     }
+    m_started = true;
     for (const BatchRow &row : std::as_const(m_rows)) {
         const auto found = latest.constFind(row.index);
         if (found == latest.cend()) {
@@ -131,6 +137,7 @@ void BatchRunner::start()
         launchMore();
         finishIfDone();
     });
+    return {};
 }
 
 void BatchRunner::reportDone()

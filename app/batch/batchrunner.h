@@ -79,7 +79,8 @@ public:
 
     /// Begins: the rows the journal has as done are reported first (from the
     /// event loop, not from inside start()), then up to the concurrency run.
-    void start();
+    /// Fails, running nothing, when the journal cannot be read.
+    Result<void> start();
     /// Cancels every run in flight; the rows not begun are not reported.
     void abort();
     bool isFinished() const { return m_finished; }

@@ -35,6 +35,8 @@
 
 #include <memory>
 
+#include <unistd.h>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
@@ -332,14 +334,18 @@ int runBatchCommand(const QStringList &arguments)
             label += u" · %1 failed"_s.arg(failedRows.size());
         if (seconds > 0.5 && ran > 0)
             label += u" · %1 runs/s"_s.arg(double(ran) / seconds, 0, 'f', 1);
-        terminal.setSpinner(label);
+        terminal.setProgress(label);
     };
+    const bool resultsOnTheTerminal = !outputFile && terminal.isTty() && ::isatty(STDOUT_FILENO) == 1;
     QObject::connect(&runner, &BatchRunner::rowFinished, &runner, [&](const BatchRowResult &result) {
         const QByteArray line = QJsonDocument(result.toJson()).toJson(QJsonDocument::Compact) + '\n';
         if (outputFile) {
             outputFile->write(line);
             outputFile->flush();   // a line per row, as it finishes: `tail -f` follows the batch
         } else {
+            // On the terminal that shows the bar, the line goes above it.
+            if (resultsOnTheTerminal)
+                terminal.setProgress({});
             writeOutput(stdout, line);
         }
         ++reported;
@@ -377,7 +383,10 @@ int runBatchCommand(const QStringList &arguments)
     });
     QObject::connect(&runner, &BatchRunner::finished, &runner,
                      [] { QTimer::singleShot(0, QCoreApplication::instance(), &QCoreApplication::quit); });
-    runner.start();
+    if (const Result<void> started = runner.start(); !started) {
+        return failure(started.error().message
+                       + u"\nNothing was run: --journal FILE uses another journal, --no-journal none."_s);
+    }
     showProgress();
     QCoreApplication::exec();
     terminal.setSpinner({});

@@ -111,13 +111,28 @@ void Terminal::setHeld(bool held)
     }
 }
 
+void Terminal::setProgress(const QString &label)
+{
+    const bool changed = label != m_spinnerLabel;
+    setSpinner(label);
+    if (changed && m_tty && !label.isEmpty())
+        drawSpinner(false);
+}
+
 void Terminal::tick()
+{
+    drawSpinner(true);
+}
+
+void Terminal::drawSpinner(bool advance)
 {
     // Never draw over a line that is still being written (streamed text).
     if (m_held || !m_atLineStart || m_spinnerLabel.isEmpty())
         return;
     static const char16_t frames[] = u"⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
-    const QChar frame(frames[m_frame++ % 10]);
+    const QChar frame(frames[m_frame % 10]);
+    if (advance)
+        ++m_frame;
     const QString line = u"\r"_s + styled(QString(frame), Style::Cyan) + u' ' + styled(m_spinnerLabel, Style::Dim)
                          + u"\x1b[K"_s;
     writeOutput(m_stream, line.toUtf8());

@@ -43,6 +43,10 @@ public:
     /// Shows a spinner with `label` on a line of its own (terminals only); an
     /// empty label hides it.
     void setSpinner(const QString &label);
+    /// The same line for progress (a batch's bar): drawn at once and again
+    /// whenever `label` changes, so every state is seen; animated between
+    /// changes. An empty label hides it.
+    void setProgress(const QString &label);
 
     /// While held (an editor has the terminal), write() keeps the text and the
     /// spinner stays away; releasing writes what was kept.
@@ -53,6 +57,8 @@ public:
 
 private:
     void tick();
+    /// Draws the spinner's line with its current frame, then `advance`s it.
+    void drawSpinner(bool advance);
     void clearSpinner();
 
     FILE *m_stream;

@@ -5,6 +5,7 @@
 
 #include "emulator/httpserver_p.h"
 #include "terminal/interrupts.h"
+#include "ptyprocess.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -25,8 +26,6 @@
 #include <algorithm>
 #include <csignal>
 
-#include <fcntl.h>
-#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,142 +95,11 @@ QStringList eventTypes(const QList<QJsonObject> &events)
     return types;
 }
 
-/// The program on a pseudo-terminal: stdin, stdout and stderr are the pty.
-class PtyProcess
-{
-public:
-    ~PtyProcess()
-    {
-        if (m_pid > 0 && !m_exited) {
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-        if (m_master >= 0)
-            ::close(m_master);
-    }
+using Test::PtyProcess;
+using Test::visibleLines;
 
-    bool start(const QStringList &arguments, const QMap<QString, QString> &setEnvironment = {},
-               unsigned short columns = 120)
-    {
-        // Everything the child needs is made before fork(), so that the child
-        // does little more than exec.
-        QList<QByteArray> argv{QFile::encodeName(program)};
-        for (const QString &argument : arguments)
-            argv << argument.toUtf8();
-        QList<char *> pointers;
-        for (QByteArray &arg : argv)
-            pointers << arg.data();
-        pointers << nullptr;
-        QList<std::pair<QByteArray, QByteArray>> variables{{"TERM", "xterm-256color"}};
-        for (auto it = setEnvironment.cbegin(); it != setEnvironment.cend(); ++it)
-            variables.append({it.key().toUtf8(), it.value().toUtf8()});
-        const QByteArray directory = QFile::encodeName(sourceDir);
-        struct winsize size = {};
-        size.ws_row = 40;
-        size.ws_col = columns;
-        m_pid = ::forkpty(&m_master, nullptr, nullptr, &size);
-        if (m_pid < 0)
-            return false;
-        if (m_pid == 0) {
-            ::unsetenv("MISTRAL_API_KEY");
-            ::unsetenv("SWITCHBOARD_SERVER_URL");
-            ::unsetenv("NO_COLOR");
-            ::unsetenv("QT_LOGGING_RULES");
-            ::unsetenv("EDITOR");
-            ::unsetenv("VISUAL");
-            for (const auto &[name, value] : std::as_const(variables))
-                ::setenv(name.constData(), value.constData(), 1);
-            if (::chdir(directory.constData()) != 0)
-                ::_exit(127);
-            ::execv(pointers.at(0), pointers.data());
-            ::_exit(127);
-        }
-        ::fcntl(m_master, F_SETFL, ::fcntl(m_master, F_GETFL) | O_NONBLOCK);
-        return true;
-    }
-
-    /// What the program wrote, with the terminal's \r\n made \n.
-    QByteArray output() const { return QByteArray(m_output).replace("\r\n", "\n"); }
-    qsizetype outputSize()
-    {
-        poll();
-        return output().size();
-    }
-
-    bool waitForOutput(const QByteArray &text, int timeoutMs = 30000)
-    {
-        return QTest::qWaitFor(
-            [this, &text] {
-                poll();
-                return output().contains(text) || m_exited;
-            },
-            timeoutMs)
-               && output().contains(text);
-    }
-
-    void write(const QByteArray &bytes) { [[maybe_unused]] const ssize_t written = ::write(m_master, bytes.constData(), size_t(bytes.size())); }
-
-    /// The exit status, or -1 on a timeout or a signal.
-    int waitForExit(int timeoutMs = 30000)
-    {
-        [[maybe_unused]] const bool exited = QTest::qWaitFor(
-            [this] {
-                poll();
-                return m_exited;
-            },
-            timeoutMs);
-        poll();
-        return m_exitCode;
-    }
-
-private:
-    void poll()
-    {
-        char buffer[4096];
-        for (;;) {
-            const ssize_t count = ::read(m_master, buffer, sizeof buffer);
-            if (count <= 0)
-                break;
-            m_output.append(buffer, count);
-        }
-        if (!m_exited) {
-            int status = 0;
-            if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-                m_exited = true;
-                m_exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                // Whatever is still buffered in the pty.
-                while (true) {
-                    const ssize_t count = ::read(m_master, buffer, sizeof buffer);
-                    if (count <= 0)
-                        break;
-                    m_output.append(buffer, count);
-                }
-            }
-        }
-    }
-
-    pid_t m_pid = -1;
-    int m_master = -1;
-    bool m_exited = false;
-    int m_exitCode = -1;
-    QByteArray m_output;
-};
-
+/// Colours, as a terminal gets them.
 const QRegularExpression colourCode(u"\x1b\\[[0-9;]*m"_s);
-
-/// The lines a person sees of what was written to a terminal: what the
-/// spinner drew and wiped ("\r...\x1b[K") left out, and colours too.
-QStringList visibleLines(const QByteArray &output)
-{
-    QStringList lines;
-    for (const QString &raw : QString::fromUtf8(output).split(u'\n')) {
-        QString line = raw.mid(raw.lastIndexOf(u'\r') + 1);
-        if (line.startsWith(u"\x1b[K"_s))
-            line.remove(0, 3);
-        lines << line.remove(colourCode);
-    }
-    return lines;
-}
 
 /// Runs the program until it serves (its first line on stdout), then
 /// interrupts it as Ctrl-C would: for `switchboard emulate`.
@@ -980,7 +848,7 @@ void tst_RunCommand::failingRun()
 void tst_RunCommand::terminalColoursAndSpinner()
 {
     PtyProcess pty;
-    QVERIFY(pty.start({u"run"_s, cliData + u"stall.yaml"_s}));
+    QVERIFY(pty.start(program, {u"run"_s, cliData + u"stall.yaml"_s}, sourceDir));
     QCOMPARE(pty.waitForExit(), 0);
     const QByteArray output = pty.output();
     QVERIFY2(output.contains("\x1b[1m▸ think\x1b[0m"), output.constData());     // a bold header
@@ -994,7 +862,7 @@ void tst_RunCommand::terminalColoursAndSpinner()
 void tst_RunCommand::noColorOnATerminal()
 {
     PtyProcess pty;
-    QVERIFY(pty.start({u"run"_s, cliData + u"calc.yaml"_s}, {{u"NO_COLOR"_s, u"1"_s}}));
+    QVERIFY(pty.start(program, {u"run"_s, cliData + u"calc.yaml"_s}, sourceDir, {{u"NO_COLOR"_s, u"1"_s}}));
     QCOMPARE(pty.waitForExit(), 0);
     const QString output = QString::fromUtf8(pty.output());
     QVERIFY2(!output.contains(colourCode), qPrintable(output));
@@ -1050,7 +918,7 @@ void tst_RunCommand::interactiveConfirmation()
     QMap<QString, QString> environment;
     if (!editor.isEmpty())
         environment.insert(u"EDITOR"_s, editor);
-    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}, environment));
+    QVERIFY(pty.start(program, {u"run"_s, cliData + u"confirm.yaml"_s}, sourceDir, environment));
     QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
     // The call, readably: each argument on its line, a string as text.
     QVERIFY2(pty.output().contains("\x1b[33m? \x1b[0m\x1b[1mask\x1b[0m wants to run \x1b[1mcalculate\x1b[0m\n"
@@ -1080,7 +948,7 @@ void tst_RunCommand::confirmationShowsAFileReadably()
     QTemporaryDir folder;
     QVERIFY(folder.isValid());
     PtyProcess pty;
-    QVERIFY(pty.start({u"run"_s, u"workflows/organize-files.yaml"_s, u"--input"_s, u"directory="_s + folder.path()}));
+    QVERIFY(pty.start(program, {u"run"_s, u"workflows/organize-files.yaml"_s, u"--input"_s, u"directory="_s + folder.path()}, sourceDir));
     QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
     const QStringList lines = visibleLines(pty.output());
     const qsizetype at = lines.indexOf(u"? write_index wants to run write_file"_s);
@@ -1142,7 +1010,7 @@ void tst_RunCommand::ctrlCOnTheTerminalWhileAsking()
 {
     // A real Ctrl-C: the terminal turns it into SIGINT for the program.
     PtyProcess pty;
-    QVERIFY(pty.start({u"run"_s, cliData + u"confirm.yaml"_s}));
+    QVERIFY(pty.start(program, {u"run"_s, cliData + u"confirm.yaml"_s}, sourceDir));
     QVERIFY2(pty.waitForOutput("[e]dit arguments › "), pty.output().constData());
     pty.write("\x03");
     QCOMPARE(pty.waitForExit(), 130);
@@ -1462,7 +1330,7 @@ void tst_RunCommand::longValuesAreCut()
         lines = QString::fromUtf8(run.err).split(u'\n');
     } else {
         PtyProcess pty;
-        QVERIFY(pty.start(command, {}, static_cast<unsigned short>(columns)));
+        QVERIFY(pty.start(program, command, sourceDir, {}, static_cast<unsigned short>(columns)));
         QCOMPARE(pty.waitForExit(), 0);
         lines = visibleLines(pty.output());
     }

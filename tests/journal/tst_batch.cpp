@@ -2,17 +2,20 @@
 // process: rows from JSON Lines and CSV, results as JSON Lines, a second run
 // of the same batch that finishes only what did not finish, shards (given
 // and from a Kubernetes Indexed Job's or a Slurm job array's variables) that
-// together run every row exactly once, and the mistakes people make.
+// together run every row exactly once, the progress bar on a terminal, a
+// journal that cannot be read, and the mistakes people make.
 
 #include <switchboard/emulator/emulator.h>
 
 #include "journalfixture.h"
+#include "ptyprocess.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -156,6 +159,9 @@ private Q_SLOTS:
     void shardsRunEveryRowOnce();
     void shardFromScheduler_data();
     void shardFromScheduler();
+    void progressOnATerminal_data();
+    void progressOnATerminal();
+    void unreadableJournalRunsNothing();
     void badUsage_data();
     void badUsage();
 };
@@ -323,6 +329,91 @@ void tst_Batch::shardFromScheduler()
                   environment(extra));
     QVERIFY2(run.exitCode == 0, run.err.constData());
     QCOMPARE(results(output).keys(), rows);
+}
+
+// On a terminal, the batch draws a progress bar on one line, redrawn at once
+// as each row finishes (so every state is seen) and wiped at the end, then
+// says how it went; results written to the same terminal go above the bar.
+void tst_Batch::progressOnATerminal_data()
+{
+    QTest::addColumn<bool>("resultsToFile");
+    QTest::newRow("results to a file") << true;
+    QTest::newRow("results on the terminal") << false;
+}
+
+void tst_Batch::progressOnATerminal()
+{
+    QFETCH(bool, resultsToFile);
+    Setup setup;
+    const QString output = resultsToFile ? setup.path(u"results.jsonl"_s) : u"-"_s;
+    QStringList arguments = setup.arguments(setup.writeRows(u"rows.jsonl"_s, jsonRows({u"a"_s, u"b"_s, u"c"_s})),
+                                            output, {u"--concurrency"_s, u"1"_s});
+    arguments.removeAll(u"-q"_s);
+    Test::PtyProcess pty;
+    QVERIFY(pty.start(program, arguments, setup.path({}), {{u"NO_COLOR"_s, u"1"_s}}));
+    QCOMPARE(pty.waitForExit(120000), 0);
+    const QString shown = QString::fromUtf8(pty.output());
+
+    // The states the bar went through, each drawn over the one before (the
+    // spinner's animation may draw a state more than once).
+    static const QRegularExpression frame(
+        u"\r[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (\\[[#-]{24}\\]) ([0-9])/3 rows( · [0-9.]+ runs/s)?\x1b\\[K"_s);
+    QStringList states;
+    qsizetype lastFrameEnd = -1;
+    for (const QRegularExpressionMatch &match : frame.globalMatch(shown)) {
+        const QString state = match.captured(1) + u' ' + match.captured(2);
+        if (states.isEmpty() || states.last() != state)
+            states << state;
+        lastFrameEnd = match.capturedEnd();
+    }
+    QCOMPARE(states, (QStringList{u"[------------------------] 0"_s, u"[########----------------] 1"_s,
+                                  u"[################--------] 2"_s, u"[########################] 3"_s}));
+    // Wiped before the summary.
+    QCOMPARE(shown.mid(lastFrameEnd, 5), u"\r\x1b[K3"_s);
+
+    // What stays on the screen: which server, the batch, the results (each
+    // a line of its own) and the summary; no bar.
+    QStringList lines = Test::visibleLines(pty.output());
+    lines.removeAll(QString());
+    const qsizetype resultLines = resultsToFile ? 0 : 3;
+    QCOMPARE(lines.size(), 3 + resultLines);
+    QCOMPARE(lines.at(0), u"Server: %1 (from --server-url)"_s.arg(setup.emulator.emulator.url().toString()));
+    QVERIFY2(QRegularExpression(u"^Batch [0-9a-f]{16}: 3 of 3 rows, 1 at once$"_s).match(lines.at(1)).hasMatch(),
+             qPrintable(lines.at(1)));
+    for (qsizetype i = 0; i < resultLines; ++i) {
+        QJsonObject result = QJsonDocument::fromJson(lines.at(2 + i).toUtf8()).object();
+        result.remove(u"run_id"_s);
+        result.remove(u"duration_ms"_s);
+        QCOMPARE(result, succeeded(int(i), int(i) + 1, QStringList{u"a"_s, u"b"_s, u"c"_s}.at(i)));
+    }
+    QVERIFY2(QRegularExpression(u"^3 rows in [0-9.]+ m?s: 3 succeeded$"_s).match(lines.last()).hasMatch(),
+             qPrintable(lines.last()));
+    if (resultsToFile)
+        QCOMPARE(results(output).keys(), (QList<int>{0, 1, 2}));
+}
+
+// A journal that opens but whose runs cannot be read stops the batch before
+// any row runs: running every row again would repeat what succeeded.
+void tst_Batch::unreadableJournalRunsNothing()
+{
+    Setup setup;
+    const QString rows = setup.writeRows(u"rows.jsonl"_s, jsonRows({u"tides"_s}));
+    Test::ProgramRun run = setup.run(setup.arguments(rows, setup.path(u"first.jsonl"_s)));
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(setup.executions(), notes({u"tides"_s}));
+    // What a journal changed by hand, or by another program, can look like.
+    Test::inspectJournal(setup.path(u"journal.db"_s), u"ALTER TABLE runs RENAME COLUMN batch_id TO batch"_s);
+
+    const QString second = setup.path(u"second.jsonl"_s);
+    run = setup.run(setup.arguments(rows, second));
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(QString::fromUtf8(run.err),
+             u"switchboard batch: the batch's earlier runs cannot be read: the journal %1 cannot prepare a "
+             u"statement: no such column: batch_id Unable to execute statement\n"
+             u"Nothing was run: --journal FILE uses another journal, --no-journal none.\n"_s
+                 .arg(setup.path(u"journal.db"_s)));
+    QCOMPARE(setup.executions(), notes({u"tides"_s}));   // the tool did not run again
+    QCOMPARE(results(second), (QMap<int, QJsonObject>()));
 }
 
 void tst_Batch::badUsage_data()
