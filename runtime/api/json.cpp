@@ -7,6 +7,11 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard::Json {
@@ -271,6 +276,9 @@ bool isSecretKey(const QString &key)
     return keys.contains(key, Qt::CaseInsensitive);
 }
 
+// Every key isSecretKey() knows has one of these in it (lower case).
+constexpr std::array<std::string_view, 5> SecretKeyParts{"api_key", "api-key", "apikey", "authorization", "cookie"};
+
 // Replaces the values of secrets anywhere in a value: connector
 // authorization values ({"authorization": {"type", "value"}}) and the
 // string values of secret keys, also inside a string that is JSON text (a
@@ -329,6 +337,18 @@ bool hasSecretKeys(const QJsonDocument &document)
     int found = 0;
     redact(documentValue(document), false, &found);
     return found > 0;
+}
+
+bool mayHaveSecretKeys(QByteArrayView jsonText)
+{
+    if (jsonText.contains("\\u"))
+        return true;
+    // Lower-cased ASCII, with any other byte kept: the keys are ASCII.
+    std::string lower(jsonText.begin(), jsonText.end());
+    for (char &c : lower)
+        c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    return std::any_of(SecretKeyParts.cbegin(), SecretKeyParts.cend(),
+                       [&lower](std::string_view part) { return lower.find(part) != std::string::npos; });
 }
 
 QJsonDocument redactSecrets(const QJsonDocument &document)

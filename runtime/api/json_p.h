@@ -328,6 +328,10 @@ namespace Switchboard::Detail {
 /// authorization value, an API key, an HTTP credential header
 /// (Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key; any case).
 bool hasSecretKeys(const QJsonDocument &document);
+/// False when JSON text cannot hold a secret by its key: none of the keys
+/// hasSecretKeys() looks for is in it, in any case, and no \u escape (which
+/// could spell one). A cheap test before parsing the text to look.
+bool mayHaveSecretKeys(QByteArrayView jsonText);
 /// The document with those secrets replaced by "(set)", as QDebug prints them.
 QJsonDocument redactSecrets(const QJsonDocument &document);
 } // namespace Switchboard::Detail

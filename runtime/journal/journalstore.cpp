@@ -399,8 +399,11 @@ QString RunJournalPrivate::scrubJson(const QString &json) const
     if (json.isEmpty())
         return u""_s;   // not null: the columns of JSON text are NOT NULL
     // Authorization headers and API keys by their key, where the text is JSON.
+    const QByteArray text = json.toUtf8();
+    if (!Detail::mayHaveSecretKeys(text))
+        return scrub(json);
     QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(json.toUtf8(), &parseError);
+    const QJsonDocument document = QJsonDocument::fromJson(text, &parseError);
     if (parseError.error != QJsonParseError::NoError || document.isNull() || !Detail::hasSecretKeys(document))
         return scrub(json);
     return scrub(QString::fromUtf8(Detail::redactSecrets(document).toJson(QJsonDocument::Compact)));
@@ -409,8 +412,10 @@ QString RunJournalPrivate::scrubJson(const QString &json) const
 QString RunJournalPrivate::scrubJson(const QJsonObject &json) const
 {
     const QJsonDocument document(json);
-    const QJsonDocument safe = Detail::hasSecretKeys(document) ? Detail::redactSecrets(document) : document;
-    return scrub(QString::fromUtf8(safe.toJson(QJsonDocument::Compact)));
+    const QByteArray text = document.toJson(QJsonDocument::Compact);
+    if (!Detail::mayHaveSecretKeys(text) || !Detail::hasSecretKeys(document))
+        return scrub(QString::fromUtf8(text));
+    return scrub(QString::fromUtf8(Detail::redactSecrets(document).toJson(QJsonDocument::Compact)));
 }
 
 // --- the transactions ----------------------------------------------------------------

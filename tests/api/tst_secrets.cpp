@@ -1,8 +1,13 @@
-// Secrets: what is scrubbed from text, and what a reader of text in pieces
-// holds back so that a secret split between two pieces is still found.
+// Secrets: what is scrubbed from text, what a reader of text in pieces
+// holds back so that a secret split between two pieces is still found, and
+// the quick test that lets JSON without secret keys go unparsed.
 
 #include <switchboard/secrets.h>
 #include <switchboard/tools.h>
+
+#include "api/json_p.h"
+
+#include <QJsonDocument>
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -26,6 +31,8 @@ private Q_SLOTS:
     void connectorCredentials();
     void errorScrubbedEverywhere();
     void splitAnywhere();
+    void secretKeysQuickTest_data();
+    void secretKeysQuickTest();
 };
 
 void tst_Secrets::scrub_data()
@@ -132,6 +139,41 @@ void tst_Secrets::splitAnywhere()
     }
     QCOMPARE(secrets.partialLengthAtEnd(QByteArrayView("data: x\n\n")), 0);
     QCOMPARE(secrets.partialLengthAtEnd(QByteArrayView("Bearer sk-01")), 5);
+}
+
+// mayHaveSecretKeys() may say yes where there is none (then the document is
+// parsed and looked at), never no where hasSecretKeys() finds one.
+void tst_Secrets::secretKeysQuickTest_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<bool>("mayHave");
+    QTest::addColumn<bool>("has");
+    QTest::newRow("none") << R"({"type":"function.result","result":"{}"})"_ba << false << false;
+    QTest::newRow("authorization header") << R"({"headers":{"Authorization":"Bearer x"}})"_ba << true << true;
+    QTest::newRow("x-api-key, upper case") << R"({"X-API-KEY":"x"})"_ba << true << true;
+    QTest::newRow("proxy-authorization") << R"({"proxy-authorization":"x"})"_ba << true << true;
+    QTest::newRow("set-cookie") << R"({"Set-Cookie":"a=b"})"_ba << true << true;
+    QTest::newRow("connector authorization") << R"({"authorization":{"type":"bearer","value":"x"}})"_ba << true
+                                             << true;
+    QTest::newRow("apikey in JSON text in a string")
+        << R"({"arguments":"{\"ApiKey\":\"x\"}"})"_ba << true << true;
+    QTest::newRow("a key spelt with \\u escapes")
+        << R"({"\u0061pi_key":"x"})"_ba << true << true;
+    QTest::newRow("escapes in JSON text in a string")
+        << R"({"arguments":"{\"\\u0061pi_key\":\"x\"}"})"_ba << true << true;
+    QTest::newRow("the word, not a key") << R"({"text":"where is my apikey?"})"_ba << true << false;
+    QTest::newRow("a key that only contains the word") << R"({"cookie_jar":"x"})"_ba << true << false;
+}
+
+void tst_Secrets::secretKeysQuickTest()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(bool, mayHave);
+    QFETCH(bool, has);
+    const QJsonDocument document = QJsonDocument::fromJson(json);
+    QVERIFY(!document.isNull());
+    QCOMPARE(Detail::hasSecretKeys(document), has);
+    QCOMPARE(Detail::mayHaveSecretKeys(json), mayHave);
 }
 
 QTEST_APPLESS_MAIN(tst_Secrets)
