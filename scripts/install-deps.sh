@@ -13,8 +13,9 @@ packages=(
     libvalijson-dev json-schema-test-suite
     # the stream's fast event decoder (simdjson On-Demand)
     libsimdjson-dev
-    # the run journal: Qt SQL's SQLite driver (QSQLITE)
-    libqt6sql6-sqlite
+    # the run journal: Qt SQL's SQLite driver (QSQLITE), and SQLite's C API
+    # for the writes on the driver's connection
+    libqt6sql6-sqlite libsqlite3-dev
     # the emulator's HTTP request parser
     libhttp-parser-dev
     # the plugin host's seccomp filter (runtime/sandbox), found with pkg-config

@@ -21,6 +21,8 @@
 #include <QStandardPaths>
 #include <QRegularExpression>
 
+#include <sqlite3.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -232,26 +234,80 @@ Result<QSqlQuery> RunJournalPrivate::exec(const QString &sql, const QVariantList
     return query;
 }
 
+void RunJournalPrivate::FinalizeStatement::operator()(sqlite3_stmt *statement) const
+{
+    sqlite3_finalize(statement);
+}
+
+namespace {
+/// Binds a value as Qt's QSQLITE driver does: text as UTF-16, a null
+/// QString as NULL, integers as 64-bit integers, bytes as a blob.
+int bindValue(sqlite3_stmt *statement, int index, const QVariant &value)
+{
+    if (value.isNull())
+        return sqlite3_bind_null(statement, index);
+    switch (value.metaType().id()) {
+    case QMetaType::QString: {
+        const QString &text = *static_cast<const QString *>(value.constData());
+        return sqlite3_bind_text16(statement, index, text.utf16(), int(text.size() * 2), SQLITE_STATIC);
+    }
+    case QMetaType::Bool:
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+        return sqlite3_bind_int64(statement, index, value.toLongLong());
+    case QMetaType::Double:
+        return sqlite3_bind_double(statement, index, value.toDouble());
+    case QMetaType::QByteArray: {
+        const QByteArray &bytes = *static_cast<const QByteArray *>(value.constData());
+        return sqlite3_bind_blob(statement, index, bytes.constData(), int(bytes.size()), SQLITE_STATIC);
+    }
+    default: {
+        const QString text = value.toString();
+        return sqlite3_bind_text16(statement, index, text.utf16(), int(text.size() * 2), SQLITE_TRANSIENT);
+    }
+    }
+}
+} // namespace
+
 Result<int> RunJournalPrivate::write(const QString &sql, const QVariantList &values)
 {
-    std::shared_ptr<QSqlQuery> &statement = statements[sql];
-    if (!statement) {
-        auto prepared = std::make_shared<QSqlQuery>(db);
-        if (!prepared->prepare(sql)) {
-            const Error error = sqlError(u"prepare a statement"_s, *prepared);
-            statements.remove(sql);
+    if (!handle)
+        return Error(Error::Code::JournalUnavailable, u"the journal is not open"_s);
+    // What went wrong, as SQLite says it: read before anything else talks to it.
+    const auto failed = [this, &sql](const QString &what) {
+        return Error(Error::Code::JournalError,
+                     u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what,
+                                                            QString::fromUtf8(sqlite3_errmsg(handle))),
+                     sql);
+    };
+    auto found = statements.find(sql);
+    if (found == statements.end()) {
+        sqlite3_stmt *prepared = nullptr;
+        if (sqlite3_prepare16_v3(handle, sql.utf16(), int(sql.size() * 2), SQLITE_PREPARE_PERSISTENT, &prepared,
+                                 nullptr)
+            != SQLITE_OK) {
+            sqlite3_finalize(prepared);
+            return failed(u"prepare a statement"_s);
+        }
+        found = statements.emplace(sql, prepared).first;
+    }
+    sqlite3_stmt *statement = found->second.get();
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (bindValue(statement, int(i + 1), values.at(i)) != SQLITE_OK) {
+            const Error error = failed(u"bind a value"_s);
+            sqlite3_reset(statement);
+            sqlite3_clear_bindings(statement);
             return error;
         }
-        statement = prepared;
     }
-    QSqlQuery &query = *statement;
-    for (qsizetype i = 0; i < values.size(); ++i)
-        query.bindValue(int(i), values.at(i));
-    if (!query.exec())
-        return sqlError(u"run a statement"_s, query);
-    const int changed = query.numRowsAffected();
-    query.finish();
-    return changed;
+    const int stepped = sqlite3_step(statement);
+    Result<int> result = stepped == SQLITE_DONE || stepped == SQLITE_ROW ? Result<int>(sqlite3_changes(handle))
+                                                                         : Result<int>(failed(u"run a statement"_s));
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);   // the text bound was the caller's
+    return result;
 }
 
 Result<qint64> RunJournalPrivate::takeSeq(const QString &table, const QString &runId, const QString &stepId,

@@ -13,6 +13,7 @@
 #include <QLoggingCategory>
 #include <QMetaEnum>
 #include <QRandomGenerator>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlRecord>
 #include <QStandardPaths>
@@ -276,6 +277,15 @@ Result<void> RunJournal::open(const QString &path)
         close();
         return error;
     }
+    // write()'s statements run on the connection's own handle.
+    if (const QVariant handle = d->db.driver()->handle();
+        handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0) {
+        d->handle = *static_cast<sqlite3 *const *>(handle.constData());
+    }
+    if (!d->handle) {
+        close();
+        return Error(Error::Code::JournalUnavailable, u"Qt's SQLite driver gave no SQLite connection"_s);
+    }
     // WAL: readers never wait for the writer; NORMAL: a commit survives the
     // program being killed (the operating system has it), and a power cut at
     // worst loses the last transactions, never the database.
@@ -297,7 +307,8 @@ Result<void> RunJournal::open(const QString &path)
 void RunJournal::close()
 {
     d->sessions.clear();
-    d->statements.clear();   // before their database goes
+    d->statements.clear();   // finalized before their database goes
+    d->handle = nullptr;
     d->nextSeqs.clear();
     if (d->db.isValid()) {
         d->db.close();

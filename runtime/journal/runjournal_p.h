@@ -16,6 +16,10 @@
 
 #include <functional>
 #include <memory>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace Switchboard {
 
@@ -61,7 +65,9 @@ public:
     Result<QSqlQuery> exec(const QString &sql, const QVariantList &values = {}) const;
     /// A statement that returns no rows, prepared once and kept: the
     /// recorder's writes come thousands of times in a long run. Returns the
-    /// number of rows it changed.
+    /// number of rows it changed. Run on the connection's own sqlite3 handle
+    /// (QSqlDriver::handle()): binding through QSqlQuery formats a
+    /// placeholder name per value, which cost more than SQLite's own work.
     Result<int> write(const QString &sql, const QVariantList &values);
     /// The next `seq` of a step's rows in `table` (tool_calls, entries):
     /// counted once, then kept (only this process records the run).
@@ -126,7 +132,12 @@ public:
     QString connectionName;
     QString path;
     QSqlDatabase db;
-    QHash<QString, std::shared_ptr<QSqlQuery>> statements;   // write()'s, by SQL
+    sqlite3 *handle = nullptr;   // db's connection, for write()
+    struct FinalizeStatement
+    {
+        void operator()(sqlite3_stmt *statement) const;
+    };
+    std::unordered_map<QString, std::unique_ptr<sqlite3_stmt, FinalizeStatement>> statements;   // write()'s, by SQL
     QHash<QString, qint64> nextSeqs;   // takeSeq()'s, by table, run and step
     Secrets secrets;
     // Per run recorded by this process: since when, and the lock.
