@@ -7,13 +7,17 @@
 #include <switchboard/conversationsclient.h>
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/runjournal.h>
+#include <switchboard/operation.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/toolsource.h>
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QEventLoop>
 #include <QJsonDocument>
 
 #include <algorithm>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -90,6 +94,7 @@ QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry
 Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, const QMap<QString, QString> &given,
                           const QMap<QString, QJsonObject> &programConfigurations, PluginRegistry &registry)
 {
+    QMap<QString, QString> isolated;   // plugin id -> where its configuration came from
     for (const QString &id : pluginsUsed(workflow, registry)) {
         QString origin;
         if (programConfigurations.contains(id)) {
@@ -114,10 +119,11 @@ Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, c
                 origin = from.isEmpty() ? entry->location.toString() : from.join(u", "_s);
             }
         }
-        // An isolated plugin starts in its host when the run prepares its
-        // tools, before the first request; a failure is the run's error.
-        if (registry.isolation(id) == PluginRegistry::Isolation::Process)
+        // An isolated plugin is started in its host below, with the others.
+        if (registry.isolation(id) == PluginRegistry::Isolation::Process) {
+            isolated.insert(id, origin);
             continue;
+        }
         const Result<ToolPlugin *> loaded = registry.load(id);
         if (!loaded) {
             Error error = loaded.error();
@@ -125,6 +131,28 @@ Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, c
                 error.message = origin + u": "_s + error.message;
             return error;
         }
+    }
+    if (isolated.isEmpty())
+        return {};
+    // The hosts start at once, each confining itself and initializing its
+    // plugin (its Sandbox paths, its sandbox_limits, its configuration), so
+    // that a bad value is said before the first request, not at the first
+    // call. This runs before the program's event loop, never inside it.
+    std::unique_ptr<Operation> preparation(registry.prepare(isolated.keys()));
+    if (!preparation->isFinished()) {
+        QEventLoop wait;
+        QObject::connect(preparation.get(), &Operation::finished, &wait, &QEventLoop::quit);
+        wait.exec();
+    }
+    for (auto it = isolated.cbegin(); it != isolated.cend(); ++it) {
+        const ToolSource *source = registry.source(it.key());
+        if (!source || source->state() != ToolSource::State::Failed)
+            continue;
+        Error error = source->error();
+        error.code = Error::Code::PluginInitializationFailed;   // as when it fails in process
+        if (!it.value().isEmpty())
+            error.message = it.value() + u": "_s + error.message;
+        return error;
     }
     return {};
 }

@@ -76,7 +76,9 @@ ConfirmationAnswer answerFor(RunPolicy::Confirmations agentPolicy, bool yes, boo
 QStringList pluginsUsed(const Workflow &workflow, const PluginRegistry &registry);
 
 /// Configures and initializes every plugin the workflow uses, as the run
-/// would at its first tool call. The error names where a bad configuration
+/// would at its first tool call; an isolated plugin is started in its host
+/// (waiting for it: call this before the program's event loop runs). The
+/// error names where a bad configuration
 /// came from: "--input directory=/x: plugin "filesystem" failed to
 /// initialize: ...", or --plugin-config, or the workflow's `plugins:` entry.
 /// `given` are the inputs as typed (--input), to name them; `inputs` their values.

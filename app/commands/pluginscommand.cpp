@@ -482,8 +482,20 @@ int runPluginsCommand(const QStringList &arguments)
     // Every source: the plugins found (refused ones too, which are no
     // sources), then the sources of other kinds in the registry's order.
     QList<SourceRow> sources;
-    for (const PluginInfo &plugin : registry.plugins())
-        sources << pluginRow(plugin);
+    for (const PluginInfo &plugin : registry.plugins()) {
+        SourceRow row = pluginRow(plugin);
+        // An isolated plugin is loaded in its host: what its source knows.
+        const ToolSource *source = registry.source(plugin.metaData.id);
+        if (plugin.isUsable() && source && registry.isolation(plugin.metaData.id) == PluginRegistry::Isolation::Process) {
+            if (source->state() == ToolSource::State::Ready) {
+                row.state = stateName(PluginInfo::State::Initialized);
+            } else if (source->state() == ToolSource::State::Failed) {
+                row.state = stateName(PluginInfo::State::Failed);
+                row.error = source->error();
+            }
+        }
+        sources << row;
+    }
     for (const ToolSource *source : registry.sources()) {
         if (source->kind() != u"plugin")
             sources << sourceRow(*source);

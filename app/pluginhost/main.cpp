@@ -7,7 +7,7 @@
 //
 // The plugin's configuration (a JSON object) comes in the environment
 // variable SWITCHBOARD_PLUGIN_CONFIGURATION, not on the command line, which
-// other users can read. What goes wrong before serving is written to the
+// other users can read; its "sandbox_limits" are this host's resource limits. What goes wrong before serving is written to the
 // standard error (the runtime quotes its last lines) and ends the host with
 // exit code 2 (the plugin) or 3 (the confinement, runtime/sandbox).
 
@@ -83,8 +83,14 @@ int main(int argc, char *argv[])
 
     // The confinement (runtime/sandbox): before any code of the plugin runs,
     // while this process has one thread. What the plugin declared it needs
-    // ("Sandbox"), resolved against its configuration; the default limits.
-    const Result<SandboxPolicy> policy = SandboxPolicy::fromPlugin(found->metaData, configuration, file);
+    // ("Sandbox"), resolved against its configuration; the limits of its
+    // configuration's "sandbox_limits" over the defaults.
+    // The limits come with the configuration, and go no further.
+    const QJsonValue limits = configuration.take(SandboxPolicy::LimitsKey);
+    if (!limits.isUndefined() && !limits.isObject())
+        return fail(u"%1: %2: not an object"_s.arg(file, SandboxPolicy::LimitsKey), 3);
+    const Result<SandboxPolicy> policy =
+        SandboxPolicy::fromPlugin(found->metaData, configuration, file, limits.toObject());
     if (!policy)
         return fail(u"%1: %2"_s.arg(file, policy.error().message), 3);
     if (const Result<ConfinementReport> confined = applyConfinement(*policy); !confined)

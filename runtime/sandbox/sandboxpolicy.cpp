@@ -410,7 +410,7 @@ Result<SandboxPolicy> SandboxPolicy::fromPlugin(const PluginMetaData &metaData, 
     std::sort(policy.connectPorts.begin(), policy.connectPorts.end());
     policy.connectPorts.erase(std::unique(policy.connectPorts.begin(), policy.connectPorts.end()), policy.connectPorts.end());
 
-    auto parsedLimits = Limits::fromJson(limits, u"limits"_s);
+    auto parsedLimits = Limits::fromJson(limits, LimitsKey);
     if (!parsedLimits)
         return parsedLimits.error();
     policy.limits = *parsedLimits;

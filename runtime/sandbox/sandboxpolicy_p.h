@@ -54,6 +54,12 @@ struct SandboxPolicy
     /// an older kernel (a feature the ABI lacks is reported, not applied).
     int maximumLandlockAbi = 1 << 30;
 
+    /// The key of a plugin's configuration that holds its host's resource
+    /// limits (Limits::fromJson()): the host takes it out of the
+    /// configuration before the plugin sees it; a plugin run in process has
+    /// no such limits.
+    static inline const QString LimitsKey = QStringLiteral("sandbox_limits");
+
     /// The policy of a plugin: the read-only system paths the dynamic loader
     /// and Qt need, the plugin file (when given), what its metadata's
     /// "Sandbox" declares, resolved against `configuration` (the plugin's

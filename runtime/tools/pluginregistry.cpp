@@ -7,6 +7,7 @@
 #include <switchboard/toolplugin.h>
 
 #include "pluginlogging_p.h"
+#include "sandbox/sandboxpolicy_p.h"
 #include "toolregistry_p.h"
 #include "toolsource_p.h"
 
@@ -331,7 +332,13 @@ Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
 Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolPlugin *plugin)
 {
     const QString id = entry->info.metaData.id;
-    const QJsonObject configuration = configurations.value(id);
+    QJsonObject configuration = configurations.value(id);
+    // A host's limits are not the plugin's to read; in this process there is no host.
+    if (configuration.contains(SandboxPolicy::LimitsKey)) {
+        configuration.remove(SandboxPolicy::LimitsKey);
+        qCInfo(lcPlugins).noquote() << "plugin" << id << "runs in this process: its configuration's"
+                                    << SandboxPolicy::LimitsKey << "do not apply";
+    }
     entry->instance = nullptr;
     Result<void> initialized;
     try {

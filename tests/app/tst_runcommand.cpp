@@ -426,19 +426,45 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
 {
     // A plugin configuration that cannot work stops the run before it sends
     // anything: one line naming where the value came from, exit 2.
+    // An isolated plugin's host is started then too: what its confinement
+    // or its plugin refuses is said the same way.
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QByteArray>("origin");
+    QTest::addColumn<QByteArray>("failure");
+    QTest::addColumn<QByteArray>("detail");        // in the message
+    QTest::addColumn<QByteArray>("verboseLine");   // what -v adds
+    const QByteArray registryLine = "switchboard.plugins: plugin filesystem failed: ";
+    const QByteArray hostLine = "switchboard.plugins.filesystem: switchboard-plugin-host: ";
+    const QByteArray inProcess = "plugin \"filesystem\" failed to initialize: ";
+    const QByteArray inItsHost = "plugin \"filesystem\" could not be started in its host (switchboard-plugin-host): ";
     QTest::newRow("--input") << QStringList{u"--input"_s, u"directory=/no/such/dir"_s}
-                             << "--input directory=/no/such/dir"_ba;
+                             << "--input directory=/no/such/dir"_ba << inProcess
+                             << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
     QTest::newRow("--plugin-config") << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
                                                     u"filesystem={\"root\": \"/no/such/dir\"}"_s}
-                                     << "--plugin-config filesystem={\"root\":\"/no/such/dir\"}"_ba;
+                                     << "--plugin-config filesystem={\"root\":\"/no/such/dir\"}"_ba << inProcess
+                                     << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
+    QTest::newRow("--input, isolated")
+        << QStringList{u"--input"_s, u"directory=/no/such/dir"_s, u"--isolation"_s, u"filesystem=process"_s}
+        << "--input directory=/no/such/dir"_ba << inItsHost
+        << "cannot open \"/no/such/dir\" (configuration \"root\" (named by \"Sandbox\".\"Filesystem\"[0].\"PathFrom\"))"_ba
+        << hostLine;
+    QTest::newRow("sandbox_limits, isolated")
+        << QStringList{u"--input"_s, u"directory=."_s, u"--isolation"_s, u"filesystem=process"_s,
+                       u"--plugin-config"_s,
+                       u"filesystem={\"root\": \"%1\", \"sandbox_limits\": {\"cpu_seconds\": 0}}"_s.arg(sourceDir)}
+        << "--plugin-config filesystem={\"root\":\"%1\",\"sandbox_limits\":{\"cpu_seconds\":0}}"_ba.replace("%1", sourceDir.toUtf8())
+        << inItsHost
+        << "sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 0"_ba << hostLine;
 }
 
 void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
 {
     QFETCH(QStringList, options);
     QFETCH(QByteArray, origin);
+    QFETCH(QByteArray, failure);
+    QFETCH(QByteArray, detail);
+    QFETCH(QByteArray, verboseLine);
     Emulator server;
     QVERIFY(server.listen(0));
     QSignalSpy received(&server, &Emulator::requestReceived);
@@ -448,8 +474,8 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
     const Run run = runProgram(arguments);
     QCOMPARE(run.exitCode, 2);
     QCOMPARE(run.out, QByteArray());
-    QVERIFY2(run.err.startsWith("switchboard run: " + origin + ": plugin \"filesystem\" failed to initialize: "),
-             run.err.constData());
+    QVERIFY2(run.err.startsWith("switchboard run: " + origin + ": " + failure), run.err.constData());
+    QVERIFY2(run.err.contains(detail), run.err.constData());
     QCOMPARE(run.err.count('\n'), 1);   // one line, and no log line of the registry
     QCOMPARE(received.count(), 0);      // not a token spent
     // --json: the error where the outputs would be.
@@ -459,7 +485,7 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
              u"PluginInitializationFailed"_s);
     // -v shows the registry's log too.
     const Run verbose = runProgram(arguments + QStringList{u"-v"_s});
-    QVERIFY2(verbose.err.contains("switchboard.plugins: plugin filesystem failed: "), verbose.err.constData());
+    QVERIFY2(verbose.err.contains(verboseLine), verbose.err.constData());
 }
 
 void tst_RunCommand::workflowHelpShowsItsInputs()
@@ -1410,6 +1436,17 @@ void tst_RunCommand::pluginsSubcommand()
     QCOMPARE(listed.err, QByteArray());
     const Run verbose = runProgram(failing + QStringList{u"--verbose"_s});
     QVERIFY2(verbose.err.contains("switchboard.plugins: plugin calculator failed: "), verbose.err.constData());
+    // So does an isolated one, whose host refuses what it was given, and one that starts.
+    const Run isolated = runProgram({u"plugins"_s, u"calculator"_s, u"--load"_s, u"--isolation"_s,
+                                     u"calculator=process"_s, u"--plugin-config"_s,
+                                     u"calculator={\"sandbox_limits\": {\"processes\": -1}}"_s});
+    QCOMPARE(isolated.exitCode, 0);
+    QVERIFY2(isolated.out.startsWith("calculator 0.1.0  failed\n"), isolated.out.constData());
+    QVERIFY2(isolated.out.contains("sandbox_limits.\"processes\": not a whole number from 1 to 1000000: -1"),
+             isolated.out.constData());
+    const Run started = runProgram({u"plugins"_s, u"calculator"_s, u"--load"_s, u"--isolation"_s,
+                                    u"calculator=process"_s});
+    QVERIFY2(started.out.startsWith("calculator 0.1.0  initialized\n"), started.out.constData());
 }
 
 void tst_RunCommand::emulateSubcommandServesRun()

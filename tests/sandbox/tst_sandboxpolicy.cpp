@@ -163,19 +163,19 @@ void tst_SandboxPolicy::limits_data()
     QTest::newRow("largest") << QByteArray(R"({"address_space_mib": 1048576, "cpu_seconds": 31622400})")
                              << QList<quint64>{1048576, 31622400, 1024, 0} << QString();
     QTest::newRow("huge address space") << QByteArray(R"({"address_space_mib": 1e15})") << QList<quint64>()
-                                        << u"limits.\"address_space_mib\": not a whole number from 64 to 1048576: 1000000000000000"_s;
+                                        << u"sandbox_limits.\"address_space_mib\": not a whole number from 64 to 1048576: 1000000000000000"_s;
     QTest::newRow("too little address space") << QByteArray(R"({"address_space_mib": 16})") << QList<quint64>()
-                                              << u"limits.\"address_space_mib\": not a whole number from 64 to 1048576: 16"_s;
+                                              << u"sandbox_limits.\"address_space_mib\": not a whole number from 64 to 1048576: 16"_s;
     QTest::newRow("huge CPU time") << QByteArray(R"({"cpu_seconds": 31622401})") << QList<quint64>()
-                                   << u"limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 31622401"_s;
+                                   << u"sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 31622401"_s;
     QTest::newRow("fraction") << QByteArray(R"({"file_size_mib": 1.5})") << QList<quint64>()
-                              << u"limits.\"file_size_mib\": not a whole number from 1 to 1048576: 1.5"_s;
+                              << u"sandbox_limits.\"file_size_mib\": not a whole number from 1 to 1048576: 1.5"_s;
     QTest::newRow("negative") << QByteArray(R"({"processes": -1})") << QList<quint64>()
-                              << u"limits.\"processes\": not a whole number from 1 to 1000000: -1"_s;
+                              << u"sandbox_limits.\"processes\": not a whole number from 1 to 1000000: -1"_s;
     QTest::newRow("text") << QByteArray(R"({"cpu_seconds": "10"})") << QList<quint64>()
-                          << u"limits.\"cpu_seconds\": not a whole number from 1 to 31622400: \"10\""_s;
+                          << u"sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: \"10\""_s;
     QTest::newRow("unknown") << QByteArray(R"({"memory": 5})") << QList<quint64>()
-                             << u"limits.\"memory\": unknown key (known: address_space_mib, cpu_seconds, file_size_mib, processes)"_s;
+                             << u"sandbox_limits.\"memory\": unknown key (known: address_space_mib, cpu_seconds, file_size_mib, processes)"_s;
 }
 
 void tst_SandboxPolicy::limits()

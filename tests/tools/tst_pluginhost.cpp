@@ -12,12 +12,18 @@
 #include <switchboard/toolinvocation.h>
 #include <switchboard/workflowrun.h>
 
+#include "testsupport.h"
+
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
+#include <utility>
 
 using namespace Switchboard;
 using namespace Qt::StringLiterals;
@@ -193,6 +199,66 @@ private Q_SLOTS:
         // The plugin's source stays ready; the registry's other plugins were never touched.
         QCOMPARE(registry->source(u"crashy"_s)->state(), ToolSource::State::Ready);
         QCOMPARE(errorMessage(call(*registry, u"good/text"_s)), QString());
+    }
+
+    // The host confines itself before it loads the plugin: what the plugin
+    // does with the system's own calls is refused by the kernel outside what
+    // it declared ("Sandbox": the "readable" directory of its configuration)
+    // and within its configuration's "sandbox_limits". In process, the same
+    // calls succeed: the refusals are the host's.
+    void confinement_data()
+    {
+        using I = PluginRegistry::Isolation;
+        QTest::addColumn<I>("isolation");
+        QTest::addColumn<QString>("tool");
+        QTest::addColumn<QString>("file");   // declared/…, other/…
+        QTest::addColumn<QJsonValue>("result");
+        QTest::newRow("open inside what it declared") << I::Process << u"open_file"_s << u"declared/note.txt"_s
+                                                      << QJsonValue(u"read 5 bytes"_s);
+        QTest::newRow("open outside what it declared") << I::Process << u"open_file"_s << u"other/secret.txt"_s
+                                                       << QJsonValue(u"EACCES"_s);
+        QTest::newRow("open outside, in process") << I::InProcess << u"open_file"_s << u"other/secret.txt"_s
+                                                  << QJsonValue(u"read 6 bytes"_s);
+        QTest::newRow("fork") << I::Process << u"fork"_s << QString() << QJsonValue(u"EPERM"_s);
+        QTest::newRow("fork, in process") << I::InProcess << u"fork"_s << QString() << QJsonValue(u"forked"_s);
+        // The hog's result: the MiB it got before malloc failed (checked below).
+        QTest::newRow("memory hog") << I::Process << u"hog"_s << QString() << QJsonValue();
+    }
+    void confinement()
+    {
+        QFETCH(PluginRegistry::Isolation, isolation);
+        QFETCH(QString, tool);
+        QFETCH(QString, file);
+        QFETCH(QJsonValue, result);
+#ifdef SWITCHBOARD_TEST_ASAN
+        if (tool == u"hog")
+            QSKIP("AddressSanitizer reserves terabytes of address space: the host sets no RLIMIT_AS under it");
+#endif
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkpath(u"declared"_s) && QDir(dir.path()).mkpath(u"other"_s));
+        for (const auto &[name, content] : {std::pair{u"declared/note.txt"_s, QByteArray("hello")},
+                                           std::pair{u"other/secret.txt"_s, QByteArray("secret")}}) {
+            QFile out(dir.filePath(name));
+            QVERIFY(out.open(QIODevice::WriteOnly) && out.write(content) == content.size());
+        }
+        const auto registry = makeRegistry();
+        registry->setIsolation(u"prober"_s, isolation);
+        registry->setPluginConfiguration(
+            u"prober"_s, QJsonObject{{u"readable"_s, dir.filePath(u"declared"_s)},
+                                     {u"sandbox_limits"_s, QJsonObject{{u"address_space_mib"_s, 1024}}}});
+        QJsonObject arguments;
+        if (!file.isEmpty())
+            arguments.insert(u"path"_s, dir.filePath(file));
+        const ToolOutcome outcome = call(*registry, u"prober/"_s + tool, arguments);
+        QVERIFY2(outcome, qPrintable(errorMessage(outcome)));
+        if (tool == u"hog") {
+            // Stopped by the limit: less than its 1,024 MiB of address space
+            // (the host's own libraries take some), where 64 GiB were asked for.
+            const qint64 mib = outcome->toInteger();
+            QVERIFY2(mib > 0 && mib < 1024, qPrintable(QString::number(mib)));
+            return;
+        }
+        QCOMPARE(*outcome, result);
     }
 
     // A host that crashes again and again is started again three times
