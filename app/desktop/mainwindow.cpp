@@ -2,6 +2,7 @@
 #include "confirmationdialog.h"
 #include "inputform.h"
 #include "output.h"
+#include "pluginconfig.h"
 #include "runview.h"
 
 #include <switchboard/conversationrun.h>
@@ -160,6 +161,12 @@ Result<void> MainWindow::loadWorkflow(const QString &path)
     m_model->clear();
     m_emulator = std::move(emulator);
     m_workflow = *loaded;
+    // Where its plugins run (plugin_isolation:), in place of the last
+    // workflow's: from their next preparation on.
+    for (const QString &id : m_workflowIsolations)
+        m_registry.setIsolation(id, PluginRegistry::Isolation::Default);
+    m_workflowIsolations = m_workflow->pluginIsolation.keys();
+    Cli::applyPluginIsolations(m_registry, m_workflow->pluginIsolation);
     m_form->setInputs(m_workflow->inputs);
     m_fileLabel->setText(QFileInfo(path).fileName());
     m_fileLabel->setToolTip(path);

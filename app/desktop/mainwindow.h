@@ -59,6 +59,7 @@ public:
     /// Where the run's outputs are shown once it succeeded.
     QTextBrowser *outputsView() const { return m_outputs; }
     WorkflowRun *workflowRun() const { return m_run; }
+    const PluginRegistry &pluginRegistry() const { return m_registry; }
     /// The status bar's step, turns and tokens, as shown.
     QString statusText() const;
     /// The last message shown above the conversation (errors, "Finished.",
@@ -92,6 +93,7 @@ private:
     std::unique_ptr<Emulator> m_emulator;
     std::optional<Workflow> m_workflow;
     QMap<QString, QJsonObject> m_pluginConfigurations;
+    QStringList m_workflowIsolations;   // the plugins the loaded workflow's plugin_isolation sets
     QPointer<WorkflowRun> m_run;
 
     QLabel *m_fileLabel;

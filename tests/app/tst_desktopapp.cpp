@@ -164,6 +164,7 @@ private Q_SLOTS:
     void organizeFiles();
     void cancelWhileAsking();
     void brokenWorkflow();
+    void workflowPluginIsolation();
     void layoutWithoutGaps();
     void browseForPaths();
     void pathInputRequired();
@@ -516,6 +517,32 @@ void tst_DesktopApp::brokenWorkflow()
     QVERIFY(!loaded);
     QVERIFY2(window.messageText().contains(u"broken.yaml:"_s), qPrintable(window.messageText()));
     QVERIFY(!window.findChild<QPushButton *>(u"run"_s)->isEnabled());
+}
+
+// A workflow's plugin_isolation says where its plugins run, as for
+// switchboard run; the next workflow's replaces it.
+void tst_DesktopApp::workflowPluginIsolation()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto write = [&dir](const QString &name, const QByteArray &isolation) {
+        QFile file(dir.filePath(name));
+        if (!file.open(QIODevice::WriteOnly))
+            return QString();
+        file.write("version: 1\nname: isolation\n" + isolation
+                   + "agents: {a: {model: m, tools: [{plugin: calculator}]}}\n"
+                     "steps: [{id: s, agent: a, input: hi}]\n");
+        return file.fileName();
+    };
+    const QString isolated = write(u"isolated.yaml"_s, "plugin_isolation: {calculator: process}\n");
+    const QString plain = write(u"plain.yaml"_s, QByteArray());
+    MainWindow window;
+    using I = PluginRegistry::Isolation;
+    QCOMPARE(window.pluginRegistry().isolation(u"calculator"_s), I::InProcess);   // a bundled plugin
+    QVERIFY(window.loadWorkflow(isolated));
+    QCOMPARE(window.pluginRegistry().isolation(u"calculator"_s), I::Process);
+    QVERIFY(window.loadWorkflow(plain));
+    QCOMPARE(window.pluginRegistry().isolation(u"calculator"_s), I::InProcess);
 }
 
 void tst_DesktopApp::layoutWithoutGaps()
