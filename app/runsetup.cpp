@@ -14,6 +14,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QJsonDocument>
 
 #include <algorithm>
@@ -149,11 +150,17 @@ Result<void> startPlugins(const Workflow &workflow, const QJsonObject &inputs, c
         if (!source || source->state() != ToolSource::State::Failed)
             continue;
         Error error = source->error();
-        error.code = Error::Code::PluginInitializationFailed;   // as when it fails in process
+        // The host refused what it was given (its plugin's initialization,
+        // its confinement), as a plugin in process does; a host program that
+        // is not there is no mistake of the configuration's.
+        if (QFileInfo(PluginRegistry::hostProgram()).isExecutable())
+            error.code = Error::Code::PluginInitializationFailed;
         if (!it.value().isEmpty())
             error.message = it.value() + u": "_s + error.message;
         return error;
     }
+    if (preparation->hasError())
+        return preparation->error();
     return {};
 }
 

@@ -385,7 +385,7 @@ int runBatchCommand(const QStringList &arguments)
                      [] { QTimer::singleShot(0, QCoreApplication::instance(), &QCoreApplication::quit); });
     if (const Result<void> started = runner.start(); !started) {
         return failure(started.error().message
-                       + u"\nNothing was run: --journal FILE uses another journal, --no-journal none."_s);
+                       + u"\nNothing was run. To run every row again anyway: --journal FILE (a new journal) or --no-journal."_s);
     }
     showProgress();
     QCoreApplication::exec();

@@ -484,15 +484,13 @@ int runPluginsCommand(const QStringList &arguments)
     QList<SourceRow> sources;
     for (const PluginInfo &plugin : registry.plugins()) {
         SourceRow row = pluginRow(plugin);
-        // An isolated plugin is loaded in its host: what its source knows.
+        // An isolated plugin that its host could not start stays Discovered
+        // in the registry (a new configuration may start it): its source says why.
         const ToolSource *source = registry.source(plugin.metaData.id);
-        if (plugin.isUsable() && source && registry.isolation(plugin.metaData.id) == PluginRegistry::Isolation::Process) {
-            if (source->state() == ToolSource::State::Ready) {
-                row.state = stateName(PluginInfo::State::Initialized);
-            } else if (source->state() == ToolSource::State::Failed) {
-                row.state = stateName(PluginInfo::State::Failed);
-                row.error = source->error();
-            }
+        if (plugin.isUsable() && source && source->state() == ToolSource::State::Failed
+            && registry.isolation(plugin.metaData.id) == PluginRegistry::Isolation::Process) {
+            row.state = stateName(PluginInfo::State::Failed);
+            row.error = source->error();
         }
         sources << row;
     }

@@ -7,7 +7,8 @@
 //
 // The plugin's configuration (a JSON object) comes in the environment
 // variable SWITCHBOARD_PLUGIN_CONFIGURATION, not on the command line, which
-// other users can read; its "sandbox_limits" are this host's resource limits. What goes wrong before serving is written to the
+// other users can read; its "sandbox_limits" are this host's resource
+// limits. What goes wrong before serving is written to the
 // standard error (the runtime quotes its last lines) and ends the host with
 // exit code 2 (the plugin) or 3 (the confinement, runtime/sandbox).
 

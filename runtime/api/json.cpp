@@ -267,17 +267,32 @@ namespace Switchboard::Detail {
 namespace {
 // Keys whose string value is a secret wherever they occur: API keys, and
 // the credentials of HTTP headers (a tool's arguments or result may carry
-// headers). Compared without regard to case, as header names are.
-bool isSecretKey(const QString &key)
+// headers). Lower case; compared without regard to ASCII case, as header
+// names are (not Unicode's: U+212A KELVIN SIGN is no 'k' in a header name,
+// and mayHaveSecretKeys() looks for these bytes).
+constexpr std::array<std::string_view, 8> SecretKeys{"api_key",       "apikey",              "authorization_value",
+                                                     "authorization", "proxy-authorization", "cookie",
+                                                     "set-cookie",    "x-api-key"};
+
+bool equalsIgnoringAsciiCase(QStringView key, std::string_view lowerCase)
 {
-    static const QStringList keys{u"api_key"_s,       u"apikey"_s,           u"authorization_value"_s,
-                                  u"authorization"_s, u"proxy-authorization"_s, u"cookie"_s,
-                                  u"set-cookie"_s,    u"x-api-key"_s};
-    return keys.contains(key, Qt::CaseInsensitive);
+    if (key.size() != qsizetype(lowerCase.size()))
+        return false;
+    for (qsizetype i = 0; i < key.size(); ++i) {
+        char16_t c = key.at(i).unicode();
+        if (c >= u'A' && c <= u'Z')
+            c = char16_t(c - u'A' + u'a');
+        if (c != char16_t(lowerCase[std::size_t(i)]))
+            return false;
+    }
+    return true;
 }
 
-// Every key isSecretKey() knows has one of these in it (lower case).
-constexpr std::array<std::string_view, 5> SecretKeyParts{"api_key", "api-key", "apikey", "authorization", "cookie"};
+bool isSecretKey(const QString &key)
+{
+    return std::any_of(SecretKeys.cbegin(), SecretKeys.cend(),
+                       [&key](std::string_view secret) { return equalsIgnoringAsciiCase(key, secret); });
+}
 
 // Replaces the values of secrets anywhere in a value: connector
 // authorization values ({"authorization": {"type", "value"}}) and the
@@ -320,7 +335,7 @@ QJsonValue redact(const QJsonValue &value, bool insideAuthorization, int *found 
             if (found)
                 ++*found;
         } else {
-            it.value() = redact(it.value(), key.compare(u"authorization"_s, Qt::CaseInsensitive) == 0, found);
+            it.value() = redact(it.value(), equalsIgnoringAsciiCase(key, "authorization"), found);
         }
     }
     return object;
@@ -347,8 +362,8 @@ bool mayHaveSecretKeys(QByteArrayView jsonText)
     std::string lower(jsonText.begin(), jsonText.end());
     for (char &c : lower)
         c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
-    return std::any_of(SecretKeyParts.cbegin(), SecretKeyParts.cend(),
-                       [&lower](std::string_view part) { return lower.find(part) != std::string::npos; });
+    return std::any_of(SecretKeys.cbegin(), SecretKeys.cend(),
+                       [&lower](std::string_view key) { return lower.find(key) != std::string::npos; });
 }
 
 QJsonDocument redactSecrets(const QJsonDocument &document)

@@ -326,10 +326,11 @@ Result<QJsonObject> parseObject(QByteArrayView text, const char *what);
 namespace Switchboard::Detail {
 /// Whether a JSON document holds a secret by its key: a connector's
 /// authorization value, an API key, an HTTP credential header
-/// (Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key; any case).
+/// (Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key; in any
+/// ASCII case: a key with other characters is none of these).
 bool hasSecretKeys(const QJsonDocument &document);
 /// False when JSON text cannot hold a secret by its key: none of the keys
-/// hasSecretKeys() looks for is in it, in any case, and no \u escape (which
+/// hasSecretKeys() looks for is in it, in any ASCII case, and no \u escape (which
 /// could spell one). A cheap test before parsing the text to look.
 bool mayHaveSecretKeys(QByteArrayView jsonText);
 /// The document with those secrets replaced by "(set)", as QDebug prints them.

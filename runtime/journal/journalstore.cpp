@@ -16,12 +16,15 @@
 #include <QLoggingCategory>
 #include <QMetaEnum>
 #include <QRandomGenerator>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlRecord>
 #include <QStandardPaths>
 #include <QRegularExpression>
 
+#if SWITCHBOARD_JOURNAL_SQLITE_API
 #include <sqlite3.h>
+#endif
 
 #include <csignal>
 #include <cstdio>
@@ -236,9 +239,33 @@ Result<QSqlQuery> RunJournalPrivate::exec(const QString &sql, const QVariantList
 
 void RunJournalPrivate::FinalizeStatement::operator()(sqlite3_stmt *statement) const
 {
+#if SWITCHBOARD_JOURNAL_SQLITE_API
     sqlite3_finalize(statement);
+#else
+    Q_UNUSED(statement);
+#endif
 }
 
+void RunJournalPrivate::useHandle()
+{
+    handle = nullptr;
+#if SWITCHBOARD_JOURNAL_SQLITE_API
+    const QVariant driverHandle = db.driver()->handle();
+    if (!driverHandle.isValid() || qstrcmp(driverHandle.typeName(), "sqlite3*") != 0)
+        return;
+    // The same SQLite on both sides, or none of ours touches the driver's.
+    QSqlQuery query(db);
+    const QByteArray ours = sqlite3_sourceid();
+    if (!query.exec(u"SELECT sqlite_source_id()"_s) || !query.next() || query.value(0).toString().toUtf8() != ours) {
+        qCInfo(lcJournal).noquote() << "the journal writes through QSqlQuery: Qt's SQLite driver has SQLite"
+                                    << query.value(0).toString() << "and this program" << ours;
+        return;
+    }
+    handle = *static_cast<sqlite3 *const *>(driverHandle.constData());
+#endif
+}
+
+#if SWITCHBOARD_JOURNAL_SQLITE_API
 namespace {
 /// Binds a value as Qt's QSQLITE driver does: text as UTF-16, a null
 /// QString as NULL, integers as 64-bit integers, bytes as a blob.
@@ -248,8 +275,12 @@ int bindValue(sqlite3_stmt *statement, int index, const QVariant &value)
         return sqlite3_bind_null(statement, index);
     switch (value.metaType().id()) {
     case QMetaType::QString: {
+        // (QVariant(QString()).isNull() is false in Qt 6; the driver binds it as NULL.)
         const QString &text = *static_cast<const QString *>(value.constData());
-        return sqlite3_bind_text16(statement, index, text.utf16(), int(text.size() * 2), SQLITE_STATIC);
+        if (text.isNull())
+            return sqlite3_bind_null(statement, index);
+        // unicode(), not utf16(): that one copies a string of raw data (a literal) to end it with a 0.
+        return sqlite3_bind_text16(statement, index, text.unicode(), int(text.size() * 2), SQLITE_STATIC);
     }
     case QMetaType::Bool:
     case QMetaType::Int:
@@ -265,49 +296,73 @@ int bindValue(sqlite3_stmt *statement, int index, const QVariant &value)
     }
     default: {
         const QString text = value.toString();
-        return sqlite3_bind_text16(statement, index, text.utf16(), int(text.size() * 2), SQLITE_TRANSIENT);
+        return sqlite3_bind_text16(statement, index, text.unicode(), int(text.size() * 2), SQLITE_TRANSIENT);
     }
     }
 }
 } // namespace
+#endif
 
 Result<int> RunJournalPrivate::write(const QString &sql, const QVariantList &values)
 {
-    if (!handle)
-        return Error(Error::Code::JournalUnavailable, u"the journal is not open"_s);
-    // What went wrong, as SQLite says it: read before anything else talks to it.
-    const auto failed = [this, &sql](const QString &what) {
-        return Error(Error::Code::JournalError,
-                     u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what,
-                                                            QString::fromUtf8(sqlite3_errmsg(handle))),
-                     sql);
-    };
-    auto found = statements.find(sql);
-    if (found == statements.end()) {
-        sqlite3_stmt *prepared = nullptr;
-        if (sqlite3_prepare16_v3(handle, sql.utf16(), int(sql.size() * 2), SQLITE_PREPARE_PERSISTENT, &prepared,
-                                 nullptr)
-            != SQLITE_OK) {
-            sqlite3_finalize(prepared);
-            return failed(u"prepare a statement"_s);
+#if SWITCHBOARD_JOURNAL_SQLITE_API
+    if (handle) {
+        // What went wrong, as SQLite says it: read before anything else talks to it.
+        const auto failed = [this, &sql](const QString &what) {
+            return Error(Error::Code::JournalError,
+                         u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what,
+                                                                QString::fromUtf8(sqlite3_errmsg(handle))),
+                         sql);
+        };
+        auto found = statements.find(sql);
+        if (found == statements.end()) {
+            sqlite3_stmt *prepared = nullptr;
+            if (sqlite3_prepare16_v3(handle, sql.unicode(), int(sql.size() * 2), SQLITE_PREPARE_PERSISTENT,
+                                     &prepared, nullptr)
+                != SQLITE_OK) {
+                sqlite3_finalize(prepared);
+                return failed(u"prepare a statement"_s);
+            }
+            found = statements.emplace(sql, prepared).first;
         }
-        found = statements.emplace(sql, prepared).first;
+        sqlite3_stmt *statement = found->second.get();
+        for (qsizetype i = 0; i < values.size(); ++i) {
+            if (bindValue(statement, int(i + 1), values.at(i)) != SQLITE_OK) {
+                const Error error = failed(u"bind a value"_s);
+                sqlite3_reset(statement);
+                sqlite3_clear_bindings(statement);
+                return error;
+            }
+        }
+        const int stepped = sqlite3_step(statement);
+        Result<int> result = stepped == SQLITE_DONE || stepped == SQLITE_ROW
+                                 ? Result<int>(sqlite3_changes(handle))
+                                 : Result<int>(failed(u"run a statement"_s));
+        sqlite3_reset(statement);
+        sqlite3_clear_bindings(statement);   // the text bound was the caller's
+        return result;
     }
-    sqlite3_stmt *statement = found->second.get();
-    for (qsizetype i = 0; i < values.size(); ++i) {
-        if (bindValue(statement, int(i + 1), values.at(i)) != SQLITE_OK) {
-            const Error error = failed(u"bind a value"_s);
-            sqlite3_reset(statement);
-            sqlite3_clear_bindings(statement);
+#endif
+    if (!db.isOpen())
+        return Error(Error::Code::JournalUnavailable, u"the journal is not open"_s);
+    std::shared_ptr<QSqlQuery> &statement = queries[sql];
+    if (!statement) {
+        auto prepared = std::make_shared<QSqlQuery>(db);
+        if (!prepared->prepare(sql)) {
+            const Error error = sqlError(u"prepare a statement"_s, *prepared);
+            queries.remove(sql);
             return error;
         }
+        statement = prepared;
     }
-    const int stepped = sqlite3_step(statement);
-    Result<int> result = stepped == SQLITE_DONE || stepped == SQLITE_ROW ? Result<int>(sqlite3_changes(handle))
-                                                                         : Result<int>(failed(u"run a statement"_s));
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);   // the text bound was the caller's
-    return result;
+    QSqlQuery &query = *statement;
+    for (qsizetype i = 0; i < values.size(); ++i)
+        query.bindValue(int(i), values.at(i));
+    if (!query.exec())
+        return sqlError(u"run a statement"_s, query);
+    const int changed = query.numRowsAffected();
+    query.finish();
+    return changed;
 }
 
 Result<qint64> RunJournalPrivate::takeSeq(const QString &table, const QString &runId, const QString &stepId,

@@ -13,7 +13,6 @@
 #include <QLoggingCategory>
 #include <QMetaEnum>
 #include <QRandomGenerator>
-#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlRecord>
 #include <QStandardPaths>
@@ -277,15 +276,7 @@ Result<void> RunJournal::open(const QString &path)
         close();
         return error;
     }
-    // write()'s statements run on the connection's own handle.
-    if (const QVariant handle = d->db.driver()->handle();
-        handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0) {
-        d->handle = *static_cast<sqlite3 *const *>(handle.constData());
-    }
-    if (!d->handle) {
-        close();
-        return Error(Error::Code::JournalUnavailable, u"Qt's SQLite driver gave no SQLite connection"_s);
-    }
+    d->useHandle();
     // WAL: readers never wait for the writer; NORMAL: a commit survives the
     // program being killed (the operating system has it), and a power cut at
     // worst loses the last transactions, never the database.
@@ -308,6 +299,7 @@ void RunJournal::close()
 {
     d->sessions.clear();
     d->statements.clear();   // finalized before their database goes
+    d->queries.clear();
     d->handle = nullptr;
     d->nextSeqs.clear();
     if (d->db.isValid()) {

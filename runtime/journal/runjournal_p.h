@@ -66,9 +66,16 @@ public:
     /// A statement that returns no rows, prepared once and kept: the
     /// recorder's writes come thousands of times in a long run. Returns the
     /// number of rows it changed. Run on the connection's own sqlite3 handle
-    /// (QSqlDriver::handle()): binding through QSqlQuery formats a
-    /// placeholder name per value, which cost more than SQLite's own work.
+    /// (QSqlDriver::handle()) where this program's SQLite is the driver's
+    /// (useHandle()): binding through QSqlQuery formats a placeholder name
+    /// per value, which cost more than SQLite's own work. Else through
+    /// QSqlQuery.
     Result<int> write(const QString &sql, const QVariantList &values);
+    /// After the database opened: whether write() can use its sqlite3
+    /// handle. Not when the program was built without SQLite's C API, nor
+    /// when Qt's driver carries a SQLite of its own (Qt's bundled one):
+    /// another library's handle is not ours to use.
+    void useHandle();
     /// The next `seq` of a step's rows in `table` (tool_calls, entries):
     /// counted once, then kept (only this process records the run).
     Result<qint64> takeSeq(const QString &table, const QString &runId, const QString &stepId, qint64 count = 1);
@@ -132,12 +139,14 @@ public:
     QString connectionName;
     QString path;
     QSqlDatabase db;
-    sqlite3 *handle = nullptr;   // db's connection, for write()
+    sqlite3 *handle = nullptr;   // db's connection, for write(); null: through QSqlQuery
     struct FinalizeStatement
     {
         void operator()(sqlite3_stmt *statement) const;
     };
-    std::unordered_map<QString, std::unique_ptr<sqlite3_stmt, FinalizeStatement>> statements;   // write()'s, by SQL
+    // write()'s statements, by SQL: on the handle, or as QSqlQuery.
+    std::unordered_map<QString, std::unique_ptr<sqlite3_stmt, FinalizeStatement>> statements;
+    QHash<QString, std::shared_ptr<QSqlQuery>> queries;
     QHash<QString, qint64> nextSeqs;   // takeSeq()'s, by table, run and step
     Secrets secrets;
     // Per run recorded by this process: since when, and the lock.

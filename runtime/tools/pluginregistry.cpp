@@ -332,19 +332,30 @@ Result<ToolPlugin *> PluginRegistryPrivate::load(PluginEntry *entry)
 Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolPlugin *plugin)
 {
     const QString id = entry->info.metaData.id;
-    QJsonObject configuration = configurations.value(id);
-    // A host's limits are not the plugin's to read; in this process there is no host.
-    if (configuration.contains(SandboxPolicy::LimitsKey)) {
-        configuration.remove(SandboxPolicy::LimitsKey);
-        qCInfo(lcPlugins).noquote() << "plugin" << id << "runs in this process: its configuration's"
-                                    << SandboxPolicy::LimitsKey << "do not apply";
-    }
+    const QJsonObject given = configurations.value(id);
+    QJsonObject configuration = given;
     entry->instance = nullptr;
     Result<void> initialized;
-    try {
-        initialized = plugin->initialize(PluginContext(id, configuration));
-    } catch (...) {
-        initialized = Error(Error::Code::PluginInitializationFailed, u"threw "_s + exceptionText(std::current_exception()));
+    // A host's limits are not the plugin's to read, and in this process
+    // there is no host: checked as a host would (a typo must not wait for the
+    // day the plugin runs isolated), said, and taken out.
+    if (configuration.contains(SandboxPolicy::LimitsKey)) {
+        const QJsonValue limits = configuration.take(SandboxPolicy::LimitsKey);
+        if (!limits.isObject())
+            initialized = Error(Error::Code::PluginInitializationFailed, SandboxPolicy::LimitsKey + u": not an object"_s);
+        else if (const auto checked = SandboxPolicy::Limits::fromJson(limits.toObject(), SandboxPolicy::LimitsKey); !checked)
+            initialized = checked.error();
+        else
+            qCWarning(lcPlugins).noquote() << "plugin" << id << "runs in this process: its configuration's"
+                                           << SandboxPolicy::LimitsKey << "do not apply (they limit its host)";
+    }
+    if (initialized) {
+        try {
+            initialized = plugin->initialize(PluginContext(id, configuration));
+        } catch (...) {
+            initialized =
+                Error(Error::Code::PluginInitializationFailed, u"threw "_s + exceptionText(std::current_exception()));
+        }
     }
     if (!initialized) {
         Error error = initialized.error();
@@ -355,7 +366,7 @@ Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolP
     }
 
     entry->instance = plugin;
-    entry->initializedWith = configuration;
+    entry->initializedWith = given;
     const bool wasInitialized = entry->info.state == PluginInfo::State::Initialized;
     entry->info.state = PluginInfo::State::Initialized;
     qCDebug(lcPlugins).noquote() << "plugin" << id << entry->info.metaData.version << "initialized";

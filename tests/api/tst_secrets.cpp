@@ -161,6 +161,14 @@ void tst_Secrets::secretKeysQuickTest_data()
         << R"({"\u0061pi_key":"x"})"_ba << true << true;
     QTest::newRow("escapes in JSON text in a string")
         << R"({"arguments":"{\"\\u0061pi_key\":\"x\"}"})"_ba << true << true;
+    for (const char *key : {"api_key", "APIKEY", "Authorization_Value", "authorization", "Proxy-Authorization",
+                            "Cookie", "set-cookie", "x-API-key"}) {
+        QTest::addRow("%s", key) << QByteArray(R"({"a":{")" + QByteArray(key) + R"(":"x"}})") << true << true;
+    }
+    // Header names are ASCII: a key that only folds to one (U+212A KELVIN
+    // SIGN, U+017F LATIN SMALL LETTER LONG S) is not a secret's key.
+    QTest::newRow("a Kelvin sign for the k") << QByteArray("{\"api_\xe2\x84\xaa" "ey\":\"x\"}") << false << false;
+    QTest::newRow("a long s for the s") << QByteArray("{\"\xc5\xbf" "et-cookie\":\"x\"}") << true << false;
     QTest::newRow("the word, not a key") << R"({"text":"where is my apikey?"})"_ba << true << false;
     QTest::newRow("a key that only contains the word") << R"({"cookie_jar":"x"})"_ba << true << false;
 }

@@ -444,6 +444,11 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
                                                     u"filesystem={\"root\": \"/no/such/dir\"}"_s}
                                      << "--plugin-config filesystem={\"root\":\"/no/such/dir\"}"_ba << inProcess
                                      << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
+    QTest::newRow("sandbox_limits, in process")
+        << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
+                       u"filesystem={\"root\": \".\", \"sandbox_limits\": {\"cpu_seconds\": 0}}"_s}
+        << "--plugin-config filesystem={\"root\":\".\",\"sandbox_limits\":{\"cpu_seconds\":0}}"_ba << inProcess
+        << "sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 0"_ba << registryLine;
     QTest::newRow("--input, isolated")
         << QStringList{u"--input"_s, u"directory=/no/such/dir"_s, u"--isolation"_s, u"filesystem=process"_s}
         << "--input directory=/no/such/dir"_ba << inItsHost

@@ -410,7 +410,7 @@ void tst_Batch::unreadableJournalRunsNothing()
     QCOMPARE(QString::fromUtf8(run.err),
              u"switchboard batch: the batch's earlier runs cannot be read: the journal %1 cannot prepare a "
              u"statement: no such column: batch_id Unable to execute statement\n"
-             u"Nothing was run: --journal FILE uses another journal, --no-journal none.\n"_s
+             u"Nothing was run. To run every row again anyway: --journal FILE (a new journal) or --no-journal.\n"_s
                  .arg(setup.path(u"journal.db"_s)));
     QCOMPARE(setup.executions(), notes({u"tides"_s}));   // the tool did not run again
     QCOMPARE(results(second), (QMap<int, QJsonObject>()));

@@ -68,6 +68,7 @@ private Q_SLOTS:
     void openCreatesTheSchemaInWalMode();
     void newerSchemaIsRefused();
     void unusablePathIsAnError();
+    void recordsAWorkflowRun_data();
     void recordsAWorkflowRun();
     void recordsConfirmations_data();
     void recordsConfirmations();
@@ -165,9 +166,27 @@ void tst_RunJournal::unusablePathIsAnError()
     QCOMPARE(opened.error().message, u"the journal's directory %1 cannot be created"_s.arg(dir.filePath(u"file"_s)));
 }
 
+// The writes run on SQLite's handle where the program's SQLite is the Qt
+// driver's (Debian's Qt: always), else through QSqlQuery: the same records.
+void tst_RunJournal::recordsAWorkflowRun_data()
+{
+    QTest::addColumn<bool>("onTheHandle");
+    QTest::newRow("on SQLite's handle") << true;
+    QTest::newRow("through QSqlQuery") << false;
+}
+
 void tst_RunJournal::recordsAWorkflowRun()
 {
+    QFETCH(bool, onTheHandle);
     JournalFixture fixture(u"sideeffects.yaml"_s);
+    RunJournalPrivate *journal = RunJournalPrivate::get(fixture.journal.get());
+#if SWITCHBOARD_JOURNAL_SQLITE_API
+    QVERIFY(journal->handle);
+#endif
+    if (!onTheHandle) {
+        journal->statements.clear();
+        journal->handle = nullptr;
+    }
     std::unique_ptr<WorkflowRun> run = fixture.makeRun();
     const QString runId = run->runId();
     QCOMPARE(runId.size(), 12);

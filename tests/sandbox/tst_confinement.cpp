@@ -3,6 +3,7 @@
 // policy of a plugin from its metadata and configuration as the host does,
 // applies it, then calls the system directly (open, connect, fork, execve,
 // ptrace, malloc, a thread) and prints the outcome.
+#include "landlockabi.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -16,8 +17,6 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <linux/landlock.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -40,11 +39,7 @@ QJsonObject probeMetaData()
         .object();
 }
 
-int kernelLandlockAbi()
-{
-    const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return abi < 0 ? 0 : int(abi);
-}
+using Switchboard::Test::kernelLandlockAbi;
 
 } // namespace
 
