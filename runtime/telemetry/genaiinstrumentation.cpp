@@ -531,10 +531,14 @@ void ConversationTrace::endChat(const Error &error)
         return;
     Chat chat = std::move(*m_chat);
     m_chat.reset();
-    // Server tools still open ended with the turn.
-    for (SpanData &span : m_serverTools)
-        m_instrumentation->endSpan(std::move(span), error);
-    m_serverTools.clear();
+    // Server tools still open ended with the turn. Most turns have none: a
+    // range-for over the empty hash would detach it, which allocates its
+    // table (2 k instructions a turn, BENCHMARKS.md, Tracing).
+    if (!m_serverTools.isEmpty()) {
+        for (SpanData &span : m_serverTools)
+            m_instrumentation->endSpan(std::move(span), error);
+        m_serverTools.clear();
+    }
     const QString finishReason = error.isError() ? u"error"_s : chat.calledTools ? u"tool_call"_s : u"stop"_s;
     AttributeEncoder(chat.span).addList(Attr::FinishReasons, finishReason);
     if (m_instrumentation->capturesContent())
@@ -629,9 +633,12 @@ void ConversationTrace::describeOutcome()
 void ConversationTrace::close(const Error &error)
 {
     endChat(error);
-    for (SpanData &span : m_tools)
-        m_instrumentation->endSpan(std::move(span), error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
-    m_tools.clear();
+    if (!m_tools.isEmpty()) {   // not detached when empty, as in endChat()
+        for (SpanData &span : m_tools)
+            m_instrumentation->endSpan(std::move(span),
+                                       error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
+        m_tools.clear();
+    }
     if (m_ownsAgentSpan && m_agentSpanOpen) {
         m_agentSpanOpen = false;
         describeOutcome();
