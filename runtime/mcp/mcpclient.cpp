@@ -9,6 +9,9 @@
 
 #include <QMetaMethod>
 
+#include <charconv>
+#include <cstring>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
@@ -373,26 +376,73 @@ void McpClientPrivate::send(McpRequest *request)
         Q_EMIT q->requestStarted(request);
         trace = TraceContext::current();
     }
-    QJsonObject params = request->d->params;
-    QJsonObject meta = params.value("_meta"_L1).toObject();
-    // TraceContext::toMcpMeta()'s keys, inserted as they are: building that
-    // object and copying it over cost 8 k instructions a request
-    // (BENCHMARKS.md, Tracing).
-    if (const QByteArray traceparent = trace.traceparent(); !traceparent.isEmpty()) {
-        meta.insert("traceparent"_L1, QString::fromLatin1(traceparent));
-        if (!trace.traceState.isEmpty())
-            meta.insert("tracestate"_L1, QString::fromLatin1(trace.traceState));
+    const QJsonObject &params = request->d->params;
+    const QByteArray traceparent = trace.traceparent();
+    // The request with its _meta made in a copy of the params object: a
+    // tools/call's progress token and trace context took 10-17 k
+    // instructions that way (BENCHMARKS.md, Tracing).
+    const auto withMeta = [&] {
+        QJsonObject sent = params;
+        QJsonObject meta = sent.value("_meta"_L1).toObject();
+        // TraceContext::toMcpMeta()'s keys.
+        if (!traceparent.isEmpty()) {
+            meta.insert("traceparent"_L1, QString::fromLatin1(traceparent));
+            if (!trace.traceState.isEmpty())
+                meta.insert("tracestate"_L1, QString::fromLatin1(trace.traceState));
+        }
+        if (request->d->options.reportProgress)
+            meta.insert(u"progressToken"_s, id);
+        if (!meta.isEmpty())
+            sent.insert(u"_meta"_s, meta);
+        return compactJson(JsonRpc::request(id, request->d->method, sent));
+    };
+    QByteArray json;
+    if ((!traceparent.isEmpty() || request->d->options.reportProgress) && trace.traceState.isEmpty()
+        && !params.isEmpty() && params.constBegin().key() > u"_meta") {
+        // Only the progress token (every tools/call) and/or the trace
+        // context (no tracestate to escape) go into _meta, and params' keys
+        // all sort after "_meta" (so it has none yet). QJsonObject keeps its
+        // keys sorted: params is the request's last member (id, jsonrpc,
+        // method, params) and _meta would be its first, so the same bytes
+        // are the request without _meta, and _meta written after the first
+        // `"params":{` (a JSON string holds no bare quote: nothing before
+        // params can look like it). Debug builds check against the object's.
+        json = compactJson(JsonRpc::request(id, request->d->method, params));
+        static constexpr QByteArrayView ParamsStart = R"("params":{)";
+        static constexpr QByteArrayView MetaStart = R"("_meta":{)";
+        static constexpr QByteArrayView ProgressToken = R"("progressToken":)";
+        static constexpr QByteArrayView Traceparent = R"("traceparent":")";
+        QByteArray meta(MetaStart.size() + ProgressToken.size() + 21 + Traceparent.size() + traceparent.size() + 3,
+                        Qt::Uninitialized);
+        char *to = meta.data();
+        const auto put = [&to](QByteArrayView text) {
+            std::memcpy(to, text.data(), size_t(text.size()));
+            to += text.size();
+        };
+        put(MetaStart);
+        if (request->d->options.reportProgress) {
+            put(ProgressToken);
+            to = std::to_chars(to, to + 20, id).ptr;
+            if (!traceparent.isEmpty())
+                *to++ = ',';
+        }
+        if (!traceparent.isEmpty()) {
+            put(Traceparent);
+            put(traceparent);
+            *to++ = '"';
+        }
+        put("},");
+        meta.truncate(to - meta.constData());
+        json.insert(json.indexOf(ParamsStart) + ParamsStart.size(), meta);
+        Q_ASSERT(json == withMeta());
+    } else {
+        json = withMeta();
     }
-    if (request->d->options.reportProgress)
-        meta.insert(u"progressToken"_s, id);
-    if (!meta.isEmpty())
-        params.insert(u"_meta"_s, meta);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
     if (timeout > 0)
         request->d->timer.start(timeout);
     qCDebug(lcMcp).noquote() << serverLabel() << "<-" << request->d->method << id;
-    sendMessage(McpOutgoingMessage::Kind::Request, JsonRpc::request(id, request->d->method, params),
-                request->d->method, id);
+    sendJson(McpOutgoingMessage::Kind::Request, std::move(json), request->d->method, id);
 }
 
 void McpClientPrivate::sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method,
@@ -400,9 +450,17 @@ void McpClientPrivate::sendMessage(McpOutgoingMessage::Kind kind, const QJsonObj
 {
     if (transport->state() != McpTransport::State::Open)
         return;
+    sendJson(kind, compactJson(message), method, id);
+}
+
+void McpClientPrivate::sendJson(McpOutgoingMessage::Kind kind, QByteArray json, const QString &method,
+                                const QJsonValue &id)
+{
+    if (transport->state() != McpTransport::State::Open)
+        return;
     McpOutgoingMessage outgoing;
     outgoing.kind = kind;
-    outgoing.json = compactJson(message);
+    outgoing.json = std::move(json);
     outgoing.method = method;
     outgoing.id = id;
     transport->send(outgoing);

@@ -73,6 +73,8 @@ public:
     void send(McpRequest *request);
     void sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method = {},
                      const QJsonValue &id = {});
+    /// The same, the message written already (compactJson()).
+    void sendJson(McpOutgoingMessage::Kind kind, QByteArray json, const QString &method, const QJsonValue &id);
     void cancel(McpRequest *request, const Error &error, bool tellServer);
     void forget(McpRequest *request);
     void complete(McpRequest *request, const JsonRpc::Message &response);
