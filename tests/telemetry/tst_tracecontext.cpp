@@ -21,6 +21,7 @@ private Q_SLOTS:
     void traceState();
     void writesWhatItReads();
     void invalidWritesNothing();
+    void idCharacters();
     void scopes();
     void setCurrentOutsideScopeChangesNothing();
     void mcpMeta();
@@ -117,6 +118,31 @@ void tst_TraceContext::writesWhatItReads()
     QCOMPARE(TraceContext::fromTraceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra")
                  .traceparent(),
              QByteArray("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+}
+
+// Every byte at every position of both ids: valid only as a lowercase hex
+// digit, and an id of zeros but one digit is valid.
+void tst_TraceContext::idCharacters()
+{
+    TraceContext context;
+    context.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    context.spanId = "00f067aa0ba902b7";
+    QVERIFY(context.isValid());
+    for (QByteArray *id : {&context.traceId, &context.spanId}) {
+        const QByteArray original = *id;
+        for (qsizetype at = 0; at < original.size(); ++at) {
+            for (int c = 0; c < 256; ++c) {
+                (*id)[at] = char(c);
+                const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                QVERIFY2(context.isValid() == hex, qPrintable(u"byte %1 at %2"_s.arg(c).arg(at)));
+            }
+            *id = QByteArray(original.size(), '0');
+            QVERIFY(!context.isValid());
+            (*id)[at] = '1';
+            QVERIFY(context.isValid());
+            *id = original;
+        }
+    }
 }
 
 void tst_TraceContext::invalidWritesNothing()
