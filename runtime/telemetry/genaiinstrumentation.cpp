@@ -298,6 +298,7 @@ private:
     qsizetype m_transcriptMark = 0;
     Error m_error;
     QString m_chatName;   // "chat {model}"
+    QByteArray m_chatAttributes;   // a chat's attributes that are the run's, encoded
     ChatPoint m_inputTokens;
     ChatPoint m_outputTokens;
     ChatPoint m_chatDuration;
@@ -319,6 +320,23 @@ ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, Conv
         m_serverAddress = url.host();
         m_serverPort = url.port(url.scheme() == u"https" ? 443 : 80);
     }
+    // A chat's attributes that are the run's, encoded once (startChat()).
+    SpanData chatAttributes;
+    {
+        AttributeEncoder attributes(chatAttributes);
+        attributes.add(Attr::OperationName, u"chat");
+        attributes.add(Attr::ProviderName, Provider);
+        if (!m_agent.model.isEmpty())
+            attributes.add(Attr::RequestModel, m_agent.model);
+        if (!m_agent.agentId.isEmpty())
+            attributes.add(Attr::AgentId, m_agent.agentId);
+        if (!m_serverAddress.isEmpty()) {
+            attributes.add(Attr::ServerAddress, m_serverAddress);
+            attributes.add(Attr::ServerPort, qint64(m_serverPort));
+        }
+        attributes.add(Attr::RequestStream, true);
+    }
+    m_chatAttributes = std::move(chatAttributes.encodedAttributes);
     connectRun();
 }
 
@@ -483,23 +501,14 @@ void ConversationTrace::startChat(int turn)
 {
     Chat chat;
     chat.turn = turn;
-    const QString &model = m_agent.model;
-    chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
-    // Each key once: added without looking for it.
+    chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan,
+                                             GenAiInstrumentation::ChatAttributeBytes);
+    // Each key once: added without looking for it; the run's own, the same
+    // every turn, in one copy (m_chatAttributes).
     SpanData &span = chat.span;
+    span.encodedAttributes.append(m_chatAttributes);
     {
         AttributeEncoder attributes(span);
-        attributes.add(Attr::OperationName, u"chat");
-        attributes.add(Attr::ProviderName, Provider);
-        if (!model.isEmpty())
-            attributes.add(Attr::RequestModel, model);
-        if (!m_agent.agentId.isEmpty())
-            attributes.add(Attr::AgentId, m_agent.agentId);
-        if (!m_serverAddress.isEmpty()) {
-            attributes.add(Attr::ServerAddress, m_serverAddress);
-            attributes.add(Attr::ServerPort, qint64(m_serverPort));
-        }
-        attributes.add(Attr::RequestStream, true);
         attributes.add(Attr::Turn, qint64(turn));
         if (m_run && !m_run->conversationId().isEmpty()) {
             attributes.add(Attr::ConversationId, m_run->conversationId());
@@ -933,12 +942,13 @@ ConversationTrace *GenAiInstrumentation::follow(ConversationRun *run, const Work
     return new ConversationTrace(this, run, agent, std::move(agentSpan), false);
 }
 
-SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent) const
+SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent,
+                                         qsizetype attributeBytes) const
 {
     if (!parent)
         return startSpan(name, kind, TraceContext());
     // A span of ours: no context to check (the hot path, two spans a round trip).
-    SpanData span = newSpan(name, kind);
+    SpanData span = newSpan(name, kind, attributeBytes);
     span.traceId = parent->traceId;
     span.parentSpanId = parent->spanId;
     span.traceState = parent->traceState;
@@ -961,14 +971,11 @@ SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, con
     return span;
 }
 
-SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind)
+SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind, qsizetype attributeBytes)
 {
     SpanData span;
-    // Room for a chat's attributes: no reallocation as they are added. Not
-    // 1,024: with QByteArray's header that is past what glibc's per-thread
-    // cache serves, and cost 1.5 M more instructions in 402 spans
-    // (BENCHMARKS.md, Tracing).
-    span.encodedAttributes.reserve(768);
+    // No reallocation as the attributes are added.
+    span.encodedAttributes.reserve(attributeBytes);
     span.spanId = randomHex(8);
     span.name = name;
     span.kind = kind;

@@ -45,6 +45,15 @@ class WorkflowTrace;
 class GenAiInstrumentation : public QObject
 {
 public:
+    /// A span's room for its encoded attributes: a tool call's fit. Not
+    /// 1,024: with QByteArray's header that is past what glibc's per-thread
+    /// cache serves, and cost 1.5 M more instructions in 402 spans
+    /// (BENCHMARKS.md, Tracing).
+    static constexpr qsizetype DefaultAttributeBytes = 768;
+    /// A chat's (about 900 bytes, its usage, response model and finish
+    /// reasons included), still within that cache.
+    static constexpr qsizetype ChatAttributeBytes = 960;
+
     GenAiInstrumentation(SpanRecorder *recorder, const TraceContext &parent, bool captureContent,
                          QObject *parentObject = nullptr);
 
@@ -54,7 +63,10 @@ public:
     void trace(McpClient *client);
 
     // For the traces of runs, steps and MCP requests.
-    SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent) const;
+    /// `attributeBytes`: the room made for its encoded attributes at once
+    /// (SpanData::encodedAttributes), so that adding them reallocates nothing.
+    SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent,
+                       qsizetype attributeBytes = DefaultAttributeBytes) const;
     /// A span whose parent is `parent` when valid (a remote one, or the
     /// context a request was made in), else the instrumentation's.
     SpanData startSpan(const QString &name, SpanKind kind, const TraceContext &parent) const;
@@ -68,7 +80,7 @@ public:
 
 private:
     /// A span without its trace yet: its id, name, kind and start.
-    static SpanData newSpan(const QString &name, SpanKind kind);
+    static SpanData newSpan(const QString &name, SpanKind kind, qsizetype attributeBytes = DefaultAttributeBytes);
 
     SpanRecorder *m_recorder;
     QSet<const McpClient *> m_tracedClients;
