@@ -4,15 +4,17 @@
 
 #include <switchboard/version.h>
 
+#include "api/directhttpreply_p.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
 #include <QTimer>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace Switchboard::TelemetryInternal {
+
+using Http::DirectHttpReply;
 
 namespace {
 constexpr const char *TimedOutProperty = "switchboardTimedOut";
@@ -32,7 +34,7 @@ OtlpHttpExporter::OtlpHttpExporter(const QString &signal, QUrl url, QList<std::p
 
 OtlpHttpExporter::~OtlpHttpExporter()
 {
-    for (QNetworkReply *reply : std::as_const(m_running)) {
+    for (DirectHttpReply *reply : std::as_const(m_running)) {
         reply->disconnect(this);
         reply->abort();
         reply->deleteLater();
@@ -83,32 +85,38 @@ void OtlpHttpExporter::startNext()
 
 void OtlpHttpExporter::start(Request request)
 {
-    if (!m_manager)
-        m_manager = new QNetworkAccessManager(this);
-    QNetworkRequest networkRequest(m_url);
-    networkRequest.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    networkRequest.setRawHeader("User-Agent", QByteArrayLiteral("switchboard/" SWITCHBOARD_VERSION_STRING));
-    for (const auto &[name, value] : std::as_const(m_headers))
-        networkRequest.setRawHeader(name, value);
-    // A redirect could hand the export headers (credentials) to another host.
-    networkRequest.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    QNetworkReply *reply = m_manager->post(networkRequest, request.body);
+    if (!m_proxy)
+        m_proxy = DirectHttpReply::proxyFor(m_url);
+    QByteArray head = "Content-Type: application/json\r\nUser-Agent: switchboard/" SWITCHBOARD_VERSION_STRING "\r\n";
+    for (const auto &[name, value] : std::as_const(m_headers)) {
+        // TelemetryOptions never lets a line break through; a header is one line.
+        if (name.contains('\r') || name.contains('\n') || value.contains('\r') || value.contains('\n'))
+            continue;
+        head += name + ": " + value + "\r\n";
+    }
+    // A redirect is not followed: it could hand the export headers
+    // (credentials) to another host.
+    auto *reply = new DirectHttpReply("POST", m_url, head, request.body, this);
+    reply->setProxy(*m_proxy);
     m_running.append(reply);
     const qint64 items = request.items;
-    connect(reply, &QNetworkReply::finished, this, [this, reply, items] { onFinished(reply, items); });
+    connect(reply, &DirectHttpReply::finished, this, [this, reply, items] { onFinished(reply, items); });
     if (m_timeoutMs > 0) {
         QTimer::singleShot(m_timeoutMs, reply, [reply] {
             reply->setProperty(TimedOutProperty, true);
             reply->abort();
         });
     }
+    reply->start();
 }
 
-void OtlpHttpExporter::onFinished(QNetworkReply *reply, qint64 items)
+void OtlpHttpExporter::onFinished(DirectHttpReply *reply, qint64 items)
 {
-    m_running.removeOne(reply);
+    if (!m_running.removeOne(reply))
+        return;   // finished once already
     reply->deleteLater();
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    // A whole response, whatever its status; else what broke it.
+    const int status = reply->error() == QNetworkReply::NoError ? reply->status() : 0;
     if (reply->property(TimedOutProperty).toBool()) {
         reportFailure(u"no answer within %1 ms"_s.arg(m_timeoutMs), items);
     } else if (status >= 200 && status < 300) {

@@ -220,8 +220,13 @@ void tst_Telemetry::nothingConfiguredSendsNothing()
     QSignalSpy flushed(&telemetry, &Telemetry::flushed);
     telemetry.flush();
     QVERIFY(flushed.wait(5000));
-    // No network manager was ever made, so no connection can have been tried.
+    // No exporter (which would live as long as the telemetry) and no network
+    // manager was ever made, so no connection can have been tried.
     QVERIFY(telemetry.findChildren<QNetworkAccessManager *>().isEmpty());
+    for (const QObject *child : telemetry.findChildren<QObject *>()) {
+        QVERIFY2(qstrcmp(child->metaObject()->className(), "Switchboard::TelemetryInternal::OtlpHttpExporter") != 0,
+                 "no exporter");
+    }
     QCOMPARE(telemetry.exportedSpans(), 0);
     QCOMPARE(telemetry.droppedSpans(), 0);
 }
