@@ -45,6 +45,7 @@ public:
     QByteArray head;
     QByteArray requestBody;
     QByteArray request;
+    QByteArray largeBody;   // written after `request`, not copied into it
     qint64 readBufferSize = StreamReadBufferSize;
     std::optional<QNetworkProxy> proxy;
     QTcpSocket *socket = nullptr;
@@ -263,7 +264,14 @@ qsizetype DirectHttpReply::bytesAvailable() const
 
 void DirectHttpReplyPrivate::buildRequest(const QByteArray &target, const QByteArray &proxyAuthorization)
 {
-    request.reserve(256 + head.size() + requestBody.size());
+    // A large body (a batch of spans an OTLP exporter sends: half a
+    // megabyte) is written after the head as it is: the socket keeps the
+    // array itself (QIODevice::write(const QByteArray &)), where a copy into
+    // the request would be one more pass over it.
+    constexpr qsizetype LargeBody = 64 * 1024;
+    if (requestBody.size() >= LargeBody)
+        largeBody = requestBody;
+    request.reserve(256 + head.size() + (largeBody.isNull() ? requestBody.size() : 0));
     request += method + ' ' + target + " HTTP/1.1\r\nHost: "
                + url.authority(QUrl::FullyEncoded | QUrl::RemoveUserInfo).toLatin1() + "\r\n";
     if (!proxyAuthorization.isEmpty())
@@ -274,7 +282,8 @@ void DirectHttpReplyPrivate::buildRequest(const QByteArray &target, const QByteA
     // One request per connection: a stream holds its connection to the end
     // anyway, and nothing is left to go wrong in a pool.
     request += "Connection: close\r\n\r\n";
-    request += requestBody;
+    if (largeBody.isNull())
+        request += requestBody;
     head.clear();
     requestBody.clear();
 }
@@ -283,6 +292,8 @@ void DirectHttpReplyPrivate::onConnected()
 {
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     socket->write(request);
+    if (!largeBody.isNull())
+        socket->write(largeBody);
 }
 
 void DirectHttpReplyPrivate::onBytesWritten(qint64 bytes)
@@ -290,9 +301,10 @@ void DirectHttpReplyPrivate::onBytesWritten(qint64 bytes)
     if (requestSent)
         return;
     written += bytes;
-    if (written >= request.size()) {
+    if (written >= request.size() + largeBody.size()) {
         requestSent = true;
         request.clear();   // not needed any more
+        largeBody.clear();
         Q_EMIT q->requestSent();
     }
 }
