@@ -34,19 +34,6 @@ void JsonWriter::grow(qsizetype bytes)
     m_data = m_out.data();
 }
 
-void JsonWriter::separate()
-{
-    if (m_afterKey) {
-        m_afterKey = false;
-        return;
-    }
-    if (!m_hasItems.isEmpty()) {
-        if (m_hasItems.last())
-            put(',');
-        m_hasItems.last() = true;
-    }
-}
-
 void JsonWriter::beginObject()
 {
     separate();
@@ -71,20 +58,6 @@ void JsonWriter::endArray()
 {
     put(']');
     m_hasItems.removeLast();
-}
-
-void JsonWriter::key(const char *name)
-{
-    separate();
-    const qsizetype length = qsizetype(std::strlen(name));
-    char *at = reserve(length + 3);
-    *at++ = '"';
-    std::memcpy(at, name, size_t(length));
-    at += length;
-    *at++ = '"';
-    *at = ':';
-    m_size += length + 3;
-    m_afterKey = true;
 }
 
 namespace {
@@ -249,7 +222,20 @@ void JsonWriter::rawItems(QByteArrayView items)
 void JsonWriter::asciiValue(QByteArrayView text)
 {
     separate();
-    writeEscaped(text);
+    // Ids and names need no escape: copied as they are checked, in one pass.
+    const qsizetype length = text.size();
+    char *at = reserve(length + 2);
+    *at++ = '"';
+    for (qsizetype i = 0; i < length; ++i) {
+        const char c = text[i];
+        if (NeedsEscape[static_cast<unsigned char>(c)]) {
+            writeEscaped(text);   // from the opening quote on: nothing is written yet
+            return;
+        }
+        at[i] = c;
+    }
+    at[length] = '"';
+    m_size += length + 2;
 }
 
 void JsonWriter::value(bool flag)
@@ -296,9 +282,11 @@ void JsonWriter::value(double number)
 void JsonWriter::int64String(qint64 number)
 {
     separate();
-    put('"');
-    writeDecimal(number);
-    put('"');
+    char *at = reserve(22);
+    *at++ = '"';
+    at = std::to_chars(at, at + 20, number).ptr;
+    *at++ = '"';
+    m_size = at - m_data;
 }
 
 } // namespace Switchboard::TelemetryInternal

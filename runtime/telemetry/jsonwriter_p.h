@@ -33,8 +33,21 @@ public:
     void endObject();
     void beginArray();
     void endArray();
-    /// An object's key, ASCII.
-    void key(const char *name);
+    /// An object's key, ASCII. Inline: the encoder's keys are literals,
+    /// whose length the compiler knows (3,600 keys in 400 spans).
+    void key(const char *name)
+    {
+        separate();
+        const qsizetype length = qsizetype(std::strlen(name));
+        char *at = reserve(length + 3);
+        *at++ = '"';
+        std::memcpy(at, name, size_t(length));
+        at += length;
+        *at++ = '"';
+        *at = ':';
+        m_size += length + 3;
+        m_afterKey = true;
+    }
     /// Begins an OTLP KeyValue, {"key":"<name>","value":{"<valueKey>":
     /// (the value, then endObject() twice): what every attribute starts
     /// with, written at once (escaped if it must be).
@@ -63,7 +76,18 @@ public:
     void int64String(qint64 number);
 
 private:
-    void separate();
+    void separate()
+    {
+        if (m_afterKey) {
+            m_afterKey = false;
+            return;
+        }
+        if (!m_hasItems.isEmpty()) {
+            if (m_hasItems.last())
+                put(',');
+            m_hasItems.last() = true;
+        }
+    }
     void writeEscaped(QByteArrayView utf8);
     /// Makes room for `bytes` more; returns where they go.
     char *reserve(qsizetype bytes)
