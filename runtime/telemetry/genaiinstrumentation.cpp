@@ -16,6 +16,8 @@
 #include <QPointer>
 #include <QRandomGenerator>
 
+#include <array>
+#include <cstring>
 #include <optional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -84,22 +86,67 @@ namespace {
 
 const QString Provider = u"mistral_ai"_s;
 
+/// The random bits of ids: xoshiro256** (Blackman and Vigna), one per
+/// thread, seeded once from the system's generator, as OpenTelemetry's SDKs
+/// make ids with fast generators. QRandomGenerator::global() took a mutex
+/// and 440 instructions an id (BENCHMARKS.md, Tracing).
+class IdGenerator
+{
+public:
+    IdGenerator()
+    {
+        do {
+            QRandomGenerator::system()->fillRange(m_state, 4);
+        } while ((m_state[0] | m_state[1] | m_state[2] | m_state[3]) == 0);
+    }
+
+    quint64 next()
+    {
+        const quint64 result = rotateLeft(m_state[1] * 5, 7) * 9;
+        const quint64 shifted = m_state[1] << 17;
+        m_state[2] ^= m_state[0];
+        m_state[3] ^= m_state[1];
+        m_state[1] ^= m_state[2];
+        m_state[0] ^= m_state[3];
+        m_state[2] ^= shifted;
+        m_state[3] = rotateLeft(m_state[3], 45);
+        return result;
+    }
+
+private:
+    static quint64 rotateLeft(quint64 x, int k) { return (x << k) | (x >> (64 - k)); }
+
+    quint64 m_state[4];
+};
+
 /// A span or trace id: `bytes` (8 or 16) random bytes as lowercase hex,
 /// written in place (two ids a round trip).
 QByteArray randomHex(int bytes)
 {
-    static constexpr char Hex[] = "0123456789abcdef";
+    // Each byte's two digits.
+    static constexpr auto Digits = [] {
+        constexpr char Hex[] = "0123456789abcdef";
+        std::array<char, 512> digits{};
+        for (int byte = 0; byte < 256; ++byte) {
+            digits[size_t(2 * byte)] = Hex[byte >> 4];
+            digits[size_t(2 * byte + 1)] = Hex[byte & 0xf];
+        }
+        return digits;
+    }();
     Q_ASSERT(bytes == 8 || bytes == 16);
-    quint32 words[4] = {};
+    thread_local IdGenerator generator;
+    quint64 words[2] = {};
     do {
-        QRandomGenerator::global()->fillRange(words, bytes / 4);
-    } while ((words[0] | words[1] | words[2] | words[3]) == 0);   // all zeros is not a valid id
+        words[0] = generator.next();
+        if (bytes == 16)
+            words[1] = generator.next();
+    } while ((words[0] | words[1]) == 0);   // all zeros is not a valid id
     QByteArray id(bytes * 2, Qt::Uninitialized);
-    const auto *raw = reinterpret_cast<const uchar *>(words);
     char *at = id.data();
-    for (int i = 0; i < bytes; ++i) {
-        *at++ = Hex[raw[i] >> 4];
-        *at++ = Hex[raw[i] & 0xf];
+    for (int word = 0; word < bytes / 8; ++word) {
+        quint64 bits = words[word];
+        for (int i = 0; i < 8; ++i, bits >>= 8, at += 2)
+            std::memcpy(at, Digits.data() + 2 * (bits & 0xff), 2);
     }
     return id;
 }
