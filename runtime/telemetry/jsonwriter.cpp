@@ -71,6 +71,61 @@ constexpr auto NeedsEscape = [] {
     return table;
 }();
 
+/// Whether one of the eight bytes of `x` needs an escape: below 0x20, '"'
+/// or '\\' (a byte from 0x80 on, of UTF-8, does not). Exact for the eight
+/// together, not for which of them.
+constexpr bool needsEscape(quint64 x)
+{
+    constexpr quint64 Ones = 0x0101010101010101;
+    constexpr quint64 High = Ones * 0x80;
+    const quint64 quote = x ^ (Ones * '"');
+    const quint64 backslash = x ^ (Ones * '\\');
+    return (((x - Ones * 0x20) & ~x) | ((quote - Ones) & ~quote) | ((backslash - Ones) & ~backslash)) & High;
+}
+
+// "00" to "99".
+constexpr auto DigitPairs = [] {
+    std::array<char, 200> pairs{};
+    for (int i = 0; i < 100; ++i) {
+        pairs[size_t(2 * i)] = char('0' + i / 10);
+        pairs[size_t(2 * i + 1)] = char('0' + i % 10);
+    }
+    return pairs;
+}();
+
+/// `value` (below 10^8) as eight digits, zeros in front.
+char *eightDigits(char *at, quint32 value)
+{
+    const quint32 high = value / 10000;
+    const quint32 low = value % 10000;
+    std::memcpy(at, DigitPairs.data() + 2 * (high / 100), 2);
+    std::memcpy(at + 2, DigitPairs.data() + 2 * (high % 100), 2);
+    std::memcpy(at + 4, DigitPairs.data() + 2 * (low / 100), 2);
+    std::memcpy(at + 6, DigitPairs.data() + 2 * (low % 100), 2);
+    return at + 8;
+}
+
+/// `number` in decimal (at most 20 characters). A timestamp in nanoseconds
+/// (19 digits, two a span) eight digits at a time: std::to_chars took 250
+/// instructions for one.
+char *writeInt64(char *at, qint64 number)
+{
+    constexpr quint64 TenTo8 = 100000000;
+    if (number < qint64(TenTo8))
+        return std::to_chars(at, at + 20, number).ptr;   // negative or short
+    quint64 rest = quint64(number);
+    const auto low = quint32(rest % TenTo8);
+    rest /= TenTo8;
+    if (rest >= TenTo8) {
+        const auto middle = quint32(rest % TenTo8);
+        at = std::to_chars(at, at + 4, quint32(rest / TenTo8)).ptr;
+        at = eightDigits(at, middle);
+    } else {
+        at = std::to_chars(at, at + 8, quint32(rest)).ptr;
+    }
+    return eightDigits(at, low);
+}
+
 /// A UTF-16 code unit a JSON string holds as one byte, as it is.
 constexpr bool isPlainAscii(char16_t c)
 {
@@ -206,7 +261,7 @@ void JsonWriter::encodedKeyValue(QByteArrayView start, qint64 number)
     at += start.size();
     std::memcpy(at, Kind.data(), size_t(Kind.size()));
     at += Kind.size();
-    at = std::to_chars(at, at + 20, number).ptr;
+    at = writeInt64(at, number);
     std::memcpy(at, "\"}}", 3);
     m_size = at + 3 - m_data;
 }
@@ -222,17 +277,25 @@ void JsonWriter::rawItems(QByteArrayView items)
 void JsonWriter::asciiValue(QByteArrayView text)
 {
     separate();
-    // Ids and names need no escape: copied as they are checked, in one pass.
+    // Ids and names need no escape: copied, then checked eight bytes at a
+    // time (ids are 16 and 32 characters).
     const qsizetype length = text.size();
     char *at = reserve(length + 2);
     *at++ = '"';
-    for (qsizetype i = 0; i < length; ++i) {
-        const char c = text[i];
-        if (NeedsEscape[static_cast<unsigned char>(c)]) {
-            writeEscaped(text);   // from the opening quote on: nothing is written yet
-            return;
-        }
-        at[i] = c;
+    if (length > 0)
+        std::memcpy(at, text.data(), size_t(length));
+    bool escape = false;
+    qsizetype i = 0;
+    for (; i + 8 <= length; i += 8) {
+        quint64 word;
+        std::memcpy(&word, at + i, sizeof word);
+        escape |= needsEscape(word);
+    }
+    for (; i < length; ++i)
+        escape |= NeedsEscape[static_cast<unsigned char>(at[i])];
+    if (escape) {
+        writeEscaped(text);   // from the opening quote on: m_size did not move
+        return;
     }
     at[length] = '"';
     m_size += length + 2;
@@ -250,7 +313,7 @@ void JsonWriter::value(bool flag)
 void JsonWriter::writeDecimal(qint64 number)
 {
     char *at = reserve(20);
-    m_size = std::to_chars(at, at + 20, number).ptr - m_data;
+    m_size = writeInt64(at, number) - m_data;
 }
 
 void JsonWriter::writeShortest(double number)
@@ -284,7 +347,7 @@ void JsonWriter::int64String(qint64 number)
     separate();
     char *at = reserve(22);
     *at++ = '"';
-    at = std::to_chars(at, at + 20, number).ptr;
+    at = writeInt64(at, number);
     *at++ = '"';
     m_size = at - m_data;
 }

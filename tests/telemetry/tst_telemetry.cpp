@@ -9,6 +9,7 @@
 #include "telemetryfixture.h"
 #include "testsupport.h"
 
+#include "telemetry/jsonwriter_p.h"
 #include "telemetry/metrics_p.h"
 #include "telemetry/otlpjson_p.h"
 
@@ -109,6 +110,7 @@ private Q_SLOTS:
     void encoderEscapesText();
     void encoderWritesOtlpJson();
     void encodedAttributesAreWrittenAsTheyAreSet();
+    void writerNumbersAndAsciiText();
 };
 
 void tst_Telemetry::optionsFromEnvironment_data()
@@ -586,6 +588,50 @@ void tst_Telemetry::encodedAttributesAreWrittenAsTheyAreSet()
     AttributeEncoder(onlyEncoded).add(number, qint64(1));
     QVERIFY(encodeTraces(Producer(), {onlyEncoded}).contains(R"("attributes":[{"key":"i","value":{"intValue":"1"}}],)"));
     QVERIFY(encodeTraces(Producer(), {SpanData()}).contains(R"("attributes":[],)"));
+}
+
+// The writer's own decimal digits (timestamps eight digits at a time) and
+// its check of ASCII text eight bytes at a time, against the standard
+// library and against a check by character.
+void tst_Telemetry::writerNumbersAndAsciiText()
+{
+    QList<qint64> numbers{0, 1, -1, 9, 10, 99999999, 100000000, 100000001, 999999999999999, 1000000000000000,
+                          9999999999999999, 10000000000000000, 99999999999999999, 100000000000000000,
+                          1778000000123456789, 9007199254740993, std::numeric_limits<qint64>::max(),
+                          std::numeric_limits<qint64>::min(), -100000000, -1778000000123456789};
+    for (qint64 power = 1; power > 0 && power <= std::numeric_limits<qint64>::max() / 10; power *= 10)
+        numbers << power << power - 1 << power + 1 << power * 7 + 3;
+    for (const qint64 number : std::as_const(numbers)) {
+        QByteArray out;
+        {
+            JsonWriter json(out);
+            json.beginArray();
+            json.int64String(number);
+            json.value(number);
+            json.endArray();
+        }
+        const QByteArray text = QByteArray::number(number);
+        QCOMPARE(out, "[\"" + text + "\"," + text + "]");
+    }
+    // Every byte at every place of 8, 16 and 19 characters (a word, two, and
+    // a tail): escaped exactly when JSON needs it.
+    for (const qsizetype length : {8, 16, 19}) {
+        for (qsizetype at = 0; at < length; ++at) {
+            for (int c = 0; c < 256; ++c) {
+                QByteArray text(length, 'a');
+                text[at] = char(c);
+                QByteArray out;
+                {
+                    JsonWriter json(out);
+                    json.asciiValue(text);
+                }
+                const bool escaped = c < 0x20 || c == '"' || c == '\\';
+                QVERIFY2((out.size() > length + 2) == escaped, qPrintable(u"byte %1 at %2 of %3"_s.arg(c).arg(at).arg(length)));
+                if (!escaped)
+                    QCOMPARE(out, '"' + text + '"');
+            }
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
