@@ -325,7 +325,9 @@ private:
     void connectRun();
     void startChat(int turn);
     void endChat(const Error &error);
-    SpanData startTool(const FunctionCallEntry &call, int turn) const;
+    struct ToolSpanStart;
+    SpanData startTool(const FunctionCallEntry &call, int turn);
+    SpanData startTool(const ToolSpanStart &start, const FunctionCallEntry &call, int turn) const;
     void endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
                  const Error &error, qint64 durationMs);
     Attributes chatMetricAttributes(const Chat &chat) const;
@@ -350,6 +352,14 @@ private:
     ChatPoint m_outputTokens;
     ChatPoint m_chatDuration;
     QHash<QString, ToolPoints> m_toolPoints;   // by tool name
+    // A tool's span name and first attributes (operation and tool name),
+    // encoded, the same for every call of it (startTool()).
+    struct ToolSpanStart
+    {
+        QString name;
+        QByteArray attributes;
+    };
+    QHash<QString, ToolSpanStart> m_toolStarts;   // by tool name
 };
 
 ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run,
@@ -633,14 +643,41 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
     span.setAttribute(Attr::OutputMessages, outputMessages(turn.sliced(outputsAt), finishReason));
 }
 
-SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn) const
+SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
 {
-    SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + call.name, SpanKind::Internal, &m_agentSpan);
+    // The name and the first attributes of a tool's spans, made at its first
+    // call (the names a model may invent are not kept past 64).
+    auto start = m_toolStarts.constFind(call.name);
+    if (start == m_toolStarts.cend()) {
+        SpanData encoded;
+        {
+            AttributeEncoder attributes(encoded);
+            attributes.add(Attr::OperationName, u"execute_tool");
+            attributes.add(Attr::ToolName, call.name);
+        }
+        ToolSpanStart made{u"execute_tool "_s + call.name, std::move(encoded.encodedAttributes)};
+        if (m_toolStarts.size() >= 64)
+            return startTool(made, call, turn);
+        start = m_toolStarts.insert(call.name, std::move(made));
+    }
+    return startTool(*start, call, turn);
+}
+
+SpanData ConversationTrace::startTool(const ToolSpanStart &start, const FunctionCallEntry &call, int turn) const
+{
+    // A tool type of `function`, encoded once.
+    static const QByteArray FunctionToolType = [] {
+        SpanData encoded;
+        AttributeEncoder(encoded).add(Attr::ToolType, u"function");
+        return encoded.encodedAttributes;
+    }();
+    SpanData span = m_instrumentation->startSpan(start.name, SpanKind::Internal, &m_agentSpan);
+    // The same attributes in the same order as added one by one: operation,
+    // tool name, call id, type, turn.
+    span.encodedAttributes.append(start.attributes);
     AttributeEncoder attributes(span);
-    attributes.add(Attr::OperationName, u"execute_tool");
-    attributes.add(Attr::ToolName, call.name);
     attributes.add(Attr::ToolCallId, call.toolCallId);
-    attributes.add(Attr::ToolType, u"function");
+    attributes.addEncoded(FunctionToolType);
     attributes.add(Attr::Turn, qint64(turn));
     return span;
 }

@@ -125,6 +125,8 @@ public:
     }
     /// A list of one string (gen_ai.response.finish_reasons).
     void addList(const AttributeKey &key, QStringView item);
+    /// Attributes encoded already (KeyValues joined by commas), as they are.
+    void addEncoded(QByteArrayView keyValues) { m_json.rawItems(keyValues); }
 
 private:
     void end()
