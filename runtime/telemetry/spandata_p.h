@@ -94,6 +94,13 @@ struct SpanData
     }
 };
 
+} // namespace Switchboard::TelemetryInternal
+
+// Its members are: QList moves a queue of spans as bytes when it grows.
+Q_DECLARE_TYPEINFO(Switchboard::TelemetryInternal::SpanData, Q_RELOCATABLE_TYPE);
+
+namespace Switchboard::TelemetryInternal {
+
 /// Adds attributes a span does not have and will not be given again, in
 /// OTLP's JSON at once (SpanData::encodedAttributes, complete when the
 /// encoder is destroyed). Keys are AttributeKeys, values the kinds the

@@ -99,6 +99,10 @@ void TelemetryPrivate::record(SpanData &&span)
                                    << "spans): dropping spans until it empties";
         return;
     }
+    if (queue.isEmpty()) {
+        // Room for a batch: the queue does not grow span by span.
+        queue.reserve(std::min(std::max(1, options.maxExportBatchSize), std::max(1, options.maxQueueSize)));
+    }
     queue.append(std::move(span));
     if (queue.size() >= std::max(1, options.maxExportBatchSize)) {
         if (!batchTimer.isActive() || batchTimer.remainingTime() > 0)
