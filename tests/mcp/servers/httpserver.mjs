@@ -57,8 +57,10 @@ function makeServer(getTransport) {
         case 'echo':
             return text(`echo: ${args.text}`);
         case 'forget_session': {
-            const transport = getTransport();
-            setTimeout(() => sessions.delete(transport.sessionId), 0);
+            // At once: the answer goes through the transport in hand, and the
+            // next request, however soon it comes, finds no session (a timer,
+            // even of 0 ms, let a quick client's next call through).
+            sessions.delete(getTransport().sessionId);
             return text('forgotten');
         }
         case 'interrupted': {
