@@ -52,7 +52,7 @@ const Command commands[] = {
     {"plugins", "List tool plugins, their state and their tools", runPluginsCommand},
     {"emulate", "Serve a local emulator of the Conversations API", runEmulateCommand},
     {"conversations", "Call the Conversations API directly (start, list, get, ...)", runConversationsCommand},
-    {"mcp", "List MCP servers and their tools, call a tool (an mcpServers JSON file)", runMcpCommand},
+    {"mcp", "List MCP servers and their tools, call a tool; serve the plugins' tools over MCP", runMcpCommand},
     {"runs", "List, show, remove and prune the runs in the journal", runRunsCommand},
     {"resume", "Continue a journaled run that was killed, failed or waits", runResumeCommand},
     {"approve", "Approve a tool call a waiting run asks for", runApproveCommand},

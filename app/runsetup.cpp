@@ -41,13 +41,20 @@ WorkflowRunOptions addWorkflowRunOptions(QCommandLineParser &parser)
 Result<ProgramPluginSettings> setUpPlugins(const QCommandLineParser &parser, const WorkflowRunOptions &options,
                                           PluginRegistry &registry)
 {
+    return setUpPlugins(parser, options.pluginPath, options.pluginConfig, options.isolation, registry);
+}
+
+Result<ProgramPluginSettings> setUpPlugins(const QCommandLineParser &parser, const QCommandLineOption &pluginPath,
+                                          const QCommandLineOption &pluginConfig, const QCommandLineOption &isolation,
+                                          PluginRegistry &registry)
+{
     ProgramPluginSettings settings;
-    registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(options.pluginPath)));
-    Result<QMap<QString, QJsonObject>> configurations = parsePluginConfigurations(parser.values(options.pluginConfig));
+    registry.setSearchPaths(PluginRegistry::defaultSearchPaths(parser.values(pluginPath)));
+    Result<QMap<QString, QJsonObject>> configurations = parsePluginConfigurations(parser.values(pluginConfig));
     if (!configurations)
         return configurations.error();
     settings.configurations = *configurations;
-    Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(options.isolation));
+    Result<QMap<QString, PluginRegistry::Isolation>> isolations = parsePluginIsolations(parser.values(isolation));
     if (!isolations)
         return isolations.error();
     settings.isolations = *isolations;

@@ -57,6 +57,11 @@ struct ProgramPluginSettings
 /// first), then discover(). The error is a usage error's message.
 Result<ProgramPluginSettings> setUpPlugins(const QCommandLineParser &parser, const WorkflowRunOptions &options,
                                           PluginRegistry &registry);
+/// The same for a command with these three options and no workflow
+/// (`switchboard mcp serve`): --plugin-path, --plugin-config, --isolation.
+Result<ProgramPluginSettings> setUpPlugins(const QCommandLineParser &parser, const QCommandLineOption &pluginPath,
+                                          const QCommandLineOption &pluginConfig, const QCommandLineOption &isolation,
+                                          PluginRegistry &registry);
 
 /// How a confirmation is answered without asking, if it is (app/README.md,
 /// "Confirmations"): the more cautious answer wins. A workflow's `deny` is a

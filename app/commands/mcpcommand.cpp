@@ -3,17 +3,23 @@
 // switchboard mcp call SERVER TOOL [JSON]       calls one tool and prints what the model would read
 // The servers come from an mcpServers JSON file (--config FILE or
 // $SWITCHBOARD_MCP_CONFIG), the format desktop MCP clients keep.
+// switchboard mcp serve                         serves the plugins' tools as an MCP server (McpServer)
 
 #include "command.h"
 #include "mcpservers.h"
 #include "output.h"
+#include "pluginconfig.h"
+#include "runsetup.h"
 #include "terminal/elicitationprompt.h"
 #include "terminal/terminal.h"
 
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpelicitation.h>
+#include <switchboard/mcpserver.h>
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/mcpstdiotransport.h>
+#include <switchboard/nearestname.h>
+#include <switchboard/pluginregistry.h>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -21,6 +27,7 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <csignal>
 #include <memory>
 
 using namespace Qt::StringLiterals;
@@ -33,8 +40,10 @@ const char *const usageText =
     "Usage: switchboard mcp [options] servers\n"
     "       switchboard mcp [options] tools SERVER\n"
     "       switchboard mcp [options] call SERVER TOOL [JSON]\n"
+    "       switchboard mcp [options] serve\n"
     "\n"
-    "Talks to MCP (Model Context Protocol) servers over stdio. The servers come from an\n"
+    "Talks to MCP (Model Context Protocol) servers over stdio, or serves Switchboard's tools as\n"
+    "one. The servers come from an\n"
     "mcpServers JSON file, the format Claude Desktop, Cursor and other MCP clients keep:\n"
     "  {\"mcpServers\": {\"memory\": {\"command\": \"npx\", \"args\": [\"-y\", \"@modelcontextprotocol/server-memory\"]}}}\n"
     "\n"
@@ -46,23 +55,46 @@ const char *const usageText =
     "  call      calls one tool (by its name or its function name) with JSON arguments (default {})\n"
     "            and prints the text the model would read; progress goes to standard error, and a\n"
     "            question the server asks the user is asked on the terminal (declined without one)\n"
+    "  serve     serves the tools of the plugins found (each isolated in its host process or\n"
+    "            in this one, as --isolation and the defaults say) as one MCP server on standard\n"
+    "            input and output, until the client closes its end: for Claude Desktop, VS Code\n"
+    "            and any other MCP client (plugins/README.md has the configuration). Arguments\n"
+    "            are checked against each tool's schema, its time limit applies, the client can\n"
+    "            cancel a call; a tool that needs the user's confirmation asks the client\n"
+    "            (elicitation) and is refused when the client cannot ask\n"
     "\n"
-    "Options:\n"
+    "Options of servers, tools and call:\n"
     "  --config FILE     the mcpServers file (default $SWITCHBOARD_MCP_CONFIG)\n"
     "  --timeout MS      the time limit of a request, and of a server's start (default 60000)\n"
     "  --json            print JSON instead of text\n"
+    "\n"
+    "Options of serve:\n"
+    "  --plugin-path DIR search DIR for plugins before the default places (repeatable)\n"
+    "  --plugin-config ID=JSON\n"
+    "                    a plugin's configuration, a JSON object (repeatable)\n"
+    "  --isolation ID=process|in-process\n"
+    "                    where a plugin runs (ID * for every plugin; repeatable); by default\n"
+    "                    the bundled plugins in this process, others in a host process each\n"
+    "  --plugin ID       serve this plugin's tools (repeatable; default: every plugin found)\n"
+    "  --tool NAME       serve only this tool, by its name or <plugin>/<name> (repeatable;\n"
+    "                    default: every tool of the plugins served)\n"
+    "  --page-size N     the most tools in one tools/list answer (default 100)\n"
+    "\n"
+    "Common options:\n"
     "  -q, --quiet       nothing on standard error but errors\n"
     "  -v, --verbose     also the runtime's log and the servers' standard error (categories\n"
     "                    switchboard.mcp*) on standard error\n"
     "  -h, --help        show this help\n"
     "\n"
-    "Exit status: 0 success, 1 a server failed or the tool failed, 2 bad usage or configuration.\n"
+    "Exit status: 0 success (serve: the client closed the connection), 1 a server failed or the\n"
+    "tool failed (serve: no tool to serve), 2 bad usage or configuration.\n"
     "\n"
     "Examples:\n"
     "  switchboard mcp --config ~/.config/Claude/claude_desktop_config.json servers\n"
     "  switchboard mcp --config mcp.json tools memory\n"
     "  switchboard mcp --config mcp.json call memory read_graph\n"
-    "  switchboard mcp --config mcp.json call everything echo '{\"message\": \"hi\"}'\n";
+    "  switchboard mcp --config mcp.json call everything echo '{\"message\": \"hi\"}'\n"
+    "  switchboard mcp serve --plugin-config 'filesystem={\"root\": \"/srv/docs\"}' --tool read_file\n";
 
 int usage(const QString &message)
 {
@@ -263,6 +295,122 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
     return status;
 }
 
+/// What `mcp serve` takes, besides the common options.
+struct ServeOptions
+{
+    QCommandLineOption pluginPath{u"plugin-path"_s, u"plugins"_s, u"DIR"_s};
+    QCommandLineOption pluginConfig{u"plugin-config"_s, u"configuration"_s, u"ID=JSON"_s};
+    QCommandLineOption isolation{u"isolation"_s, u"isolation"_s, u"ID=process|in-process"_s};
+    QCommandLineOption plugin{u"plugin"_s, u"plugin"_s, u"ID"_s};
+    QCommandLineOption tool{u"tool"_s, u"tool"_s, u"NAME"_s};
+    QCommandLineOption pageSize{u"page-size"_s, u"tools"_s, u"N"_s};
+
+    QList<QCommandLineOption> all() const { return {pluginPath, pluginConfig, isolation, plugin, tool, pageSize}; }
+};
+
+int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbosity verbosity)
+{
+    int pageSize = 100;
+    if (parser.isSet(serve.pageSize)) {
+        bool ok = false;
+        pageSize = parser.value(serve.pageSize).toInt(&ok);
+        if (!ok || pageSize <= 0)
+            return usage(u"--page-size takes a number of tools above 0"_s);
+    }
+    PluginRegistry registry;
+    const Result<ProgramPluginSettings> settings =
+        setUpPlugins(parser, serve.pluginPath, serve.pluginConfig, serve.isolation, registry);
+    if (!settings)
+        return usage(settings.error().message);
+    QStringList usable;
+    for (const PluginInfo &plugin : registry.plugins()) {
+        if (plugin.isUsable())
+            usable << plugin.metaData.id;
+        else if (verbosity != Verbosity::Quiet)
+            QTextStream(stderr) << "switchboard mcp: not served: " << plugin.fileName << ": " << plugin.error.message
+                                << '\n';
+    }
+    // A plugin named that is not there is a mistake, not a no-op.
+    QStringList named = settings->configurations.keys() + settings->isolations.keys() + parser.values(serve.plugin);
+    named.removeAll(u"*"_s);
+    for (const QString &id : std::as_const(named)) {
+        if (usable.contains(id))
+            continue;
+        const QString near = nearestName(id, usable);
+        return usage(u"no plugin '%1' (%2)"_s.arg(id, !near.isEmpty()   ? u"did you mean '"_s + near + u"'?"_s
+                                                       : usable.isEmpty() ? u"no plugin found"_s
+                                                                          : u"plugins: "_s + usable.join(u", "_s)));
+    }
+    for (auto it = settings->configurations.cbegin(); it != settings->configurations.cend(); ++it)
+        registry.setPluginConfiguration(it.key(), it.value());
+    applyPluginIsolations(registry, settings->isolations);
+
+    if (usable.isEmpty()) {
+        QTextStream(stderr) << "switchboard mcp: no plugin to serve (searched " << registry.searchPaths().join(u", "_s)
+                            << ")\n";
+        return ExitFailure;
+    }
+
+    // The plugins served: those named, else every one found; with --tool,
+    // only the plugins of the tools named.
+    McpServerOptions options;
+    options.pageSize = pageSize;
+    options.sourceIds = parser.isSet(serve.plugin) ? parser.values(serve.plugin) : usable;
+    options.sourceIds.removeDuplicates();
+    for (const QString &name : parser.values(serve.tool)) {
+        const Result<ToolInfo> tool = registry.findTool(name);
+        if (!tool)
+            return usage(tool.error().message);
+        if (!options.sourceIds.contains(tool->sourceId))
+            return usage(u"the tool '%1' is not one of the plugins served (%2)"_s.arg(name, options.sourceIds.join(u", "_s)));
+        if (!options.toolNames.contains(tool->qualifiedName()))
+            options.toolNames << tool->qualifiedName();
+    }
+    QStringList sourceIds = options.sourceIds;
+    if (!options.toolNames.isEmpty()) {
+        sourceIds.removeIf([&options](const QString &id) {
+            return std::none_of(options.toolNames.cbegin(), options.toolNames.cend(),
+                                [&id](const QString &qualified) { return qualified.startsWith(id + u'/'); });
+        });
+    }
+
+    // Every plugin served starts before the first request, in this process
+    // or in its host. One that fails says so here, and its tools are not
+    // offered (a Failed source's tools are not the registry's).
+    std::unique_ptr<Operation> prepared(registry.prepare(sourceIds));
+    wait(prepared.get());
+    prepared.reset();
+    for (const QString &id : std::as_const(sourceIds)) {
+        const ToolSource *source = registry.source(id);
+        if (source && source->state() == ToolSource::State::Failed && verbosity != Verbosity::Quiet)
+            QTextStream(stderr) << "switchboard mcp: not served: " << source->error().message << '\n';
+    }
+    qsizetype served = 0;
+    for (const ToolInfo &tool : registry.tools()) {
+        if (sourceIds.contains(tool.sourceId)
+            && (options.toolNames.isEmpty() || options.toolNames.contains(tool.qualifiedName())))
+            ++served;
+    }
+    if (served == 0) {
+        QTextStream(stderr) << "switchboard mcp: no tool to serve\n";
+        return ExitFailure;
+    }
+
+    McpServer server(&registry, options);
+    std::signal(SIGPIPE, SIG_IGN);   // a client gone: the write fails, the server finishes
+    if (const Result<void> serving = server.serveStandardStreams(); !serving) {
+        QTextStream(stderr) << "switchboard mcp: " << serving.error().message << '\n';
+        return ExitFailure;
+    }
+    if (verbosity != Verbosity::Quiet) {
+        QTextStream(stderr) << "switchboard mcp: serving " << served << (served == 1 ? " tool" : " tools") << " of "
+                            << sourceIds.join(u", "_s) << " on standard input and output\n";
+    }
+    QObject::connect(&server, &McpServer::finished, QCoreApplication::instance(), &QCoreApplication::quit);
+    QCoreApplication::exec();
+    return ExitSuccess;
+}
+
 } // namespace
 
 int runMcpCommand(const QStringList &arguments)
@@ -273,16 +421,32 @@ int runMcpCommand(const QStringList &arguments)
     const QCommandLineOption timeoutOption(u"timeout"_s, u"time limit"_s, u"MS"_s);
     const QCommandLineOption jsonOption(u"json"_s);
     parser.addOptions({configOption, timeoutOption, jsonOption});
+    const ServeOptions serve;
+    parser.addOptions(serve.all());
     const ParsedCommandLine parsed = parseCommandLine(parser, arguments, common, u"mcp"_s, usageText);
     if (parsed.exitCode)
         return *parsed.exitCode;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
-        return usage(u"which command: servers, tools SERVER or call SERVER TOOL [JSON]?"_s);
+        return usage(u"which command: servers, tools SERVER, call SERVER TOOL [JSON] or serve?"_s);
     const QString action = positional.first();
+    // Each option goes with its commands.
+    const bool serving = action == u"serve";
+    for (const QCommandLineOption &option : serving ? QList<QCommandLineOption>{configOption, timeoutOption, jsonOption}
+                                                    : serve.all()) {
+        if (parser.isSet(option)) {
+            return usage(u"--%1 goes with %2"_s.arg(option.names().constFirst(),
+                                                    serving ? u"servers, tools and call"_s : u"serve"_s));
+        }
+    }
+    if (serving) {
+        if (positional.size() > 1)
+            return usage(u"serve takes no argument"_s);
+        return runServe(parser, serve, parsed.verbosity);
+    }
     const qsizetype expected = action == u"servers" ? 1 : action == u"tools" ? 2 : action == u"call" ? 3 : -1;
     if (expected < 0)
-        return usage(u"unknown command '%1' (servers, tools or call)"_s.arg(action));
+        return usage(u"unknown command '%1' (servers, tools, call or serve)"_s.arg(action));
     if (positional.size() < expected || positional.size() > (action == u"call" ? 4 : expected))
         return usage(action == u"servers" ? u"servers takes no argument"_s
                      : action == u"tools"  ? u"tools takes one argument: SERVER"_s

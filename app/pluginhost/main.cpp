@@ -104,6 +104,7 @@ int main(int argc, char *argv[])
     McpServerOptions options;
     options.serverName = u"switchboard-plugin-host"_s;
     options.sourceIds = {id};
+    options.confirmCalls = false;   // the runtime asked before calling
     McpServer server(&registry, options);
     if (const Result<void> serving = server.serveStandardStreams(); !serving)
         return fail(serving.error().message, 2);

@@ -1,19 +1,16 @@
-#include <switchboard/mcpserver.h>
+#include "mcpserver_p.h"
 
 #include <switchboard/compactjson.h>
 #include <switchboard/mcptypes.h>
 #include <switchboard/toolinvocation.h>
-#include <switchboard/toolregistry.h>
 #include <switchboard/version.h>
 
-#include "jsonrpc_p.h"
 #include "mcplogging_p.h"
 
-#include <QHash>
 #include <QJsonArray>
-#include <QPointer>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,64 +46,53 @@ QJsonObject textResult(const QString &text, bool isError)
     return result;
 }
 
-} // namespace
-
-class McpServerPrivate
+// A tools/list cursor: the name the next page begins at (or after, when it
+// is gone), base64url, so that clients treat it as the opaque token it is.
+QString cursorFor(const QString &name)
 {
-public:
-    explicit McpServerPrivate(McpServer *q_, ToolRegistry *registry_, const McpServerOptions &options_)
-        : q(q_), registry(registry_), options(options_)
-    {
-    }
+    return QString::fromLatin1(name.toUtf8().toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
 
-    void readInput();
-    void handleLine(const QByteArray &line);
-    void refuseLargeMessage();
-    void handle(const JsonRpc::Message &message);
-    void initialize(const JsonRpc::Message &message);
-    void listTools(const JsonRpc::Message &message);
-    void callTool(const JsonRpc::Message &message);
-    void cancelled(const JsonRpc::Message &message);
+std::optional<QString> nameOfCursor(const QString &cursor)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(cursor.toLatin1(), QByteArray::Base64UrlEncoding
+                                                                               | QByteArray::OmitTrailingEquals
+                                                                               | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || decoded.decoded.isEmpty() || cursor.isEmpty())
+        return std::nullopt;
+    return QString::fromUtf8(decoded.decoded);
+}
 
-    /// The tools served, by the name the client sees.
-    QHash<QString, ToolInfo> servedTools() const;
-    void send(const QJsonObject &message);
-    void flush();
-    void end();
+// Whether a client's capabilities let the server ask the user with a form:
+// `elicitation` (2025-06-18 on), empty (form mode implied) or with `form`.
+bool declaresFormElicitation(const QString &protocolVersion, const QJsonObject &capabilities)
+{
+    if (protocolVersion == u"2025-03-26"_s)
+        return false;   // the revision has no elicitation
+    const QJsonValue elicitation = capabilities.value("elicitation"_L1);
+    if (!elicitation.isObject())
+        return false;
+    const QJsonObject modes = elicitation.toObject();
+    return modes.isEmpty() || modes.value("form"_L1).isObject();
+}
 
-    McpServer *const q;
-    QPointer<ToolRegistry> registry;
-    const McpServerOptions options;
-    int inputDescriptor = -1;
-    int outputDescriptor = -1;
-    std::unique_ptr<QSocketNotifier> readNotifier;
-    std::unique_ptr<QSocketNotifier> writeNotifier;
-    QByteArray inputBuffer;
-    bool skippingLine = false;   // the rest of a line over the size limit
-    QByteArray outputBuffer;
-    bool ended = false;
-    QString protocolVersion;
-    int logLevel = -1;   // an index in logLevels(); -1: the client set none
-    QHash<QString, QPointer<ToolInvocation>> calls;
-};
+} // namespace
 
 McpServer::McpServer(ToolRegistry *registry, const McpServerOptions &options, QObject *parent)
     : QObject(parent), d(std::make_unique<McpServerPrivate>(this, registry, options))
 {
     if (registry) {
         connect(registry, &ToolRegistry::toolsChanged, this, [this] {
-            if (!d->protocolVersion.isEmpty())
-                d->send(JsonRpc::notification(u"notifications/tools/list_changed"_s));
+            if (d->stdio && !d->stdio->protocolVersion.isEmpty())
+                d->send(*d->stdio, JsonRpc::notification(u"notifications/tools/list_changed"_s));
         });
     }
 }
 
 McpServer::~McpServer()
 {
-    for (const QPointer<ToolInvocation> &call : std::as_const(d->calls)) {
-        if (call)
-            call->abort();
-    }
+    if (d->stdio)
+        d->endSession(*d->stdio);
 }
 
 McpServerOptions McpServer::options() const
@@ -116,7 +102,7 @@ McpServerOptions McpServer::options() const
 
 QString McpServer::protocolVersion() const
 {
-    return d->protocolVersion;
+    return d->stdio ? d->stdio->protocolVersion : QString();
 }
 
 Result<void> McpServer::serveStandardStreams()
@@ -126,7 +112,7 @@ Result<void> McpServer::serveStandardStreams()
 
 Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
 {
-    if (d->inputDescriptor >= 0)
+    if (d->stdio)
         return Error(Error::Code::InvalidValue, u"the MCP server is already serving"_s);
     for (const int descriptor : {inputDescriptor, outputDescriptor}) {
         const int flags = ::fcntl(descriptor, F_GETFL);
@@ -135,6 +121,7 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
                                                            QString::fromLocal8Bit(std::strerror(errno))));
         }
     }
+    d->stdio = std::make_shared<McpServerSession>();
     d->inputDescriptor = inputDescriptor;
     d->outputDescriptor = outputDescriptor;
     d->readNotifier = std::make_unique<QSocketNotifier>(inputDescriptor, QSocketNotifier::Read);
@@ -147,138 +134,117 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
 
 void McpServer::log(const QString &level, const QString &logger, const QJsonValue &data)
 {
-    const int index = logLevels().indexOf(level);
-    if (d->protocolVersion.isEmpty() || d->logLevel < 0 || index < d->logLevel)
+    if (!d->stdio)
         return;
     QJsonObject params{{"level"_L1, level}, {"data"_L1, data}};
     if (!logger.isEmpty())
         params.insert("logger"_L1, logger);
-    d->send(JsonRpc::notification(u"notifications/message"_s, params));
+    McpServerSession &session = *d->stdio;
+    const int index = logLevels().indexOf(level);
+    if (session.protocolVersion.isEmpty() || session.logLevel < 0 || index < session.logLevel)
+        return;
+    d->send(session, JsonRpc::notification(u"notifications/message"_s, params));
 }
 
-void McpServerPrivate::readInput()
+void McpServerPrivate::logTo(McpServerSession &session, const QString &level, const QJsonValue &data,
+                             const QString &relatedKey)
 {
-    char chunk[65536];
-    const ssize_t count = ::read(inputDescriptor, chunk, sizeof chunk);
-    if (count < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return;
-        qCWarning(lcMcp).noquote() << "MCP server: reading its input failed:" << std::strerror(errno);
-        end();
+    const int index = logLevels().indexOf(level);
+    if (session.protocolVersion.isEmpty() || session.logLevel < 0 || index < session.logLevel)
         return;
-    }
-    if (count == 0) {
-        end();
-        return;
-    }
-    inputBuffer.append(chunk, count);
-    qsizetype start = 0;
-    for (;;) {
-        const qsizetype newline = inputBuffer.indexOf('\n', start);
-        if (newline < 0)
-            break;
-        if (skippingLine)
-            skippingLine = false;
-        else if (newline - start > options.maximumMessageSize)
-            refuseLargeMessage();
-        else
-            handleLine(inputBuffer.mid(start, newline - start));
-        if (ended)
-            return;
-        start = newline + 1;
-    }
-    inputBuffer.remove(0, start);
-    if (inputBuffer.size() > options.maximumMessageSize) {
-        inputBuffer.clear();
-        if (!skippingLine) {
-            skippingLine = true;
-            refuseLargeMessage();
-        }
-    }
+    send(session, JsonRpc::notification(u"notifications/message"_s,
+                                        QJsonObject{{"level"_L1, level}, {"logger"_L1, "switchboard"_L1}, {"data"_L1, data}}),
+         relatedKey);
 }
 
-void McpServerPrivate::refuseLargeMessage()
-{
-    send(JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::ParseError,
-                                u"message larger than %1 bytes"_s.arg(options.maximumMessageSize)));
-}
+// --- the protocol ------------------------------------------------------------
 
-void McpServerPrivate::handleLine(const QByteArray &line)
+void McpServerPrivate::handleFrame(const SessionPtr &session, const QByteArray &bytes)
 {
-    QByteArray trimmed = line;
-    if (trimmed.endsWith('\r'))
-        trimmed.chop(1);
-    if (trimmed.trimmed().isEmpty())
-        return;
-    const JsonRpc::Frame frame = JsonRpc::parse(trimmed);
+    const JsonRpc::Frame frame = JsonRpc::parse(bytes);
     if (!frame.problem.isEmpty()) {
-        send(JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::ParseError, frame.problem));
+        send(*session, JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::ParseError, frame.problem));
         return;
     }
-    if (frame.isBatch && protocolVersion != u"2025-03-26"_s) {
-        send(JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::InvalidRequest,
-                                    u"batches are part of revision 2025-03-26 only"_s));
+    if (frame.isBatch && session->protocolVersion != u"2025-03-26"_s) {
+        send(*session, JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::InvalidRequest,
+                                              u"batches are part of revision 2025-03-26 only"_s));
         return;
     }
-    for (const JsonRpc::Message &message : frame.messages)
-        handle(message);
+    for (const JsonRpc::Message &message : frame.messages) {
+        if (session->ended)
+            return;
+        handle(session, message);
+    }
 }
 
-void McpServerPrivate::handle(const JsonRpc::Message &message)
+void McpServerPrivate::handle(const SessionPtr &session, const JsonRpc::Message &message)
 {
     using Kind = JsonRpc::Message::Kind;
+    McpServerSession &s = *session;
     switch (message.kind) {
     case Kind::Invalid:
-        send(JsonRpc::errorResponse(message.id.isUndefined() ? QJsonValue(QJsonValue::Null) : message.id,
-                                    JsonRpc::InvalidRequest, message.problem));
+        send(s, JsonRpc::errorResponse(message.id.isUndefined() ? QJsonValue(QJsonValue::Null) : message.id,
+                                       JsonRpc::InvalidRequest, message.problem));
         return;
     case Kind::Result:
     case Kind::Error:
-        return;   // the server sends no requests, so nothing is answered
+        answered(session, message);
+        return;
     case Kind::Notification:
         if (message.method == u"notifications/cancelled"_s)
-            cancelled(message);
+            cancelled(s, message);
         return;   // notifications/initialized and the others need nothing
     case Kind::Request:
         break;
     }
+    const QString key = idKey(message.id);
     if (message.method == u"ping"_s) {
-        send(JsonRpc::resultResponse(message.id, {}));
+        send(s, JsonRpc::resultResponse(message.id, {}), key);
     } else if (message.method == u"initialize"_s) {
-        initialize(message);
-    } else if (protocolVersion.isEmpty()) {
-        send(JsonRpc::errorResponse(message.id, JsonRpc::InvalidRequest,
-                                    u"%1 before initialize: the session is not initialized"_s.arg(message.method)));
+        initialize(s, message);
+    } else if (s.protocolVersion.isEmpty()) {
+        send(s,
+             JsonRpc::errorResponse(message.id, JsonRpc::InvalidRequest,
+                                    u"%1 before initialize: the session is not initialized"_s.arg(message.method)),
+             key);
     } else if (message.method == u"tools/list"_s) {
-        listTools(message);
+        listTools(s, message);
     } else if (message.method == u"tools/call"_s) {
-        callTool(message);
+        callTool(session, message);
     } else if (message.method == u"logging/setLevel"_s) {
         const QString level = message.params.value("level"_L1).toString();
         const int index = logLevels().indexOf(level);
         if (index < 0) {
-            send(JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams,
-                                        u"level: expected one of %1"_s.arg(logLevels().join(u", "_s))));
+            send(s,
+                 JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams,
+                                        u"level: expected one of %1"_s.arg(logLevels().join(u", "_s))),
+                 key);
             return;
         }
-        logLevel = index;
-        send(JsonRpc::resultResponse(message.id, {}));
+        s.logLevel = index;
+        send(s, JsonRpc::resultResponse(message.id, {}), key);
     } else {
-        send(JsonRpc::errorResponse(message.id, JsonRpc::MethodNotFound, u"method not found: %1"_s.arg(message.method)));
+        send(s, JsonRpc::errorResponse(message.id, JsonRpc::MethodNotFound, u"method not found: %1"_s.arg(message.method)),
+             key);
     }
 }
 
-void McpServerPrivate::initialize(const JsonRpc::Message &message)
+void McpServerPrivate::initialize(McpServerSession &session, const JsonRpc::Message &message)
 {
+    const QString key = idKey(message.id);
     const QJsonValue requested = message.params.value("protocolVersion"_L1);
     if (!requested.isString()) {
-        send(JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams, u"protocolVersion: expected a string"_s));
+        send(session, JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams, u"protocolVersion: expected a string"_s),
+             key);
         return;
     }
     const QStringList versions = mcpProtocolVersions();
-    protocolVersion = versions.contains(requested.toString()) ? requested.toString() : versions.first();
+    session.protocolVersion = versions.contains(requested.toString()) ? requested.toString() : versions.first();
+    session.canElicit =
+        declaresFormElicitation(session.protocolVersion, message.params.value("capabilities"_L1).toObject());
     QJsonObject result{
-        {"protocolVersion"_L1, protocolVersion},
+        {"protocolVersion"_L1, session.protocolVersion},
         {"capabilities"_L1,
          QJsonObject{{"tools"_L1, QJsonObject{{"listChanged"_L1, true}}}, {"logging"_L1, QJsonObject()}}},
         {"serverInfo"_L1,
@@ -288,7 +254,7 @@ void McpServerPrivate::initialize(const JsonRpc::Message &message)
     };
     if (!options.instructions.isEmpty())
         result.insert("instructions"_L1, options.instructions);
-    send(JsonRpc::resultResponse(message.id, result));
+    send(session, JsonRpc::resultResponse(message.id, result), key);
 }
 
 QHash<QString, ToolInfo> McpServerPrivate::servedTools() const
@@ -298,7 +264,8 @@ QHash<QString, ToolInfo> McpServerPrivate::servedTools() const
         return tools;
     QList<ToolInfo> served = registry->tools();
     served.removeIf([this](const ToolInfo &tool) {
-        return !options.sourceIds.isEmpty() && !options.sourceIds.contains(tool.sourceId);
+        return (!options.sourceIds.isEmpty() && !options.sourceIds.contains(tool.sourceId))
+            || (!options.toolNames.isEmpty() && !options.toolNames.contains(tool.qualifiedName()));
     });
     // Ambiguous among the tools served, not among all of the registry's.
     QHash<QString, int> offered;
@@ -311,54 +278,127 @@ QHash<QString, ToolInfo> McpServerPrivate::servedTools() const
     return tools;
 }
 
-void McpServerPrivate::listTools(const JsonRpc::Message &message)
+void McpServerPrivate::listTools(McpServerSession &session, const JsonRpc::Message &message)
 {
+    const QString key = idKey(message.id);
     const QHash<QString, ToolInfo> tools = servedTools();
     QStringList names = tools.keys();
     names.sort();
+    qsizetype first = 0;
+    const QJsonValue cursor = message.params.value("cursor"_L1);
+    if (!cursor.isUndefined() && !cursor.isNull()) {
+        const std::optional<QString> from = cursor.isString() ? nameOfCursor(cursor.toString()) : std::nullopt;
+        if (!from) {
+            send(session,
+                 JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams,
+                                        u"cursor: not a cursor of this server: %1"_s.arg(compactJsonText(cursor))),
+                 key);
+            return;
+        }
+        first = std::lower_bound(names.cbegin(), names.cend(), *from) - names.cbegin();
+    }
+    const qsizetype end = std::min(names.size(), first + std::max(1, options.pageSize));
     QJsonArray list;
-    for (const QString &name : std::as_const(names)) {
-        const ToolDescriptor &descriptor = tools.value(name).metaData;
+    for (qsizetype i = first; i < end; ++i) {
+        const ToolDescriptor &descriptor = tools.value(names.at(i)).metaData;
         QJsonObject schema = descriptor.parameters;
         if (schema.isEmpty())
             schema = QJsonObject{{"type"_L1, "object"_L1}};
-        QJsonObject tool{{"name"_L1, name}, {"description"_L1, descriptor.description}, {"inputSchema"_L1, schema}};
+        QJsonObject tool{{"name"_L1, names.at(i)}, {"description"_L1, descriptor.description}, {"inputSchema"_L1, schema}};
         if (!descriptor.outputSchema.isEmpty())
             tool.insert("outputSchema"_L1, descriptor.outputSchema);
         list.append(tool);
     }
-    send(JsonRpc::resultResponse(message.id, QJsonObject{{"tools"_L1, list}}));
+    QJsonObject result{{"tools"_L1, list}};
+    if (end < names.size())
+        result.insert("nextCursor"_L1, cursorFor(names.at(end)));
+    send(session, JsonRpc::resultResponse(message.id, result), key);
 }
 
-void McpServerPrivate::callTool(const JsonRpc::Message &message)
+void McpServerPrivate::callTool(const SessionPtr &session, const JsonRpc::Message &message)
 {
+    McpServerSession &s = *session;
+    const QString key = idKey(message.id);
     const QString name = message.params.value("name"_L1).toString();
     const QHash<QString, ToolInfo> tools = servedTools();
     const auto tool = tools.constFind(name);
     if (tool == tools.cend()) {
-        send(JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams, u"unknown tool: %1"_s.arg(name)));
+        send(s, JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams, u"unknown tool: %1"_s.arg(name)), key);
         return;
     }
-    const QString key = idKey(message.id);
-    if (calls.contains(key)) {
-        send(JsonRpc::errorResponse(message.id, JsonRpc::InvalidRequest,
-                                    u"request id %1 is in use by a call in flight"_s.arg(compactJsonText(message.id))));
+    if (s.calls.contains(key)) {
+        send(s,
+             JsonRpc::errorResponse(message.id, JsonRpc::InvalidRequest,
+                                    u"request id %1 is in use by a call in flight"_s.arg(compactJsonText(message.id))),
+             key);
         return;
     }
-    const QJsonValue arguments = message.params.contains("arguments"_L1) ? message.params.value("arguments"_L1)
-                                                                         : QJsonValue(QJsonObject());
+    McpServedCall call;
+    call.id = message.id;
+    call.tool = *tool;
+    call.name = name;
+    call.arguments = message.params.contains("arguments"_L1) ? message.params.value("arguments"_L1)
+                                                              : QJsonValue(QJsonObject());
+    if (!tool->metaData.requiresConfirmation || !options.confirmCalls) {
+        s.calls.insert(key, call);
+        run(session, key);
+        return;
+    }
+
+    // The user says yes first, to a call that can run: its arguments checked.
+    const Result<QJsonObject> arguments = registry->checkArguments(tool->qualifiedName(), call.arguments);
+    if (!arguments) {
+        logTo(s, u"notice"_s, u"%1: not run: %2"_s.arg(name, arguments.error().message), key);
+        send(s, JsonRpc::resultResponse(message.id, textResult(arguments.error().message, true)), key);
+        return;
+    }
+    if (!s.canElicit) {
+        const QString refusal =
+            u"the tool \"%1\" requires the user's confirmation, and this client cannot ask for it (it did not declare "
+            u"the elicitation capability%2): the call was not run"_s.arg(
+                name, s.protocolVersion == u"2025-03-26"_s ? u", which revision 2025-03-26 does not have"_s : QString());
+        logTo(s, u"notice"_s, u"%1: not run: no confirmation possible"_s.arg(name), key);
+        send(s, JsonRpc::resultResponse(message.id, textResult(refusal, true)), key);
+        return;
+    }
+    call.elicitation = ++s.lastRequestId;
+    s.calls.insert(key, call);
+    s.elicitations.insert(call.elicitation, key);
+    QJsonObject params{
+        {"message"_L1, u"Run the tool \"%1\" (%2 %3) with these arguments?\n%4"_s.arg(
+                           name, registry->source(tool->sourceId) ? registry->source(tool->sourceId)->kind() : u"source"_s,
+                           tool->sourceId, compactJsonText(QJsonValue(*arguments)))},
+        {"requestedSchema"_L1, QJsonObject{{"type"_L1, "object"_L1}, {"properties"_L1, QJsonObject()}}},
+    };
+    if (s.protocolVersion != u"2025-06-18"_s)
+        params.insert("mode"_L1, "form"_L1);
+    logTo(s, u"debug"_s, u"%1: asking the user to confirm"_s.arg(name), key);
+    send(s, JsonRpc::request(call.elicitation, u"elicitation/create"_s, params), key);
+}
+
+void McpServerPrivate::run(const SessionPtr &session, const QString &key)
+{
+    McpServerSession &s = *session;
+    McpServedCall &call = s.calls[key];
+    const QJsonValue &id = call.id;
+    logTo(s, u"debug"_s, u"%1: called"_s.arg(call.name), key);
     ToolInvocation *invocation =
-        registry->invoke(*tool, arguments, message.id.isString() ? message.id.toString() : QString::number(message.id.toInteger()),
-                         {}, q);
-    calls.insert(key, invocation);
-    const bool structured = !tool->metaData.outputSchema.isEmpty();
-    QObject::connect(invocation, &Operation::finished, q, [this, invocation, id = message.id, key, structured] {
+        registry->invoke(call.tool, call.arguments, id.isString() ? id.toString() : QString::number(id.toInteger()), {}, q);
+    call.invocation = invocation;
+    const bool structured = !call.tool.metaData.outputSchema.isEmpty();
+    const std::weak_ptr<McpServerSession> weak = session;
+    QObject::connect(invocation, &Operation::finished, q, [this, weak, invocation, key, structured] {
         invocation->deleteLater();
-        if (calls.value(key) != invocation)
-            return;   // canceled: not answered
-        calls.remove(key);
+        const SessionPtr alive = weak.lock();
+        if (!alive)
+            return;
+        const auto found = alive->calls.constFind(key);
+        if (found == alive->calls.cend() || found->invocation != invocation)
+            return;   // cancelled: not answered
+        const QString name = found->name;
         if (invocation->hasError()) {
-            send(JsonRpc::resultResponse(id, textResult(invocation->error().message, true)));
+            logTo(*alive, u"warning"_s, u"%1: failed: %2"_s.arg(name, invocation->error().message), key);
+            finishCall(*alive, key, textResult(invocation->error().message, true));
             return;
         }
         const QJsonValue value = invocation->result();
@@ -367,23 +407,152 @@ void McpServerPrivate::callTool(const JsonRpc::Message &message)
             result.insert("structuredContent"_L1, value);
         if (!value.isString())
             result.insert("_meta"_L1, QJsonObject{{"org.switchboard/result"_L1, value}});
-        send(JsonRpc::resultResponse(id, result));
+        logTo(*alive, u"info"_s, u"%1: done"_s.arg(name), key);
+        finishCall(*alive, key, result);
     });
 }
 
-void McpServerPrivate::cancelled(const JsonRpc::Message &message)
+void McpServerPrivate::finishCall(McpServerSession &session, const QString &key, const QJsonObject &result)
+{
+    const McpServedCall call = session.calls.take(key);
+    if (call.elicitation)
+        session.elicitations.remove(call.elicitation);
+    send(session, JsonRpc::resultResponse(call.id, result), key);
+}
+
+void McpServerPrivate::answered(const SessionPtr &session, const JsonRpc::Message &message)
+{
+    McpServerSession &s = *session;
+    if (!message.id.isDouble())
+        return;
+    const QString key = s.elicitations.take(message.id.toInteger());
+    if (key.isEmpty())
+        return;   // not ours, or withdrawn
+    const auto call = s.calls.find(key);
+    if (call == s.calls.end())
+        return;
+    call->elicitation = 0;
+    const QString name = call->name;
+    if (message.kind == JsonRpc::Message::Kind::Error) {
+        logTo(s, u"notice"_s, u"%1: not run: the confirmation failed"_s.arg(name), key);
+        finishCall(s, key,
+                   textResult(u"asking the user to confirm the tool \"%1\" failed (%2): the call was not run"_s.arg(
+                                  name, message.errorMessage),
+                              true));
+        return;
+    }
+    const QString action = message.result.toObject().value("action"_L1).toString();
+    if (action == u"accept"_s) {
+        run(session, key);
+        return;
+    }
+    const QString text =
+        action == u"decline"_s  ? u"the user declined the call of the tool \"%1\": it was not run"_s.arg(name)
+        : action == u"cancel"_s ? u"the user dismissed the confirmation of the tool \"%1\": it was not run"_s.arg(name)
+                                : u"the client answered the confirmation of the tool \"%1\" with %2, neither accept, "
+                                  u"decline nor cancel: the call was not run"_s.arg(
+                                      name, compactJsonText(message.result.toObject().value("action"_L1)));
+    logTo(s, u"notice"_s, u"%1: not run: %2"_s.arg(name, action.isEmpty() ? u"no answer"_s : action), key);
+    finishCall(s, key, textResult(text, true));
+}
+
+void McpServerPrivate::cancelled(McpServerSession &session, const JsonRpc::Message &message)
 {
     const QJsonValue id = message.params.value("requestId"_L1);
     if (!JsonRpc::isValidId(id))
         return;
-    const QPointer<ToolInvocation> invocation = calls.take(idKey(id));
-    if (invocation)
-        invocation->abort();
+    const auto found = session.calls.constFind(idKey(id));
+    if (found == session.calls.cend())
+        return;   // answered already, or never asked
+    const McpServedCall call = *found;
+    session.calls.erase(found);
+    logTo(session, u"notice"_s, u"%1: cancelled by the client"_s.arg(call.name), idKey(id));
+    if (call.elicitation) {
+        session.elicitations.remove(call.elicitation);
+        send(session,
+             JsonRpc::notification(u"notifications/cancelled"_s,
+                                   QJsonObject{{"requestId"_L1, call.elicitation},
+                                               {"reason"_L1, "the client cancelled the tool call"_L1}}),
+             idKey(id));
+    }
+    if (call.invocation)
+        call.invocation->abort();
 }
 
-void McpServerPrivate::send(const QJsonObject &message)
+void McpServerPrivate::endSession(McpServerSession &session)
 {
-    if (ended || outputDescriptor < 0)
+    session.ended = true;
+    session.elicitations.clear();
+    const auto inFlight = std::exchange(session.calls, {});
+    for (const McpServedCall &call : inFlight) {
+        if (call.invocation)
+            call.invocation->abort();
+    }
+}
+
+void McpServerPrivate::send(McpServerSession &session, const QJsonObject &message, const QString &relatedKey)
+{
+    Q_UNUSED(relatedKey)
+    if (session.ended)
+        return;
+    if (&session == stdio.get())
+        write(message);
+}
+
+// --- stdio -------------------------------------------------------------------
+
+void McpServerPrivate::readInput()
+{
+    char chunk[65536];
+    const ssize_t count = ::read(inputDescriptor, chunk, sizeof chunk);
+    if (count < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        qCWarning(lcMcp).noquote() << "MCP server: reading its input failed:" << std::strerror(errno);
+        endStdio();
+        return;
+    }
+    if (count == 0) {
+        endStdio();
+        return;
+    }
+    inputBuffer.append(chunk, count);
+    const SessionPtr session = stdio;   // alive while a line is handled
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype newline = inputBuffer.indexOf('\n', start);
+        if (newline < 0)
+            break;
+        if (skippingLine) {
+            skippingLine = false;
+        } else if (newline - start > options.maximumMessageSize) {
+            send(*session, JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::ParseError,
+                                                  u"message larger than %1 bytes"_s.arg(options.maximumMessageSize)));
+        } else {
+            QByteArray line = inputBuffer.mid(start, newline - start);
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (!line.trimmed().isEmpty())
+                handleFrame(session, line);
+        }
+        if (session->ended)
+            return;
+        start = newline + 1;
+    }
+    inputBuffer.remove(0, start);
+    if (inputBuffer.size() > options.maximumMessageSize) {
+        inputBuffer.clear();
+        if (!skippingLine) {
+            skippingLine = true;
+            send(*session, JsonRpc::errorResponse(QJsonValue(QJsonValue::Null), JsonRpc::ParseError,
+                                                  u"message larger than %1 bytes"_s.arg(options.maximumMessageSize)));
+        }
+    }
+}
+
+void McpServerPrivate::write(const QJsonObject &message)
+{
+    if (outputDescriptor < 0)
         return;
     outputBuffer += compactJson(message);
     outputBuffer += '\n';
@@ -401,7 +570,7 @@ void McpServerPrivate::flush()
                 break;
             qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(errno);
             outputBuffer.clear();
-            end();
+            endStdio();
             return;
         }
         outputBuffer.remove(0, written);
@@ -410,22 +579,17 @@ void McpServerPrivate::flush()
         writeNotifier->setEnabled(!outputBuffer.isEmpty());
 }
 
-void McpServerPrivate::end()
+void McpServerPrivate::endStdio()
 {
-    if (ended)
+    if (!stdio || stdio->ended)
         return;
     // What is buffered still goes out, as far as the pipe takes it now.
     flush();
-    if (ended)   // the flush failed and ended it
+    if (stdio->ended)   // the flush failed and ended it
         return;
-    ended = true;
     readNotifier->setEnabled(false);
     writeNotifier->setEnabled(false);
-    const auto inFlight = std::exchange(calls, {});
-    for (const QPointer<ToolInvocation> &call : inFlight) {
-        if (call)
-            call->abort();
-    }
+    endSession(*stdio);
     Q_EMIT q->finished();
 }
 

@@ -173,7 +173,7 @@ private Q_SLOTS:
                                                  << QStringList{u"call"_s, u"a"_s, u"t"_s, u"[1]"_s}
                                                  << u"the arguments must be a JSON object (got something else)"_s;
         QTest::newRow("unknown command") << QByteArray("{\"mcpServers\": {}}") << QStringList{u"list"_s}
-                                         << u"unknown command 'list' (servers, tools or call)"_s;
+                                         << u"unknown command 'list' (servers, tools, call or serve)"_s;
     }
     void usageErrors()
     {

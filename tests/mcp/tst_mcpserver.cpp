@@ -75,6 +75,16 @@ public:
                                   });
                                   return invocation;
                               }));
+        ToolDescriptor remove;
+        remove.name = u"remove"_s;
+        remove.description = u"Removes a file."_s;
+        remove.parameters = QJsonDocument::fromJson(
+                                "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"]}")
+                                .object();
+        remove.requiresConfirmation = true;
+        (void)m_tools.addTool(remove, [](const ToolCall &call) -> ToolOutcome {
+            return QJsonValue(u"removed "_s + call.arguments.value(u"path"_s).toString());
+        });
         (void)m_registry.addSource(&m_tools);
     }
 
@@ -87,6 +97,7 @@ private Q_SLOTS:
         options.serverName = u"test-server"_s;
         options.serverVersion = u"9.9"_s;
         options.maximumMessageSize = 1000;
+        options.pageSize = 3;
         m_server = std::make_unique<McpServer>(&m_registry, options);
         QVERIFY(m_server->serve(m_input[0], m_output[1]));
         ::fcntl(m_output[0], F_SETFL, ::fcntl(m_output[0], F_GETFL) | O_NONBLOCK);
@@ -121,11 +132,22 @@ private Q_SLOTS:
         QTest::newRow("tools/list before initialize")
             << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
                                   {"{\"error\":{\"code\":-32600,\"message\":\"tools/list before initialize: the session is not initialized\"},\"id\":5,\"jsonrpc\":\"2.0\"}"})};
-        QTest::newRow("tools/list")
+        QTest::newRow("tools/list in pages")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", {}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
-                                  {"{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Adds.\",\"inputSchema\":{\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"],\"type\":\"object\"},\"name\":\"add\",\"outputSchema\":{\"properties\":{\"sum\":{\"type\":\"number\"}},\"type\":\"object\"}},{\"description\":\"Fails.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"fail\"},{\"description\":\"Greets.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"greet\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+                                  {"{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"cmVtb3Zl\",\"tools\":[{\"description\":\"Adds.\",\"inputSchema\":{\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"],\"type\":\"object\"},\"name\":\"add\",\"outputSchema\":{\"properties\":{\"sum\":{\"type\":\"number\"}},\"type\":\"object\"}},{\"description\":\"Fails.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"fail\"},{\"description\":\"Greets.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"greet\"}]}}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Zl\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+        // A cursor names where the next page begins: one for a tool gone since goes on after it.
+        QTest::newRow("tools/list from a cursor whose tool is gone")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Y\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+        QTest::newRow("tools/list: not a cursor")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":7}}",
+                                  {"{\"error\":{\"code\":-32602,\"message\":\"cursor: not a cursor of this server: 7\"},\"id\":3,\"jsonrpc\":\"2.0\"}"})};
         QTest::newRow("a structured result")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2,\"b\":3}}}",
@@ -162,6 +184,61 @@ private Q_SLOTS:
                                   {"{\"error\":{\"code\":-32602,\"message\":\"level: expected one of debug, info, notice, warning, error, critical, alert, emergency\"},\"id\":6,\"jsonrpc\":\"2.0\"}"}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"warning\"}}",
                                   {"{\"id\":7,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        // A tool that requires confirmation: the client's user is asked first.
+        const QByteArray eliciting =
+            "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{\"elicitation\":{}}}}";
+        const QByteArray callRemove =
+            "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"remove\",\"arguments\":{\"path\":\"x\"}}}";
+        const QByteArray question =
+            "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"elicitation/create\",\"params\":{\"message\":\"Run the tool \\\"remove\\\" (tool set t) with these arguments?\\n{\\\"path\\\":\\\"x\\\"}\",\"mode\":\"form\",\"requestedSchema\":{\"properties\":{},\"type\":\"object\"}}}";
+        const QByteArray notRun = "{\"id\":9,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"%1\",\"type\":\"text\"}],\"isError\":true}}";
+        const auto notRunBecause = [&notRun](const char *why) { return QByteArray(notRun).replace("%1", why); };
+        const auto initializeAs = [](const char *version, const char *capabilities) {
+            return "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" + QByteArray(version)
+                   + "\",\"capabilities\":" + capabilities + "}}";
+        };
+        const auto initializedAs = [](const char *version) {
+            return "{\"id\":0,\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"" + QByteArray(version)
+                   + "\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}";
+        };
+        QTest::newRow("a confirmation accepted")
+            << QList<Exchange>{ok(eliciting, {initialized}), ok(callRemove, {question}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"action\":\"accept\",\"content\":{}}}",
+                                  {"{\"id\":9,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"removed x\",\"type\":\"text\"}]}}"})};
+        QTest::newRow("a confirmation declined")
+            << QList<Exchange>{ok(eliciting, {initialized}), ok(callRemove, {question}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"action\":\"decline\"}}",
+                                  {notRunBecause("the user declined the call of the tool \\\"remove\\\": it was not run")})};
+        QTest::newRow("a confirmation answered with an error")
+            << QList<Exchange>{ok(eliciting, {initialized}), ok(callRemove, {question}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32603,\"message\":\"no window\"}}",
+                                  {notRunBecause("asking the user to confirm the tool \\\"remove\\\" failed (no window): the call was not run")})};
+        QTest::newRow("a confirmation answered with no action")
+            << QList<Exchange>{ok(eliciting, {initialized}), ok(callRemove, {question}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"action\":\"maybe\"}}",
+                                  {notRunBecause("the client answered the confirmation of the tool \\\"remove\\\" with \\\"maybe\\\", neither accept, decline nor cancel: the call was not run")})};
+        QTest::newRow("a call cancelled while the user is asked")
+            << QList<Exchange>{ok(eliciting, {initialized}), ok(callRemove, {question}),
+                               ok("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":9}}",
+                                  {"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"reason\":\"the client cancelled the tool call\",\"requestId\":1}}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"action\":\"accept\"}}", {}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", {"{\"id\":5,\"jsonrpc\":\"2.0\",\"result\":{}}"})};
+        QTest::newRow("a confirmation under 2025-06-18: no mode")
+            << QList<Exchange>{ok(initializeAs("2025-06-18", "{\"elicitation\":{}}"), {initializedAs("2025-06-18")}),
+                               ok(callRemove, {QByteArray(question).replace(",\"mode\":\"form\"", "")})};
+        QTest::newRow("arguments checked before asking")
+            << QList<Exchange>{ok(eliciting, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"remove\",\"arguments\":{}}}",
+                                  {notRunBecause("Invalid arguments for tool \\\"remove\\\": missing required property 'path'")})};
+        QTest::newRow("no elicitation: refused")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok(callRemove, {notRunBecause("the tool \\\"remove\\\" requires the user's confirmation, and this client cannot ask for it (it did not declare the elicitation capability): the call was not run")})};
+        QTest::newRow("elicitation by URL only: refused")
+            << QList<Exchange>{ok(initializeAs("2025-11-25", "{\"elicitation\":{\"url\":{}}}"), {initialized}),
+                               ok(callRemove, {notRunBecause("the tool \\\"remove\\\" requires the user's confirmation, and this client cannot ask for it (it did not declare the elicitation capability): the call was not run")})};
+        QTest::newRow("2025-03-26 has no elicitation: refused")
+            << QList<Exchange>{ok(initializeAs("2025-03-26", "{\"elicitation\":{}}"), {initializedAs("2025-03-26")}),
+                               ok(callRemove, {notRunBecause("the tool \\\"remove\\\" requires the user's confirmation, and this client cannot ask for it (it did not declare the elicitation capability, which revision 2025-03-26 does not have): the call was not run")})};
         QTest::newRow("an unknown method")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"resources/list\"}",

@@ -26,6 +26,16 @@ struct SWITCHBOARD_EXPORT McpServerOptions
     QString instructions;
     /// Only the tools of these sources (ToolSource::id()); empty: every source's.
     QStringList sourceIds;
+    /// Only these tools, by their qualified names ("<source>/<tool>",
+    /// ToolInfo::qualifiedName()); empty: every tool of the sources served.
+    QStringList toolNames;
+    /// The most tools one tools/list answer holds; the client asks for the
+    /// next page with the answer's nextCursor. At least 1.
+    int pageSize = 100;
+    /// Tools that require confirmation run once the client's user said yes
+    /// (elicitation; see McpServer). False when whoever calls has asked
+    /// already: the plugin host, whose runtime asks before every such call.
+    bool confirmCalls = true;
     /// The largest message accepted from the client, in bytes; a longer line
     /// is answered with a parse error and skipped.
     qint64 maximumMessageSize = 16 * 1024 * 1024;
@@ -44,7 +54,10 @@ struct SWITCHBOARD_EXPORT McpServerOptions
 ///   three, else 2025-11-25) and offers `tools` (listChanged) and `logging`;
 ///   `ping` is answered at any time.
 /// - `tools/list` lists every tool with its inputSchema, outputSchema and
-///   description; a tool whose name two sources offer is listed as
+///   description, sorted by name, in pages of `pageSize` (`nextCursor`: an
+///   opaque cursor that goes on from the name where the page ended, so a
+///   list that changes between pages skips and repeats nothing that
+///   stayed); a tool whose name two sources offer is listed as
 ///   "<source>.<tool>". notifications/tools/list_changed follows
 ///   ToolRegistry::toolsChanged().
 /// - `tools/call` is ToolRegistry::invoke(): the arguments validated against
@@ -55,9 +68,20 @@ struct SWITCHBOARD_EXPORT McpServerOptions
 ///   no string. A tool's failure (invalid arguments, a timeout, an error) is
 ///   a result with isError and the error's message; an unknown tool is a
 ///   JSON-RPC error (invalid params).
-/// - `notifications/cancelled` aborts the call it names, which is not
-///   answered then.
-/// - `logging/setLevel` sets the least level of log() that is sent.
+/// - A tool that requires confirmation (ToolDescriptor::requiresConfirmation)
+///   runs only once the user said yes: its arguments are checked, then the
+///   client is asked with `elicitation/create` (form mode, no fields: the
+///   message names the tool and its arguments). Accepted: it runs; declined
+///   or dismissed: a result with isError says so. A client that did not
+///   declare the elicitation capability (form mode), or a session of
+///   2025-03-26, which has none, gets a result with isError saying that the
+///   tool needs a confirmation this client cannot give; the tool never runs.
+/// - `notifications/cancelled` aborts the call it names (or withdraws the
+///   question to the user, with notifications/cancelled to the client),
+///   which is not answered then.
+/// - `logging/setLevel` sets the least level of log() that is sent; each
+///   call is logged too (logger "switchboard": debug when it starts, info
+///   when it succeeds, notice when it is not run, warning when it fails).
 ///
 /// Writing to a pipe whose reader is gone raises SIGPIPE: a program that
 /// serves ignores it (the write then fails, and the server finishes).

@@ -1,0 +1,106 @@
+#pragma once
+
+//  W A R N I N G: not part of the Switchboard API; may change without notice.
+//
+// McpServer's insides: the protocol, one Session per client (stdio has one;
+// Streamable HTTP one per Mcp-Session-Id), and what a session has in flight.
+
+#include <switchboard/mcpserver.h>
+#include <switchboard/toolregistry.h>
+
+#include "jsonrpc_p.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QPointer>
+#include <QString>
+
+#include <memory>
+
+class QSocketNotifier;
+
+namespace Switchboard {
+
+class ToolInvocation;
+
+/// One tools/call of a session: waiting for the user's confirmation
+/// (elicitation != 0), then running (invocation).
+struct McpServedCall
+{
+    QJsonValue id;                        ///< the client's request id
+    ToolInfo tool;
+    QString name;                         ///< as the client named it
+    QJsonValue arguments;
+    qint64 elicitation = 0;               ///< our elicitation/create in flight, 0 when none
+    QPointer<ToolInvocation> invocation;  ///< once it runs
+};
+
+/// One client's session: what initialize agreed, and what is in flight.
+struct McpServerSession
+{
+    QString id;                    ///< Mcp-Session-Id (HTTP); empty on stdio
+    QString protocolVersion;       ///< empty before initialize
+    int logLevel = -1;             ///< an index in the log levels; -1: the client set none
+    bool canElicit = false;        ///< the client declared elicitation (form mode)
+    QHash<QString, McpServedCall> calls;    ///< by the key of the client's request id
+    QHash<qint64, QString> elicitations;    ///< our request id -> the key of its call
+    qint64 lastRequestId = 0;      ///< of the requests the server sent
+    bool ended = false;
+};
+
+class McpServerPrivate
+{
+public:
+    explicit McpServerPrivate(McpServer *q_, ToolRegistry *registry_, const McpServerOptions &options_)
+        : q(q_), registry(registry_), options(options_)
+    {
+    }
+
+    // The protocol, whatever the transport.
+    using SessionPtr = std::shared_ptr<McpServerSession>;
+    /// Handles one framed message (a line, an HTTP body) of a session.
+    void handleFrame(const SessionPtr &session, const QByteArray &bytes);
+    void handle(const SessionPtr &session, const JsonRpc::Message &message);
+    void initialize(McpServerSession &session, const JsonRpc::Message &message);
+    void listTools(McpServerSession &session, const JsonRpc::Message &message);
+    void callTool(const SessionPtr &session, const JsonRpc::Message &message);
+    void run(const SessionPtr &session, const QString &key);
+    void answered(const SessionPtr &session, const JsonRpc::Message &message);
+    void cancelled(McpServerSession &session, const JsonRpc::Message &message);
+    /// Answers a call (once) and forgets it.
+    void finishCall(McpServerSession &session, const QString &key, const QJsonObject &result);
+    /// Aborts what the session has in flight; it answers nothing more.
+    void endSession(McpServerSession &session);
+    /// notifications/message to a session at `level` or above what it set.
+    void logTo(McpServerSession &session, const QString &level, const QJsonValue &data, const QString &relatedKey = {});
+
+    /// The tools served, by the name the client sees.
+    QHash<QString, ToolInfo> servedTools() const;
+
+    /// Sends one message to a session: on stdio to the output; over HTTP on
+    /// the stream of the request `relatedKey` names (its answer, or what
+    /// goes with it), else on the session's GET stream.
+    void send(McpServerSession &session, const QJsonObject &message, const QString &relatedKey = {});
+
+    // stdio
+    void readInput();
+    void write(const QJsonObject &message);
+    void flush();
+    void endStdio();
+
+    McpServer *const q;
+    QPointer<ToolRegistry> registry;
+    const McpServerOptions options;
+
+    SessionPtr stdio;   // serving on descriptors when set
+    int inputDescriptor = -1;
+    int outputDescriptor = -1;
+    std::unique_ptr<QSocketNotifier> readNotifier;
+    std::unique_ptr<QSocketNotifier> writeNotifier;
+    QByteArray inputBuffer;
+    bool skippingLine = false;   // the rest of a line over the size limit
+    QByteArray outputBuffer;
+};
+
+} // namespace Switchboard
