@@ -17,4 +17,4 @@ if(NOT result EQUAL 0)
 endif()
 # An ES module resolves packages from the node_modules beside it.
 file(COPY ${SOURCE_DIR}/servers/faultserver.mjs ${SOURCE_DIR}/servers/httpserver.mjs
-          ${SOURCE_DIR}/servers/loopback.mjs DESTINATION ${PREFIX})
+          ${SOURCE_DIR}/servers/loopback.mjs ${SOURCE_DIR}/servers/serveclient.mjs DESTINATION ${PREFIX})
