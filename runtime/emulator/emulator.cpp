@@ -4,17 +4,25 @@
 #include "core/yamlreader_p.h"
 #include "emulator_p.h"
 
+#include <QLoggingCategory>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
 
 using namespace EmulatorInternal;
 
+namespace {
+// The emulator's HTTP server logs under the emulator's name.
+Q_LOGGING_CATEGORY(lcEmulatorHttp, "switchboard.emulator.http", QtInfoMsg)
+} // namespace
+
 EmulatorPrivate::EmulatorPrivate(Emulator *qq)
     : q(qq)
     , script(Script::defaultScript())
 {
     server.setHandler([this](const HttpRequest &request, HttpResponder *responder) { handle(request, responder); });
+    server.setLoggingCategory(&lcEmulatorHttp);
 }
 
 // --- Emulator -------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // This file is not part of the Switchboard API. It may change without notice.
 //
 
-#include "httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "script_p.h"
 #include "storedconversation_p.h"
 
@@ -17,6 +17,13 @@
 
 #include <memory>
 
+namespace Switchboard::EmulatorInternal {
+// The emulator answers on the runtime's HTTP server.
+using Http::HttpHeaders;
+using Http::HttpRequest;
+using Http::HttpResponder;
+} // namespace Switchboard::EmulatorInternal
+
 namespace Switchboard {
 
 class EmulatorPrivate
@@ -25,10 +32,10 @@ public:
     explicit EmulatorPrivate(Emulator *q);
 
     /// Answers a request (routing.cpp).
-    void handle(const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder);
+    void handle(const Http::HttpRequest &request, Http::HttpResponder *responder);
 
     Emulator *q;
-    EmulatorInternal::HttpServer server;
+    Http::HttpServer server;
     EmulatorInternal::Script script;
     QList<EmulatorInternal::ScriptAgent> extraAgents; ///< from loadAgents(), kept across scripts
     YamlLimits scriptLimits;

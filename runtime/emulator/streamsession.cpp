@@ -11,7 +11,7 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard::EmulatorInternal {
 
-StreamSession::StreamSession(HttpResponder *responder, QList<StreamPayload> payloads, const Fault &fault, int intervalMs)
+StreamSession::StreamSession(Http::HttpResponder *responder, QList<StreamPayload> payloads, const Fault &fault, int intervalMs)
     : QObject(responder)
     , m_responder(responder)
     , m_messages(std::move(payloads))
@@ -20,7 +20,7 @@ StreamSession::StreamSession(HttpResponder *responder, QList<StreamPayload> payl
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &StreamSession::next);
-    connect(responder, &HttpResponder::clientGone, this, [this] { m_timer.stop(); });
+    connect(responder, &Http::HttpResponder::clientGone, this, [this] { m_timer.stop(); });
 }
 
 // A loop, not recursion (a stream of 100,000 events without pauses must

@@ -6,7 +6,7 @@
 // This file is not part of the Switchboard API. It may change without notice.
 //
 
-#include "httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "script_p.h"
 #include "streampayload_p.h"
 
@@ -26,7 +26,7 @@ public:
     // The payloads are serialised as they are written, not all before the
     // first byte: a long stream starts at once, and the bytes of one event at
     // a time are alive instead of the whole stream's.
-    StreamSession(HttpResponder *responder, QList<StreamPayload> payloads, const Fault &fault, int intervalMs);
+    StreamSession(Http::HttpResponder *responder, QList<StreamPayload> payloads, const Fault &fault, int intervalMs);
 
     void start() { next(); }
 
@@ -35,7 +35,7 @@ private:
     static void serialise(const StreamPayload &payload, QByteArray &out);
     bool writePiece();
 
-    QPointer<HttpResponder> m_responder;
+    QPointer<Http::HttpResponder> m_responder;
     QList<StreamPayload> m_messages;
     Fault m_fault;
     int m_intervalMs = 0;

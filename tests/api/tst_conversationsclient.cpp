@@ -7,7 +7,7 @@
 #include <switchboard/version.h>
 
 #include "api/httperror_p.h"
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "testsupport.h"
 
 #include <QJsonDocument>
@@ -21,7 +21,7 @@
 #include <QTimer>
 
 using namespace Switchboard;
-using namespace Switchboard::EmulatorInternal;
+using namespace Switchboard::Http;
 using namespace Qt::Literals::StringLiterals;
 using Switchboard::Test::HugeResponseServer;
 using Switchboard::Test::jsonObject;

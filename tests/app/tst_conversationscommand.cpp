@@ -2,7 +2,7 @@
 
 #include <switchboard/emulator/emulator.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "testsupport.h"
 
 #include <QFile>
@@ -545,9 +545,9 @@ void tst_ConversationsCommand::retriesAreAnnounced()
 {
     // A server that answers 503 twice, then the list: each retry is
     // announced, naming the server, and the command goes on.
-    EmulatorInternal::HttpServer server;
+    Http::HttpServer server;
     int requests = 0;
-    server.setHandler([&requests](const EmulatorInternal::HttpRequest &, EmulatorInternal::HttpResponder *responder) {
+    server.setHandler([&requests](const Http::HttpRequest &, Http::HttpResponder *responder) {
         if (++requests <= 2)
             responder->respond(503, {{"Content-Type", "application/json"}}, R"({"message":"busy"})");
         else
@@ -580,9 +580,9 @@ void tst_ConversationsCommand::listSendsPageAndPageSize()
     QFETCH(QStringList, arguments);
     QFETCH(QByteArray, expected);
     // A server that answers `[]` and keeps what was asked, to see the exact query.
-    EmulatorInternal::HttpServer server;
+    Http::HttpServer server;
     QByteArrayList requests;
-    server.setHandler([&requests](const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder) {
+    server.setHandler([&requests](const Http::HttpRequest &request, Http::HttpResponder *responder) {
         requests << request.method + ' ' + request.path + '?' + request.query;
         responder->respond(200, {{"Content-Type", "application/json"}}, "[]");
     });
@@ -759,8 +759,8 @@ void tst_ConversationsCommand::echoedKeyNeverPrinted()
     // A server that echoes the Authorization header in every answer (body,
     // headers, events): the program prints none of it.
     const QByteArray key = "sk-echo-0123456789-SECRET";
-    EmulatorInternal::HttpServer server;
-    server.setHandler([status](const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder) {
+    Http::HttpServer server;
+    server.setHandler([status](const Http::HttpRequest &request, Http::HttpResponder *responder) {
         const QByteArray echo = request.header("Authorization");
         if (request.header("Accept") == "text/event-stream") {
             responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"X-Echo", echo}});

@@ -3,7 +3,7 @@
 
 #include <switchboard/emulator/emulator.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "terminal/interrupts.h"
 #include "ptyprocess.h"
 #include "testsupport.h"
@@ -1547,8 +1547,8 @@ void tst_RunCommand::echoedKeyNeverShown()
     // and then into an error: neither the run's output, its log (-v) nor its
     // events file shows the key; "[redacted]" stands where it was.
     const QByteArray key = "sk-echo-0123456789-SECRET";
-    EmulatorInternal::HttpServer server;
-    server.setHandler([](const EmulatorInternal::HttpRequest &request, EmulatorInternal::HttpResponder *responder) {
+    Http::HttpServer server;
+    server.setHandler([](const Http::HttpRequest &request, Http::HttpResponder *responder) {
         const QByteArray echo = request.header("Authorization");
         responder->beginStream(200, {{"Content-Type", "text/event-stream"}, {"X-Echo", echo}});
         responder->writeChunk("event: conversation.response.started\ndata: {\"type\":\"conversation.response.started\","

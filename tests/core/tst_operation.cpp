@@ -15,7 +15,7 @@
 #include <switchboard/workflow.h>
 #include <switchboard/workflowrun.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "testsupport.h"
 
 #ifdef SWITCHBOARD_TEST_QML
@@ -35,7 +35,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Switchboard;
-using namespace Switchboard::EmulatorInternal;
+using namespace Switchboard::Http;
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <switchboard/entries.h>
 #include <switchboard/pluginregistry.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "testsupport.h"
 
 #include <QSignalSpy>
@@ -78,7 +78,7 @@ struct RecordedExchangeFixture
     {
         for (const QString &file : turnFiles)
             turns << readTestData(QStringLiteral("transcripts/") + file);
-        using namespace EmulatorInternal;
+        using namespace Http;
         server.setHandler([this](const HttpRequest &, HttpResponder *responder) {
             responder->beginStream(200, {{"Content-Type", "text/event-stream"}});
             responder->writeChunk(turns.value(requests++));
@@ -93,7 +93,7 @@ struct RecordedExchangeFixture
 
     QList<QByteArray> turns;
     int requests = 0;
-    EmulatorInternal::HttpServer server;
+    Http::HttpServer server;
     ConversationsClient client;
     PluginRegistry registry;
     ConversationRun run{&client, &registry};

@@ -12,7 +12,7 @@
 #include <switchboard/telemetry.h>
 #include <switchboard/workflowrun.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -114,7 +114,7 @@ struct RecordingCollector
 {
     explicit RecordingCollector(bool answers = true)
     {
-        using namespace EmulatorInternal;
+        using namespace Http;
         server.setHandler([this, answers](const HttpRequest &request, HttpResponder *responder) {
             requests.append(request);
             if (answers)
@@ -129,8 +129,8 @@ struct RecordingCollector
         return QUrl(QStringLiteral("http://127.0.0.1:") + QString::number(server.port()) + path);
     }
 
-    EmulatorInternal::HttpServer server;
-    QList<EmulatorInternal::HttpRequest> requests;
+    Http::HttpServer server;
+    QList<Http::HttpRequest> requests;
 };
 
 } // namespace Switchboard::Test

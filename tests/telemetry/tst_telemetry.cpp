@@ -250,7 +250,7 @@ void tst_Telemetry::exportsInBatchesWithItsHeaders()
 
     QList<QByteArray> traceBodies;
     int metricsRequests = 0;
-    for (const EmulatorInternal::HttpRequest &request : std::as_const(collector.requests)) {
+    for (const Http::HttpRequest &request : std::as_const(collector.requests)) {
         QCOMPARE(request.method, QByteArray("POST"));
         QCOMPARE(request.header("Content-Type"), QByteArray("application/json"));
         QVERIFY(request.header("User-Agent").startsWith("switchboard/"));

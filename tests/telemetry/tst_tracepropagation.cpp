@@ -10,7 +10,7 @@
 #include <switchboard/toolinvocation.h>
 #include <switchboard/tracecontext.h>
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 #include "emulatorfixture.h"
 #include "testsupport.h"
 
@@ -22,7 +22,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Switchboard;
-using namespace Switchboard::EmulatorInternal;
+using namespace Switchboard::Http;
 
 namespace {
 

@@ -16,12 +16,14 @@
 #include <memory>
 #include <utility>
 
+class QLoggingCategory;
 class QSocketNotifier;
 class QTcpServer;
 class QTcpSocket;
+class QHostAddress;
 class QTimer;
 
-namespace Switchboard::EmulatorInternal {
+namespace Switchboard::Http {
 
 using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
 
@@ -82,7 +84,7 @@ private:
     qint64 m_bytesWritten = 0;
 };
 
-/// A small HTTP/1.1 server on 127.0.0.1 built on QTcpServer and Node's former
+/// A small HTTP/1.1 server (127.0.0.1 unless told otherwise) built on QTcpServer and Node's former
 /// request parser (http-parser). One thread, event-driven: any number of
 /// connections, keep-alive, pipelining (answered in order), chunked streaming.
 /// Malformed requests, request smuggling attempts (Content-Length together
@@ -122,9 +124,16 @@ public:
     void setLimits(const Limits &limits) { m_limits = limits; }
     const Limits &limits() const { return m_limits; }
     void setHandler(Handler handler) { m_handler = std::move(handler); }
+    /// Where the server logs (accepting paused and resumed): "switchboard.http"
+    /// unless its owner gives its own ("switchboard.emulator.http").
+    using LoggingCategory = const QLoggingCategory &(*)();
+    void setLoggingCategory(LoggingCategory category);
 
-    /// Listens on 127.0.0.1 (never another interface). Port 0 picks a free port.
+    /// Listens on 127.0.0.1. Port 0 picks a free port.
     bool listen(quint16 port);
+    /// Listens on this address (the emulator and the tests: loopback only;
+    /// `switchboard mcp serve --http HOST:PORT` where it is told).
+    bool listen(const QHostAddress &address, quint16 port);
     quint16 port() const;
     QString errorString() const;
     void close();
@@ -148,9 +157,10 @@ private:
     QSet<HttpConnection *> m_connections;
     Limits m_limits;
     Handler m_handler;
+    LoggingCategory m_logging;
 };
 
 /// Reason phrase of a status code ("Not Found").
 QByteArray httpReasonPhrase(int status);
 
-} // namespace Switchboard::EmulatorInternal
+} // namespace Switchboard::Http

@@ -17,9 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace Switchboard::EmulatorInternal {
+namespace Switchboard::Http {
 
-Q_LOGGING_CATEGORY(lcHttpServer, "switchboard.emulator.http", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcHttpServer, "switchboard.http", QtInfoMsg)
+
 
 namespace {
 
@@ -497,6 +498,7 @@ HttpServer::HttpServer(QObject *parent)
     : QObject(parent)
     , m_server(new QTcpServer(this))
     , m_acceptRetry(new QTimer(this))
+    , m_logging(&lcHttpServer)
 {
     m_acceptRetry->setSingleShot(true);
     m_acceptRetry->setInterval(AcceptRetryMs);
@@ -515,11 +517,16 @@ HttpServer::~HttpServer()
 
 bool HttpServer::listen(quint16 port)
 {
+    return listen(QHostAddress(QHostAddress::LocalHost), port);
+}
+
+bool HttpServer::listen(const QHostAddress &address, quint16 port)
+{
     // Qt's default backlog (50) drops the SYNs of a burst of new connections
     // (100 tool loops whose streams each open one), which then wait for the
     // kernel's 1 s retransmission.
     m_server->setListenBacklogSize(1024);
-    if (!m_server->listen(QHostAddress::LocalHost, port))
+    if (!m_server->listen(address, port))
         return false;
     // The server accepts connections itself (acceptConnections()): QTcpServer
     // only listens. Out of descriptors, QTcpServer went on calling accept()
@@ -531,6 +538,11 @@ bool HttpServer::listen(quint16 port)
     m_acceptNotifier = new QSocketNotifier(m_server->socketDescriptor(), QSocketNotifier::Read, this);
     connect(m_acceptNotifier, &QSocketNotifier::activated, this, &HttpServer::acceptConnections);
     return true;
+}
+
+void HttpServer::setLoggingCategory(LoggingCategory category)
+{
+    m_logging = category;
 }
 
 quint16 HttpServer::port() const
@@ -595,13 +607,13 @@ void HttpServer::acceptConnections()
 void HttpServer::pauseAccepting(const QString &why)
 {
     ++m_acceptFailures;
-    qCDebug(lcHttpServer).noquote() << "accept failed:" << why;
+    qCDebug(m_logging).noquote() << "accept failed:" << why;
     m_acceptPaused = true;
     m_acceptNotifier->setEnabled(false);
     m_acceptRetry->start();
     if (!m_pauseReported) {
         m_pauseReported = true;
-        qCWarning(lcHttpServer).noquote()
+        qCWarning(m_logging).noquote()
             << QStringLiteral("cannot accept a connection (%1) with %2 open; accepting again when one closes")
                    .arg(why)
                    .arg(m_connections.size());
@@ -614,7 +626,7 @@ void HttpServer::resumeAccepting()
         return;
     m_acceptPaused = false;
     m_acceptRetry->stop();
-    qCDebug(lcHttpServer) << "accepting connections again," << m_connections.size() << "open";
+    qCDebug(m_logging) << "accepting connections again," << m_connections.size() << "open";
     m_acceptNotifier->setEnabled(true);
     acceptConnections();   // those waiting now: the notifier may not fire again for them
 }
@@ -627,4 +639,4 @@ void HttpServer::connectionClosed()
         QMetaObject::invokeMethod(this, &HttpServer::resumeAccepting, Qt::QueuedConnection);
 }
 
-} // namespace Switchboard::EmulatorInternal
+} // namespace Switchboard::Http

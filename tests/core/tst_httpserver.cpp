@@ -2,7 +2,7 @@
 // streaming, malformed and smuggling requests, limits, disconnects, and many
 // concurrent streams on one thread.
 
-#include "emulator/httpserver_p.h"
+#include "core/httpserver_p.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 
-using namespace Switchboard::EmulatorInternal;
+using namespace Switchboard::Http;
 using namespace Qt::StringLiterals;
 
 namespace {
