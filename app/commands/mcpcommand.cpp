@@ -11,6 +11,7 @@
 #include "pluginconfig.h"
 #include "runsetup.h"
 #include "terminal/elicitationprompt.h"
+#include "terminal/interrupts.h"
 #include "terminal/terminal.h"
 
 #include <switchboard/mcpclient.h>
@@ -79,6 +80,13 @@ const char *const usageText =
     "  --tool NAME       serve only this tool, by its name or <plugin>/<name> (repeatable;\n"
     "                    default: every tool of the plugins served)\n"
     "  --page-size N     the most tools in one tools/list answer (default 100)\n"
+    "  --http [HOST:]PORT\n"
+    "                    serve over Streamable HTTP at http://HOST:PORT/mcp instead, until\n"
+    "                    Ctrl-C (HOST 127.0.0.1 by default; port 0 picks a free one, said on\n"
+    "                    standard error); requests whose Host or Origin is not this server\n"
+    "                    are refused (DNS rebinding). With SWITCHBOARD_MCP_TOKEN set, every\n"
+    "                    request needs Authorization: Bearer <token>; another HOST than a\n"
+    "                    loopback address needs it\n"
     "\n"
     "Common options:\n"
     "  -q, --quiet       nothing on standard error but errors\n"
@@ -304,12 +312,56 @@ struct ServeOptions
     QCommandLineOption plugin{u"plugin"_s, u"plugin"_s, u"ID"_s};
     QCommandLineOption tool{u"tool"_s, u"tool"_s, u"NAME"_s};
     QCommandLineOption pageSize{u"page-size"_s, u"tools"_s, u"N"_s};
+    QCommandLineOption http{u"http"_s, u"address"_s, u"[HOST:]PORT"_s};
 
-    QList<QCommandLineOption> all() const { return {pluginPath, pluginConfig, isolation, plugin, tool, pageSize}; }
+    QList<QCommandLineOption> all() const { return {pluginPath, pluginConfig, isolation, plugin, tool, pageSize, http}; }
 };
+
+// --http [HOST:]PORT: an IP address (IPv6 in brackets) or localhost, and a port.
+Result<McpServerHttpOptions> parseHttpAddress(const QString &text)
+{
+    McpServerHttpOptions options;
+    const qsizetype colon = text.lastIndexOf(u':');
+    QString host = colon < 0 ? QString() : text.left(colon);
+    const QString port = colon < 0 ? text : text.mid(colon + 1);
+    bool ok = false;
+    const uint number = port.toUInt(&ok);
+    if (!ok || number > 65535)
+        return Error(Error::Code::InvalidValue, u"--http takes [HOST:]PORT with a port from 0 to 65535, got '%1'"_s.arg(text));
+    options.port = quint16(number);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1).chopped(1);
+    if (host == u"localhost"_s)
+        host = u"127.0.0.1"_s;
+    if (!host.isEmpty()) {
+        options.address = QHostAddress(host);
+        if (options.address.isNull())
+            return Error(Error::Code::InvalidValue, u"--http: '%1' is not an IP address (nor localhost)"_s.arg(host));
+    }
+    return options;
+}
 
 int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbosity verbosity)
 {
+    std::optional<McpServerHttpOptions> http;
+    if (parser.isSet(serve.http)) {
+        const Result<McpServerHttpOptions> address = parseHttpAddress(parser.value(serve.http));
+        if (!address)
+            return usage(address.error().message);
+        http = *address;
+        // The token never shows: not in the environment of what the plugins
+        // start, not in any message.
+        http->bearerToken = qgetenv("SWITCHBOARD_MCP_TOKEN");
+        qunsetenv("SWITCHBOARD_MCP_TOKEN");
+        if (!http->bearerToken.isEmpty()) {
+            Secrets secrets;
+            secrets.add(QString::fromUtf8(http->bearerToken));
+            setOutputSecrets(secrets);
+        } else if (!http->address.isLoopback()) {
+            return usage(u"--http on %1, which is not a loopback address, needs SWITCHBOARD_MCP_TOKEN: anyone who "
+                         u"reaches it could call the tools"_s.arg(http->address.toString()));
+        }
+    }
     int pageSize = 100;
     if (parser.isSet(serve.pageSize)) {
         bool ok = false;
@@ -398,14 +450,32 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
 
     McpServer server(&registry, options);
     std::signal(SIGPIPE, SIG_IGN);   // a client gone: the write fails, the server finishes
+    const QString what = u"%1 %2 of %3"_s.arg(served).arg(served == 1 ? u"tool"_s : u"tools"_s, sourceIds.join(u", "_s));
+    if (http) {
+        // Over HTTP until Ctrl-C (SIGINT).
+        const Result<quint16> port = server.serveHttp(*http);
+        if (!port) {
+            QTextStream(stderr) << "switchboard mcp: " << port.error().message << '\n';
+            return ExitFailure;
+        }
+        InterruptHandler interrupts;
+        interrupts.install();
+        QObject::connect(&interrupts, &InterruptHandler::interrupted, QCoreApplication::instance(), &QCoreApplication::quit);
+        const QString host = http->address.protocol() == QAbstractSocket::IPv6Protocol
+                                 ? u'[' + http->address.toString() + u']'
+                                 : http->address.toString();
+        // Said even with -q: a client needs the URL (and the port, when 0 chose it).
+        QTextStream(stderr) << "switchboard mcp: serving " << what << " at http://" << host << ':' << *port
+                            << http->path << (http->bearerToken.isEmpty() ? "" : " (bearer token required)") << '\n';
+        QCoreApplication::exec();
+        return ExitSuccess;
+    }
     if (const Result<void> serving = server.serveStandardStreams(); !serving) {
         QTextStream(stderr) << "switchboard mcp: " << serving.error().message << '\n';
         return ExitFailure;
     }
-    if (verbosity != Verbosity::Quiet) {
-        QTextStream(stderr) << "switchboard mcp: serving " << served << (served == 1 ? " tool" : " tools") << " of "
-                            << sourceIds.join(u", "_s) << " on standard input and output\n";
-    }
+    if (verbosity != Verbosity::Quiet)
+        QTextStream(stderr) << "switchboard mcp: serving " << what << " on standard input and output\n";
     QObject::connect(&server, &McpServer::finished, QCoreApplication::instance(), &QCoreApplication::quit);
     QCoreApplication::exec();
     return ExitSuccess;

@@ -83,16 +83,26 @@ McpServer::McpServer(ToolRegistry *registry, const McpServerOptions &options, QO
 {
     if (registry) {
         connect(registry, &ToolRegistry::toolsChanged, this, [this] {
-            if (d->stdio && !d->stdio->protocolVersion.isEmpty())
-                d->send(*d->stdio, JsonRpc::notification(u"notifications/tools/list_changed"_s));
+            for (const McpServerPrivate::SessionPtr &session : d->allSessions()) {
+                if (!session->protocolVersion.isEmpty())
+                    d->send(*session, JsonRpc::notification(u"notifications/tools/list_changed"_s));
+            }
         });
     }
 }
 
 McpServer::~McpServer()
 {
-    if (d->stdio)
-        d->endSession(*d->stdio);
+    for (const McpServerPrivate::SessionPtr &session : d->allSessions())
+        d->endSession(*session);
+}
+
+QList<McpServerPrivate::SessionPtr> McpServerPrivate::allSessions() const
+{
+    QList<SessionPtr> all = sessions.values();
+    if (stdio)
+        all.prepend(stdio);
+    return all;
 }
 
 McpServerOptions McpServer::options() const
@@ -134,16 +144,15 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
 
 void McpServer::log(const QString &level, const QString &logger, const QJsonValue &data)
 {
-    if (!d->stdio)
-        return;
     QJsonObject params{{"level"_L1, level}, {"data"_L1, data}};
     if (!logger.isEmpty())
         params.insert("logger"_L1, logger);
-    McpServerSession &session = *d->stdio;
     const int index = logLevels().indexOf(level);
-    if (session.protocolVersion.isEmpty() || session.logLevel < 0 || index < session.logLevel)
-        return;
-    d->send(session, JsonRpc::notification(u"notifications/message"_s, params));
+    for (const McpServerPrivate::SessionPtr &session : d->allSessions()) {
+        if (session->protocolVersion.isEmpty() || session->logLevel < 0 || index < session->logLevel)
+            continue;
+        d->send(*session, JsonRpc::notification(u"notifications/message"_s, params));
+    }
 }
 
 void McpServerPrivate::logTo(McpServerSession &session, const QString &level, const QJsonValue &data,
@@ -477,6 +486,7 @@ void McpServerPrivate::cancelled(McpServerSession &session, const JsonRpc::Messa
     }
     if (call.invocation)
         call.invocation->abort();
+    release(session, idKey(id));   // over HTTP, its stream ends unanswered
 }
 
 void McpServerPrivate::endSession(McpServerSession &session)
@@ -488,15 +498,21 @@ void McpServerPrivate::endSession(McpServerSession &session)
         if (call.invocation)
             call.invocation->abort();
     }
+    // HTTP: what the session still had open ends unanswered.
+    for (const QString &key : session.exchanges.keys())
+        release(session, key);
+    if (session.stream)
+        session.stream->endStream();
 }
 
 void McpServerPrivate::send(McpServerSession &session, const QJsonObject &message, const QString &relatedKey)
 {
-    Q_UNUSED(relatedKey)
     if (session.ended)
         return;
     if (&session == stdio.get())
         write(message);
+    else
+        deliver(session, message, relatedKey);
 }
 
 // --- stdio -------------------------------------------------------------------

@@ -8,9 +8,11 @@
 #include <switchboard/mcpserver.h>
 #include <switchboard/toolregistry.h>
 
+#include "core/httpserver_p.h"
 #include "jsonrpc_p.h"
 
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QPointer>
@@ -36,6 +38,18 @@ struct McpServedCall
     QPointer<ToolInvocation> invocation;  ///< once it runs
 };
 
+/// The HTTP exchange of one POST that carried requests: its answer, JSON or
+/// an SSE stream, ends once each of its requests is answered (or withdrawn).
+struct McpServerExchange
+{
+    QPointer<Http::HttpResponder> responder;
+    bool stream = false;          ///< SSE; else one JSON body
+    bool batch = false;           ///< the answers as an array (2025-03-26)
+    QStringList pending;          ///< the keys of its requests not answered yet
+    QJsonArray answers;           ///< JSON: the answers so far
+    Http::HttpHeaders headers;    ///< Mcp-Session-Id, on initialize's
+};
+
 /// One client's session: what initialize agreed, and what is in flight.
 struct McpServerSession
 {
@@ -47,6 +61,9 @@ struct McpServerSession
     QHash<qint64, QString> elicitations;    ///< our request id -> the key of its call
     qint64 lastRequestId = 0;      ///< of the requests the server sent
     bool ended = false;
+    // HTTP
+    QHash<QString, std::shared_ptr<McpServerExchange>> exchanges;   ///< by the key of a request in flight
+    QPointer<Http::HttpResponder> stream;                          ///< the GET stream
 };
 
 class McpServerPrivate
@@ -83,6 +100,22 @@ public:
     /// goes with it), else on the session's GET stream.
     void send(McpServerSession &session, const QJsonObject &message, const QString &relatedKey = {});
 
+    // HTTP (mcpserverhttp.cpp)
+    void handleHttp(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    /// The session a request names, or null with the refusal answered.
+    SessionPtr httpSession(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    void post(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    void get(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    void remove(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    /// send() over HTTP.
+    void deliver(McpServerSession &session, const QJsonObject &message, const QString &relatedKey);
+    /// The request `key` is answered or will not be: its exchange ends
+    /// once it has no other request pending.
+    void release(McpServerSession &session, const QString &key);
+
+    /// Every session: stdio's and HTTP's.
+    QList<SessionPtr> allSessions() const;
+
     // stdio
     void readInput();
     void write(const QJsonObject &message);
@@ -101,6 +134,10 @@ public:
     QByteArray inputBuffer;
     bool skippingLine = false;   // the rest of a line over the size limit
     QByteArray outputBuffer;
+
+    std::unique_ptr<Http::HttpServer> http;
+    McpServerHttpOptions httpOptions;
+    QHash<QString, SessionPtr> sessions;   // HTTP's, by Mcp-Session-Id
 };
 
 } // namespace Switchboard

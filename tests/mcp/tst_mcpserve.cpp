@@ -1,17 +1,26 @@
-// `switchboard mcp serve`, the built program, driven over stdio by the
-// official TypeScript SDK's Client (servers/serveclient.mjs): tools/list in
+// `switchboard mcp serve`, the built program, driven over stdio and over
+// Streamable HTTP (--http) by the official TypeScript SDK's Client
+// (servers/serveclient.mjs, StdioClientTransport and
+// StreamableHTTPClientTransport), every row both ways: tools/list in
 // pages, calls, an argument that fails the schema, a tool's time limit, a
 // call cancelled, a tool that needs confirmation asked through elicitation
 // (accepted, declined, dismissed) and refused to a client that cannot ask;
 // in the plugin's host process (the default for a plugin not bundled) and
 // in-process. The plugin is servetools (servetools/); `removed` shows
 // whether remove_file ran. Then the program alone: its end when the client
-// closes its input, and its usage errors.
+// closes its input, and its usage errors; and its HTTP endpoint by raw
+// requests: Host and Origin checked against DNS rebinding, the bearer
+// token, sessions (Mcp-Session-Id, DELETE), MCP-Protocol-Version, Accept,
+// Content-Type, methods and paths, exact statuses and bodies.
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QTcpSocket>
 #include <QTest>
+
+#include <csignal>
 
 using namespace Qt::StringLiterals;
 
@@ -56,15 +65,75 @@ Run finish(QProcess &process)
     return run;
 }
 
-// serveclient.mjs SCENARIO -- switchboard mcp serve ...
-Run drive(const QString &scenario, const QStringList &serveArguments, const QMap<QString, QString> &variables)
+// `switchboard mcp serve --http 0 ARGUMENTS` running, and its endpoint's URL.
+class HttpServe
+{
+public:
+    explicit HttpServe(const QStringList &arguments, const QMap<QString, QString> &variables = {})
+    {
+        m_process.setProcessEnvironment(environment(variables));
+        m_process.setReadChannel(QProcess::StandardError);   // where it says its URL
+        const QStringList command = serveCommand(QStringList{u"--http"_s, u"0"_s} + arguments);
+        m_process.start(command.first(), command.mid(1));
+        static const QRegularExpression served(u"at (http://127\\.0\\.0\\.1:([0-9]+)/mcp)"_s);
+        while (m_url.isEmpty() && m_process.waitForReadyRead(60000)) {
+            m_err += m_process.readAllStandardError();
+            if (const QRegularExpressionMatch match = served.match(QString::fromUtf8(m_err)); match.hasMatch()) {
+                m_url = match.captured(1);
+                m_port = quint16(match.captured(2).toUInt());
+            }
+        }
+    }
+    ~HttpServe()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished();
+        }
+    }
+    Q_DISABLE_COPY_MOVE(HttpServe)
+
+    QString url() const { return m_url; }
+    quint16 port() const { return m_port; }
+    /// Ctrl-C: the exit code (-1 when it did not exit by itself), and all it wrote on standard error.
+    std::pair<int, QByteArray> interrupt()
+    {
+        ::kill(pid_t(m_process.processId()), SIGINT);
+        const bool exited = m_process.waitForFinished(30000);
+        m_err += m_process.readAllStandardError();
+        return {exited && m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1, m_err};
+    }
+
+private:
+    QProcess m_process;
+    QByteArray m_err;
+    QString m_url;
+    quint16 m_port = 0;
+};
+
+// serveclient.mjs SCENARIO -- switchboard mcp serve ..., or --url the same over HTTP.
+Run drive(const QString &transport, const QString &scenario, const QStringList &serveArguments,
+          const QMap<QString, QString> &variables)
 {
     QProcess process;
     process.setProcessEnvironment(environment(variables));
-    process.start(QStringLiteral(MCP_NODE_PROGRAM),
-                  QStringList{QStringLiteral(MCP_NODE_PREFIX "/serveclient.mjs"), scenario, u"--"_s}
-                      + serveCommand(QStringList{u"-q"_s} + serveArguments));
-    return finish(process);
+    const QStringList client{QStringLiteral(MCP_NODE_PREFIX "/serveclient.mjs"), scenario};
+    if (transport == u"stdio"_s) {
+        process.start(QStringLiteral(MCP_NODE_PROGRAM),
+                      client + QStringList{u"--"_s} + serveCommand(QStringList{u"-q"_s} + serveArguments));
+        return finish(process);
+    }
+    HttpServe server(QStringList{u"-q"_s} + serveArguments);
+    if (server.url().isEmpty())
+        return {};
+    process.start(QStringLiteral(MCP_NODE_PROGRAM), client + QStringList{u"--url"_s, server.url()});
+    Run run = finish(process);
+    const auto [exitCode, err] = server.interrupt();
+    if (exitCode != 0) {
+        run.exitCode = -1;
+        run.err += "the server did not end with 0 on SIGINT: " + err;
+    }
+    return run;
 }
 
 // JSON written with ` for " (moc 6.4 misreads raw string literals).
@@ -87,7 +156,163 @@ using Variables = QMap<QString, QString>;
 const QStringList inProcess{u"--plugin"_s, u"servetools"_s, u"--isolation"_s, u"servetools=in-process"_s};
 const QStringList isolated{u"--plugin"_s, u"servetools"_s};
 
+// One raw HTTP exchange with the endpoint: the request as written (%PORT%
+// and %SESSION% filled in), the status expected, the body (JSON compared as
+// JSON; "*" not compared) and a header the answer must have ("" for none).
+struct RawExchange
+{
+    QByteArray request;
+    int status = 0;
+    QByteArray body;
+    QByteArray header;
+};
+
+struct RawAnswer
+{
+    int status = 0;
+    QList<QByteArray> headers;   // "name: value", the name lowered
+    QByteArray body;             // chunked bodies decoded
+};
+
+// A request to the endpoint: POST with the headers a client sends unless
+// `extra` gives them ("Host: ..."), Connection: close.
+QByteArray request(const QByteArray &method, const QByteArray &body, const QByteArray &extra = {},
+                   const QByteArray &path = "/mcp")
+{
+    QByteArray head = method + ' ' + path + " HTTP/1.1\r\n";
+    if (!extra.contains("Host:"))
+        head += "Host: 127.0.0.1:%PORT%\r\n";
+    if (method == "POST" && !extra.contains("Content-Type:"))
+        head += "Content-Type: application/json\r\n";
+    if (!extra.contains("Accept:"))
+        head += method == "GET" ? "Accept: text/event-stream\r\n" : "Accept: application/json, text/event-stream\r\n";
+    head += extra;
+    if (method == "POST")
+        head += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    return head + "Connection: close\r\n\r\n" + body;
+}
+
+const QByteArray initializeBody =
+    js("{`jsonrpc`:`2.0`,`id`:1,`method`:`initialize`,`params`:{`protocolVersion`:`2025-11-25`,`capabilities`:{}}}");
+
+// Writes `bytes` on a new connection and reads the answer: to the end, or
+// an event stream's first event.
+RawAnswer exchange(quint16 port, const QByteArray &bytes)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    RawAnswer answer;
+    if (!socket.waitForConnected(10000))
+        return answer;
+    socket.write(bytes);
+    QByteArray data;
+    qsizetype headEnd = -1;
+    while (socket.state() == QAbstractSocket::ConnectedState || socket.bytesAvailable() > 0) {
+        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(10000))
+            break;
+        data += socket.readAll();
+        headEnd = data.indexOf("\r\n\r\n");
+        // An event stream stays open: its first event is enough.
+        if (headEnd >= 0 && data.toLower().contains("content-type: text/event-stream")
+            && data.indexOf("\n\n", headEnd + 4) >= 0 && !bytes.contains("tools/call"))
+            break;
+    }
+    if (headEnd < 0)
+        return answer;
+    const QList<QByteArray> lines = data.left(headEnd).split('\n');
+    answer.status = lines.constFirst().split(' ').value(1).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        answer.headers << line.left(colon).toLower() + ": " + line.mid(colon + 1).trimmed();
+    }
+    QByteArray body = data.mid(headEnd + 4);
+    if (answer.headers.contains("transfer-encoding: chunked")) {
+        QByteArray decoded;
+        for (;;) {
+            const qsizetype end = body.indexOf("\r\n");
+            bool ok = false;
+            const qsizetype size = end < 0 ? 0 : body.left(end).toLongLong(&ok, 16);
+            if (!ok || size == 0)
+                break;
+            decoded += body.mid(end + 2, size);
+            body.remove(0, end + 2 + size + 2);
+        }
+        body = decoded;
+    }
+    answer.body = body;
+    return answer;
+}
+
+// A row of sdkClient for one transport, its name prefixed with it.
+QTestData &newRow(const QString &transport, const char *name)
+{
+    return QTest::newRow((transport.toUtf8() + ": " + name).constData()) << transport;
+}
+
+// The rows of tst_McpServe::sdkClient for one transport.
+void addSdkRows(const QString &transport)
+{
+    const auto call = [](const QString &tool, const QByteArray &arguments) {
+        return Variables{{u"SERVE_TOOL"_s, tool}, {u"SERVE_ARGUMENTS"_s, QString::fromUtf8(arguments)}};
+    };
+    const auto action = [](const QString &answer) { return Variables{{u"SERVE_ACTION"_s, answer}}; };
+
+    newRow(transport, "tools/list in pages of 3") << u"list"_s << isolated + QStringList{u"--page-size"_s, u"3"_s} << Variables()
+        << QByteArray(js("{`pages`:[[`add`,`echo`,`fail`],[`hang`,`remove_file`,`removed`],[`sleep`]]}"));
+    newRow(transport, "tools/list in one page") << u"list"_s << inProcess << Variables()
+        << QByteArray(js("{`pages`:[[`add`,`echo`,`fail`,`hang`,`remove_file`,`removed`,`sleep`]]}"));
+    newRow(transport, "tools/list: the tools named with --tool")
+        << u"list"_s << isolated + QStringList{u"--tool"_s, u"echo"_s, u"--tool"_s, u"servetools/add"_s} << Variables()
+        << QByteArray(js("{`pages`:[[`add`,`echo`]]}"));
+    newRow(transport, "tools/list: a cursor the server never gave") << u"bad-cursor"_s << isolated << Variables()
+        << QByteArray(js("{`error`:{`code`:-32602,`message`:`MCP error -32602: cursor: not a cursor of this server: \\`not a cursor\\``}}"));
+
+    for (const auto &[mode, arguments] : {std::pair{"isolated", isolated}, std::pair{"in-process", inProcess}}) {
+        const QByteArray suffix = QByteArray(" (") + mode + ')';
+        const auto row = [&suffix, &transport](const char *name) -> QTestData & {
+            return newRow(transport, (name + suffix).constData());
+        };
+        row("a text result") << u"call"_s << arguments << call(u"echo"_s, js("{`text`:`hi`}"))
+            << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`hi`}]}}"));
+        row("an object result") << u"call"_s << arguments << call(u"add"_s, js("{`a`:2,`b`:3.5}"))
+            << QByteArray(js("{`result`:{`_meta`:{`org.switchboard/result`:{`sum`:5.5}},`content`:[{`type`:`text`,`text`:`{\\`sum\\`:5.5}`}]}}"));
+        row("arguments the schema refuses") << u"call"_s << arguments << call(u"echo"_s, js("{`text`:``}"))
+            << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`Invalid arguments for tool \\`echo\\`: 'text': string should be no fewer than 1 characters in length, got \\`\\` (a string)`}],`isError`:true}}"));
+        row("the tool fails") << u"call"_s << arguments << call(u"fail"_s, "{}")
+            << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`the disk is on fire`}],`isError`:true}}"));
+        row("the tool's time limit") << u"call"_s << arguments << call(u"hang"_s, "{}")
+            << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`Tool \\`hang\\` did not finish within 300 ms and was canceled`}],`isError`:true}}"));
+        row("a call cancelled") << u"cancel"_s << arguments << Variables()
+            << QByteArray(js("{`sleep`:`rejected`,`echo`:{`content`:[{`type`:`text`,`text`:`still there`}]},"
+                             "`logs`:[`debug switchboard: sleep: called`,`notice switchboard: sleep: cancelled by the client`,"
+                             "`debug switchboard: echo: called`,`info switchboard: echo: done`]}"));
+        row("a confirmation accepted") << u"confirm"_s << arguments << action(u"accept"_s)
+            << QByteArray(js("{`remove`:{`content`:[{`type`:`text`,`text`:`removed /tmp/a`}]},"
+                             "`removed`:{`_meta`:{`org.switchboard/result`:[`/tmp/a`]},`content`:[{`type`:`text`,`text`:`[\\`/tmp/a\\`]`}]},"
+                             "`questions`:[{`mode`:`form`,`message`:`Run the tool \\`remove_file\\` (plugin servetools) with these arguments?\\n{\\`path\\`:\\`/tmp/a\\`}`,"
+                             "`requestedSchema`:{`type`:`object`,`properties`:{}}}]}"));
+    }
+    const QByteArray notRemoved = js("`removed`:{`_meta`:{`org.switchboard/result`:[]},`content`:[{`type`:`text`,`text`:`[]`}]}");
+    const QByteArray question = js("`questions`:[{`mode`:`form`,`message`:`Run the tool \\`remove_file\\` (plugin servetools) with these arguments?\\n{\\`path\\`:\\`/tmp/a\\`}`,`requestedSchema`:{`type`:`object`,`properties`:{}}}]");
+    newRow(transport, "a confirmation declined") << u"confirm"_s << isolated << action(u"decline"_s)
+        << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the user declined the call of the tool \\`remove_file\\`: it was not run`}],`isError`:true},")
+               + notRemoved + ',' + question + '}';
+    newRow(transport, "a confirmation dismissed") << u"confirm"_s << isolated << action(u"cancel"_s)
+        << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the user dismissed the confirmation of the tool \\`remove_file\\`: it was not run`}],`isError`:true},")
+               + notRemoved + ',' + question + '}';
+    newRow(transport, "no confirmation without elicitation") << u"confirm"_s << isolated << action(u"none"_s)
+        << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the tool \\`remove_file\\` requires the user's confirmation, and this client cannot ask for it (it did not declare the elicitation capability): the call was not run`}],`isError`:true},")
+               + notRemoved + js(",`questions`:[]}");
+    newRow(transport, "an unknown tool") << u"call"_s << isolated << call(u"nope"_s, "{}")
+        << QByteArray(js("{`result`:{`error`:{`code`:-32602,`message`:`MCP error -32602: unknown tool: nope`}}}"));
+    newRow(transport, "a tool not served") << u"call"_s << isolated + QStringList{u"--tool"_s, u"echo"_s} << call(u"fail"_s, "{}")
+        << QByteArray(js("{`result`:{`error`:{`code`:-32602,`message`:`MCP error -32602: unknown tool: fail`}}}"));
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(RawExchange)
 
 class tst_McpServe : public QObject
 {
@@ -96,71 +321,22 @@ class tst_McpServe : public QObject
 private Q_SLOTS:
     void sdkClient_data()
     {
+        QTest::addColumn<QString>("transport");
         QTest::addColumn<QString>("scenario");
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<Variables>("variables");
         QTest::addColumn<QByteArray>("expected");
-        const auto call = [](const QString &tool, const QByteArray &arguments) {
-            return Variables{{u"SERVE_TOOL"_s, tool}, {u"SERVE_ARGUMENTS"_s, QString::fromUtf8(arguments)}};
-        };
-        const auto action = [](const QString &answer) { return Variables{{u"SERVE_ACTION"_s, answer}}; };
-
-        QTest::newRow("tools/list in pages of 3") << u"list"_s << isolated + QStringList{u"--page-size"_s, u"3"_s} << Variables()
-            << QByteArray(js("{`pages`:[[`add`,`echo`,`fail`],[`hang`,`remove_file`,`removed`],[`sleep`]]}"));
-        QTest::newRow("tools/list in one page") << u"list"_s << inProcess << Variables()
-            << QByteArray(js("{`pages`:[[`add`,`echo`,`fail`,`hang`,`remove_file`,`removed`,`sleep`]]}"));
-        QTest::newRow("tools/list: the tools named with --tool")
-            << u"list"_s << isolated + QStringList{u"--tool"_s, u"echo"_s, u"--tool"_s, u"servetools/add"_s} << Variables()
-            << QByteArray(js("{`pages`:[[`add`,`echo`]]}"));
-        QTest::newRow("tools/list: a cursor the server never gave") << u"bad-cursor"_s << isolated << Variables()
-            << QByteArray(js("{`error`:{`code`:-32602,`message`:`MCP error -32602: cursor: not a cursor of this server: \\`not a cursor\\``}}"));
-
-        for (const auto &[mode, arguments] : {std::pair{"isolated", isolated}, std::pair{"in-process", inProcess}}) {
-            const QByteArray suffix = QByteArray(" (") + mode + ')';
-            const auto row = [&suffix](const char *name) -> QTestData & { return QTest::newRow((name + suffix).constData()); };
-            row("a text result") << u"call"_s << arguments << call(u"echo"_s, js("{`text`:`hi`}"))
-                << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`hi`}]}}"));
-            row("an object result") << u"call"_s << arguments << call(u"add"_s, js("{`a`:2,`b`:3.5}"))
-                << QByteArray(js("{`result`:{`_meta`:{`org.switchboard/result`:{`sum`:5.5}},`content`:[{`type`:`text`,`text`:`{\\`sum\\`:5.5}`}]}}"));
-            row("arguments the schema refuses") << u"call"_s << arguments << call(u"echo"_s, js("{`text`:``}"))
-                << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`Invalid arguments for tool \\`echo\\`: 'text': string should be no fewer than 1 characters in length, got \\`\\` (a string)`}],`isError`:true}}"));
-            row("the tool fails") << u"call"_s << arguments << call(u"fail"_s, "{}")
-                << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`the disk is on fire`}],`isError`:true}}"));
-            row("the tool's time limit") << u"call"_s << arguments << call(u"hang"_s, "{}")
-                << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`Tool \\`hang\\` did not finish within 300 ms and was canceled`}],`isError`:true}}"));
-            row("a call cancelled") << u"cancel"_s << arguments << Variables()
-                << QByteArray(js("{`sleep`:`rejected`,`echo`:{`content`:[{`type`:`text`,`text`:`still there`}]},"
-                                 "`logs`:[`debug switchboard: sleep: called`,`notice switchboard: sleep: cancelled by the client`,"
-                                 "`debug switchboard: echo: called`,`info switchboard: echo: done`]}"));
-            row("a confirmation accepted") << u"confirm"_s << arguments << action(u"accept"_s)
-                << QByteArray(js("{`remove`:{`content`:[{`type`:`text`,`text`:`removed /tmp/a`}]},"
-                                 "`removed`:{`_meta`:{`org.switchboard/result`:[`/tmp/a`]},`content`:[{`type`:`text`,`text`:`[\\`/tmp/a\\`]`}]},"
-                                 "`questions`:[{`mode`:`form`,`message`:`Run the tool \\`remove_file\\` (plugin servetools) with these arguments?\\n{\\`path\\`:\\`/tmp/a\\`}`,"
-                                 "`requestedSchema`:{`type`:`object`,`properties`:{}}}]}"));
-        }
-        const QByteArray notRemoved = js("`removed`:{`_meta`:{`org.switchboard/result`:[]},`content`:[{`type`:`text`,`text`:`[]`}]}");
-        const QByteArray question = js("`questions`:[{`mode`:`form`,`message`:`Run the tool \\`remove_file\\` (plugin servetools) with these arguments?\\n{\\`path\\`:\\`/tmp/a\\`}`,`requestedSchema`:{`type`:`object`,`properties`:{}}}]");
-        QTest::newRow("a confirmation declined") << u"confirm"_s << isolated << action(u"decline"_s)
-            << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the user declined the call of the tool \\`remove_file\\`: it was not run`}],`isError`:true},")
-                   + notRemoved + ',' + question + '}';
-        QTest::newRow("a confirmation dismissed") << u"confirm"_s << isolated << action(u"cancel"_s)
-            << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the user dismissed the confirmation of the tool \\`remove_file\\`: it was not run`}],`isError`:true},")
-                   + notRemoved + ',' + question + '}';
-        QTest::newRow("no confirmation without elicitation") << u"confirm"_s << isolated << action(u"none"_s)
-            << js("{`remove`:{`content`:[{`type`:`text`,`text`:`the tool \\`remove_file\\` requires the user's confirmation, and this client cannot ask for it (it did not declare the elicitation capability): the call was not run`}],`isError`:true},")
-                   + notRemoved + js(",`questions`:[]}");
-        QTest::newRow("an unknown tool") << u"call"_s << isolated << call(u"nope"_s, "{}")
-            << QByteArray(js("{`result`:{`error`:{`code`:-32602,`message`:`MCP error -32602: unknown tool: nope`}}}"));
-        QTest::newRow("a tool not served") << u"call"_s << isolated + QStringList{u"--tool"_s, u"echo"_s} << call(u"fail"_s, "{}")
-            << QByteArray(js("{`result`:{`error`:{`code`:-32602,`message`:`MCP error -32602: unknown tool: fail`}}}"));
+        for (const QString &transport : {u"stdio"_s, u"http"_s})
+            addSdkRows(transport);
     }
     void sdkClient()
     {
+        QFETCH(QString, transport);
         QFETCH(QString, scenario);
         QFETCH(QStringList, arguments);
         QFETCH(Variables, variables);
         QFETCH(QByteArray, expected);
-        const Run run = drive(scenario, arguments, variables);
+        const Run run = drive(transport, scenario, arguments, variables);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QJsonObject seen = json(run.out);
         if (seen != json(expected))
@@ -218,6 +394,166 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, exitCode);
         QVERIFY2(run.err.startsWith(err), run.err.constData());
         QCOMPARE(run.out, QByteArray());
+    }
+
+    // The HTTP endpoint by raw requests: what a browser page (DNS
+    // rebinding) or a client without the token gets, sessions, versions and
+    // the media types; exact statuses and bodies.
+    void httpEndpoint_data()
+    {
+        QTest::addColumn<QByteArray>("token");
+        QTest::addColumn<QList<RawExchange>>("exchanges");
+        const QByteArray initialize = request("POST", initializeBody);
+        const auto withSession = [](const QByteArray &method, const QByteArray &body, const QByteArray &extra = {}) {
+            return request(method, body, "Mcp-Session-Id: %SESSION%\r\n" + extra);
+        };
+        const QByteArray ping = js("{`jsonrpc`:`2.0`,`id`:2,`method`:`ping`}");
+        const QByteArray pong = js("{`id`:2,`jsonrpc`:`2.0`,`result`:{}}");
+        const auto refused = [](int code, const char *message) {
+            return QJsonDocument(QJsonObject{{u"jsonrpc"_s, u"2.0"_s}, {u"id"_s, QJsonValue::Null},
+                                             {u"error"_s, QJsonObject{{u"code"_s, code}, {u"message"_s, QString::fromUtf8(message)}}}})
+                .toJson(QJsonDocument::Compact);
+        };
+        const QByteArray none;
+
+        QTest::newRow("a Host that is not this server: 403")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Host: evil.example.com\r\n"), 403,
+                                           refused(-32000, "Forbidden: the Host header does not name this server"), ""}};
+        QTest::newRow("this server's port under another Host: 403")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Host: evil.example.com:%PORT%\r\n"), 403,
+                                           refused(-32000, "Forbidden: the Host header does not name this server"), ""}};
+        QTest::newRow("a loopback Host on another port: 403")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Host: 127.0.0.1:1\r\n"), 403,
+                                           refused(-32000, "Forbidden: the Host header does not name this server"), ""}};
+        QTest::newRow("an Origin that is not a loopback one: 403")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Origin: http://evil.example.com\r\n"), 403,
+                                           refused(-32000, "Forbidden: requests from the origin http://evil.example.com are not allowed"), ""}};
+        QTest::newRow("Origin null: 403")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Origin: null\r\n"), 403,
+                                           refused(-32000, "Forbidden: requests from the origin null are not allowed"), ""}};
+        QTest::newRow("localhost and a loopback Origin: served")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Host: localhost:%PORT%\r\nOrigin: http://localhost:5173\r\n"),
+                                           200, "*", "content-type: application/json"}};
+        QTest::newRow("a session: ping, DELETE, then 404")
+            << none << QList<RawExchange>{{initialize, 200, "*", "mcp-session-id: %SESSION%"},
+                                          {withSession("POST", ping), 200, pong, "content-type: application/json"},
+                                          {withSession("POST", ping, "MCP-Protocol-Version: 2025-11-25\r\n"), 200, pong, ""},
+                                          {withSession("DELETE", {}), 200, "", ""},
+                                          {withSession("POST", ping), 404,
+                                           refused(-32000, "Not Found: no session with this Mcp-Session-Id (it ended, or never began)"), ""}};
+        QTest::newRow("no Mcp-Session-Id: 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {request("POST", ping), 400, refused(-32000, "Bad Request: the Mcp-Session-Id header is required"), ""}};
+        QTest::newRow("initialize in a session: 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", initializeBody), 400,
+                                           refused(-32600, "Bad Request: initialize begins a session; it carries no Mcp-Session-Id"), ""}};
+        QTest::newRow("another MCP-Protocol-Version: 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", ping, "MCP-Protocol-Version: 2025-06-18\r\n"), 400,
+                                           refused(-32000, "Bad Request: MCP-Protocol-Version 2025-06-18 is not the session's, 2025-11-25"), ""}};
+        QTest::newRow("a notification: 202")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", js("{`jsonrpc`:`2.0`,`method`:`notifications/initialized`}")), 202, "", ""}};
+        QTest::newRow("a tool call: an event stream")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", js("{`jsonrpc`:`2.0`,`id`:3,`method`:`tools/call`,`params`:{`name`:`echo`,`arguments`:{`text`:`hi`}}}")),
+                                           200, "event: message\ndata: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hi\",\"type\":\"text\"}]}}\n\n",
+                                           "content-type: text/event-stream"}};
+        QTest::newRow("a batch under 2025-11-25: 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", "[" + ping + "]"), 400, refused(-32600, "batches are part of revision 2025-03-26 only"), ""}};
+        QTest::newRow("the GET stream, once")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("GET", {}), 200, ": stream open\n\n", "content-type: text/event-stream"}};
+        QTest::newRow("not accepting an event stream: 406")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Accept: application/json\r\n"), 406,
+                                           refused(-32000, "Not Acceptable: the client must accept both application/json and text/event-stream"), ""}};
+        QTest::newRow("not JSON's media type: 415")
+            << none << QList<RawExchange>{{request("POST", initializeBody, "Content-Type: text/plain\r\n"), 415,
+                                           refused(-32000, "Unsupported Media Type: the body must be application/json"), ""}};
+        QTest::newRow("not JSON: 400")
+            << none << QList<RawExchange>{{request("POST", "{oops"), 400, "*", ""}};
+        QTest::newRow("PUT: 405")
+            << none << QList<RawExchange>{{request("PUT", {}), 405, refused(-32000, "Method Not Allowed: POST, GET or DELETE"),
+                                           "allow: POST, GET, DELETE"}};
+        QTest::newRow("another path: 404")
+            << none << QList<RawExchange>{{request("POST", initializeBody, {}, "/"), 404, refused(-32000, "Not Found: the MCP endpoint is /mcp"), ""}};
+
+        const QByteArray token = "s3cret-t0ken";
+        const QByteArray unauthorized = refused(-32001, "Unauthorized: this server needs Authorization: Bearer <token>");
+        QTest::newRow("with a token: none given, 401")
+            << token << QList<RawExchange>{{initialize, 401, unauthorized, "www-authenticate: Bearer realm=\"switchboard\""}};
+        QTest::newRow("with a token: another one, 401")
+            << token << QList<RawExchange>{{request("POST", initializeBody, "Authorization: Bearer s3cret-t0ke\r\n"), 401,
+                                            refused(-32001, "Unauthorized: the bearer token is not this server's"), ""}};
+        QTest::newRow("with a token: not a bearer, 401")
+            << token << QList<RawExchange>{{request("POST", initializeBody, "Authorization: Basic czNjcmV0\r\n"), 401, unauthorized, ""}};
+        QTest::newRow("with a token: the token, served")
+            << token << QList<RawExchange>{{request("POST", initializeBody, "Authorization: bearer s3cret-t0ken\r\n"), 200, "*",
+                                            "mcp-session-id: %SESSION%"},
+                                           {withSession("POST", ping, "Authorization: Bearer s3cret-t0ken\r\n"), 200, pong, ""}};
+        QTest::newRow("with a token: a foreign Host first, 403")
+            << token << QList<RawExchange>{{request("POST", initializeBody, "Host: evil.example.com\r\nAuthorization: Bearer s3cret-t0ken\r\n"),
+                                            403, refused(-32000, "Forbidden: the Host header does not name this server"), ""}};
+    }
+    void httpEndpoint()
+    {
+        QFETCH(QByteArray, token);
+        QFETCH(QList<RawExchange>, exchanges);
+        QMap<QString, QString> variables;
+        if (!token.isEmpty())
+            variables.insert(u"SWITCHBOARD_MCP_TOKEN"_s, QString::fromUtf8(token));
+        HttpServe server(QStringList{u"-v"_s} + isolated, variables);
+        QVERIFY(server.port() != 0);
+        QByteArray session;
+        for (const RawExchange &expected : exchanges) {
+            const QByteArray sent = QByteArray(expected.request)
+                                        .replace("%PORT%", QByteArray::number(server.port()))
+                                        .replace("%SESSION%", session);
+            const RawAnswer answer = exchange(server.port(), sent);
+            for (const QByteArray &header : answer.headers) {
+                if (header.startsWith("mcp-session-id: "))
+                    session = header.mid(16);
+            }
+            QVERIFY2(answer.status == expected.status,
+                     qPrintable(u"%1 for %2: %3"_s.arg(answer.status).arg(QString::fromUtf8(sent.left(80)), QString::fromUtf8(answer.body))));
+            if (expected.body.startsWith('{'))
+                QCOMPARE(json(answer.body), json(expected.body));
+            else if (expected.body != "*")
+                QCOMPARE(answer.body, expected.body);
+            if (!expected.header.isEmpty()) {
+                const QByteArray header = QByteArray(expected.header).replace("%SESSION%", session);
+                QVERIFY2(answer.headers.contains(header), qPrintable(QString::fromUtf8(answer.headers.join('\n'))));
+            }
+        }
+        // Ctrl-C ends it; the token is nowhere in what it wrote (-v: everything).
+        const auto [exitCode, err] = server.interrupt();
+        QCOMPARE(exitCode, 0);
+        QVERIFY(!token.isEmpty() || !err.isEmpty());
+        if (!token.isEmpty())
+            QVERIFY2(!err.contains(token), err.constData());
+    }
+
+    // Not on a loopback address without a token; a session id is 32 hex digits.
+    void httpUsage()
+    {
+        QProcess process;
+        process.setProcessEnvironment(environment());
+        const QStringList command = serveCommand(isolated + QStringList{u"--http"_s, u"0.0.0.0:0"_s});
+        process.start(command.first(), command.mid(1));
+        const Run run = finish(process);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.startsWith("switchboard mcp: --http on 0.0.0.0, which is not a loopback address, needs "
+                                    "SWITCHBOARD_MCP_TOKEN: anyone who reaches it could call the tools\n"),
+                 run.err.constData());
+        for (const QString &bad : {u"x"_s, u"70000"_s, u"example.com:80"_s}) {
+            QProcess again;
+            again.setProcessEnvironment(environment());
+            const QStringList wrong = serveCommand(isolated + QStringList{u"--http"_s, bad});
+            again.start(wrong.first(), wrong.mid(1));
+            QCOMPARE(finish(again).exitCode, 2);
+        }
     }
 
     // An option of serve given to another command is refused too.

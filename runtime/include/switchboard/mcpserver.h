@@ -3,6 +3,7 @@
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
 
+#include <QHostAddress>
 #include <QJsonValue>
 #include <QObject>
 #include <QString>
@@ -41,6 +42,24 @@ struct SWITCHBOARD_EXPORT McpServerOptions
     qint64 maximumMessageSize = 16 * 1024 * 1024;
 
     friend bool operator==(const McpServerOptions &, const McpServerOptions &) = default;
+};
+
+/// Where and how an McpServer serves over Streamable HTTP (serveHttp()).
+struct SWITCHBOARD_EXPORT McpServerHttpOptions
+{
+    /// The address it listens on: the loopback interface unless told
+    /// otherwise; any other address needs a bearer token.
+    QHostAddress address = QHostAddress(QHostAddress::LocalHost);
+    /// 0: a free port (serveHttp() returns it).
+    quint16 port = 0;
+    /// The MCP endpoint; every other path is 404.
+    QString path = QStringLiteral("/mcp");
+    /// When not empty, every request must carry `Authorization: Bearer
+    /// <token>` (compared in constant time, never logged); others get 401.
+    QByteArray bearerToken;
+    /// The most sessions at once; an initialize beyond them gets 503 until
+    /// a client ends its session (DELETE).
+    int maximumSessions = 100;
 };
 
 /// The server side of MCP (revision 2025-11-25, also 2025-06-18 and
@@ -102,14 +121,35 @@ public:
     Result<void> serve(int inputDescriptor, int outputDescriptor);
     /// serve() on the standard input and output.
     Result<void> serveStandardStreams();
+    /// Serves over Streamable HTTP (revision 2025-11-25's transport, the
+    /// older revisions' too) on `options.address` and returns the port:
+    /// - POST to the endpoint carries one message (a batch under
+    ///   2025-03-26): requests are answered as JSON, except tools/call,
+    ///   answered as an SSE stream that carries first what goes with the call
+    ///   (its log, the question to the user, whose answer the client POSTs);
+    ///   notifications and responses get 202.
+    /// - initialize begins a session: the answer's Mcp-Session-Id goes on
+    ///   every later request (400 without it, 404 for a session that ended);
+    ///   an MCP-Protocol-Version header must be the session's (400).
+    /// - GET opens the session's stream of what goes with no request
+    ///   (list_changed, log messages); one at a time (409).
+    /// - DELETE ends the session: its calls are aborted.
+    /// - DNS rebinding: a request whose Host is not this server (a loopback
+    ///   name and its port, or the address it listens on) or whose Origin is
+    ///   neither a loopback origin nor the Host's is refused with 403, before
+    ///   anything else; then the bearer token (401).
+    /// Fails when it serves over HTTP already, the address needs a token it
+    /// has not, or it cannot listen.
+    Result<quint16> serveHttp(const McpServerHttpOptions &options = {});
 
-    /// The revision agreed on in initialize; empty before.
+    /// The revision agreed on in initialize on stdio; empty before.
     QString protocolVersion() const;
 
-    /// Sends notifications/message when `level` (a syslog level name as MCP
+    /// Sends notifications/message to each session whose client set a level
+    /// (none before it set one) that `level` (a syslog level name as MCP
     /// uses them: debug, info, notice, warning, error, critical, alert,
-    /// emergency) is at least the one the client set (none before it set
-    /// one). Does nothing before initialize.
+    /// emergency) reaches; over HTTP on the session's GET stream. Does
+    /// nothing before initialize.
     void log(const QString &level, const QString &logger, const QJsonValue &data);
 
 Q_SIGNALS:

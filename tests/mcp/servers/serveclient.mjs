@@ -1,8 +1,11 @@
 // tst_mcpserve's client: the official TypeScript SDK's Client drives
-// `switchboard mcp serve` (or any MCP server command) over stdio through
-// one scenario and writes what it saw as one JSON object on standard output.
+// `switchboard mcp serve` (or any MCP server) through one scenario, over
+// stdio (the server's command after --) or Streamable HTTP (--url, the
+// SDK's StreamableHTTPClientTransport), and writes what it saw as one JSON
+// object on standard output.
 //
 //   node serveclient.mjs SCENARIO -- COMMAND [ARGUMENT...]
+//   node serveclient.mjs SCENARIO --url URL
 //
 // Scenarios:
 //   list            tools/list page by page (nextCursor): the names of each page
@@ -19,12 +22,11 @@
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const args = process.argv.slice(2);
 const scenario = args[0];
-const separator = args.indexOf('--');
-const [command, ...commandArguments] = args.slice(separator + 1);
 
 const action = process.env.SERVE_ACTION ?? 'none';
 const elicits = scenario === 'confirm' && action !== 'none';
@@ -51,7 +53,13 @@ const logged = async (pattern) => {
 };
 const failure = (error) => ({ code: error.code ?? null, message: error.message });
 
-const transport = new StdioClientTransport({ command, args: commandArguments, env: process.env, stderr: 'inherit' });
+let transport;
+if (args[1] === '--url') {
+    transport = new StreamableHTTPClientTransport(new URL(args[2]));
+} else {
+    const [command, ...commandArguments] = args.slice(args.indexOf('--') + 1);
+    transport = new StdioClientTransport({ command, args: commandArguments, env: process.env, stderr: 'inherit' });
+}
 await client.connect(transport);
 const output = {};
 

@@ -1,0 +1,385 @@
+// McpServer over Streamable HTTP (revision 2025-11-25, basic/transports), on
+// the runtime's HTTP/1.1 server (core/httpserver_p.h): one endpoint, a
+// session per initialize, the requests' answers as JSON or, for tools/call
+// (which may ask the user and log first), as an SSE stream.
+
+#include "mcpserver_p.h"
+
+#include <switchboard/compactjson.h>
+#include <switchboard/mcptypes.h>
+
+#include "core/httpserver_p.h"
+
+#include <QRandomGenerator>
+#include <QSocketNotifier>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+
+namespace Switchboard {
+
+using namespace Http;
+
+namespace {
+
+QByteArray rpcError(int code, const QString &message, const QJsonValue &id = QJsonValue(QJsonValue::Null))
+{
+    return compactJson(JsonRpc::errorResponse(id, code, message));
+}
+
+// JSON-RPC's server-error range for what HTTP refuses (the SDK's codes).
+constexpr int HttpRefused = -32000;
+constexpr int Unauthorized = -32001;
+
+const HttpHeaders jsonHeaders{{"Content-Type", "application/json"}};
+
+QByteArray sseEvent(const QJsonObject &message)
+{
+    return "event: message\ndata: " + compactJson(message) + "\n\n";
+}
+
+// Whether an Accept header names this media type (or its type/*, or */*).
+bool accepts(const QByteArray &accept, QByteArrayView type)
+{
+    const QByteArray family = type.first(type.indexOf('/')).toByteArray();
+    for (const QByteArray &part : accept.split(',')) {
+        const QByteArray range = part.split(';').constFirst().trimmed().toLower();
+        if (range == type || range == "*/*" || range == family + "/*")
+            return true;
+    }
+    return false;
+}
+
+bool isLoopbackName(const QString &host)
+{
+    const QString name = host.toLower();
+    if (name == u"localhost"_s)
+        return true;
+    const QHostAddress address(name.startsWith(u'[') && name.endsWith(u']') ? name.mid(1).chopped(1) : name);
+    return !address.isNull() && address.isLoopback();
+}
+
+// A Host header's name and port (-1 when it has none); an empty name when
+// it cannot be read.
+std::pair<QString, int> splitHost(const QByteArray &host)
+{
+    const QUrl url(u"http://"_s + QString::fromLatin1(host.trimmed()));
+    if (!url.isValid() || !url.userInfo().isEmpty() || url.path().size() > 0 || url.host().isEmpty())
+        return {};
+    return {url.host(), url.port()};
+}
+
+// Compares without a time that depends on where they differ.
+bool equalSecrets(QByteArrayView a, QByteArrayView b)
+{
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        difference |= static_cast<unsigned char>(a.at(i) ^ (i < b.size() ? b.at(i) : 0));
+    return difference == 0;
+}
+
+QString idKeyOf(const QJsonValue &id)
+{
+    return id.isString() ? u's' + id.toString() : u'n' + QString::number(id.toInteger());
+}
+
+} // namespace
+
+Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
+{
+    if (d->http)
+        return Error(Error::Code::InvalidValue, u"the MCP server already serves over HTTP"_s);
+    if (!options.path.startsWith(u'/'))
+        return Error(Error::Code::InvalidValue, u"the MCP endpoint's path must begin with '/': %1"_s.arg(options.path));
+    const bool anyAddress = options.address == QHostAddress(QHostAddress::Any)
+                            || options.address == QHostAddress(QHostAddress::AnyIPv4)
+                            || options.address == QHostAddress(QHostAddress::AnyIPv6);
+    if (!options.address.isLoopback() && options.bearerToken.isEmpty()) {
+        return Error(Error::Code::InvalidValue,
+                     u"serving MCP on %1, which is not a loopback address, needs a bearer token: anyone who reaches it "
+                     u"could call the tools"_s.arg(anyAddress ? u"every interface"_s : options.address.toString()));
+    }
+    auto server = std::make_unique<HttpServer>();
+    HttpServer::Limits limits;
+    limits.maxBodyBytes = d->options.maximumMessageSize;
+    server->setLimits(limits);
+    server->setHandler([this](const HttpRequest &request, HttpResponder *responder) { d->handleHttp(request, responder); });
+    if (!server->listen(options.address, options.port)) {
+        return Error(Error::Code::NetworkError, u"cannot listen on %1 port %2: %3"_s.arg(
+                                                    options.address.toString(), QString::number(options.port),
+                                                    server->errorString()));
+    }
+    d->http = std::move(server);
+    d->httpOptions = options;
+    return d->http->port();
+}
+
+void McpServerPrivate::handleHttp(const HttpRequest &request, HttpResponder *responder)
+{
+    const auto refuse = [responder](int status, int code, const QString &message, HttpHeaders headers = jsonHeaders) {
+        if (headers != jsonHeaders)
+            headers += jsonHeaders;
+        responder->respond(status, headers, rpcError(code, message));
+    };
+
+    // DNS rebinding: a page in the browser that resolves its own name to
+    // 127.0.0.1 sends its name as the Host and its origin as the Origin.
+    const QHostAddress bound = httpOptions.address;
+    const bool loopback = bound.isLoopback();
+    const auto [host, hostPort] = splitHost(request.header("host"));
+    const bool hostAllowed =
+        !host.isEmpty() && (hostPort < 0 || hostPort == http->port())
+        && (isLoopbackName(host) || (!loopback && (QHostAddress(host) == bound || bound == QHostAddress(QHostAddress::Any)
+                                                    || bound == QHostAddress(QHostAddress::AnyIPv4)
+                                                    || bound == QHostAddress(QHostAddress::AnyIPv6))));
+    if (!hostAllowed) {
+        refuse(403, HttpRefused, u"Forbidden: the Host header does not name this server"_s);
+        return;
+    }
+    if (const QByteArray origin = request.header("origin"); !origin.isNull()) {
+        const QUrl url(QString::fromLatin1(origin));
+        const bool allowed = url.isValid() && (url.scheme() == u"http"_s || url.scheme() == u"https"_s)
+                             && (isLoopbackName(url.host()) || (!loopback && url.host() == host));
+        if (!allowed) {
+            refuse(403, HttpRefused, u"Forbidden: requests from the origin %1 are not allowed"_s.arg(
+                                         QString::fromLatin1(origin.left(200))));
+            return;
+        }
+    }
+    if (!httpOptions.bearerToken.isEmpty()) {
+        const QByteArray authorization = request.header("authorization");
+        const bool bearer = authorization.size() > 7 && authorization.first(7).compare("Bearer ", Qt::CaseInsensitive) == 0;
+        if (!bearer || !equalSecrets(authorization.mid(7).trimmed(), httpOptions.bearerToken)) {
+            refuse(401, Unauthorized,
+                   bearer ? u"Unauthorized: the bearer token is not this server's"_s
+                          : u"Unauthorized: this server needs Authorization: Bearer <token>"_s,
+                   {{"WWW-Authenticate", "Bearer realm=\"switchboard\""}});
+            return;
+        }
+    }
+    if (QString::fromUtf8(QByteArray::fromPercentEncoding(request.path)) != httpOptions.path) {
+        refuse(404, HttpRefused, u"Not Found: the MCP endpoint is %1"_s.arg(httpOptions.path));
+        return;
+    }
+    if (request.method == "POST")
+        post(request, responder);
+    else if (request.method == "GET")
+        get(request, responder);
+    else if (request.method == "DELETE")
+        remove(request, responder);
+    else
+        refuse(405, HttpRefused, u"Method Not Allowed: POST, GET or DELETE"_s, {{"Allow", "POST, GET, DELETE"}});
+}
+
+McpServerPrivate::SessionPtr McpServerPrivate::httpSession(const HttpRequest &request, HttpResponder *responder)
+{
+    const QByteArray id = request.header("mcp-session-id");
+    if (id.isNull()) {
+        responder->respond(400, jsonHeaders,
+                           rpcError(HttpRefused, u"Bad Request: the Mcp-Session-Id header is required"_s));
+        return {};
+    }
+    const SessionPtr session = sessions.value(QString::fromLatin1(id));
+    if (!session) {
+        responder->respond(404, jsonHeaders,
+                           rpcError(HttpRefused, u"Not Found: no session with this Mcp-Session-Id (it ended, or never began)"_s));
+        return {};
+    }
+    const QByteArray version = request.header("mcp-protocol-version");
+    if (!version.isNull() && !session->protocolVersion.isEmpty() && version != session->protocolVersion.toLatin1()) {
+        responder->respond(400, jsonHeaders,
+                           rpcError(HttpRefused, u"Bad Request: MCP-Protocol-Version %1 is not the session's, %2"_s.arg(
+                                                     QString::fromLatin1(version.left(40)), session->protocolVersion)));
+        return {};
+    }
+    return session;
+}
+
+void McpServerPrivate::post(const HttpRequest &request, HttpResponder *responder)
+{
+    const QByteArray accept = request.header("accept");
+    if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
+        responder->respond(406, jsonHeaders,
+                           rpcError(HttpRefused, u"Not Acceptable: the client must accept both application/json and "
+                                                 u"text/event-stream"_s));
+        return;
+    }
+    if (request.header("content-type").split(';').constFirst().trimmed().toLower() != "application/json") {
+        responder->respond(415, jsonHeaders,
+                           rpcError(HttpRefused, u"Unsupported Media Type: the body must be application/json"_s));
+        return;
+    }
+    const JsonRpc::Frame frame = JsonRpc::parse(request.body);
+    if (!frame.problem.isEmpty()) {
+        responder->respond(400, jsonHeaders, rpcError(JsonRpc::ParseError, frame.problem));
+        return;
+    }
+    for (const JsonRpc::Message &message : frame.messages) {
+        if (message.kind == JsonRpc::Message::Kind::Invalid) {
+            responder->respond(400, jsonHeaders,
+                               rpcError(JsonRpc::InvalidRequest, message.problem,
+                                        JsonRpc::isValidId(message.id) ? message.id : QJsonValue(QJsonValue::Null)));
+            return;
+        }
+    }
+    const bool initializing = std::any_of(frame.messages.cbegin(), frame.messages.cend(), [](const JsonRpc::Message &message) {
+        return message.kind == JsonRpc::Message::Kind::Request && message.method == u"initialize"_s;
+    });
+    SessionPtr session;
+    HttpHeaders headers;
+    if (initializing) {
+        if (frame.isBatch) {
+            responder->respond(400, jsonHeaders,
+                               rpcError(JsonRpc::InvalidRequest, u"initialize must be sent alone, not in a batch"_s));
+            return;
+        }
+        if (!request.header("mcp-session-id").isNull()) {
+            responder->respond(400, jsonHeaders,
+                               rpcError(JsonRpc::InvalidRequest,
+                                        u"Bad Request: initialize begins a session; it carries no Mcp-Session-Id"_s));
+            return;
+        }
+        if (sessions.size() >= httpOptions.maximumSessions) {
+            responder->respond(503, jsonHeaders,
+                               rpcError(HttpRefused, u"Service Unavailable: %1 sessions at once already; end one (DELETE)"_s.arg(
+                                                         httpOptions.maximumSessions)));
+            return;
+        }
+        session = std::make_shared<McpServerSession>();
+        do {
+            const quint64 words[2] = {QRandomGenerator::system()->generate64(), QRandomGenerator::system()->generate64()};
+            session->id = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
+        } while (sessions.contains(session->id));
+        sessions.insert(session->id, session);
+        headers.append({"Mcp-Session-Id", session->id.toLatin1()});
+    } else {
+        session = httpSession(request, responder);
+        if (!session)
+            return;
+        if (frame.isBatch && session->protocolVersion != u"2025-03-26"_s) {
+            responder->respond(400, jsonHeaders,
+                               rpcError(JsonRpc::InvalidRequest, u"batches are part of revision 2025-03-26 only"_s));
+            return;
+        }
+    }
+
+    // The requests this POST answers, each by its key.
+    QStringList keys;
+    bool stream = false;
+    for (const JsonRpc::Message &message : frame.messages) {
+        if (message.kind != JsonRpc::Message::Kind::Request)
+            continue;
+        const QString key = idKeyOf(message.id);
+        if (session->exchanges.contains(key) || keys.contains(key)) {
+            responder->respond(400, jsonHeaders,
+                               rpcError(JsonRpc::InvalidRequest, u"request id %1 is in use by a request in flight"_s.arg(
+                                                                     compactJsonText(message.id)),
+                                        message.id));
+            return;
+        }
+        keys << key;
+        stream = stream || message.method == u"tools/call"_s;
+    }
+    if (keys.isEmpty()) {
+        responder->respond(202, headers, {});
+    } else {
+        auto exchange = std::make_shared<McpServerExchange>();
+        exchange->responder = responder;
+        exchange->stream = stream;
+        exchange->batch = frame.isBatch;
+        exchange->pending = keys;
+        exchange->headers = headers;
+        if (stream) {
+            responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"},
+                                                              {"Cache-Control", "no-cache"}});
+        }
+        for (const QString &key : std::as_const(keys))
+            session->exchanges.insert(key, exchange);
+    }
+    for (const JsonRpc::Message &message : frame.messages) {
+        if (session->ended)
+            break;
+        handle(session, message);
+    }
+    // An initialize that failed began no session.
+    if (initializing && session->protocolVersion.isEmpty())
+        sessions.remove(session->id);
+}
+
+void McpServerPrivate::get(const HttpRequest &request, HttpResponder *responder)
+{
+    if (!accepts(request.header("accept"), "text/event-stream")) {
+        responder->respond(406, jsonHeaders,
+                           rpcError(HttpRefused, u"Not Acceptable: the client must accept text/event-stream"_s));
+        return;
+    }
+    const SessionPtr session = httpSession(request, responder);
+    if (!session)
+        return;
+    if (session->stream && session->stream->isOpen()) {
+        responder->respond(409, jsonHeaders,
+                           rpcError(HttpRefused, u"Conflict: the session has its stream open already"_s));
+        return;
+    }
+    session->stream = responder;
+    responder->beginStream(200, {{"Content-Type", "text/event-stream"},
+                                 {"Cache-Control", "no-cache"},
+                                 {"Mcp-Session-Id", session->id.toLatin1()}});
+    // Without it, some clients wait for the first byte to say the stream is open.
+    responder->writeChunk(": stream open\n\n");
+}
+
+void McpServerPrivate::remove(const HttpRequest &request, HttpResponder *responder)
+{
+    const SessionPtr session = httpSession(request, responder);
+    if (!session)
+        return;
+    sessions.remove(session->id);
+    endSession(*session);
+    responder->respond(200, {}, {});
+}
+
+void McpServerPrivate::deliver(McpServerSession &session, const QJsonObject &message, const QString &relatedKey)
+{
+    const auto found = relatedKey.isEmpty() ? session.exchanges.end() : session.exchanges.find(relatedKey);
+    if (found == session.exchanges.end()) {
+        // Nothing to go with: on the session's stream, when it has one open.
+        if (session.stream && session.stream->isOpen())
+            session.stream->writeChunk(sseEvent(message));
+        return;
+    }
+    const std::shared_ptr<McpServerExchange> exchange = *found;
+    const bool answer = !message.contains("method"_L1) && JsonRpc::isValidId(message.value("id"_L1))
+                        && idKeyOf(message.value("id"_L1)) == relatedKey;
+    if (exchange->stream) {
+        if (exchange->responder)
+            exchange->responder->writeChunk(sseEvent(message));
+    } else if (answer) {
+        exchange->answers.append(message);
+    } else if (session.stream && session.stream->isOpen()) {
+        session.stream->writeChunk(sseEvent(message));
+    }
+    if (answer)
+        release(session, relatedKey);
+}
+
+void McpServerPrivate::release(McpServerSession &session, const QString &key)
+{
+    const std::shared_ptr<McpServerExchange> exchange = session.exchanges.take(key);
+    if (!exchange)
+        return;
+    exchange->pending.removeOne(key);
+    if (!exchange->pending.isEmpty() || !exchange->responder)
+        return;
+    if (exchange->stream) {
+        exchange->responder->endStream();
+    } else if (exchange->answers.isEmpty()) {
+        exchange->responder->respond(202, exchange->headers, {});   // withdrawn: nothing to answer
+    } else {
+        exchange->responder->respond(200, exchange->headers + jsonHeaders,
+                                     exchange->batch ? compactJson(exchange->answers)
+                                                     : compactJson(exchange->answers.first().toObject()));
+    }
+}
+
+} // namespace Switchboard
