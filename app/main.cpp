@@ -78,6 +78,7 @@ void printUsage(FILE *stream)
         << "  SWITCHBOARD_SERVER_URL   the API server (default https://api.mistral.ai)\n"
         << "  SWITCHBOARD_PLUGIN_PATH  more plugin directories, separated by ':'\n"
         << "  SWITCHBOARD_MCP_CONFIG   the mcpServers JSON file of 'switchboard mcp'\n"
+        << "  SWITCHBOARD_MCP_TOKEN    the bearer token 'switchboard mcp serve --http' requires\n"
         << "  NO_COLOR                 no colours, even on a terminal\n"
         << "  TRACEPARENT              a W3C trace context: requests carry it, 'run' traces under it\n"
         << "  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...  'run' exports OpenTelemetry traces\n"
