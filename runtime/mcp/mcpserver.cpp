@@ -31,13 +31,6 @@ const QStringList &logLevels()
     return levels;
 }
 
-// The key of a request id in the table of calls in flight: ids are strings
-// or integers, and 1 and "1" are different ids.
-QString idKey(const QJsonValue &id)
-{
-    return id.isString() ? u's' + id.toString() : u'n' + QString::number(id.toInteger());
-}
-
 QJsonObject textResult(const QString &text, bool isError)
 {
     QJsonObject result{{"content"_L1, QJsonArray{QJsonObject{{"type"_L1, "text"_L1}, {"text"_L1, text}}}}};
@@ -77,6 +70,11 @@ bool declaresFormElicitation(const QString &protocolVersion, const QJsonObject &
 }
 
 } // namespace
+
+QString requestKey(const QJsonValue &id)
+{
+    return id.isString() ? u's' + id.toString() : u'n' + QString::number(id.toInteger());
+}
 
 McpServer::McpServer(ToolRegistry *registry, const McpServerOptions &options, QObject *parent)
     : QObject(parent), d(std::make_unique<McpServerPrivate>(this, registry, options))
@@ -207,7 +205,7 @@ void McpServerPrivate::handle(const SessionPtr &session, const JsonRpc::Message 
     case Kind::Request:
         break;
     }
-    const QString key = idKey(message.id);
+    const QString key = requestKey(message.id);
     if (message.method == u"ping"_s) {
         send(s, JsonRpc::resultResponse(message.id, {}), key);
     } else if (message.method == u"initialize"_s) {
@@ -241,7 +239,7 @@ void McpServerPrivate::handle(const SessionPtr &session, const JsonRpc::Message 
 
 void McpServerPrivate::initialize(McpServerSession &session, const JsonRpc::Message &message)
 {
-    const QString key = idKey(message.id);
+    const QString key = requestKey(message.id);
     const QJsonValue requested = message.params.value("protocolVersion"_L1);
     if (!requested.isString()) {
         send(session, JsonRpc::errorResponse(message.id, JsonRpc::InvalidParams, u"protocolVersion: expected a string"_s),
@@ -289,7 +287,7 @@ QHash<QString, ToolInfo> McpServerPrivate::servedTools() const
 
 void McpServerPrivate::listTools(McpServerSession &session, const JsonRpc::Message &message)
 {
-    const QString key = idKey(message.id);
+    const QString key = requestKey(message.id);
     const QHash<QString, ToolInfo> tools = servedTools();
     QStringList names = tools.keys();
     names.sort();
@@ -327,7 +325,7 @@ void McpServerPrivate::listTools(McpServerSession &session, const JsonRpc::Messa
 void McpServerPrivate::callTool(const SessionPtr &session, const JsonRpc::Message &message)
 {
     McpServerSession &s = *session;
-    const QString key = idKey(message.id);
+    const QString key = requestKey(message.id);
     const QString name = message.params.value("name"_L1).toString();
     const QHash<QString, ToolInfo> tools = servedTools();
     const auto tool = tools.constFind(name);
@@ -470,23 +468,23 @@ void McpServerPrivate::cancelled(McpServerSession &session, const JsonRpc::Messa
     const QJsonValue id = message.params.value("requestId"_L1);
     if (!JsonRpc::isValidId(id))
         return;
-    const auto found = session.calls.constFind(idKey(id));
+    const auto found = session.calls.constFind(requestKey(id));
     if (found == session.calls.cend())
         return;   // answered already, or never asked
     const McpServedCall call = *found;
     session.calls.erase(found);
-    logTo(session, u"notice"_s, u"%1: cancelled by the client"_s.arg(call.name), idKey(id));
+    logTo(session, u"notice"_s, u"%1: cancelled by the client"_s.arg(call.name), requestKey(id));
     if (call.elicitation) {
         session.elicitations.remove(call.elicitation);
         send(session,
              JsonRpc::notification(u"notifications/cancelled"_s,
                                    QJsonObject{{"requestId"_L1, call.elicitation},
                                                {"reason"_L1, "the client cancelled the tool call"_L1}}),
-             idKey(id));
+             requestKey(id));
     }
     if (call.invocation)
         call.invocation->abort();
-    release(session, idKey(id));   // over HTTP, its stream ends unanswered
+    release(session, requestKey(id));   // over HTTP, its stream ends unanswered
 }
 
 void McpServerPrivate::endSession(McpServerSession &session)

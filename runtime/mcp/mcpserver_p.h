@@ -26,6 +26,10 @@ namespace Switchboard {
 
 class ToolInvocation;
 
+/// The key of a request id in a session's tables: ids are strings or
+/// integers, and 1 and "1" are different ids.
+QString requestKey(const QJsonValue &id);
+
 /// One tools/call of a session: waiting for the user's confirmation
 /// (elicitation != 0), then running (invocation).
 struct McpServedCall

@@ -78,11 +78,6 @@ bool equalSecrets(QByteArrayView a, QByteArrayView b)
     return difference == 0;
 }
 
-QString idKeyOf(const QJsonValue &id)
-{
-    return id.isString() ? u's' + id.toString() : u'n' + QString::number(id.toInteger());
-}
-
 } // namespace
 
 Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
@@ -269,7 +264,7 @@ void McpServerPrivate::post(const HttpRequest &request, HttpResponder *responder
     for (const JsonRpc::Message &message : frame.messages) {
         if (message.kind != JsonRpc::Message::Kind::Request)
             continue;
-        const QString key = idKeyOf(message.id);
+        const QString key = requestKey(message.id);
         if (session->exchanges.contains(key) || keys.contains(key)) {
             responder->respond(400, jsonHeaders,
                                rpcError(JsonRpc::InvalidRequest, u"request id %1 is in use by a request in flight"_s.arg(
@@ -350,7 +345,7 @@ void McpServerPrivate::deliver(McpServerSession &session, const QJsonObject &mes
     }
     const std::shared_ptr<McpServerExchange> exchange = *found;
     const bool answer = !message.contains("method"_L1) && JsonRpc::isValidId(message.value("id"_L1))
-                        && idKeyOf(message.value("id"_L1)) == relatedKey;
+                        && requestKey(message.value("id"_L1)) == relatedKey;
     if (exchange->stream) {
         if (exchange->responder)
             exchange->responder->writeChunk(sseEvent(message));
