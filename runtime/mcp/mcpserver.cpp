@@ -11,6 +11,7 @@
 #include <QSocketNotifier>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 
@@ -346,6 +347,10 @@ void McpServerPrivate::callTool(const SessionPtr &session, const JsonRpc::Messag
     call.name = name;
     call.arguments = message.params.contains("arguments"_L1) ? message.params.value("arguments"_L1)
                                                               : QJsonValue(QJsonObject());
+    // A malformed traceparent is no context (fromTraceparent() checks it), not an error.
+    const QJsonObject meta = message.params.value("_meta"_L1).toObject();
+    call.traceContext = TraceContext::fromTraceparent(meta.value("traceparent"_L1).toString().toLatin1(),
+                                                      meta.value("tracestate"_L1).toString().toLatin1());
     if (!tool->metaData.requiresConfirmation || !options.confirmCalls) {
         s.calls.insert(key, call);
         run(session, key);
@@ -389,8 +394,14 @@ void McpServerPrivate::run(const SessionPtr &session, const QString &key)
     McpServedCall &call = s.calls[key];
     const QJsonValue &id = call.id;
     logTo(s, u"debug"_s, u"%1: called"_s.arg(call.name), key);
+    // The caller's trace is current while the call is made (the registry
+    // hands it to the tool); without one, whatever this process has.
+    std::optional<TraceScope> callersTrace;
+    if (call.traceContext.isValid())
+        callersTrace.emplace(call.traceContext);
     ToolInvocation *invocation =
         registry->invoke(call.tool, call.arguments, id.isString() ? id.toString() : QString::number(id.toInteger()), {}, q);
+    callersTrace.reset();
     call.invocation = invocation;
     const bool structured = !call.tool.metaData.outputSchema.isEmpty();
     const std::weak_ptr<McpServerSession> weak = session;

@@ -7,6 +7,7 @@
 
 #include <switchboard/mcpserver.h>
 #include <switchboard/toolregistry.h>
+#include <switchboard/tracecontext.h>
 
 #include "core/httpserver_p.h"
 #include "jsonrpc_p.h"
@@ -40,6 +41,9 @@ struct McpServedCall
     QJsonValue arguments;
     qint64 elicitation = 0;               ///< our elicitation/create in flight, 0 when none
     QPointer<ToolInvocation> invocation;  ///< once it runs
+    /// The caller's trace (params._meta's traceparent and tracestate): the
+    /// tool runs as part of it, as it would in the caller's process.
+    TraceContext traceContext;
 };
 
 /// The HTTP exchange of one POST that carried requests: its answer, JSON or

@@ -117,6 +117,7 @@ private Q_SLOTS:
     void requestsCarryTheCurrentContext_data();
     void requestsCarryTheCurrentContext();
     void everyRetryCarriesTheContextOfTheCall();
+    void toolCallCarriesTheCurrentContext_data();
     void toolCallCarriesTheCurrentContext();
     void runAnnouncementsLetATracerSetTheContext();
     void recoveryReadCarriesTheContextOfItsAnnouncement();
@@ -205,10 +206,20 @@ void tst_TracePropagation::everyRetryCarriesTheContextOfTheCall()
         QCOMPARE(sent.header("traceparent"), Parent.traceparent());
 }
 
+// In process the call carries the context; isolated, the host's MCP request
+// carries it in params._meta, and the host's call carries it again.
+void tst_TracePropagation::toolCallCarriesTheCurrentContext_data()
+{
+    QTest::addColumn<PluginRegistry::Isolation>("isolation");
+    QTest::newRow("in process") << PluginRegistry::Isolation::InProcess;
+    QTest::newRow("in its host") << PluginRegistry::Isolation::Process;
+}
+
 void tst_TracePropagation::toolCallCarriesTheCurrentContext()
 {
+    QFETCH(PluginRegistry::Isolation, isolation);
     PluginRegistry registry;
-    registry.setIsolation(u"tracetools"_s, PluginRegistry::Isolation::InProcess);   // the trace context reaches an in-process call
+    registry.setIsolation(u"tracetools"_s, isolation);
     registry.setSearchPaths({QStringLiteral(TRACE_TOOLS_DIR)});
     registry.discover();
     for (const bool inScope : {true, false}) {
@@ -220,7 +231,7 @@ void tst_TracePropagation::toolCallCarriesTheCurrentContext()
             invocation.reset(registry.invoke(u"tracetools/traceparent"_s, QJsonObject()));
         }
         QSignalSpy finished(invocation.get(), &ToolInvocation::finished);
-        QVERIFY(finished.wait(5000));
+        QVERIFY(finished.wait(20000));
         QVERIFY2(!invocation->error().isError(), qPrintable(invocation->error().message));
         QCOMPARE(invocation->result().toObject(),
                  (QJsonObject{{u"traceparent"_s, inScope ? QString::fromLatin1(Parent.traceparent()) : QString()},
