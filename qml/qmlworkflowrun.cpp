@@ -216,6 +216,11 @@ Result<Operation *> QmlWorkflowRun::createOperation()
     if (!apiClient)
         return apiClient.error();
 
+    // Where the workflow's plugins run (plugin_isolation:), set on the
+    // client's registry as switchboard run sets it: from their next
+    // preparation on, for every run of the client (the last one's wins).
+    for (auto it = m_workflow->pluginIsolation.cbegin(); it != m_workflow->pluginIsolation.cend(); ++it)
+        client->registry()->setIsolation(it.key(), it.value());
     auto *run = new WorkflowRun(*m_workflow, *apiClient, client->registry(), this);
     run->setInputs(*inputs);
     conversation()->setWorkflowRun(run);

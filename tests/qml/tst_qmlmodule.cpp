@@ -126,6 +126,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         m_engine.addImportPath(QStringLiteral(SWITCHBOARD_QML_BUILD_DIR));
+        // The clients' registries find the test plugin crashy (its pid tool) too.
+        qputenv("SWITCHBOARD_PLUGIN_PATH", QByteArrayLiteral(SWITCHBOARD_TEST_CRASHY_PLUGIN_DIR));
     }
 
     // The example application's window, as a user runs it: the quick start
@@ -209,6 +211,49 @@ private Q_SLOTS:
         // start() does nothing.
         QMetaObject::invokeMethod(run, "start");
         QCOMPARE(stateName(run), u"Invalid"_s);
+    }
+
+    // A workflow's plugin_isolation says where its plugins run, as for
+    // switchboard run: crashy's pid tool answers the id of the process it
+    // runs in, this one in process, its host's isolated (a third-party
+    // plugin's default).
+    void workflowPluginIsolation_data()
+    {
+        QTest::addColumn<QByteArray>("isolation");
+        QTest::addColumn<bool>("inThisProcess");
+        QTest::newRow("in-process") << QByteArray("plugin_isolation: {crashy: in-process}\n") << true;
+        QTest::newRow("process") << QByteArray("plugin_isolation: {crashy: process}\n") << false;
+    }
+    void workflowPluginIsolation()
+    {
+        QFETCH(QByteArray, isolation);
+        QFETCH(bool, inThisProcess);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QFile script(dir.filePath(u"script.yaml"_s));
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("version: 1\nrules:\n"
+                     "  - when: {turn: 1}\n    reply: [{function_call: {name: pid, arguments: {}}}]\n"
+                     "  - when: {turn: 2}\n    reply: [{text: \"{{result}}\"}]\n");
+        script.close();
+        QFile file(dir.filePath(u"pid.yaml"_s));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("version: 1\nname: pid\nemulator: {script: script.yaml}\n" + isolation
+                   + "agents: {a: {model: m, tools: [{plugin: crashy, tools: [pid]}]}}\n"
+                     "steps: [{id: s, agent: a, input: which process}]\n"
+                     "outputs: {pid: \"{{ steps.s.text }}\"}\n");
+        file.close();
+        const std::unique_ptr<QObject> root = create(
+            "import QtQuick\nimport Switchboard\nItem {\n"
+            "  property alias run: run\n"
+            "  WorkflowRun { id: run; source: \"" + QUrl::fromLocalFile(file.fileName()).toEncoded() + "\" }\n}\n");
+        QVERIFY(root);
+        auto *run = root->property("run").value<QObject *>();
+        QMetaObject::invokeMethod(run, "start");
+        QTRY_COMPARE_WITH_TIMEOUT(stateName(run), u"Succeeded"_s, RunTimeoutMs);
+        const qint64 pid = run->property("outputs").toMap().value(u"pid"_s).toString().toLongLong();
+        QVERIFY(pid > 0);
+        QCOMPARE(pid == QCoreApplication::applicationPid(), inThisProcess);
     }
 
     // Inputs as a form gives them (text), checked each at its field.
