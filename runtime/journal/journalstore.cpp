@@ -217,12 +217,15 @@ QString RunJournalPrivate::newRunId()
     return QStringLiteral("%1").arg(bits, 12, 16, QLatin1Char('0'));
 }
 
+Error RunJournalPrivate::sqlError(const QString &what, const QString &reason, const QString &sql) const
+{
+    return Error(Error::Code::JournalError,
+                 u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what, reason), sql);
+}
+
 Error RunJournalPrivate::sqlError(const QString &what, const QSqlQuery &query) const
 {
-    const QSqlError error = query.lastError();
-    return Error(Error::Code::JournalError,
-                 u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what, error.text()),
-                 query.lastQuery());
+    return sqlError(what, query.lastError().text(), query.lastQuery());
 }
 
 Result<QSqlQuery> RunJournalPrivate::exec(const QString &sql, const QVariantList &values) const
@@ -309,10 +312,7 @@ Result<int> RunJournalPrivate::write(const QString &sql, const QVariantList &val
     if (handle) {
         // What went wrong, as SQLite says it: read before anything else talks to it.
         const auto failed = [this, &sql](const QString &what) {
-            return Error(Error::Code::JournalError,
-                         u"the journal %1 cannot %2: %3"_s.arg(QDir::toNativeSeparators(path), what,
-                                                                QString::fromUtf8(sqlite3_errmsg(handle))),
-                         sql);
+            return sqlError(what, QString::fromUtf8(sqlite3_errmsg(handle)), sql);
         };
         auto found = statements.find(sql);
         if (found == statements.end()) {

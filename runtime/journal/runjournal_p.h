@@ -79,6 +79,9 @@ public:
     /// The next `seq` of a step's rows in `table` (tool_calls, entries):
     /// counted once, then kept (only this process records the run).
     Result<qint64> takeSeq(const QString &table, const QString &runId, const QString &stepId, qint64 count = 1);
+    /// "the journal PATH cannot WHAT: REASON", with the statement as details.
+    Error sqlError(const QString &what, const QString &reason, const QString &sql) const;
+    /// The same, with the reason Qt SQL gives for `query`.
     Error sqlError(const QString &what, const QSqlQuery &query) const;
     /// One transaction: BEGIN IMMEDIATE, `work`, COMMIT; everything rolled
     /// back on an error. `crashPoints`: the test-only CrashPoint hooks apply.
