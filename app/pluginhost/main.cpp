@@ -87,11 +87,10 @@ int main(int argc, char *argv[])
     // ("Sandbox"), resolved against its configuration; the limits of its
     // configuration's "sandbox_limits" over the defaults.
     // The limits come with the configuration, and go no further.
-    const QJsonValue limits = configuration.take(SandboxPolicy::LimitsKey);
-    if (!limits.isUndefined() && !limits.isObject())
-        return fail(u"%1: %2: not an object"_s.arg(file, SandboxPolicy::LimitsKey), 3);
-    const Result<SandboxPolicy> policy =
-        SandboxPolicy::fromPlugin(found->metaData, configuration, file, limits.toObject());
+    const Result<QJsonObject> limits = SandboxPolicy::takeLimits(configuration);
+    if (!limits)
+        return fail(u"%1: %2"_s.arg(file, limits.error().message), 3);
+    const Result<SandboxPolicy> policy = SandboxPolicy::fromPlugin(found->metaData, configuration, file, *limits);
     if (!policy)
         return fail(u"%1: %2"_s.arg(file, policy.error().message), 3);
     if (const Result<ConfinementReport> confined = applyConfinement(*policy); !confined)

@@ -271,6 +271,18 @@ QString libraryDirectory(const void *address)
 
 } // namespace
 
+Result<QJsonObject> SandboxPolicy::takeLimits(QJsonObject &configuration)
+{
+    const QJsonValue limits = configuration.take(LimitsKey);
+    if (limits.isUndefined())
+        return QJsonObject();
+    if (!limits.isObject())
+        return invalidConfiguration(LimitsKey, u"not an object"_s);
+    if (const Result<Limits> checked = Limits::fromJson(limits.toObject(), LimitsKey); !checked)
+        return checked.error();
+    return limits.toObject();
+}
+
 Result<SandboxPolicy::Limits> SandboxPolicy::Limits::fromJson(const QJsonObject &limits, const QString &where)
 {
     Limits result;

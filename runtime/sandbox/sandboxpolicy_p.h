@@ -59,6 +59,11 @@ struct SandboxPolicy
     /// configuration before the plugin sees it; a plugin run in process has
     /// no such limits.
     static inline const QString LimitsKey = QStringLiteral("sandbox_limits");
+    /// Takes LimitsKey out of a plugin's configuration: its object, checked
+    /// as Limits::fromJson() reads it (errors name the key), or an empty one
+    /// when there is none. What the plugin host and the registry (for a
+    /// plugin in process, which gets no limits) both do with it.
+    static Result<QJsonObject> takeLimits(QJsonObject &configuration);
 
     /// The policy of a plugin: the read-only system paths the dynamic loader
     /// and Qt need, the plugin file (when given), what its metadata's

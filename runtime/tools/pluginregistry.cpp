@@ -339,15 +339,11 @@ Result<ToolPlugin *> PluginRegistryPrivate::initialize(PluginEntry *entry, ToolP
     // A host's limits are not the plugin's to read, and in this process
     // there is no host: checked as a host would (a typo must not wait for the
     // day the plugin runs isolated), said, and taken out.
-    if (configuration.contains(SandboxPolicy::LimitsKey)) {
-        const QJsonValue limits = configuration.take(SandboxPolicy::LimitsKey);
-        if (!limits.isObject())
-            initialized = Error(Error::Code::PluginInitializationFailed, SandboxPolicy::LimitsKey + u": not an object"_s);
-        else if (const auto checked = SandboxPolicy::Limits::fromJson(limits.toObject(), SandboxPolicy::LimitsKey); !checked)
-            initialized = checked.error();
-        else
-            qCWarning(lcPlugins).noquote() << "plugin" << id << "runs in this process: its configuration's"
-                                           << SandboxPolicy::LimitsKey << "do not apply (they limit its host)";
+    if (const Result<QJsonObject> limits = SandboxPolicy::takeLimits(configuration); !limits) {
+        initialized = limits.error();
+    } else if (given.contains(SandboxPolicy::LimitsKey)) {
+        qCWarning(lcPlugins).noquote() << "plugin" << id << "runs in this process: its configuration's"
+                                       << SandboxPolicy::LimitsKey << "do not apply (they limit its host)";
     }
     if (initialized) {
         try {

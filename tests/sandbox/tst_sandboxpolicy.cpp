@@ -48,6 +48,8 @@ private Q_SLOTS:
     void fromPlugin();
     void limits_data();
     void limits();
+    void takeLimits_data();
+    void takeLimits();
     void systemPaths();
     void bundledPlugins_data();
     void bundledPlugins();
@@ -193,6 +195,41 @@ void tst_SandboxPolicy::limits()
     QVERIFY2(policy, qPrintable(policy.error().message));
     const SandboxPolicy::Limits &limits = policy->limits;
     QCOMPARE((QList<quint64>{limits.addressSpaceMiB, limits.cpuSeconds, limits.fileSizeMiB, limits.processes}), expected);
+}
+
+// A plugin's configuration gives its host's limits as "sandbox_limits": taken
+// out (the plugin never sees them) and checked, for the host and the registry.
+void tst_SandboxPolicy::takeLimits_data()
+{
+    QTest::addColumn<QByteArray>("configuration");
+    QTest::addColumn<QByteArray>("limits");   // what is taken out
+    QTest::addColumn<QString>("error");
+    QTest::newRow("none") << QByteArray(R"({"root": "/srv"})") << QByteArray("{}") << QString();
+    QTest::newRow("some") << QByteArray(R"({"root": "/srv", "sandbox_limits": {"cpu_seconds": 60}})")
+                          << QByteArray(R"({"cpu_seconds": 60})") << QString();
+    QTest::newRow("not an object") << QByteArray(R"({"root": "/srv", "sandbox_limits": 60})") << QByteArray()
+                                   << u"sandbox_limits: not an object"_s;
+    QTest::newRow("a wrong value") << QByteArray(R"({"root": "/srv", "sandbox_limits": {"cpu_seconds": 0}})")
+                                   << QByteArray()
+                                   << u"sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 0"_s;
+}
+
+void tst_SandboxPolicy::takeLimits()
+{
+    QFETCH(QByteArray, configuration);
+    QFETCH(QByteArray, limits);
+    QFETCH(QString, error);
+    QJsonObject given = Test::jsonObject(configuration);
+    const Result<QJsonObject> taken = SandboxPolicy::takeLimits(given);
+    QCOMPARE(given, (QJsonObject{{u"root"_s, u"/srv"_s}}));   // taken out either way
+    if (!error.isEmpty()) {
+        QVERIFY(!taken);
+        QCOMPARE(taken.error().code, Error::Code::PluginInitializationFailed);
+        QCOMPARE(taken.error().message, error);
+        return;
+    }
+    QVERIFY2(taken, qPrintable(taken.error().message));
+    QCOMPARE(*taken, Test::jsonObject(limits));
 }
 
 // Read-only, and what every host needs: the libraries (/usr, and the
