@@ -267,13 +267,8 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
     std::unique_ptr<McpToolCall> call(client.callTool(name, arguments));
     if (verbosity != Verbosity::Quiet) {
         QObject::connect(call.get(), &McpRequest::progressed, &terminal, [&terminal, name](const McpProgress &progress) {
-            QString line = u"progress %1"_s.arg(progress.progress);
-            if (progress.total)
-                line += u"/%1"_s.arg(*progress.total);
-            if (!progress.message.isEmpty())
-                line += u": "_s + oneLine(progress.message, 200);
             terminal.endLine();
-            terminal.write(name + u": "_s + line + u'\n');
+            terminal.write(name + u": progress "_s + oneLine(progress.text(), 200) + u'\n');
         });
     }
     wait(call.get());

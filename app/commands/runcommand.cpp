@@ -540,6 +540,18 @@ int runWorkflow(const QStringList &arguments, bool resuming)
                                      data.insert(u"target"_s, step->target);
                              }
                              eventLog.write(u"step.started"_s, stepId, 0, data);
+                             QObject::connect(conversation, &ConversationRun::toolInvocationProgressed, conversation,
+                                              [&eventLog, stepId](const FunctionCallEntry &call,
+                                                                  const ToolProgress &progress, int turn) {
+                                                  QJsonObject report{{u"tool_call_id"_s, call.toolCallId},
+                                                                     {u"name"_s, call.name},
+                                                                     {u"progress"_s, progress.progress}};
+                                                  if (progress.total)
+                                                      report.insert(u"total"_s, *progress.total);
+                                                  if (!progress.message.isEmpty())
+                                                      report.insert(u"message"_s, progress.message);
+                                                  eventLog.write(u"tool.invocation.progress"_s, stepId, turn, report);
+                                              });
                              QObject::connect(conversation, &ConversationRun::toolInvocationFinished, conversation,
                                               [&eventLog, stepId](const FunctionCallEntry &call,
                                                                   const FunctionResultEntry &result, const Error &error,

@@ -252,6 +252,11 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
         line(stepId, m_terminal->styled(u"  ⚙ "_s, Style::Cyan) + m_terminal->styled(call.name, Style::Bold) + u' '
                          + fit(stepId, arguments, 4 + call.name.size() + 1));
     });
+    connect(run, &ConversationRun::toolInvocationProgressed, this,
+            [this, stepId](const FunctionCallEntry &call, const ToolProgress &progress) {
+                line(stepId, m_terminal->styled(u"  … "_s, Style::Cyan) + call.name + u' '
+                                 + fit(stepId, progress.text(), 4 + call.name.size() + 1));
+            });
     connect(run, &ConversationRun::toolInvocationFinished, this,
             [this, stepId](const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
                            qint64 durationMs) {

@@ -672,6 +672,11 @@ void ConversationRunPrivate::startInvocation(Call &call)
         return;
     ToolInvocation *invocation = registry->invoke(*call.tool, arguments, toolCallId, options, q);
     call.invocation = invocation;
+    QObject::connect(invocation, &ToolInvocation::progressReported, q,
+                     [this, invoked, callTurn](const ToolProgress &progress) {
+                         if (!q->isFinished() && callTurn == turn)
+                             Q_EMIT q->toolInvocationProgressed(invoked, progress, callTurn);
+                     });
     QObject::connect(invocation, &ToolInvocation::finished, q, [this, invocation, toolCallId, callTurn] {
         invocation->deleteLater();
         if (q->isFinished() || callTurn != turn)

@@ -2,6 +2,7 @@
 
 #include <switchboard/compactjson.h>
 #include <switchboard/mcptypes.h>
+#include <switchboard/toolcontent.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/version.h>
 
@@ -38,6 +39,22 @@ QJsonObject textResult(const QString &text, bool isError)
     if (isError)
         result.insert("isError"_L1, true);
     return result;
+}
+
+// A tool's content blocks as a CallToolResult. The blocks are the result:
+// `_meta` says so, for our own client (a plugin's host gives its caller the
+// very value). resource_link came with 2025-06-18: an older client gets it
+// described in a text block.
+QJsonObject contentResult(const McpServerSession &session, const QJsonArray &blocks)
+{
+    QJsonArray content = blocks;
+    if (session.protocolVersion == u"2025-03-26"_s) {
+        for (QJsonValueRef block : content) {
+            if (block.toObject().value("type"_L1) == "resource_link"_L1)
+                block = ToolContent::text(ToolContent::blockText(block));
+        }
+    }
+    return {{"content"_L1, content}, {"_meta"_L1, QJsonObject{{"org.switchboard/content"_L1, true}}}};
 }
 
 // A tools/list cursor: the name the next page begins at (or after, when it
@@ -351,6 +368,10 @@ void McpServerPrivate::callTool(const SessionPtr &session, const JsonRpc::Messag
     const QJsonObject meta = message.params.value("_meta"_L1).toObject();
     call.traceContext = TraceContext::fromTraceparent(meta.value("traceparent"_L1).toString().toLatin1(),
                                                       meta.value("tracestate"_L1).toString().toLatin1());
+    // A token of another type is no request for progress (as a malformed traceparent is no context).
+    const QJsonValue progressToken = meta.value("progressToken"_L1);
+    if (progressToken.isString() || (progressToken.isDouble() && progressToken.toDouble() == double(progressToken.toInteger())))
+        call.progressToken = progressToken;
     if (!tool->metaData.requiresConfirmation || !options.confirmCalls) {
         s.calls.insert(key, call);
         run(session, key);
@@ -405,6 +426,20 @@ void McpServerPrivate::run(const SessionPtr &session, const QString &key)
     call.invocation = invocation;
     const bool structured = !call.tool.metaData.outputSchema.isEmpty();
     const std::weak_ptr<McpServerSession> weak = session;
+    if (!call.progressToken.isUndefined()) {
+        QObject::connect(invocation, &ToolInvocation::progressReported, q,
+                         [this, weak, invocation, key, token = call.progressToken](const ToolProgress &progress) {
+                             const SessionPtr alive = weak.lock();
+                             if (!alive || alive->calls.value(key).invocation != invocation)
+                                 return;   // cancelled, or the session ended
+                             QJsonObject params{{"progressToken"_L1, token}, {"progress"_L1, progress.progress}};
+                             if (progress.total)
+                                 params.insert("total"_L1, *progress.total);
+                             if (!progress.message.isEmpty())
+                                 params.insert("message"_L1, progress.message);
+                             send(*alive, JsonRpc::notification(u"notifications/progress"_s, params), key);
+                         });
+    }
     QObject::connect(invocation, &Operation::finished, q, [this, weak, invocation, key, structured] {
         invocation->deleteLater();
         const SessionPtr alive = weak.lock();
@@ -420,12 +455,16 @@ void McpServerPrivate::run(const SessionPtr &session, const QString &key)
             return;
         }
         const QJsonValue value = invocation->result();
+        logTo(*alive, u"info"_s, u"%1: done"_s.arg(name), key);
+        if (ToolContent::isContent(value)) {   // blocks checked by the invocation
+            finishCall(*alive, key, contentResult(*alive, value.toObject().constBegin()->toArray()));
+            return;
+        }
         QJsonObject result = textResult(invocation->resultText(), false);
         if (structured && value.isObject())
             result.insert("structuredContent"_L1, value);
         if (!value.isString())
             result.insert("_meta"_L1, QJsonObject{{"org.switchboard/result"_L1, value}});
-        logTo(*alive, u"info"_s, u"%1: done"_s.arg(name), key);
         finishCall(*alive, key, result);
     });
 }

@@ -44,6 +44,10 @@ struct McpServedCall
     /// The caller's trace (params._meta's traceparent and tracestate): the
     /// tool runs as part of it, as it would in the caller's process.
     TraceContext traceContext;
+    /// params._meta.progressToken (a string or an integer): the tool's
+    /// progress goes to the client as notifications/progress. Undefined when
+    /// the client did not ask.
+    QJsonValue progressToken = QJsonValue(QJsonValue::Undefined);
 };
 
 /// The HTTP exchange of one POST that carried requests: its answer, JSON or

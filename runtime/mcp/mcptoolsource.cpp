@@ -222,9 +222,10 @@ ToolInvocation *McpToolSource::invoke(const ToolCall &call, QObject *parent)
     options.reportProgress = true;
     options.traceContext = call.traceContext;
     McpToolCall *mcpCall = d->client->callTool(toolName, call.arguments, options, invocation);
-    connect(mcpCall, &McpRequest::progressed, this,
-            [this, id = call.toolCallId, name = call.toolName](const McpProgress &progress) {
+    connect(mcpCall, &McpRequest::progressed, invocation,
+            [this, invocation, id = call.toolCallId, name = call.toolName](const McpProgress &progress) {
                 Q_EMIT progressed(id, name, progress);
+                invocation->reportProgress(progress);
             });
     connect(invocation, &ToolInvocation::cancelRequested, mcpCall, [invocation, mcpCall] {
         mcpCall->abort();

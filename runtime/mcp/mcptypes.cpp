@@ -1,5 +1,7 @@
 #include <switchboard/mcptypes.h>
 
+#include <switchboard/toolcontent.h>
+
 #include "api/json_p.h"
 
 #include <QCryptographicHash>
@@ -19,20 +21,6 @@ QString stringOf(const QJsonObject &object, QLatin1StringView key)
     return value.isString() ? value.toString() : QString();
 }
 
-// The size of base64 data once decoded, without decoding it.
-qint64 decodedSize(const QString &base64)
-{
-    qsizetype length = base64.size();
-    while (length > 0 && base64.at(length - 1).isSpace())
-        --length;
-    qint64 padding = 0;
-    if (length > 0 && base64.at(length - 1) == u'=')
-        ++padding;
-    if (length > 1 && base64.at(length - 2) == u'=')
-        ++padding;
-    return std::max<qint64>(0, qint64(length) * 3 / 4 - padding);
-}
-
 QString compact(const QJsonValue &value)
 {
     if (value.isObject())
@@ -42,61 +30,6 @@ QString compact(const QJsonValue &value)
     // A scalar: wrap it to write it, then take it out again.
     const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
     return QString::fromUtf8(wrapped.sliced(1, wrapped.size() - 2));
-}
-
-// "[image: image/png, 1024 bytes]"; the parts that are known, in this order.
-QString described(const QString &kind, const QStringList &parts)
-{
-    QStringList known;
-    for (const QString &part : parts) {
-        if (!part.isEmpty())
-            known << part;
-    }
-    return known.isEmpty() ? u'[' + kind + u']' : u'[' + kind + u": "_s + known.join(u", "_s) + u']';
-}
-
-QString bytes(qint64 size)
-{
-    return size == 1 ? u"1 byte"_s : u"%1 bytes"_s.arg(size);
-}
-
-QString resourceText(const QJsonObject &resource)
-{
-    const QString uri = stringOf(resource, "uri"_L1);
-    const QString mimeType = stringOf(resource, "mimeType"_L1);
-    const QJsonValue text = resource.value("text"_L1);
-    if (text.isString())
-        return described(u"resource"_s, {uri, mimeType}) + u'\n' + text.toString();
-    const QJsonValue blob = resource.value("blob"_L1);
-    return described(u"resource"_s, {uri, mimeType, blob.isString() ? bytes(decodedSize(blob.toString())) : QString()});
-}
-
-QString blockText(const QJsonValue &value)
-{
-    if (!value.isObject())
-        return u"[content that is %1, not an object]"_s.arg(Json::describe(value));
-    const QJsonObject block = value.toObject();
-    const QString type = stringOf(block, "type"_L1);
-    if (type == u"text")
-        return stringOf(block, "text"_L1);
-    if (type == u"image" || type == u"audio") {
-        const QJsonValue data = block.value("data"_L1);
-        return described(type, {stringOf(block, "mimeType"_L1), data.isString() ? bytes(decodedSize(data.toString())) : QString()});
-    }
-    if (type == u"resource_link") {
-        const QString name = stringOf(block, "name"_L1);
-        const QJsonValue size = block.value("size"_L1);
-        QString text = described(u"resource link"_s,
-                                 {stringOf(block, "uri"_L1), name.isEmpty() ? QString() : u'"' + name + u'"',
-                                  stringOf(block, "mimeType"_L1), size.isDouble() ? bytes(size.toInteger()) : QString()});
-        const QString description = stringOf(block, "description"_L1);
-        if (!description.isEmpty())
-            text += u' ' + description;
-        return text;
-    }
-    if (type == u"resource")
-        return resourceText(block.value("resource"_L1).toObject());
-    return type.isEmpty() ? u"[content without a type]"_s : u"[content of type \"%1\"]"_s.arg(type);
 }
 
 } // namespace
@@ -205,7 +138,7 @@ QString McpToolResult::text() const
     QStringList parts;
     bool structuredShown = false;
     for (const QJsonValue &block : content) {
-        const QString text = blockText(block);
+        const QString text = ToolContent::blockText(block);
         if (structuredContent && !structuredShown && block.toObject().value("type"_L1).toString() == u"text") {
             const QJsonDocument parsed = QJsonDocument::fromJson(text.toUtf8());
             structuredShown = parsed.isObject() && parsed.object() == *structuredContent;
@@ -362,18 +295,6 @@ QDebug operator<<(QDebug debug, const McpToolResult &result)
 {
     QDebugStateSaver saver(debug);
     debug.nospace() << "Switchboard::McpToolResult(" << (result.isError ? "error, " : "") << result.text() << ')';
-    return debug;
-}
-
-QDebug operator<<(QDebug debug, const McpProgress &progress)
-{
-    QDebugStateSaver saver(debug);
-    debug.nospace() << "Switchboard::McpProgress(" << progress.progress;
-    if (progress.total)
-        debug << '/' << *progress.total;
-    if (!progress.message.isEmpty())
-        debug << ", " << progress.message;
-    debug << ')';
     return debug;
 }
 

@@ -3,6 +3,7 @@
 #include <switchboard/compactjson.h>
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpstdiotransport.h>
+#include <switchboard/toolcontent.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/toolplugin.h>
 
@@ -525,8 +526,11 @@ ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *pa
         McpRequestOptions options;
         options.timeoutMs = 0;   // the registry applies the tool's
         options.traceContext = call.traceContext;
+        options.reportProgress = true;
         McpToolCall *mcpCall = m_host->callTool(call.toolName, call.arguments, options, invocation);
         *hostCall = mcpCall;
+        connect(mcpCall, &McpRequest::progressed, invocation,
+                [invocation](const ToolProgress &progress) { invocation->reportProgress(progress); });
         connect(mcpCall, &Operation::finished, invocation, [this, invocation, mcpCall, name = call.toolName] {
             if (invocation->isCancelRequested())
                 return;
@@ -539,8 +543,13 @@ ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *pa
                 invocation->emitError(Error(Error::Code::ToolFailed, result.text()));
                 return;
             }
-            // The exact value the plugin gave (McpServer: a value that is no string).
+            // The exact value the plugin gave (McpServer: a value that is no
+            // string, or content blocks, which are the content as sent).
             const QJsonObject meta = mcpCall->result().value(u"_meta"_s).toObject();
+            if (meta.value(u"org.switchboard/content"_s).toBool()) {
+                invocation->emitResult(ToolContent::result(result.content));
+                return;
+            }
             const auto exact = meta.constFind(u"org.switchboard/result"_s);
             invocation->emitResult(exact != meta.constEnd() ? *exact : QJsonValue(result.text()));
         });

@@ -1,6 +1,7 @@
 #include <switchboard/toolinvocation.h>
 
 #include <switchboard/compactjson.h>
+#include <switchboard/toolcontent.h>
 
 #include "pluginlogging_p.h"
 #include "toolinvocation_p.h"
@@ -8,33 +9,82 @@
 #include <QDebugStateSaver>
 #include <QFutureWatcher>
 #include <QJsonObject>
+#include <QPointer>
 #include <QPromise>
 #include <QThreadPool>
 
+#include <cmath>
 #include <exception>
 
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
 
-ToolCancellationToken::ToolCancellationToken() : m_flag(std::make_shared<std::atomic_bool>(false)) {}
+namespace {
+
+QString number(double value)
+{
+    return QString::number(value, 'g', 15);
+}
+
+} // namespace
+
+QString ToolProgress::text() const
+{
+    QString text = number(progress);
+    if (total)
+        text += u'/' + number(*total);
+    if (!message.isEmpty())
+        text += u": "_s + message;
+    return text;
+}
+
+QDebug operator<<(QDebug debug, const ToolProgress &progress)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Switchboard::ToolProgress(" << progress.progress;
+    if (progress.total)
+        debug << '/' << *progress.total;
+    if (!progress.message.isEmpty())
+        debug << ", " << progress.message;
+    debug << ')';
+    return debug;
+}
+
+ToolCancellationToken::ToolCancellationToken() : m_state(std::make_shared<ToolInvocationState>()) {}
 
 bool ToolCancellationToken::isCancelRequested() const
 {
-    return m_flag->load(std::memory_order_relaxed);
+    return m_state->cancelRequested.load(std::memory_order_relaxed);
+}
+
+void ToolCancellationToken::reportProgress(const ToolProgress &progress) const
+{
+    // Posted under the lock: the invocation cannot be destroyed meanwhile,
+    // and its destruction drops what was posted and not yet delivered.
+    const std::lock_guard lock(m_state->mutex);
+    if (ToolInvocation *invocation = m_state->invocation) {
+        QMetaObject::invokeMethod(
+            invocation, [invocation, progress] { invocation->reportProgress(progress); }, Qt::QueuedConnection);
+    }
 }
 
 ToolInvocation::ToolInvocation(QObject *parent) : Operation(parent), d(std::make_unique<ToolInvocationPrivate>())
 {
+    d->token.m_state->invocation = this;
     start();   // running from its creation on: the tool began its work in invoke()
 }
 
 ToolInvocation::~ToolInvocation()
 {
+    {
+        const std::lock_guard lock(d->token.m_state->mutex);
+        d->token.m_state->invocation = nullptr;
+    }
     // A worker still running for this invocation has nobody to report to: ask
     // it to stop (without the signal; the object is going away).
     if (!isFinished())
-        d->token.m_flag->store(true, std::memory_order_relaxed);
+        d->token.m_state->cancelRequested.store(true, std::memory_order_relaxed);
     if (d->observer && !d->outcomeRecorded)
         d->observer->destroyedUnreported(this);
 }
@@ -62,6 +112,8 @@ QString ToolInvocation::resultText() const
         return d->result.toString();
     if (d->result.isUndefined())
         return {};
+    if (ToolContent::isContent(d->result))   // checked in emitResult()
+        return ToolContent::modelText(d->result.toObject().constBegin()->toArray());
     return compactJsonText(d->result);
 }
 
@@ -74,6 +126,12 @@ void ToolInvocation::emitResult(const QJsonValue &result)
     if (result.isUndefined()) {
         emitError(Error(Error::Code::ToolFailed, u"the tool returned no result"_s));
         return;
+    }
+    if (ToolContent::isContent(result)) {
+        if (const auto blocks = ToolContent::blocks(result); !blocks) {
+            emitError(Error(Error::Code::ToolFailed, u"the tool returned content that is not valid: "_s + blocks.error().message));
+            return;
+        }
     }
     d->outcomeRecorded = true;
     d->result = result;
@@ -107,11 +165,48 @@ void ToolInvocation::emitOutcome(const ToolOutcome &outcome)
         emitError(outcome.error());
 }
 
+void ToolInvocation::reportProgress(const ToolProgress &progress)
+{
+    if (d->outcomeRecorded) {
+        qCDebug(lcPlugins) << "ToolInvocation: progress reported after the outcome; ignored:" << progress;
+        return;
+    }
+    if (!std::isfinite(progress.progress) || (progress.total && !std::isfinite(*progress.total))) {
+        qCWarning(lcPlugins) << "ToolInvocation: progress that is not a finite number; ignored:" << progress;
+        return;
+    }
+    if (d->lastProgress && progress.progress <= *d->lastProgress) {
+        qCWarning(lcPlugins) << "ToolInvocation: progress must increase with each report; ignored:" << progress
+                             << "after" << *d->lastProgress;
+        return;
+    }
+    d->lastProgress = progress.progress;
+    d->unsentProgress.append(progress);
+    if (d->unsentProgress.size() == 1) {
+        // One event-loop turn for what is reported until then, delivered
+        // before the outcome's (scheduled later).
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                const QList<ToolProgress> reports = std::exchange(d->unsentProgress, {});
+                const QPointer<ToolInvocation> alive(this);
+                for (const ToolProgress &report : reports) {
+                    if (!alive)
+                        return;   // a receiver deleted it
+                    Q_EMIT progressReported(report);
+                }
+            },
+            Qt::QueuedConnection);
+    }
+    if (d->observer)
+        d->observer->progressReported(this, progress);
+}
+
 void ToolInvocation::doAbort()
 {
     if (d->token.isCancelRequested())
         return;
-    d->token.m_flag->store(true, std::memory_order_relaxed);
+    d->token.m_state->cancelRequested.store(true, std::memory_order_relaxed);
     Q_EMIT cancelRequested(QPrivateSignal());
 }
 

@@ -8,6 +8,11 @@
 
 #include <switchboard/toolinvocation.h>
 
+#include <QList>
+
+#include <atomic>
+#include <mutex>
+
 namespace Switchboard {
 
 /// Watches a ToolInvocation from inside the library (the registry's call
@@ -21,9 +26,23 @@ public:
     virtual void outcomeReported(ToolInvocation *invocation) = 0;
     /// The invocation is being destroyed without having reported.
     virtual void destroyedUnreported(ToolInvocation *invocation) = 0;
+    /// reportProgress() accepted a report (progressReported() follows from
+    /// the event loop).
+    virtual void progressReported(ToolInvocation *invocation, const ToolProgress &progress) = 0;
 
 protected:
     ~ToolInvocationObserver() = default;
+};
+
+/// What a ToolCancellationToken shares with its invocation, across threads.
+class ToolInvocationState
+{
+public:
+    std::atomic_bool cancelRequested = false;
+    /// The invocation while it exists: a worker's progress is posted to it
+    /// under the lock, which ~ToolInvocation() takes to clear it.
+    std::mutex mutex;
+    ToolInvocation *invocation = nullptr;
 };
 
 class ToolInvocationPrivate
@@ -36,6 +55,10 @@ public:
     Error error;                    // the reported failure
     QJsonValue result;
     ToolInvocationObserver *observer = nullptr;
+    /// Accepted reports whose progressReported() is still to come (those
+    /// made inside ToolPlugin::invoke() are still here when it returns).
+    QList<ToolProgress> unsentProgress;
+    std::optional<double> lastProgress;
 };
 
 } // namespace Switchboard

@@ -149,6 +149,9 @@ private:
         }
         inner = invocation;
         ToolInvocationPrivate *innerPrivate = ToolInvocationPrivate::get(invocation);
+        // Progress reported inside invoke(), before anyone could watch.
+        for (const ToolProgress &progress : std::as_const(innerPrivate->unsentProgress))
+            reportProgress(progress);
         if (innerPrivate->outcomeRecorded)
             outcomeReported(invocation);   // reported inside invoke(), as most quick tools do
         else
@@ -162,6 +165,12 @@ private:
             settle(innerPrivate->error, false);
         else
             settle(innerPrivate->result, false);
+    }
+
+    void progressReported(ToolInvocation *, const ToolProgress &progress) override
+    {
+        if (!settled)
+            reportProgress(progress);
     }
 
     void destroyedUnreported(ToolInvocation *) override

@@ -147,6 +147,8 @@ private Q_SLOTS:
     void jsonErrors_data();
     void jsonErrors();
     void eventsFile();
+    void toolProgress_data();
+    void toolProgress();
     void eventsToStandardOutput();
     void multiLineEventDataStaysOnOneLine();
     void realApiWithKeyNeverLeaksIt();
@@ -609,6 +611,61 @@ void tst_RunCommand::eventsFile()
     const QJsonObject started = events.first().value(u"data"_s).toObject();
     QCOMPARE(started.value(u"emulator"_s).toBool(), true);
     QCOMPARE(started.value(u"inputs"_s).toObject(), (QJsonObject{{u"expression"_s, u"6*7"_s}}));
+}
+
+void tst_RunCommand::toolProgress_data()
+{
+    QTest::addColumn<QString>("isolation");
+    QTest::newRow("in its host") << u"enginetools=process"_s;
+    QTest::newRow("in process") << u"enginetools=in-process"_s;
+}
+
+void tst_RunCommand::toolProgress()
+{
+    // enginetools' count reports 1/3, 2/3 and 3/3 from a worker thread: a
+    // line each in the run's view and an event each, between the call and
+    // its result, wherever the plugin runs.
+    QFETCH(QString, isolation);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"events.jsonl"_s);
+    const Run run = runProgram({u"run"_s, cliData + u"progress.yaml"_s, u"--plugin-path"_s, QStringLiteral(ENGINE_TOOLS_DIR),
+                                u"--isolation"_s, isolation, u"--events"_s, path});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.out, "answer: Counted: count: {\"counted\":3}\n"_ba);
+    QList<QByteArray> tools;
+    for (const QByteArray &line : run.err.split('\n')) {
+        if (line.startsWith("  ⚙") || line.startsWith("  …") || line.startsWith("  ↳"))
+            tools << line;
+    }
+    QCOMPARE(tools.size(), 5);
+    QCOMPARE(tools.mid(0, 4), (QList<QByteArray>{"  ⚙ count {\"to\":3}", "  … count 1/3: step 1", "  … count 2/3: step 2",
+                                                 "  … count 3/3: step 3"}));
+    QVERIFY2(tools.at(4).startsWith("  ↳ {\"counted\":3}  ("), tools.at(4).constData());
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QList<QJsonObject> progress;
+    QStringList around;
+    for (const QJsonObject &event : jsonLines(file.readAll())) {
+        const QString type = event.value(u"event"_s).toString();
+        if (type.startsWith(u"tool.invocation."_s))
+            around << type;
+        if (type == u"tool.invocation.progress"_s)
+            progress << event;
+    }
+    QCOMPARE(around, (QStringList{u"tool.invocation.progress"_s, u"tool.invocation.progress"_s,
+                                  u"tool.invocation.progress"_s, u"tool.invocation.finished"_s}));
+    QCOMPARE(progress.size(), 3);
+    const QString callId = progress.at(0).value(u"data"_s).toObject().value(u"tool_call_id"_s).toString();
+    QVERIFY(!callId.isEmpty());
+    for (int step = 1; step <= 3; ++step) {
+        const QJsonObject &event = progress.at(step - 1);
+        QCOMPARE(event.value(u"step"_s).toString(), u"count"_s);
+        QCOMPARE(event.value(u"turn"_s).toInt(), 1);
+        QCOMPARE(event.value(u"data"_s).toObject(), (QJsonObject{{u"tool_call_id"_s, callId}, {u"name"_s, u"count"_s},
+                                                                 {u"progress"_s, step}, {u"total"_s, 3},
+                                                                 {u"message"_s, u"step %1"_s.arg(step)}}));
+    }
 }
 
 void tst_RunCommand::eventsToStandardOutput()

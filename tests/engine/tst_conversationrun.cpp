@@ -263,6 +263,7 @@ private Q_SLOTS:
     void appendToExistingConversation();
     void restartFromEntry();
     void signalSequence();
+    void toolProgress();
     void signalSequenceServerToolHandoffError();
     void lifecycle_data();
     void lifecycle();
@@ -1436,6 +1437,10 @@ public:
         connect(run, &ConversationRun::functionCallReady, this, note(u"functionCallReady"_s));
         connect(run, &ConversationRun::confirmationRequested, this, note(u"confirmationRequested"_s));
         connect(run, &ConversationRun::toolInvocationStarted, this, note(u"toolInvocationStarted"_s));
+        connect(run, &ConversationRun::toolInvocationProgressed, this,
+                [this](const FunctionCallEntry &call, const ToolProgress &progress, int turn) {
+                    order << u"toolInvocationProgressed %1 %2 %3"_s.arg(call.name, progress.text()).arg(turn);
+                });
         connect(run, &ConversationRun::toolInvocationFinished, this, note(u"toolInvocationFinished"_s));
         connect(run, &ConversationRun::functionResultsSent, this, note(u"functionResultsSent"_s));
         connect(run, &ConversationRun::handoffCompleted, this,
@@ -1486,6 +1491,34 @@ void tst_ConversationRun::signalSequence()
     QCOMPARE(log.order, expected);
     QCOMPARE(run.lastMessageText(), u"Pi is about 3.14159."_s);
     QCOMPARE(run.usage().totalTokens, 30);
+}
+
+void tst_ConversationRun::toolProgress()
+{
+    // The tool reports from its worker thread; the run passes each report
+    // on between the call's start and its end, with the call and its turn.
+    Fixture f(R"(
+version: 1
+rules:
+  - when: {function_result: count}
+    reply:
+      - text: "{{results}}"
+  - reply:
+      - function_call: {name: count, arguments: {to: 3}}
+)");
+    std::unique_ptr<ConversationRun> run(f.run(u"count"_s, {u"count"_s}));
+    SignalLog log(run.get());
+    QVERIFY(finish(run.get()));
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().message));
+    QStringList tools;
+    for (const QString &line : std::as_const(log.order)) {
+        if (line.startsWith(u"toolInvocation"_s))
+            tools << line;
+    }
+    QCOMPARE(tools, (QStringList{u"toolInvocationStarted"_s, u"toolInvocationProgressed count 1/3: step 1 1"_s,
+                                 u"toolInvocationProgressed count 2/3: step 2 1"_s,
+                                 u"toolInvocationProgressed count 3/3: step 3 1"_s, u"toolInvocationFinished"_s}));
+    QCOMPARE(run->lastMessageText(), u"count: {\"counted\":3}"_s);
 }
 
 void tst_ConversationRun::signalSequenceServerToolHandoffError()

@@ -192,7 +192,7 @@ void tst_RunToolSources::sourceFailsToPrepare()
     std::unique_ptr<ConversationRun> bare(g.run(u"read example.org"_s, {u"fetch"_s}));
     QVERIFY(Test::finish(bare.get()));
     QCOMPARE(bare->error().code, Error::Code::ToolNotFound);
-    QCOMPARE(bare->error().message, u"no tool named \"fetch\" (available: lookup, broken, hang, gate, stuck, remove_file); test server \"server\" exited with code 1"_s);
+    QCOMPARE(bare->error().message, u"no tool named \"fetch\" (available: lookup, broken, hang, gate, stuck, count, remove_file); test server \"server\" exited with code 1"_s);
 }
 
 void tst_RunToolSources::abortWhilePreparing()

@@ -4,6 +4,7 @@
 // ToolSet's, served through the registry's one path.
 
 #include <switchboard/mcpserver.h>
+#include <switchboard/toolcontent.h>
 #include <switchboard/toolinvocation.h>
 #include <switchboard/toolregistry.h>
 #include <switchboard/toolset.h>
@@ -85,6 +86,25 @@ public:
         (void)m_tools.addTool(remove, [](const ToolCall &call) -> ToolOutcome {
             return QJsonValue(u"removed "_s + call.arguments.value(u"path"_s).toString());
         });
+        ToolDescriptor withContent;
+        withContent.name = u"with_content"_s;
+        withContent.description = u"Answers content."_s;
+        (void)m_tools.addTool(withContent, [](const ToolCall &) -> ToolOutcome {
+            return ToolContent::result({ToolContent::text(u"a chart"_s), ToolContent::image("PNG", u"image/png"_s),
+                                        ToolContent::resourceLink(u"file:///tmp/c.png"_s, u"c.png"_s, u"image/png"_s)});
+        });
+        ToolDescriptor withProgress;
+        withProgress.name = u"with_progress"_s;
+        withProgress.description = u"Reports progress."_s;
+        (void)m_tools.addAsyncTool(withProgress, ToolSet::AsyncFunction([](const ToolCall &, QObject *parent) -> ToolInvocation * {
+                                       auto *invocation = new PendingToolInvocation(parent);
+                                       invocation->reportProgress({1, 2, u"one"_s});
+                                       QMetaObject::invokeMethod(invocation, [invocation] {
+                                           invocation->reportProgress({2, 2, QString()});
+                                           invocation->emitResult(u"stepped"_s);
+                                       }, Qt::QueuedConnection);
+                                       return invocation;
+                                   }));
         (void)m_registry.addSource(&m_tools);
     }
 
@@ -138,12 +158,12 @@ private Q_SLOTS:
                                ok("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
                                   {"{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"cmVtb3Zl\",\"tools\":[{\"description\":\"Adds.\",\"inputSchema\":{\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"],\"type\":\"object\"},\"name\":\"add\",\"outputSchema\":{\"properties\":{\"sum\":{\"type\":\"number\"}},\"type\":\"object\"}},{\"description\":\"Fails.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"fail\"},{\"description\":\"Greets.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"greet\"}]}}"}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Zl\"}}",
-                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9wcm9ncmVzcw\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
         // A cursor names where the next page begins: one for a tool gone since goes on after it.
         QTest::newRow("tools/list from a cursor whose tool is gone")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Y\"}}",
-                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"}]}}"})};
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9wcm9ncmVzcw\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
         QTest::newRow("tools/list: not a cursor")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":7}}",
@@ -156,6 +176,40 @@ private Q_SLOTS:
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}",
                                   {"{\"id\":\"x\",\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hello\",\"type\":\"text\"}]}}"})};
+        const QByteArray chartBlocks =
+            "{\"text\":\"a chart\",\"type\":\"text\"},{\"data\":\"UE5H\",\"mimeType\":\"image/png\",\"type\":\"image\"},";
+        QTest::newRow("content blocks")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_content\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"org.switchboard/content\":true},\"content\":[" + chartBlocks
+                                   + "{\"mimeType\":\"image/png\",\"name\":\"c.png\",\"type\":\"resource_link\",\"uri\":\"file:///tmp/c.png\"}]}}"})};
+        QTest::newRow("content blocks under 2025-03-26: a link described")
+            << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\"}}",
+                                  {"{\"id\":0,\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"2025-03-26\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}"}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_content\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"org.switchboard/content\":true},\"content\":[" + chartBlocks
+                                   + "{\"text\":\"[resource link: file:///tmp/c.png, \\\"c.png\\\", image/png]\",\"type\":\"text\"}]}}"})};
+        const QByteArray stepped = "{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"stepped\",\"type\":\"text\"}]}}";
+        const auto callWithMeta = [](const QByteArray &meta) {
+            return "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_progress\"" + meta + "}}";
+        };
+        QTest::newRow("progress to a client that asks")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok(callWithMeta(",\"_meta\":{\"progressToken\":\"p1\"}"),
+                                  {"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"message\":\"one\",\"progress\":1,\"progressToken\":\"p1\",\"total\":2}}",
+                                   "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":2,\"progressToken\":\"p1\",\"total\":2}}",
+                                   stepped})};
+        QTest::newRow("progress with an integer token")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok(callWithMeta(",\"_meta\":{\"progressToken\":7}"),
+                                  {"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"message\":\"one\",\"progress\":1,\"progressToken\":7,\"total\":2}}",
+                                   "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":2,\"progressToken\":7,\"total\":2}}",
+                                   stepped})};
+        QTest::newRow("no progress unasked")
+            << QList<Exchange>{ok(initialize, {initialized}), ok(callWithMeta(""), {stepped})};
+        QTest::newRow("no progress for a token that is neither a string nor an integer")
+            << QList<Exchange>{ok(initialize, {initialized}), ok(callWithMeta(",\"_meta\":{\"progressToken\":1.5}"), {stepped}),
+                               ok(callWithMeta(",\"_meta\":{\"progressToken\":{\"a\":1}}"), {stepped})};
         QTest::newRow("invalid arguments: a result with isError")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2}}}",

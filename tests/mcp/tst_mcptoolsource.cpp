@@ -267,6 +267,15 @@ private Q_SLOTS:
         QCOMPARE(progressed.at(1).at(0).toString(), u"call-1"_s);
         QCOMPARE(progressed.at(1).at(1).toString(), u"progress"_s);
         QCOMPARE(progressed.at(1).at(2).value<McpProgress>().message, u"step 2"_s);
+
+        // The registry's invocation reports the same, as any tool's progress.
+        std::unique_ptr<ToolInvocation> call(f.registry.invoke(u"progress"_s, QJsonObject{{u"steps"_s, 3}}, u"call-2"_s));
+        QSignalSpy reported(call.get(), &ToolInvocation::progressReported);
+        QVERIFY(finish(call.get()));
+        QList<ToolProgress> reports;
+        for (const QList<QVariant> &arguments : std::as_const(reported))
+            reports << arguments.at(0).value<ToolProgress>();
+        QCOMPARE(reports, (QList<ToolProgress>{{1, 3, u"step 1"_s}, {2, 3, u"step 2"_s}, {3, 3, u"step 3"_s}}));
     }
 
     // The call's trace context (the registry takes the current one: a

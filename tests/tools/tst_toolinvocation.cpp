@@ -1,7 +1,8 @@
 // ToolInvocation: the operation object's guarantees (finished exactly once,
-// errorOccurred before it, nothing synchronous, cooperative cancellation) and
-// the thread-pool helper.
+// errorOccurred before it, nothing synchronous, cooperative cancellation),
+// progress, content results (ToolContent) and the thread-pool helper.
 
+#include <switchboard/toolcontent.h>
 #include <switchboard/toolinvocation.h>
 
 #include <QJsonArray>
@@ -37,6 +38,19 @@ private Q_SLOTS:
     void threadPoolThrows();
     void threadPoolCancellation();
     void threadPoolInvocationDeletedFirst();
+    void progress();
+    void progressIgnored_data();
+    void progressIgnored();
+    void progressAfterOutcome();
+    void progressText_data();
+    void progressText();
+    void threadPoolProgress();
+    void threadPoolProgressAfterDeletion();
+    void contentResult();
+    void contentChecked_data();
+    void contentChecked();
+    void contentModelText_data();
+    void contentModelText();
 };
 
 void tst_ToolInvocation::finishedExactlyOnce_data()
@@ -252,6 +266,257 @@ void tst_ToolInvocation::threadPoolInvocationDeletedFirst()
     QVERIFY(pool.waitForDone(5000));
     QVERIFY(ran.load());
     QTest::qWait(20);    // let any stray queued event arrive
+}
+
+using Reports = QList<ToolProgress>;
+
+Reports reportsOf(const QSignalSpy &spy)
+{
+    Reports reports;
+    for (const QList<QVariant> &arguments : spy)
+        reports << arguments.at(0).value<ToolProgress>();
+    return reports;
+}
+
+void tst_ToolInvocation::progress()
+{
+    // Reported at once (as inside invoke()): nothing synchronous, delivered
+    // in order from the event loop, before the outcome.
+    PendingToolInvocation invocation;
+    QStringList order;
+    QList<ToolProgress> seen;
+    connect(&invocation, &ToolInvocation::progressReported, this, [&](const ToolProgress &progress) {
+        order << u"progress"_s;
+        seen << progress;
+    });
+    connect(&invocation, &ToolInvocation::finished, this, [&] { order << u"finished"_s; });
+    invocation.reportProgress({0, 100, QString()});
+    invocation.reportProgress({50, 100, u"halfway"_s});
+    QVERIFY(order.isEmpty());
+    QTRY_COMPARE(order, QStringList({u"progress"_s, u"progress"_s}));
+    invocation.reportProgress({100, std::nullopt, QString()});
+    invocation.emitResult(u"done"_s);
+    QTRY_COMPARE(order, QStringList({u"progress"_s, u"progress"_s, u"progress"_s, u"finished"_s}));
+    QCOMPARE(seen, Reports({{0, 100, QString()}, {50, 100, u"halfway"_s}, {100, std::nullopt, QString()}}));
+}
+
+void tst_ToolInvocation::progressIgnored_data()
+{
+    QTest::addColumn<Reports>("reports");
+    QTest::addColumn<Reports>("delivered");
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double infinity = std::numeric_limits<double>::infinity();
+    QTest::newRow("same again") << Reports{{1, 3, {}}, {1, 3, u"again"_s}, {2, 3, {}}}
+                                << Reports{{1, 3, {}}, {2, 3, {}}};
+    QTest::newRow("going back") << Reports{{5, {}, {}}, {4, {}, {}}, {6, {}, {}}} << Reports{{5, {}, {}}, {6, {}, {}}};
+    QTest::newRow("not a number") << Reports{{nan, {}, {}}, {1, {}, {}}} << Reports{{1, {}, {}}};
+    QTest::newRow("infinite") << Reports{{infinity, {}, {}}, {1, infinity, {}}, {2, 4, {}}} << Reports{{2, 4, {}}};
+    QTest::newRow("negative first") << Reports{{-1, {}, {}}, {0, {}, {}}} << Reports{{-1, {}, {}}, {0, {}, {}}};
+}
+
+void tst_ToolInvocation::progressIgnored()
+{
+    QFETCH(Reports, reports);
+    QFETCH(Reports, delivered);
+    PendingToolInvocation invocation;
+    QSignalSpy spy(&invocation, &ToolInvocation::progressReported);
+    for (const ToolProgress &report : std::as_const(reports))
+        invocation.reportProgress(report);
+    invocation.emitResult(1);
+    QSignalSpy finished(&invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(1000));
+    QCOMPARE(reportsOf(spy), delivered);
+}
+
+void tst_ToolInvocation::progressAfterOutcome()
+{
+    PendingToolInvocation invocation;
+    QSignalSpy spy(&invocation, &ToolInvocation::progressReported);
+    QSignalSpy finished(&invocation, &ToolInvocation::finished);
+    invocation.emitError(Error(Error::Code::ToolFailed, u"no"_s));
+    invocation.reportProgress({1, {}, {}});
+    QVERIFY(finished.wait(1000));
+    invocation.reportProgress({2, {}, {}});
+    QTest::qWait(10);
+    QCOMPARE(spy.count(), 0);
+}
+
+void tst_ToolInvocation::progressText_data()
+{
+    QTest::addColumn<ToolProgress>("progress");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("of a total") << ToolProgress{50, 100, {}} << u"50/100"_s;
+    QTest::newRow("with a message") << ToolProgress{2, 5, u"copying photos"_s} << u"2/5: copying photos"_s;
+    QTest::newRow("no total") << ToolProgress{3, {}, {}} << u"3"_s;
+    QTest::newRow("fractions") << ToolProgress{0.25, 1, {}} << u"0.25/1"_s;
+    QTest::newRow("large") << ToolProgress{1234567890123, {}, u"bytes"_s} << u"1234567890123: bytes"_s;
+}
+
+void tst_ToolInvocation::progressText()
+{
+    QFETCH(ToolProgress, progress);
+    QFETCH(QString, text);
+    QCOMPARE(progress.text(), text);
+}
+
+void tst_ToolInvocation::threadPoolProgress()
+{
+    // Reported from the worker, delivered on the invocation's thread, in
+    // order, all of them before the outcome.
+    QThread *mainThread = QThread::currentThread();
+    auto *invocation = ToolInvocation::runInThreadPool(
+        [](const ToolCancellationToken &token) -> ToolOutcome {
+            for (int step = 1; step <= 50; ++step)
+                token.reportProgress({double(step), 50, step == 50 ? u"last"_s : QString()});
+            return QJsonValue(u"done"_s);
+        },
+        this);
+    QList<double> values;
+    bool onMainThread = true;
+    bool afterFinished = false;
+    connect(invocation, &ToolInvocation::progressReported, this, [&](const ToolProgress &progress) {
+        values << progress.progress;
+        onMainThread = onMainThread && QThread::currentThread() == mainThread;
+        afterFinished = afterFinished || invocation->isFinished();
+    });
+    QSignalSpy finished(invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(5000));
+    QList<double> expected;
+    for (int step = 1; step <= 50; ++step)
+        expected << step;
+    QCOMPARE(values, expected);
+    QVERIFY(onMainThread);
+    QVERIFY(!afterFinished);
+    delete invocation;
+}
+
+void tst_ToolInvocation::threadPoolProgressAfterDeletion()
+{
+    QThreadPool pool;
+    std::atomic_bool release = false;
+    std::atomic_int reported = 0;
+    auto *invocation = ToolInvocation::runInThreadPool(
+        [&](const ToolCancellationToken &token) -> ToolOutcome {
+            while (!release)
+                QThread::msleep(1);
+            for (int step = 1; step <= 1000; ++step) {
+                token.reportProgress({double(step), {}, {}});
+                ++reported;
+            }
+            return QJsonValue(1);
+        },
+        nullptr, &pool);
+    release = true;
+    QTRY_VERIFY(reported.load() > 10);
+    delete invocation;   // while the worker reports: nothing may crash or arrive
+    QVERIFY(pool.waitForDone(5000));
+    QCOMPARE(reported.load(), 1000);
+    QTest::qWait(20);
+}
+
+void tst_ToolInvocation::contentResult()
+{
+    const QJsonValue content = ToolContent::result({ToolContent::text(u"The chart:"_s),
+                                                    ToolContent::image(QByteArray("\x89PNG", 4), u"image/png"_s)});
+    QCOMPARE(content, QJsonValue(QJsonObject{
+                          {u"org.switchboard/content"_s,
+                           QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"The chart:"_s}},
+                                      QJsonObject{{u"type"_s, u"image"_s}, {u"data"_s, u"iVBORw=="_s},
+                                                  {u"mimeType"_s, u"image/png"_s}}}}}));
+    QVERIFY(ToolContent::isContent(content));
+    QVERIFY(!ToolContent::isContent(QJsonObject{{u"org.switchboard/content"_s, QJsonArray()}, {u"more"_s, 1}}));
+    QVERIFY(!ToolContent::isContent(u"text"_s));
+    PendingToolInvocation invocation;
+    invocation.emitResult(content);
+    QSignalSpy finished(&invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(1000));
+    QVERIFY(!invocation.hasError());
+    QCOMPARE(invocation.result(), content);
+    QCOMPARE(invocation.resultText(), u"The chart:\n[image: image/png, 4 bytes]"_s);
+}
+
+void tst_ToolInvocation::contentChecked_data()
+{
+    QTest::addColumn<QJsonValue>("content");
+    QTest::addColumn<QString>("error");   // empty: accepted
+    auto wrap = [](const QJsonValue &blocks) { return QJsonValue(QJsonObject{{u"org.switchboard/content"_s, blocks}}); };
+    auto one = [&](const QJsonObject &block) { return wrap(QJsonArray{block}); };
+    QTest::newRow("every kind") << ToolContent::result({ToolContent::text(u"t"_s), ToolContent::image("i", u"image/gif"_s),
+                                                        ToolContent::audio("a", u"audio/wav"_s),
+                                                        ToolContent::textResource(u"test://r"_s, u"text/plain"_s, u"x"_s),
+                                                        ToolContent::blobResource(u"test://b"_s, u"application/zip"_s, "z"),
+                                                        ToolContent::resourceLink(u"file:///tmp/a"_s, u"a"_s)})
+                                << QString();
+    QTest::newRow("empty") << wrap(QJsonArray()) << QString();
+    QTest::newRow("not an array") << wrap(u"x"_s) << u"the content must be an array of blocks, got a string"_s;
+    QTest::newRow("not an object") << wrap(QJsonArray{1}) << u"content block 1 must be an object, got a number"_s;
+    QTest::newRow("no type") << one({{u"text"_s, u"x"_s}}) << u"content block 1 needs a \"type\", got nothing"_s;
+    QTest::newRow("unknown type") << wrap(QJsonArray{ToolContent::text(u"ok"_s), QJsonObject{{u"type"_s, u"video"_s}}})
+                                  << u"content block 2 has the type \"video\", which is none of text, image, audio, "
+                                     u"resource and resource_link"_s;
+    QTest::newRow("text without text") << one({{u"type"_s, u"text"_s}, {u"text"_s, 3}})
+                                       << u"content block 1 needs a string \"text\", got a number"_s;
+    QTest::newRow("image not base64") << one({{u"type"_s, u"image"_s}, {u"data"_s, u"*!"_s}, {u"mimeType"_s, u"image/png"_s}})
+                                      << u"content block 1 needs base64 \"data\", got text that is not base64"_s;
+    QTest::newRow("audio without type") << one({{u"type"_s, u"audio"_s}, {u"data"_s, u"AAAA"_s}})
+                                        << u"content block 1 needs a \"mimeType\", got nothing"_s;
+    QTest::newRow("image with empty type") << one({{u"type"_s, u"image"_s}, {u"data"_s, u"AAAA"_s}, {u"mimeType"_s, u""_s}})
+                                           << u"content block 1 needs a \"mimeType\", got an empty one"_s;
+    QTest::newRow("resource not an object") << one({{u"type"_s, u"resource"_s}, {u"resource"_s, u"test://r"_s}})
+                                            << u"content block 1 needs an object \"resource\", got a string"_s;
+    QTest::newRow("resource without uri") << one({{u"type"_s, u"resource"_s}, {u"resource"_s, QJsonObject{{u"text"_s, u"x"_s}}}})
+                                          << u"content block 1 resource needs a \"uri\", got nothing"_s;
+    QTest::newRow("resource without body")
+        << one({{u"type"_s, u"resource"_s}, {u"resource"_s, QJsonObject{{u"uri"_s, u"test://r"_s}}}})
+        << u"content block 1 resource needs a string \"text\" or a base64 \"blob\""_s;
+    QTest::newRow("resource blob not base64")
+        << one({{u"type"_s, u"resource"_s}, {u"resource"_s, QJsonObject{{u"uri"_s, u"test://r"_s}, {u"blob"_s, 5}}}})
+        << u"content block 1 resource needs base64 \"blob\", got a number"_s;
+    QTest::newRow("link without name") << one({{u"type"_s, u"resource_link"_s}, {u"uri"_s, u"test://r"_s}})
+                                       << u"content block 1 needs a \"name\", got nothing"_s;
+}
+
+void tst_ToolInvocation::contentChecked()
+{
+    QFETCH(QJsonValue, content);
+    QFETCH(QString, error);
+    const Switchboard::Result<QJsonArray> blocks = ToolContent::blocks(content);
+    QCOMPARE(blocks ? QString() : blocks.error().message, error);
+    PendingToolInvocation invocation;
+    invocation.emitResult(content);
+    QSignalSpy finished(&invocation, &ToolInvocation::finished);
+    QVERIFY(finished.wait(1000));
+    if (error.isEmpty()) {
+        QVERIFY(!invocation.hasError());
+        QCOMPARE(invocation.result(), content);
+    } else {
+        QCOMPARE(invocation.error(),
+                 Error(Error::Code::ToolFailed, u"the tool returned content that is not valid: "_s + error));
+    }
+}
+
+void tst_ToolInvocation::contentModelText_data()
+{
+    QTest::addColumn<QJsonArray>("blocks");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("none") << QJsonArray() << u"(no content)"_s;
+    QTest::newRow("texts") << QJsonArray{ToolContent::text(u"a"_s), ToolContent::text(u"b"_s)} << u"a\nb"_s;
+    QTest::newRow("audio") << QJsonArray{ToolContent::audio(QByteArray(44, 'x'), u"audio/wav"_s)}
+                           << u"[audio: audio/wav, 44 bytes]"_s;
+    QTest::newRow("one byte") << QJsonArray{ToolContent::image("x", u"image/png"_s)} << u"[image: image/png, 1 byte]"_s;
+    QTest::newRow("text resource") << QJsonArray{ToolContent::textResource(u"test://r"_s, u"text/plain"_s, u"hello"_s)}
+                                   << u"[resource: test://r, text/plain]\nhello"_s;
+    QTest::newRow("blob resource") << QJsonArray{ToolContent::blobResource(u"test://b"_s, u"application/zip"_s, "12345")}
+                                   << u"[resource: test://b, application/zip, 5 bytes]"_s;
+    QTest::newRow("link") << QJsonArray{ToolContent::resourceLink(u"file:///tmp/a.txt"_s, u"a.txt"_s, u"text/plain"_s)}
+                          << u"[resource link: file:///tmp/a.txt, \"a.txt\", text/plain]"_s;
+}
+
+void tst_ToolInvocation::contentModelText()
+{
+    QFETCH(QJsonArray, blocks);
+    QFETCH(QString, text);
+    QCOMPARE(ToolContent::modelText(blocks), text);
 }
 
 QTEST_GUILESS_MAIN(tst_ToolInvocation)

@@ -173,6 +173,8 @@ private Q_SLOTS:
     void toolSetRefuses();
     void toolSetThreadPool();
     void toolSetCancellation();
+    void progress_data();
+    void progress();
 };
 
 void tst_ToolRegistry::init()
@@ -905,6 +907,62 @@ void tst_ToolRegistry::toolSetCancellation()
     QCOMPARE(invocation->error(), Error(Error::Code::ToolTimeout, u"Tool \"slow\" did not finish within 50 ms and was canceled"_s));
     QVERIFY(QThreadPool::globalInstance()->waitForDone(5000));
     QVERIFY(sawCancel);   // the function saw its token
+}
+
+void tst_ToolRegistry::progress_data()
+{
+    QTest::addColumn<QString>("tool");
+    QTest::addColumn<QList<double>>("progress");   // as the registry's invocation reports it
+    QTest::addColumn<QString>("outcome");
+    QTest::newRow("reported inside invoke() and later") << u"early"_s << QList<double>{1, 2, 3} << u"early done"_s;
+    QTest::newRow("from the thread pool") << u"pool"_s << QList<double>{1, 2, 3} << u"pool done"_s;
+    QTest::newRow("none after the time limit") << u"late"_s << QList<double>{1}
+                                               << u"Tool \"late\" did not finish within 50 ms and was canceled"_s;
+}
+
+void tst_ToolRegistry::progress()
+{
+    QFETCH(QString, tool);
+    QFETCH(QList<double>, progress);
+    QFETCH(QString, outcome);
+    ToolSet app(u"app"_s);
+    QPointer<PendingToolInvocation> late;
+    QVERIFY(app.addAsyncTool(descriptor(u"early"_s), [](const ToolCall &, QObject *parent) {
+        auto *invocation = new PendingToolInvocation(parent);
+        invocation->reportProgress({1, 3, {}});
+        invocation->reportProgress({2, 3, {}});
+        QMetaObject::invokeMethod(invocation, [invocation] {
+            invocation->reportProgress({3, 3, {}});
+            invocation->emitResult(u"early done"_s);
+        }, Qt::QueuedConnection);
+        return invocation;
+    }));
+    QVERIFY(app.addTool(descriptor(u"pool"_s), [](const ToolCall &, const ToolCancellationToken &token) -> ToolOutcome {
+        for (int step = 1; step <= 3; ++step)
+            token.reportProgress({double(step), 3, {}});
+        return QJsonValue(u"pool done"_s);
+    }));
+    QVERIFY(app.addAsyncTool(descriptor(u"late"_s, {}, 50), [&late](const ToolCall &, QObject *parent) {
+        late = new PendingToolInvocation(parent);
+        late->reportProgress({1, {}, {}});
+        return late.data();
+    }));
+    ToolRegistry registry;
+    QVERIFY(registry.addSource(&app));
+    std::unique_ptr<ToolInvocation> invocation(registry.invoke(tool, QJsonValue(u"{}"_s)));
+    QList<double> seen;
+    bool afterFinished = false;
+    connect(invocation.get(), &ToolInvocation::progressReported, this, [&](const ToolProgress &report) {
+        seen << report.progress;
+        afterFinished = afterFinished || invocation->isFinished();
+    });
+    QVERIFY(finishes(invocation.get()));
+    if (late)
+        late->reportProgress({2, {}, {}});   // after the time limit: not passed on
+    QTest::qWait(10);
+    QCOMPARE(seen, progress);
+    QVERIFY(!afterFinished);
+    QCOMPARE(invocation->resultText(), outcome);
 }
 
 QTEST_GUILESS_MAIN(tst_ToolRegistry)

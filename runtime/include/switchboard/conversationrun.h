@@ -2,6 +2,7 @@
 
 #include <switchboard/conversationsclient.h>
 #include <switchboard/operation.h>
+#include <switchboard/toolinvocation.h>
 
 #include <QObject>
 #include <QStringList>
@@ -263,6 +264,10 @@ Q_SIGNALS:
     void confirmationAnswered(const QString &toolCallId, bool approved, const QJsonObject &editedArguments,
                               const QString &reason);
     void toolInvocationStarted(const Switchboard::FunctionCallEntry &call, int turn); ///< the tool is called; `call` has the arguments it runs with (edited ones after approve())
+    /// The tool reported how far it has got (ToolInvocation::progressReported()),
+    /// between its toolInvocationStarted() and toolInvocationFinished().
+    void toolInvocationProgressed(const Switchboard::FunctionCallEntry &call, const Switchboard::ToolProgress &progress,
+                                  int turn);
     /// `result` is what the model gets; `error` is set when the tool failed.
     void toolInvocationFinished(const Switchboard::FunctionCallEntry &call,
                                 const Switchboard::FunctionResultEntry &result, const Switchboard::Error &error,

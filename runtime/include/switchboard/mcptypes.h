@@ -2,6 +2,7 @@
 
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
+#include <switchboard/toolinvocation.h>
 
 #include <QDebug>
 #include <QJsonArray>
@@ -106,16 +107,8 @@ struct SWITCHBOARD_EXPORT McpLogMessage
     friend bool operator==(const McpLogMessage &, const McpLogMessage &) = default;
 };
 
-/// One notifications/progress about a request.
-struct SWITCHBOARD_EXPORT McpProgress
-{
-    double progress = 0;
-    /// The total when the server knows it.
-    std::optional<double> total;
-    QString message;
-
-    friend bool operator==(const McpProgress &, const McpProgress &) = default;
-};
+/// One notifications/progress about a request: the same as a tool's progress.
+using McpProgress = ToolProgress;
 
 /// The name under which the model calls one tool of a server. A server's
 /// tool names are untrusted: the Conversations API accepts function names
@@ -182,11 +175,9 @@ SWITCHBOARD_EXPORT QList<McpOfferedTool> mcpOfferedTools(const QList<McpTool> &t
 
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpTool &tool);
 SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpToolResult &result);
-SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const McpProgress &progress);
 
 } // namespace Switchboard
 
 Q_DECLARE_METATYPE(Switchboard::McpTool)
 Q_DECLARE_METATYPE(Switchboard::McpToolResult)
 Q_DECLARE_METATYPE(Switchboard::McpLogMessage)
-Q_DECLARE_METATYPE(Switchboard::McpProgress)

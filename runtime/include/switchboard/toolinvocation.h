@@ -10,9 +10,10 @@
 #include <QJsonValue>
 #include <QObject>
 
-#include <atomic>
+#include <atomic>   // not needed here any more; kept for code that relied on it
 #include <functional>
 #include <memory>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QThreadPool;
@@ -25,9 +26,32 @@ namespace Switchboard {
 /// model ("path: no such file").
 using ToolOutcome = Result<QJsonValue>;
 
-/// A thread-safe view of a ToolInvocation's cancellation request, handed to
-/// functions that run on a thread pool (ToolInvocation::runInThreadPool).
-/// Copies share the same flag; it stays valid after the invocation is gone.
+/// How far a tool has got, as it reports it while it runs
+/// (ToolInvocation::progressReported()). The same notion as MCP's
+/// notifications/progress: `progress` increases with each report, `total`
+/// is there when the tool knows it.
+struct SWITCHBOARD_EXPORT ToolProgress
+{
+    double progress = 0;
+    /// The total when the tool knows it.
+    std::optional<double> total;
+    /// What the tool is doing, for people ("copying photos").
+    QString message;
+
+    /// One line for people: "50/100: copying photos", "3", "0.5/1".
+    QString text() const;
+
+    friend bool operator==(const ToolProgress &, const ToolProgress &) = default;
+};
+
+SWITCHBOARD_EXPORT QDebug operator<<(QDebug debug, const ToolProgress &progress);
+
+class ToolInvocationState;
+
+/// A thread-safe handle on a ToolInvocation, handed to functions that run on
+/// a thread pool (ToolInvocation::runInThreadPool): its cancellation request,
+/// and a way to report progress. Copies share the same state; it stays valid
+/// after the invocation is gone (reports then go nowhere).
 class SWITCHBOARD_EXPORT ToolCancellationToken
 {
 public:
@@ -38,9 +62,15 @@ public:
     /// early, e.g. with Error(Error::Code::Canceled, ...).
     bool isCancelRequested() const;
 
+    /// Reports progress from any thread: the invocation emits
+    /// progressReported() on its own thread, in the order of the reports,
+    /// before its outcome. What ToolInvocation::reportProgress() ignores is
+    /// ignored here too.
+    void reportProgress(const Switchboard::ToolProgress &progress) const;
+
 private:
     friend class ToolInvocation;
-    std::shared_ptr<std::atomic_bool> m_flag;
+    std::shared_ptr<ToolInvocationState> m_state;
 };
 
 /// One call of one tool, with arguments the runtime has already parsed and
@@ -95,6 +125,14 @@ class ToolInvocationPrivate;
 ///   tool decides how to stop and still ends with a report (typically
 ///   Error::Code::Canceled). The invocations a ToolRegistry hands out end
 ///   promptly on abort() and on timeout whatever the tool does.
+/// - Progress: while it runs, a tool may report how far it has got
+///   (reportProgress(), or ToolCancellationToken::reportProgress() from a
+///   worker thread). progressReported() follows from the event loop, like the
+///   outcome, and never after finished(). The runtime passes it on: a
+///   ConversationRun signal and a line in the CLI, MCP notifications/progress
+///   to a client of `switchboard mcp serve`.
+/// - Content: a result made with ToolContent::result() (toolcontent.h) carries
+///   text, images, audio and resources rather than one JSON value.
 ///
 /// The object lives on the thread that created it (the main thread for
 /// anything the runtime sees). Ownership follows the QObject parent; without a
@@ -113,7 +151,8 @@ public:
 
     /// The tool's result. Valid once reported without an error.
     QJsonValue result() const;
-    /// The result as text for the model: a string result as is, any other
+    /// The result as text for the model: a string result as is, content
+    /// blocks (ToolContent) as ToolContent::modelText() writes them, any other
     /// JSON value compact; the error message when the tool failed.
     QString resultText() const;
 
@@ -140,6 +179,9 @@ public:
 Q_SIGNALS:
     /// abort() was called, once, synchronously: stop and report.
     void cancelRequested(QPrivateSignal);
+    /// The tool reported progress (from the event loop, in order, before
+    /// finished(); only reports whose progress increased).
+    void progressReported(const Switchboard::ToolProgress &progress);
 
 protected:
     explicit ToolInvocation(QObject *parent = nullptr);
@@ -153,11 +195,17 @@ protected:
     void emitError(const Switchboard::Error &error);
     /// emitResult() or emitError(), depending on the outcome.
     void emitOutcome(const Switchboard::ToolOutcome &outcome);
+    /// Records progress and schedules progressReported(). Ignored (with a
+    /// warning) once the outcome is reported, when `progress` is not a finite
+    /// number greater than the last report's (progress only increases, as
+    /// MCP asks), or when `total` is not a finite number.
+    void reportProgress(const Switchboard::ToolProgress &progress);
 
 private:
     void doAbort() final;
 
     friend class ToolInvocationPrivate;
+    friend class ToolCancellationToken;   // reportProgress() from a worker
     const std::unique_ptr<ToolInvocationPrivate> d;
 };
 
@@ -183,6 +231,9 @@ public:
     using ToolInvocation::emitError;
     using ToolInvocation::emitOutcome;
     using ToolInvocation::emitResult;
+    using ToolInvocation::reportProgress;
 };
 
 } // namespace Switchboard
+
+Q_DECLARE_METATYPE(Switchboard::ToolProgress)

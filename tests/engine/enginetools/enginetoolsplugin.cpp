@@ -8,7 +8,7 @@ using namespace Switchboard;
 
 QStringList EngineToolsPlugin::toolNames() const
 {
-    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"gate"_s, u"stuck"_s, u"remove_file"_s};
+    return {u"lookup"_s, u"broken"_s, u"hang"_s, u"gate"_s, u"stuck"_s, u"count"_s, u"remove_file"_s};
 }
 
 ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
@@ -31,6 +31,16 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
             [seconds]() -> ToolOutcome {
                 QThread::sleep(static_cast<unsigned long>(seconds));
                 return QJsonValue(u"awake"_s);
+            },
+            parent);
+    }
+    if (call.toolName == u"count") {
+        const int to = call.arguments.value(u"to"_s).toInt(3);
+        return ToolInvocation::runInThreadPool(
+            [to](const ToolCancellationToken &token) -> ToolOutcome {
+                for (int step = 1; step <= to; ++step)
+                    token.reportProgress({double(step), double(to), u"step %1"_s.arg(step)});
+                return QJsonValue(QJsonObject{{u"counted"_s, to}});
             },
             parent);
     }

@@ -5,7 +5,8 @@
 #include <QObject>
 
 // The tools of the conformance suite's server scenarios that a Switchboard
-// tool can be: a text, a failure, a JSON Schema 2020-12 input schema.
+// tool can be: a text, a failure, a JSON Schema 2020-12 input schema, image,
+// audio and resource content (ToolContent), progress.
 class ConformanceToolsPlugin : public QObject, public Switchboard::ToolPlugin
 {
     Q_OBJECT
