@@ -1,13 +1,17 @@
-// tools/call round trips over stdio: McpClient and McpStdioTransport
-// against an MCP server written with the official TypeScript SDK
-// (tests/mcp/servers/faultserver.mjs, its echo tool), sequentially; this
-// process's CPU per call, calls per second, and the resident set size along
-// the way (flat memory over 10,000 calls). The SDK client's side is
-// bench_mcpstdio_sdk.mjs; run-mcp-benchmark.sh runs both.
+// tools/call round trips: McpClient over McpStdioTransport against an MCP
+// server written with the official TypeScript SDK
+// (tests/mcp/servers/faultserver.mjs, its echo tool), or with --url over
+// McpHttpTransport against tests/mcp/servers/httpserver.mjs's Streamable HTTP
+// endpoint (its echo tool), sequentially; this process's CPU per call, calls
+// per second, and the resident set size along the way (flat memory over
+// 10,000 calls). The SDK client's side is bench_mcpcalls_sdk.mjs;
+// run-mcp-benchmark.sh runs both.
 //
-//   bench_mcpstdio --node NODE --server faultserver.mjs [--calls 10000]
+//   bench_mcpcalls --node NODE --server faultserver.mjs [--calls 10000]
+//   bench_mcpcalls --url http://127.0.0.1:PORT/mcp [--calls 10000]
 
 #include <switchboard/mcpclient.h>
+#include <switchboard/mcphttptransport.h>
 #include <switchboard/mcpstdiotransport.h>
 
 #include "benchutil.h"
@@ -45,17 +49,29 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     const QCommandLineOption nodeOption(u"node"_s, u"node"_s, u"PROGRAM"_s, u"node"_s);
     const QCommandLineOption serverOption(u"server"_s, u"server script"_s, u"FILE"_s);
+    const QCommandLineOption urlOption(u"url"_s, u"Streamable HTTP endpoint"_s, u"URL"_s);
     const QCommandLineOption callsOption(u"calls"_s, u"calls"_s, u"N"_s, u"10000"_s);
-    parser.addOptions({nodeOption, serverOption, callsOption});
+    parser.addOptions({nodeOption, serverOption, urlOption, callsOption});
     parser.process(app);
     const int calls = parser.value(callsOption).toInt();
+    const bool http = parser.isSet(urlOption);
 
-    McpStdioParameters server;
-    server.command = parser.value(nodeOption);
-    server.arguments = {parser.value(serverOption)};
+    McpTransport *transport = nullptr;
+    if (http) {
+        McpHttpParameters server;
+        server.url = QUrl(parser.value(urlOption));
+        transport = new McpHttpTransport(server);
+    } else {
+        McpStdioParameters server;
+        server.command = parser.value(nodeOption);
+        server.arguments = {parser.value(serverOption)};
+        transport = new McpStdioTransport(server);
+    }
     McpClientOptions options;
     options.serverName = u"bench"_s;
-    McpClient client(new McpStdioTransport(server), options);
+    McpClient client(transport, options);
+    // faultserver's echo answers the text; httpserver's "echo: " and the text.
+    const QString expected = http ? u"echo: ping"_s : u"ping"_s;
 
     // Started and warm: the tool list, then 100 calls not counted.
     int done = -101;
@@ -76,7 +92,7 @@ int main(int argc, char *argv[])
         }
         McpToolCall *call = client.callTool(u"echo"_s, arguments);
         QObject::connect(call, &Operation::finished, &app, [&, call] {
-            if (call->hasError() || call->toolResult().text() != u"ping") {
+            if (call->hasError() || call->toolResult().text() != expected) {
                 std::fprintf(stderr, "call failed: %s\n", qPrintable(call->error().message));
                 QCoreApplication::exit(1);
                 return;
@@ -98,9 +114,9 @@ int main(int argc, char *argv[])
     QStringList rssText;
     for (double mb : std::as_const(rss))
         rssText << QString::number(mb, 'f', 1);
-    std::printf("RESULT client=switchboard calls=%d wall_s=%.3f calls_per_s=%.0f cpu_s=%.3f cpu_us_per_call=%.1f "
+    std::printf("RESULT client=switchboard transport=%s calls=%d wall_s=%.3f calls_per_s=%.0f cpu_s=%.3f cpu_us_per_call=%.1f "
                 "rss_mb_every_tenth=%s\n",
-                calls, seconds, calls / seconds, cpu, cpu * 1e6 / calls, qPrintable(rssText.join(u',')));
+                http ? "http" : "stdio", calls, seconds, calls / seconds, cpu, cpu * 1e6 / calls, qPrintable(rssText.join(u',')));
     std::fflush(stdout);
     client.shutdown();
     QObject::connect(&client, &McpClient::closed, &app, &QCoreApplication::quit);
