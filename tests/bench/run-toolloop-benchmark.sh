@@ -15,7 +15,8 @@
 # request), alternately, twice each. Then the cost of the run journal:
 # the sequential loop unjournaled and journaled (RunJournal, SQLite in WAL
 # mode on the build's disk, a fresh database each time), alternately, twice
-# each. SWITCHBOARD_BENCH_ONLY=journal runs that part alone. Figures:
+# each. SWITCHBOARD_BENCH_ONLY=journal or =tracing runs that part alone;
+# SWITCHBOARD_BENCH_ROUNDS sets the number of untraced/traced pairs. Figures:
 # BENCHMARKS.md, "Tool loop", "Tracing" and "Journal".
 
 source "$(dirname "$0")/bench-common.sh"
@@ -72,6 +73,63 @@ journal_part() {
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     rm -rf "$BUILD/bench-journal"
 }
+# The cost of tracing: SWITCHBOARD_BENCH_ROUNDS (2) pairs of the sequential
+# loop, untraced then traced, and the ratio over them all and pair by pair.
+tracing_part() {
+    local rounds=${SWITCHBOARD_BENCH_ROUNDS:-2}
+    OTLP_PREFIX=$BUILD/tests/telemetry/node
+    if [ ! -d "$OTLP_PREFIX/node_modules/@opentelemetry/otlp-transformer" ]; then
+        ctest --test-dir "$BUILD" -R '^telemetry_otlp_install$' --output-on-failure >/dev/null
+    fi
+    mkfifo "$WORK/receiver.in"
+    node "$BENCH_SRC/../telemetry/otlp_receiver.mjs" "$OTLP_PREFIX" "$WORK/otlp.jsonl" <"$WORK/receiver.in" \
+        >"$WORK/receiver.out" &
+    exec 9>"$WORK/receiver.in"
+    RECEIVER=
+    for _ in $(seq 100); do
+        RECEIVER=$(head -n1 "$WORK/receiver.out" 2>/dev/null || true)
+        [ -n "$RECEIVER" ] && break
+        sleep 0.1
+    done
+    [ -n "$RECEIVER" ] || { echo "the OTLP receiver did not start" >&2; exit 1; }
+    for round in $(seq "$rounds"); do
+        timed "untraced$round" "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
+        timed "traced$round" env OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench-toolloop \
+            "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
+    done
+    exec 9>&-
+
+    echo
+    echo "Tracing: $ROUND_TRIPS sequential round trips without tracing and traced to a local OTLP receiver:"
+    printf '%-12s %10s %16s %20s   %s\n' run "ms/trip" "loop CPU ms/trip" "process CPU ms/trip" "spans"
+    local untraced=0 traced=0 pairs=() name process spans
+    for round in $(seq "$rounds"); do
+        for name in "untraced$round" "traced$round"; do
+            process=$(awk -v u="$(field $name user_s)" -v s="$(field $name sys_s)" -v n="$ROUND_TRIPS" \
+                'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
+            spans=$(sed -n 's/^TELEMETRY //p' "$WORK/$name.out")
+            printf '%-12s %10s %16s %20s   %s\n' "$name" "$(field $name ms_per_round_trip)" \
+                "$(field $name cpu_ms_per_round_trip)" "$process" "${spans:--}"
+        done
+        untraced=$(awk -v a="$untraced" -v b="$(field "untraced$round" cpu_ms_per_round_trip)" 'BEGIN { print a + b }')
+        traced=$(awk -v a="$traced" -v b="$(field "traced$round" cpu_ms_per_round_trip)" 'BEGIN { print a + b }')
+        pairs+=("$(awk -v a="$(field "untraced$round" cpu_ms_per_round_trip)" \
+            -v b="$(field "traced$round" cpu_ms_per_round_trip)" 'BEGIN { printf "%.3f", b / a }')")
+    done
+    local decoded errors median
+    decoded=$(grep -c '"signal":"traces"' "$WORK/otlp.jsonl" || true)
+    errors=$(grep -c '"error"' "$WORK/otlp.jsonl" || true)
+    median=$(printf '%s\n' "${pairs[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+    awk -v u="$untraced" -v t="$traced" -v m="$median" -v p="${pairs[*]}" -v e="$decoded" -v f="$errors" \
+        'BEGIN { printf "ratio traced/untraced, loop CPU per round trip: %.3f over all (aim <= 1.05); pair by pair %s, median %.3f; receiver: %d export requests decoded, %d errors\n",
+                 t / u, p, m, e, f }'
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+if [ "${SWITCHBOARD_BENCH_ONLY:-}" = tracing ]; then
+    tracing_part
+    exit 0
+fi
+
 if [ "${SWITCHBOARD_BENCH_ONLY:-}" = journal ]; then
     journal_part
     exit 0
@@ -84,28 +142,6 @@ timed parallel "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --r
 
 # The OTLP receiver, with the OpenTelemetry JavaScript packages the
 # telemetry tests install (test telemetry_otlp_install); it ends when fd 9 closes.
-OTLP_PREFIX=$BUILD/tests/telemetry/node
-if [ ! -d "$OTLP_PREFIX/node_modules/@opentelemetry/otlp-transformer" ]; then
-    ctest --test-dir "$BUILD" -R '^telemetry_otlp_install$' --output-on-failure >/dev/null
-fi
-mkfifo "$WORK/receiver.in"
-node "$BENCH_SRC/../telemetry/otlp_receiver.mjs" "$OTLP_PREFIX" "$WORK/otlp.jsonl" <"$WORK/receiver.in" \
-    >"$WORK/receiver.out" &
-exec 9>"$WORK/receiver.in"
-RECEIVER=
-for _ in $(seq 100); do
-    RECEIVER=$(head -n1 "$WORK/receiver.out" 2>/dev/null || true)
-    [ -n "$RECEIVER" ] && break
-    sleep 0.1
-done
-[ -n "$RECEIVER" ] || { echo "the OTLP receiver did not start" >&2; exit 1; }
-for round in 1 2; do
-    timed "untraced$round" "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
-    timed "traced$round" env OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench-toolloop \
-        "$BUILD/bin/bench_toolloop" --url "$URL" --plugins "$PLUGINS" --round-trips "$ROUND_TRIPS"
-done
-exec 9>&-
-
 echo
 echo "$ROUND_TRIPS sequential round trips (client process; the emulator is a separate process):"
 printf '%-12s %8s %10s %12s %14s %16s %12s\n' client "wall s" "ms/trip" "loop CPU s" "loop CPU ms/trip" \
@@ -129,22 +165,5 @@ echo
 sed -n 's/^PARALLEL /Parallel runs on one event loop (bench_toolloop): /p' "$WORK/parallel.out"
 echo "  process: $(sed -n 's/^TIME //p' "$WORK/parallel.time"), $(sed -n 's/^EMULATOR/emulator/p' "$WORK/parallel.time")"
 
-echo
-echo "Tracing: $ROUND_TRIPS sequential round trips without tracing and traced to a local OTLP receiver:"
-printf '%-12s %10s %16s %20s   %s\n' run "ms/trip" "loop CPU ms/trip" "process CPU ms/trip" "spans"
-for name in untraced1 traced1 untraced2 traced2; do
-    process=$(awk -v u="$(field $name user_s)" -v s="$(field $name sys_s)" -v n="$ROUND_TRIPS" \
-        'BEGIN { printf "%.3f", (u + s) * 1000 / n }')
-    spans=$(sed -n 's/^TELEMETRY //p' "$WORK/$name.out")
-    printf '%-12s %10s %16s %20s   %s\n' "$name" "$(field $name ms_per_round_trip)" \
-        "$(field $name cpu_ms_per_round_trip)" "$process" "${spans:--}"
-done
-decoded=$(grep -c '"signal":"traces"' "$WORK/otlp.jsonl" || true)
-errors=$(grep -c '"error"' "$WORK/otlp.jsonl" || true)
-awk -v a="$(field untraced1 cpu_ms_per_round_trip)" -v b="$(field untraced2 cpu_ms_per_round_trip)" \
-    -v c="$(field traced1 cpu_ms_per_round_trip)" -v d="$(field traced2 cpu_ms_per_round_trip)" \
-    -v e="$decoded" -v f="$errors" \
-    'BEGIN { printf "ratio traced/untraced, loop CPU per round trip: %.3f (aim <= 1.05); receiver: %d export requests decoded, %d errors\n",
-             (c + d) / (a + b), e, f }'
-
+tracing_part
 journal_part
