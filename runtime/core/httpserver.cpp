@@ -81,6 +81,9 @@ public:
 
     void write(QByteArrayView bytes);
     void responderFinished(bool close);
+    /// The server shuts down: closes now when idle, else once the response
+    /// being written has finished; reads nothing more.
+    void closeWhenDone();
     QTcpSocket *socket() const { return m_socket; }
 
 private:
@@ -373,12 +376,20 @@ void HttpConnection::dispatchNext()
         m_active->respond(503, {{"Content-Type", "application/json"}}, errorBody("No handler"));
 }
 
+void HttpConnection::closeWhenDone()
+{
+    m_queue.clear();
+    m_readingStopped = true;
+    if (!m_active)
+        m_socket->disconnectFromHost();   // flushes what was written, then closes
+}
+
 void HttpConnection::responderFinished(bool close)
 {
     HttpResponder *done = std::exchange(m_active, nullptr);
     if (done)
         done->deleteLater();
-    if (close) {
+    if (close || m_server->m_shuttingDown) {
         m_queue.clear();
         m_readingStopped = true;
         m_socket->disconnectFromHost(); // flushes what was written, then closes
@@ -508,6 +519,7 @@ HttpServer::HttpServer(QObject *parent)
 HttpServer::~HttpServer()
 {
     delete std::exchange(m_acceptNotifier, nullptr);   // before QTcpServer closes its descriptor
+    m_drained = true;   // nothing is emitted from here
     // The connections are children; they must not touch m_connections while
     // QObject's destructor deletes them.
     const auto connections = std::exchange(m_connections, {});
@@ -557,10 +569,33 @@ QString HttpServer::errorString() const
 
 void HttpServer::close()
 {
+    stopListening();
+    abortConnections();
+}
+
+void HttpServer::shutDown(int timeoutMs)
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    stopListening();
+    const auto connections = m_connections;
+    for (HttpConnection *connection : connections)
+        connection->closeWhenDone();
+    QTimer::singleShot(timeoutMs, this, &HttpServer::abortConnections);
+    connectionClosed();
+}
+
+void HttpServer::stopListening()
+{
     delete std::exchange(m_acceptNotifier, nullptr);   // before its descriptor closes
     m_acceptRetry->stop();
     m_acceptPaused = false;
     m_server->close();
+}
+
+void HttpServer::abortConnections()
+{
     const auto connections = m_connections;
     for (HttpConnection *connection : connections)
         connection->socket()->abort();
@@ -633,6 +668,11 @@ void HttpServer::resumeAccepting()
 
 void HttpServer::connectionClosed()
 {
+    if (m_shuttingDown && m_connections.isEmpty() && !m_drained) {
+        m_drained = true;
+        QMetaObject::invokeMethod(this, &HttpServer::drained, Qt::QueuedConnection);
+        return;
+    }
     // A descriptor is free again (once the connection's socket, deleted
     // after it, is gone): take the next waiting client.
     if (m_acceptPaused)

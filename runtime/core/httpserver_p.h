@@ -136,10 +136,22 @@ public:
     bool listen(const QHostAddress &address, quint16 port);
     quint16 port() const;
     QString errorString() const;
+    /// Stops listening and drops every connection at once.
     void close();
+    /// Stops listening and lets the connections end: each closes once the
+    /// response it is writing has finished (requests pipelined behind it
+    /// are not answered), an idle one at once; those still open after
+    /// `timeoutMs` (a client that does not read) are dropped. drained()
+    /// follows, from the event loop, once no connection is left.
+    void shutDown(int timeoutMs);
+    bool isShuttingDown() const { return m_shuttingDown; }
     int connectionCount() const;
     /// How many times accepting a connection failed (each failure pauses it).
     int acceptFailures() const { return m_acceptFailures; }
+
+Q_SIGNALS:
+    /// After shutDown(): the last connection has closed.
+    void drained();
 
 private:
     friend class HttpConnection;
@@ -147,12 +159,16 @@ private:
     void pauseAccepting(const QString &why);
     void resumeAccepting();
     void connectionClosed();
+    void stopListening();
+    void abortConnections();
 
     QTcpServer *m_server = nullptr;   // listens; acceptConnections() accepts
     QSocketNotifier *m_acceptNotifier = nullptr;
     QTimer *m_acceptRetry = nullptr;
     bool m_acceptPaused = false;
     bool m_pauseReported = false;   // warned, and no connection accepted since
+    bool m_shuttingDown = false;
+    bool m_drained = false;
     int m_acceptFailures = 0;
     QSet<HttpConnection *> m_connections;
     Limits m_limits;

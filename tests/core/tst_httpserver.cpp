@@ -1,6 +1,6 @@
 // The emulator's HTTP layer, driven with raw sockets: keep-alive, pipelining,
-// streaming, malformed and smuggling requests, limits, disconnects, and many
-// concurrent streams on one thread.
+// streaming, malformed and smuggling requests, limits, disconnects, many
+// concurrent streams on one thread, and shutting down.
 
 #include "core/httpserver_p.h"
 
@@ -163,6 +163,7 @@ private Q_SLOTS:
     void listensOnLoopbackOnly();
     void mutatedRequests();
     void idleTimeout();
+    void shutDown();
 
 private:
     std::unique_ptr<HttpServer> m_server;
@@ -526,6 +527,45 @@ void tst_HttpServer::idleTimeout()
     QTRY_VERIFY(slow.closed);
     QCOMPARE(slow.responses().size(), 1);
     QCOMPARE(slow.responses().at(0).status, 408);
+}
+
+// shutDown(): no new connection; an idle one closed at once, a stream's
+// once it ends, one never ended dropped after the time given; then drained().
+void tst_HttpServer::shutDown()
+{
+    const quint16 port = m_server->port();
+    Client idle(port);
+    idle.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTRY_COMPARE(idle.completeResponses(), 1);
+    Client streaming(port);
+    streaming.send("POST /stream HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTRY_COMPARE(m_streams.size(), 1);
+    Client stuck(port);
+    stuck.send("POST /stream HTTP/1.1\r\nHost: h\r\n\r\n");
+    QTRY_COMPARE(m_streams.size(), 2);
+    QSignalSpy drained(m_server.get(), &HttpServer::drained);
+
+    m_server->shutDown(2000);
+    QVERIFY(m_server->isShuttingDown());
+    QTRY_VERIFY(idle.closed);
+    QCOMPARE(idle.responses().size(), 1);
+    QTcpSocket refused;
+    refused.connectToHost(u"127.0.0.1"_s, port);
+    QVERIFY(!refused.waitForConnected(5000));
+
+    m_streams.at(0)->writeChunk("data: last\n\n");
+    m_streams.at(0)->endStream();
+    QTRY_VERIFY(streaming.closed);
+    QVERIFY(streaming.responses().value(0).complete);
+    QCOMPARE(streaming.responses().value(0).body, "event: hello\ndata: {}\n\ndata: last\n\n");
+    QCOMPARE(drained.size(), 0);
+
+    QTRY_VERIFY(stuck.closed);
+    QVERIFY(!stuck.responses().value(0).complete);
+    QTRY_COMPARE(drained.size(), 1);
+    QCOMPARE(m_server->connectionCount(), 0);
+    QTest::qWait(50);
+    QCOMPARE(drained.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
