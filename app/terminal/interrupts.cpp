@@ -1,9 +1,9 @@
 #include "interrupts.h"
 
-#include <csignal>
-
 #include <fcntl.h>
 #include <unistd.h>
+
+using namespace Qt::StringLiterals;
 
 namespace Switchboard::Cli {
 
@@ -12,16 +12,16 @@ namespace {
 int signalPipe[2] = {-1, -1};
 volatile std::sig_atomic_t signalCount = 0;
 
-extern "C" void onSignal(int)
+extern "C" void onSignal(int signalNumber)
 {
     // Only async-signal-safe calls here (signal-safety(7)).
     if (signalCount != 0) {
         const char message[] = "\nswitchboard: interrupted again; quitting at once\n";
         [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, message, sizeof message - 1);
-        ::_exit(130);
+        ::_exit(128 + signalNumber);
     }
     signalCount = 1;
-    const char byte = 1;
+    const char byte = char(signalNumber);
     [[maybe_unused]] const ssize_t written = ::write(signalPipe[1], &byte, 1);
 }
 
@@ -38,12 +38,13 @@ InterruptHandler::~InterruptHandler()
     // 130, and another Ctrl-C while it unwinds must end it with 130 too, not
     // kill it with the default action (tst_runcommand::secondCtrlCQuitsAtOnce
     // saw that when the second signal came after this destructor).
-    if (m_installed && signalCount == 0) {
-        std::signal(SIGINT, SIG_DFL);
+    if (signalCount == 0) {
+        for (const int signalNumber : std::as_const(m_installed))
+            std::signal(signalNumber, SIG_DFL);
     }
 }
 
-bool InterruptHandler::install()
+bool InterruptHandler::install(const QList<int> &signalNumbers)
 {
     if (signalPipe[0] < 0 && ::pipe2(signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return false;
@@ -53,19 +54,35 @@ bool InterruptHandler::install()
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    m_installed = true;
+    for (const int signalNumber : signalNumbers) {
+        sigaction(signalNumber, &action, nullptr);
+        m_installed << signalNumber;
+    }
     return true;
+}
+
+QString InterruptHandler::signalName(int signalNumber)
+{
+    switch (signalNumber) {
+    case SIGINT:
+        return u"SIGINT"_s;
+    case SIGTERM:
+        return u"SIGTERM"_s;
+    default:
+        return u"signal %1"_s.arg(signalNumber);
+    }
 }
 
 void InterruptHandler::readPipe()
 {
     char buffer[64];
-    bool any = false;
-    while (::read(signalPipe[0], buffer, sizeof buffer) > 0)
-        any = true;
-    if (any)
-        Q_EMIT interrupted();
+    int first = 0;
+    for (ssize_t count = 0; (count = ::read(signalPipe[0], buffer, sizeof buffer)) > 0;) {
+        if (first == 0)
+            first = static_cast<unsigned char>(buffer[0]);
+    }
+    if (first != 0)
+        Q_EMIT interrupted(first);
 }
 
 } // namespace Switchboard::Cli
