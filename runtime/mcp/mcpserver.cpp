@@ -109,8 +109,10 @@ McpServer::McpServer(ToolRegistry *registry, const McpServerOptions &options, QO
 
 McpServer::~McpServer()
 {
+    d->closing = true;
     for (const McpServerPrivate::SessionPtr &session : d->allSessions())
         d->endSession(*session);
+    d->http.reset();   // its connections go while the sessions are still there
 }
 
 QList<McpServerPrivate::SessionPtr> McpServerPrivate::allSessions() const
@@ -549,8 +551,7 @@ void McpServerPrivate::endSession(McpServerSession &session)
     // HTTP: what the session still had open ends unanswered.
     for (const QString &key : session.exchanges.keys())
         release(session, key);
-    if (session.stream)
-        session.stream->endStream();
+    endStreams(session);
 }
 
 void McpServerPrivate::send(McpServerSession &session, const QJsonObject &message, const QString &relatedKey)
@@ -654,7 +655,28 @@ void McpServerPrivate::endStdio()
     readNotifier->setEnabled(false);
     writeNotifier->setEnabled(false);
     endSession(*stdio);
+    emitFinished();
+}
+
+void McpServerPrivate::emitFinished()
+{
+    // Once, when every transport served has ended.
+    if (finishedEmitted || (stdio && !stdio->ended) || (http && !httpDrained))
+        return;
+    finishedEmitted = true;
     Q_EMIT q->finished();
+}
+
+void McpServer::close()
+{
+    if (std::exchange(d->closing, true))
+        return;
+    if (d->stdio)
+        d->endStdio();
+    if (d->http)
+        d->closeHttp();
+    else if (!d->stdio)
+        QMetaObject::invokeMethod(this, [this] { d->emitFinished(); }, Qt::QueuedConnection);
 }
 
 } // namespace Switchboard

@@ -18,7 +18,9 @@
 #include <QJsonValue>
 #include <QPointer>
 #include <QString>
+#include <QTimer>
 
+#include <deque>
 #include <memory>
 
 class QSocketNotifier;
@@ -54,12 +56,32 @@ struct McpServedCall
 /// an SSE stream, ends once each of its requests is answered (or withdrawn).
 struct McpServerExchange
 {
-    QPointer<Http::HttpResponder> responder;
-    bool stream = false;          ///< SSE; else one JSON body
+    QPointer<Http::HttpResponder> responder;   ///< JSON
+    int stream = 0;               ///< SSE: the session's stream; 0: one JSON body
     bool batch = false;           ///< the answers as an array (2025-03-26)
     QStringList pending;          ///< the keys of its requests not answered yet
     QJsonArray answers;           ///< JSON: the answers so far
     Http::HttpHeaders headers;    ///< Mcp-Session-Id, on initialize's
+};
+
+/// One SSE stream of a session: a POST's, or the GET stream. Its events are
+/// numbered, so that a client can resume it on another connection (GET with
+/// Last-Event-ID "<stream>-<number>") and get again what followed.
+struct McpServerStream
+{
+    QPointer<Http::HttpResponder> responder;   ///< the connection carrying it; null: none now
+    int connection = 0;       ///< counts its connections (a timer knows its own)
+    qint64 nextEvent = 0;     ///< the number of its next event
+    qint64 forgotten = -1;    ///< its events up to this one are no longer kept
+    bool ended = false;       ///< it has all it will have: it ends once sent
+};
+
+/// An event kept for a stream's resumption, as written.
+struct McpServerStoredEvent
+{
+    int stream = 0;
+    qint64 number = 0;
+    QByteArray bytes;
 };
 
 /// One client's session: what initialize agreed, and what is in flight.
@@ -75,7 +97,12 @@ struct McpServerSession
     bool ended = false;
     // HTTP
     QHash<QString, std::shared_ptr<McpServerExchange>> exchanges;   ///< by the key of a request in flight
-    QPointer<Http::HttpResponder> stream;                          ///< the GET stream
+    QHash<int, McpServerStream> streams;   ///< by number, from 1
+    int lastStream = 0;
+    int listening = 0;                     ///< the GET stream (what goes with no request); 0: none
+    std::deque<McpServerStoredEvent> events;   ///< kept for resumption, oldest first
+    qint64 storedBytes = 0;
+    std::unique_ptr<QTimer> expiry;        ///< ends the session once idle for the time allowed
 };
 
 class McpServerPrivate
@@ -119,11 +146,38 @@ public:
     void post(const Http::HttpRequest &request, Http::HttpResponder *responder);
     void get(const Http::HttpRequest &request, Http::HttpResponder *responder);
     void remove(const Http::HttpRequest &request, Http::HttpResponder *responder);
+    /// GET with Last-Event-ID: the stream of that event goes on on `responder`.
+    void resume(const SessionPtr &session, const QByteArray &lastEventId, Http::HttpResponder *responder,
+                const Http::HttpHeaders &headers);
     /// send() over HTTP.
     void deliver(McpServerSession &session, const QJsonObject &message, const QString &relatedKey);
     /// The request `key` is answered or will not be: its exchange ends
     /// once it has no other request pending.
     void release(McpServerSession &session, const QString &key);
+    /// A new stream of the session on `responder` (its head and, under
+    /// 2025-11-25, its first event written): its number.
+    int openStream(const SessionPtr &session, Http::HttpResponder *responder, const Http::HttpHeaders &headers,
+                   bool closeToPoll);
+    /// `responder` carries the stream from now on.
+    void attach(const SessionPtr &session, int stream, Http::HttpResponder *responder, bool closeToPoll);
+    /// An event on a stream (a message; none: the first, with `retry`):
+    /// written when the stream has a connection, and kept.
+    void sendEvent(McpServerSession &session, int stream, const QJsonObject *message);
+    /// The stream has all it will have: it ends once its connection has it.
+    void endStream(McpServerSession &session, int stream);
+    /// Ends every stream of the session (DELETE, expiry, close()).
+    void endStreams(McpServerSession &session);
+    /// The client did something in the session, or let go of one of its
+    /// connections: the session's time without one begins again.
+    void touch(const SessionPtr &session);
+    /// touch() the session when the connection of `responder` closes.
+    void watch(const SessionPtr &session, Http::HttpResponder *responder);
+    /// Whether the session has a connection of the client open.
+    bool isBusy(const McpServerSession &session) const;
+    /// Ends an HTTP session: DELETE, expiry.
+    void endHttpSession(const SessionPtr &session);
+    /// close() over HTTP.
+    void closeHttp();
 
     /// Every session: stdio's and HTTP's.
     QList<SessionPtr> allSessions() const;
@@ -150,6 +204,10 @@ public:
     std::unique_ptr<Http::HttpServer> http;
     McpServerHttpOptions httpOptions;
     QHash<QString, SessionPtr> sessions;   // HTTP's, by Mcp-Session-Id
+    bool closing = false;                  // close() or the destructor: nothing begins
+    bool httpDrained = false;              // after close(): every connection has ended
+    bool finishedEmitted = false;
+    void emitFinished();
 };
 
 } // namespace Switchboard

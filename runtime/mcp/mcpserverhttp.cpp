@@ -1,7 +1,11 @@
 // McpServer over Streamable HTTP (revision 2025-11-25, basic/transports), on
 // the runtime's HTTP/1.1 server (core/httpserver_p.h): one endpoint, a
-// session per initialize, the requests' answers as JSON or, for tools/call
-// (which may ask the user and log first), as an SSE stream.
+// session per initialize (ended by DELETE, by expiry, by close()), the
+// requests' answers as JSON or, for tools/call (which may ask the user and
+// log first), as an SSE stream. Every SSE event has an id and is kept for a
+// while, so that a client can resume a stream (GET with Last-Event-ID) on
+// another connection: after a network failure, or after the server closed
+// the connection so that the client polls.
 
 #include "mcpserver_p.h"
 
@@ -9,10 +13,13 @@
 #include <switchboard/mcptypes.h>
 
 #include "core/httpserver_p.h"
+#include "mcplogging_p.h"
 
 #include <QRandomGenerator>
 #include <QSocketNotifier>
 #include <QUrl>
+
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -33,9 +40,27 @@ constexpr int Unauthorized = -32001;
 
 const HttpHeaders jsonHeaders{{"Content-Type", "application/json"}};
 
-QByteArray sseEvent(const QJsonObject &message)
+// The revision from which a stream begins with an event of an id and no
+// data, and may be closed for the client to poll (older clients take an
+// empty event for a malformed message).
+bool primesStreams(const McpServerSession &session)
 {
-    return "event: message\ndata: " + compactJson(message) + "\n\n";
+    return session.protocolVersion >= u"2025-11-25"_s;
+}
+
+// A Last-Event-ID: "<stream>-<event>", as sendEvent() writes them.
+std::optional<std::pair<int, qint64>> parseEventId(const QByteArray &id)
+{
+    const QList<QByteArray> parts = id.trimmed().split('-');
+    if (parts.size() != 2)
+        return std::nullopt;
+    bool streamOk = false;
+    bool eventOk = false;
+    const int stream = parts.at(0).toInt(&streamOk);
+    const qint64 event = parts.at(1).toLongLong(&eventOk);
+    if (!streamOk || !eventOk || stream <= 0 || event < 0)
+        return std::nullopt;
+    return std::pair{stream, event};
 }
 
 // Whether an Accept header names this media type (or its type/*, or */*).
@@ -93,6 +118,10 @@ Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
         return Error(Error::Code::InvalidValue,
                      u"serving MCP on %1, which is not a loopback address, needs a bearer token: anyone who reaches it "
                      u"could call the tools"_s.arg(anyAddress ? u"every interface"_s : options.address.toString()));
+    }
+    if (options.sessionTimeoutMs < 0 || options.closeStreamsAfterMs < 0 || options.retryMs < 0
+        || options.maximumStoredEventBytes < 0) {
+        return Error(Error::Code::InvalidValue, u"the MCP server's HTTP time limits and sizes must not be negative"_s);
     }
     auto server = std::make_unique<HttpServer>();
     HttpServer::Limits limits;
@@ -156,6 +185,10 @@ void McpServerPrivate::handleHttp(const HttpRequest &request, HttpResponder *res
         refuse(404, HttpRefused, u"Not Found: the MCP endpoint is %1"_s.arg(httpOptions.path));
         return;
     }
+    if (closing) {
+        refuse(503, HttpRefused, u"Service Unavailable: the server is shutting down"_s);
+        return;
+    }
     if (request.method == "POST")
         post(request, responder);
     else if (request.method == "GET")
@@ -177,16 +210,21 @@ McpServerPrivate::SessionPtr McpServerPrivate::httpSession(const HttpRequest &re
     const SessionPtr session = sessions.value(QString::fromLatin1(id));
     if (!session) {
         responder->respond(404, jsonHeaders,
-                           rpcError(HttpRefused, u"Not Found: no session with this Mcp-Session-Id (it ended, or never began)"_s));
+                           rpcError(HttpRefused, u"Not Found: no session with this Mcp-Session-Id (it ended, expired or "
+                                                 u"never began)"_s));
         return {};
     }
+    // The negotiated revision SHOULD be the header's; any the server speaks
+    // is served (the session keeps behaving as negotiated).
     const QByteArray version = request.header("mcp-protocol-version");
-    if (!version.isNull() && !session->protocolVersion.isEmpty() && version != session->protocolVersion.toLatin1()) {
+    if (!version.isNull() && !mcpProtocolVersions().contains(QString::fromLatin1(version))) {
         responder->respond(400, jsonHeaders,
-                           rpcError(HttpRefused, u"Bad Request: MCP-Protocol-Version %1 is not the session's, %2"_s.arg(
-                                                     QString::fromLatin1(version.left(40)), session->protocolVersion)));
+                           rpcError(HttpRefused, u"Bad Request: MCP-Protocol-Version %1 is not supported (%2)"_s.arg(
+                                                     QString::fromLatin1(version.left(40)),
+                                                     mcpProtocolVersions().join(u", "_s))));
         return {};
     }
+    touch(session);
     return session;
 }
 
@@ -247,6 +285,7 @@ void McpServerPrivate::post(const HttpRequest &request, HttpResponder *responder
         } while (sessions.contains(session->id));
         sessions.insert(session->id, session);
         headers.append({"Mcp-Session-Id", session->id.toLatin1()});
+        touch(session);
     } else {
         session = httpSession(request, responder);
         if (!session)
@@ -279,14 +318,14 @@ void McpServerPrivate::post(const HttpRequest &request, HttpResponder *responder
         responder->respond(202, headers, {});
     } else {
         auto exchange = std::make_shared<McpServerExchange>();
-        exchange->responder = responder;
-        exchange->stream = stream;
         exchange->batch = frame.isBatch;
         exchange->pending = keys;
         exchange->headers = headers;
         if (stream) {
-            responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"},
-                                                              {"Cache-Control", "no-cache"}});
+            exchange->stream = openStream(session, responder, headers, primesStreams(*session));
+        } else {
+            exchange->responder = responder;
+            watch(session, responder);
         }
         for (const QString &key : std::as_const(keys))
             session->exchanges.insert(key, exchange);
@@ -311,17 +350,64 @@ void McpServerPrivate::get(const HttpRequest &request, HttpResponder *responder)
     const SessionPtr session = httpSession(request, responder);
     if (!session)
         return;
-    if (session->stream && session->stream->isOpen()) {
-        responder->respond(409, jsonHeaders,
-                           rpcError(HttpRefused, u"Conflict: the session has its stream open already"_s));
+    const HttpHeaders headers{{"Mcp-Session-Id", session->id.toLatin1()}};
+    if (const QByteArray lastEventId = request.header("last-event-id"); !lastEventId.isNull()) {
+        resume(session, lastEventId, responder, headers);
         return;
     }
-    session->stream = responder;
-    responder->beginStream(200, {{"Content-Type", "text/event-stream"},
-                                 {"Cache-Control", "no-cache"},
-                                 {"Mcp-Session-Id", session->id.toLatin1()}});
-    // Without it, some clients wait for the first byte to say the stream is open.
-    responder->writeChunk(": stream open\n\n");
+    if (session->listening) {
+        const McpServerStream &listening = session->streams[session->listening];
+        if (listening.responder && listening.responder->isOpen()) {
+            responder->respond(409, jsonHeaders,
+                               rpcError(HttpRefused, u"Conflict: the session has its stream open already"_s));
+            return;
+        }
+        // Not resumed: a stream of its own from now on.
+        endStream(*session, session->listening);
+    }
+    session->listening = openStream(session, responder, headers, false);
+    // Without a first event, some clients wait for the first byte to say
+    // the stream is open.
+    if (!primesStreams(*session))
+        responder->writeChunk(": stream open\n\n");
+}
+
+void McpServerPrivate::resume(const SessionPtr &session, const QByteArray &lastEventId, HttpResponder *responder,
+                              const HttpHeaders &headers)
+{
+    const QString quoted = QString::fromLatin1(lastEventId.left(60));
+    const std::optional<std::pair<int, qint64>> id = parseEventId(lastEventId);
+    const auto stream = id ? session->streams.find(id->first) : session->streams.end();
+    if (!id || id->first > session->lastStream
+        || (stream != session->streams.end() && id->second >= stream->nextEvent)) {
+        responder->respond(400, jsonHeaders,
+                           rpcError(HttpRefused, u"Bad Request: Last-Event-ID %1 is not an event of this session"_s.arg(quoted)));
+        return;
+    }
+    if (stream == session->streams.end() || stream->forgotten > id->second) {
+        responder->respond(410, jsonHeaders,
+                           rpcError(HttpRefused, u"Gone: the events after Last-Event-ID %1 are no longer kept (a session "
+                                                 u"keeps its last %2 bytes of events); the stream cannot be resumed"_s.arg(
+                                                     quoted, QString::number(httpOptions.maximumStoredEventBytes))));
+        return;
+    }
+    if (stream->responder && stream->responder->isOpen()) {
+        responder->respond(409, jsonHeaders,
+                           rpcError(HttpRefused, u"Conflict: the stream of Last-Event-ID %1 is open on another "
+                                                 u"connection"_s.arg(quoted)));
+        return;
+    }
+    const int number = id->first;
+    responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
+    for (const McpServerStoredEvent &event : session->events) {
+        if (event.stream == number && event.number > id->second)
+            responder->writeChunk(event.bytes);
+    }
+    if (stream->ended) {
+        responder->endStream();
+        return;
+    }
+    attach(session, number, responder, number != session->listening && primesStreams(*session));
 }
 
 void McpServerPrivate::remove(const HttpRequest &request, HttpResponder *responder)
@@ -329,31 +415,177 @@ void McpServerPrivate::remove(const HttpRequest &request, HttpResponder *respond
     const SessionPtr session = httpSession(request, responder);
     if (!session)
         return;
+    endHttpSession(session);
+    responder->respond(200, {}, {});
+}
+
+int McpServerPrivate::openStream(const SessionPtr &session, HttpResponder *responder, const HttpHeaders &headers,
+                                 bool closeToPoll)
+{
+    const int number = ++session->lastStream;
+    session->streams.insert(number, McpServerStream());
+    responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
+    attach(session, number, responder, closeToPoll);
+    if (primesStreams(*session))
+        sendEvent(*session, number, nullptr);
+    return number;
+}
+
+void McpServerPrivate::attach(const SessionPtr &session, int number, HttpResponder *responder, bool closeToPoll)
+{
+    McpServerStream &stream = session->streams[number];
+    stream.responder = responder;
+    const int connection = ++stream.connection;
+    watch(session, responder);
+    const std::weak_ptr<McpServerSession> weak = session;
+    if (!closeToPoll || httpOptions.closeStreamsAfterMs <= 0)
+        return;
+    // Polling: the connection closes without ending the stream; the
+    // client resumes it after the first event's `retry`.
+    QTimer::singleShot(httpOptions.closeStreamsAfterMs, q, [weak, number, connection] {
+        const SessionPtr alive = weak.lock();
+        if (!alive || alive->ended)
+            return;
+        const auto found = alive->streams.find(number);
+        if (found == alive->streams.end() || found->ended || found->connection != connection || found->nextEvent == 0)
+            return;
+        if (const QPointer<HttpResponder> open = std::exchange(found->responder, nullptr))
+            open->endStream();
+    });
+}
+
+void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJsonObject *message)
+{
+    const auto stream = session.streams.find(number);
+    if (stream == session.streams.end() || stream->ended)
+        return;
+    McpServerStoredEvent event{number, stream->nextEvent++, {}};
+    event.bytes = "id: " + QByteArray::number(number) + '-' + QByteArray::number(event.number) + '\n';
+    event.bytes += message ? "event: message\ndata: " + compactJson(*message) + "\n\n"
+                           : "retry: " + QByteArray::number(httpOptions.retryMs) + "\ndata: \n\n";
+    if (stream->responder)
+        stream->responder->writeChunk(event.bytes);
+    session.storedBytes += event.bytes.size();
+    session.events.push_back(std::move(event));
+    // Bounded: the oldest go first; a stream that ended goes with its last event.
+    while (session.storedBytes > httpOptions.maximumStoredEventBytes && session.events.size() > 1) {
+        const McpServerStoredEvent oldest = std::move(session.events.front());
+        session.events.pop_front();
+        session.storedBytes -= oldest.bytes.size();
+        const auto owner = session.streams.find(oldest.stream);
+        if (owner == session.streams.end())
+            continue;
+        owner->forgotten = oldest.number;
+        if (owner->ended && owner->forgotten + 1 >= owner->nextEvent)
+            session.streams.erase(owner);
+    }
+}
+
+void McpServerPrivate::endStream(McpServerSession &session, int number)
+{
+    const auto stream = session.streams.find(number);
+    if (stream == session.streams.end())
+        return;
+    stream->ended = true;
+    if (const QPointer<HttpResponder> open = std::exchange(stream->responder, nullptr))
+        open->endStream();
+    if (session.listening == number)
+        session.listening = 0;
+    if (stream->forgotten + 1 >= stream->nextEvent)
+        session.streams.erase(stream);
+}
+
+void McpServerPrivate::endStreams(McpServerSession &session)
+{
+    for (const int number : session.streams.keys())
+        endStream(session, number);
+}
+
+void McpServerPrivate::touch(const SessionPtr &session)
+{
+    if (closing || session->ended || !http || httpOptions.sessionTimeoutMs <= 0)
+        return;
+    if (!session->expiry) {
+        session->expiry = std::make_unique<QTimer>(q);   // q deletes it if deleteLater() is not reached
+        session->expiry->setSingleShot(true);
+        const std::weak_ptr<McpServerSession> weak = session;
+        QObject::connect(session->expiry.get(), &QTimer::timeout, q, [this, weak] {
+            const SessionPtr alive = weak.lock();
+            if (!alive || alive->ended || isBusy(*alive))
+                return;   // a connection open: the time begins again when it closes
+            const qsizetype calls = alive->calls.size();
+            qCInfo(lcMcp).noquote() << u"MCP server: an HTTP session idle for %1 ms expired (%2 %3 in flight "
+                                       u"cancelled)"_s.arg(httpOptions.sessionTimeoutMs)
+                                           .arg(calls)
+                                           .arg(calls == 1 ? u"call"_s : u"calls"_s);
+            endHttpSession(alive);
+        });
+    }
+    session->expiry->start(httpOptions.sessionTimeoutMs);
+}
+
+void McpServerPrivate::watch(const SessionPtr &session, HttpResponder *responder)
+{
+    const std::weak_ptr<McpServerSession> weak = session;
+    QObject::connect(responder, &QObject::destroyed, q, [this, weak] {
+        if (const SessionPtr alive = weak.lock())
+            touch(alive);
+    });
+}
+
+bool McpServerPrivate::isBusy(const McpServerSession &session) const
+{
+    for (const McpServerStream &stream : session.streams) {
+        if (stream.responder && stream.responder->isOpen())
+            return true;
+    }
+    for (const std::shared_ptr<McpServerExchange> &exchange : session.exchanges) {
+        if (exchange->responder && exchange->responder->isOpen())
+            return true;
+    }
+    return false;
+}
+
+void McpServerPrivate::endHttpSession(const SessionPtr &session)
+{
     sessions.remove(session->id);
     endSession(*session);
-    responder->respond(200, {}, {});
+    // Maybe from its own timeout: deleted once that has returned.
+    if (session->expiry) {
+        session->expiry->stop();
+        session->expiry.release()->deleteLater();
+    }
+}
+
+void McpServerPrivate::closeHttp()
+{
+    QObject::connect(http.get(), &HttpServer::drained, q, [this] {
+        httpDrained = true;
+        emitFinished();
+    });
+    http->shutDown(5000);
+    for (const SessionPtr &session : sessions.values())
+        endHttpSession(session);
 }
 
 void McpServerPrivate::deliver(McpServerSession &session, const QJsonObject &message, const QString &relatedKey)
 {
     const auto found = relatedKey.isEmpty() ? session.exchanges.end() : session.exchanges.find(relatedKey);
     if (found == session.exchanges.end()) {
-        // Nothing to go with: on the session's stream, when it has one open.
-        if (session.stream && session.stream->isOpen())
-            session.stream->writeChunk(sseEvent(message));
+        // Nothing to go with: on the session's stream, when it has one.
+        if (session.listening)
+            sendEvent(session, session.listening, &message);
         return;
     }
     const std::shared_ptr<McpServerExchange> exchange = *found;
     const bool answer = !message.contains("method"_L1) && JsonRpc::isValidId(message.value("id"_L1))
                         && requestKey(message.value("id"_L1)) == relatedKey;
-    if (exchange->stream) {
-        if (exchange->responder)
-            exchange->responder->writeChunk(sseEvent(message));
-    } else if (answer) {
+    if (exchange->stream)
+        sendEvent(session, exchange->stream, &message);
+    else if (answer)
         exchange->answers.append(message);
-    } else if (session.stream && session.stream->isOpen()) {
-        session.stream->writeChunk(sseEvent(message));
-    }
+    else if (session.listening)
+        sendEvent(session, session.listening, &message);
     if (answer)
         release(session, relatedKey);
 }
@@ -364,10 +596,12 @@ void McpServerPrivate::release(McpServerSession &session, const QString &key)
     if (!exchange)
         return;
     exchange->pending.removeOne(key);
-    if (!exchange->pending.isEmpty() || !exchange->responder)
+    if (!exchange->pending.isEmpty())
         return;
     if (exchange->stream) {
-        exchange->responder->endStream();
+        endStream(session, exchange->stream);
+    } else if (!exchange->responder) {
+        return;
     } else if (exchange->answers.isEmpty()) {
         exchange->responder->respond(202, exchange->headers, {});   // withdrawn: nothing to answer
     } else {

@@ -172,6 +172,7 @@ struct RawAnswer
     int status = 0;
     QList<QByteArray> headers;   // "name: value", the name lowered
     QByteArray body;             // chunked bodies decoded
+    bool ended = false;          // a chunked body's last chunk arrived
 };
 
 // A request to the endpoint: POST with the headers a client sends unless
@@ -195,28 +196,11 @@ QByteArray request(const QByteArray &method, const QByteArray &body, const QByte
 const QByteArray initializeBody =
     js("{`jsonrpc`:`2.0`,`id`:1,`method`:`initialize`,`params`:{`protocolVersion`:`2025-11-25`,`capabilities`:{}}}");
 
-// Writes `bytes` on a new connection and reads the answer: to the end, or
-// an event stream's first event.
-RawAnswer exchange(quint16 port, const QByteArray &bytes)
+// An answer as read so far (no answer: status 0).
+RawAnswer parseAnswer(const QByteArray &data)
 {
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
     RawAnswer answer;
-    if (!socket.waitForConnected(10000))
-        return answer;
-    socket.write(bytes);
-    QByteArray data;
-    qsizetype headEnd = -1;
-    while (socket.state() == QAbstractSocket::ConnectedState || socket.bytesAvailable() > 0) {
-        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(10000))
-            break;
-        data += socket.readAll();
-        headEnd = data.indexOf("\r\n\r\n");
-        // An event stream stays open: its first event is enough.
-        if (headEnd >= 0 && data.toLower().contains("content-type: text/event-stream")
-            && data.indexOf("\n\n", headEnd + 4) >= 0 && !bytes.contains("tools/call"))
-            break;
-    }
+    const qsizetype headEnd = data.indexOf("\r\n\r\n");
     if (headEnd < 0)
         return answer;
     const QList<QByteArray> lines = data.left(headEnd).split('\n');
@@ -233,7 +217,9 @@ RawAnswer exchange(quint16 port, const QByteArray &bytes)
             const qsizetype end = body.indexOf("\r\n");
             bool ok = false;
             const qsizetype size = end < 0 ? 0 : body.left(end).toLongLong(&ok, 16);
-            if (!ok || size == 0)
+            if (ok && size == 0)
+                answer.ended = true;
+            if (!ok || size == 0 || body.size() < end + 2 + size)
                 break;
             decoded += body.mid(end + 2, size);
             body.remove(0, end + 2 + size + 2);
@@ -242,6 +228,35 @@ RawAnswer exchange(quint16 port, const QByteArray &bytes)
     }
     answer.body = body;
     return answer;
+}
+
+// Writes `bytes` on a new connection and reads the answer: to the end, or
+// an event stream's first event.
+RawAnswer exchange(quint16 port, const QByteArray &bytes)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(10000))
+        return {};
+    socket.write(bytes);
+    QByteArray data;
+    while (socket.state() == QAbstractSocket::ConnectedState || socket.bytesAvailable() > 0) {
+        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(10000))
+            break;
+        data += socket.readAll();
+        const qsizetype headEnd = data.indexOf("\r\n\r\n");
+        // An event stream stays open: its first event is enough.
+        if (headEnd >= 0 && data.toLower().contains("content-type: text/event-stream")
+            && data.indexOf("\n\n", headEnd + 4) >= 0 && !bytes.contains("tools/call"))
+            break;
+    }
+    return parseAnswer(data);
+}
+
+// A stream's first event under 2025-11-25.
+QByteArray primingEvent(int stream)
+{
+    return "id: " + QByteArray::number(stream) + "-0\nretry: 1000\ndata: \n\n";
 }
 
 // A row of sdkClient for one transport, its name prefixed with it.
@@ -440,7 +455,7 @@ private Q_SLOTS:
                                           {withSession("POST", ping, "MCP-Protocol-Version: 2025-11-25\r\n"), 200, pong, ""},
                                           {withSession("DELETE", {}), 200, "", ""},
                                           {withSession("POST", ping), 404,
-                                           refused(-32000, "Not Found: no session with this Mcp-Session-Id (it ended, or never began)"), ""}};
+                                           refused(-32000, "Not Found: no session with this Mcp-Session-Id (it ended, expired or never began)"), ""}};
         QTest::newRow("no Mcp-Session-Id: 400")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {request("POST", ping), 400, refused(-32000, "Bad Request: the Mcp-Session-Id header is required"), ""}};
@@ -448,23 +463,49 @@ private Q_SLOTS:
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", initializeBody), 400,
                                            refused(-32600, "Bad Request: initialize begins a session; it carries no Mcp-Session-Id"), ""}};
-        QTest::newRow("another MCP-Protocol-Version: 400")
+        QTest::newRow("an MCP-Protocol-Version it does not speak: 400")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
-                                          {withSession("POST", ping, "MCP-Protocol-Version: 2025-06-18\r\n"), 400,
-                                           refused(-32000, "Bad Request: MCP-Protocol-Version 2025-06-18 is not the session's, 2025-11-25"), ""}};
+                                          {withSession("POST", ping, "MCP-Protocol-Version: 2024-11-05\r\n"), 400,
+                                           refused(-32000, "Bad Request: MCP-Protocol-Version 2024-11-05 is not supported (2025-11-25, 2025-06-18, 2025-03-26)"), ""}};
+        QTest::newRow("another MCP-Protocol-Version it speaks: served")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", ping, "MCP-Protocol-Version: 2025-03-26\r\n"), 200, pong, ""}};
         QTest::newRow("a notification: 202")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", js("{`jsonrpc`:`2.0`,`method`:`notifications/initialized`}")), 202, "", ""}};
-        QTest::newRow("a tool call: an event stream")
+        const QByteArray echoCall = js("{`jsonrpc`:`2.0`,`id`:3,`method`:`tools/call`,`params`:{`name`:`echo`,`arguments`:{`text`:`hi`}}}");
+        const QByteArray echoed = "event: message\ndata: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hi\",\"type\":\"text\"}]}}\n\n";
+        QTest::newRow("a tool call: an event stream, its first event an id and no data")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
-                                          {withSession("POST", js("{`jsonrpc`:`2.0`,`id`:3,`method`:`tools/call`,`params`:{`name`:`echo`,`arguments`:{`text`:`hi`}}}")),
-                                           200, "event: message\ndata: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hi\",\"type\":\"text\"}]}}\n\n",
+                                          {withSession("POST", echoCall), 200, primingEvent(1) + "id: 1-1\n" + echoed,
                                            "content-type: text/event-stream"}};
+        const QByteArray initialize0618 = request("POST", QByteArray(initializeBody).replace("2025-11-25", "2025-06-18"));
+        QTest::newRow("a tool call under 2025-06-18: events with ids, no first event without data")
+            << none << QList<RawExchange>{{initialize0618, 200, "*", ""},
+                                          {withSession("POST", echoCall), 200, "id: 1-0\n" + echoed, "content-type: text/event-stream"}};
+        QTest::newRow("a tool call's stream resumed after its answer: the answer again, the stream ended")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", echoCall), 200, "*", ""},
+                                          {withSession("GET", {}, "Last-Event-ID: 1-0\r\n"), 200, "id: 1-1\n" + echoed,
+                                           "content-type: text/event-stream"},
+                                          {withSession("GET", {}, "Last-Event-ID: 1-1\r\n"), 200, "", "mcp-session-id: %SESSION%"}};
+        QTest::newRow("a Last-Event-ID not of the session: 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", echoCall), 200, "*", ""},
+                                          {withSession("GET", {}, "Last-Event-ID: 1-2\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID 1-2 is not an event of this session"), ""},
+                                          {withSession("GET", {}, "Last-Event-ID: 2-0\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID 2-0 is not an event of this session"), ""},
+                                          {withSession("GET", {}, "Last-Event-ID: 3f9a\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID 3f9a is not an event of this session"), ""}};
         QTest::newRow("a batch under 2025-11-25: 400")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", "[" + ping + "]"), 400, refused(-32600, "batches are part of revision 2025-03-26 only"), ""}};
         QTest::newRow("the GET stream, once")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("GET", {}), 200, primingEvent(1), "content-type: text/event-stream"}};
+        QTest::newRow("the GET stream under 2025-06-18: a comment first")
+            << none << QList<RawExchange>{{initialize0618, 200, "*", ""},
                                           {withSession("GET", {}), 200, ": stream open\n\n", "content-type: text/event-stream"}};
         QTest::newRow("not accepting an event stream: 406")
             << none << QList<RawExchange>{{request("POST", initializeBody, "Accept: application/json\r\n"), 406,

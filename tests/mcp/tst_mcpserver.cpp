@@ -1,7 +1,9 @@
 // McpServer, the server side of MCP on stdio, driven line by line through
 // pipes: every exchange of a row is a message written and the exact answers
 // read (none, for a notification or a cancelled call). The tools are a
-// ToolSet's, served through the registry's one path.
+// ToolSet's, served through the registry's one path. Over HTTP, what the
+// program's tests (tst_mcpserve) cannot set: the bound of a session's
+// stored events; and close().
 
 #include <switchboard/mcpserver.h>
 #include <switchboard/toolcontent.h>
@@ -9,8 +11,10 @@
 #include <switchboard/toolregistry.h>
 #include <switchboard/toolset.h>
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
 
 #include <cerrno>
@@ -32,6 +36,61 @@ struct Exchange
 {
     QByteArray sent;
     QList<QByteArray> answers;
+};
+
+// An HTTP request to the MCP endpoint on `port`, Connection: close.
+QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &session, const QByteArray &body,
+                       const QByteArray &extra = {})
+{
+    QByteArray head = method + " /mcp HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port)
+                      + "\r\nAccept: application/json, text/event-stream\r\n" + extra;
+    if (!session.isEmpty())
+        head += "Mcp-Session-Id: " + session + "\r\n";
+    if (method == "POST")
+        head += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    return head + "Connection: close\r\n\r\n" + body;
+}
+
+// A connection to the server of this thread: written to, read from the event loop.
+struct HttpPeer
+{
+    HttpPeer(quint16 port, const QByteArray &request)
+    {
+        QObject::connect(&socket, &QTcpSocket::readyRead, [this] { received += socket.readAll(); });
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        socket.write(request);
+    }
+    /// Waits for the server to close the connection: whether it did.
+    bool waitClosed()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        while (socket.state() != QAbstractSocket::UnconnectedState && clock.elapsed() < 10000)
+            QTest::qWait(10);
+        received += socket.readAll();
+        return socket.state() == QAbstractSocket::UnconnectedState;
+    }
+    /// The body (chunks joined).
+    QByteArray body() const
+    {
+        QByteArray rest = received.mid(received.indexOf("\r\n\r\n") + 4);
+        if (!received.left(received.indexOf("\r\n\r\n")).contains("chunked"))
+            return rest;
+        QByteArray joined;
+        for (;;) {
+            const qsizetype end = rest.indexOf("\r\n");
+            bool ok = false;
+            const qsizetype size = end < 0 ? 0 : rest.left(end).toLongLong(&ok, 16);
+            if (!ok || size == 0)
+                return joined;
+            joined += rest.mid(end + 2, size);
+            rest.remove(0, end + 2 + size + 2);
+        }
+    }
+    int status() const { return received.split(' ').value(1).toInt(); }
+
+    QTcpSocket socket;
+    QByteArray received;
 };
 
 } // namespace
@@ -342,6 +401,71 @@ private Q_SLOTS:
         ::close(m_input[1]);
         m_input[1] = -1;
         QVERIFY(finished.wait(5000));
+        QCOMPARE(finished.size(), 1);
+    }
+
+    // A session keeps the latest bytes of its events: the stream of an
+    // event no longer kept is not resumed (410), a later one is.
+    void httpStoredEvents()
+    {
+        McpServerHttpOptions options;
+        options.maximumStoredEventBytes = 150;   // a call's two events: 28 and 109 bytes
+        const Result<quint16> port = m_server->serveHttp(options);
+        QVERIFY(port);
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const qsizetype at = initializing.received.indexOf("Mcp-Session-Id: ") + 16;
+        const QByteArray session = initializing.received.mid(at, 32);
+        const auto greet = [&](int id) {
+            HttpPeer call(*port, httpRequest(*port, "POST", session,
+                                             "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id)
+                                                 + ",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}"));
+            return call.waitClosed() ? call.body() : QByteArray();
+        };
+        const QByteArray answer = "event: message\ndata: {\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hello\",\"type\":\"text\"}]}}\n\n";
+        QCOMPARE(greet(1), "id: 1-0\nretry: 1000\ndata: \n\nid: 1-1\n" + QByteArray(answer).replace("\"id\":2", "\"id\":1"));
+        QCOMPARE(greet(2), "id: 2-0\nretry: 1000\ndata: \n\nid: 2-1\n" + answer);
+
+        HttpPeer gone(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: 1-0\r\n"));
+        QVERIFY(gone.waitClosed());
+        QCOMPARE(gone.status(), 410);
+        QCOMPARE(QJsonDocument::fromJson(gone.body()).object().value(u"error"_s).toObject().value(u"message"_s).toString(),
+                 u"Gone: the events after Last-Event-ID 1-0 are no longer kept (a session keeps its last 150 bytes of "
+                 u"events); the stream cannot be resumed"_s);
+        HttpPeer kept(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: 2-0\r\n"));
+        QVERIFY(kept.waitClosed());
+        QCOMPARE(kept.status(), 200);
+        QCOMPARE(kept.body(), "id: 2-1\n" + answer);
+    }
+
+    // close(): stdio's session and every HTTP session end (a call in flight
+    // aborted, unanswered, its stream and the GET stream closed), no
+    // connection is accepted any more, and finished() follows once.
+    void close()
+    {
+        const Result<quint16> port = m_server->serveHttp();
+        QVERIFY(port);
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const QByteArray session =
+            initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
+        HttpPeer call(*port, httpRequest(*port, "POST", session,
+                                         "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
+        QTRY_VERIFY(listening.body() == "id: 1-0\nretry: 1000\ndata: \n\n" && call.body() == "id: 2-0\nretry: 1000\ndata: \n\n");
+        QSignalSpy finished(m_server.get(), &McpServer::finished);
+
+        m_server->close();
+        QVERIFY(call.waitClosed());
+        QVERIFY(listening.waitClosed());
+        QVERIFY(call.received.endsWith("\r\n0\r\n\r\n"));
+        QCOMPARE(call.body(), "id: 2-0\nretry: 1000\ndata: \n\n");
+        QTRY_COMPARE(finished.size(), 1);
+        QTcpSocket refused;
+        refused.connectToHost(QHostAddress::LocalHost, *port);
+        QTRY_COMPARE(refused.state(), QAbstractSocket::UnconnectedState);
+        m_server->close();
+        QTest::qWait(20);
         QCOMPARE(finished.size(), 1);
     }
 

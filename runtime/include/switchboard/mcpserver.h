@@ -58,8 +58,24 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
     /// <token>` (compared in constant time, never logged); others get 401.
     QByteArray bearerToken;
     /// The most sessions at once; an initialize beyond them gets 503 until
-    /// a client ends its session (DELETE).
+    /// a client ends its session (DELETE) or one expires.
     int maximumSessions = 100;
+    /// A session ends on its own (as on DELETE: its calls aborted) once the
+    /// client has sent it no request and held none of its streams open for
+    /// this long; the client gets 404 then, and initializes again. 0: never.
+    int sessionTimeoutMs = 30 * 60 * 1000;
+    /// Polling (revision 2025-11-25): a tools/call's event stream still
+    /// without its answer is closed after this long, and again after each
+    /// resumption; the client resumes it (GET with Last-Event-ID) after
+    /// `retryMs` and gets what was sent meanwhile. 0: streams stay open.
+    int closeStreamsAfterMs = 0;
+    /// The SSE `retry` field of each stream's first event: how long a client
+    /// waits before it resumes a stream the server closed.
+    int retryMs = 1000;
+    /// How many bytes of a session's events are kept to be sent again to a
+    /// client that resumes a stream (the oldest go first; the newest event
+    /// is always kept). A resumption from an event no longer kept gets 410.
+    qint64 maximumStoredEventBytes = 1024 * 1024;
 };
 
 /// The server side of MCP (revision 2025-11-25, also 2025-06-18 and
@@ -129,10 +145,19 @@ public:
     ///   (its log, the question to the user, whose answer the client POSTs);
     ///   notifications and responses get 202.
     /// - initialize begins a session: the answer's Mcp-Session-Id goes on
-    ///   every later request (400 without it, 404 for a session that ended);
-    ///   an MCP-Protocol-Version header must be the session's (400).
+    ///   every later request (400 without it, 404 for a session that ended
+    ///   or expired: see McpServerHttpOptions::sessionTimeoutMs); an
+    ///   MCP-Protocol-Version header must name a revision the server speaks
+    ///   (400).
     /// - GET opens the session's stream of what goes with no request
     ///   (list_changed, log messages); one at a time (409).
+    /// - Every SSE event has an id, unique in the session ("<stream>-<n>");
+    ///   under 2025-11-25 a stream begins with an event of an id and no data
+    ///   (and `retry`). GET with Last-Event-ID resumes the stream of that
+    ///   event on the new connection: what followed it is sent again, and
+    ///   the stream goes on (a tools/call's ends with its answer); what was
+    ///   sent on another stream never is. The events are kept per session,
+    ///   up to McpServerHttpOptions::maximumStoredEventBytes.
     /// - DELETE ends the session: its calls are aborted.
     /// - DNS rebinding: a request whose Host is not this server (a loopback
     ///   name and its port, or the address it listens on) or whose Origin is
@@ -141,6 +166,13 @@ public:
     /// Fails when it serves over HTTP already, the address needs a token it
     /// has not, or it cannot listen.
     Result<quint16> serveHttp(const McpServerHttpOptions &options = {});
+
+    /// Stops serving: over HTTP no connection is accepted any more and every
+    /// session ends as on DELETE (its calls aborted, its streams closed); on
+    /// stdio the session ends as when the client closes its input. finished()
+    /// follows once what was written has gone out (over HTTP, connections
+    /// that do not take it within 5 seconds are dropped).
+    void close();
 
     /// The revision agreed on in initialize on stdio; empty before.
     QString protocolVersion() const;
@@ -153,9 +185,11 @@ public:
     void log(const QString &level, const QString &logger, const QJsonValue &data);
 
 Q_SIGNALS:
-    /// The client closed its end of the input (or writing to it failed):
-    /// calls in flight were aborted and what could be written was. Emitted
-    /// once; the program that serves usually quits then.
+    /// Serving has ended: the client closed its end of the input (or
+    /// writing to it failed), or close() was called (over HTTP: once the
+    /// connections have closed). Calls in flight were aborted and what could
+    /// be written was. Emitted once, when every transport served has ended;
+    /// the program that serves usually quits then.
     void finished();
 
 private:
