@@ -28,8 +28,10 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <cmath>
 #include <csignal>
 #include <memory>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -82,11 +84,20 @@ const char *const usageText =
     "  --page-size N     the most tools in one tools/list answer (default 100)\n"
     "  --http [HOST:]PORT\n"
     "                    serve over Streamable HTTP at http://HOST:PORT/mcp instead, until\n"
-    "                    Ctrl-C (HOST 127.0.0.1 by default; port 0 picks a free one, said on\n"
-    "                    standard error); requests whose Host or Origin is not this server\n"
-    "                    are refused (DNS rebinding). With SWITCHBOARD_MCP_TOKEN set, every\n"
-    "                    request needs Authorization: Bearer <token>; another HOST than a\n"
-    "                    loopback address needs it\n"
+    "                    Ctrl-C or SIGTERM (HOST 127.0.0.1 by default; port 0 picks a free one,\n"
+    "                    said on standard error); requests whose Host or Origin is not this\n"
+    "                    server are refused (DNS rebinding). With SWITCHBOARD_MCP_TOKEN set,\n"
+    "                    every request needs Authorization: Bearer <token>; another HOST than\n"
+    "                    a loopback address needs it\n"
+    "  --session-timeout SECONDS\n"
+    "                    with --http: a session the client has sent nothing and held no stream\n"
+    "                    of for this long ends (its calls cancelled; the client gets 404 and\n"
+    "                    initializes again); default 1800, 0 never\n"
+    "  --close-streams-after SECONDS\n"
+    "                    with --http: a tool call's event stream still without its answer is\n"
+    "                    closed after this long, for the client to poll (it resumes the stream\n"
+    "                    with Last-Event-ID and gets what was sent meanwhile; clients of\n"
+    "                    2025-11-25 only); default never\n"
     "\n"
     "Common options:\n"
     "  -q, --quiet       nothing on standard error but errors\n"
@@ -94,8 +105,9 @@ const char *const usageText =
     "                    switchboard.mcp*) on standard error\n"
     "  -h, --help        show this help\n"
     "\n"
-    "Exit status: 0 success (serve: the client closed the connection), 1 a server failed or the\n"
-    "tool failed (serve: no tool to serve), 2 bad usage or configuration.\n"
+    "Exit status: 0 success (serve: the client closed the connection, or SIGINT or SIGTERM ended\n"
+    "it), 1 a server failed or the tool failed (serve: no tool to serve), 2 bad usage or\n"
+    "configuration.\n"
     "\n"
     "Examples:\n"
     "  switchboard mcp --config ~/.config/Claude/claude_desktop_config.json servers\n"
@@ -308,9 +320,28 @@ struct ServeOptions
     QCommandLineOption tool{u"tool"_s, u"tool"_s, u"NAME"_s};
     QCommandLineOption pageSize{u"page-size"_s, u"tools"_s, u"N"_s};
     QCommandLineOption http{u"http"_s, u"address"_s, u"[HOST:]PORT"_s};
+    QCommandLineOption sessionTimeout{u"session-timeout"_s, u"time"_s, u"SECONDS"_s};
+    QCommandLineOption closeStreamsAfter{u"close-streams-after"_s, u"time"_s, u"SECONDS"_s};
 
-    QList<QCommandLineOption> all() const { return {pluginPath, pluginConfig, isolation, plugin, tool, pageSize, http}; }
+    QList<QCommandLineOption> all() const
+    {
+        return {pluginPath, pluginConfig, isolation, plugin, tool, pageSize, http, sessionTimeout, closeStreamsAfter};
+    }
 };
+
+// The most seconds a time option takes: 24 days, the longest a timer waits
+// (milliseconds in an int).
+constexpr int maximumSeconds = 24 * 24 * 3600;
+
+// A number of seconds (decimals allowed), 0 to maximumSeconds, in milliseconds.
+std::optional<int> parseSeconds(const QString &text)
+{
+    bool ok = false;
+    const double seconds = text.toDouble(&ok);
+    if (!ok || !(seconds >= 0) || seconds > maximumSeconds)
+        return std::nullopt;
+    return int(std::lround(seconds * 1000));
+}
 
 // --http [HOST:]PORT: an IP address (IPv6 in brackets) or localhost, and a port.
 Result<McpServerHttpOptions> parseHttpAddress(const QString &text)
@@ -356,6 +387,19 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
             return usage(u"--http on %1, which is not a loopback address, needs SWITCHBOARD_MCP_TOKEN: anyone who "
                          u"reaches it could call the tools"_s.arg(http->address.toString()));
         }
+    }
+    for (const auto &[option, field] : {std::pair{&serve.sessionTimeout, &McpServerHttpOptions::sessionTimeoutMs},
+                                        std::pair{&serve.closeStreamsAfter, &McpServerHttpOptions::closeStreamsAfterMs}}) {
+        if (!parser.isSet(*option))
+            continue;
+        if (!http)
+            return usage(u"--%1 goes with --http"_s.arg(option->names().constFirst()));
+        const std::optional<int> ms = parseSeconds(parser.value(*option));
+        if (!ms) {
+            return usage(u"--%1 takes a number of seconds from 0 to %2 (24 days), got '%3'"_s.arg(
+                option->names().constFirst(), QString::number(maximumSeconds), parser.value(*option)));
+        }
+        (*http).*field = *ms;
     }
     int pageSize = 100;
     if (parser.isSet(serve.pageSize)) {
@@ -445,17 +489,24 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
 
     McpServer server(&registry, options);
     std::signal(SIGPIPE, SIG_IGN);   // a client gone: the write fails, the server finishes
+    // Until the client closes stdio, or SIGINT or SIGTERM (a second one quits at once).
+    QObject::connect(&server, &McpServer::finished, QCoreApplication::instance(), &QCoreApplication::quit);
+    InterruptHandler interrupts;
+    interrupts.install({SIGINT, SIGTERM});
+    QObject::connect(&interrupts, &InterruptHandler::interrupted, &server, [&server, verbosity](int signalNumber) {
+        if (verbosity != Verbosity::Quiet) {
+            QTextStream(stderr) << "switchboard mcp: " << InterruptHandler::signalName(signalNumber)
+                                << ": stopped serving (calls in flight cancelled)\n";
+        }
+        server.close();
+    });
     const QString what = u"%1 %2 of %3"_s.arg(served).arg(served == 1 ? u"tool"_s : u"tools"_s, sourceIds.join(u", "_s));
     if (http) {
-        // Over HTTP until Ctrl-C (SIGINT).
         const Result<quint16> port = server.serveHttp(*http);
         if (!port) {
             QTextStream(stderr) << "switchboard mcp: " << port.error().message << '\n';
             return ExitFailure;
         }
-        InterruptHandler interrupts;
-        interrupts.install();
-        QObject::connect(&interrupts, &InterruptHandler::interrupted, QCoreApplication::instance(), &QCoreApplication::quit);
         const QString host = http->address.protocol() == QAbstractSocket::IPv6Protocol
                                  ? u'[' + http->address.toString() + u']'
                                  : http->address.toString();
@@ -471,7 +522,6 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
     }
     if (verbosity != Verbosity::Quiet)
         QTextStream(stderr) << "switchboard mcp: serving " << what << " on standard input and output\n";
-    QObject::connect(&server, &McpServer::finished, QCoreApplication::instance(), &QCoreApplication::quit);
     QCoreApplication::exec();
     return ExitSuccess;
 }

@@ -13,6 +13,7 @@
 // token, sessions (Mcp-Session-Id, DELETE), MCP-Protocol-Version, Accept,
 // Content-Type, methods and paths, exact statuses and bodies.
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -21,6 +22,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <functional>
 
 using namespace Qt::StringLiterals;
 
@@ -95,10 +97,11 @@ public:
 
     QString url() const { return m_url; }
     quint16 port() const { return m_port; }
-    /// Ctrl-C: the exit code (-1 when it did not exit by itself), and all it wrote on standard error.
-    std::pair<int, QByteArray> interrupt()
+    /// Ctrl-C (or another signal): the exit code (-1 when it did not exit
+    /// by itself), and all it wrote on standard error.
+    std::pair<int, QByteArray> interrupt(int signalNumber = SIGINT)
     {
-        ::kill(pid_t(m_process.processId()), SIGINT);
+        ::kill(pid_t(m_process.processId()), signalNumber);
         const bool exited = m_process.waitForFinished(30000);
         m_err += m_process.readAllStandardError();
         return {exited && m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1, m_err};
@@ -253,10 +256,91 @@ RawAnswer exchange(quint16 port, const QByteArray &bytes)
     return parseAnswer(data);
 }
 
+// An exchange kept open: the request written, its answer read as it comes.
+class OpenExchange
+{
+public:
+    OpenExchange(quint16 port, const QByteArray &bytes)
+    {
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+        if (m_socket.waitForConnected(10000))
+            m_socket.write(bytes);
+    }
+    Q_DISABLE_COPY_MOVE(OpenExchange)
+
+    /// Reads until `done` holds for what arrived, the connection closes or
+    /// 10 s pass: whether it held.
+    bool waitFor(const std::function<bool(const RawAnswer &)> &done)
+    {
+        QElapsedTimer clock;
+        clock.start();
+        while (!done(answer())) {
+            if (m_socket.bytesAvailable() == 0 && (m_socket.state() != QAbstractSocket::ConnectedState
+                                                   || !m_socket.waitForReadyRead(int(std::max<qint64>(1, 10000 - clock.elapsed())))))
+                return done(answer());
+            m_data += m_socket.readAll();
+        }
+        return true;
+    }
+    bool waitEnded()
+    {
+        return waitFor([](const RawAnswer &answer) { return answer.ended; });
+    }
+    bool waitForBody(const QByteArray &body)
+    {
+        return waitFor([&body](const RawAnswer &answer) { return answer.body.size() >= body.size(); });
+    }
+    RawAnswer answer() const { return parseAnswer(m_data); }
+    /// The client goes away mid-answer.
+    void drop() { m_socket.abort(); }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_data;
+};
+
+// A request with %PORT% and %SESSION% filled in.
+QByteArray filled(const QByteArray &request, quint16 port, const QByteArray &session)
+{
+    return QByteArray(request).replace("%PORT%", QByteArray::number(port)).replace("%SESSION%", session);
+}
+
+// initialize on a connection of its own: the session's id.
+QByteArray newSession(quint16 port)
+{
+    for (const QByteArray &header : exchange(port, filled(request("POST", initializeBody), port, {})).headers) {
+        if (header.startsWith("mcp-session-id: "))
+            return header.mid(16);
+    }
+    return {};
+}
+
+QByteArray inSession(const QByteArray &method, const QByteArray &body, const QByteArray &extra = {})
+{
+    return request(method, body, "Mcp-Session-Id: %SESSION%\r\n" + extra);
+}
+
+const QByteArray pingBody = js("{`jsonrpc`:`2.0`,`id`:2,`method`:`ping`}");
+
+QByteArray sleepCall(int id, int ms)
+{
+    return js("{`jsonrpc`:`2.0`,`id`:%1,`method`:`tools/call`,`params`:{`name`:`sleep`,`arguments`:{`ms`:%2}}}")
+        .replace("%1", QByteArray::number(id))
+        .replace("%2", QByteArray::number(ms));
+}
+
 // A stream's first event under 2025-11-25.
 QByteArray primingEvent(int stream)
 {
     return "id: " + QByteArray::number(stream) + "-0\nretry: 1000\ndata: \n\n";
+}
+
+// The event of sleep's answer.
+QByteArray sleptEvent(const QByteArray &eventId, int id, int ms)
+{
+    return "id: " + eventId + "\nevent: message\ndata: {\"id\":" + QByteArray::number(id)
+           + ",\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"slept " + QByteArray::number(ms)
+           + " ms\",\"type\":\"text\"}]}}\n\n";
 }
 
 // A row of sdkClient for one transport, its name prefixed with it.
@@ -268,6 +352,12 @@ QTestData &newRow(const QString &transport, const char *name)
 // The rows of tst_McpServe::sdkClient for one transport.
 void addSdkRows(const QString &transport)
 {
+    if (transport == u"http"_s) {
+        newRow(transport, "a call whose stream the server closes: resumed until its answer")
+            << u"call"_s << isolated + QStringList{u"--close-streams-after"_s, u"0.3"_s}
+            << Variables{{u"SERVE_TOOL"_s, u"sleep"_s}, {u"SERVE_ARGUMENTS"_s, u"{\"ms\":1000}"_s}}
+            << QByteArray(js("{`result`:{`content`:[{`type`:`text`,`text`:`slept 1000 ms`}]}}"));
+    }
     const auto call = [](const QString &tool, const QByteArray &arguments) {
         return Variables{{u"SERVE_TOOL"_s, tool}, {u"SERVE_ARGUMENTS"_s, QString::fromUtf8(arguments)}};
     };
@@ -394,6 +484,17 @@ private Q_SLOTS:
         QTest::newRow("an option of the client commands") << QStringList{u"--json"_s} << 2
                                                           << QByteArray("switchboard mcp: --json goes with servers, tools and call\n");
         QTest::newRow("an argument") << QStringList{u"extra"_s} << 2 << QByteArray("switchboard mcp: serve takes no argument\n");
+        QTest::newRow("a session timeout without --http") << QStringList{u"--session-timeout"_s, u"60"_s} << 2
+                                                          << QByteArray("switchboard mcp: --session-timeout goes with --http\n");
+        QTest::newRow("a session timeout that is no number")
+            << QStringList{u"--http"_s, u"0"_s, u"--session-timeout"_s, u"soon"_s} << 2
+            << QByteArray("switchboard mcp: --session-timeout takes a number of seconds from 0 to 2073600 (24 days), got 'soon'\n");
+        QTest::newRow("a session timeout over 24 days")
+            << QStringList{u"--http"_s, u"0"_s, u"--session-timeout"_s, u"2073600.5"_s} << 2
+            << QByteArray("switchboard mcp: --session-timeout takes a number of seconds from 0 to 2073600 (24 days), got '2073600.5'\n");
+        QTest::newRow("streams closed after a negative time")
+            << QStringList{u"--http"_s, u"0"_s, u"--close-streams-after=-1"_s} << 2
+            << QByteArray("switchboard mcp: --close-streams-after takes a number of seconds from 0 to 2073600 (24 days), got '-1'\n");
     }
     void usageErrors()
     {
@@ -574,6 +675,174 @@ private Q_SLOTS:
         QVERIFY(!token.isEmpty() || !err.isEmpty());
         if (!token.isEmpty())
             QVERIFY2(!err.contains(token), err.constData());
+    }
+
+    // Polling: the server closes a tool call's stream before its answer
+    // (--close-streams-after), the client resumes it with Last-Event-ID as
+    // often as it takes, and gets the answer once, on the stream it belongs to.
+    void resumeAfterPolling()
+    {
+        HttpServe server(isolated + QStringList{u"--close-streams-after"_s, u"0.3"_s});
+        QVERIFY(server.port() != 0);
+        const QByteArray session = newSession(server.port());
+        QVERIFY(!session.isEmpty());
+        OpenExchange call(server.port(), filled(inSession("POST", sleepCall(3, 1000)), server.port(), session));
+        QVERIFY(call.waitEnded());
+        QCOMPARE(call.answer().status, 200);
+        QCOMPARE(call.answer().body, primingEvent(1));   // closed without its answer
+        QByteArray resumed;
+        for (int attempt = 0; attempt < 20 && resumed.isEmpty(); ++attempt) {
+            OpenExchange again(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 1-0\r\n"), server.port(), session));
+            QVERIFY(again.waitEnded());
+            QCOMPARE(again.answer().status, 200);
+            resumed = again.answer().body;
+        }
+        QCOMPARE(resumed, sleptEvent("1-1", 3, 1000));
+        const RawAnswer after = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 1-1\r\n"), server.port(), session));
+        QCOMPARE(after.status, 200);
+        QCOMPARE(after.body, QByteArray());
+        QVERIFY(after.ended);
+        QCOMPARE(server.interrupt().first, 0);
+    }
+
+    // The client loses two calls' streams and the GET stream: each resumed
+    // gets what followed on it and nothing of the others'; a stream open on
+    // a connection is not resumed on a second one (409).
+    void resumeAfterDisconnect()
+    {
+        HttpServe server(isolated);
+        QVERIFY(server.port() != 0);
+        const QByteArray session = newSession(server.port());
+        const auto send = [&](const QByteArray &method, const QByteArray &body, const QByteArray &extra = {}) {
+            return std::make_unique<OpenExchange>(server.port(), filled(inSession(method, body, extra), server.port(), session));
+        };
+        auto slow = send("POST", sleepCall(3, 600));
+        auto quick = send("POST", sleepCall(4, 300));
+        QVERIFY(slow->waitForBody(primingEvent(1)));
+        QVERIFY(quick->waitForBody(primingEvent(2)));
+        QCOMPARE(slow->answer().body, primingEvent(1));
+        QCOMPARE(quick->answer().body, primingEvent(2));
+        slow->drop();
+        quick->drop();
+        auto listening = send("GET", {});
+        QVERIFY(listening->waitForBody(primingEvent(3)));
+
+        auto quickAgain = send("GET", {}, "Last-Event-ID: 2-0\r\n");
+        auto slowAgain = send("GET", {}, "Last-Event-ID: 1-0\r\n");
+        QVERIFY(quickAgain->waitEnded());
+        QVERIFY(slowAgain->waitEnded());
+        QCOMPARE(quickAgain->answer().body, sleptEvent("2-1", 4, 300));
+        QCOMPARE(slowAgain->answer().body, sleptEvent("1-1", 3, 600));
+
+        const RawAnswer twice = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 3-0\r\n"), server.port(), session));
+        QCOMPARE(twice.status, 409);
+        QCOMPARE(json(twice.body), json(js("{`jsonrpc`:`2.0`,`id`:null,`error`:{`code`:-32000,`message`:`Conflict: the stream of Last-Event-ID 3-0 is open on another connection`}}")));
+        listening->drop();
+        // Once its connection is gone, the GET stream is resumed.
+        QByteArray status;
+        for (int attempt = 0; attempt < 50 && status != "200"; ++attempt) {
+            OpenExchange resumed(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 3-0\r\n"), server.port(), session));
+            QVERIFY(resumed.waitFor([](const RawAnswer &answer) { return answer.status != 0; }));
+            status = QByteArray::number(resumed.answer().status);
+            if (status != "200")
+                QTest::qWait(50);
+        }
+        QCOMPARE(status, QByteArray("200"));
+        QCOMPARE(server.interrupt().first, 0);
+    }
+
+    // --session-timeout: a session without a request and without a stream
+    // held open for that long ends (404 then; a call in flight cancelled);
+    // one whose GET stream is open does not, until the stream closes.
+    void sessionExpiry()
+    {
+        HttpServe server(QStringList{u"-v"_s} + isolated + QStringList{u"--session-timeout"_s, u"0.5"_s});
+        QVERIFY(server.port() != 0);
+        const quint16 port = server.port();
+        const QByteArray idle = newSession(port);
+        const QByteArray listening = newSession(port);
+        const QByteArray calling = newSession(port);
+        QVERIFY(!idle.isEmpty() && !listening.isEmpty() && !calling.isEmpty());
+        auto stream = std::make_unique<OpenExchange>(port, filled(inSession("GET", {}), port, listening));
+        QVERIFY(stream->waitForBody(primingEvent(1)));
+        {
+            OpenExchange call(port, filled(inSession("POST", sleepCall(5, 600000)), port, calling));
+            QVERIFY(call.waitForBody(primingEvent(1)));
+            call.drop();
+        }
+        QTest::qWait(2000);
+        const auto ping = [port](const QByteArray &session) {
+            return exchange(port, filled(inSession("POST", pingBody), port, session));
+        };
+        const QByteArray gone = js("{`jsonrpc`:`2.0`,`id`:null,`error`:{`code`:-32000,`message`:`Not Found: no session with this Mcp-Session-Id (it ended, expired or never began)`}}");
+        QCOMPARE(ping(idle).status, 404);
+        QCOMPARE(json(ping(idle).body), json(gone));
+        QCOMPARE(ping(calling).status, 404);
+        QCOMPARE(ping(listening).status, 200);
+        QVERIFY(stream->answer().status == 200 && !stream->answer().ended);
+        stream.reset();
+        QTest::qWait(2000);
+        QCOMPARE(ping(listening).status, 404);
+        const auto [exitCode, err] = server.interrupt();
+        QCOMPARE(exitCode, 0);
+        QCOMPARE(err.count("switchboard.mcp: MCP server: an HTTP session idle for 500 ms expired (0 calls in flight cancelled)\n"), 2);
+        QCOMPARE(err.count("switchboard.mcp: MCP server: an HTTP session idle for 500 ms expired (1 call in flight cancelled)\n"), 1);
+    }
+
+    // SIGTERM and SIGINT: every session ends (a call in flight cancelled,
+    // its stream and the GET stream closed), then the program, with 0 and a
+    // line on standard error; on stdio as over HTTP.
+    void stopSignals_data()
+    {
+        QTest::addColumn<QString>("transport");
+        QTest::addColumn<int>("signalNumber");
+        QTest::addColumn<QByteArray>("line");
+        for (const QString &transport : {u"http"_s, u"stdio"_s}) {
+            QTest::newRow(qPrintable(transport + u": SIGTERM"_s))
+                << transport << int(SIGTERM) << QByteArray("switchboard mcp: SIGTERM: stopped serving (calls in flight cancelled)\n");
+            QTest::newRow(qPrintable(transport + u": SIGINT"_s))
+                << transport << int(SIGINT) << QByteArray("switchboard mcp: SIGINT: stopped serving (calls in flight cancelled)\n");
+        }
+    }
+    void stopSignals()
+    {
+        QFETCH(QString, transport);
+        QFETCH(int, signalNumber);
+        QFETCH(QByteArray, line);
+        if (transport == u"http"_s) {
+            HttpServe server(isolated);
+            QVERIFY(server.port() != 0);
+            const QByteArray session = newSession(server.port());
+            OpenExchange listening(server.port(), filled(inSession("GET", {}), server.port(), session));
+            QVERIFY(listening.waitForBody(primingEvent(1)));
+            OpenExchange call(server.port(), filled(inSession("POST", sleepCall(5, 600000)), server.port(), session));
+            QVERIFY(call.waitForBody(primingEvent(2)));
+            const auto [exitCode, err] = server.interrupt(signalNumber);
+            QCOMPARE(exitCode, 0);
+            QVERIFY2(err.endsWith(line), err.constData());
+            QVERIFY(call.waitEnded());
+            QCOMPARE(call.answer().body, primingEvent(2));   // not answered
+            QVERIFY(listening.waitEnded());
+            QCOMPARE(listening.answer().body, primingEvent(1));
+            return;
+        }
+        QProcess process;
+        process.setProcessEnvironment(environment());
+        const QStringList command = serveCommand(isolated);
+        process.start(command.first(), command.mid(1));
+        QVERIFY(process.waitForStarted());
+        process.write(initializeBody + '\n' + js("{`jsonrpc`:`2.0`,`method`:`notifications/initialized`}") + '\n'
+                      + js("{`jsonrpc`:`2.0`,`id`:2,`method`:`logging/setLevel`,`params`:{`level`:`debug`}}") + '\n'
+                      + sleepCall(5, 600000) + '\n');
+        QByteArray out;
+        while (!out.contains("sleep: called") && process.waitForReadyRead(30000))
+            out += process.readAllStandardOutput();
+        QVERIFY2(out.contains("sleep: called"), out.constData());
+        ::kill(pid_t(process.processId()), signalNumber);
+        const Run run = finish(process);
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.err.endsWith(line), run.err.constData());
+        QVERIFY2(!(out + run.out).contains("\"id\":5"), (out + run.out).constData());   // not answered
     }
 
     // Not on a loopback address without a token; a session id is 32 hex digits.

@@ -56,11 +56,21 @@ QStringList ConformanceToolsPlugin::toolNames() const
 {
     return {u"test_simple_text"_s,     u"test_error_handling"_s,         u"json_schema_2020_12_tool"_s,
             u"test_image_content"_s,   u"test_audio_content"_s,          u"test_embedded_resource"_s,
-            u"test_multiple_content_types"_s, u"test_tool_with_progress"_s};
+            u"test_multiple_content_types"_s, u"test_tool_with_progress"_s, u"test_reconnection"_s};
 }
 
 ToolInvocation *ConformanceToolsPlugin::invoke(const ToolCall &call, QObject *parent)
 {
+    if (call.toolName == u"test_reconnection") {
+        // Answers after the server has closed its stream (server-sse-polling
+        // is served with --close-streams-after 1): the client resumes it, and has
+        // the answer before the server closes the resumed stream in its turn.
+        auto *invocation = new PendingToolInvocation(parent);
+        QTimer::singleShot(1500, invocation, [invocation] {
+            invocation->emitResult(u"Reconnection test completed successfully"_s);
+        });
+        return invocation;
+    }
     if (call.toolName == u"test_simple_text")
         return ToolInvocation::fromOutcome(QJsonValue(u"This is a simple text response for testing."_s), parent);
     if (call.toolName == u"test_error_handling")
