@@ -18,6 +18,10 @@ packages=(
     libqt6sql6-sqlite libsqlite3-dev
     # the emulator's HTTP request parser
     libhttp-parser-dev
+    # MCP servers over HTTP with OAuth: their tokens in the system keyring
+    # (qtkeychain); tests only: a Secret Service to test that against
+    # (gnome-keyring under dbus-run-session, secret-tool to look inside)
+    qtkeychain-qt6-dev gnome-keyring libsecret-tools dbus-x11
     # the plugin host's seccomp filter (runtime/sandbox), found with pkg-config
     libseccomp-dev pkg-config
     # conformance tests: an independent validator of what we write

@@ -1,4 +1,5 @@
 #include <switchboard/mcphttptransport.h>
+#include <switchboard/mcpoauth.h>
 #include <switchboard/secrets.h>
 
 #include "api/directhttpreply_p.h"
@@ -6,6 +7,7 @@
 #include "api/sseparser_p.h"
 #include "jsonrpc_p.h"
 #include "mcplogging_p.h"
+#include "mcpoauthsteps_p.h"
 
 #include <QDebugStateSaver>
 #include <QJsonDocument>
@@ -26,6 +28,9 @@ namespace {
 
 // Room for an SSE event's name and field syntax beyond the message itself.
 constexpr qsizetype sseOverhead = 1024;
+// How many times one message may send the user to authorize (401, then
+// step-ups on 403 insufficient_scope) before it fails.
+constexpr int maxAuthorizations = 3;
 
 bool isTokenChar(QChar c)
 {
@@ -116,6 +121,8 @@ struct McpHttpExchange
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
     int attempts = 0;        // reconnections in a row without an event
+    int authorizations = 0;  // how often McpOAuth authorized for this message
+    QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };
 
@@ -139,7 +146,8 @@ public:
     void remove(Exchange *exchange);
     void removeAll();
 
-    void post(const McpOutgoingMessage &message);
+    void post(const McpOutgoingMessage &message, int authorizations = 0);
+    bool authorize(Exchange *exchange);
     void listen();
     void startLegacy();
     void resume(Exchange *exchange);
@@ -172,6 +180,7 @@ public:
     QList<McpOutgoingMessage> legacyWaiting;  // HTTP+SSE: sent before the endpoint was known
     QByteArray fallbackReason;                // why Streamable HTTP was left, for errors
     QTimer shutdownTimer;
+    QPointer<McpOAuth> oauth;
 };
 
 McpHttpTransport::McpHttpTransport(const McpHttpParameters &parameters, QObject *parent)
@@ -202,6 +211,16 @@ McpHttpParameters::Transport McpHttpTransport::activeTransport() const
 QByteArray McpHttpTransport::sessionId() const
 {
     return d->sessionId;
+}
+
+void McpHttpTransport::setOAuth(McpOAuth *oauth)
+{
+    d->oauth = oauth;
+}
+
+McpOAuth *McpHttpTransport::oauth() const
+{
+    return d->oauth;
 }
 
 QString McpHttpTransport::description() const
@@ -302,6 +321,8 @@ QByteArray McpHttpTransportPrivate::head(const Exchange *exchange, const QByteAr
     QByteArray head;
     for (auto it = parameters.headers.cbegin(); it != parameters.headers.cend(); ++it)
         head += it.key().toLatin1() + ": " + it.value().toUtf8() + "\r\n";
+    if (exchange && !exchange->sentAuthorization.isEmpty())
+        head += "Authorization: " + exchange->sentAuthorization + "\r\n";
     head += "Accept: " + accept + "\r\n";
     if (json)
         head += "Content-Type: application/json\r\n";
@@ -335,6 +356,10 @@ void McpHttpTransportPrivate::start(Exchange *exchange, const QByteArray &method
     exchange->body = Exchange::Body::Unknown;
     exchange->bytes.clear();
     exchange->sentSessionId = !sessionId.isEmpty();
+    if (oauth) {
+        exchange->sentAuthorization = oauth->authorizationHeader();
+        secrets.add(QString::fromUtf8(exchange->sentAuthorization.mid(7)));   // after "Bearer "
+    }
     auto *reply = new DirectHttpReply(method, url, head(exchange, accept, !body.isNull()), body, q);
     reply->setProxy(DirectHttpReply::proxyFor(url));
     exchange->reply = reply;
@@ -365,10 +390,11 @@ void McpHttpTransportPrivate::removeAll()
         remove(exchanges.front().get());
 }
 
-void McpHttpTransportPrivate::post(const McpOutgoingMessage &message)
+void McpHttpTransportPrivate::post(const McpOutgoingMessage &message, int authorizations)
 {
     Exchange *exchange = add(Exchange::Kind::Post);
     exchange->message = message;
+    exchange->authorizations = authorizations;
     const bool legacy = mode == McpHttpParameters::Transport::HttpSse;
     qCDebug(lcMcp).noquote() << "POST" << (legacy ? legacyEndpoint.toDisplayString(QUrl::RemoveUserInfo) : q->description())
                              << message.method;
@@ -664,6 +690,8 @@ void McpHttpTransportPrivate::postFinished(Exchange *exchange)
             expire(exchange);
             return;
         }
+        if ((status == 401 || status == 403) && authorize(exchange))
+            return;
         if (isInitialize && mode == McpHttpParameters::Transport::StreamableHttp
             && (status == 400 || status == 404 || status == 405)) {
             fallBack(exchange);
@@ -812,6 +840,35 @@ void McpHttpTransportPrivate::fallBack(Exchange *initialize)
     legacyWaiting.prepend(initialize->message);
     remove(initialize);
     startLegacy();
+}
+
+// A 401 or 403 to a POST: McpOAuth gets a token and the message goes again.
+// False when there is nothing to do (no McpOAuth, a 403 that is no
+// insufficient_scope, the limit reached): the request fails as it is.
+bool McpHttpTransportPrivate::authorize(Exchange *exchange)
+{
+    if (!oauth || exchange->authorizations >= maxAuthorizations)
+        return false;
+    DirectHttpReply *reply = exchange->reply;
+    const int status = reply->status();
+    const QByteArray challenge = reply->rawHeader("WWW-Authenticate");
+    if (status == 403 && McpOAuthSteps::parseChallenge(challenge).error() != u"insufficient_scope")
+        return false;
+    const McpOutgoingMessage message = exchange->message;
+    const int authorizations = exchange->authorizations + 1;
+    const QByteArray sent = exchange->sentAuthorization;
+    qCDebug(lcMcp).noquote() << what("POST", exchange) << "answered HTTP" << status << "- authorizing";
+    remove(exchange);
+    oauth->handleChallenge(status, challenge, sent, q, [this, message, authorizations](const Error &error) {
+        if (q->state() != McpTransport::State::Open)
+            return;
+        if (error.isError()) {
+            failDelivery(message, error);
+            return;
+        }
+        post(message, authorizations);
+    });
+    return true;
 }
 
 void McpHttpTransportPrivate::expire(Exchange *exchange)

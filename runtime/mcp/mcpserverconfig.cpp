@@ -1,3 +1,4 @@
+#include <switchboard/mcpoauth.h>
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/yamllimits.h>
 
@@ -104,6 +105,9 @@ public:
         const YAML::Node command = node["command"];
         if (!command.IsDefined())
             return error(node, Error::Code::MissingKey, where + u": \"command\" is missing"_s);
+        if (const YAML::Node auth = node["auth"]; auth.IsDefined())
+            return error(auth, Error::Code::InvalidValue,
+                         where + u": \"auth\" is for a server at a \"url\", not for one started with a \"command\""_s);
         const Result<QString> program = string(command, where + u".command"_s);
         if (!program)
             return program.error();
@@ -165,6 +169,16 @@ public:
                     return error(it->first, Error::Code::InvalidValue, where + u".headers: "_s + problem);
             }
         }
+        if (const YAML::Node auth = node["auth"]; auth.IsDefined() && !auth.IsNull()) {
+            if (const Result<void> read = oauth(config, auth, where + u".auth"_s); !read)
+                return read.error();
+            for (auto it = config.http.headers.cbegin(); it != config.http.headers.cend(); ++it) {
+                if (it.key().compare(u"authorization"_s, Qt::CaseInsensitive) == 0)
+                    return error(auth, Error::Code::InvalidValue,
+                                 where + u".auth: the server has an Authorization header already (headers.%1): "
+                                         "OAuth writes that header"_s.arg(it.key()));
+            }
+        }
         for (const char *stdioKey : {"args", "env", "cwd"}) {
             if (const YAML::Node other = node[stdioKey]; other.IsDefined())
                 return error(other, Error::Code::InvalidValue,
@@ -172,6 +186,66 @@ public:
                                  QLatin1StringView(stdioKey)));
         }
         return config;
+    }
+
+    // auth: "oauth", or an object of OAuth settings (all optional):
+    // client_id, client_secret, client_metadata_url, client_name, scopes
+    // (a list or one space-separated string), redirect_uri.
+    Result<void> oauth(McpServerConfig &config, const YAML::Node &auth, const QString &where) const
+    {
+        if (auth.IsScalar()) {
+            const Result<QString> text = string(auth, where);
+            if (!text)
+                return text.error();
+            if (*text != u"oauth")
+                return error(auth, Error::Code::InvalidValue,
+                             where + u": \"%1\" is not \"oauth\" (or an object of OAuth settings)"_s.arg(*text));
+            config.oauth = true;
+            return {};
+        }
+        if (!auth.IsMap())
+            return error(auth, Error::Code::WrongType, where + u" must be \"oauth\" or an object of OAuth settings"_s);
+        static const QStringList keys{u"client_id"_s, u"client_secret"_s, u"client_metadata_url"_s, u"client_name"_s,
+                                      u"scopes"_s, u"redirect_uri"_s};
+        McpOAuthSettings &settings = config.oauthSettings;
+        for (auto it = auth.begin(); it != auth.end(); ++it) {
+            const QString key = YamlReader::toQString(it->first.Scalar());
+            const QString what = where + u'.' + key;
+            if (!keys.contains(key))
+                return error(it->first, Error::Code::InvalidValue,
+                             u"%1: unknown key \"%2\" (known: %3)"_s.arg(where, key, keys.join(u", "_s)));
+            if (key == u"scopes" && it->second.IsSequence()) {
+                for (std::size_t i = 0; i < it->second.size(); ++i) {
+                    const Result<QString> scope = string(it->second[i], what + u"[%1]"_s.arg(i));
+                    if (!scope)
+                        return scope.error();
+                    settings.scopes << *scope;
+                }
+                continue;
+            }
+            const Result<QString> value = string(it->second, what);
+            if (!value)
+                return value.error();
+            if (key == u"client_id")
+                settings.clientId = *value;
+            else if (key == u"client_secret")
+                settings.clientSecret = *value;
+            else if (key == u"client_metadata_url")
+                settings.clientMetadataUrl = QUrl(*value, QUrl::StrictMode);
+            else if (key == u"client_name")
+                settings.clientName = *value;
+            else if (key == u"scopes")
+                settings.scopes = value->split(u' ', Qt::SkipEmptyParts);
+            else if (key == u"redirect_uri")
+                settings.redirectUri = QUrl(*value, QUrl::StrictMode);
+            // Named, never quoted: the secret's value stays out of messages.
+            if (const QString problem = settings.problem(); !problem.isEmpty())
+                return error(it->second, Error::Code::InvalidValue, what + u": "_s + problem);
+        }
+        if (const QString problem = settings.problem(); !problem.isEmpty())
+            return error(auth, Error::Code::InvalidValue, where + u": "_s + problem);
+        config.oauth = true;
+        return {};
     }
 
 private:
@@ -184,9 +258,20 @@ private:
 
 McpTransport *McpServerConfig::createTransport(QObject *parent) const
 {
-    if (isHttp())
-        return new McpHttpTransport(http, parent);
+    if (isHttp()) {
+        auto *transport = new McpHttpTransport(http, parent);
+        if (oauth)
+            transport->setOAuth(createOAuth(transport));
+        return transport;
+    }
     return new McpStdioTransport(stdio, parent);
+}
+
+McpOAuth *McpServerConfig::createOAuth(QObject *parent) const
+{
+    if (!isHttp() || !oauth)
+        return nullptr;
+    return new McpOAuth(http.url, oauthSettings, McpOAuth::defaultStore(), parent);
 }
 
 QString McpServerConfig::target() const

@@ -170,7 +170,7 @@ void WorkflowReader::checkConfigurationTemplates(const YAML::Node &node, const Q
     }
 }
 
-// mcp_servers: NAME: {command, args, env, cwd, url, headers, type, disabled (the keys of
+// mcp_servers: NAME: {command, args, env, cwd, url, headers, auth, type, disabled (the keys of
 // the mcpServers file, read by its reader), include, exclude, timeout_ms,
 // tools: {TOOL: {confirm, timeout_ms}}}.
 void WorkflowReader::readMcpServer(const Field &entry, Workflow &workflow)
@@ -190,8 +190,8 @@ void WorkflowReader::readMcpServer(const Field &entry, Workflow &workflow)
     }
     Fields spec;
     if (!fields(entry.value,
-                {u"command"_s, u"args"_s, u"env"_s, u"cwd"_s, u"type"_s, u"url"_s, u"headers"_s, u"disabled"_s, u"include"_s,
-                 u"exclude"_s, u"timeout_ms"_s, u"tools"_s},
+                {u"command"_s, u"args"_s, u"env"_s, u"cwd"_s, u"type"_s, u"url"_s, u"headers"_s, u"auth"_s,
+                 u"disabled"_s, u"include"_s, u"exclude"_s, u"timeout_ms"_s, u"tools"_s},
                 where, spec, entry.key.Mark()))
         return;
     Result<McpServerConfig> config =

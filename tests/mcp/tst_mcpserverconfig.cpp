@@ -88,6 +88,45 @@ private Q_SLOTS:
                                                       .get()));
     }
 
+    void readsAuth()
+    {
+        qputenv("SWITCHBOARD_TEST_SECRET", "s3cr3t");
+        const QByteArray text = "{\"mcpServers\": {\n"
+                                "  \"plain\": {\"url\": \"https://example.com/mcp\", \"auth\": \"oauth\"},\n"
+                                "  \"set\": {\"url\": \"https://example.com/mcp\", \"auth\": {\n"
+                                "    \"client_id\": \"switchboard\", \"client_secret\": \"${SWITCHBOARD_TEST_SECRET}\",\n"
+                                "    \"client_metadata_url\": \"https://switchboard.example/client.json\",\n"
+                                "    \"client_name\": \"Board\", \"scopes\": [\"read\", \"write\"],\n"
+                                "    \"redirect_uri\": \"http://127.0.0.1:8976/callback\"}},\n"
+                                "  \"spaced\": {\"url\": \"https://example.com/mcp\", \"auth\": {\"scopes\": \"a  b\"}},\n"
+                                "  \"none\": {\"url\": \"https://example.com/mcp\"}\n"
+                                "}}\n";
+        const Result<QList<McpServerConfig>> servers = readMcpServers(text, u"mcp.json"_s);
+        qunsetenv("SWITCHBOARD_TEST_SECRET");
+        QVERIFY2(servers, qPrintable(servers.error().toString()));
+        QCOMPARE(servers->size(), 4);
+        QVERIFY(servers->at(0).oauth);
+        QCOMPARE(servers->at(0).oauthSettings, McpOAuthSettings());
+        const McpOAuthSettings set = servers->at(1).oauthSettings;
+        QVERIFY(servers->at(1).oauth);
+        QCOMPARE(set.clientId, u"switchboard"_s);
+        QCOMPARE(set.clientSecret, u"s3cr3t"_s);
+        QCOMPARE(set.clientMetadataUrl, QUrl(u"https://switchboard.example/client.json"_s));
+        QCOMPARE(set.clientName, u"Board"_s);
+        QCOMPARE(set.scopes, (QStringList{u"read"_s, u"write"_s}));
+        QCOMPARE(set.redirectUri, QUrl(u"http://127.0.0.1:8976/callback"_s));
+        QCOMPARE(servers->at(2).oauthSettings.scopes, (QStringList{u"a"_s, u"b"_s}));
+        QVERIFY(!servers->at(3).oauth);
+        // The transport of a server with auth has its McpOAuth.
+        std::unique_ptr<McpTransport> transport(servers->at(0).createTransport());
+        auto *http = qobject_cast<McpHttpTransport *>(transport.get());
+        QVERIFY(http && http->oauth());
+        QCOMPARE(http->oauth()->storeKey(), u"mcp-oauth:https://example.com/mcp"_s);
+        QCOMPARE(http->oauth()->parent(), transport.get());
+        std::unique_ptr<McpTransport> plain(servers->at(3).createTransport());
+        QVERIFY(!qobject_cast<McpHttpTransport *>(plain.get())->oauth());
+    }
+
     void errors_data()
     {
         QTest::addColumn<QByteArray>("text");
@@ -152,6 +191,33 @@ private Q_SLOTS:
             << u"mcp.json:2:19: mcpServers.a.headers.X: the environment variable SWITCHBOARD_TEST_UNSET is not set"_s;
         QTest::newRow("args for a url") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"args\": []}}}")
                                         << u"mcp.json:2:10: mcpServers.a: \"args\" is for stdio servers, not for one at a \"url\""_s;
+        QTest::newRow("auth not oauth") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": \"basic\"}}}")
+                                        << u"mcp.json:2:10: mcpServers.a.auth: \"basic\" is not \"oauth\" (or an object of OAuth settings)"_s;
+        QTest::newRow("auth an array") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": []}}}")
+                                       << u"mcp.json:2:10: mcpServers.a.auth must be \"oauth\" or an object of OAuth settings"_s;
+        QTest::newRow("auth: unknown key")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"clientId\": \"x\"}}}}")
+            << u"mcp.json:2:11: mcpServers.a.auth: unknown key \"clientId\" (known: client_id, client_secret, "
+               "client_metadata_url, client_name, scopes, redirect_uri)"_s;
+        QTest::newRow("auth: a secret without an id")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"client_secret\": \"hush\"}}}}")
+            << u"mcp.json:2:28: mcpServers.a.auth.client_secret: a client secret needs its client id"_s;
+        QTest::newRow("auth: an http metadata URL")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"client_metadata_url\": \"http://c.example/m.json\"}}}}")
+            << u"mcp.json:2:34: mcpServers.a.auth.client_metadata_url: the client metadata URL must be an https URL with a path"_s;
+        QTest::newRow("auth: a remote http redirect")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"redirect_uri\": \"http://c.example/cb\"}}}}")
+            << u"mcp.json:2:27: mcpServers.a.auth.redirect_uri: the redirect URI http://c.example/cb is not https (http is "
+               "accepted for a loopback host only)"_s;
+        QTest::newRow("auth: a scope a number")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"scopes\": [\"a\", 1]}}}}")
+            << u"mcp.json:2:27: mcpServers.a.auth.scopes[1] must be a string"_s;
+        QTest::newRow("auth and an Authorization header")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\", \"headers\": {\"authorization\": \"Bearer x\"},\n \"auth\": \"oauth\"}}}")
+            << u"mcp.json:2:10: mcpServers.a.auth: the server has an Authorization header already (headers.authorization): OAuth writes that header"_s;
+        QTest::newRow("auth for a command")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"command\": \"x\",\n \"auth\": \"oauth\"}}}")
+            << u"mcp.json:2:10: mcpServers.a: \"auth\" is for a server at a \"url\", not for one started with a \"command\""_s;
         QTest::newRow("duplicate server")
             << QByteArray("{\"mcpServers\": {\"a\": {\"command\": \"x\"},\n \"a\": {\"command\": \"y\"}}}")
             << u"mcp.json:2:2: duplicate key 'a'"_s;

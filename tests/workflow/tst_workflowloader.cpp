@@ -405,6 +405,10 @@ void tst_WorkflowLoader::invalid_data()
     QTest::newRow("mcp server header unset variable")
         << mcp + "  notes: {url: \"http://h/\", headers: {A: \"${SWITCHBOARD_TEST_UNSET_VARIABLE}\"}}\n" << C::InvalidValue
         << 9 << 42 << u"mcp_servers.notes.headers.A: the environment variable SWITCHBOARD_TEST_UNSET_VARIABLE is not set"_s;
+    QTest::newRow("mcp server auth") << mcp + "  notes: {url: \"http://h/\", auth: basic}\n" << C::InvalidValue << 9 << 35
+                                     << u"mcp_servers.notes.auth: \"basic\" is not \"oauth\" (or an object of OAuth settings)"_s;
+    QTest::newRow("mcp server auth scope") << mcp + "  notes: {url: \"http://h/\", auth: {scopes: [a, {b: c}]}}\n"
+                                           << C::WrongType << 9 << 48 << u"mcp_servers.notes.auth.scopes[1] must be a string"_s;
     QTest::newRow("mcp server disabled") << mcp + "  notes: {command: node, disabled: maybe}\n" << C::WrongType << 9
                                          << 36 << u"mcp_servers.notes.disabled must be true or false"_s;
     QTest::newRow("mcp server include") << mcp + "  notes: {command: node, include: add}\n" << C::WrongType << 9 << 35

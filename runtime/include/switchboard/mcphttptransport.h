@@ -11,6 +11,8 @@
 
 namespace Switchboard {
 
+class McpOAuth;
+
 /// How to reach an MCP server over HTTP.
 struct SWITCHBOARD_EXPORT McpHttpParameters
 {
@@ -77,6 +79,12 @@ class McpHttpTransportPrivate;
 ///   connection (Code::ProtocolError).
 /// - The client's notifications/cancelled closes the stream of the request
 ///   it cancels.
+/// - With an McpOAuth (setOAuth()), every request carries its access token
+///   (`Authorization: Bearer`), and a 401, or a 403 with
+///   `error="insufficient_scope"`, hands the challenge to it and sends the
+///   request again once it has a new token: at most three authorizations
+///   for one message (the specification asks for a limit on step-up loops),
+///   then the request fails with what the server said.
 /// Everything runs on the event loop, on sockets of its own (http and
 /// https, through the proxy QNetworkAccessManager would use).
 class SWITCHBOARD_EXPORT McpHttpTransport : public McpTransport
@@ -93,6 +101,9 @@ public:
     /// The session the server assigned (Mcp-Session-Id), empty when it
     /// assigned none or before initialize was answered.
     QByteArray sessionId() const;
+    /// Authorizes with `oauth` (not owned; null: none). Before open().
+    void setOAuth(McpOAuth *oauth);
+    McpOAuth *oauth() const;
 
     /// The URL without its user information.
     QString description() const override;

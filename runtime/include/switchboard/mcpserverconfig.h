@@ -1,6 +1,7 @@
 #pragma once
 
 #include <switchboard/mcphttptransport.h>
+#include <switchboard/mcpoauth.h>
 #include <switchboard/mcpstdiotransport.h>
 #include <switchboard/result.h>
 #include <switchboard/switchboard_export.h>
@@ -19,6 +20,10 @@ struct SWITCHBOARD_EXPORT McpServerConfig
     McpStdioParameters stdio;
     /// Where it is (an HTTP server: "url"); its url is empty for a stdio server.
     McpHttpParameters http;
+    /// "auth": an HTTP server that wants OAuth 2.1 (McpOAuth).
+    bool oauth = false;
+    /// Its settings ("auth": {"client_id": ..., ...}).
+    McpOAuthSettings oauthSettings;
     /// "disabled": true in the file: listed, never started.
     bool disabled = false;
     /// Where it is declared (file, line, column), for messages.
@@ -26,8 +31,12 @@ struct SWITCHBOARD_EXPORT McpServerConfig
 
     bool isHttp() const { return !http.url.isEmpty(); }
     /// A transport to it: McpHttpTransport for an HTTP server, else
-    /// McpStdioTransport (not opened).
+    /// McpStdioTransport (not opened). With `oauth`, the HTTP transport has
+    /// an McpOAuth of its own (createOAuth(), a child of the transport).
     McpTransport *createTransport(QObject *parent = nullptr) const;
+    /// The authorization of an HTTP server with `oauth`, on
+    /// McpOAuth::defaultStore(); null for any other.
+    McpOAuth *createOAuth(QObject *parent = nullptr) const;
     /// What the configuration runs, for messages: the command line, or the
     /// URL (without user information; the headers are never shown).
     QString target() const;
@@ -52,6 +61,9 @@ struct SWITCHBOARD_EXPORT McpServerConfig
 /// without it, "url" means "http". "disabled" (a boolean) for any. ${NAME}
 /// in command, args, env, cwd, url and headers is replaced by the variable
 /// NAME of this process (an error when it is not set; "$${" writes "${").
+/// "auth" for an HTTP server: "oauth", or an object of OAuth settings
+/// ("client_id", "client_secret", "client_metadata_url", "client_name",
+/// "scopes", "redirect_uri"; see McpOAuthSettings), ${NAME} expanded too.
 /// Keys that other clients add ("autoApprove", "timeout", ...) are ignored.
 /// Every error names file:line:col (Code::YamlSyntax, WrongType, MissingKey,
 /// InvalidValue), and the file is read through the same guarded reader as

@@ -1,0 +1,442 @@
+// McpOAuth against a fake protected resource and authorization server (one
+// Http::HttpServer on 127.0.0.1): the whole flow with the exact parameters
+// of each request, the stored token tried before a refresh and the refresh
+// before the browser, what it refuses (no S256, a foreign issuer or
+// resource, an endpoint over plain http), `state`, and secrets kept out of
+// errors. The conformance suite's auth scenarios (mcp_conformance_auth_*)
+// run the same flow against the official test servers.
+
+#include <switchboard/mcpoauth.h>
+
+#include "core/httpserver_p.h"
+#include "mcp/mcpoauthsteps_p.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTest>
+#include <QUrlQuery>
+
+using namespace Switchboard;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Received
+{
+    QByteArray method;
+    QByteArray path;
+    QByteArray authorization;
+    QMap<QString, QString> form;   // a form body's fields
+};
+
+QMap<QString, QString> formFields(const QByteArray &body)
+{
+    QMap<QString, QString> fields;
+    const QUrlQuery query(QString::fromLatin1(body));
+    for (const auto &[name, value] : query.queryItems(QUrl::FullyDecoded))
+        fields.insert(name, value);
+    return fields;
+}
+
+class FakeServers
+{
+public:
+    FakeServers()
+    {
+        server.setHandler([this](const Http::HttpRequest &request, Http::HttpResponder *responder) {
+            Received received{request.method, request.path, request.header("Authorization"), {}};
+            if (request.method == "POST" && request.header("Content-Type").startsWith("application/x-www-form"))
+                received.form = formFields(request.body);
+            requests << received;
+            const auto json = [responder](int status, const QJsonObject &object) {
+                responder->respond(status, {{"Content-Type", "application/json"}},
+                                   QJsonDocument(object).toJson(QJsonDocument::Compact));
+            };
+            if (request.path == "/.well-known/oauth-protected-resource/mcp") {
+                json(200, resourceMetadata);
+            } else if (request.path == "/.well-known/oauth-authorization-server") {
+                json(200, serverMetadata);
+            } else if (request.path == "/register") {
+                json(201, QJsonObject{{"client_id"_L1, u"dynamic-client"_s}, {"client_name"_L1, u"x"_s}});
+            } else if (request.path == "/token") {
+                ++tokens;
+                if (tokenError.isEmpty())
+                    json(200, QJsonObject{{"access_token"_L1, u"access-%1"_s.arg(tokens)},
+                                          {"token_type"_L1, u"Bearer"_s},
+                                          {"expires_in"_L1, 3600},
+                                          {"refresh_token"_L1, u"refresh-%1"_s.arg(tokens)}});
+                else
+                    json(400, tokenError);
+            } else {
+                responder->respond(404, {{"Content-Type", "text/plain"}}, "Not found\n");
+            }
+        });
+        if (!server.listen(0))
+            qFatal("cannot listen");
+        base = u"http://127.0.0.1:%1"_s.arg(server.port());
+        resourceMetadata = QJsonObject{{"resource"_L1, base + u"/mcp"_s},
+                                       {"authorization_servers"_L1, QJsonArray{base}},
+                                       {"scopes_supported"_L1, QJsonArray{u"mcp:read"_s, u"mcp:write"_s}}};
+        serverMetadata = QJsonObject{{"issuer"_L1, base},
+                                     {"authorization_endpoint"_L1, base + u"/authorize"_s},
+                                     {"token_endpoint"_L1, base + u"/token"_s},
+                                     {"registration_endpoint"_L1, base + u"/register"_s},
+                                     {"code_challenge_methods_supported"_L1, QJsonArray{u"S256"_s}},
+                                     {"token_endpoint_auth_methods_supported"_L1, QJsonArray{u"none"_s}}};
+    }
+
+    QUrl mcp() const { return QUrl(base + u"/mcp"_s); }
+    QByteArray challenge() const
+    {
+        return "Bearer error=\"invalid_token\", resource_metadata=\"" + base.toUtf8()
+               + "/.well-known/oauth-protected-resource/mcp\"";
+    }
+    QList<QByteArray> paths() const
+    {
+        QList<QByteArray> list;
+        for (const Received &request : requests)
+            list << request.method + ' ' + request.path;
+        return list;
+    }
+
+    Http::HttpServer server;
+    QString base;
+    QJsonObject resourceMetadata;
+    QJsonObject serverMetadata;
+    QJsonObject tokenError;
+    QList<Received> requests;
+    int tokens = 0;
+};
+
+// Runs handleChallenge() and waits for its answer.
+Error challenge(McpOAuth &oauth, int status, const QByteArray &header, const QByteArray &sent)
+{
+    bool answered = false;
+    Error result;
+    QObject context;
+    oauth.handleChallenge(status, header, sent, &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    if (!QTest::qWaitFor([&] { return answered; }, 10000))
+        return Error(Error::Code::Timeout, u"no answer"_s);
+    return result;
+}
+
+// A browser that approves at once: the redirect URI with the code and the state.
+McpOAuth::Browser approvingBrowser(McpOAuth &oauth, QList<QUrl> &opened)
+{
+    return [&oauth, &opened](const QUrl &url) {
+        opened << url;
+        const QUrlQuery query(url);
+        QUrl redirect(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
+        redirect.setQuery(u"code=the-code&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
+                                  Qt::QueuedConnection);
+    };
+}
+
+// What the store holds under `key`.
+QByteArray stored(McpTokenStore &store, const QString &key)
+{
+    std::optional<QByteArray> value;
+    store.read(key, [&value](Result<QByteArray> read) { value = read ? *read : QByteArray("(error)"); });
+    (void)QTest::qWaitFor([&value] { return value.has_value(); }, 5000);
+    return value.value_or("(no answer)");
+}
+
+McpOAuthSettings settings()
+{
+    McpOAuthSettings settings;
+    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    return settings;
+}
+
+} // namespace
+
+class tst_McpOAuth : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void flow();
+    void storedTokenThenRefreshThenBrowser();
+    void stepUp();
+    void loopbackRedirect();
+    void refusals_data();
+    void refusals();
+    void state();
+    void secretsStayOut();
+    void noBrowser();
+    void logout();
+};
+
+void tst_McpOAuth::flow()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QSignalSpy ready(&oauth, &McpOAuth::authorizationUrlReady);
+
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QVERIFY2(!error.isError(), qPrintable(error.message));
+    QCOMPARE(fake.paths(), (QList<QByteArray>{"GET /.well-known/oauth-protected-resource/mcp",
+                                              "GET /.well-known/oauth-authorization-server", "POST /register",
+                                              "POST /token"}));
+    QCOMPARE(opened.size(), 1);
+    QCOMPARE(ready.size(), 1);
+    const QUrl url = opened.first();
+    QCOMPARE(url.toString(QUrl::RemoveQuery), fake.base + u"/authorize"_s);
+    const QUrlQuery query(url);
+    QCOMPARE(query.queryItemValue(u"response_type"_s), u"code"_s);
+    QCOMPARE(query.queryItemValue(u"client_id"_s), u"dynamic-client"_s);
+    QCOMPARE(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded), u"http://127.0.0.1:1/callback"_s);
+    QCOMPARE(query.queryItemValue(u"code_challenge_method"_s), u"S256"_s);
+    QCOMPARE(query.queryItemValue(u"resource"_s, QUrl::FullyDecoded), fake.base + u"/mcp"_s);
+    QCOMPARE(query.queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read mcp:write"_s);
+    QCOMPARE(query.queryItemValue(u"state"_s).size(), 43);
+
+    const Received token = fake.requests.last();
+    QCOMPARE(token.form.value(u"grant_type"_s), u"authorization_code"_s);
+    QCOMPARE(token.form.value(u"code"_s), u"the-code"_s);
+    QCOMPARE(token.form.value(u"client_id"_s), u"dynamic-client"_s);
+    QCOMPARE(token.form.value(u"redirect_uri"_s), u"http://127.0.0.1:1/callback"_s);
+    QCOMPARE(token.form.value(u"resource"_s), fake.base + u"/mcp"_s);
+    QCOMPARE(McpOAuthSteps::codeChallenge(token.form.value(u"code_verifier"_s).toLatin1()),
+             query.queryItemValue(u"code_challenge"_s).toLatin1());
+    QVERIFY(token.authorization.isEmpty());   // a public client: none
+
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+    // Kept in the store, under the server's key.
+    QCOMPARE(oauth.storeKey(), u"mcp-oauth:"_s + fake.base + u"/mcp"_s);
+    const QJsonObject kept = QJsonDocument::fromJson(stored(*store, oauth.storeKey())).object();
+    QCOMPARE(kept.value("access_token"_L1).toString(), u"access-1"_s);
+    QCOMPARE(kept.value("refresh_token"_L1).toString(), u"refresh-1"_s);
+    QCOMPARE(kept.value("client_id"_L1).toString(), u"dynamic-client"_s);
+    QCOMPARE(kept.value("token_endpoint"_L1).toString(), fake.base + u"/token"_s);
+}
+
+void tst_McpOAuth::storedTokenThenRefreshThenBrowser()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    {
+        McpOAuth first(fake.mcp(), settings(), store);
+        QList<QUrl> opened;
+        first.setBrowser(approvingBrowser(first, opened));
+        QVERIFY(!challenge(first, 401, fake.challenge(), QByteArray()).isError());
+    }
+    fake.requests.clear();
+    // The next run: the stored token first, without a request.
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+    QVERIFY(fake.requests.isEmpty());
+    // Refused: the refresh token, not the browser.
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), "Bearer access-1").isError());
+    QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token"}));
+    QCOMPARE(fake.requests.first().form,
+             (QMap<QString, QString>{{u"grant_type"_s, u"refresh_token"_s},
+                                     {u"refresh_token"_s, u"refresh-1"_s},
+                                     {u"resource"_s, fake.base + u"/mcp"_s},
+                                     {u"client_id"_s, u"dynamic-client"_s}}));
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-2"));
+    QVERIFY(opened.isEmpty());
+    // A refresh that fails: the browser.
+    fake.requests.clear();
+    fake.tokenError = QJsonObject{{"error"_L1, u"invalid_grant"_s}};
+    QUrl url;
+    oauth.setBrowser([&url](const QUrl &authorizationUrl) { url = authorizationUrl; });
+    bool answered = false;
+    QObject context;
+    oauth.handleChallenge(401, fake.challenge(), "Bearer access-2", &context, [&](const Error &) { answered = true; });
+    QTRY_VERIFY(!url.isEmpty());
+    QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token", "GET /.well-known/oauth-protected-resource/mcp",
+                                              "GET /.well-known/oauth-authorization-server"}));
+    fake.tokenError = QJsonObject();
+    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=c&state="_s
+                                     + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
+    QTRY_VERIFY(answered);
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-4"));
+}
+
+void tst_McpOAuth::stepUp()
+{
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, "Bearer scope=\"mcp:read\"", QByteArray()).isError());
+    QCOMPARE(QUrlQuery(opened.last()).queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read"_s);
+    // 403 insufficient_scope: the browser again (no refresh), with both scopes.
+    const Error error = challenge(oauth, 403, "Bearer error=\"insufficient_scope\", scope=\"mcp:write\"",
+                                  oauth.authorizationHeader());
+    QVERIFY2(!error.isError(), qPrintable(error.message));
+    QCOMPARE(opened.size(), 2);
+    QCOMPARE(QUrlQuery(opened.last()).queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read mcp:write"_s);
+}
+
+void tst_McpOAuth::loopbackRedirect()
+{
+    FakeServers fake;
+    McpOAuthSettings loopback;   // no redirect URI: McpOAuth listens itself
+    McpOAuth oauth(fake.mcp(), loopback, nullptr);
+    QUrl redirect;
+    oauth.setBrowser([&redirect](const QUrl &url) {
+        const QUrlQuery query(url);
+        redirect = QUrl(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
+        redirect.setQuery(u"code=c&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
+    });
+    bool answered = false;
+    Error result;
+    QObject context;
+    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    QTRY_VERIFY(!redirect.isEmpty());
+    QCOMPARE(redirect.host(), u"127.0.0.1"_s);
+    QCOMPARE(redirect.path(), u"/callback"_s);
+    // The browser's GET of the redirect URI.
+    QTcpSocket browser;
+    browser.connectToHost(QHostAddress::LocalHost, quint16(redirect.port()));
+    QVERIFY(browser.waitForConnected(5000));
+    browser.write("GET " + redirect.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_VERIFY(answered);
+    QVERIFY2(!result.isError(), qPrintable(result.message));
+    QTRY_VERIFY(browser.bytesAvailable() > 0 || browser.state() != QAbstractSocket::ConnectedState);
+    QVERIFY(browser.readAll().startsWith("HTTP/1.1 200"));
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+}
+
+void tst_McpOAuth::refusals_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("no S256") << u"code_challenge_methods_supported"_s << QJsonValue(QJsonArray{u"plain"_s})
+                             << u"the authorization server metadata: the authorization server BASE does not support "
+                                "PKCE with S256 (code_challenge_methods_supported)"_s;
+    QTest::newRow("no PKCE at all") << u"code_challenge_methods_supported"_s << QJsonValue()
+                                    << u"the authorization server metadata: the authorization server BASE does not "
+                                       "support PKCE with S256 (code_challenge_methods_supported)"_s;
+    QTest::newRow("foreign issuer") << u"issuer"_s << QJsonValue(u"https://evil.example"_s)
+                                    << u"the authorization server metadata at BASE/.well-known/oauth-authorization-server: "
+                                       "its issuer \"https://evil.example\" is not BASE"_s;
+    QTest::newRow("plain http token endpoint")
+        << u"token_endpoint"_s << QJsonValue(u"http://auth.example/token"_s)
+        << u"the authorization server metadata: the token_endpoint http://auth.example/token is not https (http is "
+           "accepted for a loopback host only)"_s;
+    QTest::newRow("foreign resource") << u"resource"_s << QJsonValue(u"https://evil.example.com/mcp"_s)
+                                      << u"the protected resource metadata at BASE/.well-known/oauth-protected-resource/"
+                                         "mcp: it describes the resource \"https://evil.example.com/mcp\", not this server"_s;
+}
+
+void tst_McpOAuth::refusals()
+{
+    QFETCH(QString, key);
+    QFETCH(QJsonValue, value);
+    QFETCH(QString, message);
+    FakeServers fake;
+    QJsonObject &metadata = key == u"resource" ? fake.resourceMetadata : fake.serverMetadata;
+    if (value.isNull())
+        metadata.remove(key);
+    else
+        metadata.insert(key, value);
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QCOMPARE(error.code, Error::Code::Unauthorized);
+    QCOMPARE(error.message, u"cannot authorize to the MCP server %1/mcp: "_s.arg(fake.base)
+                                + QString(message).replace(u"BASE"_s, fake.base));
+    QVERIFY(opened.isEmpty());
+    QVERIFY(!oauth.hasAccessToken());
+}
+
+void tst_McpOAuth::state()
+{
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    QUrl url;
+    oauth.setBrowser([&url](const QUrl &opened) { url = opened; });
+    bool answered = false;
+    Error result;
+    QObject context;
+    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    QTRY_VERIFY(!url.isEmpty());
+    // A redirect with another state is not ours: ignored, the flow waits on.
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(u"a redirect for %1/mcp with a wrong state: ignored"_s.arg(fake.base)));
+    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=stolen&state=forged"_s));
+    QTest::qWait(50);
+    QVERIFY(!answered);
+    // The server's refusal, with the right state.
+    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?error=access_denied&error_description=No%20way&state="_s
+                                     + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
+    QTRY_VERIFY(answered);
+    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
+                              "refused: access_denied (No way)"_s.arg(fake.base));
+    QVERIFY(!fake.paths().contains("POST /token"));
+}
+
+void tst_McpOAuth::secretsStayOut()
+{
+    FakeServers fake;
+    fake.serverMetadata.insert("token_endpoint_auth_methods_supported"_L1, QJsonArray{u"client_secret_post"_s});
+    fake.tokenError = QJsonObject{{"error"_L1, u"invalid_client"_s},
+                                  {"error_description"_L1, u"the secret hush-hush-123 is wrong"_s}};
+    McpOAuthSettings configured = settings();
+    configured.clientId = u"pre-registered"_s;
+    configured.clientSecret = u"hush-hush-123"_s;
+    McpOAuth oauth(fake.mcp(), configured, nullptr);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QVERIFY(error.isError());
+    QVERIFY2(!error.message.contains(u"hush-hush-123"_s), qPrintable(error.message));
+    QVERIFY2(error.message.contains(u"invalid_client"_s), qPrintable(error.message));
+    // The pre-registered client, no registration; client_secret_post as the server asks.
+    QVERIFY(!fake.paths().contains("POST /register"));
+    QCOMPARE(fake.requests.last().form.value(u"client_id"_s), u"pre-registered"_s);
+    QCOMPARE(fake.requests.last().form.value(u"client_secret"_s), u"hush-hush-123"_s);
+}
+
+void tst_McpOAuth::noBrowser()
+{
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QCOMPARE(error.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the user must approve in a "
+                             "browser, and this program opens none (run `switchboard mcp login` for this server first)"_s
+                                .arg(fake.base));
+}
+
+void tst_McpOAuth::logout()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    QVERIFY(oauth.hasAccessToken());
+    QSignalSpy finished(&oauth, &McpOAuth::finished);
+    oauth.logout();
+    QTRY_COMPARE(finished.size(), 1);
+    QVERIFY(!finished.first().first().value<Error>().isError());
+    QVERIFY(!oauth.hasAccessToken());
+    QCOMPARE(stored(*store, oauth.storeKey()), QByteArray());
+}
+
+QTEST_GUILESS_MAIN(tst_McpOAuth)
+#include "tst_mcpoauth.moc"
