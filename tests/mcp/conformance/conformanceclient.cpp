@@ -6,14 +6,27 @@
 // booleans true), accepts every elicitation with the form's defaults, and
 // shuts down (DELETE of the session). Exit status 0 when every call was
 // answered, 1 otherwise (what failed on standard error).
+//
+// The auth scenarios: the transport authorizes with McpOAuth (a token store
+// in memory, the client id metadata document URL the suite expects, the
+// pre-registered client of MCP_CONFORMANCE_CONTEXT when it gives one). The
+// scenario's authorization server approves at once, so the "browser" here
+// GETs the authorization URL, does not follow its redirect, and hands the
+// redirect's Location (the redirect URI with code and state) to
+// McpOAuth::completeAuthorization(): what a loopback listener receives
+// from a real browser.
 
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpelicitation.h>
 #include <switchboard/mcphttptransport.h>
+#include <switchboard/mcpoauth.h>
 
 #include <QCoreApplication>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QTextStream>
 
 using namespace Switchboard;
@@ -49,7 +62,9 @@ public:
         options.clientName = u"switchboard-conformance"_s;
         options.maxRestarts = 0;
         options.requestTimeoutMs = 20000;
-        m_client = new McpClient(new McpHttpTransport(parameters), options, this);
+        auto *transport = new McpHttpTransport(parameters);
+        transport->setOAuth(createOAuth(url, transport));
+        m_client = new McpClient(transport, options, this);
         connect(m_client, &McpClient::elicitationRequested, this, [this](McpElicitation *question) {
             if (const Result<void> accepted = question->accept({}); !accepted)   // the form's defaults
                 fail(accepted.error().message);
@@ -70,6 +85,35 @@ public:
     }
 
 private:
+    McpOAuth *createOAuth(const QUrl &url, QObject *parent)
+    {
+        McpOAuthSettings settings;
+        settings.redirectUri = QUrl(u"http://localhost:3000/callback"_s);
+        settings.clientMetadataUrl = QUrl(u"https://conformance-test.local/client-metadata.json"_s);
+        settings.clientName = u"switchboard-conformance"_s;
+        const QJsonObject context =
+            QJsonDocument::fromJson(qgetenv("MCP_CONFORMANCE_CONTEXT")).object();
+        settings.clientId = context.value("client_id"_L1).toString();
+        settings.clientSecret = context.value("client_secret"_L1).toString();
+        auto *oauth = new McpOAuth(url, settings, std::make_shared<McpMemoryTokenStore>(), parent);
+        oauth->setBrowser([this, oauth](const QUrl &authorizationUrl) {
+            QNetworkRequest request(authorizationUrl);
+            request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+            QNetworkReply *reply = m_network.get(request);
+            connect(reply, &QNetworkReply::finished, oauth, [this, oauth, reply] {
+                reply->deleteLater();
+                const QByteArray location = reply->rawHeader("Location");
+                if (location.isEmpty()) {
+                    fail(u"the authorization endpoint did not redirect (HTTP %1)"_s.arg(
+                        reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()));
+                    return;
+                }
+                oauth->completeAuthorization(reply->url().resolved(QUrl::fromEncoded(location)));
+            });
+        });
+        return oauth;
+    }
+
     void next()
     {
         if (m_tools.isEmpty()) {
@@ -92,6 +136,7 @@ private:
         QTextStream(stderr) << message << '\n';
     }
 
+    QNetworkAccessManager m_network;
     McpClient *m_client = nullptr;
     QList<McpTool> m_tools;
     bool m_failed = false;
