@@ -2,6 +2,7 @@
 // wires the runtime's objects together; behaviour lives in the library.
 
 #include "command.h"
+#include "mcpservers.h"
 #include "output.h"
 
 #include <switchboard/nearestname.h>
@@ -113,6 +114,9 @@ int main(int argc, char *argv[])
     // it, unless a traced run's own span takes its place (tracecontext.h).
     const Switchboard::TraceScope jobTrace(
         Switchboard::TraceContext::fromTraceparent(qgetenv("TRACEPARENT"), qgetenv("TRACESTATE")));
+
+    // An MCP server that wants the user to authorize opens the browser.
+    Switchboard::Cli::installMcpBrowser();
 
     const QStringList arguments = QCoreApplication::arguments();
     if (arguments.size() < 2) {

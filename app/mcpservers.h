@@ -17,6 +17,12 @@ namespace Switchboard::Cli {
 /// command, one try).
 std::unique_ptr<McpClient> makeMcpClient(const McpServerConfig &server, int timeoutMs = 0);
 
+/// Makes McpOAuth open the user's browser when an MCP server wants the user
+/// to authorize (every command that reaches MCP servers): the URL is said on
+/// standard error, and opened with $SWITCHBOARD_BROWSER (a program given
+/// the URL as its argument; "none": only said) or else xdg-open.
+void installMcpBrowser();
+
 /// Shuts the clients down as the specification says (input closed, then
 /// SIGTERM, then SIGKILL) and runs the event loop until they are closed.
 void shutdownMcpClients(const QList<McpClient *> &clients);

@@ -16,6 +16,7 @@
 
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpelicitation.h>
+#include <switchboard/mcpoauth.h>
 #include <switchboard/mcpserver.h>
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/mcpstdiotransport.h>
@@ -27,6 +28,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
+#include <QTimer>
 
 #include <cmath>
 #include <csignal>
@@ -44,6 +46,7 @@ const char *const usageText =
     "       switchboard mcp [options] tools SERVER\n"
     "       switchboard mcp [options] call SERVER TOOL [JSON]\n"
     "       switchboard mcp [options] serve\n"
+    "       switchboard mcp [options] login SERVER | logout SERVER\n"
     "\n"
     "Talks to MCP (Model Context Protocol) servers over stdio, or serves Switchboard's tools as\n"
     "one. The servers come from an\n"
@@ -58,6 +61,11 @@ const char *const usageText =
     "  call      calls one tool (by its name or its function name) with JSON arguments (default {})\n"
     "            and prints the text the model would read; progress goes to standard error, and a\n"
     "            question the server asks the user is asked on the terminal (declined without one)\n"
+    "  login     authorizes Switchboard to an HTTP server with \"auth\" (OAuth 2.1): opens the\n"
+    "            browser, where you approve, and keeps the token in the system keyring\n"
+    "            (commands and runs that meet the server later authorize the same way when\n"
+    "            no token is kept, or it expired and cannot be refreshed)\n"
+    "  logout    forgets the server's tokens and client registration in the keyring\n"
     "  serve     serves the tools of the plugins found (each isolated in its host process or\n"
     "            in this one, as --isolation and the defaults say) as one MCP server on standard\n"
     "            input and output, until the client closes its end: for Claude Desktop, VS Code\n"
@@ -66,7 +74,7 @@ const char *const usageText =
     "            cancel a call; a tool that needs the user's confirmation asks the client\n"
     "            (elicitation) and is refused when the client cannot ask\n"
     "\n"
-    "Options of servers, tools and call:\n"
+    "Options of servers, tools, call, login and logout:\n"
     "  --config FILE     the mcpServers file (default $SWITCHBOARD_MCP_CONFIG)\n"
     "  --timeout MS      the time limit of a request, and of a server's start (default 60000)\n"
     "  --json            print JSON instead of text\n"
@@ -113,6 +121,7 @@ const char *const usageText =
     "  switchboard mcp --config ~/.config/Claude/claude_desktop_config.json servers\n"
     "  switchboard mcp --config mcp.json tools memory\n"
     "  switchboard mcp --config mcp.json call memory read_graph\n"
+    "  switchboard mcp --config mcp.json login github\n"
     "  switchboard mcp --config mcp.json call everything echo '{\"message\": \"hi\"}'\n"
     "  switchboard mcp serve --plugin-config 'filesystem={\"root\": \"/srv/docs\"}' --tool read_file\n";
 
@@ -528,6 +537,40 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
 
 } // namespace
 
+// login / logout SERVER: McpOAuth of the server's configuration, on the
+// keyring (McpOAuth::defaultStore()), the browser of installMcpBrowser().
+int runAuthorization(const McpServerConfig &server, bool login, int timeoutMs)
+{
+    if (!server.oauth)
+        return usage(u"the server '%1' has no \"auth\" (OAuth) in its configuration"_s.arg(server.name));
+    std::unique_ptr<McpOAuth> oauth(server.createOAuth());
+    Error error;
+    QObject::connect(oauth.get(), &McpOAuth::finished, QCoreApplication::instance(), [&error](const Error &result) {
+        error = result;
+        QCoreApplication::quit();
+    });
+    QTimer limit;
+    limit.setSingleShot(true);
+    QObject::connect(&limit, &QTimer::timeout, QCoreApplication::instance(), [&error] {
+        error = Error(Error::Code::Timeout, u"no authorization within the time limit"_s);
+        QCoreApplication::quit();
+    });
+    if (timeoutMs > 0)
+        limit.start(timeoutMs);
+    if (login)
+        oauth->login();
+    else
+        oauth->logout();
+    QCoreApplication::exec();
+    if (error.isError()) {
+        QTextStream(stderr) << "switchboard mcp: " << error.message << '\n';
+        return ExitFailure;
+    }
+    QTextStream(stderr) << (login ? u"Authorized to '%1' (%2).\n"_s : u"Forgot the authorization of '%1' (%2).\n"_s)
+                               .arg(server.name, server.target());
+    return ExitSuccess;
+}
+
 int runMcpCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -559,12 +602,16 @@ int runMcpCommand(const QStringList &arguments)
             return usage(u"serve takes no argument"_s);
         return runServe(parser, serve, parsed.verbosity);
     }
-    const qsizetype expected = action == u"servers" ? 1 : action == u"tools" ? 2 : action == u"call" ? 3 : -1;
+    const bool authorizing = action == u"login" || action == u"logout";
+    const qsizetype expected = action == u"servers"                 ? 1
+                               : action == u"tools" || authorizing ? 2
+                               : action == u"call"                 ? 3
+                                                                   : -1;
     if (expected < 0)
-        return usage(u"unknown command '%1' (servers, tools, call or serve)"_s.arg(action));
+        return usage(u"unknown command '%1' (servers, tools, call, login, logout or serve)"_s.arg(action));
     if (positional.size() < expected || positional.size() > (action == u"call" ? 4 : expected))
         return usage(action == u"servers" ? u"servers takes no argument"_s
-                     : action == u"tools"  ? u"tools takes one argument: SERVER"_s
+                     : action == u"tools" || authorizing ? u"%1 takes one argument: SERVER"_s.arg(action)
                                            : u"call takes SERVER TOOL and optionally JSON arguments"_s);
     int timeoutMs = 0;
     if (parser.isSet(timeoutOption)) {
@@ -606,6 +653,8 @@ int runMcpCommand(const QStringList &arguments)
     }
     if (server->disabled)
         return usage(u"the server '%1' is disabled in %2"_s.arg(serverName, configPath));
+    if (authorizing)
+        return runAuthorization(*server, action == u"login", timeoutMs);
     std::unique_ptr<McpClient> client = makeMcpClient(*server, timeoutMs);
     if (action == u"tools")
         return runTools(*client, json);

@@ -3,10 +3,12 @@
 #include "output.h"
 #include "pluginconfig.h"
 
+#include <switchboard/mcpoauth.h>
 #include <switchboard/version.h>
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDesktopServices>
 #include <QTextStream>
 
 #include <optional>
@@ -69,6 +71,13 @@ int main(int argc, char *argv[])
         QTextStream(stderr) << "switchboard-desktop: " << configurations.error().message << '\n';
         return 2;
     }
+    // A workflow's MCP server that wants the user to authorize (auth: oauth)
+    // opens the user's browser; the redirect comes back to McpOAuth's
+    // loopback listener.
+    Switchboard::McpOAuth::setDefaultBrowser([](const QUrl &url) {
+        if (!QDesktopServices::openUrl(url))
+            QTextStream(stderr) << "switchboard-desktop: open this address to authorize: " << url.toString() << '\n';
+    });
     Switchboard::Desktop::MainWindow window;
     for (auto it = configurations->constBegin(); it != configurations->constEnd(); ++it)
         window.setPluginConfiguration(it.key(), it.value());

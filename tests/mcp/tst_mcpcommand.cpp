@@ -173,7 +173,15 @@ private Q_SLOTS:
                                                  << QStringList{u"call"_s, u"a"_s, u"t"_s, u"[1]"_s}
                                                  << u"the arguments must be a JSON object (got something else)"_s;
         QTest::newRow("unknown command") << QByteArray("{\"mcpServers\": {}}") << QStringList{u"list"_s}
-                                         << u"unknown command 'list' (servers, tools, call or serve)"_s;
+                                         << u"unknown command 'list' (servers, tools, call, login, logout or serve)"_s;
+        QTest::newRow("login without auth") << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://127.0.0.1:1/mcp\"}}}")
+                                            << QStringList{u"login"_s, u"a"_s}
+                                            << u"the server 'a' has no \"auth\" (OAuth) in its configuration"_s;
+        QTest::newRow("logout of a stdio server") << QByteArray("{\"mcpServers\": {\"a\": {\"command\": \"x\"}}}")
+                                                  << QStringList{u"logout"_s, u"a"_s}
+                                                  << u"the server 'a' has no \"auth\" (OAuth) in its configuration"_s;
+        QTest::newRow("login without a server") << QByteArray("{\"mcpServers\": {}}") << QStringList{u"login"_s}
+                                                << u"login takes one argument: SERVER"_s;
     }
     void usageErrors()
     {
