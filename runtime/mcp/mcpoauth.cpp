@@ -141,6 +141,7 @@ public:
     void save(std::function<void()> then);
     void finish(const Error &error);
 
+    void answer(const Steps::Challenge &challenge, bool stepUp, const QByteArray &sentAuthorization);
     void refresh(const std::function<void(bool refreshed)> &next);
     void interactive(const Steps::Challenge &challenge, bool stepUp);
     void discoverResource(const QList<QUrl> &urls, int index, const Steps::Challenge &challenge, bool stepUp);
@@ -383,6 +384,29 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
             record.remove("refresh_token"_L1);
         }
         next(!error.isError());
+    });
+}
+
+// What to do about a challenge, once the store was read.
+void McpOAuthPrivate::answer(const Steps::Challenge &challenge, bool stepUp, const QByteArray &sentAuthorization)
+{
+    // The stored token when the refused request did not carry it, unless it
+    // expired (then the refresh); a step-up needs the user.
+    const QJsonValue expiresAt = record.value("expires_at"_L1);
+    const bool expired = expiresAt.isDouble() && expiresAt.toDouble() <= double(QDateTime::currentMSecsSinceEpoch());
+    if (!stepUp && !expired && q->hasAccessToken() && q->authorizationHeader() != sentAuthorization) {
+        finish({});
+        return;
+    }
+    if (stepUp) {
+        interactive(challenge, true);
+        return;
+    }
+    refresh([this, challenge](bool refreshed) {
+        if (refreshed)
+            finish({});
+        else
+            interactive(challenge, false);
     });
 }
 
@@ -788,24 +812,16 @@ void McpOAuth::handleChallenge(int status, const QByteArray &wwwAuthenticate, co
     const Steps::Challenge challenge = Steps::parseChallenge(wwwAuthenticate);
     const bool stepUp = status == 403 && challenge.error() == u"insufficient_scope";
     const quint64 flow = d->generation;
-    d->ensureLoaded([this, challenge, stepUp, sentAuthorization, flow] {
-        if (flow != d->generation)
-            return;
-        if (!stepUp && hasAccessToken() && authorizationHeader() != sentAuthorization) {
-            d->finish({});   // the stored token, not tried yet
-            return;
-        }
-        if (stepUp) {
-            d->interactive(challenge, true);
-            return;
-        }
-        d->refresh([this, challenge](bool refreshed) {
-            if (refreshed)
-                d->finish({});
-            else
-                d->interactive(challenge, false);
-        });
-    });
+    // Queued: `done` is never called from inside this call.
+    QMetaObject::invokeMethod(
+        this,
+        [this, challenge, stepUp, sentAuthorization, flow] {
+            d->ensureLoaded([this, challenge, stepUp, sentAuthorization, flow] {
+                if (flow == d->generation)
+                    d->answer(challenge, stepUp, sentAuthorization);
+            });
+        },
+        Qt::QueuedConnection);
 }
 
 void McpOAuth::login()
@@ -815,10 +831,16 @@ void McpOAuth::login()
         return;
     d->running = true;
     const quint64 flow = d->generation;
-    d->ensureLoaded([this, flow] {
-        if (flow == d->generation)
-            d->interactive({}, false);
-    });
+    // Queued: finished() is never emitted from inside this call.
+    QMetaObject::invokeMethod(
+        this,
+        [this, flow] {
+            d->ensureLoaded([this, flow] {
+                if (flow == d->generation)
+                    d->interactive({}, false);
+            });
+        },
+        Qt::QueuedConnection);
 }
 
 void McpOAuth::logout()

@@ -6,6 +6,7 @@
 // tst_mcphttp runs it against real servers.
 
 #include <switchboard/mcphttptransport.h>
+#include <switchboard/mcpoauth.h>
 
 #include "logcapture.h"
 #include "minihttpserver.h"
@@ -13,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QUrlQuery>
 #include <QTest>
 
 #include <memory>
@@ -117,6 +119,8 @@ private Q_SLOTS:
     void sessionExpired();
     void fallbackFailures_data();
     void fallbackFailures();
+    void authorizes_data();
+    void authorizes();
     void connectionRefused();
     void invalidParameters_data();
     void invalidParameters();
@@ -401,6 +405,89 @@ void tst_McpHttpTransport::fallbackFailures()
     QCOMPARE(server.requestCount(), 2);
     QCOMPARE(server.requests().at(1).method, QByteArray("GET"));
     QCOMPARE(server.requests().at(1).headers.value("accept"), QByteArray("text/event-stream"));
+}
+
+// With an McpOAuth: a 401 (or a 403 with insufficient_scope) sends the
+// challenge to it, and the message goes again with the token it got, at most
+// three times; other refusals fail as they are. The MCP endpoint, the
+// metadata, the registration and the token endpoint are one server here.
+void tst_McpHttpTransport::authorizes_data()
+{
+    QTest::addColumn<QByteArray>("refusal");   // the MCP endpoint's answer to a request without the right token
+    QTest::addColumn<QByteArray>("accepted");  // the token it takes ("" none)
+    QTest::addColumn<int>("tokens");           // token requests made
+    QTest::addColumn<int>("code");             // the delivery's error, -1 none
+    QTest::addColumn<int>("status");
+
+    const QByteArray challenge = "WWW-Authenticate: Bearer resource_metadata=\"METADATA\"";
+    QTest::newRow("401, then answered") << response("401 Unauthorized", {challenge}, "") << QByteArray("Bearer tok-1")
+                                        << 1 << -1 << 0;
+    QTest::newRow("403 insufficient_scope, then answered")
+        << response("403 Forbidden", {challenge + ", error=\"insufficient_scope\", scope=\"more\""}, "")
+        << QByteArray("Bearer tok-1") << 1 << -1 << 0;
+    QTest::newRow("403 without insufficient_scope: no authorization")
+        << response("403 Forbidden", {"WWW-Authenticate: Bearer error=\"invalid_token\""}, "")
+        << QByteArray("Bearer tok-1") << 0 << int(Error::Code::Forbidden) << 403;
+    QTest::newRow("401 for ever: three authorizations, then the error")
+        << response("401 Unauthorized", {challenge}, "") << QByteArray() << 3 << int(Error::Code::Unauthorized) << 401;
+}
+
+void tst_McpHttpTransport::authorizes()
+{
+    QFETCH(QByteArray, refusal);
+    QFETCH(QByteArray, accepted);
+    QFETCH(int, tokens);
+    QFETCH(int, code);
+    QFETCH(int, status);
+    LogCapture log(u"switchboard.mcp*=true"_s);
+    quint16 port = 0;
+    int issued = 0;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path == "/mcp") {
+            if (accepted.isEmpty() || request.headers.value("authorization") != accepted)
+                return QByteArray(refusal).replace("METADATA", base + "/.well-known/oauth-protected-resource/mcp");
+            return json(answer);
+        }
+        if (request.path == "/.well-known/oauth-protected-resource/mcp")
+            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
+        if (request.path == "/.well-known/oauth-authorization-server")
+            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
+                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
+                        + R"(/register","code_challenge_methods_supported":["S256"]})");
+        if (request.path == "/register")
+            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
+        if (request.path == "/token")
+            return json(R"({"access_token":"tok-)" + QByteArray::number(++issued) + R"(","token_type":"Bearer"})");
+        return response("404 Not Found", {}, "");
+    });
+    port = server.port();
+    Peer peer(server.port());
+    McpOAuthSettings settings;
+    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
+    oauth.setBrowser([&oauth](const QUrl &url) {
+        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
+                                  Qt::QueuedConnection);
+    });
+    peer.transport->setOAuth(&oauth);
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !peer.failed.isEmpty(); }, 10000));
+    QCOMPARE(issued, tokens);
+    if (code < 0) {
+        QCOMPARE(peer.messages, QByteArrayList{answer});
+        QCOMPARE(server.requests().last().headers.value("authorization"), accepted);
+        QCOMPARE(server.requests().first().headers.value("authorization"), QByteArray());
+    } else {
+        QCOMPARE(peer.failed.size(), 1);
+        QCOMPARE(int(peer.failed.first().second.code), code);
+        QCOMPARE(peer.failed.first().second.httpStatus, status);
+    }
+    for (const QString &line : log.lines())
+        QVERIFY2(!line.contains(u"tok-"_s), qPrintable(line));
 }
 
 void tst_McpHttpTransport::connectionRefused()
