@@ -141,16 +141,15 @@ public:
     void save(std::function<void()> then);
     void finish(const Error &error);
 
-    void answer(const Steps::Challenge &challenge, bool stepUp, const QByteArray &sentAuthorization);
+    void answer(const Steps::Challenge &refusal, bool insufficientScope, const QByteArray &sentAuthorization);
     void refresh(const std::function<void(bool refreshed)> &next);
     void interactive(const Steps::Challenge &challenge, bool stepUp);
-    void discoverResource(const QList<QUrl> &urls, int index, const Steps::Challenge &challenge, bool stepUp);
-    void discoverServer(const QUrl &issuer, bool legacy, const QList<QUrl> &urls, int index,
-                        const Steps::Challenge &challenge, bool stepUp);
-    void useServerMetadata(const QJsonObject &metadata, bool legacy, const Steps::Challenge &challenge, bool stepUp);
-    void prepareRedirect(const Steps::Challenge &challenge, bool stepUp);
-    void identify(const Steps::Challenge &challenge, bool stepUp);
-    void openBrowser(const Steps::Challenge &challenge, bool stepUp);
+    void discoverResource(const QList<QUrl> &urls, int index);
+    void discoverServer(const QUrl &issuer, bool legacy, const QList<QUrl> &urls, int index);
+    void useServerMetadata(const QJsonObject &metadata);
+    void prepareRedirect();
+    void identify();
+    void openBrowser();
     void requestToken(const QList<std::pair<QString, QString>> &grant, const QString &step,
                       std::function<void(const Error &)> done);
     QByteArray clientAuthentication(QList<std::pair<QString, QString>> &form) const;
@@ -174,6 +173,8 @@ public:
     quint64 generation = 0;
     QList<Waiter> waiters;
     bool loggingIn = false;
+    Steps::Challenge challenge;       // what the server said (none for login())
+    bool stepUp = false;              // a 403 insufficient_scope
     QString resource;                 // the resource indicator
     QStringList resourceScopes;       // the protected resource's scopes_supported
     QJsonObject serverMetadata;       // the authorization server's
@@ -388,38 +389,39 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
 }
 
 // What to do about a challenge, once the store was read.
-void McpOAuthPrivate::answer(const Steps::Challenge &challenge, bool stepUp, const QByteArray &sentAuthorization)
+void McpOAuthPrivate::answer(const Steps::Challenge &refusal, bool insufficientScope,
+                             const QByteArray &sentAuthorization)
 {
     // The stored token when the refused request did not carry it, unless it
     // expired (then the refresh); a step-up needs the user.
     const QJsonValue expiresAt = record.value("expires_at"_L1);
     const bool expired = expiresAt.isDouble() && expiresAt.toDouble() <= double(QDateTime::currentMSecsSinceEpoch());
-    if (!stepUp && !expired && q->hasAccessToken() && q->authorizationHeader() != sentAuthorization) {
+    if (!insufficientScope && !expired && q->hasAccessToken() && q->authorizationHeader() != sentAuthorization) {
         finish({});
         return;
     }
-    if (stepUp) {
-        interactive(challenge, true);
+    if (insufficientScope) {
+        interactive(refusal, true);
         return;
     }
-    refresh([this, challenge](bool refreshed) {
+    refresh([this, refusal](bool refreshed) {
         if (refreshed)
             finish({});
         else
-            interactive(challenge, false);
+            interactive(refusal, false);
     });
 }
 
 // --- discovery ------------------------------------------------------------------------
 
-void McpOAuthPrivate::interactive(const Steps::Challenge &challenge, bool stepUp)
+void McpOAuthPrivate::interactive(const Steps::Challenge &refusal, bool insufficientScope)
 {
-    discoverResource(Steps::protectedResourceMetadataUrls(serverUrl, challenge.resourceMetadata()), 0, challenge,
-                     stepUp);
+    challenge = refusal;
+    stepUp = insufficientScope;
+    discoverResource(Steps::protectedResourceMetadataUrls(serverUrl, challenge.resourceMetadata()), 0);
 }
 
-void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index, const Steps::Challenge &challenge,
-                                       bool stepUp)
+void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index)
 {
     if (index >= urls.size()) {
         // No protected resource metadata: a server of 2025-03-26, whose
@@ -428,7 +430,7 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index, const
         resource = Steps::canonicalResource(serverUrl);
         resourceScopes.clear();
         const QUrl base = Steps::legacyAuthorizationBase(serverUrl);
-        discoverServer(base, true, Steps::authorizationServerMetadataUrls(base).mid(0, 1), 0, challenge, stepUp);
+        discoverServer(base, true, Steps::authorizationServerMetadataUrls(base).mid(0, 1), 0);
         return;
     }
     const QUrl url = urls.at(index);
@@ -444,7 +446,7 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index, const
                 finish(failure(what, response.failure));   // the server named it: it must be there
                 return;
             }
-            discoverResource(urls, index + 1, challenge, stepUp);
+            discoverResource(urls, index + 1);
             return;
         }
         QJsonParseError parseError;
@@ -471,12 +473,11 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index, const
         }
         resource = named;
         resourceScopes = stringList(metadata.value("scopes_supported"_L1));
-        discoverServer(issuerUrl, false, Steps::authorizationServerMetadataUrls(issuerUrl), 0, challenge, stepUp);
+        discoverServer(issuerUrl, false, Steps::authorizationServerMetadataUrls(issuerUrl), 0);
     });
 }
 
-void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const QList<QUrl> &urls, int index,
-                                     const Steps::Challenge &challenge, bool stepUp)
+void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const QList<QUrl> &urls, int index)
 {
     if (index >= urls.size()) {
         if (legacy) {
@@ -487,8 +488,7 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
                                           {"authorization_endpoint"_L1, at(u"/authorize"_s)},
                                           {"token_endpoint"_L1, at(u"/token"_s)},
                                           {"registration_endpoint"_L1, at(u"/register"_s)},
-                                          {"code_challenge_methods_supported"_L1, QJsonArray{u"S256"_s}}},
-                              legacy, challenge, stepUp);
+                                          {"code_challenge_methods_supported"_L1, QJsonArray{u"S256"_s}}});
             return;
         }
         QStringList tried;
@@ -502,7 +502,7 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
     qCDebug(lcMcp).noquote() << "GET" << url.toDisplayString(QUrl::RemoveUserInfo) << "(authorization server metadata)";
     fetch("GET", url, QByteArray(), QByteArray(), [=, this](const Response &response) {
         if (response.status != 200) {
-            discoverServer(issuerUrl, legacy, urls, index + 1, challenge, stepUp);
+            discoverServer(issuerUrl, legacy, urls, index + 1);
             return;
         }
         const QString what = u"the authorization server metadata at %1"_s.arg(url.toDisplayString(QUrl::RemoveUserInfo));
@@ -520,12 +520,11 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
             finish(failure(what, u"its issuer \"%1\" is not %2"_s.arg(excerpt(claimed), issuerUrl.toString())));
             return;
         }
-        useServerMetadata(metadata, legacy, challenge, stepUp);
+        useServerMetadata(metadata);
     });
 }
 
-void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata, bool legacy, const Steps::Challenge &challenge,
-                                        bool stepUp)
+void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata)
 {
     const QString what = u"the authorization server metadata"_s;
     serverMetadata = metadata;
@@ -554,7 +553,6 @@ void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata, bool legacy
             return;
         }
     }
-    Q_UNUSED(legacy);
     const QString current = record.value("scope"_L1).toString();
     if (!settings.scopes.isEmpty())
         scope = settings.scopes.join(u' ');
@@ -562,16 +560,16 @@ void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata, bool legacy
         scope = Steps::stepUpScope(current, challenge.scope());
     else
         scope = Steps::chooseScope(challenge.scope(), resourceScopes);
-    prepareRedirect(challenge, stepUp);
+    prepareRedirect();
 }
 
 // --- the client and the browser ------------------------------------------------------
 
-void McpOAuthPrivate::prepareRedirect(const Steps::Challenge &challenge, bool stepUp)
+void McpOAuthPrivate::prepareRedirect()
 {
     if (!settings.redirectUri.isEmpty()) {
         redirectUri = settings.redirectUri;
-        identify(challenge, stepUp);
+        identify();
         return;
     }
     loopback = std::make_unique<Http::HttpServer>();
@@ -603,10 +601,10 @@ void McpOAuthPrivate::prepareRedirect(const Steps::Challenge &challenge, bool st
         return;
     }
     redirectUri = QUrl(u"http://127.0.0.1:%1/callback"_s.arg(loopback->port()));
-    identify(challenge, stepUp);
+    identify();
 }
 
-void McpOAuthPrivate::identify(const Steps::Challenge &challenge, bool stepUp)
+void McpOAuthPrivate::identify()
 {
     const QStringList methods = stringList(serverMetadata.value("token_endpoint_auth_methods_supported"_L1));
     record.insert("token_endpoint"_L1, tokenEndpoint.toString());
@@ -616,13 +614,13 @@ void McpOAuthPrivate::identify(const Steps::Challenge &challenge, bool stepUp)
         record.insert("client_secret"_L1, settings.clientSecret);
         record.insert("auth_method"_L1, Steps::chooseAuthMethod({}, !settings.clientSecret.isEmpty(), methods));
         record.insert("issuer"_L1, issuer);
-        openBrowser(challenge, stepUp);
+        openBrowser();
         return;
     }
     // A registration of an earlier run with the same server and redirect URI.
     if (!record.value("client_id"_L1).toString().isEmpty() && record.value("issuer"_L1).toString() == issuer
         && record.value("redirect_uri"_L1).toString() == redirectUri.toString()) {
-        openBrowser(challenge, stepUp);
+        openBrowser();
         return;
     }
     record.insert("issuer"_L1, issuer);
@@ -632,7 +630,7 @@ void McpOAuthPrivate::identify(const Steps::Challenge &challenge, bool stepUp)
         record.insert("client_id"_L1, settings.clientMetadataUrl.toString());
         record.remove("client_secret"_L1);
         record.insert("auth_method"_L1, u"none"_s);
-        openBrowser(challenge, stepUp);
+        openBrowser();
         return;
     }
     if (registrationEndpoint.isEmpty()) {
@@ -677,14 +675,12 @@ void McpOAuthPrivate::identify(const Steps::Challenge &challenge, bool stepUp)
               record.insert("auth_method"_L1,
                             Steps::chooseAuthMethod(answer.value("token_endpoint_auth_method"_L1).toString(),
                                                     !secret.isEmpty(), methods));
-              openBrowser(challenge, stepUp);
+              openBrowser();
           });
 }
 
-void McpOAuthPrivate::openBrowser(const Steps::Challenge &challenge, bool stepUp)
+void McpOAuthPrivate::openBrowser()
 {
-    Q_UNUSED(challenge);
-    Q_UNUSED(stepUp);
     const McpOAuth::Browser open = browser ? browser : defaultBrowser();
     if (!open && !q->isSignalConnected(QMetaMethod::fromSignal(&McpOAuth::authorizationUrlReady))) {
         finish(failure(u"the authorization"_s,
