@@ -543,13 +543,9 @@ int runWorkflow(const QStringList &arguments, bool resuming)
                              QObject::connect(conversation, &ConversationRun::toolInvocationProgressed, conversation,
                                               [&eventLog, stepId](const FunctionCallEntry &call,
                                                                   const ToolProgress &progress, int turn) {
-                                                  QJsonObject report{{u"tool_call_id"_s, call.toolCallId},
-                                                                     {u"name"_s, call.name},
-                                                                     {u"progress"_s, progress.progress}};
-                                                  if (progress.total)
-                                                      report.insert(u"total"_s, *progress.total);
-                                                  if (!progress.message.isEmpty())
-                                                      report.insert(u"message"_s, progress.message);
+                                                  QJsonObject report = progress.toJson();
+                                                  report.insert(u"tool_call_id"_s, call.toolCallId);
+                                                  report.insert(u"name"_s, call.name);
                                                   eventLog.write(u"tool.invocation.progress"_s, stepId, turn, report);
                                               });
                              QObject::connect(conversation, &ConversationRun::toolInvocationFinished, conversation,

@@ -946,18 +946,16 @@ void McpClientPrivate::handleNotification(const JsonRpc::Message &message)
     if (method == u"notifications/progress") {
         const QJsonValue token = message.params.value("progressToken"_L1);
         McpRequest *request = token.isDouble() ? inFlight.value(token.toInteger(-1)) : nullptr;
-        const QJsonValue progress = message.params.value("progress"_L1);
-        if (!request || !request->d->options.reportProgress || !progress.isDouble()) {
+        if (!request || !request->d->options.reportProgress) {
             qCDebug(lcMcp).noquote() << serverLabel() << "sent progress for no request waiting for it";
             return;
         }
-        McpProgress update;
-        update.progress = progress.toDouble();
-        const QJsonValue total = message.params.value("total"_L1);
-        if (total.isDouble())
-            update.total = total.toDouble();
-        update.message = message.params.value("message"_L1).toString();
-        Q_EMIT request->progressed(update);
+        const Result<McpProgress> update = McpProgress::fromJson(message.params);
+        if (!update) {
+            qCDebug(lcMcp).noquote() << serverLabel() << "sent progress that is not:" << update.error().message;
+            return;
+        }
+        Q_EMIT request->progressed(*update);
         return;
     }
     if (method == u"notifications/tools/list_changed") {

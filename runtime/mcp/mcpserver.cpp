@@ -44,17 +44,22 @@ QJsonObject textResult(const QString &text, bool isError)
 // A tool's content blocks as a CallToolResult. The blocks are the result:
 // `_meta` says so, for our own client (a plugin's host gives its caller the
 // very value). resource_link came with 2025-06-18: an older client gets it
-// described in a text block.
+// described in a text block, and no marker (the blocks are not the value).
 QJsonObject contentResult(const McpServerSession &session, const QJsonArray &blocks)
 {
     QJsonArray content = blocks;
+    bool described = false;
     if (session.protocolVersion == u"2025-03-26"_s) {
         for (QJsonValueRef block : content) {
-            if (block.toObject().value("type"_L1) == "resource_link"_L1)
+            if (block.toObject().value("type"_L1) == "resource_link"_L1) {
                 block = ToolContent::text(ToolContent::blockText(block));
+                described = true;
+            }
         }
     }
-    return {{"content"_L1, content}, {"_meta"_L1, QJsonObject{{"org.switchboard/content"_L1, true}}}};
+    if (described)
+        return {{"content"_L1, content}};   // no longer the very value
+    return {{"content"_L1, content}, {"_meta"_L1, QJsonObject{{ToolContent::Key, true}}}};
 }
 
 // A tools/list cursor: the name the next page begins at (or after, when it
@@ -434,11 +439,8 @@ void McpServerPrivate::run(const SessionPtr &session, const QString &key)
                              const SessionPtr alive = weak.lock();
                              if (!alive || alive->calls.value(key).invocation != invocation)
                                  return;   // cancelled, or the session ended
-                             QJsonObject params{{"progressToken"_L1, token}, {"progress"_L1, progress.progress}};
-                             if (progress.total)
-                                 params.insert("total"_L1, *progress.total);
-                             if (!progress.message.isEmpty())
-                                 params.insert("message"_L1, progress.message);
+                             QJsonObject params = progress.toJson();
+                             params.insert("progressToken"_L1, token);
                              send(*alive, JsonRpc::notification(u"notifications/progress"_s, params), key);
                          });
     }
@@ -459,7 +461,16 @@ void McpServerPrivate::run(const SessionPtr &session, const QString &key)
         const QJsonValue value = invocation->result();
         logTo(*alive, u"info"_s, u"%1: done"_s.arg(name), key);
         if (ToolContent::isContent(value)) {   // blocks checked by the invocation
-            finishCall(*alive, key, contentResult(*alive, value.toObject().constBegin()->toArray()));
+            if (structured) {
+                // The specification: a tool with an outputSchema MUST answer
+                // structured content that conforms to it.
+                finishCall(*alive, key,
+                           textResult(u"the tool \"%1\" declares an output schema but answered content blocks, "
+                                      u"not a value of that schema"_s.arg(name),
+                                      true));
+                return;
+            }
+            finishCall(*alive, key, contentResult(*alive, value.toObject().value(ToolContent::Key).toArray()));
             return;
         }
         QJsonObject result = textResult(invocation->resultText(), false);

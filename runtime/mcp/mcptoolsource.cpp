@@ -222,11 +222,15 @@ ToolInvocation *McpToolSource::invoke(const ToolCall &call, QObject *parent)
     options.reportProgress = true;
     options.traceContext = call.traceContext;
     McpToolCall *mcpCall = d->client->callTool(toolName, call.arguments, options, invocation);
-    connect(mcpCall, &McpRequest::progressed, invocation,
-            [this, invocation, id = call.toolCallId, name = call.toolName](const McpProgress &progress) {
+    // Two connections, each with the object it uses as its context: the
+    // source may be deleted while the call goes on, and a receiver of
+    // progressed() may delete the invocation.
+    connect(mcpCall, &McpRequest::progressed, this,
+            [this, id = call.toolCallId, name = call.toolName](const McpProgress &progress) {
                 Q_EMIT progressed(id, name, progress);
-                invocation->reportProgress(progress);
             });
+    connect(mcpCall, &McpRequest::progressed, invocation,
+            [invocation](const McpProgress &progress) { invocation->reportProgress(progress); });
     connect(invocation, &ToolInvocation::cancelRequested, mcpCall, [invocation, mcpCall] {
         mcpCall->abort();
         invocation->emitError(Error(Error::Code::Canceled, u"the call was canceled"_s));

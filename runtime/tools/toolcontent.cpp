@@ -10,8 +10,6 @@ namespace Switchboard::ToolContent {
 
 namespace {
 
-constexpr QLatin1StringView ContentKey("org.switchboard/content");
-
 QString stringOf(const QJsonObject &object, QLatin1StringView key)
 {
     const QJsonValue value = object.value(key);
@@ -86,11 +84,40 @@ QString needBase64(const QJsonObject &object, QLatin1StringView key)
     return {};
 }
 
+// What is wrong with the optional members of `object` that are there:
+// `objects` must be objects, `strings` strings, `numbers` numbers.
+QString optionalProblem(const QJsonObject &object, std::initializer_list<QLatin1StringView> objects,
+                        std::initializer_list<QLatin1StringView> strings,
+                        std::initializer_list<QLatin1StringView> numbers = {})
+{
+    const auto wrong = [&object](QLatin1StringView key, bool (QJsonValue::*is)() const, const char *what) {
+        const QJsonValue value = object.value(key);
+        return !value.isUndefined() && !(value.*is)() ? u"has \"%1\" that is %2, not %3"_s.arg(key, Json::describe(value),
+                                                                                                 QLatin1StringView(what))
+                                                      : QString();
+    };
+    for (QLatin1StringView key : objects) {
+        if (QString problem = wrong(key, &QJsonValue::isObject, "an object"); !problem.isEmpty())
+            return problem;
+    }
+    for (QLatin1StringView key : strings) {
+        if (QString problem = wrong(key, &QJsonValue::isString, "a string"); !problem.isEmpty())
+            return problem;
+    }
+    for (QLatin1StringView key : numbers) {
+        if (QString problem = wrong(key, &QJsonValue::isDouble, "a number"); !problem.isEmpty())
+            return problem;
+    }
+    return {};
+}
+
 QString blockProblem(const QJsonValue &value)
 {
     if (!value.isObject())
         return u"must be an object, got "_s + Json::describe(value);
     const QJsonObject block = value.toObject();
+    if (QString problem = optionalProblem(block, {"annotations"_L1, "_meta"_L1}, {}); !problem.isEmpty())
+        return problem;
     const QJsonValue type = block.value("type"_L1);
     const QString kind = type.toString();
     if (kind == u"text") {
@@ -109,6 +136,8 @@ QString blockProblem(const QJsonValue &value)
         const QJsonObject object = resource.toObject();
         if (QString problem = needString(object, "uri"_L1, u"a"_s); !problem.isEmpty())
             return u"resource "_s + problem;
+        if (QString problem = optionalProblem(object, {"_meta"_L1}, {"mimeType"_L1}); !problem.isEmpty())
+            return u"resource "_s + problem;
         if (object.value("text"_L1).isString())
             return {};
         if (!object.contains("blob"_L1))
@@ -119,7 +148,9 @@ QString blockProblem(const QJsonValue &value)
     if (kind == u"resource_link") {
         if (QString problem = needString(block, "uri"_L1, u"a"_s); !problem.isEmpty())
             return problem;
-        return needString(block, "name"_L1, u"a"_s);
+        if (QString problem = needString(block, "name"_L1, u"a"_s); !problem.isEmpty())
+            return problem;
+        return optionalProblem(block, {}, {"mimeType"_L1, "title"_L1, "description"_L1}, {"size"_L1});
     }
     if (!type.isString())
         return u"needs a \"type\", got "_s + Json::describe(type);
@@ -145,14 +176,18 @@ QJsonObject audio(const QByteArray &data, const QString &mimeType)
 
 QJsonObject textResource(const QString &uri, const QString &mimeType, const QString &text)
 {
-    return {{"type"_L1, "resource"_L1},
-            {"resource"_L1, QJsonObject{{"uri"_L1, uri}, {"mimeType"_L1, mimeType}, {"text"_L1, text}}}};
+    QJsonObject resource{{"uri"_L1, uri}, {"text"_L1, text}};
+    if (!mimeType.isEmpty())
+        resource.insert("mimeType"_L1, mimeType);
+    return {{"type"_L1, "resource"_L1}, {"resource"_L1, resource}};
 }
 
 QJsonObject blobResource(const QString &uri, const QString &mimeType, const QByteArray &data)
 {
-    return {{"type"_L1, "resource"_L1},
-            {"resource"_L1, QJsonObject{{"uri"_L1, uri}, {"mimeType"_L1, mimeType}, {"blob"_L1, base64(data)}}}};
+    QJsonObject resource{{"uri"_L1, uri}, {"blob"_L1, base64(data)}};
+    if (!mimeType.isEmpty())
+        resource.insert("mimeType"_L1, mimeType);
+    return {{"type"_L1, "resource"_L1}, {"resource"_L1, resource}};
 }
 
 QJsonObject resourceLink(const QString &uri, const QString &name, const QString &mimeType)
@@ -165,7 +200,7 @@ QJsonObject resourceLink(const QString &uri, const QString &name, const QString 
 
 QJsonValue result(const QJsonArray &blocks)
 {
-    return QJsonObject{{ContentKey, blocks}};
+    return QJsonObject{{Key, blocks}};
 }
 
 bool isContent(const QJsonValue &result)
@@ -173,14 +208,14 @@ bool isContent(const QJsonValue &result)
     if (!result.isObject())
         return false;
     const QJsonObject object = result.toObject();
-    return object.size() == 1 && object.contains(ContentKey);
+    return object.size() == 1 && object.contains(Key);
 }
 
 Result<QJsonArray> blocks(const QJsonValue &result)
 {
     if (!isContent(result))
-        return Error(Error::Code::InvalidValue, u"the result is not content blocks (an object with the one key \"%1\")"_s.arg(ContentKey));
-    const QJsonValue value = result.toObject().value(ContentKey);
+        return Error(Error::Code::InvalidValue, u"the result is not content blocks (an object with the one key \"%1\")"_s.arg(Key));
+    const QJsonValue value = result.toObject().value(Key);
     if (!value.isArray())
         return Error(Error::Code::InvalidValue, u"the content must be an array of blocks, got "_s + Json::describe(value));
     const QJsonArray array = value.toArray();

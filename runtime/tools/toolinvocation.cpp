@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QPromise>
+#include <QThread>
 #include <QThreadPool>
 
 #include <cmath>
@@ -39,6 +40,38 @@ QString ToolProgress::text() const
     return text;
 }
 
+QJsonObject ToolProgress::toJson() const
+{
+    QJsonObject json{{u"progress"_s, progress}};
+    if (total)
+        json.insert(u"total"_s, *total);
+    if (!message.isEmpty())
+        json.insert(u"message"_s, message);
+    return json;
+}
+
+Result<ToolProgress> ToolProgress::fromJson(const QJsonObject &json)
+{
+    const QJsonValue progress = json.value("progress"_L1);
+    if (!progress.isDouble() || !std::isfinite(progress.toDouble()))
+        return Error(Error::Code::InvalidValue, u"\"progress\" must be a number"_s);
+    ToolProgress read;
+    read.progress = progress.toDouble();
+    const QJsonValue total = json.value("total"_L1);
+    if (!total.isUndefined() && !total.isNull()) {
+        if (!total.isDouble() || !std::isfinite(total.toDouble()))
+            return Error(Error::Code::InvalidValue, u"\"total\" must be a number"_s);
+        read.total = total.toDouble();
+    }
+    const QJsonValue message = json.value("message"_L1);
+    if (!message.isUndefined() && !message.isNull()) {
+        if (!message.isString())
+            return Error(Error::Code::InvalidValue, u"\"message\" must be a string"_s);
+        read.message = message.toString();
+    }
+    return read;
+}
+
 QDebug operator<<(QDebug debug, const ToolProgress &progress)
 {
     QDebugStateSaver saver(debug);
@@ -60,12 +93,36 @@ bool ToolCancellationToken::isCancelRequested() const
 
 void ToolCancellationToken::reportProgress(const ToolProgress &progress) const
 {
+    if (!m_reports)
+        return;
+    std::unique_lock lock(m_state->mutex);
+    ToolInvocation *invocation = m_state->invocation;
+    if (!invocation)
+        return;
+    if (QThread::currentThread() == invocation->thread()) {
+        // Its own thread: at once, in order with its other reports and its outcome.
+        lock.unlock();
+        invocation->reportProgress(progress);
+        return;
+    }
     // Posted under the lock: the invocation cannot be destroyed meanwhile,
-    // and its destruction drops what was posted and not yet delivered.
-    const std::lock_guard lock(m_state->mutex);
-    if (ToolInvocation *invocation = m_state->invocation) {
+    // and its destruction drops what was posted and not yet delivered. One
+    // event at a time; what comes meanwhile replaces the report it takes.
+    const bool post = !m_state->workerProgress;
+    m_state->workerProgress = progress;
+    if (post) {
         QMetaObject::invokeMethod(
-            invocation, [invocation, progress] { invocation->reportProgress(progress); }, Qt::QueuedConnection);
+            invocation,
+            [invocation, state = m_state] {
+                std::optional<ToolProgress> latest;
+                {
+                    const std::lock_guard taking(state->mutex);
+                    latest = std::exchange(state->workerProgress, std::nullopt);
+                }
+                if (latest)
+                    invocation->reportProgress(*latest);
+            },
+            Qt::QueuedConnection);
     }
 }
 
@@ -96,7 +153,14 @@ bool ToolInvocation::isCancelRequested() const
 
 ToolCancellationToken ToolInvocation::cancellationToken() const
 {
-    return d->token;
+    return d->token;   // d->token reports nothing (m_reports is false)
+}
+
+ToolCancellationToken ToolInvocation::workerToken() const
+{
+    ToolCancellationToken token = d->token;
+    token.m_reports = true;
+    return token;
 }
 
 QJsonValue ToolInvocation::result() const
@@ -113,7 +177,7 @@ QString ToolInvocation::resultText() const
     if (d->result.isUndefined())
         return {};
     if (ToolContent::isContent(d->result))   // checked in emitResult()
-        return ToolContent::modelText(d->result.toObject().constBegin()->toArray());
+        return ToolContent::modelText(d->result.toObject().value(ToolContent::Key).toArray());
     return compactJsonText(d->result);
 }
 
@@ -127,7 +191,7 @@ void ToolInvocation::emitResult(const QJsonValue &result)
         emitError(Error(Error::Code::ToolFailed, u"the tool returned no result"_s));
         return;
     }
-    if (ToolContent::isContent(result)) {
+    if (!d->contentChecked && ToolContent::isContent(result)) {
         if (const auto blocks = ToolContent::blocks(result); !blocks) {
             emitError(Error(Error::Code::ToolFailed, u"the tool returned content that is not valid: "_s + blocks.error().message));
             return;
@@ -171,13 +235,20 @@ void ToolInvocation::reportProgress(const ToolProgress &progress)
         qCDebug(lcPlugins) << "ToolInvocation: progress reported after the outcome; ignored:" << progress;
         return;
     }
+    // A tool (or an MCP server) that gets it wrong may do so at every report:
+    // one warning, the rest in the debug log.
+    const auto refuse = [this, &progress](const char *why) {
+        if (std::exchange(d->warnedOfProgress, true))
+            qCDebug(lcPlugins) << "ToolInvocation:" << why << "; ignored:" << progress;
+        else
+            qCWarning(lcPlugins) << "ToolInvocation:" << why << "; ignored:" << progress << "(said once per call)";
+    };
     if (!std::isfinite(progress.progress) || (progress.total && !std::isfinite(*progress.total))) {
-        qCWarning(lcPlugins) << "ToolInvocation: progress that is not a finite number; ignored:" << progress;
+        refuse("progress that is not a finite number");
         return;
     }
     if (d->lastProgress && progress.progress <= *d->lastProgress) {
-        qCWarning(lcPlugins) << "ToolInvocation: progress must increase with each report; ignored:" << progress
-                             << "after" << *d->lastProgress;
+        refuse("progress must increase with each report");
         return;
     }
     d->lastProgress = progress.progress;
@@ -191,9 +262,11 @@ void ToolInvocation::reportProgress(const ToolProgress &progress)
                 const QList<ToolProgress> reports = std::exchange(d->unsentProgress, {});
                 const QPointer<ToolInvocation> alive(this);
                 for (const ToolProgress &report : reports) {
-                    if (!alive)
-                        return;   // a receiver deleted it
-                    Q_EMIT progressReported(report);
+                    // A receiver deleted it, or ran an event loop that let
+                    // the outcome's finished() out: nothing after that.
+                    if (!alive || isFinished())
+                        return;
+                    Q_EMIT progressReported(report, QPrivateSignal());
                 }
             },
             Qt::QueuedConnection);
@@ -249,7 +322,7 @@ ToolInvocation *ToolInvocation::runInThreadPool(std::function<ToolOutcome(const 
     watcher->setFuture(promise->future());
     promise->start();
     (pool ? pool : QThreadPool::globalInstance())
-        ->start([promise, function = std::move(function), token = invocation->cancellationToken()] {
+        ->start([promise, function = std::move(function), token = invocation->workerToken()] {
             ToolOutcome outcome = Error(Error::Code::ToolFailed, QString());
             try {
                 outcome = function(token);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 namespace Switchboard {
 
@@ -43,6 +44,9 @@ public:
     /// under the lock, which ~ToolInvocation() takes to clear it.
     std::mutex mutex;
     ToolInvocation *invocation = nullptr;
+    /// A worker's latest report not yet taken by the invocation's thread
+    /// (one posted event at a time: reports in between merge into it).
+    std::optional<ToolProgress> workerProgress;
 };
 
 class ToolInvocationPrivate
@@ -59,6 +63,10 @@ public:
     /// made inside ToolPlugin::invoke() are still here when it returns).
     QList<ToolProgress> unsentProgress;
     std::optional<double> lastProgress;
+    bool warnedOfProgress = false;   // a bad report is warned of once
+    /// The result is another invocation's, whose emitResult() checked its
+    /// content already (the registry's call around a source's invocation).
+    bool contentChecked = false;
 };
 
 } // namespace Switchboard

@@ -161,17 +161,16 @@ private:
     void outcomeReported(ToolInvocation *invocation) override
     {
         const ToolInvocationPrivate *innerPrivate = ToolInvocationPrivate::get(invocation);
-        if (innerPrivate->error.isError())
+        if (innerPrivate->error.isError()) {
             settle(innerPrivate->error, false);
-        else
+        } else {
+            ToolInvocationPrivate::get(this)->contentChecked = true;   // by the source's invocation
             settle(innerPrivate->result, false);
+        }
     }
 
-    void progressReported(ToolInvocation *, const ToolProgress &progress) override
-    {
-        if (!settled)
-            reportProgress(progress);
-    }
+    // Not called once settled: detach() stops the watching.
+    void progressReported(ToolInvocation *, const ToolProgress &progress) override { reportProgress(progress); }
 
     void destroyedUnreported(ToolInvocation *) override
     {

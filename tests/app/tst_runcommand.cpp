@@ -622,7 +622,7 @@ void tst_RunCommand::toolProgress_data()
 
 void tst_RunCommand::toolProgress()
 {
-    // enginetools' count reports 1/3, 2/3 and 3/3 from a worker thread: a
+    // enginetools' count reports 1/3, 2/3 and 3/3: a
     // line each in the run's view and an event each, between the call and
     // its result, wherever the plugin runs.
     QFETCH(QString, isolation);

@@ -1495,7 +1495,7 @@ void tst_ConversationRun::signalSequence()
 
 void tst_ConversationRun::toolProgress()
 {
-    // The tool reports from its worker thread; the run passes each report
+    // The tool reports at each step; the run passes each report
     // on between the call's start and its end, with the call and its turn.
     Fixture f(R"(
 version: 1

@@ -152,6 +152,13 @@ public:
             return ToolContent::result({ToolContent::text(u"a chart"_s), ToolContent::image("PNG", u"image/png"_s),
                                         ToolContent::resourceLink(u"file:///tmp/c.png"_s, u"c.png"_s, u"image/png"_s)});
         });
+        ToolDescriptor withContentAndSchema;
+        withContentAndSchema.name = u"with_content_and_schema"_s;
+        withContentAndSchema.description = u"Declares an output schema, answers content."_s;
+        withContentAndSchema.outputSchema = QJsonDocument::fromJson("{\"type\":\"object\"}").object();
+        (void)m_tools.addTool(withContentAndSchema, [](const ToolCall &) -> ToolOutcome {
+            return ToolContent::result({ToolContent::text(u"a chart"_s)});
+        });
         ToolDescriptor withProgress;
         withProgress.name = u"with_progress"_s;
         withProgress.description = u"Reports progress."_s;
@@ -217,12 +224,12 @@ private Q_SLOTS:
                                ok("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
                                   {"{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"cmVtb3Zl\",\"tools\":[{\"description\":\"Adds.\",\"inputSchema\":{\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"],\"type\":\"object\"},\"name\":\"add\",\"outputSchema\":{\"properties\":{\"sum\":{\"type\":\"number\"}},\"type\":\"object\"}},{\"description\":\"Fails.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"fail\"},{\"description\":\"Greets.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"greet\"}]}}"}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Zl\"}}",
-                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9wcm9ncmVzcw\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9jb250ZW50X2FuZF9zY2hlbWE\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
         // A cursor names where the next page begins: one for a tool gone since goes on after it.
         QTest::newRow("tools/list from a cursor whose tool is gone")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":\"cmVtb3Y\"}}",
-                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9wcm9ncmVzcw\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"nextCursor\":\"d2l0aF9jb250ZW50X2FuZF9zY2hlbWE\",\"tools\":[{\"description\":\"Removes a file.\",\"inputSchema\":{\"properties\":{\"path\":{\"type\":\"string\"}},\"required\":[\"path\"],\"type\":\"object\"},\"name\":\"remove\"},{\"description\":\"Never finishes by itself.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"wait\"},{\"description\":\"Answers content.\",\"inputSchema\":{\"properties\":{},\"type\":\"object\"},\"name\":\"with_content\"}]}}"})};
         QTest::newRow("tools/list: not a cursor")
             << QList<Exchange>{ok(initialize, {initialized}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"cursor\":7}}",
@@ -242,12 +249,16 @@ private Q_SLOTS:
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_content\"}}",
                                   {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"org.switchboard/content\":true},\"content\":[" + chartBlocks
                                    + "{\"mimeType\":\"image/png\",\"name\":\"c.png\",\"type\":\"resource_link\",\"uri\":\"file:///tmp/c.png\"}]}}"})};
-        QTest::newRow("content blocks under 2025-03-26: a link described")
+        QTest::newRow("content blocks under 2025-03-26: a link described, no marker")
             << QList<Exchange>{ok("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-03-26\"}}",
                                   {"{\"id\":0,\"jsonrpc\":\"2.0\",\"result\":{\"capabilities\":{\"logging\":{},\"tools\":{\"listChanged\":true}},\"protocolVersion\":\"2025-03-26\",\"serverInfo\":{\"name\":\"test-server\",\"version\":\"9.9\"}}}"}),
                                ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_content\"}}",
-                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"org.switchboard/content\":true},\"content\":[" + chartBlocks
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[" + chartBlocks
                                    + "{\"text\":\"[resource link: file:///tmp/c.png, \\\"c.png\\\", image/png]\",\"type\":\"text\"}]}}"})};
+        QTest::newRow("content blocks from a tool with an output schema: refused")
+            << QList<Exchange>{ok(initialize, {initialized}),
+                               ok("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_content_and_schema\"}}",
+                                  {"{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"the tool \\\"with_content_and_schema\\\" declares an output schema but answered content blocks, not a value of that schema\",\"type\":\"text\"}],\"isError\":true}}"})};
         const QByteArray stepped = "{\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"stepped\",\"type\":\"text\"}]}}";
         const auto callWithMeta = [](const QByteArray &meta) {
             return "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"with_progress\"" + meta + "}}";

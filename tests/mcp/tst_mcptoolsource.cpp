@@ -278,6 +278,30 @@ private Q_SLOTS:
         QCOMPARE(reports, (QList<ToolProgress>{{1, 3, u"step 1"_s}, {2, 3, u"step 2"_s}, {3, 3, u"step 3"_s}}));
     }
 
+    // The source deleted while its call goes on and the server keeps
+    // reporting progress (a run's servers leave as it ends): the call's
+    // invocation still hears it, the deleted source is not touched (the
+    // sanitizer pass would see it).
+    void sourceDeletedMidCall()
+    {
+        Fixture f;
+        auto *source = new McpToolSource(u"faults2"_s, f.client, {});
+        QVERIFY(f.registry.addSource(source));
+        std::unique_ptr<Operation> preparing(source->prepare());
+        QVERIFY(finish(preparing.get()) && !preparing->hasError());
+        std::unique_ptr<ToolInvocation> call(
+            f.registry.invoke(u"faults2/progress"_s, QJsonObject{{u"steps"_s, 200}}, u"call-9"_s));
+        QList<double> reports;
+        connect(call.get(), &ToolInvocation::progressReported, this, [&](const ToolProgress &progress) {
+            reports << progress.progress;
+        });
+        connect(source, &McpToolSource::progressed, this, [source] { source->deleteLater(); }, Qt::SingleShotConnection);
+        QVERIFY(finish(call.get()));
+        QCOMPARE(call->resultText(), u"200 steps"_s);
+        QVERIFY(!reports.isEmpty());
+        QCOMPARE(reports.last(), 200.0);
+    }
+
     // The call's trace context (the registry takes the current one: a
     // traced run's execute_tool span) reaches the server in params._meta.
     void traceContext()

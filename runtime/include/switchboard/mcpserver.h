@@ -100,9 +100,15 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
 ///   is a text block (ToolInvocation::resultText()), the structured content
 ///   too when the tool declares an outputSchema and the result is an object,
 ///   and the exact JSON value in `_meta["org.switchboard/result"]` when it is
-///   no string. A tool's failure (invalid arguments, a timeout, an error) is
-///   a result with isError and the error's message; an unknown tool is a
-///   JSON-RPC error (invalid params).
+///   no string; a content result (ToolContent) is its blocks, with
+///   `_meta["org.switchboard/content"]` true (not for a 2025-03-26 client,
+///   which gets a resource link described in a text block instead); a tool
+///   that declares an outputSchema must answer with a value, not content. A
+///   tool's failure (invalid arguments, a timeout, an error) is a result
+///   with isError and the error's message; an unknown tool is a JSON-RPC
+///   error (invalid params). The tool's progress goes to a client that sent
+///   `_meta.progressToken` (a string or an integer) as
+///   notifications/progress, before the result.
 /// - A tool that requires confirmation (ToolDescriptor::requiresConfirmation)
 ///   runs only once the user said yes: its arguments are checked, then the
 ///   client is asked with `elicitation/create` (form mode, no fields: the

@@ -93,7 +93,10 @@ public:
     ToolInvocation *invoke(const Switchboard::ToolCall &call, QObject *parent) override;
 
 Q_SIGNALS:
-    /// A call reported progress (its ToolCall::toolCallId, the function name).
+    /// A call reported progress (its ToolCall::toolCallId, the function name),
+    /// every report as the server sent it; the call's ToolInvocation (and
+    /// ConversationRun::toolInvocationProgressed()) carries only those whose
+    /// progress increased.
     void progressed(const QString &toolCallId, const QString &toolName, const Switchboard::McpProgress &progress);
 
 protected:

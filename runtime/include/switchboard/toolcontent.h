@@ -29,15 +29,19 @@ namespace Switchboard {
 /// \endcode
 namespace ToolContent {
 
+/// The key of a content result's one member, and of the `_meta` member by
+/// which `switchboard mcp serve` says a result's blocks are the tool's value.
+inline constexpr QLatin1StringView Key("org.switchboard/content");
+
 /// {"type": "text", "text": text}
 SWITCHBOARD_EXPORT QJsonObject text(const QString &text);
 /// {"type": "image", "data": base64 of data, "mimeType": mimeType}
 SWITCHBOARD_EXPORT QJsonObject image(const QByteArray &data, const QString &mimeType);
 /// {"type": "audio", "data": base64 of data, "mimeType": mimeType}
 SWITCHBOARD_EXPORT QJsonObject audio(const QByteArray &data, const QString &mimeType);
-/// An embedded text resource: {"type": "resource", "resource": {uri, mimeType, text}}.
+/// An embedded text resource: {"type": "resource", "resource": {uri, mimeType (when given), text}}.
 SWITCHBOARD_EXPORT QJsonObject textResource(const QString &uri, const QString &mimeType, const QString &text);
-/// An embedded binary resource: {"type": "resource", "resource": {uri, mimeType, blob}}.
+/// An embedded binary resource: {"type": "resource", "resource": {uri, mimeType (when given), blob}}.
 SWITCHBOARD_EXPORT QJsonObject blobResource(const QString &uri, const QString &mimeType, const QByteArray &data);
 /// A link to a resource: {"type": "resource_link", uri, name, mimeType when given}.
 SWITCHBOARD_EXPORT QJsonObject resourceLink(const QString &uri, const QString &name, const QString &mimeType = {});
@@ -50,8 +54,11 @@ SWITCHBOARD_EXPORT bool isContent(const QJsonValue &result);
 /// with what that type needs (text: a string "text"; image and audio: base64
 /// "data" and a "mimeType"; resource: a "resource" object with a "uri" and
 /// either a "text" or a base64 "blob"; resource_link: a "uri" and a
-/// "name"). Fails (Code::InvalidValue) naming the first block that is wrong
-/// and how, or when `result` is not a content result.
+/// "name"), and the optional members MCP defines of the right type where
+/// present ("annotations" and "_meta" objects; "mimeType", "title",
+/// "description" strings; "size" a number). Fails (Code::InvalidValue)
+/// naming the first block that is wrong and how, or when `result` is not a
+/// content result.
 SWITCHBOARD_EXPORT Result<QJsonArray> blocks(const QJsonValue &result);
 
 /// One block as the model reads it: a text block's text; "[image: image/png,

@@ -40,6 +40,12 @@ struct SWITCHBOARD_EXPORT ToolProgress
 
     /// One line for people: "50/100: copying photos", "3", "0.5/1".
     QString text() const;
+    /// As MCP's notifications/progress params write it: {"progress", "total"
+    /// when known, "message" when not empty}.
+    QJsonObject toJson() const;
+    /// Reads such an object: "progress" must be a finite number, "total"
+    /// one when present, "message" a string when present.
+    static Result<ToolProgress> fromJson(const QJsonObject &json);
 
     friend bool operator==(const ToolProgress &, const ToolProgress &) = default;
 };
@@ -63,14 +69,20 @@ public:
     bool isCancelRequested() const;
 
     /// Reports progress from any thread: the invocation emits
-    /// progressReported() on its own thread, in the order of the reports,
-    /// before its outcome. What ToolInvocation::reportProgress() ignores is
-    /// ignored here too.
+    /// progressReported() on its own thread, before its outcome. Called on
+    /// the invocation's own thread, this is ToolInvocation::reportProgress().
+    /// From another thread, reports made faster than the invocation's
+    /// thread takes them are merged: the latest one is delivered (progress
+    /// only increases, so nothing it says is lost). What
+    /// ToolInvocation::reportProgress() ignores is ignored here too. A token
+    /// a worker did not get from runInThreadPool() (a default-constructed one)
+    /// reports nowhere.
     void reportProgress(const Switchboard::ToolProgress &progress) const;
 
 private:
     friend class ToolInvocation;
     std::shared_ptr<ToolInvocationState> m_state;
+    bool m_reports = false;   // workerToken()'s: reportProgress() reaches the invocation
 };
 
 /// One call of one tool, with arguments the runtime has already parsed and
@@ -146,7 +158,9 @@ public:
 
     /// True once abort() was called (or the runtime timed the tool out).
     bool isCancelRequested() const;
-    /// The thread-safe form of isCancelRequested() for worker threads.
+    /// The thread-safe form of isCancelRequested() for worker threads. Its
+    /// reportProgress() reports nothing: whoever holds the invocation may
+    /// watch it, not speak for the tool (see workerToken()).
     ToolCancellationToken cancellationToken() const;
 
     /// The tool's result. Valid once reported without an error.
@@ -180,8 +194,9 @@ Q_SIGNALS:
     /// abort() was called, once, synchronously: stop and report.
     void cancelRequested(QPrivateSignal);
     /// The tool reported progress (from the event loop, in order, before
-    /// finished(); only reports whose progress increased).
-    void progressReported(const Switchboard::ToolProgress &progress);
+    /// finished(); only reports whose progress increased). Private: only
+    /// reportProgress() emits it, so its rules hold.
+    void progressReported(const Switchboard::ToolProgress &progress, QPrivateSignal);
 
 protected:
     explicit ToolInvocation(QObject *parent = nullptr);
@@ -195,11 +210,15 @@ protected:
     void emitError(const Switchboard::Error &error);
     /// emitResult() or emitError(), depending on the outcome.
     void emitOutcome(const Switchboard::ToolOutcome &outcome);
-    /// Records progress and schedules progressReported(). Ignored (with a
-    /// warning) once the outcome is reported, when `progress` is not a finite
-    /// number greater than the last report's (progress only increases, as
-    /// MCP asks), or when `total` is not a finite number.
+    /// Records progress and schedules progressReported(). Ignored once the
+    /// outcome is reported, and (with a warning, once per invocation) when
+    /// `progress` is not a finite number greater than the last report's
+    /// (progress only increases, as MCP asks) or `total` is not a finite
+    /// number.
     void reportProgress(const Switchboard::ToolProgress &progress);
+    /// The token to hand to the tool's own worker thread: cancellation, and
+    /// reportProgress() (runInThreadPool() hands its function this one).
+    ToolCancellationToken workerToken() const;
 
 private:
     void doAbort() final;
@@ -232,6 +251,7 @@ public:
     using ToolInvocation::emitOutcome;
     using ToolInvocation::emitResult;
     using ToolInvocation::reportProgress;
+    using ToolInvocation::workerToken;
 };
 
 } // namespace Switchboard

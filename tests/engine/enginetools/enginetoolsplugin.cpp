@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QThread>
+#include <QTimer>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Switchboard;
@@ -35,14 +36,22 @@ ToolInvocation *EngineToolsPlugin::invoke(const ToolCall &call, QObject *parent)
             parent);
     }
     if (call.toolName == u"count") {
+        // A step per event-loop turn (a worker's reports could merge: the
+        // tests want each one).
         const int to = call.arguments.value(u"to"_s).toInt(3);
-        return ToolInvocation::runInThreadPool(
-            [to](const ToolCancellationToken &token) -> ToolOutcome {
-                for (int step = 1; step <= to; ++step)
-                    token.reportProgress({double(step), double(to), u"step %1"_s.arg(step)});
-                return QJsonValue(QJsonObject{{u"counted"_s, to}});
-            },
-            parent);
+        auto *invocation = new PendingToolInvocation(parent);
+        auto *timer = new QTimer(invocation);
+        timer->setInterval(0);
+        QObject::connect(timer, &QTimer::timeout, invocation, [invocation, timer, to, step = 0]() mutable {
+            ++step;
+            invocation->reportProgress({double(step), double(to), u"step %1"_s.arg(step)});
+            if (step == to) {
+                timer->stop();
+                invocation->emitResult(QJsonObject{{u"counted"_s, to}});
+            }
+        });
+        timer->start();
+        return invocation;
     }
     if (call.toolName == u"gate") {
         const QString key = call.arguments.value(u"key"_s).toString();
