@@ -32,10 +32,14 @@ constexpr qsizetype sseOverhead = 1024;
 // step-ups on 403 insufficient_scope) before it fails.
 constexpr int maxAuthorizations = 3;
 
-bool isTokenChar(QChar c)
+// What may go into a header field's value that the transport writes into
+// the request head: no control character but HTAB (a CR or LF would end the
+// field and start another, RFC 9110 section 5.5). For configured headers
+// and the Authorization field McpOAuth gives.
+bool isFieldValue(QStringView value)
 {
-    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
-           || QStringView(u"!#$%&'*+-.^_`|~").contains(c);
+    return std::none_of(value.cbegin(), value.cend(),
+                        [](QChar c) { return (c < u' ' && c != u'\t') || c == QChar(0x7f); });
 }
 
 // What the transport writes itself: a configured header must not replace it.
@@ -78,12 +82,12 @@ QString McpHttpParameters::problem() const
         return u"the URL \"%1\" is not an http:// or https:// URL"_s.arg(url.toDisplayString(QUrl::RemoveUserInfo));
     for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
         const QString &name = it.key();
-        if (name.isEmpty() || !std::all_of(name.cbegin(), name.cend(), isTokenChar))
+        if (name.isEmpty() || !std::all_of(name.cbegin(), name.cend(), McpOAuthSteps::isTokenChar))
             return u"the header name \"%1\" is not an HTTP field name"_s.arg(name);
         if (isReservedHeader(name))
             return u"the header %1 is written by the transport and cannot be configured"_s.arg(name);
-        if (it.value().contains(u'\r') || it.value().contains(u'\n') || it.value().contains(QChar(0)))
-            return u"the value of the header %1 contains a line break or NUL"_s.arg(name);
+        if (!isFieldValue(it.value()))
+            return u"the value of the header %1 contains a line break or another control character"_s.arg(name);
     }
     if (reconnectDelayMs < 0 || maxReconnects < 0 || shutdownGraceMs < 0)
         return u"reconnectDelayMs, maxReconnects and shutdownGraceMs must not be negative"_s;
@@ -357,8 +361,18 @@ void McpHttpTransportPrivate::start(Exchange *exchange, const QByteArray &method
     exchange->bytes.clear();
     exchange->sentSessionId = !sessionId.isEmpty();
     if (oauth) {
-        exchange->sentAuthorization = oauth->authorizationHeader();
-        secrets.add(QString::fromUtf8(exchange->sentAuthorization.mid(7)));   // after "Bearer "
+        // McpOAuth only keeps b64tokens; should one ever be otherwise, it
+        // does not go into the head (where a line break would add fields).
+        const QByteArray authorization = oauth->authorizationHeader();
+        exchange->sentAuthorization.clear();
+        const bool ascii = std::all_of(authorization.cbegin(), authorization.cend(), [](char c) { return uchar(c) < 0x80; });
+        if (ascii && isFieldValue(QString::fromLatin1(authorization))) {
+            exchange->sentAuthorization = authorization;
+            secrets.add(QString::fromUtf8(authorization.mid(7)));   // after "Bearer "
+        } else {
+            qCWarning(lcMcp).noquote() << what(method, exchange)
+                                       << ": the authorization is not a valid header value: not sent";
+        }
     }
     auto *reply = new DirectHttpReply(method, url, head(exchange, accept, !body.isNull()), body, q);
     reply->setProxy(DirectHttpReply::proxyFor(url));

@@ -250,6 +250,12 @@ void McpOAuthPrivate::ensureLoaded(std::function<void()> next)
             // Only what was obtained for this very server.
             if (stored.value("server"_L1).toString() == Steps::canonicalResource(serverUrl))
                 record = stored;
+            // Tokens as the token endpoint must give them (a record written
+            // by another program, or edited, may hold anything).
+            for (const QString &key : {u"access_token"_s, u"refresh_token"_s}) {
+                if (record.contains(key) && !Steps::isBearerToken(record.value(key).toString()))
+                    record.remove(key);
+            }
         }
         for (const QString &key : {u"access_token"_s, u"refresh_token"_s, u"client_secret"_s})
             secrets.add(record.value(key).toString());
@@ -349,9 +355,20 @@ void McpOAuthPrivate::requestToken(const QList<std::pair<QString, QString>> &gra
             done(failure(step, u"the token endpoint issued a %1 token, not a Bearer token"_s.arg(excerpt(tokenType))));
             return;
         }
+        // Into an Authorization field: a line break would add fields of the
+        // server's choosing (and Secrets cannot scrub it). Named, not shown.
+        const QString refreshToken = answer.value("refresh_token"_L1).toString();
+        for (const auto &[token, name] : {std::pair(accessToken, u"access_token"_s),
+                                          std::pair(refreshToken, u"refresh_token"_s)}) {
+            if (!token.isEmpty() && !Steps::isBearerToken(token)) {
+                done(failure(step, u"the token endpoint's %1 is not a bearer token (RFC 6750 b64token, at most %2 "
+                                   "characters)"_s.arg(name).arg(Steps::maxTokenLength)));
+                return;
+            }
+        }
         secrets.add(accessToken);
         record.insert("access_token"_L1, accessToken);
-        if (const QString refreshToken = answer.value("refresh_token"_L1).toString(); !refreshToken.isEmpty()) {
+        if (!refreshToken.isEmpty()) {
             secrets.add(refreshToken);
             record.insert("refresh_token"_L1, refreshToken);
         }

@@ -10,12 +10,6 @@ namespace Switchboard::McpOAuthSteps {
 
 namespace {
 
-bool isTokenChar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
 QByteArray randomBase64Url(int bytes)
 {
     QByteArray random(bytes, Qt::Uninitialized);
@@ -32,6 +26,29 @@ QString pathWithoutTrailingSlash(const QUrl &url)
 }
 
 } // namespace
+
+bool isTokenChar(QChar c)
+{
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+           || QStringView(u"!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool isBearerToken(QStringView token)
+{
+    if (token.isEmpty() || token.size() > maxTokenLength)
+        return false;
+    qsizetype end = token.size();
+    while (end > 0 && token[end - 1] == u'=')
+        --end;
+    if (end == 0)
+        return false;
+    for (const QChar c : token.first(end)) {
+        if (!((c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+              || QStringView(u"-._~+/").contains(c)))
+            return false;
+    }
+    return true;
+}
 
 Challenge parseChallenge(const QByteArray &wwwAuthenticate)
 {
@@ -52,7 +69,7 @@ Challenge parseChallenge(const QByteArray &wwwAuthenticate)
         while (i < n && (text[i] == ',' || text[i] == ' ' || text[i] == '\t'))
             ++i;
         const qsizetype start = i;
-        while (i < n && isTokenChar(text[i]))
+        while (i < n && isTokenChar(QLatin1Char(text[i])))
             ++i;
         if (i == start) {
             ++i;   // a stray character: skip it

@@ -96,6 +96,16 @@ bool isLoopback(const QUrl &url);
 /// secret (or when it supports neither), "none".
 QString chooseAuthMethod(const QString &registered, bool hasSecret, const QStringList &supported);
 
+/// The longest access or refresh token accepted (characters).
+constexpr qsizetype maxTokenLength = 8192;
+/// True for what may go into `Authorization: Bearer`: an RFC 6750 b64token
+/// (`[A-Za-z0-9-._~+/]+=*`) of at most maxTokenLength characters. Anything
+/// else (a line break that would start another header field, a space, a
+/// control character) is refused where a token endpoint or a store gives it.
+bool isBearerToken(QStringView token);
+/// An RFC 9110 tchar (of a field name or an auth-scheme).
+bool isTokenChar(QChar c);
+
 /// `application/x-www-form-urlencoded` of the pairs, in their order.
 QByteArray formEncode(const QList<std::pair<QString, QString>> &pairs);
 /// `Authorization: Basic` credentials for client_secret_basic (RFC 6749

@@ -522,7 +522,14 @@ void tst_McpHttpTransport::invalidParameters_data()
     QTest::newRow("header name") << u"http://h/"_s << u"Bad Name"_s << u"x"_s
                                  << u"the header name \"Bad Name\" is not an HTTP field name"_s;
     QTest::newRow("line break") << u"http://h/"_s << u"X-Key"_s << u"a\r\nHost: evil"_s
-                                << u"the value of the header X-Key contains a line break or NUL"_s;
+                                << u"the value of the header X-Key contains a line break or another control character"_s;
+    QTest::newRow("LF") << u"http://h/"_s << u"X-Key"_s << u"a\nb"_s
+                        << u"the value of the header X-Key contains a line break or another control character"_s;
+    QTest::newRow("NUL") << u"http://h/"_s << u"X-Key"_s << u"a"_s + QChar(0)
+                         << u"the value of the header X-Key contains a line break or another control character"_s;
+    QTest::newRow("escape") << u"http://h/"_s << u"X-Key"_s << u"a\x1b"_s
+                            << u"the value of the header X-Key contains a line break or another control character"_s;
+    QTest::newRow("tab and space") << u"http://h/"_s << u"X-Key"_s << u"a\tb c"_s << QString();
     QTest::newRow("reserved") << u"http://h/"_s << u"mcp-session-id"_s << u"x"_s
                               << u"the header mcp-session-id is written by the transport and cannot be configured"_s;
 }

@@ -63,12 +63,19 @@ public:
                 json(201, QJsonObject{{"client_id"_L1, u"dynamic-client"_s}, {"client_name"_L1, u"x"_s}});
             } else if (request.path == "/token") {
                 ++tokens;
-                if (tokenError.isEmpty())
-                    json(200, QJsonObject{{"access_token"_L1, u"access-%1"_s.arg(tokens)},
-                                          {"token_type"_L1, u"Bearer"_s},
-                                          {"expires_in"_L1, 3600},
-                                          {"refresh_token"_L1, u"refresh-%1"_s.arg(tokens)}});
-                else
+                if (tokenError.isEmpty()) {
+                    QJsonObject answer{{"access_token"_L1, u"access-%1"_s.arg(tokens)},
+                                       {"token_type"_L1, u"Bearer"_s},
+                                       {"expires_in"_L1, 3600},
+                                       {"refresh_token"_L1, u"refresh-%1"_s.arg(tokens)}};
+                    for (auto it = tokenAnswer.constBegin(); it != tokenAnswer.constEnd(); ++it) {
+                        if (it.value().isNull())
+                            answer.remove(it.key());
+                        else
+                            answer.insert(it.key(), it.value());
+                    }
+                    json(200, answer);
+                } else
                     json(400, tokenError);
             } else {
                 responder->respond(404, {{"Content-Type", "text/plain"}}, "Not found\n");
@@ -107,6 +114,7 @@ public:
     QJsonObject resourceMetadata;
     QJsonObject serverMetadata;
     QJsonObject tokenError;
+    QJsonObject tokenAnswer;   // what replaces the token endpoint's fields (null: left out)
     QList<Received> requests;
     int tokens = 0;
 };
@@ -167,6 +175,8 @@ private Q_SLOTS:
     void loopbackRedirect();
     void refusals_data();
     void refusals();
+    void tokenRefusals_data();
+    void tokenRefusals();
     void state();
     void secretsStayOut();
     void noBrowser();
@@ -359,6 +369,40 @@ void tst_McpOAuth::refusals()
                                 + QString(message).replace(u"BASE"_s, fake.base));
     QVERIFY(opened.isEmpty());
     QVERIFY(!oauth.hasAccessToken());
+}
+
+void tst_McpOAuth::tokenRefusals_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("token");
+
+    QTest::newRow("access token with CR LF") << u"access_token"_s << u"x\r\nX-Injected: yes"_s;
+    QTest::newRow("access token with LF") << u"access_token"_s << u"x\nX-Injected: yes"_s;
+    QTest::newRow("access token with a space") << u"access_token"_s << u"two words"_s;
+    QTest::newRow("access token too long") << u"access_token"_s << QString(McpOAuthSteps::maxTokenLength + 1, u'a');
+    QTest::newRow("refresh token with CR LF") << u"refresh_token"_s << u"r\r\nX-Injected: yes"_s;
+    QTest::newRow("refresh token non-ASCII") << u"refresh_token"_s << u"r\u00e9"_s;
+}
+
+// A token that is no RFC 6750 b64token is refused, named but never shown,
+// and nothing of the answer is kept.
+void tst_McpOAuth::tokenRefusals()
+{
+    QFETCH(QString, key);
+    QFETCH(QString, token);
+    FakeServers fake;
+    fake.tokenAnswer.insert(key, token);
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QCOMPARE(error.code, Error::Code::Unauthorized);
+    QCOMPARE(error.message, u"cannot authorize to the MCP server %1/mcp: the token request: the token endpoint's %2 is "
+                             "not a bearer token (RFC 6750 b64token, at most 8192 characters)"_s.arg(fake.base, key));
+    QVERIFY(!oauth.hasAccessToken());
+    QCOMPARE(oauth.authorizationHeader(), QByteArray());
+    QCOMPARE(stored(*store, oauth.storeKey()), QByteArray());
 }
 
 void tst_McpOAuth::state()

@@ -35,6 +35,8 @@ private Q_SLOTS:
     void chooseAuthMethod_data();
     void chooseAuthMethod();
     void encoding();
+    void isBearerToken_data();
+    void isBearerToken();
 };
 
 void tst_McpOAuthSteps::parseChallenge_data()
@@ -317,6 +319,34 @@ void tst_McpOAuthSteps::encoding()
     QCOMPARE(QByteArray::fromBase64(Steps::basicCredentials(u"pre-registered-client"_s, u"pre-registered-secret"_s)),
              QByteArray("pre-registered-client:pre-registered-secret"));
     QCOMPARE(QByteArray::fromBase64(Steps::basicCredentials(u"a:b"_s, u"c d"_s)), QByteArray("a%3Ab:c%20d"));
+}
+
+void tst_McpOAuthSteps::isBearerToken_data()
+{
+    QTest::addColumn<QString>("token");
+    QTest::addColumn<bool>("accepted");
+
+    QTest::newRow("letters and digits") << u"access-1"_s << true;
+    QTest::newRow("every b64token character") << u"aZ09-._~+/"_s << true;
+    QTest::newRow("padding") << u"abc=="_s << true;
+    QTest::newRow("the longest") << QString(Steps::maxTokenLength, u'a') << true;
+    QTest::newRow("too long") << QString(Steps::maxTokenLength + 1, u'a') << false;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("padding only") << u"=="_s << false;
+    QTest::newRow("padding inside") << u"ab=c"_s << false;
+    QTest::newRow("CR LF") << u"x\r\nX-Injected: 1"_s << false;
+    QTest::newRow("LF") << u"x\ny"_s << false;
+    QTest::newRow("space") << u"a b"_s << false;
+    QTest::newRow("NUL") << u"a"_s + QChar(0) << false;
+    QTest::newRow("non-ASCII") << u"caf\u00e9"_s << false;
+    QTest::newRow("quote") << u"a\"b"_s << false;
+}
+
+void tst_McpOAuthSteps::isBearerToken()
+{
+    QFETCH(QString, token);
+    QFETCH(bool, accepted);
+    QCOMPARE(Steps::isBearerToken(token), accepted);
 }
 
 QTEST_GUILESS_MAIN(tst_McpOAuthSteps)

@@ -182,7 +182,7 @@ private Q_SLOTS:
             << u"mcp.json:2:14: mcpServers.a.headers: the header name \"X Key\" is not an HTTP field name"_s;
         QTest::newRow("a header value with a line break")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"X\": \"a\\r\\nHost: b\"}}}}")
-            << u"mcp.json:2:14: mcpServers.a.headers: the value of the header X contains a line break or NUL"_s;
+            << u"mcp.json:2:14: mcpServers.a.headers: the value of the header X contains a line break or another control character"_s;
         QTest::newRow("a header of the transport")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"headers\": {\"Mcp-Session-Id\": \"s\"}}}}")
             << u"mcp.json:2:14: mcpServers.a.headers: the header Mcp-Session-Id is written by the transport and cannot be configured"_s;
@@ -209,6 +209,14 @@ private Q_SLOTS:
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"redirect_uri\": \"http://c.example/cb\"}}}}")
             << u"mcp.json:2:27: mcpServers.a.auth.redirect_uri: the redirect URI http://c.example/cb is not https (http is "
                "accepted for a loopback host only)"_s;
+        QTest::newRow("auth: an https redirect")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"redirect_uri\": \"https://c.example/cb\"}}}}")
+            << u"mcp.json:2:27: mcpServers.a.auth.redirect_uri: Switchboard receives the redirect on a listener of its "
+               "own: it must be http to 127.0.0.1, [::1] or localhost with a port (http://127.0.0.1:8976/callback)"_s;
+        QTest::newRow("auth: a loopback redirect without a port")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"redirect_uri\": \"http://127.0.0.1/cb\"}}}}")
+            << u"mcp.json:2:27: mcpServers.a.auth.redirect_uri: Switchboard receives the redirect on a listener of its "
+               "own: it must be http to 127.0.0.1, [::1] or localhost with a port (http://127.0.0.1:8976/callback)"_s;
         QTest::newRow("auth: a scope a number")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"scopes\": [\"a\", 1]}}}}")
             << u"mcp.json:2:27: mcpServers.a.auth.scopes[1] must be a string"_s;
