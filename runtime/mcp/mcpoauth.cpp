@@ -61,6 +61,18 @@ QString excerpt(const QString &text)
     return line;
 }
 
+// The keys of a record that say where its tokens come from and as which client.
+QJsonObject registrationOf(const QJsonObject &record)
+{
+    QJsonObject registration;
+    for (const QString &key : {u"issuer"_s, u"token_endpoint"_s, u"resource"_s, u"client_id"_s, u"client_secret"_s,
+                               u"auth_method"_s, u"redirect_uri"_s}) {
+        if (record.contains(key))
+            registration.insert(key, record.value(key));
+    }
+    return registration;
+}
+
 } // namespace
 
 // --- settings and stores -------------------------------------------------------------
@@ -150,9 +162,9 @@ public:
     void prepareRedirect();
     void identify();
     void openBrowser();
-    void requestToken(const QList<std::pair<QString, QString>> &grant, const QString &step,
-                      std::function<void(const Error &)> done);
-    QByteArray clientAuthentication(QList<std::pair<QString, QString>> &form) const;
+    void requestToken(const QJsonObject &client, const QList<std::pair<QString, QString>> &grant,
+                      const QString &step, std::function<void(const Error &)> done);
+    static QByteArray clientAuthentication(const QJsonObject &client, QList<std::pair<QString, QString>> &form);
 
     McpOAuth *const q;
     const QUrl serverUrl;
@@ -182,6 +194,12 @@ public:
     QUrl authorizationEndpoint, tokenEndpoint, registrationEndpoint;
     QString scope;                    // requested
     QUrl redirectUri;
+    // Where the flow's code goes and as which client: issuer,
+    // token_endpoint, resource, client_id, client_secret, auth_method,
+    // redirect_uri. Into `record` only with the token it obtains, so that
+    // nothing kept (a refresh token, a client secret) ever goes to the
+    // endpoint of a flow that did not succeed.
+    QJsonObject registration;
     QByteArray verifier, state;
     std::unique_ptr<Http::HttpServer> loopback;
     QTimer browserTimer;
@@ -293,6 +311,7 @@ void McpOAuthPrivate::finish(const Error &error)
     }
     verifier.clear();
     state.clear();
+    registration = QJsonObject();
     if (error.isError())
         qCDebug(lcMcp).noquote() << error.message;
     const QPointer<McpOAuth> guard(q);
@@ -308,11 +327,12 @@ void McpOAuthPrivate::finish(const Error &error)
 
 // --- tokens ---------------------------------------------------------------------------
 
-QByteArray McpOAuthPrivate::clientAuthentication(QList<std::pair<QString, QString>> &form) const
+QByteArray McpOAuthPrivate::clientAuthentication(const QJsonObject &client,
+                                                 QList<std::pair<QString, QString>> &form)
 {
-    const QString clientId = record.value("client_id"_L1).toString();
-    const QString secret = record.value("client_secret"_L1).toString();
-    const QString method = record.value("auth_method"_L1).toString();
+    const QString clientId = client.value("client_id"_L1).toString();
+    const QString secret = client.value("client_secret"_L1).toString();
+    const QString method = client.value("auth_method"_L1).toString();
     if (method == u"client_secret_basic")
         return "Authorization: Basic " + Steps::basicCredentials(clientId, secret) + "\r\n";
     form << std::pair(u"client_id"_s, clientId);
@@ -321,15 +341,25 @@ QByteArray McpOAuthPrivate::clientAuthentication(QList<std::pair<QString, QStrin
     return {};
 }
 
-void McpOAuthPrivate::requestToken(const QList<std::pair<QString, QString>> &grant, const QString &step,
-                                   std::function<void(const Error &)> done)
+// The token set is replaced whole by what the endpoint gives, with the
+// client it was obtained with; only a refresh that brings no new
+// refresh token keeps the one it sent (RFC 6749 section 6).
+void McpOAuthPrivate::requestToken(const QJsonObject &client, const QList<std::pair<QString, QString>> &grant,
+                                   const QString &step, std::function<void(const Error &)> done)
 {
     QList<std::pair<QString, QString>> form = grant;
-    const QByteArray head = clientAuthentication(form) + "Content-Type: application/x-www-form-urlencoded\r\n";
-    const QUrl endpoint(record.value("token_endpoint"_L1).toString());
+    const QByteArray head =
+        clientAuthentication(client, form) + "Content-Type: application/x-www-form-urlencoded\r\n";
+    const QUrl endpoint(client.value("token_endpoint"_L1).toString());
+    QString sentRefreshToken;
+    for (const auto &pair : grant) {
+        if (pair.first == u"refresh_token")
+            sentRefreshToken = pair.second;
+    }
     qCDebug(lcMcp).noquote() << "POST" << endpoint.toDisplayString(QUrl::RemoveUserInfo) << "(" << step << "for"
                              << server() << ")";
-    fetch("POST", endpoint, head, Steps::formEncode(form), [this, step, done](const Response &response) {
+    fetch("POST", endpoint, head, Steps::formEncode(form),
+          [this, client, sentRefreshToken, step, done](const Response &response) {
         if (response.status == 0) {
             done(failure(step, response.failure));
             return;
@@ -367,18 +397,20 @@ void McpOAuthPrivate::requestToken(const QList<std::pair<QString, QString>> &gra
             }
         }
         secrets.add(accessToken);
-        record.insert("access_token"_L1, accessToken);
-        if (!refreshToken.isEmpty()) {
-            secrets.add(refreshToken);
-            record.insert("refresh_token"_L1, refreshToken);
-        }
+        secrets.add(refreshToken);
+        QJsonObject obtained = client;
+        obtained.insert("access_token"_L1, accessToken);
+        if (!refreshToken.isEmpty())
+            obtained.insert("refresh_token"_L1, refreshToken);
+        else if (!sentRefreshToken.isEmpty())
+            obtained.insert("refresh_token"_L1, sentRefreshToken);
         const double expiresIn = answer.value("expires_in"_L1).toDouble(-1);
         if (expiresIn > 0)
-            record.insert("expires_at"_L1, double(QDateTime::currentMSecsSinceEpoch() + qint64(expiresIn * 1000)));
-        else
-            record.remove("expires_at"_L1);
+            obtained.insert("expires_at"_L1,
+                            double(QDateTime::currentMSecsSinceEpoch() + qint64(expiresIn * 1000)));
         const QString granted = answer.value("scope"_L1).toString();
-        record.insert("scope"_L1, granted.isEmpty() ? scope : granted);
+        obtained.insert("scope"_L1, granted.isEmpty() ? scope : granted);
+        record = obtained;
         qCDebug(lcMcp).noquote() << server() << "authorized (" << step << ")";
         save([done] { done({}); });
     });
@@ -395,7 +427,7 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
     if (const QString indicator = record.value("resource"_L1).toString(); !indicator.isEmpty())
         grant << std::pair(u"resource"_s, indicator);
     scope = record.value("scope"_L1).toString();
-    requestToken(grant, u"the refresh of the token"_s, [this, next](const Error &error) {
+    requestToken(registrationOf(record), grant, u"the refresh of the token"_s, [this, next](const Error &error) {
         if (error.isError()) {
             qCDebug(lcMcp).noquote() << error.message << "- asking the user again";
             record.remove("access_token"_L1);
@@ -624,29 +656,29 @@ void McpOAuthPrivate::prepareRedirect()
 void McpOAuthPrivate::identify()
 {
     const QStringList methods = stringList(serverMetadata.value("token_endpoint_auth_methods_supported"_L1));
-    record.insert("token_endpoint"_L1, tokenEndpoint.toString());
-    record.insert("resource"_L1, resource);
+    registration = QJsonObject{{"issuer"_L1, issuer},
+                               {"token_endpoint"_L1, tokenEndpoint.toString()},
+                               {"resource"_L1, resource},
+                               {"redirect_uri"_L1, redirectUri.toString()}};
     if (!settings.clientId.isEmpty()) {
-        record.insert("client_id"_L1, settings.clientId);
-        record.insert("client_secret"_L1, settings.clientSecret);
-        record.insert("auth_method"_L1, Steps::chooseAuthMethod({}, !settings.clientSecret.isEmpty(), methods));
-        record.insert("issuer"_L1, issuer);
+        registration.insert("client_id"_L1, settings.clientId);
+        registration.insert("client_secret"_L1, settings.clientSecret);
+        registration.insert("auth_method"_L1, Steps::chooseAuthMethod({}, !settings.clientSecret.isEmpty(), methods));
         openBrowser();
         return;
     }
     // A registration of an earlier run with the same server and redirect URI.
     if (!record.value("client_id"_L1).toString().isEmpty() && record.value("issuer"_L1).toString() == issuer
         && record.value("redirect_uri"_L1).toString() == redirectUri.toString()) {
+        for (const QString &key : {u"client_id"_s, u"client_secret"_s, u"auth_method"_s})
+            registration.insert(key, record.value(key));
         openBrowser();
         return;
     }
-    record.insert("issuer"_L1, issuer);
-    record.insert("redirect_uri"_L1, redirectUri.toString());
     if (serverMetadata.value("client_id_metadata_document_supported"_L1).toBool() && settings.clientMetadataUrl.isValid()
         && !settings.clientMetadataUrl.isEmpty()) {
-        record.insert("client_id"_L1, settings.clientMetadataUrl.toString());
-        record.remove("client_secret"_L1);
-        record.insert("auth_method"_L1, u"none"_s);
+        registration.insert("client_id"_L1, settings.clientMetadataUrl.toString());
+        registration.insert("auth_method"_L1, u"none"_s);
         openBrowser();
         return;
     }
@@ -687,9 +719,9 @@ void McpOAuthPrivate::identify()
               }
               const QString secret = answer.value("client_secret"_L1).toString();
               secrets.add(secret);
-              record.insert("client_id"_L1, clientId);
-              record.insert("client_secret"_L1, secret);
-              record.insert("auth_method"_L1,
+              registration.insert("client_id"_L1, clientId);
+              registration.insert("client_secret"_L1, secret);
+              registration.insert("auth_method"_L1,
                             Steps::chooseAuthMethod(answer.value("token_endpoint_auth_method"_L1).toString(),
                                                     !secret.isEmpty(), methods));
               openBrowser();
@@ -710,7 +742,7 @@ void McpOAuthPrivate::openBrowser()
     QUrl url = authorizationEndpoint;
     QUrlQuery query(url);
     query.addQueryItem(u"response_type"_s, u"code"_s);
-    query.addQueryItem(u"client_id"_s, record.value("client_id"_L1).toString());
+    query.addQueryItem(u"client_id"_s, registration.value("client_id"_L1).toString());
     query.addQueryItem(u"redirect_uri"_s, redirectUri.toString());
     query.addQueryItem(u"code_challenge"_s, QString::fromLatin1(Steps::codeChallenge(verifier)));
     query.addQueryItem(u"code_challenge_method"_s, u"S256"_s);
@@ -911,7 +943,7 @@ void McpOAuth::completeAuthorization(const QUrl &redirected)
                                              {u"redirect_uri"_s, d->redirectUri.toString()},
                                              {u"code_verifier"_s, verifier},
                                              {u"resource"_s, d->resource}};
-    d->requestToken(grant, u"the token request"_s, [this](const Error &error) { d->finish(error); });
+    d->requestToken(d->registration, grant, u"the token request"_s, [this](const Error &error) { d->finish(error); });
 }
 
 } // namespace Switchboard

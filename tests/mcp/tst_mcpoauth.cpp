@@ -175,6 +175,8 @@ private Q_SLOTS:
     void loopbackRedirect();
     void refusals_data();
     void refusals();
+    void registrationOnlyWithAToken();
+    void tokenSetReplacedWhole();
     void tokenRefusals_data();
     void tokenRefusals();
     void state();
@@ -369,6 +371,61 @@ void tst_McpOAuth::refusals()
                                 + QString(message).replace(u"BASE"_s, fake.base));
     QVERIFY(opened.isEmpty());
     QVERIFY(!oauth.hasAccessToken());
+}
+
+// A flow that fails leaves the kept registration alone: the refresh token
+// goes to the token endpoint it came from, never to the one of a flow that
+// discovered another.
+void tst_McpOAuth::registrationOnlyWithAToken()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    const QByteArray kept = stored(*store, oauth.storeKey());
+    // Step-up; discovery now names another token endpoint, and the user refuses.
+    fake.serverMetadata.insert("token_endpoint"_L1, fake.base + u"/elsewhere/token"_s);
+    oauth.setBrowser([&oauth](const QUrl &url) {
+        const QUrl redirect(u"http://127.0.0.1:1/callback?error=access_denied&state="_s
+                            + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
+                                  Qt::QueuedConnection);
+    });
+    QVERIFY(challenge(oauth, 403, "Bearer error=\"insufficient_scope\", scope=\"admin\"", "Bearer access-1").isError());
+    QCOMPARE(stored(*store, oauth.storeKey()), kept);
+    // The token expires: the refresh goes where the refresh token came from.
+    fake.requests.clear();
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), "Bearer access-1").isError());
+    QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token"}));
+    QCOMPARE(fake.requests.first().form.value(u"refresh_token"_s), u"refresh-1"_s);
+}
+
+// What the token endpoint answers replaces the token set: a code exchange
+// without a refresh token drops the old one; a refresh without one keeps
+// the one it sent.
+void tst_McpOAuth::tokenSetReplacedWhole()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    fake.tokenAnswer.insert("refresh_token"_L1, QJsonValue::Null);
+    // A refresh that brings no refresh token: the old one stays.
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), "Bearer access-1").isError());
+    QJsonObject kept = QJsonDocument::fromJson(stored(*store, oauth.storeKey())).object();
+    QCOMPARE(kept.value("access_token"_L1).toString(), u"access-2"_s);
+    QCOMPARE(kept.value("refresh_token"_L1).toString(), u"refresh-1"_s);
+    // A new authorization (step-up) that brings none: no refresh token.
+    QVERIFY(!challenge(oauth, 403, "Bearer error=\"insufficient_scope\", scope=\"admin\"", "Bearer access-2").isError());
+    kept = QJsonDocument::fromJson(stored(*store, oauth.storeKey())).object();
+    QCOMPARE(kept.value("access_token"_L1).toString(), u"access-3"_s);
+    QVERIFY2(!kept.contains("refresh_token"_L1), kept.value("refresh_token"_L1).toString().toUtf8());
+    QCOMPARE(kept.value("token_endpoint"_L1).toString(), fake.base + u"/token"_s);
+    QCOMPARE(kept.value("client_id"_L1).toString(), u"dynamic-client"_s);
 }
 
 void tst_McpOAuth::tokenRefusals_data()
