@@ -86,7 +86,7 @@ QString McpOAuthSettings::problem() const
             || clientMetadataUrl.path() == u"/"))
         return u"the client metadata URL must be an https URL with a path"_s;
     if (!redirectUri.isEmpty()) {
-        if (const QString problem = Steps::urlProblem(redirectUri, u"the redirect URI"_s); !problem.isEmpty())
+        if (const QString problem = Steps::urlProblem(redirectUri, u"the redirect URI"_s, true); !problem.isEmpty())
             return problem;
     }
     if (browserTimeoutMs <= 0)
@@ -139,6 +139,9 @@ public:
     }
 
     QString server() const { return serverUrl.toDisplayString(QUrl::RemoveUserInfo); }
+    // Metadata may point to plain http on a loopback host only for a server
+    // that is on one itself.
+    bool loopbackHttp() const { return Steps::isLoopback(serverUrl); }
     Error failure(const QString &step, const QString &text) const
     {
         Error error(Error::Code::Unauthorized,
@@ -483,7 +486,7 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index)
         return;
     }
     const QUrl url = urls.at(index);
-    if (const QString problem = Steps::urlProblem(url, u"the resource_metadata"_s); !problem.isEmpty()) {
+    if (const QString problem = Steps::urlProblem(url, u"the resource_metadata"_s, loopbackHttp()); !problem.isEmpty()) {
         finish(failure(u"the protected resource metadata"_s, problem));
         return;
     }
@@ -516,7 +519,7 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index)
             return;
         }
         const QUrl issuerUrl(servers.first());
-        if (const QString problem = Steps::urlProblem(issuerUrl, u"its authorization server"_s); !problem.isEmpty()) {
+        if (const QString problem = Steps::urlProblem(issuerUrl, u"its authorization server"_s, loopbackHttp()); !problem.isEmpty()) {
             finish(failure(what, problem));
             return;
         }
@@ -590,13 +593,13 @@ void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata)
     registrationEndpoint = QUrl(metadata.value("registration_endpoint"_L1).toString());
     for (const auto &[url, name] : {std::pair(authorizationEndpoint, u"the authorization_endpoint"_s),
                                     std::pair(tokenEndpoint, u"the token_endpoint"_s)}) {
-        if (const QString problem = Steps::urlProblem(url, name); !problem.isEmpty()) {
+        if (const QString problem = Steps::urlProblem(url, name, loopbackHttp()); !problem.isEmpty()) {
             finish(failure(what, problem));
             return;
         }
     }
     if (!registrationEndpoint.isEmpty()) {
-        if (const QString problem = Steps::urlProblem(registrationEndpoint, u"the registration_endpoint"_s);
+        if (const QString problem = Steps::urlProblem(registrationEndpoint, u"the registration_endpoint"_s, loopbackHttp());
             !problem.isEmpty()) {
             finish(failure(what, problem));
             return;

@@ -227,14 +227,20 @@ bool isLoopback(const QUrl &url)
     return !address.isNull() && address.isLoopback();
 }
 
-QString urlProblem(const QUrl &url, const QString &what)
+QString urlProblem(const QUrl &url, const QString &what, bool loopbackHttp)
 {
     if (!url.isValid() || url.isRelative() || url.host().isEmpty())
         return u"%1 \"%2\" is not an absolute URL"_s.arg(what, url.toDisplayString(QUrl::RemoveUserInfo).left(200));
     if (!url.userInfo().isEmpty() || url.hasFragment())
         return u"%1 %2 has user information or a fragment"_s.arg(what, url.toDisplayString(QUrl::RemoveUserInfo));
-    if (url.scheme() == u"https" || (url.scheme() == u"http" && isLoopback(url)))
+    if (url.scheme() == u"https")
         return {};
+    if (url.scheme() == u"http" && isLoopback(url)) {
+        if (loopbackHttp)
+            return {};
+        return u"%1 %2 is plain http to a loopback host, and the MCP server is not on one"_s.arg(
+            what, url.toDisplayString());
+    }
     return u"%1 %2 is not https (http is accepted for a loopback host only)"_s.arg(what, url.toDisplayString());
 }
 

@@ -83,9 +83,11 @@ bool resourceCovers(const QUrl &resource, const QUrl &server);
 
 /// What is wrong with a URL that metadata or a server gave for `what`
 /// ("the token_endpoint"), empty when nothing: it must be absolute, https
-/// or http to a loopback host (localhost, 127.0.0.0/8, ::1), without user
-/// information or fragment.
-QString urlProblem(const QUrl &url, const QString &what);
+/// or http to a loopback host (localhost, 127.0.0.0/8, ::1) when
+/// `loopbackHttp` (for metadata: only when the MCP server is on a loopback
+/// host itself, so that a remote server cannot send the flow to plain http
+/// on the user's machine), without user information or fragment.
+QString urlProblem(const QUrl &url, const QString &what, bool loopbackHttp);
 /// True for localhost, 127.0.0.0/8 and ::1.
 bool isLoopback(const QUrl &url);
 

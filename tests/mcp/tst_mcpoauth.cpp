@@ -177,6 +177,7 @@ private Q_SLOTS:
     void refusals();
     void registrationOnlyWithAToken();
     void tokenSetReplacedWhole();
+    void loopbackHttpForLoopbackServersOnly();
     void tokenRefusals_data();
     void tokenRefusals();
     void state();
@@ -426,6 +427,22 @@ void tst_McpOAuth::tokenSetReplacedWhole()
     QVERIFY2(!kept.contains("refresh_token"_L1), kept.value("refresh_token"_L1).toString().toUtf8());
     QCOMPARE(kept.value("token_endpoint"_L1).toString(), fake.base + u"/token"_s);
     QCOMPARE(kept.value("client_id"_L1).toString(), u"dynamic-client"_s);
+}
+
+// A remote server's challenge cannot send the flow to plain http on the
+// user's machine (the fake is never asked).
+void tst_McpOAuth::loopbackHttpForLoopbackServersOnly()
+{
+    FakeServers fake;
+    McpOAuth oauth(QUrl(u"https://mcp.example.com/mcp"_s), settings(), nullptr);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QCOMPARE(error.message, u"cannot authorize to the MCP server https://mcp.example.com/mcp: the protected resource "
+                             "metadata: the resource_metadata %1/.well-known/oauth-protected-resource/mcp is plain http "
+                             "to a loopback host, and the MCP server is not on one"_s.arg(fake.base));
+    QVERIFY(fake.requests.isEmpty());
+    QVERIFY(opened.isEmpty());
 }
 
 void tst_McpOAuth::tokenRefusals_data()

@@ -260,19 +260,34 @@ void tst_McpOAuthSteps::resourceCovers()
 void tst_McpOAuthSteps::urlProblem_data()
 {
     QTest::addColumn<QUrl>("url");
+    QTest::addColumn<bool>("loopbackHttp");
     QTest::addColumn<QString>("problem");
 
-    QTest::newRow("https") << QUrl(u"https://auth.example.com/token"_s) << QString();
-    QTest::newRow("loopback http") << QUrl(u"http://127.0.0.1:8080/token"_s) << QString();
-    QTest::newRow("localhost http") << QUrl(u"http://localhost/token"_s) << QString();
-    QTest::newRow("ipv6 loopback") << QUrl(u"http://[::1]:80/token"_s) << QString();
-    QTest::newRow("remote http") << QUrl(u"http://auth.example.com/token"_s)
+    QTest::newRow("https") << QUrl(u"https://auth.example.com/token"_s) << true << QString();
+    QTest::newRow("https, remote server") << QUrl(u"https://auth.example.com/token"_s) << false << QString();
+    QTest::newRow("loopback https, remote server") << QUrl(u"https://127.0.0.1/token"_s) << false << QString();
+    QTest::newRow("loopback http, remote server")
+        << QUrl(u"http://127.0.0.1:8080/token"_s) << false
+        << u"the token_endpoint http://127.0.0.1:8080/token is plain http to a loopback host, and the MCP server is "
+           "not on one"_s;
+    QTest::newRow("localhost http, remote server")
+        << QUrl(u"http://localhost/token"_s) << false
+        << u"the token_endpoint http://localhost/token is plain http to a loopback host, and the MCP server is not "
+           "on one"_s;
+    QTest::newRow("remote http, remote server")
+        << QUrl(u"http://auth.example.com/token"_s) << false
+        << u"the token_endpoint http://auth.example.com/token is not https (http is accepted for a loopback host "
+           "only)"_s;
+    QTest::newRow("loopback http") << QUrl(u"http://127.0.0.1:8080/token"_s) << true << QString();
+    QTest::newRow("localhost http") << QUrl(u"http://localhost/token"_s) << true << QString();
+    QTest::newRow("ipv6 loopback") << QUrl(u"http://[::1]:80/token"_s) << true << QString();
+    QTest::newRow("remote http") << QUrl(u"http://auth.example.com/token"_s) << true
                                  << u"the token_endpoint http://auth.example.com/token is not https (http is accepted "
                                     "for a loopback host only)"_s;
-    QTest::newRow("relative") << QUrl(u"/token"_s) << u"the token_endpoint \"/token\" is not an absolute URL"_s;
-    QTest::newRow("fragment") << QUrl(u"https://a.example/t#f"_s)
+    QTest::newRow("relative") << QUrl(u"/token"_s) << true << u"the token_endpoint \"/token\" is not an absolute URL"_s;
+    QTest::newRow("fragment") << QUrl(u"https://a.example/t#f"_s) << true
                               << u"the token_endpoint https://a.example/t#f has user information or a fragment"_s;
-    QTest::newRow("ftp") << QUrl(u"ftp://a.example/t"_s)
+    QTest::newRow("ftp") << QUrl(u"ftp://a.example/t"_s) << true
                          << u"the token_endpoint ftp://a.example/t is not https (http is accepted for a loopback host "
                             "only)"_s;
 }
@@ -280,8 +295,9 @@ void tst_McpOAuthSteps::urlProblem_data()
 void tst_McpOAuthSteps::urlProblem()
 {
     QFETCH(QUrl, url);
+    QFETCH(bool, loopbackHttp);
     QFETCH(QString, problem);
-    QCOMPARE(Steps::urlProblem(url, u"the token_endpoint"_s), problem);
+    QCOMPARE(Steps::urlProblem(url, u"the token_endpoint"_s, loopbackHttp), problem);
 }
 
 void tst_McpOAuthSteps::chooseAuthMethod_data()
