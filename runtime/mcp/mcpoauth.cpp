@@ -3,6 +3,7 @@
 
 #include "api/directhttpreply_p.h"
 #include "core/httpserver_p.h"
+#include "jsonrpc_p.h"
 #include "mcplogging_p.h"
 #include "mcpoauthsteps_p.h"
 
@@ -52,13 +53,11 @@ QString withoutTrailingSlash(QString text)
     return text;
 }
 
-// An excerpt of what a server said, for an error (bounded, one line).
+// What a server said, for an error the CLI prints: quoted, bounded, its
+// control characters replaced.
 QString excerpt(const QString &text)
 {
-    QString line = text.simplified();
-    if (line.size() > 200)
-        line = line.left(200) + u"..."_s;
-    return line;
+    return JsonRpc::excerpt(text.toUtf8(), 200);
 }
 
 // The keys of a record that say where its tokens come from and as which client.
@@ -510,7 +509,7 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index)
         const QJsonObject metadata = document.object();
         const QString named = metadata.value("resource"_L1).toString();
         if (named.isEmpty() || !Steps::resourceCovers(QUrl(named), serverUrl)) {
-            finish(failure(what, u"it describes the resource \"%1\", not this server"_s.arg(excerpt(named))));
+            finish(failure(what, u"it describes the resource %1, not this server"_s.arg(excerpt(named))));
             return;
         }
         const QStringList servers = stringList(metadata.value("authorization_servers"_L1));
@@ -569,7 +568,7 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
         // came from the MCP server's own origin).
         const QString claimed = metadata.value("issuer"_L1).toString();
         if (!legacy && withoutTrailingSlash(claimed) != withoutTrailingSlash(issuerUrl.toString())) {
-            finish(failure(what, u"its issuer \"%1\" is not %2"_s.arg(excerpt(claimed), issuerUrl.toString())));
+            finish(failure(what, u"its issuer %1 is not %2"_s.arg(excerpt(claimed), issuerUrl.toString())));
             return;
         }
         useServerMetadata(metadata);

@@ -181,6 +181,8 @@ private Q_SLOTS:
     void tokenRefusals_data();
     void tokenRefusals();
     void state();
+    void serverWordsExcerpted_data();
+    void serverWordsExcerpted();
     void secretsStayOut();
     void noBrowser();
     void logout();
@@ -335,10 +337,10 @@ void tst_McpOAuth::refusals_data()
     QTest::addColumn<QString>("message");
 
     QTest::newRow("no S256") << u"code_challenge_methods_supported"_s << QJsonValue(QJsonArray{u"plain"_s})
-                             << u"the authorization server metadata: the authorization server BASE does not support "
+                             << u"the authorization server metadata: the authorization server \"BASE\" does not support "
                                 "PKCE with S256 (code_challenge_methods_supported)"_s;
     QTest::newRow("no PKCE at all") << u"code_challenge_methods_supported"_s << QJsonValue()
-                                    << u"the authorization server metadata: the authorization server BASE does not "
+                                    << u"the authorization server metadata: the authorization server \"BASE\" does not "
                                        "support PKCE with S256 (code_challenge_methods_supported)"_s;
     QTest::newRow("foreign issuer") << u"issuer"_s << QJsonValue(u"https://evil.example"_s)
                                     << u"the authorization server metadata at BASE/.well-known/oauth-authorization-server: "
@@ -503,8 +505,38 @@ void tst_McpOAuth::state()
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
     QTRY_VERIFY(answered);
     QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
-                              "refused: access_denied (No way)"_s.arg(fake.base));
+                              "refused: \"access_denied\" (\"No way\")"_s.arg(fake.base));
     QVERIFY(!fake.paths().contains("POST /token"));
+}
+
+void tst_McpOAuth::serverWordsExcerpted_data()
+{
+    QTest::addColumn<QString>("description");   // percent-encoded, as in the redirect
+    QTest::addColumn<QString>("shown");
+
+    QTest::newRow("plain") << u"No%20way"_s << u"\"No way\""_s;
+    QTest::newRow("escape sequence") << u"a%1B%5B31mred"_s << u"\"a?[31mred\""_s;
+    QTest::newRow("CR LF") << u"line%0D%0Anext"_s << u"\"line??next\""_s;
+    QTest::newRow("long") << QString(300, u'x') << u"\""_s + QString(200, u'x') + u"\u2026 (300 bytes)\""_s;
+}
+
+// What a server says reaches errors (which the CLI prints) quoted, bounded
+// and without control characters.
+void tst_McpOAuth::serverWordsExcerpted()
+{
+    QFETCH(QString, description);
+    QFETCH(QString, shown);
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    oauth.setBrowser([&oauth, description](const QUrl &url) {
+        const QUrl redirect(u"http://127.0.0.1:1/callback?error=access_denied&error_description="_s + description
+                            + u"&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
+                                  Qt::QueuedConnection);
+    });
+    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+    QCOMPARE(error.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
+                             "refused: \"access_denied\" (%2)"_s.arg(fake.base, shown));
 }
 
 void tst_McpOAuth::secretsStayOut()
