@@ -17,6 +17,8 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
@@ -29,6 +31,9 @@ namespace {
 // What a metadata document, a registration or a token response may weigh.
 constexpr qsizetype maxResponseBytes = 256 * 1024;
 constexpr int requestTimeoutMs = 30 * 1000;
+// What an access token's expires_in is taken as, at least and at most.
+constexpr double minTokenLifetimeS = 1;
+constexpr double maxTokenLifetimeS = 365.0 * 24 * 3600;
 
 McpOAuth::Browser &defaultBrowser()
 {
@@ -406,10 +411,12 @@ void McpOAuthPrivate::requestToken(const QJsonObject &client, const QList<std::p
             obtained.insert("refresh_token"_L1, refreshToken);
         else if (!sentRefreshToken.isEmpty())
             obtained.insert("refresh_token"_L1, sentRefreshToken);
+        // Clamped before it becomes an integer (1e300 seconds overflowed).
         const double expiresIn = answer.value("expires_in"_L1).toDouble(-1);
-        if (expiresIn > 0)
-            obtained.insert("expires_at"_L1,
-                            double(QDateTime::currentMSecsSinceEpoch() + qint64(expiresIn * 1000)));
+        if (expiresIn > 0) {
+            const qint64 lifetimeMs = qint64(std::clamp(expiresIn, minTokenLifetimeS, maxTokenLifetimeS) * 1000);
+            obtained.insert("expires_at"_L1, double(QDateTime::currentMSecsSinceEpoch() + lifetimeMs));
+        }
         const QString granted = answer.value("scope"_L1).toString();
         obtained.insert("scope"_L1, granted.isEmpty() ? scope : granted);
         record = obtained;

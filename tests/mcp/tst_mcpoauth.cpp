@@ -11,6 +11,7 @@
 #include "core/httpserver_p.h"
 #include "mcp/mcpoauthsteps_p.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -178,6 +179,8 @@ private Q_SLOTS:
     void registrationOnlyWithAToken();
     void tokenSetReplacedWhole();
     void loopbackHttpForLoopbackServersOnly();
+    void expiresIn_data();
+    void expiresIn();
     void tokenRefusals_data();
     void tokenRefusals();
     void state();
@@ -445,6 +448,44 @@ void tst_McpOAuth::loopbackHttpForLoopbackServersOnly()
                              "to a loopback host, and the MCP server is not on one"_s.arg(fake.base));
     QVERIFY(fake.requests.isEmpty());
     QVERIFY(opened.isEmpty());
+}
+
+void tst_McpOAuth::expiresIn_data()
+{
+    QTest::addColumn<QJsonValue>("expiresIn");
+    QTest::addColumn<qint64>("lifetimeMs");   // -1: no expiry kept
+
+    QTest::newRow("an hour") << QJsonValue(3600) << qint64(3600 * 1000);
+    QTest::newRow("huge") << QJsonValue(1e300) << qint64(365) * 24 * 3600 * 1000;
+    QTest::newRow("a year and a second") << QJsonValue(365 * 24 * 3600 + 1) << qint64(365) * 24 * 3600 * 1000;
+    QTest::newRow("a millisecond") << QJsonValue(0.001) << qint64(1000);
+    QTest::newRow("zero") << QJsonValue(0) << qint64(-1);
+    QTest::newRow("negative") << QJsonValue(-5) << qint64(-1);
+    QTest::newRow("a string") << QJsonValue(u"3600"_s) << qint64(-1);
+    QTest::newRow("absent") << QJsonValue(QJsonValue::Null) << qint64(-1);
+}
+
+// expires_in is clamped to 1 s .. 1 year before it becomes an expiry.
+void tst_McpOAuth::expiresIn()
+{
+    QFETCH(QJsonValue, expiresIn);
+    QFETCH(qint64, lifetimeMs);
+    FakeServers fake;
+    fake.tokenAnswer.insert("expires_in"_L1, expiresIn);
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    const qint64 after = QDateTime::currentMSecsSinceEpoch();
+    const QJsonObject kept = QJsonDocument::fromJson(stored(*store, oauth.storeKey())).object();
+    if (lifetimeMs < 0) {
+        QVERIFY(!kept.contains("expires_at"_L1));
+        return;
+    }
+    const qint64 expiresAt = qint64(kept.value("expires_at"_L1).toDouble());
+    QVERIFY2(expiresAt >= before + lifetimeMs && expiresAt <= after + lifetimeMs, QByteArray::number(expiresAt - before));
 }
 
 void tst_McpOAuth::tokenRefusals_data()
