@@ -865,7 +865,14 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
         return false;
     DirectHttpReply *reply = exchange->reply;
     const int status = reply->status();
-    const QByteArray challenge = reply->rawHeader("WWW-Authenticate");
+    // Every WWW-Authenticate field: a server may send its challenges in
+    // several (RFC 9110 section 5.3: the same as one joined with commas).
+    QByteArrayList fields;
+    for (const auto &header : reply->rawHeaderPairs()) {
+        if (header.first.compare("WWW-Authenticate", Qt::CaseInsensitive) == 0)
+            fields << header.second;
+    }
+    const QByteArray challenge = fields.join(", ");
     if (status == 403 && McpOAuthSteps::parseChallenge(challenge).error() != u"insufficient_scope")
         return false;
     const McpOutgoingMessage message = exchange->message;

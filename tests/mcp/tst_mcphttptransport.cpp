@@ -425,6 +425,10 @@ void tst_McpHttpTransport::authorizes_data()
     QTest::newRow("403 insufficient_scope, then answered")
         << response("403 Forbidden", {challenge + ", error=\"insufficient_scope\", scope=\"more\""}, "")
         << QByteArray("Bearer tok-1") << 1 << -1 << 0;
+    QTest::newRow("403 insufficient_scope in the first of two fields")
+        << response("403 Forbidden", {challenge + ", error=\"insufficient_scope\"", "WWW-Authenticate: Basic realm=\"x\""},
+                     "")
+        << QByteArray("Bearer tok-1") << 1 << -1 << 0;
     QTest::newRow("403 without insufficient_scope: no authorization")
         << response("403 Forbidden", {"WWW-Authenticate: Bearer error=\"invalid_token\""}, "")
         << QByteArray("Bearer tok-1") << 0 << int(Error::Code::Forbidden) << 403;
