@@ -612,10 +612,10 @@ void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata)
         }
     }
     const QString current = record.value("scope"_L1).toString();
-    if (!settings.scopes.isEmpty())
+    if (stepUp)
+        scope = Steps::stepUpScope(current, settings.scopes, challenge.scope(), resourceScopes);
+    else if (!settings.scopes.isEmpty())
         scope = settings.scopes.join(u' ');
-    else if (stepUp)
-        scope = Steps::stepUpScope(current, challenge.scope());
     else
         scope = Steps::chooseScope(challenge.scope(), resourceScopes);
     prepareRedirect();

@@ -182,10 +182,14 @@ QString chooseScope(const QString &challengeScope, const QStringList &scopesSupp
     return scopesSupported.join(u' ').simplified();
 }
 
-QString stepUpScope(const QString &current, const QString &challengeScope)
+QString stepUpScope(const QString &current, const QStringList &configured, const QString &challengeScope,
+                    const QStringList &scopesSupported)
 {
     QStringList scopes;
-    const QStringList all = (current + u' ' + challengeScope).split(u' ', Qt::SkipEmptyParts);
+    QStringList all = current.split(u' ', Qt::SkipEmptyParts);
+    for (const QString &scope : configured)
+        all << scope.split(u' ', Qt::SkipEmptyParts);
+    all << (challengeScope.trimmed().isEmpty() ? scopesSupported : challengeScope.split(u' ', Qt::SkipEmptyParts));
     for (const QString &scope : all) {
         if (!scopes.contains(scope))
             scopes << scope;

@@ -68,9 +68,11 @@ QByteArray newState();
 /// challenge's scope when it gave one, else the protected resource's
 /// scopes_supported joined with spaces, else empty (no scope parameter).
 QString chooseScope(const QString &challengeScope, const QStringList &scopesSupported);
-/// Step-up (403 insufficient_scope): what was granted or asked before and
-/// what the challenge asks for, each scope once, in that order.
-QString stepUpScope(const QString &current, const QString &challengeScope);
+/// Step-up (403 insufficient_scope): what was granted or asked before, the
+/// configured scopes and what the challenge asks for (the resource's
+/// scopes_supported when it names none), each scope once, in that order.
+QString stepUpScope(const QString &current, const QStringList &configured, const QString &challengeScope,
+                    const QStringList &scopesSupported);
 
 /// The canonical URI of the MCP server as a resource indicator (RFC 8707,
 /// the specification's "Canonical Server URI"): scheme and host in lower

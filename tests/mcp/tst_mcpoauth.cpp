@@ -172,6 +172,7 @@ class tst_McpOAuth : public QObject
 private Q_SLOTS:
     void flow();
     void storedTokenThenRefreshThenBrowser();
+    void stepUp_data();
     void stepUp();
     void loopbackRedirect();
     void refusals_data();
@@ -284,20 +285,42 @@ void tst_McpOAuth::storedTokenThenRefreshThenBrowser()
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-4"));
 }
 
+void tst_McpOAuth::stepUp_data()
+{
+    QTest::addColumn<QStringList>("configured");
+    QTest::addColumn<QByteArray>("refusal");
+    QTest::addColumn<QString>("scope");   // asked for at the step-up
+
+    QTest::newRow("the challenge's scope") << QStringList() << QByteArray(R"(scope="mcp:write")")
+                                           << u"mcp:read mcp:write"_s;
+    QTest::newRow("configured scopes and the challenge's")
+        << QStringList{u"mcp:read"_s} << QByteArray(R"(scope="mcp:write")") << u"mcp:read mcp:write"_s;
+    QTest::newRow("no scope in the challenge: scopes_supported") << QStringList() << QByteArray()
+                                                                 << u"mcp:read mcp:write"_s;
+}
+
 void tst_McpOAuth::stepUp()
 {
+    QFETCH(QStringList, configured);
+    QFETCH(QByteArray, refusal);
+    QFETCH(QString, scope);
     FakeServers fake;
-    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    McpOAuthSettings withScopes = settings();
+    withScopes.scopes = configured;
+    McpOAuth oauth(fake.mcp(), withScopes, nullptr);
     QList<QUrl> opened;
     oauth.setBrowser(approvingBrowser(oauth, opened));
     QVERIFY(!challenge(oauth, 401, "Bearer scope=\"mcp:read\"", QByteArray()).isError());
     QCOMPARE(QUrlQuery(opened.last()).queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read"_s);
-    // 403 insufficient_scope: the browser again (no refresh), with both scopes.
-    const Error error = challenge(oauth, 403, "Bearer error=\"insufficient_scope\", scope=\"mcp:write\"",
+    // 403 insufficient_scope: the browser again (no refresh), with the union.
+    fake.requests.clear();
+    const Error error = challenge(oauth, 403, "Bearer error=\"insufficient_scope\"" + (refusal.isEmpty() ? "" : ", " + refusal),
                                   oauth.authorizationHeader());
     QVERIFY2(!error.isError(), qPrintable(error.message));
     QCOMPARE(opened.size(), 2);
-    QCOMPARE(QUrlQuery(opened.last()).queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read mcp:write"_s);
+    QCOMPARE(QUrlQuery(opened.last()).queryItemValue(u"scope"_s, QUrl::FullyDecoded), scope);
+    QCOMPARE(fake.requests.last().form.value(u"grant_type"_s), u"authorization_code"_s);
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-2"));
 }
 
 void tst_McpOAuth::loopbackRedirect()

@@ -192,21 +192,31 @@ void tst_McpOAuthSteps::chooseScope()
 void tst_McpOAuthSteps::stepUpScope_data()
 {
     QTest::addColumn<QString>("current");
+    QTest::addColumn<QStringList>("configured");
     QTest::addColumn<QString>("challenge");
+    QTest::addColumn<QStringList>("supported");
     QTest::addColumn<QString>("scope");
 
-    QTest::newRow("escalation") << u"mcp:basic"_s << u"mcp:basic mcp:write"_s << u"mcp:basic mcp:write"_s;
-    QTest::newRow("added") << u"a b"_s << u"c"_s << u"a b c"_s;
-    QTest::newRow("nothing before") << QString() << u"x"_s << u"x"_s;
-    QTest::newRow("same") << u"a"_s << u"a"_s << u"a"_s;
+    QTest::newRow("escalation") << u"mcp:basic"_s << QStringList() << u"mcp:basic mcp:write"_s << QStringList()
+                                << u"mcp:basic mcp:write"_s;
+    QTest::newRow("added") << u"a b"_s << QStringList() << u"c"_s << QStringList() << u"a b c"_s;
+    QTest::newRow("nothing before") << QString() << QStringList() << u"x"_s << QStringList() << u"x"_s;
+    QTest::newRow("same") << u"a"_s << QStringList() << u"a"_s << QStringList() << u"a"_s;
+    QTest::newRow("configured, then the challenge's") << u"a"_s << QStringList{u"a"_s, u"b"_s} << u"c"_s
+                                                      << QStringList{u"z"_s} << u"a b c"_s;
+    QTest::newRow("no scope in the challenge: scopes_supported")
+        << u"a"_s << QStringList{u"b"_s} << QString() << QStringList{u"a"_s, u"c"_s} << u"a b c"_s;
+    QTest::newRow("nothing named anywhere") << u"a"_s << QStringList() << u" "_s << QStringList() << u"a"_s;
 }
 
 void tst_McpOAuthSteps::stepUpScope()
 {
     QFETCH(QString, current);
+    QFETCH(QStringList, configured);
     QFETCH(QString, challenge);
+    QFETCH(QStringList, supported);
     QFETCH(QString, scope);
-    QCOMPARE(Steps::stepUpScope(current, challenge), scope);
+    QCOMPARE(Steps::stepUpScope(current, configured, challenge, supported), scope);
 }
 
 void tst_McpOAuthSteps::canonicalResource_data()
