@@ -7,7 +7,6 @@
 #include "mcplogging_p.h"
 #include "mcpoauthsteps_p.h"
 
-#include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -103,19 +102,20 @@ McpTokenStore::~McpTokenStore() = default;
 void McpMemoryTokenStore::read(const QString &key, std::function<void(Result<QByteArray>)> done)
 {
     const QByteArray value = m_values.value(key);
-    QMetaObject::invokeMethod(QCoreApplication::instance(), [done, value] { done(value); }, Qt::QueuedConnection);
+    // Later, on the calling thread's event loop (as the keyring store does).
+    QTimer::singleShot(0, [done, value] { done(value); });
 }
 
 void McpMemoryTokenStore::write(const QString &key, const QByteArray &value, std::function<void(Result<void>)> done)
 {
     m_values.insert(key, value);
-    QMetaObject::invokeMethod(QCoreApplication::instance(), [done] { done({}); }, Qt::QueuedConnection);
+    QTimer::singleShot(0, [done] { done({}); });
 }
 
 void McpMemoryTokenStore::remove(const QString &key, std::function<void(Result<void>)> done)
 {
     m_values.remove(key);
-    QMetaObject::invokeMethod(QCoreApplication::instance(), [done] { done({}); }, Qt::QueuedConnection);
+    QTimer::singleShot(0, [done] { done({}); });
 }
 
 // --- the flow -------------------------------------------------------------------------
@@ -262,9 +262,10 @@ void McpOAuthPrivate::ensureLoaded(std::function<void()> next)
         return;
     loading = true;
     const QPointer<McpOAuth> guard(q);
-    store->read(q->storeKey(), [this, guard](Result<QByteArray> value) {
-        if (!guard)
-            return;
+    const quint64 flow = generation;
+    store->read(q->storeKey(), [this, guard, flow](Result<QByteArray> value) {
+        if (!guard || flow != generation)
+            return;   // gone, or logged out meanwhile: what was read is forgotten too
         loading = false;
         loaded = true;
         if (!value) {
@@ -791,7 +792,17 @@ McpOAuth::McpOAuth(const QUrl &serverUrl, const McpOAuthSettings &settings, std:
     });
 }
 
-McpOAuth::~McpOAuth() = default;
+McpOAuth::~McpOAuth()
+{
+    // Those waiting are answered, later, on their context's thread.
+    ++d->generation;
+    const Error error = d->failure(u"the authorization"_s, u"it was abandoned (McpOAuth deleted)"_s);
+    for (const McpOAuthPrivate::Waiter &waiter : std::exchange(d->waiters, {})) {
+        if (waiter.context)
+            QMetaObject::invokeMethod(waiter.context.data(), [done = waiter.done, error] { done(error); },
+                                      Qt::QueuedConnection);
+    }
+}
 
 QUrl McpOAuth::serverUrl() const
 {
@@ -899,11 +910,15 @@ void McpOAuth::login()
 
 void McpOAuth::logout()
 {
-    ++d->generation;   // drops the answers of a flow that runs
+    ++d->generation;   // drops the answers of a flow that runs, and a store read
+    // A login that runs ends with the logout: one finished(), the logout's.
+    d->loggingIn = false;
     if (d->running)
         d->finish(d->failure(u"the authorization"_s, u"logged out meanwhile"_s));
     d->record = QJsonObject();
     d->loaded = true;
+    d->loading = false;
+    d->afterLoad.clear();
     const QPointer<McpOAuth> guard(this);
     const QString where = d->server();
     d->store->remove(storeKey(), [guard, where](Result<void> removed) {

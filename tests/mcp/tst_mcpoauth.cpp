@@ -17,8 +17,12 @@
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
 #include <QTest>
 #include <QUrlQuery>
+
+#include <atomic>
 
 using namespace Switchboard;
 using namespace Qt::StringLiterals;
@@ -148,6 +152,17 @@ McpOAuth::Browser approvingBrowser(McpOAuth &oauth, QList<QUrl> &opened)
     };
 }
 
+// A store whose reads wait until the test releases them.
+class HeldStore : public McpMemoryTokenStore
+{
+public:
+    void read(const QString &key, std::function<void(Result<QByteArray>)> done) override
+    {
+        held << [this, key, done] { McpMemoryTokenStore::read(key, done); };
+    }
+    QList<std::function<void()>> held;
+};
+
 // What the store holds under `key`.
 QByteArray stored(McpTokenStore &store, const QString &key)
 {
@@ -190,6 +205,10 @@ private Q_SLOTS:
     void secretsStayOut();
     void noBrowser();
     void logout();
+    void logoutDuringStoreRead();
+    void logoutDuringLogin();
+    void deletedWhileWaiting();
+    void memoryStoreAnswersOnTheCallersThread();
 };
 
 void tst_McpOAuth::flow()
@@ -650,6 +669,100 @@ void tst_McpOAuth::logout()
     QVERIFY(!finished.first().first().value<Error>().isError());
     QVERIFY(!oauth.hasAccessToken());
     QCOMPARE(stored(*store, oauth.storeKey()), QByteArray());
+}
+
+// A read the store answers after a logout restores nothing.
+void tst_McpOAuth::logoutDuringStoreRead()
+{
+    FakeServers fake;
+    auto store = std::make_shared<HeldStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    store->McpMemoryTokenStore::write(oauth.storeKey(), QJsonDocument(QJsonObject{
+        {"server"_L1, fake.base + u"/mcp"_s}, {"access_token"_L1, u"old"_s}}).toJson(), [](Result<void>) {});
+    Error result;
+    bool answered = false;
+    QObject context;
+    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    QTRY_COMPARE(store->held.size(), 1);
+    QSignalSpy finished(&oauth, &McpOAuth::finished);
+    oauth.logout();
+    QTRY_COMPARE(finished.size(), 1);
+    QTRY_VERIFY(answered);
+    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: logged out meanwhile"_s
+                                 .arg(fake.base));
+    bool released = false;
+    store->held.takeFirst()();
+    QTimer::singleShot(0, [&released] { released = true; });   // after the read's answer
+    QTRY_VERIFY(released);
+    QVERIFY(!oauth.hasAccessToken());
+    QCOMPARE(oauth.authorizationHeader(), QByteArray());
+}
+
+// A logout while a login waits for the browser: finished() once, the logout's.
+void tst_McpOAuth::logoutDuringLogin()
+{
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), nullptr);
+    QUrl url;
+    oauth.setBrowser([&url](const QUrl &opened) { url = opened; });
+    QSignalSpy finished(&oauth, &McpOAuth::finished);
+    oauth.login();
+    QTRY_VERIFY(!url.isEmpty());
+    oauth.logout();
+    QCOMPARE(finished.size(), 0);   // not from inside logout(): the login's end is the logout's
+    QTRY_COMPARE(finished.size(), 1);
+    QVERIFY(!finished.first().first().value<Error>().isError());
+    // A redirect that comes now is no one's.
+    QTest::ignoreMessage(QtWarningMsg,
+                         qPrintable(u"a redirect for %1/mcp arrived while no authorization waits: ignored"_s.arg(fake.base)));
+    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=c&state="_s
+                                     + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
+    QCOMPARE(finished.size(), 1);
+}
+
+// Deleted while a transport waits: the transport is answered, later.
+void tst_McpOAuth::deletedWhileWaiting()
+{
+    FakeServers fake;
+    auto *oauth = new McpOAuth(fake.mcp(), settings(), nullptr);
+    QUrl url;
+    oauth->setBrowser([&url](const QUrl &opened) { url = opened; });
+    Error result;
+    bool answered = false;
+    QObject context;
+    oauth->handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    QTRY_VERIFY(!url.isEmpty());
+    delete oauth;
+    QVERIFY(!answered);   // never from inside the destructor
+    QTRY_VERIFY(answered);
+    QCOMPARE(result.code, Error::Code::Unauthorized);
+    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: it was abandoned "
+                              "(McpOAuth deleted)"_s.arg(fake.base));
+}
+
+void tst_McpOAuth::memoryStoreAnswersOnTheCallersThread()
+{
+    McpMemoryTokenStore store;
+    QThread thread;
+    thread.start();
+    QObject worker;
+    worker.moveToThread(&thread);
+    std::atomic<QThread *> readOn = nullptr, writtenOn = nullptr;
+    QMetaObject::invokeMethod(&worker, [&] {
+        store.write(u"k"_s, "v", [&writtenOn](Result<void>) { writtenOn = QThread::currentThread(); });
+        store.read(u"k"_s, [&readOn](Result<QByteArray>) { readOn = QThread::currentThread(); });
+    });
+    QTRY_VERIFY(readOn.load() && writtenOn.load());
+    thread.quit();
+    thread.wait();
+    QCOMPARE(readOn.load(), &thread);
+    QCOMPARE(writtenOn.load(), &thread);
 }
 
 QTEST_GUILESS_MAIN(tst_McpOAuth)
