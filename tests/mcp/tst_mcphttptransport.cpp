@@ -121,6 +121,7 @@ private Q_SLOTS:
     void fallbackFailures();
     void authorizes_data();
     void authorizes();
+    void stepsUp();
     void connectionRefused();
     void invalidParameters_data();
     void invalidParameters();
@@ -492,6 +493,65 @@ void tst_McpHttpTransport::authorizes()
     }
     for (const QString &line : log.lines())
         QVERIFY2(!line.contains(u"tok-"_s), qPrintable(line));
+}
+
+// A real step-up: the token of the first authorization is refused with 403
+// insufficient_scope, the user asked again for both scopes, the message
+// sent again with the new token.
+void tst_McpHttpTransport::stepsUp()
+{
+    quint16 port = 0;
+    int issued = 0;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        const QByteArray metadata = "resource_metadata=\"" + base + "/.well-known/oauth-protected-resource/mcp\"";
+        if (request.path == "/mcp") {
+            const QByteArray authorization = request.headers.value("authorization");
+            if (authorization == "Bearer tok-2")
+                return json(answer);
+            if (authorization == "Bearer tok-1")
+                return response("403 Forbidden",
+                                {"WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"more\", " + metadata}, "");
+            return response("401 Unauthorized", {"WWW-Authenticate: Bearer scope=\"basic\", " + metadata}, "");
+        }
+        if (request.path == "/.well-known/oauth-protected-resource/mcp")
+            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
+        if (request.path == "/.well-known/oauth-authorization-server")
+            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
+                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
+                        + R"(/register","code_challenge_methods_supported":["S256"]})");
+        if (request.path == "/register")
+            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
+        if (request.path == "/token")
+            return json(R"({"access_token":"tok-)" + QByteArray::number(++issued) + R"(","token_type":"Bearer"})");
+        return response("404 Not Found", {}, "");
+    });
+    port = server.port();
+    Peer peer(server.port());
+    McpOAuthSettings settings;
+    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
+    QStringList scopes;
+    oauth.setBrowser([&oauth, &scopes](const QUrl &url) {
+        scopes << QUrlQuery(url).queryItemValue(u"scope"_s, QUrl::FullyDecoded);
+        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
+                                  Qt::QueuedConnection);
+    });
+    peer.transport->setOAuth(&oauth);
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !peer.failed.isEmpty(); }, 10000));
+    QCOMPARE(peer.messages, QByteArrayList{answer});
+    QCOMPARE(issued, 2);
+    QCOMPARE(scopes, (QStringList{u"basic"_s, u"basic more"_s}));
+    QByteArrayList sent;
+    for (const auto &received : server.requests()) {
+        if (received.path == "/mcp")
+            sent << received.headers.value("authorization");
+    }
+    QCOMPARE(sent.mid(sent.size() - 3), (QByteArrayList{QByteArray(), "Bearer tok-1", "Bearer tok-2"}));
 }
 
 void tst_McpHttpTransport::connectionRefused()

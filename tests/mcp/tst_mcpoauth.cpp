@@ -9,6 +9,7 @@
 #include <switchboard/mcpoauth.h>
 
 #include "core/httpserver_p.h"
+#include "logcapture.h"
 #include "mcp/mcpoauthsteps_p.h"
 
 #include <QDateTime>
@@ -187,6 +188,7 @@ class tst_McpOAuth : public QObject
 private Q_SLOTS:
     void flow();
     void storedTokenThenRefreshThenBrowser();
+    void expiredStoredTokenRefreshed();
     void stepUp_data();
     void stepUp();
     void loopbackRedirect();
@@ -302,6 +304,35 @@ void tst_McpOAuth::storedTokenThenRefreshThenBrowser()
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
     QTRY_VERIFY(answered);
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-4"));
+}
+
+// A stored token that expired is not tried: the refresh at once.
+void tst_McpOAuth::expiredStoredTokenRefreshed()
+{
+    FakeServers fake;
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), settings(), store);
+    const QJsonObject record{{"server"_L1, fake.base + u"/mcp"_s},
+                             {"access_token"_L1, u"stale"_s},
+                             {"refresh_token"_L1, u"kept-refresh"_s},
+                             {"expires_at"_L1, double(QDateTime::currentMSecsSinceEpoch() - 1000)},
+                             {"issuer"_L1, fake.base},
+                             {"token_endpoint"_L1, fake.base + u"/token"_s},
+                             {"resource"_L1, fake.base + u"/mcp"_s},
+                             {"client_id"_L1, u"kept-client"_s},
+                             {"auth_method"_L1, u"none"_s}};
+    store->write(oauth.storeKey(), QJsonDocument(record).toJson(), [](Result<void>) {});
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
+    QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token"}));
+    QCOMPARE(fake.requests.first().form,
+             (QMap<QString, QString>{{u"grant_type"_s, u"refresh_token"_s},
+                                     {u"refresh_token"_s, u"kept-refresh"_s},
+                                     {u"resource"_s, fake.base + u"/mcp"_s},
+                                     {u"client_id"_s, u"kept-client"_s}}));
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+    QVERIFY(opened.isEmpty());
 }
 
 void tst_McpOAuth::stepUp_data()
@@ -581,8 +612,9 @@ void tst_McpOAuth::state()
     // A redirect with another state is not ours: ignored, the flow waits on.
     QTest::ignoreMessage(QtWarningMsg, qPrintable(u"a redirect for %1/mcp with a wrong state: ignored"_s.arg(fake.base)));
     oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=stolen&state=forged"_s));
-    QTest::qWait(50);
     QVERIFY(!answered);
+    // (Had the forged redirect ended the flow, the one below would be ignored
+    // with a warning and the answer would not be the server's refusal.)
     // The server's refusal, with the right state.
     oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?error=access_denied&error_description=No%20way&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
@@ -622,26 +654,40 @@ void tst_McpOAuth::serverWordsExcerpted()
                              "refused: \"access_denied\" (%2)"_s.arg(fake.base, shown));
 }
 
+// The client secret, access and refresh tokens stay out of every error
+// and every log line, even when a server echoes them.
 void tst_McpOAuth::secretsStayOut()
 {
+    Test::LogCapture log(u"switchboard.mcp*=true"_s);
     FakeServers fake;
     fake.serverMetadata.insert("token_endpoint_auth_methods_supported"_L1, QJsonArray{u"client_secret_post"_s});
-    fake.tokenError = QJsonObject{{"error"_L1, u"invalid_client"_s},
-                                  {"error_description"_L1, u"the secret hush-hush-123 is wrong"_s}};
     McpOAuthSettings configured = settings();
     configured.clientId = u"pre-registered"_s;
     configured.clientSecret = u"hush-hush-123"_s;
     McpOAuth oauth(fake.mcp(), configured, nullptr);
     QList<QUrl> opened;
     oauth.setBrowser(approvingBrowser(oauth, opened));
-    const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
-    QVERIFY(error.isError());
-    QVERIFY2(!error.message.contains(u"hush-hush-123"_s), qPrintable(error.message));
-    QVERIFY2(error.message.contains(u"invalid_client"_s), qPrintable(error.message));
+    QVERIFY(!challenge(oauth, 401, fake.challenge(), QByteArray()).isError());
     // The pre-registered client, no registration; client_secret_post as the server asks.
     QVERIFY(!fake.paths().contains("POST /register"));
     QCOMPARE(fake.requests.last().form.value(u"client_id"_s), u"pre-registered"_s);
     QCOMPARE(fake.requests.last().form.value(u"client_secret"_s), u"hush-hush-123"_s);
+    // The refresh and then the new authorization refused, the server echoing everything.
+    fake.tokenError = QJsonObject{{"error"_L1, u"invalid_client"_s},
+                                  {"error_description"_L1, u"hush-hush-123 access-1 refresh-1 are wrong"_s}};
+    const Error error = challenge(oauth, 401, fake.challenge(), "Bearer access-1");
+    QVERIFY(error.isError());
+    QCOMPARE(fake.paths().mid(fake.paths().size() - 4),
+             (QList<QByteArray>{"POST /token", "GET /.well-known/oauth-protected-resource/mcp",
+                                "GET /.well-known/oauth-authorization-server", "POST /token"}));
+    QVERIFY2(error.message.contains(u"invalid_client"_s), qPrintable(error.message));
+    QStringList lines = log.lines();
+    QVERIFY(!lines.isEmpty());
+    lines << error.message;
+    for (const QString &line : std::as_const(lines)) {
+        for (const QString &secret : {u"hush-hush-123"_s, u"access-1"_s, u"refresh-1"_s})
+            QVERIFY2(!line.contains(secret), qPrintable(line));
+    }
 }
 
 void tst_McpOAuth::noBrowser()
