@@ -543,6 +543,13 @@ int runAuthorization(const McpServerConfig &server, bool login, int timeoutMs)
 {
     if (!server.oauth)
         return usage(u"the server '%1' has no \"auth\" (OAuth) in its configuration"_s.arg(server.name));
+    // Without a keyring the tokens would last as long as this command: login
+    // would keep nothing (and logout has nothing to forget).
+    if (!McpKeyringTokenStore::isAvailable()) {
+        QTextStream(stderr) << "switchboard mcp: this switchboard was built without a system keyring (qtkeychain): "
+                               "it keeps no authorization between runs, and a server asks when a command connects\n";
+        return ExitFailure;
+    }
     std::unique_ptr<McpOAuth> oauth(server.createOAuth());
     Error error;
     QObject::connect(oauth.get(), &McpOAuth::finished, QCoreApplication::instance(), [&error](const Error &result) {

@@ -192,6 +192,7 @@ public:
     quint64 generation = 0;
     QList<Waiter> waiters;
     bool loggingIn = false;
+    Error storeFailure;               // the token store did not keep what the flow obtained
     Steps::Challenge challenge;       // what the server said (none for login())
     bool stepUp = false;              // a 403 insufficient_scope
     QString resource;                 // the resource indicator
@@ -304,8 +305,13 @@ void McpOAuthPrivate::save(std::function<void()> then)
                          qCWarning(lcMcp).noquote() << "cannot keep the authorization of" << where
                                                     << "in the token store (it holds for this run only):"
                                                     << written.error().message;
-                     if (guard && flow == generation)
-                         then();
+                     if (!guard || flow != generation)
+                         return;
+                     // A login is for keeping: its result says so.
+                     if (!written)
+                         storeFailure = failure(u"the token store"_s, u"cannot keep the authorization: "_s
+                                                                        + written.error().message);
+                     then();
                  });
 }
 
@@ -329,8 +335,9 @@ void McpOAuthPrivate::finish(const Error &error)
         if (!guard)
             return;
     }
+    const Error stored = std::exchange(storeFailure, Error());
     if (std::exchange(loggingIn, false))
-        Q_EMIT q->finished(error);
+        Q_EMIT q->finished(error.isError() ? error : stored);
 }
 
 // --- tokens ---------------------------------------------------------------------------

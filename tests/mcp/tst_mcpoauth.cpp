@@ -164,6 +164,16 @@ public:
     QList<std::function<void()>> held;
 };
 
+// A store that keeps nothing.
+class FailingStore : public McpMemoryTokenStore
+{
+public:
+    void write(const QString &, const QByteArray &, std::function<void(Result<void>)> done) override
+    {
+        QTimer::singleShot(0, [done] { done(Error(Error::Code::NotFound, u"the keyring is locked"_s)); });
+    }
+};
+
 // What the store holds under `key`.
 QByteArray stored(McpTokenStore &store, const QString &key)
 {
@@ -211,6 +221,8 @@ private Q_SLOTS:
     void logoutDuringLogin();
     void deletedWhileWaiting();
     void memoryStoreAnswersOnTheCallersThread();
+    void storeWriteFails_data();
+    void storeWriteFails();
 };
 
 void tst_McpOAuth::flow()
@@ -809,6 +821,38 @@ void tst_McpOAuth::memoryStoreAnswersOnTheCallersThread()
     thread.wait();
     QCOMPARE(readOn.load(), &thread);
     QCOMPARE(writtenOn.load(), &thread);
+}
+
+void tst_McpOAuth::storeWriteFails_data()
+{
+    QTest::addColumn<bool>("login");
+    QTest::newRow("login: its result") << true;
+    QTest::newRow("a transport's challenge: the token for this run") << false;
+}
+
+// A token store that does not keep the token: login() says so; a
+// transport's request goes on with the token.
+void tst_McpOAuth::storeWriteFails()
+{
+    QFETCH(bool, login);
+    FakeServers fake;
+    McpOAuth oauth(fake.mcp(), settings(), std::make_shared<FailingStore>());
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(u"cannot keep the authorization of %1/mcp in the token store (it holds "
+                                                  "for this run only): the keyring is locked"_s.arg(fake.base)));
+    if (login) {
+        QSignalSpy finished(&oauth, &McpOAuth::finished);
+        oauth.login();
+        QTRY_COMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().first().value<Error>().message,
+                 u"cannot authorize to the MCP server %1/mcp: the token store: cannot keep the authorization: the "
+                 "keyring is locked"_s.arg(fake.base));
+    } else {
+        const Error error = challenge(oauth, 401, fake.challenge(), QByteArray());
+        QVERIFY2(!error.isError(), qPrintable(error.message));
+    }
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
 }
 
 QTEST_GUILESS_MAIN(tst_McpOAuth)
