@@ -1,5 +1,7 @@
 #include <switchboard/compactjson.h>
 #include <switchboard/mcpclient.h>
+#include <switchboard/mcphttptransport.h>
+#include <switchboard/mcpoauth.h>
 #include <switchboard/version.h>
 
 #include "api/json_p.h"
@@ -9,7 +11,9 @@
 
 #include <QMetaMethod>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <cstring>
 
 using namespace Qt::StringLiterals;
@@ -658,8 +662,30 @@ void McpClientPrivate::openTransport()
     abandonPermanent = false;
     if (options.startTimeoutMs > 0)
         startTimer.start(options.startTimeoutMs);
+    watchAuthorization();
     qCDebug(lcMcp).noquote() << "starting" << serverLabel() << "(" << transport->description() << ")";
     transport->open();
+}
+
+// While the user approves in the browser (McpOAuth's browserTimeoutMs, 5
+// min by default), the start is not timed out: the start timeout runs again
+// from the moment the browser opens, longer by the user's time. (Should the
+// user not approve, McpOAuth fails the request at its own limit.)
+void McpClientPrivate::watchAuthorization()
+{
+    auto *http = qobject_cast<McpHttpTransport *>(transport);
+    McpOAuth *oauth = http ? http->oauth() : nullptr;
+    if (!oauth || oauth == watchedOAuth)
+        return;
+    watchedOAuth = oauth;
+    QObject::connect(oauth, &McpOAuth::authorizationUrlReady, q, [this, oauth] {
+        if (state != McpClient::State::Starting || !startTimer.isActive())
+            return;
+        const int userMs = oauth->settings().browserTimeoutMs;
+        qCDebug(lcMcp).noquote() << serverLabel() << "waits for the user's authorization: the start may take"
+                                 << userMs / 1000 << "seconds more";
+        startTimer.start(int(std::min<qint64>(qint64(options.startTimeoutMs) + userMs, std::numeric_limits<int>::max())));
+    });
 }
 
 void McpClientPrivate::transportOpened()

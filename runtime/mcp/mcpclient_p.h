@@ -112,6 +112,10 @@ public:
     int restartDelay = 0;      // the wait before the next start, from sinceLoss
     QTimer restartTimer;
     QTimer startTimer;
+    // The McpOAuth of an HTTP transport, watched for the user's turn in the
+    // browser (which the start timeout must not cut off).
+    QPointer<QObject> watchedOAuth;
+    void watchAuthorization();
     QTimer pingTimer;
     // A reason to end the connection, and whether it is final, reported when
     // the transport has closed.

@@ -5,6 +5,7 @@
 // fallback to HTTP+SSE when it fails, and secrets kept out of errors and logs.
 // tst_mcphttp runs it against real servers.
 
+#include <switchboard/mcpclient.h>
 #include <switchboard/mcphttptransport.h>
 #include <switchboard/mcpoauth.h>
 
@@ -16,6 +17,7 @@
 #include <QSignalSpy>
 #include <QUrlQuery>
 #include <QTest>
+#include <QTimer>
 
 #include <memory>
 
@@ -122,6 +124,7 @@ private Q_SLOTS:
     void authorizes_data();
     void authorizes();
     void stepsUp();
+    void clientWaitsForTheUser();
     void connectionRefused();
     void invalidParameters_data();
     void invalidParameters();
@@ -552,6 +555,70 @@ void tst_McpHttpTransport::stepsUp()
             sent << received.headers.value("authorization");
     }
     QCOMPARE(sent.mid(sent.size() - 3), (QByteArrayList{QByteArray(), "Bearer tok-1", "Bearer tok-2"}));
+}
+
+// Authorization at connect: the user takes longer to approve than the
+// client's start timeout, and the start still succeeds.
+void tst_McpHttpTransport::clientWaitsForTheUser()
+{
+    quint16 port = 0;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path == "/mcp") {
+            if (request.headers.value("authorization") != "Bearer tok-1")
+                return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
+                                                      + "/.well-known/oauth-protected-resource/mcp\""}, "");
+            if (request.method == "GET")
+                return response("405 Method Not Allowed", {}, "");
+            if (request.method == "DELETE")
+                return response("200 OK", {}, "");
+            if (methodOf(request) == "initialize") {
+                const QJsonObject message = QJsonDocument::fromJson(request.body).object();
+                const QJsonObject result{
+                    {u"protocolVersion"_s, message.value("params"_L1).toObject().value("protocolVersion"_L1)},
+                    {u"capabilities"_s, QJsonObject()},
+                    {u"serverInfo"_s, QJsonObject{{u"name"_s, u"s"_s}, {u"version"_s, u"1"_s}}}};
+                return json(QJsonDocument(QJsonObject{{u"jsonrpc"_s, u"2.0"_s}, {u"id"_s, message.value("id"_L1)},
+                                                      {u"result"_s, result}})
+                                .toJson(QJsonDocument::Compact));
+            }
+            return response("202 Accepted", {}, "");
+        }
+        if (request.path == "/.well-known/oauth-protected-resource/mcp")
+            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
+        if (request.path == "/.well-known/oauth-authorization-server")
+            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
+                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
+                        + R"(/register","code_challenge_methods_supported":["S256"]})");
+        if (request.path == "/register")
+            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
+        if (request.path == "/token")
+            return json(R"({"access_token":"tok-1","token_type":"Bearer"})");
+        return response("404 Not Found", {}, "");
+    });
+    port = server.port();
+    McpHttpParameters parameters;
+    parameters.url = QUrl(u"http://127.0.0.1:%1/mcp"_s.arg(port));
+    auto *transport = new McpHttpTransport(parameters);
+    McpOAuthSettings settings;
+    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    McpOAuth oauth(parameters.url, settings, nullptr);
+    // The user approves three start timeouts after the browser opened.
+    constexpr int startTimeoutMs = 300;
+    oauth.setBrowser([&oauth](const QUrl &url) {
+        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QTimer::singleShot(3 * startTimeoutMs, &oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); });
+    });
+    transport->setOAuth(&oauth);
+    McpClientOptions options;
+    options.startTimeoutMs = startTimeoutMs;
+    options.maxRestarts = 0;
+    McpClient client(transport, options);
+    QSignalSpy ready(&client, &McpClient::ready);
+    client.start();
+    QTRY_VERIFY_WITH_TIMEOUT(ready.size() == 1 || client.state() == McpClient::State::Failed, 10000);
+    QVERIFY2(client.state() == McpClient::State::Ready, qPrintable(client.lastError().message));
 }
 
 void tst_McpHttpTransport::connectionRefused()
