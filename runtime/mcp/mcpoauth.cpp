@@ -8,6 +8,7 @@
 #include "mcpoauthsteps_p.h"
 
 #include <QDateTime>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -633,14 +634,19 @@ void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata)
 
 void McpOAuthPrivate::prepareRedirect()
 {
-    if (!settings.redirectUri.isEmpty()) {
-        redirectUri = settings.redirectUri;
+    // A configured loopback http redirect URI is served here, on its host,
+    // port and path; any other goes to the embedder (completeAuthorization()).
+    const QUrl configured = settings.redirectUri;
+    const bool served = configured.isEmpty() || Steps::isLoopbackRedirect(configured);
+    if (!served) {
+        redirectUri = configured;
         identify();
         return;
     }
+    const QString path = configured.isEmpty() ? u"/callback"_s : configured.path();
     loopback = std::make_unique<Http::HttpServer>();
-    loopback->setHandler([this](const Http::HttpRequest &request, Http::HttpResponder *responder) {
-        if (request.method != "GET" || request.path != "/callback") {
+    loopback->setHandler([this, path](const Http::HttpRequest &request, Http::HttpResponder *responder) {
+        if (request.method != "GET" || QString::fromUtf8(request.path) != path) {
             responder->respond(404, {{"Content-Type", "text/plain"}}, "Not found\n");
             return;
         }
@@ -657,6 +663,20 @@ void McpOAuthPrivate::prepareRedirect()
                 oauth->completeAuthorization(redirected);
         }, Qt::QueuedConnection);
     });
+    if (!configured.isEmpty()) {
+        const QString host = configured.host();
+        const QHostAddress address = host.compare(u"localhost"_s, Qt::CaseInsensitive) == 0
+                                         ? QHostAddress(QHostAddress::LocalHost)
+                                         : QHostAddress(host);
+        if (!loopback->listen(address, quint16(configured.port()))) {
+            finish(failure(u"the loopback redirect"_s, u"cannot listen on %1 (the configured redirect_uri): %2"_s.arg(
+                                                          configured.authority(), loopback->errorString())));
+            return;
+        }
+        redirectUri = configured;
+        identify();
+        return;
+    }
     // The port of the registration kept in the store, so that it still
     // matches; else any free port (and a new registration).
     const QUrl previous(record.value("redirect_uri"_L1).toString());

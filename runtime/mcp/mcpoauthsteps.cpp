@@ -231,6 +231,11 @@ bool isLoopback(const QUrl &url)
     return !address.isNull() && address.isLoopback();
 }
 
+bool isLoopbackRedirect(const QUrl &url)
+{
+    return url.scheme() == u"http" && isLoopback(url) && url.port() > 0 && url.userInfo().isEmpty() && !url.hasFragment();
+}
+
 QString urlProblem(const QUrl &url, const QString &what, bool loopbackHttp)
 {
     if (!url.isValid() || url.isRelative() || url.host().isEmpty())

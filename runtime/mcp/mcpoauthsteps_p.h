@@ -92,6 +92,9 @@ bool resourceCovers(const QUrl &resource, const QUrl &server);
 QString urlProblem(const QUrl &url, const QString &what, bool loopbackHttp);
 /// True for localhost, 127.0.0.0/8 and ::1.
 bool isLoopback(const QUrl &url);
+/// True for a redirect URI McpOAuth serves itself: http to a loopback host
+/// with an explicit port (RFC 8252 section 7.3). Others go to the embedder.
+bool isLoopbackRedirect(const QUrl &url);
 
 /// The token endpoint authentication method to use: the one the
 /// registration gave when it gave one; else, with a secret,

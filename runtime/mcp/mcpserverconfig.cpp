@@ -2,6 +2,7 @@
 #include <switchboard/mcpserverconfig.h>
 #include <switchboard/yamllimits.h>
 
+#include "mcp/mcpoauthsteps_p.h"
 #include "mcp/mcpserverconfig_p.h"
 
 #include <QProcessEnvironment>
@@ -241,6 +242,12 @@ public:
             // Named, never quoted: the secret's value stays out of messages.
             if (const QString problem = settings.problem(); !problem.isEmpty())
                 return error(it->second, Error::Code::InvalidValue, what + u": "_s + problem);
+            // Switchboard's programs take the redirect themselves, on a
+            // loopback listener: no embedder is there to take another.
+            if (key == u"redirect_uri" && !McpOAuthSteps::isLoopbackRedirect(settings.redirectUri))
+                return error(it->second, Error::Code::InvalidValue,
+                             what + u": Switchboard receives the redirect on a listener of its own: it must be http to "
+                                    "127.0.0.1, [::1] or localhost with a port (http://127.0.0.1:8976/callback)"_s);
         }
         if (const QString problem = settings.problem(); !problem.isEmpty())
             return error(auth, Error::Code::InvalidValue, where + u": "_s + problem);

@@ -472,10 +472,10 @@ void tst_McpHttpTransport::authorizes()
     port = server.port();
     Peer peer(server.port());
     McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
     McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
     oauth.setBrowser([&oauth](const QUrl &url) {
-        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        QUrl redirect(u"https://app.example/callback"_s);
         redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
                                   Qt::QueuedConnection);
@@ -532,12 +532,12 @@ void tst_McpHttpTransport::stepsUp()
     port = server.port();
     Peer peer(server.port());
     McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
     McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
     QStringList scopes;
     oauth.setBrowser([&oauth, &scopes](const QUrl &url) {
         scopes << QUrlQuery(url).queryItemValue(u"scope"_s, QUrl::FullyDecoded);
-        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        QUrl redirect(u"https://app.example/callback"_s);
         redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
                                   Qt::QueuedConnection);
@@ -601,12 +601,12 @@ void tst_McpHttpTransport::clientWaitsForTheUser()
     parameters.url = QUrl(u"http://127.0.0.1:%1/mcp"_s.arg(port));
     auto *transport = new McpHttpTransport(parameters);
     McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
     McpOAuth oauth(parameters.url, settings, nullptr);
     // The user approves three start timeouts after the browser opened.
     constexpr int startTimeoutMs = 300;
     oauth.setBrowser([&oauth](const QUrl &url) {
-        QUrl redirect(u"http://127.0.0.1:1/callback"_s);
+        QUrl redirect(u"https://app.example/callback"_s);
         redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QTimer::singleShot(3 * startTimeoutMs, &oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); });
     });

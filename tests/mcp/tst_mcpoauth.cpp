@@ -17,6 +17,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
@@ -183,10 +184,11 @@ QByteArray stored(McpTokenStore &store, const QString &key)
     return value.value_or("(no answer)");
 }
 
+// The redirect to the embedder (the test calls completeAuthorization()).
 McpOAuthSettings settings()
 {
     McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"http://127.0.0.1:1/callback"_s);
+    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
     return settings;
 }
 
@@ -202,6 +204,7 @@ private Q_SLOTS:
     void stepUp_data();
     void stepUp();
     void loopbackRedirect();
+    void configuredLoopbackRedirect();
     void refusals_data();
     void refusals();
     void registrationOnlyWithAToken();
@@ -246,7 +249,7 @@ void tst_McpOAuth::flow()
     const QUrlQuery query(url);
     QCOMPARE(query.queryItemValue(u"response_type"_s), u"code"_s);
     QCOMPARE(query.queryItemValue(u"client_id"_s), u"dynamic-client"_s);
-    QCOMPARE(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded), u"http://127.0.0.1:1/callback"_s);
+    QCOMPARE(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded), u"https://app.example/callback"_s);
     QCOMPARE(query.queryItemValue(u"code_challenge_method"_s), u"S256"_s);
     QCOMPARE(query.queryItemValue(u"resource"_s, QUrl::FullyDecoded), fake.base + u"/mcp"_s);
     QCOMPARE(query.queryItemValue(u"scope"_s, QUrl::FullyDecoded), u"mcp:read mcp:write"_s);
@@ -256,7 +259,7 @@ void tst_McpOAuth::flow()
     QCOMPARE(token.form.value(u"grant_type"_s), u"authorization_code"_s);
     QCOMPARE(token.form.value(u"code"_s), u"the-code"_s);
     QCOMPARE(token.form.value(u"client_id"_s), u"dynamic-client"_s);
-    QCOMPARE(token.form.value(u"redirect_uri"_s), u"http://127.0.0.1:1/callback"_s);
+    QCOMPARE(token.form.value(u"redirect_uri"_s), u"https://app.example/callback"_s);
     QCOMPARE(token.form.value(u"resource"_s), fake.base + u"/mcp"_s);
     QCOMPARE(McpOAuthSteps::codeChallenge(token.form.value(u"code_verifier"_s).toLatin1()),
              query.queryItemValue(u"code_challenge"_s).toLatin1());
@@ -312,7 +315,7 @@ void tst_McpOAuth::storedTokenThenRefreshThenBrowser()
     QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token", "GET /.well-known/oauth-protected-resource/mcp",
                                               "GET /.well-known/oauth-authorization-server"}));
     fake.tokenError = QJsonObject();
-    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=c&state="_s
+    oauth.completeAuthorization(QUrl(u"https://app.example/callback?code=c&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
     QTRY_VERIFY(answered);
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-4"));
@@ -418,6 +421,52 @@ void tst_McpOAuth::loopbackRedirect()
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
 }
 
+// A configured loopback redirect URI: McpOAuth listens on its host and
+// port and serves its path (nothing else).
+void tst_McpOAuth::configuredLoopbackRedirect()
+{
+    FakeServers fake;
+    quint16 port = 0;
+    {
+        QTcpServer probe;   // a free port
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        port = probe.serverPort();
+    }
+    McpOAuthSettings configured;
+    configured.redirectUri = QUrl(u"http://127.0.0.1:%1/switchboard/done"_s.arg(port));
+    McpOAuth oauth(fake.mcp(), configured, nullptr);
+    QUrl redirect;
+    oauth.setBrowser([&redirect](const QUrl &url) {
+        const QUrlQuery query(url);
+        redirect = QUrl(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
+        redirect.setQuery(u"code=c&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
+    });
+    bool answered = false;
+    Error result;
+    QObject context;
+    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
+        answered = true;
+        result = error;
+    });
+    QTRY_VERIFY(!redirect.isEmpty());
+    QCOMPARE(redirect.toString(QUrl::RemoveQuery), configured.redirectUri.toString());
+    const auto get = [port](const QByteArray &target) {
+        // The server runs on this thread: wait with the event loop.
+        QTcpSocket browser;
+        browser.connectToHost(QHostAddress::LocalHost, port);
+        browser.write("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        (void)QTest::qWaitFor([&browser] { return browser.bytesAvailable() >= 12; }, 5000);
+        return browser.read(12);
+    };
+    QCOMPARE(get("/callback?code=c"), QByteArray("HTTP/1.1 404"));
+    QVERIFY(!answered);
+    QCOMPARE(get(redirect.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority)), QByteArray("HTTP/1.1 200"));
+    QTRY_VERIFY(answered);
+    QVERIFY2(!result.isError(), qPrintable(result.message));
+    QCOMPARE(fake.requests.last().form.value(u"redirect_uri"_s), configured.redirectUri.toString());
+    QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+}
+
 void tst_McpOAuth::refusals_data()
 {
     QTest::addColumn<QString>("key");
@@ -479,7 +528,7 @@ void tst_McpOAuth::registrationOnlyWithAToken()
     // Step-up; discovery now names another token endpoint, and the user refuses.
     fake.serverMetadata.insert("token_endpoint"_L1, fake.base + u"/elsewhere/token"_s);
     oauth.setBrowser([&oauth](const QUrl &url) {
-        const QUrl redirect(u"http://127.0.0.1:1/callback?error=access_denied&state="_s
+        const QUrl redirect(u"https://app.example/callback?error=access_denied&state="_s
                             + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
                                   Qt::QueuedConnection);
@@ -623,12 +672,12 @@ void tst_McpOAuth::state()
     QTRY_VERIFY(!url.isEmpty());
     // A redirect with another state is not ours: ignored, the flow waits on.
     QTest::ignoreMessage(QtWarningMsg, qPrintable(u"a redirect for %1/mcp with a wrong state: ignored"_s.arg(fake.base)));
-    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=stolen&state=forged"_s));
+    oauth.completeAuthorization(QUrl(u"https://app.example/callback?code=stolen&state=forged"_s));
     QVERIFY(!answered);
     // (Had the forged redirect ended the flow, the one below would be ignored
     // with a warning and the answer would not be the server's refusal.)
     // The server's refusal, with the right state.
-    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?error=access_denied&error_description=No%20way&state="_s
+    oauth.completeAuthorization(QUrl(u"https://app.example/callback?error=access_denied&error_description=No%20way&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
     QTRY_VERIFY(answered);
     QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
@@ -656,7 +705,7 @@ void tst_McpOAuth::serverWordsExcerpted()
     FakeServers fake;
     McpOAuth oauth(fake.mcp(), settings(), nullptr);
     oauth.setBrowser([&oauth, description](const QUrl &url) {
-        const QUrl redirect(u"http://127.0.0.1:1/callback?error=access_denied&error_description="_s + description
+        const QUrl redirect(u"https://app.example/callback?error=access_denied&error_description="_s + description
                             + u"&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
                                   Qt::QueuedConnection);
@@ -776,7 +825,7 @@ void tst_McpOAuth::logoutDuringLogin()
     // A redirect that comes now is no one's.
     QTest::ignoreMessage(QtWarningMsg,
                          qPrintable(u"a redirect for %1/mcp arrived while no authorization waits: ignored"_s.arg(fake.base)));
-    oauth.completeAuthorization(QUrl(u"http://127.0.0.1:1/callback?code=c&state="_s
+    oauth.completeAuthorization(QUrl(u"https://app.example/callback?code=c&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
     QCOMPARE(finished.size(), 1);
 }

@@ -88,7 +88,9 @@ private:
     McpOAuth *createOAuth(const QUrl &url, QObject *parent)
     {
         McpOAuthSettings settings;
-        settings.redirectUri = QUrl(u"http://localhost:3000/callback"_s);
+        // Not a loopback URI: the redirect comes to completeAuthorization() below
+        // (a loopback one would be listened on, by every scenario at once).
+        settings.redirectUri = QUrl(u"https://conformance-test.local/callback"_s);
         settings.clientMetadataUrl = QUrl(u"https://conformance-test.local/client-metadata.json"_s);
         settings.clientName = u"switchboard-conformance"_s;
         const QJsonObject context =
