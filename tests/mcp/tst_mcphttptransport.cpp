@@ -19,6 +19,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 
 using namespace Switchboard;
@@ -68,6 +69,24 @@ QByteArray sse(const QByteArray &events, const QList<QByteArray> &headers = {})
 QByteArray json(const QByteArray &body, const QList<QByteArray> &headers = {})
 {
     return response("200 OK", QList<QByteArray>{"Content-Type: application/json"} + headers, body);
+}
+
+// The protected resource metadata of BASE/mcp and an authorization server
+// at BASE (metadata, registration, tokens from `token`); 404 for the rest.
+QByteArray authorizationServer(const MiniHttpServer::Request &request, const QByteArray &base,
+                               const std::function<QByteArray()> &token)
+{
+    if (request.path == "/.well-known/oauth-protected-resource/mcp")
+        return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
+    if (request.path == "/.well-known/oauth-authorization-server")
+        return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
+                    R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
+                    + R"(/register","code_challenge_methods_supported":["S256"]})");
+    if (request.path == "/register")
+        return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
+    if (request.path == "/token")
+        return json(R"({"access_token":")" + token() + R"(","token_type":"Bearer"})");
+    return response("404 Not Found", {}, "");
 }
 
 // A transport and what it reported.
@@ -457,17 +476,7 @@ void tst_McpHttpTransport::authorizes()
                 return QByteArray(refusal).replace("METADATA", base + "/.well-known/oauth-protected-resource/mcp");
             return json(answer);
         }
-        if (request.path == "/.well-known/oauth-protected-resource/mcp")
-            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
-        if (request.path == "/.well-known/oauth-authorization-server")
-            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
-                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
-                        + R"(/register","code_challenge_methods_supported":["S256"]})");
-        if (request.path == "/register")
-            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
-        if (request.path == "/token")
-            return json(R"({"access_token":"tok-)" + QByteArray::number(++issued) + R"(","token_type":"Bearer"})");
-        return response("404 Not Found", {}, "");
+        return authorizationServer(request, base, [&issued] { return "tok-" + QByteArray::number(++issued); });
     });
     port = server.port();
     Peer peer(server.port());
@@ -517,17 +526,7 @@ void tst_McpHttpTransport::stepsUp()
                                 {"WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"more\", " + metadata}, "");
             return response("401 Unauthorized", {"WWW-Authenticate: Bearer scope=\"basic\", " + metadata}, "");
         }
-        if (request.path == "/.well-known/oauth-protected-resource/mcp")
-            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
-        if (request.path == "/.well-known/oauth-authorization-server")
-            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
-                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
-                        + R"(/register","code_challenge_methods_supported":["S256"]})");
-        if (request.path == "/register")
-            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
-        if (request.path == "/token")
-            return json(R"({"access_token":"tok-)" + QByteArray::number(++issued) + R"(","token_type":"Bearer"})");
-        return response("404 Not Found", {}, "");
+        return authorizationServer(request, base, [&issued] { return "tok-" + QByteArray::number(++issued); });
     });
     port = server.port();
     Peer peer(server.port());
@@ -584,17 +583,7 @@ void tst_McpHttpTransport::clientWaitsForTheUser()
             }
             return response("202 Accepted", {}, "");
         }
-        if (request.path == "/.well-known/oauth-protected-resource/mcp")
-            return json(R"({"resource":")" + base + R"(/mcp","authorization_servers":[")" + base + "\"]}");
-        if (request.path == "/.well-known/oauth-authorization-server")
-            return json(R"({"issuer":")" + base + R"(","authorization_endpoint":")" + base + R"(/authorize",)"
-                        R"("token_endpoint":")" + base + R"(/token","registration_endpoint":")" + base
-                        + R"(/register","code_challenge_methods_supported":["S256"]})");
-        if (request.path == "/register")
-            return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
-        if (request.path == "/token")
-            return json(R"({"access_token":"tok-1","token_type":"Bearer"})");
-        return response("404 Not Found", {}, "");
+        return authorizationServer(request, base, [] { return QByteArray("tok-1"); });
     });
     port = server.port();
     McpHttpParameters parameters;
