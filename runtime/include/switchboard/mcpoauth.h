@@ -33,13 +33,13 @@ struct SWITCHBOARD_EXPORT McpOAuthSettings
     QUrl clientMetadataUrl;
     /// The client_name of a dynamic registration.
     QString clientName = QStringLiteral("Switchboard");
-    /// The scopes to ask for, instead of the specification's choice (the
-    /// challenge's scope, else the resource's scopes_supported, else none).
+    /// The scopes to ask for, instead of the specification's choice; a
+    /// step-up asks for them with those granted and the challenge's.
     QStringList scopes;
-    /// Where the authorization server sends the browser back. Empty: a
-    /// loopback listener of McpOAuth's own on 127.0.0.1 (RFC 8252 section
-    /// 7.3), http://127.0.0.1:PORT/callback; set: the embedder receives the
-    /// redirect and hands it to McpOAuth::completeAuthorization().
+    /// Where the authorization server sends the browser back. Empty, or http
+    /// to a loopback host with a port: a listener of McpOAuth's own (RFC 8252
+    /// section 7.3; empty: http://127.0.0.1:PORT/callback); else the embedder
+    /// receives the redirect and hands it to completeAuthorization().
     QUrl redirectUri;
     /// How long the user has to approve in the browser.
     int browserTimeoutMs = 5 * 60 * 1000;
