@@ -4,6 +4,8 @@
 
 #include "core/httpserver_p.h"
 
+#include "testsupport.h"
+
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QRandomGenerator>
@@ -564,7 +566,7 @@ void tst_HttpServer::shutDown()
     QVERIFY(!stuck.responses().value(0).complete);
     QTRY_COMPARE(drained.size(), 1);
     QCOMPARE(m_server->connectionCount(), 0);
-    QTest::qWait(50);
+    QVERIFY(Switchboard::Test::settle(m_server.get()));   // what the server had posted, delivered
     QCOMPARE(drained.size(), 1);
 }
 

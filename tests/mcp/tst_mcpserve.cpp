@@ -13,6 +13,7 @@
 // token, sessions (Mcp-Session-Id, DELETE), MCP-Protocol-Version, Accept,
 // Content-Type, methods and paths, exact statuses and bodies.
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -105,6 +106,16 @@ public:
         const bool exited = m_process.waitForFinished(30000);
         m_err += m_process.readAllStandardError();
         return {exited && m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1, m_err};
+    }
+    /// Reads standard error until `line` is in it `count` times (true), or
+    /// for at most `timeoutMs` (a bound for a hang, not a wait).
+    bool waitForLine(const QByteArray &line, qsizetype count, int timeoutMs = 60000)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (m_err.count(line) < count && !deadline.hasExpired()
+               && m_process.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime()))))
+            m_err += m_process.readAllStandardError();
+        return m_err.count(line) >= count;
     }
 
 private:
@@ -753,24 +764,33 @@ private Q_SLOTS:
 
     // --session-timeout: a session without a request and without a stream
     // held open for that long ends (404 then; a call in flight cancelled);
-    // one whose GET stream is open does not, until the stream closes.
+    // one whose GET stream is open does not, until the stream closes. The
+    // test waits for the expiries the server logs (a request would touch
+    // the session), each stream opened right after its own initialize.
     void sessionExpiry()
     {
-        HttpServe server(QStringList{u"-v"_s} + isolated + QStringList{u"--session-timeout"_s, u"0.5"_s});
+        HttpServe server(QStringList{u"-v"_s} + isolated + QStringList{u"--session-timeout"_s, u"2"_s});
         QVERIFY(server.port() != 0);
         const quint16 port = server.port();
         const QByteArray idle = newSession(port);
+        QVERIFY(!idle.isEmpty());
         const QByteArray listening = newSession(port);
-        const QByteArray calling = newSession(port);
-        QVERIFY(!idle.isEmpty() && !listening.isEmpty() && !calling.isEmpty());
+        QVERIFY(!listening.isEmpty());
         auto stream = std::make_unique<OpenExchange>(port, filled(inSession("GET", {}), port, listening));
         QVERIFY(stream->waitForBody(primingEvent(1)));
+        const QByteArray calling = newSession(port);
+        QVERIFY(!calling.isEmpty());
         {
             OpenExchange call(port, filled(inSession("POST", sleepCall(5, 600000)), port, calling));
             QVERIFY(call.waitForBody(primingEvent(1)));
             call.drop();
         }
-        QTest::qWait(2000);
+        const QByteArray idleExpired =
+            "switchboard.mcp: MCP server: an HTTP session idle for 2000 ms expired (0 calls in flight cancelled)\n";
+        const QByteArray callExpired =
+            "switchboard.mcp: MCP server: an HTTP session idle for 2000 ms expired (1 call in flight cancelled)\n";
+        QVERIFY(server.waitForLine(idleExpired, 1));
+        QVERIFY(server.waitForLine(callExpired, 1));
         const auto ping = [port](const QByteArray &session) {
             return exchange(port, filled(inSession("POST", pingBody), port, session));
         };
@@ -781,12 +801,12 @@ private Q_SLOTS:
         QCOMPARE(ping(listening).status, 200);
         QVERIFY(stream->answer().status == 200 && !stream->answer().ended);
         stream.reset();
-        QTest::qWait(2000);
+        QVERIFY(server.waitForLine(idleExpired, 2));
         QCOMPARE(ping(listening).status, 404);
         const auto [exitCode, err] = server.interrupt();
         QCOMPARE(exitCode, 0);
-        QCOMPARE(err.count("switchboard.mcp: MCP server: an HTTP session idle for 500 ms expired (0 calls in flight cancelled)\n"), 2);
-        QCOMPARE(err.count("switchboard.mcp: MCP server: an HTTP session idle for 500 ms expired (1 call in flight cancelled)\n"), 1);
+        QCOMPARE(err.count(idleExpired), 2);
+        QCOMPARE(err.count(callExpired), 1);
     }
 
     // SIGTERM and SIGINT: every session ends (a call in flight cancelled,

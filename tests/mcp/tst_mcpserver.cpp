@@ -11,6 +11,8 @@
 #include <switchboard/toolregistry.h>
 #include <switchboard/toolset.h>
 
+#include "testsupport.h"
+
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -476,7 +478,7 @@ private Q_SLOTS:
         refused.connectToHost(QHostAddress::LocalHost, *port);
         QTRY_COMPARE(refused.state(), QAbstractSocket::UnconnectedState);
         m_server->close();
-        QTest::qWait(20);
+        QVERIFY(Test::settle(m_server.get()));   // what the second close() may have posted, delivered
         QCOMPARE(finished.size(), 1);
     }
 
