@@ -66,7 +66,8 @@ struct McpServerExchange
 
 /// One SSE stream of a session: a POST's, or the GET stream. Its events are
 /// numbered, so that a client can resume it on another connection (GET with
-/// Last-Event-ID "<stream>-<number>") and get again what followed.
+/// Last-Event-ID "<tag>-<stream>-<number>", the tag the session's) and get
+/// again what followed.
 struct McpServerStream
 {
     QPointer<Http::HttpResponder> responder;   ///< the connection carrying it; null: none now
@@ -97,6 +98,7 @@ struct McpServerSession
     bool ended = false;
     // HTTP
     QHash<QString, std::shared_ptr<McpServerExchange>> exchanges;   ///< by the key of a request in flight
+    QByteArray eventTag;                   ///< begins its event ids: 8 random hex digits
     QHash<int, McpServerStream> streams;   ///< by number, from 1
     int lastStream = 0;
     int listening = 0;                     ///< the GET stream (what goes with no request); 0: none

@@ -48,16 +48,19 @@ bool primesStreams(const McpServerSession &session)
     return session.protocolVersion >= u"2025-11-25"_s;
 }
 
-// A Last-Event-ID: "<stream>-<event>", as sendEvent() writes them.
-std::optional<std::pair<int, qint64>> parseEventId(const QByteArray &id)
+// A Last-Event-ID of the session tagged `tag`: "<tag>-<stream>-<event>", as
+// sendEvent() writes them. Every session numbers its streams from 1: the tag
+// keeps another session's id (a client that initialized again) from naming
+// one of this session's streams.
+std::optional<std::pair<int, qint64>> parseEventId(const QByteArray &id, const QByteArray &tag)
 {
     const QList<QByteArray> parts = id.trimmed().split('-');
-    if (parts.size() != 2)
+    if (parts.size() != 3 || parts.at(0) != tag)
         return std::nullopt;
     bool streamOk = false;
     bool eventOk = false;
-    const int stream = parts.at(0).toInt(&streamOk);
-    const qint64 event = parts.at(1).toLongLong(&eventOk);
+    const int stream = parts.at(1).toInt(&streamOk);
+    const qint64 event = parts.at(2).toLongLong(&eventOk);
     if (!streamOk || !eventOk || stream <= 0 || event < 0)
         return std::nullopt;
     return std::pair{stream, event};
@@ -283,6 +286,7 @@ void McpServerPrivate::post(const HttpRequest &request, HttpResponder *responder
             const quint64 words[2] = {QRandomGenerator::system()->generate64(), QRandomGenerator::system()->generate64()};
             session->id = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
         } while (sessions.contains(session->id));
+        session->eventTag = QByteArray::number(QRandomGenerator::system()->generate(), 16).rightJustified(8, '0');
         sessions.insert(session->id, session);
         headers.append({"Mcp-Session-Id", session->id.toLatin1()});
         touch(session);
@@ -376,7 +380,7 @@ void McpServerPrivate::resume(const SessionPtr &session, const QByteArray &lastE
                               const HttpHeaders &headers)
 {
     const QString quoted = QString::fromLatin1(lastEventId.left(60));
-    const std::optional<std::pair<int, qint64>> id = parseEventId(lastEventId);
+    const std::optional<std::pair<int, qint64>> id = parseEventId(lastEventId, session->eventTag);
     const auto stream = id ? session->streams.find(id->first) : session->streams.end();
     if (!id || id->first > session->lastStream
         || (stream != session->streams.end() && id->second >= stream->nextEvent)) {
@@ -460,7 +464,7 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
     if (stream == session.streams.end() || stream->ended)
         return;
     McpServerStoredEvent event{number, stream->nextEvent++, {}};
-    event.bytes = "id: " + QByteArray::number(number) + '-' + QByteArray::number(event.number) + '\n';
+    event.bytes = "id: " + session.eventTag + '-' + QByteArray::number(number) + '-' + QByteArray::number(event.number) + '\n';
     event.bytes += message ? "event: message\ndata: " + compactJson(*message) + "\n\n"
                            : "retry: " + QByteArray::number(httpOptions.retryMs) + "\ndata: \n\n";
     if (stream->responder)

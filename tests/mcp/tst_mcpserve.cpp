@@ -187,6 +187,7 @@ struct RawAnswer
     QList<QByteArray> headers;   // "name: value", the name lowered
     QByteArray body;             // chunked bodies decoded
     bool ended = false;          // a chunked body's last chunk arrived
+    QByteArray tag;              // the session's tag of event ids (in the body: %TAG%)
 };
 
 // A request to the endpoint: POST with the headers a client sends unless
@@ -239,6 +240,13 @@ RawAnswer parseAnswer(const QByteArray &data)
             body.remove(0, end + 2 + size + 2);
         }
         body = decoded;
+    }
+    // Event ids begin with the session's random tag: %TAG% in the body, so
+    // that rows can say which ids they expect.
+    static const QRegularExpression tagged(u"\\b([0-9a-f]{8})-(?=[0-9]+-[0-9]+)"_s);
+    if (const QRegularExpressionMatch match = tagged.match(QString::fromLatin1(body)); match.hasMatch()) {
+        answer.tag = match.captured(1).toLatin1();
+        body.replace(answer.tag + '-', "%TAG%-");
     }
     answer.body = body;
     return answer;
@@ -310,10 +318,10 @@ private:
     QByteArray m_data;
 };
 
-// A request with %PORT% and %SESSION% filled in.
-QByteArray filled(const QByteArray &request, quint16 port, const QByteArray &session)
+// A request with %PORT%, %SESSION% and %TAG% (of event ids) filled in.
+QByteArray filled(const QByteArray &request, quint16 port, const QByteArray &session, const QByteArray &tag = {})
 {
-    return QByteArray(request).replace("%PORT%", QByteArray::number(port)).replace("%SESSION%", session);
+    return QByteArray(request).replace("%PORT%", QByteArray::number(port)).replace("%SESSION%", session).replace("%TAG%", tag);
 }
 
 // initialize on a connection of its own: the session's id.
@@ -343,13 +351,13 @@ QByteArray sleepCall(int id, int ms)
 // A stream's first event under 2025-11-25.
 QByteArray primingEvent(int stream)
 {
-    return "id: " + QByteArray::number(stream) + "-0\nretry: 1000\ndata: \n\n";
+    return "id: %TAG%-" + QByteArray::number(stream) + "-0\nretry: 1000\ndata: \n\n";
 }
 
 // The event of sleep's answer.
 QByteArray sleptEvent(const QByteArray &eventId, int id, int ms)
 {
-    return "id: " + eventId + "\nevent: message\ndata: {\"id\":" + QByteArray::number(id)
+    return "id: %TAG%-" + eventId + "\nevent: message\ndata: {\"id\":" + QByteArray::number(id)
            + ",\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"slept " + QByteArray::number(ms)
            + " ms\",\"type\":\"text\"}]}}\n\n";
 }
@@ -589,27 +597,36 @@ private Q_SLOTS:
         const QByteArray echoed = "event: message\ndata: {\"id\":3,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hi\",\"type\":\"text\"}]}}\n\n";
         QTest::newRow("a tool call: an event stream, its first event an id and no data")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
-                                          {withSession("POST", echoCall), 200, primingEvent(1) + "id: 1-1\n" + echoed,
+                                          {withSession("POST", echoCall), 200, primingEvent(1) + "id: %TAG%-1-1\n" + echoed,
                                            "content-type: text/event-stream"}};
         const QByteArray initialize0618 = request("POST", QByteArray(initializeBody).replace("2025-11-25", "2025-06-18"));
         QTest::newRow("a tool call under 2025-06-18: events with ids, no first event without data")
             << none << QList<RawExchange>{{initialize0618, 200, "*", ""},
-                                          {withSession("POST", echoCall), 200, "id: 1-0\n" + echoed, "content-type: text/event-stream"}};
+                                          {withSession("POST", echoCall), 200, "id: %TAG%-1-0\n" + echoed, "content-type: text/event-stream"}};
         QTest::newRow("a tool call's stream resumed after its answer: the answer again, the stream ended")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", echoCall), 200, "*", ""},
-                                          {withSession("GET", {}, "Last-Event-ID: 1-0\r\n"), 200, "id: 1-1\n" + echoed,
+                                          {withSession("GET", {}, "Last-Event-ID: %TAG%-1-0\r\n"), 200, "id: %TAG%-1-1\n" + echoed,
                                            "content-type: text/event-stream"},
-                                          {withSession("GET", {}, "Last-Event-ID: 1-1\r\n"), 200, "", "mcp-session-id: %SESSION%"}};
+                                          {withSession("GET", {}, "Last-Event-ID: %TAG%-1-1\r\n"), 200, "", "mcp-session-id: %SESSION%"}};
         QTest::newRow("a Last-Event-ID not of the session: 400")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", echoCall), 200, "*", ""},
-                                          {withSession("GET", {}, "Last-Event-ID: 1-2\r\n"), 400,
-                                           refused(-32000, "Bad Request: Last-Event-ID 1-2 is not an event of this session"), ""},
-                                          {withSession("GET", {}, "Last-Event-ID: 2-0\r\n"), 400,
-                                           refused(-32000, "Bad Request: Last-Event-ID 2-0 is not an event of this session"), ""},
+                                          {withSession("GET", {}, "Last-Event-ID: %TAG%-1-2\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID %TAG%-1-2 is not an event of this session"), ""},
+                                          {withSession("GET", {}, "Last-Event-ID: %TAG%-2-0\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID %TAG%-2-0 is not an event of this session"), ""},
                                           {withSession("GET", {}, "Last-Event-ID: 3f9a\r\n"), 400,
-                                           refused(-32000, "Bad Request: Last-Event-ID 3f9a is not an event of this session"), ""}};
+                                           refused(-32000, "Bad Request: Last-Event-ID 3f9a is not an event of this session"), ""},
+                                          {withSession("GET", {}, "Last-Event-ID: 1-0\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID 1-0 is not an event of this session"), ""}};
+        QTest::newRow("another session's Last-Event-ID (a client that initialized again): 400")
+            << none << QList<RawExchange>{{initialize, 200, "*", ""},
+                                          {withSession("POST", echoCall), 200, "*", ""},
+                                          {initialize, 200, "*", ""},
+                                          {withSession("POST", echoCall), 200, "*", ""},
+                                          {withSession("GET", {}, "Last-Event-ID: %TAG%-1-0\r\n"), 400,
+                                           refused(-32000, "Bad Request: Last-Event-ID %TAG%-1-0 is not an event of this session"), ""}};
         QTest::newRow("a batch under 2025-11-25: 400")
             << none << QList<RawExchange>{{initialize, 200, "*", ""},
                                           {withSession("POST", "[" + ping + "]"), 400, refused(-32600, "batches are part of revision 2025-03-26 only"), ""}};
@@ -660,11 +677,12 @@ private Q_SLOTS:
         HttpServe server(QStringList{u"-v"_s} + isolated, variables);
         QVERIFY(server.port() != 0);
         QByteArray session;
+        QByteArray tag;
         for (const RawExchange &expected : exchanges) {
-            const QByteArray sent = QByteArray(expected.request)
-                                        .replace("%PORT%", QByteArray::number(server.port()))
-                                        .replace("%SESSION%", session);
+            const QByteArray sent = filled(expected.request, server.port(), session, tag);
             const RawAnswer answer = exchange(server.port(), sent);
+            if (tag.isEmpty())
+                tag = answer.tag;   // the row's first session's
             for (const QByteArray &header : answer.headers) {
                 if (header.startsWith("mcp-session-id: "))
                     session = header.mid(16);
@@ -701,15 +719,16 @@ private Q_SLOTS:
         QVERIFY(call.waitEnded());
         QCOMPARE(call.answer().status, 200);
         QCOMPARE(call.answer().body, primingEvent(1));   // closed without its answer
+        const QByteArray tag = call.answer().tag;
         QByteArray resumed;
         for (int attempt = 0; attempt < 20 && resumed.isEmpty(); ++attempt) {
-            OpenExchange again(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 1-0\r\n"), server.port(), session));
+            OpenExchange again(server.port(), filled(inSession("GET", {}, "Last-Event-ID: %TAG%-1-0\r\n"), server.port(), session, tag));
             QVERIFY(again.waitEnded());
             QCOMPARE(again.answer().status, 200);
             resumed = again.answer().body;
         }
         QCOMPARE(resumed, sleptEvent("1-1", 3, 1000));
-        const RawAnswer after = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 1-1\r\n"), server.port(), session));
+        const RawAnswer after = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: %TAG%-1-1\r\n"), server.port(), session, tag));
         QCOMPARE(after.status, 200);
         QCOMPARE(after.body, QByteArray());
         QVERIFY(after.ended);
@@ -724,8 +743,9 @@ private Q_SLOTS:
         HttpServe server(isolated);
         QVERIFY(server.port() != 0);
         const QByteArray session = newSession(server.port());
+        QByteArray tag;
         const auto send = [&](const QByteArray &method, const QByteArray &body, const QByteArray &extra = {}) {
-            return std::make_unique<OpenExchange>(server.port(), filled(inSession(method, body, extra), server.port(), session));
+            return std::make_unique<OpenExchange>(server.port(), filled(inSession(method, body, extra), server.port(), session, tag));
         };
         auto slow = send("POST", sleepCall(3, 600));
         auto quick = send("POST", sleepCall(4, 300));
@@ -733,26 +753,27 @@ private Q_SLOTS:
         QVERIFY(quick->waitForBody(primingEvent(2)));
         QCOMPARE(slow->answer().body, primingEvent(1));
         QCOMPARE(quick->answer().body, primingEvent(2));
+        tag = slow->answer().tag;
         slow->drop();
         quick->drop();
         auto listening = send("GET", {});
         QVERIFY(listening->waitForBody(primingEvent(3)));
 
-        auto quickAgain = send("GET", {}, "Last-Event-ID: 2-0\r\n");
-        auto slowAgain = send("GET", {}, "Last-Event-ID: 1-0\r\n");
+        auto quickAgain = send("GET", {}, "Last-Event-ID: %TAG%-2-0\r\n");
+        auto slowAgain = send("GET", {}, "Last-Event-ID: %TAG%-1-0\r\n");
         QVERIFY(quickAgain->waitEnded());
         QVERIFY(slowAgain->waitEnded());
         QCOMPARE(quickAgain->answer().body, sleptEvent("2-1", 4, 300));
         QCOMPARE(slowAgain->answer().body, sleptEvent("1-1", 3, 600));
 
-        const RawAnswer twice = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 3-0\r\n"), server.port(), session));
+        const RawAnswer twice = exchange(server.port(), filled(inSession("GET", {}, "Last-Event-ID: %TAG%-3-0\r\n"), server.port(), session, tag));
         QCOMPARE(twice.status, 409);
-        QCOMPARE(json(twice.body), json(js("{`jsonrpc`:`2.0`,`id`:null,`error`:{`code`:-32000,`message`:`Conflict: the stream of Last-Event-ID 3-0 is open on another connection`}}")));
+        QCOMPARE(json(twice.body), json(js("{`jsonrpc`:`2.0`,`id`:null,`error`:{`code`:-32000,`message`:`Conflict: the stream of Last-Event-ID %TAG%-3-0 is open on another connection`}}")));
         listening->drop();
         // Once its connection is gone, the GET stream is resumed.
         QByteArray status;
         for (int attempt = 0; attempt < 50 && status != "200"; ++attempt) {
-            OpenExchange resumed(server.port(), filled(inSession("GET", {}, "Last-Event-ID: 3-0\r\n"), server.port(), session));
+            OpenExchange resumed(server.port(), filled(inSession("GET", {}, "Last-Event-ID: %TAG%-3-0\r\n"), server.port(), session, tag));
             QVERIFY(resumed.waitFor([](const RawAnswer &answer) { return answer.status != 0; }));
             status = QByteArray::number(resumed.answer().status);
             if (status != "200")

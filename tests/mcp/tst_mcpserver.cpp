@@ -29,6 +29,24 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
+// The tag of a session's event ids ("<tag>-<stream>-<event>") in `body`.
+QByteArray eventTag(const QByteArray &body)
+{
+    const qsizetype at = body.indexOf("id: ");
+    return at < 0 ? QByteArray() : body.mid(at + 4, 8);
+}
+
+// `body` with its session's tag taken out of the event ids: "id: 1-0".
+QByteArray untagged(const QByteArray &body)
+{
+    const QByteArray tag = eventTag(body);
+    return tag.isEmpty() ? body : QByteArray(body).replace("id: " + tag + '-', "id: ");
+}
+
+} // namespace
+
+namespace {
+
 const QByteArray initialize =
     "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
 const QByteArray initialized =
@@ -422,7 +440,7 @@ private Q_SLOTS:
     void httpStoredEvents()
     {
         McpServerHttpOptions options;
-        options.maximumStoredEventBytes = 150;   // a call's two events: 28 and 109 bytes
+        options.maximumStoredEventBytes = 170;   // a call's two events: 37 and 118 bytes
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
         HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
@@ -435,20 +453,23 @@ private Q_SLOTS:
                                                  + ",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}"));
             return call.waitClosed() ? call.body() : QByteArray();
         };
+        const QByteArray first = greet(1);
+        const QByteArray tag = eventTag(first);
+        QCOMPARE(tag.size(), 8);
         const QByteArray answer = "event: message\ndata: {\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"hello\",\"type\":\"text\"}]}}\n\n";
-        QCOMPARE(greet(1), "id: 1-0\nretry: 1000\ndata: \n\nid: 1-1\n" + QByteArray(answer).replace("\"id\":2", "\"id\":1"));
-        QCOMPARE(greet(2), "id: 2-0\nretry: 1000\ndata: \n\nid: 2-1\n" + answer);
+        QCOMPARE(untagged(first), "id: 1-0\nretry: 1000\ndata: \n\nid: 1-1\n" + QByteArray(answer).replace("\"id\":2", "\"id\":1"));
+        QCOMPARE(greet(2), "id: " + tag + "-2-0\nretry: 1000\ndata: \n\nid: " + tag + "-2-1\n" + answer);
 
-        HttpPeer gone(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: 1-0\r\n"));
+        HttpPeer gone(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-1-0\r\n"));
         QVERIFY(gone.waitClosed());
         QCOMPARE(gone.status(), 410);
         QCOMPARE(QJsonDocument::fromJson(gone.body()).object().value(u"error"_s).toObject().value(u"message"_s).toString(),
-                 u"Gone: the events after Last-Event-ID 1-0 are no longer kept (a session keeps its last 150 bytes of "
-                 u"events); the stream cannot be resumed"_s);
-        HttpPeer kept(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: 2-0\r\n"));
+                 u"Gone: the events after Last-Event-ID %1-1-0 are no longer kept (a session keeps its last 170 bytes of "
+                 u"events); the stream cannot be resumed"_s.arg(QString::fromLatin1(tag)));
+        HttpPeer kept(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-2-0\r\n"));
         QVERIFY(kept.waitClosed());
         QCOMPARE(kept.status(), 200);
-        QCOMPARE(kept.body(), "id: 2-1\n" + answer);
+        QCOMPARE(untagged(kept.body()), "id: 2-1\n" + answer);
     }
 
     // close(): stdio's session and every HTTP session end (a call in flight
@@ -465,14 +486,15 @@ private Q_SLOTS:
         HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
         HttpPeer call(*port, httpRequest(*port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
-        QTRY_VERIFY(listening.body() == "id: 1-0\nretry: 1000\ndata: \n\n" && call.body() == "id: 2-0\nretry: 1000\ndata: \n\n");
+        QTRY_VERIFY(untagged(listening.body()) == "id: 1-0\nretry: 1000\ndata: \n\n"
+                    && untagged(call.body()) == "id: 2-0\nretry: 1000\ndata: \n\n");
         QSignalSpy finished(m_server.get(), &McpServer::finished);
 
         m_server->close();
         QVERIFY(call.waitClosed());
         QVERIFY(listening.waitClosed());
         QVERIFY(call.received.endsWith("\r\n0\r\n\r\n"));
-        QCOMPARE(call.body(), "id: 2-0\nretry: 1000\ndata: \n\n");
+        QCOMPARE(untagged(call.body()), "id: 2-0\nretry: 1000\ndata: \n\n");
         QTRY_COMPARE(finished.size(), 1);
         QTcpSocket refused;
         refused.connectToHost(QHostAddress::LocalHost, *port);

@@ -157,7 +157,8 @@ public:
     ///   (400).
     /// - GET opens the session's stream of what goes with no request
     ///   (list_changed, log messages); one at a time (409).
-    /// - Every SSE event has an id, unique in the session ("<stream>-<n>");
+    /// - Every SSE event has an id, unique in the session ("<tag>-<stream>-<n>",
+    ///   the tag random per session: another session's id is refused);
     ///   under 2025-11-25 a stream begins with an event of an id and no data
     ///   (and `retry`). GET with Last-Event-ID resumes the stream of that
     ///   event on the new connection: what followed it is sent again, and
