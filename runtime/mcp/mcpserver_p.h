@@ -74,6 +74,7 @@ struct McpServerStream
     int connection = 0;       ///< counts its connections (a timer knows its own)
     qint64 nextEvent = 0;     ///< the number of its next event
     qint64 forgotten = -1;    ///< its events up to this one are no longer kept
+    qint64 lost = -1;         ///< the last of them a resumption cannot do without (not a notification)
     bool ended = false;       ///< it has all it will have: it ends once sent
 };
 
@@ -83,6 +84,7 @@ struct McpServerStoredEvent
     int stream = 0;
     qint64 number = 0;
     QByteArray bytes;
+    bool notification = false;   ///< a notification (or the first event): a resumption may go without it
 };
 
 /// One client's session: what initialize agreed, and what is in flight.

@@ -388,7 +388,9 @@ void McpServerPrivate::resume(const SessionPtr &session, const QByteArray &lastE
                            rpcError(HttpRefused, u"Bad Request: Last-Event-ID %1 is not an event of this session"_s.arg(quoted)));
         return;
     }
-    if (stream == session->streams.end() || stream->forgotten > id->second) {
+    // What a resumption sends again may lack notifications (progress, log
+    // messages) dropped to bound the store, never an answer or a request.
+    if (stream == session->streams.end() || stream->lost > id->second) {
         responder->respond(410, jsonHeaders,
                            rpcError(HttpRefused, u"Gone: the events after Last-Event-ID %1 are no longer kept (a session "
                                                  u"keeps its last %2 bytes of events); the stream cannot be resumed"_s.arg(
@@ -463,7 +465,8 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
     const auto stream = session.streams.find(number);
     if (stream == session.streams.end() || stream->ended)
         return;
-    McpServerStoredEvent event{number, stream->nextEvent++, {}};
+    const bool notification = !message || (message->contains("method"_L1) && !message->contains("id"_L1));
+    McpServerStoredEvent event{number, stream->nextEvent++, {}, notification};
     event.bytes = "id: " + session.eventTag + '-' + QByteArray::number(number) + '-' + QByteArray::number(event.number) + '\n';
     event.bytes += message ? "event: message\ndata: " + compactJson(*message) + "\n\n"
                            : "retry: " + QByteArray::number(httpOptions.retryMs) + "\ndata: \n\n";
@@ -480,6 +483,8 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
         if (owner == session.streams.end())
             continue;
         owner->forgotten = oldest.number;
+        if (!oldest.notification)
+            owner->lost = oldest.number;
         if (owner->ended && owner->forgotten + 1 >= owner->nextEvent)
             session.streams.erase(owner);
     }

@@ -472,6 +472,45 @@ private Q_SLOTS:
         QCOMPARE(untagged(kept.body()), "id: 2-1\n" + answer);
     }
 
+    // Notifications dropped to bound the store do not make a stream
+    // unresumable: a resumption sends again what is kept (the answer), not
+    // a 410. A call's events: the first (37 bytes), two progress
+    // notifications (162, 146) and the answer (120); a 300-byte store keeps
+    // the second notification and the answer.
+    void httpDroppedNotifications_data()
+    {
+        QTest::addColumn<QByteArray>("lastEventId");
+        QTest::addColumn<QByteArray>("replayed");
+        const QByteArray second = "id: 1-2\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":2,\"progressToken\":\"p1\",\"total\":2}}\n\n";
+        const QByteArray answer = "id: 1-3\nevent: message\ndata: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"stepped\",\"type\":\"text\"}]}}\n\n";
+        QTest::newRow("from the first event: the first notification dropped") << QByteArray("1-0") << second + answer;
+        QTest::newRow("from the dropped notification") << QByteArray("1-1") << second + answer;
+        QTest::newRow("from the kept notification") << QByteArray("1-2") << answer;
+        QTest::newRow("from the answer") << QByteArray("1-3") << QByteArray();
+    }
+    void httpDroppedNotifications()
+    {
+        QFETCH(QByteArray, lastEventId);
+        QFETCH(QByteArray, replayed);
+        McpServerHttpOptions options;
+        options.maximumStoredEventBytes = 300;
+        const Result<quint16> port = m_server->serveHttp(options);
+        QVERIFY(port);
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        HttpPeer call(*port, httpRequest(*port, "POST", session,
+                                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
+                                         "\"with_progress\",\"_meta\":{\"progressToken\":\"p1\"}}}"));
+        QVERIFY(call.waitClosed());
+        QCOMPARE(untagged(call.body()).count("\nid: "), 3);
+        const QByteArray tag = eventTag(call.body());
+        HttpPeer resumed(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
+        QVERIFY(resumed.waitClosed());
+        QCOMPARE(resumed.status(), 200);
+        QCOMPARE(untagged(resumed.body()), replayed);
+    }
+
     // close(): stdio's session and every HTTP session end (a call in flight
     // aborted, unanswered, its stream and the GET stream closed), no
     // connection is accepted any more, and finished() follows once.

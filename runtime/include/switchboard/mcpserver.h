@@ -74,7 +74,9 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
     int retryMs = 1000;
     /// How many bytes of a session's events are kept to be sent again to a
     /// client that resumes a stream (the oldest go first; the newest event
-    /// is always kept). A resumption from an event no longer kept gets 410.
+    /// is always kept). A resumption from before an answer or a request no
+    /// longer kept gets 410; notifications dropped (progress, log messages)
+    /// are only missing from what it sends again.
     qint64 maximumStoredEventBytes = 1024 * 1024;
 };
 
