@@ -71,7 +71,7 @@ struct McpServerExchange
 struct McpServerStream
 {
     QPointer<Http::HttpResponder> responder;   ///< the connection carrying it; null: none now
-    int connection = 0;       ///< counts its connections (a timer knows its own)
+    std::shared_ptr<QTimer> poll;   ///< polling: closes its connection; restarted on each, stopped with it
     qint64 nextEvent = 0;     ///< the number of its next event
     qint64 forgotten = -1;    ///< its events up to this one are no longer kept
     qint64 lost = -1;         ///< the last of them a resumption cannot do without (not a notification)

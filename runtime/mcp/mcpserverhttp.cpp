@@ -441,22 +441,35 @@ void McpServerPrivate::attach(const SessionPtr &session, int number, HttpRespond
 {
     McpServerStream &stream = session->streams[number];
     stream.responder = responder;
-    const int connection = ++stream.connection;
     watch(session, responder);
-    const std::weak_ptr<McpServerSession> weak = session;
-    if (!closeToPoll || httpOptions.closeStreamsAfterMs <= 0)
+    if (!closeToPoll || httpOptions.closeStreamsAfterMs <= 0) {
+        stream.poll.reset();
         return;
+    }
     // Polling: the connection closes without ending the stream; the
-    // client resumes it after the first event's `retry`.
-    QTimer::singleShot(httpOptions.closeStreamsAfterMs, q, [weak, number, connection] {
+    // client resumes it after the first event's `retry`. One timer a
+    // stream, started again for each connection, stopped with it.
+    const std::weak_ptr<McpServerSession> weak = session;
+    if (!stream.poll) {
+        stream.poll = std::make_shared<QTimer>(q);   // q's child until the stream drops it
+        stream.poll->setObjectName(u"switchboard.mcp.poll"_s);
+        stream.poll->setSingleShot(true);
+        QObject::connect(stream.poll.get(), &QTimer::timeout, q, [weak, number] {
+            const SessionPtr alive = weak.lock();
+            const auto found = alive && !alive->ended ? alive->streams.find(number) : QHash<int, McpServerStream>::iterator();
+            if (!alive || alive->ended || found == alive->streams.end() || found->ended)
+                return;
+            if (const QPointer<HttpResponder> open = std::exchange(found->responder, nullptr))
+                open->endStream();
+        });
+    }
+    stream.poll->start(httpOptions.closeStreamsAfterMs);
+    // Its connection gone first: nothing to close.
+    QObject::connect(responder, &QObject::destroyed, stream.poll.get(), [weak, number] {
         const SessionPtr alive = weak.lock();
-        if (!alive || alive->ended)
-            return;
-        const auto found = alive->streams.find(number);
-        if (found == alive->streams.end() || found->ended || found->connection != connection || found->nextEvent == 0)
-            return;
-        if (const QPointer<HttpResponder> open = std::exchange(found->responder, nullptr))
-            open->endStream();
+        const auto found = alive ? alive->streams.find(number) : QHash<int, McpServerStream>::iterator();
+        if (alive && found != alive->streams.end() && !found->responder && found->poll)
+            found->poll->stop();
     });
 }
 
@@ -496,6 +509,7 @@ void McpServerPrivate::endStream(McpServerSession &session, int number)
     if (stream == session.streams.end())
         return;
     stream->ended = true;
+    stream->poll.reset();
     if (const QPointer<HttpResponder> open = std::exchange(stream->responder, nullptr))
         open->endStream();
     if (session.listening == number)

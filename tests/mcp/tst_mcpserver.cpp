@@ -18,6 +18,7 @@
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 
 #include <cerrno>
 
@@ -509,6 +510,43 @@ private Q_SLOTS:
         QVERIFY(resumed.waitClosed());
         QCOMPARE(resumed.status(), 200);
         QCOMPARE(untagged(resumed.body()), replayed);
+    }
+
+    // Polling (closeStreamsAfterMs): one timer a stream, started again on
+    // each connection that resumes it, stopped when that connection goes
+    // and when the stream ends (no timer left behind per connection).
+    void httpPollTimers()
+    {
+        McpServerHttpOptions options;
+        options.closeStreamsAfterMs = 600000;   // never reached: the test counts the timers
+        const Result<quint16> port = m_server->serveHttp(options);
+        QVERIFY(port);
+        const auto polling = [this] {
+            qsizetype active = 0;
+            for (const QTimer *timer : m_server->findChildren<QTimer *>(u"switchboard.mcp.poll"_s))
+                active += timer->isActive() ? 1 : 0;
+            return std::pair{m_server->findChildren<QTimer *>(u"switchboard.mcp.poll"_s).size(), active};
+        };
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        auto call = std::make_unique<HttpPeer>(*port, httpRequest(*port, "POST", session,
+                                                                  "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
+        QTRY_COMPARE(untagged(call->body()), "id: 1-0\nretry: 1000\ndata: \n\n");
+        const QByteArray tag = eventTag(call->body());
+        QCOMPARE(polling(), (std::pair<qsizetype, qsizetype>{1, 1}));
+        for (int resumption = 0; resumption < 3; ++resumption) {
+            call.reset();
+            QTRY_COMPARE(polling(), (std::pair<qsizetype, qsizetype>{1, 0}));   // its connection gone: stopped
+            call = std::make_unique<HttpPeer>(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-1-0\r\n"));
+            QTRY_VERIFY(call->received.contains("\r\n\r\n"));
+            QCOMPARE(call->status(), 200);
+            QCOMPARE(polling(), (std::pair<qsizetype, qsizetype>{1, 1}));
+        }
+        HttpPeer removing(*port, httpRequest(*port, "DELETE", session, {}));
+        QVERIFY(removing.waitClosed());
+        QVERIFY(call->waitClosed());
+        QCOMPARE(polling(), (std::pair<qsizetype, qsizetype>{0, 0}));   // the stream ended: gone
     }
 
     // close(): stdio's session and every HTTP session end (a call in flight
