@@ -30,6 +30,7 @@
 #include <QTextStream>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <memory>
@@ -342,14 +343,16 @@ struct ServeOptions
 // (milliseconds in an int).
 constexpr int maximumSeconds = 24 * 24 * 3600;
 
-// A number of seconds (decimals allowed), 0 to maximumSeconds, in milliseconds.
+// A number of seconds (decimals allowed), 0 to maximumSeconds, in
+// milliseconds: rounded, but a time above 0 is 1 ms at least (0 means never).
 std::optional<int> parseSeconds(const QString &text)
 {
     bool ok = false;
     const double seconds = text.toDouble(&ok);
     if (!ok || !(seconds >= 0) || seconds > maximumSeconds)
         return std::nullopt;
-    return int(std::lround(seconds * 1000));
+    const int ms = int(std::lround(seconds * 1000));
+    return seconds > 0 ? std::max(ms, 1) : 0;
 }
 
 // --http [HOST:]PORT: an IP address (IPv6 in brackets) or localhost, and a port.

@@ -830,6 +830,39 @@ private Q_SLOTS:
         QCOMPARE(err.count(callExpired), 1);
     }
 
+    // A time option above 0 is 1 ms at least: 0.0004 is not 0 (never).
+    void smallTimes_data()
+    {
+        QTest::addColumn<QString>("option");
+        QTest::addColumn<QString>("seconds");
+        QTest::addColumn<QByteArray>("expired");   // the session's expiry logged; none: a call's stream closed
+        QTest::newRow("--session-timeout 0.0004: 1 ms")
+            << u"--session-timeout"_s << u"0.0004"_s
+            << QByteArray("switchboard.mcp: MCP server: an HTTP session idle for 1 ms expired (0 calls in flight cancelled)\n");
+        QTest::newRow("--session-timeout 0.0016: 2 ms")
+            << u"--session-timeout"_s << u"0.0016"_s
+            << QByteArray("switchboard.mcp: MCP server: an HTTP session idle for 2 ms expired (0 calls in flight cancelled)\n");
+        QTest::newRow("--close-streams-after 0.0004: 1 ms") << u"--close-streams-after"_s << u"0.0004"_s << QByteArray();
+    }
+    void smallTimes()
+    {
+        QFETCH(QString, option);
+        QFETCH(QString, seconds);
+        QFETCH(QByteArray, expired);
+        HttpServe server(QStringList{u"-v"_s} + isolated + QStringList{option, seconds});
+        QVERIFY(server.port() != 0);
+        const QByteArray session = newSession(server.port());
+        QVERIFY(!session.isEmpty());
+        if (!expired.isEmpty()) {
+            QVERIFY(server.waitForLine(expired, 1));
+        } else {
+            OpenExchange call(server.port(), filled(inSession("POST", sleepCall(3, 600000)), server.port(), session));
+            QVERIFY(call.waitEnded());
+            QCOMPARE(call.answer().body, primingEvent(1));   // closed without its answer
+        }
+        QCOMPARE(server.interrupt().first, 0);
+    }
+
     // SIGTERM and SIGINT: every session ends (a call in flight cancelled,
     // its stream and the GET stream closed), then the program, with 0 and a
     // line on standard error; on stdio as over HTTP.
