@@ -1,6 +1,7 @@
 #include "interrupts.h"
 
 #include <fcntl.h>
+#include <cerrno>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -21,8 +22,11 @@ extern "C" void onSignal(int signalNumber)
         ::_exit(128 + signalNumber);
     }
     signalCount = 1;
+    // write() may set errno: the code the signal interrupted still reads its own.
+    const int savedErrno = errno;
     const char byte = char(signalNumber);
     [[maybe_unused]] const ssize_t written = ::write(signalPipe[1], &byte, 1);
+    errno = savedErrno;
 }
 
 } // namespace
