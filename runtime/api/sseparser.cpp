@@ -275,11 +275,22 @@ Result<void> SseParser::finish()
     return result;
 }
 
-QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data)
+QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data, QByteArrayView id, std::optional<int> retry)
 {
     Q_ASSERT(!event.contains('\n') && !event.contains('\r'));
+    Q_ASSERT(!id.contains('\n') && !id.contains('\r') && !id.contains('\0'));
     QByteArray out;
-    out.reserve(event.size() + data.size() + 16);
+    out.reserve(id.size() + event.size() + data.size() + 40);
+    if (!id.isEmpty()) {
+        out.append("id: ");
+        out.append(id);
+        out.append('\n');
+    }
+    if (retry) {
+        out.append("retry: ");
+        out.append(QByteArray::number(*retry));
+        out.append('\n');
+    }
     if (!event.isEmpty()) {
         out.append("event: ");
         out.append(event);

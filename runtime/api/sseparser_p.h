@@ -124,12 +124,16 @@ private:
     bool m_skipLf = false;        // the previous chunk ended in CR
 };
 
-/// Formats one message for writers (the emulator): an `event:` line unless
-/// `event` is empty, one `data:` line per line of `data` (LF, CRLF and CR all
-/// start a new line, since SSE cannot carry a CR inside a field), and the
-/// blank line. SseParser reads it back as `event` and `data` with its line
-/// breaks turned into '\n'. `event` must not contain a line break.
-QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data);
+/// Formats one message for writers (the emulator, the MCP server): an `id:`
+/// line unless `id` is empty, a `retry:` line when `retry` is set, an
+/// `event:` line unless `event` is empty, one `data:` line per line of
+/// `data` (LF, CRLF and CR all start a new line, since SSE cannot carry a
+/// CR inside a field), and the blank line. SseParser reads it back as
+/// `event` and `data` with its line breaks turned into '\n' (and the id and
+/// reconnection time). `event` and `id` must not contain a line break, `id`
+/// no NUL.
+QByteArray formatSseEvent(QByteArrayView event, QByteArrayView data, QByteArrayView id = {},
+                          std::optional<int> retry = std::nullopt);
 
 } // namespace Switchboard
 

@@ -12,6 +12,7 @@
 #include <switchboard/compactjson.h>
 #include <switchboard/mcptypes.h>
 
+#include "api/sseparser_p.h"
 #include "core/httpserver_p.h"
 #include "mcplogging_p.h"
 
@@ -480,9 +481,9 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
         return;
     const bool notification = !message || (message->contains("method"_L1) && !message->contains("id"_L1));
     McpServerStoredEvent event{number, stream->nextEvent++, {}, notification};
-    event.bytes = "id: " + session.eventTag + '-' + QByteArray::number(number) + '-' + QByteArray::number(event.number) + '\n';
-    event.bytes += message ? "event: message\ndata: " + compactJson(*message) + "\n\n"
-                           : "retry: " + QByteArray::number(httpOptions.retryMs) + "\ndata: \n\n";
+    const QByteArray id = session.eventTag + '-' + QByteArray::number(number) + '-' + QByteArray::number(event.number);
+    event.bytes = message ? formatSseEvent("message", compactJson(*message), id)
+                          : formatSseEvent({}, {}, id, httpOptions.retryMs);
     if (stream->responder)
         stream->responder->writeChunk(event.bytes);
     session.storedBytes += event.bytes.size();

@@ -404,16 +404,29 @@ void tst_SseParser::formatSseEvent_data()
     QTest::addColumn<QByteArray>("name");
     QTest::addColumn<QByteArray>("data");
     QTest::addColumn<QByteArray>("formatted");
+    QTest::addColumn<QByteArray>("id");
+    QTest::addColumn<int>("retry");   // -1: none
     QTest::newRow("plain") << QByteArray("message.output.delta") << QByteArray("{\"a\":1}")
-                           << QByteArray("event: message.output.delta\ndata: {\"a\":1}\n\n");
-    QTest::newRow("no event") << QByteArray() << QByteArray("x") << QByteArray("data: x\n\n");
-    QTest::newRow("empty data") << QByteArray("e") << QByteArray() << QByteArray("event: e\ndata: \n\n");
+                           << QByteArray("event: message.output.delta\ndata: {\"a\":1}\n\n")
+                           << QByteArray() << -1;
+    QTest::newRow("an id") << QByteArray("message") << QByteArray("{}") << QByteArray("id: 3fa9c2d1-1-2\nevent: message\ndata: {}\n\n")
+                           << QByteArray("3fa9c2d1-1-2") << -1;
+    QTest::newRow("an id and retry, no data (MCP's first event)")
+        << QByteArray() << QByteArray() << QByteArray("id: 3fa9c2d1-1-0\nretry: 1000\ndata: \n\n") << QByteArray("3fa9c2d1-1-0") << 1000;
+    QTest::newRow("retry 0") << QByteArray() << QByteArray("x") << QByteArray("retry: 0\ndata: x\n\n") << QByteArray() << 0;
+    QTest::newRow("no event") << QByteArray() << QByteArray("x") << QByteArray("data: x\n\n")
+                           << QByteArray() << -1;
+    QTest::newRow("empty data") << QByteArray("e") << QByteArray() << QByteArray("event: e\ndata: \n\n")
+                           << QByteArray() << -1;
     QTest::newRow("lines") << QByteArray("e") << QByteArray("a\nb\r\nc\rd")
-                           << QByteArray("event: e\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+                           << QByteArray("event: e\ndata: a\ndata: b\ndata: c\ndata: d\n\n")
+                           << QByteArray() << -1;
     QTest::newRow("trailing newline") << QByteArray("e") << QByteArray("a\n")
-                                      << QByteArray("event: e\ndata: a\ndata: \n\n");
+                                      << QByteArray("event: e\ndata: a\ndata: \n\n")
+                           << QByteArray() << -1;
     QTest::newRow("leading space") << QByteArray("e") << QByteArray(" a")
-                                   << QByteArray("event: e\ndata:  a\n\n");
+                                   << QByteArray("event: e\ndata:  a\n\n")
+                           << QByteArray() << -1;
 }
 
 void tst_SseParser::formatSseEvent()
@@ -421,7 +434,15 @@ void tst_SseParser::formatSseEvent()
     QFETCH(QByteArray, name);
     QFETCH(QByteArray, data);
     QFETCH(QByteArray, formatted);
-    QCOMPARE(Switchboard::formatSseEvent(name, data), formatted);
+    QFETCH(QByteArray, id);
+    QFETCH(int, retry);
+    QCOMPARE(Switchboard::formatSseEvent(name, data, id, retry < 0 ? std::nullopt : std::optional<int>(retry)), formatted);
+    // Read back as written.
+    SseParser parser;
+    const QList<SseEvent> events = parser.feed(formatted);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events.first().id, id);
+    QCOMPARE(parser.reconnectionTime(), retry < 0 ? std::nullopt : std::optional<int>(retry));
 }
 
 void tst_SseParser::formatRoundTrip_data()
