@@ -73,8 +73,8 @@ struct McpServerStream
     QPointer<Http::HttpResponder> responder;   ///< the connection carrying it; null: none now
     std::shared_ptr<QTimer> poll;   ///< polling: closes its connection; restarted on each, stopped with it
     qint64 nextEvent = 0;     ///< the number of its next event
-    qint64 forgotten = -1;    ///< its events up to this one are no longer kept
-    qint64 lost = -1;         ///< the last of them a resumption cannot do without (not a notification)
+    qsizetype kept = 0;       ///< how many of its events the session keeps
+    qint64 lost = -1;         ///< the last event no longer kept that a resumption cannot do without (not a notification)
     bool ended = false;       ///< it has all it will have: it ends once sent
 };
 
@@ -167,6 +167,8 @@ public:
     /// An event on a stream (a message; none: the first, with `retry`):
     /// written when the stream has a connection, and kept.
     void sendEvent(McpServerSession &session, int stream, const QJsonObject *message);
+    /// Forgets a stream (ended, none of its events kept).
+    void eraseStream(McpServerSession &session, QHash<int, McpServerStream>::iterator stream);
     /// The stream has all it will have: it ends once its connection has it.
     void endStream(McpServerSession &session, int stream);
     /// Ends every stream of the session (DELETE, expiry, close()).

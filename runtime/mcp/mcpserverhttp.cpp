@@ -35,6 +35,12 @@ QByteArray rpcError(int code, const QString &message, const QJsonValue &id = QJs
     return compactJson(JsonRpc::errorResponse(id, code, message));
 }
 
+// What the store of a session's events counts besides the events' bytes:
+// for each event kept, and for each stream it knows (open, or with events
+// kept), what keeping it costs in memory, roughly.
+constexpr qint64 StoredEventOverhead = 64;
+constexpr qint64 StoredStreamOverhead = 64;
+
 // JSON-RPC's server-error range for what HTTP refuses (the SDK's codes).
 constexpr int HttpRefused = -32000;
 constexpr int Unauthorized = -32001;
@@ -431,6 +437,7 @@ int McpServerPrivate::openStream(const SessionPtr &session, HttpResponder *respo
 {
     const int number = ++session->lastStream;
     session->streams.insert(number, McpServerStream());
+    session->storedBytes += StoredStreamOverhead;
     responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     attach(session, number, responder, closeToPoll);
     if (primesStreams(*session))
@@ -486,22 +493,37 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
                           : formatSseEvent({}, {}, id, httpOptions.retryMs);
     if (stream->responder)
         stream->responder->writeChunk(event.bytes);
-    session.storedBytes += event.bytes.size();
+    // The first event is never sent again (a resumption begins after it);
+    // an event that does not fit in the store is not kept at all.
+    const qint64 cost = event.bytes.size() + StoredEventOverhead;
+    if (!message || cost > httpOptions.maximumStoredEventBytes) {
+        if (!notification)
+            stream->lost = event.number;
+        return;
+    }
+    session.storedBytes += cost;
+    ++stream->kept;
     session.events.push_back(std::move(event));
     // Bounded: the oldest go first; a stream that ended goes with its last event.
-    while (session.storedBytes > httpOptions.maximumStoredEventBytes && session.events.size() > 1) {
+    while (session.storedBytes > httpOptions.maximumStoredEventBytes && !session.events.empty()) {
         const McpServerStoredEvent oldest = std::move(session.events.front());
         session.events.pop_front();
-        session.storedBytes -= oldest.bytes.size();
+        session.storedBytes -= oldest.bytes.size() + StoredEventOverhead;
         const auto owner = session.streams.find(oldest.stream);
         if (owner == session.streams.end())
             continue;
-        owner->forgotten = oldest.number;
+        --owner->kept;
         if (!oldest.notification)
             owner->lost = oldest.number;
-        if (owner->ended && owner->forgotten + 1 >= owner->nextEvent)
-            session.streams.erase(owner);
+        if (owner->ended && owner->kept == 0)
+            eraseStream(session, owner);
     }
+}
+
+void McpServerPrivate::eraseStream(McpServerSession &session, QHash<int, McpServerStream>::iterator stream)
+{
+    session.streams.erase(stream);
+    session.storedBytes -= StoredStreamOverhead;
 }
 
 void McpServerPrivate::endStream(McpServerSession &session, int number)
@@ -515,8 +537,8 @@ void McpServerPrivate::endStream(McpServerSession &session, int number)
         open->endStream();
     if (session.listening == number)
         session.listening = 0;
-    if (stream->forgotten + 1 >= stream->nextEvent)
-        session.streams.erase(stream);
+    if (stream->kept == 0)
+        eraseStream(session, stream);
 }
 
 void McpServerPrivate::endStreams(McpServerSession &session)

@@ -441,7 +441,9 @@ private Q_SLOTS:
     void httpStoredEvents()
     {
         McpServerHttpOptions options;
-        options.maximumStoredEventBytes = 170;   // a call's two events: 37 and 118 bytes
+        // A call's answer (118 bytes) counts 64 more, its stream 64: one
+        // call's 246, two calls' 492. (The first event is never kept.)
+        options.maximumStoredEventBytes = 300;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
         HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
@@ -465,7 +467,7 @@ private Q_SLOTS:
         QVERIFY(gone.waitClosed());
         QCOMPARE(gone.status(), 410);
         QCOMPARE(QJsonDocument::fromJson(gone.body()).object().value(u"error"_s).toObject().value(u"message"_s).toString(),
-                 u"Gone: the events after Last-Event-ID %1-1-0 are no longer kept (a session keeps its last 170 bytes of "
+                 u"Gone: the events after Last-Event-ID %1-1-0 are no longer kept (a session keeps its last 300 bytes of "
                  u"events); the stream cannot be resumed"_s.arg(QString::fromLatin1(tag)));
         HttpPeer kept(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-2-0\r\n"));
         QVERIFY(kept.waitClosed());
@@ -475,26 +477,33 @@ private Q_SLOTS:
 
     // Notifications dropped to bound the store do not make a stream
     // unresumable: a resumption sends again what is kept (the answer), not
-    // a 410. A call's events: the first (37 bytes), two progress
-    // notifications (162, 146) and the answer (120); a 300-byte store keeps
-    // the second notification and the answer.
+    // a 410. A call's events: the first (never kept), two progress
+    // notifications (162 and 146 bytes) and the answer (120), each counted
+    // 64 bytes more, the stream 64: 500 bytes keep the second notification
+    // and the answer. An event that does not fit in the store is not kept
+    // at all: 150 bytes keep none, and the answer lost is 410.
     void httpDroppedNotifications_data()
     {
+        QTest::addColumn<qint64>("store");
         QTest::addColumn<QByteArray>("lastEventId");
+        QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("replayed");
         const QByteArray second = "id: 1-2\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":2,\"progressToken\":\"p1\",\"total\":2}}\n\n";
         const QByteArray answer = "id: 1-3\nevent: message\ndata: {\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"content\":[{\"text\":\"stepped\",\"type\":\"text\"}]}}\n\n";
-        QTest::newRow("from the first event: the first notification dropped") << QByteArray("1-0") << second + answer;
-        QTest::newRow("from the dropped notification") << QByteArray("1-1") << second + answer;
-        QTest::newRow("from the kept notification") << QByteArray("1-2") << answer;
-        QTest::newRow("from the answer") << QByteArray("1-3") << QByteArray();
+        QTest::newRow("from the first event: the first notification dropped") << qint64(500) << QByteArray("1-0") << 200 << second + answer;
+        QTest::newRow("from the dropped notification") << qint64(500) << QByteArray("1-1") << 200 << second + answer;
+        QTest::newRow("from the kept notification") << qint64(500) << QByteArray("1-2") << 200 << answer;
+        QTest::newRow("from the answer") << qint64(500) << QByteArray("1-3") << 200 << QByteArray();
+        QTest::newRow("no event fits: the answer lost") << qint64(150) << QByteArray("1-2") << 410 << QByteArray();
     }
     void httpDroppedNotifications()
     {
+        QFETCH(qint64, store);
         QFETCH(QByteArray, lastEventId);
+        QFETCH(int, status);
         QFETCH(QByteArray, replayed);
         McpServerHttpOptions options;
-        options.maximumStoredEventBytes = 300;
+        options.maximumStoredEventBytes = store;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
         HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
@@ -508,8 +517,9 @@ private Q_SLOTS:
         const QByteArray tag = eventTag(call.body());
         HttpPeer resumed(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
         QVERIFY(resumed.waitClosed());
-        QCOMPARE(resumed.status(), 200);
-        QCOMPARE(untagged(resumed.body()), replayed);
+        QCOMPARE(resumed.status(), status);
+        if (status == 200)
+            QCOMPARE(untagged(resumed.body()), replayed);
     }
 
     // Polling (closeStreamsAfterMs): one timer a stream, started again on

@@ -73,8 +73,10 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
     /// waits before it resumes a stream the server closed.
     int retryMs = 1000;
     /// How many bytes of a session's events are kept to be sent again to a
-    /// client that resumes a stream (the oldest go first; the newest event
-    /// is always kept). A resumption from before an answer or a request no
+    /// client that resumes a stream: each event counts its bytes and 64
+    /// more, each stream the session knows 64; the oldest go first, an event
+    /// larger than the whole is not kept, a stream's first event (never sent
+    /// again) neither. A resumption from before an answer or a request no
     /// longer kept gets 410; notifications dropped (progress, log messages)
     /// are only missing from what it sends again.
     qint64 maximumStoredEventBytes = 1024 * 1024;
