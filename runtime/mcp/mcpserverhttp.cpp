@@ -404,12 +404,11 @@ void McpServerPrivate::resume(const SessionPtr &session, const QByteArray &lastE
                                                      quoted, QString::number(httpOptions.maximumStoredEventBytes))));
         return;
     }
-    if (stream->responder && stream->responder->isOpen()) {
-        responder->respond(409, jsonHeaders,
-                           rpcError(HttpRefused, u"Conflict: the stream of Last-Event-ID %1 is open on another "
-                                                 u"connection"_s.arg(quoted)));
-        return;
-    }
+    // Open on another connection: the id proves the reader, whose old
+    // connection may be dead without a word (half-open, pinning the
+    // session); the new one takes the stream over.
+    if (const QPointer<HttpResponder> old = std::exchange(stream->responder, nullptr); old && old->isOpen())
+        old->abortConnection();
     const int number = id->first;
     responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     for (const McpServerStoredEvent &event : session->events) {
