@@ -647,12 +647,17 @@ void McpServerPrivate::flush()
             qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(errno);
             outputBuffer.clear();
             endStdio();
-            return;
+            break;
         }
         outputBuffer.remove(0, written);
     }
     if (writeNotifier)
         writeNotifier->setEnabled(!outputBuffer.isEmpty());
+    // The session ended with output pending: all written now.
+    if (outputBuffer.isEmpty() && drainDeadline && drainDeadline->isActive()) {
+        drainDeadline->stop();
+        QMetaObject::invokeMethod(q, [this] { emitFinished(); }, Qt::QueuedConnection);
+    }
 }
 
 void McpServerPrivate::endStdio()
@@ -664,15 +669,30 @@ void McpServerPrivate::endStdio()
     if (stdio->ended)   // the flush failed and ended it
         return;
     readNotifier->setEnabled(false);
-    writeNotifier->setEnabled(false);
     endSession(*stdio);
-    emitFinished();
+    // What the pipe has not taken yet still goes out, as the output takes
+    // it (flush() from the write notifier), for 5 s at most.
+    if (!outputBuffer.isEmpty()) {
+        drainDeadline = std::make_unique<QTimer>();
+        drainDeadline->setSingleShot(true);
+        QObject::connect(drainDeadline.get(), &QTimer::timeout, q, [this] {
+            qCWarning(lcMcp).noquote() << "MCP server: its output took nothing for 5 s after the end;" << outputBuffer.size()
+                                       << "bytes not written";
+            outputBuffer.clear();
+            writeNotifier->setEnabled(false);
+            emitFinished();
+        });
+        drainDeadline->start(5000);
+        return;
+    }
+    writeNotifier->setEnabled(false);
+    QMetaObject::invokeMethod(q, [this] { emitFinished(); }, Qt::QueuedConnection);
 }
 
 void McpServerPrivate::emitFinished()
 {
     // Once, when every transport served has ended.
-    if (finishedEmitted || (stdio && !stdio->ended) || (http && !httpDrained))
+    if (finishedEmitted || (stdio && (!stdio->ended || !outputBuffer.isEmpty())) || (http && !httpDrained))
         return;
     finishedEmitted = true;
     Q_EMIT q->finished();

@@ -206,6 +206,7 @@ public:
     QByteArray inputBuffer;
     bool skippingLine = false;   // the rest of a line over the size limit
     QByteArray outputBuffer;
+    std::unique_ptr<QTimer> drainDeadline;   // the session ended: how long its output may take to go out
 
     std::unique_ptr<Http::HttpServer> http;
     McpServerHttpOptions httpOptions;

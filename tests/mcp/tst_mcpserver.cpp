@@ -23,6 +23,7 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 using namespace Switchboard;
@@ -588,6 +589,28 @@ private Q_SLOTS:
         QTRY_COMPARE(refused.state(), QAbstractSocket::UnconnectedState);
         m_server->close();
         QVERIFY(Test::settle(m_server.get()));   // what the second close() may have posted, delivered
+        QCOMPARE(finished.size(), 1);
+    }
+
+    // close() on stdio: what the pipe has not taken yet still goes out, and
+    // finished() follows from the event loop once it has. A 4 KiB pipe,
+    // 200 answers of 35 to 37 bytes.
+    void closeWritesWhatIsBuffered()
+    {
+        QVERIFY(::fcntl(m_output[1], F_SETPIPE_SZ, 4096) >= 0);
+        QByteArray pings;
+        for (int id = 100; id < 300; ++id)
+            pings += "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id) + ",\"method\":\"ping\"}\n";
+        write(pings);
+        int unread = -1;
+        QTRY_VERIFY((::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0));   // all read, the pipe out full
+        QSignalSpy finished(m_server.get(), &McpServer::finished);
+        m_server->close();
+        QCOMPARE(finished.size(), 0);   // not from inside close()
+        QTRY_VERIFY_WITH_TIMEOUT((readAvailable(), m_received.count('\n') == 200), 10000);
+        QVERIFY(m_received.endsWith("{\"id\":299,\"jsonrpc\":\"2.0\",\"result\":{}}\n"));
+        QTRY_COMPARE(finished.size(), 1);
+        QVERIFY(Test::settle(m_server.get()));
         QCOMPARE(finished.size(), 1);
     }
 

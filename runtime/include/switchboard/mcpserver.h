@@ -181,8 +181,9 @@ public:
     /// Stops serving: over HTTP no connection is accepted any more and every
     /// session ends as on DELETE (its calls aborted, its streams closed); on
     /// stdio the session ends as when the client closes its input. finished()
-    /// follows once what was written has gone out (over HTTP, connections
-    /// that do not take it within 5 seconds are dropped).
+    /// follows, from the event loop, once what was written has gone out
+    /// (over HTTP, connections that do not take it within 5 seconds are
+    /// dropped; on stdio, output the pipe does not take within 5 seconds).
     void close();
 
     /// The revision agreed on in initialize on stdio; empty before.
