@@ -182,6 +182,8 @@ public:
     bool isBusy(const McpServerSession &session) const;
     /// Ends an HTTP session: DELETE, expiry.
     void endHttpSession(const SessionPtr &session);
+    /// An SSE comment on every open stream (McpServerHttpOptions::keepAliveMs).
+    void sendKeepAlive();
     /// close() over HTTP.
     void closeHttp();
 
@@ -210,6 +212,7 @@ public:
 
     std::unique_ptr<Http::HttpServer> http;
     McpServerHttpOptions httpOptions;
+    std::unique_ptr<QTimer> keepAlive;     // an SSE comment on every open stream, every keepAliveMs
     QHash<QString, SessionPtr> sessions;   // HTTP's, by Mcp-Session-Id
     bool closing = false;                  // close() or the destructor: nothing begins
     bool httpDrained = false;              // after close(): every connection has ended

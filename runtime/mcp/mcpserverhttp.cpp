@@ -130,7 +130,7 @@ Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
                      u"could call the tools"_s.arg(anyAddress ? u"every interface"_s : options.address.toString()));
     }
     if (options.sessionTimeoutMs < 0 || options.closeStreamsAfterMs < 0 || options.retryMs < 0
-        || options.maximumStoredEventBytes < 0) {
+        || options.maximumStoredEventBytes < 0 || options.keepAliveMs < 0) {
         return Error(Error::Code::InvalidValue, u"the MCP server's HTTP time limits and sizes must not be negative"_s);
     }
     auto server = std::make_unique<HttpServer>();
@@ -145,6 +145,11 @@ Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
     }
     d->http = std::move(server);
     d->httpOptions = options;
+    if (options.keepAliveMs > 0) {
+        d->keepAlive = std::make_unique<QTimer>();
+        QObject::connect(d->keepAlive.get(), &QTimer::timeout, this, [this] { d->sendKeepAlive(); });
+        d->keepAlive->start(options.keepAliveMs);
+    }
     return d->http->port();
 }
 
@@ -602,12 +607,26 @@ void McpServerPrivate::endHttpSession(const SessionPtr &session)
     }
 }
 
+void McpServerPrivate::sendKeepAlive()
+{
+    // A comment: no event, nothing kept; a write to a dead peer fails and
+    // closes its connection.
+    const QList<SessionPtr> all = sessions.values();
+    for (const SessionPtr &session : all) {
+        for (const McpServerStream &stream : std::as_const(session->streams)) {
+            if (stream.responder && stream.responder->isOpen())
+                stream.responder->writeChunk(": keep-alive\n\n");
+        }
+    }
+}
+
 void McpServerPrivate::closeHttp()
 {
     QObject::connect(http.get(), &HttpServer::drained, q, [this] {
         httpDrained = true;
         emitFinished();
     });
+    keepAlive.reset();
     http->shutDown(5000);
     for (const SessionPtr &session : sessions.values())
         endHttpSession(session);

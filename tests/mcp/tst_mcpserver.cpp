@@ -560,6 +560,31 @@ private Q_SLOTS:
         QCOMPARE(polling(), (std::pair<qsizetype, qsizetype>{0, 0}));   // the stream ended: gone
     }
 
+    // keepAliveMs: an SSE comment on every open stream (the GET stream and
+    // a call's), so that a dead peer is found; events go on after it.
+    void httpKeepAlive()
+    {
+        McpServerHttpOptions options;
+        options.keepAliveMs = 20;
+        const Result<quint16> port = m_server->serveHttp(options);
+        QVERIFY(port);
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
+        HttpPeer call(*port, httpRequest(*port, "POST", session,
+                                         "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
+        const QByteArray kept = ": keep-alive\n\n";
+        QTRY_VERIFY(untagged(listening.body()).startsWith("id: 1-0\nretry: 1000\ndata: \n\n" + kept));
+        QTRY_VERIFY(untagged(call.body()).startsWith("id: 2-0\nretry: 1000\ndata: \n\n" + kept));
+        // Only comments after the first event: no event, nothing stored.
+        QCOMPARE(QByteArray(untagged(listening.body())).replace(kept, ""), "id: 1-0\nretry: 1000\ndata: \n\n");
+        HttpPeer removing(*port, httpRequest(*port, "DELETE", session, {}));
+        QVERIFY(removing.waitClosed());
+        QVERIFY(call.waitClosed());
+        QVERIFY(listening.waitClosed());
+    }
+
     // close(): stdio's session and every HTTP session end (a call in flight
     // aborted, unanswered, its stream and the GET stream closed), no
     // connection is accepted any more, and finished() follows once.

@@ -64,6 +64,11 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
     /// client has sent it no request and held none of its streams open for
     /// this long; the client gets 404 then, and initializes again. 0: never.
     int sessionTimeoutMs = 30 * 60 * 1000;
+    /// An SSE comment (": keep-alive") on every open event stream this
+    /// often: a connection whose client is gone without a word (half-open)
+    /// is found when the write fails, and proxies do not cut a quiet
+    /// stream. 0: none.
+    int keepAliveMs = 30 * 1000;
     /// Polling (revision 2025-11-25): a tools/call's event stream still
     /// without its answer is closed after this long, and again after each
     /// resumption; the client resumes it (GET with Last-Event-ID) after
