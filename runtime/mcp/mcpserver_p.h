@@ -167,6 +167,9 @@ public:
     /// An event on a stream (a message; none: the first, with `retry`):
     /// written when the stream has a connection, and kept.
     void sendEvent(McpServerSession &session, int stream, const QJsonObject *message);
+    /// Forgets the oldest streams that ended, with their events, past
+    /// McpServerHttpOptions::maximumStoredStreams.
+    void forgetEndedStreams(McpServerSession &session);
     /// Forgets a stream (ended, none of its events kept).
     void eraseStream(McpServerSession &session, QHash<int, McpServerStream>::iterator stream);
     /// The stream has all it will have: it ends once its connection has it.

@@ -20,6 +20,7 @@
 #include <QSocketNotifier>
 #include <QUrl>
 
+#include <algorithm>
 #include <optional>
 
 using namespace Qt::StringLiterals;
@@ -130,7 +131,7 @@ Result<quint16> McpServer::serveHttp(const McpServerHttpOptions &options)
                      u"could call the tools"_s.arg(anyAddress ? u"every interface"_s : options.address.toString()));
     }
     if (options.sessionTimeoutMs < 0 || options.closeStreamsAfterMs < 0 || options.retryMs < 0
-        || options.maximumStoredEventBytes < 0 || options.keepAliveMs < 0) {
+        || options.maximumStoredEventBytes < 0 || options.keepAliveMs < 0 || options.maximumStoredStreams < 0) {
         return Error(Error::Code::InvalidValue, u"the MCP server's HTTP time limits and sizes must not be negative"_s);
     }
     auto server = std::make_unique<HttpServer>();
@@ -442,6 +443,7 @@ int McpServerPrivate::openStream(const SessionPtr &session, HttpResponder *respo
     const int number = ++session->lastStream;
     session->streams.insert(number, McpServerStream());
     session->storedBytes += StoredStreamOverhead;
+    forgetEndedStreams(*session);
     responder->beginStream(200, headers + HttpHeaders{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     attach(session, number, responder, closeToPoll);
     if (primesStreams(*session))
@@ -522,6 +524,31 @@ void McpServerPrivate::sendEvent(McpServerSession &session, int number, const QJ
         if (owner->ended && owner->kept == 0)
             eraseStream(session, owner);
     }
+}
+
+void McpServerPrivate::forgetEndedStreams(McpServerSession &session)
+{
+    qsizetype ended = 0;
+    for (const McpServerStream &stream : std::as_const(session.streams))
+        ended += stream.ended ? 1 : 0;
+    if (ended <= httpOptions.maximumStoredStreams)
+        return;
+    // The oldest first: the lowest numbers.
+    QList<int> numbers;
+    for (auto stream = session.streams.cbegin(); stream != session.streams.cend(); ++stream) {
+        if (stream->ended)
+            numbers << stream.key();
+    }
+    std::sort(numbers.begin(), numbers.end());
+    numbers.resize(ended - httpOptions.maximumStoredStreams);
+    for (const int number : std::as_const(numbers))
+        eraseStream(session, session.streams.find(number));
+    const auto forgotten = [&numbers](const McpServerStoredEvent &event) { return numbers.contains(event.stream); };
+    for (const McpServerStoredEvent &event : session.events) {
+        if (forgotten(event))
+            session.storedBytes -= event.bytes.size() + StoredEventOverhead;
+    }
+    session.events.erase(std::remove_if(session.events.begin(), session.events.end(), forgotten), session.events.end());
 }
 
 void McpServerPrivate::eraseStream(McpServerSession &session, QHash<int, McpServerStream>::iterator stream)

@@ -523,6 +523,43 @@ private Q_SLOTS:
             QCOMPARE(untagged(resumed.body()), replayed);
     }
 
+    // maximumStoredStreams: past it, the oldest streams that ended are
+    // forgotten with their events. 1: three calls, the first forgotten when
+    // the third opens.
+    void httpStoredStreams_data()
+    {
+        QTest::addColumn<QByteArray>("lastEventId");
+        QTest::addColumn<int>("status");
+        QTest::newRow("the first call's: forgotten") << QByteArray("1-0") << 410;
+        QTest::newRow("the second call's") << QByteArray("2-0") << 200;
+        QTest::newRow("the third call's") << QByteArray("3-0") << 200;
+    }
+    void httpStoredStreams()
+    {
+        QFETCH(QByteArray, lastEventId);
+        QFETCH(int, status);
+        McpServerHttpOptions options;
+        options.maximumStoredStreams = 1;
+        const Result<quint16> port = m_server->serveHttp(options);
+        QVERIFY(port);
+        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
+        QVERIFY(initializing.waitClosed());
+        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        QByteArray tag;
+        for (int id = 1; id <= 3; ++id) {
+            HttpPeer call(*port, httpRequest(*port, "POST", session,
+                                             "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id)
+                                                 + ",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}"));
+            QVERIFY(call.waitClosed());
+            tag = eventTag(call.body());
+        }
+        HttpPeer resumed(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
+        QVERIFY(resumed.waitClosed());
+        QCOMPARE(resumed.status(), status);
+        if (status == 200)
+            QCOMPARE(untagged(resumed.body()).left(8), "id: " + lastEventId.left(2) + "1\n");
+    }
+
     // Polling (closeStreamsAfterMs): one timer a stream, started again on
     // each connection that resumes it, stopped when that connection goes
     // and when the stream ends (no timer left behind per connection).

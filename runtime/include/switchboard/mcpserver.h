@@ -85,6 +85,10 @@ struct SWITCHBOARD_EXPORT McpServerHttpOptions
     /// longer kept gets 410; notifications dropped (progress, log messages)
     /// are only missing from what it sends again.
     qint64 maximumStoredEventBytes = 1024 * 1024;
+    /// How many streams a session keeps for resumption beyond those open:
+    /// past that, the oldest that ended are forgotten with their events (a
+    /// resumption of one gets 410).
+    int maximumStoredStreams = 1000;
 };
 
 /// The server side of MCP (revision 2025-11-25, also 2025-06-18 and
