@@ -115,6 +115,14 @@ struct HttpPeer
     QByteArray received;
 };
 
+// initialize over HTTP on `port`: the session's id (empty when it failed).
+QByteArray httpInitialize(quint16 port)
+{
+    HttpPeer initializing(port, httpRequest(port, "POST", {}, initialize));
+    const qsizetype at = initializing.waitClosed() ? initializing.received.indexOf("Mcp-Session-Id: ") : -1;
+    return at < 0 ? QByteArray() : initializing.received.mid(at + 16, 32);
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(QList<Exchange>)
@@ -447,10 +455,8 @@ private Q_SLOTS:
         options.maximumStoredEventBytes = 300;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const qsizetype at = initializing.received.indexOf("Mcp-Session-Id: ") + 16;
-        const QByteArray session = initializing.received.mid(at, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         const auto greet = [&](int id) {
             HttpPeer call(*port, httpRequest(*port, "POST", session,
                                              "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id)
@@ -507,9 +513,8 @@ private Q_SLOTS:
         options.maximumStoredEventBytes = store;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         HttpPeer call(*port, httpRequest(*port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
                                          "\"with_progress\",\"_meta\":{\"progressToken\":\"p1\"}}}"));
@@ -542,9 +547,8 @@ private Q_SLOTS:
         options.maximumStoredStreams = 1;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         QByteArray tag;
         for (int id = 1; id <= 3; ++id) {
             HttpPeer call(*port, httpRequest(*port, "POST", session,
@@ -575,9 +579,8 @@ private Q_SLOTS:
                 active += timer->isActive() ? 1 : 0;
             return std::pair{m_server->findChildren<QTimer *>(u"switchboard.mcp.poll"_s).size(), active};
         };
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         auto call = std::make_unique<HttpPeer>(*port, httpRequest(*port, "POST", session,
                                                                   "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
         QTRY_COMPARE(untagged(call->body()), "id: 1-0\nretry: 1000\ndata: \n\n");
@@ -605,9 +608,8 @@ private Q_SLOTS:
         options.keepAliveMs = 20;
         const Result<quint16> port = m_server->serveHttp(options);
         QVERIFY(port);
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const QByteArray session = initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
         HttpPeer call(*port, httpRequest(*port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
@@ -629,10 +631,8 @@ private Q_SLOTS:
     {
         const Result<quint16> port = m_server->serveHttp();
         QVERIFY(port);
-        HttpPeer initializing(*port, httpRequest(*port, "POST", {}, initialize));
-        QVERIFY(initializing.waitClosed());
-        const QByteArray session =
-            initializing.received.mid(initializing.received.indexOf("Mcp-Session-Id: ") + 16, 32);
+        const QByteArray session = httpInitialize(*port);
+        QVERIFY(!session.isEmpty());
         HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
         HttpPeer call(*port, httpRequest(*port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
