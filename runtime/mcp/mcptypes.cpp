@@ -1,5 +1,6 @@
 #include <switchboard/mcptypes.h>
 
+#include <switchboard/compactjson.h>
 #include <switchboard/toolcontent.h>
 
 #include "api/json_p.h"
@@ -13,27 +14,6 @@ using namespace Qt::StringLiterals;
 
 namespace Switchboard {
 
-namespace {
-
-QString stringOf(const QJsonObject &object, QLatin1StringView key)
-{
-    const QJsonValue value = object.value(key);
-    return value.isString() ? value.toString() : QString();
-}
-
-QString compact(const QJsonValue &value)
-{
-    if (value.isObject())
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
-    if (value.isArray())
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    // A scalar: wrap it to write it, then take it out again.
-    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(wrapped.sliced(1, wrapped.size() - 2));
-}
-
-} // namespace
-
 QStringList mcpProtocolVersions()
 {
     return {u"2025-11-25"_s, u"2025-06-18"_s, u"2025-03-26"_s};
@@ -42,10 +22,10 @@ QStringList mcpProtocolVersions()
 McpImplementation McpImplementation::fromJson(const QJsonObject &json)
 {
     McpImplementation implementation;
-    implementation.name = stringOf(json, "name"_L1);
-    implementation.title = stringOf(json, "title"_L1);
-    implementation.version = stringOf(json, "version"_L1);
-    implementation.description = stringOf(json, "description"_L1);
+    implementation.name = json.value("name"_L1).toString();
+    implementation.title = json.value("title"_L1).toString();
+    implementation.version = json.value("version"_L1).toString();
+    implementation.description = json.value("description"_L1).toString();
     return implementation;
 }
 
@@ -79,10 +59,10 @@ Result<McpTool> McpTool::fromJson(const QJsonValue &json)
         return Error(Error::Code::InvalidValue,
                      u"tool \"%1\": \"outputSchema\" must be an object, got %2"_s.arg(tool.name, Json::describe(outputSchema)));
     tool.outputSchema = outputSchema.toObject();
-    tool.title = stringOf(object, "title"_L1);
-    tool.description = stringOf(object, "description"_L1);
+    tool.title = object.value("title"_L1).toString();
+    tool.description = object.value("description"_L1).toString();
     tool.annotations = object.value("annotations"_L1).toObject();
-    const QString taskSupport = stringOf(object.value("execution"_L1).toObject(), "taskSupport"_L1);
+    const QString taskSupport = object.value("execution"_L1).toObject().value("taskSupport"_L1).toString();
     tool.taskSupport = taskSupport.isEmpty() ? u"forbidden"_s : taskSupport;
     return tool;
 }
@@ -107,7 +87,7 @@ QString McpTool::displayName() const
 {
     if (!title.isEmpty())
         return title;
-    const QString annotated = stringOf(annotations, "title"_L1);
+    const QString annotated = annotations.value("title"_L1).toString();
     return annotated.isEmpty() ? name : annotated;
 }
 
@@ -146,7 +126,7 @@ QString McpToolResult::text() const
         parts << text;
     }
     if (structuredContent && !structuredShown)
-        parts << compact(*structuredContent);
+        parts << compactJsonText(*structuredContent);
     if (parts.isEmpty())
         return u"(no content)"_s;
     return parts.join(u'\n');
@@ -281,7 +261,7 @@ Result<QJsonObject> mcpCappedSchema(const QJsonObject &schema)
 
 QString McpLogMessage::text() const
 {
-    return data.isString() ? data.toString() : compact(data);
+    return data.isString() ? data.toString() : compactJsonText(data);
 }
 
 QDebug operator<<(QDebug debug, const McpTool &tool)

@@ -10,12 +10,6 @@ namespace Switchboard::ToolContent {
 
 namespace {
 
-QString stringOf(const QJsonObject &object, QLatin1StringView key)
-{
-    const QJsonValue value = object.value(key);
-    return value.isString() ? value.toString() : QString();
-}
-
 // The size of base64 data once decoded, without decoding it.
 qint64 decodedSize(const QString &base64)
 {
@@ -48,8 +42,8 @@ QString bytes(qint64 size)
 
 QString resourceText(const QJsonObject &resource)
 {
-    const QString uri = stringOf(resource, "uri"_L1);
-    const QString mimeType = stringOf(resource, "mimeType"_L1);
+    const QString uri = resource.value("uri"_L1).toString();
+    const QString mimeType = resource.value("mimeType"_L1).toString();
     const QJsonValue text = resource.value("text"_L1);
     if (text.isString())
         return described(u"resource"_s, {uri, mimeType}) + u'\n' + text.toString();
@@ -231,20 +225,20 @@ QString blockText(const QJsonValue &value)
     if (!value.isObject())
         return u"[content that is %1, not an object]"_s.arg(Json::describe(value));
     const QJsonObject block = value.toObject();
-    const QString type = stringOf(block, "type"_L1);
+    const QString type = block.value("type"_L1).toString();
     if (type == u"text")
-        return stringOf(block, "text"_L1);
+        return block.value("text"_L1).toString();
     if (type == u"image" || type == u"audio") {
         const QJsonValue data = block.value("data"_L1);
-        return described(type, {stringOf(block, "mimeType"_L1), data.isString() ? bytes(decodedSize(data.toString())) : QString()});
+        return described(type, {block.value("mimeType"_L1).toString(), data.isString() ? bytes(decodedSize(data.toString())) : QString()});
     }
     if (type == u"resource_link") {
-        const QString name = stringOf(block, "name"_L1);
+        const QString name = block.value("name"_L1).toString();
         const QJsonValue size = block.value("size"_L1);
         QString text = described(u"resource link"_s,
-                                 {stringOf(block, "uri"_L1), name.isEmpty() ? QString() : u'"' + name + u'"',
-                                  stringOf(block, "mimeType"_L1), size.isDouble() ? bytes(size.toInteger()) : QString()});
-        const QString description = stringOf(block, "description"_L1);
+                                 {block.value("uri"_L1).toString(), name.isEmpty() ? QString() : u'"' + name + u'"',
+                                  block.value("mimeType"_L1).toString(), size.isDouble() ? bytes(size.toInteger()) : QString()});
+        const QString description = block.value("description"_L1).toString();
         if (!description.isEmpty())
             text += u' ' + description;
         return text;
