@@ -1,6 +1,6 @@
 #include "otlpjson_p.h"
 
-#include "jsonwriter_p.h"
+#include "core/jsonwriter_p.h"
 
 namespace Switchboard::TelemetryInternal {
 

@@ -5,7 +5,7 @@
 // The telemetry's own data: spans, their events and attributes, as the OTLP
 // encoder (otlpjson_p.h) writes them.
 
-#include "jsonwriter_p.h"
+#include "core/jsonwriter_p.h"
 
 #include <QByteArray>
 #include <QList>

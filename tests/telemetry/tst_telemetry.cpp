@@ -9,7 +9,7 @@
 #include "telemetryfixture.h"
 #include "testsupport.h"
 
-#include "telemetry/jsonwriter_p.h"
+#include "core/jsonwriter_p.h"
 #include "telemetry/metrics_p.h"
 #include "telemetry/otlpjson_p.h"
 

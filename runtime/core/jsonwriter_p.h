@@ -3,19 +3,25 @@
 //  W A R N I N G: not part of the Switchboard API; may change without notice.
 
 #include <QByteArray>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QStringView>
 #include <QVarLengthArray>
 
 #include <cstring>
 
-namespace Switchboard::TelemetryInternal {
+namespace Switchboard {
 
 /// Writes compact JSON into a byte array as it goes, with the commas and
-/// escapes JSON needs. The OTLP encoder writes thousands of small objects per
-/// batch; building them as QJsonObjects first costs several times more, and
-/// so does appending each token through QByteArray (every append is an
-/// insert() with its checks in Qt 6.4): the writer copies into the array's
-/// spare capacity itself and sets the array's size once, when it is
+/// escapes JSON needs: the one JSON writer of the library (compactJson(),
+/// the MCP client's requests, the OTLP encoder). The OTLP encoder writes
+/// thousands of small objects per batch, and an MCP tools/call round trip
+/// over stdio took 32 k instructions to build its request as a QJsonObject
+/// and write it with QJsonDocument (BENCHMARKS.md, "MCP tools/call round
+/// trips"); appending each token through QByteArray costs too (every append
+/// is an insert() with its checks in Qt 6.4): the writer copies into the
+/// array's spare capacity itself and sets the array's size once, when it is
 /// destroyed. The array must not be used until then.
 /// Misuse (a value where a key is due) is the caller's bug, not checked.
 class JsonWriter
@@ -67,6 +73,18 @@ public:
     void rawItems(QByteArrayView items);
 
     void value(QStringView text);
+    void value(const QString &text) { value(QStringView(text)); }
+    /// Any JSON value, byte for byte as QJsonDocument::Compact writes it
+    /// (keys in QJsonObject's order, integers as integers, other numbers
+    /// as QByteArray::number(d, 'g', QLocale::FloatingPointShortest), a
+    /// NaN or an infinity and an undefined value as null, a lone surrogate
+    /// as a \uXXXX escape).
+    void value(const QJsonValue &json);
+    void value(const QJsonObject &object);
+    void value(const QJsonArray &array);
+    /// An object's key, any text (escaped as value(const QJsonValue &)
+    /// escapes strings).
+    void key(QStringView name);
     /// ASCII text (ids, decimal numbers as strings, names).
     void asciiValue(QByteArrayView text);
     void value(bool flag);
@@ -89,6 +107,8 @@ private:
         }
     }
     void writeEscaped(QByteArrayView utf8);
+    /// `text` as a JSON string the way QJsonDocument writes it.
+    void writeQtString(QStringView text);
     /// Makes room for `bytes` more; returns where they go.
     char *reserve(qsizetype bytes)
     {
@@ -120,4 +140,4 @@ private:
     bool m_afterKey = false;
 };
 
-} // namespace Switchboard::TelemetryInternal
+} // namespace Switchboard

@@ -1,12 +1,14 @@
 #include "jsonwriter_p.h"
 
+#include <QLocale>
+#include <QVariant>
 #include <QtGlobal>
 
 #include <array>
 #include <charconv>
 #include <cmath>
 
-namespace Switchboard::TelemetryInternal {
+namespace Switchboard {
 
 JsonWriter::JsonWriter(QByteArray &out)
     : m_out(out)
@@ -342,6 +344,140 @@ void JsonWriter::value(double number)
         writeShortest(number);
 }
 
+void JsonWriter::writeQtString(QStringView text)
+{
+    // QJsonDocument's escapedString(): what needs an escape as value(QStringView)
+    // escapes it, other text as UTF-8, and a UTF-16 code unit that is no
+    // character (a lone surrogate) as \uXXXX rather than replaced.
+    static const char hex[] = "0123456789abcdef";
+    const qsizetype length = text.size();
+    const char16_t *from = text.utf16();
+    char *at = reserve(3 * length + 2);   // the most UTF-8 a code unit takes
+    *at++ = '"';
+    for (qsizetype i = 0; i < length; ++i) {
+        const char16_t c = from[i];
+        if (isPlainAscii(c)) {
+            *at++ = char(c);
+            continue;
+        }
+        // Every branch below writes at most 12 bytes for what reserved 3
+        // (an escape of a control or a surrogate: 6 for 1 code unit;
+        // a pair: 4 for 2): make room for the worst of the rest.
+        m_size = at - m_data;
+        at = reserve(12 + 3 * (length - i));
+        if (c < 0x80) {
+            *at++ = '\\';
+            switch (c) {
+            case '"': *at++ = '"'; break;
+            case '\\': *at++ = '\\'; break;
+            case '\n': *at++ = 'n'; break;
+            case '\r': *at++ = 'r'; break;
+            case '\t': *at++ = 't'; break;
+            case '\b': *at++ = 'b'; break;
+            case '\f': *at++ = 'f'; break;
+            default:
+                *at++ = 'u';
+                *at++ = '0';
+                *at++ = '0';
+                *at++ = hex[c >> 4];
+                *at++ = hex[c & 0xf];
+            }
+        } else if (c < 0x800) {
+            *at++ = char(0xc0 | (c >> 6));
+            *at++ = char(0x80 | (c & 0x3f));
+        } else if (QChar::isHighSurrogate(c) && i + 1 < length && QChar::isLowSurrogate(from[i + 1])) {
+            const char32_t u = QChar::surrogateToUcs4(c, from[++i]);
+            *at++ = char(0xf0 | (u >> 18));
+            *at++ = char(0x80 | ((u >> 12) & 0x3f));
+            *at++ = char(0x80 | ((u >> 6) & 0x3f));
+            *at++ = char(0x80 | (u & 0x3f));
+        } else if (QChar::isSurrogate(c)) {
+            *at++ = '\\';
+            *at++ = 'u';
+            *at++ = hex[c >> 12];
+            *at++ = hex[(c >> 8) & 0xf];
+            *at++ = hex[(c >> 4) & 0xf];
+            *at++ = hex[c & 0xf];
+        } else {
+            *at++ = char(0xe0 | (c >> 12));
+            *at++ = char(0x80 | ((c >> 6) & 0x3f));
+            *at++ = char(0x80 | (c & 0x3f));
+        }
+    }
+    *at++ = '"';
+    m_size = at - m_data;
+}
+
+void JsonWriter::key(QStringView name)
+{
+    separate();
+    writeQtString(name);
+    put(':');
+    m_afterKey = true;
+}
+
+void JsonWriter::value(const QJsonValue &json)
+{
+    switch (json.type()) {
+    case QJsonValue::Bool:
+        value(json.toBool());
+        return;
+    case QJsonValue::Double: {
+        // QJsonValue keeps an integer (what the parser read without a
+        // fraction or an exponent, or was given as one) apart from a double
+        // and QJsonDocument writes them differently (1e+15 against
+        // 1000000000000000): toVariant() tells which it holds.
+        const QVariant number = json.toVariant();
+        if (number.typeId() == QMetaType::LongLong) {
+            value(number.toLongLong());
+            return;
+        }
+        const double d = json.toDouble();
+        separate();
+        if (qIsFinite(d))
+            put(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
+        else
+            put("null", 4);
+        return;
+    }
+    case QJsonValue::String: {
+        separate();
+        const QString text = json.toString();
+        writeQtString(text);
+        return;
+    }
+    case QJsonValue::Array:
+        value(json.toArray());
+        return;
+    case QJsonValue::Object:
+        value(json.toObject());
+        return;
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        separate();
+        put("null", 4);
+        return;
+    }
+}
+
+void JsonWriter::value(const QJsonObject &object)
+{
+    beginObject();
+    for (auto it = object.constBegin(), end = object.constEnd(); it != end; ++it) {
+        key(it.key());
+        value(it.value());
+    }
+    endObject();
+}
+
+void JsonWriter::value(const QJsonArray &array)
+{
+    beginArray();
+    for (const QJsonValue &item : array)
+        value(item);
+    endArray();
+}
+
 void JsonWriter::int64String(qint64 number)
 {
     separate();
@@ -352,4 +488,4 @@ void JsonWriter::int64String(qint64 number)
     m_size = at - m_data;
 }
 
-} // namespace Switchboard::TelemetryInternal
+} // namespace Switchboard
