@@ -49,15 +49,19 @@ Message readMessage(const QJsonValue &value)
     if (!value.isObject())
         return invalid(u"a message must be an object, got "_s + Json::describe(value));
     const QJsonObject object = value.toObject();
-    const QJsonValue id = object.value(idKey);
-    if (object.value(jsonrpcKey) != QJsonValue(version))
+    const QJsonValue id = object.value("id"_L1);
+    // Keys as QLatin1StringView and no QJsonValue made to compare: 5 k
+    // instructions a message with QString keys (BENCHMARKS.md, "MCP
+    // tools/call round trips").
+    const QJsonValue jsonrpc = object.value("jsonrpc"_L1);
+    if (!jsonrpc.isString() || jsonrpc.toString() != "2.0"_L1)
         return invalid(u"\"jsonrpc\" must be \"2.0\""_s, id);
 
-    const QJsonValue method = object.value(methodKey);
+    const QJsonValue method = object.value("method"_L1);
     if (!method.isUndefined()) {
         if (!method.isString() || method.toString().isEmpty())
             return invalid(u"\"method\" must be a non-empty string, got "_s + Json::describe(method), id);
-        const QJsonValue params = object.value(paramsKey);
+        const QJsonValue params = object.value("params"_L1);
         if (!params.isUndefined() && !params.isObject())
             return invalid(u"\"params\" must be an object, got "_s + Json::describe(params), id);
         Message message;
@@ -74,8 +78,8 @@ Message readMessage(const QJsonValue &value)
         return message;
     }
 
-    const bool hasResult = object.contains(resultKey);
-    const bool hasError = object.contains(errorKey);
+    const bool hasResult = object.contains("result"_L1);
+    const bool hasError = object.contains("error"_L1);
     if (hasResult == hasError)
         return invalid(hasResult ? u"a response must not have both \"result\" and \"error\""_s
                                  : u"a message needs \"method\", \"result\" or \"error\""_s,
@@ -86,26 +90,26 @@ Message readMessage(const QJsonValue &value)
         Message message;
         message.kind = Message::Kind::Result;
         message.id = id;
-        message.result = object.value(resultKey);
+        message.result = object.value("result"_L1);
         return message;
     }
     // An error response may have a null id: the peer could not read ours.
     if (!id.isNull() && !isValidId(id))
         return invalid(u"an error response's \"id\" must be a string, an integer or null, got "_s
                        + Json::describe(id));
-    const QJsonValue error = object.value(errorKey);
+    const QJsonValue error = object.value("error"_L1);
     if (!error.isObject())
         return invalid(u"\"error\" must be an object, got "_s + Json::describe(error), id);
     const QJsonObject errorObject = error.toObject();
-    const QJsonValue code = errorObject.value(codeKey);
+    const QJsonValue code = errorObject.value("code"_L1);
     if (!isValidId(code) || code.isString())
         return invalid(u"\"error.code\" must be an integer, got "_s + Json::describe(code), id);
     Message message;
     message.kind = Message::Kind::Error;
     message.id = id.isNull() ? QJsonValue() : id;
     message.errorCode = code.toInt();
-    message.errorMessage = errorObject.value(messageKey).toString();
-    message.errorData = errorObject.value(dataKey);
+    message.errorMessage = errorObject.value("message"_L1).toString();
+    message.errorData = errorObject.value("data"_L1);
     return message;
 }
 

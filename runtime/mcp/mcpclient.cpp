@@ -5,6 +5,7 @@
 #include <switchboard/version.h>
 
 #include "api/json_p.h"
+#include "core/jsonwriter_p.h"
 #include "core/namedloggingcategory_p.h"
 #include "mcpclient_p.h"
 #include "mcplogging_p.h"
@@ -86,6 +87,8 @@ QString McpRequest::method() const
 
 QJsonObject McpRequest::params() const
 {
+    if (d->isToolCall)
+        return QJsonObject{{u"name"_s, d->toolName}, {u"arguments"_s, d->arguments}};
     return d->params;
 }
 
@@ -119,21 +122,25 @@ void McpRequest::doAbort()
 
 McpToolCall::McpToolCall(McpClient *client, const QString &toolName, const QJsonObject &arguments,
                          const McpRequestOptions &options, QObject *parent)
-    : McpRequest(client, u"tools/call"_s, QJsonObject{{u"name"_s, toolName}, {u"arguments"_s, arguments}}, options,
-                 parent)
+    : McpRequest(client, u"tools/call"_s, QJsonObject(), options, parent)
 {
+    // Not a params object: building one took 7 k instructions a call
+    // (BENCHMARKS.md, "MCP tools/call round trips").
+    d->isToolCall = true;
+    d->toolName = toolName;
+    d->arguments = arguments;
 }
 
 McpToolCall::~McpToolCall() = default;
 
 QString McpToolCall::toolName() const
 {
-    return params().value("name"_L1).toString();
+    return d->toolName;
 }
 
 QJsonObject McpToolCall::arguments() const
 {
-    return params().value("arguments"_L1).toObject();
+    return d->arguments;
 }
 
 McpToolResult McpToolCall::toolResult() const
@@ -365,6 +372,104 @@ void McpClientPrivate::submit(McpRequest *request)
     }
 }
 
+namespace {
+
+// The request as JSON-RPC, written directly (a tools/call took 32 k
+// instructions as a QJsonObject written by QJsonDocument; BENCHMARKS.md,
+// "MCP tools/call round trips"): the bytes compactJson() writes of that
+// object, params._meta merged with the progress token (`id`) when progress
+// is asked for and the trace context (TraceContext::toMcpMeta()'s keys).
+// QJsonObject's keys are sorted, and so are these: _meta comes before the
+// first key of params that sorts after it.
+QByteArray writeRequest(const McpRequestPrivate &request, qint64 id, const TraceContext &trace)
+{
+    const QByteArray traceparent = trace.traceparent();
+    const bool progress = request.options.reportProgress;
+    const bool addsMeta = progress || !traceparent.isEmpty();
+    // The additions, or the given _meta with them.
+    const auto writeMeta = [&](JsonWriter &writer, const QJsonValue &given) {
+        writer.key("_meta");
+        if (given.isObject() && !given.toObject().isEmpty()) {
+            QJsonObject meta = given.toObject();
+            if (progress)
+                meta.insert("progressToken"_L1, id);
+            if (!traceparent.isEmpty()) {
+                meta.insert("traceparent"_L1, QString::fromLatin1(traceparent));
+                if (!trace.traceState.isEmpty())
+                    meta.insert("tracestate"_L1, QString::fromLatin1(trace.traceState));
+            }
+            writer.value(meta);
+            return;
+        }
+        writer.beginObject();
+        if (progress) {
+            writer.key("progressToken");
+            writer.value(id);
+        }
+        if (!traceparent.isEmpty()) {
+            writer.key("traceparent");
+            writer.asciiValue(traceparent);
+            if (!trace.traceState.isEmpty()) {
+                writer.key("tracestate");
+                writer.value(QString::fromLatin1(trace.traceState));
+            }
+        }
+        writer.endObject();
+    };
+    QByteArray json;
+    {
+        JsonWriter writer(json);   // json is complete once writer is gone
+        writer.beginObject();
+        writer.key("id");
+        writer.value(id);
+        writer.key("jsonrpc");
+        writer.asciiValue("2.0");
+        writer.key("method");
+        writer.value(request.method);
+        if (request.isToolCall) {
+            writer.key("params");
+            writer.beginObject();
+            if (addsMeta)
+                writeMeta(writer, QJsonValue());
+            writer.key("arguments");
+            writer.value(request.arguments);
+            writer.key("name");
+            writer.value(request.toolName);
+            writer.endObject();
+        } else if (!request.params.isEmpty() || addsMeta) {
+            writer.key("params");
+            writer.beginObject();
+            bool metaWritten = !addsMeta;
+            for (auto it = request.params.constBegin(), end = request.params.constEnd(); it != end; ++it) {
+                const QString key = it.key();
+                if (key == "_meta"_L1) {
+                    if (addsMeta) {
+                        writeMeta(writer, it.value());
+                    } else {
+                        writer.key(key);
+                        writer.value(it.value());
+                    }
+                    metaWritten = true;
+                    continue;
+                }
+                if (!metaWritten && key > "_meta"_L1) {
+                    writeMeta(writer, QJsonValue());
+                    metaWritten = true;
+                }
+                writer.key(key);
+                writer.value(it.value());
+            }
+            if (!metaWritten)
+                writeMeta(writer, QJsonValue());
+            writer.endObject();
+        }
+        writer.endObject();
+    }
+    return json;
+}
+
+} // namespace
+
 void McpClientPrivate::send(McpRequest *request)
 {
     const qint64 id = nextId++;
@@ -380,68 +485,7 @@ void McpClientPrivate::send(McpRequest *request)
         Q_EMIT q->requestStarted(request);
         trace = TraceContext::current();
     }
-    const QJsonObject &params = request->d->params;
-    const QByteArray traceparent = trace.traceparent();
-    // The request with its _meta made in a copy of the params object: a
-    // tools/call's progress token and trace context took 10-17 k
-    // instructions that way (BENCHMARKS.md, Tracing).
-    const auto withMeta = [&] {
-        QJsonObject sent = params;
-        QJsonObject meta = sent.value("_meta"_L1).toObject();
-        // TraceContext::toMcpMeta()'s keys.
-        if (!traceparent.isEmpty()) {
-            meta.insert("traceparent"_L1, QString::fromLatin1(traceparent));
-            if (!trace.traceState.isEmpty())
-                meta.insert("tracestate"_L1, QString::fromLatin1(trace.traceState));
-        }
-        if (request->d->options.reportProgress)
-            meta.insert(u"progressToken"_s, id);
-        if (!meta.isEmpty())
-            sent.insert(u"_meta"_s, meta);
-        return compactJson(JsonRpc::request(id, request->d->method, sent));
-    };
-    QByteArray json;
-    if ((!traceparent.isEmpty() || request->d->options.reportProgress) && trace.traceState.isEmpty()
-        && !params.isEmpty() && params.constBegin().key() > u"_meta") {
-        // Only the progress token (every tools/call) and/or the trace
-        // context (no tracestate to escape) go into _meta, and params' keys
-        // all sort after "_meta" (so it has none yet). QJsonObject keeps its
-        // keys sorted: params is the request's last member (id, jsonrpc,
-        // method, params) and _meta would be its first, so the same bytes
-        // are the request without _meta, and _meta written after the first
-        // `"params":{` (a JSON string holds no bare quote: nothing before
-        // params can look like it). Debug builds check against the object's.
-        json = compactJson(JsonRpc::request(id, request->d->method, params));
-        static constexpr QByteArrayView ParamsStart = R"("params":{)";
-        static constexpr QByteArrayView MetaStart = R"("_meta":{)";
-        static constexpr QByteArrayView ProgressToken = R"("progressToken":)";
-        static constexpr QByteArrayView Traceparent = R"("traceparent":")";
-        QByteArray meta(MetaStart.size() + ProgressToken.size() + 21 + Traceparent.size() + traceparent.size() + 3,
-                        Qt::Uninitialized);
-        char *to = meta.data();
-        const auto put = [&to](QByteArrayView text) {
-            std::memcpy(to, text.data(), size_t(text.size()));
-            to += text.size();
-        };
-        put(MetaStart);
-        if (request->d->options.reportProgress) {
-            put(ProgressToken);
-            to = std::to_chars(to, to + 20, id).ptr;
-            if (!traceparent.isEmpty())
-                *to++ = ',';
-        }
-        if (!traceparent.isEmpty()) {
-            put(Traceparent);
-            put(traceparent);
-            *to++ = '"';
-        }
-        put("},");
-        meta.truncate(to - meta.constData());
-        json.insert(json.indexOf(ParamsStart) + ParamsStart.size(), meta);
-        Q_ASSERT(json == withMeta());
-    } else {
-        json = withMeta();
-    }
+    const QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
     if (timeout > 0)
         request->d->timer.start(timeout);

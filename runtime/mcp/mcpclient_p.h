@@ -31,6 +31,12 @@ public:
     QPointer<McpClient> client;
     QString method;
     QJsonObject params;
+    // A tools/call keeps its name and arguments apart and writes its params
+    // from them (McpClientPrivate::send()); params() builds the object only
+    // when someone asks for it.
+    bool isToolCall = false;
+    QString toolName;
+    QJsonObject arguments;
     McpRequestOptions options;
     // The trace context of the request, fixed when it is made.
     TraceContext trace;

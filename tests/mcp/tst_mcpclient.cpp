@@ -512,6 +512,77 @@ private Q_SLOTS:
         QCOMPARE(call->toolResult().isError, isError);
     }
 
+    // The bytes a request goes out as: JSON-RPC written directly
+    // (McpClientPrivate's writeRequest()), the same bytes compactJson() writes
+    // of the request as a QJsonObject: keys sorted, _meta where it sorts
+    // (after an uppercase key), a given _meta merged with the additions.
+    void requestBytes_data()
+    {
+        QTest::addColumn<QString>("method");   // "tools/call": a callTool() of params' name and arguments
+        QTest::addColumn<QJsonObject>("params");
+        QTest::addColumn<bool>("progress");   // callTool() always asks for it
+        QTest::addColumn<QByteArray>("traceState");   // with a trace context when not null
+        QTest::addColumn<QByteArray>("json");         // with ID for the request's id
+        const QJsonObject call{{u"name"_s, u"echo"_s}, {u"arguments"_s, QJsonObject{{u"text"_s, u"hi"_s}}}};
+        QTest::newRow("no params") << u"ping"_s << QJsonObject() << false << QByteArray()
+                                   << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"ping"})");
+        QTest::newRow("params sorted, escaped")
+            << u"x/y"_s << QJsonObject{{u"b"_s, 1}, {u"a"_s, u"\u00e9\n\"\u0001"_s}} << false << QByteArray()
+            << QByteArray("{\"id\":ID,\"jsonrpc\":\"2.0\",\"method\":\"x/y\",\"params\":{\"a\":\"\xc3\xa9\\n\\\"\\u0001\",\"b\":1}}");
+        QTest::newRow("progress after an uppercase key")
+            << u"x/y"_s << QJsonObject{{u"cursor"_s, u"c"_s}, {u"Zed"_s, true}} << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"Zed":true,"_meta":{"progressToken":ID},"cursor":"c"}})");
+        QTest::newRow("progress, no params") << u"x/y"_s << QJsonObject() << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"progressToken":ID}}})");
+        QTest::newRow("given _meta merged")
+            << u"x/y"_s << QJsonObject{{u"x"_s, 1}, {u"_meta"_s, QJsonObject{{u"custom"_s, u"v"_s}}}} << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"custom":"v","progressToken":ID},"x":1}})");
+        QTest::newRow("given _meta as it is")
+            << u"x/y"_s << QJsonObject{{u"_meta"_s, QJsonObject{{u"custom"_s, u"v"_s}}}} << false << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"custom":"v"}}})");
+        QTest::newRow("tool call") << u"tools/call"_s << call << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"progressToken":ID},"arguments":{"text":"hi"},"name":"echo"}})");
+        QTest::newRow("tool call, trace and tracestate") << u"tools/call"_s << call << true << QByteArray("k=v,a=\"b\"")
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"progressToken":ID,)"
+                          "\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\",\"tracestate\":\"k=v,a=\\\"b\\\"\"},"
+                          R"("arguments":{"text":"hi"},"name":"echo"}})");
+        QTest::newRow("trace, given _meta merged")
+            << u"x/y"_s << QJsonObject{{u"_meta"_s, QJsonObject{{u"z"_s, 0}}}} << false << QByteArray("")
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{)"
+                          R"("traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","z":0}}})");
+        QTest::newRow("numbers") << u"tools/call"_s
+            << QJsonObject{{u"name"_s, u"n"_s},
+                           {u"arguments"_s, QJsonObject{{u"half"_s, 2.5}, {u"int"_s, 42}, {u"big"_s, 1e21}, {u"whole"_s, 100.0},
+                                                        {u"list"_s, QJsonArray{-1, QJsonValue(), QJsonArray(), QJsonObject()}}}}}
+            << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"progressToken":ID},"arguments":{"big":1e+21,"half":2.5,"int":42,)"
+                          R"("list":[-1,null,[],{}],"whole":100},"name":"n"}})");
+    }
+
+    void requestBytes()
+    {
+        QFETCH(QString, method);
+        QFETCH(QJsonObject, params);
+        QFETCH(bool, progress);
+        QFETCH(QByteArray, traceState);
+        QFETCH(QByteArray, json);
+        Fixture f;
+        QVERIFY(f.ready());
+        McpRequestOptions options;
+        options.reportProgress = progress;
+        if (!traceState.isNull())
+            options.traceContext = TraceContext::fromTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                                                 traceState);
+        std::unique_ptr<McpRequest> request(
+            method == u"tools/call"_s
+                ? f.client->callTool(params.value(u"name"_s).toString(), params.value(u"arguments"_s).toObject(), options)
+                : f.client->request(method, params, options));
+        QVERIFY(waitFinished(request.get()));
+        QCOMPARE(f.server->raw.last(), QByteArray(json).replace("ID", QByteArray::number(request->id().toInteger())));
+        if (method == u"tools/call"_s)
+            QCOMPARE(request->params(), params);
+    }
+
     void traceContextInMeta()
     {
         Fixture f;
