@@ -156,12 +156,20 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
     }
     d->stdio = std::make_shared<McpServerSession>();
     d->inputDescriptor = inputDescriptor;
-    d->outputDescriptor = outputDescriptor;
     d->readNotifier = std::make_unique<QSocketNotifier>(inputDescriptor, QSocketNotifier::Read);
     QObject::connect(d->readNotifier.get(), &QSocketNotifier::activated, this, [this] { d->readInput(); });
-    d->writeNotifier = std::make_unique<QSocketNotifier>(outputDescriptor, QSocketNotifier::Write);
-    d->writeNotifier->setEnabled(false);
-    QObject::connect(d->writeNotifier.get(), &QSocketNotifier::activated, this, [this] { d->flush(); });
+    d->output = std::make_unique<DescriptorWriter>(outputDescriptor, this);
+    d->output->onFailed = [this](int error) {
+        qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(error);
+        d->endStdio();
+    };
+    d->output->onDrained = [this] {
+        // The session ended with output pending: all written now.
+        if (d->drainDeadline && d->drainDeadline->isActive()) {
+            d->drainDeadline->stop();
+            QMetaObject::invokeMethod(this, [this] { d->emitFinished(); }, Qt::QueuedConnection);
+        }
+    };
     return {};
 }
 
@@ -628,36 +636,9 @@ void McpServerPrivate::readInput()
 
 void McpServerPrivate::write(const QJsonObject &message)
 {
-    if (outputDescriptor < 0)
+    if (!output)
         return;
-    outputBuffer += compactJson(message);
-    outputBuffer += '\n';
-    flush();
-}
-
-void McpServerPrivate::flush()
-{
-    while (!outputBuffer.isEmpty()) {
-        const ssize_t written = ::write(outputDescriptor, outputBuffer.constData(), size_t(outputBuffer.size()));
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(errno);
-            outputBuffer.clear();
-            endStdio();
-            break;
-        }
-        outputBuffer.remove(0, written);
-    }
-    if (writeNotifier)
-        writeNotifier->setEnabled(!outputBuffer.isEmpty());
-    // The session ended with output pending: all written now.
-    if (outputBuffer.isEmpty() && drainDeadline && drainDeadline->isActive()) {
-        drainDeadline->stop();
-        QMetaObject::invokeMethod(q, [this] { emitFinished(); }, Qt::QueuedConnection);
-    }
+    output->write({compactJson(message), "\n"});
 }
 
 void McpServerPrivate::endStdio()
@@ -665,34 +646,32 @@ void McpServerPrivate::endStdio()
     if (!stdio || stdio->ended)
         return;
     // What is buffered still goes out, as far as the pipe takes it now.
-    flush();
+    output->flush();
     if (stdio->ended)   // the flush failed and ended it
         return;
     readNotifier->setEnabled(false);
     endSession(*stdio);
     // What the pipe has not taken yet still goes out, as the output takes
-    // it (flush() from the write notifier), for 5 s at most.
-    if (!outputBuffer.isEmpty()) {
+    // it (from the writer's notifier), for 5 s at most.
+    if (output->pendingBytes() > 0) {
         drainDeadline = std::make_unique<QTimer>();
         drainDeadline->setSingleShot(true);
         QObject::connect(drainDeadline.get(), &QTimer::timeout, q, [this] {
-            qCWarning(lcMcp).noquote() << "MCP server: its output took nothing for 5 s after the end;" << outputBuffer.size()
-                                       << "bytes not written";
-            outputBuffer.clear();
-            writeNotifier->setEnabled(false);
+            qCWarning(lcMcp).noquote() << "MCP server: its output took nothing for 5 s after the end;"
+                                       << output->pendingBytes() << "bytes not written";
+            output->clear();
             emitFinished();
         });
         drainDeadline->start(5000);
         return;
     }
-    writeNotifier->setEnabled(false);
     QMetaObject::invokeMethod(q, [this] { emitFinished(); }, Qt::QueuedConnection);
 }
 
 void McpServerPrivate::emitFinished()
 {
     // Once, when every transport served has ended.
-    if (finishedEmitted || (stdio && (!stdio->ended || !outputBuffer.isEmpty())) || (http && !httpDrained))
+    if (finishedEmitted || (stdio && (!stdio->ended || output->pendingBytes() > 0)) || (http && !httpDrained))
         return;
     finishedEmitted = true;
     Q_EMIT q->finished();

@@ -9,6 +9,7 @@
 #include <switchboard/toolregistry.h>
 #include <switchboard/tracecontext.h>
 
+#include "core/descriptorwriter_p.h"
 #include "core/httpserver_p.h"
 #include "jsonrpc_p.h"
 
@@ -196,7 +197,6 @@ public:
     // stdio
     void readInput();
     void write(const QJsonObject &message);
-    void flush();
     void endStdio();
 
     McpServer *const q;
@@ -205,12 +205,10 @@ public:
 
     SessionPtr stdio;   // serving on descriptors when set
     int inputDescriptor = -1;
-    int outputDescriptor = -1;
     std::unique_ptr<QSocketNotifier> readNotifier;
-    std::unique_ptr<QSocketNotifier> writeNotifier;
+    std::unique_ptr<DescriptorWriter> output;
     QByteArray inputBuffer;
     bool skippingLine = false;   // the rest of a line over the size limit
-    QByteArray outputBuffer;
     std::unique_ptr<QTimer> drainDeadline;   // the session ended: how long its output may take to go out
 
     std::unique_ptr<Http::HttpServer> http;

@@ -1,5 +1,6 @@
 #include <switchboard/mcpstdiotransport.h>
 
+#include "core/descriptorwriter_p.h"
 #include "core/namedloggingcategory_p.h"
 #include "jsonrpc_p.h"
 #include "mcplogging_p.h"
@@ -10,7 +11,13 @@
 #include <QProcessEnvironment>
 #include <QTimer>
 
+#include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +35,23 @@ QString quoted(const QString &argument)
     if (!argument.isEmpty() && !argument.contains(u' ') && !argument.contains(u'"') && !argument.contains(u'\''))
         return argument;
     return u'\'' + QString(argument).replace(u'\'', u"'\\''"_s) + u'\'';
+}
+
+// Writing to a pipe whose reader is gone raises SIGPIPE, which ends the
+// process: ignored, as QProcess ignores it before its first write (so a
+// server that exits is reported by finished(), not by our death). A handler
+// the application installed is left alone.
+void ignoreSigpipe()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction current = {};
+        if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+            struct sigaction ignore = {};
+            ignore.sa_handler = SIG_IGN;
+            ::sigaction(SIGPIPE, &ignore, nullptr);
+        }
+    });
 }
 
 } // namespace
@@ -72,12 +96,21 @@ public:
     void fail(const Error &error);
     void ended(Error error);
     QString tailText() const;
+    bool openInput();
+    void closeInput();
 
     McpStdioTransport *q;
     const McpStdioParameters parameters;
     const std::shared_ptr<const QLoggingCategory> logging;
     std::function<void()> childProcessModifier;
     QProcess *process = nullptr;
+    // The server's standard input: a pipe of our own rather than QProcess's,
+    // written at once when it takes the message (DescriptorWriter: every
+    // QProcess::write() waits for a write notifier).
+    int inputFd = -1;
+    int childInputFd = -1;   // its read end, until the child has it
+    std::unique_ptr<DescriptorWriter> input;
+    bool closeInputWhenWritten = false;
     QTimer grace;
     int shutdownStep = 0;
     QByteArray stdoutBuffer;
@@ -122,6 +155,7 @@ McpStdioTransport::~McpStdioTransport()
         d->process->waitForFinished(1000);
         delete d->process;
     }
+    d->closeInput();
 }
 
 McpStdioParameters McpStdioTransport::parameters() const
@@ -189,8 +223,22 @@ void McpStdioTransportPrivate::startProcess()
     process->setProcessEnvironment(environment);
     if (!parameters.workingDirectory.isEmpty())
         process->setWorkingDirectory(parameters.workingDirectory);
-    if (childProcessModifier)
-        process->setChildProcessModifier(childProcessModifier);
+    if (!openInput()) {
+        process->deleteLater();
+        process = nullptr;
+        ended(Error(Error::Code::ConnectionRefused, u"cannot start the server (%1): no pipe for its input: %2"_s.arg(
+                                                        parameters.commandLine(), QString::fromLocal8Bit(::strerror(errno)))));
+        return;
+    }
+    // The read end becomes the server's standard input after QProcess set
+    // up its own (/dev/null), then the caller's modifier runs.
+    process->setStandardInputFile(QProcess::nullDevice());
+    const int childInput = childInputFd;
+    process->setChildProcessModifier([childInput, modifier = childProcessModifier] {
+        ::dup2(childInput, STDIN_FILENO);   // the copy is not close-on-exec
+        if (modifier)
+            modifier();
+    });
     QObject::connect(process, &QProcess::started, q, [this] {
         qCDebug(lcMcp).noquote() << "started" << q->description() << "as process" << process->processId();
         q->setState(McpTransport::State::Open);
@@ -203,16 +251,72 @@ void McpStdioTransportPrivate::startProcess()
     QObject::connect(process, &QProcess::errorOccurred, q,
                      [this](QProcess::ProcessError error) { processFailed(error); });
     process->start(parameters.command, parameters.arguments);
+    // The child has its copy (or did not start, and ended() closed it): ours goes.
+    if (childInputFd >= 0) {
+        ::close(childInputFd);
+        childInputFd = -1;
+    }
+}
+
+bool McpStdioTransportPrivate::openInput()
+{
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        return false;
+    // QProcess makes the child's descriptors 0 to 2 before the modifier
+    // runs: a read end among them (this process's own were closed) would be
+    // overwritten, so it moves up.
+    if (fds[0] <= STDERR_FILENO) {
+        const int moved = ::fcntl(fds[0], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        ::close(fds[0]);
+        if (moved < 0) {
+            ::close(fds[1]);
+            return false;
+        }
+        fds[0] = moved;
+    }
+    ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    childInputFd = fds[0];
+    inputFd = fds[1];
+    closeInputWhenWritten = false;
+    ignoreSigpipe();
+    input = std::make_unique<DescriptorWriter>(inputFd, q);
+    input->onDrained = [this] {
+        // From inside the writer's notifier: closed after it returns.
+        if (closeInputWhenWritten) {
+            QMetaObject::invokeMethod(q, [this] {
+                if (closeInputWhenWritten && input && input->pendingBytes() == 0)
+                    closeInput();
+            }, Qt::QueuedConnection);
+        }
+    };
+    input->onFailed = [this](int error) {
+        // The server closed its input (EPIPE): its exit is what finished()
+        // reports.
+        qCDebug(lcMcp).noquote() << q->description() << ": its input is closed:" << ::strerror(error);
+    };
+    return true;
+}
+
+void McpStdioTransportPrivate::closeInput()
+{
+    input.reset();
+    if (inputFd >= 0)
+        ::close(inputFd);
+    inputFd = -1;
+    if (childInputFd >= 0)
+        ::close(childInputFd);
+    childInputFd = -1;
+    closeInputWhenWritten = false;
 }
 
 void McpStdioTransport::send(const McpOutgoingMessage &message)
 {
-    if (state() != State::Open || !d->process) {
+    if (state() != State::Open || !d->process || !d->input || d->closeInputWhenWritten) {
         qCWarning(lcMcp).noquote() << "message to" << description() << "dropped: the connection is not open";
         return;
     }
-    d->process->write(message.json);
-    d->process->write("\n", 1);
+    d->input->write({message.json, "\n"});
 }
 
 void McpStdioTransport::close()
@@ -238,7 +342,11 @@ void McpStdioTransport::close()
     }
     qCDebug(lcMcp).noquote() << "closing the input of" << description();
     d->shutdownStep = 1;
-    d->process->closeWriteChannel();
+    // As QProcess::closeWriteChannel(): once what is pending is written.
+    if (!d->input || d->input->pendingBytes() == 0)
+        d->closeInput();
+    else
+        d->closeInputWhenWritten = true;
     d->grace.start(d->parameters.shutdownGraceMs);
 }
 
@@ -383,6 +491,7 @@ void McpStdioTransportPrivate::processFailed(QProcess::ProcessError error)
 void McpStdioTransportPrivate::ended(Error error)
 {
     grace.stop();
+    closeInput();
     if (process) {
         process->disconnect(q);
         process->deleteLater();

@@ -89,6 +89,37 @@ private Q_SLOTS:
         QCOMPARE(p.transport.description(), QStringLiteral(STDIO_PEER) + u" echo"_s);
     }
 
+    // Messages larger than the pipe holds (64 KiB) go out whole and in
+    // order: what the pipe does not take at once waits for it.
+    void largeMessagesInOrder()
+    {
+        Peer p({u"echo"_s});
+        p.transport.setMaximumMessageSize(4 * 1024 * 1024);
+        QVERIFY(p.open());
+        const QList<QByteArray> sent{'"' + QByteArray(1024 * 1024, 'a') + '"', R"({"small":1})",
+                                     '"' + QByteArray(300 * 1024, 'b') + '"'};
+        for (const QByteArray &json : sent)
+            p.transport.send(line(json));
+        QTRY_COMPARE_WITH_TIMEOUT(p.received.count(), 3, 10000);
+        QCOMPARE(p.messages(), sent);
+    }
+
+    // close() closes the server's input once what waits to be written is:
+    // the server reads all of it, then the end of input.
+    void closeWritesWhatIsPending()
+    {
+        Test::LogCapture log(u"switchboard.mcp*=true"_s);
+        Peer p({u"count"_s}, 10000);
+        QVERIFY(p.open());
+        p.transport.send(line('"' + QByteArray(2 * 1024 * 1024, 'c') + '"'));
+        p.transport.send(line(R"({"last":true})"));
+        p.transport.close();
+        QVERIFY(p.closed.wait(20000));
+        QCOMPARE(p.closedError().code, Error::Code::NoError);
+        const qsizetype bytes = 2 * 1024 * 1024 + 3 + 14;
+        QCOMPARE(log.messages(u"switchboard.mcp.peer"_s), QStringList{u"read %1 bytes in 2 lines"_s.arg(bytes)});
+    }
+
     // A message split across writes, CRLF, empty lines.
     void framing()
     {

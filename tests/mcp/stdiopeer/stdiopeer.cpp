@@ -7,6 +7,9 @@
 //   stdiopeer framing            writes a message in two pieces 100 ms apart, one ending in CRLF,
 //                                and empty lines, then echoes
 //   stdiopeer huge BYTES         first writes a message of BYTES bytes, then echoes
+//   stdiopeer count              reads to the end of input, slowly at first (what it is sent
+//                                waits in the pipe), then writes "read N bytes in M lines"
+//                                to standard error and exits 0
 //   stdiopeer crash              reads one line, writes "dying" to standard error, exits with code 3
 //   stdiopeer ignore-eof         echoes; at the end of input waits for SIGTERM (says so on
 //                                standard error, exits 0)
@@ -80,6 +83,19 @@ int main(int argc, char **argv)
     } else if (mode == "huge") {
         const size_t bytes = argc > 2 ? size_t(std::atoll(argv[2])) : 1024;
         writeAll(1, "\"" + std::string(bytes > 2 ? bytes - 2 : 0, 'x') + "\"\n");
+    } else if (mode == "count") {
+        usleep(200 * 1000);
+        size_t bytes = 0;
+        size_t lines = 0;
+        char chunk[4096];
+        ssize_t n;
+        while ((n = read(0, chunk, sizeof chunk)) > 0) {
+            bytes += size_t(n);
+            for (ssize_t i = 0; i < n; ++i)
+                lines += chunk[i] == '\n';
+        }
+        writeAll(2, "read " + std::to_string(bytes) + " bytes in " + std::to_string(lines) + " lines\n");
+        return 0;
     } else if (mode == "crash") {
         char c;
         while (read(0, &c, 1) == 1 && c != '\n') {
