@@ -28,6 +28,7 @@
 using namespace Switchboard;
 using namespace Qt::StringLiterals;
 using SwitchboardBench::cpuSeconds;
+using SwitchboardBench::systemCpuSeconds;
 
 namespace {
 
@@ -76,12 +77,14 @@ int main(int argc, char *argv[])
     // Started and warm: the tool list, then 100 calls not counted.
     int done = -101;
     double cpuBefore = 0;
+    double systemBefore = 0;
     QElapsedTimer wall;
     QList<double> rss;
     const QJsonObject arguments{{u"text"_s, u"ping"_s}};
     std::function<void()> next = [&] {
         if (done == 0) {
             cpuBefore = cpuSeconds();
+            systemBefore = systemCpuSeconds();
             wall.start();
         }
         if (done > 0 && done % (calls / 10) == 0)
@@ -111,12 +114,13 @@ int main(int argc, char *argv[])
         return 1;
     const double seconds = double(wall.nsecsElapsed()) / 1e9;
     const double cpu = cpuSeconds() - cpuBefore;
+    const double system = systemCpuSeconds() - systemBefore;
     QStringList rssText;
     for (double mb : std::as_const(rss))
         rssText << QString::number(mb, 'f', 1);
-    std::printf("RESULT client=switchboard transport=%s calls=%d wall_s=%.3f calls_per_s=%.0f cpu_s=%.3f cpu_us_per_call=%.1f "
+    std::printf("RESULT client=switchboard transport=%s calls=%d wall_s=%.3f calls_per_s=%.0f cpu_s=%.3f cpu_us_per_call=%.1f sys_us_per_call=%.1f "
                 "rss_mb_every_tenth=%s\n",
-                http ? "http" : "stdio", calls, seconds, calls / seconds, cpu, cpu * 1e6 / calls, qPrintable(rssText.join(u',')));
+                http ? "http" : "stdio", calls, seconds, calls / seconds, cpu, cpu * 1e6 / calls, system * 1e6 / calls, qPrintable(rssText.join(u',')));
     std::fflush(stdout);
     client.shutdown();
     QObject::connect(&client, &McpClient::closed, &app, &QCoreApplication::quit);

@@ -45,5 +45,5 @@ const cpu = process.cpuUsage(cpuBefore);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(`RESULT client=sdk transport=${transportName} calls=${calls} wall_s=${seconds.toFixed(3)} ` +
     `calls_per_s=${(calls / seconds).toFixed(0)} cpu_s=${cpuSeconds.toFixed(3)} ` +
-    `cpu_us_per_call=${(cpuSeconds * 1e6 / calls).toFixed(1)} rss_mb_every_tenth=${rss.join(',')}`);
+    `cpu_us_per_call=${(cpuSeconds * 1e6 / calls).toFixed(1)} sys_us_per_call=${(cpu.system / calls).toFixed(1)} rss_mb_every_tenth=${rss.join(',')}`);
 await client.close();

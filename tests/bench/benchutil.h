@@ -16,6 +16,15 @@ inline double cpuSeconds()
         + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+/// System (kernel) CPU seconds of this process so far: the part of
+/// cpuSeconds() spent in system calls.
+inline double systemCpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) / 1e6;
+}
+
 /// Peak resident set size of this process so far, in MB (10^6 bytes).
 inline double peakRssMB()
 {

@@ -12,8 +12,11 @@
 #          tests/mcp/servers/httpserver.mjs (the SDK's
 #          StreamableHTTPServerTransport, answering with SSE) per client run;
 # and prints each client's own CPU per call (the server's process not
-# counted), calls per second, and its resident memory at every tenth of the
-# run (flat memory). Figures: BENCHMARKS.md, "MCP tools/call round trips".
+# counted; of it the system CPU), calls per second, and its resident memory
+# at every tenth of the run (flat memory). Run it under `taskset -c 1` for
+# figures that repeat: unpinned, on a small virtual machine, a client's system
+# time per call changes several times from run to run with where the client
+# and its server run. Figures: BENCHMARKS.md, "MCP tools/call round trips".
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 CALLS=${2:-10000}
