@@ -105,7 +105,9 @@ void DescriptorWriter::setNotifierEnabled(bool enabled)
     if (!m_notifier) {
         if (!enabled)
             return;
-        m_notifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write);
+        // A child of the context, to follow it to another thread; deleted
+        // before it, by the writer.
+        m_notifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write, m_context);
         QObject::connect(m_notifier.get(), &QSocketNotifier::activated, m_context, [this] { flush(); });
     }
     if (m_notifier->isEnabled() != enabled)

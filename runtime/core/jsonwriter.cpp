@@ -360,9 +360,9 @@ void JsonWriter::writeQtString(QStringView text)
             *at++ = char(c);
             continue;
         }
-        // Every branch below writes at most 12 bytes for what reserved 3
-        // (an escape of a control or a surrogate: 6 for 1 code unit;
-        // a pair: 4 for 2): make room for the worst of the rest.
+        // A branch below writes up to 6 bytes for a code unit (an escape of
+        // a control or a surrogate), more than the 3 reserved for it: make
+        // room for this one and 3 a code unit for the rest again.
         m_size = at - m_data;
         at = reserve(12 + 3 * (length - i));
         if (c < 0x80) {
@@ -408,6 +408,12 @@ void JsonWriter::writeQtString(QStringView text)
     m_size = at - m_data;
 }
 
+void JsonWriter::qtString(QStringView text)
+{
+    separate();
+    writeQtString(text);
+}
+
 void JsonWriter::key(QStringView name)
 {
     separate();
@@ -440,12 +446,9 @@ void JsonWriter::value(const QJsonValue &json)
             put("null", 4);
         return;
     }
-    case QJsonValue::String: {
-        separate();
-        const QString text = json.toString();
-        writeQtString(text);
+    case QJsonValue::String:
+        qtString(json.toString());
         return;
-    }
     case QJsonValue::Array:
         value(json.toArray());
         return;

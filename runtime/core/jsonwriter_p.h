@@ -72,13 +72,23 @@ public:
     /// (nothing when empty).
     void rawItems(QByteArrayView items);
 
+    /// Text as UTF-8 with the escapes JSON needs; a lone surrogate (UTF-16
+    /// that is no text) becomes U+FFFD, which every OTLP receiver takes.
     void value(QStringView text);
     void value(const QString &text) { value(QStringView(text)); }
+    /// Text the way QJsonDocument writes a string: a lone surrogate as a
+    /// \uXXXX escape, so that the peer reads back the very QString (an MCP
+    /// method or tool name, which a server may have sent with one).
+    void qtString(QStringView text);
+    /// Not JSON values: a literal would become value(bool).
+    void value(const char *) = delete;
+    void value(const char16_t *) = delete;
     /// Any JSON value, byte for byte as QJsonDocument::Compact writes it
     /// (keys in QJsonObject's order, integers as integers, other numbers
     /// as QByteArray::number(d, 'g', QLocale::FloatingPointShortest), a
-    /// NaN or an infinity and an undefined value as null, a lone surrogate
-    /// as a \uXXXX escape).
+    /// NaN or an infinity and an undefined value as null, strings as
+    /// qtString()). value(double) and value(QStringView) follow OTLP's JSON
+    /// instead (NaN as "NaN", a lone surrogate replaced).
     void value(const QJsonValue &json);
     void value(const QJsonObject &object);
     void value(const QJsonArray &array);

@@ -411,7 +411,7 @@ QByteArray writeRequest(const McpRequestPrivate &request, qint64 id, const Trace
             writer.asciiValue(traceparent);
             if (!trace.traceState.isEmpty()) {
                 writer.key("tracestate");
-                writer.value(QString::fromLatin1(trace.traceState));
+                writer.qtString(QString::fromLatin1(trace.traceState));
             }
         }
         writer.endObject();
@@ -425,7 +425,7 @@ QByteArray writeRequest(const McpRequestPrivate &request, qint64 id, const Trace
         writer.key("jsonrpc");
         writer.asciiValue("2.0");
         writer.key("method");
-        writer.value(request.method);
+        writer.qtString(request.method);
         if (request.isToolCall) {
             writer.key("params");
             writer.beginObject();
@@ -434,7 +434,7 @@ QByteArray writeRequest(const McpRequestPrivate &request, qint64 id, const Trace
             writer.key("arguments");
             writer.value(request.arguments);
             writer.key("name");
-            writer.value(request.toolName);
+            writer.qtString(request.toolName);
             writer.endObject();
         } else if (!request.params.isEmpty() || addsMeta) {
             writer.key("params");
@@ -485,7 +485,7 @@ void McpClientPrivate::send(McpRequest *request)
         Q_EMIT q->requestStarted(request);
         trace = TraceContext::current();
     }
-    const QByteArray json = writeRequest(*request->d, id, trace);
+    QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
     if (timeout > 0)
         request->d->timer.start(timeout);

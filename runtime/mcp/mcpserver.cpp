@@ -159,17 +159,20 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
     d->readNotifier = std::make_unique<QSocketNotifier>(inputDescriptor, QSocketNotifier::Read);
     QObject::connect(d->readNotifier.get(), &QSocketNotifier::activated, this, [this] { d->readInput(); });
     d->output = std::make_unique<DescriptorWriter>(outputDescriptor, this);
-    d->output->onFailed = [this](int error) {
-        qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(error);
-        d->endStdio();
-    };
-    d->output->onDrained = [this] {
-        // The session ended with output pending: all written now.
+    // The session ended with output pending: all of it written now, or
+    // dropped because the reader is gone; either way, nothing to wait for.
+    const auto drained = [this] {
         if (d->drainDeadline && d->drainDeadline->isActive()) {
             d->drainDeadline->stop();
             QMetaObject::invokeMethod(this, [this] { d->emitFinished(); }, Qt::QueuedConnection);
         }
     };
+    d->output->onFailed = [this, drained](int error) {
+        qCWarning(lcMcp).noquote() << "MCP server: writing its output failed:" << std::strerror(error);
+        d->endStdio();
+        drained();
+    };
+    d->output->onDrained = drained;
     return {};
 }
 

@@ -96,7 +96,8 @@ public:
     void fail(const Error &error);
     void ended(Error error);
     QString tailText() const;
-    bool openInput();
+    /// The pipe of the server's input; errno when it cannot be made.
+    int openInput();
     void closeInput();
 
     McpStdioTransport *q;
@@ -223,11 +224,11 @@ void McpStdioTransportPrivate::startProcess()
     process->setProcessEnvironment(environment);
     if (!parameters.workingDirectory.isEmpty())
         process->setWorkingDirectory(parameters.workingDirectory);
-    if (!openInput()) {
+    if (const int error = openInput()) {
         process->deleteLater();
         process = nullptr;
         ended(Error(Error::Code::ConnectionRefused, u"cannot start the server (%1): no pipe for its input: %2"_s.arg(
-                                                        parameters.commandLine(), QString::fromLocal8Bit(::strerror(errno)))));
+                                                        parameters.commandLine(), QString::fromLocal8Bit(::strerror(error)))));
         return;
     }
     // The read end becomes the server's standard input after QProcess set
@@ -235,7 +236,10 @@ void McpStdioTransportPrivate::startProcess()
     process->setStandardInputFile(QProcess::nullDevice());
     const int childInput = childInputFd;
     process->setChildProcessModifier([childInput, modifier = childProcessModifier] {
-        ::dup2(childInput, STDIN_FILENO);   // the copy is not close-on-exec
+        // The copy is not close-on-exec. Without it the server would read
+        // /dev/null and end: exit 127, as a shell does for what cannot run.
+        if (::dup2(childInput, STDIN_FILENO) < 0)
+            ::_exit(127);
         if (modifier)
             modifier();
     });
@@ -258,22 +262,29 @@ void McpStdioTransportPrivate::startProcess()
     }
 }
 
-bool McpStdioTransportPrivate::openInput()
+int McpStdioTransportPrivate::openInput()
 {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
-        return false;
-    // QProcess makes the child's descriptors 0 to 2 before the modifier
-    // runs: a read end among them (this process's own were closed) would be
-    // overwritten, so it moves up.
-    if (fds[0] <= STDERR_FILENO) {
-        const int moved = ::fcntl(fds[0], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-        ::close(fds[0]);
+        return errno;
+    // Both ends above 0 to 2, should this process have closed some of
+    // those: QProcess makes the child's 0 to 2 before the modifier runs (a
+    // read end among them would be overwritten), and our own output must not
+    // go into the server's input.
+    for (int &fd : fds) {
+        if (fd > STDERR_FILENO)
+            continue;
+        const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        const int error = errno;
+        ::close(fd);
+        fd = moved;
         if (moved < 0) {
-            ::close(fds[1]);
-            return false;
+            for (const int other : fds) {
+                if (other >= 0)
+                    ::close(other);
+            }
+            return error;
         }
-        fds[0] = moved;
     }
     ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     childInputFd = fds[0];
@@ -292,10 +303,10 @@ bool McpStdioTransportPrivate::openInput()
     };
     input->onFailed = [this](int error) {
         // The server closed its input (EPIPE): its exit is what finished()
-        // reports.
+        // reports; what is sent until then is dropped.
         qCDebug(lcMcp).noquote() << q->description() << ": its input is closed:" << ::strerror(error);
     };
-    return true;
+    return 0;
 }
 
 void McpStdioTransportPrivate::closeInput()
@@ -483,8 +494,8 @@ void McpStdioTransportPrivate::processFailed(QProcess::ProcessError error)
                     u"cannot start the server (%1): %2"_s.arg(parameters.commandLine(), process->errorString())));
         return;
     }
-    // Write errors (the server closed its input) and crashes end with
-    // finished(), which reports them.
+    // Crashes end with finished(), which reports them (the server's input
+    // is our own pipe: QProcess has no write to fail).
     qCDebug(lcMcp).noquote() << q->description() << ":" << process->errorString();
 }
 

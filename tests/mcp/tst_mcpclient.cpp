@@ -540,6 +540,21 @@ private Q_SLOTS:
         QTest::newRow("given _meta as it is")
             << u"x/y"_s << QJsonObject{{u"_meta"_s, QJsonObject{{u"custom"_s, u"v"_s}}}} << false << QByteArray()
             << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"custom":"v"}}})");
+        QTest::newRow("_meta not an object, replaced")
+            << u"x/y"_s << QJsonObject{{u"_meta"_s, 7}} << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"progressToken":ID}}})");
+        QTest::newRow("_meta empty, added to")
+            << u"x/y"_s << QJsonObject{{u"_meta"_s, QJsonObject()}} << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{"progressToken":ID}}})");
+        QTest::newRow("_meta empty, kept") << u"x/y"_s << QJsonObject{{u"_meta"_s, QJsonObject()}} << false << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_meta":{}}})");
+        QTest::newRow("_meta between _a and _z")
+            << u"x/y"_s << QJsonObject{{u"_z"_s, 2}, {u"_a"_s, 1}} << true << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"x/y","params":{"_a":1,"_meta":{"progressToken":ID},"_z":2}})");
+        QTest::newRow("tool name with a lone surrogate")
+            << u"tools/call"_s << QJsonObject{{u"name"_s, QString(QChar(0xd800)) + u'x'}, {u"arguments"_s, QJsonObject()}} << true
+            << QByteArray()
+            << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"progressToken":ID},"arguments":{},"name":"\ud800x"}})");
         QTest::newRow("tool call") << u"tools/call"_s << call << true << QByteArray()
             << QByteArray(R"({"id":ID,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":{"progressToken":ID},"arguments":{"text":"hi"},"name":"echo"}})");
         QTest::newRow("tool call, trace and tracestate") << u"tools/call"_s << call << true << QByteArray("k=v,a=\"b\"")

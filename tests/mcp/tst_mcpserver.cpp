@@ -11,16 +11,19 @@
 #include <switchboard/toolregistry.h>
 #include <switchboard/toolset.h>
 
+#include "logcapture.h"
 #include "testsupport.h"
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTimer>
 
 #include <cerrno>
+#include <csignal>
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -674,6 +677,35 @@ private Q_SLOTS:
         QTRY_COMPARE(finished.size(), 1);
         QVERIFY(Test::settle(m_server.get()));
         QCOMPARE(finished.size(), 1);
+    }
+
+    // close() on stdio with output waiting, then the reader goes: the
+    // output cannot be written, and finished() follows without waiting out
+    // the 5 s a slow reader gets.
+    void closeWithTheReaderGone()
+    {
+        QVERIFY(::fcntl(m_output[1], F_SETPIPE_SZ, 4096) >= 0);
+        QByteArray pings;
+        for (int id = 100; id < 300; ++id)
+            pings += "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id) + ",\"method\":\"ping\"}\n";
+        write(pings);
+        int unread = -1;
+        QTRY_VERIFY((::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0));   // all read, the pipe out full
+        Test::LogCapture log(u"switchboard.mcp=true"_s);
+        // As a program serving must (mcpserver.h): the write fails instead.
+        struct sigaction ignore = {}, before = {};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &ignore, &before);
+        const auto restore = qScopeGuard([&before] { ::sigaction(SIGPIPE, &before, nullptr); });
+        QSignalSpy finished(m_server.get(), &McpServer::finished);
+        m_server->close();
+        QCOMPARE(finished.size(), 0);
+        ::close(m_output[0]);
+        m_output[0] = -1;
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        // Only the failure: not "its output took nothing for 5 s after the end".
+        QCOMPARE(log.messages(u"switchboard.mcp"_s),
+                 QStringList{u"MCP server: writing its output failed: Broken pipe"_s});
     }
 
     // Log messages reach the client from the level it set on.
