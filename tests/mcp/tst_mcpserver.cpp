@@ -658,17 +658,10 @@ private Q_SLOTS:
     }
 
     // close() on stdio: what the pipe has not taken yet still goes out, and
-    // finished() follows from the event loop once it has. A 4 KiB pipe,
-    // 200 answers of 35 to 37 bytes.
+    // finished() follows from the event loop once it has.
     void closeWritesWhatIsBuffered()
     {
-        QVERIFY(::fcntl(m_output[1], F_SETPIPE_SZ, 4096) >= 0);
-        QByteArray pings;
-        for (int id = 100; id < 300; ++id)
-            pings += "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id) + ",\"method\":\"ping\"}\n";
-        write(pings);
-        int unread = -1;
-        QTRY_VERIFY((::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0));   // all read, the pipe out full
+        QVERIFY(fillTheOutput());
         QSignalSpy finished(m_server.get(), &McpServer::finished);
         m_server->close();
         QCOMPARE(finished.size(), 0);   // not from inside close()
@@ -684,13 +677,7 @@ private Q_SLOTS:
     // the 5 s a slow reader gets.
     void closeWithTheReaderGone()
     {
-        QVERIFY(::fcntl(m_output[1], F_SETPIPE_SZ, 4096) >= 0);
-        QByteArray pings;
-        for (int id = 100; id < 300; ++id)
-            pings += "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id) + ",\"method\":\"ping\"}\n";
-        write(pings);
-        int unread = -1;
-        QTRY_VERIFY((::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0));   // all read, the pipe out full
+        QVERIFY(fillTheOutput());
         Test::LogCapture log(u"switchboard.mcp=true"_s);
         // As a program serving must (mcpserver.h): the write fails instead.
         struct sigaction ignore = {}, before = {};
@@ -723,6 +710,20 @@ private Q_SLOTS:
     }
 
 private:
+    // 200 pings read, their answers (35 to 37 bytes) more than the output
+    // pipe, made 4 KiB, holds: some wait in the server.
+    bool fillTheOutput()
+    {
+        if (::fcntl(m_output[1], F_SETPIPE_SZ, 4096) < 0)
+            return false;
+        QByteArray pings;
+        for (int id = 100; id < 300; ++id)
+            pings += "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id) + ",\"method\":\"ping\"}\n";
+        write(pings);
+        int unread = -1;
+        return QTest::qWaitFor([this, &unread] { return ::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0; });
+    }
+
     void write(const QByteArray &bytes)
     {
         QCOMPARE(::write(m_input[1], bytes.constData(), size_t(bytes.size())), ssize_t(bytes.size()));
