@@ -93,14 +93,16 @@ void printUsage(FILE *stream)
         << "Run 'switchboard help <command>' or 'switchboard <command> --help' for a command's options.\n";
 }
 
-/// "unknown command 'runn' (did you mean 'run'?)".
+/// "unknown command 'rn' (did you mean 'run'?)"; "unknown command 'runn'
+/// (did you mean 'run' or 'runs'?)": all those equally near, as git lists them.
 QString unknownCommand(const QString &name)
 {
     QStringList names;
     for (const Command &command : commands)
         names << QString::fromLatin1(command.name);
-    const QString near = Switchboard::nearestName(name, names);
-    return u"unknown command '"_s + name + u'\'' + (near.isEmpty() ? QString() : u" (did you mean '"_s + near + u"'?)"_s);
+    const QStringList near = Switchboard::nearestNames(name, names);
+    return u"unknown command '"_s + name + u'\''
+           + (near.isEmpty() ? QString() : u" ("_s + Switchboard::didYouMean(near) + u')');
 }
 
 } // namespace

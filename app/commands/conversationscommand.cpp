@@ -157,9 +157,9 @@ Result<T> typedBody(const QJsonObject &body, RequestSchema schema)
             if (problem.type == u"extra_forbidden" && !problem.loc.isEmpty()) {
                 const QStringList valid = requestFieldNames(schema, problem.loc);
                 const QString *field = std::get_if<QString>(&problem.loc.last());
-                const QString near = field ? nearestName(*field, valid) : QString();
+                const QStringList near = field ? nearestNames(*field, valid) : QStringList();
                 line = u"  "_s + problem.location() + u": unknown field"_s
-                       + (!near.isEmpty()      ? u" (did you mean '"_s + near + u"'?)"_s
+                       + (!near.isEmpty()      ? u" ("_s + didYouMean(near) + u")"_s
                           : !valid.isEmpty() ? u" (valid: "_s + valid.join(u", "_s) + u')'
                                              : QString());
             }

@@ -439,8 +439,8 @@ int runServe(const QCommandLineParser &parser, const ServeOptions &serve, Verbos
     for (const QString &id : std::as_const(named)) {
         if (usable.contains(id))
             continue;
-        const QString near = nearestName(id, usable);
-        return usage(u"no plugin '%1' (%2)"_s.arg(id, !near.isEmpty()   ? u"did you mean '"_s + near + u"'?"_s
+        const QStringList near = nearestNames(id, usable);
+        return usage(u"no plugin '%1' (%2)"_s.arg(id, !near.isEmpty()   ? didYouMean(near)
                                                        : usable.isEmpty() ? u"no plugin found"_s
                                                                           : u"plugins: "_s + usable.join(u", "_s)));
     }

@@ -517,13 +517,13 @@ int runPluginsCommand(const QStringList &arguments)
                 names << source.id;
             for (const ToolInfo &tool : tools)
                 names << tool.metaData.name;
-            const QString near = nearestName(name, names);
+            const QStringList near = nearestNames(name, names);
             names.clear();
             for (const SourceRow &source : std::as_const(sources))
                 names << source.id;
             return usageError(u"no plugin or tool '"_s + name + u'\''
                               + (near.isEmpty() ? u" (plugins: "_s + names.join(u", "_s) + u')'
-                                                : u" (did you mean '"_s + near + u"'?)"_s));
+                                                : u" ("_s + didYouMean(near) + u')'));
         }
         sources = {*found};
         clashes.removeIf([&id](const QStringList &clash) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+using namespace Qt::StringLiterals;
+
 namespace Switchboard {
 
 namespace {
@@ -28,29 +30,40 @@ int editDistance(QStringView a, QStringView b)
 
 } // namespace
 
-QString nearestName(const QString &name, const QStringList &candidates, int maxDistance)
+QStringList nearestNames(const QString &name, const QStringList &candidates, int maxDistance)
 {
     // Among more than 1000 candidates (a generated file, not one a person
     // typed a near miss in) there is none: a file of many unknown names would
     // otherwise cost names times candidates.
     if (candidates.size() > 1000)
         return {};
-    QString best;
+    QStringList nearest;
     int bestDistance = maxDistance + 1;
-    bool tie = false;
     for (const QString &candidate : candidates) {
         if (std::abs(candidate.size() - name.size()) > maxDistance)
             continue;   // at least that many edits apart
         const int distance = editDistance(name, candidate);
+        if (distance > maxDistance)
+            continue;
         if (distance < bestDistance) {
-            best = candidate;
+            nearest = {candidate};
             bestDistance = distance;
-            tie = false;
-        } else if (distance == bestDistance && candidate != best) {
-            tie = true;
+        } else if (distance == bestDistance && !nearest.contains(candidate)) {
+            nearest << candidate;
         }
     }
-    return tie || bestDistance > maxDistance ? QString() : best;
+    return nearest;
+}
+
+QString didYouMean(const QStringList &names)
+{
+    if (names.isEmpty())
+        return {};
+    QStringList quoted;
+    for (const QString &name : names)
+        quoted << u'\'' + name + u'\'';
+    const QString last = quoted.takeLast();
+    return u"did you mean "_s + (quoted.isEmpty() ? last : quoted.join(u", "_s) + u" or "_s + last) + u'?';
 }
 
 } // namespace Switchboard

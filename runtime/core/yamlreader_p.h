@@ -184,10 +184,10 @@ QJsonValue toJson(const YAML::Node &node, const Problem &problem)
     return scalarToJson(node);
 }
 
-/// "Did you mean" (the library's one nearestName()).
-inline QString nearest(const QString &name, const QStringList &candidates, int maxDistance = 2)
+/// "Did you mean" (the library's one nearestNames()).
+inline QStringList nearest(const QString &name, const QStringList &candidates, int maxDistance = 2)
 {
-    return nearestName(name, candidates, maxDistance);
+    return nearestNames(name, candidates, maxDistance);
 }
 
 } // namespace Switchboard::YamlReader

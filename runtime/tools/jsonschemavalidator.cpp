@@ -162,10 +162,10 @@ QString problemText(QString description, const QJsonObject &schema, const QJsonV
     if (description.startsWith(unknownProperty) && description.endsWith(u'\'')) {
         const QString name = description.mid(unknownProperty.size()).chopped(1);
         const QStringList known = schema.value(u"properties"_s).toObject().keys();
-        const QString near = nearestName(name, known);
+        const QStringList near = nearestNames(name, known);
         QString text = u"unknown property '"_s + name + u'\'';
         if (!near.isEmpty())
-            text += u" (did you mean '"_s + near + u"'?)"_s;
+            text += u" ("_s + didYouMean(near) + u')';
         else if (!known.isEmpty())
             text += u" (expected: "_s + known.join(u", "_s) + u')';
         return text;

@@ -143,12 +143,12 @@ void WorkflowReader::checkTool(const QString &name, const YAML::Mark &mark, cons
     QStringList names;
     for (const ToolInfo &info : m_registry->tools())
         names << info.metaData.name << info.qualifiedName();
-    const QString near = YamlReader::nearest(name, names);
+    const QStringList near = YamlReader::nearest(name, names);
     const bool ambiguous = tool.error().message.contains(u"ambiguous"_s);
     report(mark, Error::Code::InvalidReference,
            u"%1: %2"_s.arg(what, near.isEmpty() || ambiguous
                                      ? tool.error().message
-                                     : u"unknown tool '%1' (did you mean '%2'?)"_s.arg(name, near)));
+                                     : u"unknown tool '%1' (%2)"_s.arg(name, didYouMean(near))));
 }
 
 void WorkflowReader::readTools(const Field &field, WorkflowAgent &agent, const QString &agentWhat)

@@ -24,15 +24,15 @@ const QRegularExpression &idPattern()
 
 QString suggestion(const QString &name, const QStringList &candidates)
 {
-    const QString near = YamlReader::nearest(name, candidates);
-    return near.isEmpty() ? QString() : u" (did you mean '%1'?)"_s.arg(near);
+    const QStringList near = YamlReader::nearest(name, candidates);
+    return near.isEmpty() ? QString() : u" (%1)"_s.arg(didYouMean(near));
 }
 
 QString unknownKeyMessage(const QString &key, const QString &what, const QStringList &allowed)
 {
-    const QString near = YamlReader::nearest(key, allowed);
+    const QStringList near = YamlReader::nearest(key, allowed);
     return near.isEmpty() ? u"unknown key '%1' in %2 (valid keys: %3)"_s.arg(key, what, allowed.join(u", "_s))
-                          : u"unknown key '%1' in %2 (did you mean '%3'?)"_s.arg(key, what, near);
+                          : u"unknown key '%1' in %2 (%3)"_s.arg(key, what, didYouMean(near));
 }
 
 QString notOneOfMessage(const QString &what, const QStringList &choices, const QString &text)

@@ -92,7 +92,8 @@ struct StepDraft
 // Names and messages every part uses (workflowreader.cpp).
 const QRegularExpression &inputNamePattern();
 const QRegularExpression &idPattern();
-/// " (did you mean 'x'?)" for a near miss among `candidates`, else "".
+/// " (did you mean 'x'?)" for a near miss among `candidates` (" (did you
+/// mean 'x' or 'y'?)" for two as near), else "".
 QString suggestion(const QString &name, const QStringList &candidates);
 QString unknownKeyMessage(const QString &key, const QString &what, const QStringList &allowed);
 QString notOneOfMessage(const QString &what, const QStringList &choices, const QString &text);

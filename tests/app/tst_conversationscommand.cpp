@@ -665,6 +665,13 @@ void tst_ConversationsCommand::badUsage_data()
                                            << R"({"inputs":"x","model":"m","completion_args":{"temprature":0.2}})"_ba
                                            << u"\n  body.completion_args.temprature: unknown field (did you mean "
                                               u"'temperature'?)"_s;
+    // Two as near: both, as git lists the most similar commands.
+    QTest::newRow("mistyped field, two as near") << QStringList{u"start"_s, u"--body"_s, u"-"_s}
+                                                 << R"({"inputs":"x","node":"mistral-small-latest"})"_ba
+                                                 << u"\n  body.node: unknown field (did you mean 'model' or 'name'?)"_s;
+    QTest::newRow("mistyped nested field, two as near")
+        << QStringList{u"start"_s, u"--body"_s, u"-"_s} << R"({"inputs":"x","model":"m","completion_args":{"tops":1}})"_ba
+        << u"\n  body.completion_args.tops: unknown field (did you mean 'stop' or 'top_p'?)"_s;
     QTest::newRow("wrong type") << QStringList{u"append"_s, u"conv_x"_s, u"--body"_s, u"-"_s} << R"({"store":"yes"})"_ba
                                 << u"body.store:"_s;
     QTest::newRow("invalid restart body") << QStringList{u"restart"_s, u"conv_x"_s, u"--body"_s, u"-"_s}

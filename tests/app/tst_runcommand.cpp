@@ -1201,11 +1201,15 @@ void tst_RunCommand::topLevel_data()
                                      << "switchboard: unknown command 'frobnicate'\n" + hint;
     QTest::newRow("help unknown") << QStringList{u"help"_s, u"frobnicate"_s} << 2 << QByteArray()
                                   << "switchboard: unknown command 'frobnicate'\n" + hint;
-    // A typo gets the nearest command; none when two are as near ('runn': run and runs).
+    // A typo gets the nearest command; all of them when two are as near ('runn': run and runs).
     QTest::newRow("mistyped command") << QStringList{u"rum"_s, u"workflows/quickstart.yaml"_s} << 2 << QByteArray()
                                       << "switchboard: unknown command 'rum' (did you mean 'run'?)\n" + hint;
     QTest::newRow("mistyped, two as near") << QStringList{u"runn"_s, u"workflows/quickstart.yaml"_s} << 2
-                                           << QByteArray() << "switchboard: unknown command 'runn'\n" + hint;
+                                           << QByteArray()
+                                           << "switchboard: unknown command 'runn' (did you mean 'run' or 'runs'?)\n" + hint;
+    QTest::newRow("help mistyped, two as near")
+        << QStringList{u"help"_s, u"runn"_s} << 2 << QByteArray()
+        << "switchboard: unknown command 'runn' (did you mean 'run' or 'runs'?)\n" + hint;
     QTest::newRow("help mistyped") << QStringList{u"help"_s, u"plugin"_s} << 2 << QByteArray()
                                    << "switchboard: unknown command 'plugin' (did you mean 'plugins'?)\n" + hint;
     QTest::newRow("unknown option") << QStringList{u"--bogus"_s} << 2 << QByteArray()

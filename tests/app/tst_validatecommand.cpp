@@ -231,13 +231,27 @@ void tst_ValidateCommand::apiSchemaProblems_data()
     QTest::newRow("moderation action") << QByteArray("{model: m, guardrails: [{moderation_llm_v2: {action: explode}}]}")
                                        << QByteArray("api.yaml:3:59: error: 'moderation_llm_v2.action' of a guardrail of "
                                                      "agent 'a' must be one of none, block, not 'explode'\n");
+    // A mistyped name gets the nearest one, or all the equally near ones.
+    QTest::newRow("one near key") << QByteArray("{model: m, instructons: hi}")
+                                  << QByteArray("api.yaml:3:17: error: unknown key 'instructons' in agent 'a' (did you "
+                                                "mean 'instructions'?)\n");
+    QTest::newRow("two as near keys") << QByteArray("{model: m, tool_timeout_s: 5}")
+                                      << QByteArray("api.yaml:3:17: error: unknown key 'tool_timeout_s' in agent 'a' "
+                                                    "(did you mean 'tool_timeout_ms' or 'tool_timeouts'?)\n");
+    QTest::newRow("near value") << QByteArray("{model: m, tool_errors: fial}")
+                                << QByteArray("api.yaml:3:30: error: 'tool_errors' of agent 'a' must be one of "
+                                              "report, fail, not 'fial' (did you mean 'fail'?)\n");
+    QTest::newRow("none near") << QByteArray("{model: m, tool_errors: panic}")
+                               << QByteArray("api.yaml:3:30: error: 'tool_errors' of agent 'a' must be one of "
+                                             "report, fail, not 'panic'\n");
 }
 
 void tst_ValidateCommand::apiSchemaProblems()
 {
     // An enum value the API does not know is the author's mistake here, one
     // line of it: not the typed reader's warning for a newer server's answer
-    // (switchboard.network: ... left unset), not an unknown key.
+    // (switchboard.network: ... left unset), not an unknown key. The same for
+    // a mistyped key or value.
     QFETCH(QByteArray, agent);
     QFETCH(QByteArray, error);
     write(u"api.yaml"_s, QByteArray(valid).replace("{model: m, tools: [{plugin: calculator}]}", agent));

@@ -48,8 +48,10 @@ void tst_JsonSchemaValidator::validate_data()
         << QStringList{u"'a': expected a number, got \"one\" (a string)"_s};
     QTest::newRow("missing required") << QByteArray(R"({"a": 1})")
         << QStringList{u"missing required property 'b'"_s};
-    QTest::newRow("unknown property") << QByteArray(R"({"a": 1, "b": 2, "c": 3})")
-        << QStringList{u"unknown property 'c' (expected: a, b, mode, point, tags)"_s};
+    QTest::newRow("unknown property") << QByteArray(R"({"a": 1, "b": 2, "colour": 3})")
+        << QStringList{u"unknown property 'colour' (expected: a, b, mode, point, tags)"_s};
+    QTest::newRow("unknown property, two as near") << QByteArray(R"({"a": 1, "b": 2, "c": 3})")
+        << QStringList{u"unknown property 'c' (did you mean 'a' or 'b'?)"_s};
     QTest::newRow("unknown property near a known one") << QByteArray(R"({"a": 1, "b": 2, "mdoe": "exact"})")
         << QStringList{u"unknown property 'mdoe' (did you mean 'mode'?)"_s};
     QTest::newRow("enum") << QByteArray(R"({"a": 1, "b": 2, "mode": "fast"})")

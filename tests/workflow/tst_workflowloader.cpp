@@ -960,29 +960,54 @@ void tst_WorkflowLoader::suggestions_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<QStringList>("candidates");
-    QTest::addColumn<QString>("expected");
+    QTest::addColumn<int>("maxDistance");
+    QTest::addColumn<QStringList>("expected");
+    QTest::addColumn<QString>("words");   // didYouMean(expected)
     const QStringList keys{u"model"_s, u"instructions"_s, u"tools"_s, u"tool_errors"_s};
-    QTest::newRow("one letter missing") << u"instructons"_s << keys << u"instructions"_s;
-    QTest::newRow("swapped letters") << u"modle"_s << keys << u"model"_s;
-    QTest::newRow("exact") << u"tools"_s << keys << u"tools"_s;
-    QTest::newRow("too far") << u"temperature"_s << keys << QString();
-    QTest::newRow("three edits") << u"modelxyz"_s << keys << QString();
-    QTest::newRow("two edits") << u"mdl"_s << keys << u"model"_s;
-    QTest::newRow("tie: no guess") << u"ab"_s << QStringList{u"aa"_s, u"bb"_s} << QString();
-    QTest::newRow("no candidates") << u"x"_s << QStringList{} << QString();
+    QTest::newRow("one letter missing") << u"instructons"_s << keys << 2 << QStringList{u"instructions"_s}
+                                        << u"did you mean 'instructions'?"_s;
+    QTest::newRow("swapped letters") << u"modle"_s << keys << 2 << QStringList{u"model"_s} << u"did you mean 'model'?"_s;
+    QTest::newRow("exact") << u"tools"_s << keys << 2 << QStringList{u"tools"_s} << u"did you mean 'tools'?"_s;
+    QTest::newRow("too far") << u"temperature"_s << keys << 2 << QStringList() << QString();
+    QTest::newRow("three edits") << u"modelxyz"_s << keys << 2 << QStringList() << QString();
+    QTest::newRow("two edits") << u"mdl"_s << keys << 2 << QStringList{u"model"_s} << u"did you mean 'model'?"_s;
+    // Equally near: all of them, in the candidates' order, each once (as git lists them).
+    QTest::newRow("tie of two") << u"runn"_s << QStringList{u"run"_s, u"validate"_s, u"runs"_s} << 2
+                                << QStringList{u"run"_s, u"runs"_s} << u"did you mean 'run' or 'runs'?"_s;
+    QTest::newRow("tie of three") << u"ab"_s << QStringList{u"bb"_s, u"aa"_s, u"abc"_s, u"xyz"_s} << 2
+                                  << QStringList{u"bb"_s, u"aa"_s, u"abc"_s} << u"did you mean 'bb', 'aa' or 'abc'?"_s;
+    QTest::newRow("tie, a nearer one wins") << u"ab"_s << QStringList{u"aa"_s, u"bb"_s, u"abx"_s, u"ab"_s} << 2
+                                            << QStringList{u"ab"_s} << u"did you mean 'ab'?"_s;
+    QTest::newRow("tie, a candidate twice") << u"runn"_s << QStringList{u"run"_s, u"run"_s, u"runs"_s} << 2
+                                            << QStringList{u"run"_s, u"runs"_s} << u"did you mean 'run' or 'runs'?"_s;
+    QTest::newRow("no candidates") << u"x"_s << QStringList{} << 2 << QStringList() << QString();
+    // Levenshtein: kitten → sitting takes 3 edits, "" → "abc" 3.
+    QTest::newRow("kitten, 3") << u"kitten"_s << QStringList{u"sitting"_s} << 3 << QStringList{u"sitting"_s}
+                               << u"did you mean 'sitting'?"_s;
+    QTest::newRow("kitten, 2") << u"kitten"_s << QStringList{u"sitting"_s} << 2 << QStringList() << QString();
+    QTest::newRow("empty, 3") << QString() << QStringList{u"abc"_s} << 3 << QStringList{u"abc"_s}
+                              << u"did you mean 'abc'?"_s;
+    QTest::newRow("empty, 2") << QString() << QStringList{u"abc"_s} << 2 << QStringList() << QString();
+    // Among more than 1000 candidates, none.
+    QStringList many{u"model"_s};
+    for (int i = 0; i < 1000; ++i)
+        many << u"k%1"_s.arg(i);
+    QTest::newRow("1001 candidates") << u"modle"_s << many << 2 << QStringList() << QString();
+    many.removeLast();
+    QTest::newRow("1000 candidates") << u"modle"_s << many << 2 << QStringList{u"model"_s} << u"did you mean 'model'?"_s;
 }
 
 void tst_WorkflowLoader::suggestions()
 {
     QFETCH(QString, name);
     QFETCH(QStringList, candidates);
-    QFETCH(QString, expected);
-    QCOMPARE(YamlReader::nearest(name, candidates), expected);
-    // Levenshtein: kitten → sitting takes 3 edits, "" → "abc" 3.
-    QCOMPARE(nearestName(u"kitten"_s, {u"sitting"_s}, 3), u"sitting"_s);
-    QCOMPARE(nearestName(u"kitten"_s, {u"sitting"_s}, 2), QString());
-    QCOMPARE(nearestName(QString(), {u"abc"_s}, 3), u"abc"_s);
-    QCOMPARE(nearestName(QString(), {u"abc"_s}, 2), QString());
+    QFETCH(int, maxDistance);
+    QFETCH(QStringList, expected);
+    QFETCH(QString, words);
+    QCOMPARE(nearestNames(name, candidates, maxDistance), expected);
+    if (maxDistance == 2)
+        QCOMPARE(YamlReader::nearest(name, candidates), expected);
+    QCOMPARE(didYouMean(expected), words);
 }
 
 QTEST_GUILESS_MAIN(tst_WorkflowLoader)

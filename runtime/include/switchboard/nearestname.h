@@ -7,11 +7,16 @@
 
 namespace Switchboard {
 
-/// The candidate nearest to `name` within `maxDistance` edits (Levenshtein
+/// The candidates nearest to `name` within `maxDistance` edits (Levenshtein
 /// distance), for "did you mean" suggestions: a mistyped workflow key, body
-/// field, tool or command. Empty when none is that near, and when two are
-/// equally near (a guess between them would mislead), and among more than
-/// 1000 candidates.
-SWITCHBOARD_EXPORT QString nearestName(const QString &name, const QStringList &candidates, int maxDistance = 2);
+/// field, tool or command. All those equally near when there are several
+/// (`runn` is as near to `run` as to `runs`: both, as git lists its most
+/// similar commands), in the order of `candidates`, each once. Empty when
+/// none is that near, and among more than 1000 candidates.
+SWITCHBOARD_EXPORT QStringList nearestNames(const QString &name, const QStringList &candidates, int maxDistance = 2);
+
+/// The words of a suggestion: "did you mean 'run'?", "did you mean 'run' or
+/// 'runs'?", "did you mean 'a', 'b' or 'c'?"; empty for no names.
+SWITCHBOARD_EXPORT QString didYouMean(const QStringList &names);
 
 } // namespace Switchboard
