@@ -766,6 +766,8 @@ int runWorkflow(const QStringList &arguments, bool resuming)
         }
     }
     eventLog.write(u"workflow.started"_s, {}, 0, startData);
+    bool stepsStarted = false;
+    QObject::connect(&run, &WorkflowRun::stepStarted, &run, [&stepsStarted] { stepsStarted = true; });
     run.start();
     QCoreApplication::exec();
     const qint64 elapsed = clock.elapsed();
@@ -773,6 +775,12 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     terminal.setSpinner({});
 
     const Error error = stopError.isError() ? stopError : run.error();
+    // An MCP server of the workflow that cannot start, or a tool it does not
+    // have: found before the first request (WorkflowRun starts the servers
+    // first, and journals nothing then), a bad value of the workflow's, said
+    // in one line as for plugins.
+    const bool notStarted = !stepsStarted && !interrupted
+                            && (error.code == Error::Code::ToolSourceFailed || error.code == Error::Code::ToolNotFound);
     const bool waiting = error.code == Error::Code::ConfirmationPending;
     const QString status = interrupted ? u"canceled"_s
                            : waiting   ? u"waiting"_s
@@ -784,7 +792,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     else
         finishedData.insert(u"error"_s, errorToJson(error));
     eventLog.write(u"workflow.finished"_s, {}, 0, finishedData);
-    if (printer)
+    if (printer && !notStarted)
         printer->printSummary(elapsed, interrupted);
     finishTelemetry(telemetry->get());
 
@@ -814,7 +822,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
         return ExitWaiting;
     }
     // How to go on, when the journal can.
-    const bool resumable = journaled && emulator == nullptr && (interrupted || error.isError())
+    const bool resumable = journaled && emulator == nullptr && !notStarted && (interrupted || error.isError())
                            && error.code != Error::Code::RunNotFound && error.code != Error::Code::RunNotResumable
                            && error.code != Error::Code::WorkflowChanged;
     const QString resumeHint =
@@ -829,6 +837,10 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     if (error.isError()) {
         terminal.endLine();
         QString text = terminal.styled(u"switchboard %1: "_s.arg(command), Terminal::Style::Red) + error.toString() + u'\n';
+        if (notStarted) {
+            terminal.write(text);
+            return ExitUsage;
+        }
         if (!error.details.isEmpty() && !error.message.endsWith(error.details))   // not said twice
             text += error.details + u'\n';
         if (error.code == Error::Code::Unauthorized)

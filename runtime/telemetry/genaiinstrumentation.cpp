@@ -9,6 +9,7 @@
 #include <switchboard/mcptoolsource.h>
 #include <switchboard/workflowrun.h>
 
+#include <QEvent>
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
@@ -748,7 +749,11 @@ class WorkflowTrace : public QObject
 public:
     WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun *run);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    void traceMcpServers();
     void endStep(const QString &stepId, const StepResult &result);
     void end();
 
@@ -760,6 +765,7 @@ private:
     QHash<QString, QPointer<ConversationTrace>> m_steps;
     QHash<QString, qint64> m_stepStarts;
     Error m_error;
+    bool m_mcpScanPosted = false;
 };
 
 WorkflowTrace::WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun *run)
@@ -777,18 +783,14 @@ WorkflowTrace::WorkflowTrace(GenAiInstrumentation *instrumentation, WorkflowRun 
     if (!name.isEmpty())
         m_span.setAttribute(Attr::WorkflowName, name);
 
+    // The workflow's MCP servers (mcp_servers:) are sources the run makes
+    // when it starts, its children, and starts right away, before its first
+    // step: a client is traced from the event loop's next turn after it was
+    // made (a child added), before it sends anything (its requests begin from
+    // the event loop, after the transport opened). Each client once.
+    run->installEventFilter(this);
     connect(run, &WorkflowRun::stepStarted, this, [this](const QString &stepId, ConversationRun *conversation) {
-        // The workflow's MCP servers (mcp_servers:) are sources the run made
-        // when it started, its children; the step prepares those it uses
-        // (which starts them) after this signal: their clients are traced
-        // before they send anything. Each client once.
-        if (m_run) {
-            const QList<McpToolSource *> servers = m_run->findChildren<McpToolSource *>(Qt::FindDirectChildrenOnly);
-            for (McpToolSource *server : servers) {
-                if (server->client())
-                    m_instrumentation->trace(server->client());
-            }
-        }
+        traceMcpServers();   // a source the step prepares itself
         const WorkflowAgent *agent = m_workflow.agentForStep(stepId);
         const WorkflowAgent described = agent ? *agent : WorkflowAgent();
         SpanData span = m_instrumentation->startSpan(
@@ -1010,6 +1012,33 @@ void GenAiInstrumentation::trace(ConversationRun *run, const WorkflowAgent &agen
     if (m_captureContent && agent.instructions)
         span.setAttribute(Attr::SystemInstructions, compactJsonText(QJsonArray{textPart(*agent.instructions)}));
     new ConversationTrace(this, run, agent, std::move(span), true);
+}
+
+bool WorkflowTrace::eventFilter(QObject *watched, QEvent *event)
+{
+    // Still being constructed when it is added: looked at once it is made.
+    if (watched == m_run && event->type() == QEvent::ChildAdded && !m_mcpScanPosted) {
+        m_mcpScanPosted = true;
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_mcpScanPosted = false;
+                traceMcpServers();
+            },
+            Qt::QueuedConnection);
+    }
+    return QObject::eventFilter(watched, event);
+}
+
+void WorkflowTrace::traceMcpServers()
+{
+    if (!m_run)
+        return;
+    const QList<McpToolSource *> servers = m_run->findChildren<McpToolSource *>(Qt::FindDirectChildrenOnly);
+    for (McpToolSource *server : servers) {
+        if (server->client())
+            m_instrumentation->trace(server->client());
+    }
 }
 
 void GenAiInstrumentation::trace(McpClient *client)

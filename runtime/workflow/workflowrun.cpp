@@ -1,6 +1,7 @@
 #include <switchboard/mcpclient.h>
 #include <switchboard/mcpstdiotransport.h>
 #include <switchboard/mcptoolsource.h>
+#include <switchboard/nearestname.h>
 #include <switchboard/pluginregistry.h>
 #include <switchboard/workflowrun.h>
 
@@ -21,6 +22,7 @@
 #include <QSet>
 
 #include <algorithm>
+#include <functional>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -282,6 +284,9 @@ public:
     Result<void> checkInputs();
     Result<void> configurePlugins();
     Result<void> startMcpServers();
+    void prepareMcpServers(std::function<void()> then);
+    Result<void> checkMcpTools(const QStringList &serverIds) const;
+    QList<const WorkflowAgent *> agentsToRun() const;
     void stopMcpServers();
     Result<void> beginJournal();
     Result<void> readResumedRun();
@@ -461,6 +466,127 @@ Result<void> WorkflowRunPrivate::startMcpServers()
             return error;
         }
         mcpSources.append(source);
+    }
+    return {};
+}
+
+// The agents of the steps still to run: every step, but for a resumed run
+// those that finished before (their servers are not needed again).
+QList<const WorkflowAgent *> WorkflowRunPrivate::agentsToRun() const
+{
+    QSet<QString> done;
+    if (resumed) {
+        for (const StepRecord &record : std::as_const(resumed->steps)) {
+            const int index = indexOf(record.stepId);
+            if (record.state == StepRecord::State::Succeeded || record.state == StepRecord::State::Skipped
+                || (record.state == StepRecord::State::Failed && index >= 0
+                    && workflow.steps.at(index).continueOnError))
+                done.insert(record.stepId);
+        }
+    }
+    QList<const WorkflowAgent *> agents;
+    for (const WorkflowStep &step : std::as_const(workflow.steps)) {
+        if (done.contains(step.id))
+            continue;
+        if (const WorkflowAgent *agent = workflow.agentForStep(step.id); agent && !agents.contains(agent))
+            agents << agent;
+    }
+    return agents;
+}
+
+// The source a tool reference names: `plugin:`, or the part of `function:`
+// before its slash.
+static QString sourceOf(const WorkflowToolRef &ref)
+{
+    return !ref.plugin.isEmpty() ? ref.plugin : ref.function.contains(u'/') ? ref.function.section(u'/', 0, 0) : QString();
+}
+
+// Before the first request: every MCP server of the run that the steps'
+// agents use starts (connects, initializes, lists its tools), all at once,
+// through the event loop. One that cannot start fails the run here, naming
+// the server and where the workflow declares it, instead of failing the
+// step that first needs it after the steps before it spent their tokens;
+// so does a tool the agents name that a server does not offer.
+void WorkflowRunPrivate::prepareMcpServers(std::function<void()> then)
+{
+    QStringList ids;
+    for (const WorkflowAgent *agent : agentsToRun()) {
+        for (const WorkflowToolRef &ref : agent->clientTools) {
+            const QString id = sourceOf(ref);
+            const bool ours = std::any_of(mcpSources.cbegin(), mcpSources.cend(),
+                                          [&id](const QPointer<McpToolSource> &source) { return source && source->id() == id; });
+            if (ours && !ids.contains(id))
+                ids << id;
+        }
+    }
+    if (ids.isEmpty()) {
+        then();
+        return;
+    }
+    qCDebug(lcWorkflowRun).noquote() << "starting the MCP servers" << ids.join(u", "_s);
+    Operation *preparation = registry->prepare(ids, q);
+    QObject::connect(preparation, &Operation::finished, q, [this, preparation, ids, then = std::move(then)] {
+        preparation->deleteLater();
+        if (q->isFinished())
+            return;   // aborted meanwhile
+        for (const QString &id : ids) {
+            const ToolSource *source = registry ? registry->source(id) : nullptr;
+            if (!source || source->state() != ToolSource::State::Failed)
+                continue;
+            // The source's message names the server ("the MCP server 'notes'
+            // did not list its tools: ..."), the workflow's place goes with it.
+            QString message = source->error().message;
+            if (!message.contains(u'\'' + id + u'\''))
+                message = u"the MCP server '%1' cannot start: %2"_s.arg(id, message);
+            Error error(Error::Code::ToolSourceFailed, message);
+            if (const WorkflowMcpServer *server = workflow.mcpServer(id))
+                error.location = server->server.location;
+            failRun(error);
+            return;
+        }
+        if (const Result<void> checked = checkMcpTools(ids); !checked) {
+            failRun(checked.error());
+            return;
+        }
+        then();
+    });
+}
+
+// The tools the agents name of the MCP servers the run just started, now that
+// these list theirs: each must be there (a plugin's are checked when the
+// workflow loads; a source the program has under a server's name, whose
+// tools may not be listed yet, when its step prepares it).
+Result<void> WorkflowRunPrivate::checkMcpTools(const QStringList &serverIds) const
+{
+    for (const WorkflowAgent *agent : agentsToRun()) {
+        for (const WorkflowToolRef &ref : agent->clientTools) {
+            const QString id = sourceOf(ref);
+            if (!serverIds.contains(id))
+                continue;
+            QStringList names;
+            if (!ref.function.isEmpty())
+                names << ref.function;
+            for (const QString &tool : ref.tools)
+                names << id + u'/' + tool;
+            for (const QString &name : std::as_const(names)) {
+                const Result<ToolInfo> found = registry->findTool(name);
+                if (found)
+                    continue;
+                // A near miss says more than the list of the server's tools.
+                QStringList offered;
+                for (const ToolInfo &tool : registry->tools()) {
+                    if (tool.sourceId == id)
+                        offered << tool.qualifiedName();
+                }
+                const QStringList near = nearestNames(name, offered);
+                Error error(Error::Code::ToolNotFound,
+                            u"agent '%1': %2"_s.arg(agent->name, near.isEmpty()
+                                                                     ? found.error().message
+                                                                     : u"unknown tool '%1' (%2)"_s.arg(name, didYouMean(near))));
+                error.location = ref.location;
+                return error;
+            }
+        }
     }
     return {};
 }
@@ -1239,15 +1365,19 @@ void WorkflowRun::doStart()
         d->failRun(configured.error());
         return;
     }
-    if (const Result<void> journaled = d->resuming ? d->continueJournal() : d->beginJournal(); !journaled) {
-        d->failRun(journaled.error());
-        return;
-    }
     if (const Result<void> started = d->startMcpServers(); !started) {
         d->failRun(started.error());
         return;
     }
-    d->schedule();
+    // The journal records the run once its MCP servers are up: a run that
+    // cannot start them is not one to resume (nor a resumed one changed).
+    d->prepareMcpServers([this] {
+        if (const Result<void> journaled = d->resuming ? d->continueJournal() : d->beginJournal(); !journaled) {
+            d->failRun(journaled.error());
+            return;
+        }
+        d->schedule();
+    });
 }
 
 void WorkflowRun::doAbort()

@@ -143,6 +143,8 @@ private Q_SLOTS:
     void pluginConfigurationOfTheWorkflow();
     void pluginsStartBeforeTheFirstRequest_data();
     void pluginsStartBeforeTheFirstRequest();
+    void mcpServersStartBeforeTheFirstRequest_data();
+    void mcpServersStartBeforeTheFirstRequest();
     void workflowHelpShowsItsInputs();
     void jsonErrors_data();
     void jsonErrors();
@@ -493,6 +495,92 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
     // -v shows the registry's log too.
     const Run verbose = runProgram(arguments + QStringList{u"-v"_s});
     QVERIFY2(verbose.err.contains(verboseLine), verbose.err.constData());
+}
+
+void tst_RunCommand::mcpServersStartBeforeTheFirstRequest_data()
+{
+    // Two steps, each with an agent of its own MCP server: the example's
+    // notes server (node), and `second`. Every server starts before the first
+    // request; one that cannot, or a tool it does not offer, stops the run
+    // there (no step, no token spent, nothing journaled): exit 2, one line
+    // naming the server or the tool and where the workflow says so.
+    QTest::addColumn<QByteArray>("second");       // the second server's command and arguments
+    QTest::addColumn<QByteArray>("secondTools");  // the second agent's tools of it
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("error");           // the line after the server's; %1 the workflow's file
+    QTest::addColumn<QString>("code");
+    const QByteArray notes = "{command: node, args: [\"" + sourceDir.toUtf8() + "/workflows/scripts/notes-server.mjs\"]}";
+    QTest::newRow("both start") << notes << QByteArray("[list_notes]") << 0 << QString() << QString();
+    QTest::newRow("no such program") << QByteArray("{command: /no/such/server}") << QByteArray("[list_notes]") << 2
+                                     << u"%1:5:3: the MCP server 'second' did not list its tools: cannot start the "
+                                        u"server (/no/such/server): execve: No such file or directory"_s
+                                     << u"ToolSourceFailed"_s;
+    QTest::newRow("not an MCP server") << QByteArray("{command: /bin/false}") << QByteArray("[list_notes]") << 2
+                                       << u"%1:5:3: the MCP server 'second' did not list its tools: the server exited "
+                                          u"with code 1"_s
+                                       << u"ToolSourceFailed"_s;
+    QTest::newRow("a tool it does not have") << notes << QByteArray("[list_note]") << 2
+                                             << u"%1:13:9: agent 'b': unknown tool 'second/list_note' (did you mean "
+                                                u"'second/list_notes'?)"_s
+                                             << u"ToolNotFound"_s;
+}
+
+void tst_RunCommand::mcpServersStartBeforeTheFirstRequest()
+{
+    QFETCH(QByteArray, second);
+    QFETCH(QByteArray, secondTools);
+    QFETCH(int, exitCode);
+    QFETCH(QString, error);
+    QFETCH(QString, code);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString fileName = dir.filePath(u"two.yaml"_s);
+    QFile file(fileName);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("version: 1\n"
+               "mcp_servers:\n"
+               "  notes: {command: node, args: [\"" + sourceDir.toUtf8() + "/workflows/scripts/notes-server.mjs\"]}\n"
+               "  unused: {command: /no/such/server/either}\n"
+               "  second: " + second + "\n"
+               "agents:\n"
+               "  a:\n"
+               "    model: m\n"
+               "    tools: [{plugin: notes, tools: [list_notes]}]\n"
+               "  b:\n"
+               "    model: m\n"
+               "    tools:\n"
+               "      - {plugin: second, tools: " + secondTools + "}\n"
+               "steps:\n"
+               "  - {id: first, agent: a, input: one}\n"
+               "  - {id: then, agent: b, input: two, needs: [first]}\n");
+    file.close();
+    Emulator server;
+    QVERIFY(server.listen(0));
+    QSignalSpy received(&server, &Emulator::requestReceived);
+    const QString journal = dir.filePath(u"journal.db"_s);
+    const QStringList arguments{u"run"_s, fileName, u"--server-url"_s, server.url().toString(), u"--journal"_s, journal};
+    const Run run = runProgram(arguments);
+    QCOMPARE(run.exitCode, exitCode);
+    if (exitCode == 0) {
+        QCOMPARE(received.count(), 2);   // one turn a step: the echo model calls nothing
+        return;
+    }
+    QCOMPARE(run.out, QByteArray());
+    const QByteArray notice = "Server: " + server.url().toString().toUtf8() + " (from --server-url)\n";
+    QVERIFY2(run.err.startsWith(notice + "switchboard run: " + error.arg(fileName).toUtf8()), run.err.constData());
+    QCOMPARE(run.err.count('\n'), 2);   // the server's line, and the one of the error
+    QCOMPARE(received.count(), 0);      // not a token spent
+    const Run runs = runProgram({u"runs"_s, u"--journal"_s, journal, u"--json"_s});
+    QCOMPARE(runs.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(runs.out).object().value(u"runs"_s).toArray().size(), 0);   // nothing journaled
+    // --json: the error where the outputs would be.
+    const Run json = runProgram(arguments + QStringList{u"--json"_s});
+    QCOMPARE(json.exitCode, 2);
+    const QJsonObject object = QJsonDocument::fromJson(json.out).object().value(u"error"_s).toObject();
+    QCOMPARE(object.value(u"code"_s).toString(), code);
+    QVERIFY2(object.value(u"message"_s).toString().startsWith(error.section(u": "_s, 1)),
+             json.out.constData());
+    QCOMPARE(object.value(u"location"_s).toString(), error.section(u": "_s, 0, 0).arg(fileName));
 }
 
 void tst_RunCommand::workflowHelpShowsItsInputs()

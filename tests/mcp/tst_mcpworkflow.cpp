@@ -71,6 +71,8 @@ struct Outcome
     QJsonObject outputs;
     QList<StepResult> steps;
     QStringList sourcesAfter;
+    int requests = 0;   // that reached the emulator
+    int stepsStarted = 0;
 };
 
 Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
@@ -97,6 +99,8 @@ Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
     client.setApiKey(QString());
     WorkflowRun workflowRun(*loaded, &client, &registry);
     QSignalSpy finished(&workflowRun, &WorkflowRun::finished);
+    QSignalSpy requests(&emulator, &Emulator::requestReceived);
+    QSignalSpy stepsStarted(&workflowRun, &WorkflowRun::stepStarted);
     workflowRun.start();
     if (!finished.wait(60000)) {
         outcome.error = Error(Error::Code::Timeout, u"the run did not finish"_s);
@@ -105,6 +109,8 @@ Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
     outcome.error = workflowRun.error();
     outcome.outputs = workflowRun.outputs();
     outcome.steps = workflowRun.stepResults();
+    outcome.requests = int(requests.count());
+    outcome.stepsStarted = int(stepsStarted.count());
     for (const ToolSource *source : registry.sources())
         outcome.sourcesAfter << source->id();
     return outcome;
@@ -156,13 +162,75 @@ private Q_SLOTS:
         QVERIFY(!outcome.sourcesAfter.contains(u"faults"_s));
     }
 
-    // A tool the server does not offer: the run says so before the first request.
+    // A tool the server does not offer: the run says so before the first
+    // request, at the agent's tool, with the nearest of the server's.
+    void unknownTool_data()
+    {
+        QTest::addColumn<QByteArray>("tool");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("near one") << QByteArray("ecko")
+                                  << u"mcp.yaml:11:13: agent 'a': unknown tool 'faults/ecko' (did you mean 'faults/echo'?)"_s;
+        QTest::newRow("none near") << QByteArray("summarize")
+                                   << u"mcp.yaml:11:13: agent 'a': no tool \"faults/summarize\": MCP server \"faults\" has "
+                                      u"echo, crash, hang, malformed, huge, add_tool, progress, log, structured, fail, ask, "
+                                      u"trace"_s;
+    }
     void unknownTool()
     {
-        const Outcome outcome = run(workflow("[ecko]", "report"), script("ecko", "{}"));
-        QCOMPARE(outcome.error.message,
-                 u"step 's' failed: no tool \"faults/ecko\": MCP server \"faults\" has echo, crash, hang, malformed, huge, "
-                 u"add_tool, progress, log, structured, fail, ask, trace"_s);
+        QFETCH(QByteArray, tool);
+        QFETCH(QString, error);
+        const Outcome outcome = run(workflow("[" + tool + "]", "report"), script(tool, "{}"));
+        QCOMPARE(outcome.error.code, Error::Code::ToolNotFound);
+        QCOMPARE(outcome.error.toString(), error);
+        QCOMPARE(outcome.stepsStarted, 0);
+        QCOMPARE(outcome.requests, 0);
+    }
+
+    // Every server the steps' agents use starts before the first request, at
+    // once: one that cannot start fails the run there, at its declaration,
+    // before the first step spends a token; a server no agent uses is not
+    // started. Then the servers are out of the registry.
+    void serversStartBeforeTheFirstRequest_data()
+    {
+        QTest::addColumn<QByteArray>("second");   // the second step's server
+        QTest::addColumn<QString>("error");
+        QTest::newRow("both start")
+            << QByteArray("{command: \"" MCP_NODE_PROGRAM "\", args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]}")
+            << QString();
+        QTest::newRow("no such program")
+            << QByteArray("{command: /nonexistent/mcp-server}")
+            << u"mcp.yaml:4:3: the MCP server 'second' did not list its tools: cannot start the server "
+               u"(/nonexistent/mcp-server): execve: No such file or directory"_s;
+    }
+    void serversStartBeforeTheFirstRequest()
+    {
+        QFETCH(QByteArray, second);
+        QFETCH(QString, error);
+        const QByteArray yaml = "version: 1\n"
+                                "mcp_servers:\n"
+                                "  faults: {command: \"" MCP_NODE_PROGRAM "\", args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]}\n"
+                                "  second: " + second + "\n"
+                                "  unused: {command: /nonexistent/unused-server}\n"
+                                "agents:\n"
+                                "  a: {model: m, tools: [{plugin: faults, tools: [echo]}]}\n"
+                                "  b: {model: m, tools: [{plugin: second, tools: [echo]}]}\n"
+                                "steps:\n"
+                                "  - {id: one, agent: a, input: go}\n"
+                                "  - {id: two, agent: b, input: go, needs: [one]}\n";
+        const Outcome outcome = run(yaml, "version: 1\nrules:\n  - reply:\n      - text: done\n");
+        QCOMPARE(outcome.error.toString(), error);
+        if (error.isEmpty()) {
+            QCOMPARE(outcome.stepsStarted, 2);
+            QCOMPARE(outcome.requests, 2);
+        } else {
+            QCOMPARE(outcome.error.code, Error::Code::ToolSourceFailed);
+            QCOMPARE(outcome.stepsStarted, 0);
+            QCOMPARE(outcome.requests, 0);
+            for (const StepResult &step : outcome.steps)
+                QCOMPARE(step.status, StepResult::Status::Canceled);   // none ran
+        }
+        for (const QString &id : {u"faults"_s, u"second"_s, u"unused"_s})
+            QVERIFY(!outcome.sourcesAfter.contains(id));
     }
 
     // A server at a URL (httpserver.mjs over Streamable HTTP), with a header

@@ -84,6 +84,14 @@ struct SWITCHBOARD_EXPORT ResumeOptions
 /// and finishes the run at once with Error::Code::Canceled; outputs() is set
 /// on success.
 ///
+/// Before the first request (and before the journal records the run), the
+/// workflow's MCP servers (`mcp_servers:`) that the agents of the steps to
+/// run use start, all at once: each connects, initializes and lists its
+/// tools. One that cannot start fails the run with Code::ToolSourceFailed
+/// (its source's message, "the MCP server 'NAME' did not list its tools:
+/// ...", located where the workflow declares it), and a tool an agent names that such a server does not
+/// offer with Code::ToolNotFound (at the agent's tool); no step runs then.
+///
 /// Each step's ConversationRun is a child of this object, handed out by
 /// stepStarted() and conversationRun() so an application can follow it in
 /// detail; it stays alive until the WorkflowRun is destroyed.
