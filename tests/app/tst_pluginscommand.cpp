@@ -98,6 +98,25 @@ private Q_SLOTS:
                  u"    (no parameters)\n"_s);
     }
 
+    // --long: every source in detail, as NAME shows one, after the search
+    // paths (exact; tests/data/cli/plugins-long.txt, the build tree as %BUILD%).
+    void longListing()
+    {
+        const Run run = plugins({u"--long"_s, u"--workflow"_s, Workflow});
+        QCOMPARE(run.err, QByteArray());
+        QCOMPARE(run.exitCode, 0);
+        QFile expected(QStringLiteral(SWITCHBOARD_TEST_DATA_DIR "/cli/plugins-long.txt"));
+        QVERIFY(expected.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(expected.readAll())
+                                 .replace(u"%BUILD%"_s, QDir(QStringLiteral(SWITCHBOARD_BINARY_DIR)).canonicalPath());
+        QCOMPARE(QString::fromUtf8(run.out), text);
+        // The same as each source's own details, one after the other.
+        QString each = QString::fromUtf8(run.out).section(u"\n\n"_s, 0, 0) + u"\n"_s;
+        for (const QString &name : {u"calculator"_s, u"datetime"_s, u"filesystem"_s, u"http"_s, u"notes"_s})
+            each += u"\n"_s + QString::fromUtf8(plugins({name, u"--workflow"_s, Workflow}).out);
+        QCOMPARE(QString::fromUtf8(run.out), each);
+    }
+
     // An mcpServers file: a server that does not start is a failed row with why.
     void mcpConfig()
     {
