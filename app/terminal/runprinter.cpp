@@ -279,6 +279,13 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
             });
     connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
         endText(stepId);
+        // A resumed step (ConversationRun::resumeFrom() marks it so) picks up
+        // the same way, though no stream broke: a run that waited, or was killed.
+        if (cause.code == Error::Code::RunNotResumable) {
+            line(stepId, m_terminal->styled(u"  ↻ "_s + cause.message + u": continuing from the conversation's history"_s,
+                                            Style::Dim));
+            return;
+        }
         line(stepId, m_terminal->styled(u"  ! the stream broke ("_s + cause.message
                                             + u"); continuing from the conversation's history"_s,
                                         Style::Yellow));
@@ -402,6 +409,7 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
         endText(m_openStep);
     int steps = 0;
     int skipped = 0;
+    int doneBefore = 0;
     int notRun = 0;
     int turns = 0;
     int clientCalls = 0;
@@ -409,13 +417,19 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
     ConversationUsage usage;
     for (const StepResult &result : m_run->stepResults()) {
         // Steps the run never started (it failed or was interrupted first)
-        // are not counted as steps, but as "not run".
-        if (result.status == StepResult::Status::Skipped)
+        // are not counted as steps, but as "not run"; those a resumed run
+        // found finished as "done before", their turns and tokens not this
+        // run's.
+        if (result.status == StepResult::Status::Skipped) {
             ++skipped;
-        else if (m_steps.contains(result.stepId))
+        } else if (m_steps.contains(result.stepId)) {
             ++steps;
-        else
+        } else if (result.status == StepResult::Status::Succeeded || result.status == StepResult::Status::Failed) {
+            ++doneBefore;
+            continue;
+        } else {
             ++notRun;
+        }
         turns += result.turns;
         clientCalls += result.toolCalls;
         serverCalls += serverToolRuns(result);
@@ -425,6 +439,8 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
     QStringList others;
     if (skipped > 0)
         others << QString::number(skipped) + u" skipped"_s;
+    if (doneBefore > 0)
+        others << QString::number(doneBefore) + u" done before"_s;
     if (notRun > 0)
         others << QString::number(notRun) + u" not run"_s;
     if (!others.isEmpty())
@@ -438,6 +454,8 @@ void RunPrinter::printSummary(qint64 elapsedMs, bool interrupted)
     QString head;
     if (interrupted)
         head = m_terminal->styled(u"Interrupted after "_s + seconds(elapsedMs), Style::Yellow);
+    else if (m_run->error().code == Error::Code::ConfirmationPending)
+        head = m_terminal->styled(u"Waiting for confirmation after "_s + seconds(elapsedMs), Style::Yellow);
     else if (m_run->error().isError())
         head = m_terminal->styled(u"Failed after "_s + seconds(elapsedMs), Style::Red);
     else

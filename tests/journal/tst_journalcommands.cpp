@@ -110,6 +110,7 @@ private Q_SLOTS:
     void runsListsAndShows();
     void runsRemovesAndPrunes();
     void waitApproveDenyResume();
+    void waitingRunsSummary();
     void killedRunIsResumed();
     void changedWorkflowNeedsForce();
     void badUsage_data();
@@ -260,6 +261,29 @@ void tst_JournalCommands::waitApproveDenyResume()
              u"Server: %1 (from the journal)\nResuming run %2 (waiting, no step finished)"_s.arg(setup.emulator.emulator.url().toString(), id));
     QCOMPARE(setup.executions(), (QStringList{u"record k1"_s, u"guarded edited"_s}));
     QCOMPARE(setup.received.twice(), QStringList());
+}
+
+void tst_JournalCommands::waitingRunsSummary()
+{
+    // A run that stops to wait says so in its summary (not "Failed"), and
+    // its resumption counts the step finished before as such (not "not run"),
+    // without its turns and tokens (the resumed step's are all its own).
+    Setup setup(u"later.yaml"_s);
+    const Test::ProgramRun waiting = runProgram(setup.runArguments() + QStringList{u"--defer-confirmations"_s});
+    QCOMPARE(waiting.exitCode, 3);
+    const QString id = setup.onlyRunId();
+    const QRegularExpression waits(u"\nWaiting for confirmation after [0-9.]+ s  2 steps · 2 turns · 1 tool call · "_s);
+    QVERIFY2(waits.match(QString::fromUtf8(waiting.err)).hasMatch(), waiting.err.constData());
+    QVERIFY2(!waiting.err.contains("Failed"), waiting.err.constData());
+    QCOMPARE(runProgram(setup.journalArguments({u"approve"_s, id})).exitCode, 0);
+    const Test::ProgramRun resumed = runProgram(setup.journalArguments({u"resume"_s, id, u"--plugin-path"_s, pluginDir}));
+    QCOMPARE(resumed.exitCode, 0);
+    const QRegularExpression done(u"\nDone in [0-9.]+ s  1 step \\(1 done before\\) · 2 turns · 1 tool call · [0-9]+ tokens "_s);
+    QVERIFY2(done.match(QString::fromUtf8(resumed.err)).hasMatch(), resumed.err.constData());
+    // The waiting step picks up from its conversation's history: no stream broke.
+    QVERIFY2(resumed.err.contains("\n  ↻ resuming turn 1 of conversation conv_"), resumed.err.constData());
+    QVERIFY2(!resumed.err.contains("stream broke"), resumed.err.constData());
+    QCOMPARE(resumed.out, QByteArray("note: Noted.\nanswer: Filed: guarded: guarded form: done\n"));
 }
 
 void tst_JournalCommands::killedRunIsResumed()
