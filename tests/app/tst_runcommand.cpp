@@ -133,6 +133,8 @@ private Q_SLOTS:
     void handoffsAndServerTools();
     void serverIsNamed_data();
     void serverIsNamed();
+    void defaultServerIsNamed_data();
+    void defaultServerIsNamed();
     void refusedLoopbackFailsFast_data();
     void refusedLoopbackFailsFast();
     void recoveredTurnIsShown();
@@ -316,6 +318,46 @@ void tst_RunCommand::serverIsNamed()
     QCOMPARE(quiet.err, QByteArray());
 }
 
+void tst_RunCommand::defaultServerIsNamed_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::newRow("run") << QStringList{u"run"_s, cliData + u"calc.yaml"_s, u"--no-retry"_s};
+    QTest::newRow("conversations") << QStringList{u"conversations"_s, u"list"_s, u"--no-retry"_s};
+}
+
+void tst_RunCommand::defaultServerIsNamed()
+{
+    // With a key and no server named, Mistral's API, "from the default".
+    // The request goes to a proxy here (https_proxy), which refuses it: it
+    // never leaves this machine.
+    QFETCH(QStringList, arguments);
+    QTcpServer proxy;
+    QVERIFY(proxy.listen(QHostAddress::LocalHost));
+    QByteArray asked;
+    connect(&proxy, &QTcpServer::newConnection, &proxy, [&proxy, &asked] {
+        while (QTcpSocket *socket = proxy.nextPendingConnection()) {
+            connect(socket, &QTcpSocket::readyRead, socket, [socket, &asked] {
+                asked += socket->readAll();
+                if (asked.contains("\r\n\r\n"))
+                    socket->disconnectFromHost();
+            });
+        }
+    });
+    QProcessEnvironment environment = offlineEnvironment();
+    environment.insert(u"MISTRAL_API_KEY"_s, u"sk-test-default"_s);
+    const QString proxyUrl = u"http://127.0.0.1:%1"_s.arg(proxy.serverPort());
+    for (const QString &name : {u"https_proxy"_s, u"HTTPS_PROXY"_s, u"http_proxy"_s, u"HTTP_PROXY"_s})
+        environment.insert(name, proxyUrl);
+    for (const QString &name : {u"no_proxy"_s, u"NO_PROXY"_s, u"all_proxy"_s, u"ALL_PROXY"_s})
+        environment.remove(name);
+    const Run run = runProgram(arguments, environment);
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(run.err.left(run.err.indexOf('\n') + 1), "Server: https://api.mistral.ai (from the default)\n"_ba);
+    QCOMPARE(run.err.count("Server: "), 1);
+    QVERIFY2(asked.startsWith("CONNECT api.mistral.ai:443 "), asked.constData());
+    QVERIFY(!run.err.contains("sk-test-default"));
+}
+
 void tst_RunCommand::refusedLoopbackFailsFast_data()
 {
     QTest::addColumn<bool>("fromEnvironment");
@@ -432,6 +474,7 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
     // anything: one line naming where the value came from, exit 2.
     // An isolated plugin's host is started then too: what its confinement
     // or its plugin refuses is said the same way.
+    QTest::addColumn<QString>("workflow");
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QByteArray>("origin");
     QTest::addColumn<QByteArray>("failure");
@@ -441,34 +484,40 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest_data()
     const QByteArray hostLine = "switchboard.plugins.filesystem: switchboard-plugin-host: ";
     const QByteArray inProcess = "plugin \"filesystem\" failed to initialize: ";
     const QByteArray inItsHost = "plugin \"filesystem\" could not be started in its host (switchboard-plugin-host): ";
-    QTest::newRow("--input") << QStringList{u"--input"_s, u"directory=/no/such/dir"_s}
+    const QString organize = u"workflows/organize-files.yaml"_s;
+    QTest::newRow("--input") << organize << QStringList{u"--input"_s, u"directory=/no/such/dir"_s}
                              << "--input directory=/no/such/dir"_ba << inProcess
                              << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
-    QTest::newRow("--plugin-config") << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
+    QTest::newRow("--plugin-config") << organize << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
                                                     u"filesystem={\"root\": \"/no/such/dir\"}"_s}
                                      << "--plugin-config filesystem={\"root\":\"/no/such/dir\"}"_ba << inProcess
                                      << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
     QTest::newRow("sandbox_limits, in process")
-        << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
+        << organize << QStringList{u"--input"_s, u"directory=."_s, u"--plugin-config"_s,
                        u"filesystem={\"root\": \".\", \"sandbox_limits\": {\"cpu_seconds\": 0}}"_s}
         << "--plugin-config filesystem={\"root\":\".\",\"sandbox_limits\":{\"cpu_seconds\":0}}"_ba << inProcess
         << "sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 0"_ba << registryLine;
     QTest::newRow("--input, isolated")
-        << QStringList{u"--input"_s, u"directory=/no/such/dir"_s, u"--isolation"_s, u"filesystem=process"_s}
+        << organize << QStringList{u"--input"_s, u"directory=/no/such/dir"_s, u"--isolation"_s, u"filesystem=process"_s}
         << "--input directory=/no/such/dir"_ba << inItsHost
         << "cannot open \"/no/such/dir\" (configuration \"root\" (named by \"Sandbox\".\"Filesystem\"[0].\"PathFrom\"))"_ba
         << hostLine;
     QTest::newRow("sandbox_limits, isolated")
-        << QStringList{u"--input"_s, u"directory=."_s, u"--isolation"_s, u"filesystem=process"_s,
+        << organize << QStringList{u"--input"_s, u"directory=."_s, u"--isolation"_s, u"filesystem=process"_s,
                        u"--plugin-config"_s,
                        u"filesystem={\"root\": \"%1\", \"sandbox_limits\": {\"cpu_seconds\": 0}}"_s.arg(sourceDir)}
         << "--plugin-config filesystem={\"root\":\"%1\",\"sandbox_limits\":{\"cpu_seconds\":0}}"_ba.replace("%1", sourceDir.toUtf8())
         << inItsHost
         << "sandbox_limits.\"cpu_seconds\": not a whole number from 1 to 31622400: 0"_ba << hostLine;
+    // The value is the input's default, not given at all.
+    QTest::newRow("an input's default") << cliData + u"default-root.yaml"_s << QStringList()
+                                        << "the input 'directory' (its default /no/such/dir)"_ba << inProcess
+                                        << "the root directory '/no/such/dir' does not exist"_ba << registryLine;
 }
 
 void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
 {
+    QFETCH(QString, workflow);
     QFETCH(QStringList, options);
     QFETCH(QByteArray, origin);
     QFETCH(QByteArray, failure);
@@ -477,8 +526,7 @@ void tst_RunCommand::pluginsStartBeforeTheFirstRequest()
     Emulator server;
     QVERIFY(server.listen(0));
     QSignalSpy received(&server, &Emulator::requestReceived);
-    const QStringList arguments = QStringList{u"run"_s, u"workflows/organize-files.yaml"_s, u"--server-url"_s,
-                                              server.url().toString()}
+    const QStringList arguments = QStringList{u"run"_s, workflow, u"--server-url"_s, server.url().toString()}
                                   + options;
     const Run run = runProgram(arguments);
     QCOMPARE(run.exitCode, 2);
