@@ -147,6 +147,8 @@ private Q_SLOTS:
     void pluginsStartBeforeTheFirstRequest();
     void mcpServersStartBeforeTheFirstRequest_data();
     void mcpServersStartBeforeTheFirstRequest();
+    void readmeRecipesLeaveNothingBehind_data();
+    void readmeRecipesLeaveNothingBehind();
     void workflowHelpShowsItsInputs();
     void jsonErrors_data();
     void jsonErrors();
@@ -629,6 +631,45 @@ void tst_RunCommand::mcpServersStartBeforeTheFirstRequest()
     QVERIFY2(object.value(u"message"_s).toString().startsWith(error.section(u": "_s, 1)),
              json.out.constData());
     QCOMPARE(object.value(u"location"_s).toString(), error.section(u": "_s, 0, 0).arg(fileName));
+}
+
+void tst_RunCommand::readmeRecipesLeaveNothingBehind_data()
+{
+    QTest::addColumn<QString>("document");
+    QTest::newRow("README.md") << u"README.md"_s;
+    QTest::newRow("app/README.md") << u"app/README.md"_s;
+}
+
+void tst_RunCommand::readmeRecipesLeaveNothingBehind()
+{
+    // The README's commands are run in the order written: a recipe must not
+    // leave a server variable set for the commands after it (they would talk
+    // to its emulator instead of their workflow's scripted model), nor an
+    // emulator running in the background (the next one could not listen on
+    // its port).
+    QFETCH(QString, document);
+    QFile file(sourceDir + u'/' + document);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(file.readAll());
+    static const QRegularExpression block(u"^```sh\n(.*?)^```"_s,
+                                          QRegularExpression::MultilineOption | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression exported(u"^\\s*export\\s+SWITCHBOARD_SERVER_URL\\b"_s,
+                                             QRegularExpression::MultilineOption);
+    static const QRegularExpression background(u"\\bswitchboard emulate\\b[^\\n]*&(?!&)"_s);
+    static const QRegularExpression stopped(u"^\\s*kill\\b"_s, QRegularExpression::MultilineOption);
+    int blocks = 0;
+    // A section's recipe may go on over several blocks (with its output between).
+    for (const QString &section : text.split(QRegularExpression(u"^## "_s, QRegularExpression::MultilineOption))) {
+        QString commands;
+        for (QRegularExpressionMatchIterator it = block.globalMatch(section); it.hasNext(); ++blocks)
+            commands += it.next().captured(1);
+        QVERIFY2(!exported.match(commands).hasMatch(), qPrintable(commands));
+        const QRegularExpressionMatch started = background.match(commands);
+        if (started.hasMatch())
+            QVERIFY2(stopped.match(commands, started.capturedEnd()).hasMatch(),
+                     qPrintable(u"an emulator is left running:\n"_s + commands));
+    }
+    QVERIFY(blocks > 0);
 }
 
 void tst_RunCommand::workflowHelpShowsItsInputs()
