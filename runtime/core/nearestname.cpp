@@ -43,7 +43,7 @@ QStringList nearestNames(const QString &name, const QStringList &candidates, int
         if (std::abs(candidate.size() - name.size()) > maxDistance)
             continue;   // at least that many edits apart
         const int distance = editDistance(name, candidate);
-        if (distance > maxDistance)
+        if (distance > maxDistance || distance >= name.size())
             continue;
         if (distance < bestDistance) {
             nearest = {candidate};
@@ -52,7 +52,14 @@ QStringList nearestNames(const QString &name, const QStringList &candidates, int
             nearest << candidate;
         }
     }
-    return nearest;
+    // Four or more as near: a guess, not a suggestion.
+    return nearest.size() > 3 ? QStringList() : nearest;
+}
+
+QString nearestName(const QString &name, const QStringList &candidates, int maxDistance)
+{
+    const QStringList nearest = nearestNames(name, candidates, maxDistance);
+    return nearest.size() == 1 ? nearest.first() : QString();
 }
 
 QString didYouMean(const QStringList &names)

@@ -985,9 +985,14 @@ void tst_WorkflowLoader::suggestions_data()
     QTest::newRow("kitten, 3") << u"kitten"_s << QStringList{u"sitting"_s} << 3 << QStringList{u"sitting"_s}
                                << u"did you mean 'sitting'?"_s;
     QTest::newRow("kitten, 2") << u"kitten"_s << QStringList{u"sitting"_s} << 2 << QStringList() << QString();
-    QTest::newRow("empty, 3") << QString() << QStringList{u"abc"_s} << 3 << QStringList{u"abc"_s}
-                              << u"did you mean 'abc'?"_s;
-    QTest::newRow("empty, 2") << QString() << QStringList{u"abc"_s} << 2 << QStringList() << QString();
+    // As many edits as the name has characters: any name that long, no suggestion.
+    QTest::newRow("empty, 3") << QString() << QStringList{u"abc"_s} << 3 << QStringList() << QString();
+    QTest::newRow("one letter") << u"c"_s << QStringList{u"a"_s, u"b"_s, u"mode"_s} << 2 << QStringList() << QString();
+    QTest::newRow("two letters, one edit") << u"ab"_s << QStringList{u"a"_s, u"mode"_s} << 2 << QStringList{u"a"_s}
+                                           << u"did you mean 'a'?"_s;
+    QTest::newRow("two letters, two edits") << u"ab"_s << QStringList{u"xy"_s} << 2 << QStringList() << QString();
+    QTest::newRow("tie of four: a guess") << u"ab"_s << QStringList{u"bb"_s, u"aa"_s, u"abc"_s, u"xb"_s} << 2
+                                          << QStringList() << QString();
     // Among more than 1000 candidates, none.
     QStringList many{u"model"_s};
     for (int i = 0; i < 1000; ++i)
@@ -1008,6 +1013,11 @@ void tst_WorkflowLoader::suggestions()
     if (maxDistance == 2)
         QCOMPARE(YamlReader::nearest(name, candidates), expected);
     QCOMPARE(didYouMean(expected), words);
+    // The deprecated nearestName() of before: the one nearest, or nothing.
+    QT_WARNING_PUSH
+    QT_WARNING_DISABLE_DEPRECATED
+    QCOMPARE(nearestName(name, candidates, maxDistance), expected.size() == 1 ? expected.first() : QString());
+    QT_WARNING_POP
 }
 
 QTEST_GUILESS_MAIN(tst_WorkflowLoader)
