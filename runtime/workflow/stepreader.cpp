@@ -53,9 +53,14 @@ StepDraft WorkflowReader::readStep(const YAML::Node &node, int number)
         step.kind = WorkflowStep::Kind::Start;
         if (const std::optional<QString> name = string(*agent, u"'agent' of "_s + what)) {
             step.agent = *name;
-            if (!m_knownAgents.contains(*name))
+            if (!m_knownAgents.contains(*name)) {
+                // No near name: the agents there are, as unknown keys list the valid ones.
+                QString hint = suggestion(*name, m_agentNames);
+                if (hint.isEmpty() && !m_agentNames.isEmpty())
+                    hint = u" (agents: %1)"_s.arg(m_agentNames.join(u", "_s));
                 report(valueMark(*agent), Error::Code::InvalidReference,
-                       u"unknown agent '%1' in %2%3"_s.arg(*name, what, suggestion(*name, m_agentNames)));
+                       u"unknown agent '%1' in %2%3"_s.arg(*name, what, hint));
+            }
         }
     } else if (append || restart) {
         const Field *f = restart ? restart : append;

@@ -207,7 +207,7 @@ private Q_SLOTS:
                  path + u":6:5: unknown key 'colour' in agent 'a' (valid keys: model, agent_id, agent_version, "
                         u"description, instructions, tools, completion_args, guardrails, confirmations, confirm, "
                         u"max_turns, parallel_tools, tool_timeout_ms, tool_timeouts, tool_errors, rerun_interrupted)\n"_s
-                     + path + u":9:12: unknown agent 'b' in step 's' (did you mean 'a'?)"_s);
+                     + path + u":9:12: unknown agent 'b' in step 's' (agents: a)"_s);
         // start() does nothing.
         QMetaObject::invokeMethod(run, "start");
         QCOMPARE(stateName(run), u"Invalid"_s);
