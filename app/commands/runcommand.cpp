@@ -514,6 +514,16 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     std::unique_ptr<RunPrinter> printer;
     if (!isQuiet)
         printer = std::make_unique<RunPrinter>(&run, &terminal, server);
+    if (printer && resumption) {
+        // The steps that go on from their conversation's history.
+        QSet<QString> resumed;
+        for (const StepRecord &step : std::as_const(resumption->record.steps)) {
+            if (step.state == StepRecord::State::Running || step.state == StepRecord::State::Waiting
+                || step.state == StepRecord::State::Canceled || step.state == StepRecord::State::Failed)
+                resumed.insert(step.stepId);
+        }
+        printer->setResumedSteps(resumed);
+    }
     ConfirmationPrompt prompt(&terminal, &registry);
     bool interrupted = false;
     Error stopError;   // a reason of our own to stop the run

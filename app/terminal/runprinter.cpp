@@ -279,9 +279,9 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
             });
     connect(run, &ConversationRun::recovering, this, [this, stepId](const Error &cause) {
         endText(stepId);
-        // A resumed step (ConversationRun::resumeFrom() marks it so) picks up
-        // the same way, though no stream broke: a run that waited, or was killed.
-        if (cause.code == Error::Code::RunNotResumable) {
+        // A resumed step picks up the same way, though no stream broke: a run
+        // that waited, or was killed (the cause says which turn).
+        if (m_resuming.remove(stepId)) {
             line(stepId, m_terminal->styled(u"  ↻ "_s + cause.message + u": continuing from the conversation's history"_s,
                                             Style::Dim));
             return;
@@ -292,12 +292,18 @@ void RunPrinter::stepStarted(const QString &stepId, ConversationRun *run)
     });
 }
 
+void RunPrinter::setResumedSteps(const QSet<QString> &stepIds)
+{
+    m_resuming = stepIds;
+}
+
 void RunPrinter::entryAdded(const QString &stepId, int index, const Entry &entry, bool complete)
 {
     // Inputs and results are shown as the run sends them (the step's
     // message, the tool lines): what is printed here is the model's.
     if (entry.is<MessageInputEntry>() || entry.is<FunctionResultEntry>())
         return;
+    m_resuming.remove(stepId);   // under way: a later recovery is a broken stream
     gotToken(stepId);
     if (const auto *message = entry.as<MessageOutputEntry>()) {
         m_steps[stepId].printedText.insert(index, 0);

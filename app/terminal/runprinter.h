@@ -33,6 +33,11 @@ public:
     void setStopReason(const QString &stepId, const Error &reason);
     /// The person edited a call's arguments: show those when it runs.
     void setEditedArguments(const QString &stepId, const QString &toolCallId, const QJsonObject &arguments);
+    /// The steps a resumed run continues (in flight, waiting, canceled or
+    /// failed when it stopped): the first time such a step picks up from its
+    /// conversation's history, before anything of it arrived, is the resume,
+    /// not a broken stream.
+    void setResumedSteps(const QSet<QString> &stepIds);
     /// The closing summary: steps, turns, tool calls, tokens, time.
     void printSummary(qint64 elapsedMs, bool interrupted);
 
@@ -73,6 +78,7 @@ private:
     Terminal *m_terminal;
     Server m_server;
     QHash<QString, StepState> m_steps;
+    QSet<QString> m_resuming;   ///< resumed steps of which no answer arrived yet
     QStringList m_running;
     /// Set once two steps ran at the same time: lines carry the step id.
     bool m_prefixed = false;
