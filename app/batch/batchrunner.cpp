@@ -224,7 +224,7 @@ void BatchRunner::rowEnded(WorkflowRun *run)
     BatchRowResult result;
     result.row = running.row.index;
     result.line = running.row.line;
-    result.runId = run->runId();
+    result.runId = run->isJournaled() ? run->runId() : QString();   // none for a run that never began
     result.resumed = running.resumed;
     result.durationMs = QDateTime::currentMSecsSinceEpoch() - running.startedMs;
     const Error error = running.stopError.isError() ? running.stopError : run->error();

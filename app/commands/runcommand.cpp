@@ -757,9 +757,10 @@ int runWorkflow(const QStringList &arguments, bool resuming)
                           {u"emulator"_s, emulator != nullptr}};
     if (!workflow.name.isEmpty())
         startData.insert(u"name"_s, workflow.name);
-    if (journaled)
-        startData.insert(u"run_id"_s, run.runId());
+    // A new run is in the journal only once its MCP servers started (it may
+    // never be): its id comes with workflow.finished, when it is there.
     if (resumption) {
+        startData.insert(u"run_id"_s, resumption->record.id);
         startData.insert(u"resumed"_s, true);
         if (!isQuiet) {
             QStringList done;
@@ -797,6 +798,8 @@ int runWorkflow(const QStringList &arguments, bool resuming)
                            : error.isError() ? u"failed"_s
                                              : u"succeeded"_s;
     QJsonObject finishedData{{u"status"_s, status}, {u"duration_ms"_s, elapsed}};
+    if (run.isJournaled())
+        finishedData.insert(u"run_id"_s, run.runId());
     if (!error.isError())
         finishedData.insert(u"outputs"_s, run.outputs());
     else
@@ -832,7 +835,7 @@ int runWorkflow(const QStringList &arguments, bool resuming)
         return ExitWaiting;
     }
     // How to go on, when the journal can.
-    const bool resumable = journaled && emulator == nullptr && !notStarted && (interrupted || error.isError())
+    const bool resumable = run.isJournaled() && emulator == nullptr && (interrupted || error.isError())
                            && error.code != Error::Code::RunNotFound && error.code != Error::Code::RunNotResumable
                            && error.code != Error::Code::WorkflowChanged;
     const QString resumeHint =

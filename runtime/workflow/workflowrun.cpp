@@ -1311,6 +1311,11 @@ QString WorkflowRun::runId() const
     return d->runId;
 }
 
+bool WorkflowRun::isJournaled() const
+{
+    return d->recorder != nullptr;
+}
+
 QJsonObject WorkflowRun::outputs() const
 {
     return d->outputs;

@@ -147,6 +147,7 @@ private Q_SLOTS:
     void pluginsStartBeforeTheFirstRequest();
     void mcpServersStartBeforeTheFirstRequest_data();
     void mcpServersStartBeforeTheFirstRequest();
+    void interruptedBeforeTheServersAreUp();
     void readmeRecipesLeaveNothingBehind_data();
     void readmeRecipesLeaveNothingBehind();
     void workflowHelpShowsItsInputs();
@@ -633,6 +634,64 @@ void tst_RunCommand::mcpServersStartBeforeTheFirstRequest()
     QCOMPARE(object.value(u"location"_s).toString(), error.section(u": "_s, 0, 0).arg(fileName));
 }
 
+void tst_RunCommand::interruptedBeforeTheServersAreUp()
+{
+    // Ctrl-C while an MCP server that never answers starts: the journal
+    // begins only once the servers are up, so the run is not in it. No resume
+    // hint, no run id in the events, nothing listed by `runs`.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString fileName = dir.filePath(u"silent.yaml"_s);
+    QFile file(fileName);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("version: 1\n"
+               "mcp_servers:\n"
+               "  silent: {command: sleep, args: [\"30\"]}\n"
+               "agents:\n"
+               "  a: {model: m, tools: [{plugin: silent}]}\n"
+               "steps:\n"
+               "  - {id: first, agent: a, input: one}\n");
+    file.close();
+    Emulator server;
+    QVERIFY(server.listen(0));
+    QSignalSpy received(&server, &Emulator::requestReceived);
+    const QString journal = dir.filePath(u"journal.db"_s);
+    const QString events = dir.filePath(u"events.jsonl"_s);
+    QProcess process;
+    process.setProcessEnvironment(offlineEnvironment());
+    process.start(program, {u"run"_s, fileName, u"--server-url"_s, server.url().toString(), u"--journal"_s, journal,
+                            u"--events"_s, events});
+    QByteArray err;
+    QVERIFY(QTest::qWaitFor([&] {
+        err += process.readAllStandardError();
+        return err.contains("Server: ");
+    }, 20000));
+    QTest::qWait(1000);   // the server started, and never answers
+    ::kill(pid_t(process.processId()), SIGINT);
+    QVERIFY(QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 20000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+    err += process.readAllStandardError();
+    QVERIFY2(err.contains("Interrupted: canceling the run"), err.constData());
+    QVERIFY2(!err.contains("in the journal"), err.constData());
+    QVERIFY2(!err.contains("switchboard resume"), err.constData());
+    QCOMPARE(received.count(), 0);
+
+    QFile eventFile(events);
+    QVERIFY(eventFile.open(QIODevice::ReadOnly));
+    const QList<QJsonObject> lines = jsonLines(eventFile.readAll());
+    QCOMPARE(eventTypes(lines), (QStringList{u"workflow.started"_s, u"workflow.finished"_s}));
+    QVERIFY(!lines.first().value(u"data"_s).toObject().contains(u"run_id"_s));
+    QVERIFY(!lines.last().value(u"data"_s).toObject().contains(u"run_id"_s));
+    QCOMPARE(lines.last().value(u"data"_s).toObject().value(u"status"_s).toString(), u"canceled"_s);
+
+    const Run runs = runProgram({u"runs"_s, u"--journal"_s, journal, u"--json"_s});
+    QCOMPARE(runs.exitCode, 0);
+    const QJsonDocument listed = QJsonDocument::fromJson(runs.out);
+    QVERIFY2(listed.isArray(), runs.out.constData());
+    QCOMPARE(listed.array().size(), 0);
+}
+
 void tst_RunCommand::readmeRecipesLeaveNothingBehind_data()
 {
     QTest::addColumn<QString>("document");
@@ -736,7 +795,8 @@ void tst_RunCommand::eventsFile()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(u"events.jsonl"_s);
-    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--events"_s, path});
+    const QString journal = dir.filePath(u"journal.db"_s);
+    const Run run = runProgram({u"run"_s, cliData + u"calc.yaml"_s, u"--events"_s, path, u"--journal"_s, journal});
     QCOMPARE(run.exitCode, 0);
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -745,6 +805,15 @@ void tst_RunCommand::eventsFile()
     const QStringList types = eventTypes(events);
     QCOMPARE(types.first(), u"workflow.started"_s);
     QCOMPARE(types.last(), u"workflow.finished"_s);
+    // The run's id in the journal comes at the end, once the run is there
+    // (it may never be: an MCP server that does not start).
+    QVERIFY(!events.first().value(u"data"_s).toObject().contains(u"run_id"_s));
+    const Run runs = runProgram({u"runs"_s, u"--journal"_s, journal, u"--json"_s});
+    const QJsonDocument listed = QJsonDocument::fromJson(runs.out);
+    QVERIFY2(listed.isArray() && listed.array().size() == 1, runs.out.constData());
+    const QString runId = events.last().value(u"data"_s).toObject().value(u"run_id"_s).toString();
+    QVERIFY(!runId.isEmpty());
+    QCOMPARE(listed.array().first().toObject().value(u"id"_s).toString(), runId);
     // The order of one step with one tool call.
     QStringList expected{u"workflow.started"_s, u"step.started"_s, u"conversation.response.started"_s};
     QStringList condensed;

@@ -162,6 +162,7 @@ private Q_SLOTS:
     void progressOnATerminal_data();
     void progressOnATerminal();
     void unreadableJournalRunsNothing();
+    void rowThatNeverBeganHasNoRunId();
     void badUsage_data();
     void badUsage();
 };
@@ -414,6 +415,30 @@ void tst_Batch::unreadableJournalRunsNothing()
                  .arg(setup.path(u"journal.db"_s)));
     QCOMPARE(setup.executions(), notes({u"tides"_s}));   // the tool did not run again
     QCOMPARE(results(second), (QMap<int, QJsonObject>()));
+}
+
+// A row whose run stopped before the journal recorded it (its MCP server is
+// down) has no run_id: there is no run of that id to look at or resume.
+void tst_Batch::rowThatNeverBeganHasNoRunId()
+{
+    Setup setup;
+    const QString workflow = setup.writeRows(u"down.yaml"_s,
+                                             "version: 1\n"
+                                             "mcp_servers:\n"
+                                             "  down: {url: \"http://127.0.0.1:9/mcp\"}\n"
+                                             "agents:\n"
+                                             "  a: {model: m, tools: [{plugin: down}]}\n"
+                                             "steps:\n"
+                                             "  - {id: s, agent: a, input: go}\n");
+    const QString rows = setup.writeRows(u"rows.jsonl"_s, "{}\n");
+    const Test::ProgramRun run = setup.run(
+        {u"batch"_s, workflow, u"--inputs"_s, rows, u"--output"_s, u"-"_s, u"--server-url"_s,
+         setup.emulator.emulator.url().toString(), u"--journal"_s, setup.path(u"journal.db"_s), u"--no-retry"_s, u"-q"_s,
+         u"--concurrency"_s, u"1"_s});
+    QCOMPARE(run.exitCode, 1);
+    const QJsonObject result = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(result.value(u"state"_s).toString(), u"failed"_s);
+    QVERIFY2(!result.contains(u"run_id"_s), run.out.constData());
 }
 
 void tst_Batch::badUsage_data()

@@ -122,7 +122,8 @@ public:
     void setPluginConfiguration(const QString &pluginId, const QJsonObject &configuration);
 
     /// Journals the run in `journal` (not owned; it must outlive the run):
-    /// once its inputs are checked, the run is recorded under runId(), then
+    /// once its inputs are checked and its MCP servers started, the run is
+    /// recorded under runId() (isJournaled()), then
     /// at each step, turn, tool call and confirmation, and at its end
     /// (runjournal.h). Call before start().
     void setJournal(RunJournal *journal);
@@ -132,6 +133,13 @@ public:
     /// journal. After resumeFrom(), the id (or prefix) given, then the full
     /// id once the run started.
     QString runId() const;
+    /// Whether the journal records the run: true once the run began (or, for
+    /// resumeFrom(), continued) in the journal, which is after its MCP
+    /// servers started and before its first step; false without a journal,
+    /// before that, and for a run that failed or was aborted before it
+    /// (runId() names no run of the journal then, so there is nothing to
+    /// resume). Stays true once set.
+    bool isJournaled() const;
     /// Continues the run `runId` of `journal` (killed, failed, canceled or
     /// waiting for confirmations) instead of beginning a new one; it goes on
     /// being journaled there. Call before start(), instead of setJournal()
