@@ -786,12 +786,14 @@ int runWorkflow(const QStringList &arguments, bool resuming)
     terminal.setSpinner({});
 
     const Error error = stopError.isError() ? stopError : run.error();
-    // An MCP server of the workflow that cannot start, or a tool it does not
-    // have: found before the first request (WorkflowRun starts the servers
-    // first, and journals nothing then), a bad value of the workflow's, said
-    // in one line as for plugins.
-    const bool notStarted = !stepsStarted && !interrupted
-                            && (error.code == Error::Code::ToolSourceFailed || error.code == Error::Code::ToolNotFound);
+    // An MCP server of the workflow whose program cannot start, or a tool it
+    // does not have: found before the first request (WorkflowRun starts the
+    // servers first, and journals nothing then), a bad value of the
+    // workflow's, said in one line as for plugins. A server that is down or
+    // slow keeps its cause's code (WorkflowRun): a failure like any other.
+    const bool notStarted = !stepsStarted && !interrupted && !run.isJournaled()
+                            && (error.code == Error::Code::ToolSourceFailed || error.code == Error::Code::ToolNotFound
+                                || error.code == Error::Code::ToolSourceInvalid);
     const bool waiting = error.code == Error::Code::ConfirmationPending;
     const QString status = interrupted ? u"canceled"_s
                            : waiting   ? u"waiting"_s
@@ -860,7 +862,9 @@ int runWorkflow(const QStringList &arguments, bool resuming)
             text += u"Check MISTRAL_API_KEY (or unset it to run offline on the built-in emulator).\n"_s;
         if (error.code == Error::Code::ResponseTooLarge)
             text += u"--max-stream-size and --max-response-size raise the limits.\n"_s;
-        if (const QString hint = unreachableHint(server, error); !hint.isEmpty())
+        // The API's server is asked first by a step: what refused before is
+        // an MCP server, which the error names.
+        if (const QString hint = stepsStarted ? unreachableHint(server, error) : QString(); !hint.isEmpty())
             text += hint + u'\n';
         if (error.code == Error::Code::WorkflowChanged) {
             text += u"'switchboard resume %1 --force' goes on with the workflow as it is now.\n"_s.arg(run.runId());

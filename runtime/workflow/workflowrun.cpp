@@ -285,6 +285,7 @@ public:
     Result<void> configurePlugins();
     Result<void> startMcpServers();
     void prepareMcpServers(std::function<void()> then);
+    Error serverFailure(const QString &id, const Error &cause) const;
     Result<void> checkMcpTools(const QStringList &serverIds) const;
     QList<const WorkflowAgent *> agentsToRun() const;
     void stopMcpServers();
@@ -506,7 +507,9 @@ static QString sourceOf(const WorkflowToolRef &ref)
 // through the event loop. One that cannot start fails the run here, naming
 // the server and where the workflow declares it, instead of failing the
 // step that first needs it after the steps before it spent their tokens;
-// so does a tool the agents name that a server does not offer.
+// so does a tool the agents name that a server does not offer. The first
+// server that fails stops the run at once: it does not wait for the others
+// (a start may take a minute, an authorization several).
 void WorkflowRunPrivate::prepareMcpServers(std::function<void()> then)
 {
     QStringList ids;
@@ -523,26 +526,52 @@ void WorkflowRunPrivate::prepareMcpServers(std::function<void()> then)
         then();
         return;
     }
+    if (!registry) {
+        failRun(Error(Error::Code::SetupError, u"the run's tool registry went away before its MCP servers started"_s));
+        return;
+    }
     qCDebug(lcWorkflowRun).noquote() << "starting the MCP servers" << ids.join(u", "_s);
     Operation *preparation = registry->prepare(ids, q);
+    for (const QString &id : std::as_const(ids)) {
+        // Queued: the source is still settling its preparations when it says so.
+        if (ToolSource *source = registry->source(id))
+            QObject::connect(source, &ToolSource::stateChanged, preparation, [preparation](ToolSource::State state) {
+                if (state == ToolSource::State::Failed)
+                    preparation->abort();
+            }, Qt::QueuedConnection);
+    }
     QObject::connect(preparation, &Operation::finished, q, [this, preparation, ids, then = std::move(then)] {
         preparation->deleteLater();
         if (q->isFinished())
             return;   // aborted meanwhile
+        if (!registry) {
+            failRun(Error(Error::Code::SetupError, u"the run's tool registry went away while its MCP servers started"_s));
+            return;
+        }
         for (const QString &id : ids) {
-            const ToolSource *source = registry ? registry->source(id) : nullptr;
-            if (!source || source->state() != ToolSource::State::Failed)
-                continue;
-            // The source's message names the server ("the MCP server 'notes'
-            // did not list its tools: ..."), the workflow's place goes with it.
-            QString message = source->error().message;
-            if (!message.contains(u'\'' + id + u'\''))
-                message = u"the MCP server '%1' cannot start: %2"_s.arg(id, message);
-            Error error(Error::Code::ToolSourceFailed, message);
-            if (const WorkflowMcpServer *server = workflow.mcpServer(id))
-                error.location = server->server.location;
+            const ToolSource *source = registry->source(id);
+            if (source && source->state() == ToolSource::State::Failed) {
+                failRun(serverFailure(id, source->error()));
+                return;
+            }
+        }
+        if (preparation->hasError()) {
+            // Not a server's own failure: one went away meanwhile, say.
+            Error error = preparation->error();
+            if (error.code == Error::Code::Canceled)
+                error = Error(Error::Code::ToolSourceFailed, u"the MCP servers %1 stopped while they started"_s.arg(
+                                                                 quotedList(ids)));
             failRun(error);
             return;
+        }
+        for (const QString &id : ids) {
+            if (!registry->source(id)) {
+                Error gone(Error::Code::ToolSourceFailed, u"the MCP server '%1' went away while it started"_s.arg(id));
+                if (const WorkflowMcpServer *server = workflow.mcpServer(id))
+                    gone.location = server->server.location;
+                failRun(gone);
+                return;
+            }
         }
         if (const Result<void> checked = checkMcpTools(ids); !checked) {
             failRun(checked.error());
@@ -552,10 +581,32 @@ void WorkflowRunPrivate::prepareMcpServers(std::function<void()> then)
     });
 }
 
+// Why the MCP server `id` cannot start, where the workflow declares it. Its
+// source's error names the server ("the MCP server 'notes' did not list its
+// tools: ...") and keeps its cause's code and details: a program that cannot
+// be started (not found, not executable) is the workflow's mistake,
+// Code::ToolSourceFailed; a server that is down, slow, exits or refuses the
+// authorization keeps its own code (ConnectionRefused, Timeout, NetworkError,
+// ConnectionClosed, Unauthorized, ...), since the same workflow may work later.
+Error WorkflowRunPrivate::serverFailure(const QString &id, const Error &cause) const
+{
+    Error error = cause;
+    const WorkflowMcpServer *server = workflow.mcpServer(id);
+    const bool cannotExecute = server && !server->server.isHttp() && cause.code == Error::Code::ConnectionRefused;
+    if (cannotExecute || !error.isError())
+        error.code = Error::Code::ToolSourceFailed;
+    if (error.message.isEmpty())
+        error.message = u"the MCP server '%1' cannot start"_s.arg(id);
+    if (server)
+        error.location = server->server.location;
+    return error;
+}
+
 // The tools the agents name of the MCP servers the run just started, now that
-// these list theirs: each must be there (a plugin's are checked when the
-// workflow loads; a source the program has under a server's name, whose
-// tools may not be listed yet, when its step prepares it).
+// these list theirs: each must be there, and a server whose tools an agent
+// takes all of must offer some (a plugin's are checked when the workflow
+// loads; a source the program has under a server's name, whose tools may
+// not be listed yet, when its step prepares it).
 Result<void> WorkflowRunPrivate::checkMcpTools(const QStringList &serverIds) const
 {
     for (const WorkflowAgent *agent : agentsToRun()) {
@@ -563,21 +614,41 @@ Result<void> WorkflowRunPrivate::checkMcpTools(const QStringList &serverIds) con
             const QString id = sourceOf(ref);
             if (!serverIds.contains(id))
                 continue;
+            QStringList offered;
+            for (const ToolInfo &tool : registry->tools()) {
+                if (tool.sourceId == id)
+                    offered << tool.qualifiedName();
+            }
             QStringList names;
             if (!ref.function.isEmpty())
                 names << ref.function;
             for (const QString &tool : ref.tools)
                 names << id + u'/' + tool;
+            if (names.isEmpty() && offered.isEmpty()) {
+                // All of its tools, and it has none: said as a step would.
+                QString message = u"agent '%1': no tools \"%2/*\": MCP server \"%2\" offers none"_s.arg(agent->name, id);
+                const WorkflowMcpServer *server = workflow.mcpServer(id);
+                const auto *source = qobject_cast<const McpToolSource *>(registry->source(id));
+                QStringList selection;
+                if (server && !server->tools.include.isEmpty())
+                    selection << u"include: "_s + server->tools.include.join(u", "_s);
+                if (server && !server->tools.exclude.isEmpty())
+                    selection << u"exclude: "_s + server->tools.exclude.join(u", "_s);
+                if (!selection.isEmpty()) {
+                    const qsizetype listed = source ? source->leftOut().size() : 0;
+                    message += u" (%1 %2 of the %3 it lists)"_s.arg(
+                        selection.join(u"; "_s), selection.size() == 1 ? u"leaves none"_s : u"leave none"_s,
+                        QString::number(listed));
+                }
+                Error error(Error::Code::ToolNotFound, message);
+                error.location = ref.location;
+                return error;
+            }
             for (const QString &name : std::as_const(names)) {
                 const Result<ToolInfo> found = registry->findTool(name);
                 if (found)
                     continue;
                 // A near miss says more than the list of the server's tools.
-                QStringList offered;
-                for (const ToolInfo &tool : registry->tools()) {
-                    if (tool.sourceId == id)
-                        offered << tool.qualifiedName();
-                }
                 const QStringList near = nearestNames(name, offered);
                 Error error(Error::Code::ToolNotFound,
                             u"agent '%1': %2"_s.arg(agent->name, near.isEmpty()
@@ -867,11 +938,10 @@ Result<QStringList> WorkflowRunPrivate::clientTools(const WorkflowAgent &agent) 
             return Error(Error::Code::SetupError,
                          u"the agent '%1' uses the plugin '%2', but the run has no plugin registry"_s.arg(agent.name,
                                                                                                          ref.plugin));
-        // A source that lists its tools once prepared (an MCP server): the
-        // conversation prepares it and offers all of them ("<id>/*").
-        if (const ToolSource *source = registry->source(ref.plugin);
-            source && source->tools().isEmpty()
-            && (source->state() == ToolSource::State::Unprepared || source->state() == ToolSource::State::Preparing)) {
+        // A source that lists no tools (yet): the conversation prepares it
+        // if it must and offers all of them ("<id>/*"), or says why there are
+        // none (it failed; it offers none), which is more than "not available".
+        if (const ToolSource *source = registry->source(ref.plugin); source && source->tools().isEmpty()) {
             names << ref.plugin + u"/*"_s;
             continue;
         }

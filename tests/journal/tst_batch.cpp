@@ -438,6 +438,7 @@ void tst_Batch::rowThatNeverBeganHasNoRunId()
     QCOMPARE(run.exitCode, 1);
     const QJsonObject result = QJsonDocument::fromJson(run.out).object();
     QCOMPARE(result.value(u"state"_s).toString(), u"failed"_s);
+    QCOMPARE(result.value(u"error"_s).toObject().value(u"code"_s).toString(), u"ConnectionRefused"_s);
     QVERIFY2(!result.contains(u"run_id"_s), run.out.constData());
 }
 

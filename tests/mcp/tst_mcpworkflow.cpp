@@ -8,6 +8,7 @@
 
 #include <switchboard/emulator/emulator.h>
 #include <switchboard/pluginregistry.h>
+#include <switchboard/runjournal.h>
 #include <switchboard/workflowrun.h>
 
 #include "nodeserver.h"
@@ -16,6 +17,8 @@
 
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QElapsedTimer>
 #include <QTest>
 
 using namespace Switchboard;
@@ -73,6 +76,8 @@ struct Outcome
     QStringList sourcesAfter;
     int requests = 0;   // that reached the emulator
     int stepsStarted = 0;
+    bool journaled = false;   // WorkflowRun::isJournaled() at the end
+    qint64 durationMs = 0;
 };
 
 Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
@@ -98,6 +103,15 @@ Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
     client.setServerUrl(emulator.url());
     client.setApiKey(QString());
     WorkflowRun workflowRun(*loaded, &client, &registry);
+    QTemporaryDir journalDir;
+    RunJournal journal;
+    if (const Result<void> opened = journal.open(journalDir.filePath(u"journal.db"_s)); !opened) {
+        outcome.error = opened.error();
+        return outcome;
+    }
+    workflowRun.setJournal(&journal);
+    QElapsedTimer clock;
+    clock.start();
     QSignalSpy finished(&workflowRun, &WorkflowRun::finished);
     QSignalSpy requests(&emulator, &Emulator::requestReceived);
     QSignalSpy stepsStarted(&workflowRun, &WorkflowRun::stepStarted);
@@ -106,6 +120,8 @@ Outcome run(const QByteArray &yaml, const QByteArray &scriptYaml)
         outcome.error = Error(Error::Code::Timeout, u"the run did not finish"_s);
         return outcome;
     }
+    outcome.durationMs = clock.elapsed();
+    outcome.journaled = workflowRun.isJournaled();
     outcome.error = workflowRun.error();
     outcome.outputs = workflowRun.outputs();
     outcome.steps = workflowRun.stepResults();
@@ -194,18 +210,31 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("second");   // the second step's server
         QTest::addColumn<QString>("error");
+        // ToolSourceFailed for the workflow's mistake (a program that cannot
+        // be started); the cause's own code for a server that is down or breaks.
+        QTest::addColumn<Error::Code>("code");
         QTest::newRow("both start")
             << QByteArray("{command: \"" MCP_NODE_PROGRAM "\", args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]}")
-            << QString();
+            << QString() << Error::Code::NoError;
         QTest::newRow("no such program")
             << QByteArray("{command: /nonexistent/mcp-server}")
             << u"mcp.yaml:4:3: the MCP server 'second' did not list its tools: cannot start the server "
-               u"(/nonexistent/mcp-server): execve: No such file or directory"_s;
+               u"(/nonexistent/mcp-server): execve: No such file or directory"_s
+            << Error::Code::ToolSourceFailed;
+        QTest::newRow("exits")
+            << QByteArray("{command: /bin/false}")
+            << u"mcp.yaml:4:3: the MCP server 'second' did not list its tools: the server exited with code 1"_s
+            << Error::Code::ConnectionClosed;
+        QTest::newRow("a URL nobody listens at")
+            << QByteArray("{url: \"http://127.0.0.1:9/mcp\"}")
+            << u"mcp.yaml:4:3: the MCP server 'second' did not list its tools: "_s
+            << Error::Code::ConnectionRefused;
     }
     void serversStartBeforeTheFirstRequest()
     {
         QFETCH(QByteArray, second);
         QFETCH(QString, error);
+        QFETCH(Error::Code, code);
         const QByteArray yaml = "version: 1\n"
                                 "mcp_servers:\n"
                                 "  faults: {command: \"" MCP_NODE_PROGRAM "\", args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]}\n"
@@ -218,12 +247,14 @@ private Q_SLOTS:
                                 "  - {id: one, agent: a, input: go}\n"
                                 "  - {id: two, agent: b, input: go, needs: [one]}\n";
         const Outcome outcome = run(yaml, "version: 1\nrules:\n  - reply:\n      - text: done\n");
-        QCOMPARE(outcome.error.toString(), error);
+        QVERIFY2(outcome.error.toString().startsWith(error), qPrintable(outcome.error.toString()));
+        QCOMPARE(outcome.error.code, code);
+        QCOMPARE(outcome.journaled, error.isEmpty());   // the journal begins once the servers are up
         if (error.isEmpty()) {
+            QVERIFY(!outcome.error.isError());
             QCOMPARE(outcome.stepsStarted, 2);
             QCOMPARE(outcome.requests, 2);
         } else {
-            QCOMPARE(outcome.error.code, Error::Code::ToolSourceFailed);
             QCOMPARE(outcome.stepsStarted, 0);
             QCOMPARE(outcome.requests, 0);
             for (const StepResult &step : outcome.steps)
@@ -231,6 +262,65 @@ private Q_SLOTS:
         }
         for (const QString &id : {u"faults"_s, u"second"_s, u"unused"_s})
             QVERIFY(!outcome.sourcesAfter.contains(id));
+    }
+
+    // The first server that fails stops the run at once, without waiting
+    // for one that never answers (its start may take a minute).
+    void firstFailingServerStopsTheRun()
+    {
+        const QByteArray yaml = "version: 1\n"
+                                "mcp_servers:\n"
+                                "  silent: {command: sleep, args: [\"30\"]}\n"
+                                "  second: {command: /nonexistent/mcp-server}\n"
+                                "agents:\n"
+                                "  a: {model: m, tools: [{plugin: silent}]}\n"
+                                "  b: {model: m, tools: [{plugin: second}]}\n"
+                                "steps:\n"
+                                "  - {id: one, agent: a, input: go}\n"
+                                "  - {id: two, agent: b, input: go}\n";
+        const Outcome outcome = run(yaml, "version: 1\nrules:\n  - reply:\n      - text: done\n");
+        QCOMPARE(outcome.error.code, Error::Code::ToolSourceFailed);
+        QVERIFY2(outcome.error.toString().startsWith(u"mcp.yaml:4:3: the MCP server 'second' did not list its tools: "_s),
+                 qPrintable(outcome.error.toString()));
+        QVERIFY2(outcome.durationMs < 20000, QByteArray::number(outcome.durationMs).constData());
+        QCOMPARE(outcome.stepsStarted, 0);
+        QVERIFY(!outcome.journaled);
+        QVERIFY(!outcome.sourcesAfter.contains(u"silent"_s));
+    }
+
+    // A server whose tools an agent takes all of, and that offers none (its
+    // include: leaves none): said before the first request, as a step would,
+    // with the include; never "not available".
+    void serverOffersNone_data()
+    {
+        QTest::addColumn<QByteArray>("selection");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("include") << QByteArray(", include: [nope]")
+                                 << u"mcp.yaml:5:25: agent 'a': no tools \"faults/*\": MCP server \"faults\" offers none "
+                                    u"(include: nope leaves none of the 12 it lists)"_s;
+        QTest::newRow("include and exclude")
+            << QByteArray(", include: [echo], exclude: [echo]")
+            << u"mcp.yaml:5:25: agent 'a': no tools \"faults/*\": MCP server \"faults\" offers none "
+               u"(include: echo; exclude: echo leave none of the 12 it lists)"_s;
+    }
+    void serverOffersNone()
+    {
+        QFETCH(QByteArray, selection);
+        QFETCH(QString, error);
+        const QByteArray yaml = "version: 1\n"
+                                "mcp_servers:\n"
+                                "  faults: {command: \"" MCP_NODE_PROGRAM "\", args: [\"" MCP_NODE_PREFIX "/faultserver.mjs\"]"
+                                + selection + "}\n"
+                                "agents:\n"
+                                "  a: {model: m, tools: [{plugin: faults}]}\n"
+                                "steps:\n"
+                                "  - {id: one, agent: a, input: go}\n";
+        const Outcome outcome = run(yaml, "version: 1\nrules:\n  - reply:\n      - text: done\n");
+        QCOMPARE(outcome.error.code, Error::Code::ToolNotFound);
+        QCOMPARE(outcome.error.toString(), error);
+        QCOMPARE(outcome.stepsStarted, 0);
+        QCOMPARE(outcome.requests, 0);
+        QVERIFY(!outcome.journaled);
     }
 
     // A server at a URL (httpserver.mjs over Streamable HTTP), with a header

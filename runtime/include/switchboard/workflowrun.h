@@ -87,10 +87,16 @@ struct SWITCHBOARD_EXPORT ResumeOptions
 /// Before the first request (and before the journal records the run), the
 /// workflow's MCP servers (`mcp_servers:`) that the agents of the steps to
 /// run use start, all at once: each connects, initializes and lists its
-/// tools. One that cannot start fails the run with Code::ToolSourceFailed
-/// (its source's message, "the MCP server 'NAME' did not list its tools:
-/// ...", located where the workflow declares it), and a tool an agent names that such a server does not
-/// offer with Code::ToolNotFound (at the agent's tool); no step runs then.
+/// tools. The first that cannot start fails the run at once, with its
+/// source's error (ToolSource::error(): the message "the MCP server 'NAME'
+/// did not list its tools: ...", its details) located where the workflow
+/// declares it: Code::ToolSourceFailed when its program cannot be started
+/// (not found, not executable: the workflow's mistake), else the cause's own
+/// code (ConnectionRefused, Timeout, NetworkError, ConnectionClosed,
+/// Unauthorized, ...: the server's environment). A tool an agent names that
+/// such a server does not offer, or a server whose tools an agent takes all
+/// of that offers none, fails it with Code::ToolNotFound (at the agent's
+/// tool). No step runs then, and nothing is journaled (isJournaled()).
 ///
 /// Each step's ConversationRun is a child of this object, handed out by
 /// stepStarted() and conversationRun() so an application can follow it in
