@@ -85,6 +85,17 @@ QString McpOAuthSettings::problem() const
 {
     if (!clientSecret.isEmpty() && clientId.isEmpty())
         return u"a client secret needs its client id"_s;
+    // Else it would go to whichever authorization server the MCP server names.
+    if (!clientSecret.isEmpty() && issuer.isEmpty())
+        return u"a client secret needs the issuer of the authorization server the client is registered with "
+               "(issuer), so that it goes to no other"_s;
+    if (!issuer.isEmpty()) {
+        const QUrl url(issuer, QUrl::StrictMode);
+        if (const QString problem = Steps::urlProblem(url, u"the issuer"_s, true); !problem.isEmpty())
+            return problem;
+        if (url.hasQuery())
+            return u"the issuer %1 has a query (RFC 8414: an issuer has none)"_s.arg(url.toDisplayString());
+    }
     if (!clientMetadataUrl.isEmpty()
         && (clientMetadataUrl.scheme() != u"https" || clientMetadataUrl.path().isEmpty()
             || clientMetadataUrl.path() == u"/"))
@@ -166,7 +177,7 @@ public:
     void interactive(const Steps::Challenge &challenge, bool stepUp);
     void discoverResource(const QList<QUrl> &urls, int index);
     void discoverServer(const QUrl &issuer, bool legacy, const QList<QUrl> &urls, int index);
-    void useServerMetadata(const QJsonObject &metadata);
+    void useServerMetadata(const QJsonObject &metadata, const QUrl &issuerUrl);
     void prepareRedirect();
     void identify();
     void openBrowser();
@@ -441,6 +452,17 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
         next(false);
         return;
     }
+    // A token set of another authorization server than the configured one
+    // (kept before the issuer was configured): not refreshed there.
+    if (!settings.issuer.isEmpty() && record.value("issuer"_L1).toString() != settings.issuer) {
+        qCDebug(lcMcp).noquote() << "the kept authorization of" << server() << "is from the authorization server"
+                                 << excerpt(record.value("issuer"_L1).toString())
+                                 << "and not the configured issuer: asking the user again";
+        record.remove("access_token"_L1);
+        record.remove("refresh_token"_L1);
+        next(false);
+        return;
+    }
     QList<std::pair<QString, QString>> grant{{u"grant_type"_s, u"refresh_token"_s}, {u"refresh_token"_s, refreshToken}};
     if (const QString indicator = record.value("resource"_L1).toString(); !indicator.isEmpty())
         grant << std::pair(u"resource"_s, indicator);
@@ -459,6 +481,10 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
 void McpOAuthPrivate::answer(const Steps::Challenge &refusal, bool insufficientScope,
                              const QByteArray &sentAuthorization)
 {
+    if (const QString problem = settings.problem(); !problem.isEmpty()) {
+        finish(failure(u"the settings"_s, problem));
+        return;
+    }
     // The stored token when the refused request did not carry it, unless it
     // expired (then the refresh); a step-up needs the user.
     const QJsonValue expiresAt = record.value("expires_at"_L1);
@@ -483,6 +509,10 @@ void McpOAuthPrivate::answer(const Steps::Challenge &refusal, bool insufficientS
 
 void McpOAuthPrivate::interactive(const Steps::Challenge &refusal, bool insufficientScope)
 {
+    if (const QString problem = settings.problem(); !problem.isEmpty()) {
+        finish(failure(u"the settings"_s, problem));
+        return;
+    }
     challenge = refusal;
     stepUp = insufficientScope;
     discoverResource(Steps::protectedResourceMetadataUrls(serverUrl, challenge.resourceMetadata()), 0);
@@ -533,7 +563,26 @@ void McpOAuthPrivate::discoverResource(const QList<QUrl> &urls, int index)
             finish(failure(what, u"it names no authorization server (authorization_servers)"_s));
             return;
         }
-        const QUrl issuerUrl(servers.first());
+        // RFC 9728 allows several: the configured issuer when it is one of
+        // them (else none: nothing goes to a server it was not configured
+        // for), else the first.
+        QString chosen = servers.first();
+        if (!settings.issuer.isEmpty()) {
+            const auto configured = std::find_if(servers.cbegin(), servers.cend(), [this](const QString &entry) {
+                return withoutTrailingSlash(entry) == withoutTrailingSlash(settings.issuer);
+            });
+            if (configured == servers.cend()) {
+                QStringList listed;
+                for (const QString &entry : servers)
+                    listed << excerpt(entry);
+                finish(failure(what, u"its authorization servers (%1) do not include \"%2\", the configured issuer "
+                                     "(auth: issuer): nothing is sent to them"_s.arg(listed.join(u", "_s),
+                                                                                  settings.issuer)));
+                return;
+            }
+            chosen = *configured;
+        }
+        const QUrl issuerUrl(chosen);
         if (const QString problem = Steps::urlProblem(issuerUrl, u"its authorization server"_s, loopbackHttp()); !problem.isEmpty()) {
             finish(failure(what, problem));
             return;
@@ -555,7 +604,8 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
                                           {"authorization_endpoint"_L1, at(u"/authorize"_s)},
                                           {"token_endpoint"_L1, at(u"/token"_s)},
                                           {"registration_endpoint"_L1, at(u"/register"_s)},
-                                          {"code_challenge_methods_supported"_L1, QJsonArray{u"S256"_s}}});
+                                          {"code_challenge_methods_supported"_L1, QJsonArray{u"S256"_s}}},
+                              issuerUrl);
             return;
         }
         QStringList tried;
@@ -587,15 +637,34 @@ void McpOAuthPrivate::discoverServer(const QUrl &issuerUrl, bool legacy, const Q
             finish(failure(what, u"its issuer %1 is not %2"_s.arg(excerpt(claimed), issuerUrl.toString())));
             return;
         }
-        useServerMetadata(metadata);
+        useServerMetadata(metadata, issuerUrl);
     });
 }
 
-void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata)
+// `issuerUrl`: the issuer whose metadata it is meant to be (what the
+// protected resource named, or the 2025-03-26 base).
+void McpOAuthPrivate::useServerMetadata(const QJsonObject &metadata, const QUrl &issuerUrl)
 {
     const QString what = u"the authorization server metadata"_s;
     serverMetadata = metadata;
     issuer = metadata.value("issuer"_L1).toString();
+    if (!settings.issuer.isEmpty()) {
+        // The configured client belongs to its issuer (RFC 8414: compared
+        // exactly): nothing goes to another server, no fallback either.
+        if (issuer != settings.issuer) {
+            finish(failure(u"the authorization server"_s,
+                           u"its issuer %1 is not \"%2\", the configured issuer (auth: issuer): nothing is sent to "
+                           "it"_s.arg(excerpt(issuer), settings.issuer)));
+            return;
+        }
+        // The 2025-03-26 metadata, from the MCP server's own origin, is
+        // not held to its issuer otherwise: it must be that origin's.
+        if (withoutTrailingSlash(issuer) != withoutTrailingSlash(issuerUrl.toString())) {
+            finish(failure(what, u"it names the issuer %1, but it was published at %2, not by that issuer"_s.arg(
+                                     excerpt(issuer), issuerUrl.toDisplayString(QUrl::RemoveUserInfo))));
+            return;
+        }
+    }
     // The specification: without S256 in code_challenge_methods_supported
     // the server does not support PKCE, and the client must not go on.
     if (!stringList(metadata.value("code_challenge_methods_supported"_L1)).contains(u"S256"_s)) {

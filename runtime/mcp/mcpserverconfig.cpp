@@ -7,6 +7,8 @@
 
 #include <QProcessEnvironment>
 
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard {
@@ -189,9 +191,10 @@ public:
         return config;
     }
 
-    // auth: "oauth", or an object of OAuth settings (all optional):
-    // client_id, client_secret, client_metadata_url, client_name, scopes
-    // (a list or one space-separated string), redirect_uri.
+    // auth: "oauth", or an object of OAuth settings (all optional, but a
+    // client_secret needs its issuer): client_id, client_secret, issuer,
+    // client_metadata_url, client_name, scopes (a list or one
+    // space-separated string), redirect_uri.
     Result<void> oauth(McpServerConfig &config, const YAML::Node &auth, const QString &where) const
     {
         if (auth.IsScalar()) {
@@ -206,9 +209,10 @@ public:
         }
         if (!auth.IsMap())
             return error(auth, Error::Code::WrongType, where + u" must be \"oauth\" or an object of OAuth settings"_s);
-        static const QStringList keys{u"client_id"_s, u"client_secret"_s, u"client_metadata_url"_s, u"client_name"_s,
-                                      u"scopes"_s, u"redirect_uri"_s};
+        static const QStringList keys{u"client_id"_s, u"client_secret"_s, u"issuer"_s, u"client_metadata_url"_s,
+                                      u"client_name"_s, u"scopes"_s, u"redirect_uri"_s};
         McpOAuthSettings &settings = config.oauthSettings;
+        std::optional<YAML::Mark> secretAt;
         for (auto it = auth.begin(); it != auth.end(); ++it) {
             const QString key = YamlReader::toQString(it->first.Scalar());
             const QString what = where + u'.' + key;
@@ -227,20 +231,26 @@ public:
             const Result<QString> value = string(it->second, what);
             if (!value)
                 return value.error();
-            if (key == u"client_id")
+            // What is wrong with this key's value alone (the keys that go
+            // together are checked once all are read, in any order).
+            McpOAuthSettings alone;
+            if (key == u"client_id") {
                 settings.clientId = *value;
-            else if (key == u"client_secret")
+            } else if (key == u"client_secret") {
                 settings.clientSecret = *value;
-            else if (key == u"client_metadata_url")
-                settings.clientMetadataUrl = QUrl(*value, QUrl::StrictMode);
-            else if (key == u"client_name")
+                secretAt = it->second.Mark();
+            } else if (key == u"issuer") {
+                settings.issuer = alone.issuer = *value;
+            } else if (key == u"client_metadata_url") {
+                settings.clientMetadataUrl = alone.clientMetadataUrl = QUrl(*value, QUrl::StrictMode);
+            } else if (key == u"client_name") {
                 settings.clientName = *value;
-            else if (key == u"scopes")
+            } else if (key == u"scopes") {
                 settings.scopes = value->split(u' ', Qt::SkipEmptyParts);
-            else if (key == u"redirect_uri")
-                settings.redirectUri = QUrl(*value, QUrl::StrictMode);
-            // Named, never quoted: the secret's value stays out of messages.
-            if (const QString problem = settings.problem(); !problem.isEmpty())
+            } else if (key == u"redirect_uri") {
+                settings.redirectUri = alone.redirectUri = QUrl(*value, QUrl::StrictMode);
+            }
+            if (const QString problem = alone.problem(); !problem.isEmpty())
                 return error(it->second, Error::Code::InvalidValue, what + u": "_s + problem);
             // Switchboard's programs take the redirect themselves, on a
             // loopback listener: no embedder is there to take another.
@@ -249,8 +259,16 @@ public:
                              what + u": Switchboard receives the redirect on a listener of its own: it must be http to "
                                     "127.0.0.1, [::1] or localhost with a port (http://127.0.0.1:8976/callback)"_s);
         }
-        if (const QString problem = settings.problem(); !problem.isEmpty())
-            return error(auth, Error::Code::InvalidValue, where + u": "_s + problem);
+        // What is left is about the secret (its id, its issuer): said at
+        // the secret, named, never quoted.
+        if (const QString problem = settings.problem(); !problem.isEmpty()) {
+            Error e = error(auth, Error::Code::InvalidValue, where + u": "_s + problem);
+            if (secretAt) {
+                e.message = where + u".client_secret: "_s + problem;
+                e.location = YamlReader::location(m_fileName, *secretAt);
+            }
+            return e;
+        }
         config.oauth = true;
         return {};
     }

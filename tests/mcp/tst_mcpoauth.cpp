@@ -1,9 +1,10 @@
 // McpOAuth against a fake protected resource and authorization server (one
-// Http::HttpServer on 127.0.0.1): the whole flow with the exact parameters
-// of each request, the stored token tried before a refresh and the refresh
-// before the browser, what it refuses (no S256, a foreign issuer or
-// resource, an endpoint over plain http), `state`, and secrets kept out of
-// errors. The conformance suite's auth scenarios (mcp_conformance_auth_*)
+// Http::HttpServer on 127.0.0.1; a second one stands for another
+// authorization server): the whole flow with the exact parameters of each
+// request, the stored token tried before a refresh and the refresh before
+// the browser, what it refuses (no S256, a foreign issuer or resource, an
+// endpoint over plain http, an authorization server that is not the
+// configured issuer), `state`, and secrets kept out of errors. The conformance suite's auth scenarios (mcp_conformance_auth_*)
 // run the same flow against the official test servers.
 
 #include <switchboard/mcpoauth.h>
@@ -62,7 +63,7 @@ public:
                 responder->respond(status, {{"Content-Type", "application/json"}},
                                    QJsonDocument(object).toJson(QJsonDocument::Compact));
             };
-            if (request.path == "/.well-known/oauth-protected-resource/mcp") {
+            if (request.path == "/.well-known/oauth-protected-resource/mcp" && !resourceMetadata.isEmpty()) {
                 json(200, resourceMetadata);
             } else if (request.path == "/.well-known/oauth-authorization-server") {
                 json(200, serverMetadata);
@@ -118,7 +119,7 @@ public:
 
     Http::HttpServer server;
     QString base;
-    QJsonObject resourceMetadata;
+    QJsonObject resourceMetadata;   // empty: none (a 2025-03-26 server)
     QJsonObject serverMetadata;
     QJsonObject tokenError;
     QJsonObject tokenAnswer;   // what replaces the token endpoint's fields (null: left out)
@@ -207,6 +208,8 @@ private Q_SLOTS:
     void configuredLoopbackRedirect();
     void refusals_data();
     void refusals();
+    void configuredIssuer_data();
+    void configuredIssuer();
     void registrationOnlyWithAToken();
     void tokenSetReplacedWhole();
     void loopbackHttpForLoopbackServersOnly();
@@ -513,6 +516,128 @@ void tst_McpOAuth::refusals()
     QVERIFY(!oauth.hasAccessToken());
 }
 
+void tst_McpOAuth::configuredIssuer_data()
+{
+    // BASE: the MCP server and its authorization server; OTHER: another
+    // authorization server. Each flow answers a 401 that carried "Bearer kept".
+    QTest::addColumn<QString>("issuer");            // configured
+    QTest::addColumn<bool>("secret");               // a confidential client (else only its id)
+    QTest::addColumn<QStringList>("servers");       // the resource's authorization_servers (none: no metadata)
+    QTest::addColumn<QString>("claimed");           // the issuer of BASE's authorization server metadata
+    QTest::addColumn<QString>("kept");              // the issuer of a token set kept from an earlier run ("" none)
+    QTest::addColumn<QString>("message");           // the error ("" it is authorized)
+    QTest::addColumn<QList<QByteArray>>("requests");   // what BASE received (OTHER receives nothing)
+
+    const QString cannot = u"cannot authorize to the MCP server BASE/mcp: "_s;
+    const QByteArray resource = "GET /.well-known/oauth-protected-resource/mcp";
+    const QByteArray metadata = "GET /.well-known/oauth-authorization-server";
+    const QString notListed = cannot + u"the protected resource metadata at BASE/.well-known/oauth-protected-resource/"
+                                       "mcp: its authorization servers (%1) do not include \"BASE\", the configured "
+                                       "issuer (auth: issuer): nothing is sent to them"_s;
+    QTest::newRow("the configured issuer: its client") << u"BASE"_s << true << QStringList{u"BASE"_s} << u"BASE"_s
+                                                        << QString() << QString()
+                                                        << QList<QByteArray>{resource, metadata, "POST /token"};
+    QTest::newRow("the configured one of two") << u"BASE"_s << true << QStringList{u"OTHER"_s, u"BASE"_s} << u"BASE"_s
+                                               << QString() << QString()
+                                               << QList<QByteArray>{resource, metadata, "POST /token"};
+    QTest::newRow("another authorization server: nothing goes to it")
+        << u"BASE"_s << true << QStringList{u"OTHER"_s} << u"BASE"_s << QString() << notListed.arg(u"\"OTHER\""_s)
+        << QList<QByteArray>{resource};
+    QTest::newRow("a public client is held to its issuer too")
+        << u"BASE"_s << false << QStringList{u"OTHER"_s} << u"BASE"_s << QString() << notListed.arg(u"\"OTHER\""_s)
+        << QList<QByteArray>{resource};
+    QTest::newRow("compared exactly: a trailing slash is another issuer")
+        << u"BASE"_s << true << QStringList{u"BASE/"_s} << u"BASE/"_s << QString()
+        << cannot + u"the authorization server: its issuer \"BASE/\" is not \"BASE\", the configured issuer (auth: "
+                    "issuer): nothing is sent to it"_s
+        << QList<QByteArray>{resource, metadata};
+    QTest::newRow("2025-03-26 metadata claiming the configured issuer")
+        << u"OTHER"_s << true << QStringList() << u"OTHER"_s << QString()
+        << cannot + u"the authorization server metadata: it names the issuer \"OTHER\", but it was published at "
+                    "BASE, not by that issuer"_s
+        << QList<QByteArray>{resource, metadata};
+    QTest::newRow("a secret without an issuer: nothing at all")
+        << QString() << true << QStringList{u"BASE"_s} << u"BASE"_s << QString()
+        << cannot + u"the settings: a client secret needs the issuer of the authorization server the client is "
+                    "registered with (issuer), so that it goes to no other"_s
+        << QList<QByteArray>{};
+    QTest::newRow("kept from the configured issuer: refreshed there")
+        << u"BASE"_s << true << QStringList{u"BASE"_s} << u"BASE"_s << u"BASE"_s << QString()
+        << QList<QByteArray>{"POST /token"};
+    QTest::newRow("kept from another issuer: not refreshed there")
+        << u"BASE"_s << true << QStringList{u"BASE"_s} << u"BASE"_s << u"OTHER"_s << QString()
+        << QList<QByteArray>{resource, metadata, "POST /token"};
+}
+
+// A configured client belongs to its issuer: its id and secret (and any
+// registration or refresh) go to that authorization server only, compared
+// exactly with the metadata's issuer; another one named by the resource, or
+// claimed by 2025-03-26 metadata from the MCP server's origin, ends the flow
+// before anything is sent there, without falling back to registration.
+void tst_McpOAuth::configuredIssuer()
+{
+    QFETCH(QString, issuer);
+    QFETCH(bool, secret);
+    QFETCH(QStringList, servers);
+    QFETCH(QString, claimed);
+    QFETCH(QString, kept);
+    QFETCH(QString, message);
+    QFETCH(QList<QByteArray>, requests);
+    Test::LogCapture log(u"switchboard.mcp*=true"_s);
+    FakeServers fake;
+    FakeServers other;
+    const auto named = [&](QString text) {
+        return text.replace(u"OTHER"_s, other.base).replace(u"BASE"_s, fake.base);
+    };
+    QJsonArray listed;
+    for (const QString &server : std::as_const(servers))
+        listed << named(server);
+    if (listed.isEmpty())
+        fake.resourceMetadata = QJsonObject();
+    else
+        fake.resourceMetadata.insert("authorization_servers"_L1, listed);
+    fake.serverMetadata.insert("issuer"_L1, named(claimed));
+    fake.serverMetadata.insert("token_endpoint_auth_methods_supported"_L1, QJsonArray{u"client_secret_basic"_s});
+    McpOAuthSettings configured = settings();
+    configured.clientId = u"pre-registered"_s;
+    configured.clientSecret = secret ? u"hush-hush-123"_s : QString();
+    configured.issuer = named(issuer);
+    auto store = std::make_shared<McpMemoryTokenStore>();
+    McpOAuth oauth(fake.mcp(), configured, store);
+    if (!kept.isEmpty()) {
+        const QJsonObject record{{"server"_L1, fake.base + u"/mcp"_s},
+                                 {"access_token"_L1, u"kept"_s},
+                                 {"refresh_token"_L1, u"kept-refresh"_s},
+                                 {"issuer"_L1, named(kept)},
+                                 {"token_endpoint"_L1, named(kept) + u"/token"_s},
+                                 {"resource"_L1, fake.base + u"/mcp"_s},
+                                 {"client_id"_L1, configured.clientId},
+                                 {"client_secret"_L1, configured.clientSecret},
+                                 {"auth_method"_L1, u"client_secret_basic"_s}};
+        store->write(oauth.storeKey(), QJsonDocument(record).toJson(), [](Result<void>) {});
+    }
+    QList<QUrl> opened;
+    oauth.setBrowser(approvingBrowser(oauth, opened));
+
+    const Error error = challenge(oauth, 401, fake.challenge(), "Bearer kept");
+    QCOMPARE(error.message, named(message));
+    QCOMPARE(fake.paths(), requests);
+    QCOMPARE(other.paths(), QList<QByteArray>());
+    if (message.isEmpty()) {
+        // As the configured client (client_secret_basic), no registration.
+        QCOMPARE(fake.requests.last().authorization,
+                 "Basic " + McpOAuthSteps::basicCredentials(u"pre-registered"_s, u"hush-hush-123"_s));
+        QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
+    } else {
+        QVERIFY(opened.isEmpty());
+        QCOMPARE(oauth.authorizationHeader(), QByteArray());
+    }
+    QStringList lines = log.lines();
+    lines << error.message;
+    for (const QString &line : std::as_const(lines))
+        QVERIFY2(!line.contains(u"hush-hush-123"_s), qPrintable(line));
+}
+
 // A flow that fails leaves the kept registration alone: the refresh token
 // goes to the token endpoint it came from, never to the one of a flow that
 // discovered another.
@@ -725,6 +850,7 @@ void tst_McpOAuth::secretsStayOut()
     McpOAuthSettings configured = settings();
     configured.clientId = u"pre-registered"_s;
     configured.clientSecret = u"hush-hush-123"_s;
+    configured.issuer = fake.base;
     McpOAuth oauth(fake.mcp(), configured, nullptr);
     QList<QUrl> opened;
     oauth.setBrowser(approvingBrowser(oauth, opened));

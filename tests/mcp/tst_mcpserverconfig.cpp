@@ -88,6 +88,8 @@ private Q_SLOTS:
                                                       .get()));
     }
 
+    // (The secret comes before its issuer: the keys that go together are
+    // checked once all are read.)
     void readsAuth()
     {
         qputenv("SWITCHBOARD_TEST_SECRET", "s3cr3t");
@@ -95,6 +97,7 @@ private Q_SLOTS:
                                 "  \"plain\": {\"url\": \"https://example.com/mcp\", \"auth\": \"oauth\"},\n"
                                 "  \"set\": {\"url\": \"https://example.com/mcp\", \"auth\": {\n"
                                 "    \"client_id\": \"switchboard\", \"client_secret\": \"${SWITCHBOARD_TEST_SECRET}\",\n"
+                                "    \"issuer\": \"https://auth.example.com\",\n"
                                 "    \"client_metadata_url\": \"https://switchboard.example/client.json\",\n"
                                 "    \"client_name\": \"Board\", \"scopes\": [\"read\", \"write\"],\n"
                                 "    \"redirect_uri\": \"http://127.0.0.1:8976/callback\"}},\n"
@@ -111,6 +114,7 @@ private Q_SLOTS:
         QVERIFY(servers->at(1).oauth);
         QCOMPARE(set.clientId, u"switchboard"_s);
         QCOMPARE(set.clientSecret, u"s3cr3t"_s);
+        QCOMPARE(set.issuer, u"https://auth.example.com"_s);
         QCOMPARE(set.clientMetadataUrl, QUrl(u"https://switchboard.example/client.json"_s));
         QCOMPARE(set.clientName, u"Board"_s);
         QCOMPARE(set.scopes, (QStringList{u"read"_s, u"write"_s}));
@@ -197,11 +201,23 @@ private Q_SLOTS:
                                        << u"mcp.json:2:10: mcpServers.a.auth must be \"oauth\" or an object of OAuth settings"_s;
         QTest::newRow("auth: unknown key")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"clientId\": \"x\"}}}}")
-            << u"mcp.json:2:11: mcpServers.a.auth: unknown key \"clientId\" (known: client_id, client_secret, "
+            << u"mcp.json:2:11: mcpServers.a.auth: unknown key \"clientId\" (known: client_id, client_secret, issuer, "
                "client_metadata_url, client_name, scopes, redirect_uri)"_s;
         QTest::newRow("auth: a secret without an id")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"client_secret\": \"hush\"}}}}")
             << u"mcp.json:2:28: mcpServers.a.auth.client_secret: a client secret needs its client id"_s;
+        QTest::newRow("auth: a secret without an issuer")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"client_id\": \"c\", \"client_secret\": \"hush\"}}}}")
+            << u"mcp.json:2:46: mcpServers.a.auth.client_secret: a client secret needs the issuer of the authorization "
+               "server the client is registered with (issuer), so that it goes to no other"_s;
+        QTest::newRow("auth: an issuer over plain http")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"issuer\": \"http://auth.example\"}}}}")
+            << u"mcp.json:2:21: mcpServers.a.auth.issuer: the issuer http://auth.example is not https (http is accepted "
+               "for a loopback host only)"_s;
+        QTest::newRow("auth: an issuer with a query")
+            << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"issuer\": \"https://auth.example/?t=1\"}}}}")
+            << u"mcp.json:2:21: mcpServers.a.auth.issuer: the issuer https://auth.example/?t=1 has a query (RFC 8414: an "
+               "issuer has none)"_s;
         QTest::newRow("auth: an http metadata URL")
             << QByteArray("{\"mcpServers\": {\"a\": {\"url\": \"http://h/\",\n \"auth\": {\"client_metadata_url\": \"http://c.example/m.json\"}}}}")
             << u"mcp.json:2:34: mcpServers.a.auth.client_metadata_url: the client metadata URL must be an https URL with a path"_s;

@@ -409,6 +409,10 @@ void tst_WorkflowLoader::invalid_data()
                                      << u"mcp_servers.notes.auth: \"basic\" is not \"oauth\" (or an object of OAuth settings)"_s;
     QTest::newRow("mcp server auth scope") << mcp + "  notes: {url: \"http://h/\", auth: {scopes: [a, {b: c}]}}\n"
                                            << C::WrongType << 9 << 48 << u"mcp_servers.notes.auth.scopes[1] must be a string"_s;
+    QTest::newRow("mcp server auth secret without its issuer")
+        << mcp + "  notes: {url: \"http://h/\", auth: {client_id: c, client_secret: hush}}\n" << C::InvalidValue << 9 << 65
+        << u"mcp_servers.notes.auth.client_secret: a client secret needs the issuer of the authorization server the "
+           "client is registered with (issuer), so that it goes to no other"_s;
     QTest::newRow("mcp server disabled") << mcp + "  notes: {command: node, disabled: maybe}\n" << C::WrongType << 9
                                          << 36 << u"mcp_servers.notes.disabled must be true or false"_s;
     QTest::newRow("mcp server include") << mcp + "  notes: {command: node, include: add}\n" << C::WrongType << 9 << 35

@@ -17,16 +17,26 @@
 namespace Switchboard {
 
 /// How a client authorizes itself to an MCP server over HTTP with OAuth 2.1
-/// (a configuration's `auth:`). Every field is optional: without a client
-/// id the client registers itself (a Client ID Metadata Document when the
-/// authorization server supports them and clientMetadataUrl is set, else
-/// dynamic client registration, RFC 7591).
+/// (a configuration's `auth:`). Every field is optional (a clientSecret
+/// needs its issuer): without a client id the client registers itself (a
+/// Client ID Metadata Document when the authorization server supports them
+/// and clientMetadataUrl is set, else dynamic client registration, RFC 7591).
 struct SWITCHBOARD_EXPORT McpOAuthSettings
 {
     /// A client registered with the authorization server beforehand.
     QString clientId;
-    /// Its secret (a confidential client): never logged, scrubbed from errors.
+    /// Its secret (a confidential client): never logged, scrubbed from
+    /// errors. It needs the issuer.
     QString clientSecret;
+    /// The issuer identifier (RFC 8414) of the authorization server the
+    /// client is registered with, the only one this server's authorization
+    /// may come from: the authorization server metadata's `issuer` must be
+    /// exactly this, else the flow fails before anything is sent to that
+    /// server (no client id or secret, no registration, no refresh token).
+    /// Required with a clientSecret (which would otherwise go to whichever
+    /// authorization server the MCP server names); with only a clientId, or
+    /// none, it pins the authorization server all the same.
+    QString issuer;
     /// An https URL serving this client's metadata document, used as the
     /// client id where the authorization server advertises
     /// client_id_metadata_document_supported.
@@ -44,9 +54,10 @@ struct SWITCHBOARD_EXPORT McpOAuthSettings
     /// How long the user has to approve in the browser.
     int browserTimeoutMs = 5 * 60 * 1000;
 
-    /// What is wrong (a secret without an id, a metadata URL that is not
-    /// https, a redirect URI that is neither https nor loopback http), empty
-    /// when nothing is.
+    /// What is wrong (a secret without an id or an issuer, an issuer that
+    /// is not an https URL without query or fragment (http to a loopback
+    /// host), a metadata URL that is not https, a redirect URI that is
+    /// neither https nor loopback http), empty when nothing is.
     QString problem() const;
 
     friend bool operator==(const McpOAuthSettings &, const McpOAuthSettings &) = default;
@@ -113,8 +124,10 @@ class McpOAuthPrivate;
 ///   issuer must match; without protected resource metadata, the 2025-03-26
 ///   fallbacks (metadata at the server's root, else /authorize, /token,
 ///   /register there);
-/// - the client: the configured id, else a Client ID Metadata Document,
-///   else dynamic registration (kept in the store);
+/// - the client: the configured id (and secret: only to the configured
+///   issuer; a server that names another authorization server is refused,
+///   with no fallback), else a Client ID Metadata Document, else dynamic
+///   registration (kept in the store);
 /// - PKCE S256 (a server that does not list S256 is refused), `state`
 ///   checked, the resource indicator (RFC 8707) on the authorization and
 ///   token requests, client_secret_basic, client_secret_post or none;

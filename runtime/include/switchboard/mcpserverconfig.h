@@ -62,8 +62,9 @@ struct SWITCHBOARD_EXPORT McpServerConfig
 /// in command, args, env, cwd, url and headers is replaced by the variable
 /// NAME of this process (an error when it is not set; "$${" writes "${").
 /// "auth" for an HTTP server: "oauth", or an object of OAuth settings
-/// ("client_id", "client_secret", "client_metadata_url", "client_name",
-/// "scopes", "redirect_uri"; see McpOAuthSettings), ${NAME} expanded too.
+/// ("client_id", "client_secret", "issuer", "client_metadata_url",
+/// "client_name", "scopes", "redirect_uri"; see McpOAuthSettings; a
+/// client_secret needs its issuer), ${NAME} expanded too.
 /// Keys that other clients add ("autoApprove", "timeout", ...) are ignored.
 /// Every error names file:line:col (Code::YamlSyntax, WrongType, MissingKey,
 /// InvalidValue), and the file is read through the same guarded reader as

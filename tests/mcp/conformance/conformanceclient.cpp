@@ -9,7 +9,10 @@
 //
 // The auth scenarios: the transport authorizes with McpOAuth (a token store
 // in memory, the client id metadata document URL the suite expects, the
-// pre-registered client of MCP_CONFORMANCE_CONTEXT when it gives one). The
+// pre-registered client of MCP_CONFORMANCE_CONTEXT when it gives one, with
+// the issuer it is registered with: the context does not say it, so the
+// first authorization server of the scenario's protected resource metadata,
+// read here ahead, stands for what a user configures). The
 // scenario's authorization server approves at once, so the "browser" here
 // GETs the authorization URL, does not follow its redirect, and hands the
 // redirect's Location (the redirect URI with code and state) to
@@ -25,6 +28,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QEventLoop>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QTextStream>
@@ -97,6 +101,8 @@ private:
             QJsonDocument::fromJson(qgetenv("MCP_CONFORMANCE_CONTEXT")).object();
         settings.clientId = context.value("client_id"_L1).toString();
         settings.clientSecret = context.value("client_secret"_L1).toString();
+        if (!settings.clientSecret.isEmpty())
+            settings.issuer = scenarioIssuer(url);
         auto *oauth = new McpOAuth(url, settings, std::make_shared<McpMemoryTokenStore>(), parent);
         oauth->setBrowser([this, oauth](const QUrl &authorizationUrl) {
             QNetworkRequest request(authorizationUrl);
@@ -114,6 +120,28 @@ private:
             });
         });
         return oauth;
+    }
+
+    // The first of authorization_servers at the well-known URI of `url`'s
+    // protected resource metadata (RFC 9728), before anything else runs.
+    QString scenarioIssuer(const QUrl &url)
+    {
+        QUrl metadata = url;
+        metadata.setPath(u"/.well-known/oauth-protected-resource"_s + url.path());
+        QNetworkReply *reply = m_network.get(QNetworkRequest(metadata));
+        QEventLoop loop;
+        connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        loop.exec();
+        reply->deleteLater();
+        const QString issuer = QJsonDocument::fromJson(reply->readAll())
+                                   .object()
+                                   .value("authorization_servers"_L1)
+                                   .toArray()
+                                   .at(0)
+                                   .toString();
+        if (issuer.isEmpty())
+            fail(u"no authorization server in the protected resource metadata at "_s + metadata.toString());
+        return issuer;
     }
 
     void next()
