@@ -28,8 +28,9 @@ namespace {
 
 // Room for an SSE event's name and field syntax beyond the message itself.
 constexpr qsizetype sseOverhead = 1024;
-// How many times one message may send the user to authorize (401, then
-// step-ups on 403 insufficient_scope) before it fails.
+// How many times one message, or a GET stream before it opens, may send the
+// user to authorize (401, then step-ups on 403 insufficient_scope) before it
+// fails.
 constexpr int maxAuthorizations = 3;
 
 // What may go into a header field's value that the transport writes into
@@ -125,7 +126,7 @@ struct McpHttpExchange
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
     int attempts = 0;        // reconnections in a row without an event
-    int authorizations = 0;  // how often McpOAuth authorized for this message
+    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream opened)
     QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };
@@ -164,6 +165,7 @@ public:
     void finished(Exchange *exchange);
     void postFinished(Exchange *exchange);
     void streamFinished(Exchange *exchange);
+    void streamFailed(Exchange *exchange, Error error);
     void legacyFinished(Exchange *exchange);
     void legacyFailed(Error error);
 
@@ -552,6 +554,7 @@ bool McpHttpTransportPrivate::classify(Exchange *exchange)
     case Exchange::Kind::Legacy:
         if (type == "text/event-stream") {
             exchange->body = Exchange::Body::Sse;
+            exchange->authorizations = 0;   // the limit is for authorizations in a row
             return true;
         }
         break;
@@ -763,6 +766,8 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
             expire(exchange);
             return;
         }
+        if ((status == 401 || status == 403) && authorize(exchange))
+            return;
         const bool listening = exchange->kind == Exchange::Kind::Listen;
         if (listening && status == 405) {
             qCDebug(lcMcp).noquote() << q->description() << "offers no stream of its own messages (405)";
@@ -773,18 +778,10 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
             scheduleReconnection(exchange);   // still unreachable: try again while attempts last
             return;
         }
-        const Error error = status == 0 ? Http::fromTransport(reply->error(), reply->errorString(),
-                                                             Http::AbortCause::None, 0, what("GET", exchange), true)
-                                        : Http::fromResponse(status, reply->reasonPhrase(), reply->rawHeaderPairs(),
-                                                             exchange->bytes, what("GET", exchange));
-        remove(exchange);
-        if (listening) {
-            qCWarning(lcMcp).noquote() << secrets.scrub(error.message) << "- no messages from the server but answers";
-            return;
-        }
-        Error failed = error;
-        failed.message = u"cannot resume the stream of %1: "_s.arg(message.method) + error.message;
-        failDelivery(message, failed);
+        streamFailed(exchange, status == 0 ? Http::fromTransport(reply->error(), reply->errorString(),
+                                                                Http::AbortCause::None, 0, what("GET", exchange), true)
+                                           : Http::fromResponse(status, reply->reasonPhrase(), reply->rawHeaderPairs(),
+                                                                exchange->bytes, what("GET", exchange)));
         return;
     }
     // An SSE stream ended (the server closed it, or the connection broke).
@@ -805,6 +802,21 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
     failDelivery(message, Error(Error::Code::ConnectionClosed,
                                 u"%1: the server ended the SSE stream before the answer, without an event id to resume it"_s
                                     .arg(where)));
+}
+
+// A GET stream that cannot go on: the server's own ends with a warning (the
+// POSTs carry on), a resumed one fails its request.
+void McpHttpTransportPrivate::streamFailed(Exchange *exchange, Error error)
+{
+    const bool listening = exchange->kind == Exchange::Kind::Listen;
+    const McpOutgoingMessage message = exchange->message;
+    remove(exchange);
+    if (listening) {
+        qCWarning(lcMcp).noquote() << secrets.scrub(error.message) << "- no messages from the server but answers";
+        return;
+    }
+    error.message = u"cannot resume the stream of %1: "_s.arg(message.method) + error.message;
+    failDelivery(message, error);
 }
 
 void McpHttpTransportPrivate::legacyFinished(Exchange *exchange)
@@ -856,9 +868,11 @@ void McpHttpTransportPrivate::fallBack(Exchange *initialize)
     startLegacy();
 }
 
-// A 401 or 403 to a POST: McpOAuth gets a token and the message goes again.
-// False when there is nothing to do (no McpOAuth, a 403 that is no
-// insufficient_scope, the limit reached): the request fails as it is.
+// A 401 or 403 to a POST: McpOAuth gets a token and the message goes again;
+// to a GET (the server's stream, a resumed one): the same exchange, with its
+// last event id, goes again. False when there is nothing to do (no McpOAuth,
+// a 403 that is no insufficient_scope, the limit reached): the request fails
+// as it is.
 bool McpHttpTransportPrivate::authorize(Exchange *exchange)
 {
     if (!oauth || exchange->authorizations >= maxAuthorizations)
@@ -875,9 +889,29 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
     const QByteArray challenge = fields.join(", ");
     if (status == 403 && McpOAuthSteps::parseChallenge(challenge).error() != u"insufficient_scope")
         return false;
+    const QByteArray sent = exchange->sentAuthorization;
+    if (exchange->kind != Exchange::Kind::Post) {
+        const QString where = what("GET", exchange);
+        qCDebug(lcMcp).noquote() << where << "answered HTTP" << status << "- authorizing";
+        ++exchange->authorizations;
+        exchange->reply->disconnect(q);
+        exchange->reply->deleteLater();
+        exchange->reply = nullptr;
+        oauth->handleChallenge(status, challenge, sent, q, [this, exchange, where](Error error) {
+            if (q->state() != McpTransport::State::Open || !contains(exchange))
+                return;   // closed, or the request cancelled, meanwhile
+            if (error.isError()) {
+                error.message = where + u": "_s + error.message;
+                streamFailed(exchange, error);
+                return;
+            }
+            qCDebug(lcMcp).noquote() << where << "again, authorized";
+            start(exchange, "GET", parameters.url, QByteArray());
+        });
+        return true;
+    }
     const McpOutgoingMessage message = exchange->message;
     const int authorizations = exchange->authorizations + 1;
-    const QByteArray sent = exchange->sentAuthorization;
     qCDebug(lcMcp).noquote() << what("POST", exchange) << "answered HTTP" << status << "- authorizing";
     remove(exchange);
     oauth->handleChallenge(status, challenge, sent, q, [this, message, authorizations](const Error &error) {

@@ -72,7 +72,8 @@ QByteArray json(const QByteArray &body, const QList<QByteArray> &headers = {})
 }
 
 // The protected resource metadata of BASE/mcp and an authorization server
-// at BASE (metadata, registration, tokens from `token`); 404 for the rest.
+// at BASE (metadata, registration, tokens from `token`; an empty one: the
+// token endpoint refuses with invalid_grant); 404 for the rest.
 QByteArray authorizationServer(const MiniHttpServer::Request &request, const QByteArray &base,
                                const std::function<QByteArray()> &token)
 {
@@ -84,9 +85,33 @@ QByteArray authorizationServer(const MiniHttpServer::Request &request, const QBy
                     + R"(/register","code_challenge_methods_supported":["S256"]})");
     if (request.path == "/register")
         return response("201 Created", {"Content-Type: application/json"}, R"({"client_id":"c"})");
-    if (request.path == "/token")
-        return json(R"({"access_token":")" + token() + R"(","token_type":"Bearer"})");
+    if (request.path == "/token") {
+        const QByteArray issued = token();
+        if (issued.isEmpty())
+            return response("400 Bad Request", {"Content-Type: application/json"}, R"({"error":"invalid_grant"})");
+        return json(R"({"access_token":")" + issued + R"(","token_type":"Bearer"})");
+    }
     return response("404 Not Found", {}, "");
+}
+
+// An McpOAuth for `url` whose browser approves `delayMs` after it opened:
+// the redirect to the embedder (https://app.example/callback) with a code
+// and the state. The scope of each authorization URL goes to `scopes`.
+std::unique_ptr<McpOAuth> approvingOAuth(const QUrl &url, int delayMs = 0, QStringList *scopes = nullptr)
+{
+    McpOAuthSettings settings;
+    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
+    auto oauth = std::make_unique<McpOAuth>(url, settings, nullptr);
+    McpOAuth *raw = oauth.get();
+    raw->setBrowser([raw, delayMs, scopes](const QUrl &authorizationUrl) {
+        if (scopes)
+            *scopes << QUrlQuery(authorizationUrl).queryItemValue(u"scope"_s, QUrl::FullyDecoded);
+        QUrl redirect(u"https://app.example/callback"_s);
+        redirect.setQuery(u"code=c&state="_s
+                          + QUrlQuery(authorizationUrl).queryItemValue(u"state"_s, QUrl::FullyEncoded));
+        QTimer::singleShot(delayMs, raw, [raw, redirect] { raw->completeAuthorization(redirect); });
+    });
+    return oauth;
 }
 
 // A transport and what it reported.
@@ -143,6 +168,9 @@ private Q_SLOTS:
     void authorizes_data();
     void authorizes();
     void stepsUp();
+    void streamAuthorizes_data();
+    void streamAuthorizes();
+    void resumeAuthorizes();
     void clientWaitsForTheUser();
     void connectionRefused();
     void invalidParameters_data();
@@ -480,16 +508,8 @@ void tst_McpHttpTransport::authorizes()
     });
     port = server.port();
     Peer peer(server.port());
-    McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
-    McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
-    oauth.setBrowser([&oauth](const QUrl &url) {
-        QUrl redirect(u"https://app.example/callback"_s);
-        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
-        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
-                                  Qt::QueuedConnection);
-    });
-    peer.transport->setOAuth(&oauth);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url);
+    peer.transport->setOAuth(oauth.get());
     QVERIFY(peer.open());
     peer.transport->send(request(1, u"tools/list"_s));
     QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !peer.failed.isEmpty(); }, 10000));
@@ -530,18 +550,9 @@ void tst_McpHttpTransport::stepsUp()
     });
     port = server.port();
     Peer peer(server.port());
-    McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
-    McpOAuth oauth(peer.transport->parameters().url, settings, nullptr);
     QStringList scopes;
-    oauth.setBrowser([&oauth, &scopes](const QUrl &url) {
-        scopes << QUrlQuery(url).queryItemValue(u"scope"_s, QUrl::FullyDecoded);
-        QUrl redirect(u"https://app.example/callback"_s);
-        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
-        QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
-                                  Qt::QueuedConnection);
-    });
-    peer.transport->setOAuth(&oauth);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url, 0, &scopes);
+    peer.transport->setOAuth(oauth.get());
     QVERIFY(peer.open());
     peer.transport->send(request(1, u"tools/list"_s));
     QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !peer.failed.isEmpty(); }, 10000));
@@ -554,6 +565,137 @@ void tst_McpHttpTransport::stepsUp()
             sent << received.headers.value("authorization");
     }
     QCOMPARE(sent.mid(sent.size() - 3), (QByteArrayList{QByteArray(), "Bearer tok-1", "Bearer tok-2"}));
+}
+
+// The GET stream of the server's own messages: a 401 (or a 403 with
+// insufficient_scope) goes to McpOAuth and the stream opens again with the
+// new token, at most three authorizations in a row; when it cannot be
+// authorized, it ends with a warning and the POSTs go on. The POSTs need
+// no token here.
+void tst_McpHttpTransport::streamAuthorizes_data()
+{
+    QTest::addColumn<QByteArray>("refusal");    // the GET's answer without the right token
+    QTest::addColumn<bool>("issues");           // else the token endpoint refuses
+    QTest::addColumn<QByteArray>("accepted");   // the token the stream takes ("" none)
+    QTest::addColumn<int>("tokens");            // token requests made
+    QTest::addColumn<QByteArrayList>("sent");   // the Authorization of each GET until the stream opened
+    QTest::addColumn<QString>("warning");       // how the stream ended ("" it opened)
+
+    const QByteArray challenge = "WWW-Authenticate: Bearer resource_metadata=\"METADATA\"";
+    const QString url = u"http://127.0.0.1:%1/mcp"_s;
+    const QString after = u" - no messages from the server but answers"_s;
+    QTest::newRow("401, then the stream")
+        << response("401 Unauthorized", {challenge}, "") << true << QByteArray("Bearer tok-1") << 1
+        << QByteArrayList{"", "Bearer tok-1"} << QString();
+    QTest::newRow("403 insufficient_scope, then the stream")
+        << response("403 Forbidden", {challenge + ", error=\"insufficient_scope\", scope=\"more\""}, "") << true
+        << QByteArray("Bearer tok-1") << 1 << QByteArrayList{"", "Bearer tok-1"} << QString();
+    QTest::newRow("401 for ever: three authorizations, then the end")
+        << response("401 Unauthorized", {challenge}, "") << true << QByteArray() << 3
+        << QByteArrayList{"", "Bearer tok-1", "Bearer tok-2", "Bearer tok-3"}
+        << u"GET "_s + url + u": HTTP 401 Unauthorized"_s + after;
+    QTest::newRow("the authorization fails: the end")
+        << response("401 Unauthorized", {challenge}, "") << false << QByteArray("Bearer tok-1") << 1
+        << QByteArrayList{""}
+        << u"GET "_s + url + u": cannot authorize to the MCP server "_s + url
+               + u": the token request: the token endpoint answered HTTP 400: \"invalid_grant\""_s + after;
+    QTest::newRow("403 without insufficient_scope: no authorization")
+        << response("403 Forbidden", {"WWW-Authenticate: Bearer error=\"invalid_token\""}, "") << true
+        << QByteArray("Bearer tok-1") << 0 << QByteArrayList{""} << u"GET "_s + url + u": HTTP 403 Forbidden"_s + after;
+}
+
+void tst_McpHttpTransport::streamAuthorizes()
+{
+    QFETCH(QByteArray, refusal);
+    QFETCH(bool, issues);
+    QFETCH(QByteArray, accepted);
+    QFETCH(int, tokens);
+    QFETCH(QByteArrayList, sent);
+    QFETCH(QString, warning);
+    LogCapture log(u"switchboard.mcp*=true"_s);
+    quint16 port = 0;
+    int issued = 0;
+    bool streamed = false;
+    QByteArrayList gets;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path != "/mcp") {
+            return authorizationServer(request, base, [&] {
+                ++issued;
+                return issues ? "tok-" + QByteArray::number(issued) : QByteArray();
+            });
+        }
+        if (request.method == "POST")
+            return methodOf(request) == "tools/list" ? json(answer) : response("202 Accepted", {}, "");
+        if (streamed)
+            return QByteArray();   // the stream's reconnection: held open
+        const QByteArray authorization = request.headers.value("authorization");
+        gets << authorization;
+        if (accepted.isEmpty() || authorization != accepted)
+            return QByteArray(refusal).replace("METADATA", base + "/.well-known/oauth-protected-resource/mcp");
+        streamed = true;
+        return sse("data: " + progress + "\n\n");
+    });
+    port = server.port();
+    Peer peer(port);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url);
+    peer.transport->setOAuth(oauth.get());
+    QVERIFY(peer.open());
+    const auto ends = [&log, after = u" - no messages from the server but answers"_s] {
+        QStringList found;
+        for (const QString &line : log.messages(u"switchboard.mcp"_s)) {
+            if (line.endsWith(after))
+                found << line;
+        }
+        return found;
+    };
+    // After initialized's 202: the GET stream.
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !ends().isEmpty(); }, 10000));
+    QCOMPARE(peer.messages, warning.isEmpty() ? QByteArrayList{progress} : QByteArrayList{});
+    QCOMPARE(ends(), warning.isEmpty() ? QStringList() : QStringList{warning.arg(port)});
+    QCOMPARE(issued, tokens);
+    QCOMPARE(gets, sent);
+    // The session goes on either way.
+    peer.transport->send(request(1, u"tools/list"_s));
+    QVERIFY(QTest::qWaitFor([&] { return peer.messages.contains(answer) || !peer.failed.isEmpty(); }, 10000));
+    QCOMPARE(peer.failed.size(), 0);
+    QCOMPARE(peer.closed.size(), 0);
+    QCOMPARE(peer.transport->state(), McpTransport::State::Open);
+    for (const QString &line : log.lines())
+        QVERIFY2(!line.contains(u"tok-"_s), qPrintable(line));
+}
+
+// A resumed stream (GET with Last-Event-ID) refused with 401: authorized,
+// and resumed again from the same event with the token.
+void tst_McpHttpTransport::resumeAuthorizes()
+{
+    quint16 port = 0;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path != "/mcp")
+            return authorizationServer(request, base, [] { return QByteArray("tok-1"); });
+        if (request.method == "POST")
+            return sse("id: e1\nretry: 20\ndata: \n\n");
+        if (request.headers.value("authorization") != "Bearer tok-1")
+            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
+                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+        return sse("id: e2\ndata: " + answer + "\n\n");
+    });
+    port = server.port();
+    Peer peer(port);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url);
+    peer.transport->setOAuth(oauth.get());
+    QVERIFY(peer.open());
+    peer.transport->send(request(1, u"tools/call"_s));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !peer.failed.isEmpty(); }, 10000));
+    QCOMPARE(peer.messages, QByteArrayList{answer});
+    QByteArrayList resumed;
+    for (const auto &received : server.requests()) {
+        if (received.method == "GET" && received.path == "/mcp")
+            resumed << received.headers.value("last-event-id") + ' ' + received.headers.value("authorization");
+    }
+    QCOMPARE(resumed, (QByteArrayList{"e1 ", "e1 Bearer tok-1"}));
 }
 
 // Authorization at connect: the user takes longer to approve than the
@@ -589,17 +731,10 @@ void tst_McpHttpTransport::clientWaitsForTheUser()
     McpHttpParameters parameters;
     parameters.url = QUrl(u"http://127.0.0.1:%1/mcp"_s.arg(port));
     auto *transport = new McpHttpTransport(parameters);
-    McpOAuthSettings settings;
-    settings.redirectUri = QUrl(u"https://app.example/callback"_s);
-    McpOAuth oauth(parameters.url, settings, nullptr);
     // The user approves three start timeouts after the browser opened.
     constexpr int startTimeoutMs = 300;
-    oauth.setBrowser([&oauth](const QUrl &url) {
-        QUrl redirect(u"https://app.example/callback"_s);
-        redirect.setQuery(u"code=c&state="_s + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded));
-        QTimer::singleShot(3 * startTimeoutMs, &oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); });
-    });
-    transport->setOAuth(&oauth);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(parameters.url, 3 * startTimeoutMs);
+    transport->setOAuth(oauth.get());
     McpClientOptions options;
     options.startTimeoutMs = startTimeoutMs;
     options.maxRestarts = 0;

@@ -84,7 +84,11 @@ class McpHttpTransportPrivate;
 ///   `error="insufficient_scope"`, hands the challenge to it and sends the
 ///   request again once it has a new token: at most three authorizations
 ///   for one message (the specification asks for a limit on step-up loops),
-///   then the request fails with what the server said.
+///   then the request fails with what the server said. A GET (the stream of
+///   the server's own messages, a resumed stream) is authorized the same
+///   way and sent again, at most three times in a row before a stream
+///   opens; when that fails, the server's stream ends with a warning (the
+///   POSTs go on) and a resumed request fails.
 /// Everything runs on the event loop, on sockets of its own (http and
 /// https, through the proxy QNetworkAccessManager would use).
 class SWITCHBOARD_EXPORT McpHttpTransport : public McpTransport
