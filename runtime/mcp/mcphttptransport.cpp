@@ -10,6 +10,7 @@
 #include "mcpoauthsteps_p.h"
 
 #include <QDebugStateSaver>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
@@ -118,6 +119,9 @@ struct McpHttpExchange
     enum class Body { Unknown, Json, Sse, Failed, Ignored };
 
     Kind kind = Kind::Post;
+    // Which exchange this is, never reused: a callback that outlives an
+    // exchange finds it by this, not by an address a new one may have.
+    quint64 serial = 0;
     McpOutgoingMessage message;   // Post and Resume: what it carries or resumes
     DirectHttpReply *reply = nullptr;
     bool sentSessionId = false;
@@ -126,7 +130,8 @@ struct McpHttpExchange
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
     int attempts = 0;        // reconnections in a row without an event
-    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream opened)
+    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream stayed open a minute)
+    QElapsedTimer opened;    // a GET: since its stream last opened
     QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };
@@ -148,6 +153,7 @@ public:
     Exchange *add(Exchange::Kind kind);
     void start(Exchange *exchange, const QByteArray &method, const QUrl &url, const QByteArray &body);
     bool contains(const Exchange *exchange) const;
+    Exchange *find(quint64 serial) const;
     void remove(Exchange *exchange);
     void removeAll();
 
@@ -181,6 +187,8 @@ public:
     McpHttpParameters::Transport mode;
     Secrets secrets;
     std::list<std::unique_ptr<Exchange>> exchanges;
+    quint64 nextSerial = 1;
+    int sessionsEnded = 0;   // a callback of an earlier session does nothing
     QByteArray sessionId;
     QUrl legacyEndpoint;                      // HTTP+SSE: where messages go
     QList<McpOutgoingMessage> legacyWaiting;  // HTTP+SSE: sent before the endpoint was known
@@ -345,6 +353,7 @@ McpHttpExchange *McpHttpTransportPrivate::add(Exchange::Kind kind)
 {
     auto exchange = std::make_unique<Exchange>();
     exchange->kind = kind;
+    exchange->serial = nextSerial++;
     exchange->retry.setSingleShot(true);
     Exchange *raw = exchange.get();
     QObject::connect(&raw->retry, &QTimer::timeout, q, [this, raw] { resume(raw); });
@@ -387,6 +396,12 @@ void McpHttpTransportPrivate::start(Exchange *exchange, const QByteArray &method
 bool McpHttpTransportPrivate::contains(const Exchange *exchange) const
 {
     return std::any_of(exchanges.cbegin(), exchanges.cend(), [exchange](const auto &e) { return e.get() == exchange; });
+}
+
+McpHttpExchange *McpHttpTransportPrivate::find(quint64 serial) const
+{
+    const auto it = std::find_if(exchanges.cbegin(), exchanges.cend(), [serial](const auto &e) { return e->serial == serial; });
+    return it == exchanges.cend() ? nullptr : it->get();
 }
 
 void McpHttpTransportPrivate::remove(Exchange *exchange)
@@ -465,8 +480,10 @@ void McpHttpTransportPrivate::scheduleReconnection(Exchange *exchange)
         }
         return;
     }
-    if (exchange->kind == Exchange::Kind::Post)
+    if (exchange->kind == Exchange::Kind::Post) {
         exchange->kind = Exchange::Kind::Resume;
+        exchange->authorizations = 0;   // the POST's were for the POST
+    }
     // The server's retry when it gave one (the specification: MUST respect it),
     // else our own delay, growing by half with each attempt in a row.
     const std::optional<int> retry = exchange->parser->reconnectionTime();
@@ -554,7 +571,10 @@ bool McpHttpTransportPrivate::classify(Exchange *exchange)
     case Exchange::Kind::Legacy:
         if (type == "text/event-stream") {
             exchange->body = Exchange::Body::Sse;
-            exchange->authorizations = 0;   // the limit is for authorizations in a row
+            // The limit is for authorizations in a row: a stream that then
+            // stays open a minute starts the count again (authorize()), one
+            // that a server opens and ends at once does not.
+            exchange->opened.start();
             return true;
         }
         break;
@@ -875,6 +895,10 @@ void McpHttpTransportPrivate::fallBack(Exchange *initialize)
 // as it is.
 bool McpHttpTransportPrivate::authorize(Exchange *exchange)
 {
+    constexpr qint64 openLongEnoughMs = 60000;
+    if (exchange->kind != Exchange::Kind::Post && exchange->opened.isValid()
+        && exchange->opened.elapsed() >= openLongEnoughMs)
+        exchange->authorizations = 0;
     if (!oauth || exchange->authorizations >= maxAuthorizations)
         return false;
     DirectHttpReply *reply = exchange->reply;
@@ -897,16 +921,18 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
         exchange->reply->disconnect(q);
         exchange->reply->deleteLater();
         exchange->reply = nullptr;
-        oauth->handleChallenge(status, challenge, sent, q, [this, exchange, where](Error error) {
-            if (q->state() != McpTransport::State::Open || !contains(exchange))
+        const quint64 serial = exchange->serial;
+        oauth->handleChallenge(status, challenge, sent, q, [this, serial, where](Error error) {
+            Exchange *again = q->state() == McpTransport::State::Open ? find(serial) : nullptr;
+            if (!again)
                 return;   // closed, or the request cancelled, meanwhile
             if (error.isError()) {
                 error.message = where + u": "_s + error.message;
-                streamFailed(exchange, error);
+                streamFailed(again, error);
                 return;
             }
             qCDebug(lcMcp).noquote() << where << "again, authorized";
-            start(exchange, "GET", parameters.url, QByteArray());
+            start(again, "GET", parameters.url, QByteArray());
         });
         return true;
     }
@@ -914,8 +940,10 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
     const int authorizations = exchange->authorizations + 1;
     qCDebug(lcMcp).noquote() << what("POST", exchange) << "answered HTTP" << status << "- authorizing";
     remove(exchange);
-    oauth->handleChallenge(status, challenge, sent, q, [this, message, authorizations](const Error &error) {
-        if (q->state() != McpTransport::State::Open)
+    oauth->handleChallenge(status, challenge, sent, q, [this, message, authorizations, ended = sessionsEnded](const Error &error) {
+        // Not into a later session: the client failed this request when
+        // the session ended, and it would run twice.
+        if (q->state() != McpTransport::State::Open || sessionsEnded != ended)
             return;
         if (error.isError()) {
             failDelivery(message, error);
@@ -960,6 +988,7 @@ void McpHttpTransportPrivate::end(Error error)
 {
     if (q->state() == McpTransport::State::Closed)
         return;
+    ++sessionsEnded;
     removeAll();
     shutdownTimer.stop();
     sessionId.clear();

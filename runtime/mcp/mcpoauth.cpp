@@ -69,8 +69,8 @@ QString excerpt(const QString &text)
 QJsonObject registrationOf(const QJsonObject &record)
 {
     QJsonObject registration;
-    for (const QString &key : {u"issuer"_s, u"token_endpoint"_s, u"resource"_s, u"client_id"_s, u"client_secret"_s,
-                               u"auth_method"_s, u"redirect_uri"_s}) {
+    for (const QString &key : {u"issuer"_s, u"issuer_checked"_s, u"token_endpoint"_s, u"resource"_s, u"client_id"_s,
+                               u"client_secret"_s, u"auth_method"_s, u"redirect_uri"_s}) {
         if (record.contains(key))
             registration.insert(key, record.value(key));
     }
@@ -286,8 +286,22 @@ void McpOAuthPrivate::ensureLoaded(std::function<void()> next)
                                        << "from the token store:" << value.error().message;
         } else if (!value->isEmpty()) {
             const QJsonObject stored = QJsonDocument::fromJson(*value).object();
-            // Only what was obtained for this very server.
-            if (stored.value("server"_L1).toString() == Steps::canonicalResource(serverUrl))
+            // Only what was obtained for this very server, and, with an
+            // issuer configured, from it, by a flow that checked the metadata
+            // named it (issuer_checked: a record of a server that merely
+            // claimed it, or written before the issuer was configured, would
+            // send the refresh token, and a client's secret, where that server
+            // said), as the configured client.
+            const bool sameServer = stored.value("server"_L1).toString() == Steps::canonicalResource(serverUrl);
+            const bool sameIssuer = settings.issuer.isEmpty()
+                                 || (stored.value("issuer"_L1).toString() == settings.issuer
+                                     && stored.value("issuer_checked"_L1).toBool()
+                                     && (settings.clientId.isEmpty()
+                                         || stored.value("client_id"_L1).toString() == settings.clientId));
+            if (sameServer && !sameIssuer)
+                qCDebug(lcMcp).noquote() << "the kept authorization of" << server()
+                                         << "is not from the configured issuer: asking the user again";
+            if (sameServer && sameIssuer)
                 record = stored;
             // Tokens as the token endpoint must give them (a record written
             // by another program, or edited, may hold anything).
@@ -449,17 +463,6 @@ void McpOAuthPrivate::refresh(const std::function<void(bool refreshed)> &next)
 {
     const QString refreshToken = record.value("refresh_token"_L1).toString();
     if (refreshToken.isEmpty() || record.value("token_endpoint"_L1).toString().isEmpty()) {
-        next(false);
-        return;
-    }
-    // A token set of another authorization server than the configured one
-    // (kept before the issuer was configured): not refreshed there.
-    if (!settings.issuer.isEmpty() && record.value("issuer"_L1).toString() != settings.issuer) {
-        qCDebug(lcMcp).noquote() << "the kept authorization of" << server() << "is from the authorization server"
-                                 << excerpt(record.value("issuer"_L1).toString())
-                                 << "and not the configured issuer: asking the user again";
-        record.remove("access_token"_L1);
-        record.remove("refresh_token"_L1);
         next(false);
         return;
     }
@@ -766,6 +769,9 @@ void McpOAuthPrivate::identify()
                                {"token_endpoint"_L1, tokenEndpoint.toString()},
                                {"resource"_L1, resource},
                                {"redirect_uri"_L1, redirectUri.toString()}};
+    // useServerMetadata() held the metadata to the configured issuer.
+    if (!settings.issuer.isEmpty())
+        registration.insert("issuer_checked"_L1, true);
     if (!settings.clientId.isEmpty()) {
         registration.insert("client_id"_L1, settings.clientId);
         registration.insert("client_secret"_L1, settings.clientSecret);

@@ -567,6 +567,11 @@ void tst_McpOAuth::configuredIssuer_data()
     QTest::newRow("kept from another issuer: not refreshed there")
         << u"BASE"_s << true << QStringList{u"BASE"_s} << u"BASE"_s << u"OTHER"_s << QString()
         << QList<QByteArray>{resource, metadata, "POST /token"};
+    // Kept by a flow that did not hold the metadata to the issuer (before it
+    // was configured, or a 2025-03-26 server's claim): not trusted with it.
+    QTest::newRow("kept from the configured issuer, unchecked: asked again")
+        << u"BASE"_s << true << QStringList{u"BASE"_s} << u"BASE"_s << u"BASE unchecked"_s << QString()
+        << QList<QByteArray>{resource, metadata, "POST /token"};
 }
 
 // A configured client belongs to its issuer: its id and secret (and any
@@ -605,7 +610,10 @@ void tst_McpOAuth::configuredIssuer()
     auto store = std::make_shared<McpMemoryTokenStore>();
     McpOAuth oauth(fake.mcp(), configured, store);
     if (!kept.isEmpty()) {
+        const bool checked = !kept.endsWith(u" unchecked"_s);
+        kept.remove(u" unchecked"_s);
         const QJsonObject record{{"server"_L1, fake.base + u"/mcp"_s},
+                                 {"issuer_checked"_L1, checked},
                                  {"access_token"_L1, u"kept"_s},
                                  {"refresh_token"_L1, u"kept-refresh"_s},
                                  {"issuer"_L1, named(kept)},
