@@ -127,19 +127,29 @@ public:
     int tokens = 0;
 };
 
+// A handleChallenge() under way, for a test that acts while it waits (the
+// browser's visit, a logout): whether it answered, and with what.
+struct PendingChallenge
+{
+    PendingChallenge(McpOAuth &oauth, int status, const QByteArray &header, const QByteArray &sent = {})
+    {
+        oauth.handleChallenge(status, header, sent, &context, [this](const Error &error) {
+            answered = true;
+            result = error;
+        });
+    }
+    QObject context;
+    bool answered = false;
+    Error result;
+};
+
 // Runs handleChallenge() and waits for its answer.
 Error challenge(McpOAuth &oauth, int status, const QByteArray &header, const QByteArray &sent)
 {
-    bool answered = false;
-    Error result;
-    QObject context;
-    oauth.handleChallenge(status, header, sent, &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
-    if (!QTest::qWaitFor([&] { return answered; }, 10000))
+    PendingChallenge pending(oauth, status, header, sent);
+    if (!QTest::qWaitFor([&] { return pending.answered; }, 10000))
         return Error(Error::Code::Timeout, u"no answer"_s);
-    return result;
+    return pending.result;
 }
 
 // A browser that approves at once: the redirect URI with the code and the state.
@@ -152,6 +162,18 @@ McpOAuth::Browser approvingBrowser(McpOAuth &oauth, QList<QUrl> &opened)
         redirect.setQuery(u"code=the-code&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
         QMetaObject::invokeMethod(&oauth, [&oauth, redirect] { oauth.completeAuthorization(redirect); },
                                   Qt::QueuedConnection);
+    };
+}
+
+// A browser that approves and leaves the redirect to the test: `redirect`
+// becomes the redirect URI with the code and the state, for the test to
+// visit as the browser would.
+McpOAuth::Browser redirectingBrowser(QUrl &redirect)
+{
+    return [&redirect](const QUrl &url) {
+        const QUrlQuery query(url);
+        redirect = QUrl(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
+        redirect.setQuery(u"code=c&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
     };
 }
 
@@ -311,16 +333,14 @@ void tst_McpOAuth::storedTokenThenRefreshThenBrowser()
     fake.tokenError = QJsonObject{{"error"_L1, u"invalid_grant"_s}};
     QUrl url;
     oauth.setBrowser([&url](const QUrl &authorizationUrl) { url = authorizationUrl; });
-    bool answered = false;
-    QObject context;
-    oauth.handleChallenge(401, fake.challenge(), "Bearer access-2", &context, [&](const Error &) { answered = true; });
+    PendingChallenge pending(oauth, 401, fake.challenge(), "Bearer access-2");
     QTRY_VERIFY(!url.isEmpty());
     QCOMPARE(fake.paths(), (QList<QByteArray>{"POST /token", "GET /.well-known/oauth-protected-resource/mcp",
                                               "GET /.well-known/oauth-authorization-server"}));
     fake.tokenError = QJsonObject();
     oauth.completeAuthorization(QUrl(u"https://app.example/callback?code=c&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
-    QTRY_VERIFY(answered);
+    QTRY_VERIFY(pending.answered);
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-4"));
 }
 
@@ -397,18 +417,8 @@ void tst_McpOAuth::loopbackRedirect()
     McpOAuthSettings loopback;   // no redirect URI: McpOAuth listens itself
     McpOAuth oauth(fake.mcp(), loopback, nullptr);
     QUrl redirect;
-    oauth.setBrowser([&redirect](const QUrl &url) {
-        const QUrlQuery query(url);
-        redirect = QUrl(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
-        redirect.setQuery(u"code=c&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
-    });
-    bool answered = false;
-    Error result;
-    QObject context;
-    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
+    oauth.setBrowser(redirectingBrowser(redirect));
+    PendingChallenge pending(oauth, 401, fake.challenge());
     QTRY_VERIFY(!redirect.isEmpty());
     QCOMPARE(redirect.host(), u"127.0.0.1"_s);
     QCOMPARE(redirect.path(), u"/callback"_s);
@@ -417,8 +427,8 @@ void tst_McpOAuth::loopbackRedirect()
     browser.connectToHost(QHostAddress::LocalHost, quint16(redirect.port()));
     QVERIFY(browser.waitForConnected(5000));
     browser.write("GET " + redirect.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority) + " HTTP/1.1\r\nHost: x\r\n\r\n");
-    QTRY_VERIFY(answered);
-    QVERIFY2(!result.isError(), qPrintable(result.message));
+    QTRY_VERIFY(pending.answered);
+    QVERIFY2(!pending.result.isError(), qPrintable(pending.result.message));
     QTRY_VERIFY(browser.bytesAvailable() > 0 || browser.state() != QAbstractSocket::ConnectedState);
     QVERIFY(browser.readAll().startsWith("HTTP/1.1 200"));
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
@@ -439,18 +449,8 @@ void tst_McpOAuth::configuredLoopbackRedirect()
     configured.redirectUri = QUrl(u"http://127.0.0.1:%1/switchboard/done"_s.arg(port));
     McpOAuth oauth(fake.mcp(), configured, nullptr);
     QUrl redirect;
-    oauth.setBrowser([&redirect](const QUrl &url) {
-        const QUrlQuery query(url);
-        redirect = QUrl(query.queryItemValue(u"redirect_uri"_s, QUrl::FullyDecoded));
-        redirect.setQuery(u"code=c&state="_s + query.queryItemValue(u"state"_s, QUrl::FullyEncoded));
-    });
-    bool answered = false;
-    Error result;
-    QObject context;
-    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
+    oauth.setBrowser(redirectingBrowser(redirect));
+    PendingChallenge pending(oauth, 401, fake.challenge());
     QTRY_VERIFY(!redirect.isEmpty());
     QCOMPARE(redirect.toString(QUrl::RemoveQuery), configured.redirectUri.toString());
     const auto get = [port](const QByteArray &target) {
@@ -462,10 +462,10 @@ void tst_McpOAuth::configuredLoopbackRedirect()
         return browser.read(12);
     };
     QCOMPARE(get("/callback?code=c"), QByteArray("HTTP/1.1 404"));
-    QVERIFY(!answered);
+    QVERIFY(!pending.answered);
     QCOMPARE(get(redirect.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority)), QByteArray("HTTP/1.1 200"));
-    QTRY_VERIFY(answered);
-    QVERIFY2(!result.isError(), qPrintable(result.message));
+    QTRY_VERIFY(pending.answered);
+    QVERIFY2(!pending.result.isError(), qPrintable(pending.result.message));
     QCOMPARE(fake.requests.last().form.value(u"redirect_uri"_s), configured.redirectUri.toString());
     QCOMPARE(oauth.authorizationHeader(), QByteArray("Bearer access-1"));
 }
@@ -795,25 +795,19 @@ void tst_McpOAuth::state()
     McpOAuth oauth(fake.mcp(), settings(), nullptr);
     QUrl url;
     oauth.setBrowser([&url](const QUrl &opened) { url = opened; });
-    bool answered = false;
-    Error result;
-    QObject context;
-    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
+    PendingChallenge pending(oauth, 401, fake.challenge());
     QTRY_VERIFY(!url.isEmpty());
     // A redirect with another state is not ours: ignored, the flow waits on.
     QTest::ignoreMessage(QtWarningMsg, qPrintable(u"a redirect for %1/mcp with a wrong state: ignored"_s.arg(fake.base)));
     oauth.completeAuthorization(QUrl(u"https://app.example/callback?code=stolen&state=forged"_s));
-    QVERIFY(!answered);
+    QVERIFY(!pending.answered);
     // (Had the forged redirect ended the flow, the one below would be ignored
     // with a warning and the answer would not be the server's refusal.)
     // The server's refusal, with the right state.
     oauth.completeAuthorization(QUrl(u"https://app.example/callback?error=access_denied&error_description=No%20way&state="_s
                                      + QUrlQuery(url).queryItemValue(u"state"_s, QUrl::FullyEncoded)));
-    QTRY_VERIFY(answered);
-    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
+    QTRY_VERIFY(pending.answered);
+    QCOMPARE(pending.result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: the authorization server "
                               "refused: \"access_denied\" (\"No way\")"_s.arg(fake.base));
     QVERIFY(!fake.paths().contains("POST /token"));
 }
@@ -920,19 +914,13 @@ void tst_McpOAuth::logoutDuringStoreRead()
     McpOAuth oauth(fake.mcp(), settings(), store);
     store->McpMemoryTokenStore::write(oauth.storeKey(), QJsonDocument(QJsonObject{
         {"server"_L1, fake.base + u"/mcp"_s}, {"access_token"_L1, u"old"_s}}).toJson(), [](Result<void>) {});
-    Error result;
-    bool answered = false;
-    QObject context;
-    oauth.handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
+    PendingChallenge pending(oauth, 401, fake.challenge());
     QTRY_COMPARE(store->held.size(), 1);
     QSignalSpy finished(&oauth, &McpOAuth::finished);
     oauth.logout();
     QTRY_COMPARE(finished.size(), 1);
-    QTRY_VERIFY(answered);
-    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: logged out meanwhile"_s
+    QTRY_VERIFY(pending.answered);
+    QCOMPARE(pending.result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: logged out meanwhile"_s
                                  .arg(fake.base));
     bool released = false;
     store->held.takeFirst()();
@@ -971,19 +959,13 @@ void tst_McpOAuth::deletedWhileWaiting()
     auto *oauth = new McpOAuth(fake.mcp(), settings(), nullptr);
     QUrl url;
     oauth->setBrowser([&url](const QUrl &opened) { url = opened; });
-    Error result;
-    bool answered = false;
-    QObject context;
-    oauth->handleChallenge(401, fake.challenge(), QByteArray(), &context, [&](const Error &error) {
-        answered = true;
-        result = error;
-    });
+    PendingChallenge pending(*oauth, 401, fake.challenge());
     QTRY_VERIFY(!url.isEmpty());
     delete oauth;
-    QVERIFY(!answered);   // never from inside the destructor
-    QTRY_VERIFY(answered);
-    QCOMPARE(result.code, Error::Code::Unauthorized);
-    QCOMPARE(result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: it was abandoned "
+    QVERIFY(!pending.answered);   // never from inside the destructor
+    QTRY_VERIFY(pending.answered);
+    QCOMPARE(pending.result.code, Error::Code::Unauthorized);
+    QCOMPARE(pending.result.message, u"cannot authorize to the MCP server %1/mcp: the authorization: it was abandoned "
                               "(McpOAuth deleted)"_s.arg(fake.base));
 }
 
