@@ -456,12 +456,11 @@ private Q_SLOTS:
         // A call's answer (118 bytes) counts 64 more, its stream 64: one
         // call's 246, two calls' 492. (The first event is never kept.)
         options.maximumStoredEventBytes = 300;
-        const Result<quint16> port = m_server->serveHttp(options);
-        QVERIFY(port);
-        const QByteArray session = httpInitialize(*port);
-        QVERIFY(!session.isEmpty());
+        quint16 port = 0;
+        QByteArray session;
+        QVERIFY(serveHttpSession(options, port, session));
         const auto greet = [&](int id) {
-            HttpPeer call(*port, httpRequest(*port, "POST", session,
+            HttpPeer call(port, httpRequest(port, "POST", session,
                                              "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id)
                                                  + ",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}"));
             return call.waitClosed() ? call.body() : QByteArray();
@@ -473,13 +472,13 @@ private Q_SLOTS:
         QCOMPARE(untagged(first), "id: 1-0\nretry: 1000\ndata: \n\nid: 1-1\n" + QByteArray(answer).replace("\"id\":2", "\"id\":1"));
         QCOMPARE(greet(2), "id: " + tag + "-2-0\nretry: 1000\ndata: \n\nid: " + tag + "-2-1\n" + answer);
 
-        HttpPeer gone(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-1-0\r\n"));
+        HttpPeer gone(port, httpRequest(port, "GET", session, {}, "Last-Event-ID: " + tag + "-1-0\r\n"));
         QVERIFY(gone.waitClosed());
         QCOMPARE(gone.status(), 410);
         QCOMPARE(QJsonDocument::fromJson(gone.body()).object().value(u"error"_s).toObject().value(u"message"_s).toString(),
                  u"Gone: the events after Last-Event-ID %1-1-0 are no longer kept (a session keeps its last 300 bytes of "
                  u"events); the stream cannot be resumed"_s.arg(QString::fromLatin1(tag)));
-        HttpPeer kept(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + "-2-0\r\n"));
+        HttpPeer kept(port, httpRequest(port, "GET", session, {}, "Last-Event-ID: " + tag + "-2-0\r\n"));
         QVERIFY(kept.waitClosed());
         QCOMPARE(kept.status(), 200);
         QCOMPARE(untagged(kept.body()), "id: 2-1\n" + answer);
@@ -514,17 +513,16 @@ private Q_SLOTS:
         QFETCH(QByteArray, replayed);
         McpServerHttpOptions options;
         options.maximumStoredEventBytes = store;
-        const Result<quint16> port = m_server->serveHttp(options);
-        QVERIFY(port);
-        const QByteArray session = httpInitialize(*port);
-        QVERIFY(!session.isEmpty());
-        HttpPeer call(*port, httpRequest(*port, "POST", session,
+        quint16 port = 0;
+        QByteArray session;
+        QVERIFY(serveHttpSession(options, port, session));
+        HttpPeer call(port, httpRequest(port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
                                          "\"with_progress\",\"_meta\":{\"progressToken\":\"p1\"}}}"));
         QVERIFY(call.waitClosed());
         QCOMPARE(untagged(call.body()).count("\nid: "), 3);
         const QByteArray tag = eventTag(call.body());
-        HttpPeer resumed(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
+        HttpPeer resumed(port, httpRequest(port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
         QVERIFY(resumed.waitClosed());
         QCOMPARE(resumed.status(), status);
         if (status == 200)
@@ -548,19 +546,18 @@ private Q_SLOTS:
         QFETCH(int, status);
         McpServerHttpOptions options;
         options.maximumStoredStreams = 1;
-        const Result<quint16> port = m_server->serveHttp(options);
-        QVERIFY(port);
-        const QByteArray session = httpInitialize(*port);
-        QVERIFY(!session.isEmpty());
+        quint16 port = 0;
+        QByteArray session;
+        QVERIFY(serveHttpSession(options, port, session));
         QByteArray tag;
         for (int id = 1; id <= 3; ++id) {
-            HttpPeer call(*port, httpRequest(*port, "POST", session,
+            HttpPeer call(port, httpRequest(port, "POST", session,
                                              "{\"jsonrpc\":\"2.0\",\"id\":" + QByteArray::number(id)
                                                  + ",\"method\":\"tools/call\",\"params\":{\"name\":\"greet\"}}"));
             QVERIFY(call.waitClosed());
             tag = eventTag(call.body());
         }
-        HttpPeer resumed(*port, httpRequest(*port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
+        HttpPeer resumed(port, httpRequest(port, "GET", session, {}, "Last-Event-ID: " + tag + '-' + lastEventId + "\r\n"));
         QVERIFY(resumed.waitClosed());
         QCOMPARE(resumed.status(), status);
         if (status == 200)
@@ -609,19 +606,18 @@ private Q_SLOTS:
     {
         McpServerHttpOptions options;
         options.keepAliveMs = 20;
-        const Result<quint16> port = m_server->serveHttp(options);
-        QVERIFY(port);
-        const QByteArray session = httpInitialize(*port);
-        QVERIFY(!session.isEmpty());
-        HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
-        HttpPeer call(*port, httpRequest(*port, "POST", session,
+        quint16 port = 0;
+        QByteArray session;
+        QVERIFY(serveHttpSession(options, port, session));
+        HttpPeer listening(port, httpRequest(port, "GET", session, {}));
+        HttpPeer call(port, httpRequest(port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
         const QByteArray kept = ": keep-alive\n\n";
         QTRY_VERIFY(untagged(listening.body()).startsWith("id: 1-0\nretry: 1000\ndata: \n\n" + kept));
         QTRY_VERIFY(untagged(call.body()).startsWith("id: 2-0\nretry: 1000\ndata: \n\n" + kept));
         // Only comments after the first event: no event, nothing stored.
         QCOMPARE(QByteArray(untagged(listening.body())).replace(kept, ""), "id: 1-0\nretry: 1000\ndata: \n\n");
-        HttpPeer removing(*port, httpRequest(*port, "DELETE", session, {}));
+        HttpPeer removing(port, httpRequest(port, "DELETE", session, {}));
         QVERIFY(removing.waitClosed());
         QVERIFY(call.waitClosed());
         QVERIFY(listening.waitClosed());
@@ -632,12 +628,11 @@ private Q_SLOTS:
     // connection is accepted any more, and finished() follows once.
     void close()
     {
-        const Result<quint16> port = m_server->serveHttp();
-        QVERIFY(port);
-        const QByteArray session = httpInitialize(*port);
-        QVERIFY(!session.isEmpty());
-        HttpPeer listening(*port, httpRequest(*port, "GET", session, {}));
-        HttpPeer call(*port, httpRequest(*port, "POST", session,
+        quint16 port = 0;
+        QByteArray session;
+        QVERIFY(serveHttpSession(McpServerHttpOptions(), port, session));
+        HttpPeer listening(port, httpRequest(port, "GET", session, {}));
+        HttpPeer call(port, httpRequest(port, "POST", session,
                                          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"wait\"}}"));
         QTRY_VERIFY(untagged(listening.body()) == "id: 1-0\nretry: 1000\ndata: \n\n"
                     && untagged(call.body()) == "id: 2-0\nretry: 1000\ndata: \n\n");
@@ -650,7 +645,7 @@ private Q_SLOTS:
         QCOMPARE(untagged(call.body()), "id: 2-0\nretry: 1000\ndata: \n\n");
         QTRY_COMPARE(finished.size(), 1);
         QTcpSocket refused;
-        refused.connectToHost(QHostAddress::LocalHost, *port);
+        refused.connectToHost(QHostAddress::LocalHost, port);
         QTRY_COMPARE(refused.state(), QAbstractSocket::UnconnectedState);
         m_server->close();
         QVERIFY(Test::settle(m_server.get()));   // what the second close() may have posted, delivered
@@ -722,6 +717,17 @@ private:
         write(pings);
         int unread = -1;
         return QTest::qWaitFor([this, &unread] { return ::ioctl(m_input[0], FIONREAD, &unread) == 0 && unread == 0; });
+    }
+
+    // serveHttp() with `options`, and a session initialized there.
+    bool serveHttpSession(const McpServerHttpOptions &options, quint16 &port, QByteArray &session)
+    {
+        const Result<quint16> served = m_server->serveHttp(options);
+        if (!served)
+            return false;
+        port = *served;
+        session = httpInitialize(port);
+        return !session.isEmpty();
     }
 
     void write(const QByteArray &bytes)
