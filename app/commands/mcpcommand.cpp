@@ -303,14 +303,14 @@ int runCall(McpClient &client, const QString &toolName, const QJsonObject &argum
     } else {
         const McpToolResult result = call->toolResult();
         if (json) {
-            QJsonObject object{{u"content"_s, result.content}, {u"isError"_s, result.isError}, {u"text"_s, result.text()}};
-            if (result.structuredContent)
-                object.insert(u"structuredContent"_s, *result.structuredContent);
+            QJsonObject object{{u"content"_s, result.content()}, {u"isError"_s, result.isError()}, {u"text"_s, result.text()}};
+            if (const std::optional<QJsonObject> structured = result.structuredContent())
+                object.insert(u"structuredContent"_s, *structured);
             writeOutput(stdout, QJsonDocument(object).toJson(QJsonDocument::Indented));
         } else {
             writeOutput(stdout, result.text().toUtf8() + '\n');
         }
-        if (result.isError) {
+        if (result.isError()) {
             QTextStream(stderr) << "switchboard mcp: the tool " << name << " failed (the text above is what the model would read)\n";
             status = ExitFailure;
         }

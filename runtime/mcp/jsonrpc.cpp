@@ -6,6 +6,12 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <simdjson.h>
+
+#include <cstring>
+#include <string_view>
+#include <vector>
+
 using namespace Qt::StringLiterals;
 
 namespace Switchboard::JsonRpc {
@@ -111,6 +117,127 @@ Message readMessage(const QJsonValue &value)
     message.errorMessage = errorObject.value("message"_L1).toString();
     message.errorData = errorObject.value("data"_L1);
     return message;
+}
+
+namespace {
+
+// Larger frames go to parse(): the parser keeps buffers the size of the
+// largest document it read, for the thread's lifetime.
+constexpr qsizetype maximumTextResultFrame = 64 * 1024;
+
+// Each key of an object once, and only the known ones: `bit` of the key.
+template<typename F>
+bool forEachMember(simdjson::dom::object object, F &&onMember)
+{
+    unsigned seen = 0;
+    for (const simdjson::dom::key_value_pair member : object) {
+        const unsigned bit = onMember(member.key, member.value);
+        if (bit == 0 || (seen & bit))
+            return false;
+        seen |= bit;
+    }
+    return true;
+}
+
+bool readTextBlock(simdjson::dom::element block, QStringList &texts)
+{
+    simdjson::dom::object object;
+    if (block.get_object().get(object))
+        return false;
+    bool hasType = false;
+    bool hasText = false;
+    const bool ok = forEachMember(object, [&](std::string_view key, simdjson::dom::element value) -> unsigned {
+        std::string_view text;
+        if (key == "type") {
+            hasType = !value.get_string().get(text) && text == "text";
+            return hasType ? 1 : 0;
+        }
+        if (key == "text") {
+            if (value.get_string().get(text))
+                return 0;
+            texts << QString::fromUtf8(text.data(), qsizetype(text.size()));
+            hasText = true;
+            return 2;
+        }
+        return 0;
+    });
+    return ok && hasType && hasText;
+}
+
+bool readTextResult(simdjson::dom::element result, TextToolResult &out)
+{
+    simdjson::dom::object object;
+    if (result.get_object().get(object))
+        return false;
+    bool hasContent = false;
+    return forEachMember(object, [&](std::string_view key, simdjson::dom::element value) -> unsigned {
+        if (key == "content") {
+            simdjson::dom::array blocks;
+            if (value.get_array().get(blocks))
+                return 0;
+            out.texts.reserve(qsizetype(blocks.size()));
+            for (const simdjson::dom::element block : blocks) {
+                if (!readTextBlock(block, out.texts))
+                    return 0;
+            }
+            hasContent = true;
+            return 1;
+        }
+        if (key == "isError") {
+            bool isError = false;
+            if (value.get_bool().get(isError))
+                return 0;
+            out.isError = isError;
+            return 2;
+        }
+        return 0;
+    }) && hasContent;
+}
+
+} // namespace
+
+std::optional<TextToolResult> readTextToolResult(QByteArrayView frame)
+{
+    if (frame.size() > maximumTextResultFrame)
+        return std::nullopt;
+    struct Reader
+    {
+        simdjson::dom::parser parser;
+        std::vector<char> buffer;   // the frame + SIMDJSON_PADDING readable bytes
+    };
+    thread_local Reader reader;
+    const size_t size = size_t(frame.size());
+    if (reader.buffer.size() < size + simdjson::SIMDJSON_PADDING)
+        reader.buffer.resize(size + simdjson::SIMDJSON_PADDING);
+    std::memcpy(reader.buffer.data(), frame.data(), size);
+    simdjson::dom::object message;
+    if (reader.parser.parse(reader.buffer.data(), size, false).get_object().get(message))
+        return std::nullopt;
+    TextToolResult out;
+    bool hasVersion = false;
+    bool hasId = false;
+    bool hasResult = false;
+    const bool ok = forEachMember(message, [&](std::string_view key, simdjson::dom::element value) -> unsigned {
+        if (key == "jsonrpc") {
+            std::string_view sent;
+            hasVersion = !value.get_string().get(sent) && sent == "2.0";
+            return hasVersion ? 1 : 0;
+        }
+        if (key == "id") {
+            int64_t id = 0;
+            hasId = !value.get_int64().get(id);
+            out.id = id;
+            return hasId ? 2 : 0;
+        }
+        if (key == "result") {
+            hasResult = readTextResult(value, out);
+            return hasResult ? 4 : 0;
+        }
+        return 0;
+    });
+    if (!ok || !hasVersion || !hasId || !hasResult)
+        return std::nullopt;
+    return out;
 }
 
 Frame parse(const QByteArray &bytes)

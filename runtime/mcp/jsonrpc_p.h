@@ -19,6 +19,9 @@
 #include <QJsonValue>
 #include <QList>
 #include <QString>
+#include <QStringList>
+
+#include <optional>
 
 namespace Switchboard::JsonRpc {
 
@@ -77,6 +80,27 @@ struct Frame
 Frame parse(const QByteArray &bytes);
 /// Classifies one JSON value as a message.
 Message readMessage(const QJsonValue &value);
+
+/// A result response whose result is a CallToolResult of text blocks only:
+/// what most tools answer.
+struct TextToolResult
+{
+    qint64 id = 0;
+    /// The text of each block, in order.
+    QStringList texts;
+    /// isError as sent; not set when the result had none.
+    std::optional<bool> isError;
+};
+
+/// Reads a frame that is exactly such a response: an object of "jsonrpc":
+/// "2.0", an integer "id" and a "result" of a "content" array of
+/// {"type": "text", "text": ...} blocks and an optional boolean "isError",
+/// nothing else and no key twice, at most 64 KiB. Anything else, valid or
+/// not, is left to parse() (std::nullopt). What it reads is what parse() and
+/// McpToolResult::fromJson() read, without a QJsonDocument of the message
+/// (simdjson): a third of a tools/call round trip's instructions
+/// (BENCHMARKS.md, "MCP tools/call round trips").
+std::optional<TextToolResult> readTextToolResult(QByteArrayView frame);
 
 /// True for a valid MCP request id: a string, or a number that is an integer.
 bool isValidId(const QJsonValue &id);

@@ -99,7 +99,14 @@ QJsonValue McpRequest::id() const
 
 QJsonObject McpRequest::result() const
 {
-    return d->result;
+    if (!d->textResult)
+        return d->result;
+    // A tools/call answer of text blocks was read without a QJsonObject
+    // (McpClientPrivate::receive()): the same object, made now.
+    QJsonObject result{{u"content"_s, d->textResult->content()}};
+    if (d->sentIsError)
+        result.insert(u"isError"_s, *d->sentIsError);
+    return result;
 }
 
 void McpRequest::doStart()
@@ -417,6 +424,9 @@ QByteArray writeRequest(const McpRequestPrivate &request, qint64 id, const Trace
         writer.endObject();
     };
     QByteArray json;
+    // Room for a small request at once: the writer's growing by doubling
+    // from 64 bytes took 2 k instructions a tools/call.
+    json.reserve(256);
     {
         JsonWriter writer(json);   // json is complete once writer is gone
         writer.beginObject();
@@ -592,7 +602,7 @@ void McpClientPrivate::complete(McpRequest *request, const JsonRpc::Message &res
         return;
     }
     if (auto *call = qobject_cast<McpToolCall *>(request)) {
-        completeToolCall(call);
+        completeToolCall(call, McpToolResult::fromJson(call->d->result));
         return;
     }
     request->finish();
@@ -641,20 +651,20 @@ void McpClientPrivate::completeToolList(McpRequest *request)
     request->finish();
 }
 
-void McpClientPrivate::completeToolCall(McpToolCall *call)
+void McpClientPrivate::completeToolCall(McpToolCall *call, const Result<McpToolResult> &result)
 {
-    Result<McpToolResult> result = McpToolResult::fromJson(call->d->result);
     if (!result) {
         call->finish(withServer(Error(Error::Code::ProtocolError, result.error().message)));
         return;
     }
     restartCount = 0;   // the server answers calls: it works
     const QString name = call->toolName();
-    if (!result->isError) {
+    if (!result->isError()) {
         for (const McpTool &tool : std::as_const(tools)) {
             if (tool.name != name || tool.outputSchema.isEmpty())
                 continue;
-            if (!result->structuredContent) {
+            const std::optional<QJsonObject> structured = result->structuredContent();
+            if (!structured) {
                 call->finish(withServer(Error(Error::Code::ProtocolError,
                                               u"the tool %1 declares an output schema, but its result has no structuredContent"_s
                                                   .arg(name))));
@@ -670,7 +680,7 @@ void McpClientPrivate::completeToolCall(McpToolCall *call)
                 }
                 validator = std::make_shared<JsonSchemaValidator>(*compiled);
             }
-            const QStringList problems = validator->validate(*result->structuredContent);
+            const QStringList problems = validator->validate(*structured);
             if (!problems.isEmpty()) {
                 call->finish(withServer(Error(Error::Code::ProtocolError,
                                               u"the structuredContent of %1 does not match its output schema: %2"_s.arg(
@@ -904,6 +914,20 @@ void McpClientPrivate::ping()
 
 void McpClientPrivate::receive(const QByteArray &bytes)
 {
+    // Most answers are a tool's text: read without QJsonDocument. Anything
+    // else, an answer to another request among them, is read below.
+    if (const std::optional<JsonRpc::TextToolResult> answer = JsonRpc::readTextToolResult(bytes)) {
+        if (auto *call = qobject_cast<McpToolCall *>(inFlight.value(answer->id))) {
+            inFlight.remove(answer->id);
+            qCDebug(lcMcp).noquote() << serverLabel() << "->" << call->d->method << answer->id;
+            call->d->timer.stop();
+            const McpToolResult result = McpToolResult::fromTexts(answer->texts, answer->isError.value_or(false));
+            call->d->textResult = result;
+            call->d->sentIsError = answer->isError;
+            completeToolCall(call, result);
+            return;
+        }
+    }
     const JsonRpc::Frame frame = JsonRpc::parse(bytes);
     if (!frame.problem.isEmpty()) {
         qCWarning(lcMcp).noquote() << serverLabel() << "sent something that is not JSON-RPC, skipped:" << frame.problem;

@@ -17,6 +17,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <optional>
 #include <memory>
 
 namespace Switchboard {
@@ -42,6 +43,10 @@ public:
     TraceContext trace;
     QJsonValue id;
     QJsonObject result;
+    // A tools/call answer of text blocks only, read without a QJsonObject:
+    // then result() is made from it (and isError as sent) when asked for.
+    std::optional<McpToolResult> textResult;
+    std::optional<bool> sentIsError;
     QTimer timer;
     // initialize goes out while the session starts, before queued requests,
     // and is never cancelled (the specification forbids it).
@@ -84,7 +89,7 @@ public:
     void cancel(McpRequest *request, const Error &error, bool tellServer);
     void forget(McpRequest *request);
     void complete(McpRequest *request, const JsonRpc::Message &response);
-    void completeToolCall(McpToolCall *call);
+    void completeToolCall(McpToolCall *call, const Result<McpToolResult> &result);
     void completeToolList(McpRequest *request);
     void failAll(const Error &error);
 

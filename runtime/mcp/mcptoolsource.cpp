@@ -243,7 +243,7 @@ ToolInvocation *McpToolSource::invoke(const ToolCall &call, QObject *parent)
             return;
         }
         const McpToolResult result = mcpCall->toolResult();
-        if (result.isError)
+        if (result.isError())
             invocation->emitError(Error(Error::Code::ToolFailed, result.text()));
         else
             invocation->emitResult(QJsonValue(result.text()));

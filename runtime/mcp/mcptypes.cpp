@@ -91,6 +91,20 @@ QString McpTool::displayName() const
     return annotated.isEmpty() ? name : annotated;
 }
 
+McpToolResult::McpToolResult(const QJsonArray &content, const std::optional<QJsonObject> &structuredContent, bool isError)
+    : m_content(content), m_structuredContent(structuredContent), m_isError(isError)
+{
+}
+
+McpToolResult McpToolResult::fromTexts(const QStringList &texts, bool isError)
+{
+    McpToolResult result;
+    result.m_texts = texts;
+    result.m_isTexts = true;
+    result.m_isError = isError;
+    return result;
+}
+
 Result<McpToolResult> McpToolResult::fromJson(const QJsonValue &json)
 {
     if (!json.isObject())
@@ -100,36 +114,57 @@ Result<McpToolResult> McpToolResult::fromJson(const QJsonValue &json)
     const QJsonValue content = object.value("content"_L1);
     if (!content.isUndefined() && !content.isNull() && !content.isArray())
         return Error(Error::Code::InvalidValue, u"the tool's \"content\" must be an array, got "_s + Json::describe(content));
-    result.content = content.toArray();
+    result.m_content = content.toArray();
     const QJsonValue structured = object.value("structuredContent"_L1);
     if (!structured.isUndefined() && !structured.isNull()) {
         if (!structured.isObject())
             return Error(Error::Code::InvalidValue,
                          u"the tool's \"structuredContent\" must be an object, got "_s + Json::describe(structured));
-        result.structuredContent = structured.toObject();
+        result.m_structuredContent = structured.toObject();
     }
     const QJsonValue isError = object.value("isError"_L1);
-    result.isError = isError.isBool() && isError.toBool();
+    result.m_isError = isError.isBool() && isError.toBool();
     return result;
+}
+
+QJsonArray McpToolResult::content() const
+{
+    if (!m_isTexts)
+        return m_content;
+    QJsonArray blocks;
+    for (const QString &text : m_texts)
+        blocks.append(ToolContent::text(text));
+    return blocks;
 }
 
 QString McpToolResult::text() const
 {
+    if (m_isTexts)
+        return m_texts.isEmpty() ? u"(no content)"_s : m_texts.join(u'\n');
     QStringList parts;
     bool structuredShown = false;
-    for (const QJsonValue &block : content) {
+    for (const QJsonValue &block : m_content) {
         const QString text = ToolContent::blockText(block);
-        if (structuredContent && !structuredShown && block.toObject().value("type"_L1).toString() == u"text") {
+        if (m_structuredContent && !structuredShown && block.toObject().value("type"_L1).toString() == u"text") {
             const QJsonDocument parsed = QJsonDocument::fromJson(text.toUtf8());
-            structuredShown = parsed.isObject() && parsed.object() == *structuredContent;
+            structuredShown = parsed.isObject() && parsed.object() == *m_structuredContent;
         }
         parts << text;
     }
-    if (structuredContent && !structuredShown)
-        parts << compactJsonText(*structuredContent);
+    if (m_structuredContent && !structuredShown)
+        parts << compactJsonText(*m_structuredContent);
     if (parts.isEmpty())
         return u"(no content)"_s;
     return parts.join(u'\n');
+}
+
+bool operator==(const McpToolResult &a, const McpToolResult &b)
+{
+    if (a.m_isError != b.m_isError || a.m_structuredContent != b.m_structuredContent)
+        return false;
+    if (a.m_isTexts && b.m_isTexts)
+        return a.m_texts == b.m_texts;
+    return a.content() == b.content();
 }
 
 namespace {
@@ -274,7 +309,7 @@ QDebug operator<<(QDebug debug, const McpTool &tool)
 QDebug operator<<(QDebug debug, const McpToolResult &result)
 {
     QDebugStateSaver saver(debug);
-    debug.nospace() << "Switchboard::McpToolResult(" << (result.isError ? "error, " : "") << result.text() << ')';
+    debug.nospace() << "Switchboard::McpToolResult(" << (result.isError() ? "error, " : "") << result.text() << ')';
     return debug;
 }
 

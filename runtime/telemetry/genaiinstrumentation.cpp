@@ -958,7 +958,7 @@ void McpTrace::end(McpRequest *request)
         return;
     }
     if (const auto *call = qobject_cast<McpToolCall *>(request); call && !error.isError()) {
-        if (call->toolResult().isError) {
+        if (call->toolResult().isError()) {
             // A result with isError is no failure of the request; the
             // conventions still mark the span, as "tool_error".
             span.status = StatusCode::Error;

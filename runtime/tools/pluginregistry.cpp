@@ -539,7 +539,7 @@ ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *pa
                 return;
             }
             const McpToolResult result = mcpCall->toolResult();
-            if (result.isError) {
+            if (result.isError()) {
                 invocation->emitError(Error(Error::Code::ToolFailed, result.text()));
                 return;
             }
@@ -547,7 +547,7 @@ ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *pa
             // string, or content blocks, which are the content as sent).
             const QJsonObject meta = mcpCall->result().value(u"_meta"_s).toObject();
             if (meta.value(ToolContent::Key).toBool()) {
-                invocation->emitResult(ToolContent::result(result.content));
+                invocation->emitResult(ToolContent::result(result.content()));
                 return;
             }
             const auto exact = meta.constFind(u"org.switchboard/result"_s);

@@ -4,6 +4,7 @@
 #include "mcp/jsonrpc_p.h"
 
 #include <switchboard/compactjson.h>
+#include <switchboard/mcptypes.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -141,6 +142,104 @@ private Q_SLOTS:
         QCOMPARE(frame.isBatch, isBatch);
         if (bytes == "[1,2]")
             QCOMPARE(frame.messages.at(0).problem, u"a message must be an object, got a number"_s);
+    }
+
+    // The fast reading of a tool's text answer (readTextToolResult()): what it
+    // takes, it reads as parse() and McpToolResult::fromJson() do; anything
+    // else it leaves to them, valid or not.
+    void textToolResult_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<bool>("taken");
+        QTest::addColumn<qint64>("id");
+        QTest::addColumn<QStringList>("texts");
+        QTest::addColumn<int>("isError");   // -1: not sent
+        const auto taken = [](const char *name, const QByteArray &bytes, qint64 id, const QStringList &texts, int isError) {
+            QTest::newRow(name) << bytes << true << id << texts << isError;
+        };
+        const auto left = [](const char *name, const QByteArray &bytes) {
+            QTest::newRow(name) << bytes << false << qint64(0) << QStringList() << -1;
+        };
+        taken("one text block", R"({"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"ping"}]}})", 7,
+              {u"ping"_s}, -1);
+        taken("members in another order", R"({"result":{"content":[{"text":"ping","type":"text"}]},"id":7,"jsonrpc":"2.0"})",
+              7, {u"ping"_s}, -1);
+        taken("two blocks, isError", R"({"jsonrpc":"2.0","id":12,"result":{"isError":true,"content":[{"type":"text","text":"no"},{"type":"text","text":"such file"}]}})",
+              12, {u"no"_s, u"such file"_s}, 1);
+        taken("isError false, as sent", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":""}],"isError":false}})",
+              1, {QString()}, 0);
+        taken("no blocks", R"({"jsonrpc":"2.0","id":2,"result":{"content":[]}})", 2, {}, -1);
+        taken("white space around", " \t{ \"jsonrpc\" : \"2.0\" , \"id\" : 3 , \"result\" : { \"content\" : [ ] } }\r\n", 3, {}, -1);
+        taken("a negative id", R"({"jsonrpc":"2.0","id":-3,"result":{"content":[]}})", -3, {}, -1);
+        taken("escapes, accents, an astral character and a NUL",
+              "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
+              "\"a\\\"b\\\\c\\n\\u00e9\xc3\xa9\\ud83d\\ude00\\u0000\\/\"}]}}",
+              4, {QString::fromUtf8("a\"b\\c\n\xc3\xa9\xc3\xa9\xf0\x9f\x98\x80") + QChar(0) + u'/'}, -1);
+        taken("an escaped key", "{\"jsonrpc\":\"2.0\",\"\\u0069d\":5,\"result\":{\"content\":[]}}", 5, {}, -1);
+
+        left("a string id", R"({"jsonrpc":"2.0","id":"7","result":{"content":[]}})");
+        left("an id of 1.0", R"({"jsonrpc":"2.0","id":1.0,"result":{"content":[]}})");
+        left("an id past 64 bits", R"({"jsonrpc":"2.0","id":18446744073709551616,"result":{"content":[]}})");
+        left("a lone surrogate", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\\ud800\"}]}}");
+        left("an image", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"image","data":"AAAA","mimeType":"image/png"}]}})");
+        left("a text block with annotations",
+             R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"x","annotations":{"priority":1}}]}})");
+        left("a block without a type", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"text":"x"}]}})");
+        left("a text that is no string", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":1}]}})");
+        left("a block that is no object", R"({"jsonrpc":"2.0","id":1,"result":{"content":["x"]}})");
+        left("structured content", R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"structuredContent":{"a":1}}})");
+        left("_meta", R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"_meta":{"org.switchboard/content":true}}})");
+        left("isError not a boolean", R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":"yes"}})");
+        left("no content", R"({"jsonrpc":"2.0","id":1,"result":{}})");
+        left("content not an array", R"({"jsonrpc":"2.0","id":1,"result":{"content":"x"}})");
+        left("an id twice", R"({"jsonrpc":"2.0","id":1,"id":2,"result":{"content":[]}})");
+        left("text twice", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"a","text":"b"}]}})");
+        left("content twice", R"({"jsonrpc":"2.0","id":1,"result":{"content":[],"content":[]}})");
+        left("another member", R"({"jsonrpc":"2.0","id":1,"result":{"content":[]},"x":1})");
+        left("no jsonrpc", R"({"id":1,"result":{"content":[]}})");
+        left("jsonrpc 1.0", R"({"jsonrpc":"1.0","id":1,"result":{"content":[]}})");
+        left("an error", R"({"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"no"}})");
+        left("a request", R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+        left("a batch", R"([{"jsonrpc":"2.0","id":1,"result":{"content":[]}}])");
+        left("something after it", R"({"jsonrpc":"2.0","id":1,"result":{"content":[]}} {})");
+        left("cut short", R"({"jsonrpc":"2.0","id":1,"result":{"content":[)");
+        left("invalid UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\xc3\x28\"}]}}");
+        left("not JSON", "Server listening on stdio");
+        left("empty", "");
+        const QByteArray large = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\""
+                                 + QByteArray(64 * 1024, 'x') + "\"}]}}";
+        left("larger than 64 KiB", large);
+    }
+    void textToolResult()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(bool, taken);
+        QFETCH(qint64, id);
+        QFETCH(QStringList, texts);
+        QFETCH(int, isError);
+        const std::optional<JsonRpc::TextToolResult> result = JsonRpc::readTextToolResult(bytes);
+        QCOMPARE(result.has_value(), taken);
+        if (!taken)
+            return;
+        QCOMPARE(result->id, id);
+        QCOMPARE(result->texts, texts);
+        QCOMPARE(result->isError.has_value(), isError >= 0);
+        if (isError >= 0)
+            QCOMPARE(*result->isError, isError == 1);
+        // The same as the general reading.
+        const JsonRpc::Frame frame = JsonRpc::parse(bytes);
+        QVERIFY(frame.problem.isEmpty());
+        QCOMPARE(frame.messages.size(), 1);
+        const JsonRpc::Message &message = frame.messages.first();
+        QCOMPARE(message.kind, JsonRpc::Message::Kind::Result);
+        QCOMPARE(message.id.toInteger(), id);
+        const Result<McpToolResult> general = McpToolResult::fromJson(message.result);
+        QVERIFY(general);
+        const McpToolResult fast = McpToolResult::fromTexts(result->texts, result->isError.value_or(false));
+        QCOMPARE(fast, *general);
+        QCOMPARE(fast.content(), general->content());
+        QCOMPARE(fast.text(), general->text());
+        QCOMPARE(message.result.toObject().value(u"isError"_s).isBool(), result->isError.has_value());
     }
 
     void writes()

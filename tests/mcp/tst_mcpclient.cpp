@@ -459,6 +459,46 @@ private Q_SLOTS:
             QCOMPARE(int(call->error().code), code);
     }
 
+    // What a call answered is what the server sent, whether the answer was
+    // read the fast way (text blocks only: JsonRpc::readTextToolResult()) or
+    // the general one: result() is the object sent, toolResult() what
+    // McpToolResult::fromJson() makes of it.
+    void resultAsSent_data()
+    {
+        QTest::addColumn<QJsonObject>("result");
+        QTest::addColumn<QString>("text");
+        const auto block = [](const QString &text) { return QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text}}; };
+        QTest::newRow("one text block") << textResult(u"done"_s) << u"done"_s;
+        QTest::newRow("two blocks, isError")
+            << QJsonObject{{u"content"_s, QJsonArray{block(u"no"_s), block(u"such file"_s)}}, {u"isError"_s, true}}
+            << u"no\nsuch file"_s;
+        QTest::newRow("isError false, as sent")
+            << QJsonObject{{u"content"_s, QJsonArray{block(u"ok"_s)}}, {u"isError"_s, false}} << u"ok"_s;
+        QTest::newRow("no blocks") << QJsonObject{{u"content"_s, QJsonArray()}} << u"(no content)"_s;
+        QTest::newRow("an image (read the general way)")
+            << QJsonObject{{u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"image"_s}, {u"data"_s, u"AAAA"_s}, {u"mimeType"_s, u"image/png"_s}}}}}
+            << u"[image: image/png, 3 bytes]"_s;
+        QTest::newRow("_meta (read the general way)")
+            << QJsonObject{{u"content"_s, QJsonArray{block(u"x"_s)}}, {u"_meta"_s, QJsonObject{{u"k"_s, 1}}}} << u"x"_s;
+    }
+    void resultAsSent()
+    {
+        QFETCH(QJsonObject, result);
+        QFETCH(QString, text);
+        Fixture f;
+        f.server->handler = [&](const QJsonObject &) { return FakeServer::result(result); };
+        std::unique_ptr<McpToolCall> call(f.client->callTool(u"echo"_s, {}));
+        QVERIFY(waitFinished(call.get()));
+        QVERIFY2(!call->hasError(), qPrintable(call->error().message));
+        QCOMPARE(call->result(), result);
+        const Result<McpToolResult> expected = McpToolResult::fromJson(result);
+        QVERIFY(expected);
+        QCOMPARE(call->toolResult(), *expected);
+        QCOMPARE(call->toolResult().content(), result.value(u"content"_s).toArray());
+        QCOMPARE(call->toolResult().isError(), result.value(u"isError"_s).toBool());
+        QCOMPARE(call->toolResult().text(), text);
+    }
+
     void outputSchema_data()
     {
         QTest::addColumn<QJsonObject>("result");
@@ -509,7 +549,7 @@ private Q_SLOTS:
             return;
         }
         QVERIFY2(!call->hasError(), qPrintable(call->error().message));
-        QCOMPARE(call->toolResult().isError, isError);
+        QCOMPARE(call->toolResult().isError(), isError);
     }
 
     // The bytes a request goes out as: JSON-RPC written directly

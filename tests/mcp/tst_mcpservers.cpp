@@ -86,7 +86,7 @@ QString call(McpClient &client, const QString &tool, const QJsonObject &argument
         return u"(no answer)"_s;
     if (call->hasError())
         return u"ERROR: "_s + call->error().message;
-    return (call->toolResult().isError ? u"TOOL ERROR: "_s : QString()) + call->toolResult().text();
+    return (call->toolResult().isError() ? u"TOOL ERROR: "_s : QString()) + call->toolResult().text();
 }
 
 bool list(McpClient &client)

@@ -176,8 +176,27 @@ private Q_SLOTS:
             return;
         }
         QVERIFY2(result, qPrintable(result.error().message));
-        QCOMPARE(result->isError, isError);
+        QCOMPARE(result->isError(), isError);
         QCOMPARE(result->text(), text);
+    }
+
+    // A result kept as its texts is the same value as its blocks.
+    void resultFromTexts()
+    {
+        const McpToolResult texts = McpToolResult::fromTexts({u"one"_s, u"two"_s});
+        const QJsonArray blocks{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"one"_s}},
+                                QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"two"_s}}};
+        QCOMPARE(texts.content(), blocks);
+        QCOMPARE(texts.text(), u"one\ntwo"_s);
+        QVERIFY(!texts.isError());
+        QVERIFY(!texts.structuredContent());
+        QCOMPARE(texts, McpToolResult(blocks));
+        QCOMPARE(McpToolResult(blocks), texts);
+        QVERIFY(texts != McpToolResult::fromTexts({u"one"_s, u"two"_s}, true));
+        QVERIFY(texts != McpToolResult::fromTexts({u"one"_s}));
+        QVERIFY(texts != McpToolResult(blocks, QJsonObject{{u"a"_s, 1}}));
+        QCOMPARE(McpToolResult::fromTexts({}).text(), u"(no content)"_s);
+        QCOMPARE(McpToolResult::fromTexts({}), McpToolResult());
     }
 
     void functionNames_data()

@@ -596,7 +596,7 @@ rules:
     std::unique_ptr<McpToolCall> failing(mcp.callTool(u"fail"_s, {}));
     QSignalSpy failingDone(failing.get(), &Operation::finished);
     QVERIFY(failingDone.wait(10000));
-    QVERIFY(failing->toolResult().isError);
+    QVERIFY(failing->toolResult().isError());
     QVERIFY(flush(telemetry));
 
     const QList<QJsonObject> records = receiver.records();

@@ -66,19 +66,33 @@ struct SWITCHBOARD_EXPORT McpTool
 };
 
 /// What tools/call answered.
-struct SWITCHBOARD_EXPORT McpToolResult
+///
+/// A value type. Most tools answer text blocks only: such a result is kept
+/// as its texts, and content() makes the blocks when asked for (the client
+/// reads those answers without QJsonDocument; BENCHMARKS.md, "MCP tools/call
+/// round trips").
+class SWITCHBOARD_EXPORT McpToolResult
 {
-    /// The content blocks as sent (text, image, audio, resource_link, resource, ...).
-    QJsonArray content;
-    /// structuredContent, when the server sent one.
-    std::optional<QJsonObject> structuredContent;
-    /// The tool failed; content says how (for the model to read).
-    bool isError = false;
+public:
+    McpToolResult() = default;
+    /// A result of these content blocks (text, image, audio, resource_link,
+    /// resource, ...), with structuredContent when given.
+    explicit McpToolResult(const QJsonArray &content, const std::optional<QJsonObject> &structuredContent = std::nullopt,
+                           bool isError = false);
+    /// A result of one text block per string: {"type": "text", "text": text}.
+    static McpToolResult fromTexts(const QStringList &texts, bool isError = false);
 
     /// Reads a CallToolResult. Fails (Code::InvalidValue) when it is not an
     /// object, `content` is not an array (a missing one counts as empty), or
     /// structuredContent is not an object.
     static Result<McpToolResult> fromJson(const QJsonValue &json);
+
+    /// The content blocks as sent.
+    QJsonArray content() const;
+    /// structuredContent, when the server sent one.
+    std::optional<QJsonObject> structuredContent() const { return m_structuredContent; }
+    /// The tool failed; content says how (for the model to read).
+    bool isError() const { return m_isError; }
 
     /// The result as the model reads it: the text of text blocks as they
     /// are; images, audio and resources described by type, MIME type, size
@@ -90,7 +104,17 @@ struct SWITCHBOARD_EXPORT McpToolResult
     /// "(no content)" when there is nothing at all.
     QString text() const;
 
-    friend bool operator==(const McpToolResult &, const McpToolResult &) = default;
+    /// Equal when their content, structured content and isError are.
+    friend SWITCHBOARD_EXPORT bool operator==(const McpToolResult &a, const McpToolResult &b);
+
+private:
+    // Either the blocks (m_content) or, for a result of text blocks only,
+    // their texts (m_texts, m_content empty).
+    QJsonArray m_content;
+    QStringList m_texts;
+    bool m_isTexts = false;
+    std::optional<QJsonObject> m_structuredContent;
+    bool m_isError = false;
 };
 
 /// One notifications/message of a server.
