@@ -9,7 +9,6 @@
 #include "mcplogging_p.h"
 
 #include <QJsonArray>
-#include <QSocketNotifier>
 
 #include <algorithm>
 #include <optional>
@@ -155,9 +154,13 @@ Result<void> McpServer::serve(int inputDescriptor, int outputDescriptor)
         }
     }
     d->stdio = std::make_shared<McpServerSession>();
-    d->inputDescriptor = inputDescriptor;
-    d->readNotifier = std::make_unique<QSocketNotifier>(inputDescriptor, QSocketNotifier::Read);
-    QObject::connect(d->readNotifier.get(), &QSocketNotifier::activated, this, [this] { d->readInput(); });
+    d->input = std::make_unique<DescriptorReader>(inputDescriptor, this);
+    d->input->onData = [this](QByteArrayView bytes) { d->readInput(bytes); };
+    d->input->onEnded = [this](int error) {
+        if (error)
+            qCWarning(lcMcp).noquote() << "MCP server: reading its input failed:" << std::strerror(error);
+        d->endStdio();
+    };
     d->output = std::make_unique<DescriptorWriter>(outputDescriptor, this);
     // The session ended with output pending: all of it written now, or
     // dropped because the reader is gone; either way, nothing to wait for.
@@ -588,22 +591,9 @@ void McpServerPrivate::send(McpServerSession &session, const QJsonObject &messag
 
 // --- stdio -------------------------------------------------------------------
 
-void McpServerPrivate::readInput()
+void McpServerPrivate::readInput(QByteArrayView bytes)
 {
-    char chunk[65536];
-    const ssize_t count = ::read(inputDescriptor, chunk, sizeof chunk);
-    if (count < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return;
-        qCWarning(lcMcp).noquote() << "MCP server: reading its input failed:" << std::strerror(errno);
-        endStdio();
-        return;
-    }
-    if (count == 0) {
-        endStdio();
-        return;
-    }
-    inputBuffer.append(chunk, count);
+    inputBuffer.append(bytes);
     const SessionPtr session = stdio;   // alive while a line is handled
     qsizetype start = 0;
     for (;;) {
@@ -652,7 +642,7 @@ void McpServerPrivate::endStdio()
     output->flush();
     if (stdio->ended)   // the flush failed and ended it
         return;
-    readNotifier->setEnabled(false);
+    input.reset();   // nothing more is read (from inside its callback too)
     endSession(*stdio);
     // What the pipe has not taken yet still goes out, as the output takes
     // it (from the writer's notifier), for 5 s at most.

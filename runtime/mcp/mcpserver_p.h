@@ -9,6 +9,7 @@
 #include <switchboard/toolregistry.h>
 #include <switchboard/tracecontext.h>
 
+#include "core/descriptorreader_p.h"
 #include "core/descriptorwriter_p.h"
 #include "core/httpserver_p.h"
 #include "jsonrpc_p.h"
@@ -24,7 +25,6 @@
 #include <deque>
 #include <memory>
 
-class QSocketNotifier;
 
 namespace Switchboard {
 
@@ -195,7 +195,7 @@ public:
     QList<SessionPtr> allSessions() const;
 
     // stdio
-    void readInput();
+    void readInput(QByteArrayView bytes);
     void write(const QJsonObject &message);
     void endStdio();
 
@@ -204,8 +204,7 @@ public:
     const McpServerOptions options;
 
     SessionPtr stdio;   // serving on descriptors when set
-    int inputDescriptor = -1;
-    std::unique_ptr<QSocketNotifier> readNotifier;
+    std::unique_ptr<DescriptorReader> input;
     std::unique_ptr<DescriptorWriter> output;
     QByteArray inputBuffer;
     bool skippingLine = false;   // the rest of a line over the size limit

@@ -1,5 +1,6 @@
 #include <switchboard/mcpstdiotransport.h>
 
+#include "core/descriptorreader_p.h"
 #include "core/descriptorwriter_p.h"
 #include "core/namedloggingcategory_p.h"
 #include "jsonrpc_p.h"
@@ -88,7 +89,7 @@ public:
     }
 
     void startProcess();
-    void readStandardOutput();
+    void readStandardOutput(QByteArrayView bytes);
     void readStandardError();
     void logErrorLine(QByteArrayView line);
     void processFinished(int exitCode, QProcess::ExitStatus status);
@@ -96,9 +97,10 @@ public:
     void fail(const Error &error);
     void ended(Error error);
     QString tailText() const;
-    /// The pipe of the server's input; errno when it cannot be made.
-    int openInput();
+    /// The pipes of the server's input and output; errno when they cannot be made.
+    int openPipes();
     void closeInput();
+    void closeOutput();
 
     McpStdioTransport *q;
     const McpStdioParameters parameters;
@@ -112,6 +114,10 @@ public:
     int childInputFd = -1;   // its read end, until the child has it
     std::unique_ptr<DescriptorWriter> input;
     bool closeInputWhenWritten = false;
+    // Its standard output, likewise a pipe of our own (DescriptorReader).
+    int outputFd = -1;
+    int childOutputFd = -1;   // its write end, until the child has it
+    std::unique_ptr<DescriptorReader> output;
     QTimer grace;
     int shutdownStep = 0;
     QByteArray stdoutBuffer;
@@ -157,6 +163,7 @@ McpStdioTransport::~McpStdioTransport()
         delete d->process;
     }
     d->closeInput();
+    d->closeOutput();
 }
 
 McpStdioParameters McpStdioTransport::parameters() const
@@ -224,21 +231,24 @@ void McpStdioTransportPrivate::startProcess()
     process->setProcessEnvironment(environment);
     if (!parameters.workingDirectory.isEmpty())
         process->setWorkingDirectory(parameters.workingDirectory);
-    if (const int error = openInput()) {
+    if (const int error = openPipes()) {
         process->deleteLater();
         process = nullptr;
-        ended(Error(Error::Code::ConnectionRefused, u"cannot start the server (%1): no pipe for its input: %2"_s.arg(
+        ended(Error(Error::Code::ConnectionRefused, u"cannot start the server (%1): no pipe for its input or output: %2"_s.arg(
                                                         parameters.commandLine(), QString::fromLocal8Bit(::strerror(error)))));
         return;
     }
-    // The read end becomes the server's standard input after QProcess set
-    // up its own (/dev/null), then the caller's modifier runs.
+    // The pipes become the server's standard input and output after QProcess
+    // set up its own (/dev/null), then the caller's modifier runs.
     process->setStandardInputFile(QProcess::nullDevice());
+    process->setStandardOutputFile(QProcess::nullDevice());
     const int childInput = childInputFd;
-    process->setChildProcessModifier([childInput, modifier = childProcessModifier] {
-        // The copy is not close-on-exec. Without it the server would read
-        // /dev/null and end: exit 127, as a shell does for what cannot run.
-        if (::dup2(childInput, STDIN_FILENO) < 0)
+    const int childOutput = childOutputFd;
+    process->setChildProcessModifier([childInput, childOutput, modifier = childProcessModifier] {
+        // The copies are not close-on-exec. Without them the server would
+        // read /dev/null and end, or write into it: exit 127, as a shell
+        // does for what cannot run.
+        if (::dup2(childInput, STDIN_FILENO) < 0 || ::dup2(childOutput, STDOUT_FILENO) < 0)
             ::_exit(127);
         if (modifier)
             modifier();
@@ -246,32 +256,44 @@ void McpStdioTransportPrivate::startProcess()
     QObject::connect(process, &QProcess::started, q, [this] {
         qCDebug(lcMcp).noquote() << "started" << q->description() << "as process" << process->processId();
         q->setState(McpTransport::State::Open);
+        // Its output is read from now on: messages come after opened().
+        output = std::make_unique<DescriptorReader>(outputFd, q);
+        output->onData = [this](QByteArrayView bytes) { readStandardOutput(bytes); };
+        // The end of the output (the server closed it, or exited): finished()
+        // reports the exit.
+        output->onEnded = [this](int error) {
+            if (error)
+                qCDebug(lcMcp).noquote() << q->description() << ": reading its output failed:" << ::strerror(error);
+        };
         Q_EMIT q->opened();
     });
-    QObject::connect(process, &QProcess::readyReadStandardOutput, q, [this] { readStandardOutput(); });
     QObject::connect(process, &QProcess::readyReadStandardError, q, [this] { readStandardError(); });
     QObject::connect(process, &QProcess::finished, q,
                      [this](int exitCode, QProcess::ExitStatus status) { processFinished(exitCode, status); });
     QObject::connect(process, &QProcess::errorOccurred, q,
                      [this](QProcess::ProcessError error) { processFailed(error); });
     process->start(parameters.command, parameters.arguments);
-    // The child has its copy (or did not start, and ended() closed it): ours goes.
-    if (childInputFd >= 0) {
-        ::close(childInputFd);
-        childInputFd = -1;
+    // The child has its copies (or did not start, and ended() closed them): ours go.
+    for (int *fd : {&childInputFd, &childOutputFd}) {
+        if (*fd >= 0) {
+            ::close(*fd);
+            *fd = -1;
+        }
     }
 }
 
-int McpStdioTransportPrivate::openInput()
+namespace {
+
+// A close-on-exec pipe with both ends above 0 to 2, should this process
+// have closed some of those: QProcess makes the child's 0 to 2 before the
+// modifier runs (an end among them would be overwritten), and our own
+// output must not go into the server's input. 0 or errno.
+int makePipe(int fds[2])
 {
-    int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
         return errno;
-    // Both ends above 0 to 2, should this process have closed some of
-    // those: QProcess makes the child's 0 to 2 before the modifier runs (a
-    // read end among them would be overwritten), and our own output must not
-    // go into the server's input.
-    for (int &fd : fds) {
+    for (int i = 0; i < 2; ++i) {
+        int &fd = fds[i];
         if (fd > STDERR_FILENO)
             continue;
         const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
@@ -279,16 +301,34 @@ int McpStdioTransportPrivate::openInput()
         ::close(fd);
         fd = moved;
         if (moved < 0) {
-            for (const int other : fds) {
-                if (other >= 0)
-                    ::close(other);
-            }
+            if (fds[1 - i] >= 0)
+                ::close(fds[1 - i]);
             return error;
         }
     }
-    ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
-    childInputFd = fds[0];
-    inputFd = fds[1];
+    return 0;
+}
+
+} // namespace
+
+int McpStdioTransportPrivate::openPipes()
+{
+    int in[2];
+    int out[2];
+    if (const int error = makePipe(in))
+        return error;
+    if (const int error = makePipe(out)) {
+        ::close(in[0]);
+        ::close(in[1]);
+        return error;
+    }
+    // Our ends do not block: the event loop says when they can be used.
+    ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    childInputFd = in[0];
+    inputFd = in[1];
+    childOutputFd = out[1];
+    outputFd = out[0];
     closeInputWhenWritten = false;
     ignoreSigpipe();
     input = std::make_unique<DescriptorWriter>(inputFd, q);
@@ -319,6 +359,17 @@ void McpStdioTransportPrivate::closeInput()
         ::close(childInputFd);
     childInputFd = -1;
     closeInputWhenWritten = false;
+}
+
+void McpStdioTransportPrivate::closeOutput()
+{
+    output.reset();
+    for (int *fd : {&outputFd, &childOutputFd}) {
+        if (*fd >= 0) {
+            ::close(*fd);
+            *fd = -1;
+        }
+    }
 }
 
 void McpStdioTransport::send(const McpOutgoingMessage &message)
@@ -361,14 +412,11 @@ void McpStdioTransport::close()
     d->grace.start(d->parameters.shutdownGraceMs);
 }
 
-void McpStdioTransportPrivate::readStandardOutput()
+void McpStdioTransportPrivate::readStandardOutput(QByteArrayView bytes)
 {
     const qint64 limit = q->maximumMessageSize();
-    while (process && failure.code == Error::Code::NoError) {
-        const QByteArray chunk = process->readAllStandardOutput();
-        if (chunk.isEmpty())
-            return;
-        stdoutBuffer.append(chunk);
+    if (process && failure.code == Error::Code::NoError) {
+        stdoutBuffer.append(bytes);
         qsizetype start = 0;
         for (;;) {
             const qsizetype newline = stdoutBuffer.indexOf('\n', std::max(start, scanned));
@@ -459,7 +507,8 @@ void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatu
     exitDescription = status == QProcess::CrashExit
                           ? u"signal %1 (%2)"_s.arg(exitCode).arg(QString::fromLocal8Bit(::strsignal(exitCode)))
                           : u"exit code %1"_s.arg(exitCode);
-    // What is left of the output and the error output (QProcess has read it all).
+    // What is left of the error output (QProcess has read it all); the
+    // output below, from our pipe.
     readStandardError();
     if (!stderrBuffer.isEmpty()) {
         logErrorLine(stderrBuffer);
@@ -469,7 +518,8 @@ void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatu
         ended(failure);
         return;
     }
-    readStandardOutput();
+    if (output)
+        output->drain();
     if (failure.isError()) {
         ended(failure);
         return;
@@ -503,6 +553,7 @@ void McpStdioTransportPrivate::ended(Error error)
 {
     grace.stop();
     closeInput();
+    closeOutput();
     if (process) {
         process->disconnect(q);
         process->deleteLater();

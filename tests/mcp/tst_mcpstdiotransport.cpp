@@ -171,6 +171,29 @@ private Q_SLOTS:
         QCOMPARE(tail.last(), u"stderr line 25"_s);
     }
 
+    // What a server writes right before it exits reaches the client before
+    // the exit does, however the two are ordered in the event loop (the
+    // output is read to its end when the process has finished).
+    void lastWordsBeforeTheExit_data()
+    {
+        QTest::addColumn<int>("bytes");
+        QTest::newRow("small") << 100;
+        QTest::newRow("more than a pipe holds") << 300 * 1024;
+    }
+    void lastWordsBeforeTheExit()
+    {
+        QFETCH(int, bytes);
+        Peer p({u"last-words"_s, QString::number(bytes)});
+        p.transport.setMaximumMessageSize(1024 * 1024);
+        QVERIFY(p.open());
+        QVERIFY(p.closed.wait(10000));
+        QCOMPARE(p.received.count(), 2);
+        QCOMPARE(p.messages().first().size(), bytes);
+        QCOMPARE(p.messages().last(), QByteArray(R"({"last":true})"));
+        QCOMPARE(p.closedError().code, Error::Code::ConnectionClosed);
+        QCOMPARE(p.closedError().message, u"the server exited with code 0"_s);
+    }
+
     void crashExplainsItself()
     {
         Peer p({u"crash"_s});

@@ -10,6 +10,8 @@
 //   stdiopeer count              reads to the end of input, slowly at first (what it is sent
 //                                waits in the pipe), then writes "read N bytes in M lines"
 //                                to standard error and exits 0
+//   stdiopeer last-words BYTES   writes a message of BYTES bytes and {"last":true}, then exits 0
+//                                without reading anything
 //   stdiopeer crash              reads one line, writes "dying" to standard error, exits with code 3
 //   stdiopeer ignore-eof         echoes; at the end of input waits for SIGTERM (says so on
 //                                standard error, exits 0)
@@ -83,6 +85,10 @@ int main(int argc, char **argv)
     } else if (mode == "huge") {
         const size_t bytes = argc > 2 ? size_t(std::atoll(argv[2])) : 1024;
         writeAll(1, "\"" + std::string(bytes > 2 ? bytes - 2 : 0, 'x') + "\"\n");
+    } else if (mode == "last-words") {
+        const size_t bytes = argc > 2 ? size_t(std::atoll(argv[2])) : 1024;
+        writeAll(1, "\"" + std::string(bytes > 2 ? bytes - 2 : 0, 'x') + "\"\n{\"last\":true}\n");
+        return 0;
     } else if (mode == "count") {
         usleep(200 * 1000);
         size_t bytes = 0;
