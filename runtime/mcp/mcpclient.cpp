@@ -11,6 +11,7 @@
 #include "mcplogging_p.h"
 
 #include <QMetaMethod>
+#include <QTimerEvent>
 
 #include <algorithm>
 #include <charconv>
@@ -61,16 +62,21 @@ McpRequest::McpRequest(McpClient *client, const QString &method, const QJsonObje
     d->options = options;
     d->trace = options.traceContext.isValid() ? options.traceContext : TraceContext::current();
     d->id = QJsonValue();
-    d->timer.setSingleShot(true);
-    connect(&d->timer, &QTimer::timeout, this, [this] {
-        if (!d->client || isFinished())
-            return;
-        const int ms = d->timer.interval();
-        d->client->d->cancel(this,
-                             d->client->d->withServer(Error(Error::Code::Timeout,
-                                                            u"%1 got no answer within %2 ms"_s.arg(d->method).arg(ms))),
-                             true);
-    });
+}
+
+void McpRequest::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != d->timer.timerId()) {
+        Operation::timerEvent(event);
+        return;
+    }
+    d->timer.stop();
+    if (!d->client || isFinished())
+        return;
+    d->client->d->cancel(this,
+                         d->client->d->withServer(Error(Error::Code::Timeout,
+                                                        u"%1 got no answer within %2 ms"_s.arg(d->method).arg(d->timeoutMs))),
+                         true);
 }
 
 McpRequest::~McpRequest()
@@ -497,8 +503,10 @@ void McpClientPrivate::send(McpRequest *request)
     }
     QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
-    if (timeout > 0)
-        request->d->timer.start(timeout);
+    if (timeout > 0) {
+        request->d->timeoutMs = timeout;
+        request->d->timer.start(timeout, request);
+    }
     qCDebug(lcMcp).noquote() << serverLabel() << "<-" << request->d->method << id;
     sendJson(McpOutgoingMessage::Kind::Request, std::move(json), request->d->method, id);
 }

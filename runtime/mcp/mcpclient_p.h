@@ -9,6 +9,7 @@
 #include "jsonrpc_p.h"
 #include "tools/jsonschemavalidator_p.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QLoggingCategory>
@@ -47,7 +48,10 @@ public:
     // then result() is made from it (and isError as sent) when asked for.
     std::optional<McpToolResult> textResult;
     std::optional<bool> sentIsError;
-    QTimer timer;
+    // The time limit: a QBasicTimer, not a QTimer (a QObject made, connected
+    // and destroyed for every request: 2 k instructions of a tools/call's 25 k).
+    QBasicTimer timer;
+    int timeoutMs = 0;
     // initialize goes out while the session starts, before queued requests,
     // and is never cancelled (the specification forbids it).
     bool isInitialize = false;
