@@ -1,5 +1,7 @@
 #include "eventdecoder_p.h"
 
+#include "api/json_p.h"
+
 #include <simdjson.h>
 
 #include <climits>
@@ -31,7 +33,7 @@ QString toQString(std::string_view text)
 bool readString(Value value, QString &out, Interned *cache = nullptr)
 {
     std::string_view text;
-    if (value.get_string().get(text))
+    if (value.get_string().get(text) || Json::startsWithByteOrderMark(text))
         return false;
     if (!cache) {
         out = toQString(text);

@@ -21,11 +21,22 @@
 
 #include <array>
 #include <optional>
+#include <string_view>
 
 namespace Switchboard::Json {
 
 /// "a string", "a number", "an object", ... for messages.
 QString describe(const QJsonValue &value);
+
+/// True when a string's UTF-8 begins with a byte order mark (U+FEFF).
+/// QString::fromUtf8() drops one there, and so does QJsonDocument for a
+/// string without escapes, but it keeps U+FEFF in a string with escapes:
+/// the simdjson fast paths (eventdecoder.cpp, JsonRpc::readTextToolResult())
+/// leave such a string to QJsonDocument rather than guess.
+inline bool startsWithByteOrderMark(std::string_view utf8)
+{
+    return utf8.substr(0, 3) == std::string_view("\xEF\xBB\xBF", 3);
+}
 
 Error missingField(const char *typeName, QLatin1StringView key);
 

@@ -153,7 +153,7 @@ bool readTextBlock(simdjson::dom::element block, QStringList &texts)
             return hasType ? 1 : 0;
         }
         if (key == "text") {
-            if (value.get_string().get(text))
+            if (value.get_string().get(text) || Json::startsWithByteOrderMark(text))
                 return 0;
             texts << QString::fromUtf8(text.data(), qsizetype(text.size()));
             hasText = true;
@@ -198,7 +198,7 @@ bool readTextResult(simdjson::dom::element result, TextToolResult &out)
 
 std::optional<TextToolResult> readTextToolResult(QByteArrayView frame)
 {
-    if (frame.size() > maximumTextResultFrame)
+    if (frame.isEmpty() || frame.size() > maximumTextResultFrame)
         return std::nullopt;
     struct Reader
     {

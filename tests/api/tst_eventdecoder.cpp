@@ -99,6 +99,10 @@ void TestEventDecoder::edgeCases_data()
     row("message: NUL escape", msg, R"({"id":"msg_1","content":"a\u0000b"})", true);
     row("message: whitespace", msg, "{ \"id\" : \"msg_1\" ,\t\"content\" : \"x\" }  ", true);
     row("message: big index", msg, R"({"id":"msg_1","content":"x","output_index":2147483647})", true);
+    // QJsonDocument keeps an escaped U+FEFF at the start, QString::fromUtf8() drops it.
+    row("message: escaped byte order mark", msg, R"({"id":"msg_1","content":"\ufeffx"})", false);
+    row("message: byte order mark and an escape", msg, "{\"id\":\"msg_1\",\"content\":\"\xef\xbb\xbf" "a\\nb\"}", false);
+    row("message: byte order mark", msg, "{\"id\":\"msg_1\",\"content\":\"\xef\xbb\xbf" "ab\"}", false);
     row("message: lone surrogate", msg, R"({"id":"msg_1","content":"\ud800"})", false);
     row("message: raw control character", msg, "{\"id\":\"msg_1\",\"content\":\"a\x01b\"}", false);
     row("message: invalid UTF-8", msg, "{\"id\":\"msg_1\",\"content\":\"a\xff\"}", false);

@@ -180,6 +180,14 @@ private Q_SLOTS:
         left("a string id", R"({"jsonrpc":"2.0","id":"7","result":{"content":[]}})");
         left("an id of 1.0", R"({"jsonrpc":"2.0","id":1.0,"result":{"content":[]}})");
         left("an id past 64 bits", R"({"jsonrpc":"2.0","id":18446744073709551616,"result":{"content":[]}})");
+        // QJsonDocument keeps an escaped U+FEFF at the start of a string (and
+        // one in a string with any escape), QString::fromUtf8() drops it.
+        left("an escaped byte order mark", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\\ufeffab\"}]}}");
+        left("a byte order mark and an escape",
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\xef\xbb\xbf" "a\\nb\"}]}}");
+        left("a byte order mark", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\xef\xbb\xbf" "ab\"}]}}");
+        taken("a byte order mark inside", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"a\\ufeffb\"}]}}",
+              1, {u"a\ufeffb"_s}, -1);
         left("a lone surrogate", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"\\ud800\"}]}}");
         left("an image", R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"image","data":"AAAA","mimeType":"image/png"}]}})");
         left("a text block with annotations",

@@ -121,7 +121,7 @@ private:
 /// structuredContent does not match the tool's outputSchema or is missing
 /// while the tool declares one (ProtocolError, naming what does not
 /// match). A result with isError is not a failure of the request: it
-/// finishes normally and toolResult().isError says the tool failed.
+/// finishes normally and toolResult().isError() says the tool failed.
 class SWITCHBOARD_EXPORT McpToolCall : public McpRequest
 {
     Q_OBJECT
