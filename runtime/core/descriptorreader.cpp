@@ -38,10 +38,11 @@ bool DescriptorReader::readOnce()
 {
     if (m_atEnd)
         return false;
-    char chunk[chunkSize];
+    if (!m_chunk)
+        m_chunk = std::make_unique<char[]>(chunkSize);
     ssize_t count;
     do {
-        count = ::read(m_descriptor, chunk, sizeof chunk);
+        count = ::read(m_descriptor, m_chunk.get(), chunkSize);
     } while (count < 0 && errno == EINTR);
     if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return false;
@@ -55,7 +56,7 @@ bool DescriptorReader::readOnce()
         return false;
     }
     if (onData)
-        onData(QByteArrayView(chunk, count));
+        onData(QByteArrayView(m_chunk.get(), count));
     return *alive && !m_atEnd;
 }
 

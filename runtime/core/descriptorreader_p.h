@@ -33,7 +33,8 @@ public:
     /// At the end (after onEnded), nothing more is read.
     bool isAtEnd() const { return m_atEnd; }
 
-    /// Bytes read, in order. The reader may be destroyed inside.
+    /// Bytes read, in order (valid during the call while the reader lives).
+    /// The reader may be destroyed inside.
     std::function<void(QByteArrayView bytes)> onData;
     /// The end: 0 at the end of the data (every writer closed), else errno
     /// of a failed read. Called once; the reader may be destroyed inside.
@@ -45,6 +46,9 @@ private:
 
     const int m_descriptor;
     std::unique_ptr<QSocketNotifier> m_notifier;
+    // A pipe's worth (64 KiB on Linux), made at the first read: on the heap,
+    // not on the stack of whatever event loop reads.
+    std::unique_ptr<char[]> m_chunk;
     bool m_atEnd = false;
     // Cleared by the destructor: a callback that destroyed the reader
     // stops the loop that called it.

@@ -435,8 +435,15 @@ void McpStdioTransportPrivate::readStandardOutput(QByteArrayView bytes)
                 const QByteArray line = stdoutBuffer.sliced(start, end - start);
                 const QPointer<McpTransport> guard(q);
                 Q_EMIT q->messageReceived(line);
-                if (!guard || !process || failure.isError() || q->state() != McpTransport::State::Open)
+                if (!guard)
                     return;
+                if (!process || failure.isError() || q->state() != McpTransport::State::Open) {
+                    // What was delivered goes: a later read (the drain at
+                    // the exit) must not deliver it again.
+                    stdoutBuffer.remove(0, newline + 1);
+                    scanned = 0;
+                    return;
+                }
             }
             start = newline + 1;
         }
@@ -518,8 +525,12 @@ void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatu
         ended(failure);
         return;
     }
-    if (output)
+    if (output) {
+        const QPointer<McpTransport> guard(q);
         output->drain();
+        if (!guard)
+            return;   // destroyed by a receiver of the last messages
+    }
     if (failure.isError()) {
         ended(failure);
         return;
