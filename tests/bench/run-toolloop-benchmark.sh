@@ -16,7 +16,11 @@
 # the sequential loop unjournaled and journaled (RunJournal, SQLite in WAL
 # mode on the build's disk, a fresh database each time), alternately, twice
 # each. SWITCHBOARD_BENCH_ONLY=journal or =tracing runs that part alone;
-# SWITCHBOARD_BENCH_ROUNDS sets the number of untraced/traced pairs. Figures:
+# SWITCHBOARD_BENCH_ROUNDS sets the number of untraced/traced pairs;
+# SWITCHBOARD_BENCH_RECEIVER_CPUS runs the OTLP receiver on those CPUs
+# (taskset -c), e.g. 0 while the script runs under taskset -c 1: the
+# receiver's decoding then does not share the client's core, as a
+# collector elsewhere would not. Figures:
 # BENCHMARKS.md, "Tool loop", "Tracing" and "Journal".
 
 source "$(dirname "$0")/bench-common.sh"
@@ -82,7 +86,9 @@ tracing_part() {
         ctest --test-dir "$BUILD" -R '^telemetry_otlp_install$' --output-on-failure >/dev/null
     fi
     mkfifo "$WORK/receiver.in"
-    node "$BENCH_SRC/../telemetry/otlp_receiver.mjs" "$OTLP_PREFIX" "$WORK/otlp.jsonl" <"$WORK/receiver.in" \
+    local pin=()
+    [ -n "${SWITCHBOARD_BENCH_RECEIVER_CPUS:-}" ] && pin=(taskset -c "$SWITCHBOARD_BENCH_RECEIVER_CPUS")
+    "${pin[@]}" node "$BENCH_SRC/../telemetry/otlp_receiver.mjs" "$OTLP_PREFIX" "$WORK/otlp.jsonl" <"$WORK/receiver.in" \
         >"$WORK/receiver.out" &
     exec 9>"$WORK/receiver.in"
     RECEIVER=
@@ -123,7 +129,7 @@ tracing_part() {
     awk -v u="$untraced" -v t="$traced" -v m="$median" -v p="${pairs[*]}" -v e="$decoded" -v f="$errors" \
         'BEGIN { printf "ratio traced/untraced, loop CPU per round trip: %.3f over all (aim <= 1.05); pair by pair %s, median %.3f; receiver: %d export requests decoded, %d errors\n",
                  t / u, p, m, e, f }'
-    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg); the loop on CPUs $(taskset -cp $$ | sed 's/.*: //'), the receiver on ${SWITCHBOARD_BENCH_RECEIVER_CPUS:-the same}"
 }
 if [ "${SWITCHBOARD_BENCH_ONLY:-}" = tracing ]; then
     tracing_part
