@@ -121,6 +121,7 @@ public:
     QTimer grace;
     int shutdownStep = 0;
     QByteArray stdoutBuffer;
+    qsizetype consumed = 0;    // bytes of stdoutBuffer delivered (or skipped) already
     qsizetype scanned = 0;     // bytes of stdoutBuffer known to hold no newline
     QByteArray stderrBuffer;
     QStringList stderrTail;
@@ -205,6 +206,7 @@ void McpStdioTransport::open()
     d->closing = false;
     d->shutdownStep = 0;
     d->stdoutBuffer.clear();
+    d->consumed = 0;
     d->scanned = 0;
     d->stderrBuffer.clear();
     d->stderrTail.clear();
@@ -414,46 +416,47 @@ void McpStdioTransport::close()
 
 void McpStdioTransportPrivate::readStandardOutput(QByteArrayView bytes)
 {
+    // Messages go to the client while the connection is open (not once
+    // close() began, nor after a failure).
+    if (!process || failure.isError() || q->state() != McpTransport::State::Open)
+        return;
     const qint64 limit = q->maximumMessageSize();
-    if (process && failure.code == Error::Code::NoError) {
-        stdoutBuffer.append(bytes);
-        qsizetype start = 0;
-        for (;;) {
-            const qsizetype newline = stdoutBuffer.indexOf('\n', std::max(start, scanned));
-            if (newline < 0)
-                break;
-            qsizetype end = newline;
-            if (end > start && stdoutBuffer.at(end - 1) == '\r')
-                --end;
-            if (end - start > limit) {
-                fail(Error(Error::Code::ProtocolError,
-                           u"the server sent a message of %1 bytes, more than the limit of %2"_s.arg(end - start)
-                               .arg(limit)));
-                return;
-            }
-            if (end > start) {
-                const QByteArray line = stdoutBuffer.sliced(start, end - start);
-                const QPointer<McpTransport> guard(q);
-                Q_EMIT q->messageReceived(line);
-                if (!guard)
-                    return;
-                if (!process || failure.isError() || q->state() != McpTransport::State::Open) {
-                    // What was delivered goes: a later read (the drain at
-                    // the exit) must not deliver it again.
-                    stdoutBuffer.remove(0, newline + 1);
-                    scanned = 0;
-                    return;
-                }
-            }
-            start = newline + 1;
-        }
-        stdoutBuffer.remove(0, start);
-        scanned = stdoutBuffer.size();
-        if (stdoutBuffer.size() > limit) {
+    stdoutBuffer.append(bytes);
+    // A line counts as consumed before it is delivered, and everything here
+    // is read from the members again after each delivery: a receiver may
+    // run an event loop that reads more output (this function again), which
+    // then goes on from there and trims the buffer.
+    for (;;) {
+        const qsizetype newline = stdoutBuffer.indexOf('\n', std::max(consumed, scanned));
+        if (newline < 0)
+            break;
+        const qsizetype start = consumed;
+        qsizetype end = newline;
+        if (end > start && stdoutBuffer.at(end - 1) == '\r')
+            --end;
+        if (end - start > limit) {
             fail(Error(Error::Code::ProtocolError,
-                       u"the server sent a message of more than %1 bytes, the limit"_s.arg(limit)));
+                       u"the server sent a message of %1 bytes, more than the limit of %2"_s.arg(end - start)
+                           .arg(limit)));
             return;
         }
+        consumed = newline + 1;
+        if (end > start) {
+            const QByteArray line = stdoutBuffer.sliced(start, end - start);
+            const QPointer<McpTransport> guard(q);
+            Q_EMIT q->messageReceived(line);
+            if (!guard)
+                return;
+            if (!process || failure.isError() || q->state() != McpTransport::State::Open)
+                return;   // the rest is not delivered (above)
+        }
+    }
+    stdoutBuffer.remove(0, consumed);
+    consumed = 0;
+    scanned = stdoutBuffer.size();
+    if (stdoutBuffer.size() > limit) {
+        fail(Error(Error::Code::ProtocolError,
+                   u"the server sent a message of more than %1 bytes, the limit"_s.arg(limit)));
     }
 }
 
@@ -531,7 +534,9 @@ void McpStdioTransportPrivate::processFinished(int exitCode, QProcess::ExitStatu
         if (!guard)
             return;   // destroyed by a receiver of the last messages
     }
-    if (failure.isError()) {
+    // A receiver of the last messages may have closed the connection: that
+    // close() ends it, not the exit.
+    if (failure.isError() || closing) {
         ended(failure);
         return;
     }

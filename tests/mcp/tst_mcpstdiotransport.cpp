@@ -196,6 +196,42 @@ private Q_SLOTS:
         QCOMPARE(p.closedError().message, u"the server exited with code 0"_s);
     }
 
+    // A receiver that closes the connection when the last message comes
+    // ends it with its close(), not with the exit it was reading to.
+    void closedByTheLastMessage()
+    {
+        Peer p({u"last-words"_s, u"100"_s});
+        connect(&p.transport, &McpTransport::messageReceived, this, [&p](const QByteArray &message) {
+            if (message == R"({"last":true})")
+                p.transport.close();
+        });
+        QVERIFY(p.open());
+        QTRY_COMPARE_WITH_TIMEOUT(p.closed.count(), 1, 10000);
+        QCOMPARE(p.received.count(), 2);
+        QCOMPARE(p.closedError().code, Error::Code::NoError);
+    }
+
+    // A receiver that runs an event loop while more output comes (a dialog,
+    // say): every message is delivered once, in order.
+    void receiverRunsAnEventLoop()
+    {
+        Peer p({u"echo"_s});
+        QVERIFY(p.open());
+        bool nested = false;
+        connect(&p.transport, &McpTransport::messageReceived, this, [&](const QByteArray &message) {
+            if (message != R"({"n":1})" || nested)
+                return;
+            nested = true;
+            p.transport.send(line(R"({"n":2})"));
+            p.transport.send(line(R"({"n":3})"));
+            QTRY_COMPARE_WITH_TIMEOUT(p.received.count(), 3, 10000);   // inside the delivery of the first
+        });
+        p.transport.send(line(R"({"n":1})"));
+        QTRY_COMPARE_WITH_TIMEOUT(p.received.count(), 3, 10000);
+        QTest::qWait(100);
+        QCOMPARE(p.messages(), (QList<QByteArray>{R"({"n":1})", R"({"n":2})", R"({"n":3})"}));
+    }
+
     void crashExplainsItself()
     {
         Peer p({u"crash"_s});
