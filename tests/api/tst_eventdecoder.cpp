@@ -104,7 +104,7 @@ void TestEventDecoder::edgeCases_data()
     row("message: byte order mark and an escape", msg, "{\"id\":\"msg_1\",\"content\":\"\xef\xbb\xbf" "a\\nb\"}", false);
     row("message: byte order mark", msg, "{\"id\":\"msg_1\",\"content\":\"\xef\xbb\xbf" "ab\"}", false);
     row("message: lone surrogate", msg, R"({"id":"msg_1","content":"\ud800"})", false);
-    row("message: raw control character", msg, "{\"id\":\"msg_1\",\"content\":\"a\x01b\"}", false);
+    row("message: raw control character", msg, "{\"id\":\"msg_1\",\"content\":\"a\x01" "b\"}", false);
     row("message: invalid UTF-8", msg, "{\"id\":\"msg_1\",\"content\":\"a\xff\"}", false);
     row("message: unknown field", msg, R"({"id":"msg_1","content":"x","extra":{"a":[1,2]}})", false);
     row("message: unknown field, invalid", msg, R"({"id":"msg_1","content":"x","extra":[1 2]})", false);
