@@ -927,7 +927,7 @@ void McpClientPrivate::receive(const QByteArray &bytes)
     if (const std::optional<JsonRpc::TextToolResult> answer = JsonRpc::readTextToolResult(bytes)) {
         if (auto *call = qobject_cast<McpToolCall *>(inFlight.value(answer->id))) {
             inFlight.remove(answer->id);
-            qCDebug(lcMcp).noquote() << serverLabel() << "->" << call->d->method << answer->id;
+            qCDebug(lcMcp).noquote() << serverLabel() << "->" << call->d->method << answer->id << "(text)";
             call->d->timer.stop();
             const McpToolResult result = McpToolResult::fromTexts(answer->texts, answer->isError.value_or(false));
             call->d->textResult = result;

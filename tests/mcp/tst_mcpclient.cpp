@@ -467,24 +467,28 @@ private Q_SLOTS:
     {
         QTest::addColumn<QJsonObject>("result");
         QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("asText");   // read without QJsonDocument
         const auto block = [](const QString &text) { return QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text}}; };
-        QTest::newRow("one text block") << textResult(u"done"_s) << u"done"_s;
+        QTest::newRow("one text block") << textResult(u"done"_s) << u"done"_s << true;
         QTest::newRow("two blocks, isError")
             << QJsonObject{{u"content"_s, QJsonArray{block(u"no"_s), block(u"such file"_s)}}, {u"isError"_s, true}}
-            << u"no\nsuch file"_s;
+            << u"no\nsuch file"_s << true;
         QTest::newRow("isError false, as sent")
-            << QJsonObject{{u"content"_s, QJsonArray{block(u"ok"_s)}}, {u"isError"_s, false}} << u"ok"_s;
-        QTest::newRow("no blocks") << QJsonObject{{u"content"_s, QJsonArray()}} << u"(no content)"_s;
+            << QJsonObject{{u"content"_s, QJsonArray{block(u"ok"_s)}}, {u"isError"_s, false}} << u"ok"_s << true;
+        QTest::newRow("no blocks") << QJsonObject{{u"content"_s, QJsonArray()}} << u"(no content)"_s << true;
         QTest::newRow("an image (read the general way)")
             << QJsonObject{{u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"image"_s}, {u"data"_s, u"AAAA"_s}, {u"mimeType"_s, u"image/png"_s}}}}}
-            << u"[image: image/png, 3 bytes]"_s;
+            << u"[image: image/png, 3 bytes]"_s << false;
         QTest::newRow("_meta (read the general way)")
-            << QJsonObject{{u"content"_s, QJsonArray{block(u"x"_s)}}, {u"_meta"_s, QJsonObject{{u"k"_s, 1}}}} << u"x"_s;
+            << QJsonObject{{u"content"_s, QJsonArray{block(u"x"_s)}}, {u"_meta"_s, QJsonObject{{u"k"_s, 1}}}} << u"x"_s
+            << false;
     }
     void resultAsSent()
     {
         QFETCH(QJsonObject, result);
         QFETCH(QString, text);
+        QFETCH(bool, asText);
+        LogCapture log(u"switchboard.mcp.debug=true"_s);
         Fixture f;
         f.server->handler = [&](const QJsonObject &) { return FakeServer::result(result); };
         std::unique_ptr<McpToolCall> call(f.client->callTool(u"echo"_s, {}));
@@ -497,6 +501,14 @@ private Q_SLOTS:
         QCOMPARE(call->toolResult().content(), result.value(u"content"_s).toArray());
         QCOMPARE(call->toolResult().isError(), result.value(u"isError"_s).toBool());
         QCOMPARE(call->toolResult().text(), text);
+        // The way it was read (the debug line of the answer).
+        const QString answered = u"the MCP server 'srv' -> tools/call %1"_s.arg(call->id().toInteger());
+        QStringList lines;
+        for (const QString &message : log.messages(u"switchboard.mcp"_s)) {
+            if (message.startsWith(answered))
+                lines << message;
+        }
+        QCOMPARE(lines, QStringList{asText ? answered + u" (text)"_s : answered});
     }
 
     void outputSchema_data()
