@@ -171,6 +171,7 @@ private Q_SLOTS:
     void streamAuthorizes_data();
     void streamAuthorizes();
     void resumeAuthorizes();
+    void streamAuthorizationOutlivesItsSession();
     void clientWaitsForTheUser();
     void connectionRefused();
     void invalidParameters_data();
@@ -696,6 +697,50 @@ void tst_McpHttpTransport::resumeAuthorizes()
             resumed << received.headers.value("last-event-id") + ' ' + received.headers.value("authorization");
     }
     QCOMPARE(resumed, (QByteArrayList{"e1 ", "e1 Bearer tok-1"}));
+}
+
+// A GET's authorization that ends after its connection did (closed and
+// opened again while the user approved) starts nothing in the new
+// connection, whose own GET goes again once with the token: the answer
+// finds its stream by number, not by where it was in memory (the new
+// stream may be made at the same address).
+void tst_McpHttpTransport::streamAuthorizationOutlivesItsSession()
+{
+    quint16 port = 0;
+    int refusedGets = 0;
+    int streams = 0;   // GETs with the token
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path != "/mcp")
+            return authorizationServer(request, base, [] { return QByteArray("tok-1"); });
+        if (request.method == "POST")
+            return response("202 Accepted", {}, "");
+        if (request.headers.value("authorization") != "Bearer tok-1") {
+            ++refusedGets;
+            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
+                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+        }
+        ++streams;
+        return QByteArray();   // the stream, held open
+    });
+    port = server.port();
+    Peer peer(port);
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url, 500);
+    peer.transport->setOAuth(oauth.get());
+    QVERIFY(peer.open());
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(refusedGets, 1, 10000);
+    // While the user approves: closed, and opened again.
+    peer.transport->close();
+    QTRY_COMPARE_WITH_TIMEOUT(peer.closed.size(), 1, 10000);
+    peer.transport->open();
+    QTRY_COMPARE_WITH_TIMEOUT(peer.opened, 2, 10000);
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(streams, 1, 10000);
+    QTest::qWait(300);   // nothing more comes
+    QCOMPARE(streams, 1);
+    QCOMPARE(peer.closed.size(), 1);
+    QCOMPARE(peer.transport->state(), McpTransport::State::Open);
 }
 
 // Authorization at connect: the user takes longer to approve than the
