@@ -100,7 +100,6 @@ McpToolResult McpToolResult::fromTexts(const QStringList &texts, bool isError)
 {
     McpToolResult result;
     result.m_texts = texts;
-    result.m_isTexts = true;
     result.m_isError = isError;
     return result;
 }
@@ -124,12 +123,13 @@ Result<McpToolResult> McpToolResult::fromJson(const QJsonValue &json)
     }
     const QJsonValue isError = object.value("isError"_L1);
     result.m_isError = isError.isBool() && isError.toBool();
+    result.m_meta = object.value("_meta"_L1).toObject();
     return result;
 }
 
 QJsonArray McpToolResult::content() const
 {
-    if (!m_isTexts)
+    if (m_texts.isEmpty())
         return m_content;
     QJsonArray blocks;
     for (const QString &text : m_texts)
@@ -139,8 +139,8 @@ QJsonArray McpToolResult::content() const
 
 QString McpToolResult::text() const
 {
-    if (m_isTexts)
-        return m_texts.isEmpty() ? u"(no content)"_s : m_texts.join(u'\n');
+    if (!m_texts.isEmpty())
+        return m_texts.join(u'\n');
     QStringList parts;
     bool structuredShown = false;
     for (const QJsonValue &block : m_content) {
@@ -160,9 +160,9 @@ QString McpToolResult::text() const
 
 bool operator==(const McpToolResult &a, const McpToolResult &b)
 {
-    if (a.m_isError != b.m_isError || a.m_structuredContent != b.m_structuredContent)
+    if (a.m_isError != b.m_isError || a.m_structuredContent != b.m_structuredContent || a.m_meta != b.m_meta)
         return false;
-    if (a.m_isTexts && b.m_isTexts)
+    if (!a.m_texts.isEmpty() && !b.m_texts.isEmpty())
         return a.m_texts == b.m_texts;
     return a.content() == b.content();
 }

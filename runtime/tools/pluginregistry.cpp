@@ -545,7 +545,7 @@ ToolInvocation *PluginToolSource::invokeInHost(const ToolCall &call, QObject *pa
             }
             // The exact value the plugin gave (McpServer: a value that is no
             // string, or content blocks, which are the content as sent).
-            const QJsonObject meta = mcpCall->result().value(u"_meta"_s).toObject();
+            const QJsonObject meta = result.meta();
             if (meta.value(ToolContent::Key).toBool()) {
                 invocation->emitResult(ToolContent::result(result.content()));
                 return;

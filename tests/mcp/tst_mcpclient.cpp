@@ -500,6 +500,7 @@ private Q_SLOTS:
         QCOMPARE(call->toolResult(), *expected);
         QCOMPARE(call->toolResult().content(), result.value(u"content"_s).toArray());
         QCOMPARE(call->toolResult().isError(), result.value(u"isError"_s).toBool());
+        QCOMPARE(call->toolResult().meta(), result.value(u"_meta"_s).toObject());
         QCOMPARE(call->toolResult().text(), text);
         // The way it was read (the debug line of the answer).
         const QString answered = u"the MCP server 'srv' -> tools/call %1"_s.arg(call->id().toInteger());

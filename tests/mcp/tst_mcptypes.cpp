@@ -197,6 +197,13 @@ private Q_SLOTS:
         QVERIFY(texts != McpToolResult(blocks, QJsonObject{{u"a"_s, 1}}));
         QCOMPARE(McpToolResult::fromTexts({}).text(), u"(no content)"_s);
         QCOMPARE(McpToolResult::fromTexts({}), McpToolResult());
+        QVERIFY(texts.meta().isEmpty());
+        // _meta as sent, and part of the value.
+        const Result<McpToolResult> withMeta = McpToolResult::fromJson(
+            QJsonObject{{u"content"_s, blocks}, {u"_meta"_s, QJsonObject{{u"k"_s, 1}}}});
+        QVERIFY(withMeta);
+        QCOMPARE(withMeta->meta(), (QJsonObject{{u"k"_s, 1}}));
+        QVERIFY(*withMeta != texts);
     }
 
     void functionNames_data()

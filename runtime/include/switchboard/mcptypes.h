@@ -93,6 +93,8 @@ public:
     std::optional<QJsonObject> structuredContent() const { return m_structuredContent; }
     /// The tool failed; content says how (for the model to read).
     bool isError() const { return m_isError; }
+    /// The result's `_meta`, as sent; empty when there was none.
+    QJsonObject meta() const { return m_meta; }
 
     /// The result as the model reads it: the text of text blocks as they
     /// are; images, audio and resources described by type, MIME type, size
@@ -104,17 +106,18 @@ public:
     /// "(no content)" when there is nothing at all.
     QString text() const;
 
-    /// Equal when their content, structured content and isError are.
+    /// Equal when their content, structured content, isError and meta are.
     friend SWITCHBOARD_EXPORT bool operator==(const McpToolResult &a, const McpToolResult &b);
 
 private:
     // Either the blocks (m_content) or, for a result of text blocks only,
-    // their texts (m_texts, m_content empty).
+    // their texts (m_texts, m_content empty; no texts and no blocks are the
+    // same result).
     QJsonArray m_content;
     QStringList m_texts;
-    bool m_isTexts = false;
     std::optional<QJsonObject> m_structuredContent;
     bool m_isError = false;
+    QJsonObject m_meta;
 };
 
 /// One notifications/message of a server.
