@@ -9,6 +9,7 @@ class OperationPrivate
 public:
     enum class State { Created, Starting, Running, Finished };
     State state = State::Created;
+    bool insideStartNow = false;
     Error error;
 };
 
@@ -54,6 +55,18 @@ void Operation::start()
         Qt::QueuedConnection);
 }
 
+void Operation::startNow()
+{
+    if (d->state != OperationPrivate::State::Created)
+        return;
+    d->state = OperationPrivate::State::Running;
+    d->insideStartNow = true;
+    const QPointer<Operation> guard(this);
+    doStart();
+    if (guard)
+        d->insideStartNow = false;
+}
+
 void Operation::abort()
 {
     if (isFinished())
@@ -76,13 +89,22 @@ bool Operation::finish(const Error &error, const std::function<void()> &beforeSi
     d->error = error;
     if (beforeSignals)
         beforeSignals();
-    // A slot of errorOccurred() may delete the operation (with deleteLater()
-    // it would not, but a QPointer costs nothing here).
-    const QPointer<Operation> guard(this);
-    if (d->error.isError())
-        Q_EMIT errorOccurred(d->error, QPrivateSignal());
-    if (guard)
-        Q_EMIT finished(QPrivateSignal());
+    const auto emitSignals = [this] {
+        // A slot of errorOccurred() may delete the operation (with
+        // deleteLater() it would not, but a QPointer costs nothing here).
+        const QPointer<Operation> guard(this);
+        if (d->error.isError())
+            Q_EMIT errorOccurred(d->error, QPrivateSignal());
+        if (guard)
+            Q_EMIT finished(QPrivateSignal());
+    };
+    if (d->insideStartNow) {
+        // Finished inside the call that made it (startNow()): the caller
+        // hears of it from the event loop, once it has connected.
+        QMetaObject::invokeMethod(this, emitSignals, Qt::QueuedConnection);
+        return true;
+    }
+    emitSignals();
     return true;
 }
 

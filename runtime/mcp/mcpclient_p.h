@@ -84,6 +84,8 @@ public:
     void setState(McpClient::State state);
 
     // Requests
+    /// Starts `request`: at once when the client is ready, else from the event loop.
+    void start(McpRequest *request);
     void submit(McpRequest *request);
     void send(McpRequest *request);
     void sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method = {},

@@ -90,6 +90,43 @@ protected:
     void doStart() override { started = true; }
 };
 
+/// Started with startNow(); doStart() does what the row says, inside it.
+class ImmediateOperation : public Operation
+{
+    Q_OBJECT
+public:
+    enum class AtStart { Nothing, Succeed, Fail, Abort, AbortTwice };
+    using Operation::Operation;
+    using Operation::startNow;
+    AtStart atStart = AtStart::Nothing;
+    int starts = 0;
+    void report(const Error &error) { finish(error); }
+
+protected:
+    void doStart() override
+    {
+        ++starts;
+        switch (atStart) {
+        case AtStart::Nothing:
+            return;
+        case AtStart::Succeed:
+            QVERIFY(finish());
+            QVERIFY(!finish(Error(Error::Code::BadRequest, u"too late"_s)));
+            return;
+        case AtStart::Fail:
+            QVERIFY(finish(Error(Error::Code::BadRequest, u"refused"_s)));
+            return;
+        case AtStart::Abort:
+            abort();
+            return;
+        case AtStart::AbortTwice:
+            abort();
+            abort();
+            return;
+        }
+    }
+};
+
 } // namespace
 
 class tst_Operation : public QObject
@@ -118,6 +155,8 @@ private Q_SLOTS:
     void lifecycle_data();
     void lifecycle();
     void beforeSignalsRunsFinished();
+    void startNow_data();
+    void startNow();
     void setupErrors_data();
     void setupErrors();
     void errorPropertyReadable();
@@ -406,6 +445,72 @@ void tst_Operation::beforeSignalsRunsFinished()
     connect(&probe, &Operation::finished, this, [&probe] { probe.log << u"finished"_s; });
     probe.end();
     QCOMPARE(probe.log, (QStringList{u"before: finished=true code=ToolFailed"_s, u"errorOccurred"_s, u"finished"_s}));
+}
+
+void tst_Operation::startNow_data()
+{
+    QTest::addColumn<ImmediateOperation::AtStart>("atStart");
+    QTest::addColumn<QString>("then");   // what the test does after startNow() returned
+    QTest::addColumn<QStringList>("signals");
+    QTest::addColumn<int>("code");       // of error(); -1: still running
+    using AtStart = ImmediateOperation::AtStart;
+    const QStringList none;
+    const QStringList finished{u"finished"_s};
+    const QStringList failed{u"errorOccurred BadRequest"_s, u"finished"_s};
+    const QStringList canceled{u"errorOccurred Canceled"_s, u"finished"_s};
+    const int ok = int(Error::Code::NoError);
+    QTest::newRow("running") << AtStart::Nothing << u""_s << none << -1;
+    QTest::newRow("running, then succeeds") << AtStart::Nothing << u"report"_s << finished << ok;
+    QTest::newRow("running, then aborted") << AtStart::Nothing << u"abort"_s << canceled << int(Error::Code::Canceled);
+    QTest::newRow("succeeds at once") << AtStart::Succeed << u""_s << finished << ok;
+    QTest::newRow("fails at once") << AtStart::Fail << u""_s << failed << int(Error::Code::BadRequest);
+    QTest::newRow("aborts at once") << AtStart::Abort << u""_s << canceled << int(Error::Code::Canceled);
+    QTest::newRow("aborts twice at once") << AtStart::AbortTwice << u""_s << canceled << int(Error::Code::Canceled);
+    QTest::newRow("succeeds at once, then aborted") << AtStart::Succeed << u"abort"_s << finished << ok;
+    QTest::newRow("succeeds at once, then started again") << AtStart::Succeed << u"start"_s << finished << ok;
+    QTest::newRow("running, then started again") << AtStart::Nothing << u"start"_s << none << -1;
+    QTest::newRow("succeeds at once, destroyed before the event loop")
+        << AtStart::Succeed << u"destroy"_s << none << -1;
+}
+
+void tst_Operation::startNow()
+{
+    // startNow() runs doStart() inside the call, but whatever the operation
+    // reports from there still comes from the event loop: the guarantees
+    // of the class comment hold for a caller that connects afterwards.
+    QFETCH(ImmediateOperation::AtStart, atStart);
+    QFETCH(QString, then);
+    QFETCH(QStringList, signals);
+    QFETCH(int, code);
+    auto operation = std::make_unique<ImmediateOperation>();
+    operation->atStart = atStart;
+    operation->startNow();
+    QCOMPARE(operation->starts, 1);
+    QVERIFY(operation->isStarted());
+    QCOMPARE(operation->isFinished(), atStart != ImmediateOperation::AtStart::Nothing);
+
+    QStringList log;
+    connect(operation.get(), &Operation::errorOccurred, this,
+            [&log](const Error &error) { log << u"errorOccurred "_s + Error::codeName(error.code); });
+    connect(operation.get(), &Operation::finished, this, [&log] { log << u"finished"_s; });
+    if (then == u"report")
+        operation->report(Error());
+    else if (then == u"abort")
+        operation->abort();
+    else if (then == u"start") {
+        operation->start();
+        operation->startNow();
+    } else if (then == u"destroy")
+        operation.reset();
+    QCoreApplication::processEvents();
+    QCoreApplication::processEvents();
+    QCOMPARE(log, signals);
+    if (!operation)
+        return;
+    QCOMPARE(operation->starts, 1);
+    QCOMPARE(operation->isFinished(), code >= 0);
+    if (code >= 0)
+        QCOMPARE(int(operation->error().code), code);
 }
 
 void tst_Operation::setupErrors_data()

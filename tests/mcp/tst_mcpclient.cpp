@@ -1030,6 +1030,55 @@ private Q_SLOTS:
     }
 
     // The Operation guarantees, as McpRequest keeps them.
+    // A ready client sends a request inside the call that makes it (no turn
+    // of the event loop before it goes); one that is not ready sends it once
+    // the session is. Either way, what the request reports comes from the
+    // event loop: even when a receiver of requestStarted() aborts it inside
+    // that call.
+    void sentWithinTheCall_data()
+    {
+        QTest::addColumn<bool>("ready");
+        QTest::addColumn<bool>("abortWhenStarted");
+        QTest::newRow("ready client") << true << false;
+        QTest::newRow("client not started yet") << false << false;
+        QTest::newRow("ready client, aborted by requestStarted()") << true << true;
+        QTest::newRow("client not started yet, aborted by requestStarted()") << false << true;
+    }
+    void sentWithinTheCall()
+    {
+        QFETCH(bool, ready);
+        QFETCH(bool, abortWhenStarted);
+        Fixture f;
+        if (ready)
+            QVERIFY(f.ready());
+        const qsizetype sentBefore = f.server->sentWith(u"tools/call"_s).size();
+        QStringList started;
+        connect(f.client.get(), &McpClient::requestStarted, this, [&](McpRequest *request) {
+            if (request->method() != u"tools/call")
+                return;   // the session's initialize
+            started << request->method();
+            if (abortWhenStarted)
+                request->abort();
+        });
+        std::unique_ptr<McpToolCall> call(f.client->callTool(u"echo"_s, {}));
+        QCOMPARE(started, ready ? QStringList{u"tools/call"_s} : QStringList());
+        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready ? 1 : 0));
+        QCOMPARE(call->isFinished(), ready && abortWhenStarted);
+        QStringList signalsSeen;
+        connect(call.get(), &Operation::errorOccurred, this,
+                [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
+        connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
+        QVERIFY(waitFinished(call.get()));
+        QTRY_VERIFY(!signalsSeen.isEmpty());
+        QCOMPARE(started, QStringList{u"tools/call"_s});
+        const QStringList expected = abortWhenStarted ? QStringList{u"errorOccurred Canceled"_s, u"finished"_s}
+                                                      : QStringList{u"finished"_s};
+        QCOMPARE(signalsSeen, expected);
+        QCOMPARE(f.server->sentWith(u"notifications/cancelled"_s).size(), abortWhenStarted ? 1 : 0);
+        QTest::qWait(20);
+        QCOMPARE(signalsSeen.size(), abortWhenStarted ? 2 : 1);
+    }
+
     void requestLifecycle()
     {
         Fixture f;

@@ -247,7 +247,10 @@ Q_SIGNALS:
     /// connect directly: without a receiver, it is declined.
     void elicitationRequested(Switchboard::McpElicitation *elicitation);
     /// `request` goes out now as a JSON-RPC request (once, or once per page
-    /// of listTools()), with the id() it has from now on. Emitted inside a
+    /// of listTools()), with the id() it has from now on. A ready client
+    /// sends a request inside the call that makes it (request(), callTool(),
+    /// listTools()), so this is emitted from inside that call; the request's
+    /// own signals still come from the event loop (Operation). Emitted inside a
     /// TraceScope of the request's trace context (McpRequestOptions): a
     /// tracer connected directly (Telemetry::trace(McpClient *)) makes its
     /// span current there with TraceScope::setCurrent(), and params._meta

@@ -90,7 +90,9 @@ public:
     /// Connects (starts the process, ...). State Opening, then opened() and
     /// Open, or closed() with the error and Closed.
     virtual void open() = 0;
-    /// Sends one message. Only while Open.
+    /// Sends one message. Only while Open. Reports nothing from inside the
+    /// call (no messageReceived(), no closed()): McpClient sends requests
+    /// from inside the calls that make them, whose callers connect after.
     virtual void send(const Switchboard::McpOutgoingMessage &message) = 0;
     /// Ends the connection the way the transport's specification says
     /// (stdio: close the server's input, then SIGTERM, then SIGKILL after a

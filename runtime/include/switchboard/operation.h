@@ -27,7 +27,9 @@ class OperationPrivate;
 /// - **Nothing is emitted from inside start()** or from inside the call that
 ///   made the operation (a ConversationsClient method, ToolPlugin::invoke()):
 ///   start() only schedules the work on the event loop, so a caller may
-///   connect after starting. abort() is the exception: it is the caller's own
+///   connect after starting (an implementation that begins its work inside
+///   that call, with startNow(), reports from the event loop all the same).
+///   abort() is the exception: it is the caller's own
 ///   action, and an operation that stops at once finishes inside it, as
 ///   QNetworkReply::abort() does.
 /// - abort() ends the operation with Error::Code::Canceled: at once for the
@@ -55,7 +57,9 @@ public:
     /// True once start() was called (for the operations that start
     /// themselves, from their creation on).
     bool isStarted() const;
-    /// True once the operation is over (from right before finished() on).
+    /// True once the operation is over (from right before finished() on;
+    /// for one that ended inside the call that made it, from then on, while
+    /// finished() waits for the event loop).
     bool isFinished() const;
     /// The failure, once finished with one; an Error with Code::NoError otherwise.
     Error error() const;
@@ -95,6 +99,13 @@ protected:
     /// Marks the operation over without emitting anything, for a subclass's
     /// destructor: callbacks that arrive while it is torn down find it finished.
     void finishQuietly();
+    /// For an implementation whose doStart() reports nothing at once (it
+    /// sends a request whose answer comes from the event loop): starts it
+    /// inside this call, without start()'s turn of the event loop. Should
+    /// the work finish all the same before this returns, finished() (and
+    /// errorOccurred()) still come from the event loop, so the guarantees
+    /// above hold. Only the first start counts, as with start().
+    void startNow();
 
 private:
     const std::unique_ptr<OperationPrivate> d;
