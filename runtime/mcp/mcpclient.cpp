@@ -11,7 +11,6 @@
 #include "mcplogging_p.h"
 
 #include <QMetaMethod>
-#include <QTimerEvent>
 
 #include <algorithm>
 #include <charconv>
@@ -62,21 +61,6 @@ McpRequest::McpRequest(McpClient *client, const QString &method, const QJsonObje
     d->options = options;
     d->trace = options.traceContext.isValid() ? options.traceContext : TraceContext::current();
     d->id = QJsonValue();
-}
-
-void McpRequest::timerEvent(QTimerEvent *event)
-{
-    if (event->timerId() != d->timer.timerId()) {
-        Operation::timerEvent(event);
-        return;
-    }
-    d->timer.stop();
-    if (!d->client || isFinished())
-        return;
-    d->client->d->cancel(this,
-                         d->client->d->withServer(Error(Error::Code::Timeout,
-                                                        u"%1 got no answer within %2 ms"_s.arg(d->method).arg(d->timeoutMs))),
-                         true);
 }
 
 McpRequest::~McpRequest()
@@ -184,10 +168,8 @@ McpClient::McpClient(McpTransport *transport, const McpClientOptions &options, Q
     });
     connect(transport, &McpTransport::requestRefused, this, [this](const QJsonValue &id) {
         // Not processed (its session ended): sent again in the next session.
-        if (McpRequest *request = d->inFlight.take(id.toInteger(-1))) {
-            request->d->timer.stop();
+        if (McpRequest *request = d->inFlight.take(id.toInteger(-1)))
             d->refused << request;
-        }
     });
     d->restartTimer.setSingleShot(true);
     connect(&d->restartTimer, &QTimer::timeout, this, [this] { d->openTransport(); });
@@ -197,6 +179,8 @@ McpClient::McpClient(McpTransport *transport, const McpClientOptions &options, Q
                    false);
     });
     connect(&d->pingTimer, &QTimer::timeout, this, [this] { d->ping(); });
+    d->deadlineTimer.setSingleShot(true);
+    connect(&d->deadlineTimer, &QTimer::timeout, this, [this] { d->expireRequests(); });
 }
 
 McpClient::~McpClient()
@@ -516,10 +500,9 @@ void McpClientPrivate::send(McpRequest *request)
     }
     QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
-    if (timeout > 0) {
-        request->d->timeoutMs = timeout;
-        request->d->timer.start(timeout, request);
-    }
+    request->d->timeoutMs = timeout;
+    request->d->deadline = timeout > 0 ? QDeadlineTimer(timeout) : QDeadlineTimer(QDeadlineTimer::Forever);
+    watchDeadline(request->d->deadline);
     qCDebug(lcMcp).noquote() << serverLabel() << "<-" << request->d->method << id;
     sendJson(McpOutgoingMessage::Kind::Request, std::move(json), request->d->method, id);
 }
@@ -545,9 +528,40 @@ void McpClientPrivate::sendJson(McpOutgoingMessage::Kind kind, QByteArray json, 
     transport->send(outgoing);
 }
 
+void McpClientPrivate::watchDeadline(QDeadlineTimer deadline)
+{
+    if (deadline.isForever() || (deadlineTimer.isActive() && deadlineTimerDue <= deadline))
+        return;
+    deadlineTimerDue = deadline;
+    deadlineTimer.start(std::chrono::ceil<std::chrono::milliseconds>(deadline.remainingTimeAsDuration()));
+}
+
+void McpClientPrivate::expireRequests()
+{
+    deadlineTimerDue = QDeadlineTimer(QDeadlineTimer::Forever);
+    const qint64 now = QDeadlineTimer::current().deadlineNSecs();
+    QList<QPointer<McpRequest>> expired;
+    QDeadlineTimer next(QDeadlineTimer::Forever);
+    for (McpRequest *request : std::as_const(inFlight)) {
+        if (request->d->deadline.deadlineNSecs() <= now)
+            expired << request;
+        else if (request->d->deadline < next)
+            next = request->d->deadline;
+    }
+    watchDeadline(next);
+    // Each ends as its own timer would have ended it; what the receivers do
+    // meanwhile (abort or send others) is seen through the guards.
+    for (const QPointer<McpRequest> &request : std::as_const(expired)) {
+        if (!request || inFlight.value(request->d->id.toInteger(-1)) != request)
+            continue;
+        cancel(request, withServer(Error(Error::Code::Timeout, u"%1 got no answer within %2 ms"_s.arg(request->d->method)
+                                                                   .arg(request->d->timeoutMs))),
+               true);
+    }
+}
+
 void McpClientPrivate::cancel(McpRequest *request, const Error &error, bool tellServer)
 {
-    request->d->timer.stop();
     queued.removeAll(request);
     refused.removeAll(request);
     const qint64 id = request->d->id.toInteger(-1);
@@ -586,8 +600,7 @@ void McpClientPrivate::failAll(const Error &error)
     const QList<McpRequest *> sent = inFlight.values();
     inFlight.clear();
     for (McpRequest *request : sent) {
-        request->d->timer.stop();
-        request->finish(error);
+            request->finish(error);
     }
     for (const QPointer<McpRequest> &request : waiting) {
         if (request)
@@ -597,7 +610,6 @@ void McpClientPrivate::failAll(const Error &error)
 
 void McpClientPrivate::complete(McpRequest *request, const JsonRpc::Message &response)
 {
-    request->d->timer.stop();
     if (response.kind == JsonRpc::Message::Kind::Error) {
         Error error(Error::Code::ResponseError,
                     u"%1 failed: %2 (JSON-RPC error %3)"_s.arg(request->d->method, response.errorMessage)
@@ -941,7 +953,6 @@ void McpClientPrivate::receive(const QByteArray &bytes)
         if (auto *call = qobject_cast<McpToolCall *>(inFlight.value(answer->id))) {
             inFlight.remove(answer->id);
             qCDebug(lcMcp).noquote() << serverLabel() << "->" << call->d->method << answer->id << "(text)";
-            call->d->timer.stop();
             const McpToolResult result = McpToolResult::fromTexts(answer->texts, answer->isError.value_or(false));
             call->d->textResult = result;
             call->d->sentIsError = answer->isError;
@@ -1017,8 +1028,7 @@ void McpClientPrivate::handle(const JsonRpc::Message &message, QList<QJsonObject
     // answer is broken: fail it rather than let it wait for its timeout.
     if (McpRequest *request = message.id.isDouble() ? inFlight.value(message.id.toInteger(-1)) : nullptr) {
         inFlight.remove(message.id.toInteger());
-        request->d->timer.stop();
-        request->finish(withServer(Error(Error::Code::ProtocolError,
+            request->finish(withServer(Error(Error::Code::ProtocolError,
                                          u"its answer to %1 is not valid JSON-RPC: %2"_s.arg(request->d->method,
                                                                                              message.problem))));
         return;

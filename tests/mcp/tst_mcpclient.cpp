@@ -13,6 +13,7 @@
 #include "logcapture.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QPointer>
 #include <QSignalSpy>
@@ -457,6 +458,67 @@ private Q_SLOTS:
         QCOMPARE(f.client->state(), McpClient::State::Ready);
         if (call)
             QCOMPARE(int(call->error().code), code);
+    }
+
+    // Every request in flight has its own time limit, watched by one timer
+    // of the client: a later request with a shorter limit still ends on
+    // time, a request answered before its limit leaves the others watched,
+    // and none ends before its limit.
+    void timeLimits_data()
+    {
+        QTest::addColumn<QStringList>("tools");   // called in order; "echo" is answered, "hang" never
+        QTest::addColumn<QList<int>>("limits");   // timeoutMs of each (0: none)
+        QTest::addColumn<QStringList>("outcomes");   // once the last has ended
+        QTest::newRow("a shorter limit after a longer one")
+            << QStringList{u"hang"_s, u"hang"_s} << QList<int>{5000, 50} << QStringList{u"running"_s, u"Timeout"_s};
+        QTest::newRow("a limit after a request without one")
+            << QStringList{u"hang"_s, u"hang"_s} << QList<int>{0, 50} << QStringList{u"running"_s, u"Timeout"_s};
+        QTest::newRow("a limit after an answered request")
+            << QStringList{u"echo"_s, u"hang"_s} << QList<int>{50, 150} << QStringList{u"NoError"_s, u"Timeout"_s};
+        QTest::newRow("two limits at once")
+            << QStringList{u"hang"_s, u"hang"_s} << QList<int>{50, 50} << QStringList{u"Timeout"_s, u"Timeout"_s};
+        QTest::newRow("a longer limit after a shorter one")
+            << QStringList{u"hang"_s, u"hang"_s} << QList<int>{50, 120} << QStringList{u"Timeout"_s, u"Timeout"_s};
+    }
+    void timeLimits()
+    {
+        QFETCH(QStringList, tools);
+        QFETCH(QList<int>, limits);
+        QFETCH(QStringList, outcomes);
+        Fixture f;
+        QVERIFY(f.ready());
+        f.server->handler = [](const QJsonObject &request) {
+            return request.value(u"params"_s).toObject().value(u"name"_s) .toString() == u"echo" ? FakeServer::result(textResult(u"ok"_s))
+                                                                                     : FakeServer::none();
+        };
+        std::vector<std::unique_ptr<McpToolCall>> calls;
+        QList<QElapsedTimer> since;
+        for (qsizetype i = 0; i < tools.size(); ++i) {
+            McpRequestOptions options;
+            options.timeoutMs = limits[i];
+            since.append(QElapsedTimer());
+            since.last().start();
+            calls.emplace_back(f.client->callTool(tools[i], {}, options));
+            if (tools[i] == u"echo")
+                QVERIFY(waitFinished(calls.back().get()));
+        }
+        QVERIFY(waitFinished(calls.back().get()));
+        for (qsizetype i = 0; i < tools.size(); ++i) {
+            if (outcomes[i] != u"running")
+                QVERIFY(waitFinished(calls[size_t(i)].get()));
+        }
+        QStringList seen;
+        for (qsizetype i = 0; i < tools.size(); ++i) {
+            const McpToolCall *call = calls[size_t(i)].get();
+            seen << (call->isFinished() ? Error::codeName(call->error().code) : u"running"_s);
+            if (call->error().code == Error::Code::Timeout) {
+                QVERIFY2(since[i].elapsed() >= limits[i], qPrintable(u"call %1 ended after %2 ms"_s.arg(i).arg(since[i].elapsed())));
+                QCOMPARE(call->error().message,
+                         u"the MCP server 'srv': tools/call got no answer within %1 ms"_s.arg(limits[i]));
+            }
+        }
+        QCOMPARE(seen, outcomes);
+        QCOMPARE(f.server->sentWith(u"notifications/cancelled"_s).size(), outcomes.count(u"Timeout"_s));
     }
 
     // What a call answered is what the server sent, whether the answer was

@@ -104,8 +104,6 @@ Q_SIGNALS:
 protected:
     void doStart() override;
     void doAbort() override;
-    /// The request's time limit.
-    void timerEvent(QTimerEvent *event) override;
 
 private:
     friend class McpClient;
