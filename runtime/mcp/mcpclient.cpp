@@ -344,8 +344,14 @@ void McpClientPrivate::start(McpRequest *request)
     // all the same, and start()'s turn of the loop (a posted event and a
     // wake-up of the loop) cost 0.9 k of a stdio round trip's 22.4 k
     // instructions and one of its 7 system calls (BENCHMARKS.md, "MCP
-    // tools/call round trips").
-    if (state == McpClient::State::Ready)
+    // tools/call round trips"). Not when that would change what happens to
+    // the request: while requests made earlier still wait to go out, inside
+    // the sending of another (a receiver of requestStarted(): it goes after
+    // that one), or while every request fails (the connection is gone or the
+    // client is being destroyed: on the next turn the request waits for the
+    // next session, or fails).
+    if (state == McpClient::State::Ready && transport->state() == McpTransport::State::Open && queued.isEmpty()
+        && !sending && !failingAll)
         request->startNow();
     else
         request->start();
@@ -489,15 +495,22 @@ void McpClientPrivate::send(McpRequest *request)
     if (request->d->allPages && request->d->cursors.isEmpty())
         request->d->generation = toolsGeneration;
     request->d->id = id;
-    inFlight.insert(id, request);
     // A tracer hears of the request in its trace context and may make its
     // own span of the request current for the _meta (tracecontext.h).
     TraceContext trace = request->d->trace;
+    const QPointer<McpRequest> guard(request);
     {
         TraceScope scope(trace);
+        sending = true;
         Q_EMIT q->requestStarted(request);
+        sending = false;
         trace = TraceContext::current();
     }
+    // A receiver that aborted or destroyed the request: it never goes out
+    // (and the server is told nothing about an id it never saw).
+    if (!guard || request->isFinished())
+        return;
+    inFlight.insert(id, request);
     QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
     request->d->timeoutMs = timeout;
@@ -550,8 +563,12 @@ void McpClientPrivate::expireRequests()
     }
     watchDeadline(next);
     // Each ends as its own timer would have ended it; what the receivers do
-    // meanwhile (abort or send others) is seen through the guards.
+    // meanwhile (abort or send others, destroy the client) is seen through
+    // the guards.
+    const QPointer<McpClient> alive(q);
     for (const QPointer<McpRequest> &request : std::as_const(expired)) {
+        if (!alive)
+            return;
         if (!request || inFlight.value(request->d->id.toInteger(-1)) != request)
             continue;
         cancel(request, withServer(Error(Error::Code::Timeout, u"%1 got no answer within %2 ms"_s.arg(request->d->method)
@@ -599,13 +616,16 @@ void McpClientPrivate::failAll(const Error &error)
     const QList<QPointer<McpRequest>> waiting = std::exchange(queued, {}) + std::exchange(refused, {});
     const QList<McpRequest *> sent = inFlight.values();
     inFlight.clear();
-    for (McpRequest *request : sent) {
-            request->finish(error);
-    }
+    // Requests made by their receivers meanwhile wait for the event loop
+    // (start()): the client is not ready for them any more.
+    failingAll = true;
+    for (McpRequest *request : sent)
+        request->finish(error);
     for (const QPointer<McpRequest> &request : waiting) {
         if (request)
             request->finish(error);
     }
+    failingAll = false;
 }
 
 void McpClientPrivate::complete(McpRequest *request, const JsonRpc::Message &response)
@@ -1028,7 +1048,7 @@ void McpClientPrivate::handle(const JsonRpc::Message &message, QList<QJsonObject
     // answer is broken: fail it rather than let it wait for its timeout.
     if (McpRequest *request = message.id.isDouble() ? inFlight.value(message.id.toInteger(-1)) : nullptr) {
         inFlight.remove(message.id.toInteger());
-            request->finish(withServer(Error(Error::Code::ProtocolError,
+        request->finish(withServer(Error(Error::Code::ProtocolError,
                                          u"its answer to %1 is not valid JSON-RPC: %2"_s.arg(request->d->method,
                                                                                              message.problem))));
         return;

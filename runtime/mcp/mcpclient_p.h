@@ -88,6 +88,9 @@ public:
     /// Starts `request`: at once when the client is ready, else from the event loop.
     void start(McpRequest *request);
     void submit(McpRequest *request);
+    // Inside send(), while requestStarted() is emitted; inside failAll().
+    bool sending = false;
+    bool failingAll = false;
     void send(McpRequest *request);
     void sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method = {},
                      const QJsonValue &id = {});

@@ -1096,49 +1096,147 @@ private Q_SLOTS:
     // of the event loop before it goes); one that is not ready sends it once
     // the session is. Either way, what the request reports comes from the
     // event loop: even when a receiver of requestStarted() aborts it inside
-    // that call.
+    // that call, and then it is not sent at all.
     void sentWithinTheCall_data()
     {
         QTest::addColumn<bool>("ready");
-        QTest::addColumn<bool>("abortWhenStarted");
-        QTest::newRow("ready client") << true << false;
-        QTest::newRow("client not started yet") << false << false;
-        QTest::newRow("ready client, aborted by requestStarted()") << true << true;
-        QTest::newRow("client not started yet, aborted by requestStarted()") << false << true;
+        QTest::addColumn<QString>("whenStarted");   // what a receiver of requestStarted() does to it
+        QTest::newRow("ready client") << true << QString();
+        QTest::newRow("client not started yet") << false << QString();
+        QTest::newRow("ready client, aborted by requestStarted()") << true << u"abort"_s;
+        QTest::newRow("client not started yet, aborted by requestStarted()") << false << u"abort"_s;
+        QTest::newRow("client not started yet, destroyed by requestStarted()") << false << u"destroy"_s;
     }
     void sentWithinTheCall()
     {
         QFETCH(bool, ready);
-        QFETCH(bool, abortWhenStarted);
+        QFETCH(QString, whenStarted);
         Fixture f;
         if (ready)
             QVERIFY(f.ready());
         const qsizetype sentBefore = f.server->sentWith(u"tools/call"_s).size();
         QStringList started;
+        std::unique_ptr<McpToolCall> call;
         connect(f.client.get(), &McpClient::requestStarted, this, [&](McpRequest *request) {
             if (request->method() != u"tools/call")
                 return;   // the session's initialize
             started << request->method();
-            if (abortWhenStarted)
+            if (whenStarted == u"abort")
                 request->abort();
+            else if (whenStarted == u"destroy")
+                call.reset();
         });
-        std::unique_ptr<McpToolCall> call(f.client->callTool(u"echo"_s, {}));
+        call.reset(f.client->callTool(u"echo"_s, {}));
         QCOMPARE(started, ready ? QStringList{u"tools/call"_s} : QStringList());
-        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready ? 1 : 0));
-        QCOMPARE(call->isFinished(), ready && abortWhenStarted);
+        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready && whenStarted.isEmpty() ? 1 : 0));
+        QCOMPARE(call->isFinished(), ready && !whenStarted.isEmpty());
         QStringList signalsSeen;
         connect(call.get(), &Operation::errorOccurred, this,
                 [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
         connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
-        QVERIFY(waitFinished(call.get()));
-        QTRY_VERIFY(!signalsSeen.isEmpty());
-        QCOMPARE(started, QStringList{u"tools/call"_s});
-        const QStringList expected = abortWhenStarted ? QStringList{u"errorOccurred Canceled"_s, u"finished"_s}
-                                                      : QStringList{u"finished"_s};
-        QCOMPARE(signalsSeen, expected);
-        QCOMPARE(f.server->sentWith(u"notifications/cancelled"_s).size(), abortWhenStarted ? 1 : 0);
-        QTest::qWait(20);
-        QCOMPARE(signalsSeen.size(), abortWhenStarted ? 2 : 1);
+        if (whenStarted == u"destroy") {
+            QTRY_COMPARE(started, QStringList{u"tools/call"_s});
+            QVERIFY(!call);
+            QTest::qWait(20);
+        } else {
+            QVERIFY(waitFinished(call.get()));
+            QTRY_VERIFY(!signalsSeen.isEmpty());
+            QCOMPARE(started, QStringList{u"tools/call"_s});
+            const QStringList expected = whenStarted.isEmpty()
+                                             ? QStringList{u"finished"_s}
+                                             : QStringList{u"errorOccurred Canceled"_s, u"finished"_s};
+            QCOMPARE(signalsSeen, expected);
+            QTest::qWait(20);
+            QCOMPARE(signalsSeen, expected);
+        }
+        // An aborted or destroyed request never went out, so nothing is cancelled.
+        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (whenStarted.isEmpty() ? 1 : 0));
+        QCOMPARE(f.server->sentWith(u"notifications/cancelled"_s).size(), 0);
+    }
+
+    // Sending at once never changes the order of the requests or what
+    // becomes of them: a request made by a receiver of another's
+    // requestStarted() goes after it, one made in ready() after those that
+    // waited for the session, one made while every request fails with the
+    // connection waits for the next session, and one made while the client
+    // is destroyed still finishes.
+    void sendingKeepsTheOrder_data()
+    {
+        QTest::addColumn<QString>("when");
+        QTest::addColumn<QStringList>("calls");     // the tools/call names the server received, in order
+        QTest::addColumn<QString>("secondError");   // of the call made second; empty: answered
+        QTest::newRow("made by a receiver of requestStarted()")
+            << u"requestStarted"_s << QStringList{u"first"_s, u"second"_s} << QString();
+        QTest::newRow("made in ready() while another waits")
+            << u"ready"_s << QStringList{u"first"_s, u"second"_s} << QString();
+        QTest::newRow("made while every request fails with the connection")
+            << u"connectionLost"_s << QStringList{u"first"_s, u"second"_s} << QString();
+        QTest::newRow("made while the client is destroyed")
+            << u"destroyed"_s << QStringList{u"first"_s} << u"the MCP client is gone"_s;
+    }
+    void sendingKeepsTheOrder()
+    {
+        QFETCH(QString, when);
+        QFETCH(QStringList, calls);
+        QFETCH(QString, secondError);
+        McpClientOptions options;
+        options.restartDelayMs = 0;
+        Fixture f(options);
+        if (when != u"ready")
+            QVERIFY(f.ready());
+        // "first" hangs when the connection is to be lost or the client
+        // destroyed under it; everything else is answered.
+        const bool firstHangs = when == u"connectionLost" || when == u"destroyed";
+        f.server->handler = [firstHangs](const QJsonObject &request) {
+            const QString name = request.value(u"params"_s).toObject().value(u"name"_s).toString();
+            return firstHangs && name == u"first" ? FakeServer::none() : FakeServer::result(textResult(name));
+        };
+        McpClient *client = f.client.get();
+        std::unique_ptr<McpToolCall> second;
+        bool secondMade = false;
+        const auto makeSecond = [&] {
+            if (std::exchange(secondMade, true))
+                return;
+            second.reset(client->callTool(u"second"_s, {}));
+        };
+        if (when == u"requestStarted") {
+            connect(client, &McpClient::requestStarted, this, [&](McpRequest *request) {
+                if (request->method() == u"tools/call")
+                    makeSecond();
+            });
+        } else if (when == u"ready") {
+            connect(client, &McpClient::ready, this, makeSecond);
+        }
+        std::unique_ptr<McpToolCall> first(client->callTool(u"first"_s, {}));
+        qsizetype callsWhenSecondMade = -1;
+        if (firstHangs) {
+            FakeServer *server = f.server;
+            connect(first.get(), &Operation::finished, this, [&, server] {
+                makeSecond();
+                callsWhenSecondMade = server->sentWith(u"tools/call"_s).size();
+            });
+            QTRY_COMPARE(f.server->sentWith(u"tools/call"_s).size(), 1);
+            if (when == u"connectionLost")
+                f.server->drop(Error(Error::Code::ConnectionClosed, u"the server exited with code 1"_s));
+            else
+                f.client.reset();
+            // Made as the first failed: not sent into the dead session, nor
+            // by the client on its way out.
+            QCOMPARE(callsWhenSecondMade, 1);
+        }
+        QTRY_VERIFY(second);
+        QVERIFY(waitFinished(second.get()));
+        QCOMPARE(second->error().message, secondError);
+        if (!firstHangs) {
+            QVERIFY(waitFinished(first.get()));
+            QVERIFY2(!first->hasError(), qPrintable(first->error().message));
+        }
+        if (when == u"destroyed")
+            return;   // the transport went with the client
+        QStringList received;
+        for (const QJsonObject &message : f.server->sentWith(u"tools/call"_s))
+            received << message.value(u"params"_s).toObject().value(u"name"_s).toString();
+        QCOMPARE(received, calls);
     }
 
     void requestLifecycle()

@@ -90,9 +90,10 @@ public:
     /// Connects (starts the process, ...). State Opening, then opened() and
     /// Open, or closed() with the error and Closed.
     virtual void open() = 0;
-    /// Sends one message. Only while Open. Reports nothing from inside the
-    /// call (no messageReceived(), no closed()): McpClient sends requests
-    /// from inside the calls that make them, whose callers connect after.
+    /// Sends one message. Only while Open. What follows (the answer,
+    /// deliveryFailed(), closed()) should come from the event loop: McpClient
+    /// sends requests from inside the calls that make them (it copes with a
+    /// failure reported inside send(): the request's own signals are posted).
     virtual void send(const Switchboard::McpOutgoingMessage &message) = 0;
     /// Ends the connection the way the transport's specification says
     /// (stdio: close the server's input, then SIGTERM, then SIGKILL after a

@@ -83,7 +83,7 @@ protected:
     explicit Operation(QObject *parent = nullptr);
 
     /// The work begins; called once, from the event loop, after start()
-    /// (never after abort() or finish()).
+    /// (never after abort() or finish()), or from inside startNow().
     virtual void doStart();
     /// abort() before the operation finished. The default finishes with
     /// Error::Code::Canceled and the message "aborted".
