@@ -185,6 +185,10 @@ McpClient::McpClient(McpTransport *transport, const McpClientOptions &options, Q
 
 McpClient::~McpClient()
 {
+    // Requests made from here on (by receivers of the failures, of the
+    // withdrawn elicitations) wait for the event loop, where they find the
+    // client gone.
+    d->destroying = true;
     // Whoever holds a request learns that it is over.
     d->failAll(d->withServer(Error(Error::Code::Canceled, u"the MCP client was destroyed"_s)));
     d->withdrawElicitations();
@@ -344,21 +348,32 @@ void McpClientPrivate::start(McpRequest *request)
     // all the same, and start()'s turn of the loop (a posted event and a
     // wake-up of the loop) cost 0.9 k of a stdio round trip's 22.4 k
     // instructions and one of its 7 system calls (BENCHMARKS.md, "MCP
-    // tools/call round trips"). Not when that would change what happens to
-    // the request: while requests made earlier still wait to go out, inside
-    // the sending of another (a receiver of requestStarted(): it goes after
-    // that one), or while every request fails (the connection is gone or the
-    // client is being destroyed: on the next turn the request waits for the
-    // next session, or fails).
+    // tools/call round trips"). Not when that would change the order of the
+    // requests or what becomes of this one: while requests made earlier
+    // still wait to go out (in `queued`, or started and not yet submitted),
+    // inside the sending of another (a receiver of its requestStarted(): this
+    // one goes after it), or while the client is destroyed.
     if (state == McpClient::State::Ready && transport->state() == McpTransport::State::Open && queued.isEmpty()
-        && !sending && !failingAll)
+        && !sending && !destroying && !hasPendingStarts()) {
         request->startNow();
-    else
-        request->start();
+        return;
+    }
+    pendingStarts << request;
+    request->start();
+}
+
+bool McpClientPrivate::hasPendingStarts()
+{
+    if (pendingStarts.isEmpty())
+        return false;
+    // Those aborted or destroyed before their turn came will never come.
+    pendingStarts.removeIf([](const QPointer<McpRequest> &request) { return !request || request->isFinished(); });
+    return !pendingStarts.isEmpty();
 }
 
 void McpClientPrivate::submit(McpRequest *request)
 {
+    pendingStarts.removeOne(request);
     switch (state) {
     case McpClient::State::Ready:
         send(request);
@@ -495,28 +510,34 @@ void McpClientPrivate::send(McpRequest *request)
     if (request->d->allPages && request->d->cursors.isEmpty())
         request->d->generation = toolsGeneration;
     request->d->id = id;
+    request->d->written = false;
+    inFlight.insert(id, request);
     // A tracer hears of the request in its trace context and may make its
     // own span of the request current for the _meta (tracecontext.h).
     TraceContext trace = request->d->trace;
     const QPointer<McpRequest> guard(request);
+    const QPointer<McpClient> alive(q);
     {
         TraceScope scope(trace);
-        sending = true;
+        const bool wasSending = std::exchange(sending, true);
         Q_EMIT q->requestStarted(request);
-        sending = false;
+        if (!alive)
+            return;   // a receiver destroyed the client, which failed the request
+        sending = wasSending;
         trace = TraceContext::current();
     }
-    // A receiver that aborted or destroyed the request: it never goes out
-    // (and the server is told nothing about an id it never saw).
+    // A receiver aborted or destroyed the request, or shut the client down
+    // (which failed it): it never goes out, and the server is told nothing
+    // about an id it never saw (`written`).
     if (!guard || request->isFinished())
         return;
-    inFlight.insert(id, request);
     QByteArray json = writeRequest(*request->d, id, trace);
     const int timeout = request->d->options.timeoutMs < 0 ? options.requestTimeoutMs : request->d->options.timeoutMs;
     request->d->timeoutMs = timeout;
     request->d->deadline = timeout > 0 ? QDeadlineTimer(timeout) : QDeadlineTimer(QDeadlineTimer::Forever);
     watchDeadline(request->d->deadline);
     qCDebug(lcMcp).noquote() << serverLabel() << "<-" << request->d->method << id;
+    request->d->written = true;
     sendJson(McpOutgoingMessage::Kind::Request, std::move(json), request->d->method, id);
 }
 
@@ -584,7 +605,7 @@ void McpClientPrivate::cancel(McpRequest *request, const Error &error, bool tell
     const qint64 id = request->d->id.toInteger(-1);
     if (inFlight.value(id) == request) {
         inFlight.remove(id);
-        if (tellServer && !request->d->isInitialize) {
+        if (tellServer && request->d->written && !request->d->isInitialize) {
             sendMessage(McpOutgoingMessage::Kind::Notification,
                         JsonRpc::notification(u"notifications/cancelled"_s,
                                               QJsonObject{{u"requestId"_s, id}, {u"reason"_s, error.message}}),
@@ -603,7 +624,7 @@ void McpClientPrivate::forget(McpRequest *request)
     const qint64 id = request->d->id.toInteger(-1);
     if (inFlight.value(id) == request) {
         inFlight.remove(id);
-        if (!request->d->isInitialize)
+        if (request->d->written && !request->d->isInitialize)
             sendMessage(McpOutgoingMessage::Kind::Notification,
                         JsonRpc::notification(u"notifications/cancelled"_s,
                                               QJsonObject{{u"requestId"_s, id}, {u"reason"_s, u"abandoned"_s}}),
@@ -614,18 +635,15 @@ void McpClientPrivate::forget(McpRequest *request)
 void McpClientPrivate::failAll(const Error &error)
 {
     const QList<QPointer<McpRequest>> waiting = std::exchange(queued, {}) + std::exchange(refused, {});
-    const QList<McpRequest *> sent = inFlight.values();
+    QList<QPointer<McpRequest>> sent;
+    for (McpRequest *request : std::as_const(inFlight))
+        sent << request;
     inFlight.clear();
-    // Requests made by their receivers meanwhile wait for the event loop
-    // (start()): the client is not ready for them any more.
-    failingAll = true;
-    for (McpRequest *request : sent)
-        request->finish(error);
-    for (const QPointer<McpRequest> &request : waiting) {
+    // A receiver may destroy the others.
+    for (const QPointer<McpRequest> &request : sent + waiting) {
         if (request)
             request->finish(error);
     }
-    failingAll = false;
 }
 
 void McpClientPrivate::complete(McpRequest *request, const JsonRpc::Message &response)

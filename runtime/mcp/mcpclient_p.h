@@ -53,6 +53,9 @@ public:
     // (McpClientPrivate::watchDeadline()).
     QDeadlineTimer deadline{QDeadlineTimer::Forever};
     int timeoutMs = 0;
+    // The request went to the transport (from then on, ending it early tells
+    // the server with notifications/cancelled).
+    bool written = false;
     // initialize goes out while the session starts, before queued requests,
     // and is never cancelled (the specification forbids it).
     bool isInitialize = false;
@@ -88,9 +91,13 @@ public:
     /// Starts `request`: at once when the client is ready, else from the event loop.
     void start(McpRequest *request);
     void submit(McpRequest *request);
-    // Inside send(), while requestStarted() is emitted; inside failAll().
+    // Inside send(), while requestStarted() is emitted; in ~McpClient().
     bool sending = false;
-    bool failingAll = false;
+    bool destroying = false;
+    // Requests started from the event loop (start()) that have not reached
+    // submit() yet: while there are any, others do not go out before them.
+    QList<QPointer<McpRequest>> pendingStarts;
+    bool hasPendingStarts();
     void send(McpRequest *request);
     void sendMessage(McpOutgoingMessage::Kind kind, const QJsonObject &message, const QString &method = {},
                      const QJsonValue &id = {});

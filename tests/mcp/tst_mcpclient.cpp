@@ -460,6 +460,38 @@ private Q_SLOTS:
             QCOMPARE(int(call->error().code), code);
     }
 
+    // A request made while another waits for its turn of the event loop
+    // (made in ready() while requests that waited for the session went out)
+    // does not overtake it, even when it is made in the same pass of the
+    // loop, by a receiver of the server's next message.
+    void laterRequestsWaitTheirTurn()
+    {
+        Fixture f;
+        f.server->initializeAnswer = FakeServer::none();   // answered below, by hand
+        f.client->start();
+        QTRY_COMPARE(f.server->sentWith(u"initialize"_s).size(), 1);
+        std::unique_ptr<McpToolCall> waited(f.client->callTool(u"waited"_s, {}));
+        std::unique_ptr<McpToolCall> inReady;
+        std::unique_ptr<McpToolCall> afterwards;
+        connect(f.client.get(), &McpClient::ready, this, [&] { inReady.reset(f.client->callTool(u"inReady"_s, {})); });
+        connect(f.client.get(), &McpClient::logMessageReceived, this,
+                [&] { afterwards.reset(f.client->callTool(u"afterwards"_s, {})); });
+        const QJsonValue initializeId = f.server->sentWith(u"initialize"_s).first().value(u"id"_s);
+        // The answer to initialize and a log message, read in one go.
+        f.server->inject(QJsonObject{{u"jsonrpc"_s, u"2.0"_s}, {u"id"_s, initializeId},
+                                     {u"result"_s, *FakeServer().initializeAnswer.result}});
+        f.server->inject(notification(u"notifications/message"_s,
+                                      QJsonObject{{u"level"_s, u"info"_s}, {u"data"_s, u"hello"_s}}));
+        QVERIFY(inReady && afterwards);
+        QVERIFY(waitFinished(afterwards.get()));
+        QVERIFY(waitFinished(inReady.get()));
+        QVERIFY(waitFinished(waited.get()));
+        QStringList received;
+        for (const QJsonObject &message : f.server->sentWith(u"tools/call"_s))
+            received << message.value(u"params"_s).toObject().value(u"name"_s).toString();
+        QCOMPARE(received, (QStringList{u"waited"_s, u"inReady"_s, u"afterwards"_s}));
+    }
+
     // Every request in flight has its own time limit, watched by one timer
     // of the client: a later request with a shorter limit still ends on
     // time, a request answered before its limit leaves the others watched,
@@ -1106,6 +1138,8 @@ private Q_SLOTS:
         QTest::newRow("ready client, aborted by requestStarted()") << true << u"abort"_s;
         QTest::newRow("client not started yet, aborted by requestStarted()") << false << u"abort"_s;
         QTest::newRow("client not started yet, destroyed by requestStarted()") << false << u"destroy"_s;
+        QTest::newRow("ready client, shut down by requestStarted()") << true << u"shut down"_s;
+        QTest::newRow("ready client, destroyed by requestStarted()") << true << u"destroy client"_s;
     }
     void sentWithinTheCall()
     {
@@ -1125,11 +1159,31 @@ private Q_SLOTS:
                 request->abort();
             else if (whenStarted == u"destroy")
                 call.reset();
+            else if (whenStarted == u"shut down")
+                f.client->shutdown();
+            else if (whenStarted == u"destroy client")
+                f.client.reset();
         });
         call.reset(f.client->callTool(u"echo"_s, {}));
         QCOMPARE(started, ready ? QStringList{u"tools/call"_s} : QStringList());
-        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready && whenStarted.isEmpty() ? 1 : 0));
+        // Whatever a receiver of requestStarted() did, the call is over or
+        // goes on as its own signals will tell, from the event loop.
         QCOMPARE(call->isFinished(), ready && !whenStarted.isEmpty());
+        QString expectedError = u"aborted"_s;
+        if (whenStarted == u"shut down")
+            expectedError = u"the MCP server 'srv': the client was shut down"_s;
+        if (whenStarted == u"destroy client") {
+            // The server went with its client: what it received is not known.
+            expectedError = u"the MCP server 'srv': the MCP client was destroyed"_s;
+            QStringList signalsSeen;
+            connect(call.get(), &Operation::errorOccurred, this,
+                    [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
+            connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
+            QTRY_COMPARE(signalsSeen, (QStringList{u"errorOccurred Canceled"_s, u"finished"_s}));
+            QCOMPARE(call->error().message, expectedError);
+            return;
+        }
+        QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready && whenStarted.isEmpty() ? 1 : 0));
         QStringList signalsSeen;
         connect(call.get(), &Operation::errorOccurred, this,
                 [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
@@ -1148,6 +1202,8 @@ private Q_SLOTS:
             QCOMPARE(signalsSeen, expected);
             QTest::qWait(20);
             QCOMPARE(signalsSeen, expected);
+            if (!whenStarted.isEmpty())
+                QCOMPARE(call->error().message, expectedError);
         }
         // An aborted or destroyed request never went out, so nothing is cancelled.
         QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (whenStarted.isEmpty() ? 1 : 0));

@@ -248,7 +248,9 @@ Q_SIGNALS:
     /// of listTools()), with the id() it has from now on. A ready client
     /// sends a request inside the call that makes it (request(), callTool(),
     /// listTools()), so this is emitted from inside that call; the request's
-    /// own signals still come from the event loop (Operation). Emitted inside a
+    /// own signals still come from the event loop (Operation). A receiver
+    /// may abort() the request (it is then not sent) but must not delete it:
+    /// that call returns it afterwards. Emitted inside a
     /// TraceScope of the request's trace context (McpRequestOptions): a
     /// tracer connected directly (Telemetry::trace(McpClient *)) makes its
     /// span current there with TraceScope::setCurrent(), and params._meta
