@@ -871,13 +871,19 @@ void McpClientPrivate::initialized(McpRequest *initialize)
     setState(McpClient::State::Ready);
     if (options.pingIntervalMs > 0)
         pingTimer.start(options.pingIntervalMs);
+    const QPointer<McpClient> alive(q);
     Q_EMIT q->ready();
-    const QList<QPointer<McpRequest>> waiting = std::exchange(queued, {});
-    for (const QPointer<McpRequest> &request : waiting) {
-        if (request && !request->isFinished() && state == McpClient::State::Ready)
-            send(request);
-        else if (request && !request->isFinished())
-            queued << request;
+    if (!alive)
+        return;
+    // One at a time out of the queue: those not sent yet stay where failAll()
+    // finds them, should a receiver of requestStarted() end the client.
+    while (!queued.isEmpty() && state == McpClient::State::Ready) {
+        const QPointer<McpRequest> request = queued.takeFirst();
+        if (!request || request->isFinished())
+            continue;
+        send(request);
+        if (!alive)
+            return;
     }
 }
 
@@ -919,7 +925,10 @@ void McpClientPrivate::transportClosed(const Error &transportError)
     // The requests the server refused unprocessed (McpTransport::requestRefused())
     // are sent again in the next session, unless the client gives up.
     QList<QPointer<McpRequest>> again = std::exchange(refused, {});
+    const QPointer<McpClient> guard(q);   // receivers of the failures may destroy it
     failAll(error);
+    if (!guard)
+        return;
     // An expired session (HTTP 404) is initialized again at once, as the
     // specification asks; it counts as a restart all the same.
     const bool sessionExpired = transportError.code == Error::Code::NotFound && transportError.httpStatus == 404;
@@ -931,6 +940,8 @@ void McpClientPrivate::transportClosed(const Error &transportError)
             if (request)
                 request->finish(error);
         }
+        if (!guard)
+            return;
         again.clear();
     } else {
         ++restartCount;
@@ -940,7 +951,6 @@ void McpClientPrivate::transportClosed(const Error &transportError)
         sinceLoss.start();
         setState(McpClient::State::Idle);
     }
-    const QPointer<McpClient> guard(q);
     Q_EMIT q->connectionLost(error);
     if (!guard)
         return;

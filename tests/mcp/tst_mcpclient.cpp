@@ -463,14 +463,25 @@ private Q_SLOTS:
     // A request made while another waits for its turn of the event loop
     // (made in ready() while requests that waited for the session went out)
     // does not overtake it, even when it is made in the same pass of the
-    // loop, by a receiver of the server's next message.
+    // loop, by a receiver of the server's next message. The request that
+    // waited for the session waits either for its own start (made in the
+    // same pass) or in the client's queue (made earlier).
+    void laterRequestsWaitTheirTurn_data()
+    {
+        QTest::addColumn<bool>("queuedEarlier");
+        QTest::newRow("the first waits for its start") << false;
+        QTest::newRow("the first waits in the queue") << true;
+    }
     void laterRequestsWaitTheirTurn()
     {
+        QFETCH(bool, queuedEarlier);
         Fixture f;
         f.server->initializeAnswer = FakeServer::none();   // answered below, by hand
         f.client->start();
         QTRY_COMPARE(f.server->sentWith(u"initialize"_s).size(), 1);
         std::unique_ptr<McpToolCall> waited(f.client->callTool(u"waited"_s, {}));
+        if (queuedEarlier)
+            QCoreApplication::processEvents();   // its start: into the queue for the session
         std::unique_ptr<McpToolCall> inReady;
         std::unique_ptr<McpToolCall> afterwards;
         connect(f.client.get(), &McpClient::ready, this, [&] { inReady.reset(f.client->callTool(u"inReady"_s, {})); });
@@ -490,6 +501,24 @@ private Q_SLOTS:
         for (const QJsonObject &message : f.server->sentWith(u"tools/call"_s))
             received << message.value(u"params"_s).toObject().value(u"name"_s).toString();
         QCOMPARE(received, (QStringList{u"waited"_s, u"inReady"_s, u"afterwards"_s}));
+    }
+
+    // Requests queued while the client starts go out one at a time when the
+    // session is ready; a receiver of requestStarted() that destroys the
+    // client ends the one being sent and those still queued alike.
+    void clientDestroyedWhileTheQueueGoesOut()
+    {
+        Fixture f;
+        std::unique_ptr<McpToolCall> first(f.client->callTool(u"first"_s, {}));
+        std::unique_ptr<McpToolCall> second(f.client->callTool(u"second"_s, {}));
+        connect(f.client.get(), &McpClient::requestStarted, this, [&](McpRequest *request) {
+            if (request->method() == u"tools/call")
+                f.client.reset();
+        });
+        QVERIFY(waitFinished(first.get()));
+        QVERIFY(waitFinished(second.get()));
+        QCOMPARE(first->error().message, u"the MCP server 'srv': the MCP client was destroyed"_s);
+        QCOMPARE(second->error().message, u"the MCP server 'srv': the MCP client was destroyed"_s);
     }
 
     // Every request in flight has its own time limit, watched by one timer
