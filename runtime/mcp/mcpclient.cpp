@@ -925,10 +925,19 @@ void McpClientPrivate::transportClosed(const Error &transportError)
     // The requests the server refused unprocessed (McpTransport::requestRefused())
     // are sent again in the next session, unless the client gives up.
     QList<QPointer<McpRequest>> again = std::exchange(refused, {});
+    const auto failAgain = [&again, &error] {
+        for (const QPointer<McpRequest> &request : std::as_const(again)) {
+            if (request)
+                request->finish(error);
+        }
+        again.clear();
+    };
     const QPointer<McpClient> guard(q);   // receivers of the failures may destroy it
     failAll(error);
-    if (!guard)
+    if (!guard) {
+        failAgain();   // out of `refused` already: ~McpClient() did not see them
         return;
+    }
     // An expired session (HTTP 404) is initialized again at once, as the
     // specification asks; it counts as a restart all the same.
     const bool sessionExpired = transportError.code == Error::Code::NotFound && transportError.httpStatus == 404;
@@ -936,13 +945,9 @@ void McpClientPrivate::transportClosed(const Error &transportError)
         if (!permanent)
             lastError.message += u" (gave up after %1 restarts)"_s.arg(restartCount);
         setState(McpClient::State::Failed);
-        for (const QPointer<McpRequest> &request : std::as_const(again)) {
-            if (request)
-                request->finish(error);
-        }
+        failAgain();
         if (!guard)
             return;
-        again.clear();
     } else {
         ++restartCount;
         restartDelay = sessionExpired ? 0

@@ -521,6 +521,27 @@ private Q_SLOTS:
         QCOMPARE(second->error().message, u"the MCP server 'srv': the MCP client was destroyed"_s);
     }
 
+    // A request the server refused unprocessed waits for the next session;
+    // when a receiver of another request's failure destroys the client as
+    // the connection ends, it fails with that error rather than wait forever.
+    void refusedRequestWhenTheClientIsDestroyed()
+    {
+        Fixture f;
+        QVERIFY(f.ready());
+        f.server->handler = [](const QJsonObject &) { return FakeServer::none(); };
+        std::unique_ptr<McpToolCall> refused(f.client->callTool(u"refused"_s, {}));
+        std::unique_ptr<McpToolCall> other(f.client->callTool(u"other"_s, {}));
+        QTRY_COMPARE(f.server->sentWith(u"tools/call"_s).size(), 2);
+        Q_EMIT f.server->requestRefused(refused->id());
+        QVERIFY(!refused->isFinished());
+        connect(other.get(), &Operation::finished, this, [&] { f.client.reset(); });
+        f.server->drop(Error(Error::Code::ConnectionClosed, u"the server exited with code 1"_s));
+        QVERIFY(!f.client);
+        QVERIFY(waitFinished(refused.get()));
+        QCOMPARE(refused->error().code, Error::Code::ConnectionClosed);
+        QCOMPARE(refused->error().message, u"the MCP server 'srv': the server exited with code 1"_s);
+    }
+
     // Every request in flight has its own time limit, watched by one timer
     // of the client: a later request with a shorter limit still ends on
     // time, a request answered before its limit leaves the others watched,

@@ -166,6 +166,10 @@ private:
 /// times; then the client gives up (state Failed) and requests fail at once.
 /// An answer that is not JSON-RPC is logged and skipped; one that answers a
 /// request with something that is not a response fails that request.
+///
+/// Destroying the client fails every request it has not finished ("the MCP
+/// client was destroyed"). From inside one of its own signals, or of its
+/// requests' signals, destroy it with deleteLater(), as any QObject.
 class SWITCHBOARD_EXPORT McpClient : public QObject
 {
     Q_OBJECT
