@@ -122,6 +122,19 @@ public:
         Q_EMIT closed(error);
     }
 
+    /// The tool a tools/call request calls (its params.name).
+    static QString toolName(const QJsonObject &request)
+    {
+        return request.value(QStringLiteral("params")).toObject().value(QStringLiteral("name")).toString();
+    }
+    /// The tools the client called (tools/call), in the order it sent them.
+    QStringList calledTools() const
+    {
+        QStringList names;
+        for (const QJsonObject &message : sentWith(QStringLiteral("tools/call")))
+            names << toolName(message);
+        return names;
+    }
     /// The messages sent with this method, in order.
     QList<QJsonObject> sentWith(const QString &method) const
     {

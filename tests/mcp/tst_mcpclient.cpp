@@ -497,10 +497,7 @@ private Q_SLOTS:
         QVERIFY(waitFinished(afterwards.get()));
         QVERIFY(waitFinished(inReady.get()));
         QVERIFY(waitFinished(waited.get()));
-        QStringList received;
-        for (const QJsonObject &message : f.server->sentWith(u"tools/call"_s))
-            received << message.value(u"params"_s).toObject().value(u"name"_s).toString();
-        QCOMPARE(received, (QStringList{u"waited"_s, u"inReady"_s, u"afterwards"_s}));
+        QCOMPARE(f.server->calledTools(), (QStringList{u"waited"_s, u"inReady"_s, u"afterwards"_s}));
     }
 
     // Requests queued while the client starts go out one at a time when the
@@ -570,7 +567,7 @@ private Q_SLOTS:
         Fixture f;
         QVERIFY(f.ready());
         f.server->handler = [](const QJsonObject &request) {
-            return request.value(u"params"_s).toObject().value(u"name"_s) .toString() == u"echo" ? FakeServer::result(textResult(u"ok"_s))
+            return FakeServer::toolName(request) == u"echo" ? FakeServer::result(textResult(u"ok"_s))
                                                                                      : FakeServer::none();
         };
         std::vector<std::unique_ptr<McpToolCall>> calls;
@@ -1219,25 +1216,21 @@ private Q_SLOTS:
         // Whatever a receiver of requestStarted() did, the call is over or
         // goes on as its own signals will tell, from the event loop.
         QCOMPARE(call->isFinished(), ready && !whenStarted.isEmpty());
+        QStringList signalsSeen;
+        connect(call.get(), &Operation::errorOccurred, this,
+                [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
+        connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
         QString expectedError = u"aborted"_s;
         if (whenStarted == u"shut down")
             expectedError = u"the MCP server 'srv': the client was shut down"_s;
         if (whenStarted == u"destroy client") {
             // The server went with its client: what it received is not known.
             expectedError = u"the MCP server 'srv': the MCP client was destroyed"_s;
-            QStringList signalsSeen;
-            connect(call.get(), &Operation::errorOccurred, this,
-                    [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
-            connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
             QTRY_COMPARE(signalsSeen, (QStringList{u"errorOccurred Canceled"_s, u"finished"_s}));
             QCOMPARE(call->error().message, expectedError);
             return;
         }
         QCOMPARE(f.server->sentWith(u"tools/call"_s).size(), sentBefore + (ready && whenStarted.isEmpty() ? 1 : 0));
-        QStringList signalsSeen;
-        connect(call.get(), &Operation::errorOccurred, this,
-                [&](const Error &error) { signalsSeen << u"errorOccurred "_s + Error::codeName(error.code); });
-        connect(call.get(), &Operation::finished, this, [&] { signalsSeen << u"finished"_s; });
         if (whenStarted == u"destroy") {
             QTRY_COMPARE(started, QStringList{u"tools/call"_s});
             QVERIFY(!call);
@@ -1294,7 +1287,7 @@ private Q_SLOTS:
         // destroyed under it; everything else is answered.
         const bool firstHangs = when == u"connectionLost" || when == u"destroyed";
         f.server->handler = [firstHangs](const QJsonObject &request) {
-            const QString name = request.value(u"params"_s).toObject().value(u"name"_s).toString();
+            const QString name = FakeServer::toolName(request);
             return firstHangs && name == u"first" ? FakeServer::none() : FakeServer::result(textResult(name));
         };
         McpClient *client = f.client.get();
@@ -1339,10 +1332,7 @@ private Q_SLOTS:
         }
         if (when == u"destroyed")
             return;   // the transport went with the client
-        QStringList received;
-        for (const QJsonObject &message : f.server->sentWith(u"tools/call"_s))
-            received << message.value(u"params"_s).toObject().value(u"name"_s).toString();
-        QCOMPARE(received, calls);
+        QCOMPARE(f.server->calledTools(), calls);
     }
 
     void requestLifecycle()
