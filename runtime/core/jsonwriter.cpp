@@ -4,7 +4,9 @@
 #include <QVariant>
 #include <QtGlobal>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -19,10 +21,10 @@ JsonWriter::JsonWriter(QByteArray &out)
     m_data = m_out.data();
 }
 
-JsonWriter::JsonWriter(QByteArray &out, ContinueItemsTag)
+JsonWriter::JsonWriter(QByteArray &out, ContinueItemsTag, qsizetype itemsFrom)
     : JsonWriter(out)
 {
-    m_hasItems.append(m_size > 0);   // out is the capacity now
+    m_hasItems.append(m_size > itemsFrom);   // out is the capacity now
 }
 
 JsonWriter::~JsonWriter()
@@ -310,6 +312,49 @@ void JsonWriter::value(bool flag)
         put("true", 4);
     else
         put("false", 5);
+}
+
+void JsonWriter::hexValue(QByteArrayView digits)
+{
+    Q_ASSERT(std::all_of(digits.begin(), digits.end(), [](char c) { return std::isxdigit(uchar(c)); }));
+    separate();
+    const qsizetype length = digits.size();
+    char *at = reserve(length + 2);
+    *at++ = '"';
+    if (length > 0)
+        std::memcpy(at, digits.data(), size_t(length));
+    at[length] = '"';
+    m_size += length + 2;
+}
+
+void JsonWriter::fixedPoint(qint64 units, int decimals)
+{
+    Q_ASSERT(decimals >= 0 && decimals <= 18);
+    separate();
+    // The digits of |units|, at least decimals + 1 of them (leading zeros),
+    // then the point before the last `decimals`, trailing zeros dropped.
+    const bool negative = units < 0;
+    quint64 magnitude = negative ? quint64(0) - quint64(units) : quint64(units);
+    char digits[40];
+    int count = 0;
+    do {
+        digits[count++] = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0 || count <= decimals);
+    int fractionEnd = 0;   // the fraction's digits below this one are zeros
+    while (fractionEnd < decimals && digits[fractionEnd] == '0')
+        ++fractionEnd;
+    char *at = reserve(count + 2);
+    if (negative)
+        *at++ = '-';
+    for (int i = count - 1; i >= decimals; --i)
+        *at++ = digits[i];
+    if (fractionEnd < decimals) {
+        *at++ = '.';
+        for (int i = decimals - 1; i >= fractionEnd; --i)
+            *at++ = digits[i];
+    }
+    m_size = at - m_data;
 }
 
 void JsonWriter::writeDecimal(qint64 number)

@@ -29,9 +29,11 @@ class JsonWriter
 public:
     explicit JsonWriter(QByteArray &out);
     /// Continues `out`, the items of an array written before (JSON joined
-    /// by commas, or empty): what is written next is the array's next item.
+    /// by commas, or empty) from `itemsFrom` on (what is before is not
+    /// looked at: the beginning of the document they are in): what is
+    /// written next is the array's next item.
     enum ContinueItemsTag { ContinueItems };
-    JsonWriter(QByteArray &out, ContinueItemsTag);
+    JsonWriter(QByteArray &out, ContinueItemsTag, qsizetype itemsFrom = 0);
     ~JsonWriter();
     Q_DISABLE_COPY_MOVE(JsonWriter)
 
@@ -97,6 +99,16 @@ public:
     void key(QStringView name);
     /// ASCII text (ids, decimal numbers as strings, names).
     void asciiValue(QByteArrayView text);
+    /// Hexadecimal digits (trace and span ids, checked where they are
+    /// made), copied as they are: nothing in them needs an escape.
+    void hexValue(QByteArrayView digits);
+    /// `units` / 10^`decimals` (at most 18) as a JSON number, exactly. For
+    /// |units| below 2^53 a reader reads it as the very double
+    /// `double(units) / 1e<decimals>` is (both are the nearest to the exact
+    /// quotient), without a double's formatting (std::to_chars, 600
+    /// instructions): a duration in nanoseconds as seconds, "0.000123",
+    /// "12.5", "3".
+    void fixedPoint(qint64 units, int decimals);
     void value(bool flag);
     void value(qint64 number);
     void value(double number);

@@ -425,8 +425,8 @@ void ConversationTrace::connectRun()
         if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
             return;
         m_chat->sawFirstChunk = true;
-        AttributeEncoder(m_chat->span).add(Attr::TimeToFirstChunk,
-                                  double(nowUnixNano() - m_chat->span.startTimeUnixNano) / 1e9);
+        AttributeEncoder(m_chat->span).addSeconds(Attr::TimeToFirstChunk,
+                                                  nowUnixNano() - m_chat->span.startTimeUnixNano);
     });
     connect(run, &ConversationRun::messageDelta, this, [this](const MessageOutputEvent &event, int turn) {
         if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
@@ -559,8 +559,7 @@ void ConversationTrace::startChat(int turn)
 {
     Chat chat;
     chat.turn = turn;
-    chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan,
-                                             GenAiInstrumentation::ChatAttributeBytes);
+    chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
     // Each key once: added without looking for it; the run's own, the same
     // every turn, in one copy (m_chatAttributes).
     SpanData &span = chat.span;
@@ -1055,13 +1054,12 @@ ConversationTrace *GenAiInstrumentation::follow(ConversationRun *run, const Work
     return new ConversationTrace(this, run, agent, std::move(agentSpan), false);
 }
 
-SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent,
-                                         qsizetype attributeBytes) const
+SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, const SpanData *parent) const
 {
     if (!parent)
         return startSpan(name, kind, TraceContext());
     // A span of ours: no context to check (the hot path, two spans a round trip).
-    SpanData span = newSpan(name, kind, attributeBytes);
+    SpanData span = newSpan(name, kind);
     span.traceId = parent->traceId;
     span.parentSpanId = parent->spanId;
     span.traceState = parent->traceState;
@@ -1084,11 +1082,15 @@ SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, con
     return span;
 }
 
-SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind, qsizetype attributeBytes)
+SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind) const
 {
     SpanData span;
-    // No reallocation as the attributes are added.
-    span.encodedAttributes.reserve(attributeBytes);
+    // No reallocation as the attributes are added, and none at all with an
+    // ended span's room.
+    if (!m_spareAttributes.isEmpty())
+        span.encodedAttributes = m_spareAttributes.takeLast();
+    else
+        span.encodedAttributes.reserve(AttributeBytes);
     span.spanId = randomHex(8);
     span.name = name;
     span.kind = kind;
@@ -1106,7 +1108,16 @@ qint64 GenAiInstrumentation::endSpan(SpanData &&span, const Error &error)
         span.setAttribute(Attr::ErrorType, errorType(error));
     }
     if (span.sampled)
-        m_recorder->record(std::move(span));
+        m_recorder->record(span);
+    // Its room for the next span's attributes, unless something else holds
+    // it or it grew past it (content captured); a handful is more than are
+    // open at once in a run of sequential tool calls.
+    QByteArray &attributes = span.encodedAttributes;
+    if (attributes.isDetached() && attributes.capacity() >= AttributeBytes
+        && attributes.capacity() <= 2 * AttributeBytes && m_spareAttributes.size() < 8) {
+        attributes.truncate(0);   // keeps the allocation
+        m_spareAttributes.append(std::move(attributes));
+    }
     return duration;
 }
 

@@ -31,7 +31,8 @@ class SpanRecorder
 {
 public:
     virtual ~SpanRecorder() = default;
-    virtual void record(SpanData &&span) = 0;
+    /// Takes what it keeps of `span` (its encoding) before it returns.
+    virtual void record(const SpanData &span) = 0;
     virtual Meter &meter() = 0;
 };
 
@@ -45,14 +46,12 @@ class WorkflowTrace;
 class GenAiInstrumentation : public QObject
 {
 public:
-    /// A span's room for its encoded attributes: a tool call's fit. Not
-    /// 1,024: with QByteArray's header that is past what glibc's per-thread
-    /// cache serves, and cost 1.5 M more instructions in 402 spans
-    /// (BENCHMARKS.md, Tracing).
-    static constexpr qsizetype DefaultAttributeBytes = 768;
-    /// A chat's (about 900 bytes, its usage, response model and finish
-    /// reasons included), still within that cache.
-    static constexpr qsizetype ChatAttributeBytes = 960;
+    /// A span's room for its encoded attributes (a chat's take about 900
+    /// bytes, its usage, response model and finish reasons included; the
+    /// writer wants 64 spare bytes before each addition), made once and used
+    /// again by the spans after it (m_spareAttributes): a round trip's spans
+    /// allocate none (BENCHMARKS.md, Tracing).
+    static constexpr qsizetype AttributeBytes = 2048;
 
     GenAiInstrumentation(SpanRecorder *recorder, const TraceContext &parent, bool captureContent,
                          QObject *parentObject = nullptr);
@@ -63,14 +62,12 @@ public:
     void trace(McpClient *client);
 
     // For the traces of runs, steps and MCP requests.
-    /// `attributeBytes`: the room made for its encoded attributes at once
-    /// (SpanData::encodedAttributes), so that adding them reallocates nothing.
-    SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent,
-                       qsizetype attributeBytes = DefaultAttributeBytes) const;
+    SpanData startSpan(const QString &name, SpanKind kind, const SpanData *parent) const;
     /// A span whose parent is `parent` when valid (a remote one, or the
     /// context a request was made in), else the instrumentation's.
     SpanData startSpan(const QString &name, SpanKind kind, const TraceContext &parent) const;
     /// Records the span (unless not sampled); returns its duration in ns.
+    /// Its attributes' buffer is kept for a span started later.
     qint64 endSpan(SpanData &&span, const Error &error = {});
     static TraceContext contextOf(const SpanData &span);
     Meter &meter() { return m_recorder->meter(); }
@@ -80,9 +77,13 @@ public:
 
 private:
     /// A span without its trace yet: its id, name, kind and start.
-    static SpanData newSpan(const QString &name, SpanKind kind, qsizetype attributeBytes = DefaultAttributeBytes);
+    SpanData newSpan(const QString &name, SpanKind kind) const;
 
     SpanRecorder *m_recorder;
+    // Ended spans' attribute buffers, empty, for the next spans: a round
+    // trip's two spans then allocate no room for their attributes. Not the
+    // spans' state: a cache the const startSpan() takes from.
+    mutable QList<QByteArray> m_spareAttributes;
     QSet<const McpClient *> m_tracedClients;
     TraceContext m_parent;
     bool m_captureContent;

@@ -78,17 +78,19 @@ void writeScope(JsonWriter &json, const Producer &producer)
 void writeSpan(JsonWriter &json, const SpanData &span)
 {
     json.beginObject();
+    // Ids are hex, checked where they are made (randomHex(),
+    // TraceContext::isValid()).
     json.key("traceId");
-    json.asciiValue(span.traceId);
+    json.hexValue(span.traceId);
     json.key("spanId");
-    json.asciiValue(span.spanId);
+    json.hexValue(span.spanId);
     if (!span.traceState.isEmpty()) {
         json.key("traceState");
         json.asciiValue(span.traceState);
     }
     if (!span.parentSpanId.isEmpty()) {
         json.key("parentSpanId");
-        json.asciiValue(span.parentSpanId);
+        json.hexValue(span.parentSpanId);
     }
     json.key("name");
     json.value(QStringView(span.name));
@@ -246,14 +248,33 @@ void writeRequest(QByteArray &out, const Producer &producer, const char *resourc
 
 } // namespace
 
+TracesFrame tracesFrame(const Producer &producer)
+{
+    // The request with no spans, cut where they go: one writer for the
+    // whole and the parts.
+    QByteArray empty;
+    writeRequest(empty, producer, "resourceSpans", "scopeSpans", "spans", [](JsonWriter &) {});
+    const QByteArrayView spansKey = "\"spans\":[";
+    const qsizetype at = empty.lastIndexOf(spansKey) + spansKey.size();
+    Q_ASSERT(at >= spansKey.size() && empty.at(at) == ']');
+    return {empty.left(at), empty.mid(at)};
+}
+
+void appendSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span)
+{
+    JsonWriter json(out, JsonWriter::ContinueItems, spansFrom);
+    writeSpan(json, span);
+}
+
 QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans)
 {
+    const TracesFrame frame = tracesFrame(producer);
     QByteArray out;
-    out.reserve(512 + spans.size() * 900);
-    writeRequest(out, producer, "resourceSpans", "scopeSpans", "spans", [&spans](JsonWriter &json) {
-        for (const SpanData &span : spans)
-            writeSpan(json, span);
-    });
+    out.reserve(frame.begin.size() + spans.size() * 900 + frame.end.size());
+    out.append(frame.begin);
+    for (const SpanData &span : spans)
+        appendSpan(out, frame.begin.size(), span);
+    out.append(frame.end);
     return out;
 }
 

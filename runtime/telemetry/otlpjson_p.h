@@ -28,6 +28,18 @@ struct Producer
 /// One ExportTraceServiceRequest, on one line.
 QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans);
 
+/// The same request written span by span, as the spans end (the export
+/// pipeline's batches): `begin`, each span (appendSpan()), then `end`.
+struct TracesFrame
+{
+    QByteArray begin;   ///< up to the spans' array, open
+    QByteArray end;     ///< from the spans' array's end on
+};
+TracesFrame tracesFrame(const Producer &producer);
+/// Appends `span` to `out`, a request whose spans begin at `spansFrom`
+/// (after its frame's `begin`).
+void appendSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span);
+
 /// One ExportMetricsServiceRequest of every point of `meter`, cumulative,
 /// at `timeUnixNano`, on one line.
 QByteArray encodeMetrics(const Producer &producer, const Meter &meter, qint64 timeUnixNano);

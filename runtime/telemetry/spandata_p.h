@@ -96,7 +96,7 @@ struct SpanData
 
 } // namespace Switchboard::TelemetryInternal
 
-// Its members are: QList moves a queue of spans as bytes when it grows.
+// Its members are: a list of spans (encodeTraces()'s) moves them as bytes when it grows.
 Q_DECLARE_TYPEINFO(Switchboard::TelemetryInternal::SpanData, Q_RELOCATABLE_TYPE);
 
 namespace Switchboard::TelemetryInternal {
@@ -128,6 +128,13 @@ public:
     {
         m_json.beginEncodedKeyValue(key.keyValueStart(), "doubleValue");
         m_json.value(value);
+        end();
+    }
+    /// A duration in nanoseconds as seconds, a double (JsonWriter::fixedPoint()).
+    void addSeconds(const AttributeKey &key, qint64 nanoseconds)
+    {
+        m_json.beginEncodedKeyValue(key.keyValueStart(), "doubleValue");
+        m_json.fixedPoint(nanoseconds, 9);
         end();
     }
     /// A list of one string (gen_ai.response.finish_reasons).

@@ -51,6 +51,7 @@ TelemetryPrivate::TelemetryPrivate(Telemetry *q_, const TelemetryOptions &option
     producer.scopeName = "switchboard";
     producer.scopeVersion = SWITCHBOARD_VERSION_STRING;
     producer.schemaUrl = SchemaUrl;
+    tracesFrame = TelemetryInternal::tracesFrame(producer);
 
     if (!options.traceFile.isEmpty()) {
         traceFile.setFileName(options.traceFile);
@@ -89,22 +90,35 @@ TelemetryPrivate::TelemetryPrivate(Telemetry *q_, const TelemetryOptions &option
     instrumentation = new GenAiInstrumentation(this, options.parent, options.captureContent, q);
 }
 
-void TelemetryPrivate::record(SpanData &&span)
+void TelemetryPrivate::record(const SpanData &span)
 {
     if (!tracesExporter && !traceFile.isOpen())
         return;   // spans go nowhere: metrics only
-    if (queue.size() >= std::max(1, options.maxQueueSize)) {
+    if (queued >= std::max(1, options.maxQueueSize)) {
         if (dropped++ == 0)
             qCWarning(lcTelemetry) << "the span queue is full (" << options.maxQueueSize
                                    << "spans): dropping spans until it empties";
         return;
     }
-    if (queue.isEmpty()) {
-        // Room for a batch: the queue does not grow span by span.
-        queue.reserve(std::min(std::max(1, options.maxExportBatchSize), std::max(1, options.maxQueueSize)));
+    const qsizetype batchSize = std::max(1, options.maxExportBatchSize);
+    if (batches.isEmpty() || batches.last().spans >= batchSize) {
+        // Room for the batch's spans at once (about a kilobyte each), so
+        // that it does not grow span by span; a batch larger than a
+        // megabyte grows as it fills.
+        constexpr qsizetype SpanBytes = 1024;
+        constexpr qsizetype MostReserved = 1024 * 1024;
+        const qsizetype spans = std::min(batchSize, qsizetype(std::max(1, options.maxQueueSize)));
+        TraceBatch batch;
+        batch.body.reserve(tracesFrame.begin.size() + std::min(spans * SpanBytes, MostReserved)
+                           + tracesFrame.end.size());
+        batch.body.append(tracesFrame.begin);
+        batches.append(std::move(batch));
     }
-    queue.append(std::move(span));
-    if (queue.size() >= std::max(1, options.maxExportBatchSize)) {
+    TraceBatch &batch = batches.last();
+    appendSpan(batch.body, tracesFrame.begin.size(), span);
+    ++batch.spans;
+    ++queued;
+    if (batch.spans >= batchSize) {
         if (!batchTimer.isActive() || batchTimer.remainingTime() > 0)
             batchTimer.start(0);
     } else if (!batchTimer.isActive()) {
@@ -115,25 +129,18 @@ void TelemetryPrivate::record(SpanData &&span)
 void TelemetryPrivate::exportBatches()
 {
     batchTimer.stop();
-    const qsizetype batchSize = std::max(1, options.maxExportBatchSize);
-    while (!queue.isEmpty()) {
-        const qsizetype count = std::min(batchSize, queue.size());
-        QList<SpanData> batch;
-        if (count == queue.size()) {
-            batch = std::exchange(queue, {});   // the whole queue: moved, not copied
-        } else {
-            batch = queue.first(count);
-            queue.remove(0, count);
-        }
-        const QByteArray body = encodeTraces(producer, batch);
+    QList<TraceBatch> ready = std::exchange(batches, {});
+    queued = 0;
+    for (TraceBatch &batch : ready) {   // the list is not shared: no copies
+        batch.body.append(tracesFrame.end);
         if (traceFile.isOpen()) {
-            traceFile.write(body);
+            traceFile.write(batch.body);
             traceFile.write("\n", 1);
             traceFile.flush();
-            written += count;
+            written += batch.spans;
         }
         if (tracesExporter)
-            tracesExporter->send(body, count);
+            tracesExporter->send(batch.body, batch.spans);
     }
 }
 

@@ -15,17 +15,18 @@
 
 namespace Switchboard {
 
-/// The export pipeline: spans go into a bounded queue as they end and leave
-/// it in batches (a timer, or a full batch), encoded once for the trace file
-/// and the OTLP endpoint; metrics are aggregated in the Meter and exported
-/// on their own timer. All of it on the event loop.
+/// The export pipeline: spans are encoded as they end, into the export
+/// request of their batch (a bounded number of spans queued in all), and
+/// leave in batches (a timer, or a full batch), the same bytes for the trace
+/// file and the OTLP endpoint; metrics are aggregated in the Meter and
+/// exported on their own timer. All of it on the event loop.
 class TelemetryPrivate : public TelemetryInternal::SpanRecorder
 {
 public:
     TelemetryPrivate(Telemetry *q, const TelemetryOptions &options);
 
     // SpanRecorder
-    void record(TelemetryInternal::SpanData &&span) override;
+    void record(const TelemetryInternal::SpanData &span) override;
     TelemetryInternal::Meter &meter() override { return m_meter; }
 
     void exportBatches();
@@ -40,7 +41,19 @@ public:
     TelemetryInternal::GenAiInstrumentation *instrumentation = nullptr;
     Error error;
 
-    QList<TelemetryInternal::SpanData> queue;
+    // A batch: its export request, without its end yet, and how many spans
+    // it has. A queue of spans would hold each span's strings and lists
+    // until the export, and encode them then, long after they were made
+    // (BENCHMARKS.md, Tracing: the spans' memory, not their instructions,
+    // made most of tracing's cost).
+    struct TraceBatch
+    {
+        QByteArray body;
+        qsizetype spans = 0;
+    };
+    TelemetryInternal::TracesFrame tracesFrame;
+    QList<TraceBatch> batches;   // the last one is filling
+    qsizetype queued = 0;        // spans in `batches`
     QTimer batchTimer;
     QTimer metricTimer;
     QTimer flushDeadline;

@@ -14,9 +14,13 @@
 #include "telemetry/otlpjson_p.h"
 
 #include <QElapsedTimer>
+#include <QRandomGenerator>
 #include <QJsonArray>
 #include <QNetworkAccessManager>
 #include <QTemporaryDir>
+
+#include <cstdlib>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Switchboard;
@@ -111,6 +115,10 @@ private Q_SLOTS:
     void encoderWritesOtlpJson();
     void encodedAttributesAreWrittenAsTheyAreSet();
     void writerNumbersAndAsciiText();
+    void writerFixedPoint_data();
+    void writerFixedPoint();
+    void writerFixedPointReadsAsTheDouble();
+    void writerContinuesItemsAfterAHead();
 };
 
 void tst_Telemetry::optionsFromEnvironment_data()
@@ -632,6 +640,105 @@ void tst_Telemetry::writerNumbersAndAsciiText()
             }
         }
     }
+}
+
+void tst_Telemetry::writerFixedPoint_data()
+{
+    QTest::addColumn<qint64>("units");
+    QTest::addColumn<int>("decimals");
+    QTest::addColumn<QByteArray>("expected");
+
+    QTest::newRow("zero") << qint64(0) << 9 << QByteArray("0");
+    QTest::newRow("one nanosecond") << qint64(1) << 9 << QByteArray("0.000000001");
+    QTest::newRow("microseconds") << qint64(123456) << 9 << QByteArray("0.000123456");
+    QTest::newRow("trailing zeros dropped") << qint64(120000000) << 9 << QByteArray("0.12");
+    QTest::newRow("whole seconds") << qint64(3000000000) << 9 << QByteArray("3");
+    QTest::newRow("seconds and a fraction") << qint64(12500000000) << 9 << QByteArray("12.5");
+    QTest::newRow("negative") << qint64(-1500000) << 9 << QByteArray("-0.0015");
+    QTest::newRow("negative whole") << qint64(-7000000000) << 9 << QByteArray("-7");
+    QTest::newRow("no decimals") << qint64(42) << 0 << QByteArray("42");
+    QTest::newRow("eighteen decimals") << qint64(5) << 18 << QByteArray("0.000000000000000005");
+    QTest::newRow("int64 max") << std::numeric_limits<qint64>::max() << 18 << QByteArray("9.223372036854775807");
+    QTest::newRow("int64 min") << std::numeric_limits<qint64>::min() << 9 << QByteArray("-9223372036.854775808");
+}
+
+void tst_Telemetry::writerFixedPoint()
+{
+    QFETCH(qint64, units);
+    QFETCH(int, decimals);
+    QFETCH(QByteArray, expected);
+    QByteArray out;
+    {
+        JsonWriter json(out);
+        json.beginArray();
+        json.fixedPoint(units, decimals);
+        json.fixedPoint(units, decimals);   // the comma between items
+        json.endArray();
+    }
+    QCOMPARE(out, "[" + expected + "," + expected + "]");
+}
+
+void tst_Telemetry::writerFixedPointReadsAsTheDouble()
+{
+    // What the span's double attributes promise a reader: the very double
+    // that dividing would have made, for every magnitude below 2^53.
+    QRandomGenerator generator(20261207);
+    for (int i = 0; i < 20000; ++i) {
+        const int bits = generator.bounded(1, 54);
+        const qint64 magnitude = qint64(generator.generate64() & ((quint64(1) << bits) - 1));
+        const qint64 units = (i % 2) ? -magnitude : magnitude;
+        const int decimals = generator.bounded(0, 19);
+        QByteArray out;
+        {
+            JsonWriter json(out);
+            json.fixedPoint(units, decimals);
+        }
+        double power = 1;
+        for (int d = 0; d < decimals; ++d)
+            power *= 10;   // exact up to 10^22
+        const double expected = double(units) / power;
+        const double read = std::strtod(out.constData(), nullptr);
+        QVERIFY2(read == expected, qPrintable(u"%1 / 10^%2 written as %3"_s.arg(units).arg(decimals).arg(QString::fromLatin1(out))));
+    }
+}
+
+void tst_Telemetry::writerContinuesItemsAfterAHead()
+{
+    // A batch's request begins with its head; its spans are appended after
+    // it, the first without a comma (appendSpan()).
+    QByteArray out = R"({"ids":[)";
+    const qsizetype itemsFrom = out.size();
+    for (const QByteArray &id : {QByteArray("0af7651916cd43dd8448eb211c80319c"), QByteArray("b7ad6b7169203331")}) {
+        JsonWriter json(out, JsonWriter::ContinueItems, itemsFrom);
+        json.hexValue(id);
+    }
+    out += "]}";
+    QCOMPARE(out, QByteArray(R"({"ids":["0af7651916cd43dd8448eb211c80319c","b7ad6b7169203331"]})"));
+
+    // Spans appended to a frame make the request encodeTraces() makes.
+    Producer producer;
+    producer.resource = {{"service.name", u"appended"_s}};
+    producer.scopeName = "switchboard";
+    producer.scopeVersion = "1";
+    producer.schemaUrl = "https://opentelemetry.io/schemas/1.41.0";
+    QList<SpanData> spans(3);
+    for (qsizetype i = 0; i < spans.size(); ++i) {
+        spans[i].traceId = "0af7651916cd43dd8448eb211c80319c";
+        spans[i].spanId = QByteArray::number(0x1000000000000000LL + i, 16);
+        spans[i].name = u"span %1"_s.arg(i);
+    }
+    const TracesFrame frame = tracesFrame(producer);
+    QByteArray appended = frame.begin;
+    for (const SpanData &span : std::as_const(spans))
+        appendSpan(appended, frame.begin.size(), span);
+    appended += frame.end;
+    QCOMPARE(appended, encodeTraces(producer, spans));
+    QCOMPARE(QJsonDocument::fromJson(appended)
+                 .object()[u"resourceSpans"_s][0][u"scopeSpans"_s][0][u"spans"_s]
+                 .toArray()
+                 .size(),
+             3);
+    QCOMPARE(frame.begin + frame.end, encodeTraces(producer, {}));
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
