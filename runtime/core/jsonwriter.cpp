@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -316,7 +315,8 @@ void JsonWriter::value(bool flag)
 
 void JsonWriter::hexValue(QByteArrayView digits)
 {
-    Q_ASSERT(std::all_of(digits.begin(), digits.end(), [](char c) { return std::isxdigit(uchar(c)); }));
+    Q_ASSERT(std::all_of(digits.begin(), digits.end(),
+                         [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
     separate();
     const qsizetype length = digits.size();
     char *at = reserve(length + 2);
@@ -330,6 +330,7 @@ void JsonWriter::hexValue(QByteArrayView digits)
 void JsonWriter::fixedPoint(qint64 units, int decimals)
 {
     Q_ASSERT(decimals >= 0 && decimals <= 18);
+    decimals = std::clamp(decimals, 0, 18);   // the digits' room below
     separate();
     // The digits of |units|, at least decimals + 1 of them (leading zeros),
     // then the point before the last `decimals`, trailing zeros dropped.

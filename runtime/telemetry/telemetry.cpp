@@ -133,6 +133,11 @@ void TelemetryPrivate::exportBatches()
     queued = 0;
     for (TraceBatch &batch : ready) {   // the list is not shared: no copies
         batch.body.append(tracesFrame.end);
+        // A batch that leaves before it is full (the timer, flush()) does
+        // not keep a full batch's room while it waits in the exporter's
+        // queue.
+        if (batch.body.capacity() > 2 * batch.body.size())
+            batch.body.squeeze();
         if (traceFile.isOpen()) {
             traceFile.write(batch.body);
             traceFile.write("\n", 1);

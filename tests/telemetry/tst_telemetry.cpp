@@ -19,7 +19,7 @@
 #include <QNetworkAccessManager>
 #include <QTemporaryDir>
 
-#include <cstdlib>
+#include <charconv>
 #include <limits>
 
 using namespace Qt::Literals::StringLiterals;
@@ -697,8 +697,13 @@ void tst_Telemetry::writerFixedPointReadsAsTheDouble()
         for (int d = 0; d < decimals; ++d)
             power *= 10;   // exact up to 10^22
         const double expected = double(units) / power;
-        const double read = std::strtod(out.constData(), nullptr);
-        QVERIFY2(read == expected, qPrintable(u"%1 / 10^%2 written as %3"_s.arg(units).arg(decimals).arg(QString::fromLatin1(out))));
+        // Read as a JSON reader reads it, whatever the locale: the whole
+        // text one number (from_chars' format is JSON's, and more).
+        double read = 0;
+        const auto [end, error] = std::from_chars(out.cbegin(), out.cend(), read);
+        const bool json = QJsonDocument::fromJson("[" + out + "]").array().at(0).isDouble();
+        if (error != std::errc() || end != out.cend() || read != expected || !json)
+            QFAIL(qPrintable(u"%1 / 10^%2 written as %3"_s.arg(units).arg(decimals).arg(QString::fromLatin1(out))));
     }
 }
 
@@ -715,30 +720,35 @@ void tst_Telemetry::writerContinuesItemsAfterAHead()
     out += "]}";
     QCOMPARE(out, QByteArray(R"({"ids":["0af7651916cd43dd8448eb211c80319c","b7ad6b7169203331"]})"));
 
-    // Spans appended to a frame make the request encodeTraces() makes.
+    // Spans appended to a request's frame, as a batch is made: the request
+    // OTLP reads, byte for byte.
     Producer producer;
     producer.resource = {{"service.name", u"appended"_s}};
     producer.scopeName = "switchboard";
     producer.scopeVersion = "1";
     producer.schemaUrl = "https://opentelemetry.io/schemas/1.41.0";
-    QList<SpanData> spans(3);
+    QList<SpanData> spans(2);
     for (qsizetype i = 0; i < spans.size(); ++i) {
         spans[i].traceId = "0af7651916cd43dd8448eb211c80319c";
         spans[i].spanId = QByteArray::number(0x1000000000000000LL + i, 16);
         spans[i].name = u"span %1"_s.arg(i);
+        spans[i].startTimeUnixNano = 10 + i;
+        spans[i].endTimeUnixNano = 20 + i;
     }
     const TracesFrame frame = tracesFrame(producer);
     QByteArray appended = frame.begin;
     for (const SpanData &span : std::as_const(spans))
         appendSpan(appended, frame.begin.size(), span);
     appended += frame.end;
-    QCOMPARE(appended, encodeTraces(producer, spans));
-    QCOMPARE(QJsonDocument::fromJson(appended)
-                 .object()[u"resourceSpans"_s][0][u"scopeSpans"_s][0][u"spans"_s]
-                 .toArray()
-                 .size(),
-             3);
-    QCOMPARE(frame.begin + frame.end, encodeTraces(producer, {}));
+    const QByteArray span0 = R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1000000000000000","name":"span 0",)"
+                             R"("kind":1,"startTimeUnixNano":"10","endTimeUnixNano":"20","attributes":[],"status":{}})";
+    const QByteArray span1 = R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1000000000000001","name":"span 1",)"
+                             R"("kind":1,"startTimeUnixNano":"11","endTimeUnixNano":"21","attributes":[],"status":{}})";
+    const QByteArray request = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":)"
+                               R"({"stringValue":"appended"}}]},"scopeSpans":[{"scope":{"name":"switchboard","version":"1"},)"
+                               R"("spans":[)" + span0 + "," + span1 + R"(],"schemaUrl":"https://opentelemetry.io/schemas/1.41.0"}]}]})";
+    QCOMPARE(appended, request);
+    QCOMPARE(encodeTraces(producer, spans), request);
 }
 
 QTEST_GUILESS_MAIN(tst_Telemetry)
