@@ -2,6 +2,7 @@
 
 #include <QHash>
 #include <QList>
+#include <QPointer>
 #include <QSslConfiguration>
 #include <QSslServer>
 #include <QTcpServer>
@@ -16,7 +17,8 @@
 namespace Switchboard::Test {
 
 /// A one-request-per-connection HTTP/1.1 server on 127.0.0.1 for these tests.
-/// The handler returns the raw response; an empty one means "never answer".
+/// The handler returns the raw response; an empty one means "never answer"
+/// (or "answer later", through Request::socket).
 /// Given a TLS configuration (a certificate and its key), it speaks https.
 class MiniHttpServer : public QObject
 {
@@ -27,6 +29,9 @@ public:
         QByteArray path;
         QHash<QByteArray, QByteArray> headers;   // lowercase names
         QByteArray body;
+        /// The connection it came on: a handler that stalls (returns an
+        /// empty response) may answer through it later, and close it.
+        QPointer<QTcpSocket> socket;
     };
     using Handler = std::function<QByteArray(const Request &)>;
 
@@ -81,6 +86,7 @@ private:
         if (buffer.size() < headEnd + 4 + length)
             return;
         request.body = buffer.mid(headEnd + 4, length);
+        request.socket = socket;
         m_buffers.remove(socket);
         m_requests.append(request);
         const QByteArray response = m_handler(request);
