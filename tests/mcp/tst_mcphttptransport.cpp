@@ -10,6 +10,7 @@
 #include <switchboard/mcpoauth.h>
 
 #include "logcapture.h"
+#include "mcp/mcphttptransport_p.h"
 #include "minihttpserver.h"
 
 #include <QJsonDocument>
@@ -19,6 +20,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -32,6 +34,11 @@ const QByteArray secret = "sekret-token-1234";
 const QByteArray answer = R"({"jsonrpc":"2.0","id":1,"result":{"tools":[]}})";
 const QByteArray progress =
     R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}})";
+
+// streamAuthorizationsCountAgain()'s answers to a GET besides a stream
+// closed after so many milliseconds: 401, the stream held open.
+constexpr int refused = -1;
+constexpr int heldOpen = -2;
 
 McpOutgoingMessage request(qint64 id, const QString &method)
 {
@@ -114,6 +121,18 @@ std::unique_ptr<McpOAuth> approvingOAuth(const QUrl &url, int delayMs = 0, QStri
     return oauth;
 }
 
+// The warnings of the GET streams of the server's messages that ended (the
+// transport goes on without them).
+QStringList streamEnds(const LogCapture &log)
+{
+    QStringList found;
+    for (const QString &line : log.messages(u"switchboard.mcp"_s)) {
+        if (line.endsWith(u" - no messages from the server but answers"_s))
+            found << line;
+    }
+    return found;
+}
+
 // A transport and what it reported.
 struct Peer
 {
@@ -170,6 +189,8 @@ private Q_SLOTS:
     void stepsUp();
     void streamAuthorizes_data();
     void streamAuthorizes();
+    void streamAuthorizationsCountAgain_data();
+    void streamAuthorizationsCountAgain();
     void resumeAuthorizes();
     void streamAuthorizationOutlivesItsSession();
     void clientWaitsForTheUser();
@@ -642,19 +663,11 @@ void tst_McpHttpTransport::streamAuthorizes()
     const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url);
     peer.transport->setOAuth(oauth.get());
     QVERIFY(peer.open());
-    const auto ends = [&log, after = u" - no messages from the server but answers"_s] {
-        QStringList found;
-        for (const QString &line : log.messages(u"switchboard.mcp"_s)) {
-            if (line.endsWith(after))
-                found << line;
-        }
-        return found;
-    };
     // After initialized's 202: the GET stream.
     peer.transport->send(notification(u"notifications/initialized"_s));
-    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !ends().isEmpty(); }, 10000));
+    QVERIFY(QTest::qWaitFor([&] { return !peer.messages.isEmpty() || !streamEnds(log).isEmpty(); }, 10000));
     QCOMPARE(peer.messages, warning.isEmpty() ? QByteArrayList{progress} : QByteArrayList{});
-    QCOMPARE(ends(), warning.isEmpty() ? QStringList() : QStringList{warning.arg(port)});
+    QCOMPARE(streamEnds(log), warning.isEmpty() ? QStringList() : QStringList{warning.arg(port)});
     QCOMPARE(issued, tokens);
     QCOMPARE(gets, sent);
     // The session goes on either way.
@@ -665,6 +678,100 @@ void tst_McpHttpTransport::streamAuthorizes()
     QCOMPARE(peer.transport->state(), McpTransport::State::Open);
     for (const QString &line : log.lines())
         QVERIFY2(!line.contains(u"tok-"_s), qPrintable(line));
+}
+
+// The limit on a GET stream's authorizations is for authorizations in a row:
+// a stream that then stays open long enough (a minute; shortened here)
+// starts the count again, one that the server ends sooner does not. The
+// server answers the stream's GETs from a script: 401, or the stream with
+// one event that the server closes a given time after the client had it
+// (the client reconnects; an event each time, so that the reconnections
+// never run out), or the stream held open to the end; past the script, 405
+// (the client stops asking).
+void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
+{
+    QTest::addColumn<int>("thresholdMs");     // how long a stream must stay open; 0 the default
+    QTest::addColumn<QList<int>>("script");   // the answer to each GET of the stream
+    QTest::addColumn<int>("tokens");          // token requests made
+    QTest::addColumn<int>("gets");            // GETs of the stream made
+    QTest::addColumn<bool>("ends");           // else the stream is open at the end
+
+    const QList<int> openAfterEach{refused, 200, refused, 200, refused, 200, refused, 200, refused, heldOpen};
+    QTest::newRow("ended at once after each authorization: three, then the end")
+        << 0 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 3 << 7 << true;
+    QTest::newRow("open past the threshold after each authorization: counted again each time")
+        << 100 << openAfterEach << 5 << 10 << false;
+    QTest::newRow("open for less than the threshold after each authorization: three, then the end")
+        << 1000 << openAfterEach << 3 << 7 << true;
+}
+
+void tst_McpHttpTransport::streamAuthorizationsCountAgain()
+{
+    QFETCH(int, thresholdMs);
+    QFETCH(QList<int>, script);
+    QFETCH(int, tokens);
+    QFETCH(int, gets);
+    QFETCH(bool, ends);
+    LogCapture log(u"switchboard.mcp*=true"_s);
+    quint16 port = 0;
+    int issued = 0;
+    int got = 0;
+    bool pastScript = false;
+    bool held = false;   // the client has the event of the stream held open
+    QPointer<QTcpSocket> stream;
+    int holdMs = heldOpen;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
+        if (request.path != "/mcp")
+            return authorizationServer(request, base, [&issued] { return "tok-" + QByteArray::number(++issued); });
+        if (request.method == "POST")
+            return response("202 Accepted", {}, "");
+        const int step = got++;
+        if (step >= script.size()) {
+            pastScript = true;
+            return response("405 Method Not Allowed", {}, "");
+        }
+        if (script.at(step) == refused)
+            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
+                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+        // The stream's head and its event now, its end once the client has the event.
+        request.socket->write(
+            response("200 OK", {"Content-Type: text/event-stream"}, "data: " + progress + "\n\n", false));
+        stream = request.socket;
+        holdMs = script.at(step);
+        return QByteArray();
+    });
+    port = server.port();
+    Peer peer(port);
+    McpHttpTransportPrivate *d = McpHttpTransportPrivate::get(peer.transport.get());
+    QCOMPARE(d->openLongEnoughMs, 60000);
+    if (thresholdMs > 0)
+        d->openLongEnoughMs = thresholdMs;
+    // The client had the event (so its stream counts as open): the server's
+    // time to close it starts.
+    QObject::connect(peer.transport.get(), &McpTransport::messageReceived, peer.transport.get(), [&] {
+        if (holdMs == heldOpen)
+            held = true;
+        else if (stream)
+            QTimer::singleShot(holdMs, stream, [socket = stream] { socket->disconnectFromHost(); });
+    });
+    const std::unique_ptr<McpOAuth> oauth = approvingOAuth(peer.transport->parameters().url);
+    peer.transport->setOAuth(oauth.get());
+    QVERIFY(peer.open());
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    QVERIFY(QTest::qWaitFor([&] { return held || pastScript || !streamEnds(log).isEmpty(); }, 30000));
+    QTest::qWait(100);   // anything that would wrongly follow
+
+    QCOMPARE(issued, tokens);
+    QCOMPARE(got, gets);
+    const qsizetype opened = std::count_if(script.cbegin(), script.cbegin() + gets, [](int step) { return step != refused; });
+    QCOMPARE(peer.messages, QByteArrayList(opened, progress));
+    QCOMPARE(streamEnds(log), ends ? QStringList{u"GET http://127.0.0.1:%1/mcp: HTTP 401 Unauthorized"
+                                                  " - no messages from the server but answers"_s.arg(port)}
+                                   : QStringList());
+    QCOMPARE(peer.failed.size(), 0);
+    QCOMPARE(peer.closed.size(), 0);
+    QCOMPARE(peer.transport->state(), McpTransport::State::Open);
 }
 
 // A resumed stream (GET with Last-Event-ID) refused with 401: authorized,
