@@ -480,9 +480,8 @@ bool McpHttpTransportPrivate::classify(Exchange *exchange)
     case Exchange::Kind::Legacy:
         if (type == "text/event-stream") {
             exchange->body = Exchange::Body::Sse;
-            // The limit is for authorizations in a row: a stream that then
-            // stays open a minute starts the count again (authorize()), one
-            // that a server opens and ends at once does not.
+            // How long it stays open decides whether its authorizations
+            // count from zero again (streamFinished()).
             exchange->opened.start();
             return true;
         }
@@ -719,6 +718,16 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         remove(exchange);
         return;
     }
+    // The limit is for authorizations in a row: a GET stream that stayed
+    // open long enough counts its authorizations from zero again (once: the
+    // 401s that follow count), one that the server ended sooner does not.
+    // How long it was open, not how long ago it opened: the wait before
+    // reconnecting and the authorizations after it are no time open.
+    if (exchange->opened.isValid()) {
+        if (exchange->opened.elapsed() >= openLongEnoughMs)
+            exchange->authorizations = 0;
+        exchange->opened.invalidate();
+    }
     const bool resumable = exchange->kind == Exchange::Kind::Listen || !exchange->parser->lastEventId().isEmpty();
     if (resumable && q->state() == McpTransport::State::Open) {
         qCDebug(lcMcp).noquote() << q->description() << "ended an SSE stream"
@@ -804,9 +813,6 @@ void McpHttpTransportPrivate::fallBack(Exchange *initialize)
 // as it is.
 bool McpHttpTransportPrivate::authorize(Exchange *exchange)
 {
-    if (exchange->kind != Exchange::Kind::Post && exchange->opened.isValid()
-        && exchange->opened.elapsed() >= openLongEnoughMs)
-        exchange->authorizations = 0;
     if (!oauth || exchange->authorizations >= maxAuthorizations)
         return false;
     DirectHttpReply *reply = exchange->reply;

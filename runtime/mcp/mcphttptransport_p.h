@@ -46,8 +46,8 @@ struct McpHttpExchange
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
     int attempts = 0;        // reconnections in a row without an event
-    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream stayed open a minute)
-    QElapsedTimer opened;    // a GET: since its stream last opened
+    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream last stayed open a minute)
+    QElapsedTimer opened;    // a GET: since its stream opened, while it is open
     QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };
@@ -113,8 +113,8 @@ public:
     QByteArray fallbackReason;                // why Streamable HTTP was left, for errors
     QTimer shutdownTimer;
     QPointer<McpOAuth> oauth;
-    // How long a GET stream must have been open for its authorizations to
-    // count from zero again (authorize()); tests shorten it.
+    // How long a GET stream must have stayed open for its authorizations to
+    // count from zero again (streamFinished()); tests shorten it.
     qint64 openLongEnoughMs = 60000;
 };
 

@@ -692,23 +692,35 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
 {
     QTest::addColumn<int>("thresholdMs");     // how long a stream must stay open; 0 the default
     QTest::addColumn<QList<int>>("script");   // the answer to each GET of the stream
+    QTest::addColumn<int>("retryMs");         // the streams' retry (0 none: the client's 10 ms)
     QTest::addColumn<int>("tokens");          // token requests made
     QTest::addColumn<int>("gets");            // GETs of the stream made
     QTest::addColumn<bool>("ends");           // else the stream is open at the end
 
     const QList<int> openAfterEach{refused, 200, refused, 200, refused, 200, refused, 200, refused, heldOpen};
     QTest::newRow("ended at once after each authorization: three, then the end")
-        << 0 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 3 << 7 << true;
+        << 0 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 0 << 3 << 7 << true;
     QTest::newRow("open past the threshold after each authorization: counted again each time")
-        << 100 << openAfterEach << 5 << 10 << false;
+        << 100 << openAfterEach << 0 << 5 << 10 << false;
     QTest::newRow("open for less than the threshold after each authorization: three, then the end")
-        << 1000 << openAfterEach << 3 << 7 << true;
+        << 1000 << openAfterEach << 0 << 3 << 7 << true;
+    // Counted again once for each stream that stayed open, not at every 401
+    // after it: two authorizations, the stream, three more.
+    QTest::newRow("open past the threshold once, then 401 for ever: three again, then the end")
+        << 100 << QList<int>{refused, refused, 200, refused, refused, refused, refused, refused, refused, refused, refused}
+        << 0 << 5 << 7 << true;
+    // How long a stream stayed open, not how long since it opened: the wait
+    // before the reconnection is no time open.
+    QTest::newRow("ended at once, reconnected after longer than the threshold: three, then the end")
+        << 500 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 1000 << 3 << 7
+        << true;
 }
 
 void tst_McpHttpTransport::streamAuthorizationsCountAgain()
 {
     QFETCH(int, thresholdMs);
     QFETCH(QList<int>, script);
+    QFETCH(int, retryMs);
     QFETCH(int, tokens);
     QFETCH(int, gets);
     QFETCH(bool, ends);
@@ -735,8 +747,9 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
             return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
                                                   + "/.well-known/oauth-protected-resource/mcp\""}, "");
         // The stream's head and its event now, its end once the client has the event.
+        const QByteArray retry = retryMs > 0 ? "retry: " + QByteArray::number(retryMs) + "\n" : QByteArray();
         request.socket->write(
-            response("200 OK", {"Content-Type: text/event-stream"}, "data: " + progress + "\n\n", false));
+            response("200 OK", {"Content-Type: text/event-stream"}, retry + "data: " + progress + "\n\n", false));
         stream = request.socket;
         holdMs = script.at(step);
         return QByteArray();

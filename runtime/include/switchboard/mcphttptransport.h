@@ -86,9 +86,10 @@ class McpHttpTransportPrivate;
 ///   for one message (the specification asks for a limit on step-up loops),
 ///   then the request fails with what the server said. A GET (the stream of
 ///   the server's own messages, a resumed stream) is authorized the same
-///   way and sent again, at most three times in a row before a stream
-///   opens; when that fails, the server's stream ends with a warning (the
-///   POSTs go on) and a resumed request fails.
+///   way and sent again, at most three times in a row (a stream that stays
+///   open a minute starts the count again); when that fails, the server's
+///   stream ends with a warning (the POSTs go on) and a resumed request
+///   fails.
 /// Everything runs on the event loop, on sockets of its own (http and
 /// https, through the proxy QNetworkAccessManager would use).
 class SWITCHBOARD_EXPORT McpHttpTransport : public McpTransport
