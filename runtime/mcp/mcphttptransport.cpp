@@ -29,9 +29,9 @@ namespace {
 
 // Room for an SSE event's name and field syntax beyond the message itself.
 constexpr qsizetype sseOverhead = 1024;
-// How many times one message, or a GET stream before it opens, may send the
-// user to authorize (401, then step-ups on 403 insufficient_scope) before it
-// fails.
+// How many times one message, or a GET stream without staying open a minute
+// in between (McpHttpTransportPrivate::openLongEnoughMs), may send the user
+// to authorize (401, then step-ups on 403 insufficient_scope) before it fails.
 constexpr int maxAuthorizations = 3;
 
 // What may go into a header field's value that the transport writes into
@@ -480,8 +480,8 @@ bool McpHttpTransportPrivate::classify(Exchange *exchange)
     case Exchange::Kind::Legacy:
         if (type == "text/event-stream") {
             exchange->body = Exchange::Body::Sse;
-            // How long it stays open decides whether its authorizations
-            // count from zero again (streamFinished()).
+            // How long it stays open decides whether its authorizations and
+            // reconnections count from zero again (streamFinished()).
             exchange->opened.start();
             return true;
         }
@@ -718,15 +718,21 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         remove(exchange);
         return;
     }
-    // The limit is for authorizations in a row: a GET stream that stayed
-    // open long enough counts its authorizations from zero again (once: the
-    // 401s that follow count), one that the server ended sooner does not.
-    // How long it was open, not how long ago it opened: the wait before
-    // reconnecting and the authorizations after it are no time open.
+    // The limits are for authorizations and reconnections in a row: once a
+    // GET's streams have stayed open a minute in all since it was last
+    // authorized (one stream, or several that a proxy or the server ends
+    // every 30 s), both count from zero again, once (the 401s and ends that
+    // follow count); streams that the server ends at once never add up to
+    // it. How long they were open, not how long ago: the waits before
+    // reconnecting and the authorizations are no time open.
     if (exchange->opened.isValid()) {
-        if (exchange->opened.elapsed() >= openLongEnoughMs)
-            exchange->authorizations = 0;
+        exchange->openedMs += exchange->opened.elapsed();
         exchange->opened.invalidate();
+        if (exchange->openedMs >= openLongEnoughMs) {
+            exchange->openedMs = 0;
+            exchange->authorizations = 0;
+            exchange->attempts = 0;
+        }
     }
     const bool resumable = exchange->kind == Exchange::Kind::Listen || !exchange->parser->lastEventId().isEmpty();
     if (resumable && q->state() == McpTransport::State::Open) {
@@ -832,6 +838,7 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
         const QString where = what("GET", exchange);
         qCDebug(lcMcp).noquote() << where << "answered HTTP" << status << "- authorizing";
         ++exchange->authorizations;
+        exchange->openedMs = 0;   // the time open that counts again is after this
         exchange->reply->disconnect(q);
         exchange->reply->deleteLater();
         exchange->reply = nullptr;

@@ -45,9 +45,10 @@ struct McpHttpExchange
     QByteArray bytes;   // the JSON body, or the start of an error body
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
-    int attempts = 0;        // reconnections in a row without an event
-    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its stream last stayed open a minute)
+    int attempts = 0;        // reconnections in a row without an event (or a minute open)
+    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its streams last stayed open a minute)
     QElapsedTimer opened;    // a GET: since its stream opened, while it is open
+    qint64 openedMs = 0;     // a GET: how long its streams stayed open since it was last authorized or counted again
     QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };
@@ -113,8 +114,9 @@ public:
     QByteArray fallbackReason;                // why Streamable HTTP was left, for errors
     QTimer shutdownTimer;
     QPointer<McpOAuth> oauth;
-    // How long a GET stream must have stayed open for its authorizations to
-    // count from zero again (streamFinished()); tests shorten it.
+    // How long a GET's streams must have stayed open, in all since it was
+    // last authorized, for its authorizations and reconnections to count from
+    // zero again (streamFinished()); tests shorten it.
     qint64 openLongEnoughMs = 60000;
 };
 

@@ -191,6 +191,8 @@ private Q_SLOTS:
     void streamAuthorizes();
     void streamAuthorizationsCountAgain_data();
     void streamAuthorizationsCountAgain();
+    void quietStreamsEndedNowAndThen_data();
+    void quietStreamsEndedNowAndThen();
     void resumeAuthorizes();
     void streamAuthorizationOutlivesItsSession();
     void clientWaitsForTheUser();
@@ -709,6 +711,16 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
     QTest::newRow("open past the threshold once, then 401 for ever: three again, then the end")
         << 100 << QList<int>{refused, refused, 200, refused, refused, refused, refused, refused, refused, refused, refused}
         << 0 << 5 << 7 << true;
+    // The time open adds up between authorizations: two streams that a
+    // proxy ends sooner than the threshold make it together.
+    QTest::newRow("streams open past the threshold together between authorizations: counted again each time")
+        << 300
+        << QList<int>{refused, 200, 200, refused, 200, 200, refused, 200, 200, refused, 200, 200, refused, heldOpen}
+        << 0 << 5 << 14 << false;
+    // ... but not across an authorization: each 401 starts the time open
+    // that counts again from zero.
+    QTest::newRow("streams open for less than the threshold between authorizations: three, then the end")
+        << 1000 << QList<int>{refused, 400, refused, 400, refused, 400, refused, heldOpen} << 0 << 3 << 7 << true;
     // How long a stream stayed open, not how long since it opened: the wait
     // before the reconnection is no time open.
     QTest::newRow("ended at once, reconnected after longer than the threshold: three, then the end")
@@ -757,7 +769,7 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
     port = server.port();
     Peer peer(port);
     McpHttpTransportPrivate *d = McpHttpTransportPrivate::get(peer.transport.get());
-    QCOMPARE(d->openLongEnoughMs, 60000);
+    QCOMPARE(d->openLongEnoughMs, qint64(60000));
     if (thresholdMs > 0)
         d->openLongEnoughMs = thresholdMs;
     // The client had the event (so its stream counts as open): the server's
@@ -782,6 +794,67 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
     QCOMPARE(streamEnds(log), ends ? QStringList{u"GET http://127.0.0.1:%1/mcp: HTTP 401 Unauthorized"
                                                   " - no messages from the server but answers"_s.arg(port)}
                                    : QStringList());
+    QCOMPARE(peer.failed.size(), 0);
+    QCOMPARE(peer.closed.size(), 0);
+    QCOMPARE(peer.transport->state(), McpTransport::State::Open);
+}
+
+// The stream of the server's messages, quiet (no event), ended by the
+// server after a while, again and again (a proxy's idle timeout): given up
+// on after maxReconnects ends in a row when they come at once, never when
+// the streams stay open long enough in all between them.
+void tst_McpHttpTransport::quietStreamsEndedNowAndThen_data()
+{
+    QTest::addColumn<int>("thresholdMs");     // 0: the default minute
+    QTest::addColumn<QList<int>>("endsAfter");   // each stream ended so many ms after its head, then one held open
+    QTest::addColumn<int>("gets");
+    QTest::addColumn<bool>("givenUp");
+
+    QTest::newRow("ended at once: given up after three reconnections") << 0 << QList<int>(6, 0) << 4 << true;
+    QTest::newRow("open past the threshold each: reconnected each time") << 100 << QList<int>(6, 300) << 7 << false;
+    QTest::newRow("open past the threshold by two together: reconnected each time")
+        << 250 << QList<int>(8, 200) << 9 << false;
+}
+
+void tst_McpHttpTransport::quietStreamsEndedNowAndThen()
+{
+    QFETCH(int, thresholdMs);
+    QFETCH(QList<int>, endsAfter);
+    QFETCH(int, gets);
+    QFETCH(bool, givenUp);
+    LogCapture log(u"switchboard.mcp*=true"_s);
+    int got = 0;
+    MiniHttpServer server([&](const MiniHttpServer::Request &request) -> QByteArray {
+        if (request.method == "POST")
+            return response("202 Accepted", {}, "");
+        const int step = got++;
+        request.socket->write(response("200 OK", {"Content-Type: text/event-stream"}, "", false));
+        if (step < endsAfter.size()) {
+            QTimer::singleShot(endsAfter.at(step), request.socket,
+                               [socket = request.socket] { socket->disconnectFromHost(); });
+        }
+        return QByteArray();   // held open, or ended by the timer
+    });
+    Peer peer(server.port());
+    if (thresholdMs > 0)
+        McpHttpTransportPrivate::get(peer.transport.get())->openLongEnoughMs = thresholdMs;
+    QVERIFY(peer.open());
+    peer.transport->send(notification(u"notifications/initialized"_s));
+    const auto ended = [&log] {
+        QStringList found;
+        for (const QString &line : log.messages(u"switchboard.mcp"_s)) {
+            if (line.contains(u"no more messages from the server"_s))
+                found << line;
+        }
+        return found;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return got > endsAfter.size() || !ended().isEmpty(); }, 30000));
+    QTest::qWait(200);   // anything that would wrongly follow
+
+    QCOMPARE(got, gets);
+    QCOMPARE(ended(), givenUp ? QStringList{u"http://127.0.0.1:%1/mcp : no more messages from the server:"
+                                            " the SSE stream broke 4 times in a row without an event"_s.arg(server.port())}
+                              : QStringList());
     QCOMPARE(peer.failed.size(), 0);
     QCOMPARE(peer.closed.size(), 0);
     QCOMPARE(peer.transport->state(), McpTransport::State::Open);

@@ -30,7 +30,8 @@ public:
         QHash<QByteArray, QByteArray> headers;   // lowercase names
         QByteArray body;
         /// The connection it came on: a handler that stalls (returns an
-        /// empty response) may answer through it later, and close it.
+        /// empty response) may answer through it later, and close it; null
+        /// by then when the client went away.
         QPointer<QTcpSocket> socket;
     };
     using Handler = std::function<QByteArray(const Request &)>;

@@ -38,7 +38,8 @@ struct SWITCHBOARD_EXPORT McpHttpParameters
     /// no `retry`; it grows by half with each attempt in a row.
     int reconnectDelayMs = 1000;
     /// How many times in a row a broken SSE stream is reconnected without
-    /// anything arriving before the transport gives up on it.
+    /// anything arriving before the transport gives up on it (a GET's
+    /// streams that stayed open a minute in all count as something).
     int maxReconnects = 3;
     /// How long close() waits for the answer to its DELETE of the session.
     int shutdownGraceMs = 2000;
@@ -86,8 +87,8 @@ class McpHttpTransportPrivate;
 ///   for one message (the specification asks for a limit on step-up loops),
 ///   then the request fails with what the server said. A GET (the stream of
 ///   the server's own messages, a resumed stream) is authorized the same
-///   way and sent again, at most three times in a row (a stream that stays
-///   open a minute starts the count again); when that fails, the server's
+///   way and sent again, at most three times without its streams staying
+///   open a minute in all in between; when that fails, the server's
 ///   stream ends with a warning (the POSTs go on) and a resumed request
 ///   fails.
 /// Everything runs on the event loop, on sockets of its own (http and
