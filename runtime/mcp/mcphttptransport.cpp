@@ -481,7 +481,8 @@ bool McpHttpTransportPrivate::classify(Exchange *exchange)
         if (type == "text/event-stream") {
             exchange->body = Exchange::Body::Sse;
             // How long it stays open decides whether its authorizations and
-            // reconnections count from zero again (streamFinished()).
+            // reconnections count from zero again (streamFinished(); not for
+            // Legacy, which ends in legacyFinished()).
             exchange->opened.start();
             return true;
         }
@@ -521,6 +522,7 @@ void McpHttpTransportPrivate::readEvents(Exchange *exchange, const QByteArray &d
     const QPointer<McpTransport> guard(q);
     for (const SseEvent &event : std::as_const(events)) {
         exchange->attempts = 0;
+        exchange->openSinceEventMs = 0;
         if (exchange->kind == Exchange::Kind::Legacy) {
             legacyEvent(event);
         } else if (!event.data.isEmpty() && (event.event.isEmpty() || event.event == "message")) {
@@ -718,19 +720,27 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         remove(exchange);
         return;
     }
-    // The limits are for authorizations and reconnections in a row: once a
-    // GET's streams have stayed open a minute in all since it was last
-    // authorized (one stream, or several that a proxy or the server ends
-    // every 30 s), both count from zero again, once (the 401s and ends that
-    // follow count); streams that the server ends at once never add up to
-    // it. How long they were open, not how long ago: the waits before
-    // reconnecting and the authorizations are no time open.
+    // The limits are for authorizations and for reconnections in a row:
+    // once a GET's streams have stayed open a minute in all since it was
+    // last authorized (one stream, or several that a proxy or the server
+    // ends every 30 s), its authorizations count from zero again, and once
+    // they have since the last event, its reconnections do, each once (the
+    // 401s and ends that follow count); quiet streams that the server ends at
+    // once never add up to it. How long they were open, not how long ago: the
+    // waits before reconnecting and the authorizations are no time open.
     if (exchange->opened.isValid()) {
-        exchange->openedMs += exchange->opened.elapsed();
+        const qint64 open = exchange->opened.elapsed();
         exchange->opened.invalidate();
-        if (exchange->openedMs >= openLongEnoughMs) {
-            exchange->openedMs = 0;
+        // Each sum starts again with its count: it is the time open since,
+        // and a minute of it counts once.
+        exchange->openSinceAuthorizedMs += open;
+        if (exchange->openSinceAuthorizedMs >= openLongEnoughMs) {
+            exchange->openSinceAuthorizedMs = 0;
             exchange->authorizations = 0;
+        }
+        exchange->openSinceEventMs += open;
+        if (exchange->openSinceEventMs >= openLongEnoughMs) {
+            exchange->openSinceEventMs = 0;
             exchange->attempts = 0;
         }
     }
@@ -838,7 +848,7 @@ bool McpHttpTransportPrivate::authorize(Exchange *exchange)
         const QString where = what("GET", exchange);
         qCDebug(lcMcp).noquote() << where << "answered HTTP" << status << "- authorizing";
         ++exchange->authorizations;
-        exchange->openedMs = 0;   // the time open that counts again is after this
+        exchange->openSinceAuthorizedMs = 0;   // the time open that counts again is after this
         exchange->reply->disconnect(q);
         exchange->reply->deleteLater();
         exchange->reply = nullptr;

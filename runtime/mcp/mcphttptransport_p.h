@@ -48,7 +48,11 @@ struct McpHttpExchange
     int attempts = 0;        // reconnections in a row without an event (or a minute open)
     int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its streams last stayed open a minute)
     QElapsedTimer opened;    // a GET: since its stream opened, while it is open
-    qint64 openedMs = 0;     // a GET: how long its streams stayed open since it was last authorized or counted again
+    // A GET: how long its streams stayed open since it was last authorized
+    // (or its authorizations counted again), and since its last event (or
+    // its reconnections counted again): the two counts start again apart.
+    qint64 openSinceAuthorizedMs = 0;
+    qint64 openSinceEventMs = 0;
     QByteArray sentAuthorization;   // the Authorization value it carried
     QTimer retry;
 };

@@ -683,13 +683,15 @@ void tst_McpHttpTransport::streamAuthorizes()
 }
 
 // The limit on a GET stream's authorizations is for authorizations in a row:
-// a stream that then stays open long enough (a minute; shortened here)
-// starts the count again, one that the server ends sooner does not. The
+// once its streams have stayed open long enough in all since the last one
+// (a minute; shortened here), the count starts again; streams that the
+// server ends sooner do not add up to it across an authorization. The
 // server answers the stream's GETs from a script: 401, or the stream with
 // one event that the server closes a given time after the client had it
 // (the client reconnects; an event each time, so that the reconnections
-// never run out), or the stream held open to the end; past the script, 405
-// (the client stops asking).
+// never run out), or quiet (no event) and closed that long after its head,
+// or the stream held open to the end; past the script, 405 (the client
+// stops asking).
 void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
 {
     QTest::addColumn<int>("thresholdMs");     // how long a stream must stay open; 0 the default
@@ -698,34 +700,42 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
     QTest::addColumn<int>("tokens");          // token requests made
     QTest::addColumn<int>("gets");            // GETs of the stream made
     QTest::addColumn<bool>("ends");           // else the stream is open at the end
+    QTest::addColumn<bool>("quiet");          // the streams carry no event
 
     const QList<int> openAfterEach{refused, 200, refused, 200, refused, 200, refused, 200, refused, heldOpen};
     QTest::newRow("ended at once after each authorization: three, then the end")
-        << 0 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 0 << 3 << 7 << true;
+        << 0 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 0 << 3 << 7 << true << false;
     QTest::newRow("open past the threshold after each authorization: counted again each time")
-        << 100 << openAfterEach << 0 << 5 << 10 << false;
+        << 100 << openAfterEach << 0 << 5 << 10 << false << false;
     QTest::newRow("open for less than the threshold after each authorization: three, then the end")
-        << 1000 << openAfterEach << 0 << 3 << 7 << true;
+        << 1000 << openAfterEach << 0 << 3 << 7 << true << false;
     // Counted again once for each stream that stayed open, not at every 401
     // after it: two authorizations, the stream, three more.
     QTest::newRow("open past the threshold once, then 401 for ever: three again, then the end")
         << 100 << QList<int>{refused, refused, 200, refused, refused, refused, refused, refused, refused, refused, refused}
-        << 0 << 5 << 7 << true;
+        << 0 << 5 << 7 << true << false;
     // The time open adds up between authorizations: two streams that a
     // proxy ends sooner than the threshold make it together.
     QTest::newRow("streams open past the threshold together between authorizations: counted again each time")
         << 300
         << QList<int>{refused, 200, 200, refused, 200, 200, refused, 200, 200, refused, 200, 200, refused, heldOpen}
-        << 0 << 5 << 14 << false;
+        << 0 << 5 << 14 << false << false;
     // ... but not across an authorization: each 401 starts the time open
     // that counts again from zero.
     QTest::newRow("streams open for less than the threshold between authorizations: three, then the end")
-        << 1000 << QList<int>{refused, 400, refused, 400, refused, 400, refused, heldOpen} << 0 << 3 << 7 << true;
+        << 1000 << QList<int>{refused, 400, refused, 400, refused, 400, refused, heldOpen} << 0 << 3 << 7 << true << false;
+    // Quiet streams that a proxy ends every 40 % of the threshold: a token
+    // renewal between them neither drops the stream (its reconnections count
+    // from the last minute open, not from the last authorization) nor is
+    // refused.
+    QTest::newRow("quiet streams ended now and then, a 401 between them: renewed, and still open")
+        << 300 << QList<int>{refused, 140, 140, 140, 140, refused, 140, 140, 140, heldOpen} << 0 << 2 << 10 << false
+        << true;
     // How long a stream stayed open, not how long since it opened: the wait
     // before the reconnection is no time open.
     QTest::newRow("ended at once, reconnected after longer than the threshold: three, then the end")
         << 500 << QList<int>{refused, 0, refused, 0, refused, 0, refused, 0, refused, heldOpen} << 1000 << 3 << 7
-        << true;
+        << true << false;
 }
 
 void tst_McpHttpTransport::streamAuthorizationsCountAgain()
@@ -736,6 +746,7 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
     QFETCH(int, tokens);
     QFETCH(int, gets);
     QFETCH(bool, ends);
+    QFETCH(bool, quiet);
     LogCapture log(u"switchboard.mcp*=true"_s);
     quint16 port = 0;
     int issued = 0;
@@ -758,12 +769,17 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
         if (script.at(step) == refused)
             return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
                                                   + "/.well-known/oauth-protected-resource/mcp\""}, "");
-        // The stream's head and its event now, its end once the client has the event.
+        // The stream's head and its event now, its end once the client has the
+        // event; quiet, its head and its end that long after it.
         const QByteArray retry = retryMs > 0 ? "retry: " + QByteArray::number(retryMs) + "\n" : QByteArray();
-        request.socket->write(
-            response("200 OK", {"Content-Type: text/event-stream"}, retry + "data: " + progress + "\n\n", false));
+        request.socket->write(response("200 OK", {"Content-Type: text/event-stream"},
+                                       quiet ? retry : retry + "data: " + progress + "\n\n", false));
         stream = request.socket;
         holdMs = script.at(step);
+        if (quiet && holdMs == heldOpen)
+            held = true;
+        else if (quiet)
+            QTimer::singleShot(holdMs, stream, [socket = stream] { socket->disconnectFromHost(); });
         return QByteArray();
     });
     port = server.port();
@@ -784,13 +800,18 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
     peer.transport->setOAuth(oauth.get());
     QVERIFY(peer.open());
     peer.transport->send(notification(u"notifications/initialized"_s));
-    QVERIFY(QTest::qWaitFor([&] { return held || pastScript || !streamEnds(log).isEmpty(); }, 30000));
+    const auto givenUp = [&log] {
+        return log.messages(u"switchboard.mcp"_s).filter(u"no more messages from the server"_s);
+    };
+    QVERIFY(QTest::qWaitFor([&] { return held || pastScript || !streamEnds(log).isEmpty() || !givenUp().isEmpty(); },
+                            30000));
     QTest::qWait(100);   // anything that would wrongly follow
 
     QCOMPARE(issued, tokens);
     QCOMPARE(got, gets);
     const qsizetype opened = std::count_if(script.cbegin(), script.cbegin() + gets, [](int step) { return step != refused; });
-    QCOMPARE(peer.messages, QByteArrayList(opened, progress));
+    QCOMPARE(peer.messages, QByteArrayList(quiet ? 0 : opened, progress));
+    QCOMPARE(givenUp(), QStringList());
     QCOMPARE(streamEnds(log), ends ? QStringList{u"GET http://127.0.0.1:%1/mcp: HTTP 401 Unauthorized"
                                                   " - no messages from the server but answers"_s.arg(port)}
                                    : QStringList());
@@ -801,8 +822,9 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
 
 // The stream of the server's messages, quiet (no event), ended by the
 // server after a while, again and again (a proxy's idle timeout): given up
-// on after maxReconnects ends in a row when they come at once, never when
-// the streams stay open long enough in all between them.
+// on after maxReconnects reconnections in a row when the ends come at once,
+// never when the streams stay open long enough in all between them; a
+// minute open counts once, not for every end after it.
 void tst_McpHttpTransport::quietStreamsEndedNowAndThen_data()
 {
     QTest::addColumn<int>("thresholdMs");     // 0: the default minute
@@ -814,6 +836,8 @@ void tst_McpHttpTransport::quietStreamsEndedNowAndThen_data()
     QTest::newRow("open past the threshold each: reconnected each time") << 100 << QList<int>(6, 300) << 7 << false;
     QTest::newRow("open past the threshold by two together: reconnected each time")
         << 250 << QList<int>(8, 200) << 9 << false;
+    QTest::newRow("open past the threshold once, then ended at once: given up after three more")
+        << 100 << QList<int>{300, 0, 0, 0, 0, 0} << 4 << true;
 }
 
 void tst_McpHttpTransport::quietStreamsEndedNowAndThen()

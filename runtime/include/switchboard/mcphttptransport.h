@@ -39,7 +39,8 @@ struct SWITCHBOARD_EXPORT McpHttpParameters
     int reconnectDelayMs = 1000;
     /// How many times in a row a broken SSE stream is reconnected without
     /// anything arriving before the transport gives up on it (a GET's
-    /// streams that stayed open a minute in all count as something).
+    /// streams that stayed open a minute in all since the last event count
+    /// as something: at most this many ends per minute open).
     int maxReconnects = 3;
     /// How long close() waits for the answer to its DELETE of the session.
     int shutdownGraceMs = 2000;
