@@ -522,7 +522,8 @@ void McpHttpTransportPrivate::readEvents(Exchange *exchange, const QByteArray &d
     const QPointer<McpTransport> guard(q);
     for (const SseEvent &event : std::as_const(events)) {
         exchange->attempts = 0;
-        exchange->openSinceEventMs = 0;
+        // From the event on (the stream's time before it is added at its end).
+        exchange->openSinceEventMs = exchange->opened.isValid() ? -exchange->opened.elapsed() : 0;
         if (exchange->kind == Exchange::Kind::Legacy) {
             legacyEvent(event);
         } else if (!event.data.isEmpty() && (event.event.isEmpty() || event.event == "message")) {
@@ -741,7 +742,9 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         exchange->openSinceEventMs += open;
         if (exchange->openSinceEventMs >= openLongEnoughMs) {
             exchange->openSinceEventMs = 0;
-            exchange->attempts = 0;
+            // This end is no broken stream either: scheduleReconnection()
+            // counts it to 0, so that every minute gets the same ends.
+            exchange->attempts = -1;
         }
     }
     const bool resumable = exchange->kind == Exchange::Kind::Listen || !exchange->parser->lastEventId().isEmpty();

@@ -118,9 +118,10 @@ public:
     QByteArray fallbackReason;                // why Streamable HTTP was left, for errors
     QTimer shutdownTimer;
     QPointer<McpOAuth> oauth;
-    // How long a GET's streams must have stayed open, in all since it was
-    // last authorized, for its authorizations and reconnections to count from
-    // zero again (streamFinished()); tests shorten it.
+    // How long a GET's streams must have stayed open in all, since it was
+    // last authorized for its authorizations, since its last event for its
+    // reconnections, for that count to start from zero again
+    // (streamFinished()); tests shorten it.
     qint64 openLongEnoughMs = 60000;
 };
 

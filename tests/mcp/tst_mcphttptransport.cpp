@@ -724,12 +724,11 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain_data()
     // that counts again from zero.
     QTest::newRow("streams open for less than the threshold between authorizations: three, then the end")
         << 1000 << QList<int>{refused, 400, refused, 400, refused, 400, refused, heldOpen} << 0 << 3 << 7 << true << false;
-    // Quiet streams that a proxy ends every 40 % of the threshold: a token
-    // renewal between them neither drops the stream (its reconnections count
-    // from the last minute open, not from the last authorization) nor is
-    // refused.
+    // Quiet streams that a proxy ends every 47 % of the threshold: a token
+    // renewal between them does not drop the stream (its reconnections count
+    // from the last minute open since an event, not since the authorization).
     QTest::newRow("quiet streams ended now and then, a 401 between them: renewed, and still open")
-        << 300 << QList<int>{refused, 140, 140, 140, 140, refused, 140, 140, 140, heldOpen} << 0 << 2 << 10 << false
+        << 600 << QList<int>{refused, 280, 280, 280, 280, 280, refused, 280, 280, 280, heldOpen} << 0 << 2 << 11 << false
         << true;
     // How long a stream stayed open, not how long since it opened: the wait
     // before the reconnection is no time open.
@@ -824,7 +823,8 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
 // server after a while, again and again (a proxy's idle timeout): given up
 // on after maxReconnects reconnections in a row when the ends come at once,
 // never when the streams stay open long enough in all between them; a
-// minute open counts once, not for every end after it.
+// minute open counts once, not for every end after it, and the end that
+// completes it is no broken stream.
 void tst_McpHttpTransport::quietStreamsEndedNowAndThen_data()
 {
     QTest::addColumn<int>("thresholdMs");     // 0: the default minute
@@ -836,8 +836,11 @@ void tst_McpHttpTransport::quietStreamsEndedNowAndThen_data()
     QTest::newRow("open past the threshold each: reconnected each time") << 100 << QList<int>(6, 300) << 7 << false;
     QTest::newRow("open past the threshold by two together: reconnected each time")
         << 250 << QList<int>(8, 200) << 9 << false;
-    QTest::newRow("open past the threshold once, then ended at once: given up after three more")
-        << 100 << QList<int>{300, 0, 0, 0, 0, 0} << 4 << true;
+    // Four ends to each minute, the one that completes it included.
+    QTest::newRow("open past the threshold by four together: reconnected each time")
+        << 1000 << QList<int>(8, 280) << 9 << false;
+    QTest::newRow("open past the threshold once, then ended at once: given up after four ends more")
+        << 500 << QList<int>{700, 0, 0, 0, 0, 0} << 5 << true;
 }
 
 void tst_McpHttpTransport::quietStreamsEndedNowAndThen()
