@@ -742,9 +742,10 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         exchange->openSinceEventMs += open;
         if (exchange->openSinceEventMs >= openLongEnoughMs) {
             exchange->openSinceEventMs = 0;
-            // This end is no broken stream either: scheduleReconnection()
-            // counts it to 0, so that every minute gets the same ends.
-            exchange->attempts = -1;
+            // This end is the first of the next minute's (scheduleReconnection()
+            // counts it): a reconnection always has an attempt counted, and
+            // maxReconnects 0 still means none.
+            exchange->attempts = 0;
         }
     }
     const bool resumable = exchange->kind == Exchange::Kind::Listen || !exchange->parser->lastEventId().isEmpty();
