@@ -46,7 +46,7 @@ struct McpHttpExchange
     std::unique_ptr<SseParser> parser;   // kept across reconnections (last event id, retry)
     bool answered = false;   // the response to message.id arrived
     int attempts = 0;        // reconnections in a row without an event (or a minute open)
-    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its streams last stayed open a minute)
+    int authorizations = 0;  // how often McpOAuth authorized for this message (a GET: since its streams stayed open a minute in all)
     QElapsedTimer opened;    // a GET: since its stream opened, while it is open
     // A GET: how long its streams stayed open since it was last authorized
     // (or its authorizations counted again), and since its last event (or
