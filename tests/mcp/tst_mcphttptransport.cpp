@@ -133,6 +133,13 @@ QStringList streamEnds(const LogCapture &log)
     return found;
 }
 
+// The warnings that the server's stream was given up on after its
+// reconnections ran out.
+QStringList streamsGivenUp(const LogCapture &log)
+{
+    return log.messages(u"switchboard.mcp"_s).filter(u": no more messages from the server: "_s);
+}
+
 // A transport and what it reported.
 struct Peer
 {
@@ -799,18 +806,15 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
     peer.transport->setOAuth(oauth.get());
     QVERIFY(peer.open());
     peer.transport->send(notification(u"notifications/initialized"_s));
-    const auto givenUp = [&log] {
-        return log.messages(u"switchboard.mcp"_s).filter(u"no more messages from the server"_s);
-    };
-    QVERIFY(QTest::qWaitFor([&] { return held || pastScript || !streamEnds(log).isEmpty() || !givenUp().isEmpty(); },
-                            30000));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return held || pastScript || !streamEnds(log).isEmpty() || !streamsGivenUp(log).isEmpty(); }, 30000));
     QTest::qWait(100);   // anything that would wrongly follow
 
     QCOMPARE(issued, tokens);
     QCOMPARE(got, gets);
     const qsizetype opened = std::count_if(script.cbegin(), script.cbegin() + gets, [](int step) { return step != refused; });
     QCOMPARE(peer.messages, QByteArrayList(quiet ? 0 : opened, progress));
-    QCOMPARE(givenUp(), QStringList());
+    QCOMPARE(streamsGivenUp(log), QStringList());
     QCOMPARE(streamEnds(log), ends ? QStringList{u"GET http://127.0.0.1:%1/mcp: HTTP 401 Unauthorized"
                                                   " - no messages from the server but answers"_s.arg(port)}
                                    : QStringList());
@@ -863,19 +867,11 @@ void tst_McpHttpTransport::quietStreamsEndedNowAndThen()
         McpHttpTransportPrivate::get(peer.transport.get())->openLongEnoughMs = thresholdMs;
     QVERIFY(peer.open());
     peer.transport->send(notification(u"notifications/initialized"_s));
-    const auto ended = [&log] {
-        QStringList found;
-        for (const QString &line : log.messages(u"switchboard.mcp"_s)) {
-            if (line.contains(u"no more messages from the server"_s))
-                found << line;
-        }
-        return found;
-    };
-    QVERIFY(QTest::qWaitFor([&] { return got > endsAfter.size() || !ended().isEmpty(); }, 30000));
+    QVERIFY(QTest::qWaitFor([&] { return got > endsAfter.size() || !streamsGivenUp(log).isEmpty(); }, 30000));
     QTest::qWait(200);   // anything that would wrongly follow
 
     QCOMPARE(got, gets);
-    QCOMPARE(ended(), givenUp ? QStringList{u"http://127.0.0.1:%1/mcp : no more messages from the server:"
+    QCOMPARE(streamsGivenUp(log), givenUp ? QStringList{u"http://127.0.0.1:%1/mcp : no more messages from the server:"
                                             " the SSE stream broke 4 times in a row without an event"_s.arg(server.port())}
                               : QStringList());
     QCOMPARE(peer.failed.size(), 0);
