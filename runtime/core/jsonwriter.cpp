@@ -280,28 +280,23 @@ void JsonWriter::rawItems(QByteArrayView items)
 void JsonWriter::asciiValue(QByteArrayView text)
 {
     separate();
-    // Ids and names need no escape: copied, then checked eight bytes at a
-    // time (ids are 16 and 32 characters).
+    // Ids and names need no escape: checked eight bytes at a time (ids are
+    // 16 and 32 characters), then copied.
     const qsizetype length = text.size();
-    char *at = reserve(length + 2);
-    *at++ = '"';
-    if (length > 0)
-        std::memcpy(at, text.data(), size_t(length));
+    const char *data = text.data();
     bool escape = false;
     qsizetype i = 0;
     for (; i + 8 <= length; i += 8) {
         quint64 word;
-        std::memcpy(&word, at + i, sizeof word);
+        std::memcpy(&word, data + i, sizeof word);
         escape |= needsEscape(word);
     }
     for (; i < length; ++i)
-        escape |= NeedsEscape[static_cast<unsigned char>(at[i])];
-    if (escape) {
-        writeEscaped(text);   // from the opening quote on: m_size did not move
-        return;
-    }
-    at[length] = '"';
-    m_size += length + 2;
+        escape |= NeedsEscape[static_cast<unsigned char>(data[i])];
+    if (escape)
+        writeEscaped(text);
+    else
+        putQuoted(text);
 }
 
 void JsonWriter::value(bool flag)
@@ -318,11 +313,16 @@ void JsonWriter::hexValue(QByteArrayView digits)
     Q_ASSERT(std::all_of(digits.begin(), digits.end(),
                          [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
     separate();
-    const qsizetype length = digits.size();
+    putQuoted(digits);
+}
+
+void JsonWriter::putQuoted(QByteArrayView text)
+{
+    const qsizetype length = text.size();
     char *at = reserve(length + 2);
     *at++ = '"';
     if (length > 0)
-        std::memcpy(at, digits.data(), size_t(length));
+        std::memcpy(at, text.data(), size_t(length));
     at[length] = '"';
     m_size += length + 2;
 }

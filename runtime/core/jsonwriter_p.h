@@ -129,6 +129,8 @@ private:
         }
     }
     void writeEscaped(QByteArrayView utf8);
+    /// `text`, which needs no escape, between quotes.
+    void putQuoted(QByteArrayView text);
     /// `text` as a JSON string the way QJsonDocument writes it.
     void writeQtString(QStringView text);
     /// Makes room for `bytes` more; returns where they go.
