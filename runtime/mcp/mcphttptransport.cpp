@@ -734,19 +734,18 @@ void McpHttpTransportPrivate::streamFinished(Exchange *exchange)
         exchange->opened.invalidate();
         // Each sum starts again with its count: it is the time open since,
         // and a minute of it counts once.
-        exchange->openSinceAuthorizedMs += open;
-        if (exchange->openSinceAuthorizedMs >= openLongEnoughMs) {
-            exchange->openSinceAuthorizedMs = 0;
-            exchange->authorizations = 0;
-        }
-        exchange->openSinceEventMs += open;
-        if (exchange->openSinceEventMs >= openLongEnoughMs) {
-            exchange->openSinceEventMs = 0;
-            // This end is the first of the next minute's (scheduleReconnection()
-            // counts it): a reconnection always has an attempt counted, and
-            // maxReconnects 0 still means none.
-            exchange->attempts = 0;
-        }
+        const auto addOpenTime = [this, open](qint64 &sinceMs, int &count) {
+            sinceMs += open;
+            if (sinceMs >= openLongEnoughMs) {
+                sinceMs = 0;
+                count = 0;
+            }
+        };
+        addOpenTime(exchange->openSinceAuthorizedMs, exchange->authorizations);
+        // An end that completes a minute is the first of the next minute's
+        // (scheduleReconnection() counts it): a reconnection always has an
+        // attempt counted, and maxReconnects 0 still means none.
+        addOpenTime(exchange->openSinceEventMs, exchange->attempts);
     }
     const bool resumable = exchange->kind == Exchange::Kind::Listen || !exchange->parser->lastEventId().isEmpty();
     if (resumable && q->state() == McpTransport::State::Open) {
