@@ -78,6 +78,15 @@ QByteArray json(const QByteArray &body, const QList<QByteArray> &headers = {})
     return response("200 OK", QList<QByteArray>{"Content-Type: application/json"} + headers, body);
 }
 
+// A 401 whose challenge points to the protected resource metadata of
+// BASE/mcp (authorizationServer()).
+QByteArray unauthorized(const QByteArray &base)
+{
+    return response("401 Unauthorized",
+                    {"WWW-Authenticate: Bearer resource_metadata=\"" + base + "/.well-known/oauth-protected-resource/mcp\""},
+                    "");
+}
+
 // The protected resource metadata of BASE/mcp and an authorization server
 // at BASE (metadata, registration, tokens from `token`; an empty one: the
 // token endpoint refuses with invalid_grant); 404 for the rest.
@@ -773,8 +782,7 @@ void tst_McpHttpTransport::streamAuthorizationsCountAgain()
             return response("405 Method Not Allowed", {}, "");
         }
         if (script.at(step) == refused)
-            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
-                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+            return unauthorized(base);
         // The stream's head and its event now, its end once the client has the
         // event; quiet, its head and its end that long after it.
         const QByteArray retry = retryMs > 0 ? "retry: " + QByteArray::number(retryMs) + "\n" : QByteArray();
@@ -891,8 +899,7 @@ void tst_McpHttpTransport::resumeAuthorizes()
         if (request.method == "POST")
             return sse("id: e1\nretry: 20\ndata: \n\n");
         if (request.headers.value("authorization") != "Bearer tok-1")
-            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
-                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+            return unauthorized(base);
         return sse("id: e2\ndata: " + answer + "\n\n");
     });
     port = server.port();
@@ -929,8 +936,7 @@ void tst_McpHttpTransport::streamAuthorizationOutlivesItsSession()
             return response("202 Accepted", {}, "");
         if (request.headers.value("authorization") != "Bearer tok-1") {
             ++refusedGets;
-            return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
-                                                  + "/.well-known/oauth-protected-resource/mcp\""}, "");
+            return unauthorized(base);
         }
         ++streams;
         return QByteArray();   // the stream, held open
@@ -964,8 +970,7 @@ void tst_McpHttpTransport::clientWaitsForTheUser()
         const QByteArray base = "http://127.0.0.1:" + QByteArray::number(port);
         if (request.path == "/mcp") {
             if (request.headers.value("authorization") != "Bearer tok-1")
-                return response("401 Unauthorized", {"WWW-Authenticate: Bearer resource_metadata=\"" + base
-                                                      + "/.well-known/oauth-protected-resource/mcp\""}, "");
+                return unauthorized(base);
             if (request.method == "GET")
                 return response("405 Method Not Allowed", {}, "");
             if (request.method == "DELETE")
