@@ -94,7 +94,8 @@ void TelemetryPrivate::record(const SpanData &span)
 {
     if (!tracesExporter && !traceFile.isOpen())
         return;   // spans go nowhere: metrics only
-    if (queued >= std::max(1, options.maxQueueSize)) {
+    const qsizetype queueSize = std::max(1, options.maxQueueSize);
+    if (queued >= queueSize) {
         if (dropped++ == 0)
             qCWarning(lcTelemetry) << "the span queue is full (" << options.maxQueueSize
                                    << "spans): dropping spans until it empties";
@@ -107,7 +108,7 @@ void TelemetryPrivate::record(const SpanData &span)
         // megabyte grows as it fills.
         constexpr qsizetype SpanBytes = 1024;
         constexpr qsizetype MostReserved = 1024 * 1024;
-        const qsizetype spans = std::min(batchSize, qsizetype(std::max(1, options.maxQueueSize)));
+        const qsizetype spans = std::min(batchSize, queueSize);
         TraceBatch batch;
         batch.body.reserve(tracesFrame.begin.size() + std::min(spans * SpanBytes, MostReserved)
                            + tracesFrame.end.size());
