@@ -5,6 +5,7 @@
 #include <switchboard/tracecontext.h>
 
 #include "conversationresume_p.h"
+#include "conversationrunobserver_p.h"
 #include "journal/journalrecorder_p.h"
 #include "journal/runjournal_p.h"
 #include "tools/jsonschemavalidator_p.h"
@@ -13,6 +14,7 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QVarLengthArray>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -119,7 +121,18 @@ public:
     void resume();
     bool restoreCalls();
 
+    /// Tells the observers of an event, right before its signal.
+    template<typename... Params, typename... Args>
+    void notify(void (ConversationRunObserver::*event)(Params...), const Args &...args)
+    {
+        // By index: an observer attached or detached as it is told does not
+        // break the loop (the one after a detached one misses this event).
+        for (qsizetype i = 0; i < observers.size(); ++i)
+            (observers.at(i)->*event)(args...);
+    }
+
     ConversationRun *const q;
+    QVarLengthArray<ConversationRunObserver *, 1> observers;
     QPointer<ConversationsClient> client;
     QPointer<ToolRegistry> registry;
 
@@ -312,8 +325,9 @@ void ConversationRunPrivate::sendFirstTurn()
             recordInputs(restartRequest.inputs);
         break;
     }
-    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
+    // A tracer told of the turn makes its span current for the request (tracecontext.h).
     TraceScope trace;
+    notify(&ConversationRunObserver::turnStarted, turn);
     Q_EMIT q->turnStarted(turn);
     if (q->isFinished())
         return;
@@ -349,8 +363,9 @@ void ConversationRunPrivate::sendAppend(const QList<Entry> &inputs, const QList<
     transcript.append(inputs);
     for (const Entry &input : inputs)
         publish(input, true);
-    // A tracer connected to the signal makes its span current for the request (tracecontext.h).
+    // A tracer told of the turn makes its span current for the request (tracecontext.h).
     TraceScope trace;
+    notify(&ConversationRunObserver::turnStarted, turn);
     Q_EMIT q->turnStarted(turn);
     if (q->isFinished())
         return;
@@ -372,15 +387,21 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      [this](int outputIndex, const EntryChange &change) { onEntryChanged(outputIndex, change); });
     QObject::connect(next, &ConversationStream::responseStarted, q, [this, currentTurn](const ResponseStartedEvent &event) {
         setConversationId(event.conversationId);
+        notify(&ConversationRunObserver::responseStarted, event, currentTurn);
         Q_EMIT q->responseStarted(event, currentTurn);
     });
     QObject::connect(next, &ConversationStream::messageDelta, q,
-                     [this, currentTurn](const MessageOutputEvent &event) { Q_EMIT q->messageDelta(event, currentTurn); });
+                     [this, currentTurn](const MessageOutputEvent &event) {
+                         notify(&ConversationRunObserver::messageDelta, event, currentTurn);
+                         Q_EMIT q->messageDelta(event, currentTurn);
+                     });
     QObject::connect(next, &ConversationStream::functionCallDelta, q, [this, currentTurn](const FunctionCallEvent &event) {
+        notify(&ConversationRunObserver::functionCallDelta, event, currentTurn);
         Q_EMIT q->functionCallDelta(event, currentTurn);
     });
     QObject::connect(next, &ConversationStream::toolExecutionStarted, q,
                      [this, currentTurn](const ToolExecutionStartedEvent &event) {
+                         notify(&ConversationRunObserver::toolExecutionStarted, event, currentTurn);
                          Q_EMIT q->toolExecutionStarted(event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::toolExecutionDelta, q,
@@ -389,6 +410,7 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      });
     QObject::connect(next, &ConversationStream::toolExecutionDone, q,
                      [this, currentTurn](const ToolExecutionDoneEvent &event) {
+                         notify(&ConversationRunObserver::toolExecutionDone, event, currentTurn);
                          Q_EMIT q->toolExecutionDone(event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::agentHandoffStarted, q,
@@ -400,13 +422,17 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                          Q_EMIT q->agentHandoffDone(event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::responseDone, q,
-                     [this, currentTurn](const ResponseDoneEvent &event) { Q_EMIT q->responseDone(event, currentTurn); });
+                     [this, currentTurn](const ResponseDoneEvent &event) {
+                         notify(&ConversationRunObserver::responseDone, event, currentTurn);
+                         Q_EMIT q->responseDone(event, currentTurn);
+                     });
     QObject::connect(next, &ConversationStream::responseError, q,
                      [this, currentTurn](const ResponseErrorEvent &event) { Q_EMIT q->responseError(event, currentTurn); });
     QObject::connect(next, &ConversationStream::eventReceived, q,
                      [this, currentTurn](const ConversationEvent &event) { Q_EMIT q->eventReceived(event, currentTurn); });
     QObject::connect(next, &ConversationStream::retryScheduled, q,
                      [this, currentTurn](int attempt, int delayMs, const Error &cause) {
+                         notify(&ConversationRunObserver::retryScheduled, attempt, delayMs, cause, currentTurn);
                          Q_EMIT q->retryScheduled(attempt, delayMs, cause, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::finished, q, [this, next] { onStreamFinished(next); });
@@ -455,11 +481,13 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
     }
     QList<FunctionCallEntry> turnCalls;
     for (const Entry &output : outputs) {
-        if (const AgentHandoffEntry *handoff = output.as<AgentHandoffEntry>())
+        if (const AgentHandoffEntry *handoff = output.as<AgentHandoffEntry>()) {
+            notify(&ConversationRunObserver::handoffCompleted, *handoff, turn);
             Q_EMIT q->handoffCompleted(*handoff, turn);
-        else if (const FunctionCallEntry *call = output.as<FunctionCallEntry>())
+        } else if (const FunctionCallEntry *call = output.as<FunctionCallEntry>())
             turnCalls.append(*call);
     }
+    notify(&ConversationRunObserver::turnFinished, turn);
     Q_EMIT q->turnFinished(turn);
     if (q->isFinished())
         return;
@@ -554,6 +582,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
     }
     const int callsTurn = turn;
     for (const ConfirmationRequest &ask : std::as_const(asks)) {
+        notify(&ConversationRunObserver::confirmationRequested, ask);
         Q_EMIT q->confirmationRequested(ask);
         // Answered in the slot, the last answer may have sent the results
         // already (the next turn has begun): pumping again would send an
@@ -611,7 +640,9 @@ void ConversationRunPrivate::pump()
             }
             settle(call, u"Error: "_s + message + u'.');
             FunctionResultEntry result = *call.result;
-            Q_EMIT q->toolInvocationFinished(call.entry, result, Error(Error::Code::ToolNotFound, message), 0, turn);
+            const Error notFound(Error::Code::ToolNotFound, message);
+            notify(&ConversationRunObserver::toolInvocationFinished, call.entry, result, notFound, 0, turn);
+            Q_EMIT q->toolInvocationFinished(call.entry, result, notFound, 0, turn);
             continue;
         }
         if (running >= std::max(1, policy.maxParallelTools))
@@ -664,9 +695,10 @@ void ConversationRunPrivate::startInvocation(Call &call)
     FunctionCallEntry invoked = call.entry;
     if (call.editedArguments)
         invoked.arguments = FunctionArguments(*call.editedArguments);
-    // A tracer connected to the signal makes its span current for the
-    // plugin's ToolCall (tracecontext.h).
+    // A tracer told of the call makes its span current for the plugin's
+    // ToolCall (tracecontext.h).
     TraceScope trace;
+    notify(&ConversationRunObserver::toolInvocationStarted, invoked, turn);
     Q_EMIT q->toolInvocationStarted(invoked, turn);
     if (q->isFinished())
         return;
@@ -699,6 +731,7 @@ void ConversationRunPrivate::startInvocation(Call &call)
         settle(*current, toolError.isError() ? u"Error: "_s + toolError.message : invocation->resultText());
         const FunctionCallEntry callEntry = current->entry;
         const FunctionResultEntry result = *current->result;
+        notify(&ConversationRunObserver::toolInvocationFinished, callEntry, result, toolError, duration, callTurn);
         Q_EMIT q->toolInvocationFinished(callEntry, result, toolError, duration, callTurn);
         pump();
     });
@@ -728,6 +761,7 @@ void ConversationRunPrivate::recover(const Error &cause)
     ++recoveries;
     qCInfo(lcRun).noquote() << "turn" << turn << "broke:" << cause.message << "- reading the history";
     TraceScope trace;   // the history read, as the turn's request in sendAppend()
+    notify(&ConversationRunObserver::recovering, cause, turn);
     Q_EMIT q->recovering(cause, turn);
     ApiResult<ConversationHistory> *reply = client->history(conversationId);
     reply->setParent(q);
@@ -795,6 +829,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
         if (turnRequest) {
             TraceScope trace;   // as in sendAppend()
+            notify(&ConversationRunObserver::turnStarted, turn);
             Q_EMIT q->turnStarted(turn);
             if (!q->isFinished())
                 watch(client->appendStream(conversationId, *turnRequest));
@@ -822,6 +857,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         turnRequest = request;
         turnInputs.clear();
         TraceScope trace;   // as in sendAppend()
+        notify(&ConversationRunObserver::turnStarted, turn);
         Q_EMIT q->turnStarted(turn);
         if (!q->isFinished())
             watch(client->appendStream(conversationId, request));
@@ -967,6 +1003,7 @@ bool ConversationRunPrivate::restoreCalls()
     // Recorded as finished, with what the model is told.
     for (const auto &[index, error] : std::as_const(unknown)) {
         const Call &call = calls.at(index);
+        notify(&ConversationRunObserver::toolInvocationFinished, call.entry, *call.result, error, 0, turn);
         Q_EMIT q->toolInvocationFinished(call.entry, *call.result, error, 0, turn);
         if (q->isFinished())
             return false;
@@ -1022,6 +1059,7 @@ void ConversationRunPrivate::setConversationId(const QString &id)
     if (id.isEmpty() || id == conversationId)
         return;
     conversationId = id;
+    notify(&ConversationRunObserver::conversationIdChanged, id);
     Q_EMIT q->conversationIdChanged(id);
 }
 
@@ -1067,6 +1105,19 @@ void ConversationRunPrivate::publishRecovered(const QList<Entry> &outputs)
         if (q->isFinished())
             return;
     }
+}
+
+void ConversationRunObserver::attach(ConversationRun *run, ConversationRunObserver *observer)
+{
+    auto &observers = ConversationRunPrivate::get(run)->observers;
+    if (!observers.contains(observer))
+        observers.append(observer);
+}
+
+void ConversationRunObserver::detach(ConversationRun *run, ConversationRunObserver *observer)
+{
+    auto &observers = ConversationRunPrivate::get(run)->observers;
+    observers.removeAll(observer);
 }
 
 ConversationRun::ConversationRun(ConversationsClient *client, ToolRegistry *registry, QObject *parent)

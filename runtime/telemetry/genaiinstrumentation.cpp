@@ -2,6 +2,8 @@
 
 #include <switchboard/compactjson.h>
 
+#include "engine/conversationrunobserver_p.h"
+
 #include <switchboard/conversationrun.h>
 #include <switchboard/conversationsclient.h>
 #include <switchboard/mcpclient.h>
@@ -279,12 +281,14 @@ QString errorType(const Error &error)
 
 /// Follows one ConversationRun: its `chat` spans (one per turn), its tool
 /// calls, under the run's `invoke_agent` span. Deleted with the run, or when
-/// the run finished; the connections go with it.
-class ConversationTrace : public QObject
+/// the run finished; its connections and its place among the run's
+/// observers go with it.
+class ConversationTrace : public QObject, private ConversationRunObserver
 {
 public:
     ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run, const WorkflowAgent &agent,
                       SpanData agentSpan, bool ownsAgentSpan);
+    ~ConversationTrace() override;
 
     /// Ends what is still open with `error` (the run's); for a standalone run
     /// the agent span too. Safe to call more than once.
@@ -324,6 +328,22 @@ private:
     };
 
     void connectRun();
+    // ConversationRunObserver: the run's events (its signals of the same names).
+    void turnStarted(int turn) override;
+    void conversationIdChanged(const QString &id) override;
+    void responseStarted(const ResponseStartedEvent &, int turn) override;
+    void messageDelta(const MessageOutputEvent &event, int turn) override;
+    void functionCallDelta(const FunctionCallEvent &event, int turn) override;
+    void toolExecutionStarted(const ToolExecutionStartedEvent &event, int) override;
+    void toolExecutionDone(const ToolExecutionDoneEvent &event, int) override;
+    void responseDone(const ResponseDoneEvent &event, int turn) override;
+    void retryScheduled(int attempt, int delayMs, const Error &error, int turn) override;
+    void recovering(const Error &cause, int turn) override;
+    void handoffCompleted(const AgentHandoffEntry &handoff, int) override;
+    void turnFinished(int turn) override;
+    void confirmationRequested(const ConfirmationRequest &request) override;
+    void toolInvocationStarted(const FunctionCallEntry &call, int turn) override;
+    void toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn) override;
     void startChat(int turn);
     void endChat(const Error &error);
     struct ToolSpanStart;
@@ -401,148 +421,9 @@ ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, Conv
 void ConversationTrace::connectRun()
 {
     ConversationRun *run = m_run;
-    connect(run, &ConversationRun::turnStarted, this, [this](int turn) {
-        if (m_chat && m_chat->turn == turn) {
-            // The same turn sent again after a recovery: still its span.
-            m_chat->span.events.append({nowUnixNano(), u"switchboard.turn.resent"_s, {}});
-        } else {
-            if (m_chat)
-                endChat({});
-            startChat(turn);
-        }
-        TraceScope::setCurrent(GenAiInstrumentation::contextOf(m_chat->span));
-    });
-    connect(run, &ConversationRun::conversationIdChanged, this, [this](const QString &id) {
-        m_agentSpan.setAttribute(Attr::ConversationId, id);
-        // A request belongs to one conversation: its id becomes known during
-        // the first turn, and a chat span keeps the first it is given.
-        if (m_chat && !m_chat->hasConversationId) {
-            m_chat->hasConversationId = true;
-            AttributeEncoder(m_chat->span).add(Attr::ConversationId, id);
-        }
-    });
-    connect(run, &ConversationRun::responseStarted, this, [this](const ResponseStartedEvent &, int turn) {
-        if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
-            return;
-        m_chat->sawFirstChunk = true;
-        AttributeEncoder(m_chat->span).addSeconds(Attr::TimeToFirstChunk,
-                                                  nowUnixNano() - m_chat->span.startTimeUnixNano);
-    });
-    connect(run, &ConversationRun::messageDelta, this, [this](const MessageOutputEvent &event, int turn) {
-        if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
-            m_chat->responseModel = *event.model;
-            AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
-        }
-    });
-    connect(run, &ConversationRun::functionCallDelta, this, [this](const FunctionCallEvent &event, int turn) {
-        if (!m_chat || m_chat->turn != turn)
-            return;
-        m_chat->calledTools = true;
-        if (event.model && !m_chat->responseModel) {
-            m_chat->responseModel = *event.model;
-            AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
-        }
-    });
-    connect(run, &ConversationRun::toolExecutionStarted, this, [this](const ToolExecutionStartedEvent &event, int) {
-        // A server-side tool (web_search, a connector) running inside the turn.
-        SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + event.name, SpanKind::Internal,
-                                                     m_chat ? &m_chat->span : &m_agentSpan);
-        span.setAttribute(Attr::OperationName, u"execute_tool"_s);
-        span.setAttribute(Attr::ToolName, event.name);
-        span.setAttribute(Attr::ToolType, u"extension"_s);
-        span.setAttribute(Attr::ToolCallId, event.id);
-        if (m_instrumentation->capturesContent() && !event.arguments.isEmpty())
-            span.setAttribute(Attr::ToolCallArguments, event.arguments);
-        m_serverTools.insert(event.id, std::move(span));
-    });
-    connect(run, &ConversationRun::toolExecutionDone, this, [this](const ToolExecutionDoneEvent &event, int) {
-        auto it = m_serverTools.find(event.id);
-        if (it == m_serverTools.end())
-            return;
-        if (m_instrumentation->capturesContent() && event.info)
-            it->setAttribute(Attr::ToolCallResult, compactJsonText(*event.info));
-        m_instrumentation->endSpan(std::move(*it));
-        m_serverTools.erase(it);
-    });
-    connect(run, &ConversationRun::responseDone, this, [this](const ResponseDoneEvent &event, int turn) {
-        // One response.done a turn: a stream that broke before it is
-        // recovered without one.
-        if (!m_chat || m_chat->turn != turn || m_chat->hasUsage)
-            return;
-        m_chat->hasUsage = true;
-        {
-            AttributeEncoder usage(m_chat->span);
-            usage.add(Attr::UsageInputTokens, event.usage.promptTokens);
-            usage.add(Attr::UsageOutputTokens, event.usage.completionTokens);
-        }
-        Histogram &tokens = m_instrumentation->meter().tokenUsage;
-        const double input = double(event.usage.promptTokens);
-        const double output = double(event.usage.completionTokens);
-        if (m_inputTokens.matches(m_chat->responseModel) && m_outputTokens.matches(m_chat->responseModel)) {
-            tokens.record(input, m_inputTokens.point);
-            tokens.record(output, m_outputTokens.point);
-            return;
-        }
-        Attributes attributes = chatMetricAttributes(*m_chat);
-        attributes.append({Attr::TokenType, u"input"_s});
-        m_inputTokens = {m_chat->responseModel, tokens.record(input, attributes)};
-        attributes.last().value = u"output"_s;
-        m_outputTokens = {m_chat->responseModel, tokens.record(output, attributes)};
-    });
-    connect(run, &ConversationRun::retryScheduled, this, [this](int attempt, int delayMs, const Error &error, int turn) {
-        if (!m_chat || m_chat->turn != turn)
-            return;
-        Attributes attributes = errorEventAttributes(error);
-        attributes.append({Attr::RetryAttempt, qint64(attempt)});
-        attributes.append({Attr::RetryDelayMs, qint64(delayMs)});
-        m_chat->span.events.append({nowUnixNano(), u"switchboard.retry"_s, attributes});
-    });
-    connect(run, &ConversationRun::recovering, this, [this](const Error &cause, int turn) {
-        SpanData *span = m_chat && m_chat->turn == turn ? &m_chat->span : &m_agentSpan;
-        span->events.append({nowUnixNano(), u"switchboard.recovery"_s, errorEventAttributes(cause)});
-        // The history read belongs to the turn being recovered.
-        TraceScope::setCurrent(GenAiInstrumentation::contextOf(*span));
-    });
-    connect(run, &ConversationRun::handoffCompleted, this, [this](const AgentHandoffEntry &handoff, int) {
-        SpanData *span = m_chat ? &m_chat->span : &m_agentSpan;
-        span->events.append({nowUnixNano(),
-                             u"switchboard.handoff"_s,
-                             {{Attr::HandoffPreviousAgent, handoff.previousAgentName},
-                              {Attr::HandoffNextAgent, handoff.nextAgentName}}});
-    });
-    connect(run, &ConversationRun::turnFinished, this, [this](int turn) {
-        if (m_chat && m_chat->turn == turn)
-            endChat({});
-    });
-    connect(run, &ConversationRun::confirmationRequested, this, [this](const ConfirmationRequest &request) {
-        m_agentSpan.events.append({nowUnixNano(),
-                                   u"switchboard.confirmation.requested"_s,
-                                   {{Attr::ToolName, request.call.name},
-                                    {Attr::ToolCallId, request.call.toolCallId},
-                                    {Attr::ConfirmationServerSide, request.serverSide}}});
-    });
-    connect(run, &ConversationRun::toolInvocationStarted, this, [this](const FunctionCallEntry &call, int turn) {
-        SpanData span = startTool(call, turn);
-        if (m_instrumentation->capturesContent())
-            span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
-        // The plugin's ToolCall carries this span (tracecontext.h).
-        TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
-        m_tools.insert(call.toolCallId, std::move(span));
-    });
-    connect(run, &ConversationRun::toolInvocationFinished, this,
-            [this](const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
-                   qint64 durationMs, int turn) {
-                auto it = m_tools.find(call.toolCallId);
-                if (it != m_tools.end()) {
-                    SpanData span = std::move(*it);
-                    m_tools.erase(it);
-                    endTool(std::move(span), call, result, error, durationMs);
-                    return;
-                }
-                // A call of a tool that was not offered never started: a
-                // span of no duration says the model asked for it.
-                endTool(startTool(call, turn), call, result, error, durationMs);
-            });
+    // The run's events, every round trip's, by direct calls
+    // (conversationrunobserver_p.h); its end and its lifetime by its signals.
+    ConversationRunObserver::attach(run, this);
     connect(run, &ConversationRun::errorOccurred, this, [this](const Error &error) { m_error = error; });
     connect(run, &ConversationRun::finished, this, [this] {
         close(m_error);
@@ -553,6 +434,182 @@ void ConversationTrace::connectRun()
         close(m_error);
         deleteLater();
     });
+}
+
+ConversationTrace::~ConversationTrace()
+{
+    if (m_run)
+        ConversationRunObserver::detach(m_run, this);
+}
+
+void ConversationTrace::turnStarted(int turn)
+{
+    if (m_chat && m_chat->turn == turn) {
+        // The same turn sent again after a recovery: still its span.
+        m_chat->span.events.append({nowUnixNano(), u"switchboard.turn.resent"_s, {}});
+    } else {
+        if (m_chat)
+            endChat({});
+        startChat(turn);
+    }
+    TraceScope::setCurrent(GenAiInstrumentation::contextOf(m_chat->span));
+}
+
+void ConversationTrace::conversationIdChanged(const QString &id)
+{
+    m_agentSpan.setAttribute(Attr::ConversationId, id);
+    // A request belongs to one conversation: its id becomes known during
+    // the first turn, and a chat span keeps the first it is given.
+    if (m_chat && !m_chat->hasConversationId) {
+        m_chat->hasConversationId = true;
+        AttributeEncoder(m_chat->span).add(Attr::ConversationId, id);
+    }
+}
+
+void ConversationTrace::responseStarted(const ResponseStartedEvent &, int turn)
+{
+    if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
+        return;
+    m_chat->sawFirstChunk = true;
+    AttributeEncoder(m_chat->span).addSeconds(Attr::TimeToFirstChunk,
+                                              nowUnixNano() - m_chat->span.startTimeUnixNano);
+}
+
+void ConversationTrace::messageDelta(const MessageOutputEvent &event, int turn)
+{
+    if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
+        m_chat->responseModel = *event.model;
+        AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
+    }
+}
+
+void ConversationTrace::functionCallDelta(const FunctionCallEvent &event, int turn)
+{
+    if (!m_chat || m_chat->turn != turn)
+        return;
+    m_chat->calledTools = true;
+    if (event.model && !m_chat->responseModel) {
+        m_chat->responseModel = *event.model;
+        AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
+    }
+}
+
+void ConversationTrace::toolExecutionStarted(const ToolExecutionStartedEvent &event, int)
+{
+    // A server-side tool (web_search, a connector) running inside the turn.
+    SpanData span = m_instrumentation->startSpan(u"execute_tool "_s + event.name, SpanKind::Internal,
+                                                 m_chat ? &m_chat->span : &m_agentSpan);
+    span.setAttribute(Attr::OperationName, u"execute_tool"_s);
+    span.setAttribute(Attr::ToolName, event.name);
+    span.setAttribute(Attr::ToolType, u"extension"_s);
+    span.setAttribute(Attr::ToolCallId, event.id);
+    if (m_instrumentation->capturesContent() && !event.arguments.isEmpty())
+        span.setAttribute(Attr::ToolCallArguments, event.arguments);
+    m_serverTools.insert(event.id, std::move(span));
+}
+
+void ConversationTrace::toolExecutionDone(const ToolExecutionDoneEvent &event, int)
+{
+    auto it = m_serverTools.find(event.id);
+    if (it == m_serverTools.end())
+        return;
+    if (m_instrumentation->capturesContent() && event.info)
+        it->setAttribute(Attr::ToolCallResult, compactJsonText(*event.info));
+    m_instrumentation->endSpan(std::move(*it));
+    m_serverTools.erase(it);
+}
+
+void ConversationTrace::responseDone(const ResponseDoneEvent &event, int turn)
+{
+    // One response.done a turn: a stream that broke before it is
+    // recovered without one.
+    if (!m_chat || m_chat->turn != turn || m_chat->hasUsage)
+        return;
+    m_chat->hasUsage = true;
+    {
+        AttributeEncoder usage(m_chat->span);
+        usage.add(Attr::UsageInputTokens, event.usage.promptTokens);
+        usage.add(Attr::UsageOutputTokens, event.usage.completionTokens);
+    }
+    Histogram &tokens = m_instrumentation->meter().tokenUsage;
+    const double input = double(event.usage.promptTokens);
+    const double output = double(event.usage.completionTokens);
+    if (m_inputTokens.matches(m_chat->responseModel) && m_outputTokens.matches(m_chat->responseModel)) {
+        tokens.record(input, m_inputTokens.point);
+        tokens.record(output, m_outputTokens.point);
+        return;
+    }
+    Attributes attributes = chatMetricAttributes(*m_chat);
+    attributes.append({Attr::TokenType, u"input"_s});
+    m_inputTokens = {m_chat->responseModel, tokens.record(input, attributes)};
+    attributes.last().value = u"output"_s;
+    m_outputTokens = {m_chat->responseModel, tokens.record(output, attributes)};
+}
+
+void ConversationTrace::retryScheduled(int attempt, int delayMs, const Error &error, int turn)
+{
+    if (!m_chat || m_chat->turn != turn)
+        return;
+    Attributes attributes = errorEventAttributes(error);
+    attributes.append({Attr::RetryAttempt, qint64(attempt)});
+    attributes.append({Attr::RetryDelayMs, qint64(delayMs)});
+    m_chat->span.events.append({nowUnixNano(), u"switchboard.retry"_s, attributes});
+}
+
+void ConversationTrace::recovering(const Error &cause, int turn)
+{
+    SpanData *span = m_chat && m_chat->turn == turn ? &m_chat->span : &m_agentSpan;
+    span->events.append({nowUnixNano(), u"switchboard.recovery"_s, errorEventAttributes(cause)});
+    // The history read belongs to the turn being recovered.
+    TraceScope::setCurrent(GenAiInstrumentation::contextOf(*span));
+}
+
+void ConversationTrace::handoffCompleted(const AgentHandoffEntry &handoff, int)
+{
+    SpanData *span = m_chat ? &m_chat->span : &m_agentSpan;
+    span->events.append({nowUnixNano(),
+                         u"switchboard.handoff"_s,
+                         {{Attr::HandoffPreviousAgent, handoff.previousAgentName},
+                          {Attr::HandoffNextAgent, handoff.nextAgentName}}});
+}
+
+void ConversationTrace::turnFinished(int turn)
+{
+    if (m_chat && m_chat->turn == turn)
+        endChat({});
+}
+
+void ConversationTrace::confirmationRequested(const ConfirmationRequest &request)
+{
+    m_agentSpan.events.append({nowUnixNano(),
+                               u"switchboard.confirmation.requested"_s,
+                               {{Attr::ToolName, request.call.name},
+                                {Attr::ToolCallId, request.call.toolCallId},
+                                {Attr::ConfirmationServerSide, request.serverSide}}});
+}
+
+void ConversationTrace::toolInvocationStarted(const FunctionCallEntry &call, int turn)
+{
+    SpanData span = startTool(call, turn);
+    if (m_instrumentation->capturesContent())
+        span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
+    // The plugin's ToolCall carries this span (tracecontext.h).
+    TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
+    m_tools.insert(call.toolCallId, std::move(span));
+}
+
+void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn)
+{
+    auto it = m_tools.find(call.toolCallId);
+    if (it != m_tools.end()) {
+        SpanData span = std::move(*it);
+        m_tools.erase(it);
+        endTool(std::move(span), call, result, error, durationMs);
+        return;
+    }
+    // A call of a tool that was not offered never started: a
+    // span of no duration says the model asked for it.
+    endTool(startTool(call, turn), call, result, error, durationMs);
 }
 
 void ConversationTrace::startChat(int turn)

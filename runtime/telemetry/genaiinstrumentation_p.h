@@ -5,8 +5,10 @@
 // Runs as spans and metrics, following the OpenTelemetry semantic
 // conventions for generative AI, version 1.41.0 (README.md beside this file
 // lists every span, attribute and event). Everything comes from the runs'
-// public signals; the only hook inside the engine is the TraceScope around
-// the signals that announce a request or a tool call.
+// public signals, except a ConversationRun's per-turn events, which come by
+// direct calls (engine/conversationrunobserver_p.h) at the same moments; the
+// hooks inside the engine are those calls and the TraceScope around the
+// events that announce a request or a tool call.
 
 #include "metrics_p.h"
 #include "spandata_p.h"
