@@ -298,15 +298,22 @@ public:
     void describeOutcome();
 
 private:
+    // A turn's span. What the turn's stream tells of it (the conversation
+    // id, the first chunk, the response model, the usage) is kept here and
+    // encoded when the turn ends, with the rest of its ending (endChat()):
+    // a round trip then runs the encoder's code once, not at four moments
+    // between which the loop's network and parsing evict it from the
+    // caches (BENCHMARKS.md, Tracing).
     struct Chat
     {
         SpanData span;
         int turn = 0;
         bool calledTools = false;
-        bool sawFirstChunk = false;
-        bool hasConversationId = false;
-        bool hasUsage = false;
+        bool hasConversationId = false;    // encoded at the start, or to be
+        QString conversationId;            // known during the turn: encoded at its end
+        qint64 firstChunkUnixNano = 0;     // 0: none yet
         std::optional<QString> responseModel;   // gen_ai.response.model, once known
+        std::optional<ConversationUsage> usage;   // from response.done
     };
 
     // A metric point the trace measures again and again, and the response
@@ -320,11 +327,22 @@ private:
 
         bool matches(const std::optional<QString> &model) const { return point >= 0 && responseModel == model; }
     };
-    // The points of a tool's calls that succeeded.
-    struct ToolPoints
+    // What every call of one tool shares: its span's name and first
+    // attributes (operation and tool name), encoded, and the metric points
+    // of its calls that succeeded (-1 until one did).
+    struct ToolKind
     {
+        QString spanName;
+        QByteArray attributes;
         PointHandle duration = -1;
         PointHandle calls = -1;
+    };
+    // A client tool call's open span. Few are open at once (one, mostly):
+    // found by a scan, without hashing the call id.
+    struct OpenTool
+    {
+        QString toolCallId;
+        SpanData span;
     };
 
     void connectRun();
@@ -346,10 +364,15 @@ private:
     void toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn) override;
     void startChat(int turn);
     void endChat(const Error &error);
-    struct ToolSpanStart;
+    /// gen_ai.client.token.usage of a turn; `chatAttributes` (chatMetricAttributes())
+    /// are needed only while the points are not known.
+    void recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
+                          const Attributes &chatAttributes);
     SpanData startTool(const FunctionCallEntry &call, int turn);
-    SpanData startTool(const ToolSpanStart &start, const FunctionCallEntry &call, int turn) const;
-    void endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
+    /// The kind of the tool `name`, made at its first call; nullptr past
+    /// the 64 kinds kept (the names a model may invent).
+    ToolKind *toolKind(const QString &name);
+    void endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
                  const Error &error, qint64 durationMs);
     Attributes chatMetricAttributes(const Chat &chat) const;
     void captureTurnContent(SpanData &span, const QString &finishReason);
@@ -363,7 +386,7 @@ private:
     QString m_serverAddress;
     int m_serverPort = 0;
     std::optional<Chat> m_chat;
-    QHash<QString, SpanData> m_tools;          // by tool_call_id
+    QList<OpenTool> m_tools;
     QHash<QString, SpanData> m_serverTools;    // by the tool.execution's id
     qsizetype m_transcriptMark = 0;
     Error m_error;
@@ -372,15 +395,7 @@ private:
     ChatPoint m_inputTokens;
     ChatPoint m_outputTokens;
     ChatPoint m_chatDuration;
-    QHash<QString, ToolPoints> m_toolPoints;   // by tool name
-    // A tool's span name and first attributes (operation and tool name),
-    // encoded, the same for every call of it (startTool()).
-    struct ToolSpanStart
-    {
-        QString name;
-        QByteArray attributes;
-    };
-    QHash<QString, ToolSpanStart> m_toolStarts;   // by tool name
+    QHash<QString, ToolKind> m_toolKinds;   // by tool name
 };
 
 ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, ConversationRun *run,
@@ -462,25 +477,20 @@ void ConversationTrace::conversationIdChanged(const QString &id)
     // the first turn, and a chat span keeps the first it is given.
     if (m_chat && !m_chat->hasConversationId) {
         m_chat->hasConversationId = true;
-        AttributeEncoder(m_chat->span).add(Attr::ConversationId, id);
+        m_chat->conversationId = id;
     }
 }
 
 void ConversationTrace::responseStarted(const ResponseStartedEvent &, int turn)
 {
-    if (!m_chat || m_chat->turn != turn || m_chat->sawFirstChunk)
-        return;
-    m_chat->sawFirstChunk = true;
-    AttributeEncoder(m_chat->span).addSeconds(Attr::TimeToFirstChunk,
-                                              nowUnixNano() - m_chat->span.startTimeUnixNano);
+    if (m_chat && m_chat->turn == turn && m_chat->firstChunkUnixNano == 0)
+        m_chat->firstChunkUnixNano = std::max(nowUnixNano(), m_chat->span.startTimeUnixNano);
 }
 
 void ConversationTrace::messageDelta(const MessageOutputEvent &event, int turn)
 {
-    if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel) {
+    if (m_chat && m_chat->turn == turn && event.model && !m_chat->responseModel)
         m_chat->responseModel = *event.model;
-        AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
-    }
 }
 
 void ConversationTrace::functionCallDelta(const FunctionCallEvent &event, int turn)
@@ -488,10 +498,8 @@ void ConversationTrace::functionCallDelta(const FunctionCallEvent &event, int tu
     if (!m_chat || m_chat->turn != turn)
         return;
     m_chat->calledTools = true;
-    if (event.model && !m_chat->responseModel) {
+    if (event.model && !m_chat->responseModel)
         m_chat->responseModel = *event.model;
-        AttributeEncoder(m_chat->span).add(Attr::ResponseModel, *event.model);
-    }
 }
 
 void ConversationTrace::toolExecutionStarted(const ToolExecutionStartedEvent &event, int)
@@ -523,27 +531,8 @@ void ConversationTrace::responseDone(const ResponseDoneEvent &event, int turn)
 {
     // One response.done a turn: a stream that broke before it is
     // recovered without one.
-    if (!m_chat || m_chat->turn != turn || m_chat->hasUsage)
-        return;
-    m_chat->hasUsage = true;
-    {
-        AttributeEncoder usage(m_chat->span);
-        usage.add(Attr::UsageInputTokens, event.usage.promptTokens);
-        usage.add(Attr::UsageOutputTokens, event.usage.completionTokens);
-    }
-    Histogram &tokens = m_instrumentation->meter().tokenUsage;
-    const double input = double(event.usage.promptTokens);
-    const double output = double(event.usage.completionTokens);
-    if (m_inputTokens.matches(m_chat->responseModel) && m_outputTokens.matches(m_chat->responseModel)) {
-        tokens.record(input, m_inputTokens.point);
-        tokens.record(output, m_outputTokens.point);
-        return;
-    }
-    Attributes attributes = chatMetricAttributes(*m_chat);
-    attributes.append({Attr::TokenType, u"input"_s});
-    m_inputTokens = {m_chat->responseModel, tokens.record(input, attributes)};
-    attributes.last().value = u"output"_s;
-    m_outputTokens = {m_chat->responseModel, tokens.record(output, attributes)};
+    if (m_chat && m_chat->turn == turn && !m_chat->usage)
+        m_chat->usage = event.usage;
 }
 
 void ConversationTrace::retryScheduled(int attempt, int delayMs, const Error &error, int turn)
@@ -590,22 +579,21 @@ void ConversationTrace::confirmationRequested(const ConfirmationRequest &request
 
 void ConversationTrace::toolInvocationStarted(const FunctionCallEntry &call, int turn)
 {
-    SpanData span = startTool(call, turn);
+    OpenTool &tool = m_tools.emplaceBack(OpenTool{call.toolCallId, startTool(call, turn)});
     if (m_instrumentation->capturesContent())
-        span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
+        tool.span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
     // The plugin's ToolCall carries this span (tracecontext.h).
-    TraceScope::setCurrent(GenAiInstrumentation::contextOf(span));
-    m_tools.insert(call.toolCallId, std::move(span));
+    TraceScope::setCurrent(GenAiInstrumentation::contextOf(tool.span));
 }
 
 void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn)
 {
-    auto it = m_tools.find(call.toolCallId);
-    if (it != m_tools.end()) {
-        SpanData span = std::move(*it);
-        m_tools.erase(it);
-        endTool(std::move(span), call, result, error, durationMs);
-        return;
+    for (qsizetype i = 0; i < m_tools.size(); ++i) {
+        if (m_tools.at(i).toolCallId == call.toolCallId) {
+            endTool(std::move(m_tools[i].span), call, result, error, durationMs);
+            m_tools.removeAt(i);
+            return;
+        }
     }
     // A call of a tool that was not offered never started: a
     // span of no duration says the model asked for it.
@@ -614,7 +602,7 @@ void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, co
 
 void ConversationTrace::startChat(int turn)
 {
-    Chat chat;
+    Chat &chat = m_chat.emplace();
     chat.turn = turn;
     chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
     // Each key once: added without looking for it; the run's own, the same
@@ -630,7 +618,6 @@ void ConversationTrace::startChat(int turn)
         }
     }
     setRequestAttributes(span, m_agent.completionArgs);
-    m_chat = std::move(chat);
 }
 
 Attributes ConversationTrace::chatMetricAttributes(const Chat &chat) const
@@ -652,8 +639,7 @@ void ConversationTrace::endChat(const Error &error)
 {
     if (!m_chat)
         return;
-    Chat chat = std::move(*m_chat);
-    m_chat.reset();
+    Chat &chat = *m_chat;
     // Server tools still open ended with the turn. Most turns have none: a
     // range-for over the empty hash would detach it, which allocates its
     // table (2 k instructions a turn, BENCHMARKS.md, Tracing).
@@ -662,28 +648,59 @@ void ConversationTrace::endChat(const Error &error)
             m_instrumentation->endSpan(std::move(span), error);
         m_serverTools.clear();
     }
-    const QString finishReason = error.isError() ? u"error"_s : chat.calledTools ? u"tool_call"_s : u"stop"_s;
-    AttributeEncoder(chat.span).addList(Attr::FinishReasons, finishReason);
+    const QStringView finishReason = error.isError() ? u"error" : chat.calledTools ? u"tool_call" : u"stop";
+    {
+        // In the order the turn's stream told them (Chat).
+        AttributeEncoder attributes(chat.span);
+        if (!chat.conversationId.isEmpty())
+            attributes.add(Attr::ConversationId, chat.conversationId);
+        if (chat.firstChunkUnixNano > 0)
+            attributes.addSeconds(Attr::TimeToFirstChunk, chat.firstChunkUnixNano - chat.span.startTimeUnixNano);
+        if (chat.responseModel)
+            attributes.add(Attr::ResponseModel, *chat.responseModel);
+        if (chat.usage) {
+            attributes.add(Attr::UsageInputTokens, chat.usage->promptTokens);
+            attributes.add(Attr::UsageOutputTokens, chat.usage->completionTokens);
+        }
+        attributes.addList(Attr::FinishReasons, finishReason);
+    }
     if (m_instrumentation->capturesContent())
-        captureTurnContent(chat.span, finishReason);
-    // The metric's attributes are the span's: taken before it is recorded,
-    // unless the point is known already.
+        captureTurnContent(chat.span, finishReason.toString());
+    // The metrics' attributes are the span's: taken before it is recorded,
+    // unless their points are known already.
     const bool known = !error.isError() && m_chatDuration.matches(chat.responseModel);
     Attributes attributes;
-    if (!known) {
+    if (!known || (chat.usage && !m_inputTokens.matches(chat.responseModel)))
         attributes = chatMetricAttributes(chat);
-        if (error.isError())
-            attributes.append({Attr::ErrorType, errorType(error)});
-    }
+    Meter &meter = m_instrumentation->meter();
+    if (chat.usage)
+        recordTokenUsage(*chat.usage, chat.responseModel, attributes);
+    if (!known && error.isError())
+        attributes.append({Attr::ErrorType, errorType(error)});
     const double seconds = double(m_instrumentation->endSpan(std::move(chat.span), error)) / 1e9;
-    Histogram &durations = m_instrumentation->meter().operationDuration;
-    if (known) {
-        durations.record(seconds, m_chatDuration.point);
+    if (known)
+        meter.operationDuration.record(seconds, m_chatDuration.point);
+    else if (const PointHandle point = meter.operationDuration.record(seconds, attributes); !error.isError())
+        m_chatDuration = {chat.responseModel, point};
+    m_chat.reset();
+}
+
+void ConversationTrace::recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
+                                         const Attributes &chatAttributes)
+{
+    Histogram &tokens = m_instrumentation->meter().tokenUsage;
+    const double input = double(usage.promptTokens);
+    const double output = double(usage.completionTokens);
+    if (m_inputTokens.matches(responseModel) && m_outputTokens.matches(responseModel)) {
+        tokens.record(input, m_inputTokens.point);
+        tokens.record(output, m_outputTokens.point);
         return;
     }
-    const PointHandle point = durations.record(seconds, attributes);
-    if (!error.isError())
-        m_chatDuration = {chat.responseModel, point};
+    Attributes attributes = chatAttributes;
+    attributes.append({Attr::TokenType, u"input"_s});
+    m_inputTokens = {responseModel, tokens.record(input, attributes)};
+    attributes.last().value = u"output"_s;
+    m_outputTokens = {responseModel, tokens.record(output, attributes)};
 }
 
 void ConversationTrace::captureTurnContent(SpanData &span, const QString &finishReason)
@@ -700,27 +717,22 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
     span.setAttribute(Attr::OutputMessages, outputMessages(turn.sliced(outputsAt), finishReason));
 }
 
-SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
+ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
 {
-    // The name and the first attributes of a tool's spans, made at its first
-    // call (the names a model may invent are not kept past 64).
-    auto start = m_toolStarts.constFind(call.name);
-    if (start == m_toolStarts.cend()) {
-        SpanData encoded;
-        {
-            AttributeEncoder attributes(encoded);
-            attributes.add(Attr::OperationName, u"execute_tool");
-            attributes.add(Attr::ToolName, call.name);
-        }
-        ToolSpanStart made{u"execute_tool "_s + call.name, std::move(encoded.encodedAttributes)};
-        if (m_toolStarts.size() >= 64)
-            return startTool(made, call, turn);
-        start = m_toolStarts.insert(call.name, std::move(made));
+    if (const auto known = m_toolKinds.find(name); known != m_toolKinds.end())
+        return &*known;
+    if (m_toolKinds.size() >= 64)
+        return nullptr;
+    SpanData encoded;
+    {
+        AttributeEncoder attributes(encoded);
+        attributes.add(Attr::OperationName, u"execute_tool");
+        attributes.add(Attr::ToolName, name);
     }
-    return startTool(*start, call, turn);
+    return &*m_toolKinds.insert(name, ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes)});
 }
 
-SpanData ConversationTrace::startTool(const ToolSpanStart &start, const FunctionCallEntry &call, int turn) const
+SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
 {
     // A tool type of `function`, encoded once.
     static const QByteArray FunctionToolType = [] {
@@ -728,18 +740,25 @@ SpanData ConversationTrace::startTool(const ToolSpanStart &start, const Function
         AttributeEncoder(encoded).add(Attr::ToolType, u"function");
         return encoded.encodedAttributes;
     }();
-    SpanData span = m_instrumentation->startSpan(start.name, SpanKind::Internal, &m_agentSpan);
+    const ToolKind *kind = toolKind(call.name);
+    SpanData span = m_instrumentation->startSpan(kind ? kind->spanName : u"execute_tool "_s + call.name,
+                                                 SpanKind::Internal, &m_agentSpan);
     // The same attributes in the same order as added one by one: operation,
     // tool name, call id, type, turn.
-    span.encodedAttributes.append(start.attributes);
     AttributeEncoder attributes(span);
+    if (kind) {
+        attributes.addEncoded(kind->attributes);
+    } else {
+        attributes.add(Attr::OperationName, u"execute_tool");
+        attributes.add(Attr::ToolName, call.name);
+    }
     attributes.add(Attr::ToolCallId, call.toolCallId);
     attributes.addEncoded(FunctionToolType);
     attributes.add(Attr::Turn, qint64(turn));
     return span;
 }
 
-void ConversationTrace::endTool(SpanData span, const FunctionCallEntry &call, const FunctionResultEntry &result,
+void ConversationTrace::endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
                                 const Error &error, qint64 durationMs)
 {
     if (m_instrumentation->capturesContent() && !error.isError())
@@ -747,25 +766,25 @@ void ConversationTrace::endTool(SpanData span, const FunctionCallEntry &call, co
     m_instrumentation->endSpan(std::move(span), error);
     Meter &meter = m_instrumentation->meter();
     const double seconds = double(durationMs) / 1e3;
-    if (!error.isError()) {
-        if (const auto known = m_toolPoints.constFind(call.name); known != m_toolPoints.cend()) {
-            meter.operationDuration.record(seconds, known->duration);
-            meter.toolCalls.add(1, known->calls);
-            return;
-        }
+    ToolKind *kind = error.isError() ? nullptr : toolKind(call.name);
+    if (kind && kind->duration >= 0) {
+        meter.operationDuration.record(seconds, kind->duration);
+        meter.toolCalls.add(1, kind->calls);
+        return;
     }
     Attributes attributes{{Attr::OperationName, u"execute_tool"_s},
                           {Attr::ProviderName, Provider},
                           {Attr::ToolName, call.name}};
     if (error.isError())
         attributes.append({Attr::ErrorType, errorType(error)});
-    ToolPoints points;
-    points.duration = meter.operationDuration.record(seconds, attributes);
+    const PointHandle duration = meter.operationDuration.record(seconds, attributes);
     attributes.removeAt(0);   // the counter: by tool and failure
     attributes.removeAt(0);
-    points.calls = meter.toolCalls.add(1, attributes);
-    if (!error.isError())
-        m_toolPoints.insert(call.name, points);
+    const PointHandle calls = meter.toolCalls.add(1, attributes);
+    if (kind) {
+        kind->duration = duration;
+        kind->calls = calls;
+    }
 }
 
 void ConversationTrace::describeOutcome()
@@ -784,8 +803,8 @@ void ConversationTrace::close(const Error &error)
 {
     endChat(error);
     if (!m_tools.isEmpty()) {   // not detached when empty, as in endChat()
-        for (SpanData &span : m_tools)
-            m_instrumentation->endSpan(std::move(span),
+        for (OpenTool &tool : m_tools)
+            m_instrumentation->endSpan(std::move(tool.span),
                                        error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
         m_tools.clear();
     }
