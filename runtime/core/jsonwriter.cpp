@@ -108,10 +108,12 @@ char *eightDigits(char *at, quint32 value)
     return at + 8;
 }
 
+} // namespace
+
 /// `number` in decimal (at most 20 characters). A timestamp in nanoseconds
 /// (19 digits, two a span) eight digits at a time: std::to_chars took 250
 /// instructions for one.
-char *writeInt64(char *at, qint64 number)
+char *JsonWriter::writeInt64(char *at, qint64 number)
 {
     constexpr quint64 TenTo8 = 100000000;
     if (number < qint64(TenTo8))
@@ -128,13 +130,6 @@ char *writeInt64(char *at, qint64 number)
     }
     return eightDigits(at, low);
 }
-
-/// A UTF-16 code unit a JSON string holds as one byte, as it is.
-constexpr bool isPlainAscii(char16_t c)
-{
-    return c < 0x80 && !NeedsEscape[c];
-}
-} // namespace
 
 void JsonWriter::beginKeyValue(QByteArrayView name, const char *valueKey)
 {

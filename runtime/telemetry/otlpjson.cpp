@@ -2,6 +2,8 @@
 
 #include "core/jsonwriter_p.h"
 
+#include <cstring>
+
 namespace Switchboard::TelemetryInternal {
 
 namespace {
@@ -260,10 +262,81 @@ TracesFrame tracesFrame(const Producer &producer)
     return {empty.left(at), empty.mid(at)};
 }
 
-void appendSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span)
+void appendSpanWithWriter(QByteArray &out, qsizetype spansFrom, const SpanData &span)
 {
     JsonWriter json(out, JsonWriter::ContinueItems, spansFrom);
     writeSpan(json, span);
+}
+
+bool appendPlainSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span)
+{
+    // Events, attributes kept as values, a trace state and a status message
+    // take the writer; so does a name that needs an escape or is not ASCII.
+    if (!span.events.isEmpty() || !span.attributes.isEmpty() || !span.traceState.isEmpty()
+        || (span.status == StatusCode::Error && !span.statusMessage.isEmpty()))
+        return false;
+    const auto put = [](char *at, QByteArrayView text) {
+        if (!text.isEmpty())   // an empty id's data() may be null: no memcpy from it
+            std::memcpy(at, text.data(), size_t(text.size()));
+        return at + text.size();
+    };
+    // The keys and what is between them, as writeSpan() writes them.
+    constexpr QByteArrayView TraceIdKey = R"({"traceId":")";
+    constexpr QByteArrayView SpanIdKey = R"(","spanId":")";
+    constexpr QByteArrayView ParentSpanIdKey = R"(","parentSpanId":")";
+    constexpr QByteArrayView NameKey = R"(","name":")";
+    constexpr QByteArrayView KindKey = R"(","kind":)";
+    constexpr QByteArrayView StartTimeKey = R"(,"startTimeUnixNano":")";
+    constexpr QByteArrayView EndTimeKey = R"(","endTimeUnixNano":")";
+    constexpr QByteArrayView AttributesKey = R"(","attributes":[)";
+    constexpr QByteArrayView StatusKey = R"(],"status":{)";
+    const qsizetype start = out.size();
+    const qsizetype most = 1 + TraceIdKey.size() + span.traceId.size() + SpanIdKey.size() + span.spanId.size()
+                           + ParentSpanIdKey.size() + span.parentSpanId.size() + NameKey.size() + span.name.size()
+                           + KindKey.size() + 1 + StartTimeKey.size() + 20 + EndTimeKey.size() + 20 + AttributesKey.size()
+                           + span.encodedAttributes.size() + StatusKey.size() + 10 + 2;
+    out.resize(start + most);   // within the batch's reserved room: no allocation
+    char *at = out.data() + start;
+    if (start > spansFrom)
+        *at++ = ',';
+    at = put(at, TraceIdKey);
+    at = put(at, span.traceId);   // hex: checked where they are made
+    at = put(at, SpanIdKey);
+    at = put(at, span.spanId);
+    if (!span.parentSpanId.isEmpty()) {
+        at = put(at, ParentSpanIdKey);
+        at = put(at, span.parentSpanId);
+    }
+    at = put(at, NameKey);
+    for (const QChar c : span.name) {
+        if (!JsonWriter::isPlainAscii(c.unicode())) {
+            out.truncate(start);
+            return false;
+        }
+        *at++ = char(c.unicode());
+    }
+    at = put(at, KindKey);
+    *at++ = char('0' + int(span.kind));
+    at = put(at, StartTimeKey);
+    at = JsonWriter::writeInt64(at, span.startTimeUnixNano);
+    at = put(at, EndTimeKey);
+    at = JsonWriter::writeInt64(at, span.endTimeUnixNano);
+    at = put(at, AttributesKey);
+    at = put(at, span.encodedAttributes);
+    at = put(at, StatusKey);
+    if (span.status != StatusCode::Unset) {
+        at = put(at, R"("code":)");
+        *at++ = char('0' + int(span.status));
+    }
+    at = put(at, "}}");
+    out.truncate(at - out.constData());
+    return true;
+}
+
+void appendSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span)
+{
+    if (!appendPlainSpan(out, spansFrom, span))
+        appendSpanWithWriter(out, spansFrom, span);
 }
 
 QByteArray encodeTraces(const Producer &producer, const QList<SpanData> &spans)

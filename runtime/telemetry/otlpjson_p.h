@@ -38,7 +38,19 @@ struct TracesFrame
 TracesFrame tracesFrame(const Producer &producer);
 /// Appends `span` to `out`, a request whose spans begin at `spansFrom`
 /// (after its frame's `begin`).
+///
+/// A round trip's spans (no events, their attributes encoded as they were
+/// set, an ASCII name) are copied in a dozen pieces by appendPlainSpan();
+/// the others are written by appendSpanWithWriter(), a key and a value at a
+/// time. The same bytes either way (tst_telemetry compares them); the first
+/// runs a tenth of the code, which a traced round trip otherwise ran twice
+/// with the caches cold (BENCHMARKS.md, Tracing).
 void appendSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span);
+/// `span` by the copies of a plain span's layout; false, with `out` as it
+/// was, when the span is not plain.
+bool appendPlainSpan(QByteArray &out, qsizetype spansFrom, const SpanData &span);
+/// `span` by the JSON writer: any span.
+void appendSpanWithWriter(QByteArray &out, qsizetype spansFrom, const SpanData &span);
 
 /// One ExportMetricsServiceRequest of every point of `meter`, cumulative,
 /// at `timeUnixNano`, on one line.

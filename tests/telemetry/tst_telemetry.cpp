@@ -27,6 +27,7 @@ using namespace Switchboard;
 using namespace Switchboard::TelemetryInternal;
 
 Q_DECLARE_METATYPE(Switchboard::TelemetryOptions)
+Q_DECLARE_METATYPE(Switchboard::TelemetryInternal::SpanData)
 
 namespace {
 
@@ -114,6 +115,8 @@ private Q_SLOTS:
     void encoderEscapesText();
     void encoderWritesOtlpJson();
     void encodedAttributesAreWrittenAsTheyAreSet();
+    void plainSpansAreWrittenAsTheWriterWrites_data();
+    void plainSpansAreWrittenAsTheWriterWrites();
     void writerNumbersAndAsciiText();
     void writerFixedPoint_data();
     void writerFixedPoint();
@@ -548,6 +551,99 @@ void tst_Telemetry::encoderWritesOtlpJson()
     const QByteArray nothing = encodeTraces(Producer(), {empty});
     QVERIFY(nothing.contains(R"({"key":"null","value":{"stringValue":""}})"));
     QVERIFY(nothing.contains(R"("scope":{"name":"","version":""})"));
+}
+
+void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites_data()
+{
+    QTest::addColumn<SpanData>("span");
+    QTest::addColumn<bool>("plain");   // appendPlainSpan() writes it
+
+    SpanData chat;
+    chat.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    chat.spanId = "00f067aa0ba902b7";
+    chat.parentSpanId = "00f067aa0ba902b8";
+    chat.name = u"chat mistral-large-latest"_s;
+    chat.kind = SpanKind::Client;
+    chat.startTimeUnixNano = 1765000000123456789;
+    chat.endTimeUnixNano = 1765000000987654321;
+    {
+        AttributeEncoder attributes(chat);
+        attributes.add(AttributeKey("gen_ai.operation.name"), u"chat");
+        attributes.add(AttributeKey("switchboard.turn"), qint64(3));
+        attributes.addSeconds(AttributeKey("gen_ai.response.time_to_first_chunk"), 1234567);
+        attributes.addList(AttributeKey("gen_ai.response.finish_reasons"), u"tool_call");
+    }
+    QTest::newRow("a chat") << chat << true;
+    SpanData root = chat;
+    root.parentSpanId.clear();
+    root.kind = SpanKind::Internal;
+    QTest::newRow("a root span") << root << true;
+    SpanData failed = chat;
+    failed.status = StatusCode::Error;
+    QTest::newRow("failed, without a message") << failed << true;
+    SpanData ok = chat;
+    ok.status = StatusCode::Ok;
+    QTest::newRow("ok") << ok << true;
+    SpanData server = chat;
+    server.kind = SpanKind::Server;
+    server.encodedAttributes.clear();
+    QTest::newRow("no attributes") << server << true;
+    QTest::newRow("empty") << SpanData() << true;
+    SpanData early = chat;
+    early.startTimeUnixNano = 5;
+    early.endTimeUnixNano = 99999999;
+    QTest::newRow("short times") << early << true;
+
+    SpanData message = failed;
+    message.statusMessage = u"HTTP 503"_s;
+    QTest::newRow("a status message") << message << false;
+    SpanData events = chat;
+    events.events.append({7, u"switchboard.retry"_s, {}});
+    QTest::newRow("events") << events << false;
+    SpanData values = chat;
+    values.setAttribute("gen_ai.request.temperature", 0.2);
+    QTest::newRow("attributes as values") << values << false;
+    SpanData state = chat;
+    state.traceState = "vendor=1";
+    QTest::newRow("a trace state") << state << false;
+    SpanData quote = chat;
+    quote.name = u"execute_tool \"odd\""_s;
+    QTest::newRow("a name with a quote") << quote << false;
+    SpanData backslash = chat;
+    backslash.name = u"execute_tool a\\b"_s;
+    QTest::newRow("a name with a backslash") << backslash << false;
+    SpanData control = chat;
+    control.name = u"execute_tool a\tb"_s;
+    QTest::newRow("a name with a control") << control << false;
+    SpanData accent = chat;
+    accent.name = u"execute_tool caf\u00e9"_s;
+    QTest::newRow("a name beyond ASCII") << accent << false;
+}
+
+void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites()
+{
+    // A round trip's spans take appendPlainSpan(), a dozen copies; the
+    // bytes must be the writer's, first in a batch and after another span.
+    QFETCH(SpanData, span);
+    QFETCH(bool, plain);
+    const QByteArray head = R"({"resourceSpans":[{"scopeSpans":[{"spans":[)";
+    for (const bool first : {true, false}) {
+        QByteArray byWriter = head;
+        QByteArray byCopies = head;
+        if (!first) {
+            appendSpanWithWriter(byWriter, head.size(), SpanData());
+            appendSpanWithWriter(byCopies, head.size(), SpanData());
+        }
+        const QByteArray before = byCopies;
+        appendSpanWithWriter(byWriter, head.size(), span);
+        QCOMPARE(appendPlainSpan(byCopies, head.size(), span), plain);
+        if (!plain) {
+            QCOMPARE(byCopies, before);   // left as it was, for the writer
+            appendSpan(byCopies, head.size(), span);
+        }
+        QCOMPARE(byCopies, byWriter);
+        QVERIFY(!QJsonDocument::fromJson(byCopies + "]}]}]}").isNull());
+    }
 }
 
 void tst_Telemetry::encodedAttributesAreWrittenAsTheyAreSet()
