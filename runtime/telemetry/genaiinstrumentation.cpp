@@ -263,6 +263,23 @@ void setRequestAttributes(SpanData &span, const std::optional<CompletionArgs> &a
     }
 }
 
+/// gen_ai.response.finish_reasons of a turn ("stop", "tool_call" or
+/// "error"), encoded once each.
+QByteArrayView encodedFinishReasons(QStringView reason)
+{
+    static const auto Encoded = [] {
+        std::array<QByteArray, 3> encoded;
+        const std::array<QStringView, 3> reasons{u"stop", u"tool_call", u"error"};
+        for (size_t i = 0; i < reasons.size(); ++i) {
+            SpanData span;
+            AttributeEncoder(span).addList(Attr::FinishReasons, reasons[i]);
+            encoded[i] = span.encodedAttributes;
+        }
+        return encoded;
+    }();
+    return reason == u"stop" ? Encoded[0] : reason == u"tool_call" ? Encoded[1] : Encoded[2];
+}
+
 Attributes errorEventAttributes(const Error &error)
 {
     return {{Attr::ErrorType, errorType(error)}, {Attr::ErrorMessage, error.message}};
@@ -330,12 +347,16 @@ private:
     // What every call of one tool shares: its span's name and first
     // attributes (operation and tool name), encoded, and the metric points
     // of its calls that succeeded (-1 until one did).
+    struct ToolPoints
+    {
+        PointHandle duration = -1;
+        PointHandle calls = -1;
+    };
     struct ToolKind
     {
         QString spanName;
         QByteArray attributes;
-        PointHandle duration = -1;
-        PointHandle calls = -1;
+        ToolPoints points;
     };
     // A client tool call's open span. Few are open at once (one, mostly):
     // found by a scan, without hashing the call id.
@@ -343,6 +364,7 @@ private:
     {
         QString toolCallId;
         SpanData span;
+        ToolPoints points;   // its kind's, when it started
     };
 
     void connectRun();
@@ -368,12 +390,13 @@ private:
     /// are needed only while the points are not known.
     void recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
                           const Attributes &chatAttributes);
-    SpanData startTool(const FunctionCallEntry &call, int turn);
+    /// Sets `points` to the tool's metric points, when known.
+    SpanData startTool(const FunctionCallEntry &call, int turn, ToolPoints *points = nullptr);
     /// The kind of the tool `name`, made at its first call; nullptr past
     /// the 64 kinds kept (the names a model may invent).
     ToolKind *toolKind(const QString &name);
     void endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
-                 const Error &error, qint64 durationMs);
+                 const Error &error, qint64 durationMs, ToolPoints known);
     Attributes chatMetricAttributes(const Chat &chat) const;
     void captureTurnContent(SpanData &span, const QString &finishReason);
 
@@ -579,7 +602,9 @@ void ConversationTrace::confirmationRequested(const ConfirmationRequest &request
 
 void ConversationTrace::toolInvocationStarted(const FunctionCallEntry &call, int turn)
 {
-    OpenTool &tool = m_tools.emplaceBack(OpenTool{call.toolCallId, startTool(call, turn)});
+    OpenTool &tool = m_tools.emplaceBack();
+    tool.toolCallId = call.toolCallId;
+    tool.span = startTool(call, turn, &tool.points);
     if (m_instrumentation->capturesContent())
         tool.span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
     // The plugin's ToolCall carries this span (tracecontext.h).
@@ -590,14 +615,14 @@ void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, co
 {
     for (qsizetype i = 0; i < m_tools.size(); ++i) {
         if (m_tools.at(i).toolCallId == call.toolCallId) {
-            endTool(std::move(m_tools[i].span), call, result, error, durationMs);
+            endTool(std::move(m_tools[i].span), call, result, error, durationMs, m_tools.at(i).points);
             m_tools.removeAt(i);
             return;
         }
     }
     // A call of a tool that was not offered never started: a
     // span of no duration says the model asked for it.
-    endTool(startTool(call, turn), call, result, error, durationMs);
+    endTool(startTool(call, turn), call, result, error, durationMs, ToolPoints());
 }
 
 void ConversationTrace::startChat(int turn)
@@ -662,7 +687,7 @@ void ConversationTrace::endChat(const Error &error)
             attributes.add(Attr::UsageInputTokens, chat.usage->promptTokens);
             attributes.add(Attr::UsageOutputTokens, chat.usage->completionTokens);
         }
-        attributes.addList(Attr::FinishReasons, finishReason);
+        attributes.addEncoded(encodedFinishReasons(finishReason));
     }
     if (m_instrumentation->capturesContent())
         captureTurnContent(chat.span, finishReason.toString());
@@ -729,10 +754,10 @@ ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
         attributes.add(Attr::OperationName, u"execute_tool");
         attributes.add(Attr::ToolName, name);
     }
-    return &*m_toolKinds.insert(name, ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes)});
+    return &*m_toolKinds.insert(name, ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes), {}});
 }
 
-SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
+SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn, ToolPoints *points)
 {
     // A tool type of `function`, encoded once.
     static const QByteArray FunctionToolType = [] {
@@ -741,6 +766,8 @@ SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
         return encoded.encodedAttributes;
     }();
     const ToolKind *kind = toolKind(call.name);
+    if (kind && points)
+        *points = kind->points;
     SpanData span = m_instrumentation->startSpan(kind ? kind->spanName : u"execute_tool "_s + call.name,
                                                  SpanKind::Internal, &m_agentSpan);
     // The same attributes in the same order as added one by one: operation,
@@ -759,17 +786,16 @@ SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn)
 }
 
 void ConversationTrace::endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
-                                const Error &error, qint64 durationMs)
+                                const Error &error, qint64 durationMs, ToolPoints known)
 {
     if (m_instrumentation->capturesContent() && !error.isError())
         span.setAttribute(Attr::ToolCallResult, result.result);
     m_instrumentation->endSpan(std::move(span), error);
     Meter &meter = m_instrumentation->meter();
     const double seconds = double(durationMs) / 1e3;
-    ToolKind *kind = error.isError() ? nullptr : toolKind(call.name);
-    if (kind && kind->duration >= 0) {
-        meter.operationDuration.record(seconds, kind->duration);
-        meter.toolCalls.add(1, kind->calls);
+    if (!error.isError() && known.duration >= 0) {
+        meter.operationDuration.record(seconds, known.duration);
+        meter.toolCalls.add(1, known.calls);
         return;
     }
     Attributes attributes{{Attr::OperationName, u"execute_tool"_s},
@@ -777,14 +803,13 @@ void ConversationTrace::endTool(SpanData &&span, const FunctionCallEntry &call, 
                           {Attr::ToolName, call.name}};
     if (error.isError())
         attributes.append({Attr::ErrorType, errorType(error)});
-    const PointHandle duration = meter.operationDuration.record(seconds, attributes);
+    ToolPoints points;
+    points.duration = meter.operationDuration.record(seconds, attributes);
     attributes.removeAt(0);   // the counter: by tool and failure
     attributes.removeAt(0);
-    const PointHandle calls = meter.toolCalls.add(1, attributes);
-    if (kind) {
-        kind->duration = duration;
-        kind->calls = calls;
-    }
+    points.calls = meter.toolCalls.add(1, attributes);
+    if (ToolKind *kind = error.isError() ? nullptr : toolKind(call.name))
+        kind->points = points;
 }
 
 void ConversationTrace::describeOutcome()
