@@ -111,19 +111,23 @@ void HttpCall::start()
 // with `identityEncoding` (else Qt asks for and decodes compression).
 Headers HttpCall::requestHeaders(bool identityEncoding) const
 {
+    // Literals: the names and fixed values are not copied (a request's
+    // every header took an allocation or two).
     Headers headers;
+    headers.reserve(7);
     if (!m_request.body.isNull())
-        headers.emplaceBack("Content-Type", "application/json");
-    headers.emplaceBack("Accept", m_request.streaming ? "text/event-stream" : "application/json");
+        headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
+    headers.emplaceBack(QByteArrayLiteral("Accept"), m_request.streaming ? QByteArrayLiteral("text/event-stream")
+                                                                         : QByteArrayLiteral("application/json"));
     if (!m_request.authorization.isEmpty())
-        headers.emplaceBack("Authorization", m_request.authorization);
-    headers.emplaceBack("User-Agent", m_request.userAgent);
+        headers.emplaceBack(QByteArrayLiteral("Authorization"), m_request.authorization);
+    headers.emplaceBack(QByteArrayLiteral("User-Agent"), m_request.userAgent);
     if (identityEncoding)
-        headers.emplaceBack("Accept-Encoding", "identity");
+        headers.emplaceBack(QByteArrayLiteral("Accept-Encoding"), QByteArrayLiteral("identity"));
     if (!m_request.traceparent.isEmpty())
-        headers.emplaceBack("traceparent", m_request.traceparent);
+        headers.emplaceBack(QByteArrayLiteral("traceparent"), m_request.traceparent);
     if (!m_request.tracestate.isEmpty())
-        headers.emplaceBack("tracestate", m_request.tracestate);
+        headers.emplaceBack(QByteArrayLiteral("tracestate"), m_request.tracestate);
     return headers;
 }
 
@@ -159,9 +163,18 @@ void HttpCall::sendAttempt()
         // body off the socket as fast as the server sends it, whatever the
         // read buffer, so no limit would bound the memory). It decodes no
         // compression, so it always asks for none.
+        const Headers headers = requestHeaders(true);
+        qsizetype headSize = 0;
+        for (const auto &[name, value] : headers)
+            headSize += name.size() + value.size() + 4;
         QByteArray head;
-        for (const auto &[name, value] : requestHeaders(true))
-            head += name + ": " + value + "\r\n";
+        head.reserve(headSize);
+        for (const auto &[name, value] : headers) {
+            head += name;
+            head += ": ";
+            head += value;
+            head += "\r\n";
+        }
         m_direct = new DirectHttpReply(m_request.method, m_request.url, head, m_request.body, this);
         connect(m_direct, &DirectHttpReply::readyRead, this, &HttpCall::onReadyRead);
         connect(m_direct, &DirectHttpReply::finished, this, &HttpCall::onFinished);
