@@ -122,9 +122,11 @@ private:
     quint64 m_state[4];
 };
 
-/// A span or trace id: `bytes` (8 or 16) random bytes as lowercase hex,
-/// written in place (two ids a round trip).
-QByteArray randomHex(int bytes)
+/// Makes `id` a span or trace id: `bytes` (8 or 16) random bytes as
+/// lowercase hex, written in place: into `id`'s bytes when it has the size
+/// (an ended span's, from GenAiInstrumentation's m_spareIds: a round trip's
+/// two ids allocate nothing), which data() copies first if they are shared.
+void setRandomHex(QByteArray &id, int bytes)
 {
     // Each byte's two digits.
     static constexpr auto Digits = [] {
@@ -144,14 +146,14 @@ QByteArray randomHex(int bytes)
         if (bytes == 16)
             words[1] = generator.next();
     } while ((words[0] | words[1]) == 0);   // all zeros is not a valid id
-    QByteArray id(bytes * 2, Qt::Uninitialized);
+    if (id.size() != bytes * 2)
+        id = QByteArray(bytes * 2, Qt::Uninitialized);
     char *at = id.data();
     for (int word = 0; word < bytes / 8; ++word) {
         quint64 bits = words[word];
         for (int i = 0; i < 8; ++i, bits >>= 8, at += 2)
             std::memcpy(at, Digits.data() + 2 * (bits & 0xff), 2);
     }
-    return id;
 }
 
 /// A tool's arguments as an object when they are one (the conventions ask
@@ -1178,7 +1180,7 @@ SpanData GenAiInstrumentation::startSpan(const QString &name, SpanKind kind, con
         span.traceState = from.traceState;
         span.sampled = from.isSampled();
     } else {
-        span.traceId = randomHex(16);
+        setRandomHex(span.traceId, 16);
     }
     return span;
 }
@@ -1192,7 +1194,9 @@ SpanData GenAiInstrumentation::newSpan(const QString &name, SpanKind kind) const
         span.encodedAttributes = m_spareAttributes.takeLast();
     else
         span.encodedAttributes.reserve(AttributeBytes);
-    span.spanId = randomHex(8);
+    if (!m_spareIds.isEmpty())
+        span.spanId = m_spareIds.takeLast();
+    setRandomHex(span.spanId, 8);
     span.name = name;
     span.kind = kind;
     span.startTimeUnixNano = nowUnixNano();
@@ -1219,6 +1223,10 @@ qint64 GenAiInstrumentation::endSpan(SpanData &&span, const Error &error)
         attributes.truncate(0);   // keeps the allocation
         m_spareAttributes.append(std::move(attributes));
     }
+    // Its id's bytes too, unless a context made of it still holds them
+    // (they would be copied before they were written).
+    if (span.spanId.isDetached() && m_spareIds.size() < 8)
+        m_spareIds.append(std::move(span.spanId));
     return duration;
 }
 

@@ -86,6 +86,8 @@ private:
     // trip's two spans then allocate no room for their attributes. Not the
     // spans' state: a cache the const startSpan() takes from.
     mutable QList<QByteArray> m_spareAttributes;
+    // Ended spans' ids, for the next spans' (setRandomHex()).
+    mutable QList<QByteArray> m_spareIds;
     QSet<const McpClient *> m_tracedClients;
     TraceContext m_parent;
     bool m_captureContent;

@@ -80,7 +80,7 @@ void writeScope(JsonWriter &json, const Producer &producer)
 void writeSpan(JsonWriter &json, const SpanData &span)
 {
     json.beginObject();
-    // Ids are hex, checked where they are made (randomHex(),
+    // Ids are hex, checked where they are made (setRandomHex(),
     // TraceContext::isValid()).
     json.key("traceId");
     json.hexValue(span.traceId);

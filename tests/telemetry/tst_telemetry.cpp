@@ -110,6 +110,7 @@ private Q_SLOTS:
     void unreachableEndpointLeavesTheRunAlone();
     void contentOnlyWhenAskedFor_data();
     void contentOnlyWhenAskedFor();
+    void everySpanOfALongRunHasItsOwnId();
     void histogramBuckets();
     void pointHandles();
     void encoderEscapesText();
@@ -311,6 +312,58 @@ void tst_Telemetry::fullQueueDropsAndCounts()
     // The file is not held back by the endpoint: it has the spans the
     // export queue could not take.
     QVERIFY(spansOf(lines(opts.traceFile)).size() > 3);
+}
+
+void tst_Telemetry::everySpanOfALongRunHasItsOwnId()
+{
+    // Ended spans give their ids' bytes to the next spans (setRandomHex()),
+    // unless something still holds them: over twelve round trips every span
+    // has its own id, every parent is a span of the trace, and each tool
+    // call carried its own span (the plugin answers with its context).
+    constexpr int Calls = 12;
+    Test::TelemetryWorkflowFixture fixture;
+    const QByteArray script = "version: 1\nrules:\n"
+                              "  - name: done\n    when: {model: mistral-small-latest, turn: "
+                              + QByteArray::number(Calls + 1)
+                              + "}\n    reply:\n      - text: \"done\"\n"
+                                "  - name: again\n    reply:\n      - function_call: {name: traceparent, arguments: {}}\n";
+    QVERIFY(fixture.emulator.setScript(script, u"long.yaml"_s));
+    fixture.workflow.steps.resize(1);   // the researcher's step alone
+    fixture.workflow.outputs.clear();
+    QTemporaryDir dir;
+    TelemetryOptions opts;
+    opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    Telemetry telemetry(opts);
+    const std::unique_ptr<WorkflowRun> run = fixture.run(&telemetry);
+    QVERIFY2(!run->error().isError(), qPrintable(run->error().toString()));
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+
+    const QList<QJsonObject> spans = spansOf(lines(opts.traceFile));
+    QSet<QString> ids;
+    QStringList toolIds;
+    int chats = 0;
+    for (const QJsonObject &span : spans) {
+        ids.insert(span.value(u"spanId"_s).toString());
+        if (span.value(u"name"_s).toString() == u"execute_tool traceparent")
+            toolIds.append(span.value(u"spanId"_s).toString());
+        chats += span.value(u"name"_s).toString().startsWith(u"chat "_s) ? 1 : 0;
+    }
+    QCOMPARE(chats, Calls + 1);
+    QCOMPARE(toolIds.size(), Calls);
+    QCOMPARE(spans.size(), 2 * Calls + 3);   // + the workflow's span and the step's
+    QCOMPARE(ids.size(), spans.size());
+    for (const QJsonObject &span : spans) {
+        const QString parent = span.value(u"parentSpanId"_s).toString();
+        QVERIFY2(parent.isEmpty() || ids.contains(parent), qPrintable(span.value(u"name"_s).toString()));
+    }
+    QStringList carried;
+    for (const Entry &entry : run->stepResult(u"lookup"_s).transcript) {
+        if (const auto *result = entry.as<FunctionResultEntry>())
+            carried.append(Test::jsonObject(result->result.toUtf8()).value(u"traceparent"_s).toString().mid(36, 16));
+    }
+    QCOMPARE(carried, toolIds);
 }
 
 void tst_Telemetry::unreachableEndpointLeavesTheRunAlone_data()
