@@ -282,6 +282,33 @@ QByteArrayView encodedFinishReasons(QStringView reason)
     return reason == u"stop" ? Encoded[0] : reason == u"tool_call" ? Encoded[1] : Encoded[2];
 }
 
+/// A string attribute encoded, kept while its value stays the same: a run's
+/// conversation id and response model are the same every turn.
+class EncodedStringAttribute
+{
+public:
+    explicit EncodedStringAttribute(const AttributeKey &key)
+        : m_key(key)
+    {
+    }
+
+    QByteArrayView encoded(const QString &value)
+    {
+        if (m_encoded.isEmpty() || value != m_value) {
+            SpanData span;
+            AttributeEncoder(span).add(m_key, value);
+            m_value = value;
+            m_encoded = std::move(span.encodedAttributes);
+        }
+        return m_encoded;
+    }
+
+private:
+    const AttributeKey &m_key;
+    QString m_value;
+    QByteArray m_encoded;
+};
+
 Attributes errorEventAttributes(const Error &error)
 {
     return {{Attr::ErrorType, errorType(error)}, {Attr::ErrorMessage, error.message}};
@@ -318,9 +345,9 @@ public:
 
 private:
     // A turn's span. What the turn's stream tells of it (the conversation
-    // id, the first chunk, the response model, the usage) is kept here and
-    // encoded when the turn ends, with the rest of its ending (endChat()):
-    // a round trip then runs the encoder's code once, not at four moments
+    // id, the first chunk, the response model, the usage) is kept here, and
+    // all of its attributes are encoded when the turn ends (endChat()): a
+    // round trip then runs the encoder's code once, not at five moments
     // between which the loop's network and parsing evict it from the
     // caches (BENCHMARKS.md, Tracing).
     struct Chat
@@ -328,8 +355,7 @@ private:
         SpanData span;
         int turn = 0;
         bool calledTools = false;
-        bool hasConversationId = false;    // encoded at the start, or to be
-        QString conversationId;            // known during the turn: encoded at its end
+        QString conversationId;            // the first it is given
         qint64 firstChunkUnixNano = 0;     // 0: none yet
         std::optional<QString> responseModel;   // gen_ai.response.model, once known
         std::optional<ConversationUsage> usage;   // from response.done
@@ -360,13 +386,16 @@ private:
         QByteArray attributes;
         ToolPoints points;
     };
-    // A client tool call's open span. Few are open at once (one, mostly):
+    // A client tool call's open span; its attributes are encoded when it
+    // ends (endToolSpan()), as a chat's. Few are open at once (one, mostly):
     // found by a scan, without hashing the call id.
     struct OpenTool
     {
         QString toolCallId;
         SpanData span;
-        ToolPoints points;   // its kind's, when it started
+        int turn = 0;
+        QByteArray kindAttributes;   // its kind's: operation and tool name, encoded
+        ToolPoints points;           // its kind's, when it started
     };
 
     void connectRun();
@@ -392,13 +421,15 @@ private:
     /// are needed only while the points are not known.
     void recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
                           const Attributes &chatAttributes);
-    /// Sets `points` to the tool's metric points, when known.
-    SpanData startTool(const FunctionCallEntry &call, int turn, ToolPoints *points = nullptr);
+    void startTool(OpenTool &tool, const FunctionCallEntry &call, int turn);
     /// The kind of the tool `name`, made at its first call; nullptr past
     /// the 64 kinds kept (the names a model may invent).
     ToolKind *toolKind(const QString &name);
-    void endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
-                 const Error &error, qint64 durationMs, ToolPoints known);
+    /// Ends the call's span and measures the call.
+    void endTool(OpenTool &tool, const FunctionCallEntry &call, const FunctionResultEntry &result,
+                 const Error &error, qint64 durationMs);
+    /// Encodes the span's attributes and ends it.
+    void endToolSpan(OpenTool &tool, const Error &error);
     Attributes chatMetricAttributes(const Chat &chat) const;
     void captureTurnContent(SpanData &span, const QString &finishReason);
 
@@ -417,6 +448,8 @@ private:
     Error m_error;
     QString m_chatName;   // "chat {model}"
     QByteArray m_chatAttributes;   // a chat's attributes that are the run's, encoded
+    EncodedStringAttribute m_conversationIdAttribute{Attr::ConversationId};
+    EncodedStringAttribute m_responseModelAttribute{Attr::ResponseModel};
     ChatPoint m_inputTokens;
     ChatPoint m_outputTokens;
     ChatPoint m_chatDuration;
@@ -500,10 +533,8 @@ void ConversationTrace::conversationIdChanged(const QString &id)
     m_agentSpan.setAttribute(Attr::ConversationId, id);
     // A request belongs to one conversation: its id becomes known during
     // the first turn, and a chat span keeps the first it is given.
-    if (m_chat && !m_chat->hasConversationId) {
-        m_chat->hasConversationId = true;
+    if (m_chat && m_chat->conversationId.isEmpty())
         m_chat->conversationId = id;
-    }
 }
 
 void ConversationTrace::responseStarted(const ResponseStartedEvent &, int turn)
@@ -605,8 +636,7 @@ void ConversationTrace::confirmationRequested(const ConfirmationRequest &request
 void ConversationTrace::toolInvocationStarted(const FunctionCallEntry &call, int turn)
 {
     OpenTool &tool = m_tools.emplaceBack();
-    tool.toolCallId = call.toolCallId;
-    tool.span = startTool(call, turn, &tool.points);
+    startTool(tool, call, turn);
     if (m_instrumentation->capturesContent())
         tool.span.setAttribute(Attr::ToolCallArguments, compactJsonText(argumentsValue(call.arguments)));
     // The plugin's ToolCall carries this span (tracecontext.h).
@@ -617,14 +647,16 @@ void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, co
 {
     for (qsizetype i = 0; i < m_tools.size(); ++i) {
         if (m_tools.at(i).toolCallId == call.toolCallId) {
-            endTool(std::move(m_tools[i].span), call, result, error, durationMs, m_tools.at(i).points);
+            endTool(m_tools[i], call, result, error, durationMs);
             m_tools.removeAt(i);
             return;
         }
     }
     // A call of a tool that was not offered never started: a
     // span of no duration says the model asked for it.
-    endTool(startTool(call, turn), call, result, error, durationMs, ToolPoints());
+    OpenTool tool;
+    startTool(tool, call, turn);
+    endTool(tool, call, result, error, durationMs);
 }
 
 void ConversationTrace::startChat(int turn)
@@ -632,19 +664,9 @@ void ConversationTrace::startChat(int turn)
     Chat &chat = m_chat.emplace();
     chat.turn = turn;
     chat.span = m_instrumentation->startSpan(m_chatName, SpanKind::Client, &m_agentSpan);
-    // Each key once: added without looking for it; the run's own, the same
-    // every turn, in one copy (m_chatAttributes).
-    SpanData &span = chat.span;
-    span.encodedAttributes.append(m_chatAttributes);
-    {
-        AttributeEncoder attributes(span);
-        attributes.add(Attr::Turn, qint64(turn));
-        if (m_run && !m_run->conversationId().isEmpty()) {
-            attributes.add(Attr::ConversationId, m_run->conversationId());
-            chat.hasConversationId = true;
-        }
-    }
-    setRequestAttributes(span, m_agent.completionArgs);
+    if (m_run)
+        chat.conversationId = m_run->conversationId();
+    setRequestAttributes(chat.span, m_agent.completionArgs);
 }
 
 Attributes ConversationTrace::chatMetricAttributes(const Chat &chat) const
@@ -677,14 +699,18 @@ void ConversationTrace::endChat(const Error &error)
     }
     const QStringView finishReason = error.isError() ? u"error" : chat.calledTools ? u"tool_call" : u"stop";
     {
-        // In the order the turn's stream told them (Chat).
+        // Each key once: added without looking for it. The run's own, the
+        // same every turn, in one copy (m_chatAttributes); then the turn's,
+        // in the order the turn's stream told them (Chat).
+        chat.span.encodedAttributes.append(m_chatAttributes);
         AttributeEncoder attributes(chat.span);
+        attributes.add(Attr::Turn, qint64(chat.turn));
         if (!chat.conversationId.isEmpty())
-            attributes.add(Attr::ConversationId, chat.conversationId);
+            attributes.addEncoded(m_conversationIdAttribute.encoded(chat.conversationId));
         if (chat.firstChunkUnixNano > 0)
             attributes.addSeconds(Attr::TimeToFirstChunk, chat.firstChunkUnixNano - chat.span.startTimeUnixNano);
         if (chat.responseModel)
-            attributes.add(Attr::ResponseModel, *chat.responseModel);
+            attributes.addEncoded(m_responseModelAttribute.encoded(*chat.responseModel));
         if (chat.usage) {
             attributes.add(Attr::UsageInputTokens, chat.usage->promptTokens);
             attributes.add(Attr::UsageOutputTokens, chat.usage->completionTokens);
@@ -759,7 +785,28 @@ ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
     return &*m_toolKinds.insert(name, ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes), {}});
 }
 
-SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn, ToolPoints *points)
+void ConversationTrace::startTool(OpenTool &tool, const FunctionCallEntry &call, int turn)
+{
+    const ToolKind *kind = toolKind(call.name);
+    tool.toolCallId = call.toolCallId;
+    tool.turn = turn;
+    if (kind) {
+        tool.kindAttributes = kind->attributes;
+        tool.points = kind->points;
+    } else {
+        SpanData encoded;
+        {
+            AttributeEncoder attributes(encoded);
+            attributes.add(Attr::OperationName, u"execute_tool");
+            attributes.add(Attr::ToolName, call.name);
+        }
+        tool.kindAttributes = std::move(encoded.encodedAttributes);
+    }
+    tool.span = m_instrumentation->startSpan(kind ? kind->spanName : u"execute_tool "_s + call.name,
+                                             SpanKind::Internal, &m_agentSpan);
+}
+
+void ConversationTrace::endToolSpan(OpenTool &tool, const Error &error)
 {
     // A tool type of `function`, encoded once.
     static const QByteArray FunctionToolType = [] {
@@ -767,34 +814,27 @@ SpanData ConversationTrace::startTool(const FunctionCallEntry &call, int turn, T
         AttributeEncoder(encoded).add(Attr::ToolType, u"function");
         return encoded.encodedAttributes;
     }();
-    const ToolKind *kind = toolKind(call.name);
-    if (kind && points)
-        *points = kind->points;
-    SpanData span = m_instrumentation->startSpan(kind ? kind->spanName : u"execute_tool "_s + call.name,
-                                                 SpanKind::Internal, &m_agentSpan);
-    // The same attributes in the same order as added one by one: operation,
-    // tool name, call id, type, turn.
-    AttributeEncoder attributes(span);
-    if (kind) {
-        attributes.addEncoded(kind->attributes);
-    } else {
-        attributes.add(Attr::OperationName, u"execute_tool");
-        attributes.add(Attr::ToolName, call.name);
+    {
+        // The same attributes in the same order as added one by one:
+        // operation, tool name, call id, type, turn.
+        AttributeEncoder attributes(tool.span);
+        attributes.addEncoded(tool.kindAttributes);
+        attributes.add(Attr::ToolCallId, tool.toolCallId);
+        attributes.addEncoded(FunctionToolType);
+        attributes.add(Attr::Turn, qint64(tool.turn));
     }
-    attributes.add(Attr::ToolCallId, call.toolCallId);
-    attributes.addEncoded(FunctionToolType);
-    attributes.add(Attr::Turn, qint64(turn));
-    return span;
+    m_instrumentation->endSpan(std::move(tool.span), error);
 }
 
-void ConversationTrace::endTool(SpanData &&span, const FunctionCallEntry &call, const FunctionResultEntry &result,
-                                const Error &error, qint64 durationMs, ToolPoints known)
+void ConversationTrace::endTool(OpenTool &tool, const FunctionCallEntry &call, const FunctionResultEntry &result,
+                                const Error &error, qint64 durationMs)
 {
     if (m_instrumentation->capturesContent() && !error.isError())
-        span.setAttribute(Attr::ToolCallResult, result.result);
-    m_instrumentation->endSpan(std::move(span), error);
+        tool.span.setAttribute(Attr::ToolCallResult, result.result);
+    endToolSpan(tool, error);
     Meter &meter = m_instrumentation->meter();
     const double seconds = double(durationMs) / 1e3;
+    const ToolPoints known = tool.points;
     if (!error.isError() && known.duration >= 0) {
         meter.operationDuration.record(seconds, known.duration);
         meter.toolCalls.add(1, known.calls);
@@ -831,8 +871,7 @@ void ConversationTrace::close(const Error &error)
     endChat(error);
     if (!m_tools.isEmpty()) {   // not detached when empty, as in endChat()
         for (OpenTool &tool : m_tools)
-            m_instrumentation->endSpan(std::move(tool.span),
-                                       error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
+            endToolSpan(tool, error.isError() ? error : Error(Error::Code::Canceled, u"the run ended"_s));
         m_tools.clear();
     }
     if (m_ownsAgentSpan && m_agentSpanOpen) {
