@@ -325,6 +325,29 @@ QString errorType(const Error &error)
 
 // --- one ConversationRun --------------------------------------------------------
 
+namespace {
+
+// A turn's span. What the turn's stream tells of it (the conversation
+// id, the first chunk, the response model, the usage) is kept here, and
+// all of its attributes are encoded when the turn ends (endChat()): a
+// round trip then runs the encoder's code once, not at five moments
+// between which the loop's network and parsing evict it from the
+// caches (BENCHMARKS.md, Tracing). Not ConversationTrace's nested type:
+// clang finds a nested type with member initializers not constructible in
+// the std::optional the class holds.
+struct Chat
+{
+    SpanData span;
+    int turn = 0;
+    bool calledTools = false;
+    QString conversationId;            // the first it is given
+    qint64 firstChunkUnixNano = 0;     // 0: none yet
+    std::optional<QString> responseModel;   // gen_ai.response.model, once known
+    std::optional<ConversationUsage> usage;   // from response.done
+};
+
+} // namespace
+
 /// Follows one ConversationRun: its `chat` spans (one per turn), its tool
 /// calls, under the run's `invoke_agent` span. Deleted with the run, or when
 /// the run finished; its connections and its place among the run's
@@ -344,23 +367,6 @@ public:
     void describeOutcome();
 
 private:
-    // A turn's span. What the turn's stream tells of it (the conversation
-    // id, the first chunk, the response model, the usage) is kept here, and
-    // all of its attributes are encoded when the turn ends (endChat()): a
-    // round trip then runs the encoder's code once, not at five moments
-    // between which the loop's network and parsing evict it from the
-    // caches (BENCHMARKS.md, Tracing).
-    struct Chat
-    {
-        SpanData span;
-        int turn = 0;
-        bool calledTools = false;
-        QString conversationId;            // the first it is given
-        qint64 firstChunkUnixNano = 0;     // 0: none yet
-        std::optional<QString> responseModel;   // gen_ai.response.model, once known
-        std::optional<ConversationUsage> usage;   // from response.done
-    };
-
     // A metric point the trace measures again and again, and the response
     // model its attributes were made with: a chat's other metric attributes
     // (model, server) are the trace's own, so the same response model means

@@ -31,6 +31,20 @@ Q_DECLARE_METATYPE(Switchboard::TelemetryInternal::SpanData)
 
 namespace {
 
+/// A client span with fixed ids and a parent, as the encoder's tests write them.
+SpanData childSpan(const QString &name, qint64 startTimeUnixNano, qint64 endTimeUnixNano)
+{
+    SpanData span;
+    span.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    span.spanId = "00f067aa0ba902b7";
+    span.parentSpanId = "00f067aa0ba902b8";
+    span.name = name;
+    span.kind = SpanKind::Client;
+    span.startTimeUnixNano = startTimeUnixNano;
+    span.endTimeUnixNano = endTimeUnixNano;
+    return span;
+}
+
 /// The spans of OTLP JSON lines, each with its attributes as an object.
 QList<QJsonObject> spansOf(const QList<QByteArray> &requests)
 {
@@ -562,14 +576,7 @@ void tst_Telemetry::encoderEscapesText()
 void tst_Telemetry::encoderWritesOtlpJson()
 {
     // The bytes exactly: the writer fills the array's capacity itself.
-    SpanData span;
-    span.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    span.spanId = "00f067aa0ba902b7";
-    span.parentSpanId = "00f067aa0ba902b8";
-    span.name = u"chat m"_s;
-    span.kind = SpanKind::Client;
-    span.startTimeUnixNano = 1;
-    span.endTimeUnixNano = 2;
+    SpanData span = childSpan(u"chat m"_s, 1, 2);
     span.setAttribute("s", u"caf\u00e9"_s);
     span.setAttribute("b", false);
     span.setAttribute("i", qint64(-42));
@@ -611,14 +618,7 @@ void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites_data()
     QTest::addColumn<SpanData>("span");
     QTest::addColumn<bool>("plain");   // appendPlainSpan() writes it
 
-    SpanData chat;
-    chat.traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    chat.spanId = "00f067aa0ba902b7";
-    chat.parentSpanId = "00f067aa0ba902b8";
-    chat.name = u"chat mistral-large-latest"_s;
-    chat.kind = SpanKind::Client;
-    chat.startTimeUnixNano = 1765000000123456789;
-    chat.endTimeUnixNano = 1765000000987654321;
+    SpanData chat = childSpan(u"chat mistral-large-latest"_s, 1765000000123456789, 1765000000987654321);
     {
         AttributeEncoder attributes(chat);
         attributes.add(AttributeKey("gen_ai.operation.name"), u"chat");
