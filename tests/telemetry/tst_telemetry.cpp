@@ -125,6 +125,7 @@ private Q_SLOTS:
     void contentOnlyWhenAskedFor_data();
     void contentOnlyWhenAskedFor();
     void everySpanOfALongRunHasItsOwnId();
+    void runOutlivesItsTelemetry();
     void histogramBuckets();
     void pointHandles();
     void encoderEscapesText();
@@ -378,6 +379,36 @@ void tst_Telemetry::everySpanOfALongRunHasItsOwnId()
             carried.append(Test::jsonObject(result->result.toUtf8()).value(u"traceparent"_s).toString().mid(36, 16));
     }
     QCOMPARE(carried, toolIds);
+}
+
+void tst_Telemetry::runOutlivesItsTelemetry()
+{
+    // The telemetry deleted in the middle of a run (here by a receiver of
+    // the run's own signal, right after the tracer heard of the same
+    // event): the run's tracer leaves its observers as it goes, and the run
+    // ends as it would untraced (ASan reports any event told to it after).
+    Test::TelemetryWorkflowFixture fixture;
+    QTemporaryDir dir;
+    TelemetryOptions opts;
+    opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    auto telemetry = std::make_unique<Telemetry>(opts);
+    WorkflowRun run(fixture.workflow, &fixture.client, &fixture.registry);
+    telemetry->trace(&run);
+    int deletedAtTurn = 0;
+    connect(&run, &WorkflowRun::stepStarted, this, [&](const QString &, ConversationRun *step) {
+        connect(step, &ConversationRun::toolInvocationStarted, this, [&](const FunctionCallEntry &, int turn) {
+            if (telemetry) {
+                deletedAtTurn = turn;
+                telemetry.reset();
+            }
+        });
+    });
+    QSignalSpy finished(&run, &WorkflowRun::finished);
+    run.start();
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(deletedAtTurn, 1);
+    QCOMPARE(run.stepResult(u"lookup"_s).text, u"Found it."_s);
+    QCOMPARE(run.error().code, Error::Code::ResponseError);   // the writer's, as untraced
 }
 
 void tst_Telemetry::unreachableEndpointLeavesTheRunAlone_data()
