@@ -114,7 +114,7 @@ Headers HttpCall::requestHeaders(bool identityEncoding) const
     // Literals: the names and fixed values are not copied (a request's
     // every header took an allocation or two).
     Headers headers;
-    headers.reserve(7);
+    headers.reserve(7);   // the most there are below
     if (!m_request.body.isNull())
         headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     headers.emplaceBack(QByteArrayLiteral("Accept"), m_request.streaming ? QByteArrayLiteral("text/event-stream")

@@ -67,10 +67,8 @@ namespace {
 // The bytes a JSON string cannot hold as they are: controls, '"' and '\\'.
 constexpr auto NeedsEscape = [] {
     std::array<bool, 256> table{};
-    for (int c = 0; c < 0x20; ++c)
-        table[c] = true;
-    table['"'] = true;
-    table['\\'] = true;
+    for (int c = 0; c < 256; ++c)
+        table[size_t(c)] = JsonWriter::mustEscape(char16_t(c));
     return table;
 }();
 

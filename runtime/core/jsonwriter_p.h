@@ -115,9 +115,10 @@ public:
     /// An int64 as proto3's JSON mapping writes it: a decimal string.
     void int64String(qint64 number);
 
-    /// A UTF-16 code unit a JSON string holds as one byte, as it is: not a
-    /// control, '"' or '\\', below 0x80.
-    static constexpr bool isPlainAscii(char16_t c) { return c >= 0x20 && c < 0x80 && c != u'"' && c != u'\\'; }
+    /// Whether a JSON string needs an escape for `c`: a control, '"' or '\\'.
+    static constexpr bool mustEscape(char16_t c) { return c < 0x20 || c == u'"' || c == u'\\'; }
+    /// A UTF-16 code unit a JSON string holds as one byte, as it is.
+    static constexpr bool isPlainAscii(char16_t c) { return c < 0x80 && !mustEscape(c); }
     /// Writes `number` in decimal at `at` (room for 20 characters); returns
     /// where it ends. For a writer of a fixed layout (the OTLP encoder's spans).
     static char *writeInt64(char *at, qint64 number);

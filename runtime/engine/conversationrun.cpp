@@ -121,14 +121,18 @@ public:
     void resume();
     bool restoreCalls();
 
-    /// Tells the observers of an event, right before its signal.
+    /// Tells the observers of an event, then emits its signal, with the
+    /// same arguments: the one place the two are paired (the observer's
+    /// method and the signal must take the same parameters).
     template<typename... Params, typename... Args>
-    void notify(void (ConversationRunObserver::*event)(Params...), const Args &...args)
+    void announce(void (ConversationRunObserver::*event)(Params...), void (ConversationRun::*signal)(Params...),
+                  const Args &...args)
     {
         // By index: an observer attached or detached as it is told does not
         // break the loop (the one after a detached one misses this event).
         for (qsizetype i = 0; i < observers.size(); ++i)
             (observers.at(i)->*event)(args...);
+        Q_EMIT (q->*signal)(args...);
     }
 
     ConversationRun *const q;
@@ -327,8 +331,7 @@ void ConversationRunPrivate::sendFirstTurn()
     }
     // A tracer told of the turn makes its span current for the request (tracecontext.h).
     TraceScope trace;
-    notify(&ConversationRunObserver::turnStarted, turn);
-    Q_EMIT q->turnStarted(turn);
+    announce(&ConversationRunObserver::turnStarted, &ConversationRun::turnStarted, turn);
     if (q->isFinished())
         return;
     ConversationStream *next = nullptr;
@@ -365,8 +368,7 @@ void ConversationRunPrivate::sendAppend(const QList<Entry> &inputs, const QList<
         publish(input, true);
     // A tracer told of the turn makes its span current for the request (tracecontext.h).
     TraceScope trace;
-    notify(&ConversationRunObserver::turnStarted, turn);
-    Q_EMIT q->turnStarted(turn);
+    announce(&ConversationRunObserver::turnStarted, &ConversationRun::turnStarted, turn);
     if (q->isFinished())
         return;
     watch(client->appendStream(conversationId, request));
@@ -387,22 +389,20 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      [this](int outputIndex, const EntryChange &change) { onEntryChanged(outputIndex, change); });
     QObject::connect(next, &ConversationStream::responseStarted, q, [this, currentTurn](const ResponseStartedEvent &event) {
         setConversationId(event.conversationId);
-        notify(&ConversationRunObserver::responseStarted, event, currentTurn);
-        Q_EMIT q->responseStarted(event, currentTurn);
+        announce(&ConversationRunObserver::responseStarted, &ConversationRun::responseStarted, event, currentTurn);
     });
     QObject::connect(next, &ConversationStream::messageDelta, q,
                      [this, currentTurn](const MessageOutputEvent &event) {
-                         notify(&ConversationRunObserver::messageDelta, event, currentTurn);
-                         Q_EMIT q->messageDelta(event, currentTurn);
+                         announce(&ConversationRunObserver::messageDelta, &ConversationRun::messageDelta,
+                                  event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::functionCallDelta, q, [this, currentTurn](const FunctionCallEvent &event) {
-        notify(&ConversationRunObserver::functionCallDelta, event, currentTurn);
-        Q_EMIT q->functionCallDelta(event, currentTurn);
+        announce(&ConversationRunObserver::functionCallDelta, &ConversationRun::functionCallDelta, event, currentTurn);
     });
     QObject::connect(next, &ConversationStream::toolExecutionStarted, q,
                      [this, currentTurn](const ToolExecutionStartedEvent &event) {
-                         notify(&ConversationRunObserver::toolExecutionStarted, event, currentTurn);
-                         Q_EMIT q->toolExecutionStarted(event, currentTurn);
+                         announce(&ConversationRunObserver::toolExecutionStarted, &ConversationRun::toolExecutionStarted,
+                                  event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::toolExecutionDelta, q,
                      [this, currentTurn](const ToolExecutionDeltaEvent &event) {
@@ -410,8 +410,8 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      });
     QObject::connect(next, &ConversationStream::toolExecutionDone, q,
                      [this, currentTurn](const ToolExecutionDoneEvent &event) {
-                         notify(&ConversationRunObserver::toolExecutionDone, event, currentTurn);
-                         Q_EMIT q->toolExecutionDone(event, currentTurn);
+                         announce(&ConversationRunObserver::toolExecutionDone, &ConversationRun::toolExecutionDone,
+                                  event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::agentHandoffStarted, q,
                      [this, currentTurn](const AgentHandoffStartedEvent &event) {
@@ -423,8 +423,8 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      });
     QObject::connect(next, &ConversationStream::responseDone, q,
                      [this, currentTurn](const ResponseDoneEvent &event) {
-                         notify(&ConversationRunObserver::responseDone, event, currentTurn);
-                         Q_EMIT q->responseDone(event, currentTurn);
+                         announce(&ConversationRunObserver::responseDone, &ConversationRun::responseDone,
+                                  event, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::responseError, q,
                      [this, currentTurn](const ResponseErrorEvent &event) { Q_EMIT q->responseError(event, currentTurn); });
@@ -432,8 +432,8 @@ void ConversationRunPrivate::watch(ConversationStream *next)
                      [this, currentTurn](const ConversationEvent &event) { Q_EMIT q->eventReceived(event, currentTurn); });
     QObject::connect(next, &ConversationStream::retryScheduled, q,
                      [this, currentTurn](int attempt, int delayMs, const Error &cause) {
-                         notify(&ConversationRunObserver::retryScheduled, attempt, delayMs, cause, currentTurn);
-                         Q_EMIT q->retryScheduled(attempt, delayMs, cause, currentTurn);
+                         announce(&ConversationRunObserver::retryScheduled, &ConversationRun::retryScheduled,
+                                  attempt, delayMs, cause, currentTurn);
                      });
     QObject::connect(next, &ConversationStream::finished, q, [this, next] { onStreamFinished(next); });
 }
@@ -482,13 +482,11 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
     QList<FunctionCallEntry> turnCalls;
     for (const Entry &output : outputs) {
         if (const AgentHandoffEntry *handoff = output.as<AgentHandoffEntry>()) {
-            notify(&ConversationRunObserver::handoffCompleted, *handoff, turn);
-            Q_EMIT q->handoffCompleted(*handoff, turn);
+            announce(&ConversationRunObserver::handoffCompleted, &ConversationRun::handoffCompleted, *handoff, turn);
         } else if (const FunctionCallEntry *call = output.as<FunctionCallEntry>())
             turnCalls.append(*call);
     }
-    notify(&ConversationRunObserver::turnFinished, turn);
-    Q_EMIT q->turnFinished(turn);
+    announce(&ConversationRunObserver::turnFinished, &ConversationRun::turnFinished, turn);
     if (q->isFinished())
         return;
 
@@ -582,8 +580,7 @@ void ConversationRunPrivate::completeTurn(const QList<Entry> &outputs)
     }
     const int callsTurn = turn;
     for (const ConfirmationRequest &ask : std::as_const(asks)) {
-        notify(&ConversationRunObserver::confirmationRequested, ask);
-        Q_EMIT q->confirmationRequested(ask);
+        announce(&ConversationRunObserver::confirmationRequested, &ConversationRun::confirmationRequested, ask);
         // Answered in the slot, the last answer may have sent the results
         // already (the next turn has begun): pumping again would send an
         // empty append besides.
@@ -641,8 +638,8 @@ void ConversationRunPrivate::pump()
             settle(call, u"Error: "_s + message + u'.');
             FunctionResultEntry result = *call.result;
             const Error notFound(Error::Code::ToolNotFound, message);
-            notify(&ConversationRunObserver::toolInvocationFinished, call.entry, result, notFound, 0, turn);
-            Q_EMIT q->toolInvocationFinished(call.entry, result, notFound, 0, turn);
+            announce(&ConversationRunObserver::toolInvocationFinished, &ConversationRun::toolInvocationFinished,
+                     call.entry, result, notFound, 0, turn);
             continue;
         }
         if (running >= std::max(1, policy.maxParallelTools))
@@ -698,8 +695,7 @@ void ConversationRunPrivate::startInvocation(Call &call)
     // A tracer told of the call makes its span current for the plugin's
     // ToolCall (tracecontext.h).
     TraceScope trace;
-    notify(&ConversationRunObserver::toolInvocationStarted, invoked, turn);
-    Q_EMIT q->toolInvocationStarted(invoked, turn);
+    announce(&ConversationRunObserver::toolInvocationStarted, &ConversationRun::toolInvocationStarted, invoked, turn);
     if (q->isFinished())
         return;
     ToolInvocation *invocation = registry->invoke(*call.tool, arguments, toolCallId, options, q);
@@ -731,8 +727,8 @@ void ConversationRunPrivate::startInvocation(Call &call)
         settle(*current, toolError.isError() ? u"Error: "_s + toolError.message : invocation->resultText());
         const FunctionCallEntry callEntry = current->entry;
         const FunctionResultEntry result = *current->result;
-        notify(&ConversationRunObserver::toolInvocationFinished, callEntry, result, toolError, duration, callTurn);
-        Q_EMIT q->toolInvocationFinished(callEntry, result, toolError, duration, callTurn);
+        announce(&ConversationRunObserver::toolInvocationFinished, &ConversationRun::toolInvocationFinished,
+                 callEntry, result, toolError, duration, callTurn);
         pump();
     });
 }
@@ -761,8 +757,7 @@ void ConversationRunPrivate::recover(const Error &cause)
     ++recoveries;
     qCInfo(lcRun).noquote() << "turn" << turn << "broke:" << cause.message << "- reading the history";
     TraceScope trace;   // the history read, as the turn's request in sendAppend()
-    notify(&ConversationRunObserver::recovering, cause, turn);
-    Q_EMIT q->recovering(cause, turn);
+    announce(&ConversationRunObserver::recovering, &ConversationRun::recovering, cause, turn);
     ApiResult<ConversationHistory> *reply = client->history(conversationId);
     reply->setParent(q);
     QObject::connect(reply, &ApiReply::finished, q, [this, reply, cause] {
@@ -829,8 +824,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         qCInfo(lcRun) << "turn" << turn << "is not in the history: sending it again";
         if (turnRequest) {
             TraceScope trace;   // as in sendAppend()
-            notify(&ConversationRunObserver::turnStarted, turn);
-            Q_EMIT q->turnStarted(turn);
+            announce(&ConversationRunObserver::turnStarted, &ConversationRun::turnStarted, turn);
             if (!q->isFinished())
                 watch(client->appendStream(conversationId, *turnRequest));
         } else {
@@ -857,8 +851,7 @@ void ConversationRunPrivate::onHistory(const Error &cause, const ConversationHis
         turnRequest = request;
         turnInputs.clear();
         TraceScope trace;   // as in sendAppend()
-        notify(&ConversationRunObserver::turnStarted, turn);
-        Q_EMIT q->turnStarted(turn);
+        announce(&ConversationRunObserver::turnStarted, &ConversationRun::turnStarted, turn);
         if (!q->isFinished())
             watch(client->appendStream(conversationId, request));
         return;
@@ -1003,8 +996,8 @@ bool ConversationRunPrivate::restoreCalls()
     // Recorded as finished, with what the model is told.
     for (const auto &[index, error] : std::as_const(unknown)) {
         const Call &call = calls.at(index);
-        notify(&ConversationRunObserver::toolInvocationFinished, call.entry, *call.result, error, 0, turn);
-        Q_EMIT q->toolInvocationFinished(call.entry, *call.result, error, 0, turn);
+        announce(&ConversationRunObserver::toolInvocationFinished, &ConversationRun::toolInvocationFinished,
+                 call.entry, *call.result, error, 0, turn);
         if (q->isFinished())
             return false;
     }
@@ -1059,8 +1052,7 @@ void ConversationRunPrivate::setConversationId(const QString &id)
     if (id.isEmpty() || id == conversationId)
         return;
     conversationId = id;
-    notify(&ConversationRunObserver::conversationIdChanged, id);
-    Q_EMIT q->conversationIdChanged(id);
+    announce(&ConversationRunObserver::conversationIdChanged, &ConversationRun::conversationIdChanged, id);
 }
 
 int ConversationRunPrivate::publish(const Entry &entry, bool complete)

@@ -420,17 +420,17 @@ private:
     void turnFinished(int turn) override;
     void confirmationRequested(const ConfirmationRequest &request) override;
     void toolInvocationStarted(const FunctionCallEntry &call, int turn) override;
-    void toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn) override;
+    void toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error,
+                                qint64 durationMs, int turn) override;
     void startChat(int turn);
     void endChat(const Error &error);
-    /// gen_ai.client.token.usage of a turn; `chatAttributes` (chatMetricAttributes())
-    /// are needed only while the points are not known.
-    void recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
-                          const Attributes &chatAttributes);
+    /// A turn's gen_ai.client.token.usage and gen_ai.client.operation.duration.
+    void recordChatMetrics(const Chat &chat, double seconds, const Error &error);
     void startTool(OpenTool &tool, const FunctionCallEntry &call, int turn);
     /// The kind of the tool `name`, made at its first call; nullptr past
     /// the 64 kinds kept (the names a model may invent).
     ToolKind *toolKind(const QString &name);
+    static ToolKind makeToolKind(const QString &name);
     /// Ends the call's span and measures the call.
     void endTool(OpenTool &tool, const FunctionCallEntry &call, const FunctionResultEntry &result,
                  const Error &error, qint64 durationMs);
@@ -649,7 +649,8 @@ void ConversationTrace::toolInvocationStarted(const FunctionCallEntry &call, int
     TraceScope::setCurrent(GenAiInstrumentation::contextOf(tool.span));
 }
 
-void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result, const Error &error, qint64 durationMs, int turn)
+void ConversationTrace::toolInvocationFinished(const FunctionCallEntry &call, const FunctionResultEntry &result,
+                                               const Error &error, qint64 durationMs, int turn)
 {
     for (qsizetype i = 0; i < m_tools.size(); ++i) {
         if (m_tools.at(i).toolCallId == call.toolCallId) {
@@ -725,41 +726,40 @@ void ConversationTrace::endChat(const Error &error)
     }
     if (m_instrumentation->capturesContent())
         captureTurnContent(chat.span, finishReason.toString());
-    // The metrics' attributes are the span's: taken before it is recorded,
-    // unless their points are known already.
-    const bool known = !error.isError() && m_chatDuration.matches(chat.responseModel);
-    Attributes attributes;
-    if (!known || (chat.usage && !m_inputTokens.matches(chat.responseModel)))
-        attributes = chatMetricAttributes(chat);
-    Meter &meter = m_instrumentation->meter();
-    if (chat.usage)
-        recordTokenUsage(*chat.usage, chat.responseModel, attributes);
-    if (!known && error.isError())
-        attributes.append({Attr::ErrorType, errorType(error)});
     const double seconds = double(m_instrumentation->endSpan(std::move(chat.span), error)) / 1e9;
-    if (known)
-        meter.operationDuration.record(seconds, m_chatDuration.point);
-    else if (const PointHandle point = meter.operationDuration.record(seconds, attributes); !error.isError())
-        m_chatDuration = {chat.responseModel, point};
+    recordChatMetrics(chat, seconds, error);
     m_chat.reset();
 }
 
-void ConversationTrace::recordTokenUsage(const ConversationUsage &usage, const std::optional<QString> &responseModel,
-                                         const Attributes &chatAttributes)
+void ConversationTrace::recordChatMetrics(const Chat &chat, double seconds, const Error &error)
 {
-    Histogram &tokens = m_instrumentation->meter().tokenUsage;
-    const double input = double(usage.promptTokens);
-    const double output = double(usage.completionTokens);
-    if (m_inputTokens.matches(responseModel) && m_outputTokens.matches(responseModel)) {
-        tokens.record(input, m_inputTokens.point);
-        tokens.record(output, m_outputTokens.point);
+    // By the points' handles once they are known for the response model;
+    // else by the attributes, which find or make them.
+    Meter &meter = m_instrumentation->meter();
+    if (chat.usage) {
+        const double input = double(chat.usage->promptTokens);
+        const double output = double(chat.usage->completionTokens);
+        if (m_inputTokens.matches(chat.responseModel) && m_outputTokens.matches(chat.responseModel)) {
+            meter.tokenUsage.record(input, m_inputTokens.point);
+            meter.tokenUsage.record(output, m_outputTokens.point);
+        } else {
+            Attributes tokenAttributes = chatMetricAttributes(chat);
+            tokenAttributes.append({Attr::TokenType, u"input"_s});
+            m_inputTokens = {chat.responseModel, meter.tokenUsage.record(input, tokenAttributes)};
+            tokenAttributes.last().value = u"output"_s;
+            m_outputTokens = {chat.responseModel, meter.tokenUsage.record(output, tokenAttributes)};
+        }
+    }
+    if (!error.isError() && m_chatDuration.matches(chat.responseModel)) {
+        meter.operationDuration.record(seconds, m_chatDuration.point);
         return;
     }
-    Attributes attributes = chatAttributes;
-    attributes.append({Attr::TokenType, u"input"_s});
-    m_inputTokens = {responseModel, tokens.record(input, attributes)};
-    attributes.last().value = u"output"_s;
-    m_outputTokens = {responseModel, tokens.record(output, attributes)};
+    Attributes durationAttributes = chatMetricAttributes(chat);
+    if (error.isError())
+        durationAttributes.append({Attr::ErrorType, errorType(error)});
+    const PointHandle point = meter.operationDuration.record(seconds, durationAttributes);
+    if (!error.isError())
+        m_chatDuration = {chat.responseModel, point};
 }
 
 void ConversationTrace::captureTurnContent(SpanData &span, const QString &finishReason)
@@ -776,40 +776,36 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
     span.setAttribute(Attr::OutputMessages, outputMessages(turn.sliced(outputsAt), finishReason));
 }
 
-ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
+ConversationTrace::ToolKind ConversationTrace::makeToolKind(const QString &name)
 {
-    if (const auto known = m_toolKinds.find(name); known != m_toolKinds.end())
-        return &*known;
-    if (m_toolKinds.size() >= 64)
-        return nullptr;
     SpanData encoded;
     {
         AttributeEncoder attributes(encoded);
         attributes.add(Attr::OperationName, u"execute_tool");
         attributes.add(Attr::ToolName, name);
     }
-    return &*m_toolKinds.insert(name, ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes), {}});
+    return ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes), {}};
+}
+
+ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
+{
+    if (const auto known = m_toolKinds.find(name); known != m_toolKinds.end())
+        return &*known;
+    if (m_toolKinds.size() >= 64)
+        return nullptr;
+    return &*m_toolKinds.insert(name, makeToolKind(name));
 }
 
 void ConversationTrace::startTool(OpenTool &tool, const FunctionCallEntry &call, int turn)
 {
-    const ToolKind *kind = toolKind(call.name);
+    const ToolKind *kept = toolKind(call.name);
+    std::optional<ToolKind> unkept;
+    const ToolKind &kind = kept ? *kept : unkept.emplace(makeToolKind(call.name));
     tool.toolCallId = call.toolCallId;
     tool.turn = turn;
-    if (kind) {
-        tool.kindAttributes = kind->attributes;
-        tool.points = kind->points;
-    } else {
-        SpanData encoded;
-        {
-            AttributeEncoder attributes(encoded);
-            attributes.add(Attr::OperationName, u"execute_tool");
-            attributes.add(Attr::ToolName, call.name);
-        }
-        tool.kindAttributes = std::move(encoded.encodedAttributes);
-    }
-    tool.span = m_instrumentation->startSpan(kind ? kind->spanName : u"execute_tool "_s + call.name,
-                                             SpanKind::Internal, &m_agentSpan);
+    tool.kindAttributes = kind.attributes;
+    tool.points = kind.points;
+    tool.span = m_instrumentation->startSpan(kind.spanName, SpanKind::Internal, &m_agentSpan);
 }
 
 void ConversationTrace::endToolSpan(OpenTool &tool, const Error &error)

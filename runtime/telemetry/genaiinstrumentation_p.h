@@ -69,7 +69,8 @@ public:
     /// context a request was made in), else the instrumentation's.
     SpanData startSpan(const QString &name, SpanKind kind, const TraceContext &parent) const;
     /// Records the span (unless not sampled); returns its duration in ns.
-    /// Its attributes' buffer is kept for a span started later.
+    /// Its attributes' and its id's buffers are kept for spans started
+    /// later: `span` is left moved-from, not to be used again.
     qint64 endSpan(SpanData &&span, const Error &error = {});
     static TraceContext contextOf(const SpanData &span);
     Meter &meter() { return m_recorder->meter(); }

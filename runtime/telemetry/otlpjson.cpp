@@ -77,6 +77,8 @@ void writeScope(JsonWriter &json, const Producer &producer)
     json.endObject();
 }
 
+// appendPlainSpan() copies this layout for the spans it takes: a change
+// here is a change there (tst_telemetry compares the two).
 void writeSpan(JsonWriter &json, const SpanData &span)
 {
     json.beginObject();

@@ -677,6 +677,16 @@ void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites_data()
     early.startTimeUnixNano = 5;
     early.endTimeUnixNano = 99999999;
     QTest::newRow("short times") << early << true;
+    SpanData extreme = chat;
+    extreme.startTimeUnixNano = std::numeric_limits<qint64>::min();   // every character of the bound
+    extreme.endTimeUnixNano = std::numeric_limits<qint64>::max();
+    QTest::newRow("the widest times") << extreme << true;
+    SpanData okMessage = ok;
+    okMessage.statusMessage = u"not written"_s;   // a message only with an error
+    QTest::newRow("ok, with a message") << okMessage << true;
+    SpanData longName = chat;
+    longName.name = u"execute_tool "_s + QString(3000, u'x');   // past the array's spare room
+    QTest::newRow("a long name") << longName << true;
 
     SpanData message = failed;
     message.statusMessage = u"HTTP 503"_s;
@@ -702,6 +712,9 @@ void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites_data()
     SpanData accent = chat;
     accent.name = u"execute_tool caf\u00e9"_s;
     QTest::newRow("a name beyond ASCII") << accent << false;
+    SpanData lastQuote = chat;
+    lastQuote.name = u"execute_tool odd\""_s;
+    QTest::newRow("a name ending in a quote") << lastQuote << false;
 }
 
 void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites()
