@@ -126,6 +126,7 @@ private Q_SLOTS:
     void contentOnlyWhenAskedFor();
     void everySpanOfALongRunHasItsOwnId();
     void runOutlivesItsTelemetry();
+    void recoveryServerToolAndConfirmationInTheTrace();
     void histogramBuckets();
     void pointHandles();
     void encoderEscapesText();
@@ -379,6 +380,94 @@ void tst_Telemetry::everySpanOfALongRunHasItsOwnId()
             carried.append(Test::jsonObject(result->result.toUtf8()).value(u"traceparent"_s).toString().mid(36, 16));
     }
     QCOMPARE(carried, toolIds);
+}
+
+void tst_Telemetry::recoveryServerToolAndConfirmationInTheTrace()
+{
+    // The run's rarer events, each told to the tracer where its signal is
+    // emitted: a stream cut and the turn sent again (events of the turn's
+    // chat span), a server-side tool (a span under the chat), a call held
+    // for confirmation and approved (an event of the agent's span).
+    Test::TelemetryWorkflowFixture fixture;
+    QVERIFY(fixture.emulator.setScript(R"(version: 1
+rules:
+  - name: cut once, then a server tool and a call
+    when: {model: mistral-small-latest, turn: 1}
+    fault: {close_after_events: 1, fail_attempts: 1, stores: nothing}
+    reply:
+      - tool_execution: {name: web_search, arguments: {query: trace}, info: {hits: 3}}
+      - function_call: {name: traceparent, arguments: {}}
+  - name: found
+    when: {function_result: traceparent}
+    reply:
+      - text: "Found it."
+)", u"events.yaml"_s));
+    WorkflowLoader loader(&fixture.registry);
+    const Result<Workflow> workflow = loader.loadFromString(R"(version: 1
+name: events-test
+agents:
+  researcher:
+    model: mistral-small-latest
+    tools:
+      - plugin: tracetools
+        tools: [traceparent]
+    confirm: [traceparent]
+steps:
+  - id: lookup
+    agent: researcher
+    input: "Find the trace"
+)", u"events.yaml"_s);
+    QVERIFY2(workflow, qPrintable(workflow.error().toString()));
+    QTemporaryDir dir;
+    TelemetryOptions opts;
+    opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    Telemetry telemetry(opts);
+    WorkflowRun run(*workflow, &fixture.client, &fixture.registry);
+    telemetry.trace(&run);
+    connect(&run, &WorkflowRun::stepStarted, this, [this](const QString &, ConversationRun *step) {
+        connect(step, &ConversationRun::confirmationRequested, step,
+                [step](const ConfirmationRequest &request) { step->approve(request.call.toolCallId); });
+    });
+    QSignalSpy finished(&run, &WorkflowRun::finished);
+    run.start();
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(!run.error().isError(), qPrintable(run.error().toString()));
+    QCOMPARE(run.stepResult(u"lookup"_s).text, u"Found it."_s);
+    QSignalSpy flushed(&telemetry, &Telemetry::flushed);
+    telemetry.flush();
+    QVERIFY(flushed.wait(10000));
+
+    QHash<QString, QList<QJsonObject>> byName;
+    for (const QJsonObject &span : spansOf(lines(opts.traceFile)))
+        byName[span.value(u"name"_s).toString()].append(span);
+    const auto eventNames = [](const QJsonObject &span) {
+        QStringList names;
+        for (const QJsonValue &event : span.value(u"events"_s).toArray())
+            names.append(event.toObject().value(u"name"_s).toString());
+        return names;
+    };
+    const QList<QJsonObject> chats = byName.value(u"chat mistral-small-latest"_s);
+    QCOMPARE(chats.size(), 2);
+    const QJsonObject &first = chats.at(0).value(u"attributes"_s).toObject().value(u"switchboard.turn"_s).toString() == u"1"_s
+                                   ? chats.at(0)
+                                   : chats.at(1);
+    QCOMPARE(eventNames(first), (QStringList{u"switchboard.recovery"_s, u"switchboard.turn.resent"_s}));
+    const QList<QJsonObject> searches = byName.value(u"execute_tool web_search"_s);
+    QCOMPARE(searches.size(), 1);
+    QCOMPARE(searches.at(0).value(u"parentSpanId"_s), first.value(u"spanId"_s));
+    const QJsonObject search = searches.at(0).value(u"attributes"_s).toObject();
+    QCOMPARE(search.value(u"gen_ai.tool.type"_s).toString(), u"extension"_s);
+    QCOMPARE(search.value(u"gen_ai.operation.name"_s).toString(), u"execute_tool"_s);
+    const QList<QJsonObject> agents = byName.value(u"invoke_agent researcher"_s);
+    QCOMPARE(agents.size(), 1);
+    QCOMPARE(eventNames(agents.at(0)), QStringList{u"switchboard.confirmation.requested"_s});
+    const QJsonObject asked =
+        agents.at(0).value(u"events"_s).toArray().at(0).toObject().value(u"attributes"_s).toArray().at(0).toObject();
+    QCOMPARE(asked.value(u"key"_s).toString(), u"gen_ai.tool.name"_s);
+    QCOMPARE(asked.value(u"value"_s).toObject().value(u"stringValue"_s).toString(), u"traceparent"_s);
+    const QList<QJsonObject> calls = byName.value(u"execute_tool traceparent"_s);
+    QCOMPARE(calls.size(), 1);
+    QCOMPARE(calls.at(0).value(u"parentSpanId"_s), agents.at(0).value(u"spanId"_s));
 }
 
 void tst_Telemetry::runOutlivesItsTelemetry()
