@@ -421,12 +421,13 @@ steps:
     QTemporaryDir dir;
     TelemetryOptions opts;
     opts.traceFile = dir.filePath(u"trace.jsonl"_s);
+    opts.captureContent = true;   // the server tool's result: what only its end tells
     Telemetry telemetry(opts);
     WorkflowRun run(*workflow, &fixture.client, &fixture.registry);
     telemetry.trace(&run);
-    connect(&run, &WorkflowRun::stepStarted, this, [this](const QString &, ConversationRun *step) {
-        connect(step, &ConversationRun::confirmationRequested, step,
-                [step](const ConfirmationRequest &request) { step->approve(request.call.toolCallId); });
+    QObject::connect(&run, &WorkflowRun::stepStarted, &run, [](const QString &, ConversationRun *step) {
+        QObject::connect(step, &ConversationRun::confirmationRequested, step,
+                         [step](const ConfirmationRequest &request) { step->approve(request.call.toolCallId); });
     });
     QSignalSpy finished(&run, &WorkflowRun::finished);
     run.start();
@@ -458,6 +459,7 @@ steps:
     const QJsonObject search = searches.at(0).value(u"attributes"_s).toObject();
     QCOMPARE(search.value(u"gen_ai.tool.type"_s).toString(), u"extension"_s);
     QCOMPARE(search.value(u"gen_ai.operation.name"_s).toString(), u"execute_tool"_s);
+    QCOMPARE(search.value(u"gen_ai.tool.call.result"_s).toString(), uR"({"hits":3})"_s);
     const QList<QJsonObject> agents = byName.value(u"invoke_agent researcher"_s);
     QCOMPARE(agents.size(), 1);
     QCOMPARE(eventNames(agents.at(0)), QStringList{u"switchboard.confirmation.requested"_s});
