@@ -791,21 +791,19 @@ void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites_data()
     SpanData state = chat;
     state.traceState = "vendor=1";
     QTest::newRow("a trace state") << state << false;
-    SpanData quote = chat;
-    quote.name = u"execute_tool \"odd\""_s;
-    QTest::newRow("a name with a quote") << quote << false;
-    SpanData backslash = chat;
-    backslash.name = u"execute_tool a\\b"_s;
-    QTest::newRow("a name with a backslash") << backslash << false;
-    SpanData control = chat;
-    control.name = u"execute_tool a\tb"_s;
-    QTest::newRow("a name with a control") << control << false;
-    SpanData accent = chat;
-    accent.name = u"execute_tool caf\u00e9"_s;
-    QTest::newRow("a name beyond ASCII") << accent << false;
-    SpanData lastQuote = chat;
-    lastQuote.name = u"execute_tool odd\""_s;
-    QTest::newRow("a name ending in a quote") << lastQuote << false;
+    // Names the copies cannot take as they are.
+    const std::pair<const char *, QString> names[] = {
+        {"a name with a quote", u"execute_tool \"odd\""_s},
+        {"a name with a backslash", u"execute_tool a\\b"_s},
+        {"a name with a control", u"execute_tool a\tb"_s},
+        {"a name beyond ASCII", u"execute_tool caf\u00e9"_s},
+        {"a name ending in a quote", u"execute_tool odd\""_s},
+    };
+    for (const auto &[row, name] : names) {
+        SpanData named = chat;
+        named.name = name;
+        QTest::newRow(row) << named << false;
+    }
 }
 
 void tst_Telemetry::plainSpansAreWrittenAsTheWriterWrites()
