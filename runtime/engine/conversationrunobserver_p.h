@@ -8,12 +8,13 @@
 // Why not the signals: a traced run's every round trip emits eight of them
 // to the tracer, and a connected signal goes through QMetaObject::activate()
 // (the connection list, the sender's thread, a slot object per connection),
-// cold code and data between one round trip's network reads: 8 % of
-// tracing's cache misses in the tool loop (BENCHMARKS.md, Tracing). The
-// calls below carry the same arguments, in the same order, at the same
-// moments as the signals of the same names (conversationrun.h says when),
-// each right before its signal, so an observer has seen an event before
-// any slot of it runs.
+// cold code and data between one round trip's network reads: 760
+// instructions and 28 of tracing's 427 first-level data cache misses a round
+// trip of the tool loop (BENCHMARKS.md, Tracing, session 14). The calls
+// below carry the same arguments at the same moments as the signals of the
+// same names (conversationrun.h says when): ConversationRunPrivate::announce()
+// makes each right before its signal, so an observer has seen an event
+// before any slot of it runs.
 
 #include <switchboard/conversationrun.h>
 
