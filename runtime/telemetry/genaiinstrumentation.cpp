@@ -272,11 +272,8 @@ QByteArrayView encodedFinishReasons(QStringView reason)
     static const auto Encoded = [] {
         std::array<QByteArray, 3> encoded;
         const std::array<QStringView, 3> reasons{u"stop", u"tool_call", u"error"};
-        for (size_t i = 0; i < reasons.size(); ++i) {
-            SpanData span;
-            AttributeEncoder(span).addList(Attr::FinishReasons, reasons[i]);
-            encoded[i] = span.encodedAttributes;
-        }
+        for (size_t i = 0; i < reasons.size(); ++i)
+            AttributeEncoder(encoded[i]).addList(Attr::FinishReasons, reasons[i]);
         return encoded;
     }();
     return reason == u"stop" ? Encoded[0] : reason == u"tool_call" ? Encoded[1] : Encoded[2];
@@ -295,10 +292,9 @@ public:
     QByteArrayView encoded(const QString &value)
     {
         if (m_encoded.isEmpty() || value != m_value) {
-            SpanData span;
-            AttributeEncoder(span).add(m_key, value);
+            m_encoded.clear();
+            AttributeEncoder(m_encoded).add(m_key, value);
             m_value = value;
-            m_encoded = std::move(span.encodedAttributes);
         }
         return m_encoded;
     }
@@ -477,10 +473,9 @@ ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, Conv
         m_serverAddress = url.host();
         m_serverPort = url.port(url.scheme() == u"https" ? 443 : 80);
     }
-    // A chat's attributes that are the run's, encoded once (startChat()).
-    SpanData chatAttributes;
+    // A chat's attributes that are the run's, encoded once (endChat()).
     {
-        AttributeEncoder attributes(chatAttributes);
+        AttributeEncoder attributes(m_chatAttributes);
         attributes.add(Attr::OperationName, u"chat");
         attributes.add(Attr::ProviderName, Provider);
         if (!m_agent.model.isEmpty())
@@ -493,7 +488,6 @@ ConversationTrace::ConversationTrace(GenAiInstrumentation *instrumentation, Conv
         }
         attributes.add(Attr::RequestStream, true);
     }
-    m_chatAttributes = std::move(chatAttributes.encodedAttributes);
     connectRun();
 }
 
@@ -778,13 +772,13 @@ void ConversationTrace::captureTurnContent(SpanData &span, const QString &finish
 
 ConversationTrace::ToolKind ConversationTrace::makeToolKind(const QString &name)
 {
-    SpanData encoded;
+    QByteArray encoded;
     {
         AttributeEncoder attributes(encoded);
         attributes.add(Attr::OperationName, u"execute_tool");
         attributes.add(Attr::ToolName, name);
     }
-    return ToolKind{u"execute_tool "_s + name, std::move(encoded.encodedAttributes), {}};
+    return ToolKind{u"execute_tool "_s + name, std::move(encoded), {}};
 }
 
 ConversationTrace::ToolKind *ConversationTrace::toolKind(const QString &name)
@@ -812,9 +806,9 @@ void ConversationTrace::endToolSpan(OpenTool &tool, const Error &error)
 {
     // A tool type of `function`, encoded once.
     static const QByteArray FunctionToolType = [] {
-        SpanData encoded;
+        QByteArray encoded;
         AttributeEncoder(encoded).add(Attr::ToolType, u"function");
-        return encoded.encodedAttributes;
+        return encoded;
     }();
     {
         // The same attributes in the same order as added one by one:

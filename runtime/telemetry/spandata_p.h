@@ -109,7 +109,13 @@ class AttributeEncoder
 {
 public:
     explicit AttributeEncoder(SpanData &span)
-        : m_json(span.encodedAttributes, JsonWriter::ContinueItems)
+        : AttributeEncoder(span.encodedAttributes)
+    {
+    }
+    /// Into `encodedAttributes` alone: attributes encoded once and copied
+    /// into spans later (addEncoded()).
+    explicit AttributeEncoder(QByteArray &encodedAttributes)
+        : m_json(encodedAttributes, JsonWriter::ContinueItems)
     {
     }
 
